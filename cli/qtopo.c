@@ -1,0 +1,115 @@
+/* qtopo - show huddle's view of a node's topology
+ *
+ *   qtopo --node [--topology FILE.xml | --synthetic DESC] [--json]
+ *
+ * With no source option the live machine is shown.  Exit status: 0 success,
+ * 1 bad input (one line on stderr), 2 usage error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "common/herror.h"
+#include "topology/node.h"
+#include "topology/render.h"
+
+static const char usage_text[] =
+    "Usage: qtopo --node [--topology FILE.xml | --synthetic DESCRIPTION] [--json]\n"
+    "Show a node's packages, NUMA domains, cores, GPUs and NICs as huddle sees them.\n"
+    "\n"
+    "  --node               show one node (required)\n"
+    "  --topology FILE.xml  read an hwloc XML export instead of this machine\n"
+    "  --synthetic DESC     use an hwloc synthetic description, e.g. \"pack:2 core:8 pu:2\"\n"
+    "  --json               print huddle's JSON model instead of the tree\n"
+    "  -h, --help           show this help\n";
+
+static int usage (const char *problem)
+{
+    if (problem)
+        fprintf (stderr, "qtopo: %s\n", problem);
+    fputs (usage_text, stderr);
+    return 2;
+}
+
+static int print_json (const struct topo_node *node)
+{
+    json_t *o = topo_node_to_json (node);
+    char *s = o ? json_dumps (o, JSON_COMPACT) : NULL;
+    int rc = 0;
+
+    if (!s || printf ("%s\n", s) < 0)
+        rc = -1;
+    free (s);
+    json_decref (o);
+    return rc;
+}
+
+int main (int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"node", no_argument, NULL, 'n'},
+        {"topology", required_argument, NULL, 't'},
+        {"synthetic", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *xml = NULL, *synthetic = NULL;
+    bool node_mode = false, json = false;
+    struct herror err = {{0}};
+    struct topo_node *node;
+    int c, rc;
+
+    opterr = 0;
+    while ((c = getopt_long (argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n':
+            node_mode = true;
+            break;
+        case 't':
+            xml = optarg;
+            break;
+        case 's':
+            synthetic = optarg;
+            break;
+        case 'j':
+            json = true;
+            break;
+        case 'h':
+            fputs (usage_text, stdout);
+            return 0;
+        case ':':
+            return usage ("option requires an argument");
+        default:
+            return usage ("unknown option");
+        }
+    }
+    if (optind < argc)
+        return usage ("unexpected argument");
+    if (!node_mode)
+        return usage ("--node is required");
+    if (xml && synthetic)
+        return usage ("--topology and --synthetic exclude each other");
+
+    if (xml)
+        node = topo_node_load_xml (xml, &err);
+    else if (synthetic)
+        node = topo_node_load_synthetic (synthetic, &err);
+    else
+        node = topo_node_load_live (&err);
+    if (!node) {
+        fprintf (stderr, "qtopo: %s\n", err.text);
+        return 1;
+    }
+    rc = json ? print_json (node) : topo_render_node (node, stdout);
+    if (rc == 0 && fflush (stdout) != 0)
+        rc = -1;
+    if (rc < 0)
+        fprintf (stderr, "qtopo: cannot write output: %s\n", strerror (errno));
+    topo_node_destroy (node);
+    return rc < 0 ? 1 : 0;
+}
