@@ -1,0 +1,464 @@
+/* client.c - blocking connection to the controller (see client.h) */
+#include "client.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "proto.h"
+
+/* Replies (qstat of a big cluster) may be larger than what the controller
+ * accepts from clients; the limit here only guards against nonsense. */
+#define CLIENT_MAX_FRAME (256u * 1024 * 1024)
+
+struct client {
+    int fd;
+    char *addr; /* "HOST:PORT" as given, for messages */
+    struct proto_decoder *dec;
+    int timeout; /* seconds, 0 = forever */
+    int64_t next_id;
+    uid_t server_uid;
+    uid_t uid;
+    gid_t gid;
+};
+
+int client_parse_hostport (const char *s, char **host, char **port, struct herror *err)
+{
+    const char *h, *hend, *p;
+    if (!s || !*s) {
+        errno = EINVAL;
+        return herror_set (err, "empty address: expected HOST:PORT");
+    }
+    if (s[0] == '[') {
+        h = s + 1;
+        hend = strchr (h, ']');
+        if (!hend || hend[1] != ':') {
+            errno = EINVAL;
+            return herror_set (err, "address \"%s\": expected [IPV6]:PORT", s);
+        }
+        p = hend + 2;
+    } else {
+        hend = strrchr (s, ':');
+        if (!hend) {
+            errno = EINVAL;
+            return herror_set (err, "address \"%s\": expected HOST:PORT", s);
+        }
+        h = s;
+        p = hend + 1;
+    }
+    if (hend == h) {
+        errno = EINVAL;
+        return herror_set (err, "address \"%s\": host is empty", s);
+    }
+    char *end;
+    errno = 0;
+    long port_num = *p ? strtol (p, &end, 10) : -1;
+    if (!*p || *end || errno || port_num < 1 || port_num > 65535 || !isdigit ((unsigned char)*p)) {
+        errno = EINVAL;
+        return herror_set (err, "address \"%s\": port must be a number from 1 to 65535", s);
+    }
+    char *hs = strndup (h, (size_t)(hend - h));
+    char *ps = strdup (p);
+    if (!hs || !ps) {
+        free (hs);
+        free (ps);
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    *host = hs;
+    *port = ps;
+    return 0;
+}
+
+/* Wait until fd is ready for events; timeout in seconds (0 = forever). */
+static int wait_fd (int fd, short events, int timeout)
+{
+    struct pollfd pfd = {.fd = fd, .events = events};
+    int ms = timeout > 0 ? timeout * 1000 : -1;
+    for (;;) {
+        int rc = poll (&pfd, 1, ms);
+        if (rc > 0)
+            return 0;
+        if (rc == 0) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        if (errno != EINTR)
+            return -1;
+    }
+}
+
+static int connect_one (const struct addrinfo *ai, int timeout)
+{
+    int fd = socket (ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0)
+        return -1;
+    int flags = fcntl (fd, F_GETFL);
+    if (flags < 0 || fcntl (fd, F_SETFL, flags | O_NONBLOCK) < 0)
+        goto fail;
+    if (connect (fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        if (errno != EINPROGRESS)
+            goto fail;
+        if (wait_fd (fd, POLLOUT, timeout) < 0)
+            goto fail;
+        int soerr = 0;
+        socklen_t sl = sizeof (soerr);
+        if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+            goto fail;
+        if (soerr) {
+            errno = soerr;
+            goto fail;
+        }
+    }
+    if (fcntl (fd, F_SETFL, flags) < 0)
+        goto fail;
+    /* Requests are small and latency-bound (and pipelined in benchmarks). */
+    int one = 1;
+    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
+    return fd;
+fail:;
+    int saved = errno;
+    close (fd);
+    errno = saved;
+    return -1;
+}
+
+static int open_socket (const char *hostport, int timeout, struct herror *err)
+{
+    char *host, *port;
+    if (client_parse_hostport (hostport, &host, &port, err) < 0)
+        return -1;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_family = AF_UNSPEC};
+    struct addrinfo *res;
+    int rc = getaddrinfo (host, port, &hints, &res);
+    if (rc != 0) {
+        herror_set (err, "cannot resolve \"%s\": %s", host, gai_strerror (rc));
+        free (host);
+        free (port);
+        errno = rc == EAI_SYSTEM ? errno : EHOSTUNREACH;
+        return -1;
+    }
+    free (host);
+    free (port);
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next)
+        fd = connect_one (ai, timeout);
+    int saved = errno;
+    freeaddrinfo (res);
+    if (fd < 0) {
+        errno = saved;
+        return herror_set (err, "cannot connect to %s: %s", hostport, strerror (saved));
+    }
+    return fd;
+}
+
+static int send_all (struct client *c, const void *buf, size_t len, struct herror *err)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = send (c->fd, p, len, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return herror_set (err, "sending to %s: %s", c->addr, strerror (errno));
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int send_msg (struct client *c, const json_t *msg, struct herror *err)
+{
+    size_t len;
+    void *frame = proto_encode (msg, &len);
+    if (!frame)
+        return herror_set (err, "cannot encode a message: %s", strerror (errno));
+    int rc = send_all (c, frame, len, err);
+    int saved = errno;
+    free (frame);
+    errno = saved;
+    return rc;
+}
+
+json_t *client_recv (struct client *c, struct herror *err)
+{
+    char buf[65536];
+    for (;;) {
+        json_t *msg;
+        int rc = proto_decoder_next (c->dec, &msg, err);
+        if (rc == 1)
+            return msg;
+        if (rc < 0) {
+            herror_prefix (err, "bad message from %s", c->addr);
+            return NULL;
+        }
+        if (wait_fd (c->fd, POLLIN, c->timeout) < 0) {
+            if (errno == ETIMEDOUT)
+                herror_set (err, "no answer from %s within %d seconds", c->addr, c->timeout);
+            else
+                herror_set (err, "waiting for %s: %s", c->addr, strerror (errno));
+            return NULL;
+        }
+        ssize_t n = recv (c->fd, buf, sizeof (buf), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            herror_set (err, "reading from %s: %s", c->addr, strerror (errno));
+            return NULL;
+        }
+        if (n == 0) {
+            errno = ECONNRESET;
+            herror_set (err, "%s closed the connection", c->addr);
+            return NULL;
+        }
+        if (proto_decoder_feed (c->dec, buf, (size_t)n) < 0) {
+            herror_set (err, "out of memory");
+            return NULL;
+        }
+    }
+}
+
+/* If the reply is an error message, turn it into err + NULL. */
+static json_t *check_error (json_t *reply, int errnum, struct herror *err)
+{
+    const char *type = proto_msg_type (reply);
+    if (type && !strcmp (type, "error")) {
+        const char *text = json_string_value (json_object_get (reply, "error"));
+        herror_set (err, "%s", text ? text : "error without text");
+        json_decref (reply);
+        errno = errnum;
+        return NULL;
+    }
+    return reply;
+}
+
+static int hello (struct client *c, const char *role, struct herror *err)
+{
+    char *cred;
+    if (auth_cred_create (role, &cred, err) < 0)
+        return -1;
+    json_t *msg = json_pack ("{s:s, s:i, s:s, s:s}", "type", "hello", "version", PROTO_VERSION,
+                             "role", role, "cred", cred);
+    free (cred);
+    if (!msg) {
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    int rc = send_msg (c, msg, err);
+    json_decref (msg);
+    if (rc < 0)
+        return -1;
+    json_t *reply = client_recv (c, err);
+    if (!reply || !(reply = check_error (reply, EACCES, err)))
+        return -1;
+    struct herror e;
+    const char *type = proto_msg_type (reply);
+    const char *scred;
+    int64_t version, uid, gid;
+    if (strcmp (type, "hello.ok") != 0) {
+        herror_set (err, "%s answered the hello with \"%.100s\"", c->addr, type);
+        errno = EPROTO;
+        goto fail;
+    }
+    if (proto_get_int (reply, "version", &version, &e) < 0 ||
+        proto_get_int (reply, "uid", &uid, &e) < 0 || proto_get_int (reply, "gid", &gid, &e) < 0 ||
+        proto_get_string (reply, "cred", &scred, &e) < 0) {
+        herror_set (err, "%s: %s", c->addr, e.text);
+        goto fail;
+    }
+    if (version != PROTO_VERSION) {
+        herror_set (err, "%s speaks protocol version %lld, this program version %d", c->addr,
+                    (long long)version, PROTO_VERSION);
+        errno = EPROTO;
+        goto fail;
+    }
+    uid_t suid;
+    if (auth_cred_verify (scred, AUTH_ROLE_CTLD, &suid, NULL, &e) < 0) {
+        herror_set (err, "%s is not the controller: %s", c->addr, e.text);
+        goto fail;
+    }
+    c->server_uid = suid;
+    c->uid = (uid_t)uid;
+    c->gid = (gid_t)gid;
+    json_decref (reply);
+    return 0;
+fail:;
+    int saved = errno;
+    json_decref (reply);
+    errno = saved;
+    return -1;
+}
+
+struct client *client_connect (const char *hostport, const char *role, struct herror *err)
+{
+    struct client *c = calloc (1, sizeof (*c));
+    if (!c) {
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    c->fd = -1;
+    c->timeout = CLIENT_TIMEOUT_DEFAULT;
+    c->next_id = 1;
+    if (!(c->addr = strdup (hostport ? hostport : "")) ||
+        !(c->dec = proto_decoder_create (CLIENT_MAX_FRAME))) {
+        errno = ENOMEM;
+        herror_set (err, "out of memory");
+        goto fail;
+    }
+    if ((c->fd = open_socket (hostport, c->timeout, err)) < 0)
+        goto fail;
+    if (hello (c, role, err) < 0)
+        goto fail;
+    return c;
+fail:
+    client_destroy (c);
+    return NULL;
+}
+
+void client_destroy (struct client *c)
+{
+    int saved = errno;
+    if (c) {
+        if (c->fd >= 0)
+            close (c->fd);
+        proto_decoder_destroy (c->dec);
+        free (c->addr);
+        free (c);
+    }
+    errno = saved;
+}
+
+void client_set_timeout (struct client *c, int seconds)
+{
+    c->timeout = seconds > 0 ? seconds : 0;
+}
+
+uid_t client_server_uid (const struct client *c)
+{
+    return c->server_uid;
+}
+
+uid_t client_uid (const struct client *c)
+{
+    return c->uid;
+}
+
+gid_t client_gid (const struct client *c)
+{
+    return c->gid;
+}
+
+int64_t client_send (struct client *c, json_t *req, struct herror *err)
+{
+    int64_t id = proto_msg_id (req);
+    if (id < 0) {
+        id = c->next_id++;
+        if (json_object_set_new (req, "id", json_integer (id)) < 0) {
+            errno = ENOMEM;
+            return herror_set (err, "out of memory");
+        }
+    }
+    if (send_msg (c, req, err) < 0)
+        return -1;
+    return id;
+}
+
+json_t *client_request (struct client *c, json_t *req, struct herror *err)
+{
+    int64_t id = client_send (c, req, err);
+    if (id < 0)
+        return NULL;
+    json_t *reply = client_recv (c, err);
+    if (!reply)
+        return NULL;
+    if (proto_msg_id (reply) != id) {
+        /* An error about a frame the controller could not read carries no id. */
+        if (proto_msg_id (reply) < 0 && (reply = check_error (reply, EREMOTEIO, err)) == NULL)
+            return NULL;
+        herror_set (err, "%s answered request %lld with id %lld", c->addr, (long long)id,
+                    (long long)proto_msg_id (reply));
+        json_decref (reply);
+        errno = EPROTO;
+        return NULL;
+    }
+    return check_error (reply, EREMOTEIO, err);
+}
+
+/* Find "server = VALUE" in a huddle.conf.  1 found, 0 not, -1 unreadable. */
+static int conf_server (const char *path, char **value, struct herror *err)
+{
+    FILE *f = fopen (path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        return herror_set (err, "%s: %s", path, strerror (errno));
+    }
+    char line[1024];
+    int found = 0;
+    while (!found && fgets (line, sizeof (line), f)) {
+        char *p = line;
+        while (isspace ((unsigned char)*p))
+            p++;
+        if (strncmp (p, "server", 6) != 0)
+            continue;
+        p += 6;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p++ != '=')
+            continue;
+        while (*p == ' ' || *p == '\t' || *p == '"')
+            p++;
+        size_t n = strcspn (p, "#\"\r\n");
+        while (n > 0 && isspace ((unsigned char)p[n - 1]))
+            n--;
+        if (n == 0)
+            continue;
+        if (!(*value = strndup (p, n))) {
+            fclose (f);
+            errno = ENOMEM;
+            return herror_set (err, "out of memory");
+        }
+        found = 1;
+    }
+    fclose (f);
+    return found;
+}
+
+char *client_server_address (struct herror *err)
+{
+    const char *env = getenv (CLIENT_SERVER_ENV);
+    char *addr = NULL;
+    if (env && *env) {
+        if (!(addr = strdup (env))) {
+            errno = ENOMEM;
+            herror_set (err, "out of memory");
+        }
+        return addr;
+    }
+    const char *conf = getenv (CLIENT_CONF_ENV);
+    if (!conf || !*conf)
+        conf = CLIENT_CONF_DEFAULT;
+    int rc = conf_server (conf, &addr, err);
+    if (rc < 0)
+        return NULL;
+    if (rc == 0) {
+        errno = ENOENT;
+        herror_set (err,
+                    "no controller address: set %s=HOST:PORT or put \"server = HOST:PORT\" in %s",
+                    CLIENT_SERVER_ENV, conf);
+        return NULL;
+    }
+    return addr;
+}

@@ -1,0 +1,78 @@
+/* client.h - blocking connection to the controller, for the CLI commands
+ *
+ * qsub, qstat, ... open one connection, authenticate, send requests and wait
+ * for replies; no event loop.  A connection does the hello of
+ * docs/protocol.md: it sends a MUNGE credential for its role and checks that
+ * the controller answered hello.ok with a credential for role "ctld".
+ *
+ *     struct herror err;
+ *     char *addr = client_server_address (&err);
+ *     struct client *c = addr ? client_connect (addr, "client", &err) : NULL;
+ *     json_t *reply = c ? client_request (c, req, &err) : NULL;
+ *     if (!reply) { fprintf (stderr, "qdel: %s\n", err.text); ... }
+ *
+ * Errors: NULL/-1 with errno and err holding a sentence for the user.
+ * Reply objects are new references the caller json_decref()s.
+ */
+#ifndef HUDDLE_CLIENT_H
+#define HUDDLE_CLIENT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "herror.h"
+
+#define CLIENT_SERVER_ENV      "HUDDLE_SERVER"
+#define CLIENT_CONF_ENV        "HUDDLE_CONF"
+#define CLIENT_CONF_DEFAULT    "/etc/huddle/huddle.conf"
+#define CLIENT_TIMEOUT_DEFAULT 30 /* seconds: connect, and each wait for a reply */
+
+struct client;
+
+/* Connect to HOST:PORT, send the hello for role ("client", or "agent" for
+ * tools that act for an agent) and check the controller's hello.ok.
+ * Errors name the address, e.g. "cannot connect to node1:7810: Connection
+ * refused", or "authentication failed: ..." from the controller. */
+struct client *client_connect (const char *hostport, const char *role, struct herror *err);
+
+/* Close the connection and free c.  NULL-safe, keeps errno. */
+void client_destroy (struct client *c);
+
+/* Seconds to wait for a reply (and for connect); 0 waits forever. */
+void client_set_timeout (struct client *c, int seconds);
+
+/* The controller's uid/gid from its credential, and our own as it saw them. */
+uid_t client_server_uid (const struct client *c);
+uid_t client_uid (const struct client *c);
+gid_t client_gid (const struct client *c);
+
+/* Send req and wait for its reply.  If req has no "id" one is assigned (req
+ * is modified).  Returns the reply of type "TYPE.ok" (new reference).  An
+ * "error" reply returns NULL with errno EREMOTEIO and err holding the
+ * controller's sentence; a reply with another id, or a lost connection,
+ * returns NULL with errno EPROTO / ECONNRESET.  Do not mix with pending
+ * client_send()s whose replies have not been received. */
+json_t *client_request (struct client *c, json_t *req, struct herror *err);
+
+/* Pipelining: send without waiting.  Assigns an "id" if req has none (req is
+ * modified) and returns the id used, or -1. */
+int64_t client_send (struct client *c, json_t *req, struct herror *err);
+
+/* Receive the next message, whatever its type (error replies included).
+ * New reference, or NULL (timeout: ETIMEDOUT; closed: ECONNRESET). */
+json_t *client_recv (struct client *c, struct herror *err);
+
+/* Split "HOST:PORT" or "[V6ADDR]:PORT".  On success *host and *port are
+ * malloc'd strings the caller frees. */
+int client_parse_hostport (const char *s, char **host, char **port, struct herror *err);
+
+/* The controller's address: $HUDDLE_SERVER, else "server = HOST:PORT" in
+ * $HUDDLE_CONF or /etc/huddle/huddle.conf, else NULL with err
+ *     no controller address: set HUDDLE_SERVER=HOST:PORT or put
+ *     "server = HOST:PORT" in /etc/huddle/huddle.conf
+ * Returns a malloc'd string the caller frees. */
+char *client_server_address (struct herror *err);
+
+#endif

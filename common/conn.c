@@ -1,0 +1,606 @@
+/* conn.c - framed, authenticated connections for the daemons (see conn.h) */
+#include "conn.h"
+
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+
+#include "auth.h"
+#include "client.h"
+#include "proto.h"
+
+struct conn_config {
+    char role[33];
+    char peer_role[33];
+    size_t max_frame;
+    int stall_timeout;
+    struct conn_ops ops;
+    void *arg;
+};
+
+struct conn {
+    struct bufferevent *bev;
+    struct event *timer; /* stall deadline, and the flush when closing */
+    struct proto_decoder *dec;
+    struct conn_config cfg;
+    struct conn_peer peer;
+    void *aux;
+    bool server;
+    bool authed;
+    bool timer_armed; /* a frame (or the hello) is under way */
+    bool closing;     /* flushing before the end */
+    bool flush_deadline;
+    char close_reason[HERROR_TEXT_MAX];
+    bool finished; /* ops->closed has been called (or must not be) */
+    int depth;     /* nesting of our own callbacks: free only at 0 */
+    struct conn_listener *listener;
+    struct conn *prev, *next; /* the listener's list */
+};
+
+struct conn_listener {
+    struct evconnlistener *evl;
+    struct event_base *base;
+    struct conn_config cfg;
+    struct conn *conns;
+    int port;
+};
+
+static void conn_free (struct conn *c)
+{
+    if (c->listener) {
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            c->listener->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+    }
+    if (c->bev)
+        bufferevent_free (c->bev);
+    if (c->timer)
+        event_free (c->timer);
+    proto_decoder_destroy (c->dec);
+    free (c);
+}
+
+/* Every entry from libevent brackets itself with enter/leave so that a conn
+ * ended inside a user callback is freed only once the stack unwinds. */
+static void enter (struct conn *c)
+{
+    c->depth++;
+}
+
+static void leave (struct conn *c)
+{
+    if (--c->depth == 0 && c->finished)
+        conn_free (c);
+}
+
+/* The end: stop all I/O, tell the daemon (once), free when unwound. */
+static void finish (struct conn *c, const char *reason)
+{
+    if (c->finished)
+        return;
+    c->finished = true;
+    bufferevent_disable (c->bev, EV_READ | EV_WRITE);
+    evtimer_del (c->timer);
+    if (c->cfg.ops.closed) {
+        c->depth++;
+        c->cfg.ops.closed (c, &c->peer, reason, c->cfg.arg);
+        c->depth--;
+    }
+    if (c->depth == 0)
+        conn_free (c);
+}
+
+static void close_with (struct conn *c, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/* Begin a graceful close: no more reading, flush, then finish.  The flush is
+ * checked from the timer so that the daemon's callbacks never nest. */
+static void close_with (struct conn *c, const char *fmt, ...)
+{
+    if (c->closing || c->finished)
+        return;
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (c->close_reason, sizeof (c->close_reason), fmt, ap);
+    va_end (ap);
+    c->closing = true;
+    bufferevent_disable (c->bev, EV_READ);
+    struct timeval now = {0, 0};
+    evtimer_add (c->timer, &now);
+}
+
+/* Send an error message and close (for protocol violations). */
+static void fail_with (struct conn *c, const char *text)
+{
+    json_t *e = proto_error_create (-1, text);
+    if (e) {
+        conn_send (c, e);
+        json_decref (e);
+    }
+    close_with (c, "%s", text);
+}
+
+static void arm_stall (struct conn *c)
+{
+    struct timeval tv = {c->cfg.stall_timeout, 0};
+    evtimer_add (c->timer, &tv);
+    c->timer_armed = true;
+}
+
+/* The stall deadline covers one frame, from its first byte, and the hello:
+ * it is not pushed back by each byte, so a trickling peer times out too. */
+static void update_stall (struct conn *c)
+{
+    if (c->closing || c->finished)
+        return;
+    bool want = !c->authed || proto_decoder_partial (c->dec);
+    if (want && !c->timer_armed)
+        arm_stall (c);
+    else if (!want && c->timer_armed) {
+        evtimer_del (c->timer);
+        c->timer_armed = false;
+    }
+}
+
+static void timer_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    enter (c);
+    if (c->closing) {
+        if (evbuffer_get_length (bufferevent_get_output (c->bev)) == 0 || c->flush_deadline)
+            finish (c, c->close_reason);
+        else {
+            struct timeval tv = {c->cfg.stall_timeout, 0};
+            c->flush_deadline = true;
+            evtimer_add (c->timer, &tv);
+        }
+    } else if (!c->finished) {
+        c->timer_armed = false;
+        if (!c->authed)
+            close_with (c, "no hello within %d seconds", c->cfg.stall_timeout);
+        else
+            close_with (c, "frame not complete within %d seconds", c->cfg.stall_timeout);
+    }
+    leave (c);
+}
+
+static int send_hello (struct conn *c, struct herror *err)
+{
+    char *cred;
+    if (auth_cred_create (c->cfg.role, &cred, err) < 0)
+        return -1;
+    json_t *m;
+    if (c->server)
+        m = json_pack ("{s:s, s:i, s:I, s:I, s:s}", "type", "hello.ok", "version", PROTO_VERSION,
+                       "uid", (json_int_t)c->peer.uid, "gid", (json_int_t)c->peer.gid, "cred",
+                       cred);
+    else
+        m = json_pack ("{s:s, s:i, s:s, s:s}", "type", "hello", "version", PROTO_VERSION, "role",
+                       c->cfg.role, "cred", cred);
+    free (cred);
+    int rc = m ? conn_send (c, m) : -1;
+    json_decref (m);
+    if (rc < 0)
+        herror_set (err, "cannot queue the hello: %s", strerror (errno));
+    return rc;
+}
+
+/* Check version and credential of a hello (server) or hello.ok (client). */
+static int check_hello (struct conn *c, json_t *msg, struct herror *err)
+{
+    const char *type = proto_msg_type (msg);
+    const char *want = c->server ? "hello" : "hello.ok";
+    if (!c->server && !strcmp (type, "error")) {
+        const char *text = json_string_value (json_object_get (msg, "error"));
+        return herror_set (err, "%s", text ? text : "error without text");
+    }
+    if (strcmp (type, want) != 0)
+        return herror_set (err, "expected %s, got \"%.64s\"", want, type);
+    int64_t version;
+    const char *cred, *role = c->cfg.peer_role;
+    if (proto_get_int (msg, "version", &version, err) < 0)
+        return -1;
+    if (version != PROTO_VERSION)
+        return herror_set (err, "protocol version mismatch: peer speaks %lld, we speak %d",
+                           (long long)version, PROTO_VERSION);
+    if (proto_get_string (msg, "cred", &cred, err) < 0)
+        return -1;
+    if (c->server && proto_get_string (msg, "role", &role, err) < 0)
+        return -1;
+    if (strlen (role) >= sizeof (c->peer.role))
+        return herror_set (err, "role \"%.40s...\" is too long", role);
+    uid_t uid;
+    gid_t gid;
+    if (auth_cred_verify (cred, role, &uid, &gid, err) < 0) {
+        herror_prefix (err, "authentication failed");
+        return -1;
+    }
+    c->peer.uid = uid;
+    c->peer.gid = gid;
+    snprintf (c->peer.role, sizeof (c->peer.role), "%s", role);
+    if (c->cfg.ops.allow && c->cfg.ops.allow (&c->peer, c->cfg.arg, err) < 0) {
+        herror_prefix (err, "authentication failed");
+        return -1;
+    }
+    return 0;
+}
+
+static void handle_hello (struct conn *c, json_t *msg)
+{
+    struct herror err;
+    if (check_hello (c, msg, &err) < 0 || (c->server && send_hello (c, &err) < 0)) {
+        c->peer.uid = (uid_t)-1;
+        c->peer.gid = (gid_t)-1;
+        c->peer.role[0] = '\0';
+        if (c->server)
+            fail_with (c, err.text);
+        else
+            close_with (c, "%s", err.text);
+        return;
+    }
+    c->authed = true;
+    if (c->cfg.ops.ready)
+        c->cfg.ops.ready (c, &c->peer, c->cfg.arg);
+}
+
+/* A frame the decoder refused. */
+static void handle_refused (struct conn *c, const char *text)
+{
+    enum proto_error e = proto_decoder_error (c->dec);
+    if (proto_error_is_fatal (e) || !c->authed) {
+        fail_with (c, text);
+        return;
+    }
+    json_t *reply = proto_error_create (proto_decoder_error_id (c->dec), text);
+    if (reply) {
+        conn_send (c, reply);
+        json_decref (reply);
+    }
+    if (c->cfg.ops.refused)
+        c->cfg.ops.refused (c, &c->peer, text, c->cfg.arg);
+}
+
+static void read_cb (struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input (bev);
+    char buf[16384];
+    enter (c);
+    while (!c->closing && !c->finished && evbuffer_get_length (in) > 0) {
+        int n = evbuffer_remove (in, buf, sizeof (buf));
+        if (n <= 0 || proto_decoder_feed (c->dec, buf, (size_t)n) < 0) {
+            close_with (c, "out of memory reading a frame");
+            break;
+        }
+        json_t *msg;
+        int rc;
+        struct herror err;
+        while (!c->closing && !c->finished && (rc = proto_decoder_next (c->dec, &msg, &err))) {
+            if (rc < 0) {
+                handle_refused (c, err.text);
+                continue;
+            }
+            if (!c->authed)
+                handle_hello (c, msg);
+            else if (c->cfg.ops.msg)
+                c->cfg.ops.msg (c, &c->peer, msg, c->cfg.arg);
+            json_decref (msg);
+        }
+    }
+    update_stall (c);
+    leave (c);
+}
+
+static void write_cb (struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    enter (c);
+    if (c->closing && !c->finished && evbuffer_get_length (bufferevent_get_output (bev)) == 0)
+        finish (c, c->close_reason);
+    leave (c);
+}
+
+static void event_cb (struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    enter (c);
+    if (what & BEV_EVENT_CONNECTED) {
+        int one = 1;
+        setsockopt (bufferevent_getfd (bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
+    } else if (what & BEV_EVENT_EOF) {
+        finish (c, c->closing ? c->close_reason : "connection closed by peer");
+    } else if (what & BEV_EVENT_ERROR) {
+        char reason[HERROR_TEXT_MAX];
+        snprintf (reason, sizeof (reason), "connection error: %s",
+                  evutil_socket_error_to_string (EVUTIL_SOCKET_ERROR()));
+        finish (c, reason);
+    }
+    leave (c);
+}
+
+static struct conn *conn_new (struct event_base *base, evutil_socket_t fd,
+                              const struct conn_config *cfg, bool server)
+{
+    struct conn *c = calloc (1, sizeof (*c));
+    if (!c)
+        return NULL;
+    c->cfg = *cfg;
+    c->server = server;
+    c->peer.uid = (uid_t)-1;
+    c->peer.gid = (gid_t)-1;
+    c->bev = bufferevent_socket_new (base, fd, BEV_OPT_CLOSE_ON_FREE);
+    c->timer = evtimer_new (base, timer_cb, c);
+    c->dec = proto_decoder_create (cfg->max_frame);
+    if (!c->bev || !c->timer || !c->dec) {
+        if (!c->bev && fd >= 0)
+            evutil_closesocket (fd);
+        conn_free (c);
+        errno = ENOMEM;
+        return NULL;
+    }
+    bufferevent_setcb (c->bev, read_cb, write_cb, event_cb, c);
+    arm_stall (c);
+    return c;
+}
+
+static int config_init (struct conn_config *cfg, const struct conn_options *opts,
+                        const struct conn_ops *ops, void *arg, bool server, struct herror *err)
+{
+    memset (cfg, 0, sizeof (*cfg));
+    const char *peer_role = opts && opts->peer_role ? opts->peer_role : AUTH_ROLE_CTLD;
+    if (!opts || !opts->role || strlen (opts->role) >= sizeof (cfg->role) ||
+        strlen (peer_role) >= sizeof (cfg->peer_role)) {
+        errno = EINVAL;
+        return herror_set (err, "connection options need a role");
+    }
+    strcpy (cfg->role, opts->role);
+    strcpy (cfg->peer_role, peer_role);
+    cfg->max_frame = opts->max_frame;
+    cfg->stall_timeout = opts->stall_timeout > 0 ? opts->stall_timeout : CONN_STALL_TIMEOUT_DEFAULT;
+    if (ops)
+        cfg->ops = *ops;
+    cfg->arg = arg;
+    return 0;
+}
+
+static void sockaddr_text (const struct sockaddr *sa, socklen_t len, char *out, size_t size)
+{
+    char host[INET6_ADDRSTRLEN], serv[8];
+    if (getnameinfo (sa, len, host, sizeof (host), serv, sizeof (serv),
+                     NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        snprintf (out, size, "?");
+    else if (sa->sa_family == AF_INET6)
+        snprintf (out, size, "[%.46s]:%.7s", host, serv);
+    else
+        snprintf (out, size, "%.46s:%.7s", host, serv);
+}
+
+static void accept_cb (struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
+                       int salen, void *arg)
+{
+    struct conn_listener *l = arg;
+    struct conn *c = conn_new (l->base, fd, &l->cfg, true);
+    if (!c)
+        return; /* fd closed by conn_new; nothing to tell: no peer yet */
+    int one = 1;
+    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
+    sockaddr_text (sa, (socklen_t)salen, c->peer.addr, sizeof (c->peer.addr));
+    c->listener = l;
+    c->next = l->conns;
+    if (l->conns)
+        l->conns->prev = c;
+    l->conns = c;
+    bufferevent_enable (c->bev, EV_READ | EV_WRITE);
+}
+
+struct conn_listener *conn_listen (struct event_base *base, const char *addr, int port,
+                                   const struct conn_options *opts, const struct conn_ops *ops,
+                                   void *arg, struct herror *err)
+{
+    struct conn_listener *l = calloc (1, sizeof (*l));
+    if (!l) {
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    l->base = base;
+    if (config_init (&l->cfg, opts, ops, arg, true, err) < 0)
+        goto fail;
+    char portstr[16];
+    snprintf (portstr, sizeof (portstr), "%d", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int rc = getaddrinfo (addr && *addr ? addr : NULL, portstr, &hints, &res);
+    if (rc != 0) {
+        herror_set (err, "cannot listen on %s:%d: %s", addr ? addr : "*", port, gai_strerror (rc));
+        errno = EINVAL;
+        goto fail;
+    }
+    l->evl = evconnlistener_new_bind (
+        base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,
+        res->ai_addr, (int)res->ai_addrlen);
+    int saved = errno;
+    freeaddrinfo (res);
+    if (!l->evl) {
+        errno = saved;
+        herror_set (err, "cannot listen on %s:%d: %s", addr ? addr : "*", port, strerror (saved));
+        goto fail;
+    }
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof (ss);
+    if (getsockname (evconnlistener_get_fd (l->evl), (struct sockaddr *)&ss, &sl) == 0)
+        l->port = ntohs (ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                  : ((struct sockaddr_in *)&ss)->sin_port);
+    return l;
+fail:
+    conn_listener_destroy (l);
+    return NULL;
+}
+
+int conn_listener_port (const struct conn_listener *l)
+{
+    return l->port;
+}
+
+void conn_listener_destroy (struct conn_listener *l)
+{
+    int saved = errno;
+    if (l) {
+        struct conn *c;
+        while ((c = l->conns)) {
+            l->conns = c->next;
+            c->listener = NULL;
+            c->prev = c->next = NULL;
+            conn_destroy (c);
+        }
+        if (l->evl)
+            evconnlistener_free (l->evl);
+        free (l);
+    }
+    errno = saved;
+}
+
+struct conn *conn_connect (struct event_base *base, const char *hostport,
+                           const struct conn_options *opts, const struct conn_ops *ops, void *arg,
+                           struct herror *err)
+{
+    struct conn_config cfg;
+    char *host, *port;
+    if (config_init (&cfg, opts, ops, arg, false, err) < 0)
+        return NULL;
+    if (client_parse_hostport (hostport, &host, &port, err) < 0)
+        return NULL;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
+    struct addrinfo *res;
+    int rc = getaddrinfo (host, port, &hints, &res);
+    if (rc != 0) {
+        herror_set (err, "cannot resolve \"%s\": %s", host, gai_strerror (rc));
+        free (host);
+        free (port);
+        errno = EHOSTUNREACH;
+        return NULL;
+    }
+    free (host);
+    free (port);
+    struct conn *c = conn_new (base, -1, &cfg, false);
+    if (!c) {
+        freeaddrinfo (res);
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    snprintf (c->peer.addr, sizeof (c->peer.addr), "%s", hostport);
+    /* Connection errors from here on arrive, deferred, through event_cb. */
+    rc = bufferevent_socket_connect (c->bev, res->ai_addr, (int)res->ai_addrlen);
+    int saved = errno;
+    freeaddrinfo (res);
+    if (rc < 0) {
+        herror_set (err, "cannot connect to %s: %s", hostport, strerror (saved));
+        conn_destroy (c);
+        errno = saved;
+        return NULL;
+    }
+    if (send_hello (c, err) < 0) {
+        conn_destroy (c);
+        return NULL;
+    }
+    bufferevent_enable (c->bev, EV_READ | EV_WRITE);
+    return c;
+}
+
+static void free_frame (const void *data, size_t len, void *arg)
+{
+    free ((void *)data);
+}
+
+int conn_send (struct conn *c, const json_t *msg)
+{
+    if (c->closing || c->finished) {
+        errno = EPIPE;
+        return -1;
+    }
+    size_t len;
+    void *frame = proto_encode (msg, &len);
+    if (!frame)
+        return -1;
+    /* The frame buffer is handed to the evbuffer without a copy. */
+    if (evbuffer_add_reference (bufferevent_get_output (c->bev), frame, len, free_frame, NULL) <
+        0) {
+        free (frame);
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+int conn_send_error (struct conn *c, const json_t *req, const char *fmt, ...)
+{
+    char text[HERROR_TEXT_MAX];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof (text), fmt, ap);
+    va_end (ap);
+    json_t *e = proto_error_create (proto_msg_id (req), text);
+    if (!e)
+        return -1;
+    int rc = conn_send (c, e);
+    int saved = errno;
+    json_decref (e);
+    errno = saved;
+    return rc;
+}
+
+void conn_close (struct conn *c)
+{
+    close_with (c, "closed");
+}
+
+void conn_destroy (struct conn *c)
+{
+    int saved = errno;
+    if (c && !c->finished) {
+        c->finished = true; /* no ops->closed */
+        bufferevent_disable (c->bev, EV_READ | EV_WRITE);
+        evtimer_del (c->timer);
+        if (c->depth == 0)
+            conn_free (c);
+    }
+    errno = saved;
+}
+
+const struct conn_peer *conn_peer (const struct conn *c)
+{
+    return &c->peer;
+}
+
+bool conn_ready (const struct conn *c)
+{
+    return c->authed;
+}
+
+size_t conn_output_pending (const struct conn *c)
+{
+    return evbuffer_get_length (bufferevent_get_output (c->bev));
+}
+
+void conn_set_aux (struct conn *c, void *aux)
+{
+    c->aux = aux;
+}
+
+void *conn_aux (const struct conn *c)
+{
+    return c->aux;
+}

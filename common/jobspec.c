@@ -1,0 +1,684 @@
+/* jobspec.c - qsub options and #PBS directives into a job request
+ *
+ * Both parsers fill a struct layer (jobspec_internal.h); nothing is decided
+ * until jobspec_finalize() lays the command line over the script.  That is
+ * what makes "command line wins" independent of call order, and what lets a
+ * failing parse leave the jobspec untouched: each parse builds a fresh
+ * layer and swaps it in only on success.
+ */
+#include "jobspec.h"
+#include "jobspec_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "pbs_resources.h"
+
+/* --- small helpers shared with the other jobspec sources --- */
+
+void layer_init (struct layer *l)
+{
+    memset (l, 0, sizeof (*l));
+    l->join = -1;
+    l->rerun = -1;
+}
+
+static void vars_free (struct jobspec_var *v, int n)
+{
+    jobspec_env_free (v, n);
+}
+
+void layer_clear (struct layer *l)
+{
+    free (l->name);
+    free (l->queue);
+    free (l->output);
+    free (l->error);
+    free (l->depend);
+    vars_free (l->vars, l->nvars);
+    resreq_clear (&l->chunks);
+    layer_init (l);
+}
+
+void jobspec_env_free (struct jobspec_var *env, int nenv)
+{
+    for (int i = 0; i < nenv; i++) {
+        free (env[i].name);
+        free (env[i].value);
+    }
+    free (env);
+}
+
+int jobspec_env_set (struct jobspec_var **env, int *nenv, const char *name, const char *value)
+{
+    char *v = value ? strdup (value) : NULL;
+
+    if (value && !v)
+        return -1;
+    for (int i = 0; i < *nenv; i++) {
+        if (strcmp ((*env)[i].name, name) == 0) {
+            free ((*env)[i].value);
+            (*env)[i].value = v;
+            return 0;
+        }
+    }
+    char *n = strdup (name);
+    struct jobspec_var *grown = n ? realloc (*env, sizeof (**env) * (size_t)(*nenv + 1)) : NULL;
+    if (!grown) {
+        free (n);
+        free (v);
+        errno = ENOMEM;
+        return -1;
+    }
+    grown[*nenv].name = n;
+    grown[*nenv].value = v;
+    *env = grown;
+    (*nenv)++;
+    return 0;
+}
+
+bool jobspec_env_name_valid (const char *name)
+{
+    if (!name || !(isalpha ((unsigned char)*name) || *name == '_'))
+        return false;
+    for (const char *p = name; *p; p++) {
+        if (!isalnum ((unsigned char)*p) && *p != '_')
+            return false;
+    }
+    return true;
+}
+
+void jobspec_strv_free (char **v)
+{
+    if (v) {
+        for (char **p = v; *p; p++)
+            free (*p);
+        free (v);
+    }
+}
+
+void jobspec_clear_job (struct jobspec *js)
+{
+    free (js->name);
+    free (js->queue);
+    free (js->script);
+    jobspec_strv_free (js->argv);
+    free (js->workdir);
+    free (js->submit_host);
+    jobspec_env_free (js->env, js->nenv);
+    free (js->output);
+    free (js->error);
+    free (js->depend);
+    resreq_clear (&js->res);
+    js->name = js->queue = js->script = js->workdir = js->submit_host = NULL;
+    js->output = js->error = js->depend = NULL;
+    js->argv = NULL;
+    js->argc = 0;
+    js->env = NULL;
+    js->nenv = 0;
+    js->export_all = js->hold = false;
+    js->rerunnable = true;
+    js->join = JOBSPEC_JOIN_NONE;
+    js->priority = 0;
+    js->array_index = -1;
+}
+
+struct jobspec *jobspec_create (void)
+{
+    struct jobspec *js = calloc (1, sizeof (*js));
+
+    if (!js || !(js->input = calloc (1, sizeof (*js->input)))) {
+        free (js);
+        errno = ENOMEM;
+        return NULL;
+    }
+    layer_init (&js->input->script);
+    layer_init (&js->input->cmdline);
+    jobspec_clear_job (js);
+    return js;
+}
+
+void jobspec_destroy (struct jobspec *js)
+{
+    int saved = errno;
+
+    if (js) {
+        jobspec_clear_job (js);
+        free (js->script_path);
+        if (js->input) {
+            layer_clear (&js->input->script);
+            layer_clear (&js->input->cmdline);
+            free (js->input);
+        }
+        free (js);
+    }
+    errno = saved;
+}
+
+const char *jobspec_getenv (const struct jobspec *js, const char *name)
+{
+    for (int i = 0; js && name && i < js->nenv; i++) {
+        if (strcmp (js->env[i].name, name) == 0)
+            return js->env[i].value;
+    }
+    return NULL;
+}
+
+/* --- option values --- */
+
+static int dup_into (char **dst, const char *val)
+{
+    char *copy = strdup (val);
+
+    if (!copy)
+        return -1;
+    free (*dst);
+    *dst = copy;
+    return 0;
+}
+
+static int parse_int (const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    if (!s || !*s || isspace ((unsigned char)*s))
+        return -1;
+    errno = 0;
+    v = strtol (s, &end, 10);
+    if (*end != '\0' || errno != 0 || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* "-v A=b,C,D='x,y'": NAME or NAME=VALUE, a value may be quoted to hold
+ * commas. */
+static int parse_vars (struct layer *l, const char *s, struct herror *err)
+{
+    struct jobspec_var *vars = NULL;
+    int nvars = 0;
+    const char *p = s;
+    char *name = NULL, *value = NULL;
+
+    if (!*s)
+        return herror_set (err, "no variables given");
+    while (1) {
+        size_t nlen = strcspn (p, "=,");
+        if (!(name = strndup (p, nlen)))
+            goto nomem;
+        if (!jobspec_env_name_valid (name)) {
+            herror_set (err, "\"%s\" is not a variable name", name);
+            goto inval;
+        }
+        p += nlen;
+        if (*p == '=') {
+            p++;
+            size_t vlen;
+            if (*p == '\'' || *p == '"') {
+                const char *close = strchr (p + 1, *p);
+                if (!close) {
+                    herror_set (err, "the value of %s has no closing %c", name, *p);
+                    goto inval;
+                }
+                vlen = (size_t)(close - p - 1);
+                value = strndup (p + 1, vlen);
+                p = close + 1;
+                if (*p != ',' && *p != '\0') {
+                    herror_set (err, "expected ',' after the quoted value of %s", name);
+                    goto inval;
+                }
+            } else {
+                vlen = strcspn (p, ",");
+                value = strndup (p, vlen);
+                p += vlen;
+            }
+            if (!value)
+                goto nomem;
+        }
+        if (nvars == JOBSPEC_MAX_ENV) {
+            herror_set (err, "more than %d variables", JOBSPEC_MAX_ENV);
+            goto inval;
+        }
+        if (jobspec_env_set (&vars, &nvars, name, value) < 0)
+            goto nomem;
+        free (name);
+        free (value);
+        name = value = NULL;
+        if (*p == '\0')
+            break;
+        p++; /* ',' */
+        if (*p == '\0') {
+            herror_set (err, "empty variable name after ','");
+            goto inval;
+        }
+    }
+    vars_free (l->vars, l->nvars);
+    l->vars = vars;
+    l->nvars = nvars;
+    l->have_vars = true;
+    return 0;
+nomem:
+    herror_set (err, "out of memory");
+    errno = ENOMEM;
+    goto fail;
+inval:
+    errno = EINVAL;
+fail:
+    free (name);
+    free (value);
+    vars_free (vars, nvars);
+    return -1;
+}
+
+static int set_count (const char *name, const char *val, int *dst, bool *have, struct herror *err)
+{
+    long v;
+
+    if (parse_int (val, 0, RESREQ_MAX_COUNT, &v) < 0 || !isdigit ((unsigned char)*val))
+        return herror_set (err, "%s must be a number from 0 to %d", name, RESREQ_MAX_COUNT);
+    *dst = (int)v;
+    *have = true;
+    return 0;
+}
+
+/* One "NAME=VALUE" term of -l. */
+static int apply_resource (struct layer *l, const char *key, const char *val, struct herror *err)
+{
+    if (strcasecmp (key, "select") == 0 || strcasecmp (key, "nodes") == 0) {
+        bool select = strcasecmp (key, "select") == 0;
+        enum chunk_source src = select ? CHUNKS_SELECT : CHUNKS_NODES;
+        if (l->chunk_src != CHUNKS_NONE && l->chunk_src != src)
+            return herror_set (err, "select and nodes cannot be used together");
+        int rc = select ? pbs_select_parse (val, &l->chunks, err)
+                        : pbs_nodes_parse (val, &l->chunks, err);
+        if (rc < 0)
+            return -1;
+        l->chunk_src = src;
+        return 0;
+    }
+    if (strcasecmp (key, "ncpus") == 0)
+        return set_count ("ncpus", val, &l->ncpus, &l->have_ncpus, err);
+    if (strcasecmp (key, "ngpus") == 0)
+        return set_count ("ngpus", val, &l->ngpus, &l->have_ngpus, err);
+    if (strcasecmp (key, "mem") == 0) {
+        if (pbs_size_parse (val, &l->mem, err) < 0)
+            return -1;
+        l->have_mem = true;
+        return 0;
+    }
+    if (strcasecmp (key, "walltime") == 0) {
+        if (pbs_walltime_parse (val, &l->walltime, err) < 0)
+            return -1;
+        l->have_walltime = true;
+        return 0;
+    }
+    if (strcasecmp (key, "place") == 0) {
+        if (pbs_place_parse (val, &l->arrangement, &l->sharing, err) < 0)
+            return -1;
+        l->have_place = true;
+        return 0;
+    }
+    return herror_set (err,
+                       "unknown resource \"%s\" (known: select, nodes, ncpus, ngpus, mem, "
+                       "walltime, place)",
+                       key);
+}
+
+/* "-l a=b,c=d": on error, *what is set to "-l TERM" (the failing term). */
+static int apply_resources (struct layer *l, const char *list, char *what, size_t whatsz,
+                            struct herror *err)
+{
+    char *copy = strdup (list);
+    char *save = copy;
+    int rc = 0;
+
+    if (!copy)
+        return herror_set (err, "out of memory");
+    if (*copy == '\0') {
+        free (copy);
+        return herror_set (err, "no resources given");
+    }
+    for (char *term; rc == 0 && (term = strsep (&save, ",")) != NULL;) {
+        char *eq = strchr (term, '=');
+        snprintf (what, whatsz, "-l %s", term);
+        if (*term == '\0')
+            rc = herror_set (err, "empty resource (two commas in a row?)");
+        else if (!eq)
+            rc = herror_set (err, "resource \"%s\" needs a value (NAME=VALUE)", term);
+        else {
+            *eq = '\0';
+            rc = apply_resource (l, term, eq + 1, err);
+        }
+    }
+    free (copy);
+    return rc;
+}
+
+/* Apply one option to a layer.  On error err holds the reason and *what the
+ * option as written ("-p 5000", "-l walltime=1:xx"). */
+static int apply_option (struct layer *l, char opt, const char *val, char *what, size_t whatsz,
+                         struct herror *err)
+{
+    long n;
+
+    snprintf (what, whatsz, "-%c %s", opt, val ? val : "");
+    switch (opt) {
+    case 'N':
+        if (jobspec_check_name (val, err) < 0)
+            return -1;
+        return dup_into (&l->name, val) < 0 ? herror_set (err, "out of memory") : 0;
+    case 'q':
+        if (jobspec_check_queue (val, err) < 0)
+            return -1;
+        return dup_into (&l->queue, val) < 0 ? herror_set (err, "out of memory") : 0;
+    case 'o':
+    case 'e':
+        if (jobspec_check_path (val, false, err) < 0)
+            return -1;
+        return dup_into (opt == 'o' ? &l->output : &l->error, val) < 0
+                   ? herror_set (err, "out of memory")
+                   : 0;
+    case 'j':
+        if (strcmp (val, "oe") == 0)
+            l->join = JOBSPEC_JOIN_OE;
+        else if (strcmp (val, "eo") == 0)
+            l->join = JOBSPEC_JOIN_EO;
+        else if (strcmp (val, "n") == 0)
+            l->join = JOBSPEC_JOIN_NONE;
+        else
+            return herror_set (err, "use oe, eo or n");
+        return 0;
+    case 'l':
+        return apply_resources (l, val, what, whatsz, err);
+    case 'v':
+        return parse_vars (l, val, err);
+    case 'V':
+        l->export_all = true;
+        return 0;
+    case 'h':
+        l->hold = true;
+        return 0;
+    case 'p':
+        if (parse_int (val, JOBSPEC_PRIORITY_MIN, JOBSPEC_PRIORITY_MAX, &n) < 0)
+            return herror_set (err, "priority must be a number from %d to %d", JOBSPEC_PRIORITY_MIN,
+                               JOBSPEC_PRIORITY_MAX);
+        l->priority = (int)n;
+        l->have_priority = true;
+        return 0;
+    case 'r':
+        if (strcmp (val, "y") != 0 && strcmp (val, "n") != 0)
+            return herror_set (err, "use y or n");
+        l->rerun = val[0] == 'y';
+        return 0;
+    case 'W':
+        if (strncmp (val, "depend=", 7) != 0) {
+            size_t len = strcspn (val, "=");
+            return herror_set (err, "unsupported -W attribute \"%.*s\" (huddle knows depend)",
+                               (int)len, val);
+        }
+        if (jobspec_check_depend (val + 7, err) < 0)
+            return -1;
+        return dup_into (&l->depend, val + 7) < 0 ? herror_set (err, "out of memory") : 0;
+    }
+    return herror_set (err, "unknown option -%c", opt);
+}
+
+static bool option_known (char c, bool *takes_value)
+{
+    const char *p = strchr ("N:q:o:e:j:l:v:p:r:W:hV", c);
+
+    if (!p || c == ':' || c == '\0')
+        return false;
+    *takes_value = p[1] == ':';
+    return true;
+}
+
+/* Read options from words[first..] into l, getopt style.  Stops at the
+ * first word that is not an option (its index goes to *stop).  On error
+ * err holds the reason; *what is the option text for value errors and ""
+ * for syntax errors (unknown option, missing value). */
+static int scan_options (struct layer *l, int nwords, char *const words[], int first, int *stop,
+                         char *what, size_t whatsz, struct herror *err)
+{
+    int i = first;
+
+    errno = 0;
+    for (; i < nwords; i++) {
+        const char *w = words[i];
+        if (w[0] != '-' || w[1] == '\0' || strcmp (w, "--") == 0)
+            break;
+        if (w[1] == '-') {
+            what[0] = '\0';
+            herror_set (err, "unknown option %s", w);
+            goto fail;
+        }
+        for (const char *c = w + 1; *c; c++) {
+            bool takes_value;
+            const char *val = NULL;
+            if (!option_known (*c, &takes_value)) {
+                what[0] = '\0';
+                herror_set (err, "unknown option -%c", *c);
+                goto fail;
+            }
+            if (takes_value) {
+                if (c[1] != '\0')
+                    val = c + 1;
+                else if (i + 1 < nwords)
+                    val = words[++i];
+                else {
+                    what[0] = '\0';
+                    herror_set (err, "option -%c needs a value", *c);
+                    goto fail;
+                }
+            }
+            if (apply_option (l, *c, val, what, whatsz, err) < 0)
+                goto fail;
+            if (takes_value)
+                break;
+        }
+    }
+    *stop = i;
+    return 0;
+fail:
+    if (errno != ENOMEM)
+        errno = EINVAL;
+    return -1;
+}
+
+static void prefix_option_error (struct herror *err, const char *what)
+{
+    if (what[0])
+        herror_prefix (err, "option %s", what);
+}
+
+int jobspec_parse_args (struct jobspec *js, int argc, char *const argv[], struct herror *err)
+{
+    struct layer l;
+    char what[HERROR_TEXT_MAX];
+    char *path = NULL;
+    char **cmd = NULL;
+    int stop;
+
+    if (!js || argc < 0 || (argc > 0 && !argv)) {
+        errno = EINVAL;
+        return herror_set (err, "invalid arguments");
+    }
+    layer_init (&l);
+    if (scan_options (&l, argc, argv, 1, &stop, what, sizeof (what), err) < 0) {
+        prefix_option_error (err, what);
+        goto fail;
+    }
+    if (stop < argc && strcmp (argv[stop], "--") == 0) {
+        int n = argc - stop - 1;
+        if (n == 0) {
+            herror_set (err, "\"--\" must be followed by a command");
+            goto inval;
+        }
+        if (n > JOBSPEC_MAX_ARGS) {
+            herror_set (err, "the command has more than %d arguments", JOBSPEC_MAX_ARGS);
+            goto inval;
+        }
+        if (!(cmd = calloc ((size_t)n + 1, sizeof (*cmd))))
+            goto nomem;
+        for (int i = 0; i < n; i++) {
+            if (!(cmd[i] = strdup (argv[stop + 1 + i])))
+                goto nomem;
+        }
+    } else if (stop < argc) {
+        if (stop + 1 < argc) {
+            herror_set (err, "unexpected argument \"%s\" after the script (options go before it)",
+                        argv[stop + 1]);
+            goto inval;
+        }
+        if (!(path = strdup (argv[stop])))
+            goto nomem;
+    }
+    layer_clear (&js->input->cmdline);
+    js->input->cmdline = l;
+    free (js->script_path);
+    js->script_path = path;
+    jobspec_strv_free (js->argv);
+    js->argv = cmd;
+    js->argc = 0;
+    while (cmd && cmd[js->argc])
+        js->argc++;
+    return 0;
+nomem:
+    herror_set (err, "out of memory");
+    errno = ENOMEM;
+    goto fail;
+inval:
+    errno = EINVAL;
+fail:
+    layer_clear (&l);
+    free (path);
+    jobspec_strv_free (cmd);
+    return -1;
+}
+
+/* Split a directive into words as a shell would: blanks separate, '...'
+ * is literal, "..." honours \" \\ \$ \`, a backslash outside quotes takes
+ * the next character literally, an unquoted word starting with '#' is a
+ * comment.  Returns the word count, or -1 (err set).  *buf receives the
+ * storage the words point into. */
+static int split_words (const char *s, size_t len, char ***words_out, char **buf_out,
+                        struct herror *err)
+{
+    char *buf = malloc (len + 1);
+    char **words = calloc (len / 2 + 2, sizeof (*words));
+    size_t i = 0, o = 0;
+    int n = 0;
+
+    if (!buf || !words)
+        goto nomem;
+    while (1) {
+        while (i < len && isspace ((unsigned char)s[i]))
+            i++;
+        if (i == len || s[i] == '#')
+            break;
+        words[n++] = buf + o;
+        while (i < len && !isspace ((unsigned char)s[i])) {
+            char c = s[i++];
+            if (c == '\\' && i < len) {
+                buf[o++] = s[i++];
+            } else if (c == '\'' || c == '"') {
+                while (i < len && s[i] != c) {
+                    if (c == '"' && s[i] == '\\' && i + 1 < len && strchr ("\"\\$`", s[i + 1]))
+                        i++;
+                    buf[o++] = s[i++];
+                }
+                if (i == len) {
+                    herror_set (err, "unterminated %c quote", c);
+                    errno = EINVAL;
+                    goto fail;
+                }
+                i++;
+            } else {
+                buf[o++] = c;
+            }
+        }
+        buf[o++] = '\0';
+    }
+    *words_out = words;
+    *buf_out = buf;
+    return n;
+nomem:
+    herror_set (err, "out of memory");
+    errno = ENOMEM;
+fail:
+    free (buf);
+    free (words);
+    return -1;
+}
+
+/* Apply the directive on one line [s, s+len) (after "#PBS"). */
+static int parse_directive (struct layer *l, const char *s, size_t len, struct herror *err)
+{
+    char **words = NULL, *buf = NULL;
+    char what[HERROR_TEXT_MAX];
+    int stop, rc = 0;
+    int n = split_words (s, len, &words, &buf, err);
+
+    if (n < 0)
+        return -1;
+    if (scan_options (l, n, words, 0, &stop, what, sizeof (what), err) < 0)
+        rc = -1;
+    else if (stop < n) {
+        errno = EINVAL;
+        rc = herror_set (err, "expected an option, found \"%s\"", words[stop]);
+    }
+    free (words);
+    free (buf);
+    return rc;
+}
+
+int jobspec_parse_script (struct jobspec *js, const char *text, struct herror *err)
+{
+    struct layer l;
+    char *copy;
+    const char *line = text;
+    int lineno = 0;
+
+    if (!js || !text) {
+        errno = EINVAL;
+        return herror_set (err, "invalid arguments");
+    }
+    if (!(copy = strdup (text))) {
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    layer_init (&l);
+    for (; *line; line += strcspn (line, "\n") + (line[strcspn (line, "\n")] == '\n')) {
+        size_t len = strcspn (line, "\n");
+        size_t shown = len;
+        lineno++;
+        while (shown > 0 && isspace ((unsigned char)line[shown - 1]))
+            shown--;
+        if (len >= 4 && strncmp (line, "#PBS", 4) == 0 &&
+            (len == 4 || isspace ((unsigned char)line[4]))) {
+            if (parse_directive (&l, line + 4, len - 4, err) < 0) {
+                herror_prefix (err, "script line %d: \"%.*s\"", lineno,
+                               (int)(shown > 200 ? 200 : shown), line);
+                layer_clear (&l);
+                free (copy);
+                return -1;
+            }
+            continue;
+        }
+        size_t lead = 0;
+        while (lead < len && isspace ((unsigned char)line[lead]))
+            lead++;
+        if (lead < len && line[lead] != '#')
+            break; /* the first command: PBS reads no further */
+    }
+    layer_clear (&js->input->script);
+    js->input->script = l;
+    free (js->script);
+    js->script = copy;
+    return 0;
+}

@@ -1,0 +1,167 @@
+/* jobspec.h - a PBS job submission: qsub options, #PBS directives, JSON
+ *
+ * qsub turns what the user typed into a job request (the "Job request"
+ * object of docs/protocol.md); the controller turns the object it receives
+ * back into the same struct and trusts nothing in it.
+ *
+ * In qsub:
+ *
+ *     struct jobspec *js = jobspec_create ();
+ *     jobspec_parse_args (js, argc, argv, &err);        // options, script path
+ *     if (!js->argv)                                    // not "qsub -- cmd"
+ *         jobspec_parse_script (js, text_of (js->script_path or stdin), &err);
+ *     jobspec_finalize (js, cwd, environ, hostname, &err);
+ *     json_t *job = jobspec_to_json (js);
+ *
+ * The command line wins over #PBS directives whatever the call order:
+ * both parsers only record what they read, each into its own layer, and
+ * jobspec_finalize() lays the command line over the script.  Within one
+ * layer a later option replaces an earlier one (for -l, per resource; a
+ * later -v list replaces an earlier one, as in OpenPBS).  "select" and
+ * "nodes" are one request: one given on the command line replaces either
+ * given in the script, along with the script's job-wide ncpus/ngpus/mem.
+ *
+ * In the controller: jobspec_from_json() checks every member (type, range,
+ * chunk limits) and returns a finalized struct, or NULL with a message
+ * naming the member.
+ *
+ * Errors: functions return -1 or NULL with errno set (EINVAL for bad input,
+ * ENOMEM) and, for user input, one sentence in err:
+ *     option -l walltime=1:xx:00: minutes are not a number
+ *     script line 4: "#PBS -l walltime=1:xx:00": minutes are not a number
+ * A failing call leaves the jobspec as it was.
+ *
+ * Ownership: the struct owns every pointer in it; jobspec_destroy() frees
+ * them all.  The public members are read-only for callers except through
+ * these functions.  Nothing here logs or exits.
+ */
+#ifndef HUDDLE_JOBSPEC_H
+#define HUDDLE_JOBSPEC_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "common/herror.h"
+#include "common/resreq.h"
+
+#define JOBSPEC_NAME_MAX     236 /* PBS_MAXJOBNAME */
+#define JOBSPEC_QUEUE_MAX    64
+#define JOBSPEC_PRIORITY_MIN -1024
+#define JOBSPEC_PRIORITY_MAX 1023
+#define JOBSPEC_MAX_ARGS     4096 /* argv entries for "qsub -- cmd args" */
+#define JOBSPEC_MAX_ENV      4096 /* variables in the job's environment */
+
+/* "-j": which streams are merged, and into which. */
+enum jobspec_join {
+    JOBSPEC_JOIN_NONE = 0, /* "n": separate .o and .e files (default) */
+    JOBSPEC_JOIN_OE,       /* stderr into stdout */
+    JOBSPEC_JOIN_EO,       /* stdout into stderr */
+};
+
+struct jobspec_var {
+    char *name;
+    char *value;
+};
+
+struct jobspec_input; /* private: options read but not yet finalized */
+
+struct jobspec {
+    /* Set by jobspec_finalize() or jobspec_from_json(): */
+    char *name;              /* Job_Name: -N, else script basename, else "STDIN" */
+    char *queue;             /* -q; NULL = the server's default queue */
+    char *script;            /* script text; "" for "qsub -- cmd args" */
+    char **argv;             /* NULL-terminated command, or NULL (script job) */
+    int argc;                /* entries in argv */
+    char *workdir;           /* submit directory, absolute (PBS_O_WORKDIR) */
+    char *submit_host;       /* PBS_O_HOST */
+    struct jobspec_var *env; /* Variable_List: -V, -v, PBS_O_*; unique names */
+    int nenv;
+    bool export_all;        /* -V */
+    char *output;           /* -o, absolute, "[host:]/path"; NULL = default */
+    char *error;            /* -e, likewise */
+    enum jobspec_join join; /* -j */
+    bool hold;              /* -h: submitted with a user hold */
+    bool rerunnable;        /* -r y|n, default y */
+    int priority;           /* -p, JOBSPEC_PRIORITY_MIN..MAX, default 0 */
+    char *depend;           /* -W depend=..., validated; NULL = none */
+    int array_index;        /* -1: not an array subjob */
+    struct resreq res;      /* -l: chunks, placement, walltime */
+
+    /* Set by jobspec_parse_args(): the script argument, NULL = stdin or
+     * command mode.  Not sent on the wire. */
+    char *script_path;
+
+    struct jobspec_input *input; /* private */
+};
+
+/* An empty jobspec (rerunnable, priority 0, array_index -1).  NULL/ENOMEM. */
+struct jobspec *jobspec_create (void);
+
+/* Free js and everything it owns.  NULL-safe; keeps errno. */
+void jobspec_destroy (struct jobspec *js);
+
+/* Read qsub's command line: argv[0] is the program name, options follow
+ * (getopt style: "-Nname" or "-N name", flags may be grouped "-hV"), then
+ * an optional script path, or "--" and a command with its arguments
+ * (stored in js->argv).  Unknown options, missing values and bad values
+ * fail here, with errors starting "option -X VALUE: ".  Calling it again
+ * replaces what an earlier call read. */
+int jobspec_parse_args (struct jobspec *js, int argc, char *const argv[], struct herror *err);
+
+/* Take the script text (copied into js->script) and read its #PBS
+ * directives: lines starting with "#PBS" followed by a blank, up to the
+ * first line that is neither blank nor a comment (first non-blank
+ * character '#').  Directives take the same options as the command line;
+ * words are split as a shell would (quotes, backslash), an unquoted word
+ * starting with '#' ends the directive.  Errors start
+ * 'script line N: "LINE": '.  Calling it again replaces the script. */
+int jobspec_parse_script (struct jobspec *js, const char *text, struct herror *err);
+
+/* Merge directives and command line (command line wins), apply PBS
+ * defaults and fill in the submission context:
+ *   cwd       absolute submit directory: workdir, PBS_O_WORKDIR, and the
+ *             base of relative -o/-e paths
+ *   envp      the submitter's environment (NULL-terminated "NAME=VALUE"),
+ *             source of -V, of bare names in -v and of PBS_O_HOME, _LANG,
+ *             _LOGNAME, _PATH, _MAIL, _SHELL, _TZ (those that are set)
+ *   hostname  PBS_O_HOST and submit_host
+ * Also sets PBS_O_WORKDIR, PBS_O_SYSTEM (uname), and PBS_O_QUEUE when -q
+ * names one (otherwise the controller sets it).  A bare -v name that is not
+ * in envp is left out.  Defaults: one chunk ncpus=1, place=free (scatter
+ * for nodes=), walltime 0 (queue default).  Job-level ncpus/ngpus/mem make
+ * the single chunk when there is no select/nodes; combined with select
+ * they are an error, as in OpenPBS (mem with nodes is spread over the
+ * chunks, the Torque meaning).  Calling it again redoes the merge. */
+int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], const char *hostname,
+                      struct herror *err);
+
+/* The "Job request" object of docs/protocol.md for a finalized jobspec.
+ * Chunks carry "host" only when set.  New reference; NULL/ENOMEM. */
+json_t *jobspec_to_json (const struct jobspec *js);
+
+/* Check a received "Job request" object and build a finalized jobspec from
+ * it.  Rejects missing or mistyped members, values out of range, more than
+ * RESREQ_MAX_CHUNKS chunks and requests that add up to absurd counts, with
+ * a message naming the member ("chunks[2].ncpus: ...").  Members it does
+ * not know are ignored.  Caller destroys the result.  NULL + EINVAL/ENOMEM. */
+struct jobspec *jobspec_from_json (const json_t *o, struct herror *err);
+
+/* The value of NAME in js->env, or NULL. */
+const char *jobspec_getenv (const struct jobspec *js, const char *name);
+
+/* Validators shared by the parsers and jobspec_from_json(); each returns 0
+ * or -1 with err holding the reason only.
+ *   name:   1..236 printable characters, no blanks, '/', ':' or '@' (it
+ *           becomes part of file names NAME.oSEQ), starting with a letter,
+ *           digit or '_'
+ *   queue:  1..64 of [A-Za-z0-9_.-], starting with a letter or digit
+ *   depend: "TYPE:JOBID[:JOBID]...[,TYPE:...]" with TYPE one of after,
+ *           afterok, afternotok, afterany, before, beforeok, beforenotok,
+ *           beforeany, and JOBID "SEQ[.SERVER]" (SEQ may carry "[]" or
+ *           "[N]" for arrays) */
+int jobspec_check_name (const char *name, struct herror *err);
+int jobspec_check_queue (const char *queue, struct herror *err);
+int jobspec_check_depend (const char *depend, struct herror *err);
+
+#endif

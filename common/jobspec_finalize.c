@@ -1,0 +1,293 @@
+/* jobspec_finalize.c - merge directives and command line, apply PBS defaults
+ *
+ * Everything is computed into a scratch struct jobspec first and moved into
+ * the caller's only when every step succeeded, so a failed finalize leaves
+ * the jobspec as it was.
+ */
+#include "jobspec.h"
+#include "jobspec_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "pbs_resources.h"
+
+/* The environment variables qsub copies as PBS_O_NAME, as OpenPBS does. */
+static const char *const submit_vars[] = {
+    "HOME", "LANG", "LOGNAME", "PATH", "MAIL", "SHELL", "TZ",
+};
+
+static const char *env_lookup (char *const envp[], const char *name)
+{
+    size_t len = strlen (name);
+
+    for (int i = 0; envp && envp[i]; i++) {
+        if (strncmp (envp[i], name, len) == 0 && envp[i][len] == '=')
+            return envp[i] + len + 1;
+    }
+    return NULL;
+}
+
+/* The command line's value if it set one, else the script's. */
+#define PICK(field, unset) (in->cmdline.field != (unset) ? in->cmdline.field : in->script.field)
+
+static int dup_opt (char **dst, const char *src)
+{
+    if (!src)
+        return 0;
+    return (*dst = strdup (src)) ? 0 : -1;
+}
+
+/* Job name: -N, else the script's basename made into a valid name, else
+ * "STDIN" (standard input or "qsub -- cmd"), as PBS does. */
+static char *default_name (const char *script_path)
+{
+    const char *base = script_path ? strrchr (script_path, '/') : NULL;
+    char *name;
+
+    base = base ? base + 1 : script_path;
+    if (!base || !*base)
+        return strdup ("STDIN");
+    if (!(name = strndup (base, JOBSPEC_NAME_MAX)))
+        return NULL;
+    for (char *p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= ' ' || c > 126 || c == '/' || c == ':' || c == '@')
+            *p = '_';
+    }
+    if (jobspec_check_name (name, NULL) < 0)
+        name[0] = '_';
+    return name;
+}
+
+/* "[host:]path" with a relative path made absolute against cwd. */
+static char *resolve_path (const char *spec, const char *cwd)
+{
+    const char *colon = strchr (spec, ':');
+    const char *path = spec;
+    int hostlen = 0;
+    char *out;
+
+    if (colon && memchr (spec, '/', (size_t)(colon - spec)) == NULL) {
+        hostlen = (int)(colon - spec) + 1;
+        path = colon + 1;
+    }
+    if (path[0] == '/')
+        return strdup (spec);
+    if (strncmp (path, "./", 2) == 0)
+        path += 2;
+    const char *sep = cwd[strlen (cwd) - 1] == '/' ? "" : "/";
+    size_t len = (size_t)hostlen + strlen (cwd) + strlen (sep) + strlen (path) + 1;
+    if (!(out = malloc (len)))
+        return NULL;
+    snprintf (out, len, "%.*s%s%s%s", hostlen, spec, cwd, sep, path);
+    return out;
+}
+
+/* Build res from the merged -l settings.  Errors are about the request as
+ * a whole, so they name resources rather than a line. */
+static int merge_resources (const struct jobspec_input *in, struct resreq *res, struct herror *err)
+{
+    const struct layer *cl = &in->cmdline, *sl = &in->script;
+    const struct layer *chunks = cl->chunk_src != CHUNKS_NONE ? cl : sl;
+    /* A select or nodes on the command line replaces the script's whole
+     * request, job-wide ncpus/ngpus/mem included. */
+    bool script_job_wide = cl->chunk_src == CHUNKS_NONE;
+    bool have_ncpus = cl->have_ncpus || (script_job_wide && sl->have_ncpus);
+    bool have_ngpus = cl->have_ngpus || (script_job_wide && sl->have_ngpus);
+    bool have_mem = cl->have_mem || (script_job_wide && sl->have_mem);
+    int ncpus = cl->have_ncpus ? cl->ncpus : sl->ncpus;
+    int ngpus = cl->have_ngpus ? cl->ngpus : sl->ngpus;
+    uint64_t mem = cl->have_mem ? cl->mem : sl->mem;
+    const char *conflict = have_ncpus ? "ncpus" : have_ngpus ? "ngpus" : NULL;
+
+    memset (res, 0, sizeof (*res));
+    if (chunks->chunk_src == CHUNKS_SELECT && (conflict || have_mem))
+        return herror_set (err,
+                           "-l %s cannot be combined with select: ask for it in the chunks "
+                           "(select=N:%s=...)",
+                           conflict ? conflict : "mem", conflict ? conflict : "mem");
+    if (chunks->chunk_src == CHUNKS_NODES && conflict)
+        return herror_set (err, "-l %s cannot be combined with nodes (use nodes=N:ppn=M%s)",
+                           conflict, have_ngpus ? ":gpus=G" : "");
+    if (chunks->chunk_src != CHUNKS_NONE) {
+        res->nchunks = chunks->chunks.nchunks;
+        res->chunks = calloc ((size_t)res->nchunks, sizeof (*res->chunks));
+        if (!res->chunks)
+            return herror_set (err, "out of memory");
+        memcpy (res->chunks, chunks->chunks.chunks, sizeof (*res->chunks) * (size_t)res->nchunks);
+        if (have_mem) {
+            /* Torque's "nodes=...,mem=" is memory for the whole job. */
+            uint64_t count = 0;
+            for (int i = 0; i < res->nchunks; i++)
+                count += (uint64_t)res->chunks[i].count;
+            for (int i = 0; i < res->nchunks; i++)
+                res->chunks[i].mem = (mem + count - 1) / count;
+        }
+        if (chunks->chunk_src == CHUNKS_NODES)
+            res->arrangement = RESREQ_SCATTER;
+    } else {
+        /* OpenPBS: job-wide ncpus/ngpus/mem without select make one chunk. */
+        if (!(res->chunks = calloc (1, sizeof (*res->chunks))))
+            return herror_set (err, "out of memory");
+        res->nchunks = 1;
+        res->chunks[0].count = 1;
+        res->chunks[0].ncpus = have_ncpus ? ncpus : 1;
+        res->chunks[0].ngpus = ngpus;
+        res->chunks[0].mpiprocs = res->chunks[0].ncpus > 0 ? 1 : 0;
+        res->chunks[0].mem = mem;
+    }
+    if (cl->have_place || sl->have_place) {
+        res->arrangement = cl->have_place ? cl->arrangement : sl->arrangement;
+        res->sharing = cl->have_place ? cl->sharing : sl->sharing;
+    }
+    if (cl->have_walltime || sl->have_walltime)
+        res->walltime = cl->have_walltime ? cl->walltime : sl->walltime;
+    if (pbs_resreq_check (res, err) < 0) {
+        herror_prefix (err, "-l");
+        return -1;
+    }
+    return 0;
+}
+
+/* Variable_List: -V (everything), then -v, then PBS_O_*. */
+static int build_env (const struct jobspec_input *in, struct jobspec *out, char *const envp[],
+                      const char *cwd, const char *hostname)
+{
+    const struct layer *vl = in->cmdline.have_vars ? &in->cmdline : &in->script;
+    struct utsname uts;
+
+    for (int i = 0; out->export_all && envp && envp[i]; i++) {
+        const char *eq = strchr (envp[i], '=');
+        char *name = eq ? strndup (envp[i], (size_t)(eq - envp[i])) : NULL;
+        int rc = 0;
+        if (name && jobspec_env_name_valid (name))
+            rc = jobspec_env_set (&out->env, &out->nenv, name, eq + 1);
+        free (name);
+        if (rc < 0 || (eq && !name))
+            return -1;
+    }
+    for (int i = 0; i < vl->nvars; i++) {
+        const char *value = vl->vars[i].value;
+        if (!value && !(value = env_lookup (envp, vl->vars[i].name)))
+            continue; /* a bare name that is not set: nothing to pass */
+        if (jobspec_env_set (&out->env, &out->nenv, vl->vars[i].name, value) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < sizeof (submit_vars) / sizeof (submit_vars[0]); i++) {
+        const char *value = env_lookup (envp, submit_vars[i]);
+        char name[32];
+        snprintf (name, sizeof (name), "PBS_O_%s", submit_vars[i]);
+        if (value && jobspec_env_set (&out->env, &out->nenv, name, value) < 0)
+            return -1;
+    }
+    if (jobspec_env_set (&out->env, &out->nenv, "PBS_O_WORKDIR", cwd) < 0 ||
+        jobspec_env_set (&out->env, &out->nenv, "PBS_O_HOST", hostname) < 0)
+        return -1;
+    if (uname (&uts) == 0 &&
+        jobspec_env_set (&out->env, &out->nenv, "PBS_O_SYSTEM", uts.sysname) < 0)
+        return -1;
+    if (out->queue && jobspec_env_set (&out->env, &out->nenv, "PBS_O_QUEUE", out->queue) < 0)
+        return -1;
+    return 0;
+}
+
+/* Move the finalized members of src into dst (whose old ones are freed);
+ * the inputs (script, argv, script_path, input) stay with dst. */
+static void commit (struct jobspec *dst, struct jobspec *src)
+{
+    char *script = dst->script;
+    char **argv = dst->argv;
+    int argc = dst->argc;
+    char *script_path = dst->script_path;
+    struct jobspec_input *input = dst->input;
+
+    dst->script = NULL;
+    dst->argv = NULL;
+    jobspec_clear_job (dst);
+    *dst = *src;
+    dst->script = script;
+    dst->argv = argv;
+    dst->argc = argc;
+    dst->script_path = script_path;
+    dst->input = input;
+}
+
+int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], const char *hostname,
+                      struct herror *err)
+{
+    struct jobspec out = {0};
+    const struct jobspec_input *in;
+    const char *name, *output, *error, *depend;
+
+    if (!js || !cwd || !hostname) {
+        errno = EINVAL;
+        return herror_set (err, "invalid arguments");
+    }
+    in = js->input;
+    if (cwd[0] != '/') {
+        errno = EINVAL;
+        return herror_set (err, "the submit directory \"%s\" is not an absolute path", cwd);
+    }
+    if (!jobspec_host_valid (hostname, strlen (hostname))) {
+        errno = EINVAL;
+        return herror_set (err, "\"%s\" is not a valid host name", hostname);
+    }
+    if (!js->script && !js->argv) {
+        errno = EINVAL;
+        return herror_set (err, "no job script was read");
+    }
+    jobspec_clear_job (&out);
+    out.script = NULL;
+    out.argv = NULL;
+    if (merge_resources (in, &out.res, err) < 0) {
+        if (errno != ENOMEM)
+            errno = EINVAL;
+        goto fail;
+    }
+    name = PICK (name, NULL);
+    output = PICK (output, NULL);
+    error = PICK (error, NULL);
+    depend = PICK (depend, NULL);
+    out.join = (enum jobspec_join) (in->cmdline.join >= 0  ? in->cmdline.join
+                                    : in->script.join >= 0 ? in->script.join
+                                                           : JOBSPEC_JOIN_NONE);
+    out.rerunnable = in->cmdline.rerun >= 0  ? in->cmdline.rerun
+                     : in->script.rerun >= 0 ? in->script.rerun
+                                             : true;
+    out.priority = in->cmdline.have_priority  ? in->cmdline.priority
+                   : in->script.have_priority ? in->script.priority
+                                              : 0;
+    out.hold = in->cmdline.hold || in->script.hold;
+    out.export_all = in->cmdline.export_all || in->script.export_all;
+    out.name = name ? strdup (name) : default_name (js->script_path);
+    if (!out.name || dup_opt (&out.queue, PICK (queue, NULL)) < 0 ||
+        dup_opt (&out.depend, depend) < 0 || !(out.workdir = strdup (cwd)) ||
+        !(out.submit_host = strdup (hostname)) ||
+        (output && !(out.output = resolve_path (output, cwd))) ||
+        (error && !(out.error = resolve_path (error, cwd))) ||
+        build_env (in, &out, envp, cwd, hostname) < 0) {
+        herror_set (err, "out of memory");
+        errno = ENOMEM;
+        goto fail;
+    }
+    if (out.nenv > JOBSPEC_MAX_ENV) {
+        herror_set (err, "the job's environment would have %d variables, more than %d", out.nenv,
+                    JOBSPEC_MAX_ENV);
+        errno = EINVAL;
+        goto fail;
+    }
+    if (!js->script && !(js->script = strdup (""))) {
+        herror_set (err, "out of memory");
+        errno = ENOMEM;
+        goto fail;
+    }
+    commit (js, &out);
+    return 0;
+fail:
+    jobspec_clear_job (&out);
+    return -1;
+}

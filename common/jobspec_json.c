@@ -1,0 +1,406 @@
+/* jobspec_json.c - the "Job request" object of docs/protocol.md
+ *
+ * jobspec_from_json() is the controller's gate for what users send over the
+ * network: every member is checked for type and range before anything is
+ * allocated from it, and every message names the member.
+ */
+#include "jobspec.h"
+#include "jobspec_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pbs_resources.h"
+
+static const char *const join_names[] = {"n", "oe", "eo"};
+static const char *const arrangement_names[] = {"free", "pack", "scatter"};
+static const char *const sharing_names[] = {"shared", "excl", "exclhost"};
+
+/* --- to JSON --- */
+
+/* Add key = json_string(s) (skipped when s is NULL and optional).  Strings
+ * that are not UTF-8 make jansson refuse: that is reported as EILSEQ. */
+static int add_str (json_t *o, const char *key, const char *s, bool optional)
+{
+    json_t *v;
+
+    if (!s && optional)
+        return 0;
+    if (!(v = json_string (s ? s : ""))) {
+        errno = EILSEQ;
+        return -1;
+    }
+    return json_object_set_new (o, key, v) < 0 ? (errno = ENOMEM, -1) : 0;
+}
+
+static int add_new (json_t *o, const char *key, json_t *v)
+{
+    if (!v || json_object_set_new (o, key, v) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *chunks_to_json (const struct resreq *r)
+{
+    json_t *a = json_array();
+
+    for (int i = 0; a && i < r->nchunks; i++) {
+        const struct resreq_chunk *c = &r->chunks[i];
+        json_t *o =
+            json_pack ("{s:i s:i s:i s:i s:I}", "count", c->count, "ncpus", c->ncpus, "mpiprocs",
+                       c->mpiprocs, "ngpus", c->ngpus, "mem", (json_int_t)c->mem);
+        if (!o || (c->host[0] && add_str (o, "host", c->host, false) < 0) ||
+            json_array_append_new (a, o) < 0) {
+            json_decref (o);
+            json_decref (a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+json_t *jobspec_to_json (const struct jobspec *js)
+{
+    json_t *o, *env;
+
+    if (!js || !js->name || !js->script || !js->workdir || !js->submit_host ||
+        js->res.nchunks < 1 || (unsigned)js->join > JOBSPEC_JOIN_EO ||
+        (unsigned)js->res.arrangement > RESREQ_SCATTER ||
+        (unsigned)js->res.sharing > RESREQ_EXCLHOST) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!(o = json_object()) || !(env = json_object()))
+        goto nomem;
+    if (add_new (o, "env", env) < 0)
+        goto fail;
+    for (int i = 0; i < js->nenv; i++) {
+        if (add_str (env, js->env[i].name, js->env[i].value, false) < 0)
+            goto fail;
+    }
+    if (add_str (o, "name", js->name, false) < 0 || add_str (o, "queue", js->queue, true) < 0 ||
+        add_str (o, "script", js->script, false) < 0 ||
+        add_str (o, "workdir", js->workdir, false) < 0 ||
+        add_str (o, "submit_host", js->submit_host, false) < 0 ||
+        add_str (o, "output", js->output, true) < 0 || add_str (o, "error", js->error, true) < 0 ||
+        add_str (o, "depend", js->depend, true) < 0 ||
+        add_str (o, "join", join_names[js->join], false) < 0)
+        goto fail;
+    if (js->argv) {
+        json_t *a = json_array();
+        if (add_new (o, "argv", a) < 0)
+            goto fail;
+        for (int i = 0; i < js->argc; i++) {
+            json_t *s = json_string (js->argv[i]);
+            if (!s) {
+                errno = EILSEQ;
+                goto fail;
+            }
+            if (json_array_append_new (a, s) < 0)
+                goto nomem;
+        }
+    }
+    if (add_new (o, "export_all", json_boolean (js->export_all)) < 0 ||
+        add_new (o, "chunks", chunks_to_json (&js->res)) < 0 ||
+        add_new (o, "place",
+                 json_pack ("{s:s s:s}", "arrangement", arrangement_names[js->res.arrangement],
+                            "sharing", sharing_names[js->res.sharing])) < 0 ||
+        add_new (o, "walltime", json_integer (js->res.walltime)) < 0 ||
+        add_new (o, "priority", json_integer (js->priority)) < 0 ||
+        add_new (o, "hold", json_boolean (js->hold)) < 0 ||
+        add_new (o, "rerunnable", json_boolean (js->rerunnable)) < 0 ||
+        (js->array_index >= 0 && add_new (o, "array_index", json_integer (js->array_index)) < 0))
+        goto fail;
+    return o;
+nomem:
+    errno = ENOMEM;
+fail:
+    json_decref (o);
+    return NULL;
+}
+
+/* --- from JSON --- */
+
+/* Fetch member key of o.  Returns 1 when present, 0 when absent and
+ * optional, -1 (err set) when absent and required. */
+/* Messages name the member as CTX KEY, e.g. "chunks[2]." "ncpus". */
+static int member (const json_t *o, const char *ctx, const char *key, bool required, json_t **v,
+                   struct herror *err)
+{
+    *v = json_object_get (o, key);
+    if (*v && !json_is_null (*v))
+        return 1;
+    if (required)
+        return herror_set (err, "%s%s: missing", ctx, key);
+    return 0;
+}
+
+/* A string without NUL bytes (jansson allows "\u0000"). */
+static const char *string_value (const json_t *v)
+{
+    if (!json_is_string (v) || strlen (json_string_value (v)) != json_string_length (v))
+        return NULL;
+    return json_string_value (v);
+}
+
+static int get_str (const json_t *o, const char *ctx, const char *key, bool required,
+                    const char **out, struct herror *err)
+{
+    json_t *v;
+    int rc = member (o, ctx, key, required, &v, err);
+
+    *out = NULL;
+    if (rc <= 0)
+        return rc;
+    if (!(*out = string_value (v)))
+        return herror_set (err, "%s%s: must be a string without NUL characters", ctx, key);
+    return 1;
+}
+
+static int get_int (const json_t *o, const char *ctx, const char *key, bool required,
+                    json_int_t min, json_int_t max, json_int_t *out, struct herror *err)
+{
+    json_t *v;
+    int rc = member (o, ctx, key, required, &v, err);
+
+    if (rc <= 0)
+        return rc;
+    if (!json_is_integer (v) || json_integer_value (v) < min || json_integer_value (v) > max)
+        return herror_set (err, "%s%s: must be an integer from %lld to %lld", ctx, key,
+                           (long long)min, (long long)max);
+    *out = json_integer_value (v);
+    return 1;
+}
+
+static int get_bool (const json_t *o, const char *key, bool *out, struct herror *err)
+{
+    json_t *v;
+
+    if (member (o, "", key, true, &v, err) < 0)
+        return -1;
+    if (!json_is_boolean (v))
+        return herror_set (err, "%s: must be true or false", key);
+    *out = json_is_true (v);
+    return 0;
+}
+
+static int get_enum (const json_t *o, const char *ctx, const char *key, const char *const names[],
+                     int n, int *out, struct herror *err)
+{
+    const char *s;
+
+    if (get_str (o, ctx, key, true, &s, err) < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        if (strcmp (s, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    return herror_set (err, "%s%s: must be one of %s, %s%s%s", ctx, key, names[0], names[1],
+                       n > 2 ? ", " : "", n > 2 ? names[2] : "");
+}
+
+/* A required string checked by a validator; stored as a copy in *dst. */
+static int take_str (const json_t *o, const char *key, bool required,
+                     int (*check) (const char *, struct herror *), char **dst, struct herror *err)
+{
+    const char *s;
+    int rc = get_str (o, "", key, required, &s, err);
+
+    if (rc <= 0)
+        return rc;
+    if (check && check (s, err) < 0) {
+        herror_prefix (err, "%s", key);
+        return -1;
+    }
+    if (!(*dst = strdup (s)))
+        return herror_set (err, "out of memory");
+    return 1;
+}
+
+static int check_workdir (const char *s, struct herror *err)
+{
+    return s[0] == '/' ? 0 : herror_set (err, "must be an absolute path");
+}
+
+static int check_host (const char *s, struct herror *err)
+{
+    return jobspec_host_valid (s, strlen (s)) ? 0
+                                              : herror_set (err, "\"%s\" is not a host name", s);
+}
+
+static int check_output_path (const char *s, struct herror *err)
+{
+    return jobspec_check_path (s, true, err);
+}
+
+static int chunk_from_json (const json_t *o, int index, struct resreq_chunk *c, struct herror *err)
+{
+    json_int_t count, ncpus, mpiprocs, ngpus, mem;
+    const char *host;
+    char ctx[32];
+
+    if (!json_is_object (o))
+        return herror_set (err, "chunks[%d]: must be an object", index);
+    snprintf (ctx, sizeof (ctx), "chunks[%d].", index);
+    if (get_int (o, ctx, "count", true, 1, RESREQ_MAX_COUNT, &count, err) < 0 ||
+        get_int (o, ctx, "ncpus", true, 0, RESREQ_MAX_COUNT, &ncpus, err) < 0 ||
+        get_int (o, ctx, "mpiprocs", true, 0, RESREQ_MAX_COUNT, &mpiprocs, err) < 0 ||
+        get_int (o, ctx, "ngpus", true, 0, RESREQ_MAX_COUNT, &ngpus, err) < 0 ||
+        get_int (o, ctx, "mem", true, 0, (json_int_t)RESREQ_MAX_MEM, &mem, err) < 0 ||
+        get_str (o, ctx, "host", false, &host, err) < 0)
+        return -1;
+    if (host && !pbs_hostname_valid (host))
+        return herror_set (err, "%shost: \"%s\" is not a host name", ctx, host);
+    if (ncpus == 0 && ngpus == 0)
+        return herror_set (err, "%sncpus: a chunk needs ncpus or ngpus above 0", ctx);
+    c->count = (int)count;
+    c->ncpus = (int)ncpus;
+    c->mpiprocs = (int)mpiprocs;
+    c->ngpus = (int)ngpus;
+    c->mem = (uint64_t)mem;
+    if (host)
+        strcpy (c->host, host);
+    return 0;
+}
+
+static int resreq_from_json (const json_t *o, struct resreq *r, struct herror *err)
+{
+    json_t *chunks, *place;
+    json_int_t walltime;
+    int arr, shr;
+
+    if (member (o, "", "chunks", true, &chunks, err) < 0)
+        return -1;
+    if (!json_is_array (chunks) || json_array_size (chunks) < 1 ||
+        json_array_size (chunks) > RESREQ_MAX_CHUNKS)
+        return herror_set (err, "chunks: must be an array of 1 to %d chunks", RESREQ_MAX_CHUNKS);
+    if (!(r->chunks = calloc (json_array_size (chunks), sizeof (*r->chunks))))
+        return herror_set (err, "out of memory");
+    r->nchunks = (int)json_array_size (chunks);
+    for (int i = 0; i < r->nchunks; i++) {
+        if (chunk_from_json (json_array_get (chunks, (size_t)i), i, &r->chunks[i], err) < 0)
+            return -1;
+    }
+    if (member (o, "", "place", true, &place, err) < 0)
+        return -1;
+    if (!json_is_object (place))
+        return herror_set (err, "place: must be an object");
+    if (get_enum (place, "place.", "arrangement", arrangement_names, 3, &arr, err) < 0 ||
+        get_enum (place, "place.", "sharing", sharing_names, 3, &shr, err) < 0)
+        return -1;
+    if (get_int (o, "", "walltime", true, 0, RESREQ_MAX_WALLTIME, &walltime, err) < 0)
+        return -1;
+    r->arrangement = (enum resreq_arrangement)arr;
+    r->sharing = (enum resreq_sharing)shr;
+    r->walltime = walltime;
+    if (pbs_resreq_check (r, err) < 0) {
+        herror_prefix (err, "chunks");
+        return -1;
+    }
+    return 0;
+}
+
+static int env_from_json (const json_t *o, struct jobspec *js, struct herror *err)
+{
+    json_t *env, *v;
+    const char *key;
+
+    if (member (o, "", "env", true, &env, err) < 0)
+        return -1;
+    if (!json_is_object (env))
+        return herror_set (err, "env: must be an object");
+    if (json_object_size (env) > JOBSPEC_MAX_ENV)
+        return herror_set (err, "env: more than %d variables", JOBSPEC_MAX_ENV);
+    if (!(js->env = calloc (json_object_size (env) + 1, sizeof (*js->env))))
+        return herror_set (err, "out of memory");
+    json_object_foreach ((json_t *)env, key, v)
+    {
+        const char *value = string_value (v);
+        if (!jobspec_env_name_valid (key))
+            return herror_set (err, "env: \"%.64s\" is not a variable name", key);
+        if (!value)
+            return herror_set (err, "env.%s: must be a string without NUL characters", key);
+        /* Keys of a JSON object are unique: append without a search. */
+        js->env[js->nenv].name = strdup (key);
+        js->env[js->nenv].value = strdup (value);
+        js->nenv++;
+        if (!js->env[js->nenv - 1].name || !js->env[js->nenv - 1].value)
+            return herror_set (err, "out of memory");
+    }
+    return 0;
+}
+
+static int argv_from_json (const json_t *o, struct jobspec *js, struct herror *err)
+{
+    json_t *a;
+    int rc = member (o, "", "argv", false, &a, err);
+
+    if (rc <= 0)
+        return rc;
+    if (!json_is_array (a) || json_array_size (a) < 1 || json_array_size (a) > JOBSPEC_MAX_ARGS)
+        return herror_set (err, "argv: must be an array of 1 to %d strings", JOBSPEC_MAX_ARGS);
+    if (!(js->argv = calloc (json_array_size (a) + 1, sizeof (*js->argv))))
+        return herror_set (err, "out of memory");
+    for (size_t i = 0; i < json_array_size (a); i++) {
+        const char *s = string_value (json_array_get (a, i));
+        if (!s)
+            return herror_set (err, "argv[%zu]: must be a string without NUL characters", i);
+        if (!(js->argv[i] = strdup (s)))
+            return herror_set (err, "out of memory");
+        js->argc++;
+    }
+    return 0;
+}
+
+struct jobspec *jobspec_from_json (const json_t *o, struct herror *err)
+{
+    struct jobspec *js;
+    json_int_t priority, array_index = -1;
+    int join;
+    const char *script = NULL;
+
+    if (!json_is_object (o)) {
+        herror_set (err, "job request: must be an object");
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!(js = jobspec_create())) {
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    errno = 0;
+    if (take_str (o, "name", true, jobspec_check_name, &js->name, err) < 0 ||
+        take_str (o, "queue", false, jobspec_check_queue, &js->queue, err) < 0 ||
+        get_str (o, "", "script", true, &script, err) < 0 || !(js->script = strdup (script)) ||
+        argv_from_json (o, js, err) < 0 ||
+        take_str (o, "workdir", true, check_workdir, &js->workdir, err) < 0 ||
+        take_str (o, "submit_host", true, check_host, &js->submit_host, err) < 0 ||
+        env_from_json (o, js, err) < 0 || get_bool (o, "export_all", &js->export_all, err) < 0 ||
+        resreq_from_json (o, &js->res, err) < 0 ||
+        get_int (o, "", "priority", true, JOBSPEC_PRIORITY_MIN, JOBSPEC_PRIORITY_MAX, &priority,
+                 err) < 0 ||
+        get_bool (o, "hold", &js->hold, err) < 0 ||
+        get_bool (o, "rerunnable", &js->rerunnable, err) < 0 ||
+        take_str (o, "output", false, check_output_path, &js->output, err) < 0 ||
+        take_str (o, "error", false, check_output_path, &js->error, err) < 0 ||
+        get_enum (o, "", "join", join_names, 3, &join, err) < 0 ||
+        take_str (o, "depend", false, jobspec_check_depend, &js->depend, err) < 0 ||
+        get_int (o, "", "array_index", false, 0, INT_MAX, &array_index, err) < 0) {
+        if (!js->script && script)
+            herror_set (err, "out of memory");
+        errno = errno == ENOMEM ? ENOMEM : EINVAL;
+        jobspec_destroy (js);
+        return NULL;
+    }
+    js->priority = (int)priority;
+    js->join = (enum jobspec_join)join;
+    js->array_index = (int)array_index;
+    return js;
+}

@@ -1,0 +1,447 @@
+/* pbs_resources.c - parse the values of PBS "-l" resources */
+#include "pbs_resources.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static int einval (void)
+{
+    errno = EINVAL;
+    return -1;
+}
+
+/* Parse exactly [s, s+len) as a decimal number no larger than max.
+ * Returns 0, -1 when it is not a number, -2 when it is larger than max. */
+static int parse_decimal (const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    bool big = false;
+
+    if (len == 0)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (!isdigit ((unsigned char)s[i]))
+            return -1;
+        if (!big) {
+            v = v * 10 + (uint64_t)(s[i] - '0');
+            if (v > max)
+                big = true;
+        }
+    }
+    if (big)
+        return -2;
+    *out = v;
+    return 0;
+}
+
+/* Size units: suffix, power of 1024, bytes per unit (1 byte or 8-byte word). */
+static const struct size_unit {
+    const char *suffix;
+    int shift;
+    int word;
+} size_units[] = {
+    {"", 0, 1},    {"b", 0, 1},   {"w", 0, 8},   {"k", 10, 1},  {"kb", 10, 1},
+    {"kw", 10, 8}, {"m", 20, 1},  {"mb", 20, 1}, {"mw", 20, 8}, {"g", 30, 1},
+    {"gb", 30, 1}, {"gw", 30, 8}, {"t", 40, 1},  {"tb", 40, 1}, {"tw", 40, 8},
+};
+
+int pbs_size_parse (const char *s, uint64_t *bytes, struct herror *err)
+{
+    const struct size_unit *unit = NULL;
+    uint64_t v;
+    size_t n = 0;
+
+    if (!s || !*s) {
+        herror_set (err, "no size given (e.g. 4gb)");
+        return einval();
+    }
+    while (isdigit ((unsigned char)s[n]))
+        n++;
+    if (n == 0) {
+        herror_set (err, "\"%s\" is not a size (e.g. 4gb, 512mb)", s);
+        return einval();
+    }
+    for (size_t i = 0; i < sizeof (size_units) / sizeof (size_units[0]); i++) {
+        if (strcasecmp (s + n, size_units[i].suffix) == 0) {
+            unit = &size_units[i];
+            break;
+        }
+    }
+    if (!unit) {
+        herror_set (err, "unknown unit \"%s\" (use b, kb, mb, gb or tb)", s + n);
+        return einval();
+    }
+    uint64_t max = (RESREQ_MAX_MEM >> unit->shift) / (uint64_t)unit->word;
+    if (parse_decimal (s, n, max, &v) < 0) {
+        herror_set (err, "\"%s\" is more than the limit of %ugb", s,
+                    (unsigned)(RESREQ_MAX_MEM >> 30));
+        return einval();
+    }
+    *bytes = (v << unit->shift) * (uint64_t)unit->word;
+    return 0;
+}
+
+int pbs_walltime_parse (const char *s, int64_t *seconds, struct herror *err)
+{
+    static const char *const names[3][3] = {
+        {"seconds"},
+        {"minutes", "seconds"},
+        {"hours", "minutes", "seconds"},
+    };
+    static const int64_t scale[3][3] = {{1}, {60, 1}, {3600, 60, 1}};
+    const char *field[3];
+    size_t len[3];
+    int nfields = 1;
+    int round_up = 0;
+    int64_t total = 0;
+
+    if (!s || !*s) {
+        herror_set (err, "no time given (use [[hours:]minutes:]seconds)");
+        return einval();
+    }
+    field[0] = s;
+    for (const char *p = s; *p; p++) {
+        if (*p != ':')
+            continue;
+        if (nfields == 3) {
+            herror_set (err, "too many fields (use [[hours:]minutes:]seconds)");
+            return einval();
+        }
+        len[nfields - 1] = (size_t)(p - field[nfields - 1]);
+        field[nfields++] = p + 1;
+    }
+    len[nfields - 1] = strlen (field[nfields - 1]);
+
+    /* An optional fraction on the seconds, rounded as OpenPBS does. */
+    const char *dot = memchr (field[nfields - 1], '.', len[nfields - 1]);
+    if (dot) {
+        size_t fraclen = len[nfields - 1] - (size_t)(dot - field[nfields - 1]) - 1;
+        for (size_t i = 0; i < fraclen; i++) {
+            if (!isdigit ((unsigned char)dot[1 + i])) {
+                herror_set (err, "seconds are not a number");
+                return einval();
+            }
+        }
+        round_up = fraclen > 0 && dot[1] >= '5';
+        len[nfields - 1] = (size_t)(dot - field[nfields - 1]);
+    }
+    for (int i = 0; i < nfields; i++) {
+        uint64_t v;
+        int rc = parse_decimal (field[i], len[i], (uint64_t)RESREQ_MAX_WALLTIME, &v);
+        if (rc == -1) {
+            herror_set (err, "%s are not a number", names[nfields - 1][i]);
+            return einval();
+        }
+        int64_t add = rc == 0 ? (int64_t)v * scale[nfields - 1][i] : RESREQ_MAX_WALLTIME + 1;
+        if (rc == -2 || add > RESREQ_MAX_WALLTIME - total) {
+            herror_set (err, "more than %d years", (int)(RESREQ_MAX_WALLTIME / (366 * 86400)));
+            return einval();
+        }
+        total += add;
+    }
+    if (round_up && total < RESREQ_MAX_WALLTIME)
+        total++;
+    *seconds = total;
+    return 0;
+}
+
+int pbs_hostname_valid (const char *s)
+{
+    size_t n = s ? strlen (s) : 0;
+
+    if (n == 0 || n > 63 || !isalnum ((unsigned char)s[0]))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!isalnum (c) && c != '.' && c != '-' && c != '_')
+            return 0;
+    }
+    return 1;
+}
+
+enum chunk_syntax { SYNTAX_SELECT, SYNTAX_NODES };
+
+/* Parse "name=VALUE" as an integer 0..RESREQ_MAX_COUNT into *out. */
+static int parse_count (const char *name, const char *val, int *out, struct herror *err)
+{
+    uint64_t v;
+    int rc = parse_decimal (val, strlen (val), RESREQ_MAX_COUNT, &v);
+    if (rc == -1)
+        return herror_set (err, "%s \"%s\" is not a number", name, val);
+    if (rc == -2)
+        return herror_set (err, "%s %s is more than %d", name, val, RESREQ_MAX_COUNT);
+    *out = (int)v;
+    return 0;
+}
+
+/* One select or nodes term, written in place (elt is a writable copy). */
+static int parse_chunk (char *elt, enum chunk_syntax syntax, struct resreq_chunk *c,
+                        struct herror *err)
+{
+    bool seen_ncpus = false, seen_mpiprocs = false, seen_ngpus = false;
+    bool seen_mem = false, seen_host = false;
+    bool first = true;
+    char *save = elt;
+
+    memset (c, 0, sizeof (*c));
+    c->count = 1;
+    c->ncpus = 1;
+    if (*elt == '\0')
+        return herror_set (err, "empty chunk");
+    for (char *tok; (tok = strsep (&save, ":")) != NULL; first = false) {
+        char *eq = strchr (tok, '=');
+        if (first && !eq) {
+            if (isdigit ((unsigned char)*tok)) {
+                int n;
+                if (parse_count ("chunk count", tok, &n, err) < 0)
+                    return -1;
+                if (n < 1)
+                    return herror_set (err, "chunk count must be at least 1");
+                c->count = n;
+                continue;
+            }
+            if (syntax == SYNTAX_NODES) {
+                if (!pbs_hostname_valid (tok))
+                    return herror_set (err, "\"%s\" is neither a node count nor a host name", tok);
+                strcpy (c->host, tok);
+                seen_host = true;
+                continue;
+            }
+            return herror_set (err, "\"%s\" is neither a chunk count nor resource=value", tok);
+        }
+        if (!eq) {
+            if (syntax == SYNTAX_NODES)
+                return herror_set (err,
+                                   "node property \"%s\" is not supported (use select=... "
+                                   "with host=NAME)",
+                                   tok);
+            return herror_set (err, "\"%s\" is not resource=value", tok);
+        }
+        *eq = '\0';
+        const char *key = tok, *val = eq + 1;
+        bool *seen;
+        int rc;
+        if (syntax == SYNTAX_SELECT && strcmp (key, "ncpus") == 0) {
+            seen = &seen_ncpus;
+            rc = parse_count (key, val, &c->ncpus, err);
+        } else if (syntax == SYNTAX_NODES && strcmp (key, "ppn") == 0) {
+            seen = &seen_ncpus;
+            rc = parse_count (key, val, &c->ncpus, err);
+            c->mpiprocs = c->ncpus;
+            seen_mpiprocs = true;
+        } else if (syntax == SYNTAX_SELECT && strcmp (key, "mpiprocs") == 0) {
+            seen = &seen_mpiprocs;
+            rc = parse_count (key, val, &c->mpiprocs, err);
+        } else if ((syntax == SYNTAX_SELECT && strcmp (key, "ngpus") == 0) ||
+                   (syntax == SYNTAX_NODES && strcmp (key, "gpus") == 0)) {
+            seen = &seen_ngpus;
+            rc = parse_count (key, val, &c->ngpus, err);
+        } else if (syntax == SYNTAX_SELECT && strcmp (key, "mem") == 0) {
+            seen = &seen_mem;
+            rc = pbs_size_parse (val, &c->mem, err);
+            if (rc < 0)
+                herror_prefix (err, "mem \"%s\"", val);
+        } else if (syntax == SYNTAX_SELECT && strcmp (key, "host") == 0) {
+            seen = &seen_host;
+            rc = 0;
+            if (!pbs_hostname_valid (val))
+                rc = herror_set (err, "host \"%s\" is not a valid host name", val);
+            else
+                strcpy (c->host, val);
+        } else if (syntax == SYNTAX_SELECT) {
+            return herror_set (err,
+                               "unknown chunk resource \"%s\" (known: ncpus, mpiprocs, ngpus, "
+                               "mem, host)",
+                               key);
+        } else {
+            return herror_set (err, "unknown nodes resource \"%s\" (known: ppn, gpus)", key);
+        }
+        if (rc < 0)
+            return -1;
+        if (*seen)
+            return herror_set (err, "%s is given twice", key);
+        *seen = true;
+    }
+    if (c->ncpus == 0 && c->ngpus == 0)
+        return herror_set (err, "a chunk needs ncpus or ngpus above 0");
+    if (!seen_mpiprocs)
+        c->mpiprocs = c->ncpus > 0 ? 1 : 0;
+    return 0;
+}
+
+static int parse_chunks (const char *s, enum chunk_syntax syntax, struct resreq *r,
+                         struct herror *err)
+{
+    int n = 1;
+    char *copy, *save;
+    struct resreq_chunk *chunks;
+
+    if (!s || !*s) {
+        herror_set (err, "no chunks given");
+        return einval();
+    }
+    for (const char *p = s; *p; p++) {
+        if (*p == '+' && ++n > RESREQ_MAX_CHUNKS) {
+            herror_set (err, "more than %d chunks", RESREQ_MAX_CHUNKS);
+            return einval();
+        }
+    }
+    if (!(copy = strdup (s)))
+        return -1;
+    if (!(chunks = calloc ((size_t)n, sizeof (*chunks)))) {
+        free (copy);
+        return -1;
+    }
+    save = copy;
+    for (int i = 0; i < n; i++) {
+        char *elt = strsep (&save, "+");
+        if (parse_chunk (elt, syntax, &chunks[i], err) < 0) {
+            if (n > 1)
+                herror_prefix (err, "chunk %d", i + 1);
+            free (copy);
+            free (chunks);
+            return einval();
+        }
+    }
+    free (copy);
+    struct resreq tmp = {.nchunks = n, .chunks = chunks};
+    if (pbs_resreq_check (&tmp, err) < 0) {
+        free (chunks);
+        return einval();
+    }
+    free (r->chunks);
+    r->chunks = chunks;
+    r->nchunks = n;
+    return 0;
+}
+
+int pbs_select_parse (const char *s, struct resreq *r, struct herror *err)
+{
+    return parse_chunks (s, SYNTAX_SELECT, r, err);
+}
+
+int pbs_nodes_parse (const char *s, struct resreq *r, struct herror *err)
+{
+    return parse_chunks (s, SYNTAX_NODES, r, err);
+}
+
+int pbs_place_parse (const char *s, enum resreq_arrangement *arrangement,
+                     enum resreq_sharing *sharing, struct herror *err)
+{
+    static const struct {
+        const char *word;
+        bool is_sharing;
+        int value;
+    } words[] = {
+        {"free", false, RESREQ_FREE},       {"pack", false, RESREQ_PACK},
+        {"scatter", false, RESREQ_SCATTER}, {"shared", true, RESREQ_SHARED},
+        {"excl", true, RESREQ_EXCL},        {"exclhost", true, RESREQ_EXCLHOST},
+    };
+    int arr = RESREQ_FREE, shr = RESREQ_SHARED;
+    bool have_arr = false, have_shr = false;
+    const char *p = s;
+
+    if (!s || !*s) {
+        herror_set (err, "no placement given (use pack, scatter or free)");
+        return einval();
+    }
+    for (int part = 0; p; part++) {
+        const char *colon = strchr (p, ':');
+        size_t len = colon ? (size_t)(colon - p) : strlen (p);
+        size_t i;
+        if (part == 2) {
+            herror_set (err, "too many parts (use ARRANGEMENT[:SHARING], e.g. scatter:excl)");
+            return einval();
+        }
+        for (i = 0; i < sizeof (words) / sizeof (words[0]); i++) {
+            if (strlen (words[i].word) == len && strncmp (words[i].word, p, len) == 0)
+                break;
+        }
+        if (i == sizeof (words) / sizeof (words[0])) {
+            herror_set (err,
+                        "unknown placement \"%.*s\" (use pack, scatter or free, and excl, "
+                        "shared or exclhost)",
+                        (int)len, p);
+            return einval();
+        }
+        bool *have = words[i].is_sharing ? &have_shr : &have_arr;
+        if (*have) {
+            herror_set (err, "%s given twice", words[i].is_sharing ? "sharing" : "arrangement");
+            return einval();
+        }
+        *have = true;
+        if (words[i].is_sharing)
+            shr = words[i].value;
+        else
+            arr = words[i].value;
+        p = colon ? colon + 1 : NULL;
+    }
+    *arrangement = (enum resreq_arrangement)arr;
+    *sharing = (enum resreq_sharing)shr;
+    return 0;
+}
+
+int pbs_resreq_check (const struct resreq *r, struct herror *err)
+{
+    int64_t nodect = 0, ncpus = 0, mpiprocs = 0, ngpus = 0;
+
+    if (!r || r->nchunks < 1 || r->nchunks > RESREQ_MAX_CHUNKS || !r->chunks) {
+        herror_set (err, "a request needs 1 to %d chunks", RESREQ_MAX_CHUNKS);
+        return einval();
+    }
+    for (int i = 0; i < r->nchunks; i++) {
+        const struct resreq_chunk *c = &r->chunks[i];
+        const char *bad = NULL;
+        if (c->count < 1 || c->count > RESREQ_MAX_COUNT)
+            bad = "count";
+        else if (c->ncpus < 0 || c->ncpus > RESREQ_MAX_COUNT)
+            bad = "ncpus";
+        else if (c->mpiprocs < 0 || c->mpiprocs > RESREQ_MAX_COUNT)
+            bad = "mpiprocs";
+        else if (c->ngpus < 0 || c->ngpus > RESREQ_MAX_COUNT)
+            bad = "ngpus";
+        if (bad) {
+            herror_set (err, "chunk %d: %s is out of range", i + 1, bad);
+            return einval();
+        }
+        if (c->ncpus == 0 && c->ngpus == 0) {
+            herror_set (err, "chunk %d: a chunk needs ncpus or ngpus above 0", i + 1);
+            return einval();
+        }
+        if (c->mem > RESREQ_MAX_MEM) {
+            herror_set (err, "chunk %d: mem is more than the limit", i + 1);
+            return einval();
+        }
+        if (memchr (c->host, '\0', sizeof (c->host)) == NULL ||
+            (c->host[0] && !pbs_hostname_valid (c->host))) {
+            herror_set (err, "chunk %d: host is not a valid host name", i + 1);
+            return einval();
+        }
+        nodect += c->count;
+        ncpus += (int64_t)c->count * c->ncpus;
+        mpiprocs += (int64_t)c->count * c->mpiprocs;
+        ngpus += (int64_t)c->count * c->ngpus;
+    }
+    if (nodect > RESREQ_MAX_COUNT) {
+        herror_set (err, "%lld chunks in all is more than %d", (long long)nodect, RESREQ_MAX_COUNT);
+        return einval();
+    }
+    if (ncpus > INT_MAX || mpiprocs > INT_MAX || ngpus > INT_MAX) {
+        herror_set (err, "the request adds up to more than %d cpus, ranks or gpus", INT_MAX);
+        return einval();
+    }
+    if ((unsigned)r->arrangement > RESREQ_SCATTER || (unsigned)r->sharing > RESREQ_EXCLHOST) {
+        herror_set (err, "unknown placement");
+        return einval();
+    }
+    if (r->walltime < 0 || r->walltime > RESREQ_MAX_WALLTIME) {
+        herror_set (err, "walltime is out of range");
+        return einval();
+    }
+    return 0;
+}

@@ -1,0 +1,59 @@
+/* pbs_resources.h - parse the values of PBS "-l" resources
+ *
+ * The pieces of "qsub -l" that have a grammar of their own: sizes (mem),
+ * durations (walltime), chunk lists (select, legacy nodes) and placement.
+ * PBS Pro / OpenPBS semantics throughout: size units are powers of 1024,
+ * walltime is [[hours:]minutes:]seconds.
+ *
+ * Error reporting: every parser returns 0 on success, or -1 with errno =
+ * EINVAL and err holding only the *reason* ("minutes are not a number"),
+ * never the value's origin: the caller knows whether it came from a script
+ * line or the command line and prefixes that (see herror_prefix()).  On
+ * failure the outputs are left untouched.
+ */
+#ifndef HUDDLE_PBS_RESOURCES_H
+#define HUDDLE_PBS_RESOURCES_H
+
+#include <stdint.h>
+
+#include "common/herror.h"
+#include "common/resreq.h"
+
+/* "4gb", "512m", "100kw", "1048576" (bytes).  Units b, kb, mb, gb, tb and
+ * k, m, g, t (= kb...), w, kw, mw, gw, tw (8-byte words), any case.
+ * At most RESREQ_MAX_MEM. */
+int pbs_size_parse (const char *s, uint64_t *bytes, struct herror *err);
+
+/* "[[H:]M:]S[.frac]" or plain seconds; fields are unbounded decimal numbers
+ * as in OpenPBS ("90:00" is 90 minutes), a fraction is rounded to the
+ * nearest second.  At most RESREQ_MAX_WALLTIME. */
+int pbs_walltime_parse (const char *s, int64_t *seconds, struct herror *err);
+
+/* "N:ncpus=C:mpiprocs=M:ngpus=G:mem=SIZE:host=NAME[+...]".  The count is
+ * optional (default 1); ncpus defaults to 1, mpiprocs to 1 (0 when the chunk
+ * has ncpus=0, which needs ngpus > 0).  On success r->nchunks/r->chunks are
+ * replaced (the old array freed); the other members of r are not touched. */
+int pbs_select_parse (const char *s, struct resreq *r, struct herror *err);
+
+/* Legacy Torque/PBS "nodes=N:ppn=M[:gpus=G][+...]" (N may be a host name):
+ * becomes N chunks of ncpus=M, mpiprocs=M, ngpus=G.  Same ownership as
+ * pbs_select_parse(). */
+int pbs_nodes_parse (const char *s, struct resreq *r, struct herror *err);
+
+/* "pack|scatter|free[:excl|shared|exclhost]", either order, either part
+ * optional (missing ones keep RESREQ_FREE / RESREQ_SHARED). */
+int pbs_place_parse (const char *s, enum resreq_arrangement *arrangement,
+                     enum resreq_sharing *sharing, struct herror *err);
+
+/* Check a whole request: 1..RESREQ_MAX_CHUNKS chunks, each within bounds
+ * (count 1..RESREQ_MAX_COUNT, ncpus/mpiprocs/ngpus 0..RESREQ_MAX_COUNT,
+ * ncpus or ngpus > 0, mem <= RESREQ_MAX_MEM, host a host name), at most
+ * RESREQ_MAX_COUNT chunks in all (the node count), totals that fit an int,
+ * known arrangement/sharing, walltime 0..RESREQ_MAX_WALLTIME. */
+int pbs_resreq_check (const struct resreq *r, struct herror *err);
+
+/* A host name as PBS accepts it in "host=": 1..63 of [A-Za-z0-9._-],
+ * starting with a letter or digit.  Returns 1 if valid, else 0. */
+int pbs_hostname_valid (const char *s);
+
+#endif

@@ -1,0 +1,1381 @@
+/* Unit tests for common/jobspec, common/pbs_resources and common/pbs_format:
+ * what qsub accepts, the messages it gives, and what the controller lets in. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "common/jobspec.h"
+#include "common/pbs_format.h"
+#include "common/pbs_resources.h"
+
+#define CWD  "/home/u/work"
+#define HOST "login1"
+
+static char *const test_env[] = {
+    "HOME=/home/u", "PATH=/usr/bin:/bin",
+    "LOGNAME=u",    "SHELL=/bin/bash",
+    "LANG=C.UTF-8", "FOO=fooval",
+    "EMPTY=",       "PBS_O_HOME=/stale",
+    "weird",        "1BAD=x",
+    NULL,
+};
+
+#define MAXARGS 64
+
+/* Parse "qsub ARGS..." (NULL-terminated) into js; returns the rc. */
+static int parse_argsv (struct jobspec *js, struct herror *err, const char *first, va_list ap)
+{
+    char *argv[MAXARGS] = {"qsub"};
+    int argc = 1;
+
+    for (const char *a = first; a; a = va_arg (ap, const char *)) {
+        assert_true (argc < MAXARGS - 1);
+        argv[argc++] = (char *)a;
+    }
+    argv[argc] = NULL;
+    return jobspec_parse_args (js, argc, argv, err);
+}
+
+/* The whole qsub path: options, script (when not "--"), finalize.  Returns
+ * the finalized jobspec, or NULL with err set. */
+static struct jobspec *submit (const char *script, struct herror *err, ...)
+{
+    struct jobspec *js = jobspec_create();
+    va_list ap;
+
+    assert_non_null (js);
+    err->text[0] = '\0';
+    va_start (ap, err);
+    const char *first = va_arg (ap, const char *);
+    int rc = parse_argsv (js, err, first, ap);
+    va_end (ap);
+    if (rc == 0 && !js->argv)
+        rc = jobspec_parse_script (js, script ? script : "", err);
+    if (rc == 0)
+        rc = jobspec_finalize (js, CWD, test_env, HOST, err);
+    if (rc < 0) {
+        assert_int_equal (errno, EINVAL);
+        assert_true (strlen (err->text) > 0);
+        jobspec_destroy (js);
+        return NULL;
+    }
+    return js;
+}
+
+/* Assert that a submission fails with exactly this message. */
+#define assert_submit_error(script, msg, ...)                                                      \
+    do {                                                                                           \
+        struct herror e_;                                                                          \
+        struct jobspec *js_ = submit (script, &e_, __VA_ARGS__, NULL);                             \
+        if (js_)                                                                                   \
+            fail_msg ("submission was accepted; expected: %s", msg);                               \
+        assert_string_equal (e_.text, msg);                                                        \
+    } while (0)
+
+static struct jobspec *submit_ok (const char *script, ...)
+{
+    struct herror err;
+    struct jobspec *js = jobspec_create();
+    va_list ap;
+
+    va_start (ap, script);
+    const char *first = va_arg (ap, const char *);
+    int rc = parse_argsv (js, &err, first, ap);
+    va_end (ap);
+    if (rc == 0 && !js->argv)
+        rc = jobspec_parse_script (js, script ? script : "", &err);
+    if (rc == 0)
+        rc = jobspec_finalize (js, CWD, test_env, HOST, &err);
+    if (rc < 0)
+        fail_msg ("submission failed: %s", err.text);
+    return js;
+}
+
+static void assert_chunk (const struct resreq_chunk *c, int count, int ncpus, int mpiprocs,
+                          int ngpus, uint64_t mem, const char *host)
+{
+    assert_int_equal (c->count, count);
+    assert_int_equal (c->ncpus, ncpus);
+    assert_int_equal (c->mpiprocs, mpiprocs);
+    assert_int_equal (c->ngpus, ngpus);
+    assert_true (c->mem == mem);
+    assert_string_equal (c->host, host);
+}
+
+/* --- options --- */
+
+static void every_option (void **state)
+{
+    struct jobspec *js =
+        submit_ok ("echo hi\n", "-N", "mpi_run", "-q", "batch", "-o", "out.txt", "-e",
+                   "/tmp/err.txt", "-j", "oe", "-l", "select=2:ncpus=4:mpiprocs=4,walltime=1:00:00",
+                   "-l", "place=scatter:excl", "-v", "A=1,B", "-p", "-10", "-r", "n", "-W",
+                   "depend=afterok:12.srv:13", "-h", "-V", "job.sh", NULL);
+
+    assert_string_equal (js->name, "mpi_run");
+    assert_string_equal (js->queue, "batch");
+    assert_string_equal (js->output, CWD "/out.txt");
+    assert_string_equal (js->error, "/tmp/err.txt");
+    assert_int_equal (js->join, JOBSPEC_JOIN_OE);
+    assert_int_equal (js->res.nchunks, 1);
+    assert_chunk (&js->res.chunks[0], 2, 4, 4, 0, 0, "");
+    assert_int_equal (js->res.walltime, 3600);
+    assert_int_equal (js->res.arrangement, RESREQ_SCATTER);
+    assert_int_equal (js->res.sharing, RESREQ_EXCL);
+    assert_string_equal (jobspec_getenv (js, "A"), "1");
+    assert_null (jobspec_getenv (js, "B")); /* bare and not in the environment */
+    assert_int_equal (js->priority, -10);
+    assert_false (js->rerunnable);
+    assert_string_equal (js->depend, "afterok:12.srv:13");
+    assert_true (js->hold);
+    assert_true (js->export_all);
+    assert_string_equal (js->script, "echo hi\n");
+    assert_string_equal (js->script_path, "job.sh");
+    assert_null (js->argv);
+    assert_string_equal (js->workdir, CWD);
+    assert_string_equal (js->submit_host, HOST);
+    assert_int_equal (js->array_index, -1);
+    jobspec_destroy (js);
+}
+
+static void defaults (void **state)
+{
+    struct jobspec *js = submit_ok ("sleep 1\n", NULL);
+
+    assert_string_equal (js->name, "STDIN");
+    assert_null (js->queue);
+    assert_null (js->output);
+    assert_null (js->error);
+    assert_null (js->depend);
+    assert_int_equal (js->join, JOBSPEC_JOIN_NONE);
+    assert_true (js->rerunnable);
+    assert_false (js->hold);
+    assert_false (js->export_all);
+    assert_int_equal (js->priority, 0);
+    assert_int_equal (js->res.nchunks, 1);
+    assert_chunk (&js->res.chunks[0], 1, 1, 1, 0, 0, "");
+    assert_int_equal (js->res.arrangement, RESREQ_FREE);
+    assert_int_equal (js->res.sharing, RESREQ_SHARED);
+    assert_int_equal (js->res.walltime, 0);
+    assert_null (jobspec_getenv (js, "FOO")); /* no -V */
+    jobspec_destroy (js);
+}
+
+static void getopt_forms (void **state)
+{
+    struct jobspec *js = submit_ok ("", "-hV", "-Nshort", "-lwalltime=10", "-jeo", "-ry", NULL);
+
+    assert_true (js->hold);
+    assert_true (js->export_all);
+    assert_string_equal (js->name, "short");
+    assert_int_equal (js->res.walltime, 10);
+    assert_int_equal (js->join, JOBSPEC_JOIN_EO);
+    assert_true (js->rerunnable);
+    jobspec_destroy (js);
+
+    js = submit_ok ("", "-j", "n", NULL);
+    assert_int_equal (js->join, JOBSPEC_JOIN_NONE);
+    jobspec_destroy (js);
+}
+
+static void option_errors (void **state)
+{
+    assert_submit_error ("", "unknown option -x", "-x");
+    assert_submit_error ("", "unknown option -J", "-J", "1-10");
+    assert_submit_error ("", "unknown option --help", "--help");
+    assert_submit_error ("", "unknown option -z", "-hz");
+    assert_submit_error ("", "option -N needs a value", "-N");
+    assert_submit_error ("", "option -j x: use oe, eo or n", "-j", "x");
+    assert_submit_error ("", "option -r yes: use y or n", "-r", "yes");
+    assert_submit_error ("", "option -p 1024: priority must be a number from -1024 to 1023", "-p",
+                         "1024");
+    assert_submit_error ("", "option -p -1025: priority must be a number from -1024 to 1023", "-p",
+                         "-1025");
+    assert_submit_error ("", "option -p 1x: priority must be a number from -1024 to 1023", "-p",
+                         "1x");
+    assert_submit_error ("",
+                         "option -q a@srv: submitting to another server (\"@srv\") is not "
+                         "supported",
+                         "-q", "a@srv");
+    assert_submit_error ("", "option -q -bad: a queue name must start with a letter or a digit",
+                         "-q", "-bad");
+    assert_submit_error ("", "option -W x=1: unsupported -W attribute \"x\" (huddle knows depend)",
+                         "-W", "x=1");
+    assert_submit_error ("", "option -o : no path given", "-o", "");
+    assert_submit_error ("", "option -e host:: no path given", "-e", "host:");
+    assert_submit_error ("",
+                         "unexpected argument \"extra\" after the script (options go before "
+                         "it)",
+                         "job.sh", "extra");
+    assert_submit_error ("", "\"--\" must be followed by a command", "--");
+
+    /* Extremes of -p are accepted. */
+    struct jobspec *js = submit_ok ("", "-p", "-1024", NULL);
+    assert_int_equal (js->priority, -1024);
+    jobspec_destroy (js);
+    js = submit_ok ("", "-p", "1023", NULL);
+    assert_int_equal (js->priority, 1023);
+    jobspec_destroy (js);
+}
+
+static void job_names (void **state)
+{
+    char name[JOBSPEC_NAME_MAX + 2];
+    struct herror err;
+    struct jobspec *js;
+
+    memset (name, 'a', JOBSPEC_NAME_MAX);
+    name[JOBSPEC_NAME_MAX] = '\0';
+    js = submit_ok ("", "-N", name, NULL);
+    assert_string_equal (js->name, name);
+    jobspec_destroy (js);
+    js = submit_ok ("", "-N", "9lives-v1.2_x+", NULL);
+    assert_string_equal (js->name, "9lives-v1.2_x+");
+    jobspec_destroy (js);
+
+    strcat (name, "a");
+    assert_null (submit ("", &err, "-N", name, NULL));
+    assert_non_null (strstr (err.text, ": a job name has at most 236 characters"));
+    assert_submit_error ("",
+                         "option -N x y: a job name cannot contain blanks, control "
+                         "characters, '/', ':' or '@'",
+                         "-N", "x y");
+    assert_submit_error ("",
+                         "option -N a/b: a job name cannot contain blanks, control "
+                         "characters, '/', ':' or '@'",
+                         "-N", "a/b");
+    assert_submit_error ("", "option -N .x: a job name must start with a letter, a digit or '_'",
+                         "-N", ".x");
+    assert_submit_error ("", "option -N : the job name is empty", "-N", "");
+
+    /* Default: the script's basename, made valid; STDIN for stdin. */
+    js = submit_ok ("", "/x/y/run.sh", NULL);
+    assert_string_equal (js->name, "run.sh");
+    jobspec_destroy (js);
+    js = submit_ok ("", "dir/.hidden job", NULL);
+    assert_string_equal (js->name, "_hidden_job");
+    jobspec_destroy (js);
+}
+
+static void command_mode (void **state)
+{
+    struct jobspec *js = submit_ok (NULL, "-l", "ncpus=2", "--", "/bin/sleep", "-x", "10", NULL);
+
+    assert_non_null (js->argv);
+    assert_int_equal (js->argc, 3);
+    assert_string_equal (js->argv[0], "/bin/sleep");
+    assert_string_equal (js->argv[1], "-x"); /* not an option of qsub */
+    assert_string_equal (js->argv[2], "10");
+    assert_null (js->argv[3]);
+    assert_string_equal (js->script, "");
+    assert_string_equal (js->name, "STDIN");
+    assert_chunk (&js->res.chunks[0], 1, 2, 1, 0, 0, "");
+    jobspec_destroy (js);
+}
+
+static void output_paths (void **state)
+{
+    struct jobspec *js = submit_ok ("", "-o", "./logs/out", "-e", "n01:err/e.txt", NULL);
+
+    assert_string_equal (js->output, CWD "/logs/out");
+    assert_string_equal (js->error, "n01:" CWD "/err/e.txt");
+    jobspec_destroy (js);
+    js = submit_ok ("", "-o", "n01:/abs/o", "-e", "/abs/e", NULL);
+    assert_string_equal (js->output, "n01:/abs/o");
+    assert_string_equal (js->error, "/abs/e");
+    jobspec_destroy (js);
+    assert_submit_error ("", "option -o bad host:/x: \"bad host\" is not a host name", "-o",
+                         "bad host:/x");
+    /* A '/' before the ':' means there is no host part. */
+    js = submit_ok ("", "-o", "a/b:c", NULL);
+    assert_string_equal (js->output, CWD "/a/b:c");
+    jobspec_destroy (js);
+}
+
+/* --- directives and precedence --- */
+
+static const char precedence_script[] = "#!/bin/bash\n"
+                                        "#PBS -N fromscript\n"
+                                        "#PBS -q sq\n"
+                                        "#PBS -p 5\n"
+                                        "#PBS -l walltime=1:00:00,select=2:ncpus=4\n"
+                                        "#PBS -j oe\n"
+                                        "#PBS -v A=script,B=script\n"
+                                        "mpirun ./app\n";
+
+static void command_line_wins (void **state)
+{
+    struct jobspec *js = submit_ok (precedence_script, "-N", "fromcli", "-l", "walltime=2:00:00",
+                                    "-v", "A=cli", NULL);
+
+    assert_string_equal (js->name, "fromcli");
+    assert_string_equal (js->queue, "sq");
+    assert_int_equal (js->priority, 5);
+    assert_int_equal (js->res.walltime, 7200);
+    assert_chunk (&js->res.chunks[0], 2, 4, 1, 0, 0, ""); /* per resource: select stays */
+    assert_int_equal (js->join, JOBSPEC_JOIN_OE);
+    /* A later -v list replaces an earlier one, as in OpenPBS. */
+    assert_string_equal (jobspec_getenv (js, "A"), "cli");
+    assert_null (jobspec_getenv (js, "B"));
+    jobspec_destroy (js);
+}
+
+static void call_order_does_not_matter (void **state)
+{
+    struct herror err;
+    struct jobspec *js = jobspec_create();
+    char *argv[] = {"qsub", "-N", "fromcli", "-p", "-3", NULL};
+
+    assert_int_equal (jobspec_parse_script (js, precedence_script, &err), 0);
+    assert_int_equal (jobspec_parse_args (js, 5, argv, &err), 0);
+    assert_int_equal (jobspec_finalize (js, CWD, test_env, HOST, &err), 0);
+    assert_string_equal (js->name, "fromcli");
+    assert_int_equal (js->priority, -3);
+    assert_string_equal (js->queue, "sq");
+    /* Finalizing again gives the same answer. */
+    assert_int_equal (jobspec_finalize (js, CWD, test_env, HOST, &err), 0);
+    assert_string_equal (js->name, "fromcli");
+    jobspec_destroy (js);
+}
+
+static void select_replaces_script_nodes (void **state)
+{
+    struct jobspec *js = submit_ok ("#PBS -l nodes=4:ppn=2\n", "-l", "select=1:ncpus=8", NULL);
+
+    assert_int_equal (js->res.nchunks, 1);
+    assert_chunk (&js->res.chunks[0], 1, 8, 1, 0, 0, "");
+    assert_int_equal (js->res.arrangement, RESREQ_FREE);
+    jobspec_destroy (js);
+
+    /* ... job-wide resources of the script's old-style request included. */
+    js = submit_ok ("#PBS -l nodes=4:ppn=2,mem=8gb,ngpus=1\n", "-l", "select=2:ncpus=3", NULL);
+    assert_chunk (&js->res.chunks[0], 2, 3, 1, 0, 0, "");
+    jobspec_destroy (js);
+
+    /* Job-wide mem from the command line does not mix with a select. */
+    assert_submit_error ("#PBS -l select=2:ncpus=4\n",
+                         "-l mem cannot be combined with select: ask for it in the chunks "
+                         "(select=N:mem=...)",
+                         "-l", "mem=8gb");
+}
+
+static void directives_stop_at_first_command (void **state)
+{
+    struct jobspec *js = submit_ok ("#!/bin/bash\n"
+                                    "\n"
+                                    "# a comment\n"
+                                    "   # an indented comment\n"
+                                    "#PBS -N first\r\n"
+                                    "  #PBS -N indented_is_a_comment\n"
+                                    "#PBSX -N not_a_directive\n"
+                                    "#PBS\n"
+                                    "\t\n"
+                                    "module load openmpi\n"
+                                    "#PBS -N after_command\n"
+                                    "#PBS -x never read\n",
+                                    NULL);
+    assert_string_equal (js->name, "first");
+    jobspec_destroy (js);
+}
+
+static void directive_words (void **state)
+{
+    struct jobspec *js = submit_ok ("#PBS -N quoted -v \"A=x y\",B='p q' # trailing comment\n"
+                                    "#PBS -l walltime=5 -l ncpus=3\n"
+                                    "#PBS -lmem=1gb -hV\n",
+                                    NULL);
+    assert_string_equal (js->name, "quoted");
+    assert_string_equal (jobspec_getenv (js, "A"), "x y");
+    assert_string_equal (jobspec_getenv (js, "B"), "p q");
+    assert_int_equal (js->res.walltime, 5);
+    assert_chunk (&js->res.chunks[0], 1, 3, 1, 0, UINT64_C (1) << 30, "");
+    assert_true (js->hold);
+    jobspec_destroy (js);
+}
+
+static void directive_errors (void **state)
+{
+    assert_submit_error ("#!/bin/sh\n#PBS -N ok\n\n#PBS -l walltime=1:xx:00\n",
+                         "script line 4: \"#PBS -l walltime=1:xx:00\": minutes are not a number",
+                         NULL);
+    assert_submit_error ("#PBS -l walltime=1:xx  \n",
+                         "script line 1: \"#PBS -l walltime=1:xx\": seconds are not a number",
+                         NULL);
+    assert_submit_error ("#PBS -l select=2:ncpus=4,walltime=x:00:00\n",
+                         "script line 1: \"#PBS -l select=2:ncpus=4,walltime=x:00:00\": hours "
+                         "are not a number",
+                         NULL);
+    assert_submit_error ("\n#PBS -x\n", "script line 2: \"#PBS -x\": unknown option -x", NULL);
+    assert_submit_error ("#PBS -N\n", "script line 1: \"#PBS -N\": option -N needs a value", NULL);
+    assert_submit_error ("#PBS job\n",
+                         "script line 1: \"#PBS job\": expected an option, found "
+                         "\"job\"",
+                         NULL);
+    assert_submit_error ("#PBS -N \"a b\"\n",
+                         "script line 1: \"#PBS -N \"a b\"\": a job name cannot contain blanks, "
+                         "control characters, '/', ':' or '@'",
+                         NULL);
+    assert_submit_error ("#PBS -N 'open\n",
+                         "script line 1: \"#PBS -N 'open\": unterminated ' quote", NULL);
+    assert_submit_error ("#PBS -- cmd\n",
+                         "script line 1: \"#PBS -- cmd\": expected an option, found \"--\"", NULL);
+}
+
+static void command_line_error_texts (void **state)
+{
+    assert_submit_error ("", "option -l walltime=1:xx:00: minutes are not a number", "-l",
+                         "walltime=1:xx:00");
+    assert_submit_error ("", "option -l walltime=1:xx: seconds are not a number", "-l",
+                         "walltime=1:xx");
+    assert_submit_error ("", "option -l walltime=1:xx: seconds are not a number", "-l",
+                         "select=1:ncpus=2,walltime=1:xx");
+    assert_submit_error ("",
+                         "option -l foo=1: unknown resource \"foo\" (known: select, nodes, "
+                         "ncpus, ngpus, mem, walltime, place)",
+                         "-l", "foo=1");
+    assert_submit_error ("",
+                         "option -l walltime: resource \"walltime\" needs a value "
+                         "(NAME=VALUE)",
+                         "-l", "walltime");
+    assert_submit_error ("", "option -l : empty resource (two commas in a row?)", "-l",
+                         "ncpus=1,,mem=1gb");
+    assert_submit_error ("", "option -l : no resources given", "-l", "");
+    assert_submit_error ("", "option -l ncpus=x: ncpus must be a number from 0 to 100000", "-l",
+                         "ncpus=x");
+    assert_submit_error ("", "option -l mem=4xb: unknown unit \"xb\" (use b, kb, mb, gb or tb)",
+                         "-l", "mem=4xb");
+    assert_submit_error ("", "option -l nodes=2:ppn=2: select and nodes cannot be used together",
+                         "-l", "select=2:ncpus=2,nodes=2:ppn=2");
+}
+
+/* A failed parse leaves the jobspec as the last good one made it. */
+static void failure_has_no_side_effects (void **state)
+{
+    struct herror err;
+    struct jobspec *js = jobspec_create();
+    char *good[] = {"qsub", "-N", "good", "job.sh", NULL};
+    char *bad[] = {"qsub", "-N", "other", "-p", "5000", "x.sh", NULL};
+
+    assert_int_equal (jobspec_parse_args (js, 4, good, &err), 0);
+    assert_int_equal (jobspec_parse_args (js, 6, bad, &err), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (jobspec_parse_script (js, "#PBS -q sq\n", &err), 0);
+    assert_int_equal (jobspec_parse_script (js, "#PBS -q other\n#PBS -p x\n", &err), -1);
+    assert_int_equal (jobspec_finalize (js, "relative", test_env, HOST, &err), -1);
+    assert_string_equal (err.text, "the submit directory \"relative\" is not an absolute path");
+    assert_int_equal (jobspec_finalize (js, CWD, test_env, HOST, &err), 0);
+    assert_string_equal (js->name, "good");
+    assert_string_equal (js->queue, "sq");
+    assert_string_equal (js->script, "#PBS -q sq\n");
+    assert_string_equal (js->script_path, "job.sh");
+    jobspec_destroy (js);
+
+    errno = ENOENT;
+    jobspec_destroy (NULL);
+    assert_int_equal (errno, ENOENT);
+}
+
+/* --- -l values --- */
+
+static void walltime_forms (void **state)
+{
+    static const struct {
+        const char *in;
+        int64_t secs;
+    } ok[] = {
+        {"30", 30},         {"90:00", 5400},       {"1:30:00", 5400},
+        {"01:02:03", 3723}, {"100:00:00", 360000}, {"0:0:10", 10},
+        {"10.4", 10},       {"10.6", 11},          {"1:00:00.5", 3601},
+        {"0", 0},           {"1:90:00", 9000},     {"007", 7},
+    };
+    static const struct {
+        const char *in;
+        const char *msg;
+    } bad[] = {
+        {"", "no time given (use [[hours:]minutes:]seconds)"},
+        {"a", "seconds are not a number"},
+        {"-5", "seconds are not a number"},
+        {"1:2:3:4", "too many fields (use [[hours:]minutes:]seconds)"},
+        {"x:00:00", "hours are not a number"},
+        {"1:xx:00", "minutes are not a number"},
+        {"1::00", "minutes are not a number"},
+        {"1:00:", "seconds are not a number"},
+        {"1:00:0x", "seconds are not a number"},
+        {"1:00:00.x", "seconds are not a number"},
+        {" 1", "seconds are not a number"},
+        {"99999999999:00:00", "more than 100 years"},
+        {"99999999999999999999999", "more than 100 years"},
+    };
+    struct herror err;
+
+    for (size_t i = 0; i < sizeof (ok) / sizeof (ok[0]); i++) {
+        int64_t secs = -1;
+        if (pbs_walltime_parse (ok[i].in, &secs, &err) < 0)
+            fail_msg ("walltime \"%s\": %s", ok[i].in, err.text);
+        assert_int_equal (secs, ok[i].secs);
+    }
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        int64_t secs = -7;
+        assert_int_equal (pbs_walltime_parse (bad[i].in, &secs, &err), -1);
+        assert_int_equal (errno, EINVAL);
+        assert_int_equal (secs, -7);
+        assert_string_equal (err.text, bad[i].msg);
+    }
+}
+
+static void size_units (void **state)
+{
+    static const struct {
+        const char *in;
+        uint64_t bytes;
+    } ok[] = {
+        {"1", 1},
+        {"1b", 1},
+        {"1w", 8},
+        {"2kb", 2048},
+        {"2k", 2048},
+        {"2kw", 16384},
+        {"3mb", 3 << 20},
+        {"3m", 3 << 20},
+        {"3mw", 24 << 20},
+        {"4gb", UINT64_C (4) << 30},
+        {"4g", UINT64_C (4) << 30},
+        {"4GB", UINT64_C (4) << 30},
+        {"1gw", UINT64_C (8) << 30},
+        {"1tb", UINT64_C (1) << 40},
+        {"1t", UINT64_C (1) << 40},
+        {"1tw", UINT64_C (8) << 40},
+        {"1024tb", UINT64_C (1) << 50},
+        {"0", 0},
+    };
+    static const struct {
+        const char *in;
+        const char *msg;
+    } bad[] = {
+        {"", "no size given (e.g. 4gb)"},
+        {"gb", "\"gb\" is not a size (e.g. 4gb, 512mb)"},
+        {"4xb", "unknown unit \"xb\" (use b, kb, mb, gb or tb)"},
+        {"4 gb", "unknown unit \" gb\" (use b, kb, mb, gb or tb)"},
+        {"1.5gb", "unknown unit \".5gb\" (use b, kb, mb, gb or tb)"},
+        {"1025tb", "\"1025tb\" is more than the limit of 1048576gb"},
+        {"99999999999999999999999", "\"99999999999999999999999\" is more than the limit of "
+                                    "1048576gb"},
+    };
+    struct herror err;
+
+    for (size_t i = 0; i < sizeof (ok) / sizeof (ok[0]); i++) {
+        uint64_t bytes = 99;
+        if (pbs_size_parse (ok[i].in, &bytes, &err) < 0)
+            fail_msg ("size \"%s\": %s", ok[i].in, err.text);
+        assert_true (bytes == ok[i].bytes);
+    }
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        uint64_t bytes = 99;
+        assert_int_equal (pbs_size_parse (bad[i].in, &bytes, &err), -1);
+        assert_true (bytes == 99);
+        assert_string_equal (err.text, bad[i].msg);
+    }
+}
+
+static void select_chunks (void **state)
+{
+    struct jobspec *js = submit_ok (
+        "", "-l", "select=2:ncpus=4:mpiprocs=4:mem=4gb+1:ncpus=1:ngpus=2:host=n01+ngpus=1:ncpus=0",
+        NULL);
+
+    assert_int_equal (js->res.nchunks, 3);
+    assert_chunk (&js->res.chunks[0], 2, 4, 4, 0, UINT64_C (4) << 30, "");
+    assert_chunk (&js->res.chunks[1], 1, 1, 1, 2, 0, "n01");
+    assert_chunk (&js->res.chunks[2], 1, 0, 0, 1, 0, "");
+    assert_int_equal (resreq_total_ncpus (&js->res), 9);
+    assert_int_equal (resreq_total_ngpus (&js->res), 3);
+    assert_int_equal (resreq_total_mpiprocs (&js->res), 9);
+    jobspec_destroy (js);
+
+    js = submit_ok ("", "-l", "select=ncpus=8:mem=512mb", NULL);
+    assert_chunk (&js->res.chunks[0], 1, 8, 1, 0, UINT64_C (512) << 20, "");
+    jobspec_destroy (js);
+}
+
+static void select_errors (void **state)
+{
+    static const struct {
+        const char *in;
+        const char *msg;
+    } bad[] = {
+        {"", "no chunks given"},
+        {"0:ncpus=1", "chunk count must be at least 1"},
+        {"100001:ncpus=1", "chunk count 100001 is more than 100000"},
+        {"2:ncpus=x", "ncpus \"x\" is not a number"},
+        {"2:ncpus=-1", "ncpus \"-1\" is not a number"},
+        {"2:ncpus=", "ncpus \"\" is not a number"},
+        {"2:foo=1", "unknown chunk resource \"foo\" (known: ncpus, mpiprocs, ngpus, mem, host)"},
+        {"2:ncpus=1:ncpus=2", "ncpus is given twice"},
+        {"ncpus=0", "a chunk needs ncpus or ngpus above 0"},
+        {"2:ncpus=4+", "chunk 2: empty chunk"},
+        {"abc", "\"abc\" is neither a chunk count nor resource=value"},
+        {"2:abc", "\"abc\" is not resource=value"},
+        {"1:mem=4q", "mem \"4q\": unknown unit \"q\" (use b, kb, mb, gb or tb)"},
+        {"1:host=-bad", "host \"-bad\" is not a valid host name"},
+        {"1:ncpus=1+1:ngpus=x", "chunk 2: ngpus \"x\" is not a number"},
+        {"100000:ncpus=1+1:ncpus=1", "100001 chunks in all is more than 100000"},
+        {"100000:ncpus=50000", "the request adds up to more than 2147483647 cpus, ranks or gpus"},
+    };
+    struct herror err;
+    struct resreq r = {0};
+
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        assert_int_equal (pbs_select_parse (bad[i].in, &r, &err), -1);
+        assert_int_equal (errno, EINVAL);
+        assert_int_equal (r.nchunks, 0);
+        assert_string_equal (err.text, bad[i].msg);
+    }
+
+    /* RESREQ_MAX_CHUNKS chunks pass, one more does not. */
+    size_t len = RESREQ_MAX_CHUNKS * 8 + 16;
+    char *many = malloc (len);
+    assert_non_null (many);
+    many[0] = '\0';
+    for (int i = 0; i < RESREQ_MAX_CHUNKS; i++)
+        strcat (many, i ? "+ncpus=1" : "ncpus=1");
+    assert_int_equal (pbs_select_parse (many, &r, &err), 0);
+    assert_int_equal (r.nchunks, RESREQ_MAX_CHUNKS);
+    strcat (many, "+");
+    assert_int_equal (pbs_select_parse (many, &r, &err), -1);
+    assert_string_equal (err.text, "more than 4096 chunks");
+    assert_int_equal (r.nchunks, RESREQ_MAX_CHUNKS); /* untouched */
+    free (many);
+    resreq_clear (&r);
+}
+
+static void nodes_translate_to_select (void **state)
+{
+    struct jobspec *js = submit_ok ("#PBS -l nodes=2:ppn=8\n", NULL);
+
+    assert_int_equal (js->res.nchunks, 1);
+    assert_chunk (&js->res.chunks[0], 2, 8, 8, 0, 0, "");
+    assert_int_equal (js->res.arrangement, RESREQ_SCATTER);
+    jobspec_destroy (js);
+
+    js = submit_ok ("", "-l", "nodes=1:ppn=4:gpus=2+n05:ppn=2+3", "-l", "place=pack", NULL);
+    assert_int_equal (js->res.nchunks, 3);
+    assert_chunk (&js->res.chunks[0], 1, 4, 4, 2, 0, "");
+    assert_chunk (&js->res.chunks[1], 1, 2, 2, 0, 0, "n05");
+    assert_chunk (&js->res.chunks[2], 3, 1, 1, 0, 0, "");
+    assert_int_equal (js->res.arrangement, RESREQ_PACK);
+    jobspec_destroy (js);
+
+    /* Torque's job-wide mem with nodes is spread over the chunks. */
+    js = submit_ok ("", "-l", "nodes=4:ppn=2,mem=10gb", NULL);
+    assert_chunk (&js->res.chunks[0], 4, 2, 2, 0, (UINT64_C (10) << 30) / 4, "");
+    jobspec_destroy (js);
+
+    assert_submit_error ("",
+                         "option -l nodes=2:ppn=4:gen2: node property \"gen2\" is not "
+                         "supported (use select=... with host=NAME)",
+                         "-l", "nodes=2:ppn=4:gen2");
+    assert_submit_error ("",
+                         "option -l nodes=2:mem=1gb: unknown nodes resource \"mem\" (known: "
+                         "ppn, gpus)",
+                         "-l", "nodes=2:mem=1gb");
+    assert_submit_error ("", "-l ncpus cannot be combined with nodes (use nodes=N:ppn=M)", "-l",
+                         "nodes=2,ncpus=4");
+}
+
+static void job_level_resources (void **state)
+{
+    struct jobspec *js = submit_ok ("", "-l", "ncpus=4,mem=2gb,ngpus=1", NULL);
+
+    assert_int_equal (js->res.nchunks, 1);
+    assert_chunk (&js->res.chunks[0], 1, 4, 1, 1, UINT64_C (2) << 30, "");
+    jobspec_destroy (js);
+
+    js = submit_ok ("", "-l", "ngpus=2", NULL);
+    assert_chunk (&js->res.chunks[0], 1, 1, 1, 2, 0, "");
+    jobspec_destroy (js);
+
+    /* Later values of one resource replace earlier ones. */
+    js = submit_ok ("", "-l", "ncpus=2", "-l", "ncpus=6,walltime=10,walltime=20", NULL);
+    assert_chunk (&js->res.chunks[0], 1, 6, 1, 0, 0, "");
+    assert_int_equal (js->res.walltime, 20);
+    jobspec_destroy (js);
+
+    assert_submit_error ("",
+                         "-l ncpus cannot be combined with select: ask for it in the chunks "
+                         "(select=N:ncpus=...)",
+                         "-l", "select=2:ncpus=2,ncpus=4");
+    assert_submit_error ("", "-l: chunk 1: a chunk needs ncpus or ngpus above 0", "-l", "ncpus=0");
+}
+
+static void place_combinations (void **state)
+{
+    static const struct {
+        const char *in;
+        enum resreq_arrangement arr;
+        enum resreq_sharing shr;
+    } ok[] = {
+        {"pack", RESREQ_PACK, RESREQ_SHARED},
+        {"scatter", RESREQ_SCATTER, RESREQ_SHARED},
+        {"free", RESREQ_FREE, RESREQ_SHARED},
+        {"excl", RESREQ_FREE, RESREQ_EXCL},
+        {"pack:excl", RESREQ_PACK, RESREQ_EXCL},
+        {"excl:pack", RESREQ_PACK, RESREQ_EXCL},
+        {"scatter:exclhost", RESREQ_SCATTER, RESREQ_EXCLHOST},
+        {"exclhost:scatter", RESREQ_SCATTER, RESREQ_EXCLHOST},
+        {"free:shared", RESREQ_FREE, RESREQ_SHARED},
+        {"shared:scatter", RESREQ_SCATTER, RESREQ_SHARED},
+    };
+    static const struct {
+        const char *in;
+        const char *msg;
+    } bad[] = {
+        {"", "no placement given (use pack, scatter or free)"},
+        {"spread", "unknown placement \"spread\" (use pack, scatter or free, and excl, shared or "
+                   "exclhost)"},
+        {"pack:scatter", "arrangement given twice"},
+        {"excl:shared", "sharing given twice"},
+        {"pack:excl:x", "too many parts (use ARRANGEMENT[:SHARING], e.g. scatter:excl)"},
+        {"pack:", "unknown placement \"\" (use pack, scatter or free, and excl, shared or "
+                  "exclhost)"},
+        {"group=switch", "unknown placement \"group=switch\" (use pack, scatter or free, and "
+                         "excl, shared or exclhost)"},
+    };
+    struct herror err;
+
+    for (size_t i = 0; i < sizeof (ok) / sizeof (ok[0]); i++) {
+        enum resreq_arrangement arr = 99;
+        enum resreq_sharing shr = 99;
+        if (pbs_place_parse (ok[i].in, &arr, &shr, &err) < 0)
+            fail_msg ("place \"%s\": %s", ok[i].in, err.text);
+        assert_int_equal (arr, ok[i].arr);
+        assert_int_equal (shr, ok[i].shr);
+    }
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        enum resreq_arrangement arr = 99;
+        enum resreq_sharing shr = 99;
+        assert_int_equal (pbs_place_parse (bad[i].in, &arr, &shr, &err), -1);
+        assert_int_equal (arr, 99);
+        assert_int_equal (shr, 99);
+        assert_string_equal (err.text, bad[i].msg);
+    }
+}
+
+/* --- environment --- */
+
+static void variables (void **state)
+{
+    struct jobspec *js =
+        submit_ok ("", "-v", "FOO,BAR=1,NOTSET,Q='a,b',R=\"x\",EMPTY,E=", "-q", "batch", NULL);
+
+    assert_string_equal (jobspec_getenv (js, "FOO"), "fooval"); /* bare: from the environment */
+    assert_string_equal (jobspec_getenv (js, "BAR"), "1");
+    assert_null (jobspec_getenv (js, "NOTSET"));
+    assert_string_equal (jobspec_getenv (js, "Q"), "a,b");
+    assert_string_equal (jobspec_getenv (js, "R"), "x");
+    assert_string_equal (jobspec_getenv (js, "EMPTY"), "");
+    assert_string_equal (jobspec_getenv (js, "E"), "");
+    assert_null (jobspec_getenv (js, "HOME")); /* no -V */
+    assert_string_equal (jobspec_getenv (js, "PBS_O_HOME"), "/home/u");
+    assert_string_equal (jobspec_getenv (js, "PBS_O_PATH"), "/usr/bin:/bin");
+    assert_string_equal (jobspec_getenv (js, "PBS_O_LOGNAME"), "u");
+    assert_string_equal (jobspec_getenv (js, "PBS_O_SHELL"), "/bin/bash");
+    assert_string_equal (jobspec_getenv (js, "PBS_O_LANG"), "C.UTF-8");
+    assert_null (jobspec_getenv (js, "PBS_O_MAIL")); /* not set: not passed */
+    assert_null (jobspec_getenv (js, "PBS_O_TZ"));
+    assert_string_equal (jobspec_getenv (js, "PBS_O_WORKDIR"), CWD);
+    assert_string_equal (jobspec_getenv (js, "PBS_O_HOST"), HOST);
+    assert_string_equal (jobspec_getenv (js, "PBS_O_QUEUE"), "batch");
+    assert_non_null (jobspec_getenv (js, "PBS_O_SYSTEM"));
+    jobspec_destroy (js);
+
+    /* -V passes everything with a valid name; -v and PBS_O_* win over it. */
+    js = submit_ok ("", "-V", "-v", "FOO=override", NULL);
+    assert_string_equal (jobspec_getenv (js, "HOME"), "/home/u");
+    assert_string_equal (jobspec_getenv (js, "FOO"), "override");
+    assert_string_equal (jobspec_getenv (js, "PBS_O_HOME"), "/home/u");
+    assert_null (jobspec_getenv (js, "1BAD"));
+    assert_null (jobspec_getenv (js, "weird"));
+    assert_null (jobspec_getenv (js, "PBS_O_QUEUE"));
+    for (int i = 0; i < js->nenv; i++) {
+        for (int j = i + 1; j < js->nenv; j++)
+            assert_string_not_equal (js->env[i].name, js->env[j].name);
+    }
+    jobspec_destroy (js);
+
+    /* -V with an environment too big for the controller fails here, not there. */
+    struct herror err;
+    char **big = calloc (JOBSPEC_MAX_ENV + 2, sizeof (*big));
+    char *argv[] = {"qsub", "-V", NULL};
+    for (int i = 0; i <= JOBSPEC_MAX_ENV; i++) {
+        big[i] = malloc (32);
+        snprintf (big[i], 32, "V%d=x", i);
+    }
+    js = jobspec_create();
+    assert_int_equal (jobspec_parse_args (js, 2, argv, &err), 0);
+    assert_int_equal (jobspec_parse_script (js, "", &err), 0);
+    assert_int_equal (jobspec_finalize (js, CWD, big, HOST, &err), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_non_null (strstr (err.text, "more than 4096"));
+    /* A long FQDN is a fine submit host. */
+    const char *fqdn = "login-node-0001.a-rather-long-cluster-domain-name.department.example.org";
+    assert_int_equal (jobspec_finalize (js, CWD, test_env, fqdn, &err), 0);
+    assert_string_equal (jobspec_getenv (js, "PBS_O_HOST"), fqdn);
+    json_t *o = jobspec_to_json (js);
+    struct jobspec *back = jobspec_from_json (o, &err);
+    assert_non_null (back);
+    jobspec_destroy (back);
+    json_decref (o);
+    jobspec_destroy (js);
+    for (int i = 0; i <= JOBSPEC_MAX_ENV; i++)
+        free (big[i]);
+    free (big);
+
+    assert_submit_error ("", "option -v 1A=2: \"1A\" is not a variable name", "-v", "1A=2");
+    assert_submit_error ("", "option -v A=1,: empty variable name after ','", "-v", "A=1,");
+    assert_submit_error ("", "option -v A=1,,B: \"\" is not a variable name", "-v", "A=1,,B");
+    assert_submit_error ("", "option -v A='x: the value of A has no closing '", "-v", "A='x");
+    assert_submit_error ("", "option -v A='x'y: expected ',' after the quoted value of A", "-v",
+                         "A='x'y");
+}
+
+static void dependencies (void **state)
+{
+    static const char *const good[] = {
+        "afterok:12",
+        "afterok:12:13.srv",
+        "afternotok:1.server.example.com",
+        "afterany:5,before:6",
+        "after:7,beforeok:8:9,beforenotok:10,beforeany:11[]",
+        "afterok:12[3].srv",
+    };
+    static const struct {
+        const char *in;
+        const char *msg;
+    } bad[] = {
+        {"", "no dependency given (e.g. depend=afterok:123)"},
+        {"afterok", "dependency \"afterok\" names no job (use afterok:JOBID)"},
+        {"afterok:", "\"\" is not a job id (e.g. 123 or 123.server)"},
+        {"afterok:abc", "\"abc\" is not a job id (e.g. 123 or 123.server)"},
+        {"afterok:1.", "\"1.\" is not a job id (e.g. 123 or 123.server)"},
+        {"afterok:1,", "unknown dependency type \"\" (use after, afterok, afternotok, afterany, "
+                       "before, beforeok, beforenotok or beforeany)"},
+        {"on:2", "unknown dependency type \"on\" (use after, afterok, afternotok, afterany, "
+                 "before, beforeok, beforenotok or beforeany)"},
+        {"afterok:1[", "\"1[\" is not a job id (e.g. 123 or 123.server)"},
+        {"afterok::1", "\"\" is not a job id (e.g. 123 or 123.server)"},
+    };
+    struct herror err;
+
+    for (size_t i = 0; i < sizeof (good) / sizeof (good[0]); i++) {
+        if (jobspec_check_depend (good[i], &err) < 0)
+            fail_msg ("depend \"%s\": %s", good[i], err.text);
+    }
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        assert_int_equal (jobspec_check_depend (bad[i].in, &err), -1);
+        assert_string_equal (err.text, bad[i].msg);
+    }
+    assert_submit_error ("",
+                         "option -W depend=afterok:: \"\" is not a job id (e.g. 123 or "
+                         "123.server)",
+                         "-W", "depend=afterok:");
+}
+
+/* --- JSON --- */
+
+static json_t *good_request (void)
+{
+    struct jobspec *js =
+        submit_ok ("#!/bin/sh\n#PBS -N rt\nmpirun ./a.out\n", "-q", "batch", "-o", "o.txt", "-e",
+                   "n01:e.txt", "-j", "eo", "-l",
+                   "select=2:ncpus=4:mpiprocs=2:mem=1gb+1:ngpus=1:host=gpu01,walltime=2:00:00",
+                   "-l", "place=scatter:exclhost", "-p", "7", "-h", "-r", "n", "-W",
+                   "depend=afterany:3", "-v", "A=b", NULL);
+    json_t *o = jobspec_to_json (js);
+
+    assert_non_null (o);
+    jobspec_destroy (js);
+    return o;
+}
+
+static void json_round_trip (void **state)
+{
+    struct herror err;
+    json_t *o = good_request();
+    struct jobspec *js = jobspec_from_json (o, &err);
+
+    if (!js)
+        fail_msg ("from_json: %s", err.text);
+    json_t *again = jobspec_to_json (js);
+    assert_true (json_equal (o, again));
+    assert_string_equal (js->name, "rt");
+    assert_int_equal (js->res.nchunks, 2);
+    assert_chunk (&js->res.chunks[1], 1, 1, 1, 1, 0, "gpu01");
+    assert_int_equal (js->res.walltime, 7200);
+    assert_int_equal (js->res.sharing, RESREQ_EXCLHOST);
+    assert_string_equal (json_string_value (json_object_get (o, "join")), "eo");
+    assert_int_equal (json_integer_value (json_object_get (
+                          json_array_get (json_object_get (o, "chunks"), 0), "mem")),
+                      1 << 30);
+    assert_null (json_object_get (o, "argv"));
+    assert_null (json_object_get (o, "array_index"));
+    json_decref (again);
+    jobspec_destroy (js);
+    json_decref (o);
+
+    /* Command mode carries argv; array_index goes through. */
+    js = submit_ok (NULL, "--", "hostname", NULL);
+    js->array_index = 4;
+    o = jobspec_to_json (js);
+    jobspec_destroy (js);
+    js = jobspec_from_json (o, &err);
+    assert_non_null (js);
+    assert_int_equal (js->argc, 1);
+    assert_string_equal (js->argv[0], "hostname");
+    assert_null (js->argv[1]);
+    assert_int_equal (js->array_index, 4);
+    again = jobspec_to_json (js);
+    assert_true (json_equal (o, again));
+    json_decref (again);
+    json_decref (o);
+    jobspec_destroy (js);
+}
+
+static void json_needs_utf8 (void **state)
+{
+    struct jobspec *js = submit_ok ("echo caf\xe9\n", NULL);
+
+    errno = 0;
+    assert_null (jobspec_to_json (js));
+    assert_int_equal (errno, EILSEQ);
+    jobspec_destroy (js);
+
+    js = jobspec_create();
+    errno = 0;
+    assert_null (jobspec_to_json (js)); /* not finalized */
+    assert_int_equal (errno, EINVAL);
+    jobspec_destroy (js);
+}
+
+/* Set member PATH ("a" or "a.b" or "chunks.N.key") of o to v (NULL: delete). */
+static void mutate (json_t *o, const char *path, json_t *v)
+{
+    char buf[128];
+    char *key, *save;
+    json_t *cur = o;
+
+    snprintf (buf, sizeof (buf), "%s", path);
+    key = strtok_r (buf, ".", &save);
+    for (char *next; (next = strtok_r (NULL, ".", &save)) != NULL; key = next) {
+        cur = json_is_array (cur) ? json_array_get (cur, (size_t)atoi (key))
+                                  : json_object_get (cur, key);
+        assert_non_null (cur);
+    }
+    if (json_is_array (cur))
+        assert_int_equal (json_array_set_new (cur, (size_t)atoi (key), v), 0);
+    else if (v)
+        assert_int_equal (json_object_set_new (cur, key, v), 0);
+    else
+        json_object_del (cur, key);
+}
+
+static json_t *many_chunks (int n, int count, int ncpus)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new (a, json_pack ("{s:i s:i s:i s:i s:i}", "count", count, "ncpus",
+                                             ncpus, "mpiprocs", 1, "ngpus", 0, "mem", 0));
+    return a;
+}
+
+static void json_rejects_bad_fields (void **state)
+{
+    const struct {
+        const char *path;
+        json_t *value;
+        const char *msg;
+    } cases[] = {
+        {"name", NULL, "name: missing"},
+        {"name", json_integer (5), "name: must be a string without NUL characters"},
+        {"name", json_stringn ("a\0b", 3), "name: must be a string without NUL characters"},
+        {"name", json_string ("a b"),
+         "name: a job name cannot contain blanks, control characters, '/', ':' or '@'"},
+        {"queue", json_string ("q@elsewhere"),
+         "queue: submitting to another server (\"@elsewhere\") is not supported"},
+        {"script", json_true(), "script: must be a string without NUL characters"},
+        {"script", NULL, "script: missing"},
+        {"argv", json_array(), "argv: must be an array of 1 to 4096 strings"},
+        {"argv", json_pack ("[s,i]", "a", 1), "argv[1]: must be a string without NUL characters"},
+        {"workdir", json_string ("rel/dir"), "workdir: must be an absolute path"},
+        {"submit_host", json_string (""), "submit_host: \"\" is not a host name"},
+        {"env", json_array(), "env: must be an object"},
+        {"env", json_pack ("{s:s}", "1A", "x"), "env: \"1A\" is not a variable name"},
+        {"env", json_pack ("{s:i}", "A", 1), "env.A: must be a string without NUL characters"},
+        {"export_all", json_string ("yes"), "export_all: must be true or false"},
+        {"chunks", json_array(), "chunks: must be an array of 1 to 4096 chunks"},
+        {"chunks", json_object(), "chunks: must be an array of 1 to 4096 chunks"},
+        {"chunks", many_chunks (RESREQ_MAX_CHUNKS + 1, 1, 1),
+         "chunks: must be an array of 1 to 4096 chunks"},
+        {"chunks.1", json_integer (3), "chunks[1]: must be an object"},
+        {"chunks.0.count", json_integer (0),
+         "chunks[0].count: must be an integer from 1 to 100000"},
+        {"chunks.0.count", json_integer (100001),
+         "chunks[0].count: must be an integer from 1 to 100000"},
+        {"chunks.0.ncpus", json_string ("4"),
+         "chunks[0].ncpus: must be an integer from 0 to 100000"},
+        {"chunks.0.ncpus", json_real (4.0), "chunks[0].ncpus: must be an integer from 0 to 100000"},
+        {"chunks.0.mpiprocs", json_integer (-1),
+         "chunks[0].mpiprocs: must be an integer from 0 to 100000"},
+        {"chunks.0.ngpus", NULL, "chunks[0].ngpus: missing"},
+        {"chunks.0.mem", json_integer (-1),
+         "chunks[0].mem: must be an integer from 0 to 1125899906842624"},
+        {"chunks.0.mem", json_integer (INT64_MAX),
+         "chunks[0].mem: must be an integer from 0 to 1125899906842624"},
+        {"chunks.0.host", json_string ("bad host"),
+         "chunks[0].host: \"bad host\" is not a host name"},
+        {"chunks.0.ncpus", json_integer (0),
+         "chunks[0].ncpus: a chunk needs ncpus or ngpus above 0"},
+        {"chunks", many_chunks (2, 100000, 1), "chunks: 200000 chunks in all is more than 100000"},
+        {"chunks", many_chunks (1, 100000, 100000),
+         "chunks: the request adds up to more than 2147483647 cpus, ranks or gpus"},
+        {"place", json_string ("pack"), "place: must be an object"},
+        {"place.arrangement", json_string ("spread"),
+         "place.arrangement: must be one of free, pack, scatter"},
+        {"place.sharing", NULL, "place.sharing: missing"},
+        {"walltime", json_integer (-1), "walltime: must be an integer from 0 to 3162240000"},
+        {"walltime", json_integer (INT64_MAX), "walltime: must be an integer from 0 to 3162240000"},
+        {"priority", json_integer (1024), "priority: must be an integer from -1024 to 1023"},
+        {"priority", json_integer (-1025), "priority: must be an integer from -1024 to 1023"},
+        {"hold", json_integer (1), "hold: must be true or false"},
+        {"rerunnable", NULL, "rerunnable: missing"},
+        {"output", json_string ("rel/o"), "output: \"rel/o\" is not an absolute path"},
+        {"error", json_string ("h:"), "error: no path given"},
+        {"join", json_string ("x"), "join: must be one of n, oe, eo"},
+        {"depend", json_string ("bogus:1"),
+         "depend: unknown dependency type \"bogus\" (use after, afterok, afternotok, afterany, "
+         "before, beforeok, beforenotok or beforeany)"},
+        {"array_index", json_integer (-2), "array_index: must be an integer from 0 to 2147483647"},
+    };
+    struct herror err;
+
+    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
+        json_t *o = good_request();
+        mutate (o, cases[i].path, cases[i].value);
+        errno = 0;
+        struct jobspec *js = jobspec_from_json (o, &err);
+        if (js)
+            fail_msg ("accepted with %s changed", cases[i].path);
+        assert_int_equal (errno, EINVAL);
+        assert_string_equal (err.text, cases[i].msg);
+        json_decref (o);
+    }
+    json_t *a = json_array();
+    assert_null (jobspec_from_json (a, &err));
+    assert_string_equal (err.text, "job request: must be an object");
+    assert_null (jobspec_from_json (NULL, &err));
+    json_decref (a);
+
+    /* Optional members may be absent or null; unknown ones are ignored. */
+    json_t *o = good_request();
+    json_object_del (o, "queue");
+    json_object_set_new (o, "output", json_null());
+    json_object_set_new (o, "future_member", json_integer (1));
+    struct jobspec *js = jobspec_from_json (o, &err);
+    assert_non_null (js);
+    assert_null (js->queue);
+    assert_null (js->output);
+    jobspec_destroy (js);
+    json_decref (o);
+}
+
+/* --- formatting --- */
+
+static void formatting (void **state)
+{
+    char buf[PBS_FORMAT_BUFSIZE];
+
+    assert_string_equal (pbs_format_size (UINT64_C (4) << 30, buf, sizeof (buf)), "4gb");
+    assert_string_equal (pbs_format_size (UINT64_C (1536) << 20, buf, sizeof (buf)), "1536mb");
+    assert_string_equal (pbs_format_size (UINT64_C (2) << 40, buf, sizeof (buf)), "2tb");
+    assert_string_equal (pbs_format_size (2048, buf, sizeof (buf)), "2kb");
+    assert_string_equal (pbs_format_size (100, buf, sizeof (buf)), "100b");
+    assert_string_equal (pbs_format_size (0, buf, sizeof (buf)), "0b");
+    assert_string_equal (pbs_format_walltime (3723, buf, sizeof (buf)), "01:02:03");
+    assert_string_equal (pbs_format_walltime (0, buf, sizeof (buf)), "00:00:00");
+    assert_string_equal (pbs_format_walltime (540000, buf, sizeof (buf)), "150:00:00");
+    assert_string_equal (pbs_format_place (RESREQ_FREE, RESREQ_SHARED, buf, sizeof (buf)), "free");
+    assert_string_equal (pbs_format_place (RESREQ_SCATTER, RESREQ_EXCL, buf, sizeof (buf)),
+                         "scatter:excl");
+    assert_string_equal (pbs_format_place (RESREQ_PACK, RESREQ_EXCLHOST, buf, sizeof (buf)),
+                         "pack:exclhost");
+
+    struct jobspec *js = submit_ok (
+        "", "-l", "select=2:ncpus=4:mpiprocs=4:mem=4gb+1:ncpus=0:ngpus=2:host=gpu1,walltime=3600",
+        "-l", "place=scatter:excl", NULL);
+    char *sel = pbs_format_select (&js->res);
+    assert_string_equal (sel, "2:ncpus=4:mpiprocs=4:mem=4gb+1:ncpus=0:ngpus=2:host=gpu1");
+    /* The printed select parses back to the same chunks. */
+    struct resreq back = {0};
+    struct herror err;
+    assert_int_equal (pbs_select_parse (sel, &back, &err), 0);
+    assert_int_equal (back.nchunks, js->res.nchunks);
+    assert_memory_equal (back.chunks, js->res.chunks, sizeof (*back.chunks) * 2);
+    resreq_clear (&back);
+    free (sel);
+
+    char *list = pbs_format_resource_list (&js->res, "    ");
+    assert_string_equal (list, "    Resource_List.mem = 8gb\n"
+                               "    Resource_List.ncpus = 8\n"
+                               "    Resource_List.ngpus = 2\n"
+                               "    Resource_List.nodect = 3\n"
+                               "    Resource_List.place = scatter:excl\n"
+                               "    Resource_List.select = "
+                               "2:ncpus=4:mpiprocs=4:mem=4gb+1:ncpus=0:ngpus=2:host=gpu1\n"
+                               "    Resource_List.walltime = 01:00:00\n");
+    free (list);
+    jobspec_destroy (js);
+
+    js = submit_ok ("", NULL);
+    list = pbs_format_resource_list (&js->res, NULL);
+    assert_string_equal (list, "Resource_List.ncpus = 1\n"
+                               "Resource_List.nodect = 1\n"
+                               "Resource_List.place = free\n"
+                               "Resource_List.select = 1:ncpus=1\n");
+    free (list);
+    jobspec_destroy (js);
+}
+
+/* --- garbage must never crash (run under ASan in CI) --- */
+
+static const char alphabet[] = "-#PBSNlqoejvVhprW=:,+.'\" \n\t\\0123456789abcdefghijklmnxyz[]@/";
+
+static void random_text (char *buf, size_t max)
+{
+    size_t n = (size_t)rand() % max;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = alphabet[(size_t)rand() % (sizeof (alphabet) - 1)];
+    buf[n] = '\0';
+}
+
+/* Text that looks like the real thing with random damage. */
+static void random_resource (char *buf, size_t size)
+{
+    static const char *const seeds[] = {
+        "select=2:ncpus=4:mpiprocs=4:mem=4gb+1:ngpus=1",
+        "nodes=2:ppn=8+n01:ppn=1",
+        "walltime=12:00:00.5",
+        "place=scatter:excl",
+        "ncpus=4,mem=10gb,ngpus=1",
+        "depend=afterok:12.srv:13,before:4[]",
+        "A=1,B='x,y',C",
+    };
+    snprintf (buf, size, "%s", seeds[(size_t)rand() % (sizeof (seeds) / sizeof (seeds[0]))]);
+    size_t len = strlen (buf);
+    for (int k = rand() % 4; k >= 0 && len > 0; k--) {
+        size_t at = (size_t)rand() % len;
+        switch (rand() % 3) {
+        case 0:
+            buf[at] = alphabet[(size_t)rand() % (sizeof (alphabet) - 1)];
+            break;
+        case 1:
+            buf[at] = '\0';
+            len = at;
+            break;
+        default:
+            memmove (buf + at, buf + at + 1, len - at);
+            len--;
+        }
+    }
+}
+
+static void garbage_never_crashes (void **state)
+{
+    char a[6][96], script[512], res[128];
+    struct herror err;
+    srand (12345);
+
+    for (int iter = 0; iter < 20000; iter++) {
+        struct jobspec *js = jobspec_create();
+        char *argv[8] = {"qsub"};
+        int argc = 1 + rand() % 6;
+        for (int i = 1; i < argc; i++) {
+            if (rand() % 2)
+                random_text (a[i - 1], sizeof (a[0]));
+            else
+                random_resource (a[i - 1], sizeof (a[0]));
+            argv[i] = a[i - 1];
+        }
+        argv[argc] = NULL;
+        int rc = jobspec_parse_args (js, argc, argv, &err);
+        assert_true (rc == 0 || strlen (err.text) > 0);
+
+        random_text (script, 200);
+        random_resource (res, sizeof (res));
+        char *end = script + strlen (script);
+        snprintf (end, sizeof (script) - (size_t)(end - script), "\n#PBS -%c %s\n",
+                  "lWvNpqjoe"[rand() % 9], res);
+        rc = jobspec_parse_script (js, script, &err);
+        assert_true (rc == 0 || strlen (err.text) > 0);
+        rc = jobspec_finalize (js, CWD, test_env, HOST, &err);
+        if (rc == 0) {
+            json_t *o = jobspec_to_json (js);
+            if (o) {
+                struct jobspec *back = jobspec_from_json (o, &err);
+                assert_non_null (back); /* what qsub makes, the controller accepts */
+                jobspec_destroy (back);
+                json_decref (o);
+            }
+        }
+        jobspec_destroy (js);
+
+        struct resreq r = {0};
+        uint64_t bytes;
+        int64_t secs;
+        enum resreq_arrangement arr;
+        enum resreq_sharing shr;
+        random_resource (res, sizeof (res));
+        const char *val = strchr (res, '=') ? strchr (res, '=') + 1 : res;
+        pbs_select_parse (val, &r, &err);
+        pbs_nodes_parse (val, &r, &err);
+        pbs_size_parse (val, &bytes, &err);
+        pbs_walltime_parse (val, &secs, &err);
+        pbs_place_parse (val, &arr, &shr, &err);
+        jobspec_check_depend (val, &err);
+        resreq_clear (&r);
+    }
+}
+
+/* Random values in every member of a good request: rejected or accepted,
+ * never a crash, and whatever is accepted passes pbs_resreq_check(). */
+static void json_garbage_never_crashes (void **state)
+{
+    static const char *const paths[] = {
+        "name",           "queue",          "script",
+        "argv",           "workdir",        "env",
+        "export_all",     "chunks",         "chunks.0",
+        "chunks.0.count", "chunks.0.ncpus", "chunks.0.mem",
+        "chunks.1.host",  "place",          "place.arrangement",
+        "walltime",       "priority",       "hold",
+        "output",         "join",           "depend",
+        "array_index",    "submit_host",    "rerunnable",
+        "error",
+    };
+    struct herror err;
+    json_t *good = good_request();
+    srand (777);
+
+    for (int iter = 0; iter < 5000; iter++) {
+        json_t *o = json_deep_copy (good);
+        char text[64];
+        for (int k = rand() % 3; k >= 0; k--) {
+            json_t *v;
+            switch (rand() % 8) {
+            case 0:
+                v = json_integer ((json_int_t)rand() - RAND_MAX / 2);
+                break;
+            case 1:
+                v = json_integer (rand() % 2 ? INT64_MAX : INT64_MIN);
+                break;
+            case 2:
+                random_text (text, sizeof (text));
+                v = json_string (text);
+                break;
+            case 3:
+                v = json_pack ("[i,s]", 1, "x");
+                break;
+            case 4:
+                v = json_pack ("{s:i}", "count", 2);
+                break;
+            case 5:
+                v = json_null();
+                break;
+            case 6:
+                v = json_real (1e300);
+                break;
+            default:
+                v = NULL;
+            }
+            const char *path = paths[(size_t)rand() % (sizeof (paths) / sizeof (paths[0]))];
+            json_t *parent = strncmp (path, "chunks.", 7) == 0  ? json_object_get (o, "chunks")
+                             : strncmp (path, "place.", 6) == 0 ? json_object_get (o, "place")
+                                                                : o;
+            if (!json_is_array (parent) && !json_is_object (parent)) {
+                json_decref (v);
+                continue;
+            }
+            if (strncmp (path, "chunks.", 7) == 0) {
+                json_t *chunk = json_array_get (parent, (size_t)(path[7] - '0'));
+                if (path[8] == '\0') {
+                    if (v)
+                        json_array_set_new (parent, (size_t)(path[7] - '0'), v);
+                } else if (json_is_object (chunk)) {
+                    v ? json_object_set_new (chunk, path + 9, v)
+                      : json_object_del (chunk, path + 9);
+                } else {
+                    json_decref (v);
+                }
+                continue;
+            }
+            const char *key = strchr (path, '.') ? strchr (path, '.') + 1 : path;
+            v ? json_object_set_new (parent, key, v) : json_object_del (parent, key);
+        }
+        struct jobspec *js = jobspec_from_json (o, &err);
+        if (js) {
+            assert_int_equal (pbs_resreq_check (&js->res, &err), 0);
+            json_t *again = jobspec_to_json (js);
+            assert_non_null (again);
+            json_decref (again);
+            jobspec_destroy (js);
+        } else {
+            assert_true (strlen (err.text) > 0);
+        }
+        json_decref (o);
+    }
+    json_decref (good);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (every_option),
+        cmocka_unit_test (defaults),
+        cmocka_unit_test (getopt_forms),
+        cmocka_unit_test (option_errors),
+        cmocka_unit_test (job_names),
+        cmocka_unit_test (command_mode),
+        cmocka_unit_test (output_paths),
+        cmocka_unit_test (command_line_wins),
+        cmocka_unit_test (call_order_does_not_matter),
+        cmocka_unit_test (select_replaces_script_nodes),
+        cmocka_unit_test (directives_stop_at_first_command),
+        cmocka_unit_test (directive_words),
+        cmocka_unit_test (directive_errors),
+        cmocka_unit_test (command_line_error_texts),
+        cmocka_unit_test (failure_has_no_side_effects),
+        cmocka_unit_test (walltime_forms),
+        cmocka_unit_test (size_units),
+        cmocka_unit_test (select_chunks),
+        cmocka_unit_test (select_errors),
+        cmocka_unit_test (nodes_translate_to_select),
+        cmocka_unit_test (job_level_resources),
+        cmocka_unit_test (place_combinations),
+        cmocka_unit_test (variables),
+        cmocka_unit_test (dependencies),
+        cmocka_unit_test (json_round_trip),
+        cmocka_unit_test (json_rejects_bad_fields),
+        cmocka_unit_test (json_needs_utf8),
+        cmocka_unit_test (formatting),
+        cmocka_unit_test (garbage_never_crashes),
+        cmocka_unit_test (json_garbage_never_crashes),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
