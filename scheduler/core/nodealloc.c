@@ -1,0 +1,209 @@
+#include "nodealloc.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+/* What one chunk has taken so far on a node (slots), so it can be undone
+ * and turned into allocation entries. */
+struct pick {
+    struct sched_snapshot *s;
+    struct snode *n;
+    int64_t seq;
+    int *cores;
+    int ncores;
+    int *gpus;
+    int ngpus;
+};
+
+static void take_core (struct pick *p, int slot)
+{
+    snap_take_core (p->s, p->n, slot, p->seq);
+    p->cores[p->ncores++] = slot;
+}
+
+static void take_gpu (struct pick *p, int slot)
+{
+    snap_take_gpu (p->s, p->n, slot, p->seq);
+    p->gpus[p->ngpus++] = slot;
+}
+
+/* Take up to NEED free cores of domain D in its preference order. */
+static int take_from_domain (struct pick *p, int d, int need)
+{
+    const struct snode *n = p->n;
+    int got = 0;
+    for (int i = 0; i < n->numa_ncores[d] && got < need; i++) {
+        int slot = n->numa_cores[d][i];
+        if (n->cores[slot].owner == SNAP_FREE) {
+            take_core (p, slot);
+            got++;
+        }
+    }
+    return got;
+}
+
+/* CPU cores, packed: the tightest domain that holds all NEED, else the
+ * fullest-free domains one after another. */
+static void pick_cpu_cores (struct pick *p, int need)
+{
+    const struct snode *n = p->n;
+    int best = -1;
+    for (int d = 0; d < n->nnuma; d++) {
+        if (n->numa_free[d] >= need && (best < 0 || n->numa_free[d] < n->numa_free[best]))
+            best = d;
+    }
+    if (best >= 0) {
+        take_from_domain (p, best, need);
+        return;
+    }
+    while (need > 0) {
+        int most = 0;
+        for (int d = 1; d < n->nnuma; d++) {
+            if (n->numa_free[d] > n->numa_free[most])
+                most = d;
+        }
+        need -= take_from_domain (p, most, need);
+    }
+}
+
+static int free_gpus_in (const struct snode *n, int d)
+{
+    int count = 0;
+    for (int k = 0; k < n->ngpus; k++)
+        count += n->gpus[k].owner == SNAP_FREE && n->gpus[k].numa == d;
+    return count;
+}
+
+static int take_gpus_in (struct pick *p, int d, int need)
+{
+    int got = 0;
+    for (int k = 0; k < p->n->ngpus && got < need; k++) {
+        if (p->n->gpus[k].owner == SNAP_FREE && p->n->gpus[k].numa == d) {
+            take_gpu (p, k);
+            got++;
+        }
+    }
+    return got;
+}
+
+/* GPUs on one NUMA domain when possible (the one with most free cores, so
+ * the chunk's cores can be local too); else the domains with most free GPUs
+ * first.  Domain -1 holds GPUs of unknown locality and is tried last. */
+static void pick_gpus (struct pick *p, int need)
+{
+    const struct snode *n = p->n;
+    int best = -2;
+    for (int d = 0; d < n->nnuma; d++) {
+        if (free_gpus_in (n, d) >= need && (best < 0 || n->numa_free[d] > n->numa_free[best]))
+            best = d;
+    }
+    if (best >= 0) {
+        take_gpus_in (p, best, need);
+        return;
+    }
+    while (need > 0) {
+        int most = -1, most_free = free_gpus_in (n, -1);
+        for (int d = 0; d < n->nnuma; d++) {
+            int f = free_gpus_in (n, d);
+            if (f > most_free) {
+                most = d;
+                most_free = f;
+            }
+        }
+        need -= take_gpus_in (p, most, need);
+    }
+}
+
+/* Cores for a GPU chunk: local to its GPUs, then in their domains. */
+static void pick_gpu_cores (struct pick *p, int need)
+{
+    const struct snode *n = p->n;
+    int ngpus = p->ngpus;
+    for (int g = 0; g < ngpus && need > 0; g++) {
+        const struct snode_gpu *gpu = &n->gpus[p->gpus[g]];
+        for (int i = 0; i < gpu->nlocal && need > 0; i++) {
+            if (n->cores[gpu->local[i]].owner == SNAP_FREE) {
+                take_core (p, gpu->local[i]);
+                need--;
+            }
+        }
+    }
+    for (int g = 0; g < ngpus && need > 0; g++) {
+        int d = n->gpus[p->gpus[g]].numa;
+        if (d >= 0)
+            need -= take_from_domain (p, d, need);
+    }
+    if (need > 0)
+        pick_cpu_cores (p, need);
+}
+
+static void undo_pick (struct pick *p)
+{
+    for (int i = 0; i < p->ncores; i++)
+        snap_put_core (p->s, p->n, p->cores[i]);
+    for (int k = 0; k < p->ngpus; k++)
+        snap_put_gpu (p->s, p->n, p->gpus[k]);
+}
+
+/* Turn the picked slots into OS indexes and add them to A. */
+static int record_pick (const struct pick *p, const struct resreq_chunk *c, struct sched_alloc *a)
+{
+    const struct snode *n = p->n;
+    int npus = 0;
+    for (int i = 0; i < p->ncores; i++)
+        npus += n->cores[p->cores[i]].npus;
+    int *os = malloc ((size_t)(p->ncores + npus + p->ngpus + 1) * sizeof (int));
+    if (!os)
+        return -1;
+    int *pus = os + p->ncores, *gpus = pus + npus, k = 0;
+    for (int i = 0; i < p->ncores; i++) {
+        const struct snode_core *core = &n->cores[p->cores[i]];
+        os[i] = core->os_index;
+        for (int j = 0; j < core->npus; j++)
+            pus[k++] = core->pus[j];
+    }
+    for (int g = 0; g < p->ngpus; g++)
+        gpus[g] = n->gpus[p->gpus[g]].index;
+    struct sched_alloc_node part = {
+        .name = n->name,
+        .ncores = p->ncores,
+        .cores = os,
+        .npus = npus,
+        .pus = pus,
+        .ngpus = p->ngpus,
+        .gpus = gpus,
+        .mem = c->mem,
+        .nranks = c->mpiprocs,
+    };
+    int rc = sched_alloc_add (a, &part);
+    free (os);
+    return rc;
+}
+
+int nodealloc_chunk (struct sched_snapshot *s, struct snode *n, const struct resreq_chunk *c,
+                     int64_t seq, struct sched_alloc *a)
+{
+    struct pick p = {.s = s, .n = n, .seq = seq};
+    p.cores = malloc ((size_t)(c->ncpus + c->ngpus + 1) * sizeof (int));
+    if (!p.cores) {
+        errno = ENOMEM;
+        return -1;
+    }
+    p.gpus = p.cores + c->ncpus;
+    if (c->ngpus > 0) {
+        pick_gpus (&p, c->ngpus);
+        pick_gpu_cores (&p, c->ncpus);
+    } else {
+        pick_cpu_cores (&p, c->ncpus);
+    }
+    int rc = record_pick (&p, c, a);
+    if (rc < 0)
+        undo_pick (&p);
+    else
+        n->mem_used += c->mem;
+    free (p.cores);
+    if (rc < 0)
+        errno = ENOMEM;
+    return rc;
+}

@@ -1,0 +1,244 @@
+#include "pass.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "placement.h"
+#include "queue_impl.h"
+
+#define REASON_MAX 200
+
+struct decision {
+    struct sched_decision pub;
+    struct sched_alloc *alloc;
+    char reason[REASON_MAX];
+};
+
+struct sched_result {
+    struct decision *d;
+    int n, cap;
+    int64_t reserved_seq;
+    int considered;
+    bool truncated;
+};
+
+/* Everything one pass works with, so helpers stay short. */
+struct pass {
+    struct sched_snapshot *s;
+    struct placement *p;
+    struct sched_result *r;
+    const struct sched_limits *limits;
+    int64_t now;
+    bool *reserved; /* per node; NULL until a job reserves */
+};
+
+void sched_result_destroy (struct sched_result *r)
+{
+    if (!r)
+        return;
+    int saved = errno;
+    for (int i = 0; i < r->n; i++)
+        sched_alloc_destroy (r->d[i].alloc);
+    free (r->d);
+    free (r);
+    errno = saved;
+}
+
+int sched_result_count (const struct sched_result *r)
+{
+    return r->n;
+}
+
+const struct sched_decision *sched_result_get (const struct sched_result *r, int i)
+{
+    if (!r || i < 0 || i >= r->n) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return &r->d[i].pub;
+}
+
+struct sched_alloc *sched_result_take_alloc (struct sched_result *r, int i)
+{
+    if (!r || i < 0 || i >= r->n || !r->d[i].alloc) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct sched_alloc *a = r->d[i].alloc;
+    r->d[i].alloc = NULL;
+    r->d[i].pub.alloc = NULL;
+    return a;
+}
+
+int64_t sched_result_reserved_seq (const struct sched_result *r)
+{
+    return r->reserved_seq;
+}
+
+int sched_result_considered (const struct sched_result *r)
+{
+    return r->considered;
+}
+
+bool sched_result_truncated (const struct sched_result *r)
+{
+    return r->truncated;
+}
+
+/* Append a decision; A (START) becomes the result's on success only. */
+static struct decision *add_decision (struct sched_result *r, enum sched_decision_kind kind,
+                                      int64_t seq, struct sched_alloc *a)
+{
+    if (r->n == r->cap) {
+        int cap = r->cap ? 2 * r->cap : 16;
+        struct decision *v = realloc (r->d, (size_t)cap * sizeof (*v));
+        if (!v) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        r->d = v;
+        r->cap = cap;
+    }
+    struct decision *d = &r->d[r->n++];
+    memset (d, 0, sizeof (*d));
+    d->pub.kind = kind;
+    d->pub.seq = seq;
+    d->alloc = a;
+    return d;
+}
+
+/* The array may have moved while it grew: point the public views at their
+ * final storage once the pass is done. */
+static void fix_views (struct sched_result *r)
+{
+    for (int i = 0; i < r->n; i++) {
+        r->d[i].pub.alloc = r->d[i].alloc;
+        r->d[i].pub.reason = r->d[i].reason;
+    }
+}
+
+/* The starvation rule (pass.h): the first starved blocked job that could
+ * run once the usable nodes drain reserves the nodes it could use. */
+static int maybe_reserve (struct pass *ps, const struct qjob *j)
+{
+    int64_t limit = ps->limits->starvation_limit;
+    if (ps->reserved || limit < 0 || ps->now - j->eligible_time < limit)
+        return 0;
+    char why[REASON_MAX];
+    int rc = placement_could_fit (ps->p, &j->req, true, why, sizeof (why));
+    if (rc <= 0)
+        return rc;
+    if (!(ps->reserved = calloc ((size_t)ps->s->n + 1, sizeof (bool)))) {
+        errno = ENOMEM;
+        return -1;
+    }
+    placement_mark_wanted (ps->p, &j->req, ps->reserved);
+    ps->r->reserved_seq = j->seq;
+    return 0;
+}
+
+static int consider_job (struct pass *ps, const struct qjob *j)
+{
+    struct sched_alloc *a = NULL;
+    if (placement_place (ps->p, j->seq, &j->req, ps->reserved, &a) == 0) {
+        if (add_decision (ps->r, SCHED_START, j->seq, a))
+            return 0;
+        (void)sched_snapshot_release (ps->s, a);
+        sched_alloc_destroy (a);
+        return -1;
+    }
+    if (errno == ENOMEM)
+        return -1;
+    char why[REASON_MAX];
+    int fit = placement_could_fit (ps->p, &j->req, false, why, sizeof (why));
+    if (fit < 0)
+        return -1;
+    if (fit == 0) {
+        struct decision *d = add_decision (ps->r, SCHED_NEVER, j->seq, NULL);
+        if (!d)
+            return -1;
+        memcpy (d->reason, why, sizeof (why));
+        return 0;
+    }
+    return maybe_reserve (ps, j);
+}
+
+/* Undo a failed pass: give back everything it claimed. */
+static void undo_starts (struct pass *ps)
+{
+    for (int i = 0; i < ps->r->n; i++) {
+        if (ps->r->d[i].alloc)
+            (void)sched_snapshot_release (ps->s, ps->r->d[i].alloc);
+    }
+}
+
+static int run_queue (struct pass *ps, struct sched_queue *q)
+{
+    struct qjob **jobs;
+    int n;
+    int max = ps->limits->max_jobs;
+    queue_ordered (q, &jobs, &n);
+    for (int i = 0; i < n; i++) {
+        if (jobs[i]->held)
+            continue;
+        if (max > 0 && ps->r->considered == max) {
+            ps->r->truncated = true;
+            break;
+        }
+        ps->r->considered++;
+        if (consider_job (ps, jobs[i]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+struct sched_result *sched_pass (struct sched_snapshot *s, struct sched_queue *q, int64_t now,
+                                 const struct sched_limits *limits)
+{
+    if (!s || !q || !limits) {
+        errno = EINVAL;
+        return NULL;
+    }
+    struct pass ps = {.s = s, .limits = limits, .now = now};
+    ps.r = calloc (1, sizeof (*ps.r));
+    ps.p = placement_create (s);
+    if (!ps.r || !ps.p) {
+        errno = ENOMEM;
+        goto fail;
+    }
+    ps.r->reserved_seq = -1;
+    if (run_queue (&ps, q) < 0) {
+        undo_starts (&ps);
+        goto fail;
+    }
+    for (int i = 0; i < ps.r->n; i++) {
+        if (ps.r->d[i].pub.kind == SCHED_START)
+            (void)sched_queue_remove (q, ps.r->d[i].pub.seq);
+    }
+    fix_views (ps.r);
+    placement_destroy (ps.p);
+    free (ps.reserved);
+    return ps.r;
+fail:
+    placement_destroy (ps.p);
+    free (ps.reserved);
+    sched_result_destroy (ps.r);
+    return NULL;
+}
+
+int sched_request_check (struct sched_snapshot *s, const struct resreq *req, char *reason,
+                         size_t len)
+{
+    char why[REASON_MAX] = "";
+    struct placement *p = placement_create (s);
+    if (!p)
+        return -1;
+    int rc = placement_could_fit (p, req, false, why, sizeof (why));
+    placement_destroy (p);
+    if (rc == 0 && reason && len > 0) {
+        strncpy (reason, why, len - 1);
+        reason[len - 1] = '\0';
+    }
+    return rc;
+}

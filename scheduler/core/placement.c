@@ -1,0 +1,550 @@
+#include "placement.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nodealloc.h"
+
+enum mode {
+    MODE_NOW,          /* what is free now */
+    MODE_EMPTY_USABLE, /* usable nodes, as if idle */
+    MODE_EMPTY_ALL,    /* every configured node, as if idle */
+};
+
+/* What this job has tentatively taken on a node during step 1. */
+struct tent {
+    int64_t cores, gpus;
+    uint64_t mem;
+    bool used;
+    int ord; /* order in which the job first used the node */
+};
+
+/* One chunk instance placed by step 1. */
+struct placed {
+    int node;
+    int chunk;
+    int ord; /* the node's tent.ord, to group instances by node */
+    int k;   /* placement order, to keep the sort stable */
+};
+
+struct need {
+    int64_t cores, gpus;
+    uint64_t mem;
+};
+
+struct placement {
+    struct sched_snapshot *s;
+    int nnodes;
+    struct tent *tent;
+    int *touched; /* nodes used by the current job, first use first */
+    int ntouched;
+    struct placed *placed;
+    int nplaced, placed_cap;
+    int *order; /* chunk indexes, most constrained first */
+    int order_cap;
+
+    /* the attempt under way */
+    enum mode mode;
+    const struct resreq *req;
+    bool excl;
+    const bool *skip;
+};
+
+struct placement *placement_create (struct sched_snapshot *s)
+{
+    struct placement *p = calloc (1, sizeof (*p));
+    if (!p)
+        return NULL;
+    p->s = s;
+    p->nnodes = s->n;
+    p->tent = calloc ((size_t)s->n + 1, sizeof (*p->tent));
+    p->touched = malloc (((size_t)s->n + 1) * sizeof (int));
+    if (!p->tent || !p->touched) {
+        placement_destroy (p);
+        errno = ENOMEM;
+        return NULL;
+    }
+    return p;
+}
+
+void placement_destroy (struct placement *p)
+{
+    if (!p)
+        return;
+    int saved = errno;
+    free (p->tent);
+    free (p->touched);
+    free (p->placed);
+    free (p->order);
+    free (p);
+    errno = saved;
+}
+
+/* ---- request checks ---- */
+
+/* A sentence saying what is wrong with REQ, or NULL when it is well formed.
+ * The parser validates too; this keeps a bad request from a restart or a
+ * simulator trace from misleading the pass. */
+static const char *request_invalid (const struct resreq *req)
+{
+    if (!req || req->nchunks < 1 || req->nchunks > RESREQ_MAX_CHUNKS || !req->chunks)
+        return "the request has no chunks";
+    for (int i = 0; i < req->nchunks; i++) {
+        const struct resreq_chunk *c = &req->chunks[i];
+        if (c->count < 1 || c->count > RESREQ_MAX_COUNT)
+            return "a chunk count is out of range";
+        if (c->ncpus < 0 || c->ngpus < 0 || c->mpiprocs < 0 || (c->ncpus == 0 && c->ngpus == 0))
+            return "a chunk asks for no cpus and no gpus";
+        if (memchr (c->host, '\0', sizeof (c->host)) == NULL)
+            return "a host name is too long";
+    }
+    if (req->arrangement < RESREQ_FREE || req->arrangement > RESREQ_SCATTER ||
+        req->sharing < RESREQ_SHARED || req->sharing > RESREQ_EXCLHOST)
+        return "unknown place value";
+    return NULL;
+}
+
+/* Memory sums saturate: an absurd request must fail to fit, not wrap. */
+static uint64_t mem_times (uint64_t mem, int64_t times)
+{
+    if (mem && (uint64_t)times > UINT64_MAX / mem)
+        return UINT64_MAX;
+    return mem * (uint64_t)times;
+}
+
+static struct need chunk_need (const struct resreq_chunk *c, int64_t times)
+{
+    struct need nd = {c->ncpus * times, c->ngpus * times, mem_times (c->mem, times)};
+    return nd;
+}
+
+static struct need request_total (const struct resreq *req)
+{
+    struct need t = {0, 0, 0};
+    for (int i = 0; i < req->nchunks; i++) {
+        struct need nd = chunk_need (&req->chunks[i], req->chunks[i].count);
+        t.cores += nd.cores;
+        t.gpus += nd.gpus;
+        t.mem = t.mem > UINT64_MAX - nd.mem ? UINT64_MAX : t.mem + nd.mem;
+    }
+    return t;
+}
+
+/* ---- step 1: nodes by counts ---- */
+
+/* What node I has left for the current job: free (or, in the empty modes,
+ * total) minus what earlier chunks of the job took.  Cores = -1 when the
+ * node is out of the question (unusable, skipped, exclusivity). */
+static struct need node_left (const struct placement *p, int i)
+{
+    const struct snode *n = p->s->nodes[i];
+    const struct tent *t = &p->tent[i];
+    struct need left = {-1, 0, 0};
+    if (p->mode == MODE_NOW) {
+        if (!n->usable || (p->skip && p->skip[i]))
+            return left;
+        if (p->excl ? !snode_idle (n) : n->excl_seq != SNAP_FREE)
+            return left;
+        left = (struct need){n->free_cores, n->free_gpus, n->mem - n->mem_used};
+    } else {
+        if (p->mode == MODE_EMPTY_USABLE && !n->usable)
+            return left;
+        left = (struct need){n->ncores, n->ngpus, n->mem};
+    }
+    left.cores -= t->cores;
+    left.gpus -= t->gpus;
+    left.mem -= t->mem;
+    return left;
+}
+
+static bool node_has_room (const struct placement *p, int i, const struct need *nd)
+{
+    struct need left = node_left (p, i);
+    return left.cores >= nd->cores && left.gpus >= nd->gpus && left.mem >= nd->mem;
+}
+
+/* How many instances of chunk C node I can still take, at most CAP. */
+static int64_t node_instances (const struct placement *p, int i, const struct resreq_chunk *c,
+                               int64_t cap)
+{
+    struct need left = node_left (p, i);
+    if (left.cores < 0)
+        return 0;
+    int64_t k = cap;
+    if (c->ncpus > 0 && left.cores / c->ncpus < k)
+        k = left.cores / c->ncpus;
+    if (c->ngpus > 0 && left.gpus / c->ngpus < k)
+        k = left.gpus / c->ngpus;
+    if (c->mem > 0 && (int64_t)(left.mem / c->mem) < k)
+        k = (int64_t)(left.mem / c->mem);
+    return k;
+}
+
+static int record (struct placement *p, int node, int chunk)
+{
+    if (p->nplaced == p->placed_cap) {
+        int cap = p->placed_cap ? 2 * p->placed_cap : 64;
+        struct placed *v = realloc (p->placed, (size_t)cap * sizeof (*v));
+        if (!v) {
+            errno = ENOMEM;
+            return -1;
+        }
+        p->placed = v;
+        p->placed_cap = cap;
+    }
+    struct tent *t = &p->tent[node];
+    const struct resreq_chunk *c = &p->req->chunks[chunk];
+    if (!t->used) {
+        t->used = true;
+        t->ord = p->ntouched;
+        p->touched[p->ntouched++] = node;
+    }
+    t->cores += c->ncpus;
+    t->gpus += c->ngpus;
+    t->mem += c->mem;
+    p->placed[p->nplaced] = (struct placed){node, chunk, t->ord, p->nplaced};
+    p->nplaced++;
+    return 0;
+}
+
+static void reset_attempt (struct placement *p)
+{
+    for (int i = 0; i < p->ntouched; i++)
+        memset (&p->tent[p->touched[i]], 0, sizeof (struct tent));
+    p->ntouched = 0;
+    p->nplaced = 0;
+}
+
+/* The only node chunk C may use (host=), -1 for any, -2 for an unknown host. */
+static int chunk_host (const struct placement *p, const struct resreq_chunk *c)
+{
+    if (c->host[0] == '\0')
+        return -1;
+    int i = snap_find (p->s, c->host);
+    return i < 0 ? -2 : i;
+}
+
+static int fail_nospace (void)
+{
+    errno = ENOSPC;
+    return -1;
+}
+
+/* place=pack: the first node that holds the whole request. */
+static int choose_pack (struct placement *p)
+{
+    const struct resreq *req = p->req;
+    struct need total = request_total (req);
+    int host = -1;
+    for (int i = 0; i < req->nchunks; i++) {
+        int h = chunk_host (p, &req->chunks[i]);
+        if (h == -2 || (h >= 0 && host >= 0 && h != host))
+            return fail_nospace();
+        if (h >= 0)
+            host = h;
+    }
+    int node = -1;
+    for (int i = (host >= 0 ? host : 0); i < p->nnodes && node < 0; i++) {
+        if (node_has_room (p, i, &total))
+            node = i;
+        if (host >= 0)
+            break;
+    }
+    if (node < 0)
+        return fail_nospace();
+    for (int i = 0; i < req->nchunks; i++) {
+        for (int k = 0; k < req->chunks[i].count; k++) {
+            if (record (p, node, i) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* A node the job does not use yet for chunk C.  Scatter: the first that
+ * fits.  Free: the first that holds all REMAINING instances, else the one
+ * holding most, so the job spans few nodes.  *NC skips the leading nodes
+ * that hold none: later instances of the same chunk cannot use them either
+ * (what is left only shrinks while a job is placed). */
+static int find_new_node (struct placement *p, const struct resreq_chunk *c, int64_t remaining,
+                          int *nc)
+{
+    int64_t want = p->req->arrangement == RESREQ_SCATTER ? 1 : remaining;
+    int best = -1;
+    int64_t best_k = 0;
+    bool leading = true;
+    for (int i = *nc; i < p->nnodes && best_k < want; i++) {
+        int64_t k = p->tent[i].used ? 0 : node_instances (p, i, c, want);
+        if (k == 0 && leading)
+            *nc = i + 1;
+        leading = leading && k == 0;
+        if (k > best_k) {
+            best = i;
+            best_k = k;
+        }
+    }
+    return best;
+}
+
+/* A node for one more instance of chunk C, or -1.  Free tries the nodes
+ * the job already uses first; *TC skips those that had no room for an
+ * earlier instance of the same chunk. */
+static int find_node (struct placement *p, const struct resreq_chunk *c, int64_t remaining, int *tc,
+                      int *nc)
+{
+    struct need nd = chunk_need (c, 1);
+    bool scatter = p->req->arrangement == RESREQ_SCATTER;
+    int host = chunk_host (p, c);
+    if (host != -1) {
+        bool ok = host >= 0 && !(scatter && p->tent[host].used) && node_has_room (p, host, &nd);
+        return ok ? host : -1;
+    }
+    for (; !scatter && *tc < p->ntouched; (*tc)++) {
+        if (node_has_room (p, p->touched[*tc], &nd))
+            return p->touched[*tc];
+    }
+    return find_new_node (p, c, remaining, nc);
+}
+
+/* place=free and place=scatter, chunk by chunk. */
+static int choose_spread (struct placement *p)
+{
+    for (int o = 0; o < p->req->nchunks; o++) {
+        int i = p->order[o], tc = 0, nc = 0;
+        const struct resreq_chunk *c = &p->req->chunks[i];
+        for (int k = 0; k < c->count; k++) {
+            int node = find_node (p, c, c->count - k, &tc, &nc);
+            if (node < 0)
+                return fail_nospace();
+            if (record (p, node, i) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Is chunk A more constrained than chunk B (so placed first)? */
+static bool more_constrained (const struct resreq_chunk *a, const struct resreq_chunk *b)
+{
+    if ((a->host[0] != '\0') != (b->host[0] != '\0'))
+        return a->host[0] != '\0';
+    if (a->ngpus != b->ngpus)
+        return a->ngpus > b->ngpus;
+    if (a->ncpus != b->ncpus)
+        return a->ncpus > b->ncpus;
+    return a->mem > b->mem;
+}
+
+static int sort_chunks (struct placement *p)
+{
+    const struct resreq *req = p->req;
+    if (req->nchunks > p->order_cap) {
+        int *v = realloc (p->order, (size_t)req->nchunks * sizeof (int));
+        if (!v) {
+            errno = ENOMEM;
+            return -1;
+        }
+        p->order = v;
+        p->order_cap = req->nchunks;
+    }
+    for (int i = 0; i < req->nchunks; i++) { /* insertion sort: a few chunks */
+        int j = i;
+        for (; j > 0 && more_constrained (&req->chunks[i], &req->chunks[p->order[j - 1]]); j--)
+            p->order[j] = p->order[j - 1];
+        p->order[j] = i;
+    }
+    return 0;
+}
+
+/* Step 1 for the request in P under P's mode.  Leaves the choice in
+ * p->placed (the caller resets). */
+static int choose_nodes (struct placement *p)
+{
+    if (sort_chunks (p) < 0)
+        return -1;
+    if (p->req->arrangement == RESREQ_PACK)
+        return choose_pack (p);
+    return choose_spread (p);
+}
+
+/* ---- step 2: cores and GPUs on the chosen nodes ---- */
+
+static int cmp_placed (const void *a, const void *b)
+{
+    const struct placed *x = a, *y = b;
+    if (x->ord != y->ord)
+        return x->ord - y->ord;
+    return x->k - y->k;
+}
+
+/* Claim what step 1 chose, node by node so each node is attached once and
+ * its allocation entry is built in one piece. */
+static int claim_placed (struct placement *p, int64_t seq, struct sched_alloc *a)
+{
+    qsort (p->placed, (size_t)p->nplaced, sizeof (struct placed), cmp_placed);
+    for (int k = 0; k < p->nplaced; k++) {
+        struct snode *n = p->s->nodes[p->placed[k].node];
+        const struct resreq_chunk *c = &p->req->chunks[p->placed[k].chunk];
+        if (nodealloc_chunk (p->s, n, c, seq, a) < 0)
+            goto undo;
+        if (k == 0 || p->placed[k - 1].node != p->placed[k].node)
+            snap_attach (n, seq, p->excl);
+    }
+    return 0;
+undo:;
+    /* every node entry in A is attached and fully claimed: release them */
+    int saved = errno;
+    (void)sched_snapshot_release (p->s, a);
+    errno = saved;
+    return -1;
+}
+
+static void begin (struct placement *p, enum mode mode, const struct resreq *req, const bool *skip)
+{
+    p->mode = mode;
+    p->req = req;
+    p->skip = skip;
+    p->excl = req->sharing != RESREQ_SHARED;
+}
+
+/* Cheap refusal before looking at nodes: more than all usable nodes have
+ * free.  On a full cluster most of a big queue stops here. */
+static bool cluster_too_busy (const struct placement *p, const struct resreq *req)
+{
+    struct need t = request_total (req);
+    return t.cores > p->s->usable_free_cores || t.gpus > p->s->usable_free_gpus;
+}
+
+int placement_place (struct placement *p, int64_t seq, const struct resreq *req, const bool *skip,
+                     struct sched_alloc **out)
+{
+    if (request_invalid (req)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (cluster_too_busy (p, req))
+        return fail_nospace();
+    begin (p, MODE_NOW, req, skip);
+    struct sched_alloc *a = NULL;
+    int rc = choose_nodes (p);
+    if (rc == 0 && !(a = sched_alloc_create (seq))) {
+        errno = ENOMEM;
+        rc = -1;
+    }
+    if (rc == 0) {
+        sched_alloc_set_exclusive (a, p->excl);
+        rc = claim_placed (p, seq, a);
+    }
+    int saved = errno;
+    reset_attempt (p);
+    if (rc < 0) {
+        sched_alloc_destroy (a);
+        errno = saved;
+        return -1;
+    }
+    *out = a;
+    return 0;
+}
+
+/* ---- could it ever fit, and why not ---- */
+
+static bool chunk_fits_somewhere (struct placement *p, const struct resreq_chunk *c)
+{
+    struct need nd = chunk_need (c, 1);
+    int host = chunk_host (p, c);
+    if (host >= 0)
+        return node_has_room (p, host, &nd);
+    for (int i = 0; i < p->nnodes; i++) {
+        if (node_has_room (p, i, &nd))
+            return true;
+    }
+    return false;
+}
+
+/* Name the first chunk no single idle node can hold, if any. */
+static bool explain_chunks (struct placement *p, char *reason, size_t len)
+{
+    const struct resreq *req = p->req;
+    for (int i = 0; i < req->nchunks; i++) {
+        const struct resreq_chunk *c = &req->chunks[i];
+        int host = chunk_host (p, c);
+        if (host == -2) {
+            snprintf (reason, len, "host=%s: no such node", c->host);
+            return true;
+        }
+        if (chunk_fits_somewhere (p, c))
+            continue;
+        if (host < 0)
+            snprintf (reason, len,
+                      "chunk %d (ncpus=%d ngpus=%d mem=%" PRIu64 ") is bigger than any node", i + 1,
+                      c->ncpus, c->ngpus, c->mem);
+        else
+            snprintf (reason, len,
+                      "chunk %d (ncpus=%d ngpus=%d mem=%" PRIu64 ") does not fit on %s", i + 1,
+                      c->ncpus, c->ngpus, c->mem, c->host);
+        return true;
+    }
+    return false;
+}
+
+static void explain_whole (const struct placement *p, char *reason, size_t len)
+{
+    struct need t = request_total (p->req);
+    int64_t instances = 0;
+    for (int i = 0; i < p->req->nchunks; i++)
+        instances += p->req->chunks[i].count;
+    if (p->req->arrangement == RESREQ_PACK)
+        snprintf (reason, len,
+                  "place=pack: no node has %" PRId64 " cpus, %" PRId64 " gpus and %" PRIu64
+                  " bytes of memory",
+                  t.cores, t.gpus, t.mem);
+    else if (p->req->arrangement == RESREQ_SCATTER)
+        snprintf (reason, len, "place=scatter: fewer than %" PRId64 " nodes can take a chunk each",
+                  instances);
+    else
+        snprintf (reason, len,
+                  "the request (%" PRId64 " cpus, %" PRId64 " gpus, %" PRIu64
+                  " bytes of memory) is more than the nodes have",
+                  t.cores, t.gpus, t.mem);
+}
+
+int placement_could_fit (struct placement *p, const struct resreq *req, bool usable_only,
+                         char *reason, size_t len)
+{
+    const char *bad = request_invalid (req);
+    if (bad) {
+        snprintf (reason, len, "invalid request: %s", bad);
+        return 0;
+    }
+    begin (p, usable_only ? MODE_EMPTY_USABLE : MODE_EMPTY_ALL, req, NULL);
+    if (explain_chunks (p, reason, len))
+        return 0;
+    int rc = choose_nodes (p);
+    int saved = errno;
+    reset_attempt (p);
+    if (rc == 0)
+        return 1;
+    if (saved == ENOMEM) {
+        errno = ENOMEM;
+        return -1;
+    }
+    explain_whole (p, reason, len);
+    return 0;
+}
+
+void placement_mark_wanted (struct placement *p, const struct resreq *req, bool *mask)
+{
+    begin (p, MODE_EMPTY_USABLE, req, NULL);
+    for (int i = 0; i < p->nnodes; i++) {
+        for (int k = 0; k < req->nchunks && !mask[i]; k++) {
+            const struct resreq_chunk *c = &req->chunks[k];
+            struct need nd = chunk_need (c, 1);
+            int host = chunk_host (p, c);
+            if ((host == -1 || host == i) && node_has_room (p, i, &nd))
+                mask[i] = true;
+        }
+    }
+}

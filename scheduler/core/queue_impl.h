@@ -1,0 +1,21 @@
+/* queue_impl.h - what the pass sees of the queue (internal to scheduler/core) */
+#ifndef HUDDLE_SCHED_QUEUE_IMPL_H
+#define HUDDLE_SCHED_QUEUE_IMPL_H
+
+#include "scheduler/core/queue.h"
+
+struct qjob {
+    int64_t seq;
+    int priority;
+    int64_t eligible_time;
+    bool held;
+    bool dead; /* removed; freed at the next compaction */
+    struct resreq req;
+    struct qjob *hnext;
+};
+
+/* The live jobs in pass order (priority desc, seq asc), held ones included.
+ * *JOBS stays valid until the queue is next changed. */
+void queue_ordered (struct sched_queue *q, struct qjob ***jobs, int *n);
+
+#endif

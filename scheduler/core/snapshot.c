@@ -1,0 +1,620 @@
+#include "snapshot_impl.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NAME_MAX_LEN 64
+
+struct sched_snapshot *sched_snapshot_create (void)
+{
+    return calloc (1, sizeof (struct sched_snapshot));
+}
+
+static void snode_free (struct snode *n)
+{
+    if (!n)
+        return;
+    for (int i = 0; i < n->ncores && n->cores; i++)
+        free (n->cores[i].pus);
+    for (int i = 0; i < n->ngpus && n->gpus; i++)
+        free (n->gpus[i].local);
+    for (int d = 0; d < n->nnuma && n->numa_cores; d++)
+        free (n->numa_cores[d]);
+    free (n->numa_cores);
+    free (n->numa_ncores);
+    free (n->numa_free);
+    free (n->core_slot);
+    free (n->gpu_slot);
+    free (n->cores);
+    free (n->gpus);
+    free (n->name);
+    free (n);
+}
+
+void sched_snapshot_destroy (struct sched_snapshot *s)
+{
+    if (!s)
+        return;
+    int saved = errno;
+    for (int i = 0; i < s->n; i++)
+        snode_free (s->nodes[i]);
+    free (s->nodes);
+    free (s->buckets);
+    free (s);
+    errno = saved;
+}
+
+/* ---- name lookup: a chained hash; nodes are never removed ---- */
+
+static unsigned hash_name (const char *name)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+int snap_find (const struct sched_snapshot *s, const char *name)
+{
+    if (!s->nbuckets || !name)
+        return -1;
+    struct snode *n = s->buckets[hash_name (name) % (unsigned)s->nbuckets];
+    for (; n; n = n->hnext) {
+        if (strcmp (n->name, name) == 0)
+            return n->index;
+    }
+    return -1;
+}
+
+static void hash_insert (struct snode **buckets, int nbuckets, struct snode *n)
+{
+    unsigned b = hash_name (n->name) % (unsigned)nbuckets;
+    n->hnext = buckets[b];
+    buckets[b] = n;
+}
+
+/* Grow the node array and the hash before anything is inserted, so that
+ * adding a node cannot fail half-way. */
+static int reserve_node (struct sched_snapshot *s)
+{
+    if (s->n == s->cap) {
+        int cap = s->cap ? 2 * s->cap : 16;
+        struct snode **v = realloc (s->nodes, (size_t)cap * sizeof (*v));
+        if (!v)
+            return -1;
+        s->nodes = v;
+        s->cap = cap;
+    }
+    if (s->n + 1 > s->nbuckets) {
+        int nb = s->nbuckets ? 2 * s->nbuckets : 64;
+        struct snode **b = calloc ((size_t)nb, sizeof (*b));
+        if (!b)
+            return -1;
+        for (int i = 0; i < s->n; i++)
+            hash_insert (b, nb, s->nodes[i]);
+        free (s->buckets);
+        s->buckets = b;
+        s->nbuckets = nb;
+    }
+    return 0;
+}
+
+/* ---- building a node from its description ---- */
+
+static bool core_desc_valid (const struct sched_core_desc *c)
+{
+    if (c->os_index < 0 || c->os_index > SCHED_MAX_OS_INDEX || c->numa < 0 ||
+        c->numa > SCHED_MAX_OS_INDEX || c->npus < 1 || c->npus > SCHED_MAX_PUS_PER_CORE || !c->pus)
+        return false;
+    for (int i = 0; i < c->npus; i++) {
+        if (c->pus[i] < 0)
+            return false;
+    }
+    return true;
+}
+
+static bool gpu_desc_valid (const struct sched_gpu_desc *g)
+{
+    return g->index >= 0 && g->index <= SCHED_MAX_OS_INDEX && g->numa >= -1 && g->ncores >= 0 &&
+           (g->ncores == 0 || g->cores);
+}
+
+static bool node_desc_valid (const struct sched_node_desc *d)
+{
+    if (!d || !d->name || d->name[0] == '\0' || strlen (d->name) >= NAME_MAX_LEN || d->ncores < 0 ||
+        d->ngpus < 0 || (d->ncores > 0 && !d->cores) || (d->ngpus > 0 && !d->gpus))
+        return false;
+    for (int i = 0; i < d->ncores; i++) {
+        if (!core_desc_valid (&d->cores[i]))
+            return false;
+    }
+    for (int i = 0; i < d->ngpus; i++) {
+        if (!gpu_desc_valid (&d->gpus[i]))
+            return false;
+    }
+    return true;
+}
+
+/* An index -> slot table; -1 for holes.  Duplicates make it fail (EINVAL). */
+static int *slot_table (int count, const int *idx, size_t stride, int *len)
+{
+    int max = -1;
+    for (int i = 0; i < count; i++) {
+        int v = *(const int *)((const char *)idx + i * stride);
+        if (v > max)
+            max = v;
+    }
+    *len = max + 1;
+    int *t = malloc ((size_t)(max + 2) * sizeof (int));
+    if (!t)
+        return NULL;
+    for (int i = 0; i <= max; i++)
+        t[i] = -1;
+    for (int i = 0; i < count; i++) {
+        int v = *(const int *)((const char *)idx + i * stride);
+        if (t[v] != -1) {
+            free (t);
+            errno = EINVAL;
+            return NULL;
+        }
+        t[v] = i;
+    }
+    return t;
+}
+
+/* Dense domain number for NUMA OS index OS among OSMAP[0..*N); adds it when
+ * ADD, else returns -1 for an unknown one. */
+static int numa_dense (int *osmap, int *n, int os, bool add)
+{
+    for (int i = 0; i < *n; i++) {
+        if (osmap[i] == os)
+            return i;
+    }
+    if (!add)
+        return -1;
+    osmap[*n] = os;
+    return (*n)++;
+}
+
+static int build_cores (struct snode *n, const struct sched_node_desc *d, int *numa_os)
+{
+    n->ncores = n->free_cores = d->ncores;
+    if (d->ncores == 0)
+        return 0;
+    if (!(n->cores = calloc ((size_t)d->ncores, sizeof (*n->cores))))
+        return -1;
+    if (!(n->core_slot = slot_table (d->ncores, &d->cores[0].os_index, sizeof (d->cores[0]),
+                                     &n->core_slot_len)))
+        return -1;
+    for (int i = 0; i < d->ncores; i++) {
+        const struct sched_core_desc *cd = &d->cores[i];
+        struct snode_core *c = &n->cores[i];
+        c->os_index = cd->os_index;
+        c->numa = numa_dense (numa_os, &n->nnuma, cd->numa, true);
+        c->npus = cd->npus;
+        c->owner = SNAP_FREE;
+        if (!(c->pus = malloc ((size_t)cd->npus * sizeof (int))))
+            return -1;
+        memcpy (c->pus, cd->pus, (size_t)cd->npus * sizeof (int));
+    }
+    return 0;
+}
+
+static int build_gpus (struct snode *n, const struct sched_node_desc *d, int *numa_os)
+{
+    n->ngpus = n->free_gpus = d->ngpus;
+    if (d->ngpus == 0)
+        return 0;
+    if (!(n->gpus = calloc ((size_t)d->ngpus, sizeof (*n->gpus))))
+        return -1;
+    if (!(n->gpu_slot =
+              slot_table (d->ngpus, &d->gpus[0].index, sizeof (d->gpus[0]), &n->gpu_slot_len)))
+        return -1;
+    for (int i = 0; i < d->ngpus; i++) {
+        const struct sched_gpu_desc *gd = &d->gpus[i];
+        struct snode_gpu *g = &n->gpus[i];
+        g->index = gd->index;
+        g->numa = gd->numa < 0 ? -1 : numa_dense (numa_os, &n->nnuma, gd->numa, false);
+        g->owner = SNAP_FREE;
+        if (gd->ncores && !(g->local = malloc ((size_t)gd->ncores * sizeof (int))))
+            return -1;
+        for (int k = 0; k < gd->ncores; k++) {
+            int os = gd->cores[k];
+            int slot = (os >= 0 && os < n->core_slot_len) ? n->core_slot[os] : -1;
+            if (slot < 0) {
+                errno = EINVAL;
+                return -1;
+            }
+            g->local[g->nlocal++] = slot;
+            n->cores[slot].gpu_local = true;
+        }
+    }
+    return 0;
+}
+
+/* Per-domain core lists in the order CPU-only chunks should take them:
+ * cores no GPU is local to first (so GPU jobs find their local cores free),
+ * then by OS index.  Walking core_slot visits cores in OS index order. */
+static int build_numa_lists (struct snode *n)
+{
+    if (n->nnuma == 0)
+        return 0;
+    if (!(n->numa_cores = calloc ((size_t)n->nnuma, sizeof (int *))) ||
+        !(n->numa_ncores = calloc ((size_t)n->nnuma, sizeof (int))) ||
+        !(n->numa_free = calloc ((size_t)n->nnuma, sizeof (int))))
+        return -1;
+    for (int i = 0; i < n->ncores; i++)
+        n->numa_free[n->cores[i].numa]++;
+    for (int d = 0; d < n->nnuma; d++) {
+        if (!(n->numa_cores[d] = malloc ((size_t)n->numa_free[d] * sizeof (int))))
+            return -1;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        for (int os = 0; os < n->core_slot_len; os++) {
+            int slot = n->core_slot[os];
+            if (slot < 0 || n->cores[slot].gpu_local != (pass == 1))
+                continue;
+            int d = n->cores[slot].numa;
+            n->numa_cores[d][n->numa_ncores[d]++] = slot;
+        }
+    }
+    return 0;
+}
+
+static struct snode *snode_build (const struct sched_node_desc *d)
+{
+    struct snode *n = calloc (1, sizeof (*n));
+    int *numa_os = malloc ((size_t)(d->ncores + 1) * sizeof (int));
+    if (!n || !numa_os)
+        goto fail;
+    if (!(n->name = strdup (d->name)))
+        goto fail;
+    n->usable = d->usable;
+    n->mem = d->mem;
+    n->excl_seq = SNAP_FREE;
+    if (build_cores (n, d, numa_os) < 0 || build_gpus (n, d, numa_os) < 0 ||
+        build_numa_lists (n) < 0)
+        goto fail;
+    free (numa_os);
+    return n;
+fail:;
+    int saved = errno;
+    free (numa_os);
+    snode_free (n);
+    errno = saved;
+    return NULL;
+}
+
+int sched_snapshot_add_node (struct sched_snapshot *s, const struct sched_node_desc *desc)
+{
+    if (!s || !node_desc_valid (desc)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (snap_find (s, desc->name) >= 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    if (reserve_node (s) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    errno = ENOMEM;
+    struct snode *n = snode_build (desc);
+    if (!n)
+        return -1; /* EINVAL from the tables, else ENOMEM */
+    n->index = s->n;
+    s->nodes[s->n++] = n;
+    hash_insert (s->buckets, s->nbuckets, n);
+    if (n->usable) {
+        s->usable_free_cores += n->free_cores;
+        s->usable_free_gpus += n->free_gpus;
+    }
+    return 0;
+}
+
+int sched_snapshot_set_usable (struct sched_snapshot *s, const char *name, bool usable)
+{
+    int i = snap_find (s, name);
+    if (i < 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    struct snode *n = s->nodes[i];
+    if (n->usable != usable) {
+        long sign = usable ? 1 : -1;
+        s->usable_free_cores += sign * n->free_cores;
+        s->usable_free_gpus += sign * n->free_gpus;
+        n->usable = usable;
+    }
+    return 0;
+}
+
+int sched_snapshot_nnodes (const struct sched_snapshot *s)
+{
+    return s->n;
+}
+
+bool sched_snapshot_has_node (const struct sched_snapshot *s, const char *name)
+{
+    return snap_find (s, name) >= 0;
+}
+
+int sched_snapshot_node_usage (const struct sched_snapshot *s, const char *name,
+                               struct sched_node_usage *u)
+{
+    int i = snap_find (s, name);
+    if (i < 0 || !u) {
+        errno = i < 0 ? ENOENT : EINVAL;
+        return -1;
+    }
+    const struct snode *n = s->nodes[i];
+    u->usable = n->usable;
+    u->ncores = n->ncores;
+    u->cores_used = n->ncores - n->free_cores;
+    u->ngpus = n->ngpus;
+    u->gpus_used = n->ngpus - n->free_gpus;
+    u->mem = n->mem;
+    u->mem_used = n->mem_used;
+    u->njobs = n->njobs;
+    u->exclusive_seq = n->excl_seq;
+    return 0;
+}
+
+/* ---- bookkeeping primitives ---- */
+
+void snap_take_core (struct sched_snapshot *s, struct snode *n, int slot, int64_t seq)
+{
+    n->cores[slot].owner = seq;
+    n->free_cores--;
+    n->numa_free[n->cores[slot].numa]--;
+    if (n->usable)
+        s->usable_free_cores--;
+}
+
+void snap_put_core (struct sched_snapshot *s, struct snode *n, int slot)
+{
+    n->cores[slot].owner = SNAP_FREE;
+    n->free_cores++;
+    n->numa_free[n->cores[slot].numa]++;
+    if (n->usable)
+        s->usable_free_cores++;
+}
+
+void snap_take_gpu (struct sched_snapshot *s, struct snode *n, int slot, int64_t seq)
+{
+    n->gpus[slot].owner = seq;
+    n->free_gpus--;
+    if (n->usable)
+        s->usable_free_gpus--;
+}
+
+void snap_put_gpu (struct sched_snapshot *s, struct snode *n, int slot)
+{
+    n->gpus[slot].owner = SNAP_FREE;
+    n->free_gpus++;
+    if (n->usable)
+        s->usable_free_gpus++;
+}
+
+void snap_attach (struct snode *n, int64_t seq, bool exclusive)
+{
+    n->njobs++;
+    if (exclusive)
+        n->excl_seq = seq;
+}
+
+void snap_detach (struct snode *n, bool exclusive)
+{
+    n->njobs--;
+    if (exclusive)
+        n->excl_seq = SNAP_FREE;
+}
+
+/* ---- claiming and releasing whole allocations ---- */
+
+static int core_lookup (const struct snode *n, int os)
+{
+    return (os >= 0 && os < n->core_slot_len) ? n->core_slot[os] : -1;
+}
+
+static int gpu_lookup (const struct snode *n, int index)
+{
+    return (index >= 0 && index < n->gpu_slot_len) ? n->gpu_slot[index] : -1;
+}
+
+/* Undo the first NCORES cores and NGPUS GPUs of E that claim_entry took. */
+static void unclaim_prefix (struct sched_snapshot *s, struct snode *n,
+                            const struct sched_alloc_node *e, int ncores, int ngpus)
+{
+    for (int i = 0; i < ncores; i++)
+        snap_put_core (s, n, core_lookup (n, e->cores[i]));
+    for (int k = 0; k < ngpus; k++)
+        snap_put_gpu (s, n, gpu_lookup (n, e->gpus[k]));
+}
+
+/* Take one node's share, or nothing.  Taking core by core and undoing on the
+ * first conflict also catches an index listed twice. */
+static int claim_entry (struct sched_snapshot *s, struct snode *n, const struct sched_alloc_node *e,
+                        int64_t seq, bool excl)
+{
+    if ((excl ? !snode_idle (n) : n->excl_seq != SNAP_FREE) || e->mem > n->mem - n->mem_used) {
+        errno = EBUSY;
+        return -1;
+    }
+    int i, k;
+    for (i = 0; i < e->ncores; i++) {
+        int slot = core_lookup (n, e->cores[i]);
+        if (slot < 0 || n->cores[slot].owner != SNAP_FREE)
+            goto undo_cores;
+        snap_take_core (s, n, slot, seq);
+    }
+    for (k = 0; k < e->ngpus; k++) {
+        int slot = gpu_lookup (n, e->gpus[k]);
+        if (slot < 0 || n->gpus[slot].owner != SNAP_FREE)
+            goto undo_gpus;
+        snap_take_gpu (s, n, slot, seq);
+    }
+    n->mem_used += e->mem;
+    snap_attach (n, seq, excl);
+    return 0;
+undo_cores:
+    errno = core_lookup (n, e->cores[i]) < 0 ? ENOENT : EBUSY;
+    unclaim_prefix (s, n, e, i, 0);
+    return -1;
+undo_gpus:
+    errno = gpu_lookup (n, e->gpus[k]) < 0 ? ENOENT : EBUSY;
+    unclaim_prefix (s, n, e, e->ncores, k);
+    return -1;
+}
+
+static void release_entry (struct sched_snapshot *s, struct snode *n,
+                           const struct sched_alloc_node *e, int64_t seq, bool excl)
+{
+    for (int i = 0; i < e->ncores; i++) {
+        int slot = core_lookup (n, e->cores[i]);
+        if (n->cores[slot].owner == seq) /* a duplicate is freed once */
+            snap_put_core (s, n, slot);
+    }
+    for (int k = 0; k < e->ngpus; k++) {
+        int slot = gpu_lookup (n, e->gpus[k]);
+        if (n->gpus[slot].owner == seq)
+            snap_put_gpu (s, n, slot);
+    }
+    n->mem_used -= e->mem;
+    snap_detach (n, excl);
+}
+
+int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    if (!s || !a) {
+        errno = EINVAL;
+        return -1;
+    }
+    int64_t seq = sched_alloc_seq (a);
+    bool excl = sched_alloc_exclusive (a);
+    int i;
+    for (i = 0; i < sched_alloc_nnodes (a); i++) {
+        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        int idx = snap_find (s, e->name);
+        if (idx < 0) {
+            errno = ENOENT;
+            goto undo;
+        }
+        if (claim_entry (s, s->nodes[idx], e, seq, excl) < 0)
+            goto undo;
+    }
+    return 0;
+undo:;
+    int saved = errno;
+    while (--i >= 0) {
+        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
+    }
+    errno = saved;
+    return -1;
+}
+
+/* Everything in E is held by job SEQ (so releasing it is legal). */
+static int entry_held_by (const struct snode *n, const struct sched_alloc_node *e, int64_t seq,
+                          bool excl)
+{
+    for (int i = 0; i < e->ncores; i++) {
+        int slot = core_lookup (n, e->cores[i]);
+        if (slot < 0)
+            return -ENOENT;
+        if (n->cores[slot].owner != seq)
+            return -EINVAL;
+    }
+    for (int k = 0; k < e->ngpus; k++) {
+        int slot = gpu_lookup (n, e->gpus[k]);
+        if (slot < 0)
+            return -ENOENT;
+        if (n->gpus[slot].owner != seq)
+            return -EINVAL;
+    }
+    if (n->njobs < 1 || e->mem > n->mem_used || (excl && n->excl_seq != seq))
+        return -EINVAL;
+    return 0;
+}
+
+int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    if (!s || !a) {
+        errno = EINVAL;
+        return -1;
+    }
+    int64_t seq = sched_alloc_seq (a);
+    bool excl = sched_alloc_exclusive (a);
+    int nn = sched_alloc_nnodes (a);
+    for (int i = 0; i < nn; i++) {
+        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        int idx = snap_find (s, e->name);
+        int rc = idx < 0 ? -ENOENT : entry_held_by (s->nodes[idx], e, seq, excl);
+        if (rc < 0) {
+            errno = -rc;
+            return -1;
+        }
+    }
+    for (int i = 0; i < nn; i++) {
+        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
+    }
+    return 0;
+}
+
+/* ---- self-check ---- */
+
+static bool node_consistent (const struct snode *n)
+{
+    int free_cores = 0, free_gpus = 0;
+    bool any_owned = false;
+    for (int d = 0; d < n->nnuma; d++) {
+        int f = 0;
+        for (int i = 0; i < n->numa_ncores[d]; i++)
+            f += n->cores[n->numa_cores[d][i]].owner == SNAP_FREE;
+        if (f != n->numa_free[d])
+            return false;
+    }
+    for (int i = 0; i < n->ncores; i++) {
+        int64_t o = n->cores[i].owner;
+        free_cores += o == SNAP_FREE;
+        any_owned |= o != SNAP_FREE;
+        if (n->excl_seq != SNAP_FREE && o != SNAP_FREE && o != n->excl_seq)
+            return false;
+    }
+    for (int k = 0; k < n->ngpus; k++) {
+        int64_t o = n->gpus[k].owner;
+        free_gpus += o == SNAP_FREE;
+        any_owned |= o != SNAP_FREE;
+        if (n->excl_seq != SNAP_FREE && o != SNAP_FREE && o != n->excl_seq)
+            return false;
+    }
+    if (free_cores != n->free_cores || free_gpus != n->free_gpus || n->mem_used > n->mem ||
+        n->njobs < 0)
+        return false;
+    if (n->njobs == 0 && (any_owned || n->mem_used || n->excl_seq != SNAP_FREE))
+        return false;
+    return !(n->excl_seq != SNAP_FREE && n->njobs != 1);
+}
+
+int sched_snapshot_verify (const struct sched_snapshot *s)
+{
+    long cores = 0, gpus = 0;
+    for (int i = 0; i < s->n; i++) {
+        const struct snode *n = s->nodes[i];
+        if (!node_consistent (n) || n->index != i || snap_find (s, n->name) != i)
+            goto bad;
+        if (n->usable) {
+            cores += n->free_cores;
+            gpus += n->free_gpus;
+        }
+    }
+    if (cores != s->usable_free_cores || gpus != s->usable_free_gpus)
+        goto bad;
+    return 0;
+bad:
+    errno = EIO;
+    return -1;
+}

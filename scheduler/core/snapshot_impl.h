@@ -1,0 +1,91 @@
+/* snapshot_impl.h - the snapshot's insides, shared by scheduler/core only
+ *
+ * The node allocator and placement read and update nodes directly; nothing
+ * outside scheduler/core includes this file.  Cores and GPUs are addressed
+ * by "slot" (position in the node's arrays); OS indexes only appear at the
+ * edges (descriptions in, allocations out).
+ */
+#ifndef HUDDLE_SCHED_SNAPSHOT_IMPL_H
+#define HUDDLE_SCHED_SNAPSHOT_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "scheduler/core/snapshot.h"
+
+#define SNAP_FREE (-1) /* owner of a free core or GPU */
+
+struct snode_core {
+    int os_index;
+    int numa; /* dense NUMA domain number within the node */
+    int npus;
+    int *pus;
+    bool gpu_local; /* local to some GPU: CPU-only chunks take it last */
+    int64_t owner;  /* job seq or SNAP_FREE */
+};
+
+struct snode_gpu {
+    int index;
+    int numa; /* dense domain, -1 when unknown */
+    int nlocal;
+    int *local; /* slots of the cores local to it */
+    int64_t owner;
+};
+
+struct snode {
+    char *name;
+    int index; /* position in the snapshot */
+    bool usable;
+    int ncores, free_cores;
+    struct snode_core *cores;
+    int ngpus, free_gpus;
+    struct snode_gpu *gpus;
+    uint64_t mem, mem_used;
+    int njobs;
+    int64_t excl_seq; /* job holding the node exclusively, SNAP_FREE none */
+
+    /* cores per NUMA domain, non-GPU-local ones first, then by OS index */
+    int nnuma;
+    int *numa_free;
+    int *numa_ncores;
+    int **numa_cores;
+
+    int *core_slot; /* core OS index -> slot, -1 when absent */
+    int core_slot_len;
+    int *gpu_slot; /* GPU index -> slot, -1 when absent */
+    int gpu_slot_len;
+
+    struct snode *hnext; /* name hash chain */
+};
+
+struct sched_snapshot {
+    struct snode **nodes; /* pointers, so a node never moves */
+    int n, cap;
+    struct snode **buckets;
+    int nbuckets;
+    /* free resources on usable nodes, so a pass can give up on a job that
+     * cannot fit anywhere without looking at any node */
+    long usable_free_cores;
+    long usable_free_gpus;
+};
+
+/* Index of node NAME or -1. */
+int snap_find (const struct sched_snapshot *s, const char *name);
+
+/* A node with nothing on it: what place=excl needs. */
+static inline bool snode_idle (const struct snode *n)
+{
+    return n->njobs == 0 && n->excl_seq == SNAP_FREE;
+}
+
+/* Bookkeeping primitives; callers have checked that the change is legal. */
+void snap_take_core (struct sched_snapshot *s, struct snode *n, int slot, int64_t seq);
+void snap_put_core (struct sched_snapshot *s, struct snode *n, int slot);
+void snap_take_gpu (struct sched_snapshot *s, struct snode *n, int slot, int64_t seq);
+void snap_put_gpu (struct sched_snapshot *s, struct snode *n, int slot);
+
+/* A job arrives on / leaves a node (once per node, not per chunk). */
+void snap_attach (struct snode *n, int64_t seq, bool exclusive);
+void snap_detach (struct snode *n, bool exclusive);
+
+#endif
