@@ -1,0 +1,226 @@
+/* ctld.h - huddle-ctld's shared context and the subsystems' internal API
+ *
+ * The daemon is one libevent loop and one struct ctld, passed explicitly to
+ * every subsystem (no globals).  One file per concern, flux job-manager
+ * style:
+ *   main.c      options, start-up, signals, shutdown
+ *   server.c    listener, connections, handler table, role checks, and the
+ *               per-turn commit: replies and agent orders are queued and
+ *               sent only after store_flush() (DESIGN.md: a state change is
+ *               committed before it is acknowledged)
+ *   nodes.c     node registry: registration, heartbeats, down, offline
+ *   jobs.c      job table and lifecycle: start, finish, loss, requeue,
+ *               reload, and the reconcile of an agent's registration
+ *   jobmsg.c    job messages: submit, query, delete, hold, release, ended
+ *   schedule.c  the scheduler-core snapshot and queue, the coalesced pass
+ *   options.c   the option table (common/config.h)
+ * and pure pieces with unit tests: jobstate.c (transitions), nodestate.c
+ * (PBS node state, registration reconcile), convert.c (JSON <-> core).
+ *
+ * Event priorities (libevent, 0 = most urgent):
+ *   CTLD_PRI_IO (default for everything else: sockets, timers, signals),
+ *   CTLD_PRI_SCHED: the scheduling pass, after the turn's messages,
+ *   CTLD_PRI_FLUSH: the commit, after the pass, so one turn = one commit.
+ */
+#ifndef HUDDLE_CTLD_H
+#define HUDDLE_CTLD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "common/herror.h"
+#include "common/proto.h"
+#include "scheduler/ctld/jobstate.h"
+
+#define CTLD_NPRIORITIES 5
+#define CTLD_PRI_IO      2 /* libevent's default: nqueues / 2 */
+#define CTLD_PRI_SCHED   3
+#define CTLD_PRI_FLUSH   4
+
+/* Resolved option values (main.c fills them from the option table). */
+struct ctld_config {
+    char *listen_host; /* "" = all addresses */
+    int listen_port;
+    char *state_dir;
+    char *server_name;
+    char **node_names; /* NULL-terminated; NULL or empty = any node */
+    int heartbeat_interval;
+    int heartbeat_timeout;
+    char *default_queue;
+    int64_t default_walltime;
+    int64_t max_message_size;
+    uid_t service_uid; /* agents: uid 0 or this one */
+    int kill_grace;
+    int64_t job_history; /* seconds a finished job stays visible */
+    int max_jobs_per_pass;
+    int64_t starvation_limit;
+    bool store_sync_normal;
+};
+
+struct server;
+struct sched_alloc;
+struct sched_node_usage;
+struct resreq;
+struct nodes;
+struct jobs;
+struct sched;
+struct peer;
+
+struct ctld {
+    struct event_base *base;
+    struct ctld_config cfg;
+    struct store *store;
+    struct server *server;
+    struct nodes *nodes;
+    struct jobs *jobs;
+    struct sched *sched;
+    int64_t start_time;
+    int exit_code; /* set when the loop is stopped on a fatal error */
+};
+
+/* Seconds since the epoch (the one clock the daemon reads). */
+int64_t ctld_now (void);
+
+/* A fatal error (the store cannot commit): log it and stop the loop. */
+void ctld_fatal (struct ctld *ctx, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+/* --------------------------------------------------------------- server.c */
+
+/* What a handler gets as its proto_handler_f argument. */
+struct request {
+    struct ctld *ctx;
+    struct peer *peer;
+};
+
+/* Listen (cfg.listen_host:listen_port) and create the flush event. */
+int server_create (struct ctld *ctx, struct herror *err);
+void server_destroy (struct ctld *ctx);
+
+/* The port actually bound (for listen_port 0). */
+int server_port (struct ctld *ctx);
+
+/* The peer's identity.  peer_agent_node() is the node name the agent on
+ * this connection registered (NULL before node.register). */
+uid_t peer_uid (const struct peer *p);
+gid_t peer_gid (const struct peer *p);
+bool peer_is_agent (const struct peer *p);
+const char *peer_addr (const struct peer *p);
+const char *peer_agent_node (const struct peer *p);
+void peer_set_agent_node (struct peer *p, const char *name);
+
+/* Keep a peer past its connection's end (the struct outlives the conn). */
+struct peer *peer_ref (struct peer *p);
+void peer_unref (struct peer *p);
+
+/* Queue msg (stolen) to be sent to p after this turn's commit.  NULL-safe
+ * on msg (an allocation failure is logged and the reply dropped). */
+void ctld_reply (struct ctld *ctx, struct peer *p, json_t *msg);
+
+/* Queue an order (stolen) for node's agent, sent after the commit through
+ * whatever connection the node has then (dropped with a log line when it
+ * has none: registration reconciles). */
+void ctld_order (struct ctld *ctx, const char *node, json_t *msg);
+
+/* Something was put into the store: make sure the flush runs this turn. */
+void ctld_dirty (struct ctld *ctx);
+
+/* End p's connection gracefully (queued output is still sent). */
+void server_close_peer (struct ctld *ctx, struct peer *p);
+
+/* ---------------------------------------------------------------- nodes.c */
+
+struct ctld_node;
+
+int nodes_create (struct ctld *ctx);
+void nodes_destroy (struct ctld *ctx);
+
+/* Read the stored nodes: each comes back "down" (not usable) until its agent
+ * registers; a node with running jobs keeps them for heartbeat_timeout. */
+int nodes_load (struct ctld *ctx, struct herror *err);
+
+struct ctld_node *nodes_find (struct ctld *ctx, const char *name);
+
+/* The agent connection of a node went away. */
+void nodes_peer_closed (struct ctld *ctx, struct peer *p);
+
+/* The agent's connection for a node, NULL when none. */
+struct peer *node_peer (const struct ctld_node *n);
+
+extern const struct proto_handler nodes_agent_handlers[];
+extern const struct proto_handler nodes_client_handlers[];
+
+/* ----------------------------------------------------------------- jobs.c */
+
+struct ctld_job;
+
+int jobs_create (struct ctld *ctx);
+void jobs_destroy (struct ctld *ctx);
+
+/* Read the stored jobs; running ones are re-claimed in the snapshot (after
+ * nodes_load()).  Returns 0 or -1 with err. */
+int jobs_load (struct ctld *ctx, struct herror *err);
+
+/* Node name went down (heartbeat timeout, or the registration grace after a
+ * restart ran out): every active job with an allocation on it is lost. */
+void jobs_node_lost (struct ctld *ctx, const char *name);
+
+/* Registration of node name with the jobs its agent reports (objects
+ * {"seq", "run_count"?}): adopt or lose them; the seqs the agent must kill
+ * (no longer its) are appended to kill, the adopted ones being deleted (E)
+ * to rekill (their job.kill is sent again).  The report was checked by
+ * the caller.  -1 on ENOMEM (nothing changed). */
+int jobs_node_register (struct ctld *ctx, const char *name, json_t *reported, json_t *kill,
+                        json_t *rekill);
+
+/* {node name: [jobid (SEQ.SERVER)]} for the active jobs, one pass over the
+ * table (node.query).  New reference, NULL on ENOMEM. */
+json_t *jobs_by_node (struct ctld *ctx);
+
+/* Drop finished jobs older than job_history (store and memory). */
+void jobs_prune (struct ctld *ctx, int64_t now);
+
+struct ctld_job *jobs_find (struct ctld *ctx, int64_t seq);
+
+/* Commit a start decision: state R, allocation (stolen), run_count+1,
+ * start_time, event; then queue the job.launch for the first node. */
+int job_start (struct ctld *ctx, struct ctld_job *j, struct sched_alloc *alloc);
+
+/* Set the comment qstat shows for a queued job (why it waits); not
+ * stored, to keep passes cheap.  NULL clears. */
+void job_set_queue_comment (struct ctld_job *j, const char *comment);
+
+extern const struct proto_handler jobs_client_handlers[];
+extern const struct proto_handler jobs_agent_handlers[];
+
+/* ------------------------------------------------------------- schedule.c */
+
+int sched_create (struct ctld *ctx);
+void sched_destroy (struct ctld *ctx);
+
+/* Ask for a pass: coalesced to at most one per loop turn. */
+void sched_request (struct ctld *ctx);
+
+/* Node name's topology model (re)arrived: add it to the snapshot; a
+ * changed model replaces the old one unless jobs run there (then the old
+ * one stays until a later registration).  Returns 0 or -1 with err. */
+int sched_node_update (struct ctld *ctx, const char *name, const json_t *topology, bool usable,
+                       struct herror *err);
+int sched_node_usable (struct ctld *ctx, const char *name, bool usable);
+
+/* What the snapshot says about node name (false when it is not there). */
+bool sched_node_usage (struct ctld *ctx, const char *name, struct sched_node_usage *u);
+
+/* The scheduler's queue follows the jobs: a job entered the table in state
+ * Q or H (submit, restart), or changed state from old (job_commit). */
+int sched_job_added (struct ctld *ctx, struct ctld_job *j);
+void sched_job_changed (struct ctld *ctx, struct ctld_job *j, enum job_state old);
+
+/* Claim a stored allocation (restart) / release one (job end, loss). */
+int sched_claim (struct ctld *ctx, const struct sched_alloc *a);
+void sched_release (struct ctld *ctx, const struct sched_alloc *a);
+
+#endif

@@ -1,0 +1,402 @@
+/* jobmsg.c - the job messages of huddle-ctld (docs/protocol.md)
+ *
+ * Clients: job.submit, job.query, job.delete, job.hold, job.release.
+ * Agents:  job.ended, and the replies to job.launch.
+ * Owners come from the authenticated peer (MUNGE), never from the body.
+ * PBS wording for refusals: "Unknown Job Id ID", "Unauthorized Request",
+ * "Request invalid for state of job".
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jobspec.h"
+#include "common/log.h"
+#include "scheduler/ctld/job.h"
+#include "scheduler/ctld/store.h"
+
+static int get_seq (json_t *msg, int64_t *seq, struct herror *err)
+{
+    return proto_get_int_range (msg, "seq", 1, INT64_MAX, seq, err);
+}
+
+static int unknown_job (struct ctld *ctx, int64_t seq, struct herror *err)
+{
+    return herror_set (err, "Unknown Job Id %lld.%s", (long long)seq, ctx->cfg.server_name);
+}
+
+/* The job a client names, if it may act on it (its owner, or root). */
+static struct ctld_job *owned_job (json_t *msg, struct request *rq, struct herror *err)
+{
+    int64_t seq;
+    if (get_seq (msg, &seq, err) < 0)
+        return NULL;
+    struct ctld_job *j = jobs_find (rq->ctx, seq);
+    if (!j) {
+        unknown_job (rq->ctx, seq, err);
+        return NULL;
+    }
+    if (peer_uid (rq->peer) != 0 && peer_uid (rq->peer) != j->uid) {
+        herror_set (err, "Unauthorized Request");
+        return NULL;
+    }
+    return j;
+}
+
+static char *user_name (uid_t uid)
+{
+    char buf[32];
+    struct passwd *pw = getpwuid (uid);
+    if (pw && pw->pw_name)
+        return strdup (pw->pw_name);
+    snprintf (buf, sizeof (buf), "%lu", (unsigned long)uid);
+    return strdup (buf);
+}
+
+/* ------------------------------------------------------------- job.submit */
+
+/* The job object: the normalized request plus what the server decides. */
+static json_t *job_object (struct ctld *ctx, struct jobspec *spec, struct peer *p, int64_t seq,
+                           const char *owner, struct herror *err)
+{
+    json_t *obj = jobspec_to_json (spec);
+    if (!obj) {
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    char jobid[96];
+    snprintf (jobid, sizeof (jobid), "%lld.%s", (long long)seq, ctx->cfg.server_name);
+    int64_t walltime = spec->res.walltime ? spec->res.walltime : ctx->cfg.default_walltime;
+    json_t *env = json_object_get (obj, "env");
+    if (json_is_object (env) && !json_object_get (env, "PBS_O_QUEUE"))
+        json_object_set_new (env, "PBS_O_QUEUE", json_string (ctx->cfg.default_queue));
+    json_object_set_new (obj, "queue", json_string (ctx->cfg.default_queue));
+    json_object_set_new (obj, "walltime", json_integer (walltime));
+    json_object_set_new (obj, "seq", json_integer (seq));
+    json_object_set_new (obj, "jobid", json_string (jobid));
+    json_object_set_new (obj, "owner", json_string (owner));
+    json_object_set_new (obj, "uid", json_integer (peer_uid (p)));
+    json_object_set_new (obj, "gid", json_integer (peer_gid (p)));
+    json_object_set_new (obj, "submit_time", json_integer (ctld_now()));
+    json_object_set_new (obj, "run_count", json_integer (0));
+    return obj;
+}
+
+static int job_submit (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
+    json_t *req;
+    int64_t seq;
+    char event[160];
+
+    if (proto_get_object (msg, "job", &req, err) < 0)
+        return -1;
+    struct jobspec *spec = jobspec_from_json (req, err);
+    if (!spec) {
+        herror_prefix (err, "job");
+        return -1;
+    }
+    if (spec->queue && strcmp (spec->queue, ctx->cfg.default_queue) != 0) {
+        herror_set (err, "Unknown queue %s", spec->queue);
+        goto fail;
+    }
+    struct ctld_job *j = calloc (1, sizeof (*j));
+    char *owner = user_name (peer_uid (rq->peer));
+    if (!j || !owner || store_next_seq (ctx->store, &seq, err) < 0 ||
+        !(j->obj = job_object (ctx, spec, rq->peer, seq, owner, err))) {
+        free (owner);
+        job_free (j);
+        herror_set (err, "cannot accept the job now");
+        goto fail;
+    }
+    j->seq = seq;
+    j->uid = peer_uid (rq->peer);
+    j->state = spec->hold ? JOB_HELD : JOB_QUEUED;
+    j->rerunnable = spec->rerunnable;
+    j->priority = spec->priority;
+    j->submit_time = json_integer_value (json_object_get (j->obj, "submit_time"));
+    j->res = spec->res;
+    j->res.walltime = json_integer_value (json_object_get (j->obj, "walltime"));
+    j->exclusive = spec->res.sharing != RESREQ_SHARED;
+    memset (&spec->res, 0, sizeof (spec->res));
+    jobspec_destroy (spec);
+    if (jobs_insert (ctx, j) < 0) {
+        free (owner);
+        job_free (j);
+        return herror_set (err, "cannot accept the job now");
+    }
+    snprintf (event, sizeof (event), "submitted by %s (uid %d)%s", owner, (int)j->uid,
+              j->state == JOB_HELD ? " with a hold" : "");
+    free (owner);
+    job_commit (ctx, j, j->state, event);
+    json_t *reply = proto_reply_ok (msg);
+    if (reply) {
+        json_object_set_new (reply, "seq", json_integer (seq));
+        json_object_set (reply, "jobid", json_object_get (j->obj, "jobid"));
+    }
+    ctld_reply (ctx, rq->peer, reply);
+    log_msg (LOG_LEVEL_DEBUG, "job %lld.%s %s", (long long)seq, ctx->cfg.server_name, event);
+    if (j->state == JOB_QUEUED)
+        sched_request (ctx);
+    return 0;
+fail:
+    jobspec_destroy (spec);
+    return -1;
+}
+
+/* -------------------------------------------------------------- job.query */
+
+/* What a peer may see of j: everything, except another user's env. */
+static json_t *job_view (struct ctld_job *j, struct peer *p)
+{
+    json_t *o = json_copy (j->obj);
+    if (!o)
+        return NULL;
+    if (peer_uid (p) != 0 && peer_uid (p) != j->uid)
+        json_object_del (o, "env");
+    if (j->state == JOB_QUEUED && j->queue_comment)
+        json_object_set_new (o, "comment", json_string (j->queue_comment));
+    return o;
+}
+
+static bool query_match (struct ctld_job *j, const char *user, bool finished)
+{
+    if (!finished && j->state == JOB_FINISHED)
+        return false;
+    if (user) {
+        const char *owner = json_string_value (json_object_get (j->obj, "owner"));
+        if (!owner || strcmp (owner, user) != 0)
+            return false;
+    }
+    return true;
+}
+
+static int job_query (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
+    json_t *seqs = NULL;
+    const char *user = NULL;
+    bool finished = false;
+
+    if (proto_opt_array (msg, "seqs", &seqs, err) < 0 ||
+        proto_opt_string (msg, "user", &user, err) < 0 ||
+        proto_opt_bool (msg, "finished", &finished, err) < 0)
+        return -1;
+    json_t *out = json_array();
+    if (!out)
+        return herror_set (err, "out of memory");
+    if (seqs) {
+        /* Named jobs are returned whatever their state (qstat says "Job has
+         * finished" itself); unknown ones are left out. */
+        size_t i;
+        json_t *v;
+        json_array_foreach (seqs, i, v)
+        {
+            if (!json_is_integer (v)) {
+                json_decref (out);
+                return herror_set (err,
+                                   "message job.query: member \"seqs\": entry %zu must be "
+                                   "an integer",
+                                   i);
+            }
+            struct ctld_job *j = jobs_find (ctx, json_integer_value (v));
+            if (j && query_match (j, user, true))
+                json_array_append_new (out, job_view (j, rq->peer));
+        }
+    } else {
+        for (int i = 0; i < jobs_count (ctx); i++) {
+            struct ctld_job *j = jobs_at (ctx, i);
+            if (query_match (j, user, finished))
+                json_array_append_new (out, job_view (j, rq->peer));
+        }
+    }
+    json_t *reply = proto_reply_ok (msg);
+    if (reply)
+        json_object_set_new (reply, "jobs", out);
+    else
+        json_decref (out);
+    ctld_reply (ctx, rq->peer, reply);
+    return 0;
+}
+
+/* ------------------------------------------------ delete / hold / release */
+
+static int job_delete (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
+    struct ctld_job *j = owned_job (msg, rq, err);
+    enum job_state next;
+    char text[128];
+
+    if (!j)
+        return -1;
+    if (job_state_next (j->state, JOB_EV_DELETE, j->rerunnable, &next) < 0)
+        return herror_set (err, "Job has finished");
+    snprintf (text, sizeof (text), "Job deleted by uid %d", (int)peer_uid (rq->peer));
+    if (next == JOB_FINISHED) {
+        job_finish (ctx, j, JOB_EXIT_NONE, text, text);
+    } else {
+        /* Running: the agent kills it; job.ended then finishes it. */
+        j->deleted = true;
+        job_set (j, "comment", json_string (text));
+        job_commit (ctx, j, next, text);
+        job_send_kill (ctx, j);
+    }
+    ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
+    return 0;
+}
+
+static int job_hold_release (json_t *msg, struct request *rq, enum job_event ev, struct herror *err)
+{
+    struct ctld *ctx = rq->ctx;
+    struct ctld_job *j = owned_job (msg, rq, err);
+    enum job_state next;
+    char text[128];
+
+    if (!j)
+        return -1;
+    if (job_state_next (j->state, ev, j->rerunnable, &next) < 0)
+        return herror_set (err, "Request invalid for state of job");
+    if (next != j->state) {
+        snprintf (text, sizeof (text), "%s by uid %d", ev == JOB_EV_HOLD ? "held" : "released",
+                  (int)peer_uid (rq->peer));
+        job_set_queue_comment (j, NULL);
+        job_commit (ctx, j, next, text);
+        if (next == JOB_QUEUED)
+            sched_request (ctx);
+    }
+    ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
+    return 0;
+}
+
+static int job_hold (json_t *msg, void *arg, struct herror *err)
+{
+    return job_hold_release (msg, arg, JOB_EV_HOLD, err);
+}
+
+static int job_release (json_t *msg, void *arg, struct herror *err)
+{
+    return job_hold_release (msg, arg, JOB_EV_RELEASE, err);
+}
+
+/* ------------------------------------------------------------ from agents */
+
+/* The job an agent talks about, if that agent's node runs its current run;
+ * NULL for results of an earlier run, of a job that moved on, or of one
+ * the controller no longer knows: those are acknowledged and ignored. */
+static struct ctld_job *agent_job (struct request *rq, json_t *msg, int64_t seq)
+{
+    struct ctld_job *j = jobs_find (rq->ctx, seq);
+    const char *node = peer_agent_node (rq->peer);
+    const char *first = j ? job_first_node (j) : NULL;
+    int64_t run_count = -1;
+
+    if (!j || !job_state_active (j->state) || !node || !first || strcmp (first, node) != 0)
+        return NULL;
+    if (proto_opt_int (msg, "run_count", &run_count, NULL) == 1 && run_count != j->run_count)
+        return NULL;
+    return j;
+}
+
+static int job_ended (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
+    int64_t seq, status, start_time, end_time, maxrss = 0, run_count = 0;
+    double stime = 0, utime = 0;
+
+    if (get_seq (msg, &seq, err) < 0 ||
+        proto_get_int_range (msg, "exit_status", INT32_MIN, INT32_MAX, &status, err) < 0 ||
+        proto_get_int (msg, "start_time", &start_time, err) < 0 ||
+        proto_get_int (msg, "end_time", &end_time, err) < 0 ||
+        proto_opt_real (msg, "stime", &stime, err) < 0 ||
+        proto_opt_real (msg, "utime", &utime, err) < 0 ||
+        proto_opt_int (msg, "maxrss_kb", &maxrss, err) < 0 ||
+        proto_opt_int (msg, "run_count", &run_count, err) < 0)
+        return -1;
+    /* Before registration the agent's jobs are not reconciled yet: an ack
+     * now would let it forget a result the controller cannot place. */
+    if (!peer_agent_node (rq->peer))
+        return herror_set (err, "job.ended before node.register: register first");
+    struct ctld_job *j = agent_job (rq, msg, seq);
+    if (j && status == JOB_EXIT_RETRY && !j->deleted) {
+        char why[160];
+        snprintf (why, sizeof (why), "could not start on %s, will retry",
+                  peer_agent_node (rq->peer));
+        job_requeue (ctx, j, why, j->run_count >= JOB_MAX_RETRIES);
+    } else if (j) {
+        char event[64];
+        int64_t wall = end_time > start_time ? end_time - start_time : 0;
+        job_set (j, "resources_used",
+                 json_pack ("{s:I, s:I, s:I}", "cput", (json_int_t)(stime + utime + 0.5),
+                            "walltime", (json_int_t)wall, "mem_kb", (json_int_t)maxrss));
+        snprintf (event, sizeof (event), "ended with status %d", (int)status);
+        job_finish (ctx, j, (int)status, j->deleted ? NULL : "Job run and finished", event);
+    } else {
+        log_msg (LOG_LEVEL_DEBUG, "job.ended for %lld from %s: not its current run, ignored",
+                 (long long)seq, peer_addr (rq->peer));
+    }
+    json_t *reply = proto_reply_ok (msg);
+    if (reply)
+        json_object_set_new (reply, "seq", json_integer (seq));
+    ctld_reply (ctx, rq->peer, reply);
+    return 0;
+}
+
+static int job_launch_ok (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    int64_t seq;
+    if (get_seq (msg, &seq, err) < 0)
+        return -1;
+    struct ctld_job *j = agent_job (rq, msg, seq);
+    if (j)
+        log_msg (LOG_LEVEL_DEBUG, "job %lld launched on %s", (long long)seq,
+                 peer_agent_node (rq->peer));
+    return 0;
+}
+
+static int job_launch_failed (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    int64_t seq;
+    const char *why;
+    char text[600];
+
+    if (get_seq (msg, &seq, err) < 0 || proto_get_string (msg, "error", &why, err) < 0)
+        return -1;
+    struct ctld_job *j = agent_job (rq, msg, seq);
+    if (!j)
+        return 0;
+    snprintf (text, sizeof (text), "Job could not start on %s: %.500s", peer_agent_node (rq->peer),
+              why);
+    job_finish (rq->ctx, j, JOB_EXIT_LAUNCH_FAILED, text, text);
+    return 0;
+}
+
+/* An agent's error reply to one of our orders: nothing to answer. */
+static int agent_error (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    const char *text = json_string_value (json_object_get (msg, "error"));
+    log_msg (LOG_LEVEL_WARN, "agent %s: error: %s", peer_addr (rq->peer), text ? text : "?");
+    return 0;
+}
+
+const struct proto_handler jobs_client_handlers[] = {
+    {"job.submit", job_submit}, {"job.query", job_query},     {"job.delete", job_delete},
+    {"job.hold", job_hold},     {"job.release", job_release}, {NULL, NULL},
+};
+
+const struct proto_handler jobs_agent_handlers[] = {
+    {"job.ended", job_ended},
+    {"job.launch.ok", job_launch_ok},
+    {"job.launch.failed", job_launch_failed},
+    {"error", agent_error},
+    {NULL, NULL},
+};

@@ -1,0 +1,493 @@
+/* jobs.c - huddle-ctld's job table and job lifecycle
+ *
+ * Jobs live in an array sorted by seq (sequence numbers only grow, so a
+ * submit appends and a lookup is a binary search).  The messages that act on
+ * jobs are in jobmsg.c; this file holds the transitions they and the other
+ * subsystems share: start, finish, loss, requeue, and the reconciliation
+ * of an agent's registration, which is what keeps a job from running twice
+ * across a controller or agent restart.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jobspec.h"
+#include "common/log.h"
+#include "scheduler/ctld/convert.h"
+#include "scheduler/ctld/job.h"
+#include "scheduler/ctld/nodestate.h"
+#include "scheduler/ctld/store.h"
+
+struct jobs {
+    struct ctld_job **v; /* sorted by seq */
+    int n, cap;
+};
+
+/* ------------------------------------------------------------------ table */
+
+int jobs_create (struct ctld *ctx)
+{
+    ctx->jobs = calloc (1, sizeof (*ctx->jobs));
+    if (!ctx->jobs)
+        return -1;
+    return 0;
+}
+
+void job_free (struct ctld_job *j)
+{
+    if (!j)
+        return;
+    json_decref (j->obj);
+    resreq_clear (&j->res);
+    sched_alloc_destroy (j->alloc);
+    free (j->queue_comment);
+    free (j);
+}
+
+void jobs_destroy (struct ctld *ctx)
+{
+    struct jobs *js = ctx->jobs;
+    if (!js)
+        return;
+    for (int i = 0; i < js->n; i++)
+        job_free (js->v[i]);
+    free (js->v);
+    free (js);
+    ctx->jobs = NULL;
+}
+
+int jobs_count (struct ctld *ctx)
+{
+    return ctx->jobs->n;
+}
+
+struct ctld_job *jobs_at (struct ctld *ctx, int i)
+{
+    return ctx->jobs->v[i];
+}
+
+struct ctld_job *jobs_find (struct ctld *ctx, int64_t seq)
+{
+    struct jobs *js = ctx->jobs;
+    int lo = 0, hi = js->n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (js->v[mid]->seq == seq)
+            return js->v[mid];
+        if (js->v[mid]->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+int jobs_insert (struct ctld *ctx, struct ctld_job *j)
+{
+    struct jobs *js = ctx->jobs;
+    if (js->n > 0 && js->v[js->n - 1]->seq >= j->seq) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (js->n == js->cap) {
+        int cap = js->cap ? 2 * js->cap : 256;
+        struct ctld_job **v = realloc (js->v, cap * sizeof (*v));
+        if (!v)
+            return -1;
+        js->v = v;
+        js->cap = cap;
+    }
+    if ((j->state == JOB_QUEUED || j->state == JOB_HELD) && sched_job_added (ctx, j) < 0)
+        return -1;
+    js->v[js->n++] = j;
+    return 0;
+}
+
+void job_set_queue_comment (struct ctld_job *j, const char *comment)
+{
+    if (comment && j->queue_comment && strcmp (comment, j->queue_comment) == 0)
+        return;
+    free (j->queue_comment);
+    j->queue_comment = comment ? strdup (comment) : NULL;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_t len)
+{
+    snprintf (buf, len, "%lld.%s", (long long)j->seq, ctx->cfg.server_name);
+    return buf;
+}
+
+const char *job_first_node (const struct ctld_job *j)
+{
+    if (!j->alloc || sched_alloc_nnodes (j->alloc) < 1)
+        return NULL;
+    return sched_alloc_node (j->alloc, 0)->name;
+}
+
+bool job_uses_node (const struct ctld_job *j, const char *name)
+{
+    for (int i = 0; j->alloc && i < sched_alloc_nnodes (j->alloc); i++) {
+        if (strcmp (sched_alloc_node (j->alloc, i)->name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+void job_set (struct ctld_job *j, const char *name, json_t *v)
+{
+    if (v)
+        json_object_set_new (j->obj, name, v);
+    else
+        json_object_del (j->obj, name);
+}
+
+int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state state, const char *event)
+{
+    struct herror err = {""};
+    char letter[2] = {job_state_letter (state), '\0'};
+
+    enum job_state old = j->state;
+    j->state = state;
+    if (old != state)
+        sched_job_changed (ctx, j, old);
+    job_set (j, "state", json_string (letter));
+    if (store_job_put (ctx->store, j->obj, &err) < 0 ||
+        (event && store_event_add (ctx->store, j->seq, ctld_now(), event, &err) < 0)) {
+        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
+        ctld_dirty (ctx);
+        return -1;
+    }
+    ctld_dirty (ctx);
+    return 0;
+}
+
+static void job_release_alloc (struct ctld *ctx, struct ctld_job *j)
+{
+    if (!j->alloc)
+        return;
+    sched_release (ctx, j->alloc);
+    sched_alloc_destroy (j->alloc);
+    j->alloc = NULL;
+    sched_request (ctx);
+}
+
+void job_send_kill (struct ctld *ctx, struct ctld_job *j)
+{
+    const char *node = job_first_node (j);
+    if (node)
+        ctld_order (ctx, node,
+                    json_pack ("{s:s, s:I, s:I, s:i}", "type", "job.kill", "seq",
+                               (json_int_t)j->seq, "run_count", (json_int_t)j->run_count, "grace",
+                               ctx->cfg.kill_grace));
+}
+
+void job_finish (struct ctld *ctx, struct ctld_job *j, int exit_status, const char *comment,
+                 const char *event)
+{
+    char id[96];
+    job_release_alloc (ctx, j);
+    if (exit_status != JOB_EXIT_NONE)
+        job_set (j, "exit_status", json_integer (exit_status));
+    job_set (j, "end_time", json_integer (ctld_now()));
+    if (comment)
+        job_set (j, "comment", json_string (comment));
+    job_set_queue_comment (j, NULL);
+    job_commit (ctx, j, JOB_FINISHED, event);
+    log_msg (LOG_LEVEL_INFO, "job %s finished (exit status %d)%s%s",
+             job_id (ctx, j, id, sizeof (id)), exit_status == JOB_EXIT_NONE ? 0 : exit_status,
+             comment ? ": " : "", comment ? comment : "");
+}
+
+void job_requeue (struct ctld *ctx, struct ctld_job *j, const char *why, bool hold)
+{
+    char text[512], id[96];
+
+    job_release_alloc (ctx, j);
+    if (hold)
+        snprintf (text, sizeof (text), "job held, too many failed attempts to run: %s", why);
+    else
+        snprintf (text, sizeof (text), "Job requeued: %s", why);
+    job_set (j, "comment", json_string (text));
+    job_set (j, "allocation", NULL);
+    job_set (j, "exec_nodes", NULL);
+    job_set (j, "start_time", NULL);
+    job_commit (ctx, j, hold ? JOB_HELD : JOB_QUEUED, text);
+    log_msg (LOG_LEVEL_WARN, "job %s %s", job_id (ctx, j, id, sizeof (id)), text);
+}
+
+void job_lost (struct ctld *ctx, struct ctld_job *j, const char *why)
+{
+    char text[512];
+    enum job_state next;
+
+    if (job_state_next (j->state, JOB_EV_LOST, j->rerunnable && !j->deleted, &next) < 0)
+        return;
+    if (next == JOB_QUEUED) {
+        job_requeue (ctx, j, why, false);
+        return;
+    }
+    snprintf (text, sizeof (text), "Job failed: %s", why);
+    job_finish (ctx, j, JOB_EXIT_LOST, text, text);
+}
+
+/* ----------------------------------------------------------------- start */
+
+static json_t *node_list (const struct sched_alloc *a)
+{
+    char buf[1024] = "";
+    size_t len = 0;
+    for (int i = 0; i < sched_alloc_nnodes (a) && len < sizeof (buf); i++)
+        len += snprintf (buf + len, sizeof (buf) - len, "%s%s", i ? "," : "",
+                         sched_alloc_node (a, i)->name);
+    return json_string (buf);
+}
+
+int job_start (struct ctld *ctx, struct ctld_job *j, struct sched_alloc *alloc)
+{
+    char id[96], event[1200];
+    json_t *arr = convert_alloc_to_json (alloc);
+    json_t *nodes = node_list (alloc);
+
+    if (!arr || !nodes || j->state != JOB_QUEUED) {
+        json_decref (arr);
+        json_decref (nodes);
+        sched_release (ctx, alloc);
+        sched_alloc_destroy (alloc);
+        return -1;
+    }
+    j->alloc = alloc;
+    j->run_count++;
+    job_set_queue_comment (j, NULL);
+    job_set (j, "allocation", arr);
+    job_set (j, "run_count", json_integer (j->run_count));
+    job_set (j, "start_time", json_integer (ctld_now()));
+    job_set (j, "exec_nodes", json_incref (nodes));
+    snprintf (event, sizeof (event), "started on %s (run %lld)", json_string_value (nodes),
+              (long long)j->run_count);
+    job_set (j, "comment", json_sprintf ("Job run on %s", json_string_value (nodes)));
+    json_decref (nodes);
+    if (job_commit (ctx, j, JOB_RUNNING, event) < 0)
+        return -1;
+    ctld_order (ctx, job_first_node (j),
+                json_pack ("{s:s, s:o}", "type", "job.launch", "job", json_copy (j->obj)));
+    log_msg (LOG_LEVEL_INFO, "job %s %s", job_id (ctx, j, id, sizeof (id)), event);
+    return 0;
+}
+
+/* --------------------------------------------------------- nodes and jobs */
+
+void jobs_node_lost (struct ctld *ctx, const char *name)
+{
+    char why[128];
+    snprintf (why, sizeof (why), "node %s went down", name);
+    for (int i = 0; i < ctx->jobs->n; i++) {
+        struct ctld_job *j = ctx->jobs->v[i];
+        if (!job_state_active (j->state) || !job_uses_node (j, name))
+            continue;
+        /* A sister node died: the job script's processes on the first node
+         * must stop too, the job will not run there any more. */
+        const char *first = job_first_node (j);
+        if (first && strcmp (first, name) != 0)
+            job_send_kill (ctx, j);
+        job_lost (ctx, j, why);
+    }
+}
+
+/* Read the agent's report: seqs it runs whose run is the current one go to
+ * reported[], others (an earlier run, a job not active here) straight to
+ * kill.  -1 when the report is malformed. */
+static int read_report (struct ctld *ctx, const char *name, json_t *report, int64_t *reported,
+                        int *nreported, json_t *kill)
+{
+    size_t i;
+    json_t *o;
+    *nreported = 0;
+    json_array_foreach (report, i, o)
+    {
+        json_t *s = json_object_get (o, "seq");
+        json_t *rc = json_object_get (o, "run_count");
+        if (!json_is_integer (s) || json_integer_value (s) < 1 || (rc && !json_is_integer (rc)))
+            return -1;
+        int64_t seq = json_integer_value (s);
+        struct ctld_job *j = jobs_find (ctx, seq);
+        const char *first = j ? job_first_node (j) : NULL;
+        bool current = j && job_state_active (j->state) && first && strcmp (first, name) == 0 &&
+                       (!rc || json_integer_value (rc) == j->run_count);
+        if (current)
+            reported[(*nreported)++] = seq;
+        else
+            json_array_append_new (kill, json_integer (seq));
+    }
+    return 0;
+}
+
+int jobs_node_register (struct ctld *ctx, const char *name, json_t *report, json_t *kill,
+                        json_t *rekill)
+{
+    size_t nrep = json_array_size (report);
+    int nours = 0, nreported = 0, rc = -1;
+    int64_t *ours = calloc (ctx->jobs->n + 1, sizeof (*ours));
+    int64_t *reported = calloc (nrep + 1, sizeof (*reported));
+    int64_t *adopt = calloc (ctx->jobs->n + 1, sizeof (*adopt));
+    int64_t *lost = calloc (ctx->jobs->n + 1, sizeof (*lost));
+    int64_t *extra = calloc (nrep + 1, sizeof (*extra));
+    struct node_reconcile r = {.adopt = adopt, .kill = extra, .lost = lost};
+
+    if (!ours || !reported || !adopt || !lost || !extra)
+        goto out;
+    if (read_report (ctx, name, report, reported, &nreported, kill) < 0)
+        goto out;
+    for (int i = 0; i < ctx->jobs->n; i++) {
+        struct ctld_job *j = ctx->jobs->v[i];
+        const char *first = job_first_node (j);
+        if (job_state_active (j->state) && first && strcmp (first, name) == 0)
+            ours[nours++] = j->seq;
+    }
+    node_reconcile (ours, nours, reported, nreported, &r);
+    for (int i = 0; i < r.nkill; i++)
+        json_array_append_new (kill, json_integer (r.kill[i]));
+    for (int i = 0; i < r.nadopt; i++) {
+        struct ctld_job *j = jobs_find (ctx, r.adopt[i]);
+        if (j->state == JOB_EXITING)
+            json_array_append_new (rekill, json_integer (j->seq));
+    }
+    char why[160];
+    snprintf (why, sizeof (why), "not running on %s when its agent registered", name);
+    for (int i = 0; i < r.nlost; i++)
+        job_lost (ctx, jobs_find (ctx, r.lost[i]), why);
+    if (r.nadopt > 0)
+        log_msg (LOG_LEVEL_INFO, "node %s: %d running jobs adopted", name, r.nadopt);
+    rc = 0;
+out:
+    free (ours);
+    free (reported);
+    free (adopt);
+    free (lost);
+    free (extra);
+    return rc;
+}
+
+json_t *jobs_by_node (struct ctld *ctx)
+{
+    char id[96];
+    json_t *map = json_object();
+    for (int i = 0; map && i < ctx->jobs->n; i++) {
+        struct ctld_job *j = ctx->jobs->v[i];
+        if (!job_state_active (j->state) || !j->alloc)
+            continue;
+        job_id (ctx, j, id, sizeof (id));
+        for (int k = 0; k < sched_alloc_nnodes (j->alloc); k++) {
+            const char *name = sched_alloc_node (j->alloc, k)->name;
+            json_t *arr = json_object_get (map, name);
+            if (!arr) {
+                arr = json_array();
+                if (json_object_set_new (map, name, arr) < 0)
+                    continue;
+            }
+            json_array_append_new (arr, json_string (id));
+        }
+    }
+    return map;
+}
+
+void jobs_prune (struct ctld *ctx, int64_t now)
+{
+    struct jobs *js = ctx->jobs;
+    struct herror err = {""};
+    int64_t max_age = ctx->cfg.job_history;
+
+    if (store_jobs_prune (ctx->store, now, max_age, &err) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "cannot prune finished jobs: %s", err.text);
+        return;
+    }
+    ctld_dirty (ctx);
+    int k = 0;
+    for (int i = 0; i < js->n; i++) {
+        struct ctld_job *j = js->v[i];
+        json_t *end = json_object_get (j->obj, "end_time");
+        if (j->state == JOB_FINISHED && json_integer_value (end) <= now - max_age)
+            job_free (j);
+        else
+            js->v[k++] = j;
+    }
+    if (k != js->n)
+        log_msg (LOG_LEVEL_DEBUG, "pruned %d finished jobs", js->n - k);
+    js->n = k;
+}
+
+/* ------------------------------------------------------------------- load */
+
+/* Rebuild one stored job.  A job the controller cannot read is skipped with
+ * a log line (and stays in the store for a person to look at). */
+static int load_one (int64_t seq, json_t *obj, void *arg)
+{
+    struct ctld *ctx = arg;
+    struct herror err = {""};
+    enum job_state state;
+    const char *letter = json_string_value (json_object_get (obj, "state"));
+    json_t *uid = json_object_get (obj, "uid");
+
+    if (job_state_parse (letter, &state) < 0 || !json_is_integer (uid)) {
+        log_msg (LOG_LEVEL_ERROR, "stored job %lld: no valid state/uid: skipped", (long long)seq);
+        return 0;
+    }
+    struct jobspec *spec = jobspec_from_json (obj, &err);
+    if (!spec) {
+        log_msg (LOG_LEVEL_ERROR, "stored job %lld: %s: skipped", (long long)seq, err.text);
+        return 0;
+    }
+    struct ctld_job *j = calloc (1, sizeof (*j));
+    if (!j) {
+        jobspec_destroy (spec);
+        return -1;
+    }
+    j->seq = seq;
+    j->obj = json_incref (obj);
+    j->state = state;
+    j->uid = (uid_t)json_integer_value (uid);
+    j->rerunnable = spec->rerunnable;
+    j->priority = spec->priority;
+    j->res = spec->res;
+    j->exclusive = spec->res.sharing != RESREQ_SHARED;
+    memset (&spec->res, 0, sizeof (spec->res));
+    jobspec_destroy (spec);
+    j->submit_time = json_integer_value (json_object_get (obj, "submit_time"));
+    j->run_count = json_integer_value (json_object_get (obj, "run_count"));
+    j->deleted = state == JOB_EXITING;
+    if (jobs_insert (ctx, j) < 0) {
+        job_free (j);
+        return -1;
+    }
+    if (!job_state_active (state))
+        return 0;
+    json_t *arr = json_object_get (obj, "allocation");
+    j->alloc = convert_alloc_from_json (seq, j->exclusive, arr, &err);
+    if (j->alloc && sched_claim (ctx, j->alloc) < 0) {
+        herror_set (&err, "its allocation does not fit the nodes now known: %s", strerror (errno));
+        sched_alloc_destroy (j->alloc);
+        j->alloc = NULL;
+    }
+    if (!j->alloc) {
+        log_msg (LOG_LEVEL_ERROR, "stored job %lld: %s", (long long)seq, err.text);
+        job_lost (ctx, j, "its allocation could not be restored after a controller restart");
+    }
+    return 0;
+}
+
+int jobs_load (struct ctld *ctx, struct herror *err)
+{
+    int rc = store_load_jobs (ctx->store, load_one, ctx, err);
+    if (rc < 0)
+        return -1;
+    if (rc > 0)
+        log_msg (LOG_LEVEL_WARN, "%s", err->text);
+    int active = 0;
+    for (int i = 0; i < ctx->jobs->n; i++)
+        active += job_state_active (ctx->jobs->v[i]->state);
+    log_msg (LOG_LEVEL_INFO, "loaded %d jobs (%d running, kept while their nodes re-register)",
+             ctx->jobs->n, active);
+    return 0;
+}

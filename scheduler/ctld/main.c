@@ -1,0 +1,175 @@
+/* main.c - huddle-ctld: start-up, signals, shutdown
+ *
+ *   huddle-ctld --state-dir DIR [--listen HOST:PORT] [--config FILE] ...
+ *
+ * Runs in the foreground.  Readiness for whoever started it: the pid file
+ * is written and "listening on HOST:PORT" logged only once the state is
+ * loaded and the socket accepts connections.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/options.h"
+#include "scheduler/ctld/store.h"
+
+struct daemon {
+    struct ctld ctx;
+    struct ctld_options *opts;
+    struct event *sigterm, *sigint, *sighup;
+    const char *pid_file;
+    bool pid_written;
+};
+
+static void on_signal (evutil_socket_t sig, short what, void *arg)
+{
+    struct daemon *d = arg;
+    if (sig == SIGHUP) {
+        const char *path = ctld_options_log_file (d->opts);
+        if (log_init ("huddle-ctld", log_get_level(), path) < 0)
+            log_msg (LOG_LEVEL_ERROR, "cannot reopen %s: %s", path, strerror (errno));
+        else
+            log_msg (LOG_LEVEL_INFO, "log reopened");
+        return;
+    }
+    log_msg (LOG_LEVEL_INFO, "%s: shutting down", strsignal ((int)sig));
+    event_base_loopbreak (d->ctx.base);
+}
+
+/* Write the pid file atomically, so a reader never sees it half written. */
+static int write_pid_file (const char *path)
+{
+    char tmp[4096];
+    snprintf (tmp, sizeof (tmp), "%s.tmp", path);
+    FILE *f = fopen (tmp, "w");
+    if (!f)
+        return -1;
+    fprintf (f, "%ld\n", (long)getpid());
+    if (fclose (f) != 0 || rename (tmp, path) < 0) {
+        unlink (tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_store (struct ctld *ctx, struct herror *err)
+{
+    if (mkdir (ctx->cfg.state_dir, 0700) < 0 && errno != EEXIST)
+        return herror_set (err, "cannot create %s: %s", ctx->cfg.state_dir, strerror (errno));
+    ctx->store = store_open_flags (ctx->cfg.state_dir,
+                                   ctx->cfg.store_sync_normal ? STORE_SYNC_NORMAL : 0, err);
+    if (!ctx->store)
+        return -1;
+    const char *stored = store_server_name (ctx->store);
+    if (stored && strcmp (stored, ctx->cfg.server_name) != 0)
+        log_msg (LOG_LEVEL_WARN, "server name is %s; the state was written as %s: job ids change",
+                 ctx->cfg.server_name, stored);
+    if ((!stored || strcmp (stored, ctx->cfg.server_name) != 0) &&
+        (store_set_server_name (ctx->store, ctx->cfg.server_name, err) < 0 ||
+         store_flush (ctx->store, err) < 0))
+        return -1;
+    return 0;
+}
+
+static struct event *add_signal (struct daemon *d, int sig)
+{
+    struct event *ev = evsignal_new (d->ctx.base, sig, on_signal, d);
+    if (ev)
+        event_add (ev, NULL);
+    return ev;
+}
+
+static int start (struct daemon *d, struct herror *err)
+{
+    struct ctld *ctx = &d->ctx;
+
+    ctx->start_time = ctld_now();
+    ctx->base = event_base_new();
+    if (!ctx->base || event_base_priority_init (ctx->base, CTLD_NPRIORITIES) < 0)
+        return herror_set (err, "cannot create the event loop");
+    if (open_store (ctx, err) < 0)
+        return -1;
+    if (sched_create (ctx) < 0 || nodes_create (ctx) < 0 || jobs_create (ctx) < 0)
+        return herror_set (err, "out of memory");
+    if (server_create (ctx, err) < 0) /* before loading: puts queue flushes */
+        return -1;
+    if (nodes_load (ctx, err) < 0 || jobs_load (ctx, err) < 0) {
+        herror_prefix (err, "loading %s", store_path (ctx->store));
+        return -1;
+    }
+    signal (SIGPIPE, SIG_IGN);
+    d->sigterm = add_signal (d, SIGTERM);
+    d->sigint = add_signal (d, SIGINT);
+    d->sighup = add_signal (d, SIGHUP);
+    if (!d->sigterm || !d->sigint || !d->sighup)
+        return herror_set (err, "cannot watch signals");
+    if (d->pid_file) {
+        if (write_pid_file (d->pid_file) < 0)
+            return herror_set (err, "cannot write %s: %s", d->pid_file, strerror (errno));
+        d->pid_written = true;
+    }
+    sched_request (ctx);
+    log_msg (LOG_LEVEL_INFO, "listening on %s:%d",
+             ctx->cfg.listen_host[0] ? ctx->cfg.listen_host : "*", server_port (ctx));
+    return 0;
+}
+
+static void stop (struct daemon *d)
+{
+    struct ctld *ctx = &d->ctx;
+    server_destroy (ctx); /* commits the last turn */
+    jobs_destroy (ctx);
+    nodes_destroy (ctx);
+    sched_destroy (ctx);
+    store_close (ctx->store);
+    if (d->sigterm)
+        event_free (d->sigterm);
+    if (d->sigint)
+        event_free (d->sigint);
+    if (d->sighup)
+        event_free (d->sighup);
+    if (ctx->base)
+        event_base_free (ctx->base);
+    if (d->pid_written)
+        unlink (d->pid_file);
+}
+
+int main (int argc, char *argv[])
+{
+    struct daemon d = {0};
+    struct herror err = {""};
+    int rc;
+
+    d.opts = ctld_options_parse (argc, argv, &d.ctx.cfg, &rc, &err);
+    if (!d.opts) {
+        if (rc != 0)
+            fprintf (stderr, "huddle-ctld: %s\n", err.text);
+        return rc;
+    }
+    d.pid_file = ctld_options_pid_file (d.opts);
+    if (log_init ("huddle-ctld", ctld_options_log_level (d.opts), ctld_options_log_file (d.opts)) <
+        0) {
+        fprintf (stderr, "huddle-ctld: cannot open log file %s: %s\n",
+                 ctld_options_log_file (d.opts), strerror (errno));
+        ctld_options_destroy (d.opts);
+        return 1;
+    }
+    if (start (&d, &err) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "%s", err.text);
+        d.ctx.exit_code = 1;
+    } else {
+        event_base_dispatch (d.ctx.base);
+        log_msg (LOG_LEVEL_INFO, "stopped");
+    }
+    stop (&d);
+    rc = d.ctx.exit_code;
+    ctld_options_destroy (d.opts);
+    log_fini();
+    return rc;
+}

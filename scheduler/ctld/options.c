@@ -1,0 +1,243 @@
+/* options.c - huddle-ctld's option table (see options.h)
+ *
+ * One row per option in common/config.h's table form: name, type, default,
+ * bounds and help.  The config file, the command line, --help and
+ * docs/ctld.md all come from the same rows (Redis config.c style), so they
+ * cannot disagree.  What the table cannot say (an address, a user that
+ * must exist, timeout > interval) is checked in resolve().
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/config.h"
+#include "common/pbs_resources.h"
+#include "scheduler/ctld/options.h"
+
+static const struct config_option table[] = {
+    {"listen", CONFIG_STRING, "127.0.0.1:15001", 0, 0,
+     "address and TCP port for agents and clients: HOST:PORT, [V6ADDR]:PORT, or :PORT for "
+     "all addresses (port 0 picks a free one)"},
+    {"state_dir", CONFIG_STRING, "/var/lib/huddle", 0, 0,
+     "directory of the state database (huddle.db); created if missing"},
+    {"server_name", CONFIG_STRING, "", 0, 0,
+     "server name in job ids SEQ.SERVER (empty: the short host name)"},
+    {"node_names", CONFIG_STRLIST, "", 0, 0, "node names agents may register as (empty: any)"},
+    {"heartbeat_interval", CONFIG_DURATION, "5s", 1, 3600,
+     "time between an agent's heartbeats (agents are told at registration)"},
+    {"heartbeat_timeout", CONFIG_DURATION, "30s", 2, 86400,
+     "silence after which a node is down and its jobs are requeued (rerunnable) or failed; "
+     "also how long running jobs wait for their node's agent after a controller restart"},
+    {"default_queue", CONFIG_STRING, "workq", 0, 0, "name of the (single) queue"},
+    {"default_walltime", CONFIG_DURATION, "24h", 1, 3650LL * 86400,
+     "walltime of jobs that ask for none"},
+    {"max_message_size", CONFIG_SIZE, "16M", 1024, 1024LL * 1024 * 1024,
+     "largest message body accepted; a larger frame is refused and the connection closed"},
+    {"service_user", CONFIG_STRING, "root", 0, 0,
+     "user (besides root) whose agents may register nodes, and who may offline/clear nodes"},
+    {"kill_grace", CONFIG_DURATION, "10s", 0, 3600,
+     "time between SIGTERM and SIGKILL when a job is killed (told to agents)"},
+    {"job_history", CONFIG_DURATION, "14d", 0, 3650LL * 86400,
+     "how long finished jobs stay visible (qstat -x), PBS job_history_duration"},
+    {"max_jobs_per_pass", CONFIG_UINT, "10000", 1, 10000000,
+     "queued jobs one scheduling pass considers (bounds the time a pass holds the loop; the "
+     "rest wait for the next pass)"},
+    {"starvation_limit", CONFIG_DURATION, "24h", 0, 3650LL * 86400,
+     "a queued job blocked this long reserves the nodes it needs: nothing new starts there "
+     "until it runs (0: at once)"},
+    {"store_sync", CONFIG_STRING, "full", 0, 0,
+     "full: a commit survives power loss; normal: survives a crash of the process only "
+     "(cheaper)"},
+    {"log_level", CONFIG_LOGLEVEL, "info", 0, 0, "most verbose messages logged"},
+    {"log_file", CONFIG_STRING, "", 0, 0,
+     "file to log to, appended (empty: stderr); reopened on SIGHUP"},
+    {"pid_file", CONFIG_STRING, "", 0, 0,
+     "file to write the pid to once the daemon accepts connections (removed at exit)"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+struct ctld_options {
+    struct config *config;
+    char *listen_host;
+};
+
+void ctld_options_help (FILE *f)
+{
+    fprintf (f, "Usage: huddle-ctld [--config FILE] [--OPTION=VALUE]...\n\n"
+                "The huddle controller: node registry, job queue, scheduling, state store.\n"
+                "Runs in the foreground.  Options (also \"name = value\" lines in --config "
+                "FILE;\nthe command line wins):\n\n");
+    config_print_help (table, f);
+    fprintf (f, "  --config=FILE\n      read options from FILE first\n"
+                "  --help\n      print this and exit\n");
+}
+
+void ctld_options_destroy (struct ctld_options *o)
+{
+    if (!o)
+        return;
+    config_destroy (o->config);
+    free (o->listen_host);
+    free (o);
+}
+
+static int split_listen (struct ctld_options *o, const char *s, struct ctld_config *cfg,
+                         struct herror *err)
+{
+    const char *colon = strrchr (s, ':');
+    char *end;
+    if (!colon)
+        return herror_set (err, "option listen: \"%s\" is not HOST:PORT", s);
+    long port = strtol (colon + 1, &end, 10);
+    if (end == colon + 1 || *end || port < 0 || port > 65535)
+        return herror_set (err, "option listen: \"%s\": bad port", s);
+    const char *host = s;
+    size_t len = colon - s;
+    if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+        host++;
+        len -= 2;
+    }
+    cfg->listen_host = o->listen_host = strndup (host, len);
+    cfg->listen_port = (int)port;
+    return cfg->listen_host ? 0 : herror_set (err, "out of memory");
+}
+
+static int check_names (const char *const *names, struct herror *err)
+{
+    for (int i = 0; names && names[i]; i++) {
+        if (!pbs_hostname_valid (names[i]))
+            return herror_set (err, "option node_names: \"%s\" is not a node name", names[i]);
+    }
+    return 0;
+}
+
+/* Default server name: the short host name. */
+static int set_server_name (struct config *c, struct herror *err)
+{
+    char host[256] = "localhost";
+    if (config_get_string (c, "server_name")[0] != '\0')
+        return 0;
+    gethostname (host, sizeof (host) - 1);
+    host[strcspn (host, ".")] = '\0';
+    return config_set (c, "server_name", host, err);
+}
+
+/* Turn the checked values into cfg (strings borrowed from the config). */
+static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herror *err)
+{
+    struct config *c = o->config;
+
+    cfg->heartbeat_interval = (int)config_get_int (c, "heartbeat_interval");
+    cfg->heartbeat_timeout = (int)config_get_int (c, "heartbeat_timeout");
+    if (cfg->heartbeat_timeout <= cfg->heartbeat_interval)
+        return herror_set (err,
+                           "option heartbeat_timeout (%ds) must be longer than "
+                           "heartbeat_interval (%ds)",
+                           cfg->heartbeat_timeout, cfg->heartbeat_interval);
+    if (split_listen (o, config_get_string (c, "listen"), cfg, err) < 0)
+        return -1;
+    cfg->state_dir = (char *)config_get_string (c, "state_dir");
+    if (cfg->state_dir[0] == '\0')
+        return herror_set (err, "option state_dir is empty");
+    if (set_server_name (c, err) < 0)
+        return -1;
+    cfg->server_name = (char *)config_get_string (c, "server_name");
+    if (!pbs_hostname_valid (cfg->server_name))
+        return herror_set (err, "option server_name: \"%s\" is not a host name", cfg->server_name);
+    cfg->node_names = (char **)config_get_strlist (c, "node_names", NULL);
+    if (check_names ((const char *const *)cfg->node_names, err) < 0)
+        return -1;
+    cfg->default_queue = (char *)config_get_string (c, "default_queue");
+    if (cfg->default_queue[0] == '\0')
+        return herror_set (err, "option default_queue is empty");
+    cfg->default_walltime = config_get_int (c, "default_walltime");
+    cfg->max_message_size = config_get_int (c, "max_message_size");
+    const char *user = config_get_string (c, "service_user");
+    struct passwd *pw = getpwnam (user);
+    if (!pw)
+        return herror_set (err, "option service_user: no user \"%s\"", user);
+    cfg->service_uid = pw->pw_uid;
+    cfg->kill_grace = (int)config_get_int (c, "kill_grace");
+    cfg->job_history = config_get_int (c, "job_history");
+    cfg->max_jobs_per_pass = (int)config_get_int (c, "max_jobs_per_pass");
+    cfg->starvation_limit = config_get_int (c, "starvation_limit");
+    const char *sync = config_get_string (c, "store_sync");
+    if (strcmp (sync, "full") != 0 && strcmp (sync, "normal") != 0)
+        return herror_set (err, "option store_sync: \"%s\" is not full or normal", sync);
+    cfg->store_sync_normal = strcmp (sync, "normal") == 0;
+    return 0;
+}
+
+/* --config FILE first (wherever it is), then the other options in order. */
+static int parse_args (struct config *c, int argc, char *argv[], bool config_pass,
+                       struct herror *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp (a, "--", 2) != 0 || a[2] == '\0')
+            return herror_set (err, "unexpected argument \"%s\" (see --help)", a);
+        char name[64];
+        const char *eq = strchr (a, '=');
+        size_t len = eq ? (size_t)(eq - a - 2) : strlen (a + 2);
+        snprintf (name, sizeof (name), "%.*s", (int)len, a + 2);
+        const char *value = eq ? eq + 1 : NULL;
+        if (!value) {
+            if (i + 1 >= argc)
+                return herror_set (err, "option --%s needs a value", name);
+            value = argv[++i];
+        }
+        bool is_config = strcmp (name, "config") == 0;
+        if (is_config && config_pass && config_load_file (c, value, err) < 0)
+            return -1;
+        if (!is_config && !config_pass && config_set (c, name, value, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+struct ctld_options *ctld_options_parse (int argc, char *argv[], struct ctld_config *cfg,
+                                         int *exit_code, struct herror *err)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+            ctld_options_help (stdout);
+            *exit_code = 0;
+            return NULL;
+        }
+    }
+    *exit_code = 2;
+    memset (cfg, 0, sizeof (*cfg));
+    struct ctld_options *o = calloc (1, sizeof (*o));
+    if (!o || !(o->config = config_create (table, err))) {
+        if (!o)
+            herror_set (err, "out of memory");
+        ctld_options_destroy (o);
+        return NULL;
+    }
+    if (parse_args (o->config, argc, argv, true, err) < 0 ||
+        parse_args (o->config, argc, argv, false, err) < 0 || resolve (o, cfg, err) < 0) {
+        ctld_options_destroy (o);
+        return NULL;
+    }
+    *exit_code = 0;
+    return o;
+}
+
+const char *ctld_options_pid_file (const struct ctld_options *o)
+{
+    const char *s = config_get_string (o->config, "pid_file");
+    return s && s[0] ? s : NULL;
+}
+
+const char *ctld_options_log_file (const struct ctld_options *o)
+{
+    const char *s = config_get_string (o->config, "log_file");
+    return s && s[0] ? s : NULL;
+}
+
+enum log_level ctld_options_log_level (const struct ctld_options *o)
+{
+    return config_get_loglevel (o->config, "log_level");
+}

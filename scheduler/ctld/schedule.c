@@ -1,0 +1,296 @@
+/* schedule.c - huddle-ctld's side of scheduler/core
+ *
+ * Keeps the scheduler's snapshot live (nodes as their agents register,
+ * allocations claimed at start and at restart, released at the end) and
+ * runs the pure scheduling pass.  A pass is requested by whatever may let a
+ * job start (submit, release, job end, node change); requests are
+ * coalesced into one pass per loop turn through an activated event whose
+ * priority is below the sockets' and above the flush, so the pass sees the
+ * whole turn's messages and its starts are committed in the same flush.
+ *
+ * Every start decision is committed (job_start: state R, allocation, event)
+ * before its job.launch is queued, and queued orders are sent only after
+ * the flush: a launch the agent receives is always on disk.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "scheduler/core/pass.h"
+#include "scheduler/core/queue.h"
+#include "scheduler/core/snapshot.h"
+#include "scheduler/ctld/convert.h"
+#include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/job.h"
+#include "topology/node.h"
+
+struct sched {
+    struct sched_snapshot *snap;
+    struct sched_queue *queue;
+    json_t *topologies; /* node name -> topology model in the snapshot */
+    json_t *usable;     /* node name -> bool */
+    struct event *pass_ev;
+    int npasses;
+};
+
+static int add_node (struct sched_snapshot *snap, const char *name, const json_t *topology,
+                     bool usable, struct herror *err)
+{
+    struct topo_node *t = topo_node_from_json (topology, err);
+    struct sched_node_desc d;
+    int rc = -1;
+
+    if (!t)
+        return herror_set (err, "topology: %s", err ? err->text : "invalid");
+    if (convert_desc_from_topo (name, t, usable, &d) < 0) {
+        herror_set (err, "out of memory");
+        goto out;
+    }
+    rc = sched_snapshot_add_node (snap, &d);
+    if (rc < 0)
+        herror_set (err, "the scheduler refused its topology: %s", strerror (errno));
+    convert_desc_clear (&d);
+out:
+    topo_node_destroy (t);
+    return rc;
+}
+
+/* A node's topology changed while it runs nothing: build a new snapshot
+ * with the new model and every active allocation claimed again (the core
+ * has no "replace node"; changes of a node's hardware are rare). */
+static int rebuild (struct ctld *ctx, const char *name, const json_t *topology, bool usable,
+                    struct herror *err)
+{
+    struct sched *s = ctx->sched;
+    struct sched_snapshot *snap = sched_snapshot_create();
+    const char *key;
+    json_t *value;
+
+    if (!snap)
+        return herror_set (err, "out of memory");
+    json_object_foreach (s->topologies, key, value)
+    {
+        bool same = strcmp (key, name) == 0;
+        bool u = same ? usable : json_is_true (json_object_get (s->usable, key));
+        if (add_node (snap, key, same ? topology : value, u, err) < 0)
+            goto fail;
+    }
+    for (int i = 0; i < jobs_count (ctx); i++) {
+        struct ctld_job *j = jobs_at (ctx, i);
+        if (j->alloc && sched_snapshot_claim (snap, j->alloc) < 0) {
+            herror_set (err, "job %lld's allocation does not fit the new topology",
+                        (long long)j->seq);
+            goto fail;
+        }
+    }
+    sched_snapshot_destroy (s->snap);
+    s->snap = snap;
+    return 0;
+fail:
+    sched_snapshot_destroy (snap);
+    return -1;
+}
+
+int sched_node_update (struct ctld *ctx, const char *name, const json_t *topology, bool usable,
+                       struct herror *err)
+{
+    struct sched *s = ctx->sched;
+    json_t *old = json_object_get (s->topologies, name);
+
+    if (!old) {
+        if (add_node (s->snap, name, topology, usable, err) < 0)
+            return -1;
+    } else if (!json_equal (old, (json_t *)topology)) {
+        struct sched_node_usage u;
+        if (sched_snapshot_node_usage (s->snap, name, &u) == 0 && u.njobs > 0) {
+            log_msg (LOG_LEVEL_WARN,
+                     "node %s: topology changed while it runs jobs: the new "
+                     "model is used once they end and it registers again",
+                     name);
+            return sched_node_usable (ctx, name, usable);
+        }
+        if (rebuild (ctx, name, topology, usable, err) < 0)
+            return -1;
+        log_msg (LOG_LEVEL_INFO, "node %s: new topology model", name);
+    }
+    json_object_set_new (s->topologies, name, json_deep_copy (topology));
+    return sched_node_usable (ctx, name, usable);
+}
+
+int sched_node_usable (struct ctld *ctx, const char *name, bool usable)
+{
+    struct sched *s = ctx->sched;
+    if (!sched_snapshot_has_node (s->snap, name))
+        return 0;
+    json_object_set_new (s->usable, name, json_boolean (usable));
+    return sched_snapshot_set_usable (s->snap, name, usable);
+}
+
+bool sched_node_usage (struct ctld *ctx, const char *name, struct sched_node_usage *u)
+{
+    return sched_snapshot_node_usage (ctx->sched->snap, name, u) == 0;
+}
+
+int sched_claim (struct ctld *ctx, const struct sched_alloc *a)
+{
+    return sched_snapshot_claim (ctx->sched->snap, a);
+}
+
+void sched_release (struct ctld *ctx, const struct sched_alloc *a)
+{
+    if (sched_snapshot_release (ctx->sched->snap, a) < 0)
+        log_msg (LOG_LEVEL_ERROR, "job %lld: releasing its allocation: %s",
+                 (long long)sched_alloc_seq (a), strerror (errno));
+}
+
+void sched_request (struct ctld *ctx)
+{
+    if (ctx->sched && ctx->sched->pass_ev)
+        event_active (ctx->sched->pass_ev, 0, 0);
+}
+
+/* ----------------------------------------------------------------- queue */
+
+int sched_job_added (struct ctld *ctx, struct ctld_job *j)
+{
+    struct sched_job sj = {
+        .seq = j->seq,
+        .priority = j->priority,
+        .eligible_time = j->submit_time,
+        .held = j->state == JOB_HELD,
+        .req = &j->res,
+    };
+    return sched_queue_add (ctx->sched->queue, &sj);
+}
+
+static bool waiting (enum job_state s)
+{
+    return s == JOB_QUEUED || s == JOB_HELD;
+}
+
+void sched_job_changed (struct ctld *ctx, struct ctld_job *j, enum job_state old)
+{
+    struct sched_queue *q = ctx->sched->queue;
+    int rc = 0;
+
+    if (waiting (old) && !waiting (j->state)) {
+        /* a started job was dequeued by the pass already */
+        if (sched_queue_contains (q, j->seq))
+            rc = sched_queue_remove (q, j->seq);
+    } else if (!waiting (old) && waiting (j->state)) {
+        struct sched_job sj = {
+            .seq = j->seq,
+            .priority = j->priority,
+            .eligible_time = ctld_now(),
+            .held = j->state == JOB_HELD,
+            .req = &j->res,
+        };
+        rc = sched_queue_add (q, &sj);
+    } else if (old == JOB_QUEUED && j->state == JOB_HELD) {
+        rc = sched_queue_hold (q, j->seq);
+    } else if (old == JOB_HELD && j->state == JOB_QUEUED) {
+        rc = sched_queue_release (q, j->seq, ctld_now());
+    }
+    if (rc < 0)
+        log_msg (LOG_LEVEL_ERROR, "job %lld: scheduler queue out of step (%c -> %c): %s",
+                 (long long)j->seq, job_state_letter (old), job_state_letter (j->state),
+                 strerror (errno));
+}
+
+/* ------------------------------------------------------------------ pass */
+
+static void start_one (struct ctld *ctx, struct sched_result *r, int i, struct ctld_job *j)
+{
+    struct sched_alloc *alloc = sched_result_take_alloc (r, i);
+    if (!alloc)
+        return;
+    if (!j || j->state != JOB_QUEUED) {
+        log_msg (LOG_LEVEL_ERROR, "pass started job %lld, which is not queued: undone",
+                 (long long)sched_alloc_seq (alloc));
+        sched_release (ctx, alloc);
+        sched_alloc_destroy (alloc);
+        return;
+    }
+    if (job_start (ctx, j, alloc) < 0) { /* job_start released the allocation */
+        log_msg (LOG_LEVEL_ERROR, "job %lld: could not be started: %s", (long long)j->seq,
+                 strerror (errno));
+        sched_job_added (ctx, j);
+    }
+}
+
+static void pass_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct ctld *ctx = arg;
+    struct sched *s = ctx->sched;
+    struct sched_limits limits = {
+        .max_jobs = ctx->cfg.max_jobs_per_pass,
+        .starvation_limit = ctx->cfg.starvation_limit,
+    };
+    int started = 0;
+    char text[600];
+
+    if (ctx->exit_code != 0)
+        return;
+    struct sched_result *r = sched_pass (s->snap, s->queue, ctld_now(), &limits);
+    if (!r) {
+        log_msg (LOG_LEVEL_ERROR, "scheduling pass failed: %s", strerror (errno));
+        return;
+    }
+    s->npasses++;
+    for (int i = 0; i < sched_result_count (r); i++) {
+        const struct sched_decision *d = sched_result_get (r, i);
+        struct ctld_job *j = jobs_find (ctx, d->seq);
+        if (d->kind == SCHED_START) {
+            start_one (ctx, r, i, j);
+            started++;
+        } else if (j) {
+            snprintf (text, sizeof (text), "Can Never Run: %.500s", d->reason);
+            job_set_queue_comment (j, text);
+        }
+    }
+    struct ctld_job *reserved = jobs_find (ctx, sched_result_reserved_seq (r));
+    if (reserved)
+        job_set_queue_comment (reserved, "Not Running: nodes are being drained for this job");
+    if (started > 0 || sched_result_truncated (r))
+        log_msg (LOG_LEVEL_DEBUG, "pass %d: %d considered, %d started%s", s->npasses,
+                 sched_result_considered (r), started,
+                 sched_result_truncated (r) ? " (cut short by max_jobs_per_pass)" : "");
+    /* Jobs beyond the bound get their turn next time; go on only while
+     * passes make progress, or the loop would spin on a blocked queue. */
+    if (sched_result_truncated (r) && started > 0)
+        sched_request (ctx);
+    sched_result_destroy (r);
+}
+
+int sched_create (struct ctld *ctx)
+{
+    struct sched *s = calloc (1, sizeof (*s));
+    if (!s)
+        return -1;
+    ctx->sched = s;
+    s->snap = sched_snapshot_create();
+    s->queue = sched_queue_create();
+    s->topologies = json_object();
+    s->usable = json_object();
+    s->pass_ev = event_new (ctx->base, -1, 0, pass_cb, ctx);
+    if (!s->snap || !s->queue || !s->topologies || !s->usable || !s->pass_ev ||
+        event_priority_set (s->pass_ev, CTLD_PRI_SCHED) < 0)
+        return -1;
+    return 0;
+}
+
+void sched_destroy (struct ctld *ctx)
+{
+    struct sched *s = ctx->sched;
+    if (!s)
+        return;
+    if (s->pass_ev)
+        event_free (s->pass_ev);
+    sched_snapshot_destroy (s->snap);
+    sched_queue_destroy (s->queue);
+    json_decref (s->topologies);
+    json_decref (s->usable);
+    free (s);
+    ctx->sched = NULL;
+}
