@@ -1,0 +1,554 @@
+/* jobenv.c - job description checks, environment, nodefile, output paths */
+#define _GNU_SOURCE /* asprintf */
+#include "agent/jobenv.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void strv_free (char **v)
+{
+    if (!v)
+        return;
+    for (char **p = v; *p; p++)
+        free (*p);
+    free (v);
+}
+
+void jobdesc_destroy (struct jobdesc *jd)
+{
+    if (!jd)
+        return;
+    int saved = errno;
+    free (jd->jobid);
+    free (jd->name);
+    free (jd->owner);
+    free (jd->script);
+    strv_free (jd->argv);
+    free (jd->workdir);
+    free (jd->submit_host);
+    free (jd->queue);
+    strv_free (jd->env);
+    free (jd->output);
+    free (jd->error);
+    for (size_t i = 0; i < jd->nalloc; i++) {
+        free (jd->alloc[i].node);
+        free (jd->alloc[i].cores);
+        free (jd->alloc[i].pus);
+        free (jd->alloc[i].gpus);
+    }
+    free (jd->alloc);
+    free (jd);
+    errno = saved;
+}
+
+static int bad (struct herror *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static int bad (struct herror *err, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start (ap, fmt);
+        vsnprintf (err->text, sizeof (err->text), fmt, ap);
+        va_end (ap);
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+/* Optional string member: 0 with *out NULL when absent. */
+static int get_str (const json_t *o, const char *key, bool required, char **out, struct herror *err)
+{
+    json_t *v = json_object_get (o, key);
+    *out = NULL;
+    if (!v || json_is_null (v)) {
+        if (required)
+            return bad (err, "job: member \"%s\" is missing", key);
+        return 0;
+    }
+    if (!json_is_string (v))
+        return bad (err, "job: member \"%s\" must be a string", key);
+    if (strlen (json_string_value (v)) != json_string_length (v))
+        return bad (err, "job: member \"%s\" contains a NUL byte", key);
+    if (!(*out = strdup (json_string_value (v)))) {
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    return 0;
+}
+
+static int get_int (const json_t *o, const char *what, const char *key, bool required,
+                    long long min, long long max, long long dflt, long long *out,
+                    struct herror *err)
+{
+    json_t *v = json_object_get (o, key);
+    if (!v || json_is_null (v)) {
+        if (required)
+            return bad (err, "%s: member \"%s\" is missing", what, key);
+        *out = dflt;
+        return 0;
+    }
+    if (!json_is_integer (v))
+        return bad (err, "%s: member \"%s\" must be an integer", what, key);
+    long long x = json_integer_value (v);
+    if (x < min || x > max)
+        return bad (err, "%s: member \"%s\" is %lld, must be %lld..%lld", what, key, x, min, max);
+    *out = x;
+    return 0;
+}
+
+static int get_idlist (const json_t *o, const char *what, const char *key, bool required,
+                       unsigned **ids, size_t *n, struct herror *err)
+{
+    json_t *v = json_object_get (o, key);
+    *ids = NULL;
+    *n = 0;
+    if (!v || json_is_null (v)) {
+        if (required)
+            return bad (err, "%s: member \"%s\" is missing", what, key);
+        return 0;
+    }
+    if (!json_is_array (v))
+        return bad (err, "%s: member \"%s\" must be an array of integers", what, key);
+    size_t len = json_array_size (v);
+    if (len && !(*ids = calloc (len, sizeof (**ids)))) {
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    for (size_t i = 0; i < len; i++) {
+        json_t *e = json_array_get (v, i);
+        if (!json_is_integer (e) || json_integer_value (e) < 0 || json_integer_value (e) > 65535) {
+            free (*ids);
+            *ids = NULL;
+            return bad (err, "%s: %s[%zu] must be an integer 0..65535", what, key, i);
+        }
+        (*ids)[i] = (unsigned)json_integer_value (e);
+    }
+    *n = len;
+    return 0;
+}
+
+static int parse_alloc (const json_t *a, size_t idx, struct jobdesc_alloc *out, struct herror *err)
+{
+    char what[64];
+    long long x;
+    snprintf (what, sizeof (what), "job: allocation[%zu]", idx);
+    if (!json_is_object (a))
+        return bad (err, "%s must be an object", what);
+    if (get_str (a, "node", true, &out->node, err) < 0) {
+        herror_prefix (err, "allocation[%zu]", idx);
+        return -1;
+    }
+    if (!*out->node)
+        return bad (err, "%s: node name is empty", what);
+    if (get_idlist (a, what, "cores", false, &out->cores, &out->ncores, err) < 0 ||
+        get_idlist (a, what, "pus", true, &out->pus, &out->npus, err) < 0 ||
+        get_idlist (a, what, "gpus", false, &out->gpus, &out->ngpus, err) < 0)
+        return -1;
+    if (get_int (a, what, "mem", false, 0, INT64_MAX, 0, &x, err) < 0)
+        return -1;
+    out->mem = (uint64_t)x;
+    if (get_int (a, what, "mpiprocs", false, 0, 65536, 1, &x, err) < 0)
+        return -1;
+    out->mpiprocs = (unsigned)x;
+    return 0;
+}
+
+static int parse_env (const json_t *job, struct jobdesc *jd, struct herror *err)
+{
+    json_t *env = json_object_get (job, "env");
+    if (!env || json_is_null (env))
+        env = NULL;
+    else if (!json_is_object (env))
+        return bad (err, "job: member \"env\" must be an object of strings");
+    size_t n = env ? json_object_size (env) : 0;
+    if (!(jd->env = calloc (n + 1, sizeof (char *)))) {
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    const char *key;
+    json_t *val;
+    size_t i = 0;
+    if (!env)
+        return 0;
+    json_object_foreach (env, key, val)
+    {
+        if (!*key || strchr (key, '='))
+            return bad (err, "job: env name \"%s\" is not a valid variable name", key);
+        if (!json_is_string (val) || strlen (json_string_value (val)) != json_string_length (val))
+            return bad (err, "job: env \"%s\" must be a string without NUL bytes", key);
+        size_t len = strlen (key) + json_string_length (val) + 2;
+        if (!(jd->env[i] = malloc (len))) {
+            errno = ENOMEM;
+            return herror_set (err, "out of memory");
+        }
+        snprintf (jd->env[i++], len, "%s=%s", key, json_string_value (val));
+    }
+    return 0;
+}
+
+static int parse_argv (const json_t *job, struct jobdesc *jd, struct herror *err)
+{
+    json_t *argv = json_object_get (job, "argv");
+    if (!argv || json_is_null (argv))
+        return 0;
+    if (!json_is_array (argv) || json_array_size (argv) == 0)
+        return bad (err, "job: member \"argv\" must be a non-empty array of strings");
+    size_t n = json_array_size (argv);
+    if (!(jd->argv = calloc (n + 1, sizeof (char *)))) {
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get (argv, i);
+        if (!json_is_string (e) || strlen (json_string_value (e)) != json_string_length (e))
+            return bad (err, "job: argv[%zu] must be a string without NUL bytes", i);
+        if (!(jd->argv[i] = strdup (json_string_value (e)))) {
+            errno = ENOMEM;
+            return herror_set (err, "out of memory");
+        }
+    }
+    return 0;
+}
+
+static int parse_body (const json_t *job, const char *node_name, const char *server,
+                       struct jobdesc *jd, struct herror *err)
+{
+    long long x;
+    if (!json_is_object (job))
+        return bad (err, "job: not a JSON object");
+    if (get_int (job, "job", "seq", true, 1, INT32_MAX, 0, &x, err) < 0)
+        return -1;
+    jd->seq = (unsigned long)x;
+    if (get_str (job, "jobid", false, &jd->jobid, err) < 0 ||
+        get_str (job, "name", true, &jd->name, err) < 0 ||
+        get_str (job, "owner", true, &jd->owner, err) < 0 ||
+        get_str (job, "script", false, &jd->script, err) < 0 ||
+        get_str (job, "workdir", true, &jd->workdir, err) < 0 ||
+        get_str (job, "submit_host", true, &jd->submit_host, err) < 0 ||
+        get_str (job, "queue", false, &jd->queue, err) < 0 ||
+        get_str (job, "output", false, &jd->output, err) < 0 ||
+        get_str (job, "error", false, &jd->error, err) < 0)
+        return -1;
+    if (!*jd->name || strchr (jd->name, '/'))
+        return bad (err, "job: name \"%s\" must be non-empty and hold no '/'", jd->name);
+    if (!*jd->owner)
+        return bad (err, "job: owner is empty");
+    if (jd->workdir[0] != '/')
+        return bad (err, "job: workdir \"%s\" is not an absolute path", jd->workdir);
+    if (get_int (job, "job", "uid", true, 0, INT32_MAX, 0, &x, err) < 0)
+        return -1;
+    jd->uid = (uid_t)x;
+    if (get_int (job, "job", "gid", true, 0, INT32_MAX, 0, &x, err) < 0)
+        return -1;
+    jd->gid = (gid_t)x;
+    if (get_int (job, "job", "walltime", false, 0, INT32_MAX, 0, &x, err) < 0)
+        return -1;
+    jd->walltime = (long)x;
+    if (get_int (job, "job", "array_index", false, 0, INT32_MAX, -1, &x, err) < 0)
+        return -1;
+    jd->array_index = (long)x;
+    if (parse_argv (job, jd, err) < 0 || parse_env (job, jd, err) < 0)
+        return -1;
+    if (!jd->script && !jd->argv)
+        return bad (err, "job: neither \"script\" nor \"argv\" is given");
+    char *join;
+    if (get_str (job, "join", false, &join, err) < 0)
+        return -1;
+    const char *j = join ? join : "n";
+    bool ok = !strcmp (j, "n") || !strcmp (j, "oe") || !strcmp (j, "eo");
+    if (ok)
+        snprintf (jd->join, sizeof (jd->join), "%s", j);
+    free (join);
+    if (!ok)
+        return bad (err, "job: join must be \"n\", \"oe\" or \"eo\"");
+    json_t *alloc = json_object_get (job, "allocation");
+    if (!json_is_array (alloc) || json_array_size (alloc) == 0)
+        return bad (err, "job: member \"allocation\" must be a non-empty array");
+    jd->nalloc = json_array_size (alloc);
+    if (!(jd->alloc = calloc (jd->nalloc, sizeof (*jd->alloc)))) {
+        jd->nalloc = 0;
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    for (size_t i = 0; i < jd->nalloc; i++)
+        if (parse_alloc (json_array_get (alloc, i), i, &jd->alloc[i], err) < 0)
+            return -1;
+    jd->here = 0;
+    if (node_name) {
+        size_t i;
+        for (i = 0; i < jd->nalloc && strcmp (jd->alloc[i].node, node_name); i++)
+            ;
+        if (i == jd->nalloc)
+            return bad (err, "job %lu has no allocation on node %s", jd->seq, node_name);
+        jd->here = i;
+    }
+    if (!jd->queue && !(jd->queue = strdup ("workq")))
+        goto nomem;
+    if (!jd->jobid) {
+        size_t len = strlen (server ? server : "") + 32;
+        if (!(jd->jobid = malloc (len)))
+            goto nomem;
+        snprintf (jd->jobid, len, server && *server ? "%lu.%s" : "%lu", jd->seq,
+                  server ? server : "");
+    }
+    return 0;
+nomem:
+    errno = ENOMEM;
+    return herror_set (err, "out of memory");
+}
+
+struct jobdesc *jobdesc_parse (const json_t *job, const char *node_name, const char *server,
+                               struct herror *err)
+{
+    struct jobdesc *jd = calloc (1, sizeof (*jd));
+    if (!jd) {
+        errno = ENOMEM;
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    if (parse_body (job, node_name, server, jd, err) < 0) {
+        jobdesc_destroy (jd);
+        return NULL;
+    }
+    return jd;
+}
+
+unsigned jobdesc_ncpus (const struct jobdesc *jd)
+{
+    const struct jobdesc_alloc *a = &jd->alloc[jd->here];
+    return (unsigned)(a->ncores ? a->ncores : a->npus);
+}
+
+static int cmp_unsigned (const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return x < y ? -1 : x > y;
+}
+
+char *jobdesc_pulist (const struct jobdesc *jd)
+{
+    const struct jobdesc_alloc *a = &jd->alloc[jd->here];
+    size_t n = a->npus;
+    unsigned *v = malloc ((n ? n : 1) * sizeof (*v));
+    char *out = malloc (n * 12 + 1);
+    if (!v || !out) {
+        free (v);
+        free (out);
+        errno = ENOMEM;
+        return NULL;
+    }
+    memcpy (v, a->pus, n * sizeof (*v));
+    qsort (v, n, sizeof (*v), cmp_unsigned);
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[j + 1] <= v[j] + 1)
+            j++;
+        len += (size_t)sprintf (out + len, i == j ? "%s%u" : "%s%u-%u", len ? "," : "", v[i], v[j]);
+        i = j + 1;
+    }
+    free (v);
+    return out;
+}
+
+int jobenv_write_nodefile (const struct jobdesc *jd, const char *path, struct herror *err)
+{
+    char tmp[4096];
+    snprintf (tmp, sizeof (tmp), "%s.tmp", path);
+    FILE *f = fopen (tmp, "we");
+    if (!f)
+        return herror_set (err, "cannot write %s: %s", tmp, strerror (errno));
+    for (size_t i = 0; i < jd->nalloc; i++)
+        for (unsigned r = 0; r < jd->alloc[i].mpiprocs; r++)
+            fprintf (f, "%s\n", jd->alloc[i].node);
+    if (fchmod (fileno (f), 0644) < 0 || ferror (f) || fclose (f) != 0) {
+        int saved = errno;
+        unlink (tmp);
+        errno = saved;
+        return herror_set (err, "cannot write %s: %s", tmp, strerror (errno));
+    }
+    if (rename (tmp, path) < 0) {
+        int saved = errno;
+        unlink (tmp);
+        errno = saved;
+        return herror_set (err, "cannot rename %s: %s", tmp, strerror (errno));
+    }
+    return 0;
+}
+
+char *jobenv_default_name (const struct jobdesc *jd, char stream)
+{
+    char *s = NULL;
+    int rc = jd->array_index >= 0
+                 ? asprintf (&s, "%s.%c%lu.%ld", jd->name, stream, jd->seq, jd->array_index)
+                 : asprintf (&s, "%s.%c%lu", jd->name, stream, jd->seq);
+    return rc < 0 ? NULL : s;
+}
+
+/* "host:/path" -> "/path"; relative -> WORKDIR/path; NULL -> default. */
+static char *resolve_path (const struct jobdesc *jd, const char *given, char stream)
+{
+    char *s = NULL;
+    if (!given || !*given) {
+        char *name = jobenv_default_name (jd, stream);
+        int rc = name ? asprintf (&s, "%s/%s", jd->workdir, name) : -1;
+        free (name);
+        return rc < 0 ? NULL : s;
+    }
+    const char *colon = strchr (given, ':');
+    const char *slash = strchr (given, '/');
+    if (colon && (!slash || colon < slash))
+        given = colon + 1;
+    if (given[0] == '/')
+        return strdup (given);
+    return asprintf (&s, "%s/%s", jd->workdir, given) < 0 ? NULL : s;
+}
+
+int jobenv_output_paths (const struct jobdesc *jd, char **out_path, char **err_path)
+{
+    char *o = NULL, *e = NULL;
+    if (strcmp (jd->join, "eo") != 0 && !(o = resolve_path (jd, jd->output, 'o')))
+        goto nomem;
+    if (strcmp (jd->join, "oe") != 0 && !(e = resolve_path (jd, jd->error, 'e')))
+        goto nomem;
+    *out_path = o;
+    *err_path = e;
+    return 0;
+nomem:
+    free (o);
+    errno = ENOMEM;
+    return -1;
+}
+
+const char *jobenv_get (char *const *env, const char *name)
+{
+    size_t len = strlen (name);
+    for (; env && *env; env++)
+        if (!strncmp (*env, name, len) && (*env)[len] == '=')
+            return *env + len + 1;
+    return NULL;
+}
+
+struct envbuf {
+    char **v;
+    size_t n, cap;
+};
+
+/* Set NAME=value, replacing an earlier value of NAME. */
+static int env_set (struct envbuf *b, const char *name, const char *value)
+{
+    char *s;
+    if (asprintf (&s, "%s=%s", name, value ? value : "") < 0)
+        return -1;
+    size_t len = strlen (name);
+    for (size_t i = 0; i < b->n; i++) {
+        if (!strncmp (b->v[i], name, len) && b->v[i][len] == '=') {
+            free (b->v[i]);
+            b->v[i] = s;
+            return 0;
+        }
+    }
+    if (b->n + 2 > b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 64;
+        char **nv = realloc (b->v, cap * sizeof (char *));
+        if (!nv) {
+            free (s);
+            return -1;
+        }
+        b->v = nv;
+        b->cap = cap;
+    }
+    b->v[b->n++] = s;
+    b->v[b->n] = NULL;
+    return 0;
+}
+
+static int env_setf (struct envbuf *b, const char *name, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static int env_setf (struct envbuf *b, const char *name, const char *fmt, ...)
+{
+    char buf[4096];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (buf, sizeof (buf), fmt, ap);
+    va_end (ap);
+    return env_set (b, name, buf);
+}
+
+static char *idlist_csv (const unsigned *ids, size_t n)
+{
+    char *s = malloc (n * 12 + 1);
+    if (!s)
+        return NULL;
+    size_t len = 0;
+    s[0] = '\0';
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)sprintf (s + len, "%s%u", i ? "," : "", ids[i]);
+    return s;
+}
+
+char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, struct herror *err)
+{
+    struct envbuf b = {0};
+    const struct jobdesc_alloc *a = &jd->alloc[jd->here];
+    unsigned ncpus = jobdesc_ncpus (jd);
+    int rc = 0;
+    for (char **p = jd->env; *p && rc == 0; p++) {
+        char *eq = strchr (*p, '=');
+        char name[1024];
+        snprintf (name, sizeof (name), "%.*s", (int)(eq - *p), *p);
+        rc = env_set (&b, name, eq + 1);
+    }
+    const char *path = jobenv_get (jd->env, "PBS_O_PATH");
+    if (!path)
+        path = jobenv_get (jd->env, "PATH");
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    char *gpus = a->ngpus ? idlist_csv (a->gpus, a->ngpus) : NULL;
+    rc |= env_set (&b, "PBS_JOBID", jd->jobid);
+    rc |= env_set (&b, "PBS_JOBNAME", jd->name);
+    rc |= env_set (&b, "PBS_NODEFILE", ctx->nodefile);
+    rc |= env_set (&b, "PBS_O_WORKDIR", jd->workdir);
+    rc |= env_set (&b, "PBS_O_HOST", *jd->submit_host ? jd->submit_host : ctx->this_host);
+    rc |= env_set (&b, "PBS_QUEUE", jd->queue);
+    rc |= env_set (&b, "PBS_O_QUEUE", jd->queue);
+    rc |= env_set (&b, "PBS_ENVIRONMENT", "PBS_BATCH");
+    rc |= env_setf (&b, "PBS_NODENUM", "%zu", jd->here);
+    rc |= env_set (&b, "PBS_TASKNUM", "1");
+    if (jd->array_index >= 0)
+        rc |= env_setf (&b, "PBS_ARRAY_INDEX", "%ld", jd->array_index);
+    rc |= env_setf (&b, "NCPUS", "%u", ncpus);
+    if (!jobenv_get (jd->env, "OMP_NUM_THREADS"))
+        rc |= env_setf (&b, "OMP_NUM_THREADS", "%u", ncpus);
+    if (ctx->tmpdir)
+        rc |= env_set (&b, "TMPDIR", ctx->tmpdir);
+    rc |= env_set (&b, "HOME", ctx->home);
+    rc |= env_set (&b, "USER", ctx->user);
+    rc |= env_set (&b, "LOGNAME", ctx->user);
+    rc |= env_set (&b, "SHELL", ctx->shell);
+    rc |= env_set (&b, "PATH", path);
+    if (a->ngpus)
+        rc |= gpus ? env_set (&b, "CUDA_VISIBLE_DEVICES", gpus) : -1;
+    free (gpus);
+    if (rc != 0 || !b.v) {
+        jobenv_free (b.v);
+        errno = ENOMEM;
+        herror_set (err, "out of memory building the job environment");
+        return NULL;
+    }
+    return b.v;
+}
+
+void jobenv_free (char **env)
+{
+    int saved = errno;
+    strv_free (env);
+    errno = saved;
+}

@@ -1,0 +1,110 @@
+/* jobenv.h - a job as the agent runs it: checked description, environment,
+ * PBS_NODEFILE and output paths
+ *
+ * The controller sends a job object (docs/protocol.md, "Job") with its
+ * allocation.  jobdesc_parse checks every member the agent relies on and
+ * says which one is wrong; nothing after it needs to re-check.
+ *
+ * Members used (? = optional):
+ *   seq (int > 0), jobid? (string; default "SEQ.SERVER"), name (string),
+ *   owner (user name), uid, gid (int >= 0), script (string) and/or argv?
+ *   (non-empty [string]: exec'd directly instead of the script), workdir
+ *   (absolute path), submit_host (string), queue? (string, default "workq"),
+ *   env? {string: string} (the -v/-V variables, PBS_O_* included),
+ *   output?, error? (paths, "HOST:" prefix accepted and dropped, relative
+ *   ones are relative to workdir), join? ("n" | "oe" | "eo"), walltime?
+ *   (seconds, 0 = none), array_index? (int >= 0),
+ *   allocation ([{node (string), cores? [int], pus [int], gpus? [int],
+ *   mem? (bytes), mpiprocs? (int >= 0, default 1)}], at least one entry).
+ */
+#ifndef HUDDLE_AGENT_JOBENV_H
+#define HUDDLE_AGENT_JOBENV_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/herror.h"
+
+struct jobdesc_alloc {
+    char *node;
+    unsigned *cores, *pus, *gpus;
+    size_t ncores, npus, ngpus;
+    uint64_t mem;
+    unsigned mpiprocs;
+};
+
+/* Plain, fully owned data; free with jobdesc_destroy. */
+struct jobdesc {
+    unsigned long seq;
+    char *jobid, *name, *owner;
+    uid_t uid;
+    gid_t gid;
+    char *script; /* NULL when argv is set and script is absent */
+    char **argv;  /* NULL-terminated, or NULL */
+    char *workdir, *submit_host, *queue;
+    char **env;           /* "NAME=value" strings from the job's env, NULL-terminated */
+    char *output, *error; /* as sent, may be NULL */
+    char join[3];         /* "n", "oe" or "eo" */
+    long walltime;        /* seconds, 0 = no limit */
+    long array_index;     /* -1 when not an array sub-job */
+    struct jobdesc_alloc *alloc;
+    size_t nalloc;
+    size_t here; /* index of this node's entry in alloc */
+};
+
+/* Check and copy a job object.  node_name picks this node's allocation
+ * entry (NULL: the first, the "mother superior"); server makes the default
+ * jobid.  Returns NULL with errno EINVAL and err naming the member. */
+struct jobdesc *jobdesc_parse (const json_t *job, const char *node_name, const char *server,
+                               struct herror *err);
+void jobdesc_destroy (struct jobdesc *jd);
+
+/* Number of cpus for this node: cores allocated here, else PUs. */
+unsigned jobdesc_ncpus (const struct jobdesc *jd);
+
+/* This node's PUs as a Linux cpu list "0-3,8" (malloc'd; "" when none). */
+char *jobdesc_pulist (const struct jobdesc *jd);
+
+/* Write PBS_NODEFILE: for each allocation entry in order, mpiprocs lines
+ * holding the node name.  Written to PATH.tmp then renamed; mode 0644.
+ * Returns 0 or -1 with err. */
+int jobenv_write_nodefile (const struct jobdesc *jd, const char *path, struct herror *err);
+
+/* Where stdout and stderr go, PBS style: -o/-e when given (relative to
+ * workdir), else WORKDIR/NAME.oSEQ and WORKDIR/NAME.eSEQ (NAME.oSEQ.INDEX
+ * for an array sub-job).  join "oe": *err_path is NULL (stderr goes to
+ * stdout's file); "eo": *out_path is NULL.  A path naming a directory gets
+ * the default file name appended by the shepherd when it opens it.  Both
+ * strings are malloc'd, the caller frees them.  Returns 0 or -1 ENOMEM. */
+int jobenv_output_paths (const struct jobdesc *jd, char **out_path, char **err_path);
+
+/* The default file name alone ("NAME.oSEQ"), for a directory target;
+ * stream is 'o' or 'e'.  malloc'd. */
+char *jobenv_default_name (const struct jobdesc *jd, char stream);
+
+/* What the environment needs that the job object does not hold. */
+struct jobenv_ctx {
+    const char *nodefile; /* PBS_NODEFILE */
+    const char *tmpdir;   /* TMPDIR, may be NULL */
+    const char *home, *shell, *user;
+    const char *this_host; /* for PBS_O_HOST fallback; may be NULL */
+};
+
+/* Build the job's environment: the job's env first, then PBS_JOBID,
+ * PBS_JOBNAME, PBS_NODEFILE, PBS_O_WORKDIR, PBS_O_HOST, PBS_QUEUE,
+ * PBS_O_QUEUE, PBS_ENVIRONMENT=PBS_BATCH, PBS_NODENUM, PBS_TASKNUM,
+ * PBS_ARRAY_INDEX (array sub-jobs), NCPUS, TMPDIR, HOME, USER, LOGNAME,
+ * SHELL, PATH (PBS_O_PATH when sent, else the job's PATH, else
+ * /usr/local/bin:/usr/bin:/bin) and CUDA_VISIBLE_DEVICES (when gpus were
+ * allocated), which override the job's values; OMP_NUM_THREADS = NCPUS
+ * unless the job sent one.  Returns a NULL-terminated malloc'd array for
+ * execve; free with jobenv_free.  NULL with errno ENOMEM. */
+char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, struct herror *err);
+void jobenv_free (char **env);
+
+/* Value of NAME in an environment array, or NULL. */
+const char *jobenv_get (char *const *env, const char *name);
+
+#endif

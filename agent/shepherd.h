@@ -1,0 +1,164 @@
+/* shepherd.h - run one job on this node: owner, containment, binding, kill
+ *
+ * This is the agent's single "run a command inside job J" path: the batch
+ * script and (later) a remote MPI orted both start through shepherd_start,
+ * so they get the same owner, container, cpu binding and kill semantics.
+ *
+ * For each job the agent forks a *shepherd* (like slurmstepd or PBS mom's
+ * child).  The shepherd calls setsid and becomes a child subreaper, creates
+ * the job's container (contain.h) and TMPDIR, forks the job process (which
+ * joins the container, binds to the allocated PUs with hwloc, takes the
+ * owner's uid/gid/groups, umask 022, cd to the workdir, opens stdout and
+ * stderr as the owner, and execs SHELL SCRIPT or argv), then waits.  It does
+ * not depend on the agent: `kill -9` of the agent leaves it and the job
+ * running.  It enforces walltime and executes kill requests: SIGTERM to
+ * every process of the job (plus SIGCONT), then SIGKILL until the container
+ * is empty after the grace period.  When the job process ends, leftover
+ * processes are killed at once.  It then writes STATEDIR/jobs/SEQ/result
+ * atomically, removes TMPDIR, the container and STATEDIR/jobs/SEQ/shepherd.pid,
+ * and exits.
+ *
+ * Job directory STATEDIR/jobs/SEQ (0711, root):
+ *   job.json      the job object as received
+ *   script        the batch script (owner's, 0500), run as `SHELL script`
+ *   nodefile      PBS_NODEFILE
+ *   shepherd.pid  "PID STARTTIME\n" while the shepherd lives (STARTTIME is
+ *                 field 22 of /proc/PID/stat: guards against pid reuse)
+ *   shepherd.log  the shepherd's own notes (binding skipped, workdir
+ *                 fallback, container warnings, kill escalation)
+ *   result        JSON, see struct shepherd_result (written once, atomically)
+ * STATEDIR and STATEDIR/jobs must be searchable by job owners (o+x).
+ *
+ * Exit status (PBS convention, docs/protocol.md): the exit code; 128+N when
+ * the job's top process died of signal N (so a job killed by walltime or
+ * qdel usually ends 143 or 137: `reason` says which); negative when the job
+ * could not start, using PBS's JOB_EXEC_* numbers (SHEPHERD_EXIT_*), with
+ * `error` saying why.  PBS reports walltime kills as JOB_EXEC_KILL_WALLTIME
+ * (-29) internally but users see the signal status; huddle keeps 128+N and
+ * reports reason "walltime" so the controller can write PBS's comment.
+ *
+ * Threads: shepherd_start forks; the calling process should be
+ * single-threaded (the agent is: one libevent loop).  The shepherd runs
+ * library code (malloc, jansson, hwloc) after fork and never returns into
+ * the caller (it leaves with _exit).
+ *
+ * Nothing here logs or exits; errors return -1/NULL with errno and, where a
+ * struct herror is taken, a sentence.
+ */
+#ifndef HUDDLE_AGENT_SHEPHERD_H
+#define HUDDLE_AGENT_SHEPHERD_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "agent/contain.h"
+#include "common/herror.h"
+
+/* Negative exit statuses: the job did not run (numbers from PBS job.h). */
+enum {
+    SHEPHERD_EXIT_FAIL_SETUP = -1, /* JOB_EXEC_FAIL1: before the job's files (tmpdir, env) */
+    SHEPHERD_EXIT_FAIL_EXEC = -2,  /* JOB_EXEC_FAIL2: workdir/home, output files, exec */
+    SHEPHERD_EXIT_RETRY = -3,      /* JOB_EXEC_RETRY: transient (container, fork) */
+    SHEPHERD_EXIT_LOST = -4,       /* JOB_EXEC_INITABT: shepherd gone without a result */
+    SHEPHERD_EXIT_FAIL_UID = -10,  /* JOB_EXEC_FAILUID: unknown owner, uid mismatch, setuid */
+};
+
+enum shepherd_end {
+    SHEPHERD_END_EXITED,   /* exited on its own (exit_status >= 0) */
+    SHEPHERD_END_SIGNALED, /* died of a signal nobody here sent */
+    SHEPHERD_END_WALLTIME, /* killed for exceeding walltime */
+    SHEPHERD_END_KILLED,   /* killed on request (qdel, job.kill, node.register kill) */
+    SHEPHERD_END_FAILED,   /* never started: exit_status < 0, error says why */
+    SHEPHERD_END_LOST,     /* the shepherd died without writing a result */
+};
+
+/* Plain data, nothing to free. */
+struct shepherd_result {
+    unsigned long seq;
+    int exit_status;
+    enum shepherd_end reason;
+    int64_t start_time, end_time; /* epoch seconds (start 0 if it never started) */
+    double utime, stime;          /* seconds, all the job's processes */
+    long maxrss_kb;               /* largest process */
+    char error[256];              /* why it failed/was lost, "" otherwise */
+    char comment[512];            /* notes: binding skipped, workdir fallback, ... */
+};
+
+/* "exited", "signaled", "walltime", "killed", "failed", "lost" (the
+ * result file's "reason"). */
+const char *shepherd_reason_name (enum shepherd_end reason);
+
+struct shepherd_opts {
+    const char *node_name;   /* this node in the allocation; NULL: first entry */
+    const char *server_name; /* for PBS_JOBID when the job has no jobid */
+    const char *tmpdir_base; /* TMPDIR parent; NULL: "/tmp" (TMPDIR = BASE/huddle.JOBID) */
+    int kill_grace_ms;       /* TERM -> KILL delay; 0: 10000 */
+    bool no_bind;            /* --no-bind: never call hwloc_set_cpubind */
+    struct contain *contain; /* required: the backend from contain_create */
+};
+
+struct shepherd; /* opaque handle: pid + pidfd of one job's shepherd */
+
+/* Check job (see jobenv.h for the members), prepare STATEDIR/jobs/SEQ and
+ * fork the shepherd.  Returns once the shepherd has written its pid file
+ * and is ready for signals.  A bad job, a job already running (EBUSY) or a
+ * state directory problem returns NULL with err; failures after the fork
+ * (owner, workdir, exec, ...) are reported through the result instead.
+ * job is only read (the caller keeps its reference). */
+struct shepherd *shepherd_start (const char *statedir, const json_t *job,
+                                 const struct shepherd_opts *opts, struct herror *err);
+
+/* Re-attach to job seq after an agent restart, from its pid file.  Works
+ * whether the shepherd is alive (handle with a pidfd) or already finished
+ * (shepherd_done is then true and shepherd_result answers at once).
+ * ENOENT: no such job directory, or neither pid file nor result.  A pid
+ * file whose pid now belongs to another process (start time differs) counts
+ * as a finished shepherd. */
+struct shepherd *shepherd_adopt (const char *statedir, unsigned long seq, struct herror *err);
+
+/* Close the handle's fds and free it.  Never signals the shepherd or the
+ * job.  Accepts NULL, keeps errno. */
+void shepherd_destroy (struct shepherd *sh);
+
+unsigned long shepherd_seq (const struct shepherd *sh);
+/* The shepherd's pid (0 when adopted already finished). */
+pid_t shepherd_pid (const struct shepherd *sh);
+/* A pollable fd, readable once the shepherd has exited (register it with
+ * event_new (base, fd, EV_READ, ...)); -1 when already finished.  Owned by
+ * the handle. */
+int shepherd_pidfd (const struct shepherd *sh);
+/* True once the shepherd has exited (polls the pidfd, does not block). */
+bool shepherd_done (struct shepherd *sh);
+
+/* Ask the shepherd to act on the job.  sig 0: kill the job (SIGTERM to
+ * all, SIGKILL after the grace period: qdel); sig > 0: deliver that signal
+ * to every process of the job and nothing more (qsig).  Returns 0, or -1
+ * with errno ESRCH when the shepherd has already gone. */
+int shepherd_signal (struct shepherd *sh, int sig);
+
+/* The job's result once the shepherd has exited (reaps it if it is the
+ * caller's child).  Returns 0 and fills *res; -1 with errno EAGAIN while it
+ * still runs.  A shepherd that died without a result gives reason
+ * SHEPHERD_END_LOST and exit status SHEPHERD_EXIT_LOST. */
+int shepherd_result (struct shepherd *sh, struct shepherd_result *res);
+
+/* Block until the shepherd exits or timeout_ms passes (-1: forever), then
+ * as shepherd_result.  ETIMEDOUT on timeout. */
+int shepherd_wait (struct shepherd *sh, int timeout_ms, struct shepherd_result *res);
+
+/* The job seqs that have a directory under STATEDIR/jobs (running or with a
+ * result not yet forgotten), ascending.  *seqs is malloc'd (NULL when *n is
+ * 0); the caller frees it. */
+int shepherd_list (const char *statedir, unsigned long **seqs, size_t *n);
+
+/* Remove STATEDIR/jobs/SEQ once the controller has acknowledged the result.
+ * EBUSY while the shepherd still runs. */
+int shepherd_forget (const char *statedir, unsigned long seq);
+
+/* Result file name helpers for tools and tests: "STATEDIR/jobs/SEQ". */
+int shepherd_jobdir (const char *statedir, unsigned long seq, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,658 @@
+/* shepherd_run.c - the shepherd process: set up, start, watch, kill and
+ * account for one job (see shepherd.h for the contract) */
+#define _GNU_SOURCE
+#include "agent/shepherd_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <hwloc.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* A record from the job process to the shepherd, before exec: 'N' a note
+ * for the comment, 'F' a failure (code = negative exit status).  Small
+ * enough that one write is atomic on a pipe. */
+struct child_msg {
+    char kind;
+    int code;
+    char text[240];
+};
+
+struct run {
+    struct shepherd_ctx *ctx;
+    struct jobdesc *jd;
+    int log_fd, sig_fd, msg_fd;
+    /* owner */
+    char user[256], home[PATH_MAX], shell[PATH_MAX];
+    /* binding */
+    hwloc_topology_t topo;
+    hwloc_bitmap_t cpuset;
+    bool bind;
+    char *pulist;
+    struct container *cont;
+    char tmpdir[PATH_MAX];
+    bool tmpdir_made;
+    char **env;
+    char *out_path, *err_path;
+    /* progress */
+    pid_t job;
+    bool exited, killing, kill_sent;
+    long long kill_at; /* monotonic ms of the SIGKILL, once killing */
+    int wstatus;
+    enum shepherd_end reason;
+    int fail_code;
+    char error[256];
+    char comment[512];
+    time_t start_time, end_time;
+};
+
+static long long mono_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Append to shepherd.log; when for_comment, also to the result's comment. */
+static void note (struct run *r, bool for_comment, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void note (struct run *r, bool for_comment, const char *fmt, ...)
+{
+    char text[512], line[600];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof (text), fmt, ap);
+    va_end (ap);
+    if (r->log_fd >= 0) {
+        time_t now = time (NULL);
+        struct tm tm;
+        char ts[32];
+        strftime (ts, sizeof (ts), "%Y-%m-%dT%H:%M:%SZ", gmtime_r (&now, &tm));
+        (void)bufprintf (line, sizeof (line), "%s shepherd[%d]: %s\n", ts, (int)getpid(), text);
+        (void)!write (r->log_fd, line, strlen (line));
+    }
+    if (for_comment) {
+        size_t len = strlen (r->comment);
+        bufprintf (r->comment + len, sizeof (r->comment) - len, "%s%s", len ? "; " : "", text);
+    }
+}
+
+static void fail (struct run *r, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void fail (struct run *r, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (r->error, sizeof (r->error), fmt, ap);
+    va_end (ap);
+    r->fail_code = code;
+    r->reason = SHEPHERD_END_FAILED;
+    note (r, false, "job cannot start: %s", r->error);
+}
+
+/* ---- process set-up -------------------------------------------------- */
+
+/* Detach from the agent: own session, own signal handling, no inherited
+ * fds (an agent's listening socket held by a shepherd would keep the port
+ * busy across an agent restart). */
+static int detach (struct run *r)
+{
+    setsid();
+    prctl (PR_SET_CHILD_SUBREAPER, 1);
+    char name[16];
+    bufprintf (name, sizeof (name), "shep.%lu", r->jd->seq);
+    prctl (PR_SET_NAME, name);
+    struct sigaction sa = {.sa_handler = SIG_DFL};
+    for (int sig = 1; sig < NSIG; sig++)
+        (void)sigaction (sig, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    signal (SIGHUP, SIG_IGN);
+    sigset_t set;
+    sigemptyset (&set);
+    sigaddset (&set, SIGCHLD);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGUSR1);
+    sigprocmask (SIG_SETMASK, &set, NULL);
+
+    /* The ready pipe may sit on 0-2 when the agent closed its stdio: park
+     * it above them first, then give the shepherd /dev/null stdio and fd 3. */
+    int ready = fcntl (r->ctx->ready_fd, F_DUPFD_CLOEXEC, 10);
+    if (ready < 0)
+        return -1;
+    close (r->ctx->ready_fd);
+    int null = open ("/dev/null", O_RDWR);
+    for (int fd = 0; null >= 0 && fd < 3; fd++)
+        if (null != fd)
+            dup2 (null, fd);
+    if (null > 2)
+        close (null);
+    if (dup2 (ready, 3) < 0)
+        return -1;
+    close (ready);
+    r->ctx->ready_fd = 3;
+    fcntl (3, F_SETFD, FD_CLOEXEC);
+    close_range (4, ~0U, 0);
+    char path[PATH_MAX + 32];
+    bufprintf (path, sizeof (path), "%s/shepherd.log", r->ctx->jobdir);
+    r->log_fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    r->sig_fd = signalfd (-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (r->sig_fd < 0)
+        return -1;
+    bufprintf (path, sizeof (path), "%s/shepherd.pid", r->ctx->jobdir);
+    char text[64];
+    bufprintf (text, sizeof (text), "%d %llu\n", (int)getpid(), shepherd_proc_starttime (getpid()));
+    if (shepherd_write_atomic (path, text, 0644) < 0)
+        return -1;
+    char c = 'R';
+    if (write (r->ctx->ready_fd, &c, 1) != 1)
+        return -1;
+    close (r->ctx->ready_fd);
+    return 0;
+}
+
+static int resolve_owner (struct run *r)
+{
+    struct passwd *pw = getpwnam (r->jd->owner);
+    if (!pw) {
+        fail (r, SHEPHERD_EXIT_FAIL_UID, "owner %s is not a user on this node", r->jd->owner);
+        return -1;
+    }
+    if (pw->pw_uid != r->jd->uid) {
+        fail (r, SHEPHERD_EXIT_FAIL_UID, "owner %s has uid %d here, the job says %d", r->jd->owner,
+              (int)pw->pw_uid, (int)r->jd->uid);
+        return -1;
+    }
+    if (geteuid() != 0 && r->jd->uid != geteuid()) {
+        fail (r, SHEPHERD_EXIT_FAIL_UID, "the agent runs as uid %d and cannot run jobs of %s",
+              (int)geteuid(), r->jd->owner);
+        return -1;
+    }
+    bufprintf (r->user, sizeof (r->user), "%s", pw->pw_name);
+    bufprintf (r->home, sizeof (r->home), "%s", pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/");
+    bufprintf (r->shell, sizeof (r->shell), "%s",
+               pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh");
+    return 0;
+}
+
+/* Binding uses the real machine, whatever topology the agent advertises
+ * (a test cluster may describe a bigger machine in XML): hwloc's
+ * environment overrides are dropped in this process only. */
+static void prepare_binding (struct run *r)
+{
+    const struct jobdesc_alloc *a = &r->jd->alloc[r->jd->here];
+    r->pulist = jobdesc_pulist (r->jd);
+    if (r->ctx->opts.no_bind || a->npus == 0)
+        return;
+    unsetenv ("HWLOC_XMLFILE");
+    unsetenv ("HWLOC_SYNTHETIC");
+    unsetenv ("HWLOC_FSROOT");
+    unsetenv ("HWLOC_COMPONENTS");
+    if (hwloc_topology_init (&r->topo) < 0 || hwloc_topology_load (r->topo) < 0) {
+        note (r, true, "binding skipped: hwloc cannot read this machine's topology");
+        return;
+    }
+    r->cpuset = hwloc_bitmap_alloc();
+    for (size_t i = 0; i < a->npus; i++)
+        hwloc_bitmap_set (r->cpuset, a->pus[i]);
+    hwloc_const_cpuset_t here = hwloc_topology_get_topology_cpuset (r->topo);
+    if (!hwloc_bitmap_isincluded (r->cpuset, here)) {
+        char *have = NULL;
+        hwloc_bitmap_list_asprintf (&have, here);
+        note (r, true, "binding skipped: PUs %s are not all on this machine (it has %s)",
+              r->pulist ? r->pulist : "?", have ? have : "?");
+        free (have);
+        return;
+    }
+    r->bind = true;
+}
+
+/* Run fn as the job's owner in a child (so that a path the owner controls
+ * is never handled with root's rights).  Returns the child's exit code or
+ * -1. */
+static int as_owner (struct run *r, int (*fn) (struct run *))
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (geteuid() == 0 &&
+            (setgroups (0, NULL) < 0 || setgid (r->jd->gid) < 0 || setuid (r->jd->uid) < 0))
+            _exit (125);
+        _exit (fn (r));
+    }
+    int st;
+    while (waitpid (pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+}
+
+static int rm_chmod_cb (const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    if (type == FTW_D)
+        (void)chmod (path, 0700);
+    return 0;
+}
+
+static int rm_cb (const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+    (void)remove (path);
+    return 0;
+}
+
+static int rm_tmpdir (struct run *r)
+{
+    nftw (r->tmpdir, rm_chmod_cb, 32, FTW_PHYS);
+    nftw (r->tmpdir, rm_cb, 32, FTW_PHYS | FTW_DEPTH);
+    return access (r->tmpdir, F_OK) == 0 ? 1 : 0;
+}
+
+/* TMPDIR is made by root (mkdir refuses anything already there, a symlink
+ * included) and handed over with an fchown on an O_NOFOLLOW descriptor.  A
+ * leftover from a crashed run of the same job is removed as the owner. */
+static int make_tmpdir (struct run *r)
+{
+    const char *base = r->ctx->opts.tmpdir_base ? r->ctx->opts.tmpdir_base : "/tmp";
+    bufprintf (r->tmpdir, sizeof (r->tmpdir), "%s/huddle.%s", base, r->jd->jobid);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (mkdir (r->tmpdir, 0700) == 0) {
+            int fd = open (r->tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            int rc = fd < 0 ? -1 : fchown (fd, r->jd->uid, r->jd->gid);
+            if (fd >= 0)
+                (void)fchmod (fd, 0700);
+            if (fd >= 0)
+                close (fd);
+            if (rc < 0)
+                break;
+            r->tmpdir_made = true;
+            return 0;
+        }
+        struct stat st;
+        if (errno != EEXIST || lstat (r->tmpdir, &st) < 0 || !S_ISDIR (st.st_mode) ||
+            st.st_uid != r->jd->uid || as_owner (r, rm_tmpdir) != 0)
+            break;
+        note (r, false, "removed a stale %s", r->tmpdir);
+    }
+    fail (r, SHEPHERD_EXIT_FAIL_SETUP, "cannot create TMPDIR %s: %s", r->tmpdir,
+          errno ? strerror (errno) : "exists and is not the owner's directory");
+    return -1;
+}
+
+/* ---- the job process (between fork and exec) ------------------------- */
+
+static void child_send (int fd, char kind, int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+static void child_send (int fd, char kind, int code, const char *fmt, ...)
+{
+    struct child_msg m;
+    memset (&m, 0, sizeof (m));
+    m.kind = kind;
+    m.code = code;
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (m.text, sizeof (m.text), fmt, ap);
+    va_end (ap);
+    (void)!write (fd, &m, sizeof (m));
+}
+
+#define CHILD_FAIL(code, ...)                                                                      \
+    do {                                                                                           \
+        child_send (msg, 'F', (code), __VA_ARGS__);                                                \
+        _exit (127);                                                                               \
+    } while (0)
+
+/* Open an output file as the owner; a directory gets the default name. */
+static int open_output (struct run *r, const char *path, char stream, char *used, size_t size)
+{
+    bufprintf (used, size, "%s", path);
+    int fd = open (used, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0666);
+    if (fd < 0 && errno == EISDIR) {
+        char *name = jobenv_default_name (r->jd, stream);
+        bufprintf (used, size, "%s/%s", path, name ? name : "output");
+        free (name);
+        fd = open (used, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0666);
+    }
+    return fd;
+}
+
+static void child_stdio (struct run *r, int msg, bool in_home)
+{
+    char used[PATH_MAX], dflt[PATH_MAX];
+    const char *out = r->out_path, *err = r->err_path;
+    int fd1 = -1, fd2 = -1;
+    char *name;
+    /* PBS: with the workdir gone, default output goes to the home directory. */
+    if (in_home && out && !r->jd->output && (name = jobenv_default_name (r->jd, 'o'))) {
+        bufprintf (dflt, sizeof (dflt), "%s/%s", r->home, name);
+        out = dflt;
+        free (name);
+    }
+    int null = open ("/dev/null", O_RDONLY);
+    if (null < 0 || dup2 (null, 0) < 0)
+        CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot open /dev/null: %s", strerror (errno));
+    if (out && (fd1 = open_output (r, out, 'o', used, sizeof (used))) < 0)
+        CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot open output file %s as %s: %s", used, r->user,
+                    strerror (errno));
+    char err_dflt[PATH_MAX];
+    if (in_home && err && !r->jd->error && (name = jobenv_default_name (r->jd, 'e'))) {
+        bufprintf (err_dflt, sizeof (err_dflt), "%s/%s", r->home, name);
+        err = err_dflt;
+        free (name);
+    }
+    if (err && out && !strcmp (err, out))
+        fd2 = fd1;
+    else if (err && (fd2 = open_output (r, err, 'e', used, sizeof (used))) < 0)
+        CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot open error file %s as %s: %s", used, r->user,
+                    strerror (errno));
+    if (fd1 < 0)
+        fd1 = fd2; /* join eo */
+    if (fd2 < 0)
+        fd2 = fd1; /* join oe */
+    if (dup2 (fd1, 1) < 0 || dup2 (fd2, 2) < 0)
+        CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "dup2: %s", strerror (errno));
+}
+
+static void child_exec (struct run *r, int msg) __attribute__ ((noreturn));
+static void child_exec (struct run *r, int msg)
+{
+    sigset_t none;
+    sigemptyset (&none);
+    signal (SIGPIPE, SIG_DFL);
+    signal (SIGHUP, SIG_DFL);
+    sigprocmask (SIG_SETMASK, &none, NULL);
+    setsid();
+    if (container_add (r->cont, 0) < 0)
+        CHILD_FAIL (SHEPHERD_EXIT_RETRY, "cannot join the job's container: %s", strerror (errno));
+    /* After joining: a v1 cpuset attach resets the affinity. */
+    if (r->bind && hwloc_set_cpubind (r->topo, r->cpuset, HWLOC_CPUBIND_PROCESS) < 0)
+        child_send (msg, 'N', 0, "binding to PUs %s failed: %s", r->pulist, strerror (errno));
+    if (geteuid() == 0) {
+        if (initgroups (r->user, r->jd->gid) < 0 || setgid (r->jd->gid) < 0 ||
+            setuid (r->jd->uid) < 0)
+            CHILD_FAIL (SHEPHERD_EXIT_FAIL_UID, "cannot become %s (uid %d gid %d): %s", r->user,
+                        (int)r->jd->uid, (int)r->jd->gid, strerror (errno));
+        if (r->jd->uid != 0 && setuid (0) == 0)
+            CHILD_FAIL (SHEPHERD_EXIT_FAIL_UID, "could regain root after setuid");
+    }
+    umask (022);
+    bool in_home = false;
+    if (chdir (r->jd->workdir) < 0) {
+        int e = errno;
+        if (chdir (r->home) < 0)
+            CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "workdir %s (%s) and home %s (%s) not accessible",
+                        r->jd->workdir, strerror (e), r->home, strerror (errno));
+        child_send (msg, 'N', 0, "workdir %s not accessible (%s): ran in %s", r->jd->workdir,
+                    strerror (e), r->home);
+        in_home = true;
+    }
+    child_stdio (r, msg, in_home);
+    environ = r->env;
+    if (r->jd->argv) {
+        execvp (r->jd->argv[0], r->jd->argv);
+        dprintf (2, "huddle: cannot execute %s: %s\n", r->jd->argv[0], strerror (errno));
+        CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot execute %s: %s", r->jd->argv[0],
+                    strerror (errno));
+    }
+    char *argv[] = {r->shell, r->ctx->script, NULL};
+    execve (r->shell, argv, r->env);
+    dprintf (2, "huddle: cannot execute shell %s: %s\n", r->shell, strerror (errno));
+    CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot execute shell %s: %s", r->shell, strerror (errno));
+}
+
+/* ---- watching -------------------------------------------------------- */
+
+static void reap (struct run *r)
+{
+    int st;
+    pid_t pid;
+    while ((pid = waitpid (-1, &st, WNOHANG)) > 0) {
+        if (pid == r->job && !r->exited) {
+            r->exited = true;
+            r->wstatus = st;
+            r->end_time = time (NULL);
+        }
+    }
+}
+
+static void read_child_msgs (struct run *r)
+{
+    struct child_msg m;
+    ssize_t n;
+    while ((n = read (r->msg_fd, &m, sizeof (m))) == (ssize_t)sizeof (m)) {
+        m.text[sizeof (m.text) - 1] = '\0';
+        if (m.kind == 'F' && r->reason != SHEPHERD_END_FAILED)
+            fail (r, m.code, "%s", m.text);
+        else if (m.kind == 'N')
+            note (r, true, "%s", m.text);
+    }
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        close (r->msg_fd);
+        r->msg_fd = -1;
+    }
+}
+
+static void start_kill (struct run *r, enum shepherd_end why)
+{
+    if (r->killing)
+        return;
+    r->killing = true;
+    r->reason = why;
+    r->kill_at = mono_ms() + r->ctx->opts.kill_grace_ms;
+    int n = container_signal (r->cont, SIGTERM);
+    container_signal (r->cont, SIGCONT); /* a stopped process must see its TERM */
+    note (r, false, "%s: SIGTERM sent to %d process(es), SIGKILL in %d ms",
+          why == SHEPHERD_END_WALLTIME ? "walltime exceeded" : "kill requested", n,
+          r->ctx->opts.kill_grace_ms);
+}
+
+static void handle_signals (struct run *r)
+{
+    struct signalfd_siginfo si;
+    while (read (r->sig_fd, &si, sizeof (si)) == (ssize_t)sizeof (si)) {
+        if (si.ssi_signo == SIGCHLD)
+            reap (r);
+        else if (si.ssi_signo == SIGUSR1 && si.ssi_code == SI_QUEUE && si.ssi_int > 0 &&
+                 si.ssi_int < NSIG) {
+            int n = container_signal (r->cont, si.ssi_int);
+            note (r, false, "signal %d delivered to %d process(es)", si.ssi_int, n);
+        } else
+            start_kill (r, SHEPHERD_END_KILLED);
+    }
+}
+
+static void watch (struct run *r)
+{
+    long long t0 = mono_ms();
+    long long wall_end = r->jd->walltime ? t0 + r->jd->walltime * 1000LL : 0;
+    while (!r->exited) {
+        long long now = mono_ms();
+        if (wall_end && !r->killing && now >= wall_end) {
+            note (r, true, "job killed: walltime %ld exceeded limit %ld", (long)((now - t0) / 1000),
+                  r->jd->walltime);
+            start_kill (r, SHEPHERD_END_WALLTIME);
+        }
+        if (r->kill_at && now >= r->kill_at) {
+            if (!r->kill_sent)
+                note (r, false, "grace period over: SIGKILL");
+            r->kill_sent = true;
+            if (container_kill (r->cont, 2000) < 0)
+                note (r, false, "processes survive SIGKILL: %s", strerror (errno));
+            r->kill_at = mono_ms() + 1000;
+        }
+        long long next = -1;
+        if (wall_end && !r->killing)
+            next = wall_end;
+        if (r->kill_at && (next < 0 || r->kill_at < next))
+            next = r->kill_at;
+        int timeout = next < 0 ? -1 : (int)(next > now ? next - now : 0);
+        struct pollfd p[2] = {{.fd = r->sig_fd, .events = POLLIN},
+                              {.fd = r->msg_fd, .events = POLLIN}};
+        if (poll (p, r->msg_fd >= 0 ? 2 : 1, timeout) > 0) {
+            if (p[0].revents)
+                handle_signals (r);
+            if (r->msg_fd >= 0 && p[1].revents)
+                read_child_msgs (r);
+        }
+        reap (r); /* SIGCHLDs coalesce; never miss the job's exit */
+    }
+}
+
+/* The job's top process has ended: nothing of it may stay behind. */
+static void finish_job (struct run *r)
+{
+    if (r->msg_fd >= 0) {
+        fcntl (r->msg_fd, F_SETFL, 0);
+        read_child_msgs (r);
+    }
+    /* Killing: what got SIGTERM keeps the rest of its grace period to clean
+     * up (MPI ranks, checkpoints) even though the top process is gone. */
+    while (r->killing && !r->kill_sent && mono_ms() < r->kill_at &&
+           container_is_empty (r->cont) == 0) {
+        contain_sleep_ms (20);
+        reap (r);
+    }
+    if (container_is_empty (r->cont) != 1) {
+        note (r, false, "job process ended, killing what is left of the job");
+        if (container_kill (r->cont, 5000) < 0)
+            note (r, true, "processes of the job survive SIGKILL");
+    }
+    /* Orphans re-parented to us: collect them (and their rusage). */
+    for (int i = 0; i < 100; i++) {
+        int st;
+        pid_t pid = waitpid (-1, &st, WNOHANG);
+        if (pid < 0)
+            break;
+        if (pid == 0)
+            contain_sleep_ms (10);
+    }
+}
+
+static void write_result (struct run *r)
+{
+    struct rusage ru = {0};
+    getrusage (RUSAGE_CHILDREN, &ru);
+    int status = 0;
+    if (r->reason == SHEPHERD_END_FAILED)
+        status = r->fail_code;
+    else if (WIFEXITED (r->wstatus))
+        status = WEXITSTATUS (r->wstatus);
+    else if (WIFSIGNALED (r->wstatus)) {
+        status = 128 + WTERMSIG (r->wstatus);
+        if (!r->killing)
+            r->reason = SHEPHERD_END_SIGNALED;
+    }
+    bool ran = r->reason != SHEPHERD_END_FAILED;
+    json_t *o = json_pack ("{s:I, s:s, s:i, s:s, s:I, s:I, s:f, s:f, s:I, s:s, s:s}", "seq",
+                           (json_int_t)r->jd->seq, "jobid", r->jd->jobid, "exit_status", status,
+                           "reason", shepherd_reason_name (r->reason), "start_time",
+                           (json_int_t)(ran ? r->start_time : 0), "end_time",
+                           (json_int_t)(r->end_time ? r->end_time : time (NULL)), "utime",
+                           ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "stime",
+                           ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "maxrss_kb",
+                           (json_int_t)ru.ru_maxrss, "error", r->error, "comment", r->comment);
+    char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
+    char path[PATH_MAX + 16];
+    bufprintf (path, sizeof (path), "%s/result", r->ctx->jobdir);
+    if (!text || shepherd_write_atomic (path, text, 0644) < 0)
+        note (r, false, "cannot write %s: %s", path, strerror (errno));
+    else
+        note (r, false, "job ended: exit status %d (%s)", status, shepherd_reason_name (r->reason));
+    free (text);
+    json_decref (o);
+}
+
+static void start_job (struct run *r)
+{
+    const struct jobdesc_alloc *a = &r->jd->alloc[r->jd->here];
+    struct herror err = {{0}};
+    struct container_spec spec = {.cpus = r->pulist, .mem = a->mem, .root = getpid()};
+    if (!(r->cont = container_create (r->ctx->opts.contain, r->jd->seq, &spec, &err))) {
+        fail (r, SHEPHERD_EXIT_RETRY, "cannot create the job's container: %s", err.text);
+        return;
+    }
+    if (container_warning (r->cont))
+        note (r, true, "%s", container_warning (r->cont));
+    if (make_tmpdir (r) < 0)
+        return;
+    struct jobenv_ctx ectx = {.nodefile = r->ctx->nodefile,
+                              .tmpdir = r->tmpdir,
+                              .home = r->home,
+                              .shell = r->shell,
+                              .user = r->user,
+                              .this_host = r->ctx->opts.node_name};
+    if (!(r->env = jobenv_build (r->jd, &ectx, &err)) ||
+        jobenv_output_paths (r->jd, &r->out_path, &r->err_path) < 0) {
+        fail (r, SHEPHERD_EXIT_FAIL_SETUP, "%s", err.text[0] ? err.text : "out of memory");
+        return;
+    }
+    int pfd[2];
+    if (pipe2 (pfd, O_CLOEXEC) < 0) {
+        fail (r, SHEPHERD_EXIT_RETRY, "pipe: %s", strerror (errno));
+        return;
+    }
+    r->start_time = time (NULL);
+    r->job = fork();
+    if (r->job < 0) {
+        fail (r, SHEPHERD_EXIT_RETRY, "fork: %s", strerror (errno));
+        close (pfd[0]);
+        close (pfd[1]);
+        return;
+    }
+    if (r->job == 0) {
+        close (pfd[0]);
+        child_exec (r, pfd[1]);
+    }
+    close (pfd[1]);
+    (void)container_add (r->cont, r->job);
+    r->msg_fd = pfd[0];
+    fcntl (r->msg_fd, F_SETFL, O_NONBLOCK);
+    note (r, false, "job process %d started (%s)", (int)r->job,
+          contain_name (r->ctx->opts.contain));
+    watch (r);
+    finish_job (r);
+}
+
+void shepherd_run (struct shepherd_ctx *ctx)
+{
+    struct run r = {.ctx = ctx, .jd = ctx->jd, .log_fd = -1, .sig_fd = -1, .msg_fd = -1};
+    if (ctx->opts.kill_grace_ms <= 0)
+        ctx->opts.kill_grace_ms = 10000;
+    if (detach (&r) < 0)
+        _exit (1); /* the agent sees no ready byte and reports it */
+    if (resolve_owner (&r) == 0) {
+        prepare_binding (&r);
+        start_job (&r);
+    }
+    if (r.cont) {
+        if (!r.job)
+            ; /* never started: nothing to kill */
+        else if (container_is_empty (r.cont) != 1)
+            container_kill (r.cont, 5000);
+        if (container_remove (r.cont) < 0)
+            note (&r, false, "cannot remove the job's container: %s", strerror (errno));
+    }
+    write_result (&r);
+    if (r.tmpdir_made && as_owner (&r, rm_tmpdir) != 0)
+        note (&r, false, "could not remove all of %s", r.tmpdir);
+    char path[PATH_MAX + 16];
+    bufprintf (path, sizeof (path), "%s/shepherd.pid", ctx->jobdir);
+    unlink (path);
+    _exit (0);
+}

@@ -1,0 +1,817 @@
+/* test_jobexec.c - the agent's job runner with real processes
+ *
+ * Starts real jobs through shepherd_start in a temporary state directory and
+ * checks what a user relies on: output files and their owner, exit status,
+ * environment and PBS_NODEFILE, TMPDIR life cycle, running as the owner,
+ * cpu binding, kill escalation leaving nothing behind (per containment
+ * backend usable here), walltime, surviving the agent, pid reuse.
+ *
+ * Tests that need root (other users, cgroups) skip when not root.
+ * HUDDLE_CONTAIN picks the backend of the generic tests (default: auto).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "agent/contain.h"
+#include "agent/jobenv.h"
+#include "agent/shepherd.h"
+
+#define TEST_USER   "huddletest"
+#define TEST_GROUP2 "huddletest2"
+
+static char base[PATH_MAX], statedir[PATH_MAX], workdir[PATH_MAX], tmpbase[PATH_MAX];
+static char cgname[64];
+static struct contain *dflt_be;
+static unsigned long next_seq = 1;
+
+/* ---- helpers --------------------------------------------------------- */
+
+/* snprintf whose truncation the compiler does not second-guess; the test
+ * paths are short. */
+static void xsnprintf (char *buf, size_t size, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
+static void xsnprintf (char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (buf, size, fmt, ap);
+    va_end (ap);
+}
+
+static char *slurp (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+static char *slurp (const char *fmt, ...)
+{
+    char path[PATH_MAX * 2];
+    va_list ap;
+    va_start (ap, fmt);
+    vsnprintf (path, sizeof (path), fmt, ap);
+    va_end (ap);
+    FILE *f = fopen (path, "re");
+    if (!f)
+        return NULL;
+    char *buf = calloc (1, 65536);
+    size_t n = fread (buf, 1, 65535, f);
+    buf[n] = '\0';
+    fclose (f);
+    return buf;
+}
+
+static bool exists (const char *path)
+{
+    return access (path, F_OK) == 0;
+}
+
+static void run_cmd (const char *cmd)
+{
+    int rc = system (cmd);
+    (void)rc;
+}
+
+static struct contain *backend (const char *name)
+{
+    char dirname[128];
+    /* each forced backend gets its own directory: removing it at the end
+     * of a test must not pull the default backend's from under it */
+    xsnprintf (dirname, sizeof (dirname), "%s%s%s", cgname, name ? "-" : "", name ? name : "");
+    struct contain_config cfg = {.backend = name, .name = dirname};
+    struct herror err = {{0}};
+    return contain_create (&cfg, &err);
+}
+
+/* A job object as the controller sends it: one allocation entry on node
+ * n0 with PU 0, owned by the caller. */
+static json_t *make_job (const char *script)
+{
+    struct passwd *pw = getpwuid (geteuid());
+    assert_non_null (pw);
+    unsigned long seq = next_seq++;
+    json_t *job = json_pack (
+        "{s:I, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s, s:{}, s:s, s:I, s:[{s:s, s:[i], s:[i], "
+        "s:I, s:i}]}",
+        "seq", (json_int_t)seq, "name", "t", "owner", pw->pw_name, "uid", (json_int_t)pw->pw_uid,
+        "gid", (json_int_t)pw->pw_gid, "script", script, "workdir", workdir, "submit_host",
+        "submithost", "queue", "batch", "env", "join", "n", "walltime", (json_int_t)0, "allocation",
+        "node", "n0", "cores", 0, "pus", 0, "mem", (json_int_t)0, "mpiprocs", 1);
+    assert_non_null (job);
+    return job;
+}
+
+static void set_owner (json_t *job, const char *user)
+{
+    struct passwd *pw = getpwnam (user);
+    assert_non_null (pw);
+    json_object_set_new (job, "owner", json_string (user));
+    json_object_set_new (job, "uid", json_integer (pw->pw_uid));
+    json_object_set_new (job, "gid", json_integer (pw->pw_gid));
+}
+
+static unsigned long job_seq (json_t *job)
+{
+    return (unsigned long)json_integer_value (json_object_get (job, "seq"));
+}
+
+static struct shepherd_opts default_opts (struct contain *be)
+{
+    struct shepherd_opts o = {.node_name = "n0",
+                              .server_name = "srv",
+                              .tmpdir_base = tmpbase,
+                              .kill_grace_ms = 500,
+                              .contain = be ? be : dflt_be};
+    return o;
+}
+
+static struct shepherd *start (json_t *job, const struct shepherd_opts *opts)
+{
+    struct herror err = {{0}};
+    struct shepherd *sh = shepherd_start (statedir, job, opts, &err);
+    if (!sh)
+        print_error ("shepherd_start: %s\n", err.text);
+    assert_non_null (sh);
+    return sh;
+}
+
+static void wait_result (struct shepherd *sh, struct shepherd_result *res)
+{
+    int rc = shepherd_wait (sh, 30000, res);
+    assert_int_equal (rc, 0);
+}
+
+/* Start, wait, return the result; the job object is consumed. */
+static struct shepherd_result run_job (json_t *job, struct contain *be)
+{
+    struct shepherd_opts o = default_opts (be);
+    struct shepherd *sh = start (job, &o);
+    struct shepherd_result res;
+    wait_result (sh, &res);
+    shepherd_destroy (sh);
+    json_decref (job);
+    return res;
+}
+
+static bool wait_for_lines (const char *path, int lines, int timeout_ms)
+{
+    for (int t = 0; t < timeout_ms; t += 20) {
+        char *s = slurp ("%s", path);
+        int n = 0;
+        for (char *p = s; p && *p; p++)
+            n += *p == '\n';
+        free (s);
+        if (n >= lines)
+            return true;
+        usleep (20000);
+    }
+    return false;
+}
+
+/* A live process: /proc/PID exists and is not a zombie. */
+static bool alive (pid_t pid)
+{
+    char path[64], buf[512];
+    xsnprintf (path, sizeof (path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen (path, "re");
+    if (!f)
+        return false;
+    size_t n = fread (buf, 1, sizeof (buf) - 1, f);
+    fclose (f);
+    buf[n] = '\0';
+    char *rp = strrchr (buf, ')');
+    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+static bool have_test_user (void)
+{
+    if (geteuid() != 0)
+        return false;
+    if (!getgrnam (TEST_GROUP2))
+        run_cmd ("groupadd " TEST_GROUP2 " >/dev/null 2>&1");
+    if (!getpwnam (TEST_USER))
+        run_cmd ("useradd -M -d /tmp -s /bin/sh -U -G " TEST_GROUP2 " " TEST_USER
+                 " >/dev/null 2>&1");
+    return getpwnam (TEST_USER) && getgrnam (TEST_GROUP2);
+}
+
+/* ---- fixtures -------------------------------------------------------- */
+
+static int group_setup (void **state)
+{
+    xsnprintf (base, sizeof (base), "/tmp/huddle-jobexec.XXXXXX");
+    if (!mkdtemp (base))
+        return -1;
+    chmod (base, 0711);
+    xsnprintf (statedir, sizeof (statedir), "%s/state", base);
+    xsnprintf (workdir, sizeof (workdir), "%s/work", base);
+    xsnprintf (tmpbase, sizeof (tmpbase), "%s/tmp", base);
+    if (mkdir (statedir, 0711) < 0 || mkdir (workdir, 0777) < 0 || mkdir (tmpbase, 0711) < 0)
+        return -1;
+    chmod (workdir, 01777);
+    xsnprintf (cgname, sizeof (cgname), "huddle-test-%d", (int)getpid());
+    dflt_be = backend (NULL);
+    if (!dflt_be)
+        dflt_be = backend ("pgrp");
+    return dflt_be ? 0 : -1;
+}
+
+static int group_teardown (void **state)
+{
+    contain_remove_dirs (dflt_be);
+    contain_destroy (dflt_be);
+    char cmd[PATH_MAX + 32];
+    xsnprintf (cmd, sizeof (cmd), "rm -rf '%s'", base);
+    if (getenv ("HUDDLE_TEST_KEEP") == NULL)
+        run_cmd (cmd);
+    return 0;
+}
+
+/* ---- tests ----------------------------------------------------------- */
+
+static void test_output_files (void **state)
+{
+    json_t *job = make_job ("echo out; echo err >&2; echo more\n");
+    unsigned long seq = job_seq (job);
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    assert_int_equal (res.reason, SHEPHERD_END_EXITED);
+    assert_int_equal (res.seq, seq);
+    assert_true (res.end_time >= res.start_time && res.start_time > 0);
+    char *o = slurp ("%s/t.o%lu", workdir, seq);
+    char *e = slurp ("%s/t.e%lu", workdir, seq);
+    assert_non_null (o);
+    assert_non_null (e);
+    assert_string_equal (o, "out\nmore\n");
+    assert_string_equal (e, "err\n");
+    free (o);
+    free (e);
+    struct stat st;
+    char path[PATH_MAX * 2];
+    xsnprintf (path, sizeof (path), "%s/t.o%lu", workdir, seq);
+    assert_int_equal (stat (path, &st), 0);
+    assert_int_equal (st.st_uid, geteuid());
+    assert_int_equal (st.st_mode & 0777, 0644); /* umask 022 */
+}
+
+static void test_join_and_paths (void **state)
+{
+    json_t *job = make_job ("echo out; echo err >&2\n");
+    unsigned long seq = job_seq (job);
+    json_object_set_new (job, "join", json_string ("oe"));
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    char *o = slurp ("%s/t.o%lu", workdir, seq);
+    assert_non_null (o);
+    assert_string_equal (o, "out\nerr\n");
+    free (o);
+    char path[PATH_MAX * 2];
+    xsnprintf (path, sizeof (path), "%s/t.e%lu", workdir, seq);
+    assert_false (exists (path));
+
+    /* -j eo, -e relative to workdir, array sub-job default name */
+    job = make_job ("echo out; echo err >&2\n");
+    seq = job_seq (job);
+    json_object_set_new (job, "join", json_string ("eo"));
+    json_object_set_new (job, "error", json_string ("host:both.txt"));
+    res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    o = slurp ("%s/both.txt", workdir);
+    assert_non_null (o);
+    assert_string_equal (o, "out\nerr\n");
+    free (o);
+
+    /* -o naming a directory: the default file name goes inside */
+    job = make_job ("echo in-dir\n");
+    seq = job_seq (job);
+    json_object_set_new (job, "output", json_string (base));
+    json_object_set_new (job, "array_index", json_integer (7));
+    res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    o = slurp ("%s/t.o%lu.7", base, seq);
+    assert_non_null (o);
+    assert_string_equal (o, "in-dir\n");
+    free (o);
+}
+
+static void test_exit_status (void **state)
+{
+    struct shepherd_result res = run_job (make_job ("exit 3\n"), NULL);
+    assert_int_equal (res.exit_status, 3);
+    assert_int_equal (res.reason, SHEPHERD_END_EXITED);
+    res = run_job (make_job ("kill -9 $$\n"), NULL);
+    assert_int_equal (res.exit_status, 128 + SIGKILL);
+    assert_int_equal (res.reason, SHEPHERD_END_SIGNALED);
+    /* argv instead of a script (qsub -- cmd args), searched in PATH */
+    json_t *job = make_job ("");
+    json_object_set_new (job, "argv", json_pack ("[s,s,s]", "sh", "-c", "exit 4"));
+    res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 4);
+    /* usage is accounted: a busy loop shows up in utime */
+    res = run_job (make_job ("i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done\n"), NULL);
+    assert_int_equal (res.exit_status, 0);
+    assert_true (res.utime + res.stime > 0.05);
+    assert_true (res.maxrss_kb > 0);
+}
+
+static void test_environment (void **state)
+{
+    json_t *job = make_job ("env > env.$PBS_JOBID\n"
+                            "test -d \"$TMPDIR\" && touch \"$TMPDIR/x\" && echo tmpok >> "
+                            "env.$PBS_JOBID\n"
+                            "cat \"$PBS_NODEFILE\" > nodes.$PBS_JOBID\n");
+    unsigned long seq = job_seq (job);
+    json_object_set_new (job, "allocation",
+                         json_pack ("[{s:s, s:[i,i], s:[i,i], s:i}, {s:s, s:[i], s:[i], s:i},"
+                                    " {s:s, s:[i], s:[i], s:[i,i]}]",
+                                    "node", "n0", "cores", 0, 1, "pus", 0, 1, "mpiprocs", 2, "node",
+                                    "n1", "cores", 0, "pus", 0, "mpiprocs", 3, "node", "n2",
+                                    "cores", 3, "pus", 3, "gpus", 0, 1));
+    json_object_set_new (job, "env",
+                         json_pack ("{s:s, s:s, s:s}", "FOO", "bar baz", "PBS_O_PATH",
+                                    "/opt/x/bin:/usr/bin:/bin", "PBS_JOBID", "fake"));
+    json_object_set_new (job, "array_index", json_integer (2));
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    char *env = slurp ("%s/env.%lu.srv", workdir, seq);
+    assert_non_null (env);
+    char want[256];
+    xsnprintf (want, sizeof (want), "PBS_JOBID=%lu.srv\n", seq);
+    assert_non_null (strstr (env, want));
+    assert_non_null (strstr (env, "PBS_JOBNAME=t\n"));
+    assert_non_null (strstr (env, "PBS_QUEUE=batch\n"));
+    assert_non_null (strstr (env, "PBS_O_HOST=submithost\n"));
+    assert_non_null (strstr (env, "PBS_ENVIRONMENT=PBS_BATCH\n"));
+    assert_non_null (strstr (env, "PBS_ARRAY_INDEX=2\n"));
+    assert_non_null (strstr (env, "NCPUS=2\n"));
+    assert_non_null (strstr (env, "OMP_NUM_THREADS=2\n"));
+    assert_non_null (strstr (env, "FOO=bar baz\n"));
+    assert_non_null (strstr (env, "PATH=/opt/x/bin:/usr/bin:/bin\n"));
+    xsnprintf (want, sizeof (want), "PBS_O_WORKDIR=%s\n", workdir);
+    assert_non_null (strstr (env, want));
+    xsnprintf (want, sizeof (want), "PBS_NODEFILE=%s/jobs/%lu/nodefile\n", statedir, seq);
+    assert_non_null (strstr (env, want));
+    xsnprintf (want, sizeof (want), "TMPDIR=%s/huddle.%lu.srv\n", tmpbase, seq);
+    assert_non_null (strstr (env, want));
+    assert_non_null (strstr (env, "tmpok\n"));
+    assert_null (strstr (env, "CUDA_VISIBLE_DEVICES")); /* n2 has the gpus, not n0 */
+    free (env);
+    char *nodes = slurp ("%s/nodes.%lu.srv", workdir, seq);
+    assert_non_null (nodes);
+    assert_string_equal (nodes, "n0\nn0\nn1\nn1\nn1\nn2\n"); /* n2: mpiprocs defaults to 1 */
+    free (nodes);
+    /* TMPDIR is gone once the job has ended */
+    xsnprintf (want, sizeof (want), "%s/huddle.%lu.srv", tmpbase, seq);
+    assert_false (exists (want));
+}
+
+static void test_bad_jobs (void **state)
+{
+    struct shepherd_opts o = default_opts (NULL);
+    struct herror err = {{0}};
+    json_t *job = make_job ("true\n");
+    json_object_del (job, "owner");
+    assert_null (shepherd_start (statedir, job, &o, &err));
+    assert_int_equal (errno, EINVAL);
+    assert_non_null (strstr (err.text, "\"owner\""));
+    json_decref (job);
+
+    job = make_job ("true\n");
+    json_object_set_new (job, "allocation",
+                         json_pack ("[{s:s, s:[s]}]", "node", "n0", "pus", "zero"));
+    assert_null (shepherd_start (statedir, job, &o, &err));
+    assert_non_null (strstr (err.text, "pus[0]"));
+    json_decref (job);
+
+    job = make_job ("true\n");
+    json_object_set_new (job, "join", json_string ("xx"));
+    assert_null (shepherd_start (statedir, job, &o, &err));
+    assert_non_null (strstr (err.text, "join"));
+    json_decref (job);
+
+    job = make_job ("true\n");
+    o.node_name = "elsewhere";
+    assert_null (shepherd_start (statedir, job, &o, &err));
+    assert_non_null (strstr (err.text, "no allocation on node elsewhere"));
+    json_decref (job);
+    job = json_pack ("[]");
+    assert_null (shepherd_start (statedir, job, &o, &err)); /* not an object */
+    json_decref (job);
+    o.node_name = "n0";
+
+    /* failures after the fork come back as results */
+    job = make_job ("true\n");
+    json_object_set_new (job, "owner", json_string ("no-such-user-huddle"));
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_FAIL_UID);
+    assert_int_equal (res.reason, SHEPHERD_END_FAILED);
+    assert_non_null (strstr (res.error, "no-such-user-huddle"));
+
+    job = make_job ("");
+    json_object_set_new (job, "argv", json_pack ("[s]", "/nonexistent/program"));
+    res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_FAIL_EXEC);
+    assert_non_null (strstr (res.error, "/nonexistent/program"));
+
+    /* missing workdir: PBS runs the job in the owner's home */
+    job = make_job ("pwd\n");
+    unsigned long seq = job_seq (job);
+    char out[PATH_MAX * 2];
+    xsnprintf (out, sizeof (out), "%s/nowork.%lu", workdir, seq);
+    json_object_set_new (job, "workdir", json_string ("/nonexistent/dir"));
+    json_object_set_new (job, "output", json_string (out));
+    json_object_set_new (job, "join", json_string ("oe"));
+    res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    assert_non_null (strstr (res.comment, "/nonexistent/dir"));
+    char *pwd = slurp ("%s", out);
+    assert_non_null (pwd);
+    char home[PATH_MAX + 2];
+    xsnprintf (home, sizeof (home), "%s\n", getpwuid (geteuid())->pw_dir);
+    assert_string_equal (pwd, home);
+    free (pwd);
+}
+
+static void test_runs_as_owner (void **state)
+{
+    if (!have_test_user())
+        skip();
+    struct passwd *pw = getpwnam (TEST_USER);
+    struct group *g2 = getgrnam (TEST_GROUP2);
+    json_t *job = make_job ("id -u; id -G; stat -c '%U %a' \"$TMPDIR\"; echo $USER $HOME\n");
+    unsigned long seq = job_seq (job);
+    set_owner (job, TEST_USER);
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    char *o = slurp ("%s/t.o%lu", workdir, seq);
+    assert_non_null (o);
+    char want[256];
+    xsnprintf (want, sizeof (want), "%d\n", (int)pw->pw_uid);
+    assert_true (!strncmp (o, want, strlen (want)));
+    xsnprintf (want, sizeof (want), " %d", (int)g2->gr_gid);
+    char *groups = strchr (o, '\n') + 1;
+    assert_non_null (strstr (groups, want)); /* supplementary group via initgroups */
+    assert_non_null (strstr (o, TEST_USER " 700\n"));
+    assert_non_null (strstr (o, TEST_USER " /tmp\n"));
+    free (o);
+    struct stat st;
+    char path[PATH_MAX * 2];
+    xsnprintf (path, sizeof (path), "%s/t.o%lu", workdir, seq);
+    assert_int_equal (stat (path, &st), 0);
+    assert_int_equal (st.st_uid, pw->pw_uid);
+    /* output opened as the owner: a file only root may write is refused */
+    job = make_job ("echo hi\n");
+    set_owner (job, TEST_USER);
+    json_object_set_new (job, "output", json_string ("/etc/huddle-should-not-exist"));
+    res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_FAIL_EXEC);
+    assert_false (exists ("/etc/huddle-should-not-exist"));
+}
+
+static void test_binding (void **state)
+{
+    long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
+    int pu = ncpu > 1 ? 1 : 0;
+    json_t *job = make_job ("grep Cpus_allowed_list /proc/self/status\n");
+    unsigned long seq = job_seq (job);
+    json_object_set_new (job, "allocation",
+                         json_pack ("[{s:s, s:[i], s:[i]}]", "node", "n0", "cores", pu, "pus", pu));
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    char *o = slurp ("%s/t.o%lu", workdir, seq);
+    char want[64];
+    xsnprintf (want, sizeof (want), "Cpus_allowed_list:\t%d\n", pu);
+    assert_non_null (o);
+    assert_string_equal (o, want);
+    free (o);
+
+    /* PUs from a bigger machine's topology: the job runs unbound, and says so */
+    job = make_job ("true\n");
+    json_object_set_new (
+        job, "allocation",
+        json_pack ("[{s:s, s:[i], s:[i]}]", "node", "n0", "cores", 999, "pus", 999));
+    res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    assert_non_null (strstr (res.comment, "binding skipped"));
+}
+
+/* cgroup limits: the job's memory cgroup carries the requested limit and
+ * its cpuset the allocated PU. */
+static void test_cgroup_limits (void **state)
+{
+    if (strcmp (contain_name (dflt_be), "cgv1") != 0 || !contain_can_limit_memory (dflt_be))
+        skip();
+    json_t *job = make_job ("m=$(grep ':memory:' /proc/self/cgroup | cut -d: -f3)\n"
+                            "c=$(grep ':cpuset:' /proc/self/cgroup | cut -d: -f3)\n"
+                            "cat /sys/fs/cgroup/memory$m/memory.limit_in_bytes\n"
+                            "cat /sys/fs/cgroup/cpuset$c/cpuset.cpus\n"
+                            "echo $c\n");
+    unsigned long seq = job_seq (job);
+    json_object_set_new (json_array_get (json_object_get (job, "allocation"), 0), "mem",
+                         json_integer (64 << 20));
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    char *o = slurp ("%s/t.o%lu", workdir, seq);
+    char want[256];
+    xsnprintf (want, sizeof (want), "%d\n0\n/%s/job_%lu\n", 64 << 20, cgname, seq);
+    assert_non_null (o);
+    assert_string_equal (o, want);
+    free (o);
+}
+
+/* The job from the kill tests: background children, a TERM-ignoring
+ * grandchild, one that leaves the session with setsid; all record their
+ * pid in pids.SEQ. */
+static const char *kill_script = "P=pids.$PBS_JOBID\n"
+                                 "sh -c 'trap \"\" TERM; echo $$ >> '$P'; exec sleep 1000' &\n"
+                                 "( trap '' TERM; sleep 1000 & echo $! >> $P; wait ) &\n"
+                                 "setsid sh -c 'echo $$ >> '$P'; exec sleep 1000' &\n"
+                                 "sleep 1000 &\n"
+                                 "echo $! >> $P\n"
+                                 "echo $$ >> $P\n"
+                                 "trap 'echo got WINCH >> winch.$PBS_JOBID' WINCH\n"
+                                 "while :; do wait; done\n";
+
+static void check_nothing_left (const char *pidfile)
+{
+    char *s = slurp ("%s", pidfile);
+    assert_non_null (s);
+    int count = 0;
+    for (char *p = s, *end; *p; p = end) {
+        long pid = strtol (p, &end, 10);
+        if (end == p)
+            break;
+        count++;
+        if (alive ((pid_t)pid))
+            fail_msg ("process %ld of the job is still running", pid);
+    }
+    assert_int_equal (count, 5);
+    free (s);
+}
+
+static void kill_test (struct contain *be)
+{
+    json_t *job = make_job (kill_script);
+    unsigned long seq = job_seq (job);
+    struct shepherd_opts o = default_opts (be);
+    struct shepherd *sh = start (job, &o);
+    char pidfile[PATH_MAX * 2], path[PATH_MAX * 2];
+    xsnprintf (pidfile, sizeof (pidfile), "%s/pids.%lu.srv", workdir, seq);
+    assert_true (wait_for_lines (pidfile, 5, 10000));
+    usleep (100000); /* let the traps be installed */
+
+    /* qsig: a signal is delivered, the job keeps running */
+    assert_int_equal (shepherd_signal (sh, SIGWINCH), 0);
+    xsnprintf (path, sizeof (path), "%s/winch.%lu.srv", workdir, seq);
+    assert_true (wait_for_lines (path, 1, 5000));
+    assert_false (shepherd_done (sh));
+
+    /* qdel: TERM, then KILL after the grace period (500 ms): the
+     * TERM-ignoring processes hold the job until then */
+    struct timespec t0, t1;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    assert_int_equal (shepherd_signal (sh, 0), 0);
+    struct shepherd_result res;
+    wait_result (sh, &res);
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true (took >= 0.45);
+    assert_true (took < 5.0);
+    assert_int_equal (res.reason, SHEPHERD_END_KILLED);
+    assert_true (res.exit_status == 128 + SIGTERM || res.exit_status == 128 + SIGKILL);
+    check_nothing_left (pidfile);
+    assert_int_equal (shepherd_signal (sh, 0), -1);
+    assert_int_equal (errno, ESRCH);
+    shepherd_destroy (sh);
+    json_decref (job);
+    /* the job's cgroup is gone */
+    if (strcmp (contain_name (o.contain), "pgrp") != 0) {
+        struct herror err;
+        struct container *c = container_open (o.contain, seq, &err);
+        assert_null (c);
+    }
+}
+
+static void test_kill_default_backend (void **state)
+{
+    kill_test (NULL);
+}
+
+static void test_kill_each_backend (void **state)
+{
+    const char *names[] = {"cgv2", "cgv1", "pgrp"};
+    int ran = 0;
+    for (int i = 0; i < 3; i++) {
+        struct contain *be = backend (names[i]);
+        if (!be) {
+            print_message ("backend %s not usable here, skipped\n", names[i]);
+            continue;
+        }
+        print_message ("backend %s: %s\n", names[i], contain_describe (be));
+        kill_test (be);
+        assert_int_equal (contain_remove_dirs (be), 0);
+        contain_destroy (be);
+        ran++;
+    }
+    assert_true (ran >= 1);
+}
+
+static void test_walltime (void **state)
+{
+    json_t *job = make_job ("sleep 30\n");
+    json_object_set_new (job, "walltime", json_integer (1));
+    time_t t0 = time (NULL);
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.reason, SHEPHERD_END_WALLTIME);
+    assert_true (res.exit_status == 128 + SIGTERM || res.exit_status == 128 + SIGKILL);
+    assert_non_null (strstr (res.comment, "walltime"));
+    assert_true (time (NULL) - t0 < 10);
+
+    /* a script that ignores TERM gets KILL after the grace period */
+    job = make_job ("trap '' TERM; sleep 30; sleep 30\n");
+    json_object_set_new (job, "walltime", json_integer (1));
+    res = run_job (job, NULL);
+    assert_int_equal (res.reason, SHEPHERD_END_WALLTIME);
+    assert_int_equal (res.exit_status, 128 + SIGKILL);
+}
+
+/* The agent dies (kill -9) after starting a job; a new agent adopts the
+ * job from the state directory and still gets its result. */
+static void test_agent_death (void **state)
+{
+    json_t *job = make_job ("sleep 1; exit 5\n");
+    unsigned long seq = job_seq (job);
+    int pfd[2];
+    assert_int_equal (pipe (pfd), 0);
+    pid_t agent = fork();
+    assert_true (agent >= 0);
+    if (agent == 0) {
+        struct shepherd_opts o = default_opts (NULL);
+        struct shepherd *sh = shepherd_start (statedir, job, &o, NULL);
+        char c = sh ? 'y' : 'n';
+        (void)!write (pfd[1], &c, 1);
+        pause();
+        _exit (0);
+    }
+    char c = 0;
+    assert_int_equal (read (pfd[0], &c, 1), 1);
+    assert_int_equal (c, 'y');
+    kill (agent, SIGKILL);
+    waitpid (agent, NULL, 0);
+    json_decref (job);
+    close (pfd[0]);
+    close (pfd[1]);
+
+    struct herror err = {{0}};
+    struct shepherd *sh = shepherd_adopt (statedir, seq, &err);
+    assert_non_null (sh);
+    assert_true (shepherd_pidfd (sh) >= 0); /* still running */
+    struct shepherd_result res;
+    assert_int_equal (shepherd_result (sh, &res), -1);
+    assert_int_equal (errno, EAGAIN);
+    wait_result (sh, &res);
+    assert_int_equal (res.exit_status, 5);
+    shepherd_destroy (sh);
+
+    /* adopting a finished job gives its result at once */
+    sh = shepherd_adopt (statedir, seq, &err);
+    assert_non_null (sh);
+    assert_true (shepherd_done (sh));
+    assert_int_equal (shepherd_result (sh, &res), 0);
+    assert_int_equal (res.exit_status, 5);
+    shepherd_destroy (sh);
+
+    /* same process: drop the handle while it runs, adopt it again */
+    job = make_job ("sleep 1; exit 6\n");
+    seq = job_seq (job);
+    struct shepherd_opts o = default_opts (NULL);
+    sh = start (job, &o);
+    shepherd_destroy (sh);
+    sh = shepherd_adopt (statedir, seq, &err);
+    assert_non_null (sh);
+    assert_false (shepherd_done (sh));
+    wait_result (sh, &res);
+    assert_int_equal (res.exit_status, 6);
+    shepherd_destroy (sh);
+    json_decref (job);
+
+    /* list and forget */
+    unsigned long *seqs;
+    size_t n;
+    assert_int_equal (shepherd_list (statedir, &seqs, &n), 0);
+    bool found = false;
+    for (size_t i = 0; i < n; i++)
+        found |= seqs[i] == seq;
+    free (seqs);
+    assert_true (found);
+    assert_int_equal (shepherd_forget (statedir, seq), 0);
+    assert_null (shepherd_adopt (statedir, seq, &err));
+    assert_int_equal (errno, ENOENT);
+}
+
+static unsigned long long starttime_of (pid_t pid)
+{
+    char *s = slurp ("/proc/%d/stat", (int)pid);
+    assert_non_null (s);
+    char *p = strrchr (s, ')') + 2;
+    for (int i = 0; i < 19; i++)
+        p = strchr (p, ' ') + 1;
+    unsigned long long v = strtoull (p, NULL, 10);
+    free (s);
+    return v;
+}
+
+/* A pid file naming a live process that is not the shepherd (the pid was
+ * reused) must not be adopted as running. */
+static void test_pid_reuse_guard (void **state)
+{
+    unsigned long seq = next_seq++;
+    char dir[PATH_MAX * 2], path[PATH_MAX * 3];
+    xsnprintf (dir, sizeof (dir), "%s/jobs/%lu", statedir, seq);
+    assert_int_equal (mkdir (dir, 0711), 0);
+    xsnprintf (path, sizeof (path), "%s/shepherd.pid", dir);
+    pid_t other = fork();
+    if (other == 0) {
+        pause();
+        _exit (0);
+    }
+    unsigned long long real = starttime_of (other);
+    FILE *f = fopen (path, "we");
+    fprintf (f, "%d %llu\n", (int)other, real + 12345);
+    fclose (f);
+    struct herror err;
+    struct shepherd *sh = shepherd_adopt (statedir, seq, &err);
+    assert_non_null (sh);
+    assert_true (shepherd_done (sh));
+    struct shepherd_result res;
+    assert_int_equal (shepherd_result (sh, &res), 0);
+    assert_int_equal (res.reason, SHEPHERD_END_LOST);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_LOST);
+    assert_int_equal (shepherd_signal (sh, 0), -1); /* never signals the stranger */
+    shepherd_destroy (sh);
+    assert_true (alive (other));
+
+    /* the same pid with its true start time is taken for a live shepherd */
+    f = fopen (path, "we");
+    fprintf (f, "%d %llu\n", (int)other, real);
+    fclose (f);
+    sh = shepherd_adopt (statedir, seq, &err);
+    assert_non_null (sh);
+    assert_false (shepherd_done (sh));
+    shepherd_destroy (sh);
+    kill (other, SIGKILL);
+    waitpid (other, NULL, 0);
+    assert_int_equal (shepherd_forget (statedir, seq), 0);
+}
+
+static void test_busy_job (void **state)
+{
+    json_t *job = make_job ("sleep 30\n");
+    struct shepherd_opts o = default_opts (NULL);
+    struct shepherd *sh = start (job, &o);
+    struct herror err = {{0}};
+    assert_null (shepherd_start (statedir, job, &o, &err)); /* same seq twice */
+    assert_int_equal (errno, EBUSY);
+    assert_int_equal (shepherd_forget (statedir, job_seq (job)), -1);
+    assert_int_equal (errno, EBUSY);
+    assert_int_equal (shepherd_signal (sh, 0), 0);
+    struct shepherd_result res;
+    wait_result (sh, &res);
+    assert_int_equal (res.reason, SHEPHERD_END_KILLED);
+    shepherd_destroy (sh);
+    json_decref (job);
+}
+
+int main (void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (test_output_files),
+        cmocka_unit_test (test_join_and_paths),
+        cmocka_unit_test (test_exit_status),
+        cmocka_unit_test (test_environment),
+        cmocka_unit_test (test_bad_jobs),
+        cmocka_unit_test (test_runs_as_owner),
+        cmocka_unit_test (test_binding),
+        cmocka_unit_test (test_cgroup_limits),
+        cmocka_unit_test (test_kill_default_backend),
+        cmocka_unit_test (test_kill_each_backend),
+        cmocka_unit_test (test_walltime),
+        cmocka_unit_test (test_agent_death),
+        cmocka_unit_test (test_pid_reuse_guard),
+        cmocka_unit_test (test_busy_job),
+    };
+    return cmocka_run_group_tests (tests, group_setup, group_teardown);
+}
