@@ -1,0 +1,108 @@
+/* climain.c - connect, request, report errors the PBS way (see climain.h) */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "climain.h"
+
+/* The controller's error sentences that OpenPBS commands know by number.
+ * PBS prints "Unauthorized Request " with a trailing blank, hence the two
+ * spaces before the job id in "qdel: Unauthorized Request  12.srv". */
+static const struct {
+    const char *text;
+    const char *sep;
+    int status;
+} pbs_errors[] = {
+    {"Unknown Job Id", " ", CLI_EXIT_UNKNOWN},
+    {"Unauthorized Request", "  ", CLI_EXIT_PERM},
+    {"Request invalid for state of job", " ", CLI_EXIT_STATE},
+};
+
+int cli_open (struct cli *cli, const char *prog)
+{
+    struct herror err;
+    char *addr = client_server_address (&err);
+    char *port = NULL;
+
+    cli->prog = prog;
+    cli->client = NULL;
+    cli->host = NULL;
+    if (addr == NULL) {
+        fprintf (stderr, "%s: %s\n", prog, err.text);
+        return -1;
+    }
+    if (client_parse_hostport (addr, &cli->host, &port, &err) == 0)
+        cli->client = client_connect (addr, "client", &err);
+    if (cli->client == NULL)
+        fprintf (stderr, "%s: %s\n", prog, err.text);
+    free (port);
+    free (addr);
+    return cli->client ? 0 : -1;
+}
+
+void cli_close (struct cli *cli)
+{
+    client_destroy (cli->client);
+    free (cli->host);
+    cli->client = NULL;
+    cli->host = NULL;
+}
+
+json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *status)
+{
+    struct herror err;
+    json_t *reply = req ? client_request (cli->client, req, &err) : NULL;
+    const char *sep = " ";
+
+    if (req == NULL)
+        herror_set (&err, "out of memory");
+    json_decref (req);
+    if (reply)
+        return reply;
+    *status = CLI_EXIT_FAIL;
+    for (size_t i = 0; i < sizeof (pbs_errors) / sizeof (pbs_errors[0]); i++) {
+        if (strcmp (err.text, pbs_errors[i].text) == 0) {
+            sep = pbs_errors[i].sep;
+            *status = pbs_errors[i].status;
+        }
+    }
+    if (operand)
+        fprintf (stderr, "%s: %s%s%s\n", cli->prog, err.text, sep, operand);
+    else
+        fprintf (stderr, "%s: %s\n", cli->prog, err.text);
+    return NULL;
+}
+
+int cli_parse_jobid (const struct cli *cli, const char *s, int64_t *seq)
+{
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll (s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || errno != 0 || v <= 0 || (*end != '\0' && *end != '.') ||
+        (*end == '.' && end[1] == '\0')) {
+        fprintf (stderr, "%s: illegally formed job identifier: %s\n", cli->prog, s);
+        return -1;
+    }
+    *seq = v;
+    return 0;
+}
+
+const char *cli_server_name (const struct cli *cli, const json_t *reply)
+{
+    const char *server = json_string_value (json_object_get (reply, "server"));
+    const json_t *jobs = json_object_get (reply, "jobs");
+    const json_t *nodes = json_object_get (reply, "nodes");
+    const char *jobid = json_string_value (json_object_get (json_array_get (jobs, 0), "jobid"));
+    const char *dot;
+
+    for (size_t i = 0; jobid == NULL && i < json_array_size (nodes); i++)
+        jobid = json_string_value (
+            json_array_get (json_object_get (json_array_get (nodes, i), "jobs"), 0));
+    dot = jobid ? strchr (jobid, '.') : NULL;
+    if (server)
+        return server;
+    return dot ? dot + 1 : cli->host ? cli->host : "";
+}

@@ -1,0 +1,59 @@
+/* climain.h - what every PBS command does around its requests
+ *
+ * Each command finds the controller, connects, sends requests and reports
+ * failures the way PBS commands do, so that scripts written for OpenPBS
+ * read the same messages and exit statuses:
+ *     qdel: Unknown Job Id 12.node01         exit 153 (PBSE_UNKJOBID)
+ *     qdel: Unauthorized Request  12.node01  exit 159 (PBSE_PERM)
+ * Messages go to stderr, prefixed with the program name.  These helpers
+ * print; the command decides when to exit.
+ */
+#ifndef HUDDLE_CLI_CLIMAIN_H
+#define HUDDLE_CLI_CLIMAIN_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "common/client.h"
+
+/* Exit statuses, as OpenPBS commands return them (PBS error number % 256). */
+#define CLI_EXIT_FAIL     1   /* anything else: no controller, lost connection */
+#define CLI_EXIT_USAGE    2   /* bad options */
+#define CLI_EXIT_FINISHED 35  /* qstat: job finished, -x not given */
+#define CLI_EXIT_UNKNOWN  153 /* Unknown Job Id */
+#define CLI_EXIT_PERM     159 /* Unauthorized Request */
+#define CLI_EXIT_STATE    170 /* Request invalid for state of job */
+
+struct cli {
+    const char *prog;      /* "qdel": the prefix of every message */
+    struct client *client; /* NULL until cli_open() succeeds */
+    char *host;            /* host part of the controller's address */
+};
+
+/* Find the controller (HUDDLE_SERVER or the config file) and connect.
+ * On failure prints "PROG: <how to set one / why the connection failed>"
+ * and returns -1. */
+int cli_open (struct cli *cli, const char *prog);
+
+/* Disconnect and free.  Safe on a cli that never opened. */
+void cli_close (struct cli *cli);
+
+/* Send req (the reference is taken) and return the "TYPE.ok" reply (caller
+ * json_decref()s).  On an error reply or a lost connection returns NULL
+ * after printing "PROG: TEXT", or "PROG: TEXT OPERAND" when operand is not
+ * NULL (a job id or node name), and sets *status to the exit status that
+ * matches the error (CLI_EXIT_*); *status is left alone on success. */
+json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *status);
+
+/* Read a job id operand, "SEQ" or "SEQ.SERVER", into *seq.  On a bad one
+ * prints "PROG: illegally formed job identifier: S" and returns -1. */
+int cli_parse_jobid (const struct cli *cli, const char *s, int64_t *seq);
+
+/* The server name to show in headers, JSON and job ids: the reply's
+ * "server" member when the controller sends one, else the part after the
+ * first '.' of a job id in the reply (its "jobs", or a node's "jobs"), else
+ * the controller's host.  Borrowed from reply or cli. */
+const char *cli_server_name (const struct cli *cli, const json_t *reply);
+
+#endif

@@ -1,0 +1,68 @@
+/* format.h - how the PBS commands print jobs and nodes
+ *
+ * Pure rendering: job and node objects as the controller reports them
+ * (docs/protocol.md, "Job" and "Node") go in, OpenPBS-shaped text comes out,
+ * so that users and their scripts that read qstat/pbsnodes output keep
+ * working.  Nothing here talks to the network or reads the clock: "now"
+ * comes in the context, which is what lets golden-output tests
+ * (tests/unit/test_format.c) pin every layout.  Times are printed in local
+ * time, as PBS does (tests set TZ=UTC).
+ *
+ * Members read from a job (all optional except jobid; a missing one is left
+ * out of the output or shown as PBS shows an unset attribute):
+ *   jobid seq name owner submit_host state queue workdir output error join
+ *   priority rerunnable chunks[{count ncpus mpiprocs ngpus mem host?}]
+ *   place{arrangement sharing} walltime env submit_time start_time end_time
+ *   mtime exit_status run_count resources_used{cput walltime mem_kb}
+ *   allocation[{node cores gpus mem}] comment session_id jobdir
+ *   submit_args project
+ * A job sent without "env" (another user's job) gets no Variable_List.
+ * Members read from a node: name state comment ncpus ngpus mem
+ *   assigned{ncpus ngpus mem} jobs[jobid] last_state_change_time
+ *
+ * Every function writes to out and returns 0, or -1 with errno set (ENOMEM,
+ * or EIO when out reports a write error).  json_t arguments are borrowed;
+ * "jobs" and "nodes" are JSON arrays of objects.
+ */
+#ifndef HUDDLE_CLI_FORMAT_H
+#define HUDDLE_CLI_FORMAT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+
+struct format_ctx {
+    const char *server;  /* server name: "pbs_server" in JSON, -a/-n header */
+    const char *version; /* "pbs_version" in JSON */
+    time_t now;          /* JSON "timestamp"; elapsed time of running jobs
+                          * whose resources_used has no walltime yet */
+};
+
+/* qstat: the default table ("Job id  Name  User  Time Use S Queue"). */
+int format_jobs_table (FILE *out, const json_t *jobs, const struct format_ctx *ctx);
+
+/* qstat -a, and with nodes=true qstat -n: the alternate table with requested
+ * resources and elapsed time, plus each job's exec_host under it. */
+int format_jobs_alt (FILE *out, const json_t *jobs, bool nodes, const struct format_ctx *ctx);
+
+/* qstat -f: "Job Id: ID" then "    attr = value" lines, long values wrapped. */
+int format_jobs_full (FILE *out, const json_t *jobs, const struct format_ctx *ctx);
+
+/* qstat -F json: {"timestamp", "pbs_version", "pbs_server", "Jobs": {ID: {...}}}. */
+int format_jobs_json (FILE *out, const json_t *jobs, const struct format_ctx *ctx);
+
+/* qnodes -a: pbsnodes -a layout, one block per node. */
+int format_nodes_full (FILE *out, const json_t *nodes, const struct format_ctx *ctx);
+
+/* qnodes -aS (job_columns=false: vnode state OS hardware host queue mem ncpus
+ * nmics ngpus comment) and -aSj (job_columns=true: njobs run susp and the
+ * free/total columns). */
+int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns,
+                          const struct format_ctx *ctx);
+
+/* qnodes -F json: {"timestamp", "pbs_version", "pbs_server", "nodes": {NAME: {...}}}. */
+int format_nodes_json (FILE *out, const json_t *nodes, const struct format_ctx *ctx);
+
+#endif

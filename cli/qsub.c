@@ -1,0 +1,179 @@
+/* qsub - submit a job script, or "qsub -- command args"
+ *
+ * common/jobspec reads the options and the script's #PBS directives and
+ * builds the job request; qsub only supplies the submission context (the
+ * script text, directory, environment, host), sends job.submit and prints
+ * the job id SEQ.SERVER, as PBS does.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/jobspec.h"
+
+#include "climain.h"
+
+/* A script, with the request around it, must fit in one protocol frame
+ * (16 MiB by default); refuse early and clearly rather than at the
+ * controller. */
+#define SCRIPT_MAX (8u * 1024 * 1024)
+
+extern char **environ;
+
+/* The whole of f as a string (caller frees), or NULL with errno (EFBIG when
+ * over SCRIPT_MAX). */
+static char *read_all (FILE *f)
+{
+    size_t len = 0, cap = 65536, n;
+    char *text = malloc (cap), *bigger;
+
+    while (text && (n = fread (text + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (len > SCRIPT_MAX) {
+            free (text);
+            errno = EFBIG;
+            return NULL;
+        }
+        if (cap - len < 4096) {
+            if ((bigger = realloc (text, cap * 2)) == NULL)
+                free (text);
+            text = bigger;
+            cap *= 2;
+        }
+    }
+    if (text && ferror (f)) {
+        free (text);
+        errno = EIO;
+        return NULL;
+    }
+    if (text)
+        text[len] = '\0';
+    return text;
+}
+
+/* Read the script (file or stdin) and its directives. */
+static int parse_script (struct jobspec *js, struct herror *err)
+{
+    const char *path = js->script_path ? js->script_path : "standard input";
+    FILE *f = js->script_path ? fopen (js->script_path, "r") : stdin;
+    char *text;
+    int rc;
+
+    if (f == NULL)
+        return herror_set (err, "cannot open script %s: %s", path, strerror (errno));
+    text = read_all (f);
+    if (f != stdin)
+        fclose (f);
+    if (text == NULL)
+        return herror_set (err, "cannot read script %s: %s", path,
+                           errno == EFBIG ? "larger than 8 MiB" : strerror (errno));
+    rc = jobspec_parse_script (js, text, err);
+    free (text);
+    return rc;
+}
+
+/* Everything the user typed after "qsub", for qstat -f's Submit_arguments. */
+static char *submit_args (int argc, char **argv)
+{
+    size_t len = 1;
+    char *s;
+    for (int i = 1; i < argc; i++)
+        len += strlen (argv[i]) + 1;
+    if ((s = calloc (1, len)) == NULL)
+        return NULL;
+    for (int i = 1; i < argc; i++) {
+        strcat (s, argv[i]);
+        if (i + 1 < argc)
+            strcat (s, " ");
+    }
+    return s;
+}
+
+/* The job request, or NULL after filling err. */
+static json_t *build_request (struct jobspec *js, int argc, char **argv, struct herror *err)
+{
+    char cwd[PATH_MAX], host[256];
+    json_t *job;
+    char *args;
+
+    if (jobspec_parse_args (js, argc, argv, err) < 0)
+        return NULL;
+    if (js->argv == NULL && parse_script (js, err) < 0)
+        return NULL;
+    if (getcwd (cwd, sizeof (cwd)) == NULL) {
+        herror_set (err, "cannot read the current directory: %s", strerror (errno));
+        return NULL;
+    }
+    if (gethostname (host, sizeof (host)) < 0)
+        snprintf (host, sizeof (host), "localhost");
+    host[sizeof (host) - 1] = '\0';
+    if (jobspec_finalize (js, cwd, environ, host, err) < 0)
+        return NULL;
+    job = jobspec_to_json (js);
+    args = submit_args (argc, argv);
+    if (job == NULL || args == NULL) {
+        json_decref (job);
+        free (args);
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    json_object_set_new (job, "submit_args", json_string (args));
+    free (args);
+    return json_pack ("{s:s, s:o}", "type", "job.submit", "job", job);
+}
+
+static void usage (void)
+{
+    fprintf (stderr, "usage: qsub [-N name] [-q queue] [-o path] [-e path] [-j oe|eo|n]\n"
+                     "            [-l resource_list] [-v variable_list] [-V] [-h] [-p priority]\n"
+                     "            [-r y|n] [-W depend=list] [script | -- command [arg...]]\n");
+}
+
+/* jobspec's syntax errors, as opposed to bad values, deserve the usage. */
+static bool is_usage_error (const char *text)
+{
+    size_t len = strlen (text);
+    return strncmp (text, "unknown option", 14) == 0 ||
+           (len > 13 && strcmp (text + len - 13, "needs a value") == 0);
+}
+
+int main (int argc, char **argv)
+{
+    struct cli cli = {.prog = "qsub"};
+    struct jobspec *js = jobspec_create();
+    struct herror err;
+    json_t *req = js ? build_request (js, argc, argv, &err) : NULL;
+    json_t *reply;
+    int status = 0;
+
+    if (js == NULL)
+        herror_set (&err, "out of memory");
+    jobspec_destroy (js);
+    if (req == NULL) {
+        fprintf (stderr, "qsub: %s\n", err.text);
+        if (!is_usage_error (err.text))
+            return CLI_EXIT_FAIL;
+        usage();
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_open (&cli, "qsub") < 0) {
+        json_decref (req);
+        return CLI_EXIT_FAIL;
+    }
+    reply = cli_request (&cli, req, NULL, &status);
+    if (reply) {
+        const char *jobid = json_string_value (json_object_get (reply, "jobid"));
+        if (jobid)
+            printf ("%s\n", jobid);
+        else
+            printf ("%" JSON_INTEGER_FORMAT "\n",
+                    json_integer_value (json_object_get (reply, "seq")));
+        json_decref (reply);
+    }
+    cli_close (&cli);
+    return status;
+}
