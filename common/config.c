@@ -480,3 +480,50 @@ void config_print (const struct config *cfg, FILE *f)
         fprintf (f, quote ? "%s = \"%s\"\n" : "%s = %s\n", cfg->table[i].name, t);
     }
 }
+
+/* One pass over argv: the config pass applies only --config, the other
+ * pass everything but --config. */
+static int parse_args_pass (struct config *cfg, int argc, char *const argv[], bool config_pass,
+                            struct herror *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp (a, "--", 2) != 0 || a[2] == '\0')
+            return herror_set (err, "unexpected argument \"%s\" (see --help)", a);
+        char name[64];
+        const char *eq = strchr (a, '=');
+        size_t len = eq ? (size_t)(eq - a - 2) : strlen (a + 2);
+        snprintf (name, sizeof (name), "%.*s", (int)len, a + 2);
+        const char *value = eq ? eq + 1 : NULL;
+        int k = find (cfg, name);
+        if (!value && k >= 0 && cfg->table[k].type == CONFIG_BOOL &&
+            (i + 1 >= argc || strncmp (argv[i + 1], "--", 2) == 0))
+            value = "yes";
+        if (!value) {
+            if (i + 1 >= argc)
+                return herror_set (err, "option --%s needs a value", name);
+            value = argv[++i];
+        }
+        bool is_config = strcmp (name, "config") == 0;
+        if (is_config && config_pass && config_load_file (cfg, value, err) < 0)
+            return -1;
+        if (!is_config && !config_pass && config_set (cfg, name, value, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int config_parse_args (struct config *cfg, int argc, char *const argv[], struct herror *err)
+{
+    if (parse_args_pass (cfg, argc, argv, true, err) < 0)
+        return -1;
+    return parse_args_pass (cfg, argc, argv, false, err);
+}
+
+bool config_args_want_help (int argc, char *const argv[])
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+            return true;
+    return false;
+}

@@ -105,6 +105,17 @@ const char *const *config_get_strlist (const struct config *cfg, const char *nam
 /* The option's current value as it was written (or the default). */
 const char *config_get_text (const struct config *cfg, const char *name);
 
+/* Apply a daemon's command line: every argument is --NAME=VALUE or
+ * --NAME VALUE (a BOOL option may stand alone: --no-bind means yes).
+ * --config FILE is applied first wherever it stands, then the others in
+ * order, so the command line wins over the file.  Returns 0, or -1 + EINVAL
+ * with err naming the argument. */
+int config_parse_args (struct config *cfg, int argc, char *const argv[], struct herror *err);
+
+/* True when argv holds --help or -h (checked before anything is parsed so
+ * that help works whatever else is on the line). */
+bool config_args_want_help (int argc, char *const argv[]);
+
 /* --help text from the table: one entry per option, e.g.
  *   --heartbeat-timeout=DURATION
  *       silence after which a node is marked down (default: 30s; 1..86400)

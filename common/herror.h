@@ -24,8 +24,7 @@ struct herror {
  * Keeps errno.  Returns -1 so that callers can write
  *     return herror_set (err, "line %d: ...", n);
  */
-int herror_set (struct herror *err, const char *fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+int herror_set (struct herror *err, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 /* Put "PREFIX: " in front of the text already in err.  Keeps errno. */
 void herror_prefix (struct herror *err, const char *fmt, ...)

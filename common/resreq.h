@@ -14,18 +14,18 @@
 
 /* Upper bounds that keep a request (which arrives from users over the
  * network) from asking the controller to allocate absurd amounts. */
-#define RESREQ_MAX_CHUNKS 4096
-#define RESREQ_MAX_COUNT 100000
-#define RESREQ_MAX_MEM (UINT64_C (1) << 50)             /* 1 PiB per chunk */
+#define RESREQ_MAX_CHUNKS   4096
+#define RESREQ_MAX_COUNT    100000
+#define RESREQ_MAX_MEM      (UINT64_C (1) << 50)          /* 1 PiB per chunk */
 #define RESREQ_MAX_WALLTIME (INT64_C (100) * 366 * 86400) /* 100 years */
 
 /* One "-l select" term: COUNT x {ncpus, mpiprocs, ngpus, mem}. */
 struct resreq_chunk {
-    int count;    /* how many such chunks (>= 1) */
-    int ncpus;    /* cores per chunk (>= 1 unless ngpus > 0; PBS default 1) */
-    int mpiprocs; /* MPI ranks per chunk: lines in PBS_NODEFILE (default 1) */
-    int ngpus;    /* whole GPUs per chunk (default 0) */
-    uint64_t mem; /* bytes per chunk, 0 = no memory request */
+    int count;     /* how many such chunks (>= 1) */
+    int ncpus;     /* cores per chunk (>= 1 unless ngpus > 0; PBS default 1) */
+    int mpiprocs;  /* MPI ranks per chunk: lines in PBS_NODEFILE (default 1) */
+    int ngpus;     /* whole GPUs per chunk (default 0) */
+    uint64_t mem;  /* bytes per chunk, 0 = no memory request */
     char host[64]; /* "host=NAME" constraint, empty = any */
 };
 

@@ -170,42 +170,13 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     return 0;
 }
 
-/* --config FILE first (wherever it is), then the other options in order. */
-static int parse_args (struct config *c, int argc, char *argv[], bool config_pass,
-                       struct herror *err)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strncmp (a, "--", 2) != 0 || a[2] == '\0')
-            return herror_set (err, "unexpected argument \"%s\" (see --help)", a);
-        char name[64];
-        const char *eq = strchr (a, '=');
-        size_t len = eq ? (size_t)(eq - a - 2) : strlen (a + 2);
-        snprintf (name, sizeof (name), "%.*s", (int)len, a + 2);
-        const char *value = eq ? eq + 1 : NULL;
-        if (!value) {
-            if (i + 1 >= argc)
-                return herror_set (err, "option --%s needs a value", name);
-            value = argv[++i];
-        }
-        bool is_config = strcmp (name, "config") == 0;
-        if (is_config && config_pass && config_load_file (c, value, err) < 0)
-            return -1;
-        if (!is_config && !config_pass && config_set (c, name, value, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 struct ctld_options *ctld_options_parse (int argc, char *argv[], struct ctld_config *cfg,
                                          int *exit_code, struct herror *err)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
-            ctld_options_help (stdout);
-            *exit_code = 0;
-            return NULL;
-        }
+    if (config_args_want_help (argc, argv)) {
+        ctld_options_help (stdout);
+        *exit_code = 0;
+        return NULL;
     }
     *exit_code = 2;
     memset (cfg, 0, sizeof (*cfg));
@@ -216,8 +187,7 @@ struct ctld_options *ctld_options_parse (int argc, char *argv[], struct ctld_con
         ctld_options_destroy (o);
         return NULL;
     }
-    if (parse_args (o->config, argc, argv, true, err) < 0 ||
-        parse_args (o->config, argc, argv, false, err) < 0 || resolve (o, cfg, err) < 0) {
+    if (config_parse_args (o->config, argc, argv, err) < 0 || resolve (o, cfg, err) < 0) {
         ctld_options_destroy (o);
         return NULL;
     }

@@ -104,6 +104,33 @@ static void load_file (void **state)
     config_destroy (cfg);
 }
 
+/* A daemon's command line: --config is applied first wherever it stands,
+ * the rest win over the file, a bare bool flag means yes. */
+static void command_line (void **state)
+{
+    struct herror err;
+    struct config *cfg = config_create (table, &err);
+    char *path = write_file ("listen_port = 9000\nstate_dir = /from/file\n");
+    char *argv[] = {"prog", "--state-dir=/from/args", "--elastic", "--config",
+                    path,   "--listen_port",          "9100",      NULL};
+    assert_false (config_args_want_help (7, argv));
+    assert_int_equal (config_parse_args (cfg, 7, argv, &err), 0);
+    assert_int_equal (config_get_int (cfg, "listen_port"), 9100);
+    assert_string_equal (config_get_string (cfg, "state_dir"), "/from/args");
+    assert_true (config_get_bool (cfg, "elastic"));
+    unlink (path);
+
+    char *bad[] = {"prog", "stray", NULL};
+    assert_int_equal (config_parse_args (cfg, 2, bad, &err), -1);
+    assert_string_equal (err.text, "unexpected argument \"stray\" (see --help)");
+    char *novalue[] = {"prog", "--state-dir", NULL};
+    assert_int_equal (config_parse_args (cfg, 2, novalue, &err), -1);
+    assert_string_equal (err.text, "option --state-dir needs a value");
+    char *help[] = {"prog", "--listen-port=1", "-h", NULL};
+    assert_true (config_args_want_help (3, help));
+    config_destroy (cfg);
+}
+
 /* Each bad line: the sentence an admin reads. */
 static void expect_file_error (const char *text, const char *want)
 {
@@ -264,6 +291,7 @@ int main (void)
         cmocka_unit_test (load_file),      cmocka_unit_test (file_errors),
         cmocka_unit_test (overrides),      cmocka_unit_test (getter_misuse),
         cmocka_unit_test (help_and_print), cmocka_unit_test (log_to_file),
+        cmocka_unit_test (command_line),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
