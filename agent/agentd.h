@@ -1,0 +1,118 @@
+/* agentd.h - huddle-agent's shared context and the subsystems' internal API
+ *
+ * The agent is one libevent loop and one struct agentd, passed explicitly to
+ * every subsystem (no globals).  Single-threaded on purpose: shepherd_start
+ * forks.  One file per concern:
+ *   main.c            start-up, signals, pid file, shutdown
+ *   agentd_options.c  the option table (common/config.h) and its checks
+ *   agentd_conn.c     the controller connection: connect with backoff,
+ *                     node.register, heartbeats, message dispatch
+ *   agentd_jobs.c     the job table: adoption at start-up, job.launch,
+ *                     job.kill, shepherd exits, job.ended and its ack
+ *
+ * The state directory is the agent's memory: every job it runs or whose
+ * result the controller has not acknowledged has a directory there
+ * (shepherd.h), so a restarted agent adopts its jobs and still delivers
+ * their results, and nothing else needs to be kept across restarts.
+ */
+#ifndef HUDDLE_AGENTD_H
+#define HUDDLE_AGENTD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "common/herror.h"
+#include "common/log.h"
+#include "common/proto.h"
+
+/* Resolved option values (strings borrowed from the option table). */
+struct agentd_config {
+    const char *server;      /* controller HOST:PORT */
+    const char *name;        /* this node's name */
+    const char *topology;    /* hwloc XML file, or NULL */
+    const char *synthetic;   /* hwloc synthetic description, or NULL */
+    const char *state_dir;   /* job directories live in STATE_DIR/jobs */
+    const char *tmpdir_base; /* parent of the jobs' TMPDIRs */
+    const char *contain;     /* containment backend: auto, cgv2, cgv1, pgrp */
+    const char *cgroup_name; /* huddle's cgroup sub-directory name */
+    bool no_bind;            /* never bind jobs to their PUs */
+    uid_t service_uid;       /* the controller must run as root or this uid */
+    const char *pid_file;    /* NULL: none */
+    const char *log_file;    /* NULL: stderr */
+    enum log_level log_level;
+};
+
+struct agentd_options;
+struct agentd_conn;
+struct agentd_jobs;
+struct contain;
+struct conn;
+
+struct agentd {
+    struct event_base *base;
+    struct agentd_config cfg;
+    json_t *topology;        /* the node model sent at registration */
+    struct contain *contain; /* chosen once at start-up */
+    struct agentd_conn *conn;
+    struct agentd_jobs *jobs;
+    int kill_grace; /* seconds, from node.register.ok (default 10) */
+    int exit_code;
+};
+
+/* ---------------------------------------------------------- options (options.c) */
+
+/* Parse the command line (and --config FILE) into cfg.  NULL when the
+ * program should exit with *exit_code: 0 after --help, 2 with err filled. */
+struct agentd_options *agentd_options_parse (int argc, char *argv[], struct agentd_config *cfg,
+                                             int *exit_code, struct herror *err);
+void agentd_options_destroy (struct agentd_options *o);
+
+/* ------------------------------------------------------- connection (conn.c) */
+
+/* Start connecting (and keep reconnecting with backoff until destroyed). */
+int agentd_conn_create (struct agentd *ad, struct herror *err);
+void agentd_conn_destroy (struct agentd *ad);
+
+/* True while registered on a live connection: orders are taken and
+ * results sent only then. */
+bool agentd_registered (struct agentd *ad);
+
+/* Send a message (borrowed) to the controller when registered.  Returns 0,
+ * or -1 when there is no registered connection (the caller keeps what it
+ * needs in the state directory and sends it again after re-registering). */
+int agentd_send (struct agentd *ad, const json_t *msg);
+
+/* ------------------------------------------------------------- jobs (jobs.c) */
+
+/* Adopt every job directory in the state directory. */
+int agentd_jobs_create (struct agentd *ad, struct herror *err);
+/* Forget the handles; never signals a job (a restarted agent adopts them). */
+void agentd_jobs_destroy (struct agentd *ad);
+
+/* node.register's "jobs": every job held here, running or with a result
+ * not acknowledged.  New reference, NULL on ENOMEM. */
+json_t *agentd_jobs_report (struct agentd *ad);
+
+/* Registered: kill the jobs in kill (array of seqs, borrowed), then send
+ * every pending result. */
+void agentd_jobs_registered (struct agentd *ad, json_t *kill);
+
+/* The connection is gone: results sent but not acknowledged are sent
+ * again after the next registration. */
+void agentd_jobs_disconnected (struct agentd *ad);
+
+/* Orders from the controller and the ack of a result. */
+extern const struct proto_handler agentd_jobs_handlers[];
+
+/* What the handlers get as their arg. */
+struct agentd_request {
+    struct agentd *ad;
+    struct conn *conn; /* where the order came from: replies go there */
+};
+
+#endif

@@ -1,0 +1,156 @@
+/* agentd_options.c - huddle-agent's option table
+ *
+ * One row per option in common/config.h's table form, so the config file,
+ * the command line and --help cannot disagree.  What the table cannot say
+ * (an address, a user that must exist, XML vs. synthetic) is checked in
+ * resolve().  The command line is read by config_parse_args (boolean
+ * options may be bare flags: --no-bind).
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agentd.h"
+#include "common/config.h"
+#include "common/pbs_resources.h"
+
+#define SERVER_DEFAULT "127.0.0.1:15001"
+
+static const struct config_option table[] = {
+    {"server", CONFIG_STRING, "", 0, 0,
+     "the controller's HOST:PORT (empty: $HUDDLE_SERVER, else " SERVER_DEFAULT ")"},
+    {"name", CONFIG_STRING, "", 0, 0, "this node's name (empty: the short host name)"},
+    {"topology", CONFIG_STRING, "", 0, 0,
+     "hwloc XML file to report as this node's hardware (empty: the live machine)"},
+    {"synthetic", CONFIG_STRING, "", 0, 0,
+     "hwloc synthetic description to report instead, e.g. \"pack:2 numa:2 core:8 pu:1\""},
+    {"state_dir", CONFIG_STRING, "/var/lib/huddle/agent", 0, 0,
+     "directory of the job directories (created if missing; must be o+x); what lets a "
+     "restarted agent adopt its jobs"},
+    {"tmpdir_base", CONFIG_STRING, "/tmp", 0, 0,
+     "parent directory of the jobs' TMPDIR (BASE/huddle.JOBID)"},
+    {"no_bind", CONFIG_BOOL, "no", 0, 0, "never bind jobs to their allocated PUs"},
+    {"contain", CONFIG_STRING, "auto", 0, 0,
+     "containment backend: auto, cgv2, cgv1 or pgrp (auto: $HUDDLE_CONTAIN, else by what is "
+     "mounted)"},
+    {"cgroup_name", CONFIG_STRING, "huddle", 0, 0,
+     "name of huddle's cgroup directory (agents sharing one machine may use one each)"},
+    {"service_user", CONFIG_STRING, "root", 0, 0,
+     "user (besides root and the agent's own user) the controller may run as; orders from "
+     "anyone else are refused"},
+    {"log_level", CONFIG_LOGLEVEL, "info", 0, 0, "most verbose messages logged"},
+    {"log_file", CONFIG_STRING, "", 0, 0,
+     "file to log to, appended (empty: stderr); reopened on SIGHUP"},
+    {"pid_file", CONFIG_STRING, "", 0, 0,
+     "file to write the pid to once the jobs in the state directory are adopted and the "
+     "first connection is under way (removed at exit)"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+struct agentd_options {
+    struct config *config;
+    char *name; /* default name (short host name) */
+};
+
+static void print_help (FILE *f)
+{
+    fprintf (f, "Usage: huddle-agent [--config FILE] [--OPTION=VALUE]...\n\n"
+                "The huddle node agent: registers this node with the controller, runs its\n"
+                "jobs and reports their results.  Runs in the foreground; SIGTERM stops it\n"
+                "without touching running jobs (a restarted agent adopts them).\n"
+                "Options (also \"name = value\" lines in --config FILE; the command line "
+                "wins):\n\n");
+    config_print_help (table, f);
+    fprintf (f, "  --config=FILE\n      read options from FILE first\n"
+                "  --help\n      print this and exit\n");
+}
+
+void agentd_options_destroy (struct agentd_options *o)
+{
+    if (!o)
+        return;
+    config_destroy (o->config);
+    free (o->name);
+    free (o);
+}
+
+static const char *nonempty (const char *s)
+{
+    return s && s[0] ? s : NULL;
+}
+
+static int resolve (struct agentd_options *o, struct agentd_config *cfg, struct herror *err)
+{
+    struct config *c = o->config;
+
+    cfg->server = nonempty (config_get_string (c, "server"));
+    if (!cfg->server)
+        cfg->server = nonempty (getenv ("HUDDLE_SERVER"));
+    if (!cfg->server)
+        cfg->server = SERVER_DEFAULT;
+    if (!strrchr (cfg->server, ':'))
+        return herror_set (err, "option server: \"%s\" is not HOST:PORT", cfg->server);
+
+    cfg->name = nonempty (config_get_string (c, "name"));
+    if (!cfg->name) {
+        char host[256] = "localhost";
+        gethostname (host, sizeof (host) - 1);
+        host[strcspn (host, ".")] = '\0';
+        if (!(o->name = strdup (host)))
+            return herror_set (err, "out of memory");
+        cfg->name = o->name;
+    }
+    if (!pbs_hostname_valid (cfg->name))
+        return herror_set (err, "option name: \"%s\" is not a node name", cfg->name);
+
+    cfg->topology = nonempty (config_get_string (c, "topology"));
+    cfg->synthetic = nonempty (config_get_string (c, "synthetic"));
+    if (cfg->topology && cfg->synthetic)
+        return herror_set (err, "options topology and synthetic exclude each other");
+    cfg->state_dir = nonempty (config_get_string (c, "state_dir"));
+    if (!cfg->state_dir)
+        return herror_set (err, "option state_dir is empty");
+    cfg->tmpdir_base = nonempty (config_get_string (c, "tmpdir_base"));
+    cfg->contain = nonempty (config_get_string (c, "contain"));
+    cfg->cgroup_name = nonempty (config_get_string (c, "cgroup_name"));
+    if (cfg->cgroup_name && strchr (cfg->cgroup_name, '/'))
+        return herror_set (err, "option cgroup_name: \"%s\" must not contain '/'",
+                           cfg->cgroup_name);
+    cfg->no_bind = config_get_bool (c, "no_bind");
+    const char *user = config_get_string (c, "service_user");
+    struct passwd *pw = getpwnam (user);
+    if (!pw)
+        return herror_set (err, "option service_user: no user \"%s\"", user);
+    cfg->service_uid = pw->pw_uid;
+    cfg->pid_file = nonempty (config_get_string (c, "pid_file"));
+    cfg->log_file = nonempty (config_get_string (c, "log_file"));
+    cfg->log_level = config_get_loglevel (c, "log_level");
+    return 0;
+}
+
+struct agentd_options *agentd_options_parse (int argc, char *argv[], struct agentd_config *cfg,
+                                             int *exit_code, struct herror *err)
+{
+    if (config_args_want_help (argc, argv)) {
+        print_help (stdout);
+        *exit_code = 0;
+        return NULL;
+    }
+    *exit_code = 2;
+    memset (cfg, 0, sizeof (*cfg));
+    struct agentd_options *o = calloc (1, sizeof (*o));
+    if (!o || !(o->config = config_create (table, err))) {
+        if (!o)
+            herror_set (err, "out of memory");
+        agentd_options_destroy (o);
+        return NULL;
+    }
+    if (config_parse_args (o->config, argc, argv, err) < 0 || resolve (o, cfg, err) < 0) {
+        agentd_options_destroy (o);
+        return NULL;
+    }
+    *exit_code = 0;
+    return o;
+}
