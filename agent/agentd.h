@@ -32,18 +32,19 @@
 
 /* Resolved option values (strings borrowed from the option table). */
 struct agentd_config {
-    const char *server;      /* controller HOST:PORT */
-    const char *name;        /* this node's name */
-    const char *topology;    /* hwloc XML file, or NULL */
-    const char *synthetic;   /* hwloc synthetic description, or NULL */
-    const char *state_dir;   /* job directories live in STATE_DIR/jobs */
-    const char *tmpdir_base; /* parent of the jobs' TMPDIRs */
-    const char *contain;     /* containment backend: auto, cgv2, cgv1, pgrp */
-    const char *cgroup_name; /* huddle's cgroup sub-directory name */
-    bool no_bind;            /* never bind jobs to their PUs */
-    uid_t service_uid;       /* the controller must run as root or this uid */
-    const char *pid_file;    /* NULL: none */
-    const char *log_file;    /* NULL: stderr */
+    const char *server;       /* controller HOST:PORT */
+    const char *name;         /* this node's name */
+    const char *topology;     /* hwloc XML file, or NULL */
+    const char *synthetic;    /* hwloc synthetic description, or NULL */
+    const char *state_dir;    /* job directories live in STATE_DIR/jobs */
+    const char *tmpdir_base;  /* parent of the jobs' TMPDIRs */
+    const char *contain;      /* containment backend: auto, cgv2, cgv1, pgrp */
+    const char *cgroup_name;  /* huddle's cgroup sub-directory name */
+    bool no_bind;             /* never bind jobs to their PUs */
+    const char *bind_address; /* local address to connect from, or NULL */
+    uid_t service_uid;        /* the controller must run as root or this uid */
+    const char *pid_file;     /* NULL: none */
+    const char *log_file;     /* NULL: stderr */
     enum log_level log_level;
 };
 

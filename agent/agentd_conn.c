@@ -207,7 +207,8 @@ static void connect_now (struct agentd *ad)
 {
     struct agentd_conn *ac = ad->conn;
     struct herror err = {""};
-    struct conn_options opts = {.role = AUTH_ROLE_AGENT, .peer_role = AUTH_ROLE_CTLD};
+    struct conn_options opts = {
+        .role = AUTH_ROLE_AGENT, .peer_role = AUTH_ROLE_CTLD, .bind_addr = ad->cfg.bind_address};
     struct conn_ops ops = {
         .allow = on_allow,
         .ready = on_ready,

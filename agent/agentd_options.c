@@ -32,6 +32,9 @@ static const struct config_option table[] = {
     {"tmpdir_base", CONFIG_STRING, "/tmp", 0, 0,
      "parent directory of the jobs' TMPDIR (BASE/huddle.JOBID)"},
     {"no_bind", CONFIG_BOOL, "no", 0, 0, "never bind jobs to their allocated PUs"},
+    {"bind_address", CONFIG_STRING, "", 0, 0,
+     "local address to connect to the controller from (empty: any); loopback test nodes "
+     "use 127.0.0.2, 127.0.0.3, ..."},
     {"contain", CONFIG_STRING, "auto", 0, 0,
      "containment backend: auto, cgv2, cgv1 or pgrp (auto: $HUDDLE_CONTAIN, else by what is "
      "mounted)"},
@@ -119,6 +122,7 @@ static int resolve (struct agentd_options *o, struct agentd_config *cfg, struct 
         return herror_set (err, "option cgroup_name: \"%s\" must not contain '/'",
                            cfg->cgroup_name);
     cfg->no_bind = config_get_bool (c, "no_bind");
+    cfg->bind_address = nonempty (config_get_string (c, "bind_address"));
     const char *user = config_get_string (c, "service_user");
     struct passwd *pw = getpwnam (user);
     if (!pw)

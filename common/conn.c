@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -473,6 +474,35 @@ void conn_listener_destroy (struct conn_listener *l)
     errno = saved;
 }
 
+/* A non-blocking socket for res's family bound to addr (any port), so the
+ * peer sees the connection come from that address. */
+static evutil_socket_t bound_socket (const struct addrinfo *res, const char *addr,
+                                     struct herror *err)
+{
+    struct addrinfo hints = {.ai_family = res->ai_family,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_NUMERICHOST | AI_PASSIVE};
+    struct addrinfo *local;
+    int rc = getaddrinfo (addr, "0", &hints, &local);
+    if (rc != 0) {
+        herror_set (err, "bind address \"%s\": %s", addr, gai_strerror (rc));
+        errno = EINVAL;
+        return -1;
+    }
+    evutil_socket_t fd = socket (res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind (fd, local->ai_addr, local->ai_addrlen) < 0) {
+        int saved = errno;
+        herror_set (err, "bind address \"%s\": %s", addr, strerror (saved));
+        if (fd >= 0)
+            close (fd);
+        freeaddrinfo (local);
+        errno = saved;
+        return -1;
+    }
+    freeaddrinfo (local);
+    return fd;
+}
+
 struct conn *conn_connect (struct event_base *base, const char *hostport,
                            const struct conn_options *opts, const struct conn_ops *ops, void *arg,
                            struct herror *err)
@@ -495,8 +525,15 @@ struct conn *conn_connect (struct event_base *base, const char *hostport,
     }
     free (host);
     free (port);
-    struct conn *c = conn_new (base, -1, &cfg, false);
+    evutil_socket_t fd = -1;
+    if (opts && opts->bind_addr && (fd = bound_socket (res, opts->bind_addr, err)) < 0) {
+        freeaddrinfo (res);
+        return NULL;
+    }
+    struct conn *c = conn_new (base, fd, &cfg, false);
     if (!c) {
+        if (fd >= 0)
+            close (fd);
         freeaddrinfo (res);
         herror_set (err, "out of memory");
         return NULL;

@@ -62,6 +62,8 @@ struct conn_options {
     const char *peer_role; /* client side: the role the server must prove (default "ctld") */
     size_t max_frame;      /* largest body accepted (0: PROTO_MAX_FRAME_DEFAULT) */
     int stall_timeout;     /* seconds (0: CONN_STALL_TIMEOUT_DEFAULT) */
+    const char *bind_addr; /* conn_connect: local address to connect from (NULL: any);
+                            * lets loopback test nodes appear as 127.0.0.2, .3, ... */
 };
 
 /* Callbacks; any may be NULL.  arg is the one given to conn_listen/connect. */
