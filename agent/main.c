@@ -23,44 +23,14 @@
 
 #include "agent/agentd.h"
 #include "agent/contain.h"
+#include "common/daemon.h"
 #include "topology/node.h"
 
 struct daemon {
     struct agentd ad;
     struct agentd_options *opts;
-    struct event *sigterm, *sigint, *sighup;
-    bool pid_written;
+    struct daemon_life *life;
 };
-
-static void on_signal (evutil_socket_t sig, short what, void *arg)
-{
-    struct daemon *d = arg;
-    if (sig == SIGHUP) {
-        if (log_init ("huddle-agent", log_get_level(), d->ad.cfg.log_file) < 0)
-            log_msg (LOG_LEVEL_ERROR, "cannot reopen %s: %s", d->ad.cfg.log_file, strerror (errno));
-        else
-            log_msg (LOG_LEVEL_INFO, "log reopened");
-        return;
-    }
-    log_msg (LOG_LEVEL_INFO, "%s: shutting down (jobs keep running)", strsignal ((int)sig));
-    event_base_loopbreak (d->ad.base);
-}
-
-/* Write the pid file atomically, so a reader never sees it half written. */
-static int write_pid_file (const char *path)
-{
-    char tmp[4096];
-    snprintf (tmp, sizeof (tmp), "%s.tmp", path);
-    FILE *f = fopen (tmp, "w");
-    if (!f)
-        return -1;
-    fprintf (f, "%ld\n", (long)getpid());
-    if (fclose (f) != 0 || rename (tmp, path) < 0) {
-        unlink (tmp);
-        return -1;
-    }
-    return 0;
-}
 
 /* mkdir -p with mode 0711 for the parts it creates: job owners must be
  * able to reach their job's directory (shepherd.h). */
@@ -104,14 +74,6 @@ static int load_topology (struct agentd *ad, struct herror *err)
     return 0;
 }
 
-static struct event *add_signal (struct daemon *d, int sig)
-{
-    struct event *ev = evsignal_new (d->ad.base, sig, on_signal, d);
-    if (ev)
-        event_add (ev, NULL);
-    return ev;
-}
-
 static int start (struct daemon *d, struct herror *err)
 {
     struct agentd *ad = &d->ad;
@@ -132,19 +94,14 @@ static int start (struct daemon *d, struct herror *err)
         return -1;
     }
     log_msg (LOG_LEVEL_INFO, "containment: %s", contain_describe (ad->contain));
-    signal (SIGPIPE, SIG_IGN);
-    d->sigterm = add_signal (d, SIGTERM);
-    d->sigint = add_signal (d, SIGINT);
-    d->sighup = add_signal (d, SIGHUP);
-    if (!d->sigterm || !d->sigint || !d->sighup)
-        return herror_set (err, "cannot watch signals");
+    d->life = daemon_life_create (ad->base, "huddle-agent", ad->cfg.log_file,
+                                  " (jobs keep running)", err);
+    if (!d->life)
+        return -1;
     if (agentd_jobs_create (ad, err) < 0 || agentd_conn_create (ad, err) < 0)
         return -1;
-    if (ad->cfg.pid_file) {
-        if (write_pid_file (ad->cfg.pid_file) < 0)
-            return herror_set (err, "cannot write %s: %s", ad->cfg.pid_file, strerror (errno));
-        d->pid_written = true;
-    }
+    if (ad->cfg.pid_file && daemon_life_pid_file (d->life, ad->cfg.pid_file, err) < 0)
+        return -1;
     log_msg (LOG_LEVEL_INFO, "node %s: state in %s, controller %s", ad->cfg.name, ad->cfg.state_dir,
              ad->cfg.server);
     return 0;
@@ -157,16 +114,9 @@ static void stop (struct daemon *d)
     agentd_jobs_destroy (ad); /* never signals a job */
     contain_destroy (ad->contain);
     json_decref (ad->topology);
-    if (d->sigterm)
-        event_free (d->sigterm);
-    if (d->sigint)
-        event_free (d->sigint);
-    if (d->sighup)
-        event_free (d->sighup);
+    daemon_life_destroy (d->life);
     if (ad->base)
         event_base_free (ad->base);
-    if (d->pid_written)
-        unlink (ad->cfg.pid_file);
 }
 
 int main (int argc, char *argv[])

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/daemon.h"
 #include "common/log.h"
 #include "scheduler/ctld/ctld.h"
 #include "scheduler/ctld/options.h"
@@ -22,41 +23,9 @@
 struct daemon {
     struct ctld ctx;
     struct ctld_options *opts;
-    struct event *sigterm, *sigint, *sighup;
+    struct daemon_life *life;
     const char *pid_file;
-    bool pid_written;
 };
-
-static void on_signal (evutil_socket_t sig, short what, void *arg)
-{
-    struct daemon *d = arg;
-    if (sig == SIGHUP) {
-        const char *path = ctld_options_log_file (d->opts);
-        if (log_init ("huddle-ctld", log_get_level(), path) < 0)
-            log_msg (LOG_LEVEL_ERROR, "cannot reopen %s: %s", path, strerror (errno));
-        else
-            log_msg (LOG_LEVEL_INFO, "log reopened");
-        return;
-    }
-    log_msg (LOG_LEVEL_INFO, "%s: shutting down", strsignal ((int)sig));
-    event_base_loopbreak (d->ctx.base);
-}
-
-/* Write the pid file atomically, so a reader never sees it half written. */
-static int write_pid_file (const char *path)
-{
-    char tmp[4096];
-    snprintf (tmp, sizeof (tmp), "%s.tmp", path);
-    FILE *f = fopen (tmp, "w");
-    if (!f)
-        return -1;
-    fprintf (f, "%ld\n", (long)getpid());
-    if (fclose (f) != 0 || rename (tmp, path) < 0) {
-        unlink (tmp);
-        return -1;
-    }
-    return 0;
-}
 
 static int open_store (struct ctld *ctx, struct herror *err)
 {
@@ -77,14 +46,6 @@ static int open_store (struct ctld *ctx, struct herror *err)
     return 0;
 }
 
-static struct event *add_signal (struct daemon *d, int sig)
-{
-    struct event *ev = evsignal_new (d->ctx.base, sig, on_signal, d);
-    if (ev)
-        event_add (ev, NULL);
-    return ev;
-}
-
 static int start (struct daemon *d, struct herror *err)
 {
     struct ctld *ctx = &d->ctx;
@@ -103,17 +64,12 @@ static int start (struct daemon *d, struct herror *err)
         herror_prefix (err, "loading %s", store_path (ctx->store));
         return -1;
     }
-    signal (SIGPIPE, SIG_IGN);
-    d->sigterm = add_signal (d, SIGTERM);
-    d->sigint = add_signal (d, SIGINT);
-    d->sighup = add_signal (d, SIGHUP);
-    if (!d->sigterm || !d->sigint || !d->sighup)
-        return herror_set (err, "cannot watch signals");
-    if (d->pid_file) {
-        if (write_pid_file (d->pid_file) < 0)
-            return herror_set (err, "cannot write %s: %s", d->pid_file, strerror (errno));
-        d->pid_written = true;
-    }
+    d->life =
+        daemon_life_create (ctx->base, "huddle-ctld", ctld_options_log_file (d->opts), "", err);
+    if (!d->life)
+        return -1;
+    if (d->pid_file && daemon_life_pid_file (d->life, d->pid_file, err) < 0)
+        return -1;
     sched_request (ctx);
     log_msg (LOG_LEVEL_INFO, "listening on %s:%d",
              ctx->cfg.listen_host[0] ? ctx->cfg.listen_host : "*", server_port (ctx));
@@ -128,16 +84,9 @@ static void stop (struct daemon *d)
     nodes_destroy (ctx);
     sched_destroy (ctx);
     store_close (ctx->store);
-    if (d->sigterm)
-        event_free (d->sigterm);
-    if (d->sigint)
-        event_free (d->sigint);
-    if (d->sighup)
-        event_free (d->sighup);
+    daemon_life_destroy (d->life);
     if (ctx->base)
         event_base_free (ctx->base);
-    if (d->pid_written)
-        unlink (d->pid_file);
 }
 
 int main (int argc, char *argv[])
