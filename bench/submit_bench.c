@@ -1,0 +1,598 @@
+/* submit_bench - submission throughput, turnaround, latency and controller
+ * memory of a running huddle cluster
+ *
+ *   submit_bench throughput [--jobs N] [--window W] [--qsub PATH] [--no-hold]
+ *   submit_bench turnaround [--jobs N] [--window W] [--poll-ms MS]
+ *   submit_bench latency    [--jobs N] [--poll-ms MS]
+ *   submit_bench memory     [--jobs N] [--window W]
+ *   common options: [--ctld-pid PID] [--agent-pids PID,PID,...]
+ *
+ * Each prints one JSON object on stdout.  The controller is found as qsub
+ * finds it ($HUDDLE_SERVER, or the config file) and MUNGE through
+ * $HUDDLE_MUNGE_SOCKET, so `eval "$(huddle-cluster up ...)"` and then any
+ * of these runs alone; bench/run does it for all of them.
+ *
+ *   throughput  N `qsub -h -- /bin/true` in a shell loop (one process and
+ *               one connection per job, as users script it), then N of the
+ *               same request through one connection: the jobspec -> JSON
+ *               -> job.submit path qsub uses, pipelined W requests deep.
+ *               Both in jobs/s, and their ratio.  --no-hold submits jobs
+ *               that run (they need agents).
+ *   turnaround  N `/bin/true` jobs submitted through one connection; time
+ *               from the first submit until the controller has recorded
+ *               the last one finished (state F, seen by polling job.query
+ *               every MS milliseconds for at most 256 unfinished jobs);
+ *               CPU used meanwhile by the controller, by the agents (their
+ *               own plus that of their reaped children: shepherds and the
+ *               jobs themselves), and by the whole machine (/proc/stat).
+ *   latency     N times, on an idle cluster: submit one `/bin/true` job and
+ *               poll (every MS ms) until it is finished; submit -> finished
+ *               in milliseconds (median, min, max).
+ *   memory      the controller's VmRSS before and after N held jobs
+ *               submitted through one connection, and per job.
+ *
+ * Reference numbers printed as "reference" are from the issue (Slurm 22.05
+ * on 2 cores, 8 nodes), not measured by this program.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "common/client.h"
+#include "common/jobspec.h"
+
+#define MAX_AGENTS 64
+
+extern char **environ;
+
+struct opts {
+    const char *mode;
+    long jobs;
+    long window;
+    long poll_ms;
+    bool hold;
+    const char *qsub;
+    pid_t ctld_pid;
+    pid_t agent_pids[MAX_AGENTS];
+    int nagents;
+};
+
+struct cpu {
+    double self_s;     /* utime + stime */
+    double children_s; /* cutime + cstime: reaped descendants */
+};
+
+static double now_s (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die (const char *fmt, const char *arg)
+{
+    fprintf (stderr, "submit_bench: ");
+    fprintf (stderr, fmt, arg);
+    fprintf (stderr, "\n");
+    exit (1);
+}
+
+/* Fields 14-17 of /proc/PID/stat, in seconds.  The comm field (2) may hold
+ * blanks and parentheses, so parse from the last ')'. */
+static int read_cpu (pid_t pid, struct cpu *cpu)
+{
+    char path[64], buf[4096];
+    snprintf (path, sizeof (path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread (buf, 1, sizeof (buf) - 1, f);
+    fclose (f);
+    buf[n] = '\0';
+    char *p = strrchr (buf, ')');
+    unsigned long long ut, st, cut, cst;
+    /* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt
+     * majflt cmajflt(13) utime(14) stime cutime cstime */
+    if (!p || sscanf (p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu",
+                      &ut, &st, &cut, &cst) != 4)
+        return -1;
+    double tck = (double)sysconf (_SC_CLK_TCK);
+    cpu->self_s = (ut + st) / tck;
+    cpu->children_s = (cut + cst) / tck;
+    return 0;
+}
+
+/* Busy CPU time of the whole machine from /proc/stat's "cpu" line: all but
+ * idle and iowait. */
+static double machine_busy_s (void)
+{
+    unsigned long long v[10] = {0};
+    FILE *f = fopen ("/proc/stat", "r");
+    if (!f)
+        return -1;
+    int n = fscanf (f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                    &v[4], &v[5], &v[6], &v[7]);
+    fclose (f);
+    if (n < 4)
+        return -1;
+    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+    return busy / (double)sysconf (_SC_CLK_TCK);
+}
+
+static long vm_rss_kb (pid_t pid)
+{
+    char path[64], line[256];
+    long kb = -1;
+    snprintf (path, sizeof (path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return -1;
+    while (fgets (line, sizeof (line), f))
+        if (sscanf (line, "VmRSS: %ld kB", &kb) == 1)
+            break;
+    fclose (f);
+    return kb;
+}
+
+static struct client *connect_server (void)
+{
+    struct herror err;
+    char *addr = client_server_address (&err);
+    if (!addr)
+        die ("%s", err.text);
+    struct client *c = client_connect (addr, "client", &err);
+    free (addr);
+    if (!c)
+        die ("%s", err.text);
+    return c;
+}
+
+/* The job.submit request qsub builds for "qsub [-h] -- CMD", through the
+ * same jobspec calls. */
+static json_t *submit_request (bool hold, const char *cmd)
+{
+    char *held[] = {"qsub", "-h", "--", (char *)cmd, NULL};
+    char *running[] = {"qsub", "--", (char *)cmd, NULL};
+    char cwd[PATH_MAX], host[256];
+    struct herror err;
+    struct jobspec *js = jobspec_create();
+
+    if (!js || getcwd (cwd, sizeof (cwd)) == NULL || gethostname (host, sizeof (host)) < 0)
+        die ("%s", "cannot build a job request");
+    host[sizeof (host) - 1] = '\0';
+    if (jobspec_parse_args (js, hold ? 4 : 3, hold ? held : running, &err) < 0 ||
+        jobspec_finalize (js, cwd, environ, host, &err) < 0)
+        die ("%s", err.text);
+    json_t *job = jobspec_to_json (js);
+    jobspec_destroy (js);
+    if (!job)
+        die ("%s", "out of memory");
+    json_object_set_new (job, "submit_args",
+                         json_string (hold ? "-h -- /bin/true" : "-- /bin/true"));
+    return json_pack ("{s:s, s:o}", "type", "job.submit", "job", job);
+}
+
+/* Receive one reply; it must be job.submit.ok.  Returns its seq. */
+static int64_t recv_submit (struct client *c)
+{
+    struct herror err;
+    json_t *reply = client_recv (c, &err);
+    if (!reply)
+        die ("%s", err.text);
+    const char *type = json_string_value (json_object_get (reply, "type"));
+    if (!type || strcmp (type, "job.submit.ok") != 0) {
+        const char *text = json_string_value (json_object_get (reply, "error"));
+        die ("submit refused: %s", text ? text : "unexpected reply");
+    }
+    int64_t seq = json_integer_value (json_object_get (reply, "seq"));
+    json_decref (reply);
+    return seq;
+}
+
+/* Submit n jobs through c, at most window requests in flight; fills seqs
+ * (may be NULL) in submission order. */
+static void submit_pipelined (struct client *c, long n, long window, bool hold, int64_t *seqs)
+{
+    struct herror err;
+    long sent = 0, got = 0;
+    while (got < n) {
+        while (sent < n && sent - got < window) {
+            json_t *req = submit_request (hold, "/bin/true");
+            if (client_send (c, req, &err) < 0)
+                die ("%s", err.text);
+            json_decref (req);
+            sent++;
+        }
+        int64_t seq = recv_submit (c);
+        if (seqs)
+            seqs[got] = seq;
+        got++;
+    }
+}
+
+/* Wait until every job in seqs[0..n) is finished, polling job.query for at
+ * most 256 of the unfinished ones every poll_ms.  Returns the number that
+ * finished with a nonzero exit status. */
+static long wait_finished (struct client *c, int64_t *seqs, long n, long poll_ms)
+{
+    long failed = 0, first = 0; /* seqs[0..first) are done; the rest is compacted */
+    struct herror err;
+    while (first < n) {
+        json_t *list = json_array();
+        for (long i = first; i < n && i < first + 256; i++)
+            json_array_append_new (list, json_integer (seqs[i]));
+        json_t *req = json_pack ("{s:s, s:o}", "type", "job.query", "seqs", list);
+        json_t *reply = client_request (c, req, &err);
+        json_decref (req);
+        if (!reply)
+            die ("%s", err.text);
+        json_t *jobs = json_object_get (reply, "jobs"), *j;
+        size_t idx;
+        long checked = 0, done_now = 0;
+        /* Replies come in the order asked; move the finished ones to the
+         * front of the window so that first can advance past them. */
+        json_array_foreach (jobs, idx, j)
+        {
+            const char *state = json_string_value (json_object_get (j, "state"));
+            int64_t seq = json_integer_value (json_object_get (j, "seq"));
+            checked++;
+            if (state && !strcmp (state, "F")) {
+                if (json_integer_value (json_object_get (j, "exit_status")) != 0)
+                    failed++;
+                for (long i = first + done_now; i < n && i < first + 256; i++)
+                    if (seqs[i] == seq) {
+                        seqs[i] = seqs[first + done_now];
+                        seqs[first + done_now] = seq;
+                        done_now++;
+                        break;
+                    }
+            }
+        }
+        json_decref (reply);
+        if (checked == 0)
+            die ("%s", "job.query returned none of the jobs asked for");
+        first += done_now;
+        if (first < n && done_now < checked)
+            usleep ((useconds_t)poll_ms * 1000);
+    }
+    return failed;
+}
+
+static double median (double *v, int n)
+{
+    for (int i = 1; i < n; i++) /* insertion sort: n is small */
+        for (int k = i; k > 0 && v[k - 1] > v[k]; k--) {
+            double t = v[k];
+            v[k] = v[k - 1];
+            v[k - 1] = t;
+        }
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void print_json (json_t *o)
+{
+    char *s = json_dumps (o, JSON_INDENT (2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION (6));
+    if (!s)
+        die ("%s", "out of memory");
+    printf ("%s\n", s);
+    free (s);
+    json_decref (o);
+}
+
+/* Where it ran, and how busy the machine was already (the 1-minute load
+ * average at the end: other work on the machine skews every number). */
+static json_t *machine_info (void)
+{
+    char host[256] = "";
+    double load = -1;
+    FILE *f = fopen ("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf (f, "%lf", &load) != 1)
+            load = -1;
+        fclose (f);
+    }
+    gethostname (host, sizeof (host) - 1);
+    return json_pack ("{s:i, s:s, s:f}", "cpus_online", (int)sysconf (_SC_NPROCESSORS_ONLN), "host",
+                      host, "loadavg_1min", load);
+}
+
+/* ------------------------------------------------------------ throughput */
+
+static double qsub_loop (const struct opts *o)
+{
+    char script[1024];
+    snprintf (script, sizeof (script),
+              "i=0; while [ $i -lt %ld ]; do \"$0\" %s -- /bin/true >/dev/null || exit 1; "
+              "i=$((i+1)); done",
+              o->jobs, o->hold ? "-h" : "");
+    double t0 = now_s();
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl ("/bin/sh", "sh", "-c", script, o->qsub, (char *)NULL);
+        _exit (127);
+    }
+    int st;
+    if (pid < 0 || waitpid (pid, &st, 0) < 0 || !WIFEXITED (st) || WEXITSTATUS (st) != 0)
+        die ("the qsub loop failed (%s)", o->qsub);
+    return now_s() - t0;
+}
+
+static void run_throughput (const struct opts *o)
+{
+    double loop_s = qsub_loop (o);
+    struct client *c = connect_server();
+    double t0 = now_s();
+    submit_pipelined (c, o->jobs, o->window, o->hold, NULL);
+    double lib_s = now_s() - t0;
+    client_destroy (c);
+
+    /* Held jobs compare with Slurm's idle figure; jobs that run meanwhile
+     * with its "while jobs run" range (the upper end). */
+    double loop_rate = o->jobs / loop_s, lib_rate = o->jobs / lib_s;
+    double ref = o->hold ? 70.0 : 43.0, target = 700.0;
+    print_json (json_pack (
+        "{s:s, s:I, s:b, s:{s:s, s:f, s:f}, s:{s:s, s:I, s:f, s:f}, s:f,"
+        " s:{s:s, s:f, s:f, s:f}, s:f, s:s, s:f, s:b, s:o}",
+        "benchmark", o->hold ? "submit_throughput_held" : "submit_throughput_running", "jobs",
+        (json_int_t)o->jobs, "held", o->hold, "qsub_loop", "how",
+        o->hold ? "sh loop of `qsub -h -- /bin/true`, one process and connection per job"
+                : "sh loop of `qsub -- /bin/true` (the jobs run meanwhile), one process and "
+                  "connection per job",
+        "seconds", loop_s, "jobs_per_s", loop_rate, "one_connection", "how",
+        "the same requests built as qsub does (jobspec -> JSON) and sent as job.submit through "
+        "one connection, pipelined",
+        "window", (json_int_t)o->window, "seconds", lib_s, "jobs_per_s", lib_rate,
+        "one_connection_vs_qsub_loop", lib_rate / loop_rate, "reference", "what",
+        "from the issue, not measured here: Slurm 22.05 sbatch shell loop, 2 cores",
+        "jobs_per_s_idle", 70.0, "jobs_per_s_jobs_running_low", 30.0,
+        "jobs_per_s_jobs_running_high", 43.0, "ratio_vs_reference", loop_rate / ref, "ratio_basis",
+        o->hold ? "qsub_loop vs jobs_per_s_idle" : "qsub_loop vs jobs_per_s_jobs_running_high",
+        "target_qsub_loop_jobs_per_s", target, "target_met", loop_rate >= target, "machine",
+        machine_info()));
+}
+
+/* ------------------------------------------------------------ turnaround */
+
+struct cpu_sample {
+    struct cpu ctld;
+    struct cpu agents[MAX_AGENTS];
+    double machine_s;
+};
+
+static void sample_cpu (const struct opts *o, struct cpu_sample *s)
+{
+    memset (s, 0, sizeof (*s));
+    if (o->ctld_pid > 0 && read_cpu (o->ctld_pid, &s->ctld) < 0)
+        die ("%s", "cannot read /proc/PID/stat of --ctld-pid");
+    for (int i = 0; i < o->nagents; i++)
+        if (read_cpu (o->agent_pids[i], &s->agents[i]) < 0)
+            die ("%s", "cannot read /proc/PID/stat of an --agent-pids entry");
+    s->machine_s = machine_busy_s();
+}
+
+static void run_turnaround (const struct opts *o)
+{
+    int64_t *seqs = calloc ((size_t)o->jobs, sizeof (*seqs));
+    if (!seqs)
+        die ("%s", "out of memory");
+    struct client *c = connect_server();
+    struct cpu_sample a, b;
+    sample_cpu (o, &a);
+    double t0 = now_s();
+    submit_pipelined (c, o->jobs, o->window, false, seqs);
+    double submit_s = now_s() - t0;
+    long failed = wait_finished (c, seqs, o->jobs, o->poll_ms);
+    double total_s = now_s() - t0;
+    sample_cpu (o, &b);
+    client_destroy (c);
+    free (seqs);
+
+    double ctld_s = b.ctld.self_s - a.ctld.self_s, agents_self = 0, agents_children = 0;
+    for (int i = 0; i < o->nagents; i++) {
+        agents_self += b.agents[i].self_s - a.agents[i].self_s;
+        agents_children += b.agents[i].children_s - a.agents[i].children_s;
+    }
+    double n = (double)o->jobs, rate = n / total_s;
+    double all_ms = (ctld_s + agents_self + agents_children) * 1e3 / n;
+    json_t *out =
+        json_pack ("{s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I}", "benchmark", "turnaround", "jobs",
+                   (json_int_t)o->jobs, "failed_jobs", (json_int_t)failed, "submit_seconds",
+                   submit_s, "first_submit_to_last_finished_seconds", total_s, "jobs_per_s", rate,
+                   "poll_ms", (json_int_t)o->poll_ms, "agents", (json_int_t)o->nagents);
+    if (o->ctld_pid > 0) {
+        json_object_set_new (out, "ctld_cpu_ms_per_job", json_real (ctld_s * 1e3 / n));
+        json_object_set_new (out, "agents_cpu_ms_per_job", json_real (agents_self * 1e3 / n));
+        json_object_set_new (out, "shepherds_and_jobs_cpu_ms_per_job",
+                             json_real (agents_children * 1e3 / n));
+        json_object_set_new (out, "all_huddle_cpu_ms_per_job", json_real (all_ms));
+        json_object_set_new (
+            out, "cpu_counted",
+            json_string ("utime+stime of huddle-ctld; utime+stime of each huddle-agent; "
+                         "cutime+cstime of each agent = its reaped shepherds, including what "
+                         "they reaped (the job's /bin/true and helper forks); all = the sum. "
+                         "The ctld figure includes answering this program's job.query polls. "
+                         "Not counted: munged, this client. Resolution 1/CLK_TCK s."));
+    }
+    json_object_set_new (out, "machine_busy_cpu_ms_per_job",
+                         json_real ((b.machine_s - a.machine_s) * 1e3 / n));
+    json_object_set_new (
+        out, "reference",
+        json_pack ("{s:s, s:I, s:f, s:f, s:f}", "what",
+                   "from the issue, not measured here: Slurm 22.05, 2 cores, 8 nodes", "jobs",
+                   (json_int_t)1000, "jobs_per_s_low", 9.0, "jobs_per_s_high", 14.0,
+                   "cpu_ms_per_job", 135.0));
+    json_object_set_new (out, "ratio_vs_reference_jobs_per_s_high", json_real (rate / 14.0));
+    if (o->ctld_pid > 0)
+        json_object_set_new (out, "ratio_vs_reference_cpu_per_job", json_real (135.0 / all_ms));
+    json_object_set_new (out, "target",
+                         json_pack ("{s:f, s:b, s:f, s:b}", "jobs_per_s", 140.0, "jobs_per_s_met",
+                                    rate >= 140.0, "all_huddle_cpu_ms_per_job", 13.0, "cpu_met",
+                                    o->ctld_pid > 0 && all_ms <= 13.0));
+    json_object_set_new (out, "machine", machine_info());
+    print_json (out);
+}
+
+/* --------------------------------------------------------------- latency */
+
+static void run_latency (const struct opts *o)
+{
+    double *ms = calloc ((size_t)o->jobs, sizeof (*ms));
+    if (!ms)
+        die ("%s", "out of memory");
+    struct client *c = connect_server();
+    struct herror err;
+    long failed = 0;
+    for (long i = 0; i < o->jobs; i++) {
+        json_t *req = submit_request (false, "/bin/true");
+        double t0 = now_s();
+        json_t *reply = client_request (c, req, &err);
+        json_decref (req);
+        if (!reply)
+            die ("%s", err.text);
+        int64_t seq = json_integer_value (json_object_get (reply, "seq"));
+        json_decref (reply);
+        failed += wait_finished (c, &seq, 1, o->poll_ms);
+        ms[i] = (now_s() - t0) * 1e3;
+    }
+    client_destroy (c);
+    double lo = ms[0], hi = ms[0];
+    for (long i = 0; i < o->jobs; i++) {
+        lo = ms[i] < lo ? ms[i] : lo;
+        hi = ms[i] > hi ? ms[i] : hi;
+    }
+    double med = median (ms, (int)o->jobs);
+    free (ms);
+    print_json (json_pack (
+        "{s:s, s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:{s:s, s:f}, s:f, s:f, s:b, "
+        "s:o}",
+        "benchmark", "latency", "what",
+        "1-node /bin/true job, submit -> state F recorded, idle cluster", "jobs",
+        (json_int_t)o->jobs, "failed_jobs", (json_int_t)failed, "poll_ms", (json_int_t)o->poll_ms,
+        "median_ms", med, "min_ms", lo, "max_ms", hi, "reference", "what",
+        "from the issue, not measured here: Slurm 22.05 1-node true job", "submit_to_done_ms",
+        330.0, "ratio_vs_reference", 330.0 / med, "target_ms", 50.0, "target_met", med <= 50.0,
+        "machine", machine_info()));
+}
+
+/* ---------------------------------------------------------------- memory */
+
+static void run_memory (const struct opts *o)
+{
+    if (o->ctld_pid <= 0)
+        die ("%s", "memory needs --ctld-pid");
+    struct client *c = connect_server();
+    long before = vm_rss_kb (o->ctld_pid);
+    double t0 = now_s();
+    submit_pipelined (c, o->jobs, o->window, true, NULL);
+    double secs = now_s() - t0;
+    client_destroy (c);
+    long after = vm_rss_kb (o->ctld_pid);
+    if (before < 0 || after < 0)
+        die ("%s", "cannot read VmRSS of --ctld-pid");
+    print_json (json_pack ("{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:o}", "benchmark", "ctld_memory",
+                           "held_jobs", (json_int_t)o->jobs, "rss_before_kb", (json_int_t)before,
+                           "rss_after_kb", (json_int_t)after, "bytes_per_job",
+                           (after - before) * 1024.0 / o->jobs, "submit_seconds", secs,
+                           "submit_jobs_per_s", o->jobs / secs, "machine", machine_info()));
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void usage (void)
+{
+    fprintf (stderr,
+             "usage: submit_bench throughput|turnaround|latency|memory [--jobs N] [--window W]\n"
+             "         [--poll-ms MS] [--qsub PATH] [--no-hold] [--ctld-pid PID]\n"
+             "         [--agent-pids PID,...]\n");
+    exit (2);
+}
+
+static long parse_long (const char *s, const char *what, long min)
+{
+    char *end;
+    errno = 0;
+    long v = strtol (s, &end, 10);
+    if (errno || end == s || *end || v < min)
+        die ("bad value for %s", what);
+    return v;
+}
+
+int main (int argc, char **argv)
+{
+    struct opts o = {.window = 256, .hold = true, .qsub = "qsub", .poll_ms = -1, .jobs = -1};
+    static const struct option longopts[] = {{"jobs", required_argument, NULL, 'n'},
+                                             {"window", required_argument, NULL, 'w'},
+                                             {"poll-ms", required_argument, NULL, 'p'},
+                                             {"qsub", required_argument, NULL, 'q'},
+                                             {"no-hold", no_argument, NULL, 'H'},
+                                             {"ctld-pid", required_argument, NULL, 'c'},
+                                             {"agent-pids", required_argument, NULL, 'a'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    int ch;
+    if (argc < 2 || argv[1][0] == '-')
+        usage();
+    o.mode = argv[1];
+    optind = 2;
+    while ((ch = getopt_long (argc, argv, "", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'n':
+            o.jobs = parse_long (optarg, "--jobs", 1);
+            break;
+        case 'w':
+            o.window = parse_long (optarg, "--window", 1);
+            break;
+        case 'p':
+            o.poll_ms = parse_long (optarg, "--poll-ms", 0);
+            break;
+        case 'q':
+            o.qsub = optarg;
+            break;
+        case 'H':
+            o.hold = false;
+            break;
+        case 'c':
+            o.ctld_pid = (pid_t)parse_long (optarg, "--ctld-pid", 1);
+            break;
+        case 'a':
+            for (char *save, *t = strtok_r (optarg, ",", &save); t;
+                 t = strtok_r (NULL, ",", &save)) {
+                if (o.nagents == MAX_AGENTS)
+                    die ("%s", "too many --agent-pids");
+                o.agent_pids[o.nagents++] = (pid_t)parse_long (t, "--agent-pids", 1);
+            }
+            break;
+        default:
+            usage();
+        }
+    }
+    if (optind != argc)
+        usage();
+    if (!strcmp (o.mode, "throughput")) {
+        o.jobs = o.jobs < 0 ? 10000 : o.jobs;
+        run_throughput (&o);
+    } else if (!strcmp (o.mode, "turnaround")) {
+        o.jobs = o.jobs < 0 ? 2000 : o.jobs;
+        o.poll_ms = o.poll_ms < 0 ? 20 : o.poll_ms;
+        run_turnaround (&o);
+    } else if (!strcmp (o.mode, "latency")) {
+        o.jobs = o.jobs < 0 ? 20 : o.jobs;
+        o.poll_ms = o.poll_ms < 0 ? 1 : o.poll_ms;
+        run_latency (&o);
+    } else if (!strcmp (o.mode, "memory")) {
+        o.jobs = o.jobs < 0 ? 100000 : o.jobs;
+        run_memory (&o);
+    } else
+        usage();
+    return 0;
+}
