@@ -188,7 +188,10 @@ static int fill_cores (const struct topo_node *t, struct sched_core_desc *cores)
         }
         if (c->pu_count == 0)
             pus[0] = c->os_index;
-        cores[i].os_index = c->os_index;
+        /* The scheduler needs a core id unique on the node; Linux core ids
+         * (hwloc's OS index) restart at 0 on every package, so use hwloc's
+         * logical index. Binding uses the PUs' OS indexes. */
+        cores[i].os_index = (int)i;
         cores[i].numa = numa_os_index (t, c->numa);
         cores[i].npus = npus;
         cores[i].pus = pus;
@@ -206,7 +209,7 @@ static int fill_gpus (const struct topo_node *t, struct sched_gpu_desc *gpus)
         int n = 0;
         for (unsigned k = 0; k < g->cores.count; k++) {
             if (g->cores.ids[k] < t->ncores)
-                cores[n++] = t->cores[g->cores.ids[k]].os_index;
+                cores[n++] = (int)g->cores.ids[k]; /* logical, as in fill_cores */
         }
         gpus[i].index = (int)i;
         gpus[i].numa = g->numa.count ? numa_os_index (t, (int)g->numa.ids[0]) : -1;

@@ -118,12 +118,35 @@ static void topology_becomes_snapshot_node (void **state)
     topo_node_destroy (t);
 }
 
+/* Linux core ids restart at 0 on every package (the GPU fixture is written
+ * that way, as real 2-socket exports are): such a node must still become a
+ * snapshot node, with GPU-local cores naming the right cores. */
+static void repeated_core_ids_are_accepted (void **state)
+{
+    struct herror err = {""};
+    struct topo_node *t = topo_node_load_xml (FIXTURE_DIR "/topology/two-socket-gpu.xml", &err);
+    struct sched_node_desc d;
+    assert_non_null (t);
+    assert_int_equal (t->cores[0].os_index, t->cores[4].os_index);
+    assert_int_equal (convert_desc_from_topo ("gpu01", t, true, &d), 0);
+    assert_int_equal (d.ncores, 8);
+    assert_int_equal (d.ngpus, 2);
+    assert_int_equal (d.gpus[1].ncores, 4);
+    assert_int_equal (d.gpus[1].cores[0], 4); /* package 1's first core */
+    struct sched_snapshot *s = sched_snapshot_create();
+    assert_int_equal (sched_snapshot_add_node (s, &d), 0);
+    sched_snapshot_destroy (s);
+    convert_desc_clear (&d);
+    topo_node_destroy (t);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (alloc_round_trip),
         cmocka_unit_test (bad_allocations_are_refused),
         cmocka_unit_test (topology_becomes_snapshot_node),
+        cmocka_unit_test (repeated_core_ids_are_accepted),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
