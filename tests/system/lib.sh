@@ -9,9 +9,40 @@
 EXPECTED_DIR="$top_srcdir/tests/system/expected"
 FIXTURE_DIR="$top_srcdir/tests/fixtures"
 
-# A scratch directory removed on exit.
+# A scratch directory removed on exit (kept with KEEP_TEST_TMP=1).
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/huddle-test.XXXXXX") || exit 99
-trap 'rm -rf "$TEST_TMP"' EXIT
+
+# On exit: stop the cluster a test started (cluster_up), report sanitizer
+# findings of its daemons, dump their logs when the test failed, remove
+# TEST_TMP.  Signals end the test through exit so that this still runs.
+_lib_exit () {
+    _lib_rc=$?
+    trap - EXIT
+    if [ "${CLUSTER_UP:-0}" = 1 ]; then
+        CLUSTER_UP=0
+        "$HUDDLE_CLUSTER" down --dir "$CLUSTER_DIR" >"$TEST_TMP/down.out" 2>&1 ||
+            { cat "$TEST_TMP/down.out" >&2; _lib_rc=1; }
+        if grep -l -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' -e 'runtime error:' \
+            "$CLUSTER_DIR"/*.out >"$TEST_TMP/sanitized" 2>/dev/null; then
+            echo "FAIL: sanitizer reports from daemons:" >&2
+            while IFS= read -r _f; do echo "---- $_f" >&2; cat "$_f" >&2; done <"$TEST_TMP/sanitized"
+            _lib_rc=1
+        fi
+        if [ "$_lib_rc" -ne 0 ] && [ "$_lib_rc" -ne 77 ]; then
+            cluster_dump_logs
+        fi
+    fi
+    if [ "${KEEP_TEST_TMP:-0}" = 1 ]; then
+        echo "kept $TEST_TMP" >&2
+    else
+        rm -rf "$TEST_TMP"
+    fi
+    exit "$_lib_rc"
+}
+trap _lib_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 # skip REASON...: stop the whole test as skipped.
 skip () {
@@ -39,4 +70,142 @@ compare_golden () {
     if ! diff -u "$_golden" "$2"; then
         fail "output differs from $_golden"
     fi
+}
+
+# ------------------------------------------------------------------ clusters
+# A test cluster: huddle-cluster from the source tree with the programs of
+# the build tree, in TEST_TMP/cluster, stopped on exit whatever happens.
+
+HUDDLE_CLUSTER="$top_srcdir/cli/huddle-cluster"
+HUDDLE_BUILDDIR=$top_builddir
+export HUDDLE_BUILDDIR
+CLUSTER_DIR="$TEST_TMP/cluster"
+CLUSTER_UP=0
+
+# Sanitizer builds run the daemons several times slower: SLOW scales the
+# time limits (never the time a test waits when things work).
+SLOW=1
+grep -q -e '--enable-sanitizers' "$top_builddir/config.status" 2>/dev/null && SLOW=3
+HUDDLE_CLUSTER_TIMEOUT=$((30 * SLOW))
+export HUDDLE_CLUSTER_TIMEOUT
+
+# need_root: skip unless root (agents run jobs as their owners).
+need_root () {
+    [ "$(id -u)" -eq 0 ] || skip "needs root: agents start jobs as their owners"
+}
+
+# cluster_up ARGS...: huddle-cluster up --dir CLUSTER_DIR ARGS, then its
+# environment (HUDDLE_SERVER, HUDDLE_MUNGE_SOCKET, PATH) in this shell.
+# Skips when not root or when no munged can run here.
+cluster_up () {
+    need_root
+    [ -x "$top_builddir/agent/huddle-agent" ] || fail "$top_builddir/agent/huddle-agent not built"
+    # Job owners must reach their files under TEST_TMP (mktemp makes it 0700).
+    chmod 0755 "$TEST_TMP"
+    CLUSTER_UP=1
+    "$HUDDLE_CLUSTER" up --dir "$CLUSTER_DIR" "$@" >"$TEST_TMP/cluster.env" 2>"$TEST_TMP/cluster.err"
+    _rc=$?
+    if [ $_rc -eq 77 ]; then
+        CLUSTER_UP=0
+        skip "no munged: $(cat "$TEST_TMP/cluster.err")"
+    fi
+    [ $_rc -eq 0 ] || fail "huddle-cluster up $* (exit $_rc): $(cat "$TEST_TMP/cluster.err")"
+    eval "$(cat "$TEST_TMP/cluster.env")"
+    CTLD_PID=$(cat "$CLUSTER_DIR/huddle-ctld.pid")
+    echo "cluster up: controller $HUDDLE_SERVER (pid $CTLD_PID), nodes$(sed -n "s/^HC_NODES='\(.*\)'/\1/p" "$CLUSTER_DIR/cluster.env")"
+}
+
+# cluster_dump_logs: every daemon's log (tail) and each job's shepherd notes.
+cluster_dump_logs () {
+    for _f in "$CLUSTER_DIR"/*.log "$CLUSTER_DIR"/*.out "$CLUSTER_DIR"/munge/munged.log \
+        "$CLUSTER_DIR"/nodes/*/state/jobs/*/shepherd.log; do
+        [ -s "$_f" ] || continue
+        echo "---- $_f" >&2
+        tail -n 150 "$_f" >&2
+    done
+}
+
+# agent_pid NAME: the running agent's pid.
+agent_pid () {
+    cat "$CLUSTER_DIR/agent-$1.pid" 2>/dev/null
+}
+
+# wait_for SECONDS WHAT CMD...: run CMD every 0.1 s until it succeeds; fail
+# naming WHAT after SECONDS (times SLOW).  CMD may leave what it saw in
+# WAIT_SEEN for the failure message.
+wait_for () {
+    _secs=$(($1 * SLOW))
+    _what=$2
+    shift 2
+    _end=$(($(date +%s) + _secs))
+    WAIT_SEEN=""
+    until "$@"; do
+        [ "$(date +%s)" -lt "$_end" ] ||
+            fail "timed out after ${_secs}s waiting for $_what${WAIT_SEEN:+ (last seen: $WAIT_SEEN)}"
+        sleep 0.1
+    done
+}
+
+# submit ARGS...: qsub ARGS, the job id in JOBID (fails the test when qsub
+# fails).  Not in a subshell, so that fail ends the test.
+submit () {
+    JOBID=$(qsub "$@" 2>"$TEST_TMP/qsub.err") || fail "qsub $*: $(cat "$TEST_TMP/qsub.err")"
+    [ -n "$JOBID" ] || fail "qsub $*: no job id"
+}
+
+# job_state ID: the job's state letter (qstat -x -F json), "" if unknown.
+job_state () {
+    qstat -x -F json "$1" 2>/dev/null | sed -n 's/^ *"job_state":"\(.*\)",*$/\1/p'
+}
+
+# job_attr ID NAME: one attribute from qstat -xf (wrapped lines joined).
+job_attr () {
+    qstat -xf "$1" 2>/dev/null | awk -v name="$2" '
+        /^    [^ ]/ { on = 0 }
+        /^\t/ && on { sub(/^\t/, ""); v = v $0; next }
+        index($0, "    " name " = ") == 1 { on = 1; v = substr($0, length(name) + 8) }
+        END { if (v != "") print v }'
+}
+
+# job_is ID STATE: true when the job is in STATE.
+job_is () {
+    WAIT_SEEN=$(job_state "$1")
+    [ "$WAIT_SEEN" = "$2" ]
+}
+
+# wait_job ID STATE [SECONDS]: wait until the job is in STATE (default 30 s).
+wait_job () {
+    wait_for "${3:-30}" "job $1 to reach state $2" job_is "$1" "$2"
+}
+
+# node_state NAME: the node's state from qnodes -a.
+node_state () {
+    qnodes -a "$1" 2>/dev/null | sed -n 's/^ *state = //p'
+}
+
+node_is () {
+    WAIT_SEEN=$(node_state "$1")
+    [ "$WAIT_SEEN" = "$2" ]
+}
+
+# wait_node NAME STATE [SECONDS]
+wait_node () {
+    wait_for "${3:-30}" "node $1 to be $2" node_is "$1" "$2"
+}
+
+# ensure_user NAME: the unprivileged user NAME exists (created with useradd
+# -m when absent; an existing one is used as is).  Skips when it cannot be.
+ensure_user () {
+    id -u "$1" >/dev/null 2>&1 && return 0
+    command -v useradd >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
+    command -v useradd >/dev/null 2>&1 || skip "no useradd to create user $1"
+    useradd -m "$1" >/dev/null 2>&1 || id -u "$1" >/dev/null 2>&1 || skip "cannot create user $1"
+}
+
+# as_user NAME CMD...: run CMD as NAME with the cluster's environment.
+as_user () {
+    _u=$1
+    shift
+    runuser -u "$_u" -- env HUDDLE_SERVER="$HUDDLE_SERVER" PATH="$PATH" \
+        ${HUDDLE_MUNGE_SOCKET:+HUDDLE_MUNGE_SOCKET="$HUDDLE_MUNGE_SOCKET"} "$@"
 }
