@@ -309,6 +309,7 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
     struct ctld *ctx = rq->ctx;
     int64_t seq, status, start_time, end_time, maxrss = 0, run_count = 0;
     double stime = 0, utime = 0;
+    const char *note = NULL;
 
     if (get_seq (msg, &seq, err) < 0 ||
         proto_get_int_range (msg, "exit_status", INT32_MIN, INT32_MAX, &status, err) < 0 ||
@@ -317,7 +318,8 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
         proto_opt_real (msg, "stime", &stime, err) < 0 ||
         proto_opt_real (msg, "utime", &utime, err) < 0 ||
         proto_opt_int (msg, "maxrss_kb", &maxrss, err) < 0 ||
-        proto_opt_int (msg, "run_count", &run_count, err) < 0)
+        proto_opt_int (msg, "run_count", &run_count, err) < 0 ||
+        proto_opt_string (msg, "comment", &note, err) < 0)
         return -1;
     /* Before registration the agent's jobs are not reconciled yet: an ack
      * now would let it forget a result the controller cannot place. */
@@ -336,7 +338,11 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
                  json_pack ("{s:I, s:I, s:I}", "cput", (json_int_t)(stime + utime + 0.5),
                             "walltime", (json_int_t)wall, "mem_kb", (json_int_t)maxrss));
         snprintf (event, sizeof (event), "ended with status %d", (int)status);
-        job_finish (ctx, j, (int)status, j->deleted ? NULL : "Job run and finished", event);
+        /* The agent says why a job ended other than by itself (walltime,
+         * could not start): that is what the user needs in qstat -f. */
+        char comment[256];
+        snprintf (comment, sizeof (comment), "%s", note && note[0] ? note : "Job run and finished");
+        job_finish (ctx, j, (int)status, j->deleted ? NULL : comment, event);
     } else {
         log_msg (LOG_LEVEL_DEBUG, "job.ended for %lld from %s: not its current run, ignored",
                  (long long)seq, peer_addr (rq->peer));

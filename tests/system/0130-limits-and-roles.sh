@@ -1,0 +1,56 @@
+#!/bin/sh
+# What the scheduler enforces on a job and who may be an agent: walltime
+# kills a job and says so in its comment; a job runs bound to the cores it
+# was given; a request no node can ever hold stays queued with a comment
+# saying why; an unprivileged user cannot register as an agent.
+. "$top_srcdir/tests/system/lib.sh"
+
+cluster_up --nodes 2 --ctld-opt kill_grace=1
+work="$TEST_TMP/work"
+mkdir -p "$work" && cd "$work" || fail "cannot make $work"
+
+# 1. Walltime: a 60 s sleep with a 2 s limit ends by SIGTERM (128+15).
+submit -l walltime=2 -- /bin/sleep 60
+wt=$JOBID
+# 2. Binding: the job sees exactly the PUs of its allocation.
+submit -l select=1:ncpus=1 -- /bin/sh -c 'grep Cpus_allowed_list /proc/self/status'
+bound=$JOBID
+# 3. Never fits: 64 cores in one chunk on 2-core nodes.
+submit -l select=1:ncpus=64 -- /bin/true
+huge=$JOBID
+
+wait_job "$wt" F 30
+[ "$(job_attr "$wt" Exit_status)" = 143 ] ||
+    fail "walltime job $wt: Exit_status $(job_attr "$wt" Exit_status), want 143"
+job_attr "$wt" comment | grep -q walltime ||
+    fail "walltime job $wt: comment \"$(job_attr "$wt" comment)\" does not mention walltime"
+echo "ok: walltime kill, comment: $(job_attr "$wt" comment)"
+
+wait_job "$bound" F
+allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$work/STDIN.o${bound%%.*}")
+vnode=$(job_attr "$bound" exec_vnode)
+[ -n "$allowed" ] || fail "job $bound printed no Cpus_allowed_list"
+case "$allowed" in
+*,* | *-*) fail "job $bound may run on PUs $allowed, want the one it was given ($vnode)" ;;
+esac
+echo "ok: job bound to PU $allowed ($vnode)"
+
+[ "$(job_state "$huge")" = Q ] || fail "job $huge: state $(job_state "$huge"), want Q"
+job_attr "$huge" comment | grep -q "Can Never Run" ||
+    fail "job $huge: comment \"$(job_attr "$huge" comment)\" does not say it can never run"
+echo "ok: $huge stays queued: $(job_attr "$huge" comment)"
+qdel "$huge" || fail "qdel $huge"
+
+# 4. An unprivileged user running huddle-agent is refused at the hello.
+ensure_user huddleuser
+evil="$TEST_TMP/evil"
+mkdir -p "$evil" && chown huddleuser "$evil"
+as_user huddleuser "$top_builddir/agent/huddle-agent" --server "$HUDDLE_SERVER" --name evil \
+    --state-dir "$evil/state" --log-file "$evil/agent.log" --contain pgrp &
+evil_pid=$!
+refused () { grep -q "may not connect as an agent" "$evil/agent.log" 2>/dev/null; }
+wait_for 20 "the user's agent to be refused" refused
+kill "$evil_pid" 2>/dev/null
+wait "$evil_pid" 2>/dev/null
+qnodes -a evil >/dev/null 2>&1 && fail "node evil registered from an unprivileged user"
+echo "ok: an unprivileged agent is refused"
