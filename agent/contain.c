@@ -111,6 +111,16 @@ int contain_read_pids (const char *path, pid_t **pids, size_t *n)
     return 0;
 }
 
+int contain_signal_pids (pid_t *pids, size_t n, int sig)
+{
+    int count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (kill (pids[i], sig) == 0)
+            count++;
+    free (pids);
+    return count;
+}
+
 int contain_mkdir (const char *path)
 {
     if (mkdir (path, 0755) < 0 && errno != EEXIST)

@@ -228,14 +228,7 @@ static int cgv1_signal (struct container *c, int sig)
     pid_t *pids;
     size_t n;
     (void)set_state (c, "FROZEN"); /* signal anyway if freezing fails */
-    int count = -1;
-    if (cgv1_pids (c, &pids, &n) == 0) {
-        count = 0;
-        for (size_t i = 0; i < n; i++)
-            if (kill (pids[i], sig) == 0)
-                count++;
-        free (pids);
-    }
+    int count = cgv1_pids (c, &pids, &n) == 0 ? contain_signal_pids (pids, n, sig) : -1;
     int saved = errno;
     (void)set_state (c, "THAWED");
     errno = saved;

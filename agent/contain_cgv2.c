@@ -201,14 +201,7 @@ static int cgv2_signal (struct container *c, int sig)
     pid_t *pids;
     size_t n;
     bool frozen = c->be->v2_freeze && sig != SIGKILL && set_frozen (c, true) == 0;
-    int count = -1;
-    if (cgv2_pids (c, &pids, &n) == 0) {
-        count = 0;
-        for (size_t i = 0; i < n; i++)
-            if (kill (pids[i], sig) == 0)
-                count++;
-        free (pids);
-    }
+    int count = cgv2_pids (c, &pids, &n) == 0 ? contain_signal_pids (pids, n, sig) : -1;
     int saved = errno;
     if (frozen)
         set_frozen (c, false);

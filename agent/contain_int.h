@@ -56,6 +56,9 @@ int contain_write (const char *path, const char *text);
 ssize_t contain_read (const char *path, char *buf, size_t size);
 /* Read a file of one decimal pid per line (cgroup.procs). */
 int contain_read_pids (const char *path, pid_t **pids, size_t *n);
+/* Send sig to every pid in the list (which is freed); returns how many
+ * were signalled.  The one loop every backend's signal op ends in. */
+int contain_signal_pids (pid_t *pids, size_t n, int sig);
 /* Write a pid without malloc (safe in a forked child). */
 int contain_write_pid (const char *path, pid_t pid);
 /* mkdir that accepts an existing directory. */

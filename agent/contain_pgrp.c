@@ -146,12 +146,7 @@ static int pgrp_signal (struct container *c, int sig)
         (void)kill (-c->sid, sig);
     if (pgrp_pids (c, &pids, &n) < 0)
         return -1;
-    int count = 0;
-    for (size_t i = 0; i < n; i++)
-        if (kill (pids[i], sig) == 0)
-            count++;
-    free (pids);
-    return count;
+    return contain_signal_pids (pids, n, sig);
 }
 
 static int pgrp_remove (struct container *c)
