@@ -45,12 +45,16 @@ qdel "$huge" || fail "qdel $huge"
 ensure_user huddleuser
 evil="$TEST_TMP/evil"
 mkdir -p "$evil" && chown huddleuser "$evil"
+TEST_PIDFILES="$evil/agent.pid"
 as_user huddleuser "$top_builddir/agent/huddle-agent" --server "$HUDDLE_SERVER" --name evil \
-    --state-dir "$evil/state" --log-file "$evil/agent.log" --contain pgrp &
-evil_pid=$!
+    --state-dir "$evil/state" --log-file "$evil/agent.log" --pid-file "$evil/agent.pid" \
+    --contain pgrp &
+runuser_pid=$!
 refused () { grep -q "may not connect as an agent" "$evil/agent.log" 2>/dev/null; }
 wait_for 20 "the user's agent to be refused" refused
-kill "$evil_pid" 2>/dev/null
-wait "$evil_pid" 2>/dev/null
+started () { [ -s "$evil/agent.pid" ]; }
+wait_for 10 "the user's agent pid file" started
+kill "$(cat "$evil/agent.pid")" || fail "cannot stop the user's agent"
+wait "$runuser_pid" 2>/dev/null
 qnodes -a evil >/dev/null 2>&1 && fail "node evil registered from an unprivileged user"
 echo "ok: an unprivileged agent is refused"

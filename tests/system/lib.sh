@@ -18,6 +18,11 @@ TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/huddle-test.XXXXXX") || exit 99
 _lib_exit () {
     _lib_rc=$?
     trap - EXIT
+    # Daemons a test started outside the cluster (their pid files listed in
+    # TEST_PIDFILES) are stopped by pid first.
+    for _pf in ${TEST_PIDFILES:-}; do
+        [ -s "$_pf" ] && kill "$(cat "$_pf")" 2>/dev/null
+    done
     if [ "${CLUSTER_UP:-0}" = 1 ]; then
         CLUSTER_UP=0
         "$HUDDLE_CLUSTER" down --dir "$CLUSTER_DIR" >"$TEST_TMP/down.out" 2>&1 ||
