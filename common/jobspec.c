@@ -27,11 +27,6 @@ void layer_init (struct layer *l)
     l->rerun = -1;
 }
 
-static void vars_free (struct jobspec_var *v, int n)
-{
-    jobspec_env_free (v, n);
-}
-
 void layer_clear (struct layer *l)
 {
     free (l->name);
@@ -39,7 +34,7 @@ void layer_clear (struct layer *l)
     free (l->output);
     free (l->error);
     free (l->depend);
-    vars_free (l->vars, l->nvars);
+    jobspec_env_free (l->vars, l->nvars);
     resreq_clear (&l->chunks);
     layer_init (l);
 }
@@ -257,7 +252,7 @@ static int parse_vars (struct layer *l, const char *s, struct herror *err)
             goto inval;
         }
     }
-    vars_free (l->vars, l->nvars);
+    jobspec_env_free (l->vars, l->nvars);
     l->vars = vars;
     l->nvars = nvars;
     l->have_vars = true;
@@ -271,7 +266,7 @@ inval:
 fail:
     free (name);
     free (value);
-    vars_free (vars, nvars);
+    jobspec_env_free (vars, nvars);
     return -1;
 }
 

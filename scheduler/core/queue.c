@@ -58,6 +58,15 @@ static struct qjob *lookup (const struct sched_queue *q, int64_t seq)
     return j;
 }
 
+/* The job seq names, or NULL with errno ENOENT (q may be NULL). */
+static struct qjob *find (const struct sched_queue *q, int64_t seq)
+{
+    struct qjob *j = q ? lookup (q, seq) : NULL;
+    if (!j)
+        errno = ENOENT;
+    return j;
+}
+
 static void hash_link (struct qjob **buckets, int nbuckets, struct qjob *j)
 {
     unsigned b = bucket_of (j->seq, nbuckets);
@@ -185,11 +194,9 @@ int sched_queue_add (struct sched_queue *q, const struct sched_job *job)
 
 int sched_queue_remove (struct sched_queue *q, int64_t seq)
 {
-    struct qjob *j = q ? lookup (q, seq) : NULL;
-    if (!j) {
-        errno = ENOENT;
+    struct qjob *j = find (q, seq);
+    if (!j)
         return -1;
-    }
     hash_unlink (q, j);
     j->dead = true;
     q->ndead++;
@@ -203,22 +210,18 @@ int sched_queue_remove (struct sched_queue *q, int64_t seq)
 
 int sched_queue_hold (struct sched_queue *q, int64_t seq)
 {
-    struct qjob *j = q ? lookup (q, seq) : NULL;
-    if (!j) {
-        errno = ENOENT;
+    struct qjob *j = find (q, seq);
+    if (!j)
         return -1;
-    }
     j->held = true;
     return 0;
 }
 
 int sched_queue_release (struct sched_queue *q, int64_t seq, int64_t now)
 {
-    struct qjob *j = q ? lookup (q, seq) : NULL;
-    if (!j) {
-        errno = ENOENT;
+    struct qjob *j = find (q, seq);
+    if (!j)
         return -1;
-    }
     if (j->held) {
         j->held = false;
         j->eligible_time = now;
@@ -228,11 +231,9 @@ int sched_queue_release (struct sched_queue *q, int64_t seq, int64_t now)
 
 int sched_queue_set_priority (struct sched_queue *q, int64_t seq, int priority)
 {
-    struct qjob *j = q ? lookup (q, seq) : NULL;
-    if (!j) {
-        errno = ENOENT;
+    struct qjob *j = find (q, seq);
+    if (!j)
         return -1;
-    }
     if (j->priority != priority) {
         j->priority = priority;
         q->dirty = true;

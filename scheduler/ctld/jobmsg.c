@@ -225,18 +225,31 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
 
 /* ------------------------------------------------ delete / hold / release */
 
+/* The job msg names, if the caller may act on it (owner or root) and ev
+ * applies in its state; *next gets the state ev leads to.  NULL with err in
+ * PBS's words (refusal when the state does not allow ev). */
+static struct ctld_job *owned_transition (json_t *msg, struct request *rq, enum job_event ev,
+                                          const char *refusal, enum job_state *next,
+                                          struct herror *err)
+{
+    struct ctld_job *j = owned_job (msg, rq, err);
+    if (j && job_state_next (j->state, ev, j->rerunnable, next) < 0) {
+        herror_set (err, "%s", refusal);
+        return NULL;
+    }
+    return j;
+}
+
 static int job_delete (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
     struct ctld *ctx = rq->ctx;
-    struct ctld_job *j = owned_job (msg, rq, err);
     enum job_state next;
+    struct ctld_job *j = owned_transition (msg, rq, JOB_EV_DELETE, "Job has finished", &next, err);
     char text[128];
 
     if (!j)
         return -1;
-    if (job_state_next (j->state, JOB_EV_DELETE, j->rerunnable, &next) < 0)
-        return herror_set (err, "Job has finished");
     snprintf (text, sizeof (text), "Job deleted by uid %d", (int)peer_uid (rq->peer));
     if (next == JOB_FINISHED) {
         job_finish (ctx, j, JOB_EXIT_NONE, text, text);
@@ -254,14 +267,13 @@ static int job_delete (json_t *msg, void *arg, struct herror *err)
 static int job_hold_release (json_t *msg, struct request *rq, enum job_event ev, struct herror *err)
 {
     struct ctld *ctx = rq->ctx;
-    struct ctld_job *j = owned_job (msg, rq, err);
     enum job_state next;
+    struct ctld_job *j =
+        owned_transition (msg, rq, ev, "Request invalid for state of job", &next, err);
     char text[128];
 
     if (!j)
         return -1;
-    if (job_state_next (j->state, ev, j->rerunnable, &next) < 0)
-        return herror_set (err, "Request invalid for state of job");
     if (next != j->state) {
         snprintf (text, sizeof (text), "%s by uid %d", ev == JOB_EV_HOLD ? "held" : "released",
                   (int)peer_uid (rq->peer));
