@@ -115,4 +115,12 @@ qnodes -c node01 || fail "qnodes -c node01 failed"
 node_is node01 free || fail "after -c node01 is $(node_state node01), want free"
 qnodes -a node01 | grep -q 'comment = ' && fail "qnodes -c left a comment: $(qnodes -a node01)"
 echo "ok: qnodes -o -C / -c"
+
+# With no controller configured, a command says how to configure one.
+if env -u HUDDLE_SERVER HUDDLE_CONF=/nonexistent qstat >"$TEST_TMP/noserver" 2>&1; then
+    fail "qstat without a controller address succeeded"
+fi
+grep -q "set HUDDLE_SERVER=HOST:PORT" "$TEST_TMP/noserver" ||
+    fail "qstat without a controller address said: $(cat "$TEST_TMP/noserver")"
+echo "ok: no controller address is explained"
 exit 0

@@ -44,6 +44,11 @@ for f in "$out" "$work/owner.e$seq" "$work/made-by-job"; do
 done
 echo "ok: the job ran as huddleuser ($user_uid), its files are huddleuser's"
 
+# qstat -u USER lists that user's jobs only.
+qstat -x -u huddleuser | grep -q "^$seq\." || fail "qstat -x -u huddleuser lacks $id: $(qstat -x -u huddleuser)"
+qstat -x -u root | grep -q "^$seq\." && fail "qstat -x -u root lists huddleuser's $id"
+echo "ok: qstat -u"
+
 # 2. Another user may not touch it; root may.
 id=$(as_huddleuser qsub -N nap -v HUDDLE_SECRET=s3cret -- /bin/sleep 300 2>"$TEST_TMP/err") ||
     fail "qsub as huddleuser: $(cat "$TEST_TMP/err")"
