@@ -502,9 +502,9 @@ char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, str
     int rc = 0;
     for (char **p = jd->env; *p && rc == 0; p++) {
         char *eq = strchr (*p, '=');
-        char name[1024];
-        snprintf (name, sizeof (name), "%.*s", (int)(eq - *p), *p);
-        rc = env_set (&b, name, eq + 1);
+        char *name = strndup (*p, (size_t)(eq - *p));
+        rc = name ? env_set (&b, name, eq + 1) : -1;
+        free (name);
     }
     const char *path = jobenv_get (jd->env, "PBS_O_PATH");
     if (!path)

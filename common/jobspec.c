@@ -78,7 +78,8 @@ int jobspec_env_set (struct jobspec_var **env, int *nenv, const char *name, cons
 
 bool jobspec_env_name_valid (const char *name)
 {
-    if (!name || !(isalpha ((unsigned char)*name) || *name == '_'))
+    if (!name || !(isalpha ((unsigned char)*name) || *name == '_') ||
+        strlen (name) > JOBSPEC_MAX_ENV_NAME)
         return false;
     for (const char *p = name; *p; p++) {
         if (!isalnum ((unsigned char)*p) && *p != '_')
@@ -207,7 +208,7 @@ static int parse_vars (struct layer *l, const char *s, struct herror *err)
         if (!(name = strndup (p, nlen)))
             goto nomem;
         if (!jobspec_env_name_valid (name)) {
-            herror_set (err, "\"%s\" is not a variable name", name);
+            herror_set (err, "\"%.64s\" is not a variable name", name);
             goto inval;
         }
         p += nlen;

@@ -51,6 +51,7 @@
 #define JOBSPEC_PRIORITY_MAX 1023
 #define JOBSPEC_MAX_ARGS     4096 /* argv entries for "qsub -- cmd args" */
 #define JOBSPEC_MAX_ENV      4096 /* variables in the job's environment */
+#define JOBSPEC_MAX_ENV_NAME 255  /* bytes in a variable's name */
 
 /* "-j": which streams are merged, and into which. */
 enum jobspec_join {

@@ -333,6 +333,9 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
         proto_opt_int (msg, "run_count", &run_count, err) < 0 ||
         proto_opt_string (msg, "comment", &note, err) < 0)
         return -1;
+    if (stime < 0 || utime < 0 || stime + utime > 1e12 || maxrss < 0 || start_time < 0 ||
+        end_time < 0)
+        return herror_set (err, "message job.ended: resource use or times out of range");
     /* Before registration the agent's jobs are not reconciled yet: an ack
      * now would let it forget a result the controller cannot place. */
     if (!peer_agent_node (rq->peer))
@@ -352,8 +355,9 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
         snprintf (event, sizeof (event), "ended with status %d", (int)status);
         /* The agent says why a job ended other than by itself (walltime,
          * could not start): that is what the user needs in qstat -f. */
-        char comment[256];
-        snprintf (comment, sizeof (comment), "%s", note && note[0] ? note : "Job run and finished");
+        char comment[1024];
+        snprintf (comment, sizeof (comment), "%.1000s",
+                  note && note[0] ? note : "Job run and finished");
         job_finish (ctx, j, (int)status, j->deleted ? NULL : comment, event);
     } else {
         log_msg (LOG_LEVEL_DEBUG, "job.ended for %lld from %s: not its current run, ignored",

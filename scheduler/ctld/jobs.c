@@ -235,14 +235,23 @@ void job_lost (struct ctld *ctx, struct ctld_job *j, const char *why)
 
 /* ----------------------------------------------------------------- start */
 
+/* "n01,n02,...": the allocation's nodes, whole however many there are. */
 static json_t *node_list (const struct sched_alloc *a)
 {
-    char buf[1024] = "";
-    size_t len = 0;
-    for (int i = 0; i < sched_alloc_nnodes (a) && len < sizeof (buf); i++)
-        len += snprintf (buf + len, sizeof (buf) - len, "%s%s", i ? "," : "",
-                         sched_alloc_node (a, i)->name);
-    return json_string (buf);
+    size_t size = 1;
+    for (int i = 0; i < sched_alloc_nnodes (a); i++)
+        size += strlen (sched_alloc_node (a, i)->name) + 1;
+    char *buf = calloc (1, size);
+    if (!buf)
+        return NULL;
+    for (int i = 0; i < sched_alloc_nnodes (a); i++) {
+        if (i)
+            strcat (buf, ",");
+        strcat (buf, sched_alloc_node (a, i)->name);
+    }
+    json_t *s = json_string (buf);
+    free (buf);
+    return s;
 }
 
 int job_start (struct ctld *ctx, struct ctld_job *j, struct sched_alloc *alloc)

@@ -482,10 +482,8 @@ static int query_nodes (struct ctld *ctx, json_t *names, bool with_topology, jso
             return herror_set (
                 err, "message node.query: member \"names\": entry %zu must be a string", i);
         }
-        if (!n) {
-            json_decref (by_node);
-            return herror_set (err, "Unknown node %.64s", json_string_value (v));
-        }
+        if (!n)
+            continue; /* qnodes says "Unknown node" for each one missing */
         json_array_append_new (out, node_to_json (ctx, n, by_node, with_topology));
     }
     json_decref (by_node);
@@ -533,6 +531,10 @@ static int node_set_offline (json_t *msg, struct request *rq, bool offline, stru
     if (comment && strlen (comment) > NODE_COMMENT_MAX)
         return herror_set (err, "message %s: member \"comment\" is longer than %d bytes",
                            proto_msg_type (msg), NODE_COMMENT_MAX);
+    for (const char *c = comment; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return herror_set (err, "message %s: member \"comment\" contains control characters",
+                               proto_msg_type (msg));
     char *copy = comment ? strdup (comment) : NULL;
     if (comment && !copy)
         return herror_set (err, "out of memory");

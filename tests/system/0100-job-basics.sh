@@ -116,6 +116,16 @@ node_is node01 free || fail "after -c node01 is $(node_state node01), want free"
 qnodes -a node01 | grep -q 'comment = ' && fail "qnodes -c left a comment: $(qnodes -a node01)"
 echo "ok: qnodes -o -C / -c"
 
+# An unknown name among known ones: the known node is still shown, the
+# unknown one named, the status non-zero; control characters in a comment
+# are refused.
+qnodes -aS node01 nosuchnode >"$TEST_TMP/mixed" 2>&1 && fail "qnodes with an unknown node succeeded"
+grep -q "^node01 " "$TEST_TMP/mixed" || fail "qnodes node01 nosuchnode lost node01: $(cat "$TEST_TMP/mixed")"
+grep -q "nosuchnode.*Unknown node" "$TEST_TMP/mixed" || fail "no Unknown node: $(cat "$TEST_TMP/mixed")"
+qnodes -o node02 -C "$(printf 'two\nlines')" 2>"$TEST_TMP/ctl" && fail "a comment with a newline was accepted"
+grep -q "control characters" "$TEST_TMP/ctl" || fail "newline comment refused with: $(cat "$TEST_TMP/ctl")"
+echo "ok: qnodes with an unknown name; control characters refused"
+
 # With no controller configured, a command says how to configure one.
 if env -u HUDDLE_SERVER HUDDLE_CONF=/nonexistent qstat >"$TEST_TMP/noserver" 2>&1; then
     fail "qstat without a controller address succeeded"

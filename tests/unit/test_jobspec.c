@@ -841,6 +841,13 @@ static void variables (void **state)
     free (big);
 
     assert_submit_error ("", "option -v 1A=2: \"1A\" is not a variable name", "-v", "1A=2");
+    char longname[JOBSPEC_MAX_ENV_NAME + 4], longopt[JOBSPEC_MAX_ENV_NAME + 8], want[700];
+    memset (longname, 'A', JOBSPEC_MAX_ENV_NAME + 1);
+    longname[JOBSPEC_MAX_ENV_NAME + 1] = '\0';
+    snprintf (longopt, sizeof (longopt), "%s=1", longname);
+    snprintf (want, sizeof (want), "option -v %s: \"%.64s\" is not a variable name", longopt,
+              longname);
+    assert_submit_error ("", want, "-v", longopt);
     assert_submit_error ("", "option -v A=1,: empty variable name after ','", "-v", "A=1,");
     assert_submit_error ("", "option -v A=1,,B: \"\" is not a variable name", "-v", "A=1,,B");
     assert_submit_error ("", "option -v A='x: the value of A has no closing '", "-v", "A='x");
