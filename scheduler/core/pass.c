@@ -138,7 +138,7 @@ static int maybe_reserve (struct pass *ps, const struct qjob *j)
     return 0;
 }
 
-static int consider_job (struct pass *ps, const struct qjob *j)
+static int consider_job (struct pass *ps, struct qjob *j)
 {
     struct sched_alloc *a = NULL;
     if (placement_place (ps->p, j->seq, &j->req, ps->reserved, &a) == 0) {
@@ -150,10 +150,18 @@ static int consider_job (struct pass *ps, const struct qjob *j)
     }
     if (errno == ENOMEM)
         return -1;
+    /* Whether it could ever fit depends only on its request and the
+     * configured nodes: asked once per snapshot generation, not per pass,
+     * since most of a long queue is here on a full cluster. */
     char why[REASON_MAX];
-    int fit = placement_could_fit (ps->p, &j->req, false, why, sizeof (why));
-    if (fit < 0)
-        return -1;
+    int fit = 1;
+    if (j->fits_generation != ps->s->generation) {
+        fit = placement_could_fit (ps->p, &j->req, false, why, sizeof (why));
+        if (fit < 0)
+            return -1;
+        if (fit == 1)
+            j->fits_generation = ps->s->generation;
+    }
     if (fit == 0) {
         struct decision *d = add_decision (ps->r, SCHED_NEVER, j->seq, NULL);
         if (!d)

@@ -32,7 +32,7 @@
  * Never: a job that could not be placed even if every configured node (usable
  * or not) were idle gets a NEVER decision with a sentence saying why; it stays
  * queued (and is reported again each pass) until the controller holds or
- * deletes it.  sched_request_check() asks the same question at submit time.
+ * deletes it.  sched_request_check() asks the same question of one request.
  *
  * Decisions are already applied: a START's resources are claimed in the
  * snapshot and the job is removed from the queue.  If the controller cannot

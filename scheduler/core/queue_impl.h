@@ -9,7 +9,9 @@ struct qjob {
     int priority;
     int64_t eligible_time;
     bool held;
-    bool dead; /* removed; freed at the next compaction */
+    bool dead;                /* removed; freed at the next compaction */
+    uint64_t fits_generation; /* snapshot generation under which it could
+                               * fit on the idle cluster (0: not known) */
     struct resreq req;
     struct qjob *hnext;
 };

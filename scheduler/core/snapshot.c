@@ -6,9 +6,17 @@
 
 #define NAME_MAX_LEN 64
 
+/* Process-wide so that a snapshot rebuilt at the same address never
+ * reuses a generation (the only mutable static in the scheduler core; it
+ * changes no decision, it only names node sets). */
+static uint64_t next_generation = 1;
+
 struct sched_snapshot *sched_snapshot_create (void)
 {
-    return calloc (1, sizeof (struct sched_snapshot));
+    struct sched_snapshot *s = calloc (1, sizeof (struct sched_snapshot));
+    if (s)
+        s->generation = next_generation++;
+    return s;
 }
 
 static void snode_free (struct snode *n)
@@ -306,6 +314,7 @@ int sched_snapshot_add_node (struct sched_snapshot *s, const struct sched_node_d
         return -1; /* EINVAL from the tables, else ENOMEM */
     n->index = s->n;
     s->nodes[s->n++] = n;
+    s->generation = next_generation++;
     hash_insert (s->buckets, s->nbuckets, n);
     if (n->usable) {
         s->usable_free_cores += n->free_cores;

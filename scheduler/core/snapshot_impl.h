@@ -67,6 +67,10 @@ struct sched_snapshot {
      * cannot fit anywhere without looking at any node */
     long usable_free_cores;
     long usable_free_gpus;
+    /* Names this snapshot's set of configured nodes: a new value on create
+     * and on every added node.  A job that could fit on an idle cluster
+     * under one generation still can: the pass need not ask again. */
+    uint64_t generation;
 };
 
 /* Index of node NAME or -1. */
