@@ -107,7 +107,6 @@ int server_port (struct ctld *ctx);
  * this connection registered (NULL before node.register). */
 uid_t peer_uid (const struct peer *p);
 gid_t peer_gid (const struct peer *p);
-bool peer_is_agent (const struct peer *p);
 const char *peer_addr (const struct peer *p);
 const char *peer_agent_node (const struct peer *p);
 void peer_set_agent_node (struct peer *p, const char *name);

@@ -82,6 +82,10 @@ void job_send_kill (struct ctld *ctx, struct ctld_job *j);
 int jobs_insert (struct ctld *ctx, struct ctld_job *j);
 void job_free (struct ctld_job *j);
 
+/* The user name of uid (its number when it has none), cached after the
+ * first lookup; the caller frees it.  NULL on allocation failure. */
+char *jobs_user_name (struct ctld *ctx, uid_t uid);
+
 /* Iterate the table in seq order: i from 0 while < jobs_count(). */
 int jobs_count (struct ctld *ctx);
 struct ctld_job *jobs_at (struct ctld *ctx, int i);

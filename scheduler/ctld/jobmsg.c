@@ -45,16 +45,6 @@ static struct ctld_job *owned_job (json_t *msg, struct request *rq, struct herro
     return j;
 }
 
-static char *user_name (uid_t uid)
-{
-    char buf[32];
-    struct passwd *pw = getpwuid (uid);
-    if (pw && pw->pw_name)
-        return strdup (pw->pw_name);
-    snprintf (buf, sizeof (buf), "%lu", (unsigned long)uid);
-    return strdup (buf);
-}
-
 /* ------------------------------------------------------------- job.submit */
 
 /* The job object: the normalized request plus what the server decides. */
@@ -104,7 +94,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         goto fail;
     }
     struct ctld_job *j = calloc (1, sizeof (*j));
-    char *owner = user_name (peer_uid (rq->peer));
+    char *owner = jobs_user_name (ctx, peer_uid (rq->peer));
     if (!j || !owner || store_next_seq (ctx->store, &seq, err) < 0 ||
         !(j->obj = job_object (ctx, spec, rq->peer, seq, owner, err))) {
         free (owner);

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@
 struct jobs {
     struct ctld_job **v; /* sorted by seq */
     int n, cap;
+    json_t *user_names; /* uid (decimal) -> user name, filled on first use */
 };
 
 /* ------------------------------------------------------------------ table */
@@ -53,8 +55,27 @@ void jobs_destroy (struct ctld *ctx)
     for (int i = 0; i < js->n; i++)
         job_free (js->v[i]);
     free (js->v);
+    json_decref (js->user_names);
     free (js);
     ctx->jobs = NULL;
+}
+
+/* Each submit names its owner; looking the uid up in the password database
+ * every time would block the loop on NSS (LDAP, sssd) per submit. */
+char *jobs_user_name (struct ctld *ctx, uid_t uid)
+{
+    struct jobs *js = ctx->jobs;
+    char key[32];
+    snprintf (key, sizeof (key), "%lu", (unsigned long)uid);
+    if (!js->user_names && !(js->user_names = json_object()))
+        return NULL;
+    const char *known = json_string_value (json_object_get (js->user_names, key));
+    if (known)
+        return strdup (known);
+    struct passwd *pw = getpwuid (uid);
+    const char *name = pw && pw->pw_name ? pw->pw_name : key;
+    json_object_set_new (js->user_names, key, json_string (name));
+    return strdup (name);
 }
 
 int jobs_count (struct ctld *ctx)

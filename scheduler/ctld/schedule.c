@@ -212,10 +212,14 @@ static void start_one (struct ctld *ctx, struct sched_result *r, int i, struct c
         sched_alloc_destroy (alloc);
         return;
     }
-    if (job_start (ctx, j, alloc) < 0) { /* job_start released the allocation */
+    if (job_start (ctx, j, alloc) < 0) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: could not be started: %s", (long long)j->seq,
                  strerror (errno));
-        sched_job_added (ctx, j);
+        /* Back in the queue only if it is still queued: a failed store
+         * write leaves it marked running (the turn's commit then fails and
+         * the controller stops), and a running job must not be placed. */
+        if (j->state == JOB_QUEUED)
+            sched_job_added (ctx, j);
     }
 }
 

@@ -77,11 +77,6 @@ gid_t peer_gid (const struct peer *p)
     return p->gid;
 }
 
-bool peer_is_agent (const struct peer *p)
-{
-    return p->agent;
-}
-
 const char *peer_addr (const struct peer *p)
 {
     return p->addr;
