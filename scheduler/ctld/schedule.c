@@ -29,7 +29,6 @@ struct sched {
     struct sched_snapshot *snap;
     struct sched_queue *queue;
     json_t *topologies; /* node name -> topology model in the snapshot */
-    json_t *usable;     /* node name -> bool */
     struct event *pass_ev;
     int npasses;
 };
@@ -72,7 +71,8 @@ static int rebuild (struct ctld *ctx, const char *name, const json_t *topology, 
     json_object_foreach (s->topologies, key, value)
     {
         bool same = strcmp (key, name) == 0;
-        bool u = same ? usable : json_is_true (json_object_get (s->usable, key));
+        struct sched_node_usage nu; /* the old snapshot knows who is usable */
+        bool u = same ? usable : sched_snapshot_node_usage (s->snap, key, &nu) == 0 && nu.usable;
         if (add_node (snap, key, same ? topology : value, u, err) < 0)
             goto fail;
     }
@@ -123,7 +123,6 @@ int sched_node_usable (struct ctld *ctx, const char *name, bool usable)
     struct sched *s = ctx->sched;
     if (!sched_snapshot_has_node (s->snap, name))
         return 0;
-    json_object_set_new (s->usable, name, json_boolean (usable));
     return sched_snapshot_set_usable (s->snap, name, usable);
 }
 
@@ -276,9 +275,8 @@ int sched_create (struct ctld *ctx)
     s->snap = sched_snapshot_create();
     s->queue = sched_queue_create();
     s->topologies = json_object();
-    s->usable = json_object();
     s->pass_ev = event_new (ctx->base, -1, 0, pass_cb, ctx);
-    if (!s->snap || !s->queue || !s->topologies || !s->usable || !s->pass_ev ||
+    if (!s->snap || !s->queue || !s->topologies || !s->pass_ev ||
         event_priority_set (s->pass_ev, CTLD_PRI_SCHED) < 0)
         return -1;
     return 0;
@@ -294,7 +292,6 @@ void sched_destroy (struct ctld *ctx)
     sched_snapshot_destroy (s->snap);
     sched_queue_destroy (s->queue);
     json_decref (s->topologies);
-    json_decref (s->usable);
     free (s);
     ctx->sched = NULL;
 }
