@@ -90,8 +90,11 @@ static int on_register_ok (json_t *msg, void *arg, struct herror *err)
         drop (ad, "unusable registration reply");
         return 0; /* never answer the controller's reply with an error */
     }
-    if (grace < 0 || grace > 3600)
+    if (grace < 0 || grace > 3600) {
+        log_msg (LOG_LEVEL_WARN, "controller sent kill_grace %lld: out of 0..3600, using 10",
+                 (long long)grace);
         grace = 10;
+    }
     ad->kill_grace = (int)grace;
     ac->registered = true;
     ac->backoff = BACKOFF_MIN;
