@@ -42,11 +42,11 @@ echo "ok: $huge stays queued: $(job_attr "$huge" comment)"
 qdel "$huge" || fail "qdel $huge"
 
 # 4. An unprivileged user running huddle-agent is refused at the hello.
-ensure_user huddleuser
+ensure_user hu0130
 evil="$TEST_TMP/evil"
-mkdir -p "$evil" && chown huddleuser "$evil"
+mkdir -p "$evil" && chown hu0130 "$evil"
 TEST_PIDFILES="$evil/agent.pid"
-as_user huddleuser "$top_builddir/agent/huddle-agent" --server "$HUDDLE_SERVER" --name evil \
+as_user hu0130 "$top_builddir/agent/huddle-agent" --server "$HUDDLE_SERVER" --name evil \
     --state-dir "$evil/state" --log-file "$evil/agent.log" --pid-file "$evil/agent.pid" \
     --contain pgrp &
 runuser_pid=$!

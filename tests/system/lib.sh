@@ -37,6 +37,11 @@ _lib_exit () {
             cluster_dump_logs
         fi
     fi
+    # Users this test created (ensure_user) are removed with their homes.
+    for _u in ${TEST_USERS_MADE:-}; do
+        pkill -KILL -u "$_u" 2>/dev/null
+        userdel -r "$_u" >/dev/null 2>&1 || userdel "$_u" >/dev/null 2>&1
+    done
     if [ "${KEEP_TEST_TMP:-0}" = 1 ]; then
         echo "kept $TEST_TMP" >&2
     else
@@ -199,12 +204,14 @@ wait_node () {
 }
 
 # ensure_user NAME: the unprivileged user NAME exists (created with useradd
-# -m when absent; an existing one is used as is).  Skips when it cannot be.
+# -m when absent, and then removed again when the test exits; an existing
+# one is used as is and left).  Skips when it cannot be.
 ensure_user () {
     id -u "$1" >/dev/null 2>&1 && return 0
     command -v useradd >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
     command -v useradd >/dev/null 2>&1 || skip "no useradd to create user $1"
-    useradd -m "$1" >/dev/null 2>&1 || id -u "$1" >/dev/null 2>&1 || skip "cannot create user $1"
+    useradd -m "$1" >/dev/null 2>&1 || { id -u "$1" >/dev/null 2>&1 || skip "cannot create user $1"; return 0; }
+    TEST_USERS_MADE="${TEST_USERS_MADE:-} $1"
 }
 
 # as_user NAME CMD...: run CMD as NAME with the cluster's environment.
