@@ -41,6 +41,13 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "INSERT INTO meta (key, value) VALUES ('next_seq', 1);"
     "INSERT INTO meta (key, value) VALUES ('created_time', CAST(strftime('%s', 'now') AS "
     "INTEGER));",
+    /* 1 -> 2: scripts leave the job objects for a table of their own, so
+     * that loading, querying and keeping jobs in memory never carries them. */
+    "CREATE TABLE scripts (seq INTEGER PRIMARY KEY, body TEXT NOT NULL);"
+    "INSERT INTO scripts (seq, body) SELECT seq, json_extract (body, '$.script') FROM jobs"
+    "  WHERE json_valid (body) AND json_type (body, '$.script') = 'text';"
+    "UPDATE jobs SET body = json_remove (body, '$.script')"
+    "  WHERE json_valid (body) AND json_type (body, '$.script') IS NOT NULL;",
 };
 
 enum stmt_id {
@@ -61,6 +68,10 @@ enum stmt_id {
     S_JOBS_LOAD,
     S_NODES_LOAD,
     S_MAX_SEQ,
+    S_SCRIPT_PUT,
+    S_SCRIPT_GET,
+    S_SCRIPT_DELETE,
+    S_PRUNE_SCRIPTS,
     S_COUNT
 };
 
@@ -86,6 +97,27 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_NODES_LOAD] = "SELECT name, state, comment, last_registration, topology"
                      " FROM nodes ORDER BY name",
     [S_MAX_SEQ] = "SELECT max(seq) FROM jobs",
+    [S_SCRIPT_PUT] = "INSERT OR REPLACE INTO scripts (seq, body) VALUES (?1, ?2)",
+    [S_SCRIPT_GET] = "SELECT body FROM scripts WHERE seq = ?1",
+    [S_SCRIPT_DELETE] = "DELETE FROM scripts WHERE seq = ?1",
+    [S_PRUNE_SCRIPTS] = "DELETE FROM scripts WHERE seq IN"
+                        " (SELECT seq FROM jobs WHERE state = 'F' AND end_time <= ?1)",
+};
+
+/* One write of the open turn, kept until its commit succeeds (see
+ * store_flush): the statement and its bound values, texts owned.
+ */
+#define OP_MAX_ARGS 5
+enum arg_kind { ARG_NULL, ARG_INT, ARG_TEXT };
+struct op_arg {
+    enum arg_kind kind;
+    int64_t i;
+    char *t;
+};
+struct op {
+    enum stmt_id id;
+    int nargs;
+    struct op_arg a[OP_MAX_ARGS];
 };
 
 struct store {
@@ -93,8 +125,13 @@ struct store {
     char *path;
     sqlite3_stmt *stmt[S_COUNT];
     bool in_txn;   /* BEGIN done, no COMMIT/ROLLBACK yet */
-    bool poisoned; /* a write of this turn failed: flush rolls back */
+    bool poisoned; /* a write could not even be kept (ENOMEM): flush drops the turn */
+    bool failed;   /* a write or commit failed: the journal waits for a retry */
     char poison_text[HERROR_TEXT_MAX];
+    char fail_text[HERROR_TEXT_MAX];
+    struct op *ops; /* the journal: every write since the last commit */
+    int nops, capops;
+    size_t journal_bytes;
     int pending;       /* changes in the open transaction */
     int64_t next_seq;  /* next number store_next_seq() hands out */
     bool seq_dirty;    /* next_seq must be written before COMMIT */
@@ -192,47 +229,159 @@ static void stmt_done (struct store *st, enum stmt_id id)
     sqlite3_clear_bindings (st->stmt[id]);
 }
 
-/* A write of this turn failed.  SQLite may already have rolled the
- * transaction back on its own (it does for SQLITE_FULL, IOERR, NOMEM): then
- * no transaction is open any more, and a later write would start a fresh one
- * that store_flush() would commit as if the turn were whole.  Remembering the
- * failure makes flush roll back and fail instead.
+/* Why a journal: a write can fail because the disk is full (or the file
+ * size limit is hit, or an I/O error comes and goes), and SQLite may then
+ * roll the whole transaction back by itself.  The controller's memory is
+ * already ahead of the disk at that point, and what it promised to commit
+ * must not be lost.  So every write of a turn is also kept here, its values
+ * copied, until the commit succeeds; after a failure the database is rolled
+ * back and the next store_flush() replays the journal in a fresh
+ * transaction, as often as it takes.  The normal path pays one copy per
+ * write and frees it at the commit.
  */
-static int fail_write (struct store *st, int rc, struct herror *err, const char *what)
+static void op_clear (struct op *o)
 {
-    fail_sqlite (st->db, st->path, rc, err, what);
-    int saved = errno;
-    if (!st->poisoned) {
-        st->poisoned = true;
-        if (err)
-            memcpy (st->poison_text, err->text, sizeof (st->poison_text));
-        else
-            snprintf (st->poison_text, sizeof (st->poison_text), "%s: %s: %s", st->path, what,
-                      sqlite3_errstr (rc));
+    for (int i = 0; i < o->nargs; i++)
+        free (o->a[i].t);
+    o->nargs = 0;
+}
+
+static void journal_clear (struct store *st)
+{
+    for (int i = 0; i < st->nops; i++)
+        op_clear (&st->ops[i]);
+    st->nops = 0;
+    st->journal_bytes = 0;
+    if (st->capops > 1024) {
+        free (st->ops);
+        st->ops = NULL;
+        st->capops = 0;
     }
-    if (sqlite3_get_autocommit (st->db))
-        st->in_txn = false;
+}
+
+static int op_bind_run (struct store *st, const struct op *o)
+{
+    sqlite3_stmt *s = st->stmt[o->id];
+    for (int i = 0; i < o->nargs; i++) {
+        const struct op_arg *a = &o->a[i];
+        if (a->kind == ARG_INT)
+            sqlite3_bind_int64 (s, i + 1, a->i);
+        else if (a->kind == ARG_TEXT)
+            sqlite3_bind_text (s, i + 1, a->t, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null (s, i + 1);
+    }
+    return stmt_run (st, o->id);
+}
+
+/* Roll the database back to the last commit; the journal stays. */
+static void db_rollback (struct store *st)
+{
+    if (!sqlite3_get_autocommit (st->db))
+        stmt_run (st, S_ROLLBACK);
+    st->in_txn = false;
+}
+
+/* A write or the commit failed: remember why, roll back, keep the journal. */
+static int fail_turn (struct store *st, int rc, struct herror *err, const char *what)
+{
+    struct herror local;
+    fail_sqlite (st->db, st->path, rc, &local, what);
+    int saved = errno;
+    if (!st->failed)
+        memcpy (st->fail_text, local.text, sizeof (st->fail_text));
+    st->failed = true;
+    db_rollback (st);
+    if (err)
+        *err = local;
     errno = saved;
     return -1;
 }
 
-/* Open the turn's transaction on first use.  Refuse writes once the turn is
- * poisoned: they would be rolled back anyway.
+static int txn_begin (struct store *st)
+{
+    if (st->in_txn)
+        return SQLITE_OK;
+    int rc = stmt_run (st, S_BEGIN);
+    if (rc == SQLITE_OK)
+        st->in_txn = true;
+    return rc;
+}
+
+/* One write: into the journal, then (unless a failure waits for its retry)
+ * into the open transaction.  texts[] are copied; NULL binds NULL.  Returns
+ * 0 when the write is kept (even if the database refused it for now: the
+ * flush reports that), -1 only when it cannot be kept at all (ENOMEM); the
+ * turn is then poisoned.
  */
-static int txn_begin (struct store *st, struct herror *err)
+static int store_write (struct store *st, enum stmt_id id, int nargs, const struct op_arg *args,
+                        const char *what, struct herror *err)
 {
     if (st->poisoned) {
-        herror_set (err, "%s (an earlier write of this turn failed)", st->poison_text);
+        herror_set (err, "%s (an earlier write of this turn was lost)", st->poison_text);
         errno = EIO;
         return -1;
     }
-    if (st->in_txn)
+    if (st->nops == st->capops) {
+        int cap = st->capops ? 2 * st->capops : 64;
+        struct op *v = realloc (st->ops, cap * sizeof (*v));
+        if (!v)
+            goto nomem;
+        st->ops = v;
+        st->capops = cap;
+    }
+    struct op *o = &st->ops[st->nops];
+    o->id = id;
+    o->nargs = 0;
+    for (int i = 0; i < nargs; i++) {
+        o->a[i] = args[i];
+        o->a[i].t = NULL;
+        if (args[i].kind == ARG_TEXT && !(o->a[i].t = strdup (args[i].t))) {
+            o->nargs = i;
+            op_clear (o);
+            goto nomem;
+        }
+        if (args[i].kind == ARG_TEXT)
+            st->journal_bytes += strlen (args[i].t);
+        o->nargs = i + 1;
+    }
+    st->nops++;
+    st->pending++;
+    if (st->failed)
         return 0;
-    int rc = stmt_run (st, S_BEGIN);
+    int rc = txn_begin (st);
+    if (rc == SQLITE_OK)
+        rc = op_bind_run (st, o);
     if (rc != SQLITE_OK)
-        return fail_write (st, rc, err, "beginning a transaction");
-    st->in_txn = true;
+        fail_turn (st, rc, NULL, what);
     return 0;
+nomem:
+    st->poisoned = true;
+    snprintf (st->poison_text, sizeof (st->poison_text), "%s: %s: out of memory", st->path, what);
+    herror_set (err, "%s", st->poison_text);
+    errno = ENOMEM;
+    return -1;
+}
+
+static struct op_arg arg_int (int64_t v)
+{
+    return (struct op_arg){.kind = ARG_INT, .i = v};
+}
+
+static struct op_arg arg_text (const char *t)
+{
+    return (struct op_arg){.kind = t ? ARG_TEXT : ARG_NULL, .t = (char *)t};
+}
+
+static struct op_arg arg_opt_text (const json_t *v)
+{
+    return arg_text (json_is_string (v) ? json_string_value (v) : NULL);
+}
+
+static struct op_arg arg_opt_int (const json_t *v)
+{
+    return json_is_integer (v) ? arg_int (json_integer_value (v))
+                               : (struct op_arg){.kind = ARG_NULL};
 }
 
 static int meta_get_int (struct store *st, const char *key, int64_t *val, bool *found)
@@ -513,6 +662,8 @@ void store_close (struct store *st)
     int saved = errno;
     if (st->in_txn)
         sqlite3_exec (st->db, "ROLLBACK", NULL, NULL, NULL);
+    journal_clear (st);
+    free (st->ops);
     for (int i = 0; i < S_COUNT; i++)
         sqlite3_finalize (st->stmt[i]);
     sqlite3_close_v2 (st->db);
@@ -532,15 +683,26 @@ int store_pending (const struct store *st)
     return st ? st->pending : 0;
 }
 
-/* After a rollback the cached meta values may be ahead of the database.
- * next_seq stays ahead on purpose (numbers are skipped, never reused); the
- * server name is read back.
+bool store_retrying (const struct store *st)
+{
+    return st && st->failed;
+}
+
+size_t store_journal_bytes (const struct store *st)
+{
+    return st ? st->journal_bytes : 0;
+}
+
+/* A poisoned turn is dropped whole.  next_seq stays ahead on purpose
+ * (numbers are skipped, never reused); the server name is read back.
  */
-static void after_rollback (struct store *st)
+static void drop_turn (struct store *st)
 {
     char *name;
-    st->in_txn = false;
+    db_rollback (st);
+    journal_clear (st);
     st->poisoned = false;
+    st->failed = false;
     st->pending = 0;
     st->seq_dirty = false;
     if (meta_get_text (st, "server_name", &name) == SQLITE_OK) {
@@ -551,7 +713,7 @@ static void after_rollback (struct store *st)
 
 int store_flush (struct store *st, struct herror *err)
 {
-    int rc;
+    int rc = SQLITE_OK;
 
     if (!st) {
         errno = EINVAL;
@@ -559,14 +721,19 @@ int store_flush (struct store *st, struct herror *err)
     }
     if (st->poisoned) {
         herror_set (err, "%s; the turn was rolled back", st->poison_text);
-        if (st->in_txn)
-            stmt_run (st, S_ROLLBACK);
-        after_rollback (st);
+        drop_turn (st);
         errno = EIO;
         return -1;
     }
-    if (!st->in_txn)
+    if (st->nops == 0 && !st->seq_dirty && !st->in_txn)
         return 0;
+    if ((rc = txn_begin (st)) != SQLITE_OK)
+        goto fail;
+    /* After a failure the database holds none of the journal: replay it. */
+    for (int i = 0; st->failed && i < st->nops; i++) {
+        if ((rc = op_bind_run (st, &st->ops[i])) != SQLITE_OK)
+            goto fail;
+    }
     if (st->seq_dirty) {
         sqlite3_stmt *s = st->stmt[S_META_SET];
         sqlite3_bind_text (s, 1, "next_seq", -1, SQLITE_STATIC);
@@ -577,16 +744,14 @@ int store_flush (struct store *st, struct herror *err)
     if ((rc = stmt_run (st, S_COMMIT)) != SQLITE_OK)
         goto fail;
     st->in_txn = false;
+    st->failed = false;
     st->pending = 0;
     st->seq_dirty = false;
+    journal_clear (st);
     return 0;
 fail:
-    fail_sqlite (st->db, st->path, rc, err, "committing");
-    int saved = errno;
-    if (!sqlite3_get_autocommit (st->db))
-        stmt_run (st, S_ROLLBACK);
-    after_rollback (st);
-    errno = saved;
+    fail_turn (st, rc, err, "committing");
+    herror_prefix (err, "%d changes kept for a retry", st->nops);
     return -1;
 }
 
@@ -596,26 +761,14 @@ int store_next_seq (struct store *st, int64_t *seq, struct herror *err)
         errno = EINVAL;
         return herror_set (err, "store_next_seq: invalid argument");
     }
-    if (txn_begin (st, err) < 0)
-        return -1;
+    if (st->poisoned) {
+        errno = EIO;
+        return herror_set (err, "%s (an earlier write of this turn was lost)", st->poison_text);
+    }
     *seq = st->next_seq++;
     st->seq_dirty = true;
     st->pending++;
     return 0;
-}
-
-static int bind_opt_text (sqlite3_stmt *s, int i, const json_t *v)
-{
-    if (json_is_string (v))
-        return sqlite3_bind_text (s, i, json_string_value (v), -1, SQLITE_STATIC);
-    return sqlite3_bind_null (s, i);
-}
-
-static int bind_opt_int (sqlite3_stmt *s, int i, const json_t *v)
-{
-    if (json_is_integer (v))
-        return sqlite3_bind_int64 (s, i, json_integer_value (v));
-    return sqlite3_bind_null (s, i);
 }
 
 int store_job_put (struct store *st, const json_t *job, struct herror *err)
@@ -623,7 +776,6 @@ int store_job_put (struct store *st, const json_t *job, struct herror *err)
     const json_t *seqv = json_object_get (job, "seq");
     const json_t *state = json_object_get (job, "state");
     char *body;
-    int rc;
 
     if (!st || !json_is_object (job)) {
         errno = EINVAL;
@@ -643,21 +795,14 @@ int store_job_put (struct store *st, const json_t *job, struct herror *err)
         return herror_set (err, "store_job_put: cannot encode job %lld",
                            (long long)json_integer_value (seqv));
     }
-    if (txn_begin (st, err) < 0) {
-        free (body);
-        return -1;
-    }
     int64_t seq = json_integer_value (seqv);
-    sqlite3_stmt *s = st->stmt[S_JOB_PUT];
-    sqlite3_bind_int64 (s, 1, seq);
-    sqlite3_bind_text (s, 2, json_string_value (state), -1, SQLITE_STATIC);
-    bind_opt_text (s, 3, json_object_get (job, "owner"));
-    bind_opt_int (s, 4, json_object_get (job, "end_time"));
-    sqlite3_bind_text (s, 5, body, -1, SQLITE_STATIC);
-    rc = stmt_run (st, S_JOB_PUT);
+    struct op_arg args[] = {arg_int (seq), arg_text (json_string_value (state)),
+                            arg_opt_text (json_object_get (job, "owner")),
+                            arg_opt_int (json_object_get (job, "end_time")), arg_text (body)};
+    int rc = store_write (st, S_JOB_PUT, 5, args, "storing a job", err);
     free (body);
-    if (rc != SQLITE_OK)
-        return fail_write (st, rc, err, "storing a job");
+    if (rc < 0)
+        return -1;
     /* A seq that did not come from store_next_seq() must not come out of it
      * later either.
      */
@@ -665,67 +810,95 @@ int store_job_put (struct store *st, const json_t *job, struct herror *err)
         st->next_seq = seq + 1;
         st->seq_dirty = true;
     }
-    st->pending++;
     return 0;
 }
 
 int store_job_delete (struct store *st, int64_t seq, struct herror *err)
 {
-    int rc;
     if (!st) {
         errno = EINVAL;
         return herror_set (err, "store_job_delete: invalid argument");
     }
-    if (txn_begin (st, err) < 0)
+    struct op_arg a[] = {arg_int (seq)};
+    if (store_write (st, S_JOB_EVENTS_DELETE, 1, a, "deleting a job's events", err) < 0 ||
+        store_write (st, S_SCRIPT_DELETE, 1, a, "deleting a job's script", err) < 0 ||
+        store_write (st, S_JOB_DELETE, 1, a, "deleting a job", err) < 0)
         return -1;
-    sqlite3_bind_int64 (st->stmt[S_JOB_EVENTS_DELETE], 1, seq);
-    if ((rc = stmt_run (st, S_JOB_EVENTS_DELETE)) != SQLITE_OK)
-        return fail_write (st, rc, err, "deleting a job's events");
-    sqlite3_bind_int64 (st->stmt[S_JOB_DELETE], 1, seq);
-    if ((rc = stmt_run (st, S_JOB_DELETE)) != SQLITE_OK)
-        return fail_write (st, rc, err, "deleting a job");
-    st->pending++;
     return 0;
 }
 
 int store_jobs_prune (struct store *st, int64_t now, int64_t max_age, struct herror *err)
 {
-    int rc;
     if (!st || max_age < 0) {
         errno = EINVAL;
         return herror_set (err, "store_jobs_prune: invalid argument");
     }
-    if (txn_begin (st, err) < 0)
+    struct op_arg a[] = {arg_int (now - max_age)};
+    if (store_write (st, S_PRUNE_EVENTS, 1, a, "pruning job events", err) < 0 ||
+        store_write (st, S_PRUNE_SCRIPTS, 1, a, "pruning job scripts", err) < 0 ||
+        store_write (st, S_PRUNE_JOBS, 1, a, "pruning finished jobs", err) < 0)
         return -1;
-    int64_t cutoff = now - max_age;
-    sqlite3_bind_int64 (st->stmt[S_PRUNE_EVENTS], 1, cutoff);
-    if ((rc = stmt_run (st, S_PRUNE_EVENTS)) != SQLITE_OK)
-        return fail_write (st, rc, err, "pruning job events");
-    sqlite3_bind_int64 (st->stmt[S_PRUNE_JOBS], 1, cutoff);
-    if ((rc = stmt_run (st, S_PRUNE_JOBS)) != SQLITE_OK)
-        return fail_write (st, rc, err, "pruning finished jobs");
-    int n = sqlite3_changes (st->db);
-    st->pending += n;
-    return n;
+    /* While a failed turn waits for its retry nothing ran: nothing to count. */
+    return st->failed ? 0 : sqlite3_changes (st->db);
 }
 
 int store_event_add (struct store *st, int64_t seq, int64_t t, const char *text, struct herror *err)
 {
-    int rc;
     if (!st || !text) {
         errno = EINVAL;
         return herror_set (err, "store_event_add: invalid argument");
     }
-    if (txn_begin (st, err) < 0)
-        return -1;
-    sqlite3_stmt *s = st->stmt[S_EVENT_ADD];
+    struct op_arg a[] = {arg_int (seq), arg_int (t), arg_text (text)};
+    return store_write (st, S_EVENT_ADD, 3, a, "storing a job event", err);
+}
+
+int store_script_put (struct store *st, int64_t seq, const char *script, struct herror *err)
+{
+    if (!st || seq < 1 || !script) {
+        errno = EINVAL;
+        return herror_set (err, "store_script_put: invalid argument");
+    }
+    struct op_arg a[] = {arg_int (seq), arg_text (script)};
+    return store_write (st, S_SCRIPT_PUT, 2, a, "storing a job script", err);
+}
+
+/* The newest script of seq still in the journal (after a failed write the
+ * database does not have it yet), or NULL.
+ */
+static const char *journal_script (const struct store *st, int64_t seq)
+{
+    for (int i = st->nops - 1; i >= 0; i--) {
+        const struct op *o = &st->ops[i];
+        if ((o->id == S_SCRIPT_PUT || o->id == S_SCRIPT_DELETE) && o->a[0].i == seq)
+            return o->id == S_SCRIPT_PUT ? o->a[1].t : NULL;
+    }
+    return NULL;
+}
+
+int store_script_get (struct store *st, int64_t seq, char **script, struct herror *err)
+{
+    if (!st || !script) {
+        errno = EINVAL;
+        return herror_set (err, "store_script_get: invalid argument");
+    }
+    *script = NULL;
+    if (st->failed) {
+        const char *kept = journal_script (st, seq);
+        if (kept)
+            return (*script = strdup (kept)) ? 1 : (errno = ENOMEM, -1);
+    }
+    sqlite3_stmt *s = st->stmt[S_SCRIPT_GET];
     sqlite3_bind_int64 (s, 1, seq);
-    sqlite3_bind_int64 (s, 2, t);
-    sqlite3_bind_text (s, 3, text, -1, SQLITE_STATIC);
-    if ((rc = stmt_run (st, S_EVENT_ADD)) != SQLITE_OK)
-        return fail_write (st, rc, err, "storing a job event");
-    st->pending++;
-    return 0;
+    int rc = sqlite3_step (s);
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text (s, 0);
+        if (t && !(*script = strdup (t)))
+            rc = SQLITE_NOMEM;
+    }
+    stmt_done (st, S_SCRIPT_GET);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return fail_sqlite (st->db, st->path, rc, err, "reading a job script");
+    return *script ? 1 : 0;
 }
 
 int store_node_put (struct store *st, const json_t *node, struct herror *err)
@@ -734,7 +907,6 @@ int store_node_put (struct store *st, const json_t *node, struct herror *err)
     const json_t *state = json_object_get (node, "state");
     const json_t *topo = json_object_get (node, "topology");
     char *topo_text = NULL;
-    int rc;
 
     if (!st || !json_is_string (name) || (state && !json_is_string (state))) {
         errno = EINVAL;
@@ -746,39 +918,23 @@ int store_node_put (struct store *st, const json_t *node, struct herror *err)
         return herror_set (err, "store_node_put: cannot encode the topology of %s",
                            json_string_value (name));
     }
-    if (txn_begin (st, err) < 0) {
-        free (topo_text);
-        return -1;
-    }
-    sqlite3_stmt *s = st->stmt[S_NODE_PUT];
-    sqlite3_bind_text (s, 1, json_string_value (name), -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 2, state ? json_string_value (state) : "", -1, SQLITE_STATIC);
-    bind_opt_text (s, 3, json_object_get (node, "comment"));
-    bind_opt_int (s, 4, json_object_get (node, "last_registration"));
-    if (topo_text)
-        sqlite3_bind_text (s, 5, topo_text, -1, SQLITE_STATIC);
-    rc = stmt_run (st, S_NODE_PUT);
+    struct op_arg args[] = {
+        arg_text (json_string_value (name)), arg_text (state ? json_string_value (state) : ""),
+        arg_opt_text (json_object_get (node, "comment")),
+        arg_opt_int (json_object_get (node, "last_registration")), arg_text (topo_text)};
+    int rc = store_write (st, S_NODE_PUT, 5, args, "storing a node", err);
     free (topo_text);
-    if (rc != SQLITE_OK)
-        return fail_write (st, rc, err, "storing a node");
-    st->pending++;
-    return 0;
+    return rc;
 }
 
 int store_node_delete (struct store *st, const char *name, struct herror *err)
 {
-    int rc;
     if (!st || !name) {
         errno = EINVAL;
         return herror_set (err, "store_node_delete: invalid argument");
     }
-    if (txn_begin (st, err) < 0)
-        return -1;
-    sqlite3_bind_text (st->stmt[S_NODE_DELETE], 1, name, -1, SQLITE_STATIC);
-    if ((rc = stmt_run (st, S_NODE_DELETE)) != SQLITE_OK)
-        return fail_write (st, rc, err, "deleting a node");
-    st->pending++;
-    return 0;
+    struct op_arg a[] = {arg_text (name)};
+    return store_write (st, S_NODE_DELETE, 1, a, "deleting a node", err);
 }
 
 const char *store_server_name (const struct store *st)
@@ -789,7 +945,6 @@ const char *store_server_name (const struct store *st)
 int store_set_server_name (struct store *st, const char *name, struct herror *err)
 {
     char *copy;
-    int rc;
     if (!st || !name || !*name) {
         errno = EINVAL;
         return herror_set (err, "store_set_server_name: invalid argument");
@@ -798,20 +953,13 @@ int store_set_server_name (struct store *st, const char *name, struct herror *er
         errno = ENOMEM;
         return herror_set (err, "store_set_server_name: out of memory");
     }
-    if (txn_begin (st, err) < 0) {
+    struct op_arg a[] = {arg_text ("server_name"), arg_text (name)};
+    if (store_write (st, S_META_SET, 2, a, "storing the server name", err) < 0) {
         free (copy);
         return -1;
     }
-    sqlite3_stmt *s = st->stmt[S_META_SET];
-    sqlite3_bind_text (s, 1, "server_name", -1, SQLITE_STATIC);
-    sqlite3_bind_text (s, 2, name, -1, SQLITE_STATIC);
-    if ((rc = stmt_run (st, S_META_SET)) != SQLITE_OK) {
-        free (copy);
-        return fail_write (st, rc, err, "storing the server name");
-    }
     free (st->server_name);
     st->server_name = copy;
-    st->pending++;
     return 0;
 }
 

@@ -20,11 +20,20 @@
  *
  * Errors: functions return -1 (or NULL), set errno and, when err is not NULL,
  * fill it with one sentence that names the database file.  The library never
- * logs, prints or exits.  A write that fails at the SQLite level (disk full,
- * I/O error) poisons the open transaction: the next store_flush() rolls the
- * whole turn back and returns -1, so a partial turn is never committed and
- * never acknowledged.  Invalid arguments (EINVAL, e.g. a job object without
- * "seq") are refused before anything is written and do not poison the turn.
+ * logs, prints or exits.
+ *
+ * A full disk is survived, not fatal.  Every write of a turn is also kept in
+ * memory (the journal) until its commit succeeds.  When a write or the commit
+ * fails at the SQLite level (disk full, file size limit, I/O error), the
+ * database is rolled back to the last commit, the journal is kept, and
+ * store_flush() returns -1: nothing of the turn may be acknowledged yet.
+ * Writes made after that only go into the journal, and every later
+ * store_flush() replays the whole journal in one fresh transaction, so the
+ * turn is committed whole once there is room again, never in part
+ * (store_retrying() tells that a journal waits).  Only a write that cannot
+ * even be kept (ENOMEM) poisons the turn: the next store_flush() then drops
+ * the whole turn and returns -1 with EIO.  Invalid arguments (EINVAL, e.g. a
+ * job object without "seq") are refused before anything is written.
  *
  * Ownership: every json_t * passed *in* is borrowed; the store serialises it
  * and never keeps or decrefs it.  Every json_t * handed *out* to a callback is
@@ -40,6 +49,8 @@
 #ifndef HUDDLE_CTLD_STORE_H
 #define HUDDLE_CTLD_STORE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -50,7 +61,7 @@
  * (written by a newer huddle) is refused by store_open(); an older one is
  * migrated forward in one transaction.
  */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* File name of the database inside the state directory. */
 #define STORE_DB_NAME "huddle.db"
@@ -87,13 +98,23 @@ void store_close (struct store *st);
 /* Path of the database file (owned by the store). */
 const char *store_path (const struct store *st);
 
-/* Commit the open transaction, if any.  Returns 0 when the turn's changes are
- * durable (or there were none), -1 when they are not: the turn was rolled
- * back and nothing of it may be acknowledged.  After a failure the
- * controller's memory is ahead of the disk; huddle-ctld should treat that as
- * fatal rather than carry on.
+/* Commit the open transaction, if any.  Returns 0 when the turn's changes
+ * (and those of earlier failed flushes) are durable, or there were none; -1
+ * when they are not: nothing of them may be acknowledged yet.  The changes
+ * are then kept (store_retrying() is true) and the next store_flush() tries
+ * them again, with errno and err saying why this one failed (ENOSPC for a
+ * full disk).  A poisoned turn (ENOMEM while keeping a write) is dropped:
+ * -1 with EIO and store_retrying() false; the caller's memory is then ahead
+ * of the disk for good, and huddle-ctld stops.
  */
 int store_flush (struct store *st, struct herror *err);
+
+/* True while changes of a failed flush wait for the next store_flush(). */
+bool store_retrying (const struct store *st);
+
+/* Bytes of text the journal holds (so a caller can flush before it grows
+ * large within one turn). */
+size_t store_journal_bytes (const struct store *st);
 
 /* Number of changes (puts, deletes, events) waiting for store_flush(). */
 int store_pending (const struct store *st);
@@ -111,6 +132,16 @@ int store_next_seq (struct store *st, int64_t *seq, struct herror *err);
  * (string) and "end_time" (integer) are indexed when present.  Borrowed.
  */
 int store_job_put (struct store *st, const json_t *job, struct herror *err);
+
+/* The batch script of job seq, kept apart from the job object so that job
+ * objects (loaded, queried, kept in memory) never carry scripts.  put
+ * inserts or replaces (script copied); get gives a malloc'd copy in *script
+ * (the caller frees it) and returns 1, or 0 with *script NULL when seq has
+ * no script, or -1.  Scripts go with their job (store_job_delete,
+ * store_jobs_prune).
+ */
+int store_script_put (struct store *st, int64_t seq, const char *script, struct herror *err);
+int store_script_get (struct store *st, int64_t seq, char **script, struct herror *err);
 
 /* Delete job seq and its events.  Deleting a job that is not stored is not
  * an error.

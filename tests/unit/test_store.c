@@ -328,10 +328,11 @@ static void ten_thousand_puts_in_one_flush (void **state)
 }
 
 /* A turn that cannot be written (here: the file size limit stands in for a
- * full disk) must fail as a whole at store_flush, so nothing of it is
- * acknowledged, and the store must work again for the next turn.
+ * full disk) must not be committed in part nor lost: store_flush fails, so
+ * nothing of it is acknowledged, and keeps it; later writes join it; once
+ * there is room again a flush commits all of it.
  */
-static void failed_turn_is_rolled_back_whole (void **state)
+static void failed_turn_is_kept_until_there_is_room (void **state)
 {
     struct fixture *f = *state;
     fflush (NULL);
@@ -354,44 +355,38 @@ static void failed_turn_is_rolled_back_whole (void **state)
         if (setrlimit (RLIMIT_FSIZE, &small) < 0)
             _exit (5);
         /* More than the page cache holds, so SQLite spills to the WAL in the
-         * middle of the turn and fails there.  Then the disk "has room"
-         * again and the turn goes on: none of it may be committed.
-         */
-        int failed = 0;
-        for (int i = 0; i < 50000 && !failed; i++) {
+         * middle of the turn and fails there; every write is still kept. */
+        for (int i = 0; i < 5000; i++) {
             int64_t seq;
             json_t *job;
-            if (store_next_seq (st, &seq, &err) < 0 || !(job = make_job (seq, "Q", "bob"))) {
-                failed = 1;
-                continue;
-            }
-            if (store_job_put (st, job, &err) < 0)
-                failed = 1;
+            if (store_next_seq (st, &seq, &err) < 0 || !(job = make_job (seq, "Q", "bob")) ||
+                store_job_put (st, job, &err) < 0 ||
+                store_script_put (st, seq, "#!/bin/sh\necho bob\n", &err) < 0)
+                _exit (6);
             json_decref (job);
         }
-        if (!failed)
-            _exit (6);
-        if (setrlimit (RLIMIT_FSIZE, &old) < 0)
-            _exit (7);
-        for (int i = 0; i < 3; i++) {
-            int64_t seq;
-            json_t *job;
-            if (store_next_seq (st, &seq, &err) == 0 && (job = make_job (seq, "Q", "bob"))) {
-                store_job_put (st, job, &err);
-                json_decref (job);
-            }
-        }
         if (store_flush (st, &err) == 0)
+            _exit (7);
+        if (!strstr (err.text, f->db) || !strstr (err.text, "kept for a retry") ||
+            !store_retrying (st) || store_pending (st) == 0)
             _exit (8);
-        if (!strstr (err.text, f->db) || !strstr (err.text, "rolled back"))
+        /* Still no room: the retry fails the same way, nothing is lost. */
+        if (store_flush (st, &err) == 0 || !store_retrying (st))
             _exit (9);
-        if (store_pending (st) != 0)
+        char *script = NULL;
+        if (store_script_get (st, 3, &script, &err) != 1 ||
+            strcmp (script, "#!/bin/sh\necho bob\n"))
             _exit (10);
+        free (script);
+        if (setrlimit (RLIMIT_FSIZE, &old) < 0)
+            _exit (11);
         submit (st, "carol");
         if (store_flush (st, &err) < 0) {
             fprintf (stderr, "flush after recovery: %s\n", err.text);
-            _exit (11);
+            _exit (12);
         }
+        if (store_retrying (st) || store_pending (st) != 0 || store_journal_bytes (st) != 0)
+            _exit (13);
         store_close (st);
         _exit (0);
     }
@@ -400,23 +395,89 @@ static void failed_turn_is_rolled_back_whole (void **state)
     assert_true (WIFEXITED (status));
     assert_int_equal (WEXITSTATUS (status), 0);
 
+    struct herror err = {{0}};
+    struct store *st = open_ok (f);
+    json_t *jobs = load_jobs (st, 0);
+    assert_int_equal (json_object_size (jobs), 1 + 5000 + 1);
+    char *script = NULL;
+    assert_int_equal (store_script_get (st, 5000, &script, &err), 1);
+    assert_string_equal (script, "#!/bin/sh\necho bob\n");
+    free (script);
+    assert_string_equal (
+        json_string_value (json_object_get (json_object_get (jobs, "5002"), "owner")), "carol");
+    json_decref (jobs);
+    store_close (st);
+}
+
+/* Scripts live in their own table and go with their job. */
+static void scripts_are_kept_apart_and_go_with_their_job (void **state)
+{
+    struct fixture *f = *state;
+    struct herror err = {{0}};
+    struct store *st = open_ok (f);
+    int64_t a = submit (st, "alice"), b = submit (st, "bob");
+    assert_int_equal (store_script_put (st, a, "echo a\n", &err), 0);
+    assert_int_equal (store_script_put (st, b, "echo b\n", &err), 0);
+    flush_ok (st);
+    char *script = NULL;
+    assert_int_equal (store_script_get (st, a, &script, &err), 1);
+    assert_string_equal (script, "echo a\n");
+    free (script);
+    assert_int_equal (store_script_get (st, 99, &script, &err), 0);
+    assert_null (script);
+    assert_int_equal (store_job_delete (st, a, &err), 0);
+    flush_ok (st);
+    assert_int_equal (store_script_get (st, a, &script, &err), 0);
+    json_t *done = make_job (b, "F", "bob");
+    json_object_set_new (done, "end_time", json_integer (100));
+    assert_int_equal (store_job_put (st, done, &err), 0);
+    json_decref (done);
+    assert_int_equal (store_jobs_prune (st, 1000, 10, &err), 1);
+    flush_ok (st);
+    assert_int_equal (store_script_get (st, b, &script, &err), 0);
+    store_close (st);
+}
+
+/* A database of schema 1 kept scripts inside the job objects: opening it
+ * moves them to the scripts table and out of the objects. */
+static void schema_1_scripts_are_moved_out (void **state)
+{
+    struct fixture *f = *state;
+    struct herror err = {{0}};
+    sqlite3 *db;
+    assert_int_equal (sqlite3_open (f->db, &db), SQLITE_OK);
+    const char *v1 =
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value);"
+        "CREATE TABLE jobs (seq INTEGER PRIMARY KEY, state TEXT NOT NULL, owner TEXT,"
+        "  end_time INTEGER, body TEXT NOT NULL);"
+        "CREATE INDEX jobs_by_state ON jobs (state, end_time);"
+        "CREATE INDEX jobs_by_owner ON jobs (owner);"
+        "CREATE TABLE nodes (name TEXT PRIMARY KEY, state TEXT NOT NULL DEFAULT '',"
+        "  comment TEXT, last_registration INTEGER, topology TEXT);"
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, seq INTEGER NOT NULL,"
+        "  time INTEGER NOT NULL, text TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('schema_version', 1), ('next_seq', 3);"
+        "INSERT INTO jobs VALUES (1, 'Q', 'alice', NULL,"
+        "  '{\"seq\":1,\"state\":\"Q\",\"owner\":\"alice\",\"script\":\"echo one\\n\"}');"
+        "INSERT INTO jobs VALUES (2, 'Q', 'bob', NULL, '{\"seq\":2,\"state\":\"Q\"}');";
+    assert_int_equal (sqlite3_exec (db, v1, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close (db);
+
     struct store *st = open_ok (f);
     json_t *jobs = load_jobs (st, 0);
     assert_int_equal (json_object_size (jobs), 2);
-    const char *key;
-    json_t *job;
-    int carol = 0;
-    json_object_foreach (jobs, key, job)
-    {
-        const char *owner = json_string_value (json_object_get (job, "owner"));
-        assert_string_not_equal (owner, "bob");
-        if (!strcmp (owner, "carol")) {
-            carol = 1;
-            assert_true (json_integer_value (json_object_get (job, "seq")) > 1);
-        }
-    }
-    assert_true (carol);
+    assert_null (json_object_get (json_object_get (jobs, "1"), "script"));
+    assert_string_equal (json_string_value (json_object_get (json_object_get (jobs, "1"), "owner")),
+                         "alice");
     json_decref (jobs);
+    char *script = NULL;
+    assert_int_equal (store_script_get (st, 1, &script, &err), 1);
+    assert_string_equal (script, "echo one\n");
+    free (script);
+    assert_int_equal (store_script_get (st, 2, &script, &err), 0);
+    int64_t seq;
+    assert_int_equal (store_next_seq (st, &seq, &err), 0);
+    assert_int_equal (seq, 3);
     store_close (st);
 }
 
@@ -676,7 +737,10 @@ int main (void)
         cmocka_unit_test_setup_teardown (crash_keeps_flushed_loses_unflushed, setup, teardown),
         cmocka_unit_test_setup_teardown (crash_keeps_flushed_sync_normal, setup, teardown),
         cmocka_unit_test_setup_teardown (ten_thousand_puts_in_one_flush, setup, teardown),
-        cmocka_unit_test_setup_teardown (failed_turn_is_rolled_back_whole, setup, teardown),
+        cmocka_unit_test_setup_teardown (failed_turn_is_kept_until_there_is_room, setup, teardown),
+        cmocka_unit_test_setup_teardown (scripts_are_kept_apart_and_go_with_their_job, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (schema_1_scripts_are_moved_out, setup, teardown),
         cmocka_unit_test_setup_teardown (corrupt_file_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown (foreign_database_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown (future_schema_is_refused, setup, teardown),
