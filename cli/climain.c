@@ -106,3 +106,48 @@ const char *cli_server_name (const struct cli *cli, const json_t *reply)
         return server;
     return dot ? dot + 1 : cli->host ? cli->host : "";
 }
+
+json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
+{
+    json_t *all = json_array();
+    json_t *reply = NULL;
+
+    if (!req || !all) {
+        json_decref (req);
+        json_decref (all);
+        fprintf (stderr, "%s: out of memory\n", cli->prog);
+        *status = CLI_EXIT_FAIL;
+        return NULL;
+    }
+    for (;;) {
+        json_decref (reply);
+        reply = cli_request (cli, json_incref (req), NULL, status);
+        if (!reply)
+            break;
+        json_t *jobs = json_object_get (reply, "jobs");
+        json_t *cursor = json_object_get (reply, "cursor");
+        if (!json_is_array (jobs) || json_array_extend (all, jobs) < 0) {
+            fprintf (stderr, "%s: the controller's reply has no job list\n", cli->prog);
+            *status = CLI_EXIT_FAIL;
+            json_decref (reply);
+            reply = NULL;
+            break;
+        }
+        if (!json_is_true (json_object_get (reply, "more")))
+            break;
+        if (!json_is_integer (cursor)) {
+            fprintf (stderr, "%s: the controller's reply says more but gives no cursor\n",
+                     cli->prog);
+            *status = CLI_EXIT_FAIL;
+            json_decref (reply);
+            reply = NULL;
+            break;
+        }
+        json_object_set (req, "cursor", cursor);
+    }
+    json_decref (req);
+    if (reply)
+        json_object_set (reply, "jobs", all);
+    json_decref (all);
+    return reply;
+}

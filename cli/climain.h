@@ -46,6 +46,12 @@ void cli_close (struct cli *cli);
  * matches the error (CLI_EXIT_*); *status is left alone on success. */
 json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *status);
 
+/* job.query (req, the reference is taken) through all its pages: the
+ * controller answers at most a page of jobs per reply and says where to go
+ * on ("more", "cursor"); this asks again until the end and returns the last
+ * reply with every page's jobs in its "jobs".  Errors as cli_request(). */
+json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status);
+
 /* Read a job id operand, "SEQ" or "SEQ.SERVER", into *seq.  On a bad one
  * prints "PROG: illegally formed job identifier: S" and returns -1. */
 int cli_parse_jobid (const struct cli *cli, const char *s, int64_t *seq);

@@ -2,7 +2,7 @@
  *
  *     qstat [-a | -n] [-f] [-x] [-u USER] [-F json] [JOBID...]
  *
- * One job.query to the controller, rendered by format.c.  With job ids,
+ * job.query to the controller (page by page), rendered by format.c.  With job ids,
  * finished jobs are asked for too so that a finished job gets PBS's "use -x"
  * message instead of "Unknown Job Id".
  */
@@ -135,7 +135,11 @@ static int render (const struct qstat_opts *o, const json_t *jobs, const struct 
 static json_t *make_query (const struct qstat_opts *o, const struct cli *cli, char **ids, int n,
                            int64_t *seqs)
 {
-    json_t *req = json_pack ("{s:s, s:b}", "type", "job.query", "finished", o->finished || n > 0);
+    /* Only -f (and JSON, which has every attribute) show Variable_List:
+     * the other layouts do not ask for the environment. */
+    bool full = o->layout == LAYOUT_FULL || o->layout == LAYOUT_JSON;
+    json_t *req = json_pack ("{s:s, s:b, s:b}", "type", "job.query", "finished",
+                             o->finished || n > 0, "full", full);
     json_t *list = json_array();
     if (req == NULL || list == NULL) {
         fprintf (stderr, "qstat: out of memory\n");
@@ -176,7 +180,7 @@ int main (int argc, char **argv)
         goto out;
     }
     status = 0;
-    reply = cli_request (&cli, req, NULL, &status);
+    reply = cli_query_jobs (&cli, req, &status);
     if (reply == NULL)
         goto out;
     jobs = json_object_get (reply, "jobs");

@@ -54,6 +54,8 @@ struct conn_listener {
     struct event_base *base;
     struct conn_config cfg;
     struct conn *conns;
+    int nconns, npending;
+    struct event *pause_ev; /* accepting again after EMFILE */
     int port;
 };
 
@@ -66,6 +68,9 @@ static void conn_free (struct conn *c)
             c->listener->conns = c->next;
         if (c->next)
             c->next->prev = c->prev;
+        c->listener->nconns--;
+        if (!c->authed)
+            c->listener->npending--;
     }
     if (c->bev)
         bufferevent_free (c->bev);
@@ -254,6 +259,8 @@ static void handle_hello (struct conn *c, json_t *msg)
         return;
     }
     c->authed = true;
+    if (c->listener)
+        c->listener->npending--;
     if (c->cfg.ops.ready)
         c->cfg.ops.ready (c, &c->peer, c->cfg.arg);
 }
@@ -390,22 +397,66 @@ static void sockaddr_text (const struct sockaddr *sa, socklen_t len, char *out, 
         snprintf (out, size, "%.46s:%.7s", host, serv);
 }
 
+static void rejected (struct conn_listener *l, const char *addr, const char *why)
+{
+    if (l->cfg.ops.rejected)
+        l->cfg.ops.rejected (addr, why, l->cfg.arg);
+}
+
 static void accept_cb (struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
                        int salen, void *arg)
 {
     struct conn_listener *l = arg;
+    char addr[64];
+    struct herror err;
+
+    sockaddr_text (sa, (socklen_t)salen, addr, sizeof (addr));
+    if (l->cfg.ops.admit && l->cfg.ops.admit (addr, l->nconns, l->npending, l->cfg.arg, &err) < 0) {
+        evutil_closesocket (fd);
+        rejected (l, addr, err.text);
+        return;
+    }
     struct conn *c = conn_new (l->base, fd, &l->cfg, true);
-    if (!c)
-        return; /* fd closed by conn_new; nothing to tell: no peer yet */
+    if (!c) {
+        rejected (l, addr, "out of memory"); /* fd closed by conn_new */
+        return;
+    }
     int one = 1;
     setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
-    sockaddr_text (sa, (socklen_t)salen, c->peer.addr, sizeof (c->peer.addr));
+    snprintf (c->peer.addr, sizeof (c->peer.addr), "%s", addr);
     c->listener = l;
     c->next = l->conns;
     if (l->conns)
         l->conns->prev = c;
     l->conns = c;
+    l->nconns++;
+    l->npending++;
     bufferevent_enable (c->bev, EV_READ | EV_WRITE);
+}
+
+static void resume_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct conn_listener *l = arg;
+    evconnlistener_enable (l->evl);
+}
+
+/* accept() failed.  Out of file descriptors the socket stays readable, and
+ * accepting again at once would spin: pause for a second (the connections
+ * wait in the backlog meanwhile). */
+static void accept_error_cb (struct evconnlistener *evl, void *arg)
+{
+    struct conn_listener *l = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    char why[128];
+    snprintf (why, sizeof (why), "accept: %s", evutil_socket_error_to_string (e));
+    if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+        struct timeval tv = {1, 0};
+        evconnlistener_disable (l->evl);
+        evtimer_add (l->pause_ev, &tv);
+        snprintf (why, sizeof (why), "accept: %s (pausing for a second)",
+                  evutil_socket_error_to_string (e));
+    }
+    rejected (l, "?", why);
 }
 
 struct conn_listener *conn_listen (struct event_base *base, const char *addr, int port,
@@ -440,6 +491,11 @@ struct conn_listener *conn_listen (struct event_base *base, const char *addr, in
         herror_set (err, "cannot listen on %s:%d: %s", addr ? addr : "*", port, strerror (saved));
         goto fail;
     }
+    if (!(l->pause_ev = evtimer_new (base, resume_cb, l))) {
+        herror_set (err, "out of memory");
+        goto fail;
+    }
+    evconnlistener_set_error_cb (l->evl, accept_error_cb);
     struct sockaddr_storage ss;
     socklen_t sl = sizeof (ss);
     if (getsockname (evconnlistener_get_fd (l->evl), (struct sockaddr *)&ss, &sl) == 0)
@@ -456,6 +512,13 @@ int conn_listener_port (const struct conn_listener *l)
     return l->port;
 }
 
+int conn_listener_count (const struct conn_listener *l, int *npending)
+{
+    if (npending)
+        *npending = l->npending;
+    return l->nconns;
+}
+
 void conn_listener_destroy (struct conn_listener *l)
 {
     int saved = errno;
@@ -469,6 +532,8 @@ void conn_listener_destroy (struct conn_listener *l)
         }
         if (l->evl)
             evconnlistener_free (l->evl);
+        if (l->pause_ev)
+            event_free (l->pause_ev);
         free (l);
     }
     errno = saved;

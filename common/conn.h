@@ -80,6 +80,15 @@ struct conn_ops {
     /* The connection ended (peer closed, error, timeout, protocol violation,
      * conn_close()); reason says which.  c is freed when this returns. */
     void (*closed) (struct conn *c, const struct conn_peer *peer, const char *reason, void *arg);
+    /* Listener only: may one more connection from addr be taken, with nconns
+     * open now (npending of them before their hello)?  Return 0 to take it,
+     * -1 with err filled to close it at once (nothing is read from it).
+     * NULL: every connection is taken. */
+    int (*admit) (const char *addr, int nconns, int npending, void *arg, struct herror *err);
+    /* Listener only: a connection was not taken (admit said no, or accept
+     * failed: with EMFILE/ENFILE the listener pauses for a second instead
+     * of spinning); addr is "?" when unknown. */
+    void (*rejected) (const char *addr, const char *why, void *arg);
 };
 
 /* Listen on ADDR:PORT (addr NULL or "" = all addresses; port 0 = any, see
@@ -91,6 +100,10 @@ struct conn_listener *conn_listen (struct event_base *base, const char *addr, in
 
 /* The port actually bound. */
 int conn_listener_port (const struct conn_listener *l);
+
+/* Connections the listener has open, and how many of them are still before
+ * their hello. */
+int conn_listener_count (const struct conn_listener *l, int *npending);
 
 /* Stop listening and destroy (without callbacks) the connections it accepted
  * that are still open.  NULL-safe, keeps errno. */

@@ -59,6 +59,16 @@ struct ctld_config {
     int max_jobs_per_pass;
     int64_t starvation_limit;
     bool store_sync_normal;
+    int store_retry_interval;
+    int64_t max_script_size; /* job.submit limits */
+    int64_t max_user_jobs;
+    int64_t max_user_script_bytes;
+    int query_page_jobs; /* job.query pages */
+    int64_t query_page_bytes;
+    int client_idle_timeout; /* connections (server.c) */
+    int max_user_connections;
+    int max_connections; /* 0: from RLIMIT_NOFILE */
+    int reserved_connections;
 };
 
 struct server;
@@ -126,6 +136,10 @@ void ctld_order (struct ctld *ctx, const char *node, json_t *msg);
 
 /* Something was put into the store: make sure the flush runs this turn. */
 void ctld_dirty (struct ctld *ctx);
+
+/* 0 when changes can be committed; -1 with "state store full: ..." in err
+ * while the store cannot commit (new work is refused then). */
+int ctld_store_writable (struct ctld *ctx, struct herror *err);
 
 /* End p's connection gracefully (queued output is still sent). */
 void server_close_peer (struct ctld *ctx, struct peer *p);

@@ -42,6 +42,7 @@ struct ctld_job {
     int priority;
     int64_t submit_time;
     int64_t run_count;
+    int64_t script_bytes;      /* size of its script (in the store, not here) */
     struct resreq res;         /* owned */
     struct sched_alloc *alloc; /* R and E only */
     char *queue_comment;       /* why a queued job waits (not stored) */
@@ -86,8 +87,20 @@ void job_free (struct ctld_job *j);
  * first lookup; the caller frees it.  NULL on allocation failure. */
 char *jobs_user_name (struct ctld *ctx, uid_t uid);
 
+/* What one user has in the system: jobs not finished and the bytes of their
+ * scripts (the per-user limits of job.submit).  Kept up to date by
+ * jobs_insert() and job_commit(). */
+struct jobs_usage {
+    int jobs;
+    int64_t script_bytes;
+};
+void jobs_usage (struct ctld *ctx, uid_t uid, struct jobs_usage *u);
+
 /* Iterate the table in seq order: i from 0 while < jobs_count(). */
 int jobs_count (struct ctld *ctx);
 struct ctld_job *jobs_at (struct ctld *ctx, int i);
+
+/* Index of the first job with a seq above seq (jobs_count() when none). */
+int jobs_index_after (struct ctld *ctx, int64_t seq);
 
 #endif

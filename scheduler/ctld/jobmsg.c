@@ -74,6 +74,37 @@ static json_t *job_object (struct ctld *ctx, struct jobspec *spec, struct peer *
     return obj;
 }
 
+/* The per-user limits, so that one user cannot fill the store, the memory
+ * or the queue for everyone (root is not limited). */
+static int check_limits (struct ctld *ctx, uid_t uid, const struct jobspec *spec,
+                         int64_t *script_bytes, struct herror *err)
+{
+    const struct ctld_config *cfg = &ctx->cfg;
+    struct jobs_usage u;
+
+    *script_bytes = (int64_t)strlen (spec->script ? spec->script : "");
+    if (uid == 0)
+        return 0;
+    if (*script_bytes > cfg->max_script_size)
+        return herror_set (err,
+                           "job script of %lld bytes exceeds the limit of %lld bytes "
+                           "(max_script_size)",
+                           (long long)*script_bytes, (long long)cfg->max_script_size);
+    jobs_usage (ctx, uid, &u);
+    if (u.jobs >= cfg->max_user_jobs)
+        return herror_set (err,
+                           "would exceed the per-user limit of %lld queued, held and running "
+                           "jobs (max_user_jobs)",
+                           (long long)cfg->max_user_jobs);
+    if (u.script_bytes + *script_bytes > cfg->max_user_script_bytes)
+        return herror_set (err,
+                           "would exceed the per-user limit of %lld bytes of job scripts "
+                           "(max_user_script_bytes): %lld in use, this one has %lld",
+                           (long long)cfg->max_user_script_bytes, (long long)u.script_bytes,
+                           (long long)*script_bytes);
+    return 0;
+}
+
 static int job_submit (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
@@ -93,15 +124,24 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         herror_set (err, "Unknown queue %s", spec->queue);
         goto fail;
     }
+    int64_t script_bytes;
+    if (ctld_store_writable (ctx, err) < 0 ||
+        check_limits (ctx, peer_uid (rq->peer), spec, &script_bytes, err) < 0)
+        goto fail;
     struct ctld_job *j = calloc (1, sizeof (*j));
     char *owner = jobs_user_name (ctx, peer_uid (rq->peer));
     if (!j || !owner || store_next_seq (ctx->store, &seq, err) < 0 ||
-        !(j->obj = job_object (ctx, spec, rq->peer, seq, owner, err))) {
+        !(j->obj = job_object (ctx, spec, rq->peer, seq, owner, err)) ||
+        store_script_put (ctx->store, seq, spec->script ? spec->script : "", err) < 0) {
         free (owner);
         job_free (j);
         herror_set (err, "cannot accept the job now");
         goto fail;
     }
+    /* The script lives in the store only (see store.h). */
+    json_object_del (j->obj, "script");
+    json_object_set_new (j->obj, "script_size", json_integer (script_bytes));
+    j->script_bytes = script_bytes;
     j->seq = seq;
     j->uid = peer_uid (rq->peer);
     j->state = spec->hold ? JOB_HELD : JOB_QUEUED;
@@ -139,14 +179,45 @@ fail:
 
 /* -------------------------------------------------------------- job.query */
 
-/* What a peer may see of j: everything, except another user's env. */
-static json_t *job_view (struct ctld_job *j, struct peer *p)
+/* What a reply carries of each job: "full" adds the environment (qstat -f
+ * shows it), "script" the batch script (one named job only). */
+struct view_opts {
+    bool full;
+    bool script;
+};
+
+/* Who may see a job's private parts, its environment and its script: the
+ * owner and root.  This is the one place that decides it, for every reply
+ * that carries jobs (an operator role will be added here). */
+static bool may_see_private (const struct ctld_job *j, const struct peer *p)
 {
+    return peer_uid (p) == 0 || peer_uid (p) == j->uid;
+}
+
+/* What peer p gets of j: never another user's env or script; env and
+ * script of its own only when asked for. */
+static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
+                         const struct view_opts *vo, struct herror *err)
+{
+    bool private = may_see_private (j, p);
     json_t *o = json_copy (j->obj);
-    if (!o)
+    if (!o) {
+        herror_set (err, "out of memory");
         return NULL;
-    if (peer_uid (p) != 0 && peer_uid (p) != j->uid)
+    }
+    json_object_del (o, "script_size");
+    if (!vo->full || !private)
         json_object_del (o, "env");
+    if (vo->script && private) {
+        char *script = NULL;
+        if (store_script_get (ctx->store, j->seq, &script, err) < 0) {
+            json_decref (o);
+            return NULL;
+        }
+        if (script)
+            json_object_set_new (o, "script", json_string (script));
+        free (script);
+    }
     if (j->state == JOB_QUEUED && j->queue_comment)
         json_object_set_new (o, "comment", json_string (j->queue_comment));
     return o;
@@ -164,6 +235,34 @@ static bool query_match (struct ctld_job *j, const char *user, bool finished)
     return true;
 }
 
+/* One page of a job.query reply.  A reply is bounded (query_page_jobs jobs,
+ * about query_page_bytes) so that no queue, however big, needs one giant
+ * frame or holds the loop for long; the client asks again from "cursor". */
+struct page {
+    json_t *jobs;
+    int n, limit;
+    size_t bytes, budget;
+    bool more;
+};
+
+/* Add j's view; false when the page is full (j is not added then). */
+static bool page_add (struct page *pg, struct ctld *ctx, struct ctld_job *j, struct peer *p,
+                      const struct view_opts *vo, struct herror *err, int *rc)
+{
+    if (pg->n >= pg->limit || pg->bytes >= pg->budget) {
+        pg->more = true;
+        return false;
+    }
+    json_t *v = job_view (ctx, j, p, vo, err);
+    if (!v || json_array_append_new (pg->jobs, v) < 0) {
+        *rc = -1;
+        return false;
+    }
+    pg->bytes += json_dumpb (v, NULL, 0, JSON_COMPACT);
+    pg->n++;
+    return true;
+}
+
 static int job_query (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
@@ -171,44 +270,72 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
     json_t *seqs = NULL;
     const char *user = NULL;
     bool finished = false;
+    struct view_opts vo = {0};
+    int64_t cursor = 0, limit = ctx->cfg.query_page_jobs, next = 0;
+    int rc = 0;
 
     if (proto_opt_array (msg, "seqs", &seqs, err) < 0 ||
         proto_opt_string (msg, "user", &user, err) < 0 ||
-        proto_opt_bool (msg, "finished", &finished, err) < 0)
+        proto_opt_bool (msg, "finished", &finished, err) < 0 ||
+        proto_opt_bool (msg, "full", &vo.full, err) < 0 ||
+        proto_opt_bool (msg, "script", &vo.script, err) < 0 ||
+        proto_opt_int (msg, "cursor", &cursor, err) < 0 ||
+        proto_opt_int (msg, "limit", &limit, err) < 0)
         return -1;
-    json_t *out = json_array();
-    if (!out)
+    if (cursor < 0 || limit < 1)
+        return herror_set (err, "message job.query: \"cursor\" must be >= 0, \"limit\" >= 1");
+    if (vo.script && json_array_size (seqs) != 1)
+        return herror_set (err, "message job.query: \"script\" needs exactly one job in \"seqs\"");
+    struct page pg = {
+        .jobs = json_array(),
+        .limit = limit < ctx->cfg.query_page_jobs ? (int)limit : ctx->cfg.query_page_jobs,
+        .budget = (size_t)ctx->cfg.query_page_bytes,
+    };
+    if (!pg.jobs)
         return herror_set (err, "out of memory");
     if (seqs) {
         /* Named jobs are returned whatever their state (qstat says "Job has
-         * finished" itself); unknown ones are left out. */
-        size_t i;
-        json_t *v;
-        json_array_foreach (seqs, i, v)
-        {
+         * finished" itself); unknown ones are left out.  The cursor counts
+         * the names already answered. */
+        for (size_t i = (size_t)cursor; rc == 0 && i < json_array_size (seqs); i++) {
+            json_t *v = json_array_get (seqs, i);
             if (!json_is_integer (v)) {
-                json_decref (out);
+                json_decref (pg.jobs);
                 return herror_set (err,
                                    "message job.query: member \"seqs\": entry %zu must be "
                                    "an integer",
                                    i);
             }
             struct ctld_job *j = jobs_find (ctx, json_integer_value (v));
-            if (j && query_match (j, user, true))
-                json_array_append_new (out, job_view (j, rq->peer));
+            next = (int64_t)i;
+            if (j && query_match (j, user, true) &&
+                !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
+                break;
+            next = (int64_t)i + 1;
         }
     } else {
-        for (int i = 0; i < jobs_count (ctx); i++) {
+        /* The cursor is the last seq answered: jobs come in seq order. */
+        for (int i = jobs_index_after (ctx, cursor); rc == 0 && i < jobs_count (ctx); i++) {
             struct ctld_job *j = jobs_at (ctx, i);
-            if (query_match (j, user, finished))
-                json_array_append_new (out, job_view (j, rq->peer));
+            if (query_match (j, user, finished) && !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
+                break;
+            next = j->seq;
         }
     }
+    if (rc < 0) {
+        json_decref (pg.jobs);
+        return -1;
+    }
     json_t *reply = proto_reply_ok (msg);
-    if (reply)
-        json_object_set_new (reply, "jobs", out);
-    else
-        json_decref (out);
+    if (reply) {
+        json_object_set_new (reply, "jobs", pg.jobs);
+        if (pg.more) {
+            json_object_set_new (reply, "more", json_true());
+            json_object_set_new (reply, "cursor", json_integer (next));
+        }
+    } else {
+        json_decref (pg.jobs);
+    }
     ctld_reply (ctx, rq->peer, reply);
     return 0;
 }
@@ -223,6 +350,8 @@ static struct ctld_job *owned_transition (json_t *msg, struct request *rq, enum 
                                           struct herror *err)
 {
     struct ctld_job *j = owned_job (msg, rq, err);
+    if (j && ctld_store_writable (rq->ctx, err) < 0)
+        return NULL;
     if (j && job_state_next (j->state, ev, j->rerunnable, next) < 0) {
         herror_set (err, "%s", refusal);
         return NULL;

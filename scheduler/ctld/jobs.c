@@ -20,10 +20,17 @@
 #include "scheduler/ctld/nodestate.h"
 #include "scheduler/ctld/store.h"
 
+struct user_usage {
+    uid_t uid;
+    struct jobs_usage u;
+};
+
 struct jobs {
     struct ctld_job **v; /* sorted by seq */
     int n, cap;
-    json_t *user_names; /* uid (decimal) -> user name, filled on first use */
+    json_t *user_names;       /* uid (decimal) -> user name, filled on first use */
+    struct user_usage *users; /* one per uid with unfinished jobs or once had */
+    int nusers, capusers;
 };
 
 /* ------------------------------------------------------------------ table */
@@ -55,6 +62,7 @@ void jobs_destroy (struct ctld *ctx)
     for (int i = 0; i < js->n; i++)
         job_free (js->v[i]);
     free (js->v);
+    free (js->users);
     json_decref (js->user_names);
     free (js);
     ctx->jobs = NULL;
@@ -78,6 +86,41 @@ char *jobs_user_name (struct ctld *ctx, uid_t uid)
     return strdup (name);
 }
 
+/* Users are few next to jobs; a linear search per submit is cheap.  NULL
+ * only when a new entry cannot be allocated. */
+static struct jobs_usage *usage_of (struct jobs *js, uid_t uid)
+{
+    for (int i = 0; i < js->nusers; i++) {
+        if (js->users[i].uid == uid)
+            return &js->users[i].u;
+    }
+    if (js->nusers == js->capusers) {
+        int cap = js->capusers ? 2 * js->capusers : 16;
+        struct user_usage *v = realloc (js->users, cap * sizeof (*v));
+        if (!v)
+            return NULL;
+        js->users = v;
+        js->capusers = cap;
+    }
+    js->users[js->nusers] = (struct user_usage){.uid = uid};
+    return &js->users[js->nusers++].u;
+}
+
+static void usage_count (struct ctld *ctx, const struct ctld_job *j, int sign)
+{
+    struct jobs_usage *u = usage_of (ctx->jobs, j->uid);
+    if (u) {
+        u->jobs += sign;
+        u->script_bytes += sign * j->script_bytes;
+    }
+}
+
+void jobs_usage (struct ctld *ctx, uid_t uid, struct jobs_usage *u)
+{
+    struct jobs_usage *have = usage_of (ctx->jobs, uid);
+    *u = have ? *have : (struct jobs_usage){0};
+}
+
 int jobs_count (struct ctld *ctx)
 {
     return ctx->jobs->n;
@@ -86,6 +129,20 @@ int jobs_count (struct ctld *ctx)
 struct ctld_job *jobs_at (struct ctld *ctx, int i)
 {
     return ctx->jobs->v[i];
+}
+
+int jobs_index_after (struct ctld *ctx, int64_t seq)
+{
+    struct jobs *js = ctx->jobs;
+    int lo = 0, hi = js->n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (js->v[mid]->seq <= seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 struct ctld_job *jobs_find (struct ctld *ctx, int64_t seq)
@@ -122,6 +179,8 @@ int jobs_insert (struct ctld *ctx, struct ctld_job *j)
     if ((j->state == JOB_QUEUED || j->state == JOB_HELD) && sched_job_added (ctx, j) < 0)
         return -1;
     js->v[js->n++] = j;
+    if (j->state != JOB_FINISHED)
+        usage_count (ctx, j, +1);
     return 0;
 }
 
@@ -174,6 +233,8 @@ int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state state, cons
     j->state = state;
     if (old != state)
         sched_job_changed (ctx, j, old);
+    if (old != JOB_FINISHED && state == JOB_FINISHED)
+        usage_count (ctx, j, -1);
     job_set (j, "state", json_string (letter));
     if (store_job_put (ctx->store, j->obj, &err) < 0 ||
         (event && store_event_add (ctx->store, j->seq, ctld_now(), event, &err) < 0)) {
@@ -275,6 +336,27 @@ static json_t *node_list (const struct sched_alloc *a)
     return s;
 }
 
+/* The job.launch order: the job object with its script, read from the
+ * store (scripts are not kept in memory).  NULL on failure, logged: the
+ * order is then dropped and the node's registration reconciles the job. */
+static json_t *launch_order (struct ctld *ctx, struct ctld_job *j)
+{
+    struct herror err = {""};
+    char *script = NULL;
+    json_t *job = json_copy (j->obj);
+    int rc = store_script_get (ctx->store, j->seq, &script, &err);
+    if (rc < 0 || !job) {
+        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot read its script: %s", (long long)j->seq,
+                 rc < 0 ? err.text : "out of memory");
+        json_decref (job);
+        return NULL;
+    }
+    if (script)
+        json_object_set_new (job, "script", json_string (script));
+    free (script);
+    return json_pack ("{s:s, s:o}", "type", "job.launch", "job", job);
+}
+
 int job_start (struct ctld *ctx, struct ctld_job *j, struct sched_alloc *alloc)
 {
     char id[96], event[1200];
@@ -301,8 +383,7 @@ int job_start (struct ctld *ctx, struct ctld_job *j, struct sched_alloc *alloc)
     json_decref (nodes);
     if (job_commit (ctx, j, JOB_RUNNING, event) < 0)
         return -1;
-    ctld_order (ctx, job_first_node (j),
-                json_pack ("{s:s, s:o}", "type", "job.launch", "job", json_copy (j->obj)));
+    ctld_order (ctx, job_first_node (j), launch_order (ctx, j));
     log_msg (LOG_LEVEL_INFO, "job %s %s", job_id (ctx, j, id, sizeof (id)), event);
     return 0;
 }
@@ -464,7 +545,16 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
         log_msg (LOG_LEVEL_ERROR, "stored job %lld: no valid state/uid: skipped", (long long)seq);
         return 0;
     }
-    struct jobspec *spec = jobspec_from_json (obj, &err);
+    /* The stored object has no script (the store keeps it apart): check
+     * the rest as a request with an empty one. */
+    json_t *req = json_copy (obj);
+    if (!req || (!json_object_get (req, "script") &&
+                 json_object_set_new (req, "script", json_string ("")) < 0)) {
+        json_decref (req);
+        return -1;
+    }
+    struct jobspec *spec = jobspec_from_json (req, &err);
+    json_decref (req);
     if (!spec) {
         log_msg (LOG_LEVEL_ERROR, "stored job %lld: %s: skipped", (long long)seq, err.text);
         return 0;
@@ -486,6 +576,7 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     jobspec_destroy (spec);
     j->submit_time = json_integer_value (json_object_get (obj, "submit_time"));
     j->run_count = json_integer_value (json_object_get (obj, "run_count"));
+    j->script_bytes = json_integer_value (json_object_get (obj, "script_size"));
     j->deleted = state == JOB_EXITING;
     if (jobs_insert (ctx, j) < 0) {
         job_free (j);

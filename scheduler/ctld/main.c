@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,9 +47,25 @@ static int open_store (struct ctld *ctx, struct herror *err)
     return 0;
 }
 
+/* Every client connection is a descriptor: take all the kernel allows the
+ * process (the hard limit), as slurmctld does; connection_limit() in
+ * server.c stays below it. */
+static void raise_fd_limit (void)
+{
+    struct rlimit rl;
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit (RLIMIT_NOFILE, &rl) < 0)
+            log_msg (LOG_LEVEL_WARN, "cannot raise the file descriptor limit: %s",
+                     strerror (errno));
+    }
+}
+
 static int start (struct daemon *d, struct herror *err)
 {
     struct ctld *ctx = &d->ctx;
+
+    raise_fd_limit();
 
     ctx->start_time = ctld_now();
     ctx->base = event_base_new();

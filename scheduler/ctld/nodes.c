@@ -525,6 +525,8 @@ static int node_set_offline (json_t *msg, struct request *rq, bool offline, stru
         return -1;
     if (!is_admin (ctx, rq->peer))
         return herror_set (err, "Unauthorized Request");
+    if (ctld_store_writable (ctx, err) < 0)
+        return -1;
     struct ctld_node *n = nodes_find (ctx, name);
     if (!n)
         return herror_set (err, "Unknown node %.64s", name);

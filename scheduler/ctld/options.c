@@ -50,6 +50,28 @@ static const struct config_option table[] = {
     {"store_sync", CONFIG_STRING, "full", 0, 0,
      "full: a commit survives power loss; normal: survives a crash of the process only "
      "(cheaper)"},
+    {"store_retry_interval", CONFIG_DURATION, "2s", 1, 3600,
+     "while the state store cannot commit (disk full), how often to try again; new work is "
+     "refused meanwhile"},
+    {"max_script_size", CONFIG_SIZE, "4M", 1, 1024LL * 1024 * 1024, "largest job script accepted"},
+    {"max_user_jobs", CONFIG_UINT, "10000", 1, 100000000,
+     "jobs (queued, held or running) one user may have; root has no limit"},
+    {"max_user_script_bytes", CONFIG_SIZE, "256M", 1, 1LL << 40,
+     "total size of the scripts of one user's jobs (queued, held or running); root has no "
+     "limit"},
+    {"query_page_jobs", CONFIG_UINT, "1000", 1, 1000000,
+     "most jobs in one job.query reply (qstat asks for the next page itself)"},
+    {"query_page_bytes", CONFIG_SIZE, "4M", 4096, 256LL * 1024 * 1024,
+     "a job.query reply ends after the job that takes it past this size"},
+    {"client_idle_timeout", CONFIG_DURATION, "60s", 1, 86400,
+     "a command's connection with no request for this long is closed (agents' are not)"},
+    {"max_user_connections", CONFIG_UINT, "128", 1, 1000000,
+     "open connections one user (not root, not the service user) may have"},
+    {"max_connections", CONFIG_UINT, "0", 0, 10000000,
+     "open connections in all (0: the file descriptor limit less 64); beyond it new "
+     "connections are closed at once"},
+    {"reserved_connections", CONFIG_UINT, "64", 0, 1000000,
+     "of max_connections, kept for agents, root and the service user"},
     {"log_level", CONFIG_LOGLEVEL, "info", 0, 0, "most verbose messages logged"},
     {"log_file", CONFIG_STRING, "", 0, 0,
      "file to log to, appended (empty: stderr); reopened on SIGHUP"},
@@ -167,6 +189,16 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     if (strcmp (sync, "full") != 0 && strcmp (sync, "normal") != 0)
         return herror_set (err, "option store_sync: \"%s\" is not full or normal", sync);
     cfg->store_sync_normal = strcmp (sync, "normal") == 0;
+    cfg->store_retry_interval = (int)config_get_int (c, "store_retry_interval");
+    cfg->max_script_size = config_get_int (c, "max_script_size");
+    cfg->max_user_jobs = config_get_int (c, "max_user_jobs");
+    cfg->max_user_script_bytes = config_get_int (c, "max_user_script_bytes");
+    cfg->query_page_jobs = (int)config_get_int (c, "query_page_jobs");
+    cfg->query_page_bytes = config_get_int (c, "query_page_bytes");
+    cfg->client_idle_timeout = (int)config_get_int (c, "client_idle_timeout");
+    cfg->max_user_connections = (int)config_get_int (c, "max_user_connections");
+    cfg->max_connections = (int)config_get_int (c, "max_connections");
+    cfg->reserved_connections = (int)config_get_int (c, "reserved_connections");
     return 0;
 }
 

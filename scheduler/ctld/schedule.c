@@ -23,6 +23,7 @@
 #include "scheduler/ctld/convert.h"
 #include "scheduler/ctld/ctld.h"
 #include "scheduler/ctld/job.h"
+#include "scheduler/ctld/store.h"
 #include "topology/node.h"
 
 struct sched {
@@ -233,7 +234,9 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
     int started = 0;
     char text[600];
 
-    if (ctx->exit_code != 0)
+    /* No job starts while the store cannot commit: the start could not be
+     * made durable; the pass runs again once the store has caught up. */
+    if (ctx->exit_code != 0 || store_retrying (ctx->store))
         return;
     struct sched_result *r = sched_pass (s->snap, s->queue, ctld_now(), &limits);
     if (!r) {

@@ -8,20 +8,38 @@
  * then sends the queued replies and orders, in the order they were queued.
  * So an acknowledged change is always on disk, and a turn with a thousand
  * submits costs one commit.
+ *
+ * When the store cannot commit (a full disk: any user can fill a shared
+ * /tmp) the controller stays up: the store keeps the turn (store.h), the
+ * messages that acknowledge changes are held, new work is refused with
+ * "state store full: ..." (ctld_store_writable), queries are still answered,
+ * and a timer retries the commit every store_retry_interval until it
+ * succeeds; then the held messages go out, in order.
+ *
+ * Connections are bounded so that no user can take the file descriptors
+ * everybody needs: at most max_connections in all (from RLIMIT_NOFILE),
+ * of which reserved_connections only for agents, root and the service user;
+ * max_user_connections per other user; a command's connection idle for
+ * client_idle_timeout is closed.  Refusals are logged, at most every 10 s.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "common/conn.h"
 #include "common/log.h"
 #include "scheduler/ctld/ctld.h"
 #include "scheduler/ctld/store.h"
 
-/* Flush synchronously when this many replies wait: under a continuous
- * stream of requests the lowest-priority flush could otherwise wait long. */
-#define OUTQ_FLUSH_NOW 4096
+/* Flush synchronously when this many replies wait, or the store's journal
+ * holds this much: under a continuous stream of requests the
+ * lowest-priority flush could otherwise wait long. */
+#define OUTQ_FLUSH_NOW      4096
+#define JOURNAL_FLUSH_NOW   (64u << 20)
+#define FD_RESERVE          64 /* descriptors kept for the store, MUNGE, logs */
+#define REJECT_LOG_INTERVAL 10 /* seconds between two refusal log lines */
 
 struct peer {
     struct ctld *ctx;
@@ -30,7 +48,8 @@ struct peer {
     gid_t gid;
     bool agent;
     char addr[64];
-    char *node; /* the node an agent registered as */
+    char *node;          /* the node an agent registered as */
+    int64_t last_active; /* when its last request came */
     int refs;
     struct peer *prev, *next;
 };
@@ -38,16 +57,28 @@ struct peer {
 struct outmsg {
     struct peer *peer; /* a reply: to this peer */
     char *node;        /* an order: to this node's agent */
+    bool needs_commit; /* it tells of a change: sent only once that is on disk */
     json_t *msg;
     struct outmsg *next;
+};
+
+struct outq {
+    struct outmsg *head, *tail;
+    int n;
 };
 
 struct server {
     struct conn_listener *listener;
     struct peer *peers;
-    struct outmsg *head, *tail;
-    int nout;
-    struct event *flush_ev;
+    int npeers;
+    struct outq out;  /* this turn's messages */
+    struct outq held; /* messages of turns the store could not commit yet */
+    bool degraded;    /* the store cannot commit: new work is refused */
+    int store_errno;
+    char store_error[HERROR_TEXT_MAX];
+    struct event *flush_ev, *retry_ev, *sweep_ev;
+    int64_t last_reject_log;
+    int rejects_unlogged;
 };
 
 int64_t ctld_now (void)
@@ -128,6 +159,17 @@ void server_close_peer (struct ctld *ctx, struct peer *p)
 
 /* ------------------------------------------------------- queue and flush */
 
+static void outq_append (struct outq *q, struct outmsg *m)
+{
+    m->next = NULL;
+    if (q->tail)
+        q->tail->next = m;
+    else
+        q->head = m;
+    q->tail = m;
+    q->n++;
+}
+
 static void outq_push (struct ctld *ctx, struct peer *p, const char *node, json_t *msg)
 {
     struct server *s = ctx->server;
@@ -140,12 +182,8 @@ static void outq_push (struct ctld *ctx, struct peer *p, const char *node, json_
     }
     m->peer = peer_ref (p);
     m->msg = msg;
-    if (s->tail)
-        s->tail->next = m;
-    else
-        s->head = m;
-    s->tail = m;
-    s->nout++;
+    m->needs_commit = true; /* on_msg clears it for replies of handlers that changed nothing */
+    outq_append (&s->out, m);
     event_active (s->flush_ev, 0, 0);
 }
 
@@ -199,19 +237,11 @@ static void outq_free (struct outmsg *m)
     free (m);
 }
 
-/* Commit the turn, then let the world know. */
-static void server_flush (struct ctld *ctx)
+static void outq_send_all (struct ctld *ctx, struct outq *q)
 {
-    struct server *s = ctx->server;
-    struct herror err = {""};
-
-    if (store_flush (ctx->store, &err) < 0) {
-        ctld_fatal (ctx, "cannot commit state: %s", err.text);
-        return; /* nothing of this turn may be acknowledged */
-    }
-    struct outmsg *m = s->head;
-    s->head = s->tail = NULL;
-    s->nout = 0;
+    struct outmsg *m = q->head;
+    q->head = q->tail = NULL;
+    q->n = 0;
     while (m) {
         struct outmsg *next = m->next;
         send_one (ctx, m);
@@ -220,11 +250,115 @@ static void server_flush (struct ctld *ctx)
     }
 }
 
+/* Does a held message go to the same place as m?  Then m must wait behind
+ * it: one peer's messages never overtake each other. */
+static bool held_for_same (const struct outq *held, const struct outmsg *m)
+{
+    for (const struct outmsg *h = held->head; h; h = h->next) {
+        if (m->node ? h->node && strcmp (h->node, m->node) == 0 : h->peer == m->peer)
+            return true;
+    }
+    return false;
+}
+
+/* While the store cannot commit: what tells of no change (a query's reply,
+ * a refusal) goes out now, the rest waits for the commit. */
+static void send_or_hold (struct ctld *ctx)
+{
+    struct server *s = ctx->server;
+    struct outmsg *m = s->out.head;
+    s->out.head = s->out.tail = NULL;
+    s->out.n = 0;
+    while (m) {
+        struct outmsg *next = m->next;
+        if (m->needs_commit || held_for_same (&s->held, m)) {
+            outq_append (&s->held, m);
+        } else {
+            send_one (ctx, m);
+            outq_free (m);
+        }
+        m = next;
+    }
+}
+
+static void store_failed (struct ctld *ctx, const struct herror *err, int e)
+{
+    struct server *s = ctx->server;
+    struct timeval tv = {ctx->cfg.store_retry_interval, 0};
+    if (!s->degraded)
+        log_msg (LOG_LEVEL_ERROR,
+                 "cannot commit state: %s; refusing new work and retrying every %ds", err->text,
+                 ctx->cfg.store_retry_interval);
+    s->degraded = true;
+    s->store_errno = e;
+    snprintf (s->store_error, sizeof (s->store_error), "%s", err->text);
+    if (!evtimer_pending (s->retry_ev, NULL))
+        evtimer_add (s->retry_ev, &tv);
+}
+
+/* Commit the turn, then let the world know. */
+static void server_flush (struct ctld *ctx)
+{
+    struct server *s = ctx->server;
+    struct herror err = {""};
+
+    if (s->degraded) {
+        send_or_hold (ctx); /* the retry timer commits */
+        return;
+    }
+    if (store_flush (ctx->store, &err) < 0) {
+        if (!store_retrying (ctx->store)) {
+            ctld_fatal (ctx, "cannot commit state: %s", err.text);
+            return; /* nothing of this turn may be acknowledged */
+        }
+        store_failed (ctx, &err, errno);
+        send_or_hold (ctx);
+        return;
+    }
+    outq_send_all (ctx, &s->out);
+}
+
 static void flush_cb (evutil_socket_t fd, short what, void *arg)
 {
     struct ctld *ctx = arg;
     if (ctx->exit_code == 0)
         server_flush (ctx);
+}
+
+static void retry_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct ctld *ctx = arg;
+    struct server *s = ctx->server;
+    struct herror err = {""};
+    int pending = store_pending (ctx->store);
+
+    if (ctx->exit_code != 0)
+        return;
+    if (store_flush (ctx->store, &err) < 0) {
+        if (!store_retrying (ctx->store)) {
+            ctld_fatal (ctx, "cannot commit state: %s", err.text);
+            return;
+        }
+        store_failed (ctx, &err, errno);
+        return;
+    }
+    log_msg (LOG_LEVEL_INFO, "state store commits again: %d held changes written, %d messages sent",
+             pending, s->held.n + s->out.n);
+    s->degraded = false;
+    outq_send_all (ctx, &s->held);
+    outq_send_all (ctx, &s->out);
+    sched_request (ctx);
+}
+
+int ctld_store_writable (struct ctld *ctx, struct herror *err)
+{
+    struct server *s = ctx->server;
+    if (!s->degraded && !store_retrying (ctx->store))
+        return 0;
+    return herror_set (err, "state store %s: %s; nothing was changed, try again later",
+                       s->store_errno == ENOSPC || s->store_errno == EFBIG ? "full"
+                                                                           : "cannot commit",
+                       s->store_error[0] ? s->store_error : "a commit failed");
 }
 
 /* ---------------------------------------------------------------- dispatch */
@@ -240,20 +374,14 @@ static const struct proto_handler *lookup (const struct proto_handler *const *ta
     return NULL;
 }
 
-static void on_msg (struct conn *c, const struct conn_peer *cp, json_t *msg, void *arg)
+/* Find the handler for a message, or queue the refusal; NULL then. */
+static const struct proto_handler *find_handler (struct ctld *ctx, struct peer *p, json_t *msg)
 {
-    struct ctld *ctx = arg;
-    struct peer *p = conn_aux (c);
     static const struct proto_handler *const client_tables[] = {jobs_client_handlers,
                                                                 nodes_client_handlers, NULL};
     static const struct proto_handler *const agent_tables[] = {nodes_agent_handlers,
                                                                jobs_agent_handlers, NULL};
     const char *type = proto_msg_type (msg);
-    struct request rq = {.ctx = ctx, .peer = p};
-    struct herror err = {""};
-
-    if (!p || ctx->exit_code != 0)
-        return;
     const struct proto_handler *h = lookup (client_tables, type);
     if (!h) {
         h = lookup (agent_tables, type);
@@ -261,19 +389,130 @@ static void on_msg (struct conn *c, const struct conn_peer *cp, json_t *msg, voi
             log_msg (LOG_LEVEL_WARN, "%s (uid %d): %s refused: not an agent", p->addr, (int)p->uid,
                      type);
             ctld_reply (ctx, p, proto_error_reply (msg, "Unauthorized Request"));
-            return;
+            return NULL;
         }
     }
-    if (!h) {
+    if (!h)
         ctld_reply (ctx, p, proto_error_reply (msg, "unknown message type \"%s\"", type));
+    return h;
+}
+
+static void on_msg (struct conn *c, const struct conn_peer *cp, json_t *msg, void *arg)
+{
+    struct ctld *ctx = arg;
+    struct server *s = ctx->server;
+    struct peer *p = conn_aux (c);
+    const char *type = proto_msg_type (msg);
+    struct request rq = {.ctx = ctx, .peer = p};
+    struct herror err = {""};
+
+    if (!p || ctx->exit_code != 0)
+        return;
+    p->last_active = ctld_now();
+    /* An error is never answered (docs/protocol.md): two peers must not
+     * bounce errors back and forth.  Agents' errors are logged by their
+     * handler; a client has nothing to report to us. */
+    if (strcmp (type, "error") == 0 && !p->agent) {
+        log_msg (LOG_LEVEL_DEBUG, "%s (uid %d): error message ignored", p->addr, (int)p->uid);
         return;
     }
-    if (h->fn (msg, &rq, &err) < 0) {
+    struct outmsg *mark = s->out.tail;
+    int changes = store_pending (ctx->store);
+    const struct proto_handler *h = find_handler (ctx, p, msg);
+    if (h && h->fn (msg, &rq, &err) < 0) {
         log_msg (LOG_LEVEL_DEBUG, "%s: %s: %s", p->addr, type, err.text);
         ctld_reply (ctx, p, proto_error_reply (msg, "%s", err.text));
     }
-    if (ctx->server->nout >= OUTQ_FLUSH_NOW)
+    /* A handler that put nothing into the store acknowledged no change: its
+     * replies need not wait for a commit (this matters while the store
+     * cannot commit: queries are still answered). */
+    if (store_pending (ctx->store) == changes) {
+        for (struct outmsg *m = mark ? mark->next : s->out.head; m; m = m->next)
+            m->needs_commit = false;
+    }
+    if (s->out.n >= OUTQ_FLUSH_NOW || store_journal_bytes (ctx->store) >= JOURNAL_FLUSH_NOW)
         server_flush (ctx);
+}
+
+/* The most connections in all: max_connections, or what the descriptor
+ * limit leaves after FD_RESERVE (read each time: an admin may raise it on
+ * the running daemon with prlimit). */
+static int connection_limit (struct ctld *ctx)
+{
+    struct rlimit rl;
+    int limit = ctx->cfg.max_connections;
+    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        int by_fds = rl.rlim_cur > FD_RESERVE ? (int)(rl.rlim_cur - FD_RESERVE) : 1;
+        if (limit == 0 || by_fds < limit)
+            limit = by_fds;
+    }
+    return limit > 0 ? limit : 1;
+}
+
+static bool privileged (struct ctld *ctx, uid_t uid)
+{
+    return uid == 0 || uid == ctx->cfg.service_uid;
+}
+
+/* Before the hello nobody is known: connections are taken up to the limit,
+ * but those still before their hello get at most half of it, so a flood of
+ * silent connections (closed after the hello timeout anyway) cannot keep
+ * agents and root out. */
+static int on_admit (const char *addr, int nconns, int npending, void *arg, struct herror *err)
+{
+    struct ctld *ctx = arg;
+    int limit = connection_limit (ctx);
+    if (nconns >= limit)
+        return herror_set (err,
+                           "%d connections open, the limit is %d (max_connections, "
+                           "file descriptor limit)",
+                           nconns, limit);
+    if (npending >= limit / 2 + 1)
+        return herror_set (err, "%d connections wait for their hello, the limit is %d", npending,
+                           limit / 2 + 1);
+    return 0;
+}
+
+static void on_rejected (const char *addr, const char *why, void *arg)
+{
+    struct ctld *ctx = arg;
+    struct server *s = ctx->server;
+    int64_t now = ctld_now();
+    if (now - s->last_reject_log < REJECT_LOG_INTERVAL) {
+        s->rejects_unlogged++;
+        return;
+    }
+    if (s->rejects_unlogged > 0)
+        log_msg (LOG_LEVEL_WARN, "refused a connection from %s: %s (and %d more in the last %ds)",
+                 addr, why, s->rejects_unlogged, (int)(now - s->last_reject_log));
+    else
+        log_msg (LOG_LEVEL_WARN, "refused a connection from %s: %s", addr, why);
+    s->last_reject_log = now;
+    s->rejects_unlogged = 0;
+}
+
+/* After the hello the uid is known: other users are held to
+ * max_user_connections each and to what the reserve leaves. */
+static int client_allowed (struct ctld *ctx, const struct conn_peer *cp, struct herror *err)
+{
+    struct server *s = ctx->server;
+    if (privileged (ctx, cp->uid))
+        return 0;
+    int limit = connection_limit (ctx) - ctx->cfg.reserved_connections;
+    if (s->npeers >= limit)
+        return herror_set (err,
+                           "too many connections: %d open, the limit for users is %d "
+                           "(max_connections less reserved_connections)",
+                           s->npeers, limit > 0 ? limit : 0);
+    int mine = 0;
+    for (const struct peer *p = s->peers; p; p = p->next)
+        mine += p->uid == cp->uid && !p->agent;
+    if (mine >= ctx->cfg.max_user_connections)
+        return herror_set (err,
+                           "too many connections: uid %d has %d open, the limit is %d "
+                           "(max_user_connections)",
+                           (int)cp->uid, mine, ctx->cfg.max_user_connections);
+    return 0;
 }
 
 static int on_allow (const struct conn_peer *cp, void *arg, struct herror *err)
@@ -284,9 +523,38 @@ static int on_allow (const struct conn_peer *cp, void *arg, struct herror *err)
             return herror_set (err, "uid %d may not connect as an agent", (int)cp->uid);
         return 0;
     }
-    if (strcmp (cp->role, "client") == 0)
+    if (strcmp (cp->role, "client") == 0) {
+        if (client_allowed (ctx, cp, err) < 0) {
+            on_rejected (cp->addr, err->text, ctx);
+            return -1;
+        }
         return 0;
+    }
     return herror_set (err, "role \"%s\" is not accepted here", cp->role);
+}
+
+/* Close commands' connections idle for client_idle_timeout (agents
+ * heartbeat, and are watched by the node manager instead).  A connection
+ * with messages waiting for a commit is not idle: its client waits for us. */
+static void sweep_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct ctld *ctx = arg;
+    struct server *s = ctx->server;
+    int64_t now = ctld_now();
+    int closed = 0;
+    for (struct peer *p = s->peers; p; p = p->next) {
+        struct outmsg probe = {.peer = p};
+        if (p->agent || !p->conn || now - p->last_active < ctx->cfg.client_idle_timeout ||
+            held_for_same (&s->held, &probe))
+            continue;
+        log_msg (LOG_LEVEL_DEBUG, "%s (uid %d): idle for %llds, closing", p->addr, (int)p->uid,
+                 (long long)(now - p->last_active));
+        server_close_peer (ctx, p);
+        closed++;
+    }
+    if (closed > 0)
+        log_msg (LOG_LEVEL_INFO, "closed %d idle client connection%s (client_idle_timeout %ds)",
+                 closed, closed == 1 ? "" : "s", ctx->cfg.client_idle_timeout);
 }
 
 static void on_ready (struct conn *c, const struct conn_peer *cp, void *arg)
@@ -306,10 +574,12 @@ static void on_ready (struct conn *c, const struct conn_peer *cp, void *arg)
     p->agent = strcmp (cp->role, "agent") == 0;
     snprintf (p->addr, sizeof (p->addr), "%s", cp->addr);
     p->refs = 1;
+    p->last_active = ctld_now();
     p->next = s->peers;
     if (s->peers)
         s->peers->prev = p;
     s->peers = p;
+    s->npeers++;
     conn_set_aux (c, p);
     log_msg (LOG_LEVEL_DEBUG, "%s: %s connected (uid %d)", cp->addr, cp->role, (int)cp->uid);
 }
@@ -335,6 +605,7 @@ static void on_closed (struct conn *c, const struct conn_peer *cp, const char *r
         nodes_peer_closed (ctx, p);
     p->conn = NULL;
     peer_unlink (ctx->server, p);
+    ctx->server->npeers--;
     peer_unref (p);
 }
 
@@ -349,6 +620,12 @@ int server_create (struct ctld *ctx, struct herror *err)
     s->flush_ev = event_new (ctx->base, -1, 0, flush_cb, ctx);
     if (!s->flush_ev || event_priority_set (s->flush_ev, CTLD_PRI_FLUSH) < 0)
         return herror_set (err, "cannot create the flush event");
+    s->retry_ev = evtimer_new (ctx->base, retry_cb, ctx);
+    s->sweep_ev = event_new (ctx->base, -1, EV_PERSIST, sweep_cb, ctx);
+    int every = ctx->cfg.client_idle_timeout / 4;
+    struct timeval tv = {every < 1 ? 1 : every > 15 ? 15 : every, 0};
+    if (!s->retry_ev || !s->sweep_ev || event_add (s->sweep_ev, &tv) < 0)
+        return herror_set (err, "cannot create the server's timers");
 
     struct conn_options opts = {
         .role = "ctld",
@@ -360,6 +637,8 @@ int server_create (struct ctld *ctx, struct herror *err)
         .msg = on_msg,
         .refused = on_refused,
         .closed = on_closed,
+        .admit = on_admit,
+        .rejected = on_rejected,
     };
     s->listener =
         conn_listen (ctx->base, ctx->cfg.listen_host, ctx->cfg.listen_port, &opts, &ops, ctx, err);
@@ -383,12 +662,17 @@ void server_destroy (struct ctld *ctx)
     if (ctx->store && ctx->exit_code == 0) {
         struct herror err = {""};
         if (store_flush (ctx->store, &err) < 0)
-            log_msg (LOG_LEVEL_ERROR, "cannot commit state at exit: %s", err.text);
+            log_msg (LOG_LEVEL_ERROR,
+                     "cannot commit state at exit: %s; what was not acknowledged is lost",
+                     err.text);
     }
-    while (s->head) {
-        struct outmsg *m = s->head;
-        s->head = m->next;
-        outq_free (m);
+    struct outq *queues[] = {&s->held, &s->out};
+    for (int i = 0; i < 2; i++) {
+        while (queues[i]->head) {
+            struct outmsg *m = queues[i]->head;
+            queues[i]->head = m->next;
+            outq_free (m);
+        }
     }
     conn_listener_destroy (s->listener); /* destroys its conns, no callbacks */
     while (s->peers) {
@@ -399,6 +683,10 @@ void server_destroy (struct ctld *ctx)
     }
     if (s->flush_ev)
         event_free (s->flush_ev);
+    if (s->retry_ev)
+        event_free (s->retry_ev);
+    if (s->sweep_ev)
+        event_free (s->sweep_ev);
     free (s);
     ctx->server = NULL;
 }
