@@ -238,8 +238,10 @@ static int check_hello (struct conn *c, json_t *msg, struct herror *err)
     c->peer.uid = uid;
     c->peer.gid = gid;
     snprintf (c->peer.role, sizeof (c->peer.role), "%s", role);
+    /* Who the peer is was proved; whether it may come in is another matter
+     * (a role it may not take, too many connections): say so. */
     if (c->cfg.ops.allow && c->cfg.ops.allow (&c->peer, c->cfg.arg, err) < 0) {
-        herror_prefix (err, "authentication failed");
+        herror_prefix (err, "connection refused");
         return -1;
     }
     return 0;

@@ -69,7 +69,7 @@ struct conn_options {
 /* Callbacks; any may be NULL.  arg is the one given to conn_listen/connect. */
 struct conn_ops {
     /* May this peer talk to us in peer->role?  Return 0 to accept, or -1 with
-     * err filled (sent to the peer as "authentication failed: TEXT"). */
+     * err filled (sent to the peer as "connection refused: TEXT"). */
     int (*allow) (const struct conn_peer *peer, void *arg, struct herror *err);
     /* The hello exchange is done. */
     void (*ready) (struct conn *c, const struct conn_peer *peer, void *arg);

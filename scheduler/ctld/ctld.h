@@ -60,6 +60,7 @@ struct ctld_config {
     int64_t starvation_limit;
     bool store_sync_normal;
     int store_retry_interval;
+    int64_t store_min_free;
     int64_t max_script_size; /* job.submit limits */
     int64_t max_user_jobs;
     int64_t max_user_script_bytes;

@@ -53,6 +53,9 @@ static const struct config_option table[] = {
     {"store_retry_interval", CONFIG_DURATION, "2s", 1, 3600,
      "while the state store cannot commit (disk full), how often to try again; new work is "
      "refused meanwhile"},
+    {"store_min_free", CONFIG_SIZE, "64M", 0, 1LL << 40,
+     "new work is refused while the state directory's file system has less free space than "
+     "this (running jobs still end and are recorded)"},
     {"max_script_size", CONFIG_SIZE, "4M", 1, 1024LL * 1024 * 1024, "largest job script accepted"},
     {"max_user_jobs", CONFIG_UINT, "10000", 1, 100000000,
      "jobs (queued, held or running) one user may have; root has no limit"},
@@ -190,6 +193,7 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
         return herror_set (err, "option store_sync: \"%s\" is not full or normal", sync);
     cfg->store_sync_normal = strcmp (sync, "normal") == 0;
     cfg->store_retry_interval = (int)config_get_int (c, "store_retry_interval");
+    cfg->store_min_free = config_get_int (c, "store_min_free");
     cfg->max_script_size = config_get_int (c, "max_script_size");
     cfg->max_user_jobs = config_get_int (c, "max_user_jobs");
     cfg->max_user_script_bytes = config_get_int (c, "max_user_script_bytes");

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/statvfs.h>
 
 #include "common/conn.h"
 #include "common/log.h"
@@ -350,11 +351,25 @@ static void retry_cb (evutil_socket_t fd, short what, void *arg)
     sched_request (ctx);
 }
 
+/* Refusing new work before the disk is full (rather than when a write
+ * fails) answers the submit that would have filled it at once, and leaves
+ * room for what running jobs still have to record. */
 int ctld_store_writable (struct ctld *ctx, struct herror *err)
 {
     struct server *s = ctx->server;
-    if (!s->degraded && !store_retrying (ctx->store))
-        return 0;
+    struct statvfs fs;
+    if (!s->degraded && !store_retrying (ctx->store)) {
+        if (ctx->cfg.store_min_free == 0 || statvfs (ctx->cfg.state_dir, &fs) < 0)
+            return 0;
+        int64_t avail = (int64_t)fs.f_bavail * (int64_t)fs.f_frsize;
+        if (avail >= ctx->cfg.store_min_free)
+            return 0;
+        return herror_set (err,
+                           "state store full: %s has %lld bytes free, less than store_min_free "
+                           "(%lld); nothing was changed, try again later",
+                           ctx->cfg.state_dir, (long long)avail,
+                           (long long)ctx->cfg.store_min_free);
+    }
     return herror_set (err, "state store %s: %s; nothing was changed, try again later",
                        s->store_errno == ENOSPC || s->store_errno == EFBIG ? "full"
                                                                            : "cannot commit",

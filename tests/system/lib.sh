@@ -37,6 +37,10 @@ _lib_exit () {
             cluster_dump_logs
         fi
     fi
+    # File systems the test mounted (TEST_MOUNTS), once its daemons are gone.
+    for _m in ${TEST_MOUNTS:-}; do
+        umount "$_m" 2>/dev/null || umount -l "$_m" 2>/dev/null
+    done
     # Users this test created (ensure_user) are removed with their homes.
     for _u in ${TEST_USERS_MADE:-}; do
         pkill -KILL -u "$_u" 2>/dev/null

@@ -341,7 +341,7 @@ static void client_errors (void **state)
     /* the server refuses the role */
     s = server_start (0);
     assert_null (client_connect (addr_of (s), "ctld", &err));
-    assert_string_equal (err.text, "authentication failed: role ctld not accepted");
+    assert_string_equal (err.text, "connection refused: role ctld not accepted");
     server_stop (s);
 }
 
