@@ -82,7 +82,9 @@ struct shepherd_result {
     enum shepherd_end reason;
     int64_t start_time, end_time; /* epoch seconds (start 0 if it never started) */
     double utime, stime;          /* seconds, all the job's processes */
-    long maxrss_kb;               /* largest process */
+    long maxrss_kb;               /* peak memory of the whole job: the container's
+                                   * peak (container_mem_peak) where the backend
+                                   * accounts memory, else the largest process */
     char error[256];              /* why it failed/was lost, "" otherwise */
     char comment[512];            /* notes: binding skipped, workdir fallback, ... */
 };

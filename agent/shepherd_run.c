@@ -60,6 +60,7 @@ struct run {
     char error[256];
     char comment[512];
     time_t start_time, end_time;
+    long mem_peak_kb; /* the container's peak, 0 when the backend keeps none */
 };
 
 static long long mono_ms (void)
@@ -559,6 +560,11 @@ static void write_result (struct run *r)
             r->reason = SHEPHERD_END_SIGNALED;
     }
     bool ran = r->reason != SHEPHERD_END_FAILED;
+    /* resources_used.mem is the whole job's: the container's peak where
+     * the backend accounts memory (three 200 MB processes are 600 MB, not
+     * the 200 MB of the largest one).  Never less than the largest
+     * process, whose RSS also counts shared pages charged elsewhere. */
+    long mem_kb = r->mem_peak_kb > ru.ru_maxrss ? r->mem_peak_kb : ru.ru_maxrss;
     json_t *o = json_pack ("{s:I, s:s, s:i, s:s, s:I, s:I, s:f, s:f, s:I, s:s, s:s}", "seq",
                            (json_int_t)r->jd->seq, "jobid", r->jd->jobid, "exit_status", status,
                            "reason", shepherd_reason_name (r->reason), "start_time",
@@ -566,14 +572,16 @@ static void write_result (struct run *r)
                            (json_int_t)(r->end_time ? r->end_time : time (NULL)), "utime",
                            ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "stime",
                            ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "maxrss_kb",
-                           (json_int_t)ru.ru_maxrss, "error", r->error, "comment", r->comment);
+                           (json_int_t)mem_kb, "error", r->error, "comment", r->comment);
     char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
     char path[PATH_MAX + 16];
     bufprintf (path, sizeof (path), "%s/result", r->ctx->jobdir);
     if (!text || shepherd_write_atomic (path, text, 0644) < 0)
         note (r, false, "cannot write %s: %s", path, strerror (errno));
     else
-        note (r, false, "job ended: exit status %d (%s)", status, shepherd_reason_name (r->reason));
+        note (r, false, "job ended: exit status %d (%s), memory %ld kB (%s)", status,
+              shepherd_reason_name (r->reason), mem_kb,
+              r->mem_peak_kb ? "the container's peak" : "the largest process");
     free (text);
     json_decref (o);
 }
@@ -641,10 +649,13 @@ void shepherd_run (struct shepherd_ctx *ctx)
         start_job (&r);
     }
     if (r.cont) {
+        uint64_t peak;
         if (!r.job)
             ; /* never started: nothing to kill */
         else if (container_is_empty (r.cont) != 1)
             container_kill (r.cont, 5000);
+        if (r.job > 0 && container_mem_peak (r.cont, &peak) == 0)
+            r.mem_peak_kb = (long)(peak / 1024);
         if (container_remove (r.cont) < 0)
             note (&r, false, "cannot remove the job's container: %s", strerror (errno));
     }

@@ -532,6 +532,31 @@ static void test_cgroup_limits (void **state)
     free (o);
 }
 
+/* The memory a job reports is all its processes' at once (the container's
+ * peak), not the largest process's: three processes holding 64 MB each at
+ * the same time report at least 192 MB.  Only backends that account memory
+ * (cgv1 with a memory hierarchy, as on the development VM) can. */
+static void test_mem_accounting (void **state)
+{
+    if (strcmp (contain_name (dflt_be), "cgv1") != 0 || !contain_can_limit_memory (dflt_be) ||
+        access ("/usr/bin/python3", X_OK) != 0)
+        skip();
+    json_t *job = make_job (
+        "hold='import os, sys, time\n"
+        "b = b\"x\" * (64 << 20)\n"
+        "open(\"mem.%s.%s\" % (os.environ[\"PBS_JOBID\"], sys.argv[1]), \"w\").close()\n"
+        "for i in range(300):\n"
+        "    if sum(os.path.exists(\"mem.%s.%d\" % (os.environ[\"PBS_JOBID\"], k)) for k in "
+        "range(3)) == 3: break\n"
+        "    time.sleep(0.1)\n'\n"
+        "for k in 0 1 2; do python3 -c \"$hold\" $k & done\n"
+        "wait\n");
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    if (res.maxrss_kb < 3 * 64 * 1024)
+        fail_msg ("maxrss_kb %ld: less than three processes of 64 MB", res.maxrss_kb);
+}
+
 /* The job from the kill tests: background children, a TERM-ignoring
  * grandchild, one that leaves the session with setsid; all record their
  * pid in pids.SEQ. */
@@ -806,6 +831,7 @@ int main (void)
         cmocka_unit_test (test_runs_as_owner),
         cmocka_unit_test (test_binding),
         cmocka_unit_test (test_cgroup_limits),
+        cmocka_unit_test (test_mem_accounting),
         cmocka_unit_test (test_kill_default_backend),
         cmocka_unit_test (test_kill_each_backend),
         cmocka_unit_test (test_walltime),
