@@ -9,18 +9,21 @@
  * the job's container (contain.h) and TMPDIR, forks the job process (which
  * joins the container, binds to the allocated PUs with hwloc, takes the
  * owner's uid/gid/groups, umask 022, cd to the workdir, opens stdout and
- * stderr as the owner, and execs SHELL SCRIPT or argv), then waits.  It does
- * not depend on the agent: `kill -9` of the agent leaves it and the job
- * running.  It enforces walltime and executes kill requests: SIGTERM to
- * every process of the job (plus SIGCONT), then SIGKILL until the container
- * is empty after the grace period.  When the job process ends, leftover
- * processes are killed at once.  It then writes STATEDIR/jobs/SEQ/result
- * atomically, removes TMPDIR, the container and STATEDIR/jobs/SEQ/shepherd.pid,
- * and exits.
+ * stderr as the owner, and execs argv, or the script: `INTERPRETER [ARG]
+ * SCRIPT` when its first line is "#!INTERPRETER [ARG]", as the kernel and
+ * PBS do, else `SHELL SCRIPT` with the owner's login shell), then waits.
+ * It does not depend on the agent: `kill -9` of the agent leaves it and
+ * the job running.  It enforces walltime and executes kill requests:
+ * SIGTERM to every process of the job (plus SIGCONT), then SIGKILL until
+ * the container is empty after the grace period.  When the job process
+ * ends, leftover processes are killed at once.  It then writes
+ * STATEDIR/jobs/SEQ/result atomically, removes TMPDIR, the container and
+ * STATEDIR/jobs/SEQ/shepherd.pid, and exits.
  *
  * Job directory STATEDIR/jobs/SEQ (0711, root):
  *   job.json      the job object as received
- *   script        the batch script (owner's, 0500), run as `SHELL script`
+ *   script        the batch script (owner's, 0500), run by its "#!"
+ *                 interpreter, else as `SHELL script`
  *   nodefile      PBS_NODEFILE
  *   shepherd.pid  "PID STARTTIME\n" while the shepherd lives (STARTTIME is
  *                 field 22 of /proc/PID/stat: guards against pid reuse)

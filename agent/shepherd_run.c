@@ -48,6 +48,10 @@ struct run {
     struct container *cont;
     char tmpdir[PATH_MAX];
     bool tmpdir_made;
+    /* the script's "#!" interpreter ("" when the shell runs it) and its
+     * optional argument (inside interp, or NULL) */
+    char interp[PATH_MAX];
+    const char *interp_arg;
     char **env;
     char *out_path, *err_path;
     /* progress */
@@ -411,6 +415,28 @@ static void child_exec (struct run *r, int msg)
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot execute %s: %s", r->jd->argv[0],
                     strerror (errno));
     }
+    if (r->interp[0]) {
+        char *argv[4];
+        int n = 0;
+        argv[n++] = r->interp;
+        if (r->interp_arg)
+            argv[n++] = (char *)r->interp_arg;
+        argv[n++] = r->ctx->script;
+        argv[n] = NULL;
+        execve (r->interp, argv, r->env);
+        /* "#!/bin/sh\r": the kernel would look for "/bin/sh\r" as well */
+        int e = errno;
+        size_t len = strlen (r->interp);
+        bool cr = r->interp[len - 1] == '\r';
+        if (cr)
+            r->interp[len - 1] = '\0';
+        const char *hint = cr ? " followed by a carriage return (DOS line ends?)" : "";
+        dprintf (2, "huddle: cannot run the job script: its #! line names %s%s: %s\n", r->interp,
+                 hint, strerror (e));
+        CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC,
+                    "cannot run the job script: its #! line names %s%s: %s", r->interp, hint,
+                    strerror (e));
+    }
     char *argv[] = {r->shell, r->ctx->script, NULL};
     execve (r->shell, argv, r->env);
     dprintf (2, "huddle: cannot execute shell %s: %s\n", r->shell, strerror (errno));
@@ -545,6 +571,26 @@ static void finish_job (struct run *r)
     }
 }
 
+/* How the batch script starts.  OpenPBS (resmom start_exec.c finish_exec
+ * and set_shell) starts the shell, -S's or else the owner's login shell,
+ * and writes the script's path to its stdin: the shell runs that file as a
+ * command, so the kernel honours a "#!interpreter [arg]" first line, and
+ * only a script without one is read by the shell itself.  huddle does the
+ * same without the pipe: a script naming an interpreter is run as
+ * `INTERPRETER [ARG] SCRIPT`, which is what the kernel would exec (done
+ * here so that a missing interpreter gets a clear message and a noexec
+ * state directory does not matter); any other as `SHELL SCRIPT`, r->shell
+ * being where -S will go.  The script file is the owner's, mode 0500. */
+static int prepare_interpreter (struct run *r)
+{
+    if (jobenv_script_interpreter (r->jd->script, r->interp, sizeof (r->interp), &r->interp_arg) <
+        0) {
+        fail (r, SHEPHERD_EXIT_FAIL_EXEC, "the job script's #! line is too long");
+        return -1;
+    }
+    return 0;
+}
+
 static void write_result (struct run *r)
 {
     struct rusage ru = {0};
@@ -610,6 +656,8 @@ static void start_job (struct run *r)
         fail (r, SHEPHERD_EXIT_FAIL_SETUP, "%s", err.text[0] ? err.text : "out of memory");
         return;
     }
+    if (!r->jd->argv && prepare_interpreter (r) < 0)
+        return;
     int pfd[2];
     if (pipe2 (pfd, O_CLOEXEC) < 0) {
         fail (r, SHEPHERD_EXIT_RETRY, "pipe: %s", strerror (errno));

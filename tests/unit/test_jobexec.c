@@ -481,6 +481,65 @@ static void test_runs_as_owner (void **state)
     assert_false (exists ("/etc/huddle-should-not-exist"));
 }
 
+/* A "#!" first line names the interpreter, as under PBS (the kernel's
+ * rule); a script without one is run by the shell. */
+static void test_interpreter (void **state)
+{
+    char buf[64];
+    const char *arg = "unset";
+    assert_int_equal (jobenv_script_interpreter ("echo hi\n", buf, sizeof (buf), &arg), 0);
+    assert_int_equal (jobenv_script_interpreter (NULL, buf, sizeof (buf), &arg), 0);
+    assert_int_equal (jobenv_script_interpreter ("#!\n", buf, sizeof (buf), &arg), 0);
+    assert_int_equal (jobenv_script_interpreter (" #!/bin/sh\n", buf, sizeof (buf), &arg), 0);
+    assert_int_equal (jobenv_script_interpreter ("#!/bin/sh\necho\n", buf, sizeof (buf), &arg), 1);
+    assert_string_equal (buf, "/bin/sh");
+    assert_null (arg);
+    assert_int_equal (
+        jobenv_script_interpreter ("#! \t/usr/bin/env  python3 -u \t\nx", buf, sizeof (buf), &arg),
+        1);
+    assert_string_equal (buf, "/usr/bin/env");
+    assert_string_equal (arg, "python3 -u");
+    assert_int_equal (jobenv_script_interpreter ("#!/bin/sh", buf, 9, &arg), 1);
+    assert_int_equal (jobenv_script_interpreter ("#!/bin/sh -e", buf, 10, &arg), -1);
+    assert_int_equal (errno, ENAMETOOLONG);
+
+    /* the kernel's argv: INTERPRETER [ARG] SCRIPT */
+    json_t *job = make_job ("#!/bin/sh -eu\necho \"$0 $-\"\n");
+    unsigned long seq = job_seq (job);
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    char *o = slurp ("%s/t.o%lu", workdir, seq);
+    char want[PATH_MAX + 64];
+    xsnprintf (want, sizeof (want), "%s/jobs/%lu/script ", statedir, seq);
+    assert_non_null (o);
+    assert_true (!strncmp (o, want, strlen (want)));
+    assert_non_null (strchr (o + strlen (want), 'e'));
+    assert_non_null (strchr (o + strlen (want), 'u'));
+    free (o);
+
+    if (access ("/usr/bin/python3", X_OK) == 0) {
+        job = make_job ("#!/usr/bin/python3\nimport sys\nprint('py', sys.version_info[0])\n");
+        seq = job_seq (job);
+        res = run_job (job, NULL);
+        assert_int_equal (res.exit_status, 0);
+        o = slurp ("%s/t.o%lu", workdir, seq);
+        assert_non_null (o);
+        assert_string_equal (o, "py 3\n");
+        free (o);
+    }
+
+    job = make_job ("#!/nonexistent/interp\r\necho hi\n");
+    seq = job_seq (job);
+    res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_FAIL_EXEC);
+    assert_non_null (
+        strstr (res.error, "#! line names /nonexistent/interp followed by a carriage"));
+    o = slurp ("%s/t.e%lu", workdir, seq);
+    assert_non_null (o);
+    assert_non_null (strstr (o, "/nonexistent/interp"));
+    free (o);
+}
+
 static void test_binding (void **state)
 {
     long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
@@ -829,6 +888,7 @@ int main (void)
         cmocka_unit_test (test_environment),
         cmocka_unit_test (test_bad_jobs),
         cmocka_unit_test (test_runs_as_owner),
+        cmocka_unit_test (test_interpreter),
         cmocka_unit_test (test_binding),
         cmocka_unit_test (test_cgroup_limits),
         cmocka_unit_test (test_mem_accounting),
