@@ -235,6 +235,8 @@ static int parse_body (const json_t *job, const char *node_name, const char *ser
         get_str (job, "output", false, &jd->output, err) < 0 ||
         get_str (job, "error", false, &jd->error, err) < 0)
         return -1;
+    if (jd->jobid && (!*jd->jobid || strchr (jd->jobid, '/')))
+        return bad (err, "job: jobid \"%s\" must be non-empty and hold no '/'", jd->jobid);
     if (!*jd->name || strchr (jd->name, '/'))
         return bad (err, "job: name \"%s\" must be non-empty and hold no '/'", jd->name);
     if (!*jd->owner)
