@@ -30,7 +30,9 @@ static const struct config_option table[] = {
      "directory of the job directories (created if missing; must be o+x); what lets a "
      "restarted agent adopt its jobs"},
     {"tmpdir_base", CONFIG_STRING, "/tmp", 0, 0,
-     "parent directory of the jobs' TMPDIR (BASE/huddle.JOBID)"},
+     "parent directory of the jobs' TMPDIR (BASE/huddle.JOBID.XXXXXX, a name nobody can take "
+     "in advance); if others may write in it, it must be sticky as /tmp is (jobs are requeued "
+     "otherwise)"},
     {"no_bind", CONFIG_BOOL, "no", 0, 0, "never bind jobs to their allocated PUs"},
     {"bind_address", CONFIG_STRING, "", 0, 0,
      "local address to connect to the controller from (empty: any); loopback test nodes "

@@ -83,6 +83,21 @@ ssize_t contain_read (const char *path, char *buf, size_t size)
     return (ssize_t)len;
 }
 
+int contain_read_u64 (const char *path, uint64_t *value)
+{
+    char buf[32], *end;
+    if (contain_read (path, buf, sizeof (buf)) < 0)
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull (buf, &end, 10);
+    if (errno || end == buf || *end || buf[0] == '-') {
+        errno = EINVAL;
+        return -1;
+    }
+    *value = (uint64_t)v;
+    return 0;
+}
+
 int contain_read_pids (const char *path, pid_t **pids, size_t *n)
 {
     FILE *f = fopen (path, "re");
@@ -354,6 +369,15 @@ int container_kill (struct container *c, int timeout_ms)
             return -1;
         }
     }
+}
+
+int container_mem_peak (struct container *c, uint64_t *bytes)
+{
+    if (!c->be->ops->mem_peak) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    return c->be->ops->mem_peak (c, bytes);
 }
 
 const char *container_warning (const struct container *c)

@@ -125,6 +125,16 @@ int container_signal (struct container *c, int sig);
  * (e.g. stuck in uninterruptible sleep). */
 int container_kill (struct container *c, int timeout_ms);
 
+/* The container's peak memory use in bytes since it was made: every
+ * process of the job together (anonymous memory and the page cache it
+ * caused), which is what PBS's cgroup hook reports as resources_used.mem.
+ * cgv1 reads memory.max_usage_in_bytes, cgv2 memory.peak (Linux >= 5.19).
+ * Read it before container_remove.  Returns 0, or -1 with errno ENOTSUP
+ * when the backend keeps no such figure (pgrp, cgv1 without a memory
+ * hierarchy, cgv2 without the memory controller or on an older kernel):
+ * callers then fall back to the largest process (getrusage). */
+int container_mem_peak (struct container *c, uint64_t *bytes);
+
 /* Text about a limit that could not be applied (NULL when none). */
 const char *container_warning (const struct container *c);
 

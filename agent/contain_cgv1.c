@@ -235,6 +235,18 @@ static int cgv1_signal (struct container *c, int sig)
     return count;
 }
 
+static int cgv1_mem_peak (struct container *c, uint64_t *bytes)
+{
+    char path[PATH_MAX];
+    if (!c->path[CGV1_MEMORY][0]) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    if (bufprintf (path, sizeof (path), "%s/memory.max_usage_in_bytes", c->path[CGV1_MEMORY]) < 0)
+        return -1;
+    return contain_read_u64 (path, bytes);
+}
+
 const struct contain_ops contain_cgv1_ops = {
     .name = "cgv1",
     .probe = cgv1_probe,
@@ -244,5 +256,6 @@ const struct contain_ops contain_cgv1_ops = {
     .pids = cgv1_pids,
     .signal = cgv1_signal,
     .kill = NULL,
+    .mem_peak = cgv1_mem_peak,
     .remove = cgv1_remove,
 };

@@ -220,6 +220,25 @@ static int cgv2_kill (struct container *c)
     return contain_write (path, "1") < 0 ? -1 : 1;
 }
 
+/* memory.peak appeared in Linux 5.19; memory.current alone says nothing
+ * about the peak, so an older kernel reports ENOTSUP. */
+static int cgv2_mem_peak (struct container *c, uint64_t *bytes)
+{
+    char path[PATH_MAX];
+    if (!c->be->v2_memory) {
+        errno = ENOTSUP;
+        return -1;
+    }
+    if (bufprintf (path, sizeof (path), "%s/memory.peak", c->path[0]) < 0)
+        return -1;
+    if (contain_read_u64 (path, bytes) < 0) {
+        if (errno == ENOENT)
+            errno = ENOTSUP;
+        return -1;
+    }
+    return 0;
+}
+
 static int cgv2_remove (struct container *c)
 {
     return contain_rmdir (c->path[0]);
@@ -234,5 +253,6 @@ const struct contain_ops contain_cgv2_ops = {
     .pids = cgv2_pids,
     .signal = cgv2_signal,
     .kill = cgv2_kill,
+    .mem_peak = cgv2_mem_peak,
     .remove = cgv2_remove,
 };

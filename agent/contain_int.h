@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "agent/contain.h"
 
@@ -25,6 +26,8 @@ struct contain_ops {
     int (*signal) (struct container *c, int sig);
     /* Optional one-shot kill of everything (cgroup.kill); NULL: signal loop. */
     int (*kill) (struct container *c);
+    /* Optional peak memory use in bytes; NULL: ENOTSUP. */
+    int (*mem_peak) (struct container *c, uint64_t *bytes);
     int (*remove) (struct container *c);
 };
 
@@ -54,6 +57,9 @@ int contain_write (const char *path, const char *text);
 /* Read at most size-1 bytes, NUL-terminate, strip a trailing newline.
  * Returns the length or -1. */
 ssize_t contain_read (const char *path, char *buf, size_t size);
+/* Read a file holding one unsigned decimal number (memory.peak).  Returns
+ * 0, or -1 with errno (EINVAL when it holds something else). */
+int contain_read_u64 (const char *path, uint64_t *value);
 /* Read a file of one decimal pid per line (cgroup.procs). */
 int contain_read_pids (const char *path, pid_t **pids, size_t *n);
 /* Send sig to every pid in the list (which is freed); returns how many

@@ -163,5 +163,6 @@ const struct contain_ops contain_pgrp_ops = {
     .pids = pgrp_pids,
     .signal = pgrp_signal,
     .kill = NULL,
+    .mem_peak = NULL, /* no kernel accounting: the shepherd reports the largest process */
     .remove = pgrp_remove,
 };

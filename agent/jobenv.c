@@ -235,6 +235,8 @@ static int parse_body (const json_t *job, const char *node_name, const char *ser
         get_str (job, "output", false, &jd->output, err) < 0 ||
         get_str (job, "error", false, &jd->error, err) < 0)
         return -1;
+    if (jd->jobid && (!*jd->jobid || strchr (jd->jobid, '/')))
+        return bad (err, "job: jobid \"%s\" must be non-empty and hold no '/'", jd->jobid);
     if (!*jd->name || strchr (jd->name, '/'))
         return bad (err, "job: name \"%s\" must be non-empty and hold no '/'", jd->name);
     if (!*jd->owner)
@@ -551,4 +553,35 @@ void jobenv_free (char **env)
     int saved = errno;
     strv_free (env);
     errno = saved;
+}
+
+/* The kernel's rule (fs/binfmt_script.c): "#!", optional blanks, the
+ * interpreter up to a blank or the end of the line, then the rest of the
+ * line without its surrounding blanks as one optional argument.  A bare
+ * "#!" names no interpreter (execve says ENOEXEC, and a shell then runs the
+ * file itself). */
+int jobenv_script_interpreter (const char *script, char *buf, size_t size, const char **arg)
+{
+    if (!script || script[0] != '#' || script[1] != '!')
+        return 0;
+    const char *p = script + 2;
+    p += strspn (p, " \t");
+    size_t len = strcspn (p, " \t\n");
+    if (len == 0)
+        return 0;
+    const char *a = p + len;
+    a += strspn (a, " \t");
+    size_t alen = strcspn (a, "\n");
+    while (alen > 0 && (a[alen - 1] == ' ' || a[alen - 1] == '\t'))
+        alen--;
+    if (len + 1 + alen + 1 > size) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy (buf, p, len);
+    buf[len] = '\0';
+    memcpy (buf + len + 1, a, alen);
+    buf[len + 1 + alen] = '\0';
+    *arg = alen ? buf + len + 1 : NULL;
+    return 1;
 }

@@ -104,6 +104,15 @@ struct jobenv_ctx {
 char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, struct herror *err);
 void jobenv_free (char **env);
 
+/* Whether a batch script names its interpreter on a "#!" first line, read
+ * as the kernel reads it.  Returns 1 with buf holding the interpreter's
+ * path and *arg the line's optional argument (inside buf; NULL when there
+ * is none): "#! /usr/bin/python3 -u" gives "/usr/bin/python3" and "-u".
+ * Returns 0 when the script names none (the shell runs it), -1 with errno
+ * ENAMETOOLONG when the line does not fit in size bytes.  script may be
+ * NULL (0). */
+int jobenv_script_interpreter (const char *script, char *buf, size_t size, const char **arg);
+
 /* Value of NAME in an environment array, or NULL. */
 const char *jobenv_get (char *const *env, const char *name);
 

@@ -9,18 +9,22 @@
  * the job's container (contain.h) and TMPDIR, forks the job process (which
  * joins the container, binds to the allocated PUs with hwloc, takes the
  * owner's uid/gid/groups, umask 022, cd to the workdir, opens stdout and
- * stderr as the owner, and execs SHELL SCRIPT or argv), then waits.  It does
- * not depend on the agent: `kill -9` of the agent leaves it and the job
- * running.  It enforces walltime and executes kill requests: SIGTERM to
- * every process of the job (plus SIGCONT), then SIGKILL until the container
- * is empty after the grace period.  When the job process ends, leftover
- * processes are killed at once.  It then writes STATEDIR/jobs/SEQ/result
- * atomically, removes TMPDIR, the container and STATEDIR/jobs/SEQ/shepherd.pid,
- * and exits.
+ * stderr as the owner, and execs argv, or the script: `INTERPRETER [ARG]
+ * SCRIPT` when its first line is "#!INTERPRETER [ARG]", as the kernel and
+ * PBS do, else `SHELL SCRIPT` with the owner's login shell), then waits.
+ * TMPDIR is BASE/huddle.JOBID.XXXXXX (mkdtemp: a name no other user can
+ * take in advance), the owner's, 0700.  It does not depend on the agent:
+ * `kill -9` of the agent leaves it and the job running.  It enforces
+ * walltime and executes kill requests: SIGTERM to every process of the job
+ * (plus SIGCONT), then SIGKILL until the container is empty after the
+ * grace period.  When the job process ends, leftover processes are killed
+ * at once.  It then writes STATEDIR/jobs/SEQ/result atomically, removes
+ * TMPDIR, the container and STATEDIR/jobs/SEQ/shepherd.pid, and exits.
  *
  * Job directory STATEDIR/jobs/SEQ (0711, root):
  *   job.json      the job object as received
- *   script        the batch script (owner's, 0500), run as `SHELL script`
+ *   script        the batch script (owner's, 0500), run by its "#!"
+ *                 interpreter, else as `SHELL script`
  *   nodefile      PBS_NODEFILE
  *   shepherd.pid  "PID STARTTIME\n" while the shepherd lives (STARTTIME is
  *                 field 22 of /proc/PID/stat: guards against pid reuse)
@@ -59,9 +63,10 @@
 
 /* Negative exit statuses: the job did not run (numbers from PBS job.h). */
 enum {
-    SHEPHERD_EXIT_FAIL_SETUP = -1, /* JOB_EXEC_FAIL1: before the job's files (tmpdir, env) */
+    SHEPHERD_EXIT_FAIL_SETUP = -1, /* JOB_EXEC_FAIL1: permanent set-up failure (none yet) */
     SHEPHERD_EXIT_FAIL_EXEC = -2,  /* JOB_EXEC_FAIL2: workdir/home, output files, exec */
-    SHEPHERD_EXIT_RETRY = -3,      /* JOB_EXEC_RETRY: transient (container, fork) */
+    SHEPHERD_EXIT_RETRY = -3,      /* JOB_EXEC_RETRY: transient, the controller requeues
+                                    * (container, TMPDIR, environment, pipe, fork) */
     SHEPHERD_EXIT_LOST = -4,       /* JOB_EXEC_INITABT: shepherd gone without a result */
     SHEPHERD_EXIT_FAIL_UID = -10,  /* JOB_EXEC_FAILUID: unknown owner, uid mismatch, setuid */
 };
@@ -82,7 +87,9 @@ struct shepherd_result {
     enum shepherd_end reason;
     int64_t start_time, end_time; /* epoch seconds (start 0 if it never started) */
     double utime, stime;          /* seconds, all the job's processes */
-    long maxrss_kb;               /* largest process */
+    long maxrss_kb;               /* peak memory of the whole job: the container's
+                                   * peak (container_mem_peak) where the backend
+                                   * accounts memory, else the largest process */
     char error[256];              /* why it failed/was lost, "" otherwise */
     char comment[512];            /* notes: binding skipped, workdir fallback, ... */
 };
@@ -94,7 +101,8 @@ const char *shepherd_reason_name (enum shepherd_end reason);
 struct shepherd_opts {
     const char *node_name;   /* this node in the allocation; NULL: first entry */
     const char *server_name; /* for PBS_JOBID when the job has no jobid */
-    const char *tmpdir_base; /* TMPDIR parent; NULL: "/tmp" (TMPDIR = BASE/huddle.JOBID) */
+    const char *tmpdir_base; /* TMPDIR parent; NULL: "/tmp" (TMPDIR = BASE/huddle.JOBID.XXXXXX);
+                              * writable by others only if sticky, else jobs requeue */
     int kill_grace_ms;       /* TERM -> KILL delay; 0: 10000 */
     bool no_bind;            /* --no-bind: never call hwloc_set_cpubind */
     struct contain *contain; /* required: the backend from contain_create */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "agent/shepherd_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -48,6 +49,10 @@ struct run {
     struct container *cont;
     char tmpdir[PATH_MAX];
     bool tmpdir_made;
+    /* the script's "#!" interpreter ("" when the shell runs it) and its
+     * optional argument (inside interp, or NULL) */
+    char interp[PATH_MAX];
+    const char *interp_arg;
     char **env;
     char *out_path, *err_path;
     /* progress */
@@ -60,6 +65,7 @@ struct run {
     char error[256];
     char comment[512];
     time_t start_time, end_time;
+    long mem_peak_kb; /* the container's peak, 0 when the backend keeps none */
 };
 
 static long long mono_ms (void)
@@ -264,35 +270,116 @@ static int rm_tmpdir (struct run *r)
     return access (r->tmpdir, F_OK) == 0 ? 1 : 0;
 }
 
-/* TMPDIR is made by root (mkdir refuses anything already there, a symlink
- * included) and handed over with an fchown on an O_NOFOLLOW descriptor.  A
- * leftover from a crashed run of the same job is removed as the owner. */
+/* Job ids are predictable and the TMPDIR base (/tmp by default) is
+ * writable by everyone, so a fixed name such as BASE/huddle.JOBID can be
+ * taken by another user before the job starts: a directory or symlink
+ * planted there made the job fail.  TMPDIR is therefore
+ * BASE/huddle.JOBID.XXXXXX from mkdtemp: a random suffix, made with
+ * mkdir's exclusive create (which never follows a symlink) and retried
+ * with another suffix on a collision, so nobody can take the name in
+ * advance.  A root-owned parent (BASE/huddle) would keep the names
+ * predictable, but it is itself a fixed name in a world-writable
+ * directory: planted entries would have to be moved aside, and the owner
+ * could not remove its TMPDIR from it.  The directory is made by the
+ * shepherd (root), checked through an O_NOFOLLOW descriptor and handed
+ * over with fchown.  BASE must keep others from renaming a TMPDIR away
+ * afterwards: writable by others only with the sticky bit (as /tmp is).
+ * Every failure here is transient or an admin's to fix, so the job is
+ * requeued (RETRY) rather than failed. */
+static const char *tmpdir_base (struct run *r)
+{
+    return r->ctx->opts.tmpdir_base ? r->ctx->opts.tmpdir_base : "/tmp";
+}
+
+static int check_tmpdir_base (struct run *r)
+{
+    const char *base = tmpdir_base (r);
+    struct stat st;
+    if (stat (base, &st) < 0) {
+        fail (r, SHEPHERD_EXIT_RETRY, "cannot create TMPDIR: base %s: %s", base, strerror (errno));
+        return -1;
+    }
+    if (!S_ISDIR (st.st_mode)) {
+        fail (r, SHEPHERD_EXIT_RETRY, "cannot create TMPDIR: base %s is not a directory", base);
+        return -1;
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+        fail (r, SHEPHERD_EXIT_RETRY,
+              "cannot create TMPDIR: base %s is writable by other users without the sticky bit "
+              "(they could replace a job's TMPDIR): chmod +t it",
+              base);
+        return -1;
+    }
+    return 0;
+}
+
+/* The contents are removed as the owner, so that nothing in it is handled
+ * with root's rights; the emptied directory itself by root when the owner
+ * may not write in the base (rmdir neither follows a symlink nor removes
+ * what is not empty). */
+static void remove_tmpdir (struct run *r)
+{
+    if (as_owner (r, rm_tmpdir) != 0 && rmdir (r->tmpdir) < 0 && errno != ENOENT)
+        note (r, false, "could not remove all of %s", r->tmpdir);
+}
+
+/* A leftover of a crashed run of the same job (same owner, same job id) is
+ * removed as the owner, so nothing is done with more rights than the
+ * owner has; whatever belongs to someone else, or is not a directory, is
+ * left alone. */
+static void rm_stale_tmpdirs (struct run *r)
+{
+    const char *base = tmpdir_base (r);
+    char prefix[PATH_MAX];
+    bufprintf (prefix, sizeof (prefix), "huddle.%s.", r->jd->jobid);
+    size_t plen = strlen (prefix);
+    DIR *d = opendir (base);
+    struct dirent *de;
+    while (d && (de = readdir (d))) {
+        struct stat st;
+        if (strncmp (de->d_name, prefix, plen) != 0 || strlen (de->d_name + plen) != 6 ||
+            fstatat (dirfd (d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+            !S_ISDIR (st.st_mode) || st.st_uid != r->jd->uid ||
+            bufprintf (r->tmpdir, sizeof (r->tmpdir), "%s/%s", base, de->d_name) < 0)
+            continue;
+        note (r, false, "removing a stale %s", r->tmpdir);
+        remove_tmpdir (r);
+    }
+    if (d)
+        closedir (d);
+    r->tmpdir[0] = '\0';
+}
+
 static int make_tmpdir (struct run *r)
 {
-    const char *base = r->ctx->opts.tmpdir_base ? r->ctx->opts.tmpdir_base : "/tmp";
-    bufprintf (r->tmpdir, sizeof (r->tmpdir), "%s/huddle.%s", base, r->jd->jobid);
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (mkdir (r->tmpdir, 0700) == 0) {
-            int fd = open (r->tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            int rc = fd < 0 ? -1 : fchown (fd, r->jd->uid, r->jd->gid);
-            if (fd >= 0)
-                (void)fchmod (fd, 0700);
-            if (fd >= 0)
-                close (fd);
-            if (rc < 0)
-                break;
-            r->tmpdir_made = true;
-            return 0;
-        }
-        struct stat st;
-        if (errno != EEXIST || lstat (r->tmpdir, &st) < 0 || !S_ISDIR (st.st_mode) ||
-            st.st_uid != r->jd->uid || as_owner (r, rm_tmpdir) != 0)
-            break;
-        note (r, false, "removed a stale %s", r->tmpdir);
+    if (check_tmpdir_base (r) < 0)
+        return -1;
+    rm_stale_tmpdirs (r);
+    if (bufprintf (r->tmpdir, sizeof (r->tmpdir), "%s/huddle.%s.XXXXXX", tmpdir_base (r),
+                   r->jd->jobid) < 0 ||
+        !mkdtemp (r->tmpdir)) {
+        fail (r, SHEPHERD_EXIT_RETRY, "cannot create TMPDIR %s: %s", r->tmpdir, strerror (errno));
+        return -1;
     }
-    fail (r, SHEPHERD_EXIT_FAIL_SETUP, "cannot create TMPDIR %s: %s", r->tmpdir,
-          errno ? strerror (errno) : "exists and is not the owner's directory");
-    return -1;
+    struct stat st;
+    int fd = open (r->tmpdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int rc = fd < 0 ? -1 : fstat (fd, &st);
+    if (rc == 0 && (!S_ISDIR (st.st_mode) || st.st_uid != geteuid())) {
+        rc = -1;
+        errno = EEXIST; /* replaced under us: only possible where the base check was wrong */
+    }
+    if (rc == 0)
+        rc = fchown (fd, r->jd->uid, r->jd->gid) < 0 || fchmod (fd, 0700) < 0 ? -1 : 0;
+    int saved = errno;
+    if (fd >= 0)
+        close (fd);
+    if (rc < 0) {
+        (void)rmdir (r->tmpdir); /* still empty and root's: the owner could not remove it */
+        fail (r, SHEPHERD_EXIT_RETRY, "cannot set up TMPDIR %s: %s", r->tmpdir, strerror (saved));
+        return -1;
+    }
+    r->tmpdir_made = true;
+    return 0;
 }
 
 /* ---- the job process (between fork and exec) ------------------------- */
@@ -409,6 +496,28 @@ static void child_exec (struct run *r, int msg)
         dprintf (2, "huddle: cannot execute %s: %s\n", r->jd->argv[0], strerror (errno));
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot execute %s: %s", r->jd->argv[0],
                     strerror (errno));
+    }
+    if (r->interp[0]) {
+        char *argv[4];
+        int n = 0;
+        argv[n++] = r->interp;
+        if (r->interp_arg)
+            argv[n++] = (char *)r->interp_arg;
+        argv[n++] = r->ctx->script;
+        argv[n] = NULL;
+        execve (r->interp, argv, r->env);
+        /* "#!/bin/sh\r": the kernel would look for "/bin/sh\r" as well */
+        int e = errno;
+        size_t len = strlen (r->interp);
+        bool cr = r->interp[len - 1] == '\r';
+        if (cr)
+            r->interp[len - 1] = '\0';
+        const char *hint = cr ? " followed by a carriage return (DOS line ends?)" : "";
+        dprintf (2, "huddle: cannot run the job script: its #! line names %s%s: %s\n", r->interp,
+                 hint, strerror (e));
+        CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC,
+                    "cannot run the job script: its #! line names %s%s: %s", r->interp, hint,
+                    strerror (e));
     }
     char *argv[] = {r->shell, r->ctx->script, NULL};
     execve (r->shell, argv, r->env);
@@ -544,6 +653,26 @@ static void finish_job (struct run *r)
     }
 }
 
+/* How the batch script starts.  OpenPBS (resmom start_exec.c finish_exec
+ * and set_shell) starts the shell, -S's or else the owner's login shell,
+ * and writes the script's path to its stdin: the shell runs that file as a
+ * command, so the kernel honours a "#!interpreter [arg]" first line, and
+ * only a script without one is read by the shell itself.  huddle does the
+ * same without the pipe: a script naming an interpreter is run as
+ * `INTERPRETER [ARG] SCRIPT`, which is what the kernel would exec (done
+ * here so that a missing interpreter gets a clear message and a noexec
+ * state directory does not matter); any other as `SHELL SCRIPT`, r->shell
+ * being where -S will go.  The script file is the owner's, mode 0500. */
+static int prepare_interpreter (struct run *r)
+{
+    if (jobenv_script_interpreter (r->jd->script, r->interp, sizeof (r->interp), &r->interp_arg) <
+        0) {
+        fail (r, SHEPHERD_EXIT_FAIL_EXEC, "the job script's #! line is too long");
+        return -1;
+    }
+    return 0;
+}
+
 static void write_result (struct run *r)
 {
     struct rusage ru = {0};
@@ -559,6 +688,11 @@ static void write_result (struct run *r)
             r->reason = SHEPHERD_END_SIGNALED;
     }
     bool ran = r->reason != SHEPHERD_END_FAILED;
+    /* resources_used.mem is the whole job's: the container's peak where
+     * the backend accounts memory (three 200 MB processes are 600 MB, not
+     * the 200 MB of the largest one).  Never less than the largest
+     * process, whose RSS also counts shared pages charged elsewhere. */
+    long mem_kb = r->mem_peak_kb > ru.ru_maxrss ? r->mem_peak_kb : ru.ru_maxrss;
     json_t *o = json_pack ("{s:I, s:s, s:i, s:s, s:I, s:I, s:f, s:f, s:I, s:s, s:s}", "seq",
                            (json_int_t)r->jd->seq, "jobid", r->jd->jobid, "exit_status", status,
                            "reason", shepherd_reason_name (r->reason), "start_time",
@@ -566,14 +700,16 @@ static void write_result (struct run *r)
                            (json_int_t)(r->end_time ? r->end_time : time (NULL)), "utime",
                            ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "stime",
                            ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "maxrss_kb",
-                           (json_int_t)ru.ru_maxrss, "error", r->error, "comment", r->comment);
+                           (json_int_t)mem_kb, "error", r->error, "comment", r->comment);
     char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
     char path[PATH_MAX + 16];
     bufprintf (path, sizeof (path), "%s/result", r->ctx->jobdir);
     if (!text || shepherd_write_atomic (path, text, 0644) < 0)
         note (r, false, "cannot write %s: %s", path, strerror (errno));
     else
-        note (r, false, "job ended: exit status %d (%s)", status, shepherd_reason_name (r->reason));
+        note (r, false, "job ended: exit status %d (%s), memory %ld kB (%s)", status,
+              shepherd_reason_name (r->reason), mem_kb,
+              r->mem_peak_kb ? "the container's peak" : "the largest process");
     free (text);
     json_decref (o);
 }
@@ -597,11 +733,14 @@ static void start_job (struct run *r)
                               .shell = r->shell,
                               .user = r->user,
                               .this_host = r->ctx->opts.node_name};
+    /* Both fail only for want of memory: transient, so requeue. */
     if (!(r->env = jobenv_build (r->jd, &ectx, &err)) ||
         jobenv_output_paths (r->jd, &r->out_path, &r->err_path) < 0) {
-        fail (r, SHEPHERD_EXIT_FAIL_SETUP, "%s", err.text[0] ? err.text : "out of memory");
+        fail (r, SHEPHERD_EXIT_RETRY, "%s", err.text[0] ? err.text : "out of memory");
         return;
     }
+    if (!r->jd->argv && prepare_interpreter (r) < 0)
+        return;
     int pfd[2];
     if (pipe2 (pfd, O_CLOEXEC) < 0) {
         fail (r, SHEPHERD_EXIT_RETRY, "pipe: %s", strerror (errno));
@@ -641,16 +780,19 @@ void shepherd_run (struct shepherd_ctx *ctx)
         start_job (&r);
     }
     if (r.cont) {
+        uint64_t peak;
         if (!r.job)
             ; /* never started: nothing to kill */
         else if (container_is_empty (r.cont) != 1)
             container_kill (r.cont, 5000);
+        if (r.job > 0 && container_mem_peak (r.cont, &peak) == 0)
+            r.mem_peak_kb = (long)(peak / 1024);
         if (container_remove (r.cont) < 0)
             note (&r, false, "cannot remove the job's container: %s", strerror (errno));
     }
     write_result (&r);
-    if (r.tmpdir_made && as_owner (&r, rm_tmpdir) != 0)
-        note (&r, false, "could not remove all of %s", r.tmpdir);
+    if (r.tmpdir_made)
+        remove_tmpdir (&r);
     char path[PATH_MAX + 16];
     bufprintf (path, sizeof (path), "%s/shepherd.pid", ctx->jobdir);
     unlink (path);

@@ -10,6 +10,7 @@
  * HUDDLE_CONTAIN picks the backend of the generic tests (default: auto).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -77,6 +78,19 @@ static char *slurp (const char *fmt, ...)
 static bool exists (const char *path)
 {
     return access (path, F_OK) == 0;
+}
+
+/* Entries of dir whose name starts with prefix. */
+static int count_entries (const char *dir, const char *prefix)
+{
+    DIR *d = opendir (dir);
+    assert_non_null (d);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir (d)))
+        n += strncmp (de->d_name, prefix, strlen (prefix)) == 0;
+    closedir (d);
+    return n;
 }
 
 static void run_cmd (const char *cmd)
@@ -364,8 +378,11 @@ static void test_environment (void **state)
     assert_non_null (strstr (env, want));
     xsnprintf (want, sizeof (want), "PBS_NODEFILE=%s/jobs/%lu/nodefile\n", statedir, seq);
     assert_non_null (strstr (env, want));
-    xsnprintf (want, sizeof (want), "TMPDIR=%s/huddle.%lu.srv\n", tmpbase, seq);
-    assert_non_null (strstr (env, want));
+    /* TMPDIR=BASE/huddle.JOBID.XXXXXX: a name nobody can take in advance */
+    xsnprintf (want, sizeof (want), "TMPDIR=%s/huddle.%lu.srv.", tmpbase, seq);
+    const char *t = strstr (env, want);
+    assert_non_null (t);
+    assert_int_equal (strcspn (t + strlen (want), "\n"), 6);
     assert_non_null (strstr (env, "tmpok\n"));
     assert_null (strstr (env, "CUDA_VISIBLE_DEVICES")); /* n2 has the gpus, not n0 */
     free (env);
@@ -374,8 +391,8 @@ static void test_environment (void **state)
     assert_string_equal (nodes, "n0\nn0\nn1\nn1\nn1\nn2\n"); /* n2: mpiprocs defaults to 1 */
     free (nodes);
     /* TMPDIR is gone once the job has ended */
-    xsnprintf (want, sizeof (want), "%s/huddle.%lu.srv", tmpbase, seq);
-    assert_false (exists (want));
+    xsnprintf (want, sizeof (want), "huddle.%lu.srv.", seq);
+    assert_int_equal (count_entries (tmpbase, want), 0);
 }
 
 static void test_bad_jobs (void **state)
@@ -481,6 +498,121 @@ static void test_runs_as_owner (void **state)
     assert_false (exists ("/etc/huddle-should-not-exist"));
 }
 
+/* TMPDIR cannot be taken in advance: what another user plants at the old
+ * predictable names is neither used, followed nor removed; a base that
+ * others could rename TMPDIR out of is refused with the retry status; a
+ * leftover of a crashed run of the same job is removed. */
+static void test_tmpdir_private (void **state)
+{
+    if (!have_test_user())
+        skip();
+    struct passwd *pw = getpwnam (TEST_USER);
+    char planted[PATH_MAX * 2], link[PATH_MAX * 2], canary[PATH_MAX * 3];
+    json_t *job = make_job ("stat -c '%u %a %F' \"$TMPDIR\"; touch \"$TMPDIR/x\"\n");
+    unsigned long seq = job_seq (job);
+    xsnprintf (planted, sizeof (planted), "%s/huddle.%lu.srv", tmpbase, seq);
+    xsnprintf (link, sizeof (link), "%s/huddle", tmpbase);
+    xsnprintf (canary, sizeof (canary), "%s/canary", planted);
+    assert_int_equal (mkdir (planted, 0777), 0);
+    assert_int_equal (symlink (planted, link), 0);
+    FILE *f = fopen (canary, "w");
+    assert_non_null (f);
+    fclose (f);
+    /* a leftover of an earlier run of this job, owned by its owner */
+    char stale[PATH_MAX * 2];
+    xsnprintf (stale, sizeof (stale), "%s/huddle.%lu.srv.abcdef", tmpbase, seq);
+    assert_int_equal (mkdir (stale, 0700), 0);
+    assert_int_equal (chown (stale, pw->pw_uid, pw->pw_gid), 0);
+    set_owner (job, TEST_USER);
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    char *o = slurp ("%s/t.o%lu", workdir, seq);
+    char want[64];
+    xsnprintf (want, sizeof (want), "%d 700 directory\n", (int)pw->pw_uid);
+    assert_non_null (o);
+    assert_string_equal (o, want);
+    free (o);
+    xsnprintf (want, sizeof (want), "huddle.%lu.srv.", seq);
+    assert_int_equal (count_entries (tmpbase, want), 0); /* removed, the stale one too */
+    assert_true (exists (canary));
+    struct stat st;
+    assert_int_equal (lstat (link, &st), 0);
+    assert_true (S_ISLNK (st.st_mode));
+    unlink (canary);
+    rmdir (planted);
+    unlink (link);
+
+    /* a world-writable base without the sticky bit: requeue, not fail */
+    assert_int_equal (chmod (tmpbase, 0777), 0);
+    job = make_job ("true\n");
+    seq = job_seq (job);
+    res = run_job (job, NULL);
+    assert_int_equal (chmod (tmpbase, 0711), 0);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_RETRY);
+    assert_non_null (strstr (res.error, "sticky"));
+    xsnprintf (want, sizeof (want), "huddle.%lu.srv", seq);
+    assert_int_equal (count_entries (tmpbase, want), 0);
+}
+
+/* A "#!" first line names the interpreter, as under PBS (the kernel's
+ * rule); a script without one is run by the shell. */
+static void test_interpreter (void **state)
+{
+    char buf[64];
+    const char *arg = "unset";
+    assert_int_equal (jobenv_script_interpreter ("echo hi\n", buf, sizeof (buf), &arg), 0);
+    assert_int_equal (jobenv_script_interpreter (NULL, buf, sizeof (buf), &arg), 0);
+    assert_int_equal (jobenv_script_interpreter ("#!\n", buf, sizeof (buf), &arg), 0);
+    assert_int_equal (jobenv_script_interpreter (" #!/bin/sh\n", buf, sizeof (buf), &arg), 0);
+    assert_int_equal (jobenv_script_interpreter ("#!/bin/sh\necho\n", buf, sizeof (buf), &arg), 1);
+    assert_string_equal (buf, "/bin/sh");
+    assert_null (arg);
+    assert_int_equal (
+        jobenv_script_interpreter ("#! \t/usr/bin/env  python3 -u \t\nx", buf, sizeof (buf), &arg),
+        1);
+    assert_string_equal (buf, "/usr/bin/env");
+    assert_string_equal (arg, "python3 -u");
+    assert_int_equal (jobenv_script_interpreter ("#!/bin/sh", buf, 9, &arg), 1);
+    assert_int_equal (jobenv_script_interpreter ("#!/bin/sh -e", buf, 10, &arg), -1);
+    assert_int_equal (errno, ENAMETOOLONG);
+
+    /* the kernel's argv: INTERPRETER [ARG] SCRIPT */
+    json_t *job = make_job ("#!/bin/sh -eu\necho \"$0 $-\"\n");
+    unsigned long seq = job_seq (job);
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    char *o = slurp ("%s/t.o%lu", workdir, seq);
+    char want[PATH_MAX + 64];
+    xsnprintf (want, sizeof (want), "%s/jobs/%lu/script ", statedir, seq);
+    assert_non_null (o);
+    assert_true (!strncmp (o, want, strlen (want)));
+    assert_non_null (strchr (o + strlen (want), 'e'));
+    assert_non_null (strchr (o + strlen (want), 'u'));
+    free (o);
+
+    if (access ("/usr/bin/python3", X_OK) == 0) {
+        job = make_job ("#!/usr/bin/python3\nimport sys\nprint('py', sys.version_info[0])\n");
+        seq = job_seq (job);
+        res = run_job (job, NULL);
+        assert_int_equal (res.exit_status, 0);
+        o = slurp ("%s/t.o%lu", workdir, seq);
+        assert_non_null (o);
+        assert_string_equal (o, "py 3\n");
+        free (o);
+    }
+
+    job = make_job ("#!/nonexistent/interp\r\necho hi\n");
+    seq = job_seq (job);
+    res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_FAIL_EXEC);
+    assert_non_null (
+        strstr (res.error, "#! line names /nonexistent/interp followed by a carriage"));
+    o = slurp ("%s/t.e%lu", workdir, seq);
+    assert_non_null (o);
+    assert_non_null (strstr (o, "/nonexistent/interp"));
+    free (o);
+}
+
 static void test_binding (void **state)
 {
     long ncpu = sysconf (_SC_NPROCESSORS_ONLN);
@@ -530,6 +662,31 @@ static void test_cgroup_limits (void **state)
     assert_non_null (o);
     assert_string_equal (o, want);
     free (o);
+}
+
+/* The memory a job reports is all its processes' at once (the container's
+ * peak), not the largest process's: three processes holding 64 MB each at
+ * the same time report at least 192 MB.  Only backends that account memory
+ * (cgv1 with a memory hierarchy, as on the development VM) can. */
+static void test_mem_accounting (void **state)
+{
+    if (strcmp (contain_name (dflt_be), "cgv1") != 0 || !contain_can_limit_memory (dflt_be) ||
+        access ("/usr/bin/python3", X_OK) != 0)
+        skip();
+    json_t *job = make_job (
+        "hold='import os, sys, time\n"
+        "b = b\"x\" * (64 << 20)\n"
+        "open(\"mem.%s.%s\" % (os.environ[\"PBS_JOBID\"], sys.argv[1]), \"w\").close()\n"
+        "for i in range(300):\n"
+        "    if sum(os.path.exists(\"mem.%s.%d\" % (os.environ[\"PBS_JOBID\"], k)) for k in "
+        "range(3)) == 3: break\n"
+        "    time.sleep(0.1)\n'\n"
+        "for k in 0 1 2; do python3 -c \"$hold\" $k & done\n"
+        "wait\n");
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    if (res.maxrss_kb < 3 * 64 * 1024)
+        fail_msg ("maxrss_kb %ld: less than three processes of 64 MB", res.maxrss_kb);
 }
 
 /* The job from the kill tests: background children, a TERM-ignoring
@@ -798,19 +955,14 @@ static void test_busy_job (void **state)
 int main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (test_output_files),
-        cmocka_unit_test (test_join_and_paths),
-        cmocka_unit_test (test_exit_status),
-        cmocka_unit_test (test_environment),
-        cmocka_unit_test (test_bad_jobs),
-        cmocka_unit_test (test_runs_as_owner),
-        cmocka_unit_test (test_binding),
-        cmocka_unit_test (test_cgroup_limits),
-        cmocka_unit_test (test_kill_default_backend),
-        cmocka_unit_test (test_kill_each_backend),
-        cmocka_unit_test (test_walltime),
-        cmocka_unit_test (test_agent_death),
-        cmocka_unit_test (test_pid_reuse_guard),
+        cmocka_unit_test (test_output_files),      cmocka_unit_test (test_join_and_paths),
+        cmocka_unit_test (test_exit_status),       cmocka_unit_test (test_environment),
+        cmocka_unit_test (test_bad_jobs),          cmocka_unit_test (test_runs_as_owner),
+        cmocka_unit_test (test_tmpdir_private),    cmocka_unit_test (test_interpreter),
+        cmocka_unit_test (test_binding),           cmocka_unit_test (test_cgroup_limits),
+        cmocka_unit_test (test_mem_accounting),    cmocka_unit_test (test_kill_default_backend),
+        cmocka_unit_test (test_kill_each_backend), cmocka_unit_test (test_walltime),
+        cmocka_unit_test (test_agent_death),       cmocka_unit_test (test_pid_reuse_guard),
         cmocka_unit_test (test_busy_job),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
