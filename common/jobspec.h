@@ -182,4 +182,10 @@ int jobspec_check_name (const char *name, struct herror *err);
 int jobspec_check_queue (const char *queue, struct herror *err);
 int jobspec_check_depend (const char *depend, struct herror *err);
 
+/* Whether the SERVER part of a job id "SEQ.SERVER" a user typed names the
+ * server called name: name itself or a longer domain name of it ("vm" or
+ * "vm.example.com" for server "vm"), case aside, as PBS accepts.  A job id
+ * of another server names no job of this one. */
+bool jobspec_server_matches (const char *given, const char *name);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "utf8.h"
 
@@ -157,4 +158,12 @@ int jobspec_check_path (const char *val, bool absolute, struct herror *err)
             return herror_set (err, "the path contains a control character");
     }
     return 0;
+}
+
+bool jobspec_server_matches (const char *given, const char *name)
+{
+    size_t n = name ? strlen (name) : 0;
+
+    return given && n > 0 && strncasecmp (given, name, n) == 0 &&
+           (given[n] == '\0' || (given[n] == '.' && given[n + 1] != '\0'));
 }

@@ -1034,6 +1034,22 @@ static void long_values_quoted_short (void **state)
                          "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
 }
 
+/* "12.SERVER" names this server's job 12 when SERVER is its name or a
+ * longer domain name of it. */
+static void server_part_of_job_ids (void **state)
+{
+    assert_true (jobspec_server_matches ("vm", "vm"));
+    assert_true (jobspec_server_matches ("VM", "vm"));
+    assert_true (jobspec_server_matches ("vm.example.com", "vm"));
+    assert_false (jobspec_server_matches ("otherserver", "vm"));
+    assert_false (jobspec_server_matches ("vmx", "vm"));
+    assert_false (jobspec_server_matches ("vm.", "vm"));
+    assert_false (jobspec_server_matches ("v", "vm"));
+    assert_false (jobspec_server_matches ("", "vm"));
+    assert_false (jobspec_server_matches (NULL, "vm"));
+    assert_false (jobspec_server_matches ("vm", ""));
+}
+
 /* --- JSON --- */
 
 static json_t *good_request (void)
@@ -1522,6 +1538,7 @@ int main (void)
         cmocka_unit_test (dependencies),
         cmocka_unit_test (text_on_the_wire),
         cmocka_unit_test (long_values_quoted_short),
+        cmocka_unit_test (server_part_of_job_ids),
         cmocka_unit_test (json_round_trip),
         cmocka_unit_test (json_rejects_bad_fields),
         cmocka_unit_test (json_needs_utf8),
