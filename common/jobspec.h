@@ -54,8 +54,9 @@
 #define JOBSPEC_MAX_ENV_NAME 255  /* bytes in a variable's name */
 
 /* Job dependencies (-W depend, the "depend" member) are parsed and checked
- * but refused with this text, on both sides, until the scheduler enforces
- * them: accepting one and ignoring it would start the job too early. */
+ * but refused with this text, by qsub and by the controller's job.submit,
+ * until the scheduler enforces them: accepting one and ignoring it would
+ * start the job too early. */
 #define JOBSPEC_DEPEND_REFUSAL "job dependencies are not supported yet; the job was not submitted"
 
 /* "-j": which streams are merged, and into which. */
@@ -90,7 +91,7 @@ struct jobspec {
     bool hold;              /* -h: submitted with a user hold */
     bool rerunnable;        /* -r y|n, default y */
     int priority;           /* -p, JOBSPEC_PRIORITY_MIN..MAX, default 0 */
-    char *depend;           /* -W depend=...: always NULL for now (refused) */
+    char *depend;           /* validated; NULL = none (qsub refuses -W depend for now) */
     int array_index;        /* -1: not an array subjob */
     struct resreq res;      /* -l: chunks, placement, walltime */
 
@@ -161,8 +162,9 @@ json_t *jobspec_to_json (const struct jobspec *js);
  * RESREQ_MAX_CHUNKS chunks and requests that add up to absurd counts, with
  * a message naming the member ("chunks[2].ncpus: ...").  Members it does
  * not know are ignored.  Strings are UTF-8 without NUL (jansson decodes
- * none other unless told to); a "depend" member is refused
- * ("depend: " JOBSPEC_DEPEND_REFUSAL).  Caller destroys the result.  NULL + EINVAL/ENOMEM. */
+ * none other unless told to).  A valid "depend" is accepted here: this also
+ * reads back stored jobs; job.submit refuses new ones itself.  Caller destroys the result.  NULL +
+ * EINVAL/ENOMEM. */
 struct jobspec *jobspec_from_json (const json_t *o, struct herror *err);
 
 /* The value of NAME in js->env, or NULL. */

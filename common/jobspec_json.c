@@ -239,15 +239,6 @@ static int check_host (const char *s, struct herror *err)
                        herror_show (s, strlen (s), shown, sizeof (shown)));
 }
 
-/* A dependency is checked (a malformed one is reported as such), then
- * refused: see JOBSPEC_DEPEND_REFUSAL. */
-static int check_depend (const char *s, struct herror *err)
-{
-    if (jobspec_check_depend (s, err) < 0)
-        return -1;
-    return herror_set (err, JOBSPEC_DEPEND_REFUSAL);
-}
-
 static int check_output_path (const char *s, struct herror *err)
 {
     return jobspec_check_path (s, true, err);
@@ -409,7 +400,7 @@ struct jobspec *jobspec_from_json (const json_t *o, struct herror *err)
         take_str (o, "output", false, check_output_path, &js->output, err) < 0 ||
         take_str (o, "error", false, check_output_path, &js->error, err) < 0 ||
         get_enum (o, "", "join", join_names, 3, &join, err) < 0 ||
-        take_str (o, "depend", false, check_depend, &js->depend, err) < 0 ||
+        take_str (o, "depend", false, jobspec_check_depend, &js->depend, err) < 0 ||
         get_int (o, "", "array_index", false, 0, INT_MAX, &array_index, err) < 0) {
         if (!js->script && script)
             herror_set (err, "out of memory");

@@ -104,6 +104,12 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         herror_prefix (err, "job");
         return -1;
     }
+    if (spec->depend) {
+        /* Not enforced yet: the job would start at once.  Refused here,
+         * not in jobspec_from_json(), which also reads back stored jobs. */
+        herror_set (err, "job: depend: %s", JOBSPEC_DEPEND_REFUSAL);
+        goto fail;
+    }
     if (spec->queue && strcmp (spec->queue, ctx->cfg.default_queue) != 0) {
         herror_set (err, "Unknown queue %s", spec->queue);
         goto fail;
