@@ -326,10 +326,11 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
         l->have_place = true;
         return 0;
     }
+    char shown[HERROR_SHOW_SIZE];
     return herror_set (err,
                        "unknown resource \"%s\" (known: select, nodes, ncpus, ngpus, mem, "
                        "walltime, place)",
-                       key);
+                       herror_show (key, strlen (key), shown, sizeof (shown)));
 }
 
 /* "-l a=b,c=d": on error, *what is set to "-l TERM" (the failing term). */
@@ -349,11 +350,12 @@ static int apply_resources (struct layer *l, const char *list, char *what, size_
     for (char *term; rc == 0 && (term = strsep (&save, ",")) != NULL;) {
         char *eq = strchr (term, '=');
         char shown[HERROR_SHOW_SIZE];
-        snprintf (what, whatsz, "-l %s", herror_show (term, strlen (term), shown, sizeof (shown)));
+        herror_show (term, strlen (term), shown, sizeof (shown));
+        snprintf (what, whatsz, "-l %s", shown);
         if (*term == '\0')
             rc = herror_set (err, "empty resource (two commas in a row?)");
         else if (!eq)
-            rc = herror_set (err, "resource \"%s\" needs a value (NAME=VALUE)", term);
+            rc = herror_set (err, "resource \"%s\" needs a value (NAME=VALUE)", shown);
         else {
             *eq = '\0';
             rc = apply_resource (l, term, eq + 1, err);

@@ -1027,6 +1027,20 @@ static void long_values_quoted_short (void **state)
     js = submit (NULL, &e, "-o", longpath, "--", "true", NULL);
     assert_null (js);
     assert_true (strlen (e.text) < 120);
+    /* -l values are quoted short in the option and in the reason. */
+    static const char *const lists[] = {
+        "mem=", "select=1:mem=", "select=", "nodes=", "place=", "ncpus=", "select=1:host="};
+    for (size_t i = 0; i < sizeof (lists) / sizeof (lists[0]); i++) {
+        static char opt[4096];
+        snprintf (opt, sizeof (opt), "%s%.3000s", lists[i], name);
+        js = submit (NULL, &e, "-l", opt, "--", "true", NULL);
+        assert_null (js);
+        if (strlen (e.text) > 200)
+            fail_msg ("-l %s...: %zu bytes: %s", lists[i], strlen (e.text), e.text);
+    }
+    js = submit (NULL, &e, "-l", name, "--", "true", NULL);
+    assert_null (js);
+    assert_true (strlen (e.text) < 200);
     assert_submit_error ("",
                          "unexpected argument \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb...\" "
                          "after the script (options go before it)",
