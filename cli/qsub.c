@@ -144,7 +144,7 @@ static void usage (void)
 {
     fprintf (stderr, "usage: qsub [-N name] [-q queue] [-o path] [-e path] [-j oe|eo|n]\n"
                      "            [-l resource_list] [-v variable_list] [-V] [-h] [-p priority]\n"
-                     "            [-r y|n] [-W depend=list] [script | -- command [arg...]]\n");
+                     "            [-r y|n] [script | -- command [arg...]]\n");
 }
 
 /* jobspec's syntax errors, as opposed to bad values, deserve the usage. */
