@@ -1,5 +1,6 @@
 /* climain.c - connect, request, report errors the PBS way (see climain.h) */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,8 +63,14 @@ json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *sta
         return reply;
     *status = CLI_EXIT_FAIL;
     for (size_t i = 0; i < sizeof (pbs_errors) / sizeof (pbs_errors[0]); i++) {
-        if (strcmp (err.text, pbs_errors[i].text) == 0) {
+        size_t n = strlen (pbs_errors[i].text);
+        if (strncmp (err.text, pbs_errors[i].text, n) != 0)
+            continue;
+        if (err.text[n] == '\0') {
             sep = pbs_errors[i].sep;
+            *status = pbs_errors[i].status;
+        } else if (err.text[n] == ' ') {
+            operand = NULL; /* "Unknown Job Id 12.srv": the text names the job */
             *status = pbs_errors[i].status;
         }
     }
@@ -74,7 +81,17 @@ json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *sta
     return NULL;
 }
 
-int cli_parse_jobid (const struct cli *cli, const char *s, int64_t *seq)
+/* A server part: a host name, 1..255 of [A-Za-z0-9._-]. */
+static bool server_part_valid (const char *s)
+{
+    size_t n = strlen (s);
+
+    return n > 0 && n <= 255 &&
+           strspn (s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789._-") == n;
+}
+
+int cli_parse_jobid (const struct cli *cli, const char *s, int64_t *seq, const char **server)
 {
     char *end;
     long long v;
@@ -82,11 +99,12 @@ int cli_parse_jobid (const struct cli *cli, const char *s, int64_t *seq)
     errno = 0;
     v = strtoll (s, &end, 10);
     if (s[0] < '0' || s[0] > '9' || errno != 0 || v <= 0 || (*end != '\0' && *end != '.') ||
-        (*end == '.' && end[1] == '\0')) {
+        (*end == '.' && !server_part_valid (end + 1))) {
         fprintf (stderr, "%s: illegally formed job identifier: %s\n", cli->prog, s);
         return -1;
     }
     *seq = v;
+    *server = *end == '.' ? end + 1 : NULL;
     return 0;
 }
 

@@ -42,8 +42,10 @@ void cli_close (struct cli *cli);
 /* Send req (the reference is taken) and return the "TYPE.ok" reply (caller
  * json_decref()s).  On an error reply or a lost connection returns NULL
  * after printing "PROG: TEXT", or "PROG: TEXT OPERAND" when operand is not
- * NULL (a job id or node name), and sets *status to the exit status that
- * matches the error (CLI_EXIT_*); *status is left alone on success. */
+ * NULL (a job id or node name) and TEXT does not name one itself (the
+ * controller's "Unknown Job Id 12.srv" does), and sets *status to the exit
+ * status that matches the error (CLI_EXIT_*); *status is left alone on
+ * success. */
 json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *status);
 
 /* job.query (req, the reference is taken) through all its pages: the
@@ -52,9 +54,12 @@ json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *sta
  * reply with every page's jobs in its "jobs".  Errors as cli_request(). */
 json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status);
 
-/* Read a job id operand, "SEQ" or "SEQ.SERVER", into *seq.  On a bad one
+/* Read a job id operand, "SEQ" or "SEQ.SERVER", into *seq, and point
+ * *server at SERVER inside s (NULL when there is none): a job id of
+ * another server names no job here, and only the controller knows its own
+ * name (requests carry it as "server", see docs/protocol.md).  On a bad one
  * prints "PROG: illegally formed job identifier: S" and returns -1. */
-int cli_parse_jobid (const struct cli *cli, const char *s, int64_t *seq);
+int cli_parse_jobid (const struct cli *cli, const char *s, int64_t *seq, const char **server);
 
 /* The server name to show in headers, JSON and job ids: the reply's
  * "server" member when the controller sends one, else the part after the

@@ -62,14 +62,19 @@ int main (int argc, char **argv)
         return CLI_EXIT_FAIL;
     for (int i = optind; i < argc; i++) {
         int64_t seq;
-        json_t *reply;
-        if (cli_parse_jobid (&cli, argv[i], &seq) < 0) {
+        const char *server;
+        json_t *req, *reply;
+        if (cli_parse_jobid (&cli, argv[i], &seq, &server) < 0) {
             status = CLI_EXIT_FAIL;
             continue;
         }
-        reply =
-            cli_request (&cli, json_pack ("{s:s, s:I}", "type", v->type, "seq", (json_int_t)seq),
-                         argv[i], &status);
+        /* The controller checks the server part: only it knows its name. */
+        req = json_pack ("{s:s, s:I}", "type", v->type, "seq", (json_int_t)seq);
+        if (req && server && json_object_set_new (req, "server", json_string (server)) < 0) {
+            json_decref (req);
+            req = NULL;
+        }
+        reply = cli_request (&cli, req, argv[i], &status);
         json_decref (reply);
     }
     cli_close (&cli);

@@ -15,6 +15,8 @@
 
 #include "config.h"
 
+#include "common/jobspec.h"
+
 #include "climain.h"
 #include "format.h"
 
@@ -83,16 +85,27 @@ static json_t *find_job (const json_t *jobs, int64_t seq)
     return NULL;
 }
 
+/* Whether the server part the user typed (NULL: none) names the server of
+ * job, whose "jobid" is SEQ.SERVER: 12.other is not job 12 here. */
+static bool same_server (const json_t *job, const char *server)
+{
+    const char *jobid = json_string_value (json_object_get (job, "jobid"));
+    const char *dot = jobid ? strchr (jobid, '.') : NULL;
+
+    return !server || (dot && jobspec_server_matches (server, dot + 1));
+}
+
 /* The jobs to show, in the order the ids were given; reports the ids that
  * are unknown or finished (without -x) and lowers *status accordingly. */
 static json_t *select_jobs (const struct cli *cli, const json_t *jobs, char **ids,
-                            const int64_t *seqs, int n, bool finished, int *status)
+                            const int64_t *seqs, const char **servers, int n, bool finished,
+                            int *status)
 {
     json_t *shown = json_array();
     for (int i = 0; i < n && shown; i++) {
         json_t *job = find_job (jobs, seqs[i]);
         const char *state = json_string_value (json_object_get (job, "state"));
-        if (job == NULL) {
+        if (job == NULL || !same_server (job, servers[i])) {
             fprintf (stderr, "%s: Unknown Job Id %s\n", cli->prog, ids[i]);
             *status = CLI_EXIT_UNKNOWN;
         } else if (!finished && state && strcmp (state, "F") == 0) {
@@ -133,7 +146,7 @@ static int render (const struct qstat_opts *o, const json_t *jobs, const struct 
 
 /* job.query for what the options and operands ask; NULL after printing why. */
 static json_t *make_query (const struct qstat_opts *o, const struct cli *cli, char **ids, int n,
-                           int64_t *seqs)
+                           int64_t *seqs, const char **servers)
 {
     /* Only -f (and JSON, which has every attribute) show Variable_List:
      * the other layouts do not ask for the environment. */
@@ -146,7 +159,7 @@ static json_t *make_query (const struct qstat_opts *o, const struct cli *cli, ch
         goto fail;
     }
     for (int i = 0; i < n; i++) {
-        if (cli_parse_jobid (cli, ids[i], &seqs[i]) < 0)
+        if (cli_parse_jobid (cli, ids[i], &seqs[i], &servers[i]) < 0)
             goto fail;
         json_array_append_new (list, json_integer (seqs[i]));
     }
@@ -168,12 +181,15 @@ int main (int argc, char **argv)
     struct cli cli = {.prog = "qstat"};
     int status = CLI_EXIT_FAIL, n;
     int64_t *seqs;
+    const char **servers;
     json_t *req = NULL, *reply = NULL, *shown = NULL, *jobs;
 
     parse_options (argc, argv, &o);
     n = argc - optind;
     seqs = calloc ((size_t)n + 1, sizeof (*seqs));
-    if (seqs == NULL || (req = make_query (&o, &cli, argv + optind, n, seqs)) == NULL)
+    servers = calloc ((size_t)n + 1, sizeof (*servers));
+    if (seqs == NULL || servers == NULL ||
+        (req = make_query (&o, &cli, argv + optind, n, seqs, servers)) == NULL)
         goto out;
     if (cli_open (&cli, "qstat") < 0) {
         json_decref (req);
@@ -189,7 +205,7 @@ int main (int argc, char **argv)
         status = CLI_EXIT_FAIL;
         goto out;
     }
-    shown = n > 0 ? select_jobs (&cli, jobs, argv + optind, seqs, n, o.finished, &status)
+    shown = n > 0 ? select_jobs (&cli, jobs, argv + optind, seqs, servers, n, o.finished, &status)
                   : json_incref (jobs);
     if (shown == NULL || render (&o, shown, &cli, reply) < 0 || fflush (stdout) != 0) {
         fprintf (stderr, "qstat: cannot write the output\n");
@@ -200,5 +216,6 @@ out:
     json_decref (reply);
     cli_close (&cli);
     free (seqs);
+    free (servers);
     return status;
 }

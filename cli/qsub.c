@@ -24,9 +24,10 @@
 
 extern char **environ;
 
-/* The whole of f as a string (caller frees), or NULL with errno (EFBIG when
- * over SCRIPT_MAX). */
-static char *read_all (FILE *f)
+/* The whole of f (caller frees), its length in *lenp (the text may hold
+ * NUL bytes: jobspec_parse_script() refuses those, naming the line), or
+ * NULL with errno (EFBIG when over SCRIPT_MAX). */
+static char *read_all (FILE *f, size_t *lenp)
 {
     size_t len = 0, cap = 65536, n;
     char *text = malloc (cap), *bigger;
@@ -52,6 +53,7 @@ static char *read_all (FILE *f)
     }
     if (text)
         text[len] = '\0';
+    *lenp = len;
     return text;
 }
 
@@ -60,18 +62,19 @@ static int parse_script (struct jobspec *js, struct herror *err)
 {
     const char *path = js->script_path ? js->script_path : "standard input";
     FILE *f = js->script_path ? fopen (js->script_path, "r") : stdin;
+    size_t len = 0;
     char *text;
     int rc;
 
     if (f == NULL)
         return herror_set (err, "cannot open script %s: %s", path, strerror (errno));
-    text = read_all (f);
+    text = read_all (f, &len);
     if (f != stdin)
         fclose (f);
     if (text == NULL)
         return herror_set (err, "cannot read script %s: %s", path,
                            errno == EFBIG ? "larger than 8 MiB" : strerror (errno));
-    rc = jobspec_parse_script (js, text, err);
+    rc = jobspec_parse_script (js, text, len, err);
     free (text);
     return rc;
 }
@@ -97,7 +100,7 @@ static char *submit_args (int argc, char **argv)
 static json_t *build_request (struct jobspec *js, int argc, char **argv, struct herror *err)
 {
     char cwd[PATH_MAX], host[256];
-    json_t *job;
+    json_t *job, *req;
     char *args;
 
     if (jobspec_parse_args (js, argc, argv, err) < 0)
@@ -113,24 +116,35 @@ static json_t *build_request (struct jobspec *js, int argc, char **argv, struct 
     host[sizeof (host) - 1] = '\0';
     if (jobspec_finalize (js, cwd, environ, host, err) < 0)
         return NULL;
+    /* jobspec refused text that is not UTF-8 naming where it was, so
+     * EILSEQ here means a check is missing: say what, not "out of memory". */
     job = jobspec_to_json (js);
-    args = submit_args (argc, argv);
-    if (job == NULL || args == NULL) {
-        json_decref (job);
-        free (args);
-        herror_set (err, "out of memory");
+    if (job == NULL) {
+        if (errno == EILSEQ)
+            herror_set (err, "the job request holds text that is not valid UTF-8");
+        else
+            herror_set (err, "cannot build the job request: %s", strerror (errno));
         return NULL;
     }
-    json_object_set_new (job, "submit_args", json_string (args));
+    args = submit_args (argc, argv);
+    json_t *s = args ? json_string (args) : NULL;
     free (args);
-    return json_pack ("{s:s, s:o}", "type", "job.submit", "job", job);
+    if (s == NULL || json_object_set_new (job, "submit_args", s) < 0) {
+        json_decref (job);
+        herror_set (err, "the command line cannot be sent: not valid UTF-8, or out of memory");
+        return NULL;
+    }
+    req = json_pack ("{s:s, s:o}", "type", "job.submit", "job", job);
+    if (req == NULL)
+        herror_set (err, "out of memory");
+    return req;
 }
 
 static void usage (void)
 {
     fprintf (stderr, "usage: qsub [-N name] [-q queue] [-o path] [-e path] [-j oe|eo|n]\n"
                      "            [-l resource_list] [-v variable_list] [-V] [-h] [-p priority]\n"
-                     "            [-r y|n] [-W depend=list] [script | -- command [arg...]]\n");
+                     "            [-r y|n] [script | -- command [arg...]]\n");
 }
 
 /* jobspec's syntax errors, as opposed to bad values, deserve the usage. */

@@ -30,4 +30,13 @@ int herror_set (struct herror *err, const char *fmt, ...) __attribute__ ((format
 void herror_prefix (struct herror *err, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
 
+/* A piece of user text to quote in a message, kept short: the whole value
+ * of a 100 KB option says nothing more than its first words.  Writes s[0..len)
+ * into buf (size bytes), cut at a character boundary with "..." when it
+ * does not fit; bytes that are not UTF-8 and control characters show as '?'
+ * (the message must stay printable, and valid UTF-8 on the wire).  A buffer
+ * of HERROR_SHOW_SIZE keeps about 32 characters.  Returns buf. */
+#define HERROR_SHOW_SIZE 40
+const char *herror_show (const char *s, size_t len, char *buf, size_t size);
+
 #endif

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "pbs_resources.h"
+#include "utf8.h"
 
 /* --- small helpers shared with the other jobspec sources --- */
 
@@ -208,7 +209,9 @@ static int parse_vars (struct layer *l, const char *s, struct herror *err)
         if (!(name = strndup (p, nlen)))
             goto nomem;
         if (!jobspec_env_name_valid (name)) {
-            herror_set (err, "\"%.64s\" is not a variable name", name);
+            char shown[HERROR_SHOW_SIZE];
+            herror_set (err, "\"%s\" is not a variable name",
+                        herror_show (name, nlen, shown, sizeof (shown)));
             goto inval;
         }
         p += nlen;
@@ -235,6 +238,10 @@ static int parse_vars (struct layer *l, const char *s, struct herror *err)
             }
             if (!value)
                 goto nomem;
+            if (!utf8_valid (value)) {
+                herror_set (err, "the value of %s is not valid UTF-8", name);
+                goto inval;
+            }
         }
         if (nvars == JOBSPEC_MAX_ENV) {
             herror_set (err, "more than %d variables", JOBSPEC_MAX_ENV);
@@ -319,10 +326,11 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
         l->have_place = true;
         return 0;
     }
+    char shown[HERROR_SHOW_SIZE];
     return herror_set (err,
                        "unknown resource \"%s\" (known: select, nodes, ncpus, ngpus, mem, "
                        "walltime, place)",
-                       key);
+                       herror_show (key, strlen (key), shown, sizeof (shown)));
 }
 
 /* "-l a=b,c=d": on error, *what is set to "-l TERM" (the failing term). */
@@ -341,11 +349,13 @@ static int apply_resources (struct layer *l, const char *list, char *what, size_
     }
     for (char *term; rc == 0 && (term = strsep (&save, ",")) != NULL;) {
         char *eq = strchr (term, '=');
-        snprintf (what, whatsz, "-l %s", term);
+        char shown[HERROR_SHOW_SIZE];
+        herror_show (term, strlen (term), shown, sizeof (shown));
+        snprintf (what, whatsz, "-l %s", shown);
         if (*term == '\0')
             rc = herror_set (err, "empty resource (two commas in a row?)");
         else if (!eq)
-            rc = herror_set (err, "resource \"%s\" needs a value (NAME=VALUE)", term);
+            rc = herror_set (err, "resource \"%s\" needs a value (NAME=VALUE)", shown);
         else {
             *eq = '\0';
             rc = apply_resource (l, term, eq + 1, err);
@@ -360,9 +370,11 @@ static int apply_resources (struct layer *l, const char *list, char *what, size_
 static int apply_option (struct layer *l, char opt, const char *val, char *what, size_t whatsz,
                          struct herror *err)
 {
+    char shown[HERROR_SHOW_SIZE];
     long n;
 
-    snprintf (what, whatsz, "-%c %s", opt, val ? val : "");
+    snprintf (what, whatsz, "-%c %s", opt,
+              val ? herror_show (val, strlen (val), shown, sizeof (shown)) : "");
     switch (opt) {
     case 'N':
         if (jobspec_check_name (val, err) < 0)
@@ -419,7 +431,11 @@ static int apply_option (struct layer *l, char opt, const char *val, char *what,
         }
         if (jobspec_check_depend (val + 7, err) < 0)
             return -1;
-        return dup_into (&l->depend, val + 7) < 0 ? herror_set (err, "out of memory") : 0;
+        /* Nothing enforces dependencies yet: a job accepted with one would
+         * start without waiting (or after a job that does not exist), so
+         * refuse it.  Storing it is "dup_into (&l->depend, val + 7)" once
+         * the scheduler holds such jobs back. */
+        return herror_set (err, JOBSPEC_DEPEND_REFUSAL);
     }
     return herror_set (err, "unknown option -%c", opt);
 }
@@ -449,8 +465,10 @@ static int scan_options (struct layer *l, int nwords, char *const words[], int f
         if (w[0] != '-' || w[1] == '\0' || strcmp (w, "--") == 0)
             break;
         if (w[1] == '-') {
+            char shown[HERROR_SHOW_SIZE];
             what[0] = '\0';
-            herror_set (err, "unknown option %s", w);
+            herror_set (err, "unknown option %s",
+                        herror_show (w, strlen (w), shown, sizeof (shown)));
             goto fail;
         }
         for (const char *c = w + 1; *c; c++) {
@@ -522,13 +540,28 @@ int jobspec_parse_args (struct jobspec *js, int argc, char *const argv[], struct
         if (!(cmd = calloc ((size_t)n + 1, sizeof (*cmd))))
             goto nomem;
         for (int i = 0; i < n; i++) {
+            if (!utf8_valid (argv[stop + 1 + i])) {
+                herror_set (err, "argument %d of the command (after \"--\") is not valid UTF-8",
+                            i + 1);
+                goto inval;
+            }
             if (!(cmd[i] = strdup (argv[stop + 1 + i])))
                 goto nomem;
         }
     } else if (stop < argc) {
+        char shown[HERROR_SHOW_SIZE];
         if (stop + 1 < argc) {
-            herror_set (err, "unexpected argument \"%s\" after the script (options go before it)",
-                        argv[stop + 1]);
+            herror_set (
+                err, "unexpected argument \"%s\" after the script (options go before it)",
+                herror_show (argv[stop + 1], strlen (argv[stop + 1]), shown, sizeof (shown)));
+            goto inval;
+        }
+        if (!utf8_valid (argv[stop])) {
+            /* It is sent with the job (Submit_arguments, the default name). */
+            herror_set (err,
+                        "the script's file name \"%s\" is not valid UTF-8: rename the file or "
+                        "give the script on standard input",
+                        herror_show (argv[stop], strlen (argv[stop]), shown, sizeof (shown)));
             goto inval;
         }
         if (!(path = strdup (argv[stop])))
@@ -633,33 +666,63 @@ static int parse_directive (struct layer *l, const char *s, size_t len, struct h
     return rc;
 }
 
-int jobspec_parse_script (struct jobspec *js, const char *text, struct herror *err)
+/* The script travels as a JSON string: a NUL byte would end it early (the
+ * rest of the script silently lost) and every other byte must be UTF-8.
+ * Checked over the whole script, not only its directives, before anything
+ * is parsed. */
+static int check_script_text (const char *text, size_t len, struct herror *err)
+{
+    int lineno = 1;
+
+    for (size_t i = 0, n; i < len; i += n) {
+        n = 1;
+        if (text[i] == '\n')
+            lineno++;
+        else if (text[i] == '\0')
+            return herror_set (err, "script line %d: contains a NUL byte (a job script is text)",
+                               lineno);
+        else if ((n = utf8_char_len (text + i, len - i)) == 0)
+            return herror_set (err,
+                               "script line %d: not valid UTF-8 (scripts are sent as UTF-8 text; "
+                               "convert it, e.g. with iconv -f LATIN1 -t UTF-8)",
+                               lineno);
+    }
+    return 0;
+}
+
+int jobspec_parse_script (struct jobspec *js, const char *text, size_t len, struct herror *err)
 {
     struct layer l;
     char *copy;
-    const char *line = text;
+    const char *line;
     int lineno = 0;
 
     if (!js || !text) {
         errno = EINVAL;
         return herror_set (err, "invalid arguments");
     }
-    if (!(copy = strdup (text))) {
+    if (check_script_text (text, len, err) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!(copy = strndup (text, len))) {
         errno = ENOMEM;
         return herror_set (err, "out of memory");
     }
+    line = copy;
     layer_init (&l);
     for (; *line; line += strcspn (line, "\n") + (line[strcspn (line, "\n")] == '\n')) {
-        size_t len = strcspn (line, "\n");
-        size_t shown = len;
+        size_t linelen = strcspn (line, "\n");
+        size_t shown = linelen;
         lineno++;
         while (shown > 0 && isspace ((unsigned char)line[shown - 1]))
             shown--;
-        if (len >= 4 && strncmp (line, "#PBS", 4) == 0 &&
-            (len == 4 || isspace ((unsigned char)line[4]))) {
-            if (parse_directive (&l, line + 4, len - 4, err) < 0) {
-                herror_prefix (err, "script line %d: \"%.*s\"", lineno,
-                               (int)(shown > 200 ? 200 : shown), line);
+        if (linelen >= 4 && strncmp (line, "#PBS", 4) == 0 &&
+            (linelen == 4 || isspace ((unsigned char)line[4]))) {
+            if (parse_directive (&l, line + 4, linelen - 4, err) < 0) {
+                char quoted[128];
+                herror_prefix (err, "script line %d: \"%s\"", lineno,
+                               herror_show (line, shown, quoted, sizeof (quoted)));
                 layer_clear (&l);
                 free (copy);
                 return -1;
@@ -667,9 +730,9 @@ int jobspec_parse_script (struct jobspec *js, const char *text, struct herror *e
             continue;
         }
         size_t lead = 0;
-        while (lead < len && isspace ((unsigned char)line[lead]))
+        while (lead < linelen && isspace ((unsigned char)line[lead]))
             lead++;
-        if (lead < len && line[lead] != '#')
+        if (lead < linelen && line[lead] != '#')
             break; /* the first command: PBS reads no further */
     }
     layer_clear (&js->input->script);

@@ -53,6 +53,12 @@
 #define JOBSPEC_MAX_ENV      4096 /* variables in the job's environment */
 #define JOBSPEC_MAX_ENV_NAME 255  /* bytes in a variable's name */
 
+/* Job dependencies (-W depend, the "depend" member) are parsed and checked
+ * but refused with this text, by qsub and by the controller's job.submit,
+ * until the scheduler enforces them: accepting one and ignoring it would
+ * start the job too early. */
+#define JOBSPEC_DEPEND_REFUSAL "job dependencies are not supported yet; the job was not submitted"
+
 /* "-j": which streams are merged, and into which. */
 enum jobspec_join {
     JOBSPEC_JOIN_NONE = 0, /* "n": separate .o and .e files (default) */
@@ -85,7 +91,7 @@ struct jobspec {
     bool hold;              /* -h: submitted with a user hold */
     bool rerunnable;        /* -r y|n, default y */
     int priority;           /* -p, JOBSPEC_PRIORITY_MIN..MAX, default 0 */
-    char *depend;           /* -W depend=..., validated; NULL = none */
+    char *depend;           /* validated; NULL = none (qsub refuses -W depend for now) */
     int array_index;        /* -1: not an array subjob */
     struct resreq res;      /* -l: chunks, placement, walltime */
 
@@ -106,18 +112,25 @@ void jobspec_destroy (struct jobspec *js);
  * (getopt style: "-Nname" or "-N name", flags may be grouped "-hV"), then
  * an optional script path, or "--" and a command with its arguments
  * (stored in js->argv).  Unknown options, missing values and bad values
- * fail here, with errors starting "option -X VALUE: ".  Calling it again
- * replaces what an earlier call read. */
+ * fail here, with errors starting "option -X VALUE: " (VALUE cut to about
+ * 32 characters, see herror_show()).  Everything that goes on the wire must
+ * be UTF-8 (JSON): -v values, -o/-e paths, the command's arguments and the
+ * script's file name are refused otherwise, naming the option or argument.
+ * -W depend=... is checked, then refused (JOBSPEC_DEPEND_REFUSAL).
+ * Calling it again replaces what an earlier call read. */
 int jobspec_parse_args (struct jobspec *js, int argc, char *const argv[], struct herror *err);
 
-/* Take the script text (copied into js->script) and read its #PBS
+/* Take the script text, len bytes (copied into js->script), and read its #PBS
  * directives: lines starting with "#PBS" followed by a blank, up to the
  * first line that is neither blank nor a comment (first non-blank
  * character '#').  Directives take the same options as the command line;
  * words are split as a shell would (quotes, backslash), an unquoted word
  * starting with '#' ends the directive.  Errors start
- * 'script line N: "LINE": '.  Calling it again replaces the script. */
-int jobspec_parse_script (struct jobspec *js, const char *text, struct herror *err);
+ * 'script line N: "LINE": '.  A script with a NUL byte or with bytes that
+ * are not UTF-8 anywhere is refused first ("script line N: contains a NUL
+ * byte ...", "script line N: not valid UTF-8 ..."): it is sent as a JSON
+ * string.  Calling it again replaces the script. */
+int jobspec_parse_script (struct jobspec *js, const char *text, size_t len, struct herror *err);
 
 /* Merge directives and command line (command line wins), apply PBS
  * defaults and fill in the submission context:
@@ -129,11 +142,14 @@ int jobspec_parse_script (struct jobspec *js, const char *text, struct herror *e
  *   hostname  PBS_O_HOST and submit_host
  * Also sets PBS_O_WORKDIR, PBS_O_SYSTEM (uname), and PBS_O_QUEUE when -q
  * names one (otherwise the controller sets it).  A bare -v name that is not
- * in envp is left out.  Defaults: one chunk ncpus=1, place=free (scatter
- * for nodes=), walltime 0 (queue default).  Job-level ncpus/ngpus/mem make
- * the single chunk when there is no select/nodes; combined with select
- * they are an error, as in OpenPBS (mem with nodes is spread over the
- * chunks, the Torque meaning).  Calling it again redoes the merge. */
+ * in envp is left out.  A cwd, or a value taken from envp (-V, bare -v
+ * names, PBS_O_*), that is not UTF-8 is refused naming the directory or
+ * the variable: refused rather than skipped, since a job whose environment
+ * silently lacks a variable it was given would fail later and far away.  Defaults: one chunk
+ * ncpus=1, place=free (scatter for nodes=), walltime 0 (queue default).  Job-level ncpus/ngpus/mem
+ * make the single chunk when there is no select/nodes; combined with select they are an error, as
+ * in OpenPBS (mem with nodes is spread over the chunks, the Torque meaning).  Calling it again
+ * redoes the merge. */
 int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], const char *hostname,
                       struct herror *err);
 
@@ -145,7 +161,10 @@ json_t *jobspec_to_json (const struct jobspec *js);
  * it.  Rejects missing or mistyped members, values out of range, more than
  * RESREQ_MAX_CHUNKS chunks and requests that add up to absurd counts, with
  * a message naming the member ("chunks[2].ncpus: ...").  Members it does
- * not know are ignored.  Caller destroys the result.  NULL + EINVAL/ENOMEM. */
+ * not know are ignored.  Strings are UTF-8 without NUL (jansson decodes
+ * none other unless told to).  A valid "depend" is accepted here: this also
+ * reads back stored jobs; job.submit refuses new ones itself.  Caller destroys the result.  NULL +
+ * EINVAL/ENOMEM. */
 struct jobspec *jobspec_from_json (const json_t *o, struct herror *err);
 
 /* The value of NAME in js->env, or NULL. */
@@ -164,5 +183,11 @@ const char *jobspec_getenv (const struct jobspec *js, const char *name);
 int jobspec_check_name (const char *name, struct herror *err);
 int jobspec_check_queue (const char *queue, struct herror *err);
 int jobspec_check_depend (const char *depend, struct herror *err);
+
+/* Whether the SERVER part of a job id "SEQ.SERVER" a user typed names the
+ * server called name: name itself or a longer domain name of it ("vm" or
+ * "vm.example.com" for server "vm"), case aside, as PBS accepts.  A job id
+ * of another server names no job of this one. */
+bool jobspec_server_matches (const char *given, const char *name);
 
 #endif

@@ -5,6 +5,9 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
+
+#include "utf8.h"
 
 bool jobspec_host_valid (const char *s, size_t len)
 {
@@ -41,8 +44,11 @@ int jobspec_check_queue (const char *queue, struct herror *err)
     size_t n = queue ? strlen (queue) : 0;
     const char *at = queue ? strchr (queue, '@') : NULL;
 
+    char shown[HERROR_SHOW_SIZE];
+
     if (at)
-        return herror_set (err, "submitting to another server (\"%s\") is not supported", at);
+        return herror_set (err, "submitting to another server (\"%s\") is not supported",
+                           herror_show (at, strlen (at), shown, sizeof (shown)));
     if (n == 0)
         return herror_set (err, "the queue name is empty");
     if (n > JOBSPEC_QUEUE_MAX)
@@ -132,17 +138,32 @@ int jobspec_check_path (const char *val, bool absolute, struct herror *err)
 
     if (colon && memchr (val, '/', (size_t)(colon - val)) == NULL) {
         size_t hlen = (size_t)(colon - val);
+        char shown[HERROR_SHOW_SIZE];
         if (!jobspec_host_valid (val, hlen))
-            return herror_set (err, "\"%.*s\" is not a host name", (int)hlen, val);
+            return herror_set (err, "\"%s\" is not a host name",
+                               herror_show (val, hlen, shown, sizeof (shown)));
         path = colon + 1;
     }
     if (*path == '\0')
         return herror_set (err, "no path given");
-    if (absolute && *path != '/')
-        return herror_set (err, "\"%s\" is not an absolute path", path);
+    if (!utf8_valid (path))
+        return herror_set (err, "the path is not valid UTF-8");
+    if (absolute && *path != '/') {
+        char shown[HERROR_SHOW_SIZE];
+        return herror_set (err, "\"%s\" is not an absolute path",
+                           herror_show (path, strlen (path), shown, sizeof (shown)));
+    }
     for (const char *p = path; *p; p++) {
         if (iscntrl ((unsigned char)*p))
             return herror_set (err, "the path contains a control character");
     }
     return 0;
+}
+
+bool jobspec_server_matches (const char *given, const char *name)
+{
+    size_t n = name ? strlen (name) : 0;
+
+    return given && n > 0 && strncasecmp (given, name, n) == 0 &&
+           (given[n] == '\0' || (given[n] == '.' && given[n + 1] != '\0'));
 }

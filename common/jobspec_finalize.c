@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 
 #include "pbs_resources.h"
+#include "utf8.h"
 
 /* The environment variables qsub copies as PBS_O_NAME, as OpenPBS does. */
 static const char *const submit_vars[] = {
@@ -153,9 +154,31 @@ static int merge_resources (const struct jobspec_input *in, struct resreq *res, 
     return 0;
 }
 
+/* Set NAME to a value taken from the submitter's environment variable
+ * from; it goes on the wire, so it must be UTF-8.  -1 with err and errno. */
+static int env_put (struct jobspec *out, const char *name, const char *value, const char *from,
+                    struct herror *err)
+{
+    if (!utf8_valid (value)) {
+        errno = EINVAL;
+        if (strcmp (name, from) != 0)
+            return herror_set (err,
+                               "the environment variable %s (sent as %s) is not valid UTF-8: "
+                               "unset or fix it",
+                               from, name);
+        return herror_set (err, "the environment variable %s is not valid UTF-8: unset or fix it",
+                           from);
+    }
+    if (jobspec_env_set (&out->env, &out->nenv, name, value) < 0) {
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    return 0;
+}
+
 /* Variable_List: -V (everything), then -v, then PBS_O_*. */
 static int build_env (const struct jobspec_input *in, struct jobspec *out, char *const envp[],
-                      const char *cwd, const char *hostname)
+                      const char *cwd, const char *hostname, struct herror *err)
 {
     const struct layer *vl = in->cmdline.have_vars ? &in->cmdline : &in->script;
     struct utsname uts;
@@ -164,34 +187,39 @@ static int build_env (const struct jobspec_input *in, struct jobspec *out, char 
         const char *eq = strchr (envp[i], '=');
         char *name = eq ? strndup (envp[i], (size_t)(eq - envp[i])) : NULL;
         int rc = 0;
+        if (eq && !name) {
+            errno = ENOMEM;
+            return herror_set (err, "out of memory");
+        }
         if (name && jobspec_env_name_valid (name))
-            rc = jobspec_env_set (&out->env, &out->nenv, name, eq + 1);
+            rc = env_put (out, name, eq + 1, name, err);
         free (name);
-        if (rc < 0 || (eq && !name))
+        if (rc < 0)
             return -1;
     }
     for (int i = 0; i < vl->nvars; i++) {
         const char *value = vl->vars[i].value;
         if (!value && !(value = env_lookup (envp, vl->vars[i].name)))
             continue; /* a bare name that is not set: nothing to pass */
-        if (jobspec_env_set (&out->env, &out->nenv, vl->vars[i].name, value) < 0)
+        if (env_put (out, vl->vars[i].name, value, vl->vars[i].name, err) < 0)
             return -1;
     }
     for (size_t i = 0; i < sizeof (submit_vars) / sizeof (submit_vars[0]); i++) {
         const char *value = env_lookup (envp, submit_vars[i]);
         char name[32];
         snprintf (name, sizeof (name), "PBS_O_%s", submit_vars[i]);
-        if (value && jobspec_env_set (&out->env, &out->nenv, name, value) < 0)
+        if (value && env_put (out, name, value, submit_vars[i], err) < 0)
             return -1;
     }
+    /* cwd was checked, the rest is ASCII by construction. */
     if (jobspec_env_set (&out->env, &out->nenv, "PBS_O_WORKDIR", cwd) < 0 ||
-        jobspec_env_set (&out->env, &out->nenv, "PBS_O_HOST", hostname) < 0)
-        return -1;
-    if (uname (&uts) == 0 &&
-        jobspec_env_set (&out->env, &out->nenv, "PBS_O_SYSTEM", uts.sysname) < 0)
-        return -1;
-    if (out->queue && jobspec_env_set (&out->env, &out->nenv, "PBS_O_QUEUE", out->queue) < 0)
-        return -1;
+        jobspec_env_set (&out->env, &out->nenv, "PBS_O_HOST", hostname) < 0 ||
+        (uname (&uts) == 0 &&
+         jobspec_env_set (&out->env, &out->nenv, "PBS_O_SYSTEM", uts.sysname) < 0) ||
+        (out->queue && jobspec_env_set (&out->env, &out->nenv, "PBS_O_QUEUE", out->queue) < 0)) {
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
     return 0;
 }
 
@@ -228,13 +256,22 @@ int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], c
         return herror_set (err, "invalid arguments");
     }
     in = js->input;
+    char shown[HERROR_SHOW_SIZE];
     if (cwd[0] != '/') {
         errno = EINVAL;
-        return herror_set (err, "the submit directory \"%s\" is not an absolute path", cwd);
+        return herror_set (err, "the submit directory \"%s\" is not an absolute path",
+                           herror_show (cwd, strlen (cwd), shown, sizeof (shown)));
+    }
+    if (!utf8_valid (cwd)) {
+        /* It is the job's workdir and PBS_O_WORKDIR, both on the wire. */
+        errno = EINVAL;
+        return herror_set (err, "the submit directory's path is not valid UTF-8: submit from "
+                                "another directory");
     }
     if (!jobspec_host_valid (hostname, strlen (hostname))) {
         errno = EINVAL;
-        return herror_set (err, "\"%s\" is not a valid host name", hostname);
+        return herror_set (err, "\"%s\" is not a valid host name",
+                           herror_show (hostname, strlen (hostname), shown, sizeof (shown)));
     }
     if (!js->script && !js->argv) {
         errno = EINVAL;
@@ -268,12 +305,13 @@ int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], c
         dup_opt (&out.depend, depend) < 0 || !(out.workdir = strdup (cwd)) ||
         !(out.submit_host = strdup (hostname)) ||
         (output && !(out.output = resolve_path (output, cwd))) ||
-        (error && !(out.error = resolve_path (error, cwd))) ||
-        build_env (in, &out, envp, cwd, hostname) < 0) {
+        (error && !(out.error = resolve_path (error, cwd)))) {
         herror_set (err, "out of memory");
         errno = ENOMEM;
         goto fail;
     }
+    if (build_env (in, &out, envp, cwd, hostname, err) < 0)
+        goto fail;
     if (out.nenv > JOBSPEC_MAX_ENV) {
         herror_set (err, "the job's environment would have %d variables, more than %d", out.nenv,
                     JOBSPEC_MAX_ENV);

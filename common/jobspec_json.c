@@ -231,8 +231,12 @@ static int check_workdir (const char *s, struct herror *err)
 
 static int check_host (const char *s, struct herror *err)
 {
-    return jobspec_host_valid (s, strlen (s)) ? 0
-                                              : herror_set (err, "\"%s\" is not a host name", s);
+    char shown[HERROR_SHOW_SIZE];
+
+    if (jobspec_host_valid (s, strlen (s)))
+        return 0;
+    return herror_set (err, "\"%s\" is not a host name",
+                       herror_show (s, strlen (s), shown, sizeof (shown)));
 }
 
 static int check_output_path (const char *s, struct herror *err)
@@ -256,8 +260,11 @@ static int chunk_from_json (const json_t *o, int index, struct resreq_chunk *c, 
         get_int (o, ctx, "mem", true, 0, (json_int_t)RESREQ_MAX_MEM, &mem, err) < 0 ||
         get_str (o, ctx, "host", false, &host, err) < 0)
         return -1;
-    if (host && !pbs_hostname_valid (host))
-        return herror_set (err, "%shost: \"%s\" is not a host name", ctx, host);
+    if (host && !pbs_hostname_valid (host)) {
+        char shown[HERROR_SHOW_SIZE];
+        return herror_set (err, "%shost: \"%s\" is not a host name", ctx,
+                           herror_show (host, strlen (host), shown, sizeof (shown)));
+    }
     if (ncpus == 0 && ngpus == 0)
         return herror_set (err, "%sncpus: a chunk needs ncpus or ngpus above 0", ctx);
     c->count = (int)count;
@@ -323,8 +330,10 @@ static int env_from_json (const json_t *o, struct jobspec *js, struct herror *er
     json_object_foreach ((json_t *)env, key, v)
     {
         const char *value = string_value (v);
+        char shown[HERROR_SHOW_SIZE];
         if (!jobspec_env_name_valid (key))
-            return herror_set (err, "env: \"%.64s\" is not a variable name", key);
+            return herror_set (err, "env: \"%s\" is not a variable name",
+                               herror_show (key, strlen (key), shown, sizeof (shown)));
         if (!value)
             return herror_set (err, "env.%s: must be a string without NUL characters", key);
         /* Keys of a JSON object are unique: append without a search. */

@@ -15,6 +15,12 @@ static int einval (void)
     return -1;
 }
 
+/* s quoted short for a message (herror_show()); buf has HERROR_SHOW_SIZE. */
+static const char *shown (const char *s, char *buf)
+{
+    return herror_show (s, strlen (s), buf, HERROR_SHOW_SIZE);
+}
+
 /* Parse exactly [s, s+len) as a decimal number no larger than max.
  * Returns 0, -1 when it is not a number, -2 when it is larger than max. */
 static int parse_decimal (const char *s, size_t len, uint64_t max, uint64_t *out)
@@ -53,6 +59,7 @@ static const struct size_unit {
 int pbs_size_parse (const char *s, uint64_t *bytes, struct herror *err)
 {
     const struct size_unit *unit = NULL;
+    char q[HERROR_SHOW_SIZE];
     uint64_t v;
     size_t n = 0;
 
@@ -63,7 +70,7 @@ int pbs_size_parse (const char *s, uint64_t *bytes, struct herror *err)
     while (isdigit ((unsigned char)s[n]))
         n++;
     if (n == 0) {
-        herror_set (err, "\"%s\" is not a size (e.g. 4gb, 512mb)", s);
+        herror_set (err, "\"%s\" is not a size (e.g. 4gb, 512mb)", shown (s, q));
         return einval();
     }
     for (size_t i = 0; i < sizeof (size_units) / sizeof (size_units[0]); i++) {
@@ -73,12 +80,12 @@ int pbs_size_parse (const char *s, uint64_t *bytes, struct herror *err)
         }
     }
     if (!unit) {
-        herror_set (err, "unknown unit \"%s\" (use b, kb, mb, gb or tb)", s + n);
+        herror_set (err, "unknown unit \"%s\" (use b, kb, mb, gb or tb)", shown (s + n, q));
         return einval();
     }
     uint64_t max = (RESREQ_MAX_MEM >> unit->shift) / (uint64_t)unit->word;
     if (parse_decimal (s, n, max, &v) < 0) {
-        herror_set (err, "\"%s\" is more than the limit of %ugb", s,
+        herror_set (err, "\"%s\" is more than the limit of %ugb", shown (s, q),
                     (unsigned)(RESREQ_MAX_MEM >> 30));
         return einval();
     }
@@ -169,12 +176,13 @@ enum chunk_syntax { SYNTAX_SELECT, SYNTAX_NODES };
 /* Parse "name=VALUE" as an integer 0..RESREQ_MAX_COUNT into *out. */
 static int parse_count (const char *name, const char *val, int *out, struct herror *err)
 {
+    char q[HERROR_SHOW_SIZE];
     uint64_t v;
     int rc = parse_decimal (val, strlen (val), RESREQ_MAX_COUNT, &v);
     if (rc == -1)
-        return herror_set (err, "%s \"%s\" is not a number", name, val);
+        return herror_set (err, "%s \"%s\" is not a number", name, shown (val, q));
     if (rc == -2)
-        return herror_set (err, "%s %s is more than %d", name, val, RESREQ_MAX_COUNT);
+        return herror_set (err, "%s %s is more than %d", name, shown (val, q), RESREQ_MAX_COUNT);
     *out = (int)v;
     return 0;
 }
@@ -187,6 +195,7 @@ static int parse_chunk (char *elt, enum chunk_syntax syntax, struct resreq_chunk
     bool seen_mem = false, seen_host = false;
     bool first = true;
     char *save = elt;
+    char q[HERROR_SHOW_SIZE];
 
     memset (c, 0, sizeof (*c));
     c->count = 1;
@@ -207,20 +216,22 @@ static int parse_chunk (char *elt, enum chunk_syntax syntax, struct resreq_chunk
             }
             if (syntax == SYNTAX_NODES) {
                 if (!pbs_hostname_valid (tok))
-                    return herror_set (err, "\"%s\" is neither a node count nor a host name", tok);
+                    return herror_set (err, "\"%s\" is neither a node count nor a host name",
+                                       shown (tok, q));
                 strcpy (c->host, tok);
                 seen_host = true;
                 continue;
             }
-            return herror_set (err, "\"%s\" is neither a chunk count nor resource=value", tok);
+            return herror_set (err, "\"%s\" is neither a chunk count nor resource=value",
+                               shown (tok, q));
         }
         if (!eq) {
             if (syntax == SYNTAX_NODES)
                 return herror_set (err,
                                    "node property \"%s\" is not supported (use select=... "
                                    "with host=NAME)",
-                                   tok);
-            return herror_set (err, "\"%s\" is not resource=value", tok);
+                                   shown (tok, q));
+            return herror_set (err, "\"%s\" is not resource=value", shown (tok, q));
         }
         *eq = '\0';
         const char *key = tok, *val = eq + 1;
@@ -245,21 +256,22 @@ static int parse_chunk (char *elt, enum chunk_syntax syntax, struct resreq_chunk
             seen = &seen_mem;
             rc = pbs_size_parse (val, &c->mem, err);
             if (rc < 0)
-                herror_prefix (err, "mem \"%s\"", val);
+                herror_prefix (err, "mem \"%s\"", shown (val, q));
         } else if (syntax == SYNTAX_SELECT && strcmp (key, "host") == 0) {
             seen = &seen_host;
             rc = 0;
             if (!pbs_hostname_valid (val))
-                rc = herror_set (err, "host \"%s\" is not a valid host name", val);
+                rc = herror_set (err, "host \"%s\" is not a valid host name", shown (val, q));
             else
                 strcpy (c->host, val);
         } else if (syntax == SYNTAX_SELECT) {
             return herror_set (err,
                                "unknown chunk resource \"%s\" (known: ncpus, mpiprocs, ngpus, "
                                "mem, host)",
-                               key);
+                               shown (key, q));
         } else {
-            return herror_set (err, "unknown nodes resource \"%s\" (known: ppn, gpus)", key);
+            return herror_set (err, "unknown nodes resource \"%s\" (known: ppn, gpus)",
+                               shown (key, q));
         }
         if (rc < 0)
             return -1;
@@ -363,10 +375,11 @@ int pbs_place_parse (const char *s, enum resreq_arrangement *arrangement,
                 break;
         }
         if (i == sizeof (words) / sizeof (words[0])) {
+            char q[HERROR_SHOW_SIZE];
             herror_set (err,
-                        "unknown placement \"%.*s\" (use pack, scatter or free, and excl, "
+                        "unknown placement \"%s\" (use pack, scatter or free, and excl, "
                         "shared or exclhost)",
-                        (int)len, p);
+                        herror_show (p, len, q, sizeof (q)));
             return einval();
         }
         bool *have = words[i].is_sharing ? &have_shr : &have_arr;

@@ -14,9 +14,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "common/herror.h"
 #include "common/jobspec.h"
 #include "common/pbs_format.h"
 #include "common/pbs_resources.h"
+#include "common/utf8.h"
 
 #define CWD  "/home/u/work"
 #define HOST "login1"
@@ -31,6 +33,12 @@ static char *const test_env[] = {
 };
 
 #define MAXARGS 64
+
+/* jobspec_parse_script() of a C string (most scripts here hold no NUL). */
+static int parse_script (struct jobspec *js, const char *text, struct herror *err)
+{
+    return jobspec_parse_script (js, text, strlen (text), err);
+}
 
 /* Parse "qsub ARGS..." (NULL-terminated) into js; returns the rc. */
 static int parse_argsv (struct jobspec *js, struct herror *err, const char *first, va_list ap)
@@ -60,7 +68,7 @@ static struct jobspec *submit (const char *script, struct herror *err, ...)
     int rc = parse_argsv (js, err, first, ap);
     va_end (ap);
     if (rc == 0 && !js->argv)
-        rc = jobspec_parse_script (js, script ? script : "", err);
+        rc = parse_script (js, script ? script : "", err);
     if (rc == 0)
         rc = jobspec_finalize (js, CWD, test_env, HOST, err);
     if (rc < 0) {
@@ -93,7 +101,7 @@ static struct jobspec *submit_ok (const char *script, ...)
     int rc = parse_argsv (js, &err, first, ap);
     va_end (ap);
     if (rc == 0 && !js->argv)
-        rc = jobspec_parse_script (js, script ? script : "", &err);
+        rc = parse_script (js, script ? script : "", &err);
     if (rc == 0)
         rc = jobspec_finalize (js, CWD, test_env, HOST, &err);
     if (rc < 0)
@@ -116,11 +124,10 @@ static void assert_chunk (const struct resreq_chunk *c, int count, int ncpus, in
 
 static void every_option (void **state)
 {
-    struct jobspec *js =
-        submit_ok ("echo hi\n", "-N", "mpi_run", "-q", "batch", "-o", "out.txt", "-e",
-                   "/tmp/err.txt", "-j", "oe", "-l", "select=2:ncpus=4:mpiprocs=4,walltime=1:00:00",
-                   "-l", "place=scatter:excl", "-v", "A=1,B", "-p", "-10", "-r", "n", "-W",
-                   "depend=afterok:12.srv:13", "-h", "-V", "job.sh", NULL);
+    struct jobspec *js = submit_ok (
+        "echo hi\n", "-N", "mpi_run", "-q", "batch", "-o", "out.txt", "-e", "/tmp/err.txt", "-j",
+        "oe", "-l", "select=2:ncpus=4:mpiprocs=4,walltime=1:00:00", "-l", "place=scatter:excl",
+        "-v", "A=1,B", "-p", "-10", "-r", "n", "-h", "-V", "job.sh", NULL);
 
     assert_string_equal (js->name, "mpi_run");
     assert_string_equal (js->queue, "batch");
@@ -136,7 +143,7 @@ static void every_option (void **state)
     assert_null (jobspec_getenv (js, "B")); /* bare and not in the environment */
     assert_int_equal (js->priority, -10);
     assert_false (js->rerunnable);
-    assert_string_equal (js->depend, "afterok:12.srv:13");
+    assert_null (js->depend); /* -W depend is refused: see dependencies */
     assert_true (js->hold);
     assert_true (js->export_all);
     assert_string_equal (js->script, "echo hi\n");
@@ -336,7 +343,7 @@ static void call_order_does_not_matter (void **state)
     struct jobspec *js = jobspec_create();
     char *argv[] = {"qsub", "-N", "fromcli", "-p", "-3", NULL};
 
-    assert_int_equal (jobspec_parse_script (js, precedence_script, &err), 0);
+    assert_int_equal (parse_script (js, precedence_script, &err), 0);
     assert_int_equal (jobspec_parse_args (js, 5, argv, &err), 0);
     assert_int_equal (jobspec_finalize (js, CWD, test_env, HOST, &err), 0);
     assert_string_equal (js->name, "fromcli");
@@ -469,8 +476,8 @@ static void failure_has_no_side_effects (void **state)
     assert_int_equal (jobspec_parse_args (js, 4, good, &err), 0);
     assert_int_equal (jobspec_parse_args (js, 6, bad, &err), -1);
     assert_int_equal (errno, EINVAL);
-    assert_int_equal (jobspec_parse_script (js, "#PBS -q sq\n", &err), 0);
-    assert_int_equal (jobspec_parse_script (js, "#PBS -q other\n#PBS -p x\n", &err), -1);
+    assert_int_equal (parse_script (js, "#PBS -q sq\n", &err), 0);
+    assert_int_equal (parse_script (js, "#PBS -q other\n#PBS -p x\n", &err), -1);
     assert_int_equal (jobspec_finalize (js, "relative", test_env, HOST, &err), -1);
     assert_string_equal (err.text, "the submit directory \"relative\" is not an absolute path");
     assert_int_equal (jobspec_finalize (js, CWD, test_env, HOST, &err), 0);
@@ -822,7 +829,7 @@ static void variables (void **state)
     }
     js = jobspec_create();
     assert_int_equal (jobspec_parse_args (js, 2, argv, &err), 0);
-    assert_int_equal (jobspec_parse_script (js, "", &err), 0);
+    assert_int_equal (parse_script (js, "", &err), 0);
     assert_int_equal (jobspec_finalize (js, CWD, big, HOST, &err), -1);
     assert_int_equal (errno, EINVAL);
     assert_non_null (strstr (err.text, "more than 4096"));
@@ -841,13 +848,15 @@ static void variables (void **state)
     free (big);
 
     assert_submit_error ("", "option -v 1A=2: \"1A\" is not a variable name", "-v", "1A=2");
-    char longname[JOBSPEC_MAX_ENV_NAME + 4], longopt[JOBSPEC_MAX_ENV_NAME + 8], want[700];
+    /* A long name is quoted short, in the option and in the reason. */
+    char longname[JOBSPEC_MAX_ENV_NAME + 4], longopt[JOBSPEC_MAX_ENV_NAME + 8];
     memset (longname, 'A', JOBSPEC_MAX_ENV_NAME + 1);
     longname[JOBSPEC_MAX_ENV_NAME + 1] = '\0';
     snprintf (longopt, sizeof (longopt), "%s=1", longname);
-    snprintf (want, sizeof (want), "option -v %s: \"%.64s\" is not a variable name", longopt,
-              longname);
-    assert_submit_error ("", want, "-v", longopt);
+    assert_submit_error ("",
+                         "option -v AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA...: "
+                         "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA...\" is not a variable name",
+                         "-v", longopt);
     assert_submit_error ("", "option -v A=1,: empty variable name after ','", "-v", "A=1,");
     assert_submit_error ("", "option -v A=1,,B: \"\" is not a variable name", "-v", "A=1,,B");
     assert_submit_error ("", "option -v A='x: the value of A has no closing '", "-v", "A='x");
@@ -895,6 +904,164 @@ static void dependencies (void **state)
                          "option -W depend=afterok:: \"\" is not a job id (e.g. 123 or "
                          "123.server)",
                          "-W", "depend=afterok:");
+    /* Well formed, but nothing enforces it yet: refused, on the command
+     * line and in the script, rather than run without waiting. */
+    assert_submit_error ("",
+                         "option -W depend=afterok:12.srv:13: job dependencies are not "
+                         "supported yet; the job was not submitted",
+                         "-W", "depend=afterok:12.srv:13");
+    assert_submit_error ("#!/bin/sh\n#PBS -W depend=afterany:3\n",
+                         "script line 2: \"#PBS -W depend=afterany:3\": job dependencies are "
+                         "not supported yet; the job was not submitted",
+                         NULL);
+}
+
+/* Everything qsub sends is JSON text: a NUL byte or bytes that are not
+ * UTF-8 are refused where they are, naming the line, option, argument or
+ * variable, and never reported as a lack of memory. */
+static void text_on_the_wire (void **state)
+{
+    struct herror err;
+    struct jobspec *js = jobspec_create();
+    static const char nul_script[] = "#!/bin/sh\n# c \0 x\necho line3\n";
+
+    /* A NUL used to end the script silently after "# c ". */
+    assert_int_equal (jobspec_parse_script (js, nul_script, sizeof (nul_script) - 1, &err), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_string_equal (err.text, "script line 2: contains a NUL byte (a job script is text)");
+    assert_null (js->script);
+    /* Checked past the directives too: line 3 is a command. */
+    assert_int_equal (parse_script (js, "#!/bin/sh\necho ok\necho \xe9t\xe9\n", &err), -1);
+    assert_string_equal (err.text, "script line 3: not valid UTF-8 (scripts are sent as UTF-8 "
+                                   "text; convert it, e.g. with iconv -f LATIN1 -t UTF-8)");
+    /* Overlong forms and surrogates are not UTF-8 either (jansson agrees). */
+    assert_int_equal (parse_script (js, "echo \xc0\xaf\n", &err), -1);
+    assert_int_equal (parse_script (js, "echo \xed\xa0\x80\n", &err), -1);
+    /* UTF-8 is carried as is, in directives too. */
+    assert_int_equal (parse_script (js,
+                                    "#PBS -v GREETING=gr\xc3\xbc\xc3\x9f\n"
+                                    "echo caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n",
+                                    &err),
+                      0);
+    assert_int_equal (jobspec_finalize (js, CWD, test_env, HOST, &err), 0);
+    assert_string_equal (jobspec_getenv (js, "GREETING"), "gr\xc3\xbc\xc3\x9f");
+    json_t *o = jobspec_to_json (js);
+    assert_non_null (o);
+    json_decref (o);
+    jobspec_destroy (js);
+
+    assert_submit_error ("", "option -v X=?: the value of X is not valid UTF-8", "-v", "X=\xff");
+    assert_submit_error ("", "option -v A=1,X='?': the value of X is not valid UTF-8", "-v",
+                         "A=1,X='\xff'");
+    assert_submit_error (NULL, "argument 2 of the command (after \"--\") is not valid UTF-8", "--",
+                         "echo", "\xff", NULL);
+    assert_submit_error ("", "option -o /tmp/?: the path is not valid UTF-8", "-o", "/tmp/\xff");
+    assert_submit_error ("", "option -e h:?: the path is not valid UTF-8", "-e", "h:\xff");
+    assert_submit_error ("",
+                         "the script's file name \"job?.sh\" is not valid UTF-8: rename the "
+                         "file or give the script on standard input",
+                         "job\xff.sh");
+
+    /* Values taken from the environment, and the submit directory. */
+    char *const bad_env[] = {"HOME=/home/u", "LATIN=caf\xe9", "PATH=/bin", NULL};
+    char *const bad_home[] = {"HOME=/home/\xe9", NULL};
+    const struct {
+        const char *opt;
+        char *const *env;
+        const char *cwd, *msg;
+    } cases[] = {
+        {"-V", bad_env, CWD, "the environment variable LATIN is not valid UTF-8: unset or fix it"},
+        {"-vLATIN", bad_env, CWD,
+         "the environment variable LATIN is not valid UTF-8: unset or fix it"},
+        {"-h", bad_home, CWD,
+         "the environment variable HOME (sent as PBS_O_HOME) is not valid UTF-8: unset or fix it"},
+        {"-h", test_env, "/home/\xe9",
+         "the submit directory's path is not valid UTF-8: submit from another directory"},
+    };
+    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
+        char *argv[] = {"qsub", (char *)cases[i].opt, NULL};
+        js = jobspec_create();
+        assert_int_equal (jobspec_parse_args (js, 2, argv, &err), 0);
+        assert_int_equal (parse_script (js, "true\n", &err), 0);
+        errno = 0;
+        assert_int_equal (jobspec_finalize (js, cases[i].cwd, cases[i].env, HOST, &err), -1);
+        assert_int_equal (errno, EINVAL);
+        assert_string_equal (err.text, cases[i].msg);
+        jobspec_destroy (js);
+    }
+    /* The same with a good environment goes through. */
+    char *argv[] = {"qsub", "-V", NULL};
+    js = jobspec_create();
+    assert_int_equal (jobspec_parse_args (js, 2, argv, &err), 0);
+    assert_int_equal (parse_script (js, "true\n", &err), 0);
+    assert_int_equal (jobspec_finalize (js, CWD, test_env, HOST, &err), 0);
+    jobspec_destroy (js);
+}
+
+/* A value too long to be right is quoted short, not echoed whole. */
+static void long_values_quoted_short (void **state)
+{
+    static char name[100 * 1024 + 1], longpath[8192];
+    struct herror e;
+
+    memset (name, 'a', sizeof (name) - 1);
+    struct jobspec *js = submit (NULL, &e, "-N", name, "--", "true", NULL);
+    assert_null (js);
+    assert_string_equal (e.text, "option -N aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...: a job name "
+                                 "has at most 236 characters");
+    /* Cut at a character, never inside one. */
+    char euro[3 * 40 + 1] = "";
+    for (int i = 0; i < 40; i++)
+        strcat (euro, "\xe2\x82\xac");
+    js = submit (NULL, &e, "-N", euro, "--", "true", NULL);
+    assert_null (js);
+    assert_non_null (strstr (e.text, "...: a job name must start"));
+    assert_true (utf8_valid (e.text));
+
+    memset (longpath, 'p', sizeof (longpath) - 1);
+    memcpy (longpath, "host:", 5);
+    js = submit (NULL, &e, "-o", longpath, "--", "true", NULL);
+    assert_non_null (js); /* a long relative path is fine */
+    jobspec_destroy (js);
+    longpath[0] = '-';
+    js = submit (NULL, &e, "-o", longpath, "--", "true", NULL);
+    assert_null (js);
+    assert_true (strlen (e.text) < 120);
+    /* -l values are quoted short in the option and in the reason. */
+    static const char *const lists[] = {
+        "mem=", "select=1:mem=", "select=", "nodes=", "place=", "ncpus=", "select=1:host="};
+    for (size_t i = 0; i < sizeof (lists) / sizeof (lists[0]); i++) {
+        static char opt[4096];
+        snprintf (opt, sizeof (opt), "%s%.3000s", lists[i], name);
+        js = submit (NULL, &e, "-l", opt, "--", "true", NULL);
+        assert_null (js);
+        if (strlen (e.text) > 200)
+            fail_msg ("-l %s...: %zu bytes: %s", lists[i], strlen (e.text), e.text);
+    }
+    js = submit (NULL, &e, "-l", name, "--", "true", NULL);
+    assert_null (js);
+    assert_true (strlen (e.text) < 200);
+    assert_submit_error ("",
+                         "unexpected argument \"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb...\" "
+                         "after the script (options go before it)",
+                         "job.sh",
+                         "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+}
+
+/* "12.SERVER" names this server's job 12 when SERVER is its name or a
+ * longer domain name of it. */
+static void server_part_of_job_ids (void **state)
+{
+    assert_true (jobspec_server_matches ("vm", "vm"));
+    assert_true (jobspec_server_matches ("VM", "vm"));
+    assert_true (jobspec_server_matches ("vm.example.com", "vm"));
+    assert_false (jobspec_server_matches ("otherserver", "vm"));
+    assert_false (jobspec_server_matches ("vmx", "vm"));
+    assert_false (jobspec_server_matches ("vm.", "vm"));
+    assert_false (jobspec_server_matches ("v", "vm"));
+    assert_false (jobspec_server_matches ("", "vm"));
+    assert_false (jobspec_server_matches (NULL, "vm"));
+    assert_false (jobspec_server_matches ("vm", ""));
 }
 
 /* --- JSON --- */
@@ -905,8 +1072,7 @@ static json_t *good_request (void)
         submit_ok ("#!/bin/sh\n#PBS -N rt\nmpirun ./a.out\n", "-q", "batch", "-o", "o.txt", "-e",
                    "n01:e.txt", "-j", "eo", "-l",
                    "select=2:ncpus=4:mpiprocs=2:mem=1gb+1:ngpus=1:host=gpu01,walltime=2:00:00",
-                   "-l", "place=scatter:exclhost", "-p", "7", "-h", "-r", "n", "-W",
-                   "depend=afterany:3", "-v", "A=b", NULL);
+                   "-l", "place=scatter:exclhost", "-p", "7", "-h", "-r", "n", "-v", "A=b", NULL);
     json_t *o = jobspec_to_json (js);
 
     assert_non_null (o);
@@ -959,8 +1125,11 @@ static void json_round_trip (void **state)
 
 static void json_needs_utf8 (void **state)
 {
-    struct jobspec *js = submit_ok ("echo caf\xe9\n", NULL);
+    /* The parsers refuse such text (text_on_the_wire); should some slip
+     * through, jobspec_to_json() says EILSEQ, not ENOMEM. */
+    struct jobspec *js = submit_ok ("echo cafe\n", NULL);
 
+    js->script[3] = '\xe9';
     errno = 0;
     assert_null (jobspec_to_json (js));
     assert_int_equal (errno, EILSEQ);
@@ -1070,6 +1239,8 @@ static void json_rejects_bad_fields (void **state)
         {"depend", json_string ("bogus:1"),
          "depend: unknown dependency type \"bogus\" (use after, afterok, afternotok, afterany, "
          "before, beforeok, beforenotok or beforeany)"},
+        {"env", json_pack ("{s:s}", "A234567890123456789012345678901234567890-", "x"),
+         "env: \"A23456789012345678901234567890123456...\" is not a variable name"},
         {"array_index", json_integer (-2), "array_index: must be an integer from 0 to 2147483647"},
     };
     struct herror err;
@@ -1100,6 +1271,16 @@ static void json_rejects_bad_fields (void **state)
     assert_non_null (js);
     assert_null (js->queue);
     assert_null (js->output);
+    jobspec_destroy (js);
+    json_decref (o);
+
+    /* A valid depend is read (stored jobs of older versions have one);
+     * job.submit refuses new ones itself. */
+    o = good_request();
+    json_object_set_new (o, "depend", json_string ("afterok:3.srv"));
+    js = jobspec_from_json (o, &err);
+    assert_non_null (js);
+    assert_string_equal (js->depend, "afterok:3.srv");
     jobspec_destroy (js);
     json_decref (o);
 }
@@ -1230,7 +1411,7 @@ static void garbage_never_crashes (void **state)
         char *end = script + strlen (script);
         snprintf (end, sizeof (script) - (size_t)(end - script), "\n#PBS -%c %s\n",
                   "lWvNpqjoe"[rand() % 9], res);
-        rc = jobspec_parse_script (js, script, &err);
+        rc = parse_script (js, script, &err);
         assert_true (rc == 0 || strlen (err.text) > 0);
         rc = jobspec_finalize (js, CWD, test_env, HOST, &err);
         if (rc == 0) {
@@ -1377,6 +1558,9 @@ int main (void)
         cmocka_unit_test (place_combinations),
         cmocka_unit_test (variables),
         cmocka_unit_test (dependencies),
+        cmocka_unit_test (text_on_the_wire),
+        cmocka_unit_test (long_values_quoted_short),
+        cmocka_unit_test (server_part_of_job_ids),
         cmocka_unit_test (json_round_trip),
         cmocka_unit_test (json_rejects_bad_fields),
         cmocka_unit_test (json_needs_utf8),
