@@ -482,9 +482,10 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
         return herror_set (err, "job.ended before node.register: register first");
     struct ctld_job *j = agent_job (rq, msg, seq);
     if (j && status == JOB_EXIT_RETRY && !j->deleted) {
-        char why[160];
-        snprintf (why, sizeof (why), "could not start on %s, will retry",
-                  peer_agent_node (rq->peer));
+        char why[480];
+        snprintf (why, sizeof (why), "could not start on %s%s%.300s%s, will retry",
+                  peer_agent_node (rq->peer), note && note[0] ? " (" : "", note ? note : "",
+                  note && note[0] ? ")" : "");
         job_requeue (ctx, j, why, j->run_count >= JOB_MAX_RETRIES);
     } else if (j) {
         char event[64];
