@@ -4,9 +4,7 @@
 # (Unauthorized Request) and sees it without Variable_List; root may delete it.
 . "$top_srcdir/tests/system/lib.sh"
 
-need_root
-command -v runuser >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
-command -v runuser >/dev/null 2>&1 || skip "no runuser"
+need_users
 ensure_user hu0110a
 ensure_user hu0110b
 cluster_up --nodes 2 --ctld-opt kill_grace=2 --ctld-opt heartbeat_interval=1 \

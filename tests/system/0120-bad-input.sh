@@ -19,10 +19,12 @@ cat >"$TEST_TMP/garbage.py" <<'EOF'
 """Throw malformed frames at the controller; exit 1 naming the first surprise."""
 import json, os, socket, struct, subprocess, sys, time
 
+sys.path.insert(0, os.environ["RAW_CLIENT_DIR"])
+from rawclient import cred, frame, read_frame, recv_exact  # noqa: E402
+
 host, port = os.environ["HUDDLE_SERVER"].rsplit(":", 1)
 port = int(port)
 slow = int(os.environ.get("SLOW", "1"))
-sock_env = os.environ.get("HUDDLE_MUNGE_SOCKET")
 
 
 def fail(msg):
@@ -33,33 +35,6 @@ def fail(msg):
 def conn():
     s = socket.create_connection((host, port), timeout=10 * slow)
     return s
-
-
-def frame(obj_or_bytes):
-    body = obj_or_bytes if isinstance(obj_or_bytes, bytes) else json.dumps(obj_or_bytes).encode()
-    return struct.pack(">I", len(body)) + body
-
-
-def recv_exact(s, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            return None
-        buf += chunk
-    return buf
-
-
-def read_frame(s):
-    """The next frame as a dict, or None at EOF."""
-    head = recv_exact(s, 4)
-    if head is None:
-        return None
-    (n,) = struct.unpack(">I", head)
-    body = recv_exact(s, n)
-    if body is None:
-        fail("reply frame truncated")
-    return json.loads(body)
 
 
 def expect_error(s, what, contains=None):
@@ -89,13 +64,6 @@ def expect_close(s, what):
     except socket.timeout:
         fail(what + ": the controller kept the connection open")
     print("ok: %s -> closed" % what)
-
-
-def cred(role):
-    cmd = ["munge", "-s", "huddle-hello:" + role]
-    if sock_env:
-        cmd += ["-S", sock_env]
-    return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def hello(s, role="client"):
@@ -217,7 +185,7 @@ served()
 print("ok: 100 connections opened and dropped")
 EOF
 
-SLOW=$SLOW python3 "$TEST_TMP/garbage.py" || fail "garbage.py"
+RAW_CLIENT_DIR="$top_srcdir/tests/system" SLOW=$SLOW python3 "$TEST_TMP/garbage.py" || fail "garbage.py"
 
 # The controller is the same live process and still runs jobs.
 kill -0 "$CTLD_PID" 2>/dev/null || fail "huddle-ctld (pid $CTLD_PID) died"

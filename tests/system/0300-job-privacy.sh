@@ -6,16 +6,12 @@
 # error frame is not answered.
 . "$top_srcdir/tests/system/lib.sh"
 
-need_root
-command -v python3 >/dev/null 2>&1 || skip "no python3"
-command -v munge >/dev/null 2>&1 || skip "no munge client"
-command -v jq >/dev/null 2>&1 || skip "no jq"
-command -v runuser >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
-command -v runuser >/dev/null 2>&1 || skip "no runuser"
+need_users
+need_raw_client
 ensure_user hu0300a
 ensure_user hu0300b
 cluster_up --nodes 1
-raw="$top_srcdir/tests/system/rawclient.py"
+raw=$RAW_CLIENT
 
 work="$TEST_TMP/work-a"
 mkdir -p "$work" && chown hu0300a "$work" || fail "cannot make $work"

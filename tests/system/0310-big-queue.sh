@@ -7,17 +7,13 @@
 # qstat latency while the abuse runs and the controller's peak RSS.
 . "$top_srcdir/tests/system/lib.sh"
 
-need_root
-command -v python3 >/dev/null 2>&1 || skip "no python3"
-command -v munge >/dev/null 2>&1 || skip "no munge client"
-command -v jq >/dev/null 2>&1 || skip "no jq"
-command -v runuser >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
-command -v runuser >/dev/null 2>&1 || skip "no runuser"
+need_users
+need_raw_client
 ensure_user hu0310a
 ensure_user hu0310b
 cluster_up --nodes 1 --ctld-opt max_script_size=2M --ctld-opt max_user_script_bytes=10M \
     --ctld-opt max_user_jobs=30 --ctld-opt query_page_jobs=8
-raw="$top_srcdir/tests/system/rawclient.py"
+raw=$RAW_CLIENT
 work="$TEST_TMP/work-a"
 mkdir -p "$work" && chown hu0310a "$work" || fail "cannot make $work"
 

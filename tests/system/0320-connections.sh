@@ -7,20 +7,16 @@
 # Prints the other users' qstat latency and the controller's descriptors.
 . "$top_srcdir/tests/system/lib.sh"
 
-need_root
-command -v python3 >/dev/null 2>&1 || skip "no python3"
-command -v munge >/dev/null 2>&1 || skip "no munge client"
-command -v jq >/dev/null 2>&1 || skip "no jq"
+need_users
+need_raw_client
 command -v prlimit >/dev/null 2>&1 || skip "no prlimit"
-command -v runuser >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
-command -v runuser >/dev/null 2>&1 || skip "no runuser"
 ensure_user hu0320a
 ensure_user hu0320b
 ensure_user hu0320c
 idle=6
 cluster_up --nodes 2 --ctld-opt client_idle_timeout=$idle --ctld-opt max_user_connections=50 \
     --ctld-opt reserved_connections=40
-raw="$top_srcdir/tests/system/rawclient.py"
+raw=$RAW_CLIENT
 fds () { ls "/proc/$CTLD_PID/fd" | wc -l; }
 fd_start=$(fds)
 

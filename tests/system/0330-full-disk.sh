@@ -8,9 +8,7 @@
 # hit the full disk is answered once it is committed, exactly once.
 . "$top_srcdir/tests/system/lib.sh"
 
-need_root
-command -v runuser >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
-command -v runuser >/dev/null 2>&1 || skip "no runuser"
+need_users
 ensure_user hu0330a
 fs="$TEST_TMP/fs"
 mkdir -p "$fs"

@@ -10,9 +10,7 @@
 # is back.
 . "$top_srcdir/tests/system/lib.sh"
 
-need_root
-command -v runuser >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
-command -v runuser >/dev/null 2>&1 || skip "no runuser"
+need_users
 ensure_user hu0390a
 ensure_user hu0390v
 cluster_up --nodes 1 --ctld-opt heartbeat_interval=1 --ctld-opt heartbeat_timeout=10

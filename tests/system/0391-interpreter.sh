@@ -6,9 +6,7 @@
 # message naming it, in the job's comment and its error file.
 . "$top_srcdir/tests/system/lib.sh"
 
-need_root
-command -v runuser >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
-command -v runuser >/dev/null 2>&1 || skip "no runuser"
+need_users
 [ -x /usr/bin/python3 ] || skip "no /usr/bin/python3"
 [ -x /bin/bash ] || skip "no /bin/bash"
 ensure_user hu0391a

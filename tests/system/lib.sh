@@ -207,6 +207,23 @@ wait_node () {
     wait_for "${3:-30}" "node $1 to be $2" node_is "$1" "$2"
 }
 
+# need_users: skip unless root with runuser (tests that run commands as
+# unprivileged users).
+need_users () {
+    need_root
+    command -v runuser >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
+    command -v runuser >/dev/null 2>&1 || skip "no runuser"
+}
+
+# need_raw_client: skip unless tests/system/rawclient.py can run here
+# (python3, the munge client) and jq can read its answers.
+need_raw_client () {
+    command -v python3 >/dev/null 2>&1 || skip "no python3"
+    command -v munge >/dev/null 2>&1 || skip "no munge client"
+    command -v jq >/dev/null 2>&1 || skip "no jq"
+    RAW_CLIENT="$top_srcdir/tests/system/rawclient.py"
+}
+
 # ensure_user NAME: the unprivileged user NAME exists (created with useradd
 # -m when absent, and then removed again when the test exits; an existing
 # one is used as is and left).  Skips when it cannot be.

@@ -35,8 +35,12 @@ def cred(role):
     return subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def frame(obj):
-    body = json.dumps(obj).encode()
+def frame(obj_or_bytes):
+    """A frame around a message (or around raw bytes, for garbage tests)."""
+    if isinstance(obj_or_bytes, bytes):
+        body = obj_or_bytes
+    else:
+        body = json.dumps(obj_or_bytes).encode()
     return struct.pack(">I", len(body)) + body
 
 
@@ -58,7 +62,7 @@ def read_frame(s):
     (n,) = struct.unpack(">I", head)
     body = recv_exact(s, n)
     if body is None:
-        return None
+        raise ConnectionError("reply frame truncated")
     return json.loads(body)
 
 
