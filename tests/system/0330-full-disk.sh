@@ -62,6 +62,7 @@ sed 's/^store_min_free = .*/store_min_free = "0"/' "$CLUSTER_DIR/ctld.conf" >"$C
 grep -q '^store_min_free = "0"' "$CLUSTER_DIR/ctld.conf" || fail "ctld.conf: $(cat "$CLUSTER_DIR/ctld.conf")"
 "$HUDDLE_CLUSTER" restart-ctld --dir "$CLUSTER_DIR" || fail "restart-ctld failed"
 CTLD_PID=$(cat "$CLUSTER_DIR/huddle-ctld.pid")
+wait_node node01 free # its registration is written before the disk fills
 before=$(njobs)
 nfail=$(grep -c "cannot commit state" "$CLUSTER_DIR/huddle-ctld.log")
 more_failures () { [ "$(grep -c "cannot commit state" "$CLUSTER_DIR/huddle-ctld.log")" -gt "$nfail" ]; }
