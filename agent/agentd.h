@@ -6,7 +6,10 @@
  *   main.c            start-up, signals, pid file, shutdown
  *   agentd_options.c  the option table (common/config.h) and its checks
  *   agentd_conn.c     the controller connection: connect with backoff,
- *                     node.register, heartbeats, message dispatch
+ *                     node.register, heartbeats, message dispatch, and
+ *                     the lease each answer of the controller grants
+ *                     (agent/lease.h: what fences the jobs of an agent
+ *                     that has not heard from the controller)
  *   agentd_jobs.c     the job table: adoption at start-up, job.launch,
  *                     job.kill, shepherd exits, job.ended and its ack
  *
@@ -63,6 +66,7 @@ struct agentd {
     struct agentd_jobs *jobs;
     int kill_grace; /* seconds, from node.register.ok (default 10) */
     int exit_code;
+    char lease_file[4096]; /* STATEDIR/lease (agent/lease.h), set by agentd_conn_create */
 };
 
 /* ---------------------------------------------------------- options (options.c) */

@@ -12,6 +12,17 @@
  * again.  A refused registration or heartbeat (the controller marked the
  * node down, or does not accept its name) is treated the same way: close,
  * wait, register again.
+ *
+ * The lease (agent/lease.h): node.register.ok and each node.heartbeat.ok
+ * grant job_lease seconds counted from when the agent sent the message
+ * they answer, written to STATEDIR/lease for the shepherds.  Heartbeats
+ * carry increasing ids (from ID_HEARTBEAT) and their send times are kept
+ * in a small ring, so an answer extends the lease from its own
+ * heartbeat's send time; an answer whose heartbeat left the ring grants
+ * nothing (the safe side).  While the controller is silent nothing renews
+ * the lease, and once it has run out the shepherds kill their jobs: a
+ * controller outage longer than job_lease ends the running jobs (the
+ * price of never running a job twice; docs/ctld.md).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,14 +30,17 @@
 #include <unistd.h>
 
 #include "agent/agentd.h"
+#include "agent/lease.h"
 #include "common/auth.h"
 #include "common/conn.h"
 
 #define BACKOFF_MIN   0.2 /* seconds */
 #define BACKOFF_MAX   5.0
 #define ID_REGISTER   1 /* ids of our own requests, to place error replies */
-#define ID_HEARTBEAT  2
+#define ID_HEARTBEAT  2 /* the first heartbeat's; each next one counts up */
 #define HEARTBEAT_MAX 3600
+#define LEASE_MAX     (30 * 86400) /* longest job_lease taken (seconds) */
+#define HB_RING       64           /* heartbeats whose send time is kept */
 
 struct agentd_conn {
     struct conn *c; /* NULL while disconnected */
@@ -34,6 +48,14 @@ struct agentd_conn {
     double backoff; /* seconds before the next attempt */
     int failures;   /* attempts since the last registration */
     struct event *reconnect_ev, *heartbeat_ev;
+    int64_t register_sent_ms; /* lease clock when node.register went out */
+    int64_t hb_next_id;
+    struct {
+        int64_t id, sent_ms;
+    } hb_sent[HB_RING];      /* by id % HB_RING */
+    int64_t lease_ms;        /* job_lease from node.register.ok */
+    int64_t lease_start_ms;  /* start of the lease last written */
+    bool lease_write_failed; /* logged once until a write works again */
 };
 
 static void schedule_reconnect (struct agentd *ad)
@@ -73,6 +95,32 @@ static void drop (struct agentd *ad, const char *why)
         conn_close (ac->c);
 }
 
+/* Extend the lease to start_ms (the send time of what the controller just
+ * answered).  An older start than the one written is an answer overtaken by
+ * a later one: nothing to do.  A write that fails leaves the old lease,
+ * which runs out: the shepherds then fence their jobs, the safe way to
+ * fail. */
+static void lease_grant (struct agentd *ad, int64_t start_ms)
+{
+    struct agentd_conn *ac = ad->conn;
+    struct lease l = {
+        .start_ms = start_ms, .length_ms = ac->lease_ms * 1000, .grace_ms = ad->kill_grace * 1000};
+    if (start_ms < ac->lease_start_ms)
+        return;
+    if (lease_write (ad->lease_file, &l) < 0) {
+        if (!ac->lease_write_failed)
+            log_msg (LOG_LEVEL_ERROR,
+                     "cannot write the lease %s: %s (jobs here are killed when it runs out)",
+                     ad->lease_file, strerror (errno));
+        ac->lease_write_failed = true;
+        return;
+    }
+    if (ac->lease_write_failed)
+        log_msg (LOG_LEVEL_INFO, "lease %s written again", ad->lease_file);
+    ac->lease_write_failed = false;
+    ac->lease_start_ms = start_ms;
+}
+
 /* --------------------------------------------------------------- handlers */
 
 static int on_register_ok (json_t *msg, void *arg, struct herror *err)
@@ -80,10 +128,11 @@ static int on_register_ok (json_t *msg, void *arg, struct herror *err)
     struct agentd_request *rq = arg;
     struct agentd *ad = rq->ad;
     struct agentd_conn *ac = ad->conn;
-    int64_t interval, grace = 10;
+    int64_t interval, lease, grace = 10;
     json_t *kill = NULL;
 
     if (proto_get_int_range (msg, "heartbeat_interval", 1, HEARTBEAT_MAX, &interval, err) < 0 ||
+        proto_get_int_range (msg, "job_lease", 1, LEASE_MAX, &lease, err) < 0 ||
         proto_opt_int (msg, "kill_grace", &grace, err) < 0 ||
         proto_opt_array (msg, "kill", &kill, err) < 0) {
         log_msg (LOG_LEVEL_ERROR, "%s", err->text);
@@ -96,14 +145,36 @@ static int on_register_ok (json_t *msg, void *arg, struct herror *err)
         grace = 10;
     }
     ad->kill_grace = (int)grace;
+    ac->lease_ms = lease;
+    lease_grant (ad, ac->register_sent_ms);
     ac->registered = true;
     ac->backoff = BACKOFF_MIN;
     ac->failures = 0;
     struct timeval tv = {.tv_sec = (time_t)interval};
     evtimer_add (ac->heartbeat_ev, &tv);
-    log_msg (LOG_LEVEL_INFO, "registered as %s with %s (heartbeat %llds, %zu jobs to kill)",
-             ad->cfg.name, ad->cfg.server, (long long)interval, json_array_size (kill));
+    log_msg (LOG_LEVEL_INFO,
+             "registered as %s with %s (heartbeat %llds, job lease %llds, %zu jobs to kill)",
+             ad->cfg.name, ad->cfg.server, (long long)interval, (long long)lease,
+             json_array_size (kill));
     agentd_jobs_registered (ad, kill);
+    return 0;
+}
+
+/* The controller heard heartbeat id: the lease runs from its send time. */
+static int on_heartbeat_ok (json_t *msg, void *arg, struct herror *err)
+{
+    struct agentd_request *rq = arg;
+    struct agentd_conn *ac = rq->ad->conn;
+    int64_t id = proto_msg_id (msg);
+
+    if (!ac->registered || id < ID_HEARTBEAT)
+        return 0; /* a reply: never answered */
+    if (ac->hb_sent[id % HB_RING].id != id) {
+        log_msg (LOG_LEVEL_DEBUG, "node.heartbeat.ok %lld: too old to extend the lease",
+                 (long long)id);
+        return 0;
+    }
+    lease_grant (rq->ad, ac->hb_sent[id % HB_RING].sent_ms);
     return 0;
 }
 
@@ -114,7 +185,7 @@ static int on_error (json_t *msg, void *arg, struct herror *err)
     int64_t id = proto_msg_id (msg);
     char why[600];
 
-    if (id == ID_REGISTER || id == ID_HEARTBEAT) {
+    if (id >= ID_REGISTER) {
         snprintf (why, sizeof (why), "%s refused: %s",
                   id == ID_REGISTER ? "node.register" : "node.heartbeat", text ? text : "?");
         drop (rq->ad, why);
@@ -125,6 +196,7 @@ static int on_error (json_t *msg, void *arg, struct herror *err)
 
 static const struct proto_handler conn_handlers[] = {
     {"node.register.ok", on_register_ok},
+    {"node.heartbeat.ok", on_heartbeat_ok},
     {"error", on_error},
     {NULL, NULL},
 };
@@ -238,6 +310,7 @@ static void on_ready (struct conn *c, const struct conn_peer *peer, void *arg)
     if (c != ad->conn->c)
         return;
     json_t *msg = register_msg (ad);
+    ad->conn->register_sent_ms = lease_clock_ms();
     if (!msg || conn_send (c, msg) < 0) {
         json_decref (msg);
         drop (ad, "cannot send node.register");
@@ -255,8 +328,11 @@ static void heartbeat_cb (evutil_socket_t fd, short what, void *arg)
 {
     struct agentd *ad = arg;
     struct agentd_conn *ac = ad->conn;
-    json_t *msg = json_pack ("{s:s, s:i, s:s}", "type", "node.heartbeat", "id", ID_HEARTBEAT,
+    int64_t id = ac->hb_next_id++;
+    json_t *msg = json_pack ("{s:s, s:I, s:s}", "type", "node.heartbeat", "id", (json_int_t)id,
                              "name", ad->cfg.name);
+    ac->hb_sent[id % HB_RING].id = id;
+    ac->hb_sent[id % HB_RING].sent_ms = lease_clock_ms();
     if (msg && ac->c && ac->registered)
         conn_send (ac->c, msg);
     json_decref (msg);
@@ -269,6 +345,10 @@ int agentd_conn_create (struct agentd *ad, struct herror *err)
         return herror_set (err, "out of memory");
     ad->conn = ac;
     ac->backoff = BACKOFF_MIN;
+    ac->hb_next_id = ID_HEARTBEAT;
+    int n = snprintf (ad->lease_file, sizeof (ad->lease_file), "%s/lease", ad->cfg.state_dir);
+    if (n < 0 || (size_t)n >= sizeof (ad->lease_file))
+        return herror_set (err, "state directory path too long");
     ac->reconnect_ev = evtimer_new (ad->base, reconnect_cb, ad);
     ac->heartbeat_ev = event_new (ad->base, -1, EV_PERSIST, heartbeat_cb, ad);
     if (!ac->reconnect_ev || !ac->heartbeat_ev)

@@ -204,6 +204,7 @@ static void start_run (struct agentd *ad, const json_t *job, unsigned long seq, 
         .kill_grace_ms = ad->kill_grace > 0 ? ad->kill_grace * 1000 : 1,
         .no_bind = ad->cfg.no_bind,
         .contain = ad->contain,
+        .lease_file = ad->lease_file,
     };
     struct shepherd *sh = shepherd_start (ad->cfg.state_dir, job, &opts, &err);
     if (!sh) {

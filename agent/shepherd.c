@@ -398,8 +398,8 @@ int shepherd_signal (struct shepherd *sh, int sig)
     return pidfd_send_signal (sh->pidfd, SIGUSR1, &si, 0);
 }
 
-static const char *const reason_names[] = {"exited", "signaled", "walltime",
-                                           "killed", "failed",   "lost"};
+static const char *const reason_names[] = {"exited", "signaled", "walltime", "killed",
+                                           "failed", "lost",     "fenced"};
 
 static void copy_str (json_t *o, const char *key, char *buf, size_t size)
 {

@@ -15,11 +15,14 @@
  * TMPDIR is BASE/huddle.JOBID.XXXXXX (mkdtemp: a name no other user can
  * take in advance), the owner's, 0700.  It does not depend on the agent:
  * `kill -9` of the agent leaves it and the job running.  It enforces
- * walltime and executes kill requests: SIGTERM to every process of the job
- * (plus SIGCONT), then SIGKILL until the container is empty after the
- * grace period.  When the job process ends, leftover processes are killed
- * at once.  It then writes STATEDIR/jobs/SEQ/result atomically, removes
- * TMPDIR, the container and STATEDIR/jobs/SEQ/shepherd.pid, and exits.
+ * walltime and the agent's lease (lease.h: a job whose agent has not heard
+ * from the controller for too long is killed, so that it cannot run on
+ * after being requeued elsewhere) and executes kill requests: SIGTERM to
+ * every process of the job (plus SIGCONT), then SIGKILL until the
+ * container is empty after the grace period.  When the job process ends,
+ * leftover processes are killed at once.  It then writes
+ * STATEDIR/jobs/SEQ/result atomically, removes TMPDIR, the container and
+ * STATEDIR/jobs/SEQ/shepherd.pid, and exits.
  *
  * Job directory STATEDIR/jobs/SEQ (0711, root):
  *   job.json      the job object as received
@@ -78,6 +81,7 @@ enum shepherd_end {
     SHEPHERD_END_KILLED,   /* killed on request (qdel, job.kill, node.register kill) */
     SHEPHERD_END_FAILED,   /* never started: exit_status < 0, error says why */
     SHEPHERD_END_LOST,     /* the shepherd died without writing a result */
+    SHEPHERD_END_FENCED,   /* killed because its lease ran out (agent/lease.h) */
 };
 
 /* Plain data, nothing to free. */
@@ -94,8 +98,8 @@ struct shepherd_result {
     char comment[512];            /* notes: binding skipped, workdir fallback, ... */
 };
 
-/* "exited", "signaled", "walltime", "killed", "failed", "lost" (the
- * result file's "reason"). */
+/* "exited", "signaled", "walltime", "killed", "failed", "lost", "fenced"
+ * (the result file's "reason"). */
 const char *shepherd_reason_name (enum shepherd_end reason);
 
 struct shepherd_opts {
@@ -106,6 +110,9 @@ struct shepherd_opts {
     int kill_grace_ms;       /* TERM -> KILL delay; 0: 10000 */
     bool no_bind;            /* --no-bind: never call hwloc_set_cpubind */
     struct contain *contain; /* required: the backend from contain_create */
+    const char *lease_file;  /* the agent's lease (agent/lease.h): once it has run
+                              * out, or cannot be read, the job is killed
+                              * (reason fenced); NULL: never fenced */
 };
 
 struct shepherd; /* opaque handle: pid + pidfd of one job's shepherd */

@@ -2,6 +2,7 @@
  * account for one job (see shepherd.h for the contract) */
 #define _GNU_SOURCE
 #include "agent/shepherd_int.h"
+#include "agent/lease.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -567,8 +568,36 @@ static void start_kill (struct run *r, enum shepherd_end why)
     int n = container_signal (r->cont, SIGTERM);
     container_signal (r->cont, SIGCONT); /* a stopped process must see its TERM */
     note (r, false, "%s: SIGTERM sent to %d process(es), SIGKILL in %d ms",
-          why == SHEPHERD_END_WALLTIME ? "walltime exceeded" : "kill requested", n,
-          r->ctx->opts.kill_grace_ms);
+          why == SHEPHERD_END_WALLTIME ? "walltime exceeded"
+          : why == SHEPHERD_END_FENCED ? "lease ran out"
+                                       : "kill requested",
+          n, r->ctx->opts.kill_grace_ms);
+}
+
+/* The agent's lease (lease.h), every LEASE_CHECK_MS: once it has run out,
+ * the controller may requeue the job elsewhere soon, so it stops here,
+ * with at most the grace period the lease names.  A lease that cannot be
+ * read counts as run out: the agent writes it before it takes a launch. */
+static void check_lease (struct run *r, long long now, long long *next_check)
+{
+    struct lease l;
+    const char *path = r->ctx->opts.lease_file;
+    if (!path || r->killing || now < *next_check)
+        return;
+    *next_check = now + LEASE_CHECK_MS;
+    int rc = lease_read (path, &l);
+    if (rc == 0 && !lease_expired (&l, lease_clock_ms()))
+        return;
+    if (rc < 0)
+        note (r, true, "job killed: cannot read the agent's lease %s: %s", path, strerror (errno));
+    else
+        note (r, true,
+              "job killed: the node had not heard from the controller for %lld s "
+              "(lease expired)",
+              (long long)(l.length_ms / 1000));
+    if (rc == 0 && l.grace_ms < r->ctx->opts.kill_grace_ms)
+        r->ctx->opts.kill_grace_ms = l.grace_ms > 0 ? l.grace_ms : 1;
+    start_kill (r, SHEPHERD_END_FENCED);
 }
 
 static void handle_signals (struct run *r)
@@ -590,8 +619,10 @@ static void watch (struct run *r)
 {
     long long t0 = mono_ms();
     long long wall_end = r->jd->walltime ? t0 + r->jd->walltime * 1000LL : 0;
+    long long lease_check = t0;
     while (!r->exited) {
         long long now = mono_ms();
+        check_lease (r, now, &lease_check);
         if (wall_end && !r->killing && now >= wall_end) {
             note (r, true, "job killed: walltime %ld exceeded limit %ld", (long)((now - t0) / 1000),
                   r->jd->walltime);
@@ -610,6 +641,8 @@ static void watch (struct run *r)
             next = wall_end;
         if (r->kill_at && (next < 0 || r->kill_at < next))
             next = r->kill_at;
+        if (r->ctx->opts.lease_file && !r->killing && (next < 0 || lease_check < next))
+            next = lease_check;
         int timeout = next < 0 ? -1 : (int)(next > now ? next - now : 0);
         struct pollfd p[2] = {{.fd = r->sig_fd, .events = POLLIN},
                               {.fd = r->msg_fd, .events = POLLIN}};

@@ -70,6 +70,7 @@ struct ctld_config {
     int max_user_connections;
     int max_connections; /* 0: from RLIMIT_NOFILE */
     int reserved_connections;
+    int job_lease; /* seconds an agent's jobs run unheard (fence, nodes.c) */
 };
 
 struct server;
@@ -179,7 +180,9 @@ void jobs_destroy (struct ctld *ctx);
 int jobs_load (struct ctld *ctx, struct herror *err);
 
 /* Node name went down (heartbeat timeout, or the registration grace after a
- * restart ran out): every active job with an allocation on it is lost. */
+ * restart ran out): every active job with an allocation on it is lost,
+ * except the rerunnable ones whose script runs there: they stay running
+ * until jobs_node_fenced() (their old run may still be alive). */
 void jobs_node_lost (struct ctld *ctx, const char *name);
 
 /* Registration of node name with the jobs its agent reports (objects
@@ -236,5 +239,13 @@ void sched_job_changed (struct ctld *ctx, struct ctld_job *j, enum job_state old
 /* Claim a stored allocation (restart) / release one (job end, loss). */
 int sched_claim (struct ctld *ctx, const struct sched_alloc *a);
 void sched_release (struct ctld *ctx, const struct sched_alloc *a);
+
+/* ---------------------------------------------------------------- fencing */
+
+/* Node name's fence deadline passed (nodes.c: job_lease + kill_grace +
+ * margin since it was last heard) with no registration: its agent's
+ * shepherds have killed what it ran, the jobs jobs_node_lost() left
+ * running are requeued now. */
+void jobs_node_fenced (struct ctld *ctx, const char *name);
 
 #endif

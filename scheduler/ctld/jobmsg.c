@@ -461,7 +461,7 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
     struct ctld *ctx = rq->ctx;
     int64_t seq, status, start_time, end_time, maxrss = 0, run_count = 0;
     double stime = 0, utime = 0;
-    const char *note = NULL;
+    const char *note = NULL, *reason = NULL;
 
     if (get_seq (msg, &seq, err) < 0 ||
         proto_get_int_range (msg, "exit_status", INT32_MIN, INT32_MAX, &status, err) < 0 ||
@@ -471,7 +471,8 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
         proto_opt_real (msg, "utime", &utime, err) < 0 ||
         proto_opt_int (msg, "maxrss_kb", &maxrss, err) < 0 ||
         proto_opt_int (msg, "run_count", &run_count, err) < 0 ||
-        proto_opt_string (msg, "comment", &note, err) < 0)
+        proto_opt_string (msg, "comment", &note, err) < 0 ||
+        proto_opt_string (msg, "reason", &reason, err) < 0)
         return -1;
     if (stime < 0 || utime < 0 || stime + utime > 1e12 || maxrss < 0 || start_time < 0 ||
         end_time < 0)
@@ -487,6 +488,15 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
                   peer_agent_node (rq->peer), note && note[0] ? " (" : "", note ? note : "",
                   note && note[0] ? ")" : "");
         job_requeue (ctx, j, why, j->run_count >= JOB_MAX_RETRIES);
+    } else if (j && reason && strcmp (reason, "fenced") == 0) {
+        /* Its agent lost the controller for longer than job_lease and
+         * killed it (agent/lease.h): lost, as if its node had gone down. */
+        char why[160];
+        snprintf (why, sizeof (why),
+                  "killed on %s, which had not heard from the controller "
+                  "for job_lease (fenced)",
+                  peer_agent_node (rq->peer));
+        job_lost (ctx, j, why);
     } else if (j) {
         char event[64];
         int64_t wall = end_time > start_time ? end_time - start_time : 0;

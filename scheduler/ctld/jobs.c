@@ -390,6 +390,15 @@ int job_start (struct ctld *ctx, struct ctld_job *j, struct sched_alloc *alloc)
 
 /* --------------------------------------------------------- nodes and jobs */
 
+/* A job whose script runs on the lost node and could run again elsewhere:
+ * its old run may still be alive there, so it waits for the fence. */
+static bool job_waits_for_fence (const struct ctld_job *j, const char *node)
+{
+    const char *first = job_first_node (j);
+    return first && strcmp (first, node) == 0 && j->state == JOB_RUNNING && j->rerunnable &&
+           !j->deleted;
+}
+
 void jobs_node_lost (struct ctld *ctx, const char *name)
 {
     char why[128];
@@ -398,12 +407,33 @@ void jobs_node_lost (struct ctld *ctx, const char *name)
         struct ctld_job *j = ctx->jobs->v[i];
         if (!job_state_active (j->state) || !job_uses_node (j, name))
             continue;
+        if (job_waits_for_fence (j, name)) {
+            char text[200];
+            snprintf (text, sizeof (text),
+                      "node %s down: requeued once its run there is surely killed", name);
+            job_set (j, "comment", json_string (text));
+            job_commit (ctx, j, j->state, text);
+            continue;
+        }
         /* A sister node died: the job script's processes on the first node
          * must stop too, the job will not run there any more. */
         const char *first = job_first_node (j);
         if (first && strcmp (first, name) != 0)
             job_send_kill (ctx, j);
         job_lost (ctx, j, why);
+    }
+}
+
+void jobs_node_fenced (struct ctld *ctx, const char *name)
+{
+    char why[160];
+    snprintf (why, sizeof (why), "node %s went down (its run there is fenced)", name);
+    for (int i = 0; i < ctx->jobs->n; i++) {
+        struct ctld_job *j = ctx->jobs->v[i];
+        const char *first = job_first_node (j);
+        /* Those left running, and any deleted (qdel) meanwhile. */
+        if (job_state_active (j->state) && first && strcmp (first, name) == 0)
+            job_lost (ctx, j, why);
     }
 }
 

@@ -9,6 +9,18 @@
  * agent's connection, if it still has one, is closed, so that it must
  * register again; its registration then reports the leftovers, which are
  * no longer its, and the reply tells it to kill them.
+ *
+ * A down node's rerunnable jobs are not requeued at once: the old run may
+ * still be running there (a stopped or cut-off agent does not know it is
+ * down).  Every answer to the agent grants it a lease of job_lease seconds
+ * (agent/lease.h); once it has run out, its shepherds kill their jobs with
+ * kill_grace.  So the requeue waits for the fence deadline: last heard +
+ * job_lease + kill_grace + FENCE_MARGIN.  The lease starts when the agent
+ * sent what the controller answered, which is before last_heard, so the
+ * deadline can only be late, never early.  An agent that registers before
+ * the deadline reports what it still runs, and its jobs are reconciled
+ * (adopted or requeued) then.  After a restart, last_heard is the start
+ * time: the leases granted before the restart are older still.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,6 +37,12 @@
 
 #define NODE_COMMENT_MAX 1024
 #define PRUNE_INTERVAL   60 /* seconds between finished-job prunes */
+/* Seconds on top of job_lease + kill_grace before a lost node's jobs are
+ * requeued: last_heard is truncated to the second (1 s), a shepherd looks
+ * at its lease every LEASE_CHECK_MS (1 s, agent/lease.h), and a loaded
+ * node needs a moment to wake the shepherd and for SIGKILL to take effect
+ * (the rest).  The job_lease help text in options.c names it. */
+#define FENCE_MARGIN 5
 
 struct ctld_node {
     char *name;
@@ -38,6 +56,8 @@ struct ctld_node {
     bool grace; /* reloaded after a restart: its jobs wait for its agent */
     int64_t last_heard;
     int64_t last_registration;
+    bool fencing;      /* down, its jobs wait for the fence deadline */
+    int64_t fence_at;  /* ... which is this (ctld_now) */
     struct peer *peer; /* the agent's connection, NULL when none */
 };
 
@@ -159,7 +179,12 @@ static int node_store (struct ctld *ctx, struct ctld_node *n)
  * again before anything runs there. */
 static void node_down (struct ctld *ctx, struct ctld_node *n, const char *why)
 {
-    log_msg (LOG_LEVEL_WARN, "node %s down: %s", n->name, why);
+    n->fencing = true;
+    n->fence_at = n->last_heard + ctx->cfg.job_lease + ctx->cfg.kill_grace + FENCE_MARGIN;
+    log_msg (LOG_LEVEL_WARN,
+             "node %s down: %s (its rerunnable jobs are requeued in %llds, once "
+             "its agent has surely killed them)",
+             n->name, why, (long long)(n->fence_at - ctld_now()));
     n->up = false;
     n->grace = false;
     sched_node_usable (ctx, n->name, false);
@@ -199,6 +224,10 @@ static void timer_cb (evutil_socket_t fd, short what, void *arg)
             node_heartbeat_expired (n->last_heard, now, ctx->cfg.heartbeat_timeout))
             node_down (ctx, n,
                        n->up ? "heartbeats stopped" : "its agent did not register after restart");
+        if (n->fencing && now >= n->fence_at) {
+            n->fencing = false;
+            jobs_node_fenced (ctx, n->name);
+        }
     }
     if (now - ns->last_prune >= PRUNE_INTERVAL) {
         ns->last_prune = now;
@@ -413,6 +442,7 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
     attach_peer (ctx, n, rq->peer);
     n->up = true;
     n->grace = false;
+    n->fencing = false; /* the reconcile placed its jobs */
     n->last_heard = n->last_registration = ctld_now();
     sched_node_usable (ctx, name, node_usable (n));
     node_store (ctx, n);
@@ -424,6 +454,7 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
         json_object_set_new (reply, "heartbeat_interval",
                              json_integer (ctx->cfg.heartbeat_interval));
         json_object_set_new (reply, "kill_grace", json_integer (ctx->cfg.kill_grace));
+        json_object_set_new (reply, "job_lease", json_integer (ctx->cfg.job_lease));
         json_object_set_new (reply, "kill", kill);
     } else
         json_decref (kill);
@@ -455,6 +486,8 @@ static int node_heartbeat (json_t *msg, void *arg, struct herror *err)
     if (!n || n->peer != rq->peer)
         return herror_set (err, "node %.64s is not registered on this connection", name);
     n->last_heard = ctld_now();
+    /* The answer renews the agent's lease (agent/lease.h). */
+    ctld_reply (rq->ctx, rq->peer, proto_reply_ok (msg));
     return 0;
 }
 

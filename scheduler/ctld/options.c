@@ -28,7 +28,8 @@ static const struct config_option table[] = {
     {"heartbeat_interval", CONFIG_DURATION, "5s", 1, 3600,
      "time between an agent's heartbeats (agents are told at registration)"},
     {"heartbeat_timeout", CONFIG_DURATION, "30s", 2, 86400,
-     "silence after which a node is down and its jobs are requeued (rerunnable) or failed; "
+     "silence after which a node is down and its jobs are requeued (rerunnable, once "
+     "job_lease has run out) or failed; "
      "also how long running jobs wait for their node's agent after a controller restart"},
     {"default_queue", CONFIG_STRING, "workq", 0, 0, "name of the (single) queue"},
     {"default_walltime", CONFIG_DURATION, "24h", 1, 3650LL * 86400,
@@ -80,6 +81,11 @@ static const struct config_option table[] = {
      "file to log to, appended (empty: stderr); reopened on SIGHUP"},
     {"pid_file", CONFIG_STRING, "", 0, 0,
      "file to write the pid to once the daemon accepts connections (removed at exit)"},
+    {"job_lease", CONFIG_DURATION, "5m", 2, 30LL * 86400,
+     "how long an agent's jobs run on without word from the controller: then the agent kills "
+     "them (fence), and only after job_lease + kill_grace + 5s of silence are a lost node's "
+     "rerunnable jobs requeued; at least heartbeat_timeout.  A controller outage longer than "
+     "this ends every running job"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -203,6 +209,15 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     cfg->max_user_connections = (int)config_get_int (c, "max_user_connections");
     cfg->max_connections = (int)config_get_int (c, "max_connections");
     cfg->reserved_connections = (int)config_get_int (c, "reserved_connections");
+    /* A lease shorter than the timeout would kill jobs on nodes the
+     * controller still counts as up (a short network blip would end them
+     * while nothing else would notice). */
+    cfg->job_lease = (int)config_get_int (c, "job_lease");
+    if (cfg->job_lease < cfg->heartbeat_timeout)
+        return herror_set (err,
+                           "option job_lease (%ds) must be at least heartbeat_timeout (%ds): "
+                           "agents would kill their jobs before their node is down",
+                           cfg->job_lease, cfg->heartbeat_timeout);
     return 0;
 }
 

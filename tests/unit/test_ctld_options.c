@@ -35,6 +35,7 @@ static void defaults_run_alone (void **state)
     assert_int_equal (cfg.listen_port, 15001);
     assert_int_equal (cfg.heartbeat_interval, 5);
     assert_int_equal (cfg.heartbeat_timeout, 30);
+    assert_int_equal (cfg.job_lease, 300);
     assert_string_equal (cfg.default_queue, "workq");
     assert_int_equal (cfg.default_walltime, 24 * 3600);
     assert_int_equal (cfg.max_message_size, 16 * 1024 * 1024);
@@ -91,6 +92,8 @@ static void bad_values_are_refused (void **state)
         {"--no-such-option=1", "no-such-option"},
         {"--max-message-size=12", "max_message_size"},
         {"stray", "stray"},
+        {"--job-lease=1", "job_lease"},
+        {"--heartbeat-timeout=10m", "job_lease (300s) must be at least heartbeat_timeout (600s)"},
     };
     for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
         char *argv[] = {"huddle-ctld", cases[i].arg, NULL};
@@ -104,12 +107,31 @@ static void bad_values_are_refused (void **state)
     }
 }
 
+/* The lease may equal the timeout; the tests' small clusters use that. */
+static void lease_and_timeout (void **state)
+{
+    char *argv[] = {"huddle-ctld", "--heartbeat-interval=1", "--heartbeat-timeout=6",
+                    "--job-lease=6", NULL};
+    struct ctld_config cfg;
+    struct herror err;
+    int rc;
+    struct ctld_options *o = parse (4, argv, &cfg, &rc, &err);
+    assert_non_null (o);
+    assert_int_equal (cfg.job_lease, 6);
+    ctld_options_destroy (o);
+    char *argv2[] = {"huddle-ctld", "--heartbeat-timeout=6", "--job-lease=5", NULL};
+    assert_null (parse (3, argv2, &cfg, &rc, &err));
+    assert_int_equal (rc, 2);
+    assert_non_null (strstr (err.text, "job_lease (5s) must be at least heartbeat_timeout (6s)"));
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (defaults_run_alone),
         cmocka_unit_test (file_then_command_line),
         cmocka_unit_test (bad_values_are_refused),
+        cmocka_unit_test (lease_and_timeout),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

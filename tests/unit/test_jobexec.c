@@ -4,7 +4,8 @@
  * checks what a user relies on: output files and their owner, exit status,
  * environment and PBS_NODEFILE, TMPDIR life cycle, running as the owner,
  * cpu binding, kill escalation leaving nothing behind (per containment
- * backend usable here), walltime, surviving the agent, pid reuse.
+ * backend usable here), walltime, the lease fence, surviving the agent, pid
+ * reuse.
  *
  * Tests that need root (other users, cgroups) skip when not root.
  * HUDDLE_CONTAIN picks the backend of the generic tests (default: auto).
@@ -33,6 +34,7 @@
 
 #include "agent/contain.h"
 #include "agent/jobenv.h"
+#include "agent/lease.h"
 #include "agent/shepherd.h"
 
 #define TEST_USER   "huddletest"
@@ -805,6 +807,89 @@ static void test_walltime (void **state)
     assert_int_equal (res.exit_status, 128 + SIGKILL);
 }
 
+/* The lease file: round trip, expiry, a lease of another boot, garbage. */
+static void test_lease_file (void **state)
+{
+    char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
+    xsnprintf (path, sizeof (path), "%s/lease", statedir);
+    xsnprintf (tmp, sizeof (tmp), "%s.tmp", path);
+    struct lease l = {.start_ms = 5000, .length_ms = 6000, .grace_ms = 1000}, got;
+    assert_int_equal (lease_write (path, &l), 0);
+    assert_int_equal (lease_read (path, &got), 0);
+    assert_int_equal (got.start_ms, 5000);
+    assert_int_equal (got.length_ms, 6000);
+    assert_int_equal (got.grace_ms, 1000);
+    assert_true (exists (path));
+    assert_false (exists (tmp));
+    assert_false (lease_expired (&got, 5000));
+    assert_false (lease_expired (&got, 10999));
+    assert_true (lease_expired (&got, 11000)); /* start + length: over */
+    assert_true (lease_expired (&got, 4999));  /* starts later: another boot */
+    int64_t now = lease_clock_ms();
+    assert_true (now > 0);
+    assert_true (lease_clock_ms() >= now);
+
+    FILE *f = fopen (path, "we");
+    assert_non_null (f);
+    fputs ("12 abc 3\n", f);
+    fclose (f);
+    errno = 0;
+    assert_int_equal (lease_read (path, &got), -1);
+    assert_int_equal (errno, EINVAL);
+    unlink (path);
+    assert_int_equal (lease_read (path, &got), -1);
+    assert_int_equal (errno, ENOENT);
+}
+
+/* A job whose lease runs out is killed (reason fenced) with the lease's
+ * grace, not its own; renewals keep it alive; a job whose lease file is
+ * missing does not run on.  Without a lease file option nothing changes
+ * (every other test). */
+static void test_lease_fence (void **state)
+{
+    char path[PATH_MAX + 16];
+    xsnprintf (path, sizeof (path), "%s/lease", statedir);
+    struct lease l = {.start_ms = lease_clock_ms(), .length_ms = 1500, .grace_ms = 200};
+    assert_int_equal (lease_write (path, &l), 0);
+    json_t *job = make_job ("trap '' TERM; sleep 30; sleep 30\n");
+    struct shepherd_opts o = default_opts (NULL);
+    o.lease_file = path;
+    o.kill_grace_ms = 20000; /* the lease's 200 ms apply */
+    struct shepherd *sh = start (job, &o);
+    /* Renewed for 3 s: still running after the first lease would have run out. */
+    for (int i = 0; i < 6; i++) {
+        usleep (500000);
+        l.start_ms = lease_clock_ms();
+        assert_int_equal (lease_write (path, &l), 0);
+    }
+    assert_false (shepherd_done (sh));
+    int64_t t0 = lease_clock_ms();
+    struct shepherd_result res;
+    assert_int_equal (shepherd_wait (sh, 10000, &res), 0);
+    int64_t took = lease_clock_ms() - t0;
+    assert_int_equal (res.reason, SHEPHERD_END_FENCED);
+    assert_int_equal (res.exit_status, 128 + SIGKILL); /* it ignored TERM */
+    assert_non_null (strstr (res.comment, "lease"));
+    /* lease 1.5 s + one check (1 s) + grace 0.2 s, and some slack */
+    assert_true (took < 1500 + LEASE_CHECK_MS + 200 + 1500);
+    assert_string_equal (shepherd_reason_name (res.reason), "fenced");
+    shepherd_destroy (sh);
+    shepherd_forget (statedir, job_seq (job));
+    json_decref (job);
+
+    unlink (path);
+    job = make_job ("sleep 30\n");
+    o = default_opts (NULL);
+    o.lease_file = path;
+    sh = start (job, &o);
+    assert_int_equal (shepherd_wait (sh, 10000, &res), 0);
+    assert_int_equal (res.reason, SHEPHERD_END_FENCED);
+    assert_non_null (strstr (res.comment, "cannot read"));
+    shepherd_destroy (sh);
+    shepherd_forget (statedir, job_seq (job));
+    json_decref (job);
+}
+
 /* The agent dies (kill -9) after starting a job; a new agent adopts the
  * job from the state directory and still gets its result. */
 static void test_agent_death (void **state)
@@ -962,6 +1047,7 @@ int main (void)
         cmocka_unit_test (test_binding),           cmocka_unit_test (test_cgroup_limits),
         cmocka_unit_test (test_mem_accounting),    cmocka_unit_test (test_kill_default_backend),
         cmocka_unit_test (test_kill_each_backend), cmocka_unit_test (test_walltime),
+        cmocka_unit_test (test_lease_file),        cmocka_unit_test (test_lease_fence),
         cmocka_unit_test (test_agent_death),       cmocka_unit_test (test_pid_reuse_guard),
         cmocka_unit_test (test_busy_job),
     };
