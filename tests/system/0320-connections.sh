@@ -17,6 +17,7 @@ idle=6
 cluster_up --nodes 2 --ctld-opt client_idle_timeout=$idle --ctld-opt max_user_connections=50 \
     --ctld-opt reserved_connections=40
 raw=$RAW_CLIENT
+cd "$TEST_TMP" || fail "cd $TEST_TMP" # jobs write their output here
 fds () { ls "/proc/$CTLD_PID/fd" | wc -l; }
 fd_start=$(fds)
 

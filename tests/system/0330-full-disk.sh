@@ -14,6 +14,7 @@ fs="$TEST_TMP/fs"
 mkdir -p "$fs"
 mount -t tmpfs -o size=24m,mode=1777 huddle-test-0330 "$fs" 2>/dev/null || skip "cannot mount a tmpfs"
 TEST_MOUNTS="$fs"
+cd "$TEST_TMP" || fail "cd $TEST_TMP" # jobs write their output here
 cluster_up --nodes 1 --ctld-opt "state_dir=$fs/ctld" --ctld-opt store_retry_interval=1 \
     --ctld-opt store_min_free=2M --ctld-opt kill_grace=1
 work="$TEST_TMP/work"
