@@ -70,6 +70,23 @@ fail () {
     exit 1
 }
 
+# expect_fail STATUS PATTERN CMD...: CMD must fail with exit status STATUS
+# ("any" for any non-zero one) and say PATTERN (grep -E) on stdout or
+# stderr.  A command that merely fails (a dead controller, say) is not the
+# refusal a test looks for.
+expect_fail () {
+    _want=$1
+    _pat=$2
+    shift 2
+    "$@" >"$TEST_TMP/expect.out" 2>&1
+    _rc=$?
+    [ "$_rc" -ne 0 ] || fail "$* succeeded, want a failure saying \"$_pat\": $(cat "$TEST_TMP/expect.out")"
+    [ "$_want" = any ] || [ "$_rc" -eq "$_want" ] ||
+        fail "$* exited $_rc, want $_want: $(cat "$TEST_TMP/expect.out")"
+    grep -Eq -- "$_pat" "$TEST_TMP/expect.out" ||
+        fail "$* did not say \"$_pat\": $(cat "$TEST_TMP/expect.out")"
+}
+
 # compare_golden NAME FILE: FILE must equal expected/NAME.  With
 # UPDATE_GOLDEN=1 in the environment, write FILE there instead (then review
 # the diff before committing).
