@@ -2,20 +2,29 @@
  *
  * The daemon is one libevent loop and one struct ctld, passed explicitly to
  * every subsystem (no globals).  One file per concern, flux job-manager
- * style:
- *   main.c      options, start-up, signals, shutdown
+ * style.  The daemon proper (huddle-ctld):
+ *   main.c      start-up, signals, shutdown
  *   server.c    listener, connections, handler table, role checks, and the
  *               per-turn commit: replies and agent orders are queued and
- *               sent only after store_flush() (DESIGN.md: a state change is
- *               committed before it is acknowledged)
- *   nodes.c     node registry: registration, heartbeats, down, offline
- *   jobs.c      job table and lifecycle: start, finish, loss, requeue,
- *               reload, and the reconcile of an agent's registration
+ *               sent only after store_flush() (docs/ctld.md: a state change
+ *               is committed before it is acknowledged); also ctld_now()
+ *               and ctld_fatal()
+ * and the subsystems, in libctld.a, which reach the network only through
+ * the server.c functions declared below (tests/unit/test_ctld_jobs.c links
+ * them with a fake one):
+ *   nodes.c     node registry: registration, heartbeats, down, offline;
+ *               every node change asks for a pass (node_changed)
+ *   jobs.c      job table and job_update(), the one path of every change
+ *               of a job (job.h): transition, record, reactions; node loss,
+ *               the fence, the reconcile of an agent's registration, reload
  *   jobmsg.c    job messages: submit, query, delete, hold, release, ended
- *   schedule.c  the scheduler-core snapshot and queue, the coalesced pass
+ *   schedule.c  the scheduler-core snapshot, the queue derived from the job
+ *               table (sched_job_sync), the coalesced pass
  *   options.c   the option table (common/config.h)
- * and pure pieces with unit tests: jobstate.c (transitions), nodestate.c
- * (PBS node state, registration reconcile), convert.c (JSON <-> core).
+ *   store.c     the state store (store.h)
+ * with pure pieces that have their own unit tests: jobstate.c (the
+ * transition table), nodestate.c (PBS node state, registration
+ * reconcile), convert.c (JSON <-> core).
  *
  * Event priorities (libevent, 0 = most urgent):
  *   CTLD_PRI_IO (default for everything else: sockets, timers, signals),
