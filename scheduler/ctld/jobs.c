@@ -337,7 +337,8 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "exec_nodes", NULL);
         job_set (j, "start_time", NULL);
     } else if (next == JOB_FINISHED) {
-        int status = c->exit_status;
+        /* only the agent's report has a status: a deleted waiting job has none */
+        int status = c->ev == JOB_EV_ENDED ? c->exit_status : JOB_EXIT_NONE;
         const char *comment = c->comment;
         if (c->ev == JOB_EV_LOST || c->ev == JOB_EV_NODE_DOWN) {
             snprintf (event, size, "Job failed: %s", text);

@@ -400,59 +400,60 @@ struct row {
     const char *order;   /* the order sent to the agent, NULL for none */
     enum pass pass;      /* whether a scheduling pass was requested */
     const char *comment; /* what the stored comment starts with, NULL: not checked */
+    const char *exit;    /* the stored exit status ("none": absent), NULL: not checked */
 };
 
 static const struct row rows[] = {
     /* Q */
-    {'Q', EV_HOLD, 'H', NULL, NULL, PASS, NULL},
-    {'Q', EV_RELEASE, 'Q', NULL, NULL, NO_PASS, NULL},
-    {'Q', EV_DELETE, 'F', NULL, NULL, PASS, "Job deleted by uid 1000"},
-    {'Q', EV_START, 'R', NULL, "job.launch", PASS, "Job run on node01"},
-    {'Q', EV_END, 'Q', NULL, NULL, NO_PASS, NULL},
-    {'Q', EV_RETRY, 'Q', NULL, NULL, NO_PASS, NULL},
-    {'Q', EV_REGISTER, 'Q', NULL, NULL, ANY, NULL},
-    {'Q', EV_NODE_LOST, 'Q', NULL, NULL, NO_PASS, NULL},
-    {'Q', EV_FENCE, 'Q', NULL, NULL, ANY, NULL},
+    {'Q', EV_HOLD, 'H', NULL, NULL, PASS, NULL, NULL},
+    {'Q', EV_RELEASE, 'Q', NULL, NULL, NO_PASS, NULL, NULL},
+    {'Q', EV_DELETE, 'F', NULL, NULL, PASS, "Job deleted by uid 1000", "none"},
+    {'Q', EV_START, 'R', NULL, "job.launch", PASS, "Job run on node01", NULL},
+    {'Q', EV_END, 'Q', NULL, NULL, NO_PASS, NULL, NULL},
+    {'Q', EV_RETRY, 'Q', NULL, NULL, NO_PASS, NULL, NULL},
+    {'Q', EV_REGISTER, 'Q', NULL, NULL, ANY, NULL, NULL},
+    {'Q', EV_NODE_LOST, 'Q', NULL, NULL, NO_PASS, NULL, NULL},
+    {'Q', EV_FENCE, 'Q', NULL, NULL, ANY, NULL, NULL},
     /* H */
-    {'H', EV_HOLD, 'H', NULL, NULL, NO_PASS, NULL},
-    {'H', EV_RELEASE, 'Q', NULL, NULL, PASS, NULL},
-    {'H', EV_DELETE, 'F', NULL, NULL, NO_PASS, "Job deleted by uid 1000"},
-    {'H', EV_START, 'H', NULL, NULL, NO_PASS, NULL},
-    {'H', EV_END, 'H', NULL, NULL, NO_PASS, NULL},
-    {'H', EV_RETRY, 'H', NULL, NULL, NO_PASS, NULL},
-    {'H', EV_REGISTER, 'H', NULL, NULL, ANY, NULL},
-    {'H', EV_NODE_LOST, 'H', NULL, NULL, NO_PASS, NULL},
-    {'H', EV_FENCE, 'H', NULL, NULL, NO_PASS, NULL},
+    {'H', EV_HOLD, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    {'H', EV_RELEASE, 'Q', NULL, NULL, PASS, NULL, NULL},
+    {'H', EV_DELETE, 'F', NULL, NULL, NO_PASS, "Job deleted by uid 1000", "none"},
+    {'H', EV_START, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    {'H', EV_END, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    {'H', EV_RETRY, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    {'H', EV_REGISTER, 'H', NULL, NULL, ANY, NULL, NULL},
+    {'H', EV_NODE_LOST, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    {'H', EV_FENCE, 'H', NULL, NULL, NO_PASS, NULL, NULL},
     /* R */
-    {'R', EV_HOLD, 'R', "Request invalid for state of job", NULL, NO_PASS, NULL},
-    {'R', EV_RELEASE, 'R', "Request invalid for state of job", NULL, NO_PASS, NULL},
-    {'R', EV_DELETE, 'E', NULL, "job.kill", NO_PASS, "Job deleted by uid 1000"},
-    {'R', EV_START, 'R', NULL, NULL, NO_PASS, NULL},
-    {'R', EV_END, 'F', NULL, NULL, PASS, "Job run and finished"},
-    {'R', EV_RETRY, 'Q', NULL, NULL, PASS, "Job requeued: could not start on node01"},
-    {'R', EV_REGISTER, 'Q', NULL, NULL, PASS, "Job requeued: not running on node01"},
-    {'R', EV_NODE_LOST, 'R', NULL, NULL, NO_PASS, "node node01 down: requeued once"},
-    {'R', EV_FENCE, 'Q', NULL, NULL, PASS, "Job requeued: node node01 went down"},
+    {'R', EV_HOLD, 'R', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'R', EV_RELEASE, 'R', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'R', EV_DELETE, 'E', NULL, "job.kill", NO_PASS, "Job deleted by uid 1000", NULL},
+    {'R', EV_START, 'R', NULL, NULL, NO_PASS, NULL, NULL},
+    {'R', EV_END, 'F', NULL, NULL, PASS, "Job run and finished", "0"},
+    {'R', EV_RETRY, 'Q', NULL, NULL, PASS, "Job requeued: could not start on node01", NULL},
+    {'R', EV_REGISTER, 'Q', NULL, NULL, PASS, "Job requeued: not running on node01", NULL},
+    {'R', EV_NODE_LOST, 'R', NULL, NULL, NO_PASS, "node node01 down: requeued once", NULL},
+    {'R', EV_FENCE, 'Q', NULL, NULL, PASS, "Job requeued: node node01 went down", NULL},
     /* E */
-    {'E', EV_HOLD, 'E', "Request invalid for state of job", NULL, NO_PASS, NULL},
-    {'E', EV_RELEASE, 'E', "Request invalid for state of job", NULL, NO_PASS, NULL},
-    {'E', EV_DELETE, 'E', NULL, "job.kill", NO_PASS, "Job deleted by uid 1000"},
-    {'E', EV_START, 'E', NULL, NULL, NO_PASS, NULL},
-    {'E', EV_END, 'F', NULL, NULL, PASS, "Job deleted by uid 1000"},
-    {'E', EV_RETRY, 'F', NULL, NULL, PASS, "Job deleted by uid 1000"},
-    {'E', EV_REGISTER, 'F', NULL, NULL, PASS, "Job failed: not running on node01"},
-    {'E', EV_NODE_LOST, 'F', NULL, NULL, PASS, "Job failed: node node01 went down"},
-    {'E', EV_FENCE, 'F', NULL, NULL, PASS, "Job failed: node node01 went down"},
+    {'E', EV_HOLD, 'E', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'E', EV_RELEASE, 'E', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'E', EV_DELETE, 'E', NULL, "job.kill", NO_PASS, "Job deleted by uid 1000", NULL},
+    {'E', EV_START, 'E', NULL, NULL, NO_PASS, NULL, NULL},
+    {'E', EV_END, 'F', NULL, NULL, PASS, "Job deleted by uid 1000", "0"},
+    {'E', EV_RETRY, 'F', NULL, NULL, PASS, "Job deleted by uid 1000", "-3"},
+    {'E', EV_REGISTER, 'F', NULL, NULL, PASS, "Job failed: not running on node01", "-4"},
+    {'E', EV_NODE_LOST, 'F', NULL, NULL, PASS, "Job failed: node node01 went down", "-4"},
+    {'E', EV_FENCE, 'F', NULL, NULL, PASS, "Job failed: node node01 went down", "-4"},
     /* F */
-    {'F', EV_HOLD, 'F', "Request invalid for state of job", NULL, NO_PASS, NULL},
-    {'F', EV_RELEASE, 'F', "Request invalid for state of job", NULL, NO_PASS, NULL},
-    {'F', EV_DELETE, 'F', "Job has finished", NULL, NO_PASS, NULL},
-    {'F', EV_START, 'F', NULL, NULL, NO_PASS, NULL},
-    {'F', EV_END, 'F', NULL, NULL, NO_PASS, NULL},
-    {'F', EV_RETRY, 'F', NULL, NULL, NO_PASS, NULL},
-    {'F', EV_REGISTER, 'F', NULL, NULL, ANY, NULL},
-    {'F', EV_NODE_LOST, 'F', NULL, NULL, NO_PASS, NULL},
-    {'F', EV_FENCE, 'F', NULL, NULL, NO_PASS, NULL},
+    {'F', EV_HOLD, 'F', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'F', EV_RELEASE, 'F', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'F', EV_DELETE, 'F', "Job has finished", NULL, NO_PASS, NULL, NULL},
+    {'F', EV_START, 'F', NULL, NULL, NO_PASS, NULL, NULL},
+    {'F', EV_END, 'F', NULL, NULL, NO_PASS, NULL, NULL},
+    {'F', EV_RETRY, 'F', NULL, NULL, NO_PASS, NULL, NULL},
+    {'F', EV_REGISTER, 'F', NULL, NULL, ANY, NULL, NULL},
+    {'F', EV_NODE_LOST, 'F', NULL, NULL, NO_PASS, NULL, NULL},
+    {'F', EV_FENCE, 'F', NULL, NULL, NO_PASS, NULL, NULL},
 };
 
 /* A job in state s, with no pass pending and nothing captured. */
@@ -572,6 +573,14 @@ static void check_row (const struct row *r)
     }
     if (r->to == 'F' && r->from != 'F')
         assert_non_null (json_object_get (obj, "end_time"));
+    if (r->exit) {
+        json_t *st = json_object_get (obj, "exit_status");
+        char got[32] = "none";
+        if (st)
+            snprintf (got, sizeof (got), "%lld", (long long)json_integer_value (st));
+        if (strcmp (got, r->exit) != 0)
+            fail_msg ("%s: stored exit status %s, want %s", where, got, r->exit);
+    }
     if (r->to == 'Q' && r->from == 'R')
         assert_null (json_object_get (obj, "allocation"));
     json_decref (obj);
