@@ -642,6 +642,52 @@ static void hold_of_reserving_job_starts_the_next (void **state)
     reservation_freed (*state, "job.hold");
 }
 
+/* ------------------------------------------------------- failed starts */
+
+/* An agent that keeps saying "try again" (JOB_EXEC_RETRY): requeued each
+ * time, until the job has used its JOB_MAX_RETRIES starts: then held. */
+static void retries_used_up_hold_the_job (void **state)
+{
+    struct fx *f = *state;
+    int64_t seq = submit (f, 1, false);
+    for (int run = 1; run <= JOB_MAX_RETRIES; run++) {
+        turn (f);
+        assert_int_equal (state_of (f, seq), JOB_RUNNING);
+        assert_int_equal (jobs_find (&f->ctx, seq)->run_count, run);
+        assert_int_equal (agent_ended (f, seq, JOB_EXIT_RETRY, NULL), 0);
+        turn (f);
+        assert_int_equal (state_of (f, seq), run < JOB_MAX_RETRIES ? JOB_RUNNING : JOB_HELD);
+    }
+    json_t *obj = stored (f, seq);
+    const char *c = json_string_value (json_object_get (obj, "comment"));
+    assert_non_null (c);
+    assert_non_null (strstr (c, "job held, too many failed attempts to run"));
+    json_decref (obj);
+}
+
+/* job.launch.failed: the job ends with JOB_EXEC_FAIL1 and its cores are
+ * free for the next one at once. */
+static void launch_failed_ends_the_job (void **state)
+{
+    struct fx *f = *state;
+    struct herror err;
+    int64_t a = submit (f, 2, false);
+    turn (f);
+    int64_t b = submit (f, 2, false);
+    turn (f);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    json_t *msg = json_pack ("{s:s, s:i, s:I, s:i, s:s}", "type", "job.launch.failed", "id", 4,
+                             "seq", (json_int_t)a, "run_count", 1, "error", "no such user");
+    assert_int_equal (call (f, jobs_agent_handlers, f->agent, msg, &err), 0);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_FINISHED);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+    json_t *obj = stored (f, a);
+    assert_int_equal (json_integer_value (json_object_get (obj, "exit_status")),
+                      JOB_EXIT_LAUNCH_FAILED);
+    json_decref (obj);
+}
+
 /* ----------------------------------------------------------------- nodes */
 
 /* Offline and clear change what may start: each asks for a pass, and a job
@@ -707,6 +753,8 @@ int main (void)
         cmocka_unit_test (every_event_from_every_state),
         cmocka_unit_test_setup_teardown (delete_of_reserving_job_starts_the_next, setup, teardown),
         cmocka_unit_test_setup_teardown (hold_of_reserving_job_starts_the_next, setup, teardown),
+        cmocka_unit_test_setup_teardown (retries_used_up_hold_the_job, setup, teardown),
+        cmocka_unit_test_setup_teardown (launch_failed_ends_the_job, setup, teardown),
         cmocka_unit_test_setup_teardown (offline_and_clear_ask_for_a_pass, setup, teardown),
         cmocka_unit_test_setup_teardown (restart_rebuilds_the_queue, setup, teardown),
     };
