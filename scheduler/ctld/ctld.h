@@ -2,20 +2,29 @@
  *
  * The daemon is one libevent loop and one struct ctld, passed explicitly to
  * every subsystem (no globals).  One file per concern, flux job-manager
- * style:
- *   main.c      options, start-up, signals, shutdown
+ * style.  The daemon proper (huddle-ctld):
+ *   main.c      start-up, signals, shutdown
  *   server.c    listener, connections, handler table, role checks, and the
  *               per-turn commit: replies and agent orders are queued and
- *               sent only after store_flush() (DESIGN.md: a state change is
- *               committed before it is acknowledged)
- *   nodes.c     node registry: registration, heartbeats, down, offline
- *   jobs.c      job table and lifecycle: start, finish, loss, requeue,
- *               reload, and the reconcile of an agent's registration
+ *               sent only after store_flush() (docs/ctld.md: a state change
+ *               is committed before it is acknowledged); also ctld_now()
+ *               and ctld_fatal()
+ * and the subsystems, in libctld.a, which reach the network only through
+ * the server.c functions declared below (tests/unit/test_ctld_jobs.c links
+ * them with a fake one):
+ *   nodes.c     node registry: registration, heartbeats, down, offline;
+ *               every node change asks for a pass (node_changed)
+ *   jobs.c      job table and job_update(), the one path of every change
+ *               of a job (job.h): transition, record, reactions; node loss,
+ *               the fence, the reconcile of an agent's registration, reload
  *   jobmsg.c    job messages: submit, query, delete, hold, release, ended
- *   schedule.c  the scheduler-core snapshot and queue, the coalesced pass
+ *   schedule.c  the scheduler-core snapshot, the queue derived from the job
+ *               table (sched_job_sync), the coalesced pass
  *   options.c   the option table (common/config.h)
- * and pure pieces with unit tests: jobstate.c (transitions), nodestate.c
- * (PBS node state, registration reconcile), convert.c (JSON <-> core).
+ *   store.c     the state store (store.h)
+ * with pure pieces that have their own unit tests: jobstate.c (the
+ * transition table), nodestate.c (PBS node state, registration
+ * reconcile), convert.c (JSON <-> core).
  *
  * Event priorities (libevent, 0 = most urgent):
  *   CTLD_PRI_IO (default for everything else: sockets, timers, signals),
@@ -202,10 +211,6 @@ void jobs_prune (struct ctld *ctx, int64_t now);
 
 struct ctld_job *jobs_find (struct ctld *ctx, int64_t seq);
 
-/* Commit a start decision: state R, allocation (stolen), run_count+1,
- * start_time, event; then queue the job.launch for the first node. */
-int job_start (struct ctld *ctx, struct ctld_job *j, struct sched_alloc *alloc);
-
 /* Set the comment qstat shows for a queued job (why it waits); not
  * stored, to keep passes cheap.  NULL clears. */
 void job_set_queue_comment (struct ctld_job *j, const char *comment);
@@ -218,8 +223,18 @@ extern const struct proto_handler jobs_agent_handlers[];
 int sched_create (struct ctld *ctx);
 void sched_destroy (struct ctld *ctx);
 
-/* Ask for a pass: coalesced to at most one per loop turn. */
+/* Ask for a pass: coalesced to at most one per loop turn.  Called by the
+ * reactions of job_update() (jobs.c) and by node_changed() (nodes.c), and
+ * when the store commits again (server.c). */
 void sched_request (struct ctld *ctx);
+
+/* How many passes were requested and run since sched_create() (what the
+ * unit tests check a change against). */
+struct sched_stats {
+    int requests;
+    int passes;
+};
+void sched_stats (struct ctld *ctx, struct sched_stats *st);
 
 /* Node name's topology model (re)arrived: add it to the snapshot; a
  * changed model replaces the old one unless jobs run there (then the old
@@ -231,10 +246,11 @@ int sched_node_usable (struct ctld *ctx, const char *name, bool usable);
 /* What the snapshot says about node name (false when it is not there). */
 bool sched_node_usage (struct ctld *ctx, const char *name, struct sched_node_usage *u);
 
-/* The scheduler's queue follows the jobs: a job entered the table in state
- * Q or H (submit, restart), or changed state from old (job_commit). */
-int sched_job_added (struct ctld *ctx, struct ctld_job *j);
-void sched_job_changed (struct ctld *ctx, struct ctld_job *j, enum job_state old);
+/* The scheduler's queue is derived from the job table: make it agree with
+ * j (in the queue exactly while Q or H, held while H, eligible since
+ * j->eligible_time).  Called by job_update()'s reactions and by
+ * jobs_load(); idempotent.  A failure (ENOMEM) is logged. */
+void sched_job_sync (struct ctld *ctx, struct ctld_job *j);
 
 /* Claim a stored allocation (restart) / release one (job end, loss). */
 int sched_claim (struct ctld *ctx, const struct sched_alloc *a);

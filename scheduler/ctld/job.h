@@ -1,9 +1,15 @@
 /* job.h - one job inside huddle-ctld (jobs.c and jobmsg.c only)
  *
  * The job object (docs/protocol.md "Job") is what is stored and reported;
- * the struct caches what the controller decides with.  Every change goes
- * through job_commit(), which updates the object, puts it into the store
- * and appends an audit event in the current turn's transaction.
+ * the struct caches what the controller decides with.  Every change of a
+ * job goes through job_update() (flux-core job-manager's event_job_update
+ * then event_job_action): it asks the transition table (jobstate.h) for
+ * the next state, records it (the object, the store and an audit event in
+ * the current turn's transaction, committed by the turn's flush), then runs
+ * the reactions the new state calls for: the scheduler's queue made to
+ * agree, the allocation released, a pass requested when resources were
+ * freed or a job's eligibility changed, orders for agents (job.launch,
+ * job.kill).  Nothing else sets a job's state.
  *
  * The object is only ever changed at its top level (json_object_set_new of
  * a member), never inside a member, so a shallow json_copy() taken for a
@@ -28,7 +34,7 @@
 #define JOB_EXIT_LAUNCH_FAILED (-1)      /* JOB_EXEC_FAIL1: the agent refused job.launch */
 #define JOB_EXIT_RETRY         (-3)      /* JOB_EXEC_RETRY: agent says try again: requeue */
 #define JOB_EXIT_LOST          (-4)      /* JOB_EXEC_INITABT: its node went down or forgot it */
-#define JOB_EXIT_NONE          INT32_MIN /* job_finish: set no exit status (qdel of a queued job) */
+#define JOB_EXIT_NONE          INT32_MIN /* job_update: set no exit status (qdel of a queued job) */
 #define JOB_MAX_RETRIES        20 /* starts after which a JOB_EXEC_RETRY job is held, as PBS */
 
 struct ctld_job {
@@ -41,6 +47,7 @@ struct ctld_job {
     bool deleted;   /* qdel while running: it finishes, never requeues */
     int priority;
     int64_t submit_time;
+    int64_t eligible_time; /* since when it waits in Q (submit, release, requeue) */
     int64_t run_count;
     int64_t script_bytes;      /* size of its script (in the store, not here) */
     struct resreq res;         /* owned */
@@ -55,31 +62,44 @@ const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_
 const char *job_first_node (const struct ctld_job *j);
 bool job_uses_node (const struct ctld_job *j, const char *name);
 
-/* Set state (and the object's "state"), store the object and, when event
- * is not NULL, an audit event.  Returns 0 or -1 (logged; the store's turn is
- * then poisoned and the flush fails, which stops the daemon). */
-int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state state, const char *event);
-
 /* Set or remove (v NULL) a member of the job object. */
 void job_set (struct ctld_job *j, const char *name, json_t *v);
 
-/* The job ended for good: state F with exit status, end time, comment;
- * allocation released (kept in the object for history). */
-void job_finish (struct ctld *ctx, struct ctld_job *j, int exit_status, const char *comment,
-                 const char *event);
+/* One change of a job: the event and what it carries. */
+struct job_change {
+    enum job_event ev;
+    bool hold; /* SUBMIT: submitted with a hold (qsub -h) */
+    /* SUBMIT, HOLD, RELEASE, DELETE, ENDED: the audit event ("held by uid
+     * 0"; DELETE: also the comment).  RETRY, LOST, NODE_DOWN: why, worded
+     * into the event and comment for where the job goes ("Job requeued:
+     * WHY", "Job failed: WHY").  START: unused (the nodes are named). */
+    const char *text;
+    const char *comment;       /* ENDED: qstat's comment, NULL keeps it */
+    int exit_status;           /* ENDED: the status, JOB_EXIT_NONE for none */
+    json_t *members;           /* ENDED: more members for the object (stolen) */
+    struct sched_alloc *alloc; /* START: where (stolen, also on failure) */
+    const char *node;          /* LOST, NODE_DOWN: the node that went down */
+};
 
-/* Its node is gone or forgot it: requeue (rerunnable, not deleted) or
- * finish with JOB_EXIT_LOST.  why goes into the comment. */
-void job_lost (struct ctld *ctx, struct ctld_job *j, const char *why);
+/* The one function that changes a job (see above).  A job whose script
+ * runs on another node than the one that went down (c->node) is sent
+ * job.kill there.  Returns 0; -1 with errno EINVAL when the event is not
+ * allowed in the job's state (nothing changed); -1 with errno ENOMEM, or
+ * when the store refused the change (logged; the turn's commit then fails,
+ * which stops the daemon). */
+int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c);
 
-/* Back to the queue (or held, when hold): allocation released. */
-void job_requeue (struct ctld *ctx, struct ctld_job *j, const char *why, bool hold);
+/* A stored job back into the table at start-up (jobs_load): the reactions
+ * of its state, as if it had just entered it: queued when Q or H. */
+void job_reload (struct ctld *ctx, struct ctld_job *j);
 
-/* Queue a job.kill for the job's first node. */
+/* Queue a job.kill for the job's first node (an order, not a change: the
+ * registration of a node that still runs a deleted job asks again). */
 void job_send_kill (struct ctld *ctx, struct ctld_job *j);
 
-/* A new job into the table (seq larger than any other), and into the
- * scheduler's queue when Q or H.  0 or -1/ENOMEM. */
+/* A new job into the table (seq larger than any other), in state JOB_NEW
+ * (then job_update with JOB_EV_SUBMIT) or, at start-up, in its stored state
+ * (then job_reload).  0 or -1/ENOMEM. */
 int jobs_insert (struct ctld *ctx, struct ctld_job *j);
 void job_free (struct ctld_job *j);
 
@@ -89,7 +109,7 @@ char *jobs_user_name (struct ctld *ctx, uid_t uid);
 
 /* What one user has in the system: jobs not finished and the bytes of their
  * scripts (the per-user limits of job.submit).  Kept up to date by
- * jobs_insert() and job_commit(). */
+ * jobs_insert() and job_update(). */
 struct jobs_usage {
     int jobs;
     int64_t script_bytes;

@@ -165,7 +165,8 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     j->script_bytes = script_bytes;
     j->seq = seq;
     j->uid = peer_uid (rq->peer);
-    j->state = spec->hold ? JOB_HELD : JOB_QUEUED;
+    j->state = JOB_NEW;
+    bool hold = spec->hold;
     j->rerunnable = spec->rerunnable;
     j->priority = spec->priority;
     j->submit_time = json_integer_value (json_object_get (j->obj, "submit_time"));
@@ -180,9 +181,10 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         return herror_set (err, "cannot accept the job now");
     }
     snprintf (event, sizeof (event), "submitted by %s (uid %d)%s", owner, (int)j->uid,
-              j->state == JOB_HELD ? " with a hold" : "");
+              hold ? " with a hold" : "");
     free (owner);
-    job_commit (ctx, j, j->state, event);
+    struct job_change c = {.ev = JOB_EV_SUBMIT, .hold = hold, .text = event};
+    job_update (ctx, j, &c);
     json_t *reply = proto_reply_ok (msg);
     if (reply) {
         json_object_set_new (reply, "seq", json_integer (seq));
@@ -190,8 +192,6 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     }
     ctld_reply (ctx, rq->peer, reply);
     log_msg (LOG_LEVEL_DEBUG, "job %lld.%s %s", (long long)seq, ctx->cfg.server_name, event);
-    if (j->state == JOB_QUEUED)
-        sched_request (ctx);
     return 0;
 fail:
     jobspec_destroy (spec);
@@ -363,77 +363,43 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
 
 /* ------------------------------------------------ delete / hold / release */
 
-/* The job msg names, if the caller may act on it (owner or root) and ev
- * applies in its state; *next gets the state ev leads to.  NULL with err in
- * PBS's words (refusal when the state does not allow ev). */
-static struct ctld_job *owned_transition (json_t *msg, struct request *rq, enum job_event ev,
-                                          const char *refusal, enum job_state *next,
-                                          struct herror *err)
+/* qdel, qhold, qrls: the job msg names, if the caller may act on it
+ * (owner or root), changed by ev.  The refusal, in PBS's words, when its
+ * state does not allow ev. */
+static int owned_change (json_t *msg, struct request *rq, enum job_event ev, const char *what,
+                         const char *refusal, struct herror *err)
 {
+    struct ctld *ctx = rq->ctx;
     struct ctld_job *j = owned_job (msg, rq, err);
-    if (j && ctld_store_writable (rq->ctx, err) < 0)
-        return NULL;
-    if (j && job_state_next (j->state, ev, j->rerunnable, next) < 0) {
-        herror_set (err, "%s", refusal);
-        return NULL;
+    char text[128];
+
+    if (!j || ctld_store_writable (ctx, err) < 0)
+        return -1;
+    snprintf (text, sizeof (text), "%s by uid %d", what, (int)peer_uid (rq->peer));
+    struct job_change c = {.ev = ev, .text = text};
+    if (job_update (ctx, j, &c) < 0) {
+        if (errno == EINVAL)
+            return herror_set (err, "%s", refusal);
+        return herror_set (err, "cannot change the job now");
     }
-    return j;
+    ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
+    return 0;
 }
 
 static int job_delete (json_t *msg, void *arg, struct herror *err)
 {
-    struct request *rq = arg;
-    struct ctld *ctx = rq->ctx;
-    enum job_state next;
-    struct ctld_job *j = owned_transition (msg, rq, JOB_EV_DELETE, "Job has finished", &next, err);
-    char text[128];
-
-    if (!j)
-        return -1;
-    snprintf (text, sizeof (text), "Job deleted by uid %d", (int)peer_uid (rq->peer));
-    if (next == JOB_FINISHED) {
-        job_finish (ctx, j, JOB_EXIT_NONE, text, text);
-    } else {
-        /* Running: the agent kills it; job.ended then finishes it. */
-        j->deleted = true;
-        job_set (j, "comment", json_string (text));
-        job_commit (ctx, j, next, text);
-        job_send_kill (ctx, j);
-    }
-    ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
-    return 0;
-}
-
-static int job_hold_release (json_t *msg, struct request *rq, enum job_event ev, struct herror *err)
-{
-    struct ctld *ctx = rq->ctx;
-    enum job_state next;
-    struct ctld_job *j =
-        owned_transition (msg, rq, ev, "Request invalid for state of job", &next, err);
-    char text[128];
-
-    if (!j)
-        return -1;
-    if (next != j->state) {
-        snprintf (text, sizeof (text), "%s by uid %d", ev == JOB_EV_HOLD ? "held" : "released",
-                  (int)peer_uid (rq->peer));
-        job_set_queue_comment (j, NULL);
-        job_commit (ctx, j, next, text);
-        if (next == JOB_QUEUED)
-            sched_request (ctx);
-    }
-    ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
-    return 0;
+    return owned_change (msg, arg, JOB_EV_DELETE, "Job deleted", "Job has finished", err);
 }
 
 static int job_hold (json_t *msg, void *arg, struct herror *err)
 {
-    return job_hold_release (msg, arg, JOB_EV_HOLD, err);
+    return owned_change (msg, arg, JOB_EV_HOLD, "held", "Request invalid for state of job", err);
 }
 
 static int job_release (json_t *msg, void *arg, struct herror *err)
 {
-    return job_hold_release (msg, arg, JOB_EV_RELEASE, err);
+    return owned_change (msg, arg, JOB_EV_RELEASE, "released", "Request invalid for state of job",
+                         err);
 }
 
 /* ------------------------------------------------------------ from agents */
@@ -487,7 +453,8 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
         snprintf (why, sizeof (why), "could not start on %s%s%.300s%s, will retry",
                   peer_agent_node (rq->peer), note && note[0] ? " (" : "", note ? note : "",
                   note && note[0] ? ")" : "");
-        job_requeue (ctx, j, why, j->run_count >= JOB_MAX_RETRIES);
+        struct job_change c = {.ev = JOB_EV_RETRY, .text = why};
+        job_update (ctx, j, &c);
     } else if (j && reason && strcmp (reason, "fenced") == 0) {
         /* Its agent lost the controller for longer than job_lease and
          * killed it (agent/lease.h): lost, as if its node had gone down. */
@@ -496,20 +463,27 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
                   "killed on %s, which had not heard from the controller "
                   "for job_lease (fenced)",
                   peer_agent_node (rq->peer));
-        job_lost (ctx, j, why);
+        struct job_change c = {.ev = JOB_EV_LOST, .text = why};
+        job_update (ctx, j, &c);
     } else if (j) {
         char event[64];
         int64_t wall = end_time > start_time ? end_time - start_time : 0;
-        job_set (j, "resources_used",
-                 json_pack ("{s:I, s:I, s:I}", "cput", (json_int_t)(stime + utime + 0.5),
-                            "walltime", (json_int_t)wall, "mem_kb", (json_int_t)maxrss));
         snprintf (event, sizeof (event), "ended with status %d", (int)status);
         /* The agent says why a job ended other than by itself (walltime,
          * could not start): that is what the user needs in qstat -f. */
         char comment[1024];
         snprintf (comment, sizeof (comment), "%.1000s",
                   note && note[0] ? note : "Job run and finished");
-        job_finish (ctx, j, (int)status, j->deleted ? NULL : comment, event);
+        struct job_change c = {
+            .ev = JOB_EV_ENDED,
+            .text = event,
+            .comment = j->deleted ? NULL : comment,
+            .exit_status = (int)status,
+            .members = json_pack ("{s:{s:I, s:I, s:I}}", "resources_used", "cput",
+                                  (json_int_t)(stime + utime + 0.5), "walltime", (json_int_t)wall,
+                                  "mem_kb", (json_int_t)maxrss),
+        };
+        job_update (ctx, j, &c);
     } else {
         log_msg (LOG_LEVEL_DEBUG, "job.ended for %lld from %s: not its current run, ignored",
                  (long long)seq, peer_addr (rq->peer));
@@ -548,7 +522,9 @@ static int job_launch_failed (json_t *msg, void *arg, struct herror *err)
         return 0;
     snprintf (text, sizeof (text), "Job could not start on %s: %.500s", peer_agent_node (rq->peer),
               why);
-    job_finish (rq->ctx, j, JOB_EXIT_LAUNCH_FAILED, text, text);
+    struct job_change c = {
+        .ev = JOB_EV_ENDED, .text = text, .comment = text, .exit_status = JOB_EXIT_LAUNCH_FAILED};
+    job_update (rq->ctx, j, &c);
     return 0;
 }
 

@@ -2,10 +2,11 @@
  *
  * Jobs live in an array sorted by seq (sequence numbers only grow, so a
  * submit appends and a lookup is a binary search).  The messages that act on
- * jobs are in jobmsg.c; this file holds the transitions they and the other
- * subsystems share: start, finish, loss, requeue, and the reconciliation
- * of an agent's registration, which is what keeps a job from running twice
- * across a controller or agent restart.
+ * jobs are in jobmsg.c; this file holds job_update(), the one path every
+ * change of a job takes (job.h), what the other subsystems ask of it (node
+ * loss, the fence, the reconciliation of an agent's registration, which is
+ * what keeps a job from running twice across a controller or agent
+ * restart) and the reload at start-up.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -176,8 +177,6 @@ int jobs_insert (struct ctld *ctx, struct ctld_job *j)
         js->v = v;
         js->cap = cap;
     }
-    if ((j->state == JOB_QUEUED || j->state == JOB_HELD) && sched_job_added (ctx, j) < 0)
-        return -1;
     js->v[js->n++] = j;
     if (j->state != JOB_FINISHED)
         usage_count (ctx, j, +1);
@@ -224,17 +223,16 @@ void job_set (struct ctld_job *j, const char *name, json_t *v)
         json_object_del (j->obj, name);
 }
 
-int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state state, const char *event)
+/* Record the state: the object's "state", the store, the audit event. */
+static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state state,
+                       const char *event)
 {
     struct herror err = {""};
     char letter[2] = {job_state_letter (state), '\0'};
 
-    enum job_state old = j->state;
-    j->state = state;
-    if (old != state)
-        sched_job_changed (ctx, j, old);
-    if (old != JOB_FINISHED && state == JOB_FINISHED)
+    if (j->state != JOB_FINISHED && state == JOB_FINISHED)
         usage_count (ctx, j, -1);
+    j->state = state;
     job_set (j, "state", json_string (letter));
     if (store_job_put (ctx->store, j->obj, &err) < 0 ||
         (event && store_event_add (ctx->store, j->seq, ctld_now(), event, &err) < 0)) {
@@ -246,16 +244,6 @@ int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state state, cons
     return 0;
 }
 
-static void job_release_alloc (struct ctld *ctx, struct ctld_job *j)
-{
-    if (!j->alloc)
-        return;
-    sched_release (ctx, j->alloc);
-    sched_alloc_destroy (j->alloc);
-    j->alloc = NULL;
-    sched_request (ctx);
-}
-
 void job_send_kill (struct ctld *ctx, struct ctld_job *j)
 {
     const char *node = job_first_node (j);
@@ -265,57 +253,6 @@ void job_send_kill (struct ctld *ctx, struct ctld_job *j)
                                (json_int_t)j->seq, "run_count", (json_int_t)j->run_count, "grace",
                                ctx->cfg.kill_grace));
 }
-
-void job_finish (struct ctld *ctx, struct ctld_job *j, int exit_status, const char *comment,
-                 const char *event)
-{
-    char id[96];
-    job_release_alloc (ctx, j);
-    if (exit_status != JOB_EXIT_NONE)
-        job_set (j, "exit_status", json_integer (exit_status));
-    job_set (j, "end_time", json_integer (ctld_now()));
-    if (comment)
-        job_set (j, "comment", json_string (comment));
-    job_set_queue_comment (j, NULL);
-    job_commit (ctx, j, JOB_FINISHED, event);
-    log_msg (LOG_LEVEL_INFO, "job %s finished (exit status %d)%s%s",
-             job_id (ctx, j, id, sizeof (id)), exit_status == JOB_EXIT_NONE ? 0 : exit_status,
-             comment ? ": " : "", comment ? comment : "");
-}
-
-void job_requeue (struct ctld *ctx, struct ctld_job *j, const char *why, bool hold)
-{
-    char text[512], id[96];
-
-    job_release_alloc (ctx, j);
-    if (hold)
-        snprintf (text, sizeof (text), "job held, too many failed attempts to run: %s", why);
-    else
-        snprintf (text, sizeof (text), "Job requeued: %s", why);
-    job_set (j, "comment", json_string (text));
-    job_set (j, "allocation", NULL);
-    job_set (j, "exec_nodes", NULL);
-    job_set (j, "start_time", NULL);
-    job_commit (ctx, j, hold ? JOB_HELD : JOB_QUEUED, text);
-    log_msg (LOG_LEVEL_WARN, "job %s %s", job_id (ctx, j, id, sizeof (id)), text);
-}
-
-void job_lost (struct ctld *ctx, struct ctld_job *j, const char *why)
-{
-    char text[512];
-    enum job_state next;
-
-    if (job_state_next (j->state, JOB_EV_LOST, j->rerunnable && !j->deleted, &next) < 0)
-        return;
-    if (next == JOB_QUEUED) {
-        job_requeue (ctx, j, why, false);
-        return;
-    }
-    snprintf (text, sizeof (text), "Job failed: %s", why);
-    job_finish (ctx, j, JOB_EXIT_LOST, text, text);
-}
-
-/* ----------------------------------------------------------------- start */
 
 /* "n01,n02,...": the allocation's nodes, whole however many there are. */
 static json_t *node_list (const struct sched_alloc *a)
@@ -357,46 +294,181 @@ static json_t *launch_order (struct ctld *ctx, struct ctld_job *j)
     return json_pack ("{s:s, s:o}", "type", "job.launch", "job", job);
 }
 
-int job_start (struct ctld *ctx, struct ctld_job *j, struct sched_alloc *alloc)
-{
-    char id[96], event[1200];
-    json_t *arr = convert_alloc_to_json (alloc);
-    json_t *nodes = node_list (alloc);
+/* ---------------------------------------------------------------- update */
 
-    if (!arr || !nodes || j->state != JOB_QUEUED) {
-        json_decref (arr);
+/* What an event writes into the job besides its state, decided by where
+ * the table sent it.  event (its audit text) is filled for the commit.
+ * Returns 0, or -1 (ENOMEM) before anything was changed. */
+static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_change *c,
+                      enum job_state next, char *event, size_t size)
+{
+    const char *text = c->text ? c->text : "";
+
+    if (c->ev == JOB_EV_START) {
+        json_t *arr = convert_alloc_to_json (c->alloc);
+        json_t *nodes = node_list (c->alloc);
+        if (!arr || !nodes) {
+            json_decref (arr);
+            json_decref (nodes);
+            errno = ENOMEM;
+            return -1;
+        }
+        j->alloc = c->alloc;
+        j->run_count++;
+        job_set (j, "allocation", arr);
+        job_set (j, "run_count", json_integer (j->run_count));
+        job_set (j, "start_time", json_integer (ctld_now()));
+        job_set (j, "exec_nodes", json_incref (nodes));
+        snprintf (event, size, "started on %s (run %lld)", json_string_value (nodes),
+                  (long long)j->run_count);
+        job_set (j, "comment", json_sprintf ("Job run on %s", json_string_value (nodes)));
         json_decref (nodes);
-        sched_release (ctx, alloc);
-        sched_alloc_destroy (alloc);
-        return -1;
+    } else if (c->ev == JOB_EV_NODE_DOWN && next == JOB_RUNNING) {
+        snprintf (event, size, "node %s down: requeued once its run there is surely killed",
+                  c->node);
+        job_set (j, "comment", json_string (event));
+    } else if (job_state_active (j->state) && (next == JOB_QUEUED || next == JOB_HELD)) {
+        if (next == JOB_HELD)
+            snprintf (event, size, "job held, too many failed attempts to run: %s", text);
+        else
+            snprintf (event, size, "Job requeued: %s", text);
+        job_set (j, "comment", json_string (event));
+        job_set (j, "allocation", NULL);
+        job_set (j, "exec_nodes", NULL);
+        job_set (j, "start_time", NULL);
+    } else if (next == JOB_FINISHED) {
+        /* only the agent's report has a status: a deleted waiting job has none */
+        int status = c->ev == JOB_EV_ENDED ? c->exit_status : JOB_EXIT_NONE;
+        const char *comment = c->comment;
+        if (c->ev == JOB_EV_LOST || c->ev == JOB_EV_NODE_DOWN) {
+            snprintf (event, size, "Job failed: %s", text);
+            status = JOB_EXIT_LOST;
+            comment = event;
+        } else {
+            snprintf (event, size, "%s", text);
+            if (c->ev == JOB_EV_DELETE)
+                comment = text;
+        }
+        if (status != JOB_EXIT_NONE)
+            job_set (j, "exit_status", json_integer (status));
+        job_set (j, "end_time", json_integer (ctld_now()));
+        if (comment)
+            job_set (j, "comment", json_string (comment));
+    } else {
+        snprintf (event, size, "%s", text);
+        if (c->ev == JOB_EV_DELETE) {
+            j->deleted = true;
+            job_set (j, "comment", json_string (text));
+        }
     }
-    j->alloc = alloc;
-    j->run_count++;
-    job_set_queue_comment (j, NULL);
-    job_set (j, "allocation", arr);
-    job_set (j, "run_count", json_integer (j->run_count));
-    job_set (j, "start_time", json_integer (ctld_now()));
-    job_set (j, "exec_nodes", json_incref (nodes));
-    snprintf (event, sizeof (event), "started on %s (run %lld)", json_string_value (nodes),
-              (long long)j->run_count);
-    job_set (j, "comment", json_sprintf ("Job run on %s", json_string_value (nodes)));
-    json_decref (nodes);
-    if (job_commit (ctx, j, JOB_RUNNING, event) < 0)
-        return -1;
-    ctld_order (ctx, job_first_node (j), launch_order (ctx, j));
-    log_msg (LOG_LEVEL_INFO, "job %s %s", job_id (ctx, j, id, sizeof (id)), event);
+    if (next == JOB_QUEUED && j->state != JOB_QUEUED)
+        j->eligible_time = j->state == JOB_NEW ? j->submit_time : ctld_now();
+    if (next != JOB_QUEUED || j->state != JOB_QUEUED)
+        job_set_queue_comment (j, NULL);
+    if (c->members) {
+        const char *key;
+        json_t *v;
+        json_object_foreach (c->members, key, v) json_object_set (j->obj, key, v);
+    }
     return 0;
+}
+
+/* Whether going from old to next may let another job start: resources
+ * were freed, a job became eligible, or a job left the queue other than by
+ * starting (it may have held a reservation: the jobs behind it can go). */
+static bool needs_pass (enum job_state old, enum job_state next)
+{
+    if (job_state_active (old) && !job_state_active (next))
+        return true;
+    if (next == JOB_QUEUED && old != JOB_QUEUED)
+        return true;
+    return old == JOB_QUEUED && next != JOB_QUEUED && next != JOB_RUNNING;
+}
+
+/* What the new state calls for, once it is recorded. */
+static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
+                       const struct job_change *c, const char *event)
+{
+    char id[96];
+    const char *first = job_first_node (j);
+
+    job_id (ctx, j, id, sizeof (id));
+    if (old == JOB_QUEUED && j->state == JOB_RUNNING) {
+        ctld_order (ctx, first, launch_order (ctx, j));
+        log_msg (LOG_LEVEL_INFO, "job %s %s", id, event);
+    }
+    if (c && c->ev == JOB_EV_DELETE && j->state == JOB_EXITING)
+        job_send_kill (ctx, j); /* job.ended then finishes it */
+    /* A sister node died: the job script's processes on the first node
+     * must stop too, the job will not run there any more. */
+    if (c && c->node && first && strcmp (first, c->node) != 0 && job_state_active (old) &&
+        !job_state_active (j->state))
+        job_send_kill (ctx, j);
+    if (job_state_active (old) && !job_state_active (j->state) && j->alloc) {
+        sched_release (ctx, j->alloc);
+        sched_alloc_destroy (j->alloc);
+        j->alloc = NULL;
+    }
+    sched_job_sync (ctx, j);
+    if (needs_pass (old, j->state))
+        sched_request (ctx);
+    if (j->state == JOB_FINISHED && old != JOB_FINISHED) {
+        json_t *st = json_object_get (j->obj, "exit_status");
+        const char *comment = json_string_value (json_object_get (j->obj, "comment"));
+        log_msg (LOG_LEVEL_INFO, "job %s finished (exit status %d)%s%s", id,
+                 st ? (int)json_integer_value (st) : 0, comment ? ": " : "",
+                 comment ? comment : "");
+    } else if (job_state_active (old) && !job_state_active (j->state)) {
+        log_msg (LOG_LEVEL_WARN, "job %s %s", id, event);
+    }
+}
+
+int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c)
+{
+    struct job_cond cond = {
+        .hold = c->hold,
+        .rerunnable = j->rerunnable,
+        .retries_left = j->run_count < JOB_MAX_RETRIES,
+    };
+    enum job_state old = j->state, next;
+    char event[1200];
+    int rc = -1;
+
+    if (job_state_next (old, c->ev, &cond, &next) < 0)
+        goto out;
+    /* Repeating what is already true (qhold of a held job) changes nothing. */
+    if (next == old && (c->ev == JOB_EV_HOLD || c->ev == JOB_EV_RELEASE)) {
+        rc = 0;
+        goto out;
+    }
+    if (job_apply (ctx, j, c, next, event, sizeof (event)) < 0)
+        goto out;
+    rc = job_commit (ctx, j, next, event);
+    job_react (ctx, j, old, c, event);
+out:
+    json_decref (c->members);
+    /* Unless the job took it (a start that happened), the allocation goes. */
+    if (c->alloc && j->alloc != c->alloc) {
+        sched_release (ctx, c->alloc);
+        sched_alloc_destroy (c->alloc);
+    }
+    return rc;
+}
+
+void job_reload (struct ctld *ctx, struct ctld_job *j)
+{
+    j->eligible_time = j->submit_time;
+    sched_job_sync (ctx, j);
 }
 
 /* --------------------------------------------------------- nodes and jobs */
 
-/* A job whose script runs on the lost node and could run again elsewhere:
- * its old run may still be alive there, so it waits for the fence. */
-static bool job_waits_for_fence (const struct ctld_job *j, const char *node)
+/* Lose job j: its run is surely gone (the agent forgot it, the fence
+ * passed, its allocation could not be restored). */
+static void job_lose (struct ctld *ctx, struct ctld_job *j, const char *node, const char *why)
 {
-    const char *first = job_first_node (j);
-    return first && strcmp (first, node) == 0 && j->state == JOB_RUNNING && j->rerunnable &&
-           !j->deleted;
+    struct job_change c = {.ev = JOB_EV_LOST, .text = why, .node = node};
+    job_update (ctx, j, &c);
 }
 
 void jobs_node_lost (struct ctld *ctx, const char *name)
@@ -407,20 +479,17 @@ void jobs_node_lost (struct ctld *ctx, const char *name)
         struct ctld_job *j = ctx->jobs->v[i];
         if (!job_state_active (j->state) || !job_uses_node (j, name))
             continue;
-        if (job_waits_for_fence (j, name)) {
-            char text[200];
-            snprintf (text, sizeof (text),
-                      "node %s down: requeued once its run there is surely killed", name);
-            job_set (j, "comment", json_string (text));
-            job_commit (ctx, j, j->state, text);
-            continue;
-        }
-        /* A sister node died: the job script's processes on the first node
-         * must stop too, the job will not run there any more. */
+        /* The job script ran there: its run may still be alive (a stopped
+         * agent does not know it is down), so the table lets a rerunnable
+         * one wait for the fence (jobs_node_fenced).  A sister node's loss
+         * ends the run: the first node is told to kill it. */
         const char *first = job_first_node (j);
-        if (first && strcmp (first, name) != 0)
-            job_send_kill (ctx, j);
-        job_lost (ctx, j, why);
+        struct job_change c = {
+            .ev = first && strcmp (first, name) == 0 ? JOB_EV_NODE_DOWN : JOB_EV_LOST,
+            .text = why,
+            .node = name,
+        };
+        job_update (ctx, j, &c);
     }
 }
 
@@ -433,7 +502,7 @@ void jobs_node_fenced (struct ctld *ctx, const char *name)
         const char *first = job_first_node (j);
         /* Those left running, and any deleted (qdel) meanwhile. */
         if (job_state_active (j->state) && first && strcmp (first, name) == 0)
-            job_lost (ctx, j, why);
+            job_lose (ctx, j, name, why);
     }
 }
 
@@ -498,7 +567,7 @@ int jobs_node_register (struct ctld *ctx, const char *name, json_t *report, json
     char why[160];
     snprintf (why, sizeof (why), "not running on %s when its agent registered", name);
     for (int i = 0; i < r.nlost; i++)
-        job_lost (ctx, jobs_find (ctx, r.lost[i]), why);
+        job_lose (ctx, jobs_find (ctx, r.lost[i]), NULL, why);
     if (r.nadopt > 0)
         log_msg (LOG_LEVEL_INFO, "node %s: %d running jobs adopted", name, r.nadopt);
     rc = 0;
@@ -612,6 +681,7 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
         job_free (j);
         return -1;
     }
+    job_reload (ctx, j);
     if (!job_state_active (state))
         return 0;
     json_t *arr = json_object_get (obj, "allocation");
@@ -623,7 +693,7 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     }
     if (!j->alloc) {
         log_msg (LOG_LEVEL_ERROR, "stored job %lld: %s", (long long)seq, err.text);
-        job_lost (ctx, j, "its allocation could not be restored after a controller restart");
+        job_lose (ctx, j, NULL, "its allocation could not be restored after a controller restart");
     }
     return 0;
 }

@@ -35,26 +35,126 @@ bool job_state_active (enum job_state s)
     return s == JOB_RUNNING || s == JOB_EXITING;
 }
 
-/* One row per state: the state each event leads to, -1 when not allowed.
- * JOB_EV_LOST from R depends on rerunnable and is handled in code. */
-static const int transitions[5][6] = {
-    /*              HOLD        RELEASE     DELETE        START        ENDED         LOST */
-    [JOB_QUEUED] = {JOB_HELD, JOB_QUEUED, JOB_FINISHED, JOB_RUNNING, -1, -1},
-    [JOB_HELD] = {JOB_HELD, JOB_QUEUED, JOB_FINISHED, -1, -1, -1},
-    [JOB_RUNNING] = {-1, -1, JOB_EXITING, -1, JOB_FINISHED, JOB_QUEUED},
-    [JOB_EXITING] = {-1, -1, JOB_EXITING, -1, JOB_FINISHED, JOB_FINISHED},
-    [JOB_FINISHED] = {-1, -1, -1, -1, -1, -1},
+/* One row per state, one column per event: the state the event leads to,
+ * -1 when it is not allowed there.  Where cond decides (see conditional()),
+ * "to" is the state when the condition holds and "otherwise" the state when
+ * it does not. */
+struct rule {
+    signed char to, otherwise;
+};
+#define ALWAYS(s)                                                                                  \
+    {                                                                                              \
+        (s), (s)                                                                                   \
+    }
+#define NO                                                                                         \
+    {                                                                                              \
+        -1, -1                                                                                     \
+    }
+
+static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
+    {
+        [JOB_QUEUED] =
+            {
+                [JOB_EV_SUBMIT] = NO,
+                [JOB_EV_HOLD] = ALWAYS (JOB_HELD),
+                [JOB_EV_RELEASE] = ALWAYS (JOB_QUEUED),
+                [JOB_EV_DELETE] = ALWAYS (JOB_FINISHED),
+                [JOB_EV_START] = ALWAYS (JOB_RUNNING),
+                [JOB_EV_ENDED] = NO,
+                [JOB_EV_RETRY] = NO,
+                [JOB_EV_LOST] = NO,
+                [JOB_EV_NODE_DOWN] = NO,
+            },
+        [JOB_HELD] =
+            {
+                [JOB_EV_SUBMIT] = NO,
+                [JOB_EV_HOLD] = ALWAYS (JOB_HELD),
+                [JOB_EV_RELEASE] = ALWAYS (JOB_QUEUED),
+                [JOB_EV_DELETE] = ALWAYS (JOB_FINISHED),
+                [JOB_EV_START] = NO,
+                [JOB_EV_ENDED] = NO,
+                [JOB_EV_RETRY] = NO,
+                [JOB_EV_LOST] = NO,
+                [JOB_EV_NODE_DOWN] = NO,
+            },
+        [JOB_RUNNING] =
+            {
+                [JOB_EV_SUBMIT] = NO,
+                [JOB_EV_HOLD] = NO,
+                [JOB_EV_RELEASE] = NO,
+                [JOB_EV_DELETE] = ALWAYS (JOB_EXITING),
+                [JOB_EV_START] = NO,
+                [JOB_EV_ENDED] = ALWAYS (JOB_FINISHED),
+                [JOB_EV_RETRY] = {JOB_QUEUED, JOB_HELD},
+                [JOB_EV_LOST] = {JOB_QUEUED, JOB_FINISHED},
+                [JOB_EV_NODE_DOWN] = {JOB_RUNNING, JOB_FINISHED},
+            },
+        [JOB_EXITING] =
+            {
+                [JOB_EV_SUBMIT] = NO,
+                [JOB_EV_HOLD] = NO,
+                [JOB_EV_RELEASE] = NO,
+                [JOB_EV_DELETE] = ALWAYS (JOB_EXITING),
+                [JOB_EV_START] = NO,
+                [JOB_EV_ENDED] = ALWAYS (JOB_FINISHED),
+                [JOB_EV_RETRY] = NO, /* a job being deleted ends: ENDED */
+                [JOB_EV_LOST] = ALWAYS (JOB_FINISHED),
+                [JOB_EV_NODE_DOWN] = ALWAYS (JOB_FINISHED),
+            },
+        [JOB_FINISHED] =
+            {
+                [JOB_EV_SUBMIT] = NO,
+                [JOB_EV_HOLD] = NO,
+                [JOB_EV_RELEASE] = NO,
+                [JOB_EV_DELETE] = NO,
+                [JOB_EV_START] = NO,
+                [JOB_EV_ENDED] = NO,
+                [JOB_EV_RETRY] = NO,
+                [JOB_EV_LOST] = NO,
+                [JOB_EV_NODE_DOWN] = NO,
+            },
+        [JOB_NEW] =
+            {
+                [JOB_EV_SUBMIT] = {JOB_QUEUED, JOB_HELD},
+                [JOB_EV_HOLD] = NO,
+                [JOB_EV_RELEASE] = NO,
+                [JOB_EV_DELETE] = NO,
+                [JOB_EV_START] = NO,
+                [JOB_EV_ENDED] = NO,
+                [JOB_EV_RETRY] = NO,
+                [JOB_EV_LOST] = NO,
+                [JOB_EV_NODE_DOWN] = NO,
+            },
 };
 
-int job_state_next (enum job_state s, enum job_event ev, bool rerunnable, enum job_state *next)
+/* Whether the event's condition holds (true for events without one). */
+static bool conditional (enum job_event ev, const struct job_cond *c)
 {
-    if ((unsigned)s > JOB_FINISHED || (unsigned)ev > JOB_EV_LOST)
+    static const struct job_cond none = {0};
+    if (!c)
+        c = &none;
+    switch (ev) {
+    case JOB_EV_SUBMIT:
+        return !c->hold;
+    case JOB_EV_RETRY:
+        return c->retries_left;
+    case JOB_EV_LOST:
+    case JOB_EV_NODE_DOWN:
+        return c->rerunnable;
+    default:
+        return true;
+    }
+}
+
+int job_state_next (enum job_state s, enum job_event ev, const struct job_cond *cond,
+                    enum job_state *next)
+{
+    if ((unsigned)s > JOB_NEW || (unsigned)ev >= JOB_NEVENTS)
         goto invalid;
-    int to = transitions[s][ev];
+    const struct rule *r = &transitions[s][ev];
+    int to = conditional (ev, cond) ? r->to : r->otherwise;
     if (to < 0)
         goto invalid;
-    if (s == JOB_RUNNING && ev == JOB_EV_LOST && !rerunnable)
-        to = JOB_FINISHED;
     *next = (enum job_state)to;
     return 0;
 invalid:

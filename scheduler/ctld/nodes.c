@@ -138,6 +138,17 @@ static bool node_usable (const struct ctld_node *n)
     return n->up && n->peer && !n->offline;
 }
 
+/* Something about node n changed (registered, new, down, its agent gone,
+ * offline, cleared): the snapshot learns whether it is usable, and one
+ * (coalesced) pass is requested, since what can start, and where a
+ * reservation goes, may differ now.  The one place nodes.c asks for a
+ * pass. */
+static void node_changed (struct ctld *ctx, struct ctld_node *n)
+{
+    sched_node_usable (ctx, n->name, node_usable (n));
+    sched_request (ctx);
+}
+
 /* Take the topology model: check it, remember its summary and sizes. */
 static int node_set_topology (struct ctld_node *n, json_t *topology, struct herror *err)
 {
@@ -187,7 +198,7 @@ static void node_down (struct ctld *ctx, struct ctld_node *n, const char *why)
              n->name, why, (long long)(n->fence_at - ctld_now()));
     n->up = false;
     n->grace = false;
-    sched_node_usable (ctx, n->name, false);
+    node_changed (ctx, n);
     if (n->peer) {
         struct peer *p = n->peer;
         n->peer = NULL;
@@ -196,7 +207,6 @@ static void node_down (struct ctld *ctx, struct ctld_node *n, const char *why)
         peer_unref (p);
     }
     jobs_node_lost (ctx, n->name);
-    sched_request (ctx);
 }
 
 void nodes_peer_closed (struct ctld *ctx, struct peer *p)
@@ -209,7 +219,7 @@ void nodes_peer_closed (struct ctld *ctx, struct peer *p)
      * its jobs), but nothing new can be launched there. */
     n->peer = NULL;
     peer_unref (p);
-    sched_node_usable (ctx, n->name, false);
+    node_changed (ctx, n);
 }
 
 static void timer_cb (evutil_socket_t fd, short what, void *arg)
@@ -444,7 +454,7 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
     n->grace = false;
     n->fencing = false; /* the reconcile placed its jobs */
     n->last_heard = n->last_registration = ctld_now();
-    sched_node_usable (ctx, name, node_usable (n));
+    node_changed (ctx, n);
     node_store (ctx, n);
     log_msg (LOG_LEVEL_INFO, "node %s registered from %s: %s (%zu jobs reported, %zu to kill)",
              name, peer_addr (rq->peer), n->summary, json_array_size (jobs),
@@ -470,7 +480,6 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
             job_send_kill (ctx, j);
     }
     json_decref (rekill);
-    sched_request (ctx);
     return 0;
 }
 
@@ -576,13 +585,11 @@ static int node_set_offline (json_t *msg, struct request *rq, bool offline, stru
     free (n->comment);
     n->comment = copy;
     n->offline = offline;
-    sched_node_usable (ctx, name, node_usable (n));
+    node_changed (ctx, n);
     node_store (ctx, n);
     log_msg (LOG_LEVEL_INFO, "node %s %s by uid %d%s%s", name, offline ? "offline" : "cleared",
              (int)peer_uid (rq->peer), comment ? ": " : "", comment ? comment : "");
     ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
-    if (!offline)
-        sched_request (ctx);
     return 0;
 }
 

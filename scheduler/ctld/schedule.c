@@ -3,13 +3,15 @@
  * Keeps the scheduler's snapshot live (nodes as their agents register,
  * allocations claimed at start and at restart, released at the end) and
  * runs the pure scheduling pass.  A pass is requested by whatever may let a
- * job start (submit, release, job end, node change); requests are
+ * job start: the reactions of job_update() (resources freed, a job entered
+ * or left the queue other than by starting) and node changes (nodes.c,
+ * node_changed()); requests are
  * coalesced into one pass per loop turn through an activated event whose
  * priority is below the sockets' and above the flush, so the pass sees the
  * whole turn's messages and its starts are committed in the same flush.
  *
- * Every start decision is committed (job_start: state R, allocation, event)
- * before its job.launch is queued, and queued orders are sent only after
+ * Every start decision is committed (job_update with JOB_EV_START: state R,
+ * allocation, event) before its job.launch is queued, and queued orders are sent only after
  * the flush: a launch the agent receives is always on disk.
  */
 #include <errno.h>
@@ -32,6 +34,7 @@ struct sched {
     json_t *topologies; /* node name -> topology model in the snapshot */
     struct event *pass_ev;
     int npasses;
+    int nrequests;
 };
 
 static int add_node (struct sched_snapshot *snap, const char *name, const json_t *topology,
@@ -146,80 +149,80 @@ void sched_release (struct ctld *ctx, const struct sched_alloc *a)
 
 void sched_request (struct ctld *ctx)
 {
-    if (ctx->sched && ctx->sched->pass_ev)
+    if (ctx->sched && ctx->sched->pass_ev) {
+        ctx->sched->nrequests++;
         event_active (ctx->sched->pass_ev, 0, 0);
+    }
+}
+
+void sched_stats (struct ctld *ctx, struct sched_stats *st)
+{
+    st->requests = ctx->sched->nrequests;
+    st->passes = ctx->sched->npasses;
 }
 
 /* ----------------------------------------------------------------- queue */
-
-int sched_job_added (struct ctld *ctx, struct ctld_job *j)
-{
-    struct sched_job sj = {
-        .seq = j->seq,
-        .priority = j->priority,
-        .eligible_time = j->submit_time,
-        .held = j->state == JOB_HELD,
-        .req = &j->res,
-    };
-    return sched_queue_add (ctx->sched->queue, &sj);
-}
 
 static bool waiting (enum job_state s)
 {
     return s == JOB_QUEUED || s == JOB_HELD;
 }
 
-void sched_job_changed (struct ctld *ctx, struct ctld_job *j, enum job_state old)
+/* The queue is a function of the job table: a job is in it exactly while
+ * it is Q or H, held exactly while H.  Each step below is idempotent, so
+ * whatever the queue holds for the job (the pass removes what it starts,
+ * a start may then fail), one call makes it agree with the job again. */
+void sched_job_sync (struct ctld *ctx, struct ctld_job *j)
 {
     struct sched_queue *q = ctx->sched->queue;
+    bool have = sched_queue_contains (q, j->seq);
     int rc = 0;
 
-    if (waiting (old) && !waiting (j->state)) {
-        /* a started job was dequeued by the pass already */
-        if (sched_queue_contains (q, j->seq))
+    if (!waiting (j->state)) {
+        if (have)
             rc = sched_queue_remove (q, j->seq);
-    } else if (!waiting (old) && waiting (j->state)) {
+    } else if (!have) {
         struct sched_job sj = {
             .seq = j->seq,
             .priority = j->priority,
-            .eligible_time = ctld_now(),
+            .eligible_time = j->eligible_time,
             .held = j->state == JOB_HELD,
             .req = &j->res,
         };
         rc = sched_queue_add (q, &sj);
-    } else if (old == JOB_QUEUED && j->state == JOB_HELD) {
+    } else if (j->state == JOB_HELD) {
         rc = sched_queue_hold (q, j->seq);
-    } else if (old == JOB_HELD && j->state == JOB_QUEUED) {
-        rc = sched_queue_release (q, j->seq, ctld_now());
+    } else {
+        rc = sched_queue_release (q, j->seq, j->eligible_time);
     }
     if (rc < 0)
-        log_msg (LOG_LEVEL_ERROR, "job %lld: scheduler queue out of step (%c -> %c): %s",
-                 (long long)j->seq, job_state_letter (old), job_state_letter (j->state),
-                 strerror (errno));
+        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot follow it in the scheduler's queue: %s",
+                 (long long)j->seq, strerror (errno));
 }
 
 /* ------------------------------------------------------------------ pass */
 
+/* The pass chose to start job d->seq: the start goes through the job's
+ * one path of change (job_update), which takes the allocation whatever
+ * happens.  A start that cannot be made leaves the job queued; the pass
+ * took it out of its queue, so the queue is made to agree again. */
 static void start_one (struct ctld *ctx, struct sched_result *r, int i, struct ctld_job *j)
 {
     struct sched_alloc *alloc = sched_result_take_alloc (r, i);
     if (!alloc)
         return;
-    if (!j || j->state != JOB_QUEUED) {
-        log_msg (LOG_LEVEL_ERROR, "pass started job %lld, which is not queued: undone",
+    if (!j) {
+        log_msg (LOG_LEVEL_ERROR, "pass started job %lld, which is not known: undone",
                  (long long)sched_alloc_seq (alloc));
         sched_release (ctx, alloc);
         sched_alloc_destroy (alloc);
         return;
     }
-    if (job_start (ctx, j, alloc) < 0) {
+    struct job_change c = {.ev = JOB_EV_START, .alloc = alloc};
+    if (job_update (ctx, j, &c) < 0) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: could not be started: %s", (long long)j->seq,
                  strerror (errno));
-        /* Back in the queue only if it is still queued: a failed store
-         * write leaves it marked running (the turn's commit then fails and
-         * the controller stops), and a running job must not be placed. */
-        if (j->state == JOB_QUEUED)
-            sched_job_added (ctx, j);
+        sched_job_sync (ctx, j);
     }
 }
 

@@ -1,0 +1,762 @@
+/* Unit tests for scheduler/ctld's subsystems (libctld.a): jobs.c, jobmsg.c,
+ * nodes.c, schedule.c and the store, driven through their real code: the
+ * handler tables (job.submit, job.delete, node.register, job.ended...),
+ * the scheduling pass run by the event loop, jobs_node_lost() and
+ * jobs_node_fenced() as nodes.c's timer calls them.
+ *
+ * server.c is replaced by the fake below: replies and agent orders are
+ * captured into lists, peers are a uid (and, for agents, a node name),
+ * the clock is a variable.  The store is real, in a temporary directory;
+ * each "turn" runs the loop once and commits, as the daemon does.  No
+ * sockets, no munged, no root.
+ *
+ * The table test puts a job into each state (Q, H, R, E, F), applies each
+ * event (submit, hold, release, delete, start, end, retry, requeue on
+ * registration, node lost, fence) and checks the resulting state, the
+ * stored object, the replies and orders emitted, and whether a scheduling
+ * pass was requested. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "common/jobspec.h"
+#include "common/log.h"
+#include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/job.h"
+#include "scheduler/ctld/options.h"
+#include "scheduler/ctld/store.h"
+#include "topology/node.h"
+
+/* ------------------------------------------------------- the fake server */
+
+struct peer {
+    uid_t uid;
+    char *node; /* agent_node */
+    int refs;
+};
+
+static struct fake {
+    int64_t now;
+    json_t *replies; /* [{"uid", "msg"}] in the order queued */
+    json_t *orders;  /* [{"node", "msg"}] */
+    int closed;      /* server_close_peer calls */
+    int fatal;
+} fake;
+
+int64_t ctld_now (void)
+{
+    return fake.now;
+}
+
+void ctld_fatal (struct ctld *ctx, const char *fmt, ...)
+{
+    fake.fatal++;
+    ctx->exit_code = 1;
+}
+
+uid_t peer_uid (const struct peer *p)
+{
+    return p->uid;
+}
+
+gid_t peer_gid (const struct peer *p)
+{
+    return (gid_t)p->uid;
+}
+
+const char *peer_addr (const struct peer *p)
+{
+    return "test";
+}
+
+const char *peer_agent_node (const struct peer *p)
+{
+    return p->node;
+}
+
+void peer_set_agent_node (struct peer *p, const char *name)
+{
+    free (p->node);
+    p->node = name ? strdup (name) : NULL;
+}
+
+struct peer *peer_ref (struct peer *p)
+{
+    if (p)
+        p->refs++;
+    return p;
+}
+
+void peer_unref (struct peer *p)
+{
+    if (p && --p->refs == 0) {
+        free (p->node);
+        free (p);
+    }
+}
+
+void ctld_reply (struct ctld *ctx, struct peer *p, json_t *msg)
+{
+    json_array_append_new (fake.replies, json_pack ("{s:i, s:o}", "uid", (int)p->uid, "msg", msg));
+}
+
+void ctld_order (struct ctld *ctx, const char *node, json_t *msg)
+{
+    if (msg)
+        json_array_append_new (fake.orders, json_pack ("{s:s, s:o}", "node", node, "msg", msg));
+}
+
+void ctld_dirty (struct ctld *ctx)
+{
+}
+
+int ctld_store_writable (struct ctld *ctx, struct herror *err)
+{
+    return 0;
+}
+
+void server_close_peer (struct ctld *ctx, struct peer *p)
+{
+    fake.closed++;
+}
+
+/* ---------------------------------------------------------------- fixture */
+
+#define NODE "node01"
+#define USER 1000
+
+struct fx {
+    struct ctld ctx;
+    struct ctld_options *opts;
+    char dir[64];
+    struct peer *agent;
+    struct peer *user;
+    struct peer *root;
+    int64_t blocker; /* job_in('Q'): the running job it waits for */
+};
+
+static struct peer *peer_new (uid_t uid)
+{
+    struct peer *p = calloc (1, sizeof (*p));
+    assert_non_null (p);
+    p->uid = uid;
+    p->refs = 1;
+    return p;
+}
+
+/* Run one loop turn (the pass, when one was requested) and commit it. */
+static void turn (struct fx *f)
+{
+    struct herror err = {""};
+    event_base_loop (f->ctx.base, EVLOOP_NONBLOCK);
+    if (store_flush (f->ctx.store, &err) < 0)
+        fail_msg ("store_flush: %s", err.text);
+}
+
+/* Call handler type of table with msg (stolen) from peer p; the error
+ * text, if it failed, into err. */
+static int call (struct fx *f, const struct proto_handler *table, struct peer *p, json_t *msg,
+                 struct herror *err)
+{
+    struct request rq = {.ctx = &f->ctx, .peer = p};
+    const struct proto_handler *h = proto_handler_find (table, proto_msg_type (msg));
+    assert_non_null (h);
+    err->text[0] = '\0';
+    int rc = h->fn (msg, &rq, err);
+    json_decref (msg);
+    return rc;
+}
+
+/* The topology an agent on a 2-core node reports. */
+static json_t *two_cores (void)
+{
+    struct herror err = {""};
+    struct topo_node *t = topo_node_load_synthetic ("core:2 pu:1", &err);
+    if (!t)
+        fail_msg ("synthetic topology: %s", err.text);
+    json_t *o = topo_node_to_json (t);
+    topo_node_destroy (t);
+    return o;
+}
+
+/* node.register from the fake agent, reporting jobs (stolen). */
+static int agent_register (struct fx *f, json_t *jobs)
+{
+    struct herror err;
+    json_t *msg = json_pack ("{s:s, s:i, s:s, s:o, s:o}", "type", "node.register", "id", 1, "name",
+                             NODE, "topology", two_cores(), "jobs", jobs);
+    return call (f, nodes_agent_handlers, f->agent, msg, &err);
+}
+
+static int setup (void **state)
+{
+    struct fx *f = calloc (1, sizeof (*f));
+    struct herror err = {""};
+    int rc;
+
+    assert_non_null (f);
+    snprintf (f->dir, sizeof (f->dir), "/tmp/test_ctld_jobs.XXXXXX");
+    assert_non_null (mkdtemp (f->dir));
+    char *argv[] = {"huddle-ctld", "--state-dir", f->dir, NULL};
+    f->opts = ctld_options_parse (3, argv, &f->ctx.cfg, &rc, &err);
+    if (!f->opts)
+        fail_msg ("options: %s", err.text);
+    f->ctx.cfg.starvation_limit = 0; /* the first job that waits reserves */
+    fake.now = 1000000;
+    fake.replies = json_array();
+    fake.orders = json_array();
+    fake.closed = fake.fatal = 0;
+    f->ctx.start_time = fake.now;
+    f->ctx.base = event_base_new();
+    assert_non_null (f->ctx.base);
+    assert_int_equal (event_base_priority_init (f->ctx.base, CTLD_NPRIORITIES), 0);
+    f->ctx.store = store_open (f->dir, &err);
+    if (!f->ctx.store)
+        fail_msg ("store: %s", err.text);
+    assert_int_equal (sched_create (&f->ctx), 0);
+    assert_int_equal (nodes_create (&f->ctx), 0);
+    assert_int_equal (jobs_create (&f->ctx), 0);
+    f->agent = peer_new (0);
+    f->user = peer_new (USER);
+    f->root = peer_new (0);
+    assert_int_equal (agent_register (f, json_array()), 0);
+    turn (f);
+    json_array_clear (fake.replies);
+    json_array_clear (fake.orders);
+    *state = f;
+    return 0;
+}
+
+static void ctx_close (struct fx *f)
+{
+    jobs_destroy (&f->ctx);
+    nodes_destroy (&f->ctx);
+    sched_destroy (&f->ctx);
+    store_close (f->ctx.store);
+    f->ctx.store = NULL;
+}
+
+static int teardown (void **state)
+{
+    struct fx *f = *state;
+    char cmd[128];
+
+    ctx_close (f);
+    event_base_free (f->ctx.base);
+    ctld_options_destroy (f->opts);
+    peer_unref (f->agent);
+    peer_unref (f->user);
+    peer_unref (f->root);
+    json_decref (fake.replies);
+    json_decref (fake.orders);
+    snprintf (cmd, sizeof (cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal (system (cmd), 0);
+    free (f);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ jobs */
+
+/* job.submit as USER of "-l select=1:ncpus=NCPUS [-h] -- /bin/true"; the
+ * seq from the reply. */
+static int64_t submit (struct fx *f, int ncpus, bool hold)
+{
+    struct herror err = {""};
+    char sel[64];
+    char *env[] = {"HOME=/home/u", NULL};
+    snprintf (sel, sizeof (sel), "select=1:ncpus=%d", ncpus);
+    char *argv[8] = {"qsub", "-r", "y", "-l", sel};
+    int argc = 5;
+    if (hold)
+        argv[argc++] = "-h";
+    argv[argc++] = "--";
+    argv[argc++] = "/bin/true";
+    struct jobspec *js = jobspec_create();
+    assert_non_null (js);
+    if (jobspec_parse_args (js, argc, argv, &err) < 0 ||
+        jobspec_finalize (js, "/tmp", env, "host", &err) < 0)
+        fail_msg ("jobspec: %s", err.text);
+    json_t *msg =
+        json_pack ("{s:s, s:i, s:o}", "type", "job.submit", "id", 7, "job", jobspec_to_json (js));
+    jobspec_destroy (js);
+    if (call (f, jobs_client_handlers, f->user, msg, &err) < 0)
+        fail_msg ("job.submit: %s", err.text);
+    json_t *last = json_array_get (fake.replies, json_array_size (fake.replies) - 1);
+    json_t *seq = json_object_get (json_object_get (last, "msg"), "seq");
+    assert_true (json_is_integer (seq));
+    return json_integer_value (seq);
+}
+
+static enum job_state state_of (struct fx *f, int64_t seq)
+{
+    struct ctld_job *j = jobs_find (&f->ctx, seq);
+    assert_non_null (j);
+    return j->state;
+}
+
+struct find_stored {
+    int64_t seq;
+    json_t *obj;
+};
+
+static int find_stored_cb (int64_t seq, json_t *obj, void *arg)
+{
+    struct find_stored *fs = arg;
+    if (seq == fs->seq)
+        fs->obj = json_incref (obj);
+    return 0;
+}
+
+/* The job object as the store has it (new reference). */
+static json_t *stored (struct fx *f, int64_t seq)
+{
+    struct herror err = {""};
+    struct find_stored fs = {.seq = seq};
+    if (store_load_jobs (f->ctx.store, find_stored_cb, &fs, &err) < 0)
+        fail_msg ("store_load_jobs: %s", err.text);
+    assert_non_null (fs.obj);
+    return fs.obj;
+}
+
+/* The orders about seq (job.kill has its "seq", job.launch the job's). */
+static json_t *orders_for (int64_t seq)
+{
+    json_t *mine = json_array();
+    size_t i;
+    json_t *o;
+    json_array_foreach (fake.orders, i, o)
+    {
+        json_t *msg = json_object_get (o, "msg");
+        json_t *s = json_object_get (msg, "seq");
+        if (!s)
+            s = json_object_get (json_object_get (msg, "job"), "seq");
+        if (json_integer_value (s) == seq)
+            json_array_append (mine, o);
+    }
+    return mine;
+}
+
+static int requests (struct fx *f)
+{
+    struct sched_stats st;
+    sched_stats (&f->ctx, &st);
+    return st.requests;
+}
+
+/* job.ended from the agent for seq's current run. */
+static int agent_ended (struct fx *f, int64_t seq, int status, const char *reason)
+{
+    struct herror err;
+    struct ctld_job *j = jobs_find (&f->ctx, seq);
+    json_t *msg =
+        json_pack ("{s:s, s:i, s:I, s:i, s:I, s:I, s:I}", "type", "job.ended", "id", 3, "seq",
+                   (json_int_t)seq, "exit_status", status, "start_time", (json_int_t)fake.now,
+                   "end_time", (json_int_t)fake.now, "run_count", (json_int_t)j->run_count);
+    if (reason)
+        json_object_set_new (msg, "reason", json_string (reason));
+    return call (f, jobs_agent_handlers, f->agent, msg, &err);
+}
+
+/* A client message about seq (job.delete, job.hold, job.release). */
+static int client_msg (struct fx *f, const char *type, int64_t seq, struct herror *err)
+{
+    json_t *msg = json_pack ("{s:s, s:i, s:I}", "type", type, "id", 5, "seq", (json_int_t)seq);
+    return call (f, jobs_client_handlers, f->user, msg, err);
+}
+
+/* ---------------------------------------------------------- event table */
+
+enum test_event {
+    EV_HOLD,
+    EV_RELEASE,
+    EV_DELETE,
+    EV_START,     /* a pass runs */
+    EV_END,       /* job.ended, status 0 */
+    EV_RETRY,     /* job.ended, JOB_EXEC_RETRY */
+    EV_REGISTER,  /* the agent registers again without the job: requeue */
+    EV_NODE_LOST, /* its node went down (nodes.c's heartbeat timeout) */
+    EV_FENCE,     /* ... and the fence deadline passed */
+};
+
+static const char *const event_names[] = {"hold",  "release",  "delete",    "start", "end",
+                                          "retry", "register", "node-lost", "fence"};
+
+enum pass { NO_PASS, PASS, ANY };
+
+struct row {
+    char from;
+    enum test_event ev;
+    char to;
+    const char *refusal; /* the handler's error, NULL when it succeeds */
+    const char *order;   /* the order sent to the agent, NULL for none */
+    enum pass pass;      /* whether a scheduling pass was requested */
+    const char *comment; /* what the stored comment starts with, NULL: not checked */
+    const char *exit;    /* the stored exit status ("none": absent), NULL: not checked */
+};
+
+static const struct row rows[] = {
+    /* Q */
+    {'Q', EV_HOLD, 'H', NULL, NULL, PASS, NULL, NULL},
+    {'Q', EV_RELEASE, 'Q', NULL, NULL, NO_PASS, NULL, NULL},
+    {'Q', EV_DELETE, 'F', NULL, NULL, PASS, "Job deleted by uid 1000", "none"},
+    {'Q', EV_START, 'R', NULL, "job.launch", PASS, "Job run on node01", NULL},
+    {'Q', EV_END, 'Q', NULL, NULL, NO_PASS, NULL, NULL},
+    {'Q', EV_RETRY, 'Q', NULL, NULL, NO_PASS, NULL, NULL},
+    {'Q', EV_REGISTER, 'Q', NULL, NULL, ANY, NULL, NULL},
+    {'Q', EV_NODE_LOST, 'Q', NULL, NULL, NO_PASS, NULL, NULL},
+    {'Q', EV_FENCE, 'Q', NULL, NULL, ANY, NULL, NULL},
+    /* H */
+    {'H', EV_HOLD, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    {'H', EV_RELEASE, 'Q', NULL, NULL, PASS, NULL, NULL},
+    {'H', EV_DELETE, 'F', NULL, NULL, NO_PASS, "Job deleted by uid 1000", "none"},
+    {'H', EV_START, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    {'H', EV_END, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    {'H', EV_RETRY, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    {'H', EV_REGISTER, 'H', NULL, NULL, ANY, NULL, NULL},
+    {'H', EV_NODE_LOST, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    {'H', EV_FENCE, 'H', NULL, NULL, NO_PASS, NULL, NULL},
+    /* R */
+    {'R', EV_HOLD, 'R', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'R', EV_RELEASE, 'R', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'R', EV_DELETE, 'E', NULL, "job.kill", NO_PASS, "Job deleted by uid 1000", NULL},
+    {'R', EV_START, 'R', NULL, NULL, NO_PASS, NULL, NULL},
+    {'R', EV_END, 'F', NULL, NULL, PASS, "Job run and finished", "0"},
+    {'R', EV_RETRY, 'Q', NULL, NULL, PASS, "Job requeued: could not start on node01", NULL},
+    {'R', EV_REGISTER, 'Q', NULL, NULL, PASS, "Job requeued: not running on node01", NULL},
+    {'R', EV_NODE_LOST, 'R', NULL, NULL, NO_PASS, "node node01 down: requeued once", NULL},
+    {'R', EV_FENCE, 'Q', NULL, NULL, PASS, "Job requeued: node node01 went down", NULL},
+    /* E */
+    {'E', EV_HOLD, 'E', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'E', EV_RELEASE, 'E', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'E', EV_DELETE, 'E', NULL, "job.kill", NO_PASS, "Job deleted by uid 1000", NULL},
+    {'E', EV_START, 'E', NULL, NULL, NO_PASS, NULL, NULL},
+    {'E', EV_END, 'F', NULL, NULL, PASS, "Job deleted by uid 1000", "0"},
+    {'E', EV_RETRY, 'F', NULL, NULL, PASS, "Job deleted by uid 1000", "-3"},
+    {'E', EV_REGISTER, 'F', NULL, NULL, PASS, "Job failed: not running on node01", "-4"},
+    {'E', EV_NODE_LOST, 'F', NULL, NULL, PASS, "Job failed: node node01 went down", "-4"},
+    {'E', EV_FENCE, 'F', NULL, NULL, PASS, "Job failed: node node01 went down", "-4"},
+    /* F */
+    {'F', EV_HOLD, 'F', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'F', EV_RELEASE, 'F', "Request invalid for state of job", NULL, NO_PASS, NULL, NULL},
+    {'F', EV_DELETE, 'F', "Job has finished", NULL, NO_PASS, NULL, NULL},
+    {'F', EV_START, 'F', NULL, NULL, NO_PASS, NULL, NULL},
+    {'F', EV_END, 'F', NULL, NULL, NO_PASS, NULL, NULL},
+    {'F', EV_RETRY, 'F', NULL, NULL, NO_PASS, NULL, NULL},
+    {'F', EV_REGISTER, 'F', NULL, NULL, ANY, NULL, NULL},
+    {'F', EV_NODE_LOST, 'F', NULL, NULL, NO_PASS, NULL, NULL},
+    {'F', EV_FENCE, 'F', NULL, NULL, NO_PASS, NULL, NULL},
+};
+
+/* A job in state s, with no pass pending and nothing captured. */
+static int64_t job_in (struct fx *f, char s)
+{
+    struct herror err;
+    int64_t seq;
+
+    if (s == 'H') {
+        seq = submit (f, 1, true);
+    } else if (s == 'Q') {
+        /* Waits: the node's two cores are taken by a running job. */
+        f->blocker = submit (f, 2, false);
+        turn (f);
+        seq = submit (f, 1, false);
+    } else {
+        seq = submit (f, 1, false);
+    }
+    turn (f);
+    if (s == 'E' || s == 'F') {
+        assert_int_equal (client_msg (f, "job.delete", seq, &err), 0);
+        turn (f);
+    }
+    if (s == 'F' && state_of (f, seq) != JOB_FINISHED) {
+        assert_int_equal (agent_ended (f, seq, 0, NULL), 0);
+        turn (f);
+    }
+    assert_int_equal (job_state_letter (state_of (f, seq)), s);
+    json_array_clear (fake.replies);
+    json_array_clear (fake.orders);
+    return seq;
+}
+
+/* Apply ev to seq; the handler's result, and err. */
+static int apply (struct fx *f, int64_t seq, enum test_event ev, struct herror *err)
+{
+    err->text[0] = '\0';
+    switch (ev) {
+    case EV_HOLD:
+        return client_msg (f, "job.hold", seq, err);
+    case EV_RELEASE:
+        return client_msg (f, "job.release", seq, err);
+    case EV_DELETE:
+        return client_msg (f, "job.delete", seq, err);
+    case EV_START:
+        /* the pass runs; a queued job's blocker ends first */
+        if (f->blocker && agent_ended (f, f->blocker, 0, NULL) < 0)
+            return -1;
+        event_base_loop (f->ctx.base, EVLOOP_NONBLOCK);
+        return 0;
+    case EV_END:
+        return agent_ended (f, seq, 0, NULL);
+    case EV_RETRY:
+        return agent_ended (f, seq, JOB_EXIT_RETRY, NULL);
+    case EV_REGISTER:
+        return agent_register (f, json_array());
+    case EV_NODE_LOST:
+        jobs_node_lost (&f->ctx, NODE);
+        return 0;
+    case EV_FENCE:
+        jobs_node_fenced (&f->ctx, NODE);
+        return 0;
+    }
+    return -1;
+}
+
+static void check_row (const struct row *r)
+{
+    void *state;
+    struct herror err;
+    char where[64];
+
+    assert_int_equal (setup (&state), 0);
+    struct fx *f = state;
+    snprintf (where, sizeof (where), "%c --%s-->", r->from, event_names[r->ev]);
+    int64_t seq = job_in (f, r->from);
+    /* the pass the setup requested has run: count from here */
+    int before = requests (f);
+    size_t replies = json_array_size (fake.replies);
+    int rc = apply (f, seq, r->ev, &err);
+    if (r->refusal) {
+        if (rc != -1 || strcmp (err.text, r->refusal) != 0)
+            fail_msg ("%s: want refusal \"%s\", got %d \"%s\"", where, r->refusal, rc, err.text);
+    } else if (rc != 0) {
+        fail_msg ("%s: failed: %s", where, err.text);
+    }
+    /* a client request that succeeds is answered "ok" (job.hold.ok ...) */
+    if (!r->refusal && (r->ev == EV_HOLD || r->ev == EV_RELEASE || r->ev == EV_DELETE)) {
+        assert_int_equal (json_array_size (fake.replies), replies + 1);
+        json_t *reply = json_object_get (json_array_get (fake.replies, replies), "msg");
+        const char *type = json_string_value (json_object_get (reply, "type"));
+        assert_non_null (type);
+        assert_non_null (strstr (type, ".ok"));
+    }
+    int after = requests (f);
+    if (r->pass == PASS && after == before)
+        fail_msg ("%s %c: no pass requested", where, r->to);
+    if (r->pass == NO_PASS && after != before)
+        fail_msg ("%s %c: a pass was requested", where, r->to);
+    /* the change is recorded in this turn: commit it (the pass it may
+     * have requested is not run, so what is checked is the event's own
+     * doing) */
+    if (store_flush (f->ctx.store, &err) < 0)
+        fail_msg ("store_flush: %s", err.text);
+    if (job_state_letter (state_of (f, seq)) != r->to)
+        fail_msg ("%s: state %c, want %c", where, job_state_letter (state_of (f, seq)), r->to);
+    /* the store has what memory has */
+    json_t *obj = stored (f, seq);
+    const char *letter = json_string_value (json_object_get (obj, "state"));
+    char want[2] = {r->to, '\0'};
+    if (!letter || strcmp (letter, want) != 0)
+        fail_msg ("%s: stored state %s, want %s", where, letter ? letter : "none", want);
+    if (r->comment) {
+        const char *c = json_string_value (json_object_get (obj, "comment"));
+        if (!c || strncmp (c, r->comment, strlen (r->comment)) != 0)
+            fail_msg ("%s: stored comment \"%s\", want \"%s...\"", where, c ? c : "", r->comment);
+    }
+    if (r->to == 'F' && r->from != 'F')
+        assert_non_null (json_object_get (obj, "end_time"));
+    if (r->exit) {
+        json_t *st = json_object_get (obj, "exit_status");
+        char got[32] = "none";
+        if (st)
+            snprintf (got, sizeof (got), "%lld", (long long)json_integer_value (st));
+        if (strcmp (got, r->exit) != 0)
+            fail_msg ("%s: stored exit status %s, want %s", where, got, r->exit);
+    }
+    if (r->to == 'Q' && r->from == 'R')
+        assert_null (json_object_get (obj, "allocation"));
+    json_decref (obj);
+    /* orders: exactly the one expected for the job, to its node */
+    json_t *mine = orders_for (seq);
+    json_t *o = json_array_get (mine, 0);
+    const char *type = json_string_value (json_object_get (json_object_get (o, "msg"), "type"));
+    if (r->order) {
+        if (json_array_size (mine) != 1 || strcmp (type, r->order) != 0)
+            fail_msg ("%s: want one %s order, got %zu (%s)", where, r->order,
+                      json_array_size (mine), type ? type : "none");
+        assert_string_equal (json_string_value (json_object_get (o, "node")), NODE);
+    } else if (json_array_size (mine) > 0) {
+        fail_msg ("%s: unexpected order %s", where, type);
+    }
+    json_decref (mine);
+    /* R and E hold an allocation, nothing else does */
+    struct ctld_job *j = jobs_find (&f->ctx, seq);
+    assert_int_equal (j->alloc != NULL, job_state_active (j->state));
+    teardown (&state);
+}
+
+static void every_event_from_every_state (void **state)
+{
+    for (size_t i = 0; i < sizeof (rows) / sizeof (rows[0]); i++)
+        check_row (&rows[i]);
+}
+
+/* --------------------------------------------------- the reservation bug */
+
+/* A (1 core) runs; B (2 cores) waits and reserves the node; C (1 core)
+ * waits behind it.  B leaves the queue (delete, hold): C starts in the
+ * same turn's pass, next to A. */
+static void reservation_freed (struct fx *f, const char *type)
+{
+    struct herror err;
+    int64_t a = submit (f, 1, false);
+    turn (f);
+    int64_t b = submit (f, 2, false);
+    int64_t c = submit (f, 1, false);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    assert_int_equal (state_of (f, c), JOB_QUEUED);
+    assert_string_equal (jobs_find (&f->ctx, b)->queue_comment,
+                         "Not Running: nodes are being drained for this job");
+    assert_int_equal (client_msg (f, type, b, &err), 0);
+    turn (f);
+    assert_int_equal (state_of (f, c), JOB_RUNNING);
+}
+
+static void delete_of_reserving_job_starts_the_next (void **state)
+{
+    reservation_freed (*state, "job.delete");
+}
+
+static void hold_of_reserving_job_starts_the_next (void **state)
+{
+    reservation_freed (*state, "job.hold");
+}
+
+/* ------------------------------------------------------- failed starts */
+
+/* An agent that keeps saying "try again" (JOB_EXEC_RETRY): requeued each
+ * time, until the job has used its JOB_MAX_RETRIES starts: then held. */
+static void retries_used_up_hold_the_job (void **state)
+{
+    struct fx *f = *state;
+    int64_t seq = submit (f, 1, false);
+    for (int run = 1; run <= JOB_MAX_RETRIES; run++) {
+        turn (f);
+        assert_int_equal (state_of (f, seq), JOB_RUNNING);
+        assert_int_equal (jobs_find (&f->ctx, seq)->run_count, run);
+        assert_int_equal (agent_ended (f, seq, JOB_EXIT_RETRY, NULL), 0);
+        turn (f);
+        assert_int_equal (state_of (f, seq), run < JOB_MAX_RETRIES ? JOB_RUNNING : JOB_HELD);
+    }
+    json_t *obj = stored (f, seq);
+    const char *c = json_string_value (json_object_get (obj, "comment"));
+    assert_non_null (c);
+    assert_non_null (strstr (c, "job held, too many failed attempts to run"));
+    json_decref (obj);
+}
+
+/* job.launch.failed: the job ends with JOB_EXEC_FAIL1 and its cores are
+ * free for the next one at once. */
+static void launch_failed_ends_the_job (void **state)
+{
+    struct fx *f = *state;
+    struct herror err;
+    int64_t a = submit (f, 2, false);
+    turn (f);
+    int64_t b = submit (f, 2, false);
+    turn (f);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    json_t *msg = json_pack ("{s:s, s:i, s:I, s:i, s:s}", "type", "job.launch.failed", "id", 4,
+                             "seq", (json_int_t)a, "run_count", 1, "error", "no such user");
+    assert_int_equal (call (f, jobs_agent_handlers, f->agent, msg, &err), 0);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_FINISHED);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+    json_t *obj = stored (f, a);
+    assert_int_equal (json_integer_value (json_object_get (obj, "exit_status")),
+                      JOB_EXIT_LAUNCH_FAILED);
+    json_decref (obj);
+}
+
+/* ----------------------------------------------------------------- nodes */
+
+/* Offline and clear change what may start: each asks for a pass, and a job
+ * waits while its only node is offline. */
+static void offline_and_clear_ask_for_a_pass (void **state)
+{
+    struct fx *f = *state;
+    struct herror err;
+    int before = requests (f);
+    json_t *msg = json_pack ("{s:s, s:i, s:s}", "type", "node.offline", "id", 9, "name", NODE);
+    assert_int_equal (call (f, nodes_client_handlers, f->root, msg, &err), 0);
+    assert_true (requests (f) > before);
+    int64_t seq = submit (f, 1, false);
+    turn (f);
+    assert_int_equal (state_of (f, seq), JOB_QUEUED);
+    before = requests (f);
+    msg = json_pack ("{s:s, s:i, s:s}", "type", "node.clear", "id", 9, "name", NODE);
+    assert_int_equal (call (f, nodes_client_handlers, f->root, msg, &err), 0);
+    assert_true (requests (f) > before);
+    turn (f);
+    assert_int_equal (state_of (f, seq), JOB_RUNNING);
+}
+
+/* --------------------------------------------------------------- restart */
+
+/* After a restart the queue is rebuilt from the stored jobs: a running job
+ * keeps its cores, a queued one starts once they are free. */
+static void restart_rebuilds_the_queue (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    int64_t a = submit (f, 2, false);
+    turn (f);
+    int64_t b = submit (f, 1, false);
+    int64_t h = submit (f, 1, true);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    ctx_close (f);
+    f->ctx.store = store_open (f->dir, &err);
+    assert_non_null (f->ctx.store);
+    assert_int_equal (sched_create (&f->ctx), 0);
+    assert_int_equal (nodes_create (&f->ctx), 0);
+    assert_int_equal (jobs_create (&f->ctx), 0);
+    assert_int_equal (nodes_load (&f->ctx, &err), 0);
+    assert_int_equal (jobs_load (&f->ctx, &err), 0);
+    json_t *report = json_pack ("[{s:I, s:i}]", "seq", (json_int_t)a, "run_count", 1);
+    assert_int_equal (agent_register (f, report), 0);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    assert_int_equal (state_of (f, h), JOB_HELD);
+    assert_int_equal (agent_ended (f, a, 0, NULL), 0);
+    turn (f);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+    assert_int_equal (state_of (f, h), JOB_HELD);
+}
+
+int main (void)
+{
+    log_init ("test_ctld_jobs", LOG_LEVEL_ERROR, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test (every_event_from_every_state),
+        cmocka_unit_test_setup_teardown (delete_of_reserving_job_starts_the_next, setup, teardown),
+        cmocka_unit_test_setup_teardown (hold_of_reserving_job_starts_the_next, setup, teardown),
+        cmocka_unit_test_setup_teardown (retries_used_up_hold_the_job, setup, teardown),
+        cmocka_unit_test_setup_teardown (launch_failed_ends_the_job, setup, teardown),
+        cmocka_unit_test_setup_teardown (offline_and_clear_ask_for_a_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown (restart_rebuilds_the_queue, setup, teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
