@@ -85,8 +85,9 @@ struct job_change {
  * runs on another node than the one that went down (c->node) is sent
  * job.kill there.  Returns 0; -1 with errno EINVAL when the event is not
  * allowed in the job's state (nothing changed); -1 with errno ENOMEM, or
- * when the store refused the change (logged; the turn's commit then fails,
- * which stops the daemon). */
+ * when the store could not even keep the change (out of memory: logged;
+ * the turn is dropped, which stops the daemon; a full disk is not this
+ * case, see store.h). */
 int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c);
 
 /* A stored job back into the table at start-up (jobs_load): the reactions
