@@ -43,7 +43,8 @@ struct jobspec_input {
 void layer_init (struct layer *l);
 void layer_clear (struct layer *l);
 
-/* Free the finalized members of js (name ... res), leaving them empty. */
+/* Free the finalized members of js (name ... res, and the job members),
+ * leaving them empty. */
 void jobspec_clear_job (struct jobspec *js);
 
 /* Set NAME=VALUE in an env array, replacing an existing NAME.  0 or -1/ENOMEM. */

@@ -112,8 +112,9 @@ static struct contain *backend (const char *name)
     return contain_create (&cfg, &err);
 }
 
-/* A job object as the controller sends it: one allocation entry on node
- * n0 with PU 0, owned by the caller. */
+/* A job object as the controller sends it (jobspec_job_to_json plus
+ * queue, walltime, the script and the allocation): one allocation entry
+ * on node n0 with PU 0, owned by the caller. */
 static json_t *make_job (const char *script)
 {
     struct passwd *pw = getpwuid (geteuid());
@@ -127,6 +128,13 @@ static json_t *make_job (const char *script)
         "submithost", "queue", "batch", "env", "join", "n", "walltime", (json_int_t)0, "allocation",
         "node", "n0", "cores", 0, "pus", 0, "mem", (json_int_t)0, "mpiprocs", 1);
     assert_non_null (job);
+    json_t *rest = json_pack ("{s:b, s:[{s:i, s:i, s:i, s:i, s:I}], s:{s:s, s:s}, s:i, s:b, s:b}",
+                              "export_all", 0, "chunks", "count", 1, "ncpus", 1, "mpiprocs", 1,
+                              "ngpus", 0, "mem", (json_int_t)0, "place", "arrangement", "free",
+                              "sharing", "shared", "priority", 0, "hold", 0, "rerunnable", 1);
+    assert_non_null (rest);
+    assert_int_equal (json_object_update (job, rest), 0);
+    json_decref (rest);
     return job;
 }
 
@@ -298,11 +306,12 @@ static void test_join_and_paths (void **state)
     xsnprintf (path, sizeof (path), "%s/t.e%lu", workdir, seq);
     assert_false (exists (path));
 
-    /* -j eo, -e relative to workdir, array sub-job default name */
+    /* -j eo, -e with a host (dropped) */
     job = make_job ("echo out; echo err >&2\n");
     seq = job_seq (job);
     json_object_set_new (job, "join", json_string ("eo"));
-    json_object_set_new (job, "error", json_string ("host:both.txt"));
+    xsnprintf (path, sizeof (path), "host:%s/both.txt", workdir);
+    json_object_set_new (job, "error", json_string (path));
     res = run_job (job, NULL);
     assert_int_equal (res.exit_status, 0);
     o = slurp ("%s/both.txt", workdir);
@@ -405,7 +414,7 @@ static void test_bad_jobs (void **state)
     json_object_del (job, "owner");
     assert_null (shepherd_start (statedir, job, &o, &err));
     assert_int_equal (errno, EINVAL);
-    assert_non_null (strstr (err.text, "\"owner\""));
+    assert_string_equal (err.text, "job: owner: missing");
     json_decref (job);
 
     job = make_job ("true\n");
