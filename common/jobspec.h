@@ -23,7 +23,9 @@
  *
  * In the controller: jobspec_from_json() checks every member (type, range,
  * chunk limits) and returns a finalized struct, or NULL with a message
- * naming the member.
+ * naming the member.  The controller then makes the "Job" object with
+ * jobspec_job_to_json(), which both it (reading stored jobs back) and the
+ * agents (job.launch) decode with jobspec_job_from_json().
  *
  * Errors: functions return -1 or NULL with errno set (EINVAL for bad input,
  * ENOMEM) and, for user input, one sentence in err:

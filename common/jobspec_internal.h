@@ -1,4 +1,5 @@
-/* jobspec_internal.h - shared by jobspec.c, jobspec_finalize.c, jobspec_json.c
+/* jobspec_internal.h - shared by jobspec.c, jobspec_check.c, jobspec_finalize.c
+ * and jobspec_json.c
  *
  * Not a public header: only the jobspec sources include it.
  */
