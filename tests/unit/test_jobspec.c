@@ -1605,18 +1605,41 @@ static void garbage_never_crashes (void **state)
 static void json_garbage_never_crashes (void **state)
 {
     static const char *const paths[] = {
-        "name",           "queue",          "script",
-        "argv",           "workdir",        "env",
-        "export_all",     "chunks",         "chunks.0",
-        "chunks.0.count", "chunks.0.ncpus", "chunks.0.mem",
-        "chunks.1.host",  "place",          "place.arrangement",
-        "walltime",       "priority",       "hold",
-        "output",         "join",           "depend",
-        "array_index",    "submit_host",    "rerunnable",
+        "name",
+        "queue",
+        "script",
+        "argv",
+        "workdir",
+        "env",
+        "export_all",
+        "chunks",
+        "chunks.0",
+        "chunks.0.count",
+        "chunks.0.ncpus",
+        "chunks.0.mem",
+        "chunks.1.host",
+        "place",
+        "place.arrangement",
+        "walltime",
+        "priority",
+        "hold",
+        "output",
+        "join",
+        "depend",
+        "array_index",
+        "submit_host",
+        "rerunnable",
         "error",
+        "seq",
+        "jobid",
+        "owner",
+        "uid",
+        "gid",
     };
     struct herror err;
-    json_t *good = good_request();
+    struct jobspec *good_js = good_job();
+    json_t *good = jobspec_job_to_json (good_js); /* a job is a request too */
+    jobspec_destroy (good_js);
     srand (777);
 
     for (int iter = 0; iter < 5000; iter++) {
@@ -1681,6 +1704,25 @@ static void json_garbage_never_crashes (void **state)
             assert_non_null (again);
             json_decref (again);
             jobspec_destroy (js);
+        } else {
+            assert_true (strlen (err.text) > 0);
+        }
+        /* What the job decoder accepts, the request decoder accepts, and
+         * the job encoder codes it to a fixed point. */
+        struct jobspec *jj = jobspec_job_from_json (o, &err);
+        if (jj) {
+            assert_non_null (js = jobspec_from_json (o, &err));
+            jobspec_destroy (js);
+            json_t *again = jobspec_job_to_json (jj);
+            assert_non_null (again);
+            struct jobspec *back = jobspec_job_from_json (again, &err);
+            assert_non_null (back);
+            json_t *twice = jobspec_job_to_json (back);
+            assert_true (json_equal (again, twice));
+            json_decref (twice);
+            jobspec_destroy (back);
+            json_decref (again);
+            jobspec_destroy (jj);
         } else {
             assert_true (strlen (err.text) > 0);
         }
