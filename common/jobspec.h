@@ -196,8 +196,8 @@ struct jobspec *jobspec_from_json (const json_t *o, struct herror *err);
  *   seq     integer 1..JOBSPEC_SEQ_MAX
  *   jobid?  "SEQ" or "SEQ.SERVER", SEQ being seq in decimal and SERVER a
  *           host name (jobspec_host_valid())
- *   owner   1..JOBSPEC_OWNER_MAX bytes, no '/', ':', blank or control
- *           character (it names files and directories on the nodes)
+ *   owner   1..JOBSPEC_OWNER_MAX bytes, no '/', ':' or control character
+ *           (blanks are allowed: directory services have such names)
  *   uid, gid  integers 0..JOBSPEC_ID_MAX
  * to_json: new reference, or NULL with errno EINVAL (a member out of its
  * bounds, the same bounds from_json checks), EILSEQ (a string that is not

@@ -445,6 +445,10 @@ struct jobspec *jobspec_from_json (const json_t *o, struct herror *err)
 
 /* --- the Job object: a request plus the job members --- */
 
+/* A user name as the password database may hold it: directory services
+ * allow blanks ("John Smith"), and a name the controller took from
+ * getpwuid() must read back after a restart; ':' and '/' no database
+ * allows, and control characters would garble logs. */
 static int check_owner (const char *s, struct herror *err)
 {
     size_t len = strlen (s);
@@ -453,7 +457,7 @@ static int check_owner (const char *s, struct herror *err)
         return herror_set (err, "must be a user name of 1 to %d bytes", JOBSPEC_OWNER_MAX);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if (c <= ' ' || c == 0x7f || c == '/' || c == ':') {
+        if (c < ' ' || c == 0x7f || c == '/' || c == ':') {
             char shown[HERROR_SHOW_SIZE];
             return herror_set (err, "\"%s\" is not a user name",
                                herror_show (s, len, shown, sizeof (shown)));

@@ -1346,18 +1346,22 @@ static void job_object_round_trip (void **state)
     jobspec_destroy (req);
     json_decref (o);
 
-    /* jobid is optional; bare "SEQ" is a jobid; extreme bounds pass. */
+    /* jobid is optional; bare "SEQ" is a jobid; extreme bounds pass; an
+     * owner may have blanks. */
     free (js->jobid);
     js->jobid = NULL;
     js->seq = JOBSPEC_SEQ_MAX;
     js->uid = 0;
     js->gid = JOBSPEC_ID_MAX;
+    free (js->owner);
+    js->owner = strdup ("John Smith"); /* directory services have such names */
     assert_non_null (o = jobspec_job_to_json (js));
     assert_null (json_object_get (o, "jobid"));
     assert_non_null (back = jobspec_job_from_json (o, &err));
     assert_null (back->jobid);
     assert_int_equal (back->seq, JOBSPEC_SEQ_MAX);
     assert_int_equal (back->gid, JOBSPEC_ID_MAX);
+    assert_string_equal (back->owner, "John Smith");
     jobspec_destroy (back);
     json_object_set_new (o, "jobid", json_string ("2147483647"));
     assert_non_null (back = jobspec_job_from_json (o, &err));
@@ -1408,7 +1412,8 @@ static void job_object_bounds (void **state)
         {"owner", json_string (""), "owner: must be a user name of 1 to 255 bytes"},
         {"owner", json_string (longowner), "owner: must be a user name of 1 to 255 bytes"},
         {"owner", json_string ("../root"), "owner: \"../root\" is not a user name"},
-        {"owner", json_string ("a b"), "owner: \"a b\" is not a user name"},
+        {"owner", json_string ("a\tb"), "owner: \"a?b\" is not a user name"},
+        {"owner", json_string ("a:b"), "owner: \"a:b\" is not a user name"},
         {"owner", json_integer (3), "owner: must be a string without NUL characters"},
         {"jobid", json_string ("43.srv"), "jobid: \"43.srv\" is not \"42\" or \"42.SERVER\""},
         {"jobid", json_string ("42."), "jobid: \"42.\" is not \"42\" or \"42.SERVER\""},
