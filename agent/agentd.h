@@ -69,7 +69,7 @@ struct agentd {
     char lease_file[4096]; /* STATEDIR/lease (agent/lease.h), set by agentd_conn_create */
 };
 
-/* ---------------------------------------------------------- options (options.c) */
+/* -------------------------------------------------- options (agentd_options.c) */
 
 /* Parse the command line (and --config FILE) into cfg.  NULL when the
  * program should exit with *exit_code: 0 after --help, 2 with err filled. */
@@ -77,7 +77,7 @@ struct agentd_options *agentd_options_parse (int argc, char *argv[], struct agen
                                              int *exit_code, struct herror *err);
 void agentd_options_destroy (struct agentd_options *o);
 
-/* ------------------------------------------------------- connection (conn.c) */
+/* ---------------------------------------------- connection (agentd_conn.c) */
 
 /* Start connecting (and keep reconnecting with backoff until destroyed). */
 int agentd_conn_create (struct agentd *ad, struct herror *err);
@@ -92,7 +92,7 @@ bool agentd_registered (struct agentd *ad);
  * needs in the state directory and sends it again after re-registering). */
 int agentd_send (struct agentd *ad, const json_t *msg);
 
-/* ------------------------------------------------------------- jobs (jobs.c) */
+/* ---------------------------------------------------- jobs (agentd_jobs.c) */
 
 /* Adopt every job directory in the state directory. */
 int agentd_jobs_create (struct agentd *ad, struct herror *err);

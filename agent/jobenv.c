@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* asprintf */
 #include "agent/jobenv.h"
 
+#include "common/jobspec.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -159,59 +161,51 @@ static int parse_alloc (const json_t *a, size_t idx, struct jobdesc_alloc *out, 
     return 0;
 }
 
-static int parse_env (const json_t *job, struct jobdesc *jd, struct herror *err)
+/* The job members, decoded by the common codec of the job object
+ * (jobspec_job_from_json in common/jobspec.h), which holds each member's
+ * type, bounds and presence rule for the controller and the agent alike;
+ * here they are only moved into the agent's view of the job. */
+static int take_job (const json_t *job, struct jobdesc *jd, struct herror *err)
 {
-    json_t *env = json_object_get (job, "env");
-    if (!env || json_is_null (env))
-        env = NULL;
-    else if (!json_is_object (env))
-        return bad (err, "job: member \"env\" must be an object of strings");
-    size_t n = env ? json_object_size (env) : 0;
-    if (!(jd->env = calloc (n + 1, sizeof (char *)))) {
-        errno = ENOMEM;
-        return herror_set (err, "out of memory");
-    }
-    const char *key;
-    json_t *val;
-    size_t i = 0;
-    if (!env)
-        return 0;
-    json_object_foreach (env, key, val)
-    {
-        if (!*key || strchr (key, '='))
-            return bad (err, "job: env name \"%s\" is not a valid variable name", key);
-        if (!json_is_string (val) || strlen (json_string_value (val)) != json_string_length (val))
-            return bad (err, "job: env \"%s\" must be a string without NUL bytes", key);
-        size_t len = strlen (key) + json_string_length (val) + 2;
-        if (!(jd->env[i] = malloc (len))) {
-            errno = ENOMEM;
-            return herror_set (err, "out of memory");
-        }
-        snprintf (jd->env[i++], len, "%s=%s", key, json_string_value (val));
-    }
-    return 0;
-}
+    struct jobspec *js = jobspec_job_from_json (job, err);
 
-static int parse_argv (const json_t *job, struct jobdesc *jd, struct herror *err)
-{
-    json_t *argv = json_object_get (job, "argv");
-    if (!argv || json_is_null (argv))
-        return 0;
-    if (!json_is_array (argv) || json_array_size (argv) == 0)
-        return bad (err, "job: member \"argv\" must be a non-empty array of strings");
-    size_t n = json_array_size (argv);
-    if (!(jd->argv = calloc (n + 1, sizeof (char *)))) {
+    if (!js) {
+        herror_prefix (err, "job");
+        return -1;
+    }
+    jd->seq = (unsigned long)js->seq;
+    jd->uid = js->uid;
+    jd->gid = js->gid;
+    jd->walltime = (long)js->res.walltime;
+    jd->array_index = js->array_index;
+    snprintf (jd->join, sizeof (jd->join), "%s", jobspec_join_name (js->join));
+    /* The strings change hands: js frees what is left in it. */
+    jd->jobid = js->jobid;
+    jd->name = js->name;
+    jd->owner = js->owner;
+    jd->script = js->script;
+    jd->argv = js->argv;
+    jd->workdir = js->workdir;
+    jd->submit_host = js->submit_host;
+    jd->queue = js->queue;
+    jd->output = js->output;
+    jd->error = js->error;
+    js->jobid = js->name = js->owner = js->script = js->workdir = NULL;
+    js->submit_host = js->queue = js->output = js->error = NULL;
+    js->argv = NULL;
+    js->argc = 0;
+    jd->env = calloc ((size_t)js->nenv + 1, sizeof (char *));
+    for (int i = 0; jd->env && i < js->nenv; i++) {
+        if (asprintf (&jd->env[i], "%s=%s", js->env[i].name, js->env[i].value) < 0) {
+            jd->env[i] = NULL;
+            strv_free (jd->env);
+            jd->env = NULL;
+        }
+    }
+    jobspec_destroy (js);
+    if (!jd->env) {
         errno = ENOMEM;
         return herror_set (err, "out of memory");
-    }
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get (argv, i);
-        if (!json_is_string (e) || strlen (json_string_value (e)) != json_string_length (e))
-            return bad (err, "job: argv[%zu] must be a string without NUL bytes", i);
-        if (!(jd->argv[i] = strdup (json_string_value (e)))) {
-            errno = ENOMEM;
-            return herror_set (err, "out of memory");
-        }
     }
     return 0;
 }
@@ -219,56 +213,10 @@ static int parse_argv (const json_t *job, struct jobdesc *jd, struct herror *err
 static int parse_body (const json_t *job, const char *node_name, const char *server,
                        struct jobdesc *jd, struct herror *err)
 {
-    long long x;
     if (!json_is_object (job))
         return bad (err, "job: not a JSON object");
-    if (get_int (job, "job", "seq", true, 1, INT32_MAX, 0, &x, err) < 0)
+    if (take_job (job, jd, err) < 0)
         return -1;
-    jd->seq = (unsigned long)x;
-    if (get_str (job, "jobid", false, &jd->jobid, err) < 0 ||
-        get_str (job, "name", true, &jd->name, err) < 0 ||
-        get_str (job, "owner", true, &jd->owner, err) < 0 ||
-        get_str (job, "script", false, &jd->script, err) < 0 ||
-        get_str (job, "workdir", true, &jd->workdir, err) < 0 ||
-        get_str (job, "submit_host", true, &jd->submit_host, err) < 0 ||
-        get_str (job, "queue", false, &jd->queue, err) < 0 ||
-        get_str (job, "output", false, &jd->output, err) < 0 ||
-        get_str (job, "error", false, &jd->error, err) < 0)
-        return -1;
-    if (jd->jobid && (!*jd->jobid || strchr (jd->jobid, '/')))
-        return bad (err, "job: jobid \"%s\" must be non-empty and hold no '/'", jd->jobid);
-    if (!*jd->name || strchr (jd->name, '/'))
-        return bad (err, "job: name \"%s\" must be non-empty and hold no '/'", jd->name);
-    if (!*jd->owner)
-        return bad (err, "job: owner is empty");
-    if (jd->workdir[0] != '/')
-        return bad (err, "job: workdir \"%s\" is not an absolute path", jd->workdir);
-    if (get_int (job, "job", "uid", true, 0, INT32_MAX, 0, &x, err) < 0)
-        return -1;
-    jd->uid = (uid_t)x;
-    if (get_int (job, "job", "gid", true, 0, INT32_MAX, 0, &x, err) < 0)
-        return -1;
-    jd->gid = (gid_t)x;
-    if (get_int (job, "job", "walltime", false, 0, INT32_MAX, 0, &x, err) < 0)
-        return -1;
-    jd->walltime = (long)x;
-    if (get_int (job, "job", "array_index", false, 0, INT32_MAX, -1, &x, err) < 0)
-        return -1;
-    jd->array_index = (long)x;
-    if (parse_argv (job, jd, err) < 0 || parse_env (job, jd, err) < 0)
-        return -1;
-    if (!jd->script && !jd->argv)
-        return bad (err, "job: neither \"script\" nor \"argv\" is given");
-    char *join;
-    if (get_str (job, "join", false, &join, err) < 0)
-        return -1;
-    const char *j = join ? join : "n";
-    bool ok = !strcmp (j, "n") || !strcmp (j, "oe") || !strcmp (j, "eo");
-    if (ok)
-        snprintf (jd->join, sizeof (jd->join), "%s", j);
-    free (join);
-    if (!ok)
-        return bad (err, "job: join must be \"n\", \"oe\" or \"eo\"");
     json_t *alloc = json_object_get (job, "allocation");
     if (!json_is_array (alloc) || json_array_size (alloc) == 0)
         return bad (err, "job: member \"allocation\" must be a non-empty array");

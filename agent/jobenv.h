@@ -2,20 +2,20 @@
  * PBS_NODEFILE and output paths
  *
  * The controller sends a job object (docs/protocol.md, "Job") with its
- * allocation.  jobdesc_parse checks every member the agent relies on and
- * says which one is wrong; nothing after it needs to re-check.
+ * script and its allocation.  jobdesc_parse checks every member the agent
+ * relies on and says which one is wrong; nothing after it needs to
+ * re-check.
  *
- * Members used (? = optional):
- *   seq (int > 0), jobid? (string; default "SEQ.SERVER"), name (string),
- *   owner (user name), uid, gid (int >= 0), script (string) and/or argv?
- *   (non-empty [string]: exec'd directly instead of the script), workdir
- *   (absolute path), submit_host (string), queue? (string, default "workq"),
- *   env? {string: string} (the -v/-V variables, PBS_O_* included),
- *   output?, error? (paths, "HOST:" prefix accepted and dropped, relative
- *   ones are relative to workdir), join? ("n" | "oe" | "eo"), walltime?
- *   (seconds, 0 = none), array_index? (int >= 0),
- *   allocation ([{node (string), cores? [int], pus [int], gpus? [int],
- *   mem? (bytes), mpiprocs? (int >= 0, default 1)}], at least one entry).
+ * The job's members are decoded by the job object's one codec,
+ * jobspec_job_from_json() (common/jobspec.h): the same type, bounds and
+ * presence rules as in the controller, messages "job: MEMBER: ...".  What
+ * the agent adds: jobid defaults to "SEQ.SERVER" and queue to "workq" when
+ * absent; script is "" for a job with argv (exec'd directly instead);
+ * output and error are "[HOST:]/path" (the host is dropped).
+ *
+ * allocation ([{node (string), cores? [int], pus [int], gpus? [int],
+ * mem? (bytes), mpiprocs? (int >= 0, default 1)}], at least one entry) is
+ * decoded here.
  */
 #ifndef HUDDLE_AGENT_JOBENV_H
 #define HUDDLE_AGENT_JOBENV_H
@@ -41,7 +41,7 @@ struct jobdesc {
     char *jobid, *name, *owner;
     uid_t uid;
     gid_t gid;
-    char *script; /* NULL when argv is set and script is absent */
+    char *script; /* the batch script; "" for a job with argv */
     char **argv;  /* NULL-terminated, or NULL */
     char *workdir, *submit_host, *queue;
     char **env;           /* "NAME=value" strings from the job's env, NULL-terminated */

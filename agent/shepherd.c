@@ -398,54 +398,35 @@ int shepherd_signal (struct shepherd *sh, int sig)
     return pidfd_send_signal (sh->pidfd, SIGUSR1, &si, 0);
 }
 
-static const char *const reason_names[] = {"exited", "signaled", "walltime", "killed",
-                                           "failed", "lost",     "fenced"};
-
-static void copy_str (json_t *o, const char *key, char *buf, size_t size)
-{
-    json_t *v = json_object_get (o, key);
-    bufprintf (buf, size, "%s", json_is_string (v) ? json_string_value (v) : "");
-}
-
+/* A result file that is missing or does not decode is a job lost: what it
+ * says cannot be trusted, and reading a missing exit_status as 0 would
+ * report a success. */
 static int read_result (const char *jobdir, unsigned long seq, struct shepherd_result *res)
 {
     char path[PATH_MAX + 16];
-    memset (res, 0, sizeof (*res));
-    res->seq = seq;
-    bufprintf (path, sizeof (path), "%s/result", jobdir);
+    struct herror err = {""};
     json_error_t jerr;
+
+    bufprintf (path, sizeof (path), "%s/result", jobdir);
     json_t *o = json_load_file (path, 0, &jerr);
-    if (!o || !json_is_object (o)) {
+    if (o && shepherd_result_from_json (o, res, &err) == 0 && res->seq == seq) {
         json_decref (o);
-        res->exit_status = SHEPHERD_EXIT_LOST;
-        res->reason = SHEPHERD_END_LOST;
-        bufprintf (res->error, sizeof (res->error),
-                   "the shepherd exited without writing a result (%s)", jerr.text);
         return 0;
     }
-    json_t *v;
-    res->exit_status = (int)json_integer_value (json_object_get (o, "exit_status"));
-    res->start_time = json_integer_value (json_object_get (o, "start_time"));
-    res->end_time = json_integer_value (json_object_get (o, "end_time"));
-    res->utime = json_number_value (json_object_get (o, "utime"));
-    res->stime = json_number_value (json_object_get (o, "stime"));
-    res->maxrss_kb = (long)json_integer_value (json_object_get (o, "maxrss_kb"));
-    copy_str (o, "error", res->error, sizeof (res->error));
-    copy_str (o, "comment", res->comment, sizeof (res->comment));
-    res->reason = SHEPHERD_END_LOST;
-    if ((v = json_object_get (o, "reason")) && json_is_string (v))
-        for (size_t i = 0; i < sizeof (reason_names) / sizeof (reason_names[0]); i++)
-            if (!strcmp (json_string_value (v), reason_names[i]))
-                res->reason = (enum shepherd_end)i;
+    if (o && !err.text[0])
+        herror_set (&err, "seq: %lu, not this job's", res->seq);
     json_decref (o);
+    memset (res, 0, sizeof (*res));
+    res->seq = seq;
+    res->exit_status = SHEPHERD_EXIT_LOST;
+    res->reason = SHEPHERD_END_LOST;
+    if (!o)
+        bufprintf (res->error, sizeof (res->error),
+                   "the shepherd exited without writing a result (%s)", jerr.text);
+    else
+        bufprintf (res->error, sizeof (res->error), "the shepherd's result cannot be read: %s",
+                   err.text);
     return 0;
-}
-
-const char *shepherd_reason_name (enum shepherd_end reason)
-{
-    return (unsigned)reason < sizeof (reason_names) / sizeof (reason_names[0])
-               ? reason_names[reason]
-               : "lost";
 }
 
 int shepherd_result (struct shepherd *sh, struct shepherd_result *res)

@@ -33,7 +33,7 @@
  *                 field 22 of /proc/PID/stat: guards against pid reuse)
  *   shepherd.log  the shepherd's own notes (binding skipped, workdir
  *                 fallback, container warnings, kill escalation)
- *   result        JSON, see struct shepherd_result (written once, atomically)
+ *   result        JSON, common/shepherd_result.h (written once, atomically)
  * STATEDIR and STATEDIR/jobs must be searchable by job owners (o+x).
  *
  * Exit status (PBS convention, docs/protocol.md): the exit code; 128+N when
@@ -63,6 +63,7 @@
 
 #include "agent/contain.h"
 #include "common/herror.h"
+#include "common/shepherd_result.h"
 
 /* Negative exit statuses: the job did not run (numbers from PBS job.h). */
 enum {
@@ -74,33 +75,9 @@ enum {
     SHEPHERD_EXIT_FAIL_UID = -10,  /* JOB_EXEC_FAILUID: unknown owner, uid mismatch, setuid */
 };
 
-enum shepherd_end {
-    SHEPHERD_END_EXITED,   /* exited on its own (exit_status >= 0) */
-    SHEPHERD_END_SIGNALED, /* died of a signal nobody here sent */
-    SHEPHERD_END_WALLTIME, /* killed for exceeding walltime */
-    SHEPHERD_END_KILLED,   /* killed on request (qdel, job.kill, node.register kill) */
-    SHEPHERD_END_FAILED,   /* never started: exit_status < 0, error says why */
-    SHEPHERD_END_LOST,     /* the shepherd died without writing a result */
-    SHEPHERD_END_FENCED,   /* killed because its lease ran out (agent/lease.h) */
-};
-
-/* Plain data, nothing to free. */
-struct shepherd_result {
-    unsigned long seq;
-    int exit_status;
-    enum shepherd_end reason;
-    int64_t start_time, end_time; /* epoch seconds (start 0 if it never started) */
-    double utime, stime;          /* seconds, all the job's processes */
-    long maxrss_kb;               /* peak memory of the whole job: the container's
-                                   * peak (container_mem_peak) where the backend
-                                   * accounts memory, else the largest process */
-    char error[256];              /* why it failed/was lost, "" otherwise */
-    char comment[512];            /* notes: binding skipped, workdir fallback, ... */
-};
-
-/* "exited", "signaled", "walltime", "killed", "failed", "lost", "fenced"
- * (the result file's "reason"). */
-const char *shepherd_reason_name (enum shepherd_end reason);
+/* How a run ended and what it used: enum shepherd_end, struct
+ * shepherd_result and the result file's codec are in
+ * common/shepherd_result.h. */
 
 struct shepherd_opts {
     const char *node_name;   /* this node in the allocation; NULL: first entry */

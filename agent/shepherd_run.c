@@ -726,14 +726,17 @@ static void write_result (struct run *r)
      * the 200 MB of the largest one).  Never less than the largest
      * process, whose RSS also counts shared pages charged elsewhere. */
     long mem_kb = r->mem_peak_kb > ru.ru_maxrss ? r->mem_peak_kb : ru.ru_maxrss;
-    json_t *o = json_pack ("{s:I, s:s, s:i, s:s, s:I, s:I, s:f, s:f, s:I, s:s, s:s}", "seq",
-                           (json_int_t)r->jd->seq, "jobid", r->jd->jobid, "exit_status", status,
-                           "reason", shepherd_reason_name (r->reason), "start_time",
-                           (json_int_t)(ran ? r->start_time : 0), "end_time",
-                           (json_int_t)(r->end_time ? r->end_time : time (NULL)), "utime",
-                           ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6, "stime",
-                           ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, "maxrss_kb",
-                           (json_int_t)mem_kb, "error", r->error, "comment", r->comment);
+    struct shepherd_result res = {.seq = r->jd->seq,
+                                  .exit_status = status,
+                                  .reason = r->reason,
+                                  .start_time = ran ? r->start_time : 0,
+                                  .end_time = r->end_time ? r->end_time : time (NULL),
+                                  .utime = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+                                  .stime = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+                                  .maxrss_kb = mem_kb};
+    bufprintf (res.error, sizeof (res.error), "%s", r->error);
+    bufprintf (res.comment, sizeof (res.comment), "%s", r->comment);
+    json_t *o = shepherd_result_to_json (&res);
     char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
     char path[PATH_MAX + 16];
     bufprintf (path, sizeof (path), "%s/result", r->ctx->jobdir);

@@ -110,9 +110,14 @@ void jobspec_clear_job (struct jobspec *js)
     free (js->output);
     free (js->error);
     free (js->depend);
+    free (js->jobid);
+    free (js->owner);
     resreq_clear (&js->res);
     js->name = js->queue = js->script = js->workdir = js->submit_host = NULL;
-    js->output = js->error = js->depend = NULL;
+    js->output = js->error = js->depend = js->jobid = js->owner = NULL;
+    js->seq = 0;
+    js->uid = 0;
+    js->gid = 0;
     js->argv = NULL;
     js->argc = 0;
     js->env = NULL;

@@ -23,7 +23,9 @@
  *
  * In the controller: jobspec_from_json() checks every member (type, range,
  * chunk limits) and returns a finalized struct, or NULL with a message
- * naming the member.
+ * naming the member.  The controller then makes the "Job" object with
+ * jobspec_job_to_json(), which both it (reading stored jobs back) and the
+ * agents (job.launch) decode with jobspec_job_from_json().
  *
  * Errors: functions return -1 or NULL with errno set (EINVAL for bad input,
  * ENOMEM) and, for user input, one sentence in err:
@@ -39,6 +41,8 @@
 #define HUDDLE_JOBSPEC_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -49,9 +53,12 @@
 #define JOBSPEC_QUEUE_MAX    64
 #define JOBSPEC_PRIORITY_MIN -1024
 #define JOBSPEC_PRIORITY_MAX 1023
-#define JOBSPEC_MAX_ARGS     4096 /* argv entries for "qsub -- cmd args" */
-#define JOBSPEC_MAX_ENV      4096 /* variables in the job's environment */
-#define JOBSPEC_MAX_ENV_NAME 255  /* bytes in a variable's name */
+#define JOBSPEC_MAX_ARGS     4096      /* argv entries for "qsub -- cmd args" */
+#define JOBSPEC_MAX_ENV      4096      /* variables in the job's environment */
+#define JOBSPEC_MAX_ENV_NAME 255       /* bytes in a variable's name */
+#define JOBSPEC_SEQ_MAX      INT32_MAX /* job sequence numbers are 1..this */
+#define JOBSPEC_ID_MAX       INT32_MAX /* uid and gid of a job's owner: 0..this */
+#define JOBSPEC_OWNER_MAX    255       /* bytes in the owner's user name */
 
 /* Job dependencies (-W depend, the "depend" member) are parsed and checked
  * but refused with this text, by qsub and by the controller's job.submit,
@@ -94,6 +101,15 @@ struct jobspec {
     char *depend;           /* validated; NULL = none (qsub refuses -W depend for now) */
     int array_index;        /* -1: not an array subjob */
     struct resreq res;      /* -l: chunks, placement, walltime */
+
+    /* Job members (docs/protocol.md "Job"): what the controller adds to a
+     * request once it accepts it.  Set by jobspec_job_from_json(), by the
+     * controller before jobspec_job_to_json(); 0 and NULL in a request. */
+    int64_t seq; /* 1..JOBSPEC_SEQ_MAX */
+    char *jobid; /* "SEQ" or "SEQ.SERVER"; NULL = not given */
+    char *owner; /* user name the job runs as */
+    uid_t uid;   /* the owner's, 0..JOBSPEC_ID_MAX */
+    gid_t gid;
 
     /* Set by jobspec_parse_args(): the script argument, NULL = stdin or
      * command mode.  Not sent on the wire. */
@@ -166,6 +182,33 @@ json_t *jobspec_to_json (const struct jobspec *js);
  * reads back stored jobs; job.submit refuses new ones itself.  Caller destroys the result.  NULL +
  * EINVAL/ENOMEM. */
 struct jobspec *jobspec_from_json (const json_t *o, struct herror *err);
+
+/* The "Job" object of docs/protocol.md: a request (as jobspec_to_json()
+ * and jobspec_from_json() code it) plus the members seq, jobid?, owner,
+ * uid and gid.  This is the one codec of the job object for every side:
+ * the controller builds what it stores and sends with jobspec_job_to_json()
+ * and checks what it reads back with jobspec_job_from_json(); an agent
+ * decodes job.launch's job with jobspec_job_from_json() too, so that a
+ * member has the same type, bounds and presence rule wherever it is read.
+ * Members either side adds beyond these (state, times, the allocation...)
+ * are not part of this codec: from_json ignores them and the caller codes
+ * them.  Rules of the job members:
+ *   seq     integer 1..JOBSPEC_SEQ_MAX
+ *   jobid?  "SEQ" or "SEQ.SERVER", SEQ being seq in decimal and SERVER a
+ *           host name (jobspec_host_valid())
+ *   owner   1..JOBSPEC_OWNER_MAX bytes, no '/', ':' or control character
+ *           (blanks are allowed: directory services have such names)
+ *   uid, gid  integers 0..JOBSPEC_ID_MAX
+ * to_json: new reference, or NULL with errno EINVAL (a member out of its
+ * bounds, the same bounds from_json checks), EILSEQ (a string that is not
+ * UTF-8) or ENOMEM.  from_json: as jobspec_from_json(), messages name the
+ * member ("uid: must be an integer from 0 to 2147483647"). */
+json_t *jobspec_job_to_json (const struct jobspec *js);
+struct jobspec *jobspec_job_from_json (const json_t *o, struct herror *err);
+
+/* "n", "oe" or "eo", as the "join" member spells it; NULL for a value
+ * out of the enum. */
+const char *jobspec_join_name (enum jobspec_join join);
 
 /* The value of NAME in js->env, or NULL. */
 const char *jobspec_getenv (const struct jobspec *js, const char *name);

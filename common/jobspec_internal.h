@@ -1,4 +1,5 @@
-/* jobspec_internal.h - shared by jobspec.c, jobspec_finalize.c, jobspec_json.c
+/* jobspec_internal.h - shared by jobspec.c, jobspec_check.c, jobspec_finalize.c
+ * and jobspec_json.c
  *
  * Not a public header: only the jobspec sources include it.
  */
@@ -43,7 +44,8 @@ struct jobspec_input {
 void layer_init (struct layer *l);
 void layer_clear (struct layer *l);
 
-/* Free the finalized members of js (name ... res), leaving them empty. */
+/* Free the finalized members of js (name ... res, and the job members),
+ * leaving them empty. */
 void jobspec_clear_job (struct jobspec *js);
 
 /* Set NAME=VALUE in an env array, replacing an existing NAME.  0 or -1/ENOMEM. */

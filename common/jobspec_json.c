@@ -1,8 +1,11 @@
-/* jobspec_json.c - the "Job request" object of docs/protocol.md
+/* jobspec_json.c - the "Job request" and "Job" objects of docs/protocol.md
  *
  * jobspec_from_json() is the controller's gate for what users send over the
- * network: every member is checked for type and range before anything is
- * allocated from it, and every message names the member.
+ * network, and jobspec_job_from_json() the agent's for what the controller
+ * sends: every member is checked for type and range before anything is
+ * allocated from it, and every message names the member.  Both read the
+ * request members with the same code (request_from_json), so a member has
+ * one rule wherever it is read.
  */
 #include "jobspec.h"
 #include "jobspec_internal.h"
@@ -18,6 +21,11 @@
 static const char *const join_names[] = {"n", "oe", "eo"};
 static const char *const arrangement_names[] = {"free", "pack", "scatter"};
 static const char *const sharing_names[] = {"shared", "excl", "exclhost"};
+
+const char *jobspec_join_name (enum jobspec_join join)
+{
+    return (unsigned)join <= JOBSPEC_JOIN_EO ? join_names[join] : NULL;
+}
 
 /* --- to JSON --- */
 
@@ -368,22 +376,14 @@ static int argv_from_json (const json_t *o, struct jobspec *js, struct herror *e
     return 0;
 }
 
-struct jobspec *jobspec_from_json (const json_t *o, struct herror *err)
+/* The request members of o into the empty js.  0, or -1 with err set and
+ * errno EINVAL or ENOMEM; js is left for the caller to destroy. */
+static int request_from_json (const json_t *o, struct jobspec *js, struct herror *err)
 {
-    struct jobspec *js;
     json_int_t priority, array_index = -1;
     int join;
     const char *script = NULL;
 
-    if (!json_is_object (o)) {
-        herror_set (err, "job request: must be an object");
-        errno = EINVAL;
-        return NULL;
-    }
-    if (!(js = jobspec_create())) {
-        herror_set (err, "out of memory");
-        return NULL;
-    }
     errno = 0;
     if (take_str (o, "name", true, jobspec_check_name, &js->name, err) < 0 ||
         take_str (o, "queue", false, jobspec_check_queue, &js->queue, err) < 0 ||
@@ -405,11 +405,151 @@ struct jobspec *jobspec_from_json (const json_t *o, struct herror *err)
         if (!js->script && script)
             herror_set (err, "out of memory");
         errno = errno == ENOMEM ? ENOMEM : EINVAL;
-        jobspec_destroy (js);
-        return NULL;
+        return -1;
     }
     js->priority = (int)priority;
     js->join = (enum jobspec_join)join;
     js->array_index = (int)array_index;
+    return 0;
+}
+
+/* Build a jobspec from o with decode (request_from_json, and for a job
+ * the job members too); NULL with err and errno on failure. */
+static struct jobspec *decode (const json_t *o, const char *what,
+                               int (*decode_members) (const json_t *, struct jobspec *,
+                                                      struct herror *),
+                               struct herror *err)
+{
+    struct jobspec *js;
+
+    if (!json_is_object (o)) {
+        herror_set (err, "%s: must be an object", what);
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!(js = jobspec_create())) {
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    if (decode_members (o, js, err) < 0) {
+        jobspec_destroy (js);
+        return NULL;
+    }
     return js;
+}
+
+struct jobspec *jobspec_from_json (const json_t *o, struct herror *err)
+{
+    return decode (o, "job request", request_from_json, err);
+}
+
+/* --- the Job object: a request plus the job members --- */
+
+/* A user name as the password database may hold it: directory services
+ * allow blanks ("John Smith"), and a name the controller took from
+ * getpwuid() must read back after a restart; ':' and '/' no database
+ * allows, and control characters would garble logs. */
+static int check_owner (const char *s, struct herror *err)
+{
+    size_t len = strlen (s);
+
+    if (len == 0 || len > JOBSPEC_OWNER_MAX)
+        return herror_set (err, "must be a user name of 1 to %d bytes", JOBSPEC_OWNER_MAX);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < ' ' || c == 0x7f || c == '/' || c == ':') {
+            char shown[HERROR_SHOW_SIZE];
+            return herror_set (err, "\"%s\" is not a user name",
+                               herror_show (s, len, shown, sizeof (shown)));
+        }
+    }
+    return 0;
+}
+
+/* "SEQ" or "SEQ.SERVER" for this seq. */
+static int check_jobid (const char *s, int64_t seq, struct herror *err)
+{
+    char prefix[32];
+    size_t n = (size_t)snprintf (prefix, sizeof (prefix), "%lld", (long long)seq);
+
+    if (strncmp (s, prefix, n) == 0 &&
+        (s[n] == '\0' || (s[n] == '.' && jobspec_host_valid (s + n + 1, strlen (s + n + 1)))))
+        return 0;
+    char shown[HERROR_SHOW_SIZE];
+    return herror_set (err, "\"%s\" is not \"%s\" or \"%s.SERVER\"",
+                       herror_show (s, strlen (s), shown, sizeof (shown)), prefix, prefix);
+}
+
+/* The job members' rules, for both directions: 0, or -1 with err naming
+ * the member. */
+static int check_job_members (const struct jobspec *js, struct herror *err)
+{
+    if (js->seq < 1 || js->seq > JOBSPEC_SEQ_MAX)
+        return herror_set (err, "seq: must be an integer from 1 to %lld",
+                           (long long)JOBSPEC_SEQ_MAX);
+    if (js->jobid && check_jobid (js->jobid, js->seq, err) < 0) {
+        herror_prefix (err, "jobid");
+        return -1;
+    }
+    if (!js->owner)
+        return herror_set (err, "owner: missing");
+    if (check_owner (js->owner, err) < 0) {
+        herror_prefix (err, "owner");
+        return -1;
+    }
+    if ((int64_t)js->uid > JOBSPEC_ID_MAX || (int64_t)js->gid > JOBSPEC_ID_MAX)
+        return herror_set (err, "%s: must be an integer from 0 to %lld",
+                           (int64_t)js->uid > JOBSPEC_ID_MAX ? "uid" : "gid",
+                           (long long)JOBSPEC_ID_MAX);
+    return 0;
+}
+
+static int job_from_json (const json_t *o, struct jobspec *js, struct herror *err)
+{
+    json_int_t seq, uid, gid;
+
+    if (request_from_json (o, js, err) < 0)
+        return -1;
+    if (get_int (o, "", "seq", true, 1, JOBSPEC_SEQ_MAX, &seq, err) < 0 ||
+        get_int (o, "", "uid", true, 0, JOBSPEC_ID_MAX, &uid, err) < 0 ||
+        get_int (o, "", "gid", true, 0, JOBSPEC_ID_MAX, &gid, err) < 0)
+        goto inval;
+    js->seq = seq;
+    js->uid = (uid_t)uid;
+    js->gid = (gid_t)gid;
+    /* jobid is checked against seq, so after it. */
+    if (take_str (o, "jobid", false, NULL, &js->jobid, err) < 0 ||
+        take_str (o, "owner", true, check_owner, &js->owner, err) < 0 ||
+        check_job_members (js, err) < 0)
+        goto inval;
+    return 0;
+inval:
+    errno = errno == ENOMEM ? ENOMEM : EINVAL;
+    return -1;
+}
+
+struct jobspec *jobspec_job_from_json (const json_t *o, struct herror *err)
+{
+    return decode (o, "job", job_from_json, err);
+}
+
+json_t *jobspec_job_to_json (const struct jobspec *js)
+{
+    struct herror err;
+    json_t *o;
+
+    if (!js || check_job_members (js, &err) < 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (!(o = jobspec_to_json (js)))
+        return NULL;
+    if (add_new (o, "seq", json_integer (js->seq)) < 0 ||
+        add_str (o, "jobid", js->jobid, true) < 0 || add_str (o, "owner", js->owner, false) < 0 ||
+        add_new (o, "uid", json_integer ((json_int_t)js->uid)) < 0 ||
+        add_new (o, "gid", json_integer ((json_int_t)js->gid)) < 0) {
+        json_decref (o);
+        return NULL;
+    }
+    return o;
 }

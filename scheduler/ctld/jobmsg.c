@@ -66,24 +66,27 @@ static struct ctld_job *owned_job (json_t *msg, struct request *rq, struct herro
 static json_t *job_object (struct ctld *ctx, struct jobspec *spec, struct peer *p, int64_t seq,
                            const char *owner, struct herror *err)
 {
-    json_t *obj = jobspec_to_json (spec);
-    if (!obj) {
+    char jobid[96];
+    snprintf (jobid, sizeof (jobid), "%lld.%s", (long long)seq, ctx->cfg.server_name);
+    spec->seq = seq;
+    spec->uid = peer_uid (p);
+    spec->gid = peer_gid (p);
+    if (!(spec->jobid = strdup (jobid)) || !(spec->owner = strdup (owner))) {
         herror_set (err, "out of memory");
         return NULL;
     }
-    char jobid[96];
-    snprintf (jobid, sizeof (jobid), "%lld.%s", (long long)seq, ctx->cfg.server_name);
+    /* The job members are coded where the agent decodes them. */
+    json_t *obj = jobspec_job_to_json (spec);
+    if (!obj) {
+        herror_set (err, "cannot code job %lld: %s", (long long)seq, strerror (errno));
+        return NULL;
+    }
     int64_t walltime = spec->res.walltime ? spec->res.walltime : ctx->cfg.default_walltime;
     json_t *env = json_object_get (obj, "env");
     if (json_is_object (env) && !json_object_get (env, "PBS_O_QUEUE"))
         json_object_set_new (env, "PBS_O_QUEUE", json_string (ctx->cfg.default_queue));
     json_object_set_new (obj, "queue", json_string (ctx->cfg.default_queue));
     json_object_set_new (obj, "walltime", json_integer (walltime));
-    json_object_set_new (obj, "seq", json_integer (seq));
-    json_object_set_new (obj, "jobid", json_string (jobid));
-    json_object_set_new (obj, "owner", json_string (owner));
-    json_object_set_new (obj, "uid", json_integer (peer_uid (p)));
-    json_object_set_new (obj, "gid", json_integer (peer_gid (p)));
     json_object_set_new (obj, "submit_time", json_integer (ctld_now()));
     json_object_set_new (obj, "run_count", json_integer (0));
     return obj;

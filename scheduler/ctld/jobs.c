@@ -645,14 +645,14 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
         return 0;
     }
     /* The stored object has no script (the store keeps it apart): check
-     * the rest as a request with an empty one. */
+     * the rest, with an empty one, by the job object's codec. */
     json_t *req = json_copy (obj);
     if (!req || (!json_object_get (req, "script") &&
                  json_object_set_new (req, "script", json_string ("")) < 0)) {
         json_decref (req);
         return -1;
     }
-    struct jobspec *spec = jobspec_from_json (req, &err);
+    struct jobspec *spec = jobspec_job_from_json (req, &err);
     json_decref (req);
     if (!spec) {
         log_msg (LOG_LEVEL_ERROR, "stored job %lld: %s: skipped", (long long)seq, err.text);

@@ -112,8 +112,9 @@ static struct contain *backend (const char *name)
     return contain_create (&cfg, &err);
 }
 
-/* A job object as the controller sends it: one allocation entry on node
- * n0 with PU 0, owned by the caller. */
+/* A job object as the controller sends it (jobspec_job_to_json plus
+ * queue, walltime, the script and the allocation): one allocation entry
+ * on node n0 with PU 0, owned by the caller. */
 static json_t *make_job (const char *script)
 {
     struct passwd *pw = getpwuid (geteuid());
@@ -127,6 +128,13 @@ static json_t *make_job (const char *script)
         "submithost", "queue", "batch", "env", "join", "n", "walltime", (json_int_t)0, "allocation",
         "node", "n0", "cores", 0, "pus", 0, "mem", (json_int_t)0, "mpiprocs", 1);
     assert_non_null (job);
+    json_t *rest = json_pack ("{s:b, s:[{s:i, s:i, s:i, s:i, s:I}], s:{s:s, s:s}, s:i, s:b, s:b}",
+                              "export_all", 0, "chunks", "count", 1, "ncpus", 1, "mpiprocs", 1,
+                              "ngpus", 0, "mem", (json_int_t)0, "place", "arrangement", "free",
+                              "sharing", "shared", "priority", 0, "hold", 0, "rerunnable", 1);
+    assert_non_null (rest);
+    assert_int_equal (json_object_update (job, rest), 0);
+    json_decref (rest);
     return job;
 }
 
@@ -298,11 +306,12 @@ static void test_join_and_paths (void **state)
     xsnprintf (path, sizeof (path), "%s/t.e%lu", workdir, seq);
     assert_false (exists (path));
 
-    /* -j eo, -e relative to workdir, array sub-job default name */
+    /* -j eo, -e with a host (dropped) */
     job = make_job ("echo out; echo err >&2\n");
     seq = job_seq (job);
     json_object_set_new (job, "join", json_string ("eo"));
-    json_object_set_new (job, "error", json_string ("host:both.txt"));
+    xsnprintf (path, sizeof (path), "host:%s/both.txt", workdir);
+    json_object_set_new (job, "error", json_string (path));
     res = run_job (job, NULL);
     assert_int_equal (res.exit_status, 0);
     o = slurp ("%s/both.txt", workdir);
@@ -405,7 +414,7 @@ static void test_bad_jobs (void **state)
     json_object_del (job, "owner");
     assert_null (shepherd_start (statedir, job, &o, &err));
     assert_int_equal (errno, EINVAL);
-    assert_non_null (strstr (err.text, "\"owner\""));
+    assert_string_equal (err.text, "job: owner: missing");
     json_decref (job);
 
     job = make_job ("true\n");
@@ -444,6 +453,20 @@ static void test_bad_jobs (void **state)
     res = run_job (job, NULL);
     assert_int_equal (res.exit_status, SHEPHERD_EXIT_FAIL_EXEC);
     assert_non_null (strstr (res.error, "/nonexistent/program"));
+
+    /* An error cut to its buffer inside a UTF-8 character still makes a
+     * result: the codec keeps the valid prefix (the result file is JSON). */
+    char longout[PATH_MAX];
+    size_t at = (size_t)snprintf (longout, sizeof (longout), "/nonexistent/x");
+    for (int i = 0; i < 150; i++)
+        at += (size_t)snprintf (longout + at, sizeof (longout) - at, "\xc3\xa9");
+    snprintf (longout + at, sizeof (longout) - at, "/o");
+    job = make_job ("true\n");
+    json_object_set_new (job, "output", json_string (longout));
+    res = run_job (job, NULL);
+    assert_int_equal (res.reason, SHEPHERD_END_FAILED);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_FAIL_EXEC);
+    assert_non_null (strstr (res.error, "cannot open output file /nonexistent/x\xc3\xa9"));
 
     /* missing workdir: PBS runs the job in the owner's home */
     job = make_job ("pwd\n");
@@ -1037,6 +1060,162 @@ static void test_busy_job (void **state)
     json_decref (job);
 }
 
+/* The result file's codec: encode -> decode -> equal; every bound refused
+ * with a message naming the member. */
+static void test_result_codec (void **state)
+{
+    struct shepherd_result res = {.seq = 17,
+                                  .exit_status = 143,
+                                  .reason = SHEPHERD_END_WALLTIME,
+                                  .start_time = 1700000000,
+                                  .end_time = 1700000060,
+                                  .utime = 1.25,
+                                  .stime = 0.5,
+                                  .maxrss_kb = 4096,
+                                  .error = "",
+                                  .comment = "cpu binding skipped"};
+    struct shepherd_result back;
+    struct herror err = {{0}};
+
+    for (int r = SHEPHERD_END_EXITED; r <= SHEPHERD_END_FENCED; r++) {
+        res.reason = (enum shepherd_end)r;
+        json_t *o = shepherd_result_to_json (&res);
+        assert_non_null (o);
+        assert_int_equal (shepherd_result_from_json (o, &back, &err), 0);
+        assert_memory_equal (&back, &res, sizeof (res));
+        enum shepherd_end parsed;
+        assert_int_equal (shepherd_reason_parse (shepherd_reason_name (res.reason), &parsed), 0);
+        assert_int_equal (parsed, res.reason);
+        json_decref (o);
+    }
+    /* The bounds themselves go through; full buffers too. */
+    struct shepherd_result edge = {.seq = 2147483647,
+                                   .exit_status = SHEPHERD_STATUS_MIN,
+                                   .reason = SHEPHERD_END_FAILED,
+                                   .end_time = SHEPHERD_TIME_MAX,
+                                   .utime = SHEPHERD_CPU_MAX,
+                                   .maxrss_kb = SHEPHERD_MAXRSS_MAX};
+    memset (edge.error, 'e', sizeof (edge.error) - 1);
+    memset (edge.comment, 'c', sizeof (edge.comment) - 1);
+    json_t *o = shepherd_result_to_json (&edge);
+    assert_non_null (o);
+    assert_int_equal (shepherd_result_from_json (o, &back, &err), 0);
+    assert_memory_equal (&back, &edge, sizeof (edge));
+    json_decref (o);
+
+    /* Text cut inside a UTF-8 character keeps its valid prefix. */
+    struct shepherd_result cut = res;
+    memset (cut.error, 0, sizeof (cut.error));
+    strcpy (cut.error, "x\xc3");
+    assert_non_null (o = shepherd_result_to_json (&cut));
+    assert_int_equal (shepherd_result_from_json (o, &back, &err), 0);
+    assert_string_equal (back.error, "x");
+    json_decref (o);
+
+    /* The encoder refuses what the decoder would. */
+    struct shepherd_result bad = res;
+    bad.exit_status = 256;
+    errno = 0;
+    assert_null (shepherd_result_to_json (&bad));
+    assert_int_equal (errno, EINVAL);
+    bad = res;
+    bad.reason = (enum shepherd_end)99;
+    assert_null (shepherd_result_to_json (&bad));
+    bad = res;
+    bad.seq = 0;
+    assert_null (shepherd_result_to_json (&bad));
+    bad = res;
+    bad.utime = -1;
+    assert_null (shepherd_result_to_json (&bad));
+
+    char longtext[600];
+    memset (longtext, 'a', sizeof (longtext) - 1);
+    longtext[sizeof (longtext) - 1] = '\0';
+    const struct {
+        const char *key;
+        json_t *value;
+        const char *msg;
+    } cases[] = {
+        {"seq", NULL, "seq: missing"},
+        {"seq", json_integer (0), "seq: must be an integer from 1 to 2147483647"},
+        {"exit_status", NULL, "exit_status: missing"},
+        {"exit_status", json_string ("0"), "exit_status: must be an integer from -255 to 255"},
+        {"exit_status", json_integer (256), "exit_status: must be an integer from -255 to 255"},
+        {"exit_status", json_integer (-256), "exit_status: must be an integer from -255 to 255"},
+        {"reason", NULL, "reason: missing"},
+        {"reason", json_string ("gone"),
+         "reason: must be one of exited, signaled, walltime, killed, failed, lost, fenced"},
+        {"reason", json_integer (0),
+         "reason: must be one of exited, signaled, walltime, killed, failed, lost, fenced"},
+        {"start_time", json_integer (-1), "start_time: must be an integer from 0 to 253402300799"},
+        {"end_time", NULL, "end_time: missing"},
+        {"end_time", json_integer (INT64_C (253402300800)),
+         "end_time: must be an integer from 0 to 253402300799"},
+        {"utime", json_real (-0.5), "utime: must be a number from 0 to 1e+12"},
+        {"stime", json_real (2e12), "stime: must be a number from 0 to 1e+12"},
+        {"stime", json_string ("1"), "stime: must be a number from 0 to 1e+12"},
+        {"maxrss_kb", json_integer (-1), "maxrss_kb: must be an integer from 0 to 1099511627776"},
+        {"maxrss_kb", json_real (1.5), "maxrss_kb: must be an integer from 0 to 1099511627776"},
+        {"error", json_string (longtext), "error: longer than 255 bytes"},
+        {"error", json_stringn ("a\0b", 3), "error: must be a string without NUL characters"},
+        {"comment", json_string (longtext), "comment: longer than 511 bytes"},
+        {"comment", json_integer (1), "comment: must be a string without NUL characters"},
+    };
+    json_t *good = shepherd_result_to_json (&res);
+    assert_non_null (good);
+    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
+        o = json_deep_copy (good);
+        if (cases[i].value)
+            json_object_set_new (o, cases[i].key, cases[i].value);
+        else
+            json_object_del (o, cases[i].key);
+        errno = 0;
+        if (shepherd_result_from_json (o, &back, &err) == 0)
+            fail_msg ("accepted with %s changed", cases[i].key);
+        assert_int_equal (errno, EINVAL);
+        assert_string_equal (err.text, cases[i].msg);
+        json_decref (o);
+    }
+    /* error and comment may be absent; unknown members are ignored. */
+    o = json_deep_copy (good);
+    json_object_del (o, "error");
+    json_object_del (o, "comment");
+    json_object_set_new (o, "jobid", json_string ("17.srv"));
+    assert_int_equal (shepherd_result_from_json (o, &back, &err), 0);
+    assert_string_equal (back.comment, "");
+    json_decref (o);
+    o = json_array();
+    assert_int_equal (shepherd_result_from_json (o, &back, &err), -1);
+    assert_string_equal (err.text, "result: must be an object");
+    json_decref (o);
+    json_decref (good);
+}
+
+/* A result file the codec refuses is a lost job, not a success. */
+static void test_unreadable_result (void **state)
+{
+    json_t *job = make_job ("exit 0\n");
+    unsigned long seq = job_seq (job);
+    struct shepherd_result res = run_job (job, NULL);
+    assert_int_equal (res.exit_status, 0);
+    char path[PATH_MAX * 2], dir[PATH_MAX];
+    assert_int_equal (shepherd_jobdir (statedir, seq, dir, sizeof (dir)), 0);
+    xsnprintf (path, sizeof (path), "%s/result", dir);
+    FILE *f = fopen (path, "we");
+    assert_non_null (f);
+    fprintf (f, "{\"seq\": %lu, \"reason\": \"exited\"}\n", seq);
+    fclose (f);
+    struct herror err = {{0}};
+    struct shepherd *sh = shepherd_adopt (statedir, seq, &err);
+    assert_non_null (sh);
+    assert_int_equal (shepherd_result (sh, &res), 0);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_LOST);
+    assert_int_equal (res.reason, SHEPHERD_END_LOST);
+    assert_string_equal (res.error, "the shepherd's result cannot be read: exit_status: missing");
+    shepherd_destroy (sh);
+    assert_int_equal (shepherd_forget (statedir, seq), 0);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -1049,7 +1228,8 @@ int main (void)
         cmocka_unit_test (test_kill_each_backend), cmocka_unit_test (test_walltime),
         cmocka_unit_test (test_lease_file),        cmocka_unit_test (test_lease_fence),
         cmocka_unit_test (test_agent_death),       cmocka_unit_test (test_pid_reuse_guard),
-        cmocka_unit_test (test_busy_job),
+        cmocka_unit_test (test_busy_job),          cmocka_unit_test (test_result_codec),
+        cmocka_unit_test (test_unreadable_result),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }

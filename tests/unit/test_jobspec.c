@@ -1285,6 +1285,169 @@ static void json_rejects_bad_fields (void **state)
     json_decref (o);
 }
 
+/* --- the Job object (request + job members) --- */
+
+/* A job as the controller codes it: good_request's jobspec plus the job
+ * members. */
+static struct jobspec *good_job (void)
+{
+    struct herror err;
+    json_t *o = good_request();
+    struct jobspec *js = jobspec_from_json (o, &err);
+
+    json_decref (o);
+    if (!js)
+        fail_msg ("from_json: %s", err.text);
+    js->seq = 42;
+    js->jobid = strdup ("42.srv.example.org");
+    js->owner = strdup ("alice");
+    js->uid = 1234;
+    js->gid = 5678;
+    return js;
+}
+
+/* encode -> decode -> equal, member by member and as JSON. */
+static void job_object_round_trip (void **state)
+{
+    struct herror err;
+    struct jobspec *js = good_job();
+    json_t *o = jobspec_job_to_json (js);
+
+    assert_non_null (o);
+    struct jobspec *back = jobspec_job_from_json (o, &err);
+    if (!back)
+        fail_msg ("job_from_json: %s", err.text);
+    assert_int_equal (back->seq, 42);
+    assert_string_equal (back->jobid, "42.srv.example.org");
+    assert_string_equal (back->owner, "alice");
+    assert_int_equal (back->uid, 1234);
+    assert_int_equal (back->gid, 5678);
+    assert_string_equal (back->name, js->name);
+    assert_string_equal (back->script, js->script);
+    assert_int_equal (back->join, js->join);
+    assert_int_equal (back->res.walltime, js->res.walltime);
+    json_t *again = jobspec_job_to_json (back);
+    assert_true (json_equal (o, again));
+    json_decref (again);
+    jobspec_destroy (back);
+
+    /* A job's request members are a request: the request codec reads them
+     * and the job members alone make the difference. */
+    struct jobspec *req = jobspec_from_json (o, &err);
+    assert_non_null (req);
+    assert_int_equal (req->seq, 0);
+    assert_null (req->owner);
+    json_t *plain = jobspec_to_json (req);
+    for (const char *const *k = (const char *const[]){"seq", "jobid", "owner", "uid", "gid", NULL};
+         *k; k++)
+        json_object_del (o, *k);
+    assert_true (json_equal (o, plain));
+    json_decref (plain);
+    jobspec_destroy (req);
+    json_decref (o);
+
+    /* jobid is optional; bare "SEQ" is a jobid; extreme bounds pass; an
+     * owner may have blanks. */
+    free (js->jobid);
+    js->jobid = NULL;
+    js->seq = JOBSPEC_SEQ_MAX;
+    js->uid = 0;
+    js->gid = JOBSPEC_ID_MAX;
+    free (js->owner);
+    js->owner = strdup ("John Smith"); /* directory services have such names */
+    assert_non_null (o = jobspec_job_to_json (js));
+    assert_null (json_object_get (o, "jobid"));
+    assert_non_null (back = jobspec_job_from_json (o, &err));
+    assert_null (back->jobid);
+    assert_int_equal (back->seq, JOBSPEC_SEQ_MAX);
+    assert_int_equal (back->gid, JOBSPEC_ID_MAX);
+    assert_string_equal (back->owner, "John Smith");
+    jobspec_destroy (back);
+    json_object_set_new (o, "jobid", json_string ("2147483647"));
+    assert_non_null (back = jobspec_job_from_json (o, &err));
+    assert_string_equal (back->jobid, "2147483647");
+    jobspec_destroy (back);
+    json_decref (o);
+
+    /* The encoder refuses what the decoder would. */
+    js->seq = 0;
+    errno = 0;
+    assert_null (jobspec_job_to_json (js));
+    assert_int_equal (errno, EINVAL);
+    js->seq = 7;
+    js->jobid = strdup ("8.srv");
+    assert_null (jobspec_job_to_json (js));
+    free (js->jobid);
+    js->jobid = NULL;
+    free (js->owner);
+    js->owner = strdup ("a/b");
+    assert_null (jobspec_job_to_json (js));
+    free (js->owner);
+    js->owner = NULL;
+    assert_null (jobspec_job_to_json (js));
+    jobspec_destroy (js);
+}
+
+/* Each bound of a job member is refused with a message naming it. */
+static void job_object_bounds (void **state)
+{
+    char longowner[JOBSPEC_OWNER_MAX + 2];
+    memset (longowner, 'u', sizeof (longowner) - 1);
+    longowner[sizeof (longowner) - 1] = '\0';
+    const struct {
+        const char *path;
+        json_t *value;
+        const char *msg;
+    } cases[] = {
+        {"seq", NULL, "seq: missing"},
+        {"seq", json_integer (0), "seq: must be an integer from 1 to 2147483647"},
+        {"seq", json_integer (INT64_C (2147483648)),
+         "seq: must be an integer from 1 to 2147483647"},
+        {"seq", json_string ("42"), "seq: must be an integer from 1 to 2147483647"},
+        {"uid", NULL, "uid: missing"},
+        {"uid", json_integer (-1), "uid: must be an integer from 0 to 2147483647"},
+        {"gid", json_integer (INT64_C (2147483648)),
+         "gid: must be an integer from 0 to 2147483647"},
+        {"owner", NULL, "owner: missing"},
+        {"owner", json_string (""), "owner: must be a user name of 1 to 255 bytes"},
+        {"owner", json_string (longowner), "owner: must be a user name of 1 to 255 bytes"},
+        {"owner", json_string ("../root"), "owner: \"../root\" is not a user name"},
+        {"owner", json_string ("a\tb"), "owner: \"a?b\" is not a user name"},
+        {"owner", json_string ("a:b"), "owner: \"a:b\" is not a user name"},
+        {"owner", json_integer (3), "owner: must be a string without NUL characters"},
+        {"jobid", json_string ("43.srv"), "jobid: \"43.srv\" is not \"42\" or \"42.SERVER\""},
+        {"jobid", json_string ("42."), "jobid: \"42.\" is not \"42\" or \"42.SERVER\""},
+        {"jobid", json_string ("42.s/v"), "jobid: \"42.s/v\" is not \"42\" or \"42.SERVER\""},
+        {"jobid", json_string ("420.srv"), "jobid: \"420.srv\" is not \"42\" or \"42.SERVER\""},
+        /* request members keep their request rules */
+        {"name", json_string ("a/b"),
+         "name: a job name cannot contain blanks, control characters, '/', ':' or '@'"},
+        {"script", NULL, "script: missing"},
+    };
+    struct herror err;
+    struct jobspec *js = good_job();
+    json_t *good = jobspec_job_to_json (js);
+
+    assert_non_null (good);
+    jobspec_destroy (js);
+    for (size_t i = 0; i < sizeof (cases) / sizeof (cases[0]); i++) {
+        json_t *o = json_deep_copy (good);
+        mutate (o, cases[i].path, cases[i].value);
+        errno = 0;
+        js = jobspec_job_from_json (o, &err);
+        if (js)
+            fail_msg ("accepted with %s changed", cases[i].path);
+        assert_int_equal (errno, EINVAL);
+        assert_string_equal (err.text, cases[i].msg);
+        json_decref (o);
+    }
+    json_t *a = json_array();
+    assert_null (jobspec_job_from_json (a, &err));
+    assert_string_equal (err.text, "job: must be an object");
+    json_decref (a);
+    json_decref (good);
+}
+
 /* --- formatting --- */
 
 static void formatting (void **state)
@@ -1447,18 +1610,41 @@ static void garbage_never_crashes (void **state)
 static void json_garbage_never_crashes (void **state)
 {
     static const char *const paths[] = {
-        "name",           "queue",          "script",
-        "argv",           "workdir",        "env",
-        "export_all",     "chunks",         "chunks.0",
-        "chunks.0.count", "chunks.0.ncpus", "chunks.0.mem",
-        "chunks.1.host",  "place",          "place.arrangement",
-        "walltime",       "priority",       "hold",
-        "output",         "join",           "depend",
-        "array_index",    "submit_host",    "rerunnable",
+        "name",
+        "queue",
+        "script",
+        "argv",
+        "workdir",
+        "env",
+        "export_all",
+        "chunks",
+        "chunks.0",
+        "chunks.0.count",
+        "chunks.0.ncpus",
+        "chunks.0.mem",
+        "chunks.1.host",
+        "place",
+        "place.arrangement",
+        "walltime",
+        "priority",
+        "hold",
+        "output",
+        "join",
+        "depend",
+        "array_index",
+        "submit_host",
+        "rerunnable",
         "error",
+        "seq",
+        "jobid",
+        "owner",
+        "uid",
+        "gid",
     };
     struct herror err;
-    json_t *good = good_request();
+    struct jobspec *good_js = good_job();
+    json_t *good = jobspec_job_to_json (good_js); /* a job is a request too */
+    jobspec_destroy (good_js);
     srand (777);
 
     for (int iter = 0; iter < 5000; iter++) {
@@ -1526,6 +1712,25 @@ static void json_garbage_never_crashes (void **state)
         } else {
             assert_true (strlen (err.text) > 0);
         }
+        /* What the job decoder accepts, the request decoder accepts, and
+         * the job encoder codes it to a fixed point. */
+        struct jobspec *jj = jobspec_job_from_json (o, &err);
+        if (jj) {
+            assert_non_null (js = jobspec_from_json (o, &err));
+            jobspec_destroy (js);
+            json_t *again = jobspec_job_to_json (jj);
+            assert_non_null (again);
+            struct jobspec *back = jobspec_job_from_json (again, &err);
+            assert_non_null (back);
+            json_t *twice = jobspec_job_to_json (back);
+            assert_true (json_equal (again, twice));
+            json_decref (twice);
+            jobspec_destroy (back);
+            json_decref (again);
+            jobspec_destroy (jj);
+        } else {
+            assert_true (strlen (err.text) > 0);
+        }
         json_decref (o);
     }
     json_decref (good);
@@ -1564,6 +1769,8 @@ int main (void)
         cmocka_unit_test (json_round_trip),
         cmocka_unit_test (json_rejects_bad_fields),
         cmocka_unit_test (json_needs_utf8),
+        cmocka_unit_test (job_object_round_trip),
+        cmocka_unit_test (job_object_bounds),
         cmocka_unit_test (formatting),
         cmocka_unit_test (garbage_never_crashes),
         cmocka_unit_test (json_garbage_never_crashes),
