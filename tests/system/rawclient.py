@@ -66,10 +66,11 @@ def read_frame(s):
     return json.loads(body)
 
 
-def connect(role="client", timeout=30):
+def connect(role="client", timeout=30, credential=None):
     """A connection after its hello: (socket, hello.ok or error reply)."""
     s = socket.create_connection((HOST, PORT), timeout=timeout)
-    s.sendall(frame({"type": "hello", "version": 1, "role": role, "cred": cred(role)}))
+    credential = credential or cred(role)
+    s.sendall(frame({"type": "hello", "version": 1, "role": role, "cred": credential}))
     return s, read_frame(s)
 
 
@@ -96,9 +97,12 @@ def send_error(obj):
 
 def hold(n, seconds):
     conns, errors, refused = [], [], 0
-    for _ in range(n):
+    # Credentials first: the connections then open within a moment, well
+    # inside any idle timeout the test sets.
+    creds = [cred("client") for _ in range(n)]
+    for c in creds:
         try:
-            s, hello = connect(timeout=10)
+            s, hello = connect(timeout=10, credential=c)
         except OSError as e:
             refused += 1
             if len(errors) < 3:
