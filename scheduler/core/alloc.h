@@ -26,7 +26,7 @@ struct sched_alloc;
 struct sched_alloc_node {
     const char *name; /* node name */
     int ncores;
-    const int *cores; /* core OS indexes */
+    const int *cores; /* core ids (sched_core_desc.os_index: hwloc logical index) */
     int npus;
     const int *pus; /* OS indexes of the PUs of those cores */
     int ngpus;

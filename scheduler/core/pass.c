@@ -126,14 +126,14 @@ static int maybe_reserve (struct pass *ps, const struct qjob *j)
     if (ps->reserved || limit < 0 || ps->now - j->eligible_time < limit)
         return 0;
     char why[REASON_MAX];
-    int rc = placement_could_fit (ps->p, &j->req, true, why, sizeof (why));
+    int rc = placement_could_fit (ps->p, &placement_idle_usable, &j->req, why, sizeof (why));
     if (rc <= 0)
         return rc;
     if (!(ps->reserved = calloc ((size_t)ps->s->n + 1, sizeof (bool)))) {
         errno = ENOMEM;
         return -1;
     }
-    placement_mark_wanted (ps->p, &j->req, ps->reserved);
+    placement_mark_wanted (ps->p, &placement_idle_usable, &j->req, ps->reserved);
     ps->r->reserved_seq = j->seq;
     return 0;
 }
@@ -141,7 +141,7 @@ static int maybe_reserve (struct pass *ps, const struct qjob *j)
 static int consider_job (struct pass *ps, struct qjob *j)
 {
     struct sched_alloc *a = NULL;
-    if (placement_place (ps->p, j->seq, &j->req, ps->reserved, &a) == 0) {
+    if (placement_place (ps->p, &placement_free_now, j->seq, &j->req, ps->reserved, &a) == 0) {
         if (add_decision (ps->r, SCHED_START, j->seq, a))
             return 0;
         (void)sched_snapshot_release (ps->s, a);
@@ -156,7 +156,7 @@ static int consider_job (struct pass *ps, struct qjob *j)
     char why[REASON_MAX];
     int fit = 1;
     if (j->fits_generation != ps->s->generation) {
-        fit = placement_could_fit (ps->p, &j->req, false, why, sizeof (why));
+        fit = placement_could_fit (ps->p, &placement_idle_all, &j->req, why, sizeof (why));
         if (fit < 0)
             return -1;
         if (fit == 1)
@@ -242,7 +242,7 @@ int sched_request_check (struct sched_snapshot *s, const struct resreq *req, cha
     struct placement *p = placement_create (s);
     if (!p)
         return -1;
-    int rc = placement_could_fit (p, req, false, why, sizeof (why));
+    int rc = placement_could_fit (p, &placement_idle_all, req, why, sizeof (why));
     placement_destroy (p);
     if (rc == 0 && reason && len > 0) {
         strncpy (reason, why, len - 1);

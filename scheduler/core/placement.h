@@ -39,27 +39,48 @@
 #include "scheduler/core/alloc.h"
 #include "scheduler/core/snapshot_impl.h"
 
+/* A view: what the placer may use on each node.  The same placer answers
+ * "where does it go now" (free now), "could it ever run" (every node idle)
+ * and "which nodes is a blocked job waiting for" (usable nodes idle); the
+ * next issues add "free from time T" (backfill's resource-time profile) and
+ * "only under one switch" as further views, without touching the placer.
+ *
+ *   offer: what node N offers a job (EXCL: place=excl/exclhost) before the
+ *          job's own tentative use; cores = -1 when nothing.
+ *   next:  the first node index >= FROM that may offer NEED, or the node
+ *          count (a bound from the group tree; NULL: look at every node).
+ */
+struct placement_view {
+    const char *name;
+    struct snap_cap (*offer) (const struct snode *n, bool excl);
+    int (*next) (struct sched_snapshot *s, int from, const struct snap_cap *need);
+};
+
+extern const struct placement_view placement_free_now;    /* free resources of usable nodes */
+extern const struct placement_view placement_idle_usable; /* usable nodes, as if idle */
+extern const struct placement_view placement_idle_all;    /* every configured node, as if idle */
+
 /* Scratch for placing jobs on S, one pass long: it is sized for S's nodes
  * at creation, so create a new one after adding nodes. */
 struct placement *placement_create (struct sched_snapshot *s);
 void placement_destroy (struct placement *p);
 
-/* Place REQ for job SEQ on what is free now, never on a node whose SKIP[i]
- * is true (SKIP may be NULL).  On success the resources are claimed in the
- * snapshot and *OUT is a new allocation the caller owns.  -1 with errno =
- * ENOSPC when it does not fit now, EINVAL for a malformed request, ENOMEM;
- * nothing is claimed then. */
-int placement_place (struct placement *p, int64_t seq, const struct resreq *req, const bool *skip,
-                     struct sched_alloc **out);
+/* Place REQ for job SEQ on what VIEW offers (placement_free_now for a
+ * start), never on a node whose SKIP[i] is true (SKIP may be NULL).  On success the resources are
+ * claimed in the snapshot and *OUT is a new allocation the caller owns.  -1 with errno = ENOSPC
+ * when it does not fit now, EINVAL for a malformed request, ENOMEM; nothing is claimed then. */
+int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
+                     const struct resreq *req, const bool *skip, struct sched_alloc **out);
 
-/* Could REQ be placed if every node were idle?  USABLE_ONLY counts only
- * usable nodes, otherwise every configured node.  1 yes; 0 no, with a
- * sentence for the user in REASON; -1 ENOMEM. */
-int placement_could_fit (struct placement *p, const struct resreq *req, bool usable_only,
-                         char *reason, size_t len);
+/* Could REQ be placed on what VIEW offers (placement_idle_all: ever;
+ * placement_idle_usable: once the usable nodes drain)?  Nothing is
+ * claimed.  1 yes; 0 no, with a sentence for the user in REASON; -1 ENOMEM. */
+int placement_could_fit (struct placement *p, const struct placement_view *view,
+                         const struct resreq *req, char *reason, size_t len);
 
-/* Set MASK[i] for every usable node on which some chunk of REQ could fit
- * when the node is idle: the nodes a blocked REQ is waiting for. */
-void placement_mark_wanted (struct placement *p, const struct resreq *req, bool *mask);
+/* Set MASK[i] for every node on which VIEW would let some chunk of REQ
+ * fit: with placement_idle_usable, the nodes a blocked REQ is waiting for. */
+void placement_mark_wanted (struct placement *p, const struct placement_view *view,
+                            const struct resreq *req, bool *mask);
 
 #endif

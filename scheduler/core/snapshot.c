@@ -6,16 +6,13 @@
 
 #define NAME_MAX_LEN 64
 
-/* Process-wide so that a snapshot rebuilt at the same address never
- * reuses a generation (the only mutable static in the scheduler core; it
- * changes no decision, it only names node sets). */
-static uint64_t next_generation = 1;
+#define GENERATION_EMPTY UINT64_C (0x9e3779b97f4a7c15)
 
 struct sched_snapshot *sched_snapshot_create (void)
 {
     struct sched_snapshot *s = calloc (1, sizeof (struct sched_snapshot));
     if (s)
-        s->generation = next_generation++;
+        s->generation = GENERATION_EMPTY;
     return s;
 }
 
@@ -49,6 +46,7 @@ void sched_snapshot_destroy (struct sched_snapshot *s)
         snode_free (s->nodes[i]);
     free (s->nodes);
     free (s->buckets);
+    free (s->tree);
     free (s);
     errno = saved;
 }
@@ -61,6 +59,24 @@ static unsigned hash_name (const char *name)
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 16777619u;
     return h;
+}
+
+static uint64_t mix64 (uint64_t x)
+{
+    x ^= x >> 33; /* murmur3's finaliser */
+    x *= UINT64_C (0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C (0xc4ceb9fe1a85ec53);
+    return x ^ (x >> 33);
+}
+
+/* One node's share of the generation: its name and what it has.  Summed,
+ * so the generation does not depend on the order nodes were added in. */
+static uint64_t node_fingerprint (const struct snode *n)
+{
+    uint64_t h = hash_name (n->name);
+    h = mix64 (h ^ ((uint64_t)n->ncores << 32) ^ (uint64_t)n->ngpus);
+    return mix64 (h ^ n->mem);
 }
 
 int snap_find (const struct sched_snapshot *s, const char *name)
@@ -312,9 +328,26 @@ int sched_snapshot_add_node (struct sched_snapshot *s, const struct sched_node_d
     struct snode *n = snode_build (desc);
     if (!n)
         return -1; /* EINVAL from the tables, else ENOMEM */
-    n->index = s->n;
-    s->nodes[s->n++] = n;
-    s->generation = next_generation++;
+    /* Dense index in name order (byte order of the names): the order a
+     * cluster fills in is then the same whoever registered first and
+     * whether the nodes came from agents or from the store. */
+    int lo = 0, hi = s->n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp (s->nodes[mid]->name, n->name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove (&s->nodes[lo + 1], &s->nodes[lo], (size_t)(s->n - lo) * sizeof (s->nodes[0]));
+    s->nodes[lo] = n;
+    s->n++;
+    for (int i = lo; i < s->n; i++)
+        s->nodes[i]->index = i;
+    s->generation += node_fingerprint (n);
+    if (s->generation == 0)
+        s->generation = 1; /* 0 means "never asked" in the queue */
+    s->tree_stale = true;
     hash_insert (s->buckets, s->nbuckets, n);
     if (n->usable) {
         s->usable_free_cores += n->free_cores;
@@ -336,6 +369,7 @@ int sched_snapshot_set_usable (struct sched_snapshot *s, const char *name, bool 
         s->usable_free_cores += sign * n->free_cores;
         s->usable_free_gpus += sign * n->free_gpus;
         n->usable = usable;
+        snap_node_changed (s, n);
     }
     return 0;
 }
@@ -343,6 +377,11 @@ int sched_snapshot_set_usable (struct sched_snapshot *s, const char *name, bool 
 int sched_snapshot_nnodes (const struct sched_snapshot *s)
 {
     return s->n;
+}
+
+uint64_t sched_snapshot_generation (const struct sched_snapshot *s)
+{
+    return s->generation;
 }
 
 bool sched_snapshot_has_node (const struct sched_snapshot *s, const char *name)
@@ -369,6 +408,115 @@ int sched_snapshot_node_usage (const struct sched_snapshot *s, const char *name,
     u->njobs = n->njobs;
     u->exclusive_seq = n->excl_seq;
     return 0;
+}
+
+/* ---- the group tree ---- */
+
+struct snap_cap snap_node_cap (const struct snode *n)
+{
+    if (!n->usable || n->excl_seq != SNAP_FREE)
+        return (struct snap_cap){-1, 0, 0};
+    return (struct snap_cap){n->free_cores, n->free_gpus, n->mem - n->mem_used};
+}
+
+static struct snap_cap cap_max (struct snap_cap a, struct snap_cap b)
+{
+    return (struct snap_cap){a.cores > b.cores ? a.cores : b.cores,
+                             a.gpus > b.gpus ? a.gpus : b.gpus, a.mem > b.mem ? a.mem : b.mem};
+}
+
+static bool cap_holds (const struct snap_cap *c, const struct snap_cap *need)
+{
+    return c->cores >= need->cores && c->gpus >= need->gpus && c->mem >= need->mem;
+}
+
+/* Build the tree from scratch.  Without memory for it the tree stays
+ * stale and the queries below answer from the nodes themselves: slower,
+ * never wrong. */
+static void tree_build (struct sched_snapshot *s)
+{
+    int leaves = 1;
+    while (leaves < s->n)
+        leaves *= 2;
+    if (leaves != s->leaves || !s->tree) {
+        struct snap_cap *t = realloc (s->tree, 2 * (size_t)leaves * sizeof (*t));
+        if (!t)
+            return;
+        s->tree = t;
+        s->leaves = leaves;
+    }
+    for (int i = 0; i < s->leaves; i++)
+        s->tree[s->leaves + i] =
+            i < s->n ? snap_node_cap (s->nodes[i]) : (struct snap_cap){-1, 0, 0};
+    for (int i = s->leaves - 1; i >= 1; i--)
+        s->tree[i] = cap_max (s->tree[2 * i], s->tree[2 * i + 1]);
+    s->tree_stale = false;
+}
+
+static bool tree_ready (struct sched_snapshot *s)
+{
+    if (s->tree_stale || !s->tree)
+        tree_build (s);
+    return !s->tree_stale && s->tree;
+}
+
+void snap_node_changed (struct sched_snapshot *s, const struct snode *n)
+{
+    if (s->tree_stale || !s->tree)
+        return; /* rebuilt when next asked */
+    int i = s->leaves + n->index;
+    s->tree[i] = snap_node_cap (n);
+    for (i /= 2; i >= 1; i /= 2)
+        s->tree[i] = cap_max (s->tree[2 * i], s->tree[2 * i + 1]);
+}
+
+struct snap_cap snap_range_max (struct sched_snapshot *s, int first, int count)
+{
+    struct snap_cap m = {-1, 0, 0};
+    if (!tree_ready (s)) {
+        for (int i = first; i < first + count && i < s->n; i++)
+            m = cap_max (m, snap_node_cap (s->nodes[i]));
+        return m;
+    }
+    int lo = first + s->leaves, hi = first + count - 1 + s->leaves;
+    while (lo <= hi) {
+        if (lo % 2 == 1)
+            m = cap_max (m, s->tree[lo++]);
+        if (hi % 2 == 0)
+            m = cap_max (m, s->tree[hi--]);
+        lo /= 2;
+        hi /= 2;
+    }
+    return m;
+}
+
+/* First leaf >= FROM under tree entry I (covering LO..HI) that holds NEED. */
+static int tree_first (const struct sched_snapshot *s, int i, int lo, int hi, int from,
+                       const struct snap_cap *need)
+{
+    if (hi < from || !cap_holds (&s->tree[i], need))
+        return -1;
+    if (lo == hi)
+        return lo;
+    int mid = lo + (hi - lo) / 2;
+    int r = tree_first (s, 2 * i, lo, mid, from, need);
+    return r >= 0 ? r : tree_first (s, 2 * i + 1, mid + 1, hi, from, need);
+}
+
+int snap_next_fit (struct sched_snapshot *s, int from, const struct snap_cap *need)
+{
+    if (from >= s->n)
+        return s->n;
+    if (!tree_ready (s)) {
+        for (; from < s->n; from++) {
+            struct snap_cap c = snap_node_cap (s->nodes[from]);
+            if (cap_holds (&c, need))
+                break;
+        }
+        return from;
+    }
+    int r = tree_first (s, 1, 0, s->leaves - 1, from, need);
+    return r < 0 || r >= s->n ? s->n : r;
 }
 
 /* ---- bookkeeping primitives ---- */
@@ -467,6 +615,7 @@ static int claim_entry (struct sched_snapshot *s, struct snode *n, const struct 
     }
     n->mem_used += e->mem;
     snap_attach (n, seq, excl);
+    snap_node_changed (s, n);
     return 0;
 undo_cores:
     errno = core_lookup (n, e->cores[i]) < 0 ? ENOENT : EBUSY;
@@ -493,6 +642,7 @@ static void release_entry (struct sched_snapshot *s, struct snode *n,
     }
     n->mem_used -= e->mem;
     snap_detach (n, excl);
+    snap_node_changed (s, n);
 }
 
 int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
@@ -622,6 +772,25 @@ int sched_snapshot_verify (const struct sched_snapshot *s)
     }
     if (cores != s->usable_free_cores || gpus != s->usable_free_gpus)
         goto bad;
+    for (int i = 1; i < s->n; i++) {
+        if (strcmp (s->nodes[i - 1]->name, s->nodes[i]->name) >= 0)
+            goto bad; /* not in name order */
+    }
+    if (!s->tree_stale && s->tree) {
+        for (int i = 0; i < s->leaves; i++) {
+            struct snap_cap want =
+                i < s->n ? snap_node_cap (s->nodes[i]) : (struct snap_cap){-1, 0, 0};
+            const struct snap_cap *got = &s->tree[s->leaves + i];
+            if (got->cores != want.cores || got->gpus != want.gpus || got->mem != want.mem)
+                goto bad;
+        }
+        for (int i = s->leaves - 1; i >= 1; i--) {
+            struct snap_cap want = cap_max (s->tree[2 * i], s->tree[2 * i + 1]);
+            if (s->tree[i].cores != want.cores || s->tree[i].gpus != want.gpus ||
+                s->tree[i].mem != want.mem)
+                goto bad;
+        }
+    }
     return 0;
 bad:
     errno = EIO;

@@ -638,6 +638,85 @@ struct running {
     int64_t end;
 };
 
+/* ---- one order of nodes; group totals ---- */
+
+/* The same jobs go to the same nodes and cores whatever order the nodes
+ * were added in (agents register in any order; a restart loads them by
+ * name): the dense index is name order. */
+static void nodes_fill_in_name_order_whatever_the_add_order (void **state)
+{
+    (void)state;
+    const char *orders[2][4] = {{"n0", "n1", "n2", "n3"}, {"n3", "n1", "n0", "n2"}};
+    char got[2][64][32];
+    uint64_t gen[2];
+    for (int o = 0; o < 2; o++) {
+        struct sched_snapshot *s = sched_snapshot_create();
+        assert_non_null (s);
+        for (int i = 0; i < 4; i++)
+            add_node (s, orders[o][i], 1, 2, 0, 8 * GiB);
+        gen[o] = sched_snapshot_generation (s);
+        struct sched_queue *q = sched_queue_create();
+        struct req one, two;
+        mkreq (&one, 1, 1, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+        mkreq (&two, 1, 2, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+        for (int j = 0; j < 6; j++)
+            submit (q, j + 1, 0, 0, j % 3 == 1 ? &two : &one);
+        struct sched_result *r = pass (s, q, 0, 0, -1);
+        for (int j = 0; j < 6; j++) {
+            const struct sched_alloc *a = started (r, j + 1);
+            assert_non_null (a);
+            const struct sched_alloc_node *e = sched_alloc_node (a, 0);
+            snprintf (got[o][j], sizeof (got[o][j]), "%s/%d", e->name, e->cores[0]);
+        }
+        assert_string_equal (got[o][0], "n0/0");
+        sched_result_destroy (r);
+        sched_queue_destroy (q);
+        sched_snapshot_destroy (s);
+    }
+    for (int j = 0; j < 6; j++)
+        assert_string_equal (got[0][j], got[1][j]);
+    /* the generation names the node set, not the order or the object */
+    assert_true (gen[0] == gen[1]);
+}
+
+/* A job that no node has room for is refused from the group totals, and
+ * those follow claims and releases: once a core is freed next to the one
+ * left, the job starts on exactly that node. */
+static void group_totals_follow_claims_and_releases (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = cluster (5, 1, 4, 0);
+    struct sched_queue *q = sched_queue_create();
+    struct req three, two;
+    mkreq (&three, 1, 3, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    mkreq (&two, 1, 2, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    for (int j = 0; j < 5; j++)
+        submit (q, j + 1, 0, 0, &three);
+    struct sched_result *fill = pass (s, q, 0, 0, -1);
+    assert_int_equal (sched_result_count (fill), 5);
+    submit (q, 10, 0, 0, &two);
+    struct sched_result *r = pass (s, q, 0, 0, -1);
+    assert_null (started (r, 10));
+    sched_result_destroy (r);
+    /* free n3's job: n3 has 4 free cores, the others 1 */
+    const struct sched_alloc *on3 = NULL;
+    for (int j = 0; j < 5; j++) {
+        const struct sched_alloc *a = started (fill, j + 1);
+        if (strcmp (sched_alloc_node (a, 0)->name, "n3") == 0)
+            on3 = a;
+    }
+    assert_non_null (on3);
+    assert_int_equal (sched_snapshot_release (s, on3), 0);
+    assert_int_equal (sched_snapshot_verify (s), 0);
+    r = pass (s, q, 0, 0, -1);
+    assert_non_null (started (r, 10));
+    assert_string_equal (sched_alloc_node (started (r, 10), 0)->name, "n3");
+    sched_result_destroy (r);
+    sched_result_destroy (fill);
+    sched_queue_destroy (q);
+    sched_snapshot_destroy (s);
+}
+
 static uint32_t rng = 12345;
 static int rnd (int n)
 {
@@ -793,6 +872,8 @@ int main (void)
         cmocka_unit_test (released_cores_are_reused),
         cmocka_unit_test (offline_nodes_are_skipped),
         cmocka_unit_test (max_jobs_bounds_the_pass),
+        cmocka_unit_test (nodes_fill_in_name_order_whatever_the_add_order),
+        cmocka_unit_test (group_totals_follow_claims_and_releases),
         cmocka_unit_test (random_workload_keeps_invariants),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
