@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/rset.h"
+
 static void strv_free (char **v)
 {
     if (!v)
@@ -102,60 +104,45 @@ static int get_int (const json_t *o, const char *what, const char *key, bool req
     return 0;
 }
 
-static int get_idlist (const json_t *o, const char *what, const char *key, bool required,
-                       unsigned **ids, size_t *n, struct herror *err)
+/* A copy of N ids as the agent keeps them; NULL when N is 0. */
+static unsigned *copy_ids (const int *v, int n, size_t *count)
 {
-    json_t *v = json_object_get (o, key);
-    *ids = NULL;
-    *n = 0;
-    if (!v || json_is_null (v)) {
-        if (required)
-            return bad (err, "%s: member \"%s\" is missing", what, key);
-        return 0;
+    unsigned *out = n ? calloc ((size_t)n, sizeof (*out)) : NULL;
+    for (int i = 0; out && i < n; i++)
+        out[i] = (unsigned)v[i]; /* rset's decoder checked 0..RSET_MAX_ID */
+    *count = out ? (size_t)n : 0;
+    return out;
+}
+
+/* Entry IDX of the allocation, decoded by the one codec the controller
+ * uses too (common/rset.h: the same members, defaults and bounds). */
+static int parse_alloc (const json_t *a, size_t idx, struct jobdesc_alloc *out, struct herror *err)
+{
+    struct rset *r = rset_create();
+    if (!r || rset_add_json (r, a, idx, err) < 0) {
+        int saved = r ? errno : ENOMEM;
+        rset_destroy (r);
+        if (saved == ENOMEM)
+            herror_set (err, "out of memory");
+        else
+            herror_prefix (err, "job");
+        errno = saved;
+        return -1;
     }
-    if (!json_is_array (v))
-        return bad (err, "%s: member \"%s\" must be an array of integers", what, key);
-    size_t len = json_array_size (v);
-    if (len && !(*ids = calloc (len, sizeof (**ids)))) {
+    const struct rset_node *n = rset_node (r, 0);
+    out->node = strdup (n->name);
+    out->cores = copy_ids (n->cores, n->ncores, &out->ncores);
+    out->pus = copy_ids (n->pus, n->npus, &out->npus);
+    out->gpus = copy_ids (n->gpus, n->ngpus, &out->ngpus);
+    out->mem = n->mem;
+    out->mpiprocs = (unsigned)n->nranks;
+    bool ok = out->node && (!n->ncores || out->cores) && (!n->npus || out->pus) &&
+              (!n->ngpus || out->gpus);
+    rset_destroy (r);
+    if (!ok) {
         errno = ENOMEM;
         return herror_set (err, "out of memory");
     }
-    for (size_t i = 0; i < len; i++) {
-        json_t *e = json_array_get (v, i);
-        if (!json_is_integer (e) || json_integer_value (e) < 0 || json_integer_value (e) > 65535) {
-            free (*ids);
-            *ids = NULL;
-            return bad (err, "%s: %s[%zu] must be an integer 0..65535", what, key, i);
-        }
-        (*ids)[i] = (unsigned)json_integer_value (e);
-    }
-    *n = len;
-    return 0;
-}
-
-static int parse_alloc (const json_t *a, size_t idx, struct jobdesc_alloc *out, struct herror *err)
-{
-    char what[64];
-    long long x;
-    snprintf (what, sizeof (what), "job: allocation[%zu]", idx);
-    if (!json_is_object (a))
-        return bad (err, "%s must be an object", what);
-    if (get_str (a, "node", true, &out->node, err) < 0) {
-        herror_prefix (err, "allocation[%zu]", idx);
-        return -1;
-    }
-    if (!*out->node)
-        return bad (err, "%s: node name is empty", what);
-    if (get_idlist (a, what, "cores", false, &out->cores, &out->ncores, err) < 0 ||
-        get_idlist (a, what, "pus", true, &out->pus, &out->npus, err) < 0 ||
-        get_idlist (a, what, "gpus", false, &out->gpus, &out->ngpus, err) < 0)
-        return -1;
-    if (get_int (a, what, "mem", false, 0, INT64_MAX, 0, &x, err) < 0)
-        return -1;
-    out->mem = (uint64_t)x;
-    if (get_int (a, what, "mpiprocs", false, 0, 65536, 1, &x, err) < 0)
-        return -1;
-    out->mpiprocs = (unsigned)x;
     return 0;
 }
 

@@ -15,7 +15,8 @@
  *   ones are relative to workdir), join? ("n" | "oe" | "eo"), walltime?
  *   (seconds, 0 = none), array_index? (int >= 0),
  *   allocation ([{node (string), cores? [int], pus [int], gpus? [int],
- *   mem? (bytes), mpiprocs? (int >= 0, default 1)}], at least one entry).
+ *   mem? (bytes), mpiprocs? (int >= 0, default 1)}], at least one entry;
+ *   each entry decoded by common/rset.h, the controller's codec too).
  */
 #ifndef HUDDLE_AGENT_JOBENV_H
 #define HUDDLE_AGENT_JOBENV_H

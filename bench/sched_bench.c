@@ -85,7 +85,7 @@ static struct sched_alloc *fill_all_but_one (struct sched_snapshot *s, int nnode
     for (int i = 0; i < nnodes; i++) {
         char name[32];
         snprintf (name, sizeof (name), "n%05d", i);
-        struct sched_alloc_node part = {
+        struct rset_node part = {
             .name = name, .ncores = CORES - 1, .cores = taken, .npus = CORES - 1, .pus = taken};
         if (sched_alloc_add (a, &part) < 0)
             die ("sched_alloc_add");

@@ -165,7 +165,7 @@ static int record_pick (const struct pick *p, const struct resreq_chunk *c, stru
     }
     for (int g = 0; g < p->ngpus; g++)
         gpus[g] = n->gpus[p->gpus[g]].index;
-    struct sched_alloc_node part = {
+    struct rset_node part = {
         .name = n->name,
         .ncores = p->ncores,
         .cores = os,

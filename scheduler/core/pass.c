@@ -142,6 +142,8 @@ static int consider_job (struct pass *ps, struct qjob *j)
 {
     struct sched_alloc *a = NULL;
     if (placement_place (ps->p, &placement_free_now, j->seq, &j->req, ps->reserved, &a) == 0) {
+        /* its window: backfill plans with when it is expected back */
+        sched_alloc_set_window (a, ps->now, j->req.walltime);
         if (add_decision (ps->r, SCHED_START, j->seq, a))
             return 0;
         (void)sched_snapshot_release (ps->s, a);

@@ -582,8 +582,8 @@ static int gpu_lookup (const struct snode *n, int index)
 }
 
 /* Undo the first NCORES cores and NGPUS GPUs of E that claim_entry took. */
-static void unclaim_prefix (struct sched_snapshot *s, struct snode *n,
-                            const struct sched_alloc_node *e, int ncores, int ngpus)
+static void unclaim_prefix (struct sched_snapshot *s, struct snode *n, const struct rset_node *e,
+                            int ncores, int ngpus)
 {
     for (int i = 0; i < ncores; i++)
         snap_put_core (s, n, core_lookup (n, e->cores[i]));
@@ -593,7 +593,7 @@ static void unclaim_prefix (struct sched_snapshot *s, struct snode *n,
 
 /* Take one node's share, or nothing.  Taking core by core and undoing on the
  * first conflict also catches an index listed twice. */
-static int claim_entry (struct sched_snapshot *s, struct snode *n, const struct sched_alloc_node *e,
+static int claim_entry (struct sched_snapshot *s, struct snode *n, const struct rset_node *e,
                         int64_t seq, bool excl)
 {
     if ((excl ? !snode_idle (n) : n->excl_seq != SNAP_FREE) || e->mem > n->mem - n->mem_used) {
@@ -627,8 +627,8 @@ undo_gpus:
     return -1;
 }
 
-static void release_entry (struct sched_snapshot *s, struct snode *n,
-                           const struct sched_alloc_node *e, int64_t seq, bool excl)
+static void release_entry (struct sched_snapshot *s, struct snode *n, const struct rset_node *e,
+                           int64_t seq, bool excl)
 {
     for (int i = 0; i < e->ncores; i++) {
         int slot = core_lookup (n, e->cores[i]);
@@ -655,7 +655,7 @@ int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
     bool excl = sched_alloc_exclusive (a);
     int i;
     for (i = 0; i < sched_alloc_nnodes (a); i++) {
-        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        const struct rset_node *e = sched_alloc_node (a, i);
         int idx = snap_find (s, e->name);
         if (idx < 0) {
             errno = ENOENT;
@@ -668,7 +668,7 @@ int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
 undo:;
     int saved = errno;
     while (--i >= 0) {
-        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        const struct rset_node *e = sched_alloc_node (a, i);
         release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
     }
     errno = saved;
@@ -676,8 +676,7 @@ undo:;
 }
 
 /* Everything in E is held by job SEQ (so releasing it is legal). */
-static int entry_held_by (const struct snode *n, const struct sched_alloc_node *e, int64_t seq,
-                          bool excl)
+static int entry_held_by (const struct snode *n, const struct rset_node *e, int64_t seq, bool excl)
 {
     for (int i = 0; i < e->ncores; i++) {
         int slot = core_lookup (n, e->cores[i]);
@@ -708,7 +707,7 @@ int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *
     bool excl = sched_alloc_exclusive (a);
     int nn = sched_alloc_nnodes (a);
     for (int i = 0; i < nn; i++) {
-        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        const struct rset_node *e = sched_alloc_node (a, i);
         int idx = snap_find (s, e->name);
         int rc = idx < 0 ? -ENOENT : entry_held_by (s->nodes[idx], e, seq, excl);
         if (rc < 0) {
@@ -717,7 +716,7 @@ int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *
         }
     }
     for (int i = 0; i < nn; i++) {
-        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        const struct rset_node *e = sched_alloc_node (a, i);
         release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
     }
     return 0;

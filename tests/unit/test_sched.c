@@ -152,9 +152,9 @@ static void claim_restores_and_refuses_conflicts (void **state)
     struct sched_snapshot *s = cluster (2, 1, 4, 0);
     int c01[2] = {0, 1}, c12[2] = {1, 2};
     struct sched_alloc *a = sched_alloc_create (7), *b = sched_alloc_create (8);
-    struct sched_alloc_node pa = {"n0", 2, c01, 0, NULL, 0, NULL, GiB, 2};
-    struct sched_alloc_node pb1 = {"n1", 2, c01, 0, NULL, 0, NULL, 0, 1};
-    struct sched_alloc_node pb0 = {"n0", 2, c12, 0, NULL, 0, NULL, 0, 1};
+    struct rset_node pa = {"n0", 2, c01, 0, NULL, 0, NULL, GiB, 2};
+    struct rset_node pb1 = {"n1", 2, c01, 0, NULL, 0, NULL, 0, 1};
+    struct rset_node pb0 = {"n0", 2, c12, 0, NULL, 0, NULL, 0, 1};
     assert_int_equal (sched_alloc_add (a, &pa), 0);
     assert_int_equal (sched_alloc_add (b, &pb1), 0);
     assert_int_equal (sched_alloc_add (b, &pb0), 0); /* core 1 of n0 clashes */
@@ -198,7 +198,7 @@ static void no_core_is_given_twice (void **state)
     for (int i = 0; i < sched_result_count (r); i++) {
         const struct sched_decision *d = sched_result_get (r, i);
         assert_int_equal (d->kind, SCHED_START);
-        const struct sched_alloc_node *e;
+        const struct rset_node *e;
         for (int k = 0; (e = sched_alloc_node (d->alloc, k)); k++) {
             int n = e->name[1] - '0';
             for (int c = 0; c < e->ncores; c++) {
@@ -295,14 +295,14 @@ static void gpu_jobs_get_cores_near_their_gpu (void **state)
     struct sched_queue *q = sched_queue_create();
     int g0[1] = {0};
     struct sched_alloc *other = sched_alloc_create (99);
-    struct sched_alloc_node p = {"n0", 0, NULL, 0, NULL, 1, g0, 0, 1};
+    struct rset_node p = {"n0", 0, NULL, 0, NULL, 1, g0, 0, 1};
     assert_int_equal (sched_alloc_add (other, &p), 0);
     assert_int_equal (sched_snapshot_claim (s, other), 0); /* GPU 0 busy */
     struct req g;
     mkreq (&g, 1, 2, 1, 0, RESREQ_FREE, RESREQ_SHARED);
     submit (q, 1, 0, 0, &g);
     struct sched_result *r = pass (s, q, 0, 0, -1);
-    const struct sched_alloc_node *e = sched_alloc_node (started (r, 1), 0);
+    const struct rset_node *e = sched_alloc_node (started (r, 1), 0);
     assert_int_equal (e->ngpus, 1);
     assert_int_equal (e->gpus[0], 1);
     assert_int_equal (e->ncores, 2);
@@ -327,10 +327,10 @@ static void gpus_and_cores_stay_within_a_domain (void **state)
     submit (q, 2, 0, 0, &gpu2);
     submit (q, 3, 0, 0, &cpu6);
     struct sched_result *r = pass (s, q, 0, 0, -1);
-    const struct sched_alloc_node *c = sched_alloc_node (started (r, 1), 0);
+    const struct rset_node *c = sched_alloc_node (started (r, 1), 0);
     int dom = c->cores[0] / 8;
     assert_int_equal (c->cores[1] / 8, dom);
-    const struct sched_alloc_node *g = sched_alloc_node (started (r, 2), 0);
+    const struct rset_node *g = sched_alloc_node (started (r, 2), 0);
     assert_int_equal (g->ngpus, 2);
     int gdom = g->gpus[0] / 2;
     assert_int_not_equal (gdom, dom); /* the domain with more free cores */
@@ -338,7 +338,7 @@ static void gpus_and_cores_stay_within_a_domain (void **state)
     assert_int_equal (g->cores[0] / 8, gdom);
     assert_int_equal (g->cores[1] / 8, gdom);
     /* 6 cores: each domain has 6 left; all must come from one of them */
-    const struct sched_alloc_node *b = sched_alloc_node (started (r, 3), 0);
+    const struct rset_node *b = sched_alloc_node (started (r, 3), 0);
     for (int i = 1; i < b->ncores; i++)
         assert_int_equal (b->cores[i] / 8, b->cores[0] / 8);
     sched_result_destroy (r);
@@ -366,7 +366,7 @@ static void cpu_jobs_avoid_gpu_local_cores (void **state)
     submit (q, 1, 0, 0, &cpu);
     submit (q, 2, 0, 0, &g);
     struct sched_result *r = pass (s, q, 0, 0, -1);
-    const struct sched_alloc_node *e = sched_alloc_node (started (r, 1), 0);
+    const struct rset_node *e = sched_alloc_node (started (r, 1), 0);
     assert_true (e->cores[0] >= 2 && e->cores[1] >= 2);
     e = sched_alloc_node (started (r, 2), 0);
     assert_true (e->cores[0] < 2 && e->cores[1] < 2);
@@ -665,7 +665,7 @@ static void nodes_fill_in_name_order_whatever_the_add_order (void **state)
         for (int j = 0; j < 6; j++) {
             const struct sched_alloc *a = started (r, j + 1);
             assert_non_null (a);
-            const struct sched_alloc_node *e = sched_alloc_node (a, 0);
+            const struct rset_node *e = sched_alloc_node (a, 0);
             snprintf (got[o][j], sizeof (got[o][j]), "%s/%d", e->name, e->cores[0]);
         }
         assert_string_equal (got[o][0], "n0/0");
@@ -767,7 +767,7 @@ static void check_cluster (struct sched_snapshot *s, struct running *run, int nr
     memset (jobs_on, 0, sizeof (jobs_on));
     memset (excl_on, 0, sizeof (excl_on));
     for (int i = 0; i < nrun; i++) {
-        const struct sched_alloc_node *e;
+        const struct rset_node *e;
         for (int k = 0; (e = sched_alloc_node (run[i].a, k)); k++) {
             int n = e->name[1] - '0';
             jobs_on[n]++;
