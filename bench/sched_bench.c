@@ -17,7 +17,7 @@
  * core), 10,000 queued jobs each, so the growth with the node count shows.
  * Only sched_pass() is timed (CLOCK_MONOTONIC); building the cluster, the
  * queue, and undoing the starts between all_start passes are not.  Each case
- * runs --passes times (default 15) on the same snapshot and queue; the first
+ * runs --passes times (default 101) on the same snapshot and queue; the first
  * pass is included (it answers "could this job ever fit" for every job, later
  * passes reuse the answer, as the controller's do).
  */
@@ -175,7 +175,7 @@ static void run_case (const char *name, int nnodes, int passes, bool first)
 
 int main (int argc, char **argv)
 {
-    int passes = 15;
+    int passes = 101;
     if (argc == 3 && strcmp (argv[1], "--passes") == 0 && atoi (argv[2]) > 0)
         passes = atoi (argv[2]);
     else if (argc != 1) {

@@ -30,7 +30,7 @@ struct pass {
     struct sched_result *r;
     const struct sched_limits *limits;
     int64_t now;
-    bool *reserved; /* per node; NULL until a job reserves */
+    struct idset *reserved; /* dense indexes of the reserved nodes; NULL until a job reserves */
 };
 
 void sched_result_destroy (struct sched_result *r)
@@ -129,11 +129,11 @@ static int maybe_reserve (struct pass *ps, const struct qjob *j)
     int rc = placement_could_fit (ps->p, &placement_idle_usable, &j->req, why, sizeof (why));
     if (rc <= 0)
         return rc;
-    if (!(ps->reserved = calloc ((size_t)ps->s->n + 1, sizeof (bool)))) {
+    if (!(ps->reserved = idset_create()) ||
+        placement_mark_wanted (ps->p, &placement_idle_usable, &j->req, ps->reserved) < 0) {
         errno = ENOMEM;
         return -1;
     }
-    placement_mark_wanted (ps->p, &placement_idle_usable, &j->req, ps->reserved);
     ps->r->reserved_seq = j->seq;
     return 0;
 }
@@ -228,11 +228,11 @@ struct sched_result *sched_pass (struct sched_snapshot *s, struct sched_queue *q
     }
     fix_views (ps.r);
     placement_destroy (ps.p);
-    free (ps.reserved);
+    idset_destroy (ps.reserved);
     return ps.r;
 fail:
     placement_destroy (ps.p);
-    free (ps.reserved);
+    idset_destroy (ps.reserved);
     sched_result_destroy (ps.r);
     return NULL;
 }

@@ -73,7 +73,7 @@ struct placement {
     const struct placement_view *view;
     const struct resreq *req;
     bool excl;
-    const bool *skip;
+    const struct idset *skip;
 };
 
 struct placement *placement_create (struct sched_snapshot *s)
@@ -165,7 +165,7 @@ static struct need node_left (const struct placement *p, int i)
 {
     const struct tent *t = &p->tent[i];
     struct need left = {-1, 0, 0};
-    if (p->skip && p->skip[i])
+    if (idset_test (p->skip, (unsigned)i))
         return left;
     struct snap_cap c = p->view->offer (p->s->nodes[i], p->excl);
     if (c.cores < 0)
@@ -444,7 +444,7 @@ undo:;
 }
 
 static void begin (struct placement *p, const struct placement_view *view, const struct resreq *req,
-                   const bool *skip)
+                   const struct idset *skip)
 {
     p->view = view;
     p->req = req;
@@ -475,7 +475,7 @@ static bool cluster_too_busy (struct placement *p, const struct resreq *req)
 }
 
 int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
-                     const struct resreq *req, const bool *skip, struct sched_alloc **out)
+                     const struct resreq *req, const struct idset *skip, struct sched_alloc **out)
 {
     if (request_invalid (req)) {
         errno = EINVAL;
@@ -591,17 +591,19 @@ int placement_could_fit (struct placement *p, const struct placement_view *view,
     return 0;
 }
 
-void placement_mark_wanted (struct placement *p, const struct placement_view *view,
-                            const struct resreq *req, bool *mask)
+int placement_mark_wanted (struct placement *p, const struct placement_view *view,
+                           const struct resreq *req, struct idset *nodes)
 {
     begin (p, view, req, NULL);
     for (int i = 0; i < p->nnodes; i++) {
-        for (int k = 0; k < req->nchunks && !mask[i]; k++) {
+        for (int k = 0; k < req->nchunks && !idset_test (nodes, (unsigned)i); k++) {
             const struct resreq_chunk *c = &req->chunks[k];
             struct need nd = chunk_need (c, 1);
             int host = chunk_host (p, c);
-            if ((host == -1 || host == i) && node_has_room (p, i, &nd))
-                mask[i] = true;
+            if ((host == -1 || host == i) && node_has_room (p, i, &nd) &&
+                idset_set (nodes, (unsigned)i) < 0)
+                return -1;
         }
     }
+    return 0;
 }

@@ -35,6 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/idset.h"
 #include "common/resreq.h"
 #include "scheduler/core/alloc.h"
 #include "scheduler/core/snapshot_impl.h"
@@ -66,11 +67,12 @@ struct placement *placement_create (struct sched_snapshot *s);
 void placement_destroy (struct placement *p);
 
 /* Place REQ for job SEQ on what VIEW offers (placement_free_now for a
- * start), never on a node whose SKIP[i] is true (SKIP may be NULL).  On success the resources are
+ * start), never on a node whose dense index is in SKIP (a reservation;
+ * NULL for none).  On success the resources are
  * claimed in the snapshot and *OUT is a new allocation the caller owns.  -1 with errno = ENOSPC
  * when it does not fit now, EINVAL for a malformed request, ENOMEM; nothing is claimed then. */
 int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
-                     const struct resreq *req, const bool *skip, struct sched_alloc **out);
+                     const struct resreq *req, const struct idset *skip, struct sched_alloc **out);
 
 /* Could REQ be placed on what VIEW offers (placement_idle_all: ever;
  * placement_idle_usable: once the usable nodes drain)?  Nothing is
@@ -78,9 +80,10 @@ int placement_place (struct placement *p, const struct placement_view *view, int
 int placement_could_fit (struct placement *p, const struct placement_view *view,
                          const struct resreq *req, char *reason, size_t len);
 
-/* Set MASK[i] for every node on which VIEW would let some chunk of REQ
- * fit: with placement_idle_usable, the nodes a blocked REQ is waiting for. */
-void placement_mark_wanted (struct placement *p, const struct placement_view *view,
-                            const struct resreq *req, bool *mask);
+/* Add to NODES the dense index of every node on which VIEW would let some
+ * chunk of REQ fit: with placement_idle_usable, the nodes a blocked REQ is
+ * waiting for (its reservation).  -1 ENOMEM (NODES then partly filled). */
+int placement_mark_wanted (struct placement *p, const struct placement_view *view,
+                           const struct resreq *req, struct idset *nodes);
 
 #endif

@@ -679,6 +679,31 @@ static void nodes_fill_in_name_order_whatever_the_add_order (void **state)
     assert_true (gen[0] == gen[1]);
 }
 
+/* A started job's allocation carries its window: start = the pass's now,
+ * end = start + walltime (no end known without a walltime). */
+static void allocations_carry_start_and_expected_end (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = cluster (1, 1, 4, 0);
+    struct sched_queue *q = sched_queue_create();
+    struct req timed, open;
+    mkreq (&timed, 1, 1, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    timed.r.walltime = 3600;
+    mkreq (&open, 1, 1, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    submit (q, 1, 0, 0, &timed);
+    submit (q, 2, 0, 0, &open);
+    struct sched_result *r = pass (s, q, 1000, 0, -1);
+    const struct rset *w = sched_alloc_rset (started (r, 1));
+    assert_int_equal (rset_start (w), 1000);
+    assert_int_equal (rset_end (w), 4600);
+    w = sched_alloc_rset (started (r, 2));
+    assert_int_equal (rset_start (w), 1000);
+    assert_true (rset_end (w) == RSET_NO_END);
+    sched_result_destroy (r);
+    sched_queue_destroy (q);
+    sched_snapshot_destroy (s);
+}
+
 /* A job that no node has room for is refused from the group totals, and
  * those follow claims and releases: once a core is freed next to the one
  * left, the job starts on exactly that node. */
@@ -874,6 +899,7 @@ int main (void)
         cmocka_unit_test (max_jobs_bounds_the_pass),
         cmocka_unit_test (nodes_fill_in_name_order_whatever_the_add_order),
         cmocka_unit_test (group_totals_follow_claims_and_releases),
+        cmocka_unit_test (allocations_carry_start_and_expected_end),
         cmocka_unit_test (random_workload_keeps_invariants),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
