@@ -722,6 +722,57 @@ int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *
     return 0;
 }
 
+/* ---- the free pool ---- */
+
+/* Node N's free share into R (nothing when nothing is free). */
+static int add_free_part (struct rset *r, const struct snode *n)
+{
+    int npus = 0;
+    for (int i = 0; i < n->ncores; i++)
+        npus += n->cores[i].npus;
+    int *cores = malloc (((size_t)n->ncores + 1) * sizeof (int));
+    int *pus = malloc (((size_t)npus + 1) * sizeof (int));
+    int *gpus = malloc (((size_t)n->ngpus + 1) * sizeof (int));
+    struct rset_node part = {.name = n->name, .cores = cores, .pus = pus, .gpus = gpus};
+    int rc = -1;
+    if (!cores || !pus || !gpus)
+        goto out;
+    for (int i = 0; i < n->ncores; i++) {
+        const struct snode_core *c = &n->cores[i];
+        if (c->owner != SNAP_FREE)
+            continue;
+        cores[part.ncores++] = c->os_index;
+        memcpy (pus + part.npus, c->pus, (size_t)c->npus * sizeof (int));
+        part.npus += c->npus;
+    }
+    for (int k = 0; k < n->ngpus; k++) {
+        if (n->gpus[k].owner == SNAP_FREE)
+            gpus[part.ngpus++] = n->gpus[k].index;
+    }
+    part.mem = n->mem - n->mem_used;
+    rc = (part.ncores || part.ngpus || part.mem) ? rset_add (r, &part) : 0;
+out:
+    free (cores);
+    free (pus);
+    free (gpus);
+    return rc;
+}
+
+struct rset *sched_snapshot_free (const struct sched_snapshot *s)
+{
+    struct rset *r = rset_create();
+    for (int i = 0; r && i < s->n; i++) {
+        const struct snode *n = s->nodes[i];
+        if (n->usable && n->excl_seq == SNAP_FREE && add_free_part (r, n) < 0) {
+            rset_destroy (r);
+            r = NULL;
+        }
+    }
+    if (!r)
+        errno = ENOMEM;
+    return r;
+}
+
 /* ---- self-check ---- */
 
 static bool node_consistent (const struct snode *n)

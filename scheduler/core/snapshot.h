@@ -121,6 +121,14 @@ int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
  * ENOENT: unknown node, core or GPU. */
 int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *a);
 
+/* The free pool as a resource set (common/rset.h): for every usable node
+ * not held exclusively, in dense index order, its free cores (with their
+ * PUs), free GPUs and free memory; nodes with nothing free are left out.
+ * The same type as an allocation, so a simulator or a report can take
+ * "what is free" and "what a job holds" apart with one set of functions.
+ * O(size of the cluster).  NULL + ENOMEM; the caller destroys it. */
+struct rset *sched_snapshot_free (const struct sched_snapshot *s);
+
 /* Check the snapshot's internal bookkeeping (free counts against per-core
  * owners).  Returns 0, or -1 with errno = EIO when something disagrees.  For
  * tests and debug builds: O(size of the cluster). */

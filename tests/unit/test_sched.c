@@ -803,6 +803,25 @@ static void check_cluster (struct sched_snapshot *s, struct running *run, int nr
                 assert_int_equal (gpu_owner[n][e->gpus[g]]++, 0);
         }
     }
+    /* the free pool is exactly what no allocation holds */
+    struct rset *pool = sched_snapshot_free (s);
+    assert_non_null (pool);
+    for (int i = 0; i < rset_nnodes (pool); i++) {
+        const struct rset_node *e = rset_node (pool, i);
+        int n = e->name[1] - '0';
+        struct sched_node_usage u;
+        assert_int_equal (sched_snapshot_node_usage (s, e->name, &u), 0);
+        assert_true (u.usable && u.exclusive_seq < 0);
+        assert_int_equal (e->ncores, u.ncores - u.cores_used);
+        assert_int_equal (e->ngpus, u.ngpus - u.gpus_used);
+        assert_true (e->mem == u.mem - u.mem_used);
+        assert_int_equal (e->npus, 2 * e->ncores);
+        for (int c = 0; c < e->ncores; c++)
+            assert_int_equal (core_owner[n][e->cores[c]], 0);
+        for (int g = 0; g < e->ngpus; g++)
+            assert_int_equal (gpu_owner[n][e->gpus[g]], 0);
+    }
+    rset_destroy (pool);
     for (int n = 0; n < 6; n++) {
         char name[8];
         struct sched_node_usage u;
