@@ -18,13 +18,13 @@ struct pick {
 
 static void take_core (struct pick *p, int slot)
 {
-    snap_take_core (p->s, p->n, slot, p->seq);
+    snap_take_core (p->n, slot, p->seq);
     p->cores[p->ncores++] = slot;
 }
 
 static void take_gpu (struct pick *p, int slot)
 {
-    snap_take_gpu (p->s, p->n, slot, p->seq);
+    snap_take_gpu (p->n, slot, p->seq);
     p->gpus[p->ngpus++] = slot;
 }
 
@@ -141,9 +141,9 @@ static void pick_gpu_cores (struct pick *p, int need)
 static void undo_pick (struct pick *p)
 {
     for (int i = 0; i < p->ncores; i++)
-        snap_put_core (p->s, p->n, p->cores[i]);
+        snap_put_core (p->n, p->cores[i]);
     for (int k = 0; k < p->ngpus; k++)
-        snap_put_gpu (p->s, p->n, p->gpus[k]);
+        snap_put_gpu (p->n, p->gpus[k]);
 }
 
 /* Turn the picked slots into OS indexes and add them to A. */

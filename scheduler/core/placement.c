@@ -452,23 +452,23 @@ static void begin (struct placement *p, const struct placement_view *view, const
     p->excl = req->sharing != RESREQ_SHARED;
 }
 
-/* Cheap refusal before looking at nodes, from group 0's totals (the whole
- * cluster): more than all usable nodes have free, or a chunk (with
- * place=pack, the whole request) bigger than the best node has free.  On
- * a full cluster most of a big queue stops here. */
-static bool cluster_too_busy (struct placement *p, const struct resreq *req)
+/* Cheap refusal before looking at nodes, from group G's totals (group 0:
+ * the whole cluster): more than the group's nodes offer in all, or a
+ * chunk (with place=pack, the whole request) bigger than the best node
+ * there offers.  On a full cluster most of a big queue stops here. */
+static bool group_too_busy (struct placement *p, int g, const struct resreq *req)
 {
+    struct snap_totals tot = snap_group_totals (p->s, g);
     struct need t = request_total (req);
-    if (t.cores > p->s->usable_free_cores || t.gpus > p->s->usable_free_gpus)
+    if (t.cores > tot.cores || t.gpus > tot.gpus)
         return true;
-    struct snap_cap best = snap_range_max (p->s, 0, p->s->n);
     struct snap_cap need = need_cap (&t);
     if (req->arrangement == RESREQ_PACK)
-        return need.cores > best.cores || need.gpus > best.gpus || need.mem > best.mem;
+        return need.cores > tot.best.cores || need.gpus > tot.best.gpus || need.mem > tot.best.mem;
     for (int i = 0; i < req->nchunks; i++) {
         struct need one = chunk_need (&req->chunks[i], 1);
         need = need_cap (&one);
-        if (need.cores > best.cores || need.gpus > best.gpus || need.mem > best.mem)
+        if (need.cores > tot.best.cores || need.gpus > tot.best.gpus || need.mem > tot.best.mem)
             return true;
     }
     return false;
@@ -481,7 +481,7 @@ int placement_place (struct placement *p, const struct placement_view *view, int
         errno = EINVAL;
         return -1;
     }
-    if (view == &placement_free_now && cluster_too_busy (p, req))
+    if (view == &placement_free_now && group_too_busy (p, 0, req))
         return fail_nospace();
     begin (p, view, req, skip);
     struct sched_alloc *a = NULL;

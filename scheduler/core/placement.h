@@ -7,7 +7,8 @@
  *  2. for each chosen node, ask the node allocator (nodealloc.h) for the
  *     particular cores and GPUs.
  *
- * Step 1 goes through nodes in snapshot order, so low-numbered nodes fill
+ * Step 1 goes through nodes in dense index order (name order, snapshot.h),
+ * so low-numbered nodes fill
  * first and whole nodes stay free at the other end for big and exclusive
  * jobs.  place=pack takes the first node that holds the whole request;
  * scatter the first unused node that holds the chunk; free first tries the
@@ -16,7 +17,9 @@
  * most, so the job spans few nodes.  Chunks are placed most-constrained
  * first (host=, then more GPUs, more cores, more memory).  Scanning resumes
  * after the nodes that had no room for an earlier instance of the same
- * chunk; a chunk costs O(nodes) per node it opens (one for most jobs).
+ * chunk, and the free-now view jumps over nodes the group tree says cannot
+ * hold one instance: a chunk costs O(log nodes) per node it opens when
+ * free nodes are easy to find, O(nodes) at worst.
  * Greedy, not optimal: a job that only an exhaustive search could fit is
  * treated as not fitting.
 

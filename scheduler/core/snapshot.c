@@ -11,8 +11,13 @@
 struct sched_snapshot *sched_snapshot_create (void)
 {
     struct sched_snapshot *s = calloc (1, sizeof (struct sched_snapshot));
-    if (s)
-        s->generation = GENERATION_EMPTY;
+    if (!s || !(s->groups = calloc (1, sizeof (*s->groups)))) {
+        free (s);
+        errno = ENOMEM;
+        return NULL;
+    }
+    s->ngroups = 1; /* the whole cluster */
+    s->generation = GENERATION_EMPTY;
     return s;
 }
 
@@ -47,6 +52,7 @@ void sched_snapshot_destroy (struct sched_snapshot *s)
     free (s->nodes);
     free (s->buckets);
     free (s->tree);
+    free (s->groups);
     free (s);
     errno = saved;
 }
@@ -348,11 +354,8 @@ int sched_snapshot_add_node (struct sched_snapshot *s, const struct sched_node_d
     if (s->generation == 0)
         s->generation = 1; /* 0 means "never asked" in the queue */
     s->tree_stale = true;
+    s->groups[0].count = s->n;
     hash_insert (s->buckets, s->nbuckets, n);
-    if (n->usable) {
-        s->usable_free_cores += n->free_cores;
-        s->usable_free_gpus += n->free_gpus;
-    }
     return 0;
 }
 
@@ -365,9 +368,6 @@ int sched_snapshot_set_usable (struct sched_snapshot *s, const char *name, bool 
     }
     struct snode *n = s->nodes[i];
     if (n->usable != usable) {
-        long sign = usable ? 1 : -1;
-        s->usable_free_cores += sign * n->free_cores;
-        s->usable_free_gpus += sign * n->free_gpus;
         n->usable = usable;
         snap_node_changed (s, n);
     }
@@ -430,6 +430,25 @@ static bool cap_holds (const struct snap_cap *c, const struct snap_cap *need)
     return c->cores >= need->cores && c->gpus >= need->gpus && c->mem >= need->mem;
 }
 
+static const struct snap_totals totals_none = {{-1, 0, 0}, 0, 0};
+
+static struct snap_totals node_totals (const struct snode *n)
+{
+    struct snap_cap c = snap_node_cap (n);
+    return c.cores < 0 ? totals_none : (struct snap_totals){c, c.cores, c.gpus};
+}
+
+static struct snap_totals totals_add (struct snap_totals a, struct snap_totals b)
+{
+    return (struct snap_totals){cap_max (a.best, b.best), a.cores + b.cores, a.gpus + b.gpus};
+}
+
+static bool totals_equal (const struct snap_totals *a, const struct snap_totals *b)
+{
+    return a->best.cores == b->best.cores && a->best.gpus == b->best.gpus &&
+           a->best.mem == b->best.mem && a->cores == b->cores && a->gpus == b->gpus;
+}
+
 /* Build the tree from scratch.  Without memory for it the tree stays
  * stale and the queries below answer from the nodes themselves: slower,
  * never wrong. */
@@ -439,17 +458,16 @@ static void tree_build (struct sched_snapshot *s)
     while (leaves < s->n)
         leaves *= 2;
     if (leaves != s->leaves || !s->tree) {
-        struct snap_cap *t = realloc (s->tree, 2 * (size_t)leaves * sizeof (*t));
+        struct snap_totals *t = realloc (s->tree, 2 * (size_t)leaves * sizeof (*t));
         if (!t)
             return;
         s->tree = t;
         s->leaves = leaves;
     }
     for (int i = 0; i < s->leaves; i++)
-        s->tree[s->leaves + i] =
-            i < s->n ? snap_node_cap (s->nodes[i]) : (struct snap_cap){-1, 0, 0};
+        s->tree[s->leaves + i] = i < s->n ? node_totals (s->nodes[i]) : totals_none;
     for (int i = s->leaves - 1; i >= 1; i--)
-        s->tree[i] = cap_max (s->tree[2 * i], s->tree[2 * i + 1]);
+        s->tree[i] = totals_add (s->tree[2 * i], s->tree[2 * i + 1]);
     s->tree_stale = false;
 }
 
@@ -465,36 +483,47 @@ void snap_node_changed (struct sched_snapshot *s, const struct snode *n)
     if (s->tree_stale || !s->tree)
         return; /* rebuilt when next asked */
     int i = s->leaves + n->index;
-    s->tree[i] = snap_node_cap (n);
+    s->tree[i] = node_totals (n);
     for (i /= 2; i >= 1; i /= 2)
-        s->tree[i] = cap_max (s->tree[2 * i], s->tree[2 * i + 1]);
+        s->tree[i] = totals_add (s->tree[2 * i], s->tree[2 * i + 1]);
 }
 
-struct snap_cap snap_range_max (struct sched_snapshot *s, int first, int count)
+struct snap_totals snap_range_totals (struct sched_snapshot *s, int first, int count)
 {
-    struct snap_cap m = {-1, 0, 0};
+    struct snap_totals t = totals_none;
+    if (count <= 0 || first < 0 || first >= s->n)
+        return t;
+    if (first + count > s->n)
+        count = s->n - first;
     if (!tree_ready (s)) {
-        for (int i = first; i < first + count && i < s->n; i++)
-            m = cap_max (m, snap_node_cap (s->nodes[i]));
-        return m;
+        for (int i = first; i < first + count; i++)
+            t = totals_add (t, node_totals (s->nodes[i]));
+        return t;
     }
     int lo = first + s->leaves, hi = first + count - 1 + s->leaves;
     while (lo <= hi) {
         if (lo % 2 == 1)
-            m = cap_max (m, s->tree[lo++]);
+            t = totals_add (t, s->tree[lo++]);
         if (hi % 2 == 0)
-            m = cap_max (m, s->tree[hi--]);
+            t = totals_add (t, s->tree[hi--]);
         lo /= 2;
         hi /= 2;
     }
-    return m;
+    return t;
+}
+
+struct snap_totals snap_group_totals (struct sched_snapshot *s, int g)
+{
+    if (g < 0 || g >= s->ngroups)
+        return totals_none;
+    return snap_range_totals (s, s->groups[g].first, s->groups[g].count);
 }
 
 /* First leaf >= FROM under tree entry I (covering LO..HI) that holds NEED. */
 static int tree_first (const struct sched_snapshot *s, int i, int lo, int hi, int from,
                        const struct snap_cap *need)
 {
-    if (hi < from || !cap_holds (&s->tree[i], need))
+    if (hi < from || !cap_holds (&s->tree[i].best, need))
         return -1;
     if (lo == hi)
         return lo;
@@ -521,38 +550,30 @@ int snap_next_fit (struct sched_snapshot *s, int from, const struct snap_cap *ne
 
 /* ---- bookkeeping primitives ---- */
 
-void snap_take_core (struct sched_snapshot *s, struct snode *n, int slot, int64_t seq)
+void snap_take_core (struct snode *n, int slot, int64_t seq)
 {
     n->cores[slot].owner = seq;
     n->free_cores--;
     n->numa_free[n->cores[slot].numa]--;
-    if (n->usable)
-        s->usable_free_cores--;
 }
 
-void snap_put_core (struct sched_snapshot *s, struct snode *n, int slot)
+void snap_put_core (struct snode *n, int slot)
 {
     n->cores[slot].owner = SNAP_FREE;
     n->free_cores++;
     n->numa_free[n->cores[slot].numa]++;
-    if (n->usable)
-        s->usable_free_cores++;
 }
 
-void snap_take_gpu (struct sched_snapshot *s, struct snode *n, int slot, int64_t seq)
+void snap_take_gpu (struct snode *n, int slot, int64_t seq)
 {
     n->gpus[slot].owner = seq;
     n->free_gpus--;
-    if (n->usable)
-        s->usable_free_gpus--;
 }
 
-void snap_put_gpu (struct sched_snapshot *s, struct snode *n, int slot)
+void snap_put_gpu (struct snode *n, int slot)
 {
     n->gpus[slot].owner = SNAP_FREE;
     n->free_gpus++;
-    if (n->usable)
-        s->usable_free_gpus++;
 }
 
 void snap_attach (struct snode *n, int64_t seq, bool exclusive)
@@ -586,9 +607,9 @@ static void unclaim_prefix (struct sched_snapshot *s, struct snode *n, const str
                             int ncores, int ngpus)
 {
     for (int i = 0; i < ncores; i++)
-        snap_put_core (s, n, core_lookup (n, e->cores[i]));
+        snap_put_core (n, core_lookup (n, e->cores[i]));
     for (int k = 0; k < ngpus; k++)
-        snap_put_gpu (s, n, gpu_lookup (n, e->gpus[k]));
+        snap_put_gpu (n, gpu_lookup (n, e->gpus[k]));
 }
 
 /* Take one node's share, or nothing.  Taking core by core and undoing on the
@@ -605,13 +626,13 @@ static int claim_entry (struct sched_snapshot *s, struct snode *n, const struct 
         int slot = core_lookup (n, e->cores[i]);
         if (slot < 0 || n->cores[slot].owner != SNAP_FREE)
             goto undo_cores;
-        snap_take_core (s, n, slot, seq);
+        snap_take_core (n, slot, seq);
     }
     for (k = 0; k < e->ngpus; k++) {
         int slot = gpu_lookup (n, e->gpus[k]);
         if (slot < 0 || n->gpus[slot].owner != SNAP_FREE)
             goto undo_gpus;
-        snap_take_gpu (s, n, slot, seq);
+        snap_take_gpu (n, slot, seq);
     }
     n->mem_used += e->mem;
     snap_attach (n, seq, excl);
@@ -633,12 +654,12 @@ static void release_entry (struct sched_snapshot *s, struct snode *n, const stru
     for (int i = 0; i < e->ncores; i++) {
         int slot = core_lookup (n, e->cores[i]);
         if (n->cores[slot].owner == seq) /* a duplicate is freed once */
-            snap_put_core (s, n, slot);
+            snap_put_core (n, slot);
     }
     for (int k = 0; k < e->ngpus; k++) {
         int slot = gpu_lookup (n, e->gpus[k]);
         if (n->gpus[slot].owner == seq)
-            snap_put_gpu (s, n, slot);
+            snap_put_gpu (n, slot);
     }
     n->mem_used -= e->mem;
     snap_detach (n, excl);
@@ -810,37 +831,29 @@ static bool node_consistent (const struct snode *n)
 
 int sched_snapshot_verify (const struct sched_snapshot *s)
 {
-    long cores = 0, gpus = 0;
     for (int i = 0; i < s->n; i++) {
         const struct snode *n = s->nodes[i];
         if (!node_consistent (n) || n->index != i || snap_find (s, n->name) != i)
             goto bad;
-        if (n->usable) {
-            cores += n->free_cores;
-            gpus += n->free_gpus;
-        }
     }
-    if (cores != s->usable_free_cores || gpus != s->usable_free_gpus)
-        goto bad;
     for (int i = 1; i < s->n; i++) {
         if (strcmp (s->nodes[i - 1]->name, s->nodes[i]->name) >= 0)
             goto bad; /* not in name order */
     }
     if (!s->tree_stale && s->tree) {
         for (int i = 0; i < s->leaves; i++) {
-            struct snap_cap want =
-                i < s->n ? snap_node_cap (s->nodes[i]) : (struct snap_cap){-1, 0, 0};
-            const struct snap_cap *got = &s->tree[s->leaves + i];
-            if (got->cores != want.cores || got->gpus != want.gpus || got->mem != want.mem)
+            struct snap_totals want = i < s->n ? node_totals (s->nodes[i]) : totals_none;
+            if (!totals_equal (&s->tree[s->leaves + i], &want))
                 goto bad;
         }
         for (int i = s->leaves - 1; i >= 1; i--) {
-            struct snap_cap want = cap_max (s->tree[2 * i], s->tree[2 * i + 1]);
-            if (s->tree[i].cores != want.cores || s->tree[i].gpus != want.gpus ||
-                s->tree[i].mem != want.mem)
+            struct snap_totals want = totals_add (s->tree[2 * i], s->tree[2 * i + 1]);
+            if (!totals_equal (&s->tree[i], &want))
                 goto bad;
         }
     }
+    if (s->ngroups < 1 || s->groups[0].first != 0 || s->groups[0].count != s->n)
+        goto bad;
     return 0;
 bad:
     errno = EIO;
