@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/rset.h"
+
 static void strv_free (char **v)
 {
     if (!v)
@@ -63,102 +65,58 @@ static int bad (struct herror *err, const char *fmt, ...)
     return -1;
 }
 
-/* Optional string member: 0 with *out NULL when absent. */
-static int get_str (const json_t *o, const char *key, bool required, char **out, struct herror *err)
+/* A copy of N ids as the agent keeps them; NULL when N is 0. */
+static unsigned *copy_ids (const int *v, int n, size_t *count)
 {
-    json_t *v = json_object_get (o, key);
-    *out = NULL;
-    if (!v || json_is_null (v)) {
-        if (required)
-            return bad (err, "job: member \"%s\" is missing", key);
-        return 0;
-    }
-    if (!json_is_string (v))
-        return bad (err, "job: member \"%s\" must be a string", key);
-    if (strlen (json_string_value (v)) != json_string_length (v))
-        return bad (err, "job: member \"%s\" contains a NUL byte", key);
-    if (!(*out = strdup (json_string_value (v)))) {
+    unsigned *out = n ? calloc ((size_t)n, sizeof (*out)) : NULL;
+    for (int i = 0; out && i < n; i++)
+        out[i] = (unsigned)v[i]; /* rset's decoder checked 0..RSET_MAX_ID */
+    *count = out ? (size_t)n : 0;
+    return out;
+}
+
+/* Entry IDX of the allocation, decoded by the one codec the controller
+ * uses too (common/rset.h: the same members, defaults and bounds). */
+/* Node N of the decoded allocation, as the agent keeps it. */
+static int take_alloc (const struct rset_node *n, struct jobdesc_alloc *out, struct herror *err)
+{
+    out->node = strdup (n->name);
+    out->cores = copy_ids (n->cores, n->ncores, &out->ncores);
+    out->pus = copy_ids (n->pus, n->npus, &out->npus);
+    out->gpus = copy_ids (n->gpus, n->ngpus, &out->ngpus);
+    out->mem = n->mem;
+    out->mpiprocs = (unsigned)n->nranks;
+    if (!out->node || (n->ncores && !out->cores) || (n->npus && !out->pus) ||
+        (n->ngpus && !out->gpus)) {
         errno = ENOMEM;
         return herror_set (err, "out of memory");
     }
     return 0;
 }
 
-static int get_int (const json_t *o, const char *what, const char *key, bool required,
-                    long long min, long long max, long long dflt, long long *out,
-                    struct herror *err)
+/* The allocation, decoded whole by its one codec (common/rset.h), so the
+ * agent refuses what the controller refuses (a node listed twice, too). */
+static int parse_allocation (const json_t *alloc, struct jobdesc *jd, struct herror *err)
 {
-    json_t *v = json_object_get (o, key);
-    if (!v || json_is_null (v)) {
-        if (required)
-            return bad (err, "%s: member \"%s\" is missing", what, key);
-        *out = dflt;
-        return 0;
+    struct rset *r = rset_from_json (alloc, err);
+    if (!r) {
+        if (errno == ENOMEM)
+            herror_set (err, "out of memory");
+        else
+            herror_prefix (err, "job");
+        return -1;
     }
-    if (!json_is_integer (v))
-        return bad (err, "%s: member \"%s\" must be an integer", what, key);
-    long long x = json_integer_value (v);
-    if (x < min || x > max)
-        return bad (err, "%s: member \"%s\" is %lld, must be %lld..%lld", what, key, x, min, max);
-    *out = x;
-    return 0;
-}
-
-static int get_idlist (const json_t *o, const char *what, const char *key, bool required,
-                       unsigned **ids, size_t *n, struct herror *err)
-{
-    json_t *v = json_object_get (o, key);
-    *ids = NULL;
-    *n = 0;
-    if (!v || json_is_null (v)) {
-        if (required)
-            return bad (err, "%s: member \"%s\" is missing", what, key);
-        return 0;
-    }
-    if (!json_is_array (v))
-        return bad (err, "%s: member \"%s\" must be an array of integers", what, key);
-    size_t len = json_array_size (v);
-    if (len && !(*ids = calloc (len, sizeof (**ids)))) {
+    int rc = 0;
+    jd->nalloc = (size_t)rset_nnodes (r);
+    if (!(jd->alloc = calloc (jd->nalloc ? jd->nalloc : 1, sizeof (*jd->alloc)))) {
+        jd->nalloc = 0;
         errno = ENOMEM;
-        return herror_set (err, "out of memory");
+        rc = herror_set (err, "out of memory");
     }
-    for (size_t i = 0; i < len; i++) {
-        json_t *e = json_array_get (v, i);
-        if (!json_is_integer (e) || json_integer_value (e) < 0 || json_integer_value (e) > 65535) {
-            free (*ids);
-            *ids = NULL;
-            return bad (err, "%s: %s[%zu] must be an integer 0..65535", what, key, i);
-        }
-        (*ids)[i] = (unsigned)json_integer_value (e);
-    }
-    *n = len;
-    return 0;
-}
-
-static int parse_alloc (const json_t *a, size_t idx, struct jobdesc_alloc *out, struct herror *err)
-{
-    char what[64];
-    long long x;
-    snprintf (what, sizeof (what), "job: allocation[%zu]", idx);
-    if (!json_is_object (a))
-        return bad (err, "%s must be an object", what);
-    if (get_str (a, "node", true, &out->node, err) < 0) {
-        herror_prefix (err, "allocation[%zu]", idx);
-        return -1;
-    }
-    if (!*out->node)
-        return bad (err, "%s: node name is empty", what);
-    if (get_idlist (a, what, "cores", false, &out->cores, &out->ncores, err) < 0 ||
-        get_idlist (a, what, "pus", true, &out->pus, &out->npus, err) < 0 ||
-        get_idlist (a, what, "gpus", false, &out->gpus, &out->ngpus, err) < 0)
-        return -1;
-    if (get_int (a, what, "mem", false, 0, INT64_MAX, 0, &x, err) < 0)
-        return -1;
-    out->mem = (uint64_t)x;
-    if (get_int (a, what, "mpiprocs", false, 0, 65536, 1, &x, err) < 0)
-        return -1;
-    out->mpiprocs = (unsigned)x;
-    return 0;
+    for (size_t i = 0; rc == 0 && i < jd->nalloc; i++)
+        rc = take_alloc (rset_node (r, (int)i), &jd->alloc[i], err);
+    rset_destroy (r);
+    return rc;
 }
 
 /* The job members, decoded by the common codec of the job object
@@ -220,15 +178,8 @@ static int parse_body (const json_t *job, const char *node_name, const char *ser
     json_t *alloc = json_object_get (job, "allocation");
     if (!json_is_array (alloc) || json_array_size (alloc) == 0)
         return bad (err, "job: member \"allocation\" must be a non-empty array");
-    jd->nalloc = json_array_size (alloc);
-    if (!(jd->alloc = calloc (jd->nalloc, sizeof (*jd->alloc)))) {
-        jd->nalloc = 0;
-        errno = ENOMEM;
-        return herror_set (err, "out of memory");
-    }
-    for (size_t i = 0; i < jd->nalloc; i++)
-        if (parse_alloc (json_array_get (alloc, i), i, &jd->alloc[i], err) < 0)
-            return -1;
+    if (parse_allocation (alloc, jd, err) < 0)
+        return -1;
     jd->here = 0;
     if (node_name) {
         size_t i;

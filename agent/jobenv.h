@@ -14,8 +14,9 @@
  * output and error are "[HOST:]/path" (the host is dropped).
  *
  * allocation ([{node (string), cores? [int], pus [int], gpus? [int],
- * mem? (bytes), mpiprocs? (int >= 0, default 1)}], at least one entry) is
- * decoded here.
+ * mem? (bytes), mpiprocs? (int >= 0, default 1)}], at least one entry):
+ * each entry is decoded by the allocation's one codec, common/rset.h, the
+ * controller's too.
  */
 #ifndef HUDDLE_AGENT_JOBENV_H
 #define HUDDLE_AGENT_JOBENV_H

@@ -2,38 +2,30 @@
 
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
-
-/* A growable int list.  The public struct only ever points into these. */
-struct intvec {
-    int *v;
-    int n;
-    int cap;
-};
-
-struct entry {
-    char *name;
-    struct intvec cores, pus, gpus;
-    uint64_t mem;
-    int nranks;
-    struct sched_alloc_node view;
-};
 
 struct sched_alloc {
     int64_t seq;
     bool exclusive;
-    struct entry *entries;
-    int n;
-    int cap;
+    struct rset *r;
 };
+
+struct sched_alloc *sched_alloc_from_rset (int64_t seq, bool exclusive, struct rset *r)
+{
+    struct sched_alloc *a = r ? calloc (1, sizeof (*a)) : NULL;
+    if (!a) {
+        rset_destroy (r);
+        errno = ENOMEM;
+        return NULL;
+    }
+    a->seq = seq;
+    a->exclusive = exclusive;
+    a->r = r;
+    return a;
+}
 
 struct sched_alloc *sched_alloc_create (int64_t seq)
 {
-    struct sched_alloc *a = calloc (1, sizeof (*a));
-    if (!a)
-        return NULL;
-    a->seq = seq;
-    return a;
+    return sched_alloc_from_rset (seq, false, rset_create());
 }
 
 void sched_alloc_destroy (struct sched_alloc *a)
@@ -41,13 +33,7 @@ void sched_alloc_destroy (struct sched_alloc *a)
     if (!a)
         return;
     int saved = errno;
-    for (int i = 0; i < a->n; i++) {
-        free (a->entries[i].name);
-        free (a->entries[i].cores.v);
-        free (a->entries[i].pus.v);
-        free (a->entries[i].gpus.v);
-    }
-    free (a->entries);
+    rset_destroy (a->r);
     free (a);
     errno = saved;
 }
@@ -67,149 +53,50 @@ void sched_alloc_set_exclusive (struct sched_alloc *a, bool exclusive)
     a->exclusive = exclusive;
 }
 
+const struct rset *sched_alloc_rset (const struct sched_alloc *a)
+{
+    return a->r;
+}
+
+void sched_alloc_set_window (struct sched_alloc *a, int64_t start, int64_t walltime)
+{
+    rset_set_window (a->r, start, walltime);
+}
+
 int sched_alloc_nnodes (const struct sched_alloc *a)
 {
-    return a->n;
+    return rset_nnodes (a->r);
 }
 
-static void entry_sync_view (struct entry *e)
+const struct rset_node *sched_alloc_node (const struct sched_alloc *a, int i)
 {
-    e->view.name = e->name;
-    e->view.ncores = e->cores.n;
-    e->view.cores = e->cores.v;
-    e->view.npus = e->pus.n;
-    e->view.pus = e->pus.v;
-    e->view.ngpus = e->gpus.n;
-    e->view.gpus = e->gpus.v;
-    e->view.mem = e->mem;
-    e->view.nranks = e->nranks;
-}
-
-const struct sched_alloc_node *sched_alloc_node (const struct sched_alloc *a, int i)
-{
-    if (!a || i < 0 || i >= a->n) {
+    if (!a) {
         errno = EINVAL;
         return NULL;
     }
-    return &a->entries[i].view;
+    return rset_node (a->r, i);
 }
 
-/* Make room for N more ints without touching the contents, so that a later
- * failure can leave the list exactly as it was. */
-static int intvec_reserve (struct intvec *iv, int n)
+int sched_alloc_add (struct sched_alloc *a, const struct rset_node *part)
 {
-    if (iv->n + n <= iv->cap)
-        return 0;
-    int cap = iv->cap ? iv->cap : 8;
-    while (cap < iv->n + n)
-        cap *= 2;
-    int *v = realloc (iv->v, (size_t)cap * sizeof (int));
-    if (!v)
-        return -1;
-    iv->v = v;
-    iv->cap = cap;
-    return 0;
-}
-
-static void intvec_append (struct intvec *iv, const int *src, int n)
-{
-    if (n > 0)
-        memcpy (iv->v + iv->n, src, (size_t)n * sizeof (int));
-    iv->n += n;
-}
-
-/* The scheduler adds chunk after chunk to the node it just added to, so look
- * at the last entry first; that keeps building an allocation linear. */
-static struct entry *find_entry (struct sched_alloc *a, const char *name)
-{
-    if (a->n > 0 && strcmp (a->entries[a->n - 1].name, name) == 0)
-        return &a->entries[a->n - 1];
-    for (int i = 0; i < a->n; i++) {
-        if (strcmp (a->entries[i].name, name) == 0)
-            return &a->entries[i];
-    }
-    return NULL;
-}
-
-static struct entry *new_entry (struct sched_alloc *a, const char *name)
-{
-    if (a->n == a->cap) {
-        int cap = a->cap ? 2 * a->cap : 4;
-        struct entry *e = realloc (a->entries, (size_t)cap * sizeof (*e));
-        if (!e)
-            return NULL;
-        a->entries = e;
-        a->cap = cap;
-    }
-    struct entry *e = &a->entries[a->n];
-    memset (e, 0, sizeof (*e));
-    if (!(e->name = strdup (name)))
-        return NULL;
-    a->n++;
-    return e;
-}
-
-static bool part_valid (const struct sched_alloc_node *p)
-{
-    return p && p->name && p->name[0] != '\0' && p->ncores >= 0 && p->npus >= 0 && p->ngpus >= 0 &&
-           p->nranks >= 0 && (p->ncores == 0 || p->cores) && (p->npus == 0 || p->pus) &&
-           (p->ngpus == 0 || p->gpus);
-}
-
-int sched_alloc_add (struct sched_alloc *a, const struct sched_alloc_node *part)
-{
-    if (!a || !part_valid (part)) {
+    if (!a) {
         errno = EINVAL;
         return -1;
     }
-    struct entry *e = find_entry (a, part->name);
-    bool created = false;
-    if (!e) {
-        if (!(e = new_entry (a, part->name)))
-            return -1;
-        created = true;
-    }
-    if (intvec_reserve (&e->cores, part->ncores) < 0 || intvec_reserve (&e->pus, part->npus) < 0 ||
-        intvec_reserve (&e->gpus, part->ngpus) < 0) {
-        if (created) {
-            a->n--;
-            free (e->name);
-            free (e->cores.v);
-            free (e->pus.v);
-            free (e->gpus.v);
-        }
-        errno = ENOMEM;
-        return -1;
-    }
-    intvec_append (&e->cores, part->cores, part->ncores);
-    intvec_append (&e->pus, part->pus, part->npus);
-    intvec_append (&e->gpus, part->gpus, part->ngpus);
-    e->mem += part->mem;
-    e->nranks += part->nranks;
-    entry_sync_view (e);
-    return 0;
+    return rset_add (a->r, part);
 }
 
 int sched_alloc_total_cores (const struct sched_alloc *a)
 {
-    int total = 0;
-    for (int i = 0; i < a->n; i++)
-        total += a->entries[i].cores.n;
-    return total;
+    return rset_total_cores (a->r);
 }
 
 int sched_alloc_total_gpus (const struct sched_alloc *a)
 {
-    int total = 0;
-    for (int i = 0; i < a->n; i++)
-        total += a->entries[i].gpus.n;
-    return total;
+    return rset_total_gpus (a->r);
 }
 
 uint64_t sched_alloc_total_mem (const struct sched_alloc *a)
 {
-    uint64_t total = 0;
-    for (int i = 0; i < a->n; i++)
-        total += a->entries[i].mem;
-    return total;
+    return rset_total_mem (a->r);
 }

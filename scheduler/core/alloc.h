@@ -1,15 +1,19 @@
-/* alloc.h - what one job was given: per-node cores, PUs, GPUs and memory
+/* alloc.h - what one job was given: a resource set (common/rset.h) with
+ * the job's seq and whether it holds its nodes exclusively
  *
  * An allocation is the scheduler's answer for one job, kept at core and GPU
  * granularity (not counts) so that a later placement engine can write an
- * Open MPI rankfile from it and the controller can store it as the
- * protocol's "allocation" array (docs/protocol.md: node, cores, pus, gpus,
- * mem).
+ * Open MPI rankfile from it.  Its resources are an rset, the same type the
+ * controller stores and sends as the protocol's "allocation" array
+ * (rset_to_json / rset_from_json: one codec, shared with the agent), and
+ * its window says when it started and when it is expected to end (start +
+ * walltime), so backfill can build a resource-time profile from the
+ * allocations of the running jobs.
  *
  * Ownership: sched_alloc_create() returns an allocation the caller frees with
  * sched_alloc_destroy().  Everything reachable from it (node names, index
- * arrays) is owned by the allocation and valid until it is destroyed or
- * changed with sched_alloc_add().
+ * arrays, the rset) is owned by the allocation and valid until it is
+ * destroyed or changed with sched_alloc_add().
  *
  * Errors: functions return -1 (or NULL) with errno set and change nothing.
  */
@@ -19,24 +23,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct sched_alloc;
+#include "common/rset.h"
 
-/* One node's share of an allocation.  Read-only view when returned by
- * sched_alloc_node(); input (copied) when given to sched_alloc_add(). */
-struct sched_alloc_node {
-    const char *name; /* node name */
-    int ncores;
-    const int *cores; /* core OS indexes */
-    int npus;
-    const int *pus; /* OS indexes of the PUs of those cores */
-    int ngpus;
-    const int *gpus; /* GPU indexes */
-    uint64_t mem;    /* bytes */
-    int nranks;      /* MPI ranks here: sum of the chunks' mpiprocs */
-};
+struct sched_alloc;
 
 /* A new, empty allocation for job SEQ.  NULL + ENOMEM on failure. */
 struct sched_alloc *sched_alloc_create (int64_t seq);
+
+/* An allocation for job SEQ holding the resources of R, which it takes
+ * over (destroyed with the allocation, also on failure).  NULL + ENOMEM. */
+struct sched_alloc *sched_alloc_from_rset (int64_t seq, bool exclusive, struct rset *r);
 
 /* Free the allocation.  NULL-safe, keeps errno. */
 void sched_alloc_destroy (struct sched_alloc *a);
@@ -49,15 +45,18 @@ int64_t sched_alloc_seq (const struct sched_alloc *a);
 bool sched_alloc_exclusive (const struct sched_alloc *a);
 void sched_alloc_set_exclusive (struct sched_alloc *a, bool exclusive);
 
+/* The resources, for encoding (rset_to_json) and windows (rset_start,
+ * rset_end).  sched_alloc_set_window: see rset_set_window. */
+const struct rset *sched_alloc_rset (const struct sched_alloc *a);
+void sched_alloc_set_window (struct sched_alloc *a, int64_t start, int64_t walltime);
+
 /* Number of nodes, and the I-th node's share (0 <= I < nnodes; NULL + EINVAL
  * otherwise).  Each node appears once. */
 int sched_alloc_nnodes (const struct sched_alloc *a);
-const struct sched_alloc_node *sched_alloc_node (const struct sched_alloc *a, int i);
+const struct rset_node *sched_alloc_node (const struct sched_alloc *a, int i);
 
-/* Add PART to the allocation, copying it.  When PART->name is already in the
- * allocation its lists are appended and mem/nranks added; otherwise a new
- * node entry is created.  EINVAL on a NULL/empty name or negative counts. */
-int sched_alloc_add (struct sched_alloc *a, const struct sched_alloc_node *part);
+/* Add PART to the allocation (rset_add). */
+int sched_alloc_add (struct sched_alloc *a, const struct rset_node *part);
 
 /* Totals over all nodes (for reporting: "ncpus", "ngpus", "mem"). */
 int sched_alloc_total_cores (const struct sched_alloc *a);

@@ -18,13 +18,13 @@ struct pick {
 
 static void take_core (struct pick *p, int slot)
 {
-    snap_take_core (p->s, p->n, slot, p->seq);
+    snap_take_core (p->n, slot, p->seq);
     p->cores[p->ncores++] = slot;
 }
 
 static void take_gpu (struct pick *p, int slot)
 {
-    snap_take_gpu (p->s, p->n, slot, p->seq);
+    snap_take_gpu (p->n, slot, p->seq);
     p->gpus[p->ngpus++] = slot;
 }
 
@@ -141,9 +141,9 @@ static void pick_gpu_cores (struct pick *p, int need)
 static void undo_pick (struct pick *p)
 {
     for (int i = 0; i < p->ncores; i++)
-        snap_put_core (p->s, p->n, p->cores[i]);
+        snap_put_core (p->n, p->cores[i]);
     for (int k = 0; k < p->ngpus; k++)
-        snap_put_gpu (p->s, p->n, p->gpus[k]);
+        snap_put_gpu (p->n, p->gpus[k]);
 }
 
 /* Turn the picked slots into OS indexes and add them to A. */
@@ -165,7 +165,7 @@ static int record_pick (const struct pick *p, const struct resreq_chunk *c, stru
     }
     for (int g = 0; g < p->ngpus; g++)
         gpus[g] = n->gpus[p->gpus[g]].index;
-    struct sched_alloc_node part = {
+    struct rset_node part = {
         .name = n->name,
         .ncores = p->ncores,
         .cores = os,

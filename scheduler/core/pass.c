@@ -30,7 +30,7 @@ struct pass {
     struct sched_result *r;
     const struct sched_limits *limits;
     int64_t now;
-    bool *reserved; /* per node; NULL until a job reserves */
+    struct idset *reserved; /* dense indexes of the reserved nodes; NULL until a job reserves */
 };
 
 void sched_result_destroy (struct sched_result *r)
@@ -126,14 +126,14 @@ static int maybe_reserve (struct pass *ps, const struct qjob *j)
     if (ps->reserved || limit < 0 || ps->now - j->eligible_time < limit)
         return 0;
     char why[REASON_MAX];
-    int rc = placement_could_fit (ps->p, &j->req, true, why, sizeof (why));
+    int rc = placement_could_fit (ps->p, &placement_idle_usable, &j->req, why, sizeof (why));
     if (rc <= 0)
         return rc;
-    if (!(ps->reserved = calloc ((size_t)ps->s->n + 1, sizeof (bool)))) {
+    if (!(ps->reserved = idset_create()) ||
+        placement_mark_wanted (ps->p, &placement_idle_usable, &j->req, ps->reserved) < 0) {
         errno = ENOMEM;
         return -1;
     }
-    placement_mark_wanted (ps->p, &j->req, ps->reserved);
     ps->r->reserved_seq = j->seq;
     return 0;
 }
@@ -141,7 +141,9 @@ static int maybe_reserve (struct pass *ps, const struct qjob *j)
 static int consider_job (struct pass *ps, struct qjob *j)
 {
     struct sched_alloc *a = NULL;
-    if (placement_place (ps->p, j->seq, &j->req, ps->reserved, &a) == 0) {
+    if (placement_place (ps->p, &placement_free_now, j->seq, &j->req, ps->reserved, &a) == 0) {
+        /* its window: backfill plans with when it is expected back */
+        sched_alloc_set_window (a, ps->now, j->req.walltime);
         if (add_decision (ps->r, SCHED_START, j->seq, a))
             return 0;
         (void)sched_snapshot_release (ps->s, a);
@@ -156,7 +158,7 @@ static int consider_job (struct pass *ps, struct qjob *j)
     char why[REASON_MAX];
     int fit = 1;
     if (j->fits_generation != ps->s->generation) {
-        fit = placement_could_fit (ps->p, &j->req, false, why, sizeof (why));
+        fit = placement_could_fit (ps->p, &placement_idle_all, &j->req, why, sizeof (why));
         if (fit < 0)
             return -1;
         if (fit == 1)
@@ -226,11 +228,11 @@ struct sched_result *sched_pass (struct sched_snapshot *s, struct sched_queue *q
     }
     fix_views (ps.r);
     placement_destroy (ps.p);
-    free (ps.reserved);
+    idset_destroy (ps.reserved);
     return ps.r;
 fail:
     placement_destroy (ps.p);
-    free (ps.reserved);
+    idset_destroy (ps.reserved);
     sched_result_destroy (ps.r);
     return NULL;
 }
@@ -242,7 +244,7 @@ int sched_request_check (struct sched_snapshot *s, const struct resreq *req, cha
     struct placement *p = placement_create (s);
     if (!p)
         return -1;
-    int rc = placement_could_fit (p, req, false, why, sizeof (why));
+    int rc = placement_could_fit (p, &placement_idle_all, req, why, sizeof (why));
     placement_destroy (p);
     if (rc == 0 && reason && len > 0) {
         strncpy (reason, why, len - 1);

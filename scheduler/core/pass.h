@@ -40,9 +40,12 @@
  * When the job ends: sched_snapshot_release() with the same allocation.
  *
  * Bounded: at most limits->max_jobs eligible jobs are considered per pass
- * (held ones do not count).  Per job the cost is O(nodes + chunks) for step 1
- * placement, plus cores of the chosen nodes; a job bigger than all free
- * resources of the usable nodes is refused in O(1).
+ * (held ones do not count).  A job that asks for more than the usable nodes
+ * have free, or for a chunk bigger than the best node has free, is refused
+ * from the group totals (snapshot_impl.h) in O(chunks); otherwise step 1
+ * placement skips runs of full nodes through the group tree, O(log nodes)
+ * per node opened in the common case, O(nodes) at worst, plus the cores of
+ * the chosen nodes.
  */
 #ifndef HUDDLE_SCHED_PASS_H
 #define HUDDLE_SCHED_PASS_H

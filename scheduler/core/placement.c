@@ -8,11 +8,34 @@
 
 #include "nodealloc.h"
 
-enum mode {
-    MODE_NOW,          /* what is free now */
-    MODE_EMPTY_USABLE, /* usable nodes, as if idle */
-    MODE_EMPTY_ALL,    /* every configured node, as if idle */
-};
+/* ---- views: what the placer may use ---- */
+
+static const struct snap_cap none_offered = {-1, 0, 0};
+
+static struct snap_cap offer_free_now (const struct snode *n, bool excl)
+{
+    if (!n->usable || (excl ? !snode_idle (n) : n->excl_seq != SNAP_FREE))
+        return none_offered;
+    return (struct snap_cap){n->free_cores, n->free_gpus, n->mem - n->mem_used};
+}
+
+static struct snap_cap offer_idle_usable (const struct snode *n, bool excl)
+{
+    (void)excl;
+    if (!n->usable)
+        return none_offered;
+    return (struct snap_cap){n->ncores, n->ngpus, n->mem};
+}
+
+static struct snap_cap offer_idle_all (const struct snode *n, bool excl)
+{
+    (void)excl;
+    return (struct snap_cap){n->ncores, n->ngpus, n->mem};
+}
+
+const struct placement_view placement_free_now = {"free now", offer_free_now, snap_next_fit};
+const struct placement_view placement_idle_usable = {"usable nodes idle", offer_idle_usable, NULL};
+const struct placement_view placement_idle_all = {"every node idle", offer_idle_all, NULL};
 
 /* What this job has tentatively taken on a node during step 1. */
 struct tent {
@@ -47,10 +70,10 @@ struct placement {
     int order_cap;
 
     /* the attempt under way */
-    enum mode mode;
+    const struct placement_view *view;
     const struct resreq *req;
     bool excl;
-    const bool *skip;
+    const struct idset *skip;
 };
 
 struct placement *placement_create (struct sched_snapshot *s)
@@ -135,25 +158,19 @@ static struct need request_total (const struct resreq *req)
 
 /* ---- step 1: nodes by counts ---- */
 
-/* What node I has left for the current job: free (or, in the empty modes,
- * total) minus what earlier chunks of the job took.  Cores = -1 when the
- * node is out of the question (unusable, skipped, exclusivity). */
+/* What node I has left for the current job: what the view offers minus
+ * what earlier chunks of the job took.  Cores = -1 when the node is out of
+ * the question (the view offers nothing, or it is skipped). */
 static struct need node_left (const struct placement *p, int i)
 {
-    const struct snode *n = p->s->nodes[i];
     const struct tent *t = &p->tent[i];
     struct need left = {-1, 0, 0};
-    if (p->mode == MODE_NOW) {
-        if (!n->usable || (p->skip && p->skip[i]))
-            return left;
-        if (p->excl ? !snode_idle (n) : n->excl_seq != SNAP_FREE)
-            return left;
-        left = (struct need){n->free_cores, n->free_gpus, n->mem - n->mem_used};
-    } else {
-        if (p->mode == MODE_EMPTY_USABLE && !n->usable)
-            return left;
-        left = (struct need){n->ncores, n->ngpus, n->mem};
-    }
+    if (idset_test (p->skip, (unsigned)i))
+        return left;
+    struct snap_cap c = p->view->offer (p->s->nodes[i], p->excl);
+    if (c.cores < 0)
+        return left;
+    left = (struct need){c.cores, c.gpus, c.mem};
     left.cores -= t->cores;
     left.gpus -= t->gpus;
     left.mem -= t->mem;
@@ -181,6 +198,23 @@ static int64_t node_instances (const struct placement *p, int i, const struct re
     if (c->mem > 0 && (int64_t)(left.mem / c->mem) < k)
         k = (int64_t)(left.mem / c->mem);
     return k;
+}
+
+static struct snap_cap need_cap (const struct need *nd)
+{
+    return (struct snap_cap){nd->cores > INT32_MAX ? INT32_MAX : (int)nd->cores,
+                             nd->gpus > INT32_MAX ? INT32_MAX : (int)nd->gpus, nd->mem};
+}
+
+/* The first node from FROM worth looking at for ND: the view's group tree
+ * skips runs of nodes that cannot hold it; views without one look at
+ * every node. */
+static int next_node (struct placement *p, int from, const struct need *nd)
+{
+    if (!p->view->next || from >= p->nnodes)
+        return from;
+    struct snap_cap need = need_cap (nd);
+    return p->view->next (p->s, from, &need);
 }
 
 static int record (struct placement *p, int node, int chunk)
@@ -247,11 +281,12 @@ static int choose_pack (struct placement *p)
             host = h;
     }
     int node = -1;
-    for (int i = (host >= 0 ? host : 0); i < p->nnodes && node < 0; i++) {
+    if (host >= 0)
+        node = node_has_room (p, host, &total) ? host : -1;
+    for (int i = next_node (p, 0, &total); host < 0 && i < p->nnodes && node < 0;
+         i = next_node (p, i + 1, &total)) {
         if (node_has_room (p, i, &total))
             node = i;
-        if (host >= 0)
-            break;
     }
     if (node < 0)
         return fail_nospace();
@@ -273,10 +308,14 @@ static int find_new_node (struct placement *p, const struct resreq_chunk *c, int
                           int *nc)
 {
     int64_t want = p->req->arrangement == RESREQ_SCATTER ? 1 : remaining;
+    struct need one = chunk_need (c, 1);
     int best = -1;
     int64_t best_k = 0;
     bool leading = true;
-    for (int i = *nc; i < p->nnodes && best_k < want; i++) {
+    for (int i = next_node (p, *nc, &one); i < p->nnodes && best_k < want;
+         i = next_node (p, i + 1, &one)) {
+        if (leading)
+            *nc = i; /* the nodes skipped hold none */
         int64_t k = p->tent[i].used ? 0 : node_instances (p, i, c, want);
         if (k == 0 && leading)
             *nc = i + 1;
@@ -393,6 +432,8 @@ static int claim_placed (struct placement *p, int64_t seq, struct sched_alloc *a
         if (k == 0 || p->placed[k - 1].node != p->placed[k].node)
             snap_attach (n, seq, p->excl);
     }
+    for (int i = 0; i < p->ntouched; i++)
+        snap_node_changed (p->s, p->s->nodes[p->touched[i]]);
     return 0;
 undo:;
     /* every node entry in A is attached and fully claimed: release them */
@@ -402,32 +443,47 @@ undo:;
     return -1;
 }
 
-static void begin (struct placement *p, enum mode mode, const struct resreq *req, const bool *skip)
+static void begin (struct placement *p, const struct placement_view *view, const struct resreq *req,
+                   const struct idset *skip)
 {
-    p->mode = mode;
+    p->view = view;
     p->req = req;
     p->skip = skip;
     p->excl = req->sharing != RESREQ_SHARED;
 }
 
-/* Cheap refusal before looking at nodes: more than all usable nodes have
- * free.  On a full cluster most of a big queue stops here. */
-static bool cluster_too_busy (const struct placement *p, const struct resreq *req)
+/* Cheap refusal before looking at nodes, from group G's totals (group 0:
+ * the whole cluster): more than the group's nodes offer in all, or a
+ * chunk (with place=pack, the whole request) bigger than the best node
+ * there offers.  On a full cluster most of a big queue stops here. */
+static bool group_too_busy (struct placement *p, int g, const struct resreq *req)
 {
+    struct snap_totals tot = snap_group_totals (p->s, g);
     struct need t = request_total (req);
-    return t.cores > p->s->usable_free_cores || t.gpus > p->s->usable_free_gpus;
+    if (t.cores > tot.cores || t.gpus > tot.gpus)
+        return true;
+    struct snap_cap need = need_cap (&t);
+    if (req->arrangement == RESREQ_PACK)
+        return need.cores > tot.best.cores || need.gpus > tot.best.gpus || need.mem > tot.best.mem;
+    for (int i = 0; i < req->nchunks; i++) {
+        struct need one = chunk_need (&req->chunks[i], 1);
+        need = need_cap (&one);
+        if (need.cores > tot.best.cores || need.gpus > tot.best.gpus || need.mem > tot.best.mem)
+            return true;
+    }
+    return false;
 }
 
-int placement_place (struct placement *p, int64_t seq, const struct resreq *req, const bool *skip,
-                     struct sched_alloc **out)
+int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
+                     const struct resreq *req, const struct idset *skip, struct sched_alloc **out)
 {
     if (request_invalid (req)) {
         errno = EINVAL;
         return -1;
     }
-    if (cluster_too_busy (p, req))
+    if (view == &placement_free_now && group_too_busy (p, 0, req))
         return fail_nospace();
-    begin (p, MODE_NOW, req, skip);
+    begin (p, view, req, skip);
     struct sched_alloc *a = NULL;
     int rc = choose_nodes (p);
     if (rc == 0 && !(a = sched_alloc_create (seq))) {
@@ -457,7 +513,7 @@ static bool chunk_fits_somewhere (struct placement *p, const struct resreq_chunk
     int host = chunk_host (p, c);
     if (host >= 0)
         return node_has_room (p, host, &nd);
-    for (int i = 0; i < p->nnodes; i++) {
+    for (int i = next_node (p, 0, &nd); i < p->nnodes; i = next_node (p, i + 1, &nd)) {
         if (node_has_room (p, i, &nd))
             return true;
     }
@@ -511,15 +567,15 @@ static void explain_whole (const struct placement *p, char *reason, size_t len)
                   t.cores, t.gpus, t.mem);
 }
 
-int placement_could_fit (struct placement *p, const struct resreq *req, bool usable_only,
-                         char *reason, size_t len)
+int placement_could_fit (struct placement *p, const struct placement_view *view,
+                         const struct resreq *req, char *reason, size_t len)
 {
     const char *bad = request_invalid (req);
     if (bad) {
         snprintf (reason, len, "invalid request: %s", bad);
         return 0;
     }
-    begin (p, usable_only ? MODE_EMPTY_USABLE : MODE_EMPTY_ALL, req, NULL);
+    begin (p, view, req, NULL);
     if (explain_chunks (p, reason, len))
         return 0;
     int rc = choose_nodes (p);
@@ -535,16 +591,19 @@ int placement_could_fit (struct placement *p, const struct resreq *req, bool usa
     return 0;
 }
 
-void placement_mark_wanted (struct placement *p, const struct resreq *req, bool *mask)
+int placement_mark_wanted (struct placement *p, const struct placement_view *view,
+                           const struct resreq *req, struct idset *nodes)
 {
-    begin (p, MODE_EMPTY_USABLE, req, NULL);
+    begin (p, view, req, NULL);
     for (int i = 0; i < p->nnodes; i++) {
-        for (int k = 0; k < req->nchunks && !mask[i]; k++) {
+        for (int k = 0; k < req->nchunks && !idset_test (nodes, (unsigned)i); k++) {
             const struct resreq_chunk *c = &req->chunks[k];
             struct need nd = chunk_need (c, 1);
             int host = chunk_host (p, c);
-            if ((host == -1 || host == i) && node_has_room (p, i, &nd))
-                mask[i] = true;
+            if ((host == -1 || host == i) && node_has_room (p, i, &nd) &&
+                idset_set (nodes, (unsigned)i) < 0)
+                return -1;
         }
     }
+    return 0;
 }

@@ -7,7 +7,8 @@
  *  2. for each chosen node, ask the node allocator (nodealloc.h) for the
  *     particular cores and GPUs.
  *
- * Step 1 goes through nodes in snapshot order, so low-numbered nodes fill
+ * Step 1 goes through nodes in dense index order (name order, snapshot.h),
+ * so low-numbered nodes fill
  * first and whole nodes stay free at the other end for big and exclusive
  * jobs.  place=pack takes the first node that holds the whole request;
  * scatter the first unused node that holds the chunk; free first tries the
@@ -16,7 +17,9 @@
  * most, so the job spans few nodes.  Chunks are placed most-constrained
  * first (host=, then more GPUs, more cores, more memory).  Scanning resumes
  * after the nodes that had no room for an earlier instance of the same
- * chunk; a chunk costs O(nodes) per node it opens (one for most jobs).
+ * chunk, and the free-now view jumps over nodes the group tree says cannot
+ * hold one instance: a chunk costs O(log nodes) per node it opens when
+ * free nodes are easy to find, O(nodes) at worst.
  * Greedy, not optimal: a job that only an exhaustive search could fit is
  * treated as not fitting.
 
@@ -35,31 +38,55 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/idset.h"
 #include "common/resreq.h"
 #include "scheduler/core/alloc.h"
 #include "scheduler/core/snapshot_impl.h"
+
+/* A view: what the placer may use on each node.  The same placer answers
+ * "where does it go now" (free now), "could it ever run" (every node idle)
+ * and "which nodes is a blocked job waiting for" (usable nodes idle); the
+ * next issues add "free from time T" (backfill's resource-time profile) and
+ * "only under one switch" as further views, without touching the placer.
+ *
+ *   offer: what node N offers a job (EXCL: place=excl/exclhost) before the
+ *          job's own tentative use; cores = -1 when nothing.
+ *   next:  the first node index >= FROM that may offer NEED, or the node
+ *          count (a bound from the group tree; NULL: look at every node).
+ */
+struct placement_view {
+    const char *name;
+    struct snap_cap (*offer) (const struct snode *n, bool excl);
+    int (*next) (struct sched_snapshot *s, int from, const struct snap_cap *need);
+};
+
+extern const struct placement_view placement_free_now;    /* free resources of usable nodes */
+extern const struct placement_view placement_idle_usable; /* usable nodes, as if idle */
+extern const struct placement_view placement_idle_all;    /* every configured node, as if idle */
 
 /* Scratch for placing jobs on S, one pass long: it is sized for S's nodes
  * at creation, so create a new one after adding nodes. */
 struct placement *placement_create (struct sched_snapshot *s);
 void placement_destroy (struct placement *p);
 
-/* Place REQ for job SEQ on what is free now, never on a node whose SKIP[i]
- * is true (SKIP may be NULL).  On success the resources are claimed in the
- * snapshot and *OUT is a new allocation the caller owns.  -1 with errno =
- * ENOSPC when it does not fit now, EINVAL for a malformed request, ENOMEM;
- * nothing is claimed then. */
-int placement_place (struct placement *p, int64_t seq, const struct resreq *req, const bool *skip,
-                     struct sched_alloc **out);
+/* Place REQ for job SEQ on what VIEW offers (placement_free_now for a
+ * start), never on a node whose dense index is in SKIP (a reservation;
+ * NULL for none).  On success the resources are
+ * claimed in the snapshot and *OUT is a new allocation the caller owns.  -1 with errno = ENOSPC
+ * when it does not fit now, EINVAL for a malformed request, ENOMEM; nothing is claimed then. */
+int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
+                     const struct resreq *req, const struct idset *skip, struct sched_alloc **out);
 
-/* Could REQ be placed if every node were idle?  USABLE_ONLY counts only
- * usable nodes, otherwise every configured node.  1 yes; 0 no, with a
- * sentence for the user in REASON; -1 ENOMEM. */
-int placement_could_fit (struct placement *p, const struct resreq *req, bool usable_only,
-                         char *reason, size_t len);
+/* Could REQ be placed on what VIEW offers (placement_idle_all: ever;
+ * placement_idle_usable: once the usable nodes drain)?  Nothing is
+ * claimed.  1 yes; 0 no, with a sentence for the user in REASON; -1 ENOMEM. */
+int placement_could_fit (struct placement *p, const struct placement_view *view,
+                         const struct resreq *req, char *reason, size_t len);
 
-/* Set MASK[i] for every usable node on which some chunk of REQ could fit
- * when the node is idle: the nodes a blocked REQ is waiting for. */
-void placement_mark_wanted (struct placement *p, const struct resreq *req, bool *mask);
+/* Add to NODES the dense index of every node on which VIEW would let some
+ * chunk of REQ fit: with placement_idle_usable, the nodes a blocked REQ is
+ * waiting for (its reservation).  -1 ENOMEM (NODES then partly filled). */
+int placement_mark_wanted (struct placement *p, const struct placement_view *view,
+                           const struct resreq *req, struct idset *nodes);
 
 #endif

@@ -6,16 +6,18 @@
 
 #define NAME_MAX_LEN 64
 
-/* Process-wide so that a snapshot rebuilt at the same address never
- * reuses a generation (the only mutable static in the scheduler core; it
- * changes no decision, it only names node sets). */
-static uint64_t next_generation = 1;
+#define GENERATION_EMPTY UINT64_C (0x9e3779b97f4a7c15)
 
 struct sched_snapshot *sched_snapshot_create (void)
 {
     struct sched_snapshot *s = calloc (1, sizeof (struct sched_snapshot));
-    if (s)
-        s->generation = next_generation++;
+    if (!s || !(s->groups = calloc (1, sizeof (*s->groups)))) {
+        free (s);
+        errno = ENOMEM;
+        return NULL;
+    }
+    s->ngroups = 1; /* the whole cluster */
+    s->generation = GENERATION_EMPTY;
     return s;
 }
 
@@ -49,6 +51,8 @@ void sched_snapshot_destroy (struct sched_snapshot *s)
         snode_free (s->nodes[i]);
     free (s->nodes);
     free (s->buckets);
+    free (s->tree);
+    free (s->groups);
     free (s);
     errno = saved;
 }
@@ -61,6 +65,24 @@ static unsigned hash_name (const char *name)
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 16777619u;
     return h;
+}
+
+static uint64_t mix64 (uint64_t x)
+{
+    x ^= x >> 33; /* murmur3's finaliser */
+    x *= UINT64_C (0xff51afd7ed558ccd);
+    x ^= x >> 33;
+    x *= UINT64_C (0xc4ceb9fe1a85ec53);
+    return x ^ (x >> 33);
+}
+
+/* One node's share of the generation: its name and what it has.  Summed,
+ * so the generation does not depend on the order nodes were added in. */
+static uint64_t node_fingerprint (const struct snode *n)
+{
+    uint64_t h = hash_name (n->name);
+    h = mix64 (h ^ ((uint64_t)n->ncores << 32) ^ (uint64_t)n->ngpus);
+    return mix64 (h ^ n->mem);
 }
 
 int snap_find (const struct sched_snapshot *s, const char *name)
@@ -312,14 +334,28 @@ int sched_snapshot_add_node (struct sched_snapshot *s, const struct sched_node_d
     struct snode *n = snode_build (desc);
     if (!n)
         return -1; /* EINVAL from the tables, else ENOMEM */
-    n->index = s->n;
-    s->nodes[s->n++] = n;
-    s->generation = next_generation++;
-    hash_insert (s->buckets, s->nbuckets, n);
-    if (n->usable) {
-        s->usable_free_cores += n->free_cores;
-        s->usable_free_gpus += n->free_gpus;
+    /* Dense index in name order (byte order of the names): the order a
+     * cluster fills in is then the same whoever registered first and
+     * whether the nodes came from agents or from the store. */
+    int lo = 0, hi = s->n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (strcmp (s->nodes[mid]->name, n->name) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
+    memmove (&s->nodes[lo + 1], &s->nodes[lo], (size_t)(s->n - lo) * sizeof (s->nodes[0]));
+    s->nodes[lo] = n;
+    s->n++;
+    for (int i = lo; i < s->n; i++)
+        s->nodes[i]->index = i;
+    s->generation += node_fingerprint (n);
+    if (s->generation == 0)
+        s->generation = 1; /* 0 means "never asked" in the queue */
+    s->tree_stale = true;
+    s->groups[0].count = s->n;
+    hash_insert (s->buckets, s->nbuckets, n);
     return 0;
 }
 
@@ -332,10 +368,8 @@ int sched_snapshot_set_usable (struct sched_snapshot *s, const char *name, bool 
     }
     struct snode *n = s->nodes[i];
     if (n->usable != usable) {
-        long sign = usable ? 1 : -1;
-        s->usable_free_cores += sign * n->free_cores;
-        s->usable_free_gpus += sign * n->free_gpus;
         n->usable = usable;
+        snap_node_changed (s, n);
     }
     return 0;
 }
@@ -343,6 +377,11 @@ int sched_snapshot_set_usable (struct sched_snapshot *s, const char *name, bool 
 int sched_snapshot_nnodes (const struct sched_snapshot *s)
 {
     return s->n;
+}
+
+uint64_t sched_snapshot_generation (const struct sched_snapshot *s)
+{
+    return s->generation;
 }
 
 bool sched_snapshot_has_node (const struct sched_snapshot *s, const char *name)
@@ -371,40 +410,170 @@ int sched_snapshot_node_usage (const struct sched_snapshot *s, const char *name,
     return 0;
 }
 
+/* ---- the group tree ---- */
+
+struct snap_cap snap_node_cap (const struct snode *n)
+{
+    if (!n->usable || n->excl_seq != SNAP_FREE)
+        return (struct snap_cap){-1, 0, 0};
+    return (struct snap_cap){n->free_cores, n->free_gpus, n->mem - n->mem_used};
+}
+
+static struct snap_cap cap_max (struct snap_cap a, struct snap_cap b)
+{
+    return (struct snap_cap){a.cores > b.cores ? a.cores : b.cores,
+                             a.gpus > b.gpus ? a.gpus : b.gpus, a.mem > b.mem ? a.mem : b.mem};
+}
+
+static bool cap_holds (const struct snap_cap *c, const struct snap_cap *need)
+{
+    return c->cores >= need->cores && c->gpus >= need->gpus && c->mem >= need->mem;
+}
+
+static const struct snap_totals totals_none = {{-1, 0, 0}, 0, 0};
+
+static struct snap_totals node_totals (const struct snode *n)
+{
+    struct snap_cap c = snap_node_cap (n);
+    return c.cores < 0 ? totals_none : (struct snap_totals){c, c.cores, c.gpus};
+}
+
+static struct snap_totals totals_add (struct snap_totals a, struct snap_totals b)
+{
+    return (struct snap_totals){cap_max (a.best, b.best), a.cores + b.cores, a.gpus + b.gpus};
+}
+
+static bool totals_equal (const struct snap_totals *a, const struct snap_totals *b)
+{
+    return a->best.cores == b->best.cores && a->best.gpus == b->best.gpus &&
+           a->best.mem == b->best.mem && a->cores == b->cores && a->gpus == b->gpus;
+}
+
+/* Build the tree from scratch.  Without memory for it the tree stays
+ * stale and the queries below answer from the nodes themselves: slower,
+ * never wrong. */
+static void tree_build (struct sched_snapshot *s)
+{
+    int leaves = 1;
+    while (leaves < s->n)
+        leaves *= 2;
+    if (leaves != s->leaves || !s->tree) {
+        struct snap_totals *t = realloc (s->tree, 2 * (size_t)leaves * sizeof (*t));
+        if (!t)
+            return;
+        s->tree = t;
+        s->leaves = leaves;
+    }
+    for (int i = 0; i < s->leaves; i++)
+        s->tree[s->leaves + i] = i < s->n ? node_totals (s->nodes[i]) : totals_none;
+    for (int i = s->leaves - 1; i >= 1; i--)
+        s->tree[i] = totals_add (s->tree[2 * i], s->tree[2 * i + 1]);
+    s->tree_stale = false;
+}
+
+static bool tree_ready (struct sched_snapshot *s)
+{
+    if (s->tree_stale || !s->tree)
+        tree_build (s);
+    return !s->tree_stale && s->tree;
+}
+
+void snap_node_changed (struct sched_snapshot *s, const struct snode *n)
+{
+    if (s->tree_stale || !s->tree)
+        return; /* rebuilt when next asked */
+    int i = s->leaves + n->index;
+    s->tree[i] = node_totals (n);
+    for (i /= 2; i >= 1; i /= 2)
+        s->tree[i] = totals_add (s->tree[2 * i], s->tree[2 * i + 1]);
+}
+
+struct snap_totals snap_range_totals (struct sched_snapshot *s, int first, int count)
+{
+    struct snap_totals t = totals_none;
+    if (count <= 0 || first < 0 || first >= s->n)
+        return t;
+    if (first + count > s->n)
+        count = s->n - first;
+    if (!tree_ready (s)) {
+        for (int i = first; i < first + count; i++)
+            t = totals_add (t, node_totals (s->nodes[i]));
+        return t;
+    }
+    int lo = first + s->leaves, hi = first + count - 1 + s->leaves;
+    while (lo <= hi) {
+        if (lo % 2 == 1)
+            t = totals_add (t, s->tree[lo++]);
+        if (hi % 2 == 0)
+            t = totals_add (t, s->tree[hi--]);
+        lo /= 2;
+        hi /= 2;
+    }
+    return t;
+}
+
+struct snap_totals snap_group_totals (struct sched_snapshot *s, int g)
+{
+    if (g < 0 || g >= s->ngroups)
+        return totals_none;
+    return snap_range_totals (s, s->groups[g].first, s->groups[g].count);
+}
+
+/* First leaf >= FROM under tree entry I (covering LO..HI) that holds NEED. */
+static int tree_first (const struct sched_snapshot *s, int i, int lo, int hi, int from,
+                       const struct snap_cap *need)
+{
+    if (hi < from || !cap_holds (&s->tree[i].best, need))
+        return -1;
+    if (lo == hi)
+        return lo;
+    int mid = lo + (hi - lo) / 2;
+    int r = tree_first (s, 2 * i, lo, mid, from, need);
+    return r >= 0 ? r : tree_first (s, 2 * i + 1, mid + 1, hi, from, need);
+}
+
+int snap_next_fit (struct sched_snapshot *s, int from, const struct snap_cap *need)
+{
+    if (from >= s->n)
+        return s->n;
+    if (!tree_ready (s)) {
+        for (; from < s->n; from++) {
+            struct snap_cap c = snap_node_cap (s->nodes[from]);
+            if (cap_holds (&c, need))
+                break;
+        }
+        return from;
+    }
+    int r = tree_first (s, 1, 0, s->leaves - 1, from, need);
+    return r < 0 || r >= s->n ? s->n : r;
+}
+
 /* ---- bookkeeping primitives ---- */
 
-void snap_take_core (struct sched_snapshot *s, struct snode *n, int slot, int64_t seq)
+void snap_take_core (struct snode *n, int slot, int64_t seq)
 {
     n->cores[slot].owner = seq;
     n->free_cores--;
     n->numa_free[n->cores[slot].numa]--;
-    if (n->usable)
-        s->usable_free_cores--;
 }
 
-void snap_put_core (struct sched_snapshot *s, struct snode *n, int slot)
+void snap_put_core (struct snode *n, int slot)
 {
     n->cores[slot].owner = SNAP_FREE;
     n->free_cores++;
     n->numa_free[n->cores[slot].numa]++;
-    if (n->usable)
-        s->usable_free_cores++;
 }
 
-void snap_take_gpu (struct sched_snapshot *s, struct snode *n, int slot, int64_t seq)
+void snap_take_gpu (struct snode *n, int slot, int64_t seq)
 {
     n->gpus[slot].owner = seq;
     n->free_gpus--;
-    if (n->usable)
-        s->usable_free_gpus--;
 }
 
-void snap_put_gpu (struct sched_snapshot *s, struct snode *n, int slot)
+void snap_put_gpu (struct snode *n, int slot)
 {
     n->gpus[slot].owner = SNAP_FREE;
     n->free_gpus++;
-    if (n->usable)
-        s->usable_free_gpus++;
 }
 
 void snap_attach (struct snode *n, int64_t seq, bool exclusive)
@@ -434,18 +603,18 @@ static int gpu_lookup (const struct snode *n, int index)
 }
 
 /* Undo the first NCORES cores and NGPUS GPUs of E that claim_entry took. */
-static void unclaim_prefix (struct sched_snapshot *s, struct snode *n,
-                            const struct sched_alloc_node *e, int ncores, int ngpus)
+static void unclaim_prefix (struct sched_snapshot *s, struct snode *n, const struct rset_node *e,
+                            int ncores, int ngpus)
 {
     for (int i = 0; i < ncores; i++)
-        snap_put_core (s, n, core_lookup (n, e->cores[i]));
+        snap_put_core (n, core_lookup (n, e->cores[i]));
     for (int k = 0; k < ngpus; k++)
-        snap_put_gpu (s, n, gpu_lookup (n, e->gpus[k]));
+        snap_put_gpu (n, gpu_lookup (n, e->gpus[k]));
 }
 
 /* Take one node's share, or nothing.  Taking core by core and undoing on the
  * first conflict also catches an index listed twice. */
-static int claim_entry (struct sched_snapshot *s, struct snode *n, const struct sched_alloc_node *e,
+static int claim_entry (struct sched_snapshot *s, struct snode *n, const struct rset_node *e,
                         int64_t seq, bool excl)
 {
     if ((excl ? !snode_idle (n) : n->excl_seq != SNAP_FREE) || e->mem > n->mem - n->mem_used) {
@@ -457,16 +626,17 @@ static int claim_entry (struct sched_snapshot *s, struct snode *n, const struct 
         int slot = core_lookup (n, e->cores[i]);
         if (slot < 0 || n->cores[slot].owner != SNAP_FREE)
             goto undo_cores;
-        snap_take_core (s, n, slot, seq);
+        snap_take_core (n, slot, seq);
     }
     for (k = 0; k < e->ngpus; k++) {
         int slot = gpu_lookup (n, e->gpus[k]);
         if (slot < 0 || n->gpus[slot].owner != SNAP_FREE)
             goto undo_gpus;
-        snap_take_gpu (s, n, slot, seq);
+        snap_take_gpu (n, slot, seq);
     }
     n->mem_used += e->mem;
     snap_attach (n, seq, excl);
+    snap_node_changed (s, n);
     return 0;
 undo_cores:
     errno = core_lookup (n, e->cores[i]) < 0 ? ENOENT : EBUSY;
@@ -478,21 +648,22 @@ undo_gpus:
     return -1;
 }
 
-static void release_entry (struct sched_snapshot *s, struct snode *n,
-                           const struct sched_alloc_node *e, int64_t seq, bool excl)
+static void release_entry (struct sched_snapshot *s, struct snode *n, const struct rset_node *e,
+                           int64_t seq, bool excl)
 {
     for (int i = 0; i < e->ncores; i++) {
         int slot = core_lookup (n, e->cores[i]);
         if (n->cores[slot].owner == seq) /* a duplicate is freed once */
-            snap_put_core (s, n, slot);
+            snap_put_core (n, slot);
     }
     for (int k = 0; k < e->ngpus; k++) {
         int slot = gpu_lookup (n, e->gpus[k]);
         if (n->gpus[slot].owner == seq)
-            snap_put_gpu (s, n, slot);
+            snap_put_gpu (n, slot);
     }
     n->mem_used -= e->mem;
     snap_detach (n, excl);
+    snap_node_changed (s, n);
 }
 
 int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
@@ -505,7 +676,7 @@ int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
     bool excl = sched_alloc_exclusive (a);
     int i;
     for (i = 0; i < sched_alloc_nnodes (a); i++) {
-        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        const struct rset_node *e = sched_alloc_node (a, i);
         int idx = snap_find (s, e->name);
         if (idx < 0) {
             errno = ENOENT;
@@ -518,7 +689,7 @@ int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
 undo:;
     int saved = errno;
     while (--i >= 0) {
-        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        const struct rset_node *e = sched_alloc_node (a, i);
         release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
     }
     errno = saved;
@@ -526,8 +697,7 @@ undo:;
 }
 
 /* Everything in E is held by job SEQ (so releasing it is legal). */
-static int entry_held_by (const struct snode *n, const struct sched_alloc_node *e, int64_t seq,
-                          bool excl)
+static int entry_held_by (const struct snode *n, const struct rset_node *e, int64_t seq, bool excl)
 {
     for (int i = 0; i < e->ncores; i++) {
         int slot = core_lookup (n, e->cores[i]);
@@ -558,7 +728,7 @@ int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *
     bool excl = sched_alloc_exclusive (a);
     int nn = sched_alloc_nnodes (a);
     for (int i = 0; i < nn; i++) {
-        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        const struct rset_node *e = sched_alloc_node (a, i);
         int idx = snap_find (s, e->name);
         int rc = idx < 0 ? -ENOENT : entry_held_by (s->nodes[idx], e, seq, excl);
         if (rc < 0) {
@@ -567,10 +737,61 @@ int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *
         }
     }
     for (int i = 0; i < nn; i++) {
-        const struct sched_alloc_node *e = sched_alloc_node (a, i);
+        const struct rset_node *e = sched_alloc_node (a, i);
         release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
     }
     return 0;
+}
+
+/* ---- the free pool ---- */
+
+/* Node N's free share into R (nothing when nothing is free). */
+static int add_free_part (struct rset *r, const struct snode *n)
+{
+    int npus = 0;
+    for (int i = 0; i < n->ncores; i++)
+        npus += n->cores[i].npus;
+    int *cores = malloc (((size_t)n->ncores + 1) * sizeof (int));
+    int *pus = malloc (((size_t)npus + 1) * sizeof (int));
+    int *gpus = malloc (((size_t)n->ngpus + 1) * sizeof (int));
+    struct rset_node part = {.name = n->name, .cores = cores, .pus = pus, .gpus = gpus};
+    int rc = -1;
+    if (!cores || !pus || !gpus)
+        goto out;
+    for (int i = 0; i < n->ncores; i++) {
+        const struct snode_core *c = &n->cores[i];
+        if (c->owner != SNAP_FREE)
+            continue;
+        cores[part.ncores++] = c->os_index;
+        memcpy (pus + part.npus, c->pus, (size_t)c->npus * sizeof (int));
+        part.npus += c->npus;
+    }
+    for (int k = 0; k < n->ngpus; k++) {
+        if (n->gpus[k].owner == SNAP_FREE)
+            gpus[part.ngpus++] = n->gpus[k].index;
+    }
+    part.mem = n->mem - n->mem_used;
+    rc = (part.ncores || part.ngpus || part.mem) ? rset_add (r, &part) : 0;
+out:
+    free (cores);
+    free (pus);
+    free (gpus);
+    return rc;
+}
+
+struct rset *sched_snapshot_free (const struct sched_snapshot *s)
+{
+    struct rset *r = rset_create();
+    for (int i = 0; r && i < s->n; i++) {
+        const struct snode *n = s->nodes[i];
+        if (n->usable && n->excl_seq == SNAP_FREE && add_free_part (r, n) < 0) {
+            rset_destroy (r);
+            r = NULL;
+        }
+    }
+    if (!r)
+        errno = ENOMEM;
+    return r;
 }
 
 /* ---- self-check ---- */
@@ -610,17 +831,28 @@ static bool node_consistent (const struct snode *n)
 
 int sched_snapshot_verify (const struct sched_snapshot *s)
 {
-    long cores = 0, gpus = 0;
     for (int i = 0; i < s->n; i++) {
         const struct snode *n = s->nodes[i];
         if (!node_consistent (n) || n->index != i || snap_find (s, n->name) != i)
             goto bad;
-        if (n->usable) {
-            cores += n->free_cores;
-            gpus += n->free_gpus;
+    }
+    for (int i = 1; i < s->n; i++) {
+        if (strcmp (s->nodes[i - 1]->name, s->nodes[i]->name) >= 0)
+            goto bad; /* not in name order */
+    }
+    if (!s->tree_stale && s->tree) {
+        for (int i = 0; i < s->leaves; i++) {
+            struct snap_totals want = i < s->n ? node_totals (s->nodes[i]) : totals_none;
+            if (!totals_equal (&s->tree[s->leaves + i], &want))
+                goto bad;
+        }
+        for (int i = s->leaves - 1; i >= 1; i--) {
+            struct snap_totals want = totals_add (s->tree[2 * i], s->tree[2 * i + 1]);
+            if (!totals_equal (&s->tree[i], &want))
+                goto bad;
         }
     }
-    if (cores != s->usable_free_cores || gpus != s->usable_free_gpus)
+    if (s->ngroups < 1 || s->groups[0].first != 0 || s->groups[0].count != s->n)
         goto bad;
     return 0;
 bad:

@@ -15,6 +15,14 @@
  * arrays come in (struct sched_node_desc): the snapshot does not depend on
  * the topology library, and copies everything it is given.
  *
+ * Nodes have a dense index 0..n-1 in name order (byte order), whatever
+ * order they were added in, so a cluster fills the same way whether its
+ * agents registered in some order or a restarted controller loaded them
+ * from its store (fabric order replaces name order once the fabric is
+ * known).  Free resources are kept per group of nodes (snapshot_impl.h),
+ * updated on every claim and release, so a request no node can hold is
+ * refused without visiting the nodes.
+ *
  * Ownership: sched_snapshot_create() returns a snapshot the caller frees with
  * sched_snapshot_destroy().  Allocations passed to claim/release stay the
  * caller's.
@@ -32,13 +40,15 @@
 
 /* Limits on what one node may describe, so that a bad topology report
  * cannot make the controller allocate huge index tables. */
-#define SCHED_MAX_OS_INDEX     65535 /* largest core OS index / GPU index */
+#define SCHED_MAX_OS_INDEX     65535 /* largest core id / GPU index */
 #define SCHED_MAX_PUS_PER_CORE 64
 
 struct sched_snapshot;
 
 struct sched_core_desc {
-    int os_index;   /* core OS index, unique within the node */
+    int os_index;   /* core id, unique within the node: the controller passes
+                     * hwloc's logical index (Linux core ids restart at 0 on
+                     * each package); allocations carry the same ids */
     int numa;       /* OS index of the NUMA domain holding it (>= 0) */
     int npus;       /* >= 1 */
     const int *pus; /* OS indexes of its PUs */
@@ -48,7 +58,7 @@ struct sched_gpu_desc {
     int index;        /* GPU index as the agent numbers them, unique in the node */
     int numa;         /* NUMA domain OS index, -1 when unknown */
     int ncores;       /* cores local to the GPU (may be 0) */
-    const int *cores; /* their core OS indexes; each must be a core of the node */
+    const int *cores; /* their core ids (os_index above); each a core of the node */
 };
 
 struct sched_node_desc {
@@ -86,6 +96,11 @@ int sched_snapshot_add_node (struct sched_snapshot *s, const struct sched_node_d
 int sched_snapshot_set_usable (struct sched_snapshot *s, const char *name, bool usable);
 
 int sched_snapshot_nnodes (const struct sched_snapshot *s);
+
+/* Names the set of configured nodes by content (names and capacities, not
+ * the order they were added in): equal generations mean the same answer to
+ * "could this job ever run here". */
+uint64_t sched_snapshot_generation (const struct sched_snapshot *s);
 bool sched_snapshot_has_node (const struct sched_snapshot *s, const char *name);
 
 /* Fill *U for node NAME.  ENOENT: no such node. */
@@ -105,6 +120,14 @@ int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
  * EINVAL: some core/GPU in A is not held by A's job (nothing is freed);
  * ENOENT: unknown node, core or GPU. */
 int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *a);
+
+/* The free pool as a resource set (common/rset.h): for every usable node
+ * not held exclusively, in dense index order, its free cores (with their
+ * PUs), free GPUs and free memory; nodes with nothing free are left out.
+ * The same type as an allocation, so a simulator or a report can take
+ * "what is free" and "what a job holds" apart with one set of functions.
+ * O(size of the cluster).  NULL + ENOMEM; the caller destroys it. */
+struct rset *sched_snapshot_free (const struct sched_snapshot *s);
 
 /* Check the snapshot's internal bookkeeping (free counts against per-core
  * owners).  Returns 0, or -1 with errno = EIO when something disagrees.  For

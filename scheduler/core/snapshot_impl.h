@@ -2,7 +2,7 @@
  *
  * The node allocator and placement read and update nodes directly; nothing
  * outside scheduler/core includes this file.  Cores and GPUs are addressed
- * by "slot" (position in the node's arrays); OS indexes only appear at the
+ * by "slot" (position in the node's arrays); core ids and GPU indexes only appear at the
  * edges (descriptions in, allocations out).
  */
 #ifndef HUDDLE_SCHED_SNAPSHOT_IMPL_H
@@ -58,18 +58,50 @@ struct snode {
     struct snode *hnext; /* name hash chain */
 };
 
+/* What one node (or the best node of a group) offers a new shared job now:
+ * free cores, GPUs and memory; cores = -1 when it takes nothing new
+ * (unusable, or held exclusively). */
+struct snap_cap {
+    int cores, gpus;
+    uint64_t mem;
+};
+
+/* What a group of nodes offers now: its best node (the componentwise
+ * maximum of snap_cap over the group) and its free cores and GPUs in all
+ * (nodes that offer nothing count 0). */
+struct snap_totals {
+    struct snap_cap best;
+    long cores, gpus;
+};
+
+/* A group of nodes: a range of dense indexes.  Group 0 is the whole
+ * cluster; switches (fabric order keeps a switch's nodes contiguous) will
+ * be further groups.  Its totals come from the group tree, kept up to date
+ * on every claim and release. */
+struct snap_group {
+    int first, count;
+};
+
 struct sched_snapshot {
-    struct snode **nodes; /* pointers, so a node never moves */
+    struct snode **nodes; /* dense index order (by name); pointers, so a node never moves */
     int n, cap;
     struct snode **buckets;
     int nbuckets;
-    /* free resources on usable nodes, so a pass can give up on a job that
-     * cannot fit anywhere without looking at any node */
-    long usable_free_cores;
-    long usable_free_gpus;
-    /* Names this snapshot's set of configured nodes: a new value on create
-     * and on every added node.  A job that could fit on an idle cluster
-     * under one generation still can: the pass need not ask again. */
+    /* Group tree: a segment tree over the dense index whose entries are the
+     * snap_totals of their range, so "which is the first node from I that
+     * might hold this chunk" and "can it fit under this group at all" cost
+     * O(log n), not a visit of every node.  Rebuilt (O(n)) after nodes were
+     * added, updated per node on claim/release. */
+    struct snap_totals *tree;
+    int leaves; /* power of two >= n; tree has 2 * leaves entries */
+    bool tree_stale;
+    /* the groups; [0] is the whole cluster */
+    struct snap_group *groups;
+    int ngroups;
+    /* Names the set of configured nodes by content: a hash of every node's
+     * name and capacity.  A job that could fit on an idle cluster with one
+     * generation still can on any snapshot with the same one: the pass need
+     * not ask again.  Content, not a counter, so no process-wide state. */
     uint64_t generation;
 };
 
@@ -82,11 +114,29 @@ static inline bool snode_idle (const struct snode *n)
     return n->njobs == 0 && n->excl_seq == SNAP_FREE;
 }
 
+/* A node's free resources changed (or its usability): refresh the group
+ * tree.  Called once per node after a claim or release. */
+void snap_node_changed (struct sched_snapshot *s, const struct snode *n);
+
+/* What node I offers now (snap_cap above). */
+struct snap_cap snap_node_cap (const struct snode *n);
+
+/* The totals of nodes FIRST..FIRST+COUNT-1, and of group G (0 <= G <
+ * s->ngroups), in O(log n). */
+struct snap_totals snap_range_totals (struct sched_snapshot *s, int first, int count);
+struct snap_totals snap_group_totals (struct sched_snapshot *s, int g);
+
+/* The first node index >= FROM whose free resources are at least NEED in
+ * every component, or s->n when there is none.  A necessary condition
+ * only: the caller still checks the node (exclusivity, its own tentative
+ * use, a skip mask). */
+int snap_next_fit (struct sched_snapshot *s, int from, const struct snap_cap *need);
+
 /* Bookkeeping primitives; callers have checked that the change is legal. */
-void snap_take_core (struct sched_snapshot *s, struct snode *n, int slot, int64_t seq);
-void snap_put_core (struct sched_snapshot *s, struct snode *n, int slot);
-void snap_take_gpu (struct sched_snapshot *s, struct snode *n, int slot, int64_t seq);
-void snap_put_gpu (struct sched_snapshot *s, struct snode *n, int slot);
+void snap_take_core (struct snode *n, int slot, int64_t seq);
+void snap_put_core (struct snode *n, int slot);
+void snap_take_gpu (struct snode *n, int slot, int64_t seq);
+void snap_put_gpu (struct snode *n, int slot);
 
 /* A job arrives on / leaves a node (once per node, not per chunk). */
 void snap_attach (struct snode *n, int64_t seq, bool exclusive);

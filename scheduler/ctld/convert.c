@@ -1,155 +1,22 @@
-/* convert.c - allocation JSON <-> sched_alloc, topology -> snapshot node */
+/* convert.c - allocation JSON <-> sched_alloc (common/rset.h's codec),
+ * topology -> snapshot node */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/proto.h"
-#include "common/resreq.h"
+#include "common/rset.h"
 #include "scheduler/ctld/convert.h"
-
-static json_t *int_array (const int *v, int n)
-{
-    json_t *a = json_array();
-    for (int i = 0; a && i < n; i++) {
-        if (json_array_append_new (a, json_integer (v[i])) < 0) {
-            json_decref (a);
-            return NULL;
-        }
-    }
-    return a;
-}
 
 json_t *convert_alloc_to_json (const struct sched_alloc *a)
 {
-    json_t *arr = json_array();
-    for (int i = 0; arr && i < sched_alloc_nnodes (a); i++) {
-        const struct sched_alloc_node *n = sched_alloc_node (a, i);
-        json_t *o = json_pack ("{s:s, s:o?, s:o?, s:o?, s:I, s:i}", "node", n->name, "cores",
-                               int_array (n->cores, n->ncores), "pus", int_array (n->pus, n->npus),
-                               "gpus", int_array (n->gpus, n->ngpus), "mem", (json_int_t)n->mem,
-                               "mpiprocs", n->nranks);
-        if (!o || !json_object_get (o, "cores") || !json_object_get (o, "pus") ||
-            !json_object_get (o, "gpus") || json_array_append_new (arr, o) < 0) {
-            json_decref (o);
-            json_decref (arr);
-            errno = ENOMEM;
-            return NULL;
-        }
-    }
-    if (!arr)
-        errno = ENOMEM;
-    return arr;
-}
-
-/* Read member name of o: an array of ints in 0..SCHED_MAX_OS_INDEX.
- * *v is malloc'd (NULL when empty). */
-static int get_index_list (const json_t *o, const char *name, int **v, int *n, struct herror *err)
-{
-    json_t *arr;
-    if (proto_get_array (o, name, &arr, err) < 0)
-        return -1;
-    size_t len = json_array_size (arr);
-    if (len > SCHED_MAX_OS_INDEX + 1) {
-        errno = EINVAL;
-        return herror_set (err, "%s: too many entries", name);
-    }
-    int *out = len ? calloc (len, sizeof (*out)) : NULL;
-    if (len && !out)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        json_t *e = json_array_get (arr, i);
-        if (!json_is_integer (e) || json_integer_value (e) < 0 ||
-            json_integer_value (e) > SCHED_MAX_OS_INDEX) {
-            free (out);
-            errno = EINVAL;
-            return herror_set (err, "%s[%zu]: must be an integer 0..%d", name, i,
-                               SCHED_MAX_OS_INDEX);
-        }
-        out[i] = (int)json_integer_value (e);
-    }
-    *v = out;
-    *n = (int)len;
-    return 0;
-}
-
-static int node_from_json (struct sched_alloc *a, const json_t *o, struct herror *err)
-{
-    const char *name = NULL;
-    int64_t mem = 0, mpiprocs = 0;
-    int *cores = NULL, *pus = NULL, *gpus = NULL;
-    struct sched_alloc_node part = {0};
-    int rc = -1;
-
-    if (!json_is_object (o)) {
-        errno = EINVAL;
-        return herror_set (err, "must be an object");
-    }
-    if (proto_get_string (o, "node", &name, err) < 0 || name[0] == '\0' ||
-        proto_get_int_range (o, "mem", 0, INT64_MAX, &mem, err) < 0 ||
-        proto_opt_int (o, "mpiprocs", &mpiprocs, err) < 0 ||
-        get_index_list (o, "cores", &cores, &part.ncores, err) < 0 ||
-        get_index_list (o, "pus", &pus, &part.npus, err) < 0 ||
-        get_index_list (o, "gpus", &gpus, &part.ngpus, err) < 0) {
-        if (name && name[0] == '\0')
-            herror_set (err, "member \"node\" is empty");
-        errno = EINVAL;
-        goto out;
-    }
-    if (mpiprocs < 0 || mpiprocs > RESREQ_MAX_COUNT * 64) {
-        errno = EINVAL;
-        herror_set (err, "member \"mpiprocs\" out of range");
-        goto out;
-    }
-    part.name = name;
-    part.cores = cores;
-    part.pus = pus;
-    part.gpus = gpus;
-    part.mem = (uint64_t)mem;
-    part.nranks = (int)mpiprocs;
-    rc = sched_alloc_add (a, &part);
-    if (rc < 0)
-        herror_set (err, "cannot add node %s", name);
-out:
-    free (cores);
-    free (pus);
-    free (gpus);
-    return rc;
+    return rset_to_json (sched_alloc_rset (a));
 }
 
 struct sched_alloc *convert_alloc_from_json (int64_t seq, bool exclusive, const json_t *arr,
                                              struct herror *err)
 {
-    if (!json_is_array (arr) || json_array_size (arr) == 0) {
-        errno = EINVAL;
-        herror_set (err, "allocation: must be a non-empty array");
-        return NULL;
-    }
-    struct sched_alloc *a = sched_alloc_create (seq);
-    if (!a)
-        return NULL;
-    sched_alloc_set_exclusive (a, exclusive);
-    size_t i;
-    json_t *o;
-    json_array_foreach (arr, i, o)
-    {
-        const char *name =
-            json_is_object (o) ? json_string_value (json_object_get (o, "node")) : NULL;
-        for (int k = 0; name && k < sched_alloc_nnodes (a); k++) {
-            if (strcmp (sched_alloc_node (a, k)->name, name) == 0) {
-                herror_set (err, "node %s appears twice", name);
-                errno = EINVAL;
-                goto fail;
-            }
-        }
-        if (node_from_json (a, o, err) < 0)
-            goto fail;
-    }
-    return a;
-fail:
-    herror_prefix (err, "allocation[%zu]", i);
-    sched_alloc_destroy (a);
-    errno = EINVAL;
-    return NULL;
+    struct rset *r = rset_from_json (arr, err);
+    return r ? sched_alloc_from_rset (seq, exclusive, r) : NULL;
 }
 
 void convert_desc_clear (struct sched_node_desc *d)

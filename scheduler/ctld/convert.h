@@ -17,14 +17,17 @@
 #include "scheduler/core/snapshot.h"
 #include "topology/node.h"
 
-/* The "allocation" array: one object per node
+/* The "allocation" array (common/rset.h: the one codec, shared with the
+ * agent): one object per node
  *   {"node", "cores": [int], "pus": [int], "gpus": [int], "mem", "mpiprocs"}
  * in the allocation's node order (the first node runs the job script).
  * New reference, NULL + ENOMEM. */
 json_t *convert_alloc_to_json (const struct sched_alloc *a);
 
 /* Rebuild an allocation for job seq from that array (as stored; checked
- * like untrusted input).  NULL + EINVAL with err naming the member
+ * like untrusted input, with rset.h's rule).  Its window is not stored in
+ * the array: set it from the job's start_time and walltime.  NULL + EINVAL with err naming the
+ * member
  * ("allocation[1].cores[0]: ...") or ENOMEM.  Caller destroys. */
 struct sched_alloc *convert_alloc_from_json (int64_t seq, bool exclusive, const json_t *arr,
                                              struct herror *err);

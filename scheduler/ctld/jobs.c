@@ -686,6 +686,9 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
         return 0;
     json_t *arr = json_object_get (obj, "allocation");
     j->alloc = convert_alloc_from_json (seq, j->exclusive, arr, &err);
+    if (j->alloc) /* the window backfill plans with: started at, expected back at */
+        sched_alloc_set_window (j->alloc, json_integer_value (json_object_get (obj, "start_time")),
+                                j->res.walltime);
     if (j->alloc && sched_claim (ctx, j->alloc) < 0) {
         herror_set (&err, "its allocation does not fit the nodes now known: %s", strerror (errno));
         sched_alloc_destroy (j->alloc);

@@ -18,16 +18,16 @@ static struct sched_alloc *two_node_alloc (void)
     struct sched_alloc *a = sched_alloc_create (42);
     int c1[] = {0, 1}, p1[] = {0, 1}, g1[] = {3};
     int c2[] = {5}, p2[] = {10, 11};
-    struct sched_alloc_node n1 = {.name = "n01",
-                                  .ncores = 2,
-                                  .cores = c1,
-                                  .npus = 2,
-                                  .pus = p1,
-                                  .ngpus = 1,
-                                  .gpus = g1,
-                                  .mem = 1 << 20,
-                                  .nranks = 2};
-    struct sched_alloc_node n2 = {
+    struct rset_node n1 = {.name = "n01",
+                           .ncores = 2,
+                           .cores = c1,
+                           .npus = 2,
+                           .pus = p1,
+                           .ngpus = 1,
+                           .gpus = g1,
+                           .mem = 1 << 20,
+                           .nranks = 2};
+    struct rset_node n2 = {
         .name = "n02", .ncores = 1, .cores = c2, .npus = 2, .pus = p2, .mem = 0, .nranks = 1};
     assert_non_null (a);
     assert_int_equal (sched_alloc_add (a, &n1), 0);
@@ -49,7 +49,7 @@ static void alloc_round_trip (void **state)
     assert_non_null (b);
     assert_true (sched_alloc_exclusive (b));
     assert_int_equal (sched_alloc_nnodes (b), 2);
-    const struct sched_alloc_node *x = sched_alloc_node (b, 0);
+    const struct rset_node *x = sched_alloc_node (b, 0);
     assert_string_equal (x->name, "n01");
     assert_int_equal (x->ncores, 2);
     assert_int_equal (x->cores[1], 1);
@@ -57,7 +57,7 @@ static void alloc_round_trip (void **state)
     assert_int_equal (x->gpus[0], 3);
     assert_int_equal (x->mem, 1 << 20);
     assert_int_equal (x->nranks, 2);
-    const struct sched_alloc_node *y = sched_alloc_node (b, 1);
+    const struct rset_node *y = sched_alloc_node (b, 1);
     assert_string_equal (y->name, "n02");
     assert_int_equal (y->npus, 2);
     assert_int_equal (y->pus[1], 11);

@@ -424,6 +424,15 @@ static void test_bad_jobs (void **state)
     assert_non_null (strstr (err.text, "pus[0]"));
     json_decref (job);
 
+    /* the controller's codec refuses a node listed twice: so does the agent */
+    job = make_job ("true\n");
+    json_object_set_new (
+        job, "allocation",
+        json_pack ("[{s:s, s:[i]}, {s:s, s:[i]}]", "node", "n0", "pus", 0, "node", "n0", "pus", 1));
+    assert_null (shepherd_start (statedir, job, &o, &err));
+    assert_non_null (strstr (err.text, "node n0 appears twice"));
+    json_decref (job);
+
     job = make_job ("true\n");
     json_object_set_new (job, "join", json_string ("xx"));
     assert_null (shepherd_start (statedir, job, &o, &err));

@@ -152,9 +152,9 @@ static void claim_restores_and_refuses_conflicts (void **state)
     struct sched_snapshot *s = cluster (2, 1, 4, 0);
     int c01[2] = {0, 1}, c12[2] = {1, 2};
     struct sched_alloc *a = sched_alloc_create (7), *b = sched_alloc_create (8);
-    struct sched_alloc_node pa = {"n0", 2, c01, 0, NULL, 0, NULL, GiB, 2};
-    struct sched_alloc_node pb1 = {"n1", 2, c01, 0, NULL, 0, NULL, 0, 1};
-    struct sched_alloc_node pb0 = {"n0", 2, c12, 0, NULL, 0, NULL, 0, 1};
+    struct rset_node pa = {"n0", 2, c01, 0, NULL, 0, NULL, GiB, 2};
+    struct rset_node pb1 = {"n1", 2, c01, 0, NULL, 0, NULL, 0, 1};
+    struct rset_node pb0 = {"n0", 2, c12, 0, NULL, 0, NULL, 0, 1};
     assert_int_equal (sched_alloc_add (a, &pa), 0);
     assert_int_equal (sched_alloc_add (b, &pb1), 0);
     assert_int_equal (sched_alloc_add (b, &pb0), 0); /* core 1 of n0 clashes */
@@ -198,7 +198,7 @@ static void no_core_is_given_twice (void **state)
     for (int i = 0; i < sched_result_count (r); i++) {
         const struct sched_decision *d = sched_result_get (r, i);
         assert_int_equal (d->kind, SCHED_START);
-        const struct sched_alloc_node *e;
+        const struct rset_node *e;
         for (int k = 0; (e = sched_alloc_node (d->alloc, k)); k++) {
             int n = e->name[1] - '0';
             for (int c = 0; c < e->ncores; c++) {
@@ -295,14 +295,14 @@ static void gpu_jobs_get_cores_near_their_gpu (void **state)
     struct sched_queue *q = sched_queue_create();
     int g0[1] = {0};
     struct sched_alloc *other = sched_alloc_create (99);
-    struct sched_alloc_node p = {"n0", 0, NULL, 0, NULL, 1, g0, 0, 1};
+    struct rset_node p = {"n0", 0, NULL, 0, NULL, 1, g0, 0, 1};
     assert_int_equal (sched_alloc_add (other, &p), 0);
     assert_int_equal (sched_snapshot_claim (s, other), 0); /* GPU 0 busy */
     struct req g;
     mkreq (&g, 1, 2, 1, 0, RESREQ_FREE, RESREQ_SHARED);
     submit (q, 1, 0, 0, &g);
     struct sched_result *r = pass (s, q, 0, 0, -1);
-    const struct sched_alloc_node *e = sched_alloc_node (started (r, 1), 0);
+    const struct rset_node *e = sched_alloc_node (started (r, 1), 0);
     assert_int_equal (e->ngpus, 1);
     assert_int_equal (e->gpus[0], 1);
     assert_int_equal (e->ncores, 2);
@@ -327,10 +327,10 @@ static void gpus_and_cores_stay_within_a_domain (void **state)
     submit (q, 2, 0, 0, &gpu2);
     submit (q, 3, 0, 0, &cpu6);
     struct sched_result *r = pass (s, q, 0, 0, -1);
-    const struct sched_alloc_node *c = sched_alloc_node (started (r, 1), 0);
+    const struct rset_node *c = sched_alloc_node (started (r, 1), 0);
     int dom = c->cores[0] / 8;
     assert_int_equal (c->cores[1] / 8, dom);
-    const struct sched_alloc_node *g = sched_alloc_node (started (r, 2), 0);
+    const struct rset_node *g = sched_alloc_node (started (r, 2), 0);
     assert_int_equal (g->ngpus, 2);
     int gdom = g->gpus[0] / 2;
     assert_int_not_equal (gdom, dom); /* the domain with more free cores */
@@ -338,7 +338,7 @@ static void gpus_and_cores_stay_within_a_domain (void **state)
     assert_int_equal (g->cores[0] / 8, gdom);
     assert_int_equal (g->cores[1] / 8, gdom);
     /* 6 cores: each domain has 6 left; all must come from one of them */
-    const struct sched_alloc_node *b = sched_alloc_node (started (r, 3), 0);
+    const struct rset_node *b = sched_alloc_node (started (r, 3), 0);
     for (int i = 1; i < b->ncores; i++)
         assert_int_equal (b->cores[i] / 8, b->cores[0] / 8);
     sched_result_destroy (r);
@@ -366,7 +366,7 @@ static void cpu_jobs_avoid_gpu_local_cores (void **state)
     submit (q, 1, 0, 0, &cpu);
     submit (q, 2, 0, 0, &g);
     struct sched_result *r = pass (s, q, 0, 0, -1);
-    const struct sched_alloc_node *e = sched_alloc_node (started (r, 1), 0);
+    const struct rset_node *e = sched_alloc_node (started (r, 1), 0);
     assert_true (e->cores[0] >= 2 && e->cores[1] >= 2);
     e = sched_alloc_node (started (r, 2), 0);
     assert_true (e->cores[0] < 2 && e->cores[1] < 2);
@@ -638,6 +638,110 @@ struct running {
     int64_t end;
 };
 
+/* ---- one order of nodes; group totals ---- */
+
+/* The same jobs go to the same nodes and cores whatever order the nodes
+ * were added in (agents register in any order; a restart loads them by
+ * name): the dense index is name order. */
+static void nodes_fill_in_name_order_whatever_the_add_order (void **state)
+{
+    (void)state;
+    const char *orders[2][4] = {{"n0", "n1", "n2", "n3"}, {"n3", "n1", "n0", "n2"}};
+    char got[2][64][32];
+    uint64_t gen[2];
+    for (int o = 0; o < 2; o++) {
+        struct sched_snapshot *s = sched_snapshot_create();
+        assert_non_null (s);
+        for (int i = 0; i < 4; i++)
+            add_node (s, orders[o][i], 1, 2, 0, 8 * GiB);
+        gen[o] = sched_snapshot_generation (s);
+        struct sched_queue *q = sched_queue_create();
+        struct req one, two;
+        mkreq (&one, 1, 1, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+        mkreq (&two, 1, 2, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+        for (int j = 0; j < 6; j++)
+            submit (q, j + 1, 0, 0, j % 3 == 1 ? &two : &one);
+        struct sched_result *r = pass (s, q, 0, 0, -1);
+        for (int j = 0; j < 6; j++) {
+            const struct sched_alloc *a = started (r, j + 1);
+            assert_non_null (a);
+            const struct rset_node *e = sched_alloc_node (a, 0);
+            snprintf (got[o][j], sizeof (got[o][j]), "%s/%d", e->name, e->cores[0]);
+        }
+        assert_string_equal (got[o][0], "n0/0");
+        sched_result_destroy (r);
+        sched_queue_destroy (q);
+        sched_snapshot_destroy (s);
+    }
+    for (int j = 0; j < 6; j++)
+        assert_string_equal (got[0][j], got[1][j]);
+    /* the generation names the node set, not the order or the object */
+    assert_true (gen[0] == gen[1]);
+}
+
+/* A started job's allocation carries its window: start = the pass's now,
+ * end = start + walltime (no end known without a walltime). */
+static void allocations_carry_start_and_expected_end (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = cluster (1, 1, 4, 0);
+    struct sched_queue *q = sched_queue_create();
+    struct req timed, open;
+    mkreq (&timed, 1, 1, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    timed.r.walltime = 3600;
+    mkreq (&open, 1, 1, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    submit (q, 1, 0, 0, &timed);
+    submit (q, 2, 0, 0, &open);
+    struct sched_result *r = pass (s, q, 1000, 0, -1);
+    const struct rset *w = sched_alloc_rset (started (r, 1));
+    assert_int_equal (rset_start (w), 1000);
+    assert_int_equal (rset_end (w), 4600);
+    w = sched_alloc_rset (started (r, 2));
+    assert_int_equal (rset_start (w), 1000);
+    assert_true (rset_end (w) == RSET_NO_END);
+    sched_result_destroy (r);
+    sched_queue_destroy (q);
+    sched_snapshot_destroy (s);
+}
+
+/* A job that no node has room for is refused from the group totals, and
+ * those follow claims and releases: once a core is freed next to the one
+ * left, the job starts on exactly that node. */
+static void group_totals_follow_claims_and_releases (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = cluster (5, 1, 4, 0);
+    struct sched_queue *q = sched_queue_create();
+    struct req three, two;
+    mkreq (&three, 1, 3, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    mkreq (&two, 1, 2, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    for (int j = 0; j < 5; j++)
+        submit (q, j + 1, 0, 0, &three);
+    struct sched_result *fill = pass (s, q, 0, 0, -1);
+    assert_int_equal (sched_result_count (fill), 5);
+    submit (q, 10, 0, 0, &two);
+    struct sched_result *r = pass (s, q, 0, 0, -1);
+    assert_null (started (r, 10));
+    sched_result_destroy (r);
+    /* free n3's job: n3 has 4 free cores, the others 1 */
+    const struct sched_alloc *on3 = NULL;
+    for (int j = 0; j < 5; j++) {
+        const struct sched_alloc *a = started (fill, j + 1);
+        if (strcmp (sched_alloc_node (a, 0)->name, "n3") == 0)
+            on3 = a;
+    }
+    assert_non_null (on3);
+    assert_int_equal (sched_snapshot_release (s, on3), 0);
+    assert_int_equal (sched_snapshot_verify (s), 0);
+    r = pass (s, q, 0, 0, -1);
+    assert_non_null (started (r, 10));
+    assert_string_equal (sched_alloc_node (started (r, 10), 0)->name, "n3");
+    sched_result_destroy (r);
+    sched_result_destroy (fill);
+    sched_queue_destroy (q);
+    sched_snapshot_destroy (s);
+}
+
 static uint32_t rng = 12345;
 static int rnd (int n)
 {
@@ -688,7 +792,7 @@ static void check_cluster (struct sched_snapshot *s, struct running *run, int nr
     memset (jobs_on, 0, sizeof (jobs_on));
     memset (excl_on, 0, sizeof (excl_on));
     for (int i = 0; i < nrun; i++) {
-        const struct sched_alloc_node *e;
+        const struct rset_node *e;
         for (int k = 0; (e = sched_alloc_node (run[i].a, k)); k++) {
             int n = e->name[1] - '0';
             jobs_on[n]++;
@@ -699,6 +803,25 @@ static void check_cluster (struct sched_snapshot *s, struct running *run, int nr
                 assert_int_equal (gpu_owner[n][e->gpus[g]]++, 0);
         }
     }
+    /* the free pool is exactly what no allocation holds */
+    struct rset *pool = sched_snapshot_free (s);
+    assert_non_null (pool);
+    for (int i = 0; i < rset_nnodes (pool); i++) {
+        const struct rset_node *e = rset_node (pool, i);
+        int n = e->name[1] - '0';
+        struct sched_node_usage u;
+        assert_int_equal (sched_snapshot_node_usage (s, e->name, &u), 0);
+        assert_true (u.usable && u.exclusive_seq < 0);
+        assert_int_equal (e->ncores, u.ncores - u.cores_used);
+        assert_int_equal (e->ngpus, u.ngpus - u.gpus_used);
+        assert_true (e->mem == u.mem - u.mem_used);
+        assert_int_equal (e->npus, 2 * e->ncores);
+        for (int c = 0; c < e->ncores; c++)
+            assert_int_equal (core_owner[n][e->cores[c]], 0);
+        for (int g = 0; g < e->ngpus; g++)
+            assert_int_equal (gpu_owner[n][e->gpus[g]], 0);
+    }
+    rset_destroy (pool);
     for (int n = 0; n < 6; n++) {
         char name[8];
         struct sched_node_usage u;
@@ -793,6 +916,9 @@ int main (void)
         cmocka_unit_test (released_cores_are_reused),
         cmocka_unit_test (offline_nodes_are_skipped),
         cmocka_unit_test (max_jobs_bounds_the_pass),
+        cmocka_unit_test (nodes_fill_in_name_order_whatever_the_add_order),
+        cmocka_unit_test (group_totals_follow_claims_and_releases),
+        cmocka_unit_test (allocations_carry_start_and_expected_end),
         cmocka_unit_test (random_workload_keeps_invariants),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
