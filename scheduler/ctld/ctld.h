@@ -174,6 +174,10 @@ void nodes_peer_closed (struct ctld *ctx, struct peer *p);
 /* The agent's connection for a node, NULL when none. */
 struct peer *node_peer (const struct ctld_node *n);
 
+/* The node's parsed topology model (NULL before its first one). */
+struct topo_node;
+const struct topo_node *node_topology (const struct ctld_node *n);
+
 extern const struct proto_handler nodes_agent_handlers[];
 extern const struct proto_handler nodes_client_handlers[];
 
@@ -236,11 +240,13 @@ struct sched_stats {
 };
 void sched_stats (struct ctld *ctx, struct sched_stats *st);
 
-/* Node name's topology model (re)arrived: add it to the snapshot; a
- * changed model replaces the old one unless jobs run there (then the old
- * one stays until a later registration).  Returns 0 or -1 with err. */
-int sched_node_update (struct ctld *ctx, const char *name, const json_t *topology, bool usable,
-                       struct herror *err);
+/* Node name's topology model (re)arrived, parsed by the node registry (t)
+ * and as the agent sent it (topology, to tell a change): add it to the
+ * snapshot; a changed model replaces the old one unless jobs run there
+ * (then the old one stays until a later registration).  Returns 0 or -1
+ * with err. */
+int sched_node_update (struct ctld *ctx, const char *name, const struct topo_node *t,
+                       const json_t *topology, bool usable, struct herror *err);
 int sched_node_usable (struct ctld *ctx, const char *name, bool usable);
 
 /* What the snapshot says about node name (false when it is not there). */

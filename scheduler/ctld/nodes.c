@@ -46,7 +46,8 @@
 
 struct ctld_node {
     char *name;
-    json_t *topology; /* the agent's model, as stored */
+    json_t *topology;       /* the agent's model, as stored */
+    struct topo_node *topo; /* the same, parsed once (the snapshot is built from it) */
     char summary[160];
     int ncpus, ngpus;
     uint64_t mem;
@@ -99,6 +100,11 @@ struct peer *node_peer (const struct ctld_node *n)
     return n->peer;
 }
 
+const struct topo_node *node_topology (const struct ctld_node *n)
+{
+    return n->topo;
+}
+
 static struct ctld_node *node_add (struct nodes *ns, const char *name)
 {
     bool found;
@@ -127,6 +133,7 @@ static struct ctld_node *node_add (struct nodes *ns, const char *name)
 static void node_free (struct ctld_node *n)
 {
     json_decref (n->topology);
+    topo_node_destroy (n->topo);
     free (n->comment);
     peer_unref (n->peer);
     free (n->name);
@@ -161,7 +168,8 @@ static int node_set_topology (struct ctld_node *n, json_t *topology, struct herr
     n->ncpus = (int)t->ncores;
     n->ngpus = (int)t->ngpus;
     n->mem = topo_node_memory (t);
-    topo_node_destroy (t);
+    topo_node_destroy (n->topo);
+    n->topo = t;
     json_incref (topology);
     json_decref (n->topology);
     n->topology = topology;
@@ -290,7 +298,7 @@ static int load_one (const char *name, json_t *o, void *arg)
     n->last_heard = ctx->start_time;
     n->grace = true;
     if (!topology || node_set_topology (n, topology, &err) < 0 ||
-        sched_node_update (ctx, name, topology, false, &err) < 0)
+        sched_node_update (ctx, name, n->topo, topology, false, &err) < 0)
         log_msg (LOG_LEVEL_WARN, "node %s: stored topology unusable (%s): waiting for its agent",
                  name, topology ? err.text : "none");
     return 0;
@@ -430,7 +438,7 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
     if (is_new && !(n = node_add (ctx->nodes, name)))
         return herror_set (err, "out of memory");
     if (node_set_topology (n, topology, err) < 0 ||
-        sched_node_update (ctx, name, topology, !n->offline, err) < 0) {
+        sched_node_update (ctx, name, n->topo, topology, !n->offline, err) < 0) {
         herror_prefix (err, "node %s", name);
         if (is_new) {
             bool found;

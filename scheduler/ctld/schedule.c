@@ -37,32 +37,27 @@ struct sched {
     int nrequests;
 };
 
-static int add_node (struct sched_snapshot *snap, const char *name, const json_t *topology,
+/* The node registry parsed the model (nodes.c): it is not parsed again. */
+static int add_node (struct sched_snapshot *snap, const char *name, const struct topo_node *t,
                      bool usable, struct herror *err)
 {
-    struct topo_node *t = topo_node_from_json (topology, err);
     struct sched_node_desc d;
-    int rc = -1;
 
     if (!t)
-        return herror_set (err, "topology: %s", err ? err->text : "invalid");
-    if (convert_desc_from_topo (name, t, usable, &d) < 0) {
-        herror_set (err, "out of memory");
-        goto out;
-    }
-    rc = sched_snapshot_add_node (snap, &d);
+        return herror_set (err, "node %s has no topology model", name);
+    if (convert_desc_from_topo (name, t, usable, &d) < 0)
+        return herror_set (err, "out of memory");
+    int rc = sched_snapshot_add_node (snap, &d);
     if (rc < 0)
         herror_set (err, "the scheduler refused its topology: %s", strerror (errno));
     convert_desc_clear (&d);
-out:
-    topo_node_destroy (t);
     return rc;
 }
 
 /* A node's topology changed while it runs nothing: build a new snapshot
  * with the new model and every active allocation claimed again (the core
  * has no "replace node"; changes of a node's hardware are rare). */
-static int rebuild (struct ctld *ctx, const char *name, const json_t *topology, bool usable,
+static int rebuild (struct ctld *ctx, const char *name, const struct topo_node *t, bool usable,
                     struct herror *err)
 {
     struct sched *s = ctx->sched;
@@ -77,7 +72,8 @@ static int rebuild (struct ctld *ctx, const char *name, const json_t *topology, 
         bool same = strcmp (key, name) == 0;
         struct sched_node_usage nu; /* the old snapshot knows who is usable */
         bool u = same ? usable : sched_snapshot_node_usage (s->snap, key, &nu) == 0 && nu.usable;
-        if (add_node (snap, key, same ? topology : value, u, err) < 0)
+        struct ctld_node *other = same ? NULL : nodes_find (ctx, key);
+        if (add_node (snap, key, same ? t : other ? node_topology (other) : NULL, u, err) < 0)
             goto fail;
     }
     for (int i = 0; i < jobs_count (ctx); i++) {
@@ -96,14 +92,14 @@ fail:
     return -1;
 }
 
-int sched_node_update (struct ctld *ctx, const char *name, const json_t *topology, bool usable,
-                       struct herror *err)
+int sched_node_update (struct ctld *ctx, const char *name, const struct topo_node *t,
+                       const json_t *topology, bool usable, struct herror *err)
 {
     struct sched *s = ctx->sched;
     json_t *old = json_object_get (s->topologies, name);
 
     if (!old) {
-        if (add_node (s->snap, name, topology, usable, err) < 0)
+        if (add_node (s->snap, name, t, usable, err) < 0)
             return -1;
     } else if (!json_equal (old, (json_t *)topology)) {
         struct sched_node_usage u;
@@ -114,7 +110,7 @@ int sched_node_update (struct ctld *ctx, const char *name, const json_t *topolog
                      name);
             return sched_node_usable (ctx, name, usable);
         }
-        if (rebuild (ctx, name, topology, usable, err) < 0)
+        if (rebuild (ctx, name, t, usable, err) < 0)
             return -1;
         log_msg (LOG_LEVEL_INFO, "node %s: new topology model", name);
     }
