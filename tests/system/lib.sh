@@ -11,6 +11,9 @@ FIXTURE_DIR="$top_srcdir/tests/fixtures"
 
 # A scratch directory removed on exit (kept with KEEP_TEST_TMP=1).
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/huddle-test.XXXXXX") || exit 99
+# Tests run in it, so that a job submitted from the current directory writes
+# its output there, never into the build tree (make distcheck finds those).
+cd "$TEST_TMP" || exit 99
 
 # On exit: stop the cluster a test started (cluster_up), report sanitizer
 # findings of its daemons, dump their logs when the test failed, remove
