@@ -12,6 +12,8 @@
  *                     that has not heard from the controller)
  *   agentd_jobs.c     the job table: adoption at start-up, job.launch,
  *                     job.kill, shepherd exits, job.ended and its ack
+ *   agentd_probe.c    the link probe endpoint (agent/probe.h): its name
+ *                     in node.register, link.probe orders
  *
  * The state directory is the agent's memory: every job it runs or whose
  * result the controller has not acknowledged has a directory there
@@ -49,6 +51,8 @@ struct agentd_config {
     const char *pid_file;     /* NULL: none */
     const char *log_file;     /* NULL: stderr */
     enum log_level log_level;
+    const char *probe_provider; /* libfabric provider, NULL: default, "none": off */
+    const char *probe_replay;   /* replay file instead of a fabric, or NULL */
 };
 
 struct agentd_options;
@@ -56,6 +60,7 @@ struct agentd_conn;
 struct agentd_jobs;
 struct contain;
 struct conn;
+struct probe_ep;
 
 struct agentd {
     struct event_base *base;
@@ -64,7 +69,8 @@ struct agentd {
     struct contain *contain; /* chosen once at start-up */
     struct agentd_conn *conn;
     struct agentd_jobs *jobs;
-    int kill_grace; /* seconds, from node.register.ok (default 10) */
+    struct probe_ep *probe; /* NULL: this node's links are not measured */
+    int kill_grace;         /* seconds, from node.register.ok (default 10) */
     int exit_code;
     char lease_file[4096]; /* STATEDIR/lease (agent/lease.h), set by agentd_conn_create */
 };
@@ -113,6 +119,19 @@ void agentd_jobs_disconnected (struct agentd *ad);
 
 /* Orders from the controller and the ack of a result. */
 extern const struct proto_handler agentd_jobs_handlers[];
+
+/* --------------------------------------------------- probes (agentd_probe.c) */
+
+/* Open the probe endpoint; a failure is logged as a warning (no probes). */
+void agentd_probe_open (struct agentd *ad);
+void agentd_probe_close (struct agentd *ad);
+
+/* Add the endpoint's name to node.register msg (nothing without one).
+ * -1 on ENOMEM. */
+int agentd_probe_register (struct agentd *ad, json_t *msg);
+
+/* link.probe. */
+extern const struct proto_handler agentd_probe_handlers[];
 
 /* What the handlers get as their arg. */
 struct agentd_request {

@@ -232,7 +232,9 @@ static void on_msg (struct conn *c, const struct conn_peer *peer, json_t *msg, v
         rc = h->fn (msg, &rq, &err);
     else if (!ad->conn->registered) {
         rc = herror_set (&err, "node %s is not registered yet", ad->cfg.name);
-    } else
+    } else if ((h = proto_handler_find (agentd_probe_handlers, type)))
+        rc = h->fn (msg, &rq, &err);
+    else
         rc = proto_dispatch (agentd_jobs_handlers, msg, &rq, &err);
     if (rc < 0) {
         log_msg (LOG_LEVEL_WARN, "controller: %s: %s", type, err.text);
@@ -274,8 +276,14 @@ static json_t *register_msg (struct agentd *ad)
     json_t *jobs = agentd_jobs_report (ad);
     if (!jobs)
         return NULL;
-    return json_pack ("{s:s, s:i, s:s, s:O, s:o}", "type", "node.register", "id", ID_REGISTER,
-                      "name", ad->cfg.name, "topology", ad->topology, "jobs", jobs);
+    json_t *msg =
+        json_pack ("{s:s, s:i, s:s, s:O, s:o}", "type", "node.register", "id", ID_REGISTER, "name",
+                   ad->cfg.name, "topology", ad->topology, "jobs", jobs);
+    if (msg && agentd_probe_register (ad, msg) < 0) {
+        json_decref (msg);
+        return NULL;
+    }
+    return msg;
 }
 
 static void connect_now (struct agentd *ad)

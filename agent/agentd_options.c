@@ -51,6 +51,12 @@ static const struct config_option table[] = {
     {"pid_file", CONFIG_STRING, "", 0, 0,
      "file to write the pid to once the jobs in the state directory are adopted and the "
      "first connection is under way (removed at exit)"},
+    {"probe_provider", CONFIG_STRING, "", 0, 0,
+     "libfabric provider of the link probe endpoint, e.g. efa, verbs, \"tcp;ofi_rxm\" (empty: "
+     "the first RDM provider that is not shm; none: no link probes)"},
+    {"probe_replay", CONFIG_STRING, "", 0, 0,
+     "answer link probes from FILE (lines NODE_A NODE_B LATENCY_US BANDWIDTH_MBPS) instead "
+     "of measuring a fabric"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -133,6 +139,8 @@ static int resolve (struct agentd_options *o, struct agentd_config *cfg, struct 
     cfg->pid_file = nonempty (config_get_string (c, "pid_file"));
     cfg->log_file = nonempty (config_get_string (c, "log_file"));
     cfg->log_level = config_get_loglevel (c, "log_level");
+    cfg->probe_provider = nonempty (config_get_string (c, "probe_provider"));
+    cfg->probe_replay = nonempty (config_get_string (c, "probe_replay"));
     return 0;
 }
 

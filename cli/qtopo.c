@@ -1,6 +1,7 @@
 /* qtopo - show huddle's view of a node's topology
  *
  *   qtopo --node [--topology FILE.xml | --synthetic DESC] [--json]
+ *   qtopo --links [--json]     (the measured links: qtopo_links.c)
  *
  * With no source option the live machine is shown.  Exit status: 0 success,
  * 1 bad input (one line on stderr), 2 usage error.
@@ -13,14 +14,18 @@
 
 #include <jansson.h>
 
+#include "cli/qtopo_links.h"
 #include "common/herror.h"
 #include "topology/node.h"
 #include "topology/render.h"
 
 static const char usage_text[] =
     "Usage: qtopo --node [--topology FILE.xml | --synthetic DESCRIPTION] [--json]\n"
-    "Show a node's packages, NUMA domains, cores, GPUs and NICs as huddle sees them.\n"
+    "       qtopo --links [--json]\n"
+    "Show a node's packages, NUMA domains, cores, GPUs and NICs as huddle sees them,\n"
+    "or the links the controller measured between nodes (latency, bandwidth, age).\n"
     "\n"
+    "  --links              the measured links between pairs of nodes\n"
     "  --node               show one node (required)\n"
     "  --topology FILE.xml  read an hwloc XML export instead of this machine\n"
     "  --synthetic DESC     use an hwloc synthetic description, e.g. \"pack:2 core:8 pu:2\"\n"
@@ -52,6 +57,7 @@ int main (int argc, char **argv)
 {
     static const struct option opts[] = {
         {"node", no_argument, NULL, 'n'},
+        {"links", no_argument, NULL, 'L'},
         {"topology", required_argument, NULL, 't'},
         {"synthetic", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},
@@ -59,7 +65,7 @@ int main (int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *xml = NULL, *synthetic = NULL;
-    bool node_mode = false, json = false;
+    bool node_mode = false, links_mode = false, json = false;
     struct herror err = {{0}};
     struct topo_node *node;
     int c, rc;
@@ -69,6 +75,9 @@ int main (int argc, char **argv)
         switch (c) {
         case 'n':
             node_mode = true;
+            break;
+        case 'L':
+            links_mode = true;
             break;
         case 't':
             xml = optarg;
@@ -90,8 +99,11 @@ int main (int argc, char **argv)
     }
     if (optind < argc)
         return usage ("unexpected argument");
+    if (links_mode)
+        return node_mode || xml || synthetic ? usage ("--links shows no node: drop --node")
+                                             : qtopo_links (json);
     if (!node_mode)
-        return usage ("--node is required");
+        return usage ("--node or --links is required");
     if (xml && synthetic)
         return usage ("--topology and --synthetic exclude each other");
 

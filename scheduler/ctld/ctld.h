@@ -18,6 +18,8 @@
  *               of a job (job.h): transition, record, reactions; node loss,
  *               the fence, the reconcile of an agent's registration, reload
  *   jobmsg.c    job messages: submit, query, delete, hold, release, ended
+ *   links.c     measured links: link probe orders between idle nodes,
+ *               their results (stored), link.query
  *   schedule.c  the scheduler-core snapshot, the queue derived from the job
  *               table (sched_job_sync), the coalesced pass
  *   options.c   the option table (common/config.h)
@@ -79,7 +81,14 @@ struct ctld_config {
     int max_user_connections;
     int max_connections; /* 0: from RLIMIT_NOFILE */
     int reserved_connections;
-    int job_lease; /* seconds an agent's jobs run unheard (fence, nodes.c) */
+    int job_lease;         /* seconds an agent's jobs run unheard (fence, nodes.c) */
+    int probe_interval;    /* link probes (links.c): seconds between plans, 0: off */
+    int64_t probe_refresh; /* seconds before a measured link is measured again */
+    int probe_parallel;    /* probes at once */
+    int probe_pings;       /* round trips per latency measurement */
+    int probe_streams;     /* large messages per bandwidth measurement */
+    int64_t probe_stream_size;
+    int probe_timeout; /* seconds one probe may take */
 };
 
 struct server;
@@ -89,6 +98,7 @@ struct resreq;
 struct nodes;
 struct jobs;
 struct sched;
+struct links;
 struct peer;
 
 struct ctld {
@@ -99,6 +109,7 @@ struct ctld {
     struct nodes *nodes;
     struct jobs *jobs;
     struct sched *sched;
+    struct links *links; /* NULL: no link probes (unit tests) */
     int64_t start_time;
     int exit_code; /* set when the loop is stopped on a fatal error */
 };
@@ -180,6 +191,24 @@ const struct topo_node *node_topology (const struct ctld_node *n);
 
 extern const struct proto_handler nodes_agent_handlers[];
 extern const struct proto_handler nodes_client_handlers[];
+
+/* The probe endpoint name node name's agent registered, NULL when none. */
+const char *nodes_probe_endpoint (struct ctld *ctx, const char *name);
+
+/* The nodes with a probe endpoint, in name order, in *names (borrowed
+ * strings) and whether each is ready for a probe (*ready: up, usable, no
+ * job at all).  Both arrays are malloc'd.  Returns their length, -1 on
+ * ENOMEM. */
+int nodes_probe_list (struct ctld *ctx, const char ***names, bool **ready);
+
+/* ---------------------------------------------------------------- links.c */
+
+/* Load the measured links and start the probe timer (probe_interval). */
+int links_create (struct ctld *ctx, struct herror *err);
+void links_destroy (struct ctld *ctx);
+
+extern const struct proto_handler links_agent_handlers[];
+extern const struct proto_handler links_client_handlers[];
 
 /* ----------------------------------------------------------------- jobs.c */
 

@@ -57,9 +57,10 @@ struct ctld_node {
     bool grace; /* reloaded after a restart: its jobs wait for its agent */
     int64_t last_heard;
     int64_t last_registration;
-    bool fencing;      /* down, its jobs wait for the fence deadline */
-    int64_t fence_at;  /* ... which is this (ctld_now) */
-    struct peer *peer; /* the agent's connection, NULL when none */
+    bool fencing;         /* down, its jobs wait for the fence deadline */
+    int64_t fence_at;     /* ... which is this (ctld_now) */
+    struct peer *peer;    /* the agent's connection, NULL when none */
+    char *probe_endpoint; /* link probe endpoint (links.c), NULL when none */
 };
 
 struct nodes {
@@ -136,6 +137,7 @@ static void node_free (struct ctld_node *n)
     topo_node_destroy (n->topo);
     free (n->comment);
     peer_unref (n->peer);
+    free (n->probe_endpoint);
     free (n->name);
     free (n);
 }
@@ -418,12 +420,13 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
     struct ctld *ctx = rq->ctx;
-    const char *name;
+    const char *name, *probe_ep = NULL;
     json_t *topology, *jobs;
 
     if (get_node_name (msg, &name, err) < 0 ||
         proto_get_object (msg, "topology", &topology, err) < 0 ||
-        proto_get_array (msg, "jobs", &jobs, err) < 0)
+        proto_get_array (msg, "jobs", &jobs, err) < 0 ||
+        proto_opt_string (msg, "probe_endpoint", &probe_ep, err) < 0)
         return -1;
     if (check_report (jobs, err) < 0)
         return -1;
@@ -458,6 +461,8 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
         return herror_set (err, "out of memory");
     }
     attach_peer (ctx, n, rq->peer);
+    free (n->probe_endpoint);
+    n->probe_endpoint = probe_ep ? strdup (probe_ep) : NULL;
     n->up = true;
     n->grace = false;
     n->fencing = false; /* the reconcile placed its jobs */
@@ -609,6 +614,35 @@ static int node_offline (json_t *msg, void *arg, struct herror *err)
 static int node_clear (json_t *msg, void *arg, struct herror *err)
 {
     return node_set_offline (msg, arg, false, err);
+}
+
+const char *nodes_probe_endpoint (struct ctld *ctx, const char *name)
+{
+    struct ctld_node *n = nodes_find (ctx, name);
+    return n ? n->probe_endpoint : NULL;
+}
+
+int nodes_probe_list (struct ctld *ctx, const char ***names, bool **ready)
+{
+    struct nodes *ns = ctx->nodes;
+    int k = 0;
+    *names = malloc ((ns->n + 1) * sizeof (**names));
+    *ready = malloc ((ns->n + 1) * sizeof (**ready));
+    if (!*names || !*ready) {
+        free (*names);
+        free (*ready);
+        return -1;
+    }
+    for (int i = 0; i < ns->n; i++) {
+        struct ctld_node *n = ns->v[i];
+        struct sched_node_usage u = {0};
+        if (!n->probe_endpoint)
+            continue;
+        (*names)[k] = n->name;
+        (*ready)[k] = node_usable (n) && sched_node_usage (ctx, n->name, &u) && u.njobs == 0;
+        k++;
+    }
+    return k;
 }
 
 const struct proto_handler nodes_agent_handlers[] = {

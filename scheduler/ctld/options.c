@@ -86,6 +86,20 @@ static const struct config_option table[] = {
      "them (fence), and only after job_lease + kill_grace + 5s of silence are a lost node's "
      "rerunnable jobs requeued; at least heartbeat_timeout.  A controller outage longer than "
      "this ends every running job"},
+    {"probe_interval", CONFIG_DURATION, "10s", 0, 86400,
+     "how often idle nodes are looked at for link probes (latency and bandwidth between "
+     "agents' libfabric endpoints; qtopo --links); 0: no probes"},
+    {"probe_refresh", CONFIG_DURATION, "1h", 1, 365LL * 86400,
+     "a measured link is measured again once its measurement is this old"},
+    {"probe_parallel", CONFIG_UINT, "1", 1, 1024,
+     "link probes at once (on disjoint nodes; probes sharing a switch measure each other)"},
+    {"probe_pings", CONFIG_UINT, "100", 1, 100000,
+     "round trips of a latency probe (the median is kept)"},
+    {"probe_streams", CONFIG_UINT, "16", 1, 100000, "large messages of a bandwidth probe"},
+    {"probe_stream_size", CONFIG_SIZE, "1M", 16, 16LL << 20,
+     "size of each large message of a bandwidth probe"},
+    {"probe_timeout", CONFIG_DURATION, "5s", 1, 10,
+     "longest a probe may take (agents run it in their event loop, so it stays short)"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -218,6 +232,13 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
                            "option job_lease (%ds) must be at least heartbeat_timeout (%ds): "
                            "agents would kill their jobs before their node is down",
                            cfg->job_lease, cfg->heartbeat_timeout);
+    cfg->probe_interval = (int)config_get_int (c, "probe_interval");
+    cfg->probe_refresh = config_get_int (c, "probe_refresh");
+    cfg->probe_parallel = (int)config_get_int (c, "probe_parallel");
+    cfg->probe_pings = (int)config_get_int (c, "probe_pings");
+    cfg->probe_streams = (int)config_get_int (c, "probe_streams");
+    cfg->probe_stream_size = config_get_int (c, "probe_stream_size");
+    cfg->probe_timeout = (int)config_get_int (c, "probe_timeout");
     return 0;
 }
 

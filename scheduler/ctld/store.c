@@ -48,6 +48,15 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  WHERE json_valid (body) AND json_type (body, '$.script') = 'text';"
     "UPDATE jobs SET body = json_remove (body, '$.script')"
     "  WHERE json_valid (body) AND json_type (body, '$.script') IS NOT NULL;",
+    /* 2 -> 3: measured links (link probes), keyed by the node names so
+     * that they can be compared with a declared fabric. */
+    "CREATE TABLE links ("
+    "  a TEXT NOT NULL,"
+    "  b TEXT NOT NULL,"
+    "  time INTEGER NOT NULL,"
+    "  latency_us REAL NOT NULL,"
+    "  bandwidth_mbps REAL NOT NULL,"
+    "  PRIMARY KEY (a, b));",
 };
 
 enum stmt_id {
@@ -72,6 +81,8 @@ enum stmt_id {
     S_SCRIPT_GET,
     S_SCRIPT_DELETE,
     S_PRUNE_SCRIPTS,
+    S_LINK_PUT,
+    S_LINKS_LOAD,
     S_COUNT
 };
 
@@ -102,16 +113,20 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_SCRIPT_DELETE] = "DELETE FROM scripts WHERE seq = ?1",
     [S_PRUNE_SCRIPTS] = "DELETE FROM scripts WHERE seq IN"
                         " (SELECT seq FROM jobs WHERE state = 'F' AND end_time <= ?1)",
+    [S_LINK_PUT] = "INSERT OR REPLACE INTO links (a, b, time, latency_us, bandwidth_mbps)"
+                   " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_LINKS_LOAD] = "SELECT a, b, time, latency_us, bandwidth_mbps FROM links ORDER BY a, b",
 };
 
 /* One write of the open turn, kept until its commit succeeds (see
  * store_flush): the statement and its bound values, texts owned.
  */
 #define OP_MAX_ARGS 5
-enum arg_kind { ARG_NULL, ARG_INT, ARG_TEXT };
+enum arg_kind { ARG_NULL, ARG_INT, ARG_TEXT, ARG_REAL };
 struct op_arg {
     enum arg_kind kind;
     int64_t i;
+    double r;
     char *t;
 };
 struct op {
@@ -268,6 +283,8 @@ static int op_bind_run (struct store *st, const struct op *o)
             sqlite3_bind_int64 (s, i + 1, a->i);
         else if (a->kind == ARG_TEXT)
             sqlite3_bind_text (s, i + 1, a->t, -1, SQLITE_STATIC);
+        else if (a->kind == ARG_REAL)
+            sqlite3_bind_double (s, i + 1, a->r);
         else
             sqlite3_bind_null (s, i + 1);
     }
@@ -1110,6 +1127,48 @@ int store_load_nodes (struct store *st, store_node_f cb, void *arg, struct herro
         return load_fail (st, S_NODES_LOAD, rc, err, "loading nodes");
     stmt_done (st, S_NODES_LOAD);
     return skips_report (st, &sk, "node", err);
+}
+
+int store_link_put (struct store *st, const char *a, const char *b, int64_t time, double latency_us,
+                    double bandwidth_mbps, struct herror *err)
+{
+    if (!st || !a || !b || strcmp (a, b) >= 0) {
+        errno = EINVAL;
+        return herror_set (err, "store_link_put: needs two node names, the first before the "
+                                "second");
+    }
+    struct op_arg args[] = {arg_text (a),
+                            arg_text (b),
+                            arg_int (time),
+                            {.kind = ARG_REAL, .r = latency_us},
+                            {.kind = ARG_REAL, .r = bandwidth_mbps}};
+    return store_write (st, S_LINK_PUT, 5, args, "storing a measured link", err);
+}
+
+int store_load_links (struct store *st, store_link_f cb, void *arg, struct herror *err)
+{
+    sqlite3_stmt *s;
+    int rc, n = 0;
+
+    if (!st || !cb) {
+        errno = EINVAL;
+        return herror_set (err, "store_load_links: invalid argument");
+    }
+    s = st->stmt[S_LINKS_LOAD];
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        const char *a = (const char *)sqlite3_column_text (s, 0);
+        const char *b = (const char *)sqlite3_column_text (s, 1);
+        if (!a || !b)
+            continue;
+        if (cb (a, b, sqlite3_column_int64 (s, 2), sqlite3_column_double (s, 3),
+                sqlite3_column_double (s, 4), arg) < 0)
+            return load_fail (st, S_LINKS_LOAD, SQLITE_OK, err, "loading measured links");
+        n++;
+    }
+    if (rc != SQLITE_DONE)
+        return load_fail (st, S_LINKS_LOAD, rc, err, "loading measured links");
+    stmt_done (st, S_LINKS_LOAD);
+    return n;
 }
 
 int store_events_for (struct store *st, int64_t seq, store_event_f cb, void *arg,

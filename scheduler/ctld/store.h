@@ -61,7 +61,7 @@
  * (written by a newer huddle) is refused by store_open(); an older one is
  * migrated forward in one transaction.
  */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* File name of the database inside the state directory. */
 #define STORE_DB_NAME "huddle.db"
@@ -204,6 +204,18 @@ int store_load_jobs (struct store *st, store_job_f cb, void *arg, struct herror 
  * store_node_put().  A row whose topology is not JSON is skipped.
  */
 int store_load_nodes (struct store *st, store_node_f cb, void *arg, struct herror *err);
+
+/* Measured links (the controller's link probes): one row per pair of
+ * node names, a before b (strcmp), with the time of the measurement,
+ * the latency in microseconds and the bandwidth in MB/s.  put inserts or
+ * replaces; load calls cb for every row in (a, b) order and returns the
+ * number of rows or -1.
+ */
+typedef int (*store_link_f) (const char *a, const char *b, int64_t time, double latency_us,
+                             double bandwidth_mbps, void *arg);
+int store_link_put (struct store *st, const char *a, const char *b, int64_t time, double latency_us,
+                    double bandwidth_mbps, struct herror *err);
+int store_load_links (struct store *st, store_link_f cb, void *arg, struct herror *err);
 
 /* Call cb for each event of job seq, oldest first.  Returns the number of
  * events, or -1.

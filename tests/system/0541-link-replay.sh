@@ -1,0 +1,55 @@
+#!/bin/sh
+# Replayed link probes: the agents answer probes from a file that
+# describes a fabric (node01 and node02 under one fast leaf, node03 behind
+# a slow spine), so a test sees a fabric's numbers without having one.
+# The measured links come through to `qtopo --links` as described, and
+# survive a controller restart (they are kept in its store).
+. "$top_srcdir/tests/system/lib.sh"
+
+work="$TEST_TMP/work"
+mkdir -p "$work" && cd "$work" || fail "cannot make $work"
+printf '%s\n' "# NODE_A NODE_B LATENCY_US BANDWIDTH_MBPS" \
+    "node01 node02 1.5 12000    # leaf 1" \
+    "* * 25 900                 # across the spine" >fabric.txt
+chmod 0644 fabric.txt
+cluster_up --nodes 3 --synthetic "pack:1 core:2 pu:1" --ctld-opt probe_interval=1 \
+    --agent-opt "probe_replay=$work/fabric.txt"
+
+all_pairs () {
+    qtopo --links --json >links.json 2>&1 || { WAIT_SEEN=$(cat links.json); return 1; }
+    WAIT_SEEN=$(cat links.json)
+    [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["links"]))' links.json)" = 3 ]
+}
+wait_for 60 "qtopo --links to show all three pairs" all_pairs
+check_numbers () {
+    python3 - links.json <<'PY' || fail "qtopo --links --json: $(cat links.json)"
+import json, sys
+got = {(l["a"], l["b"]): (l["latency_us"], l["bandwidth_mbps"])
+       for l in json.load(open(sys.argv[1]))["links"]}
+want = {("node01", "node02"): (1.5, 12000), ("node01", "node03"): (25, 900),
+        ("node02", "node03"): (25, 900)}
+assert got == want, got
+PY
+}
+check_numbers
+qtopo --links >links.out || fail "qtopo --links failed"
+cat links.out
+grep -q '^node01 *node02 *1\.5 *12000\.0 ' links.out ||
+    fail "node01 node02 not as described: $(cat links.out)"
+grep -q '^node02 *node03 *25\.0 *900\.0 ' links.out ||
+    fail "node02 node03 not as described: $(cat links.out)"
+
+# ---- a restarted controller still knows them, before any agent is back
+for n in node01 node02 node03; do
+    kill "$(agent_pid "$n")" || fail "cannot stop agent $n"
+done
+kill "$CTLD_PID" || fail "cannot stop the controller"
+gone_pid () {
+    ! kill -0 "$1" 2>/dev/null
+}
+wait_for 10 "the controller to exit" gone_pid "$CTLD_PID"
+"$HUDDLE_CLUSTER" restart-ctld --dir "$CLUSTER_DIR" || fail "restart-ctld failed"
+CTLD_PID=$(cat "$CLUSTER_DIR/huddle-ctld.pid")
+qtopo --links --json >links.json || fail "qtopo --links after the restart"
+check_numbers
+echo "ok"
