@@ -438,6 +438,41 @@ static void scripts_are_kept_apart_and_go_with_their_job (void **state)
     store_close (st);
 }
 
+/* Measured links: put, replace, survive a reopen, come back in (a, b)
+ * order; a pair not in name order is refused. */
+struct seen_links {
+    char text[512];
+};
+static int collect_link (const char *a, const char *b, int64_t t, double lat, double bw, void *arg)
+{
+    struct seen_links *s = arg;
+    size_t n = strlen (s->text);
+    snprintf (s->text + n, sizeof (s->text) - n, "%s %s %lld %.1f %.1f;", a, b, (long long)t, lat,
+              bw);
+    return 0;
+}
+
+static void links_are_kept (void **state)
+{
+    struct fixture *f = *state;
+    struct herror err = {{0}};
+    struct store *st = open_ok (f);
+    assert_int_equal (store_link_put (st, "n2", "n3", 100, 25, 900, &err), 0);
+    assert_int_equal (store_link_put (st, "n1", "n2", 100, 2.5, 10000, &err), 0);
+    assert_int_equal (store_link_put (st, "n1", "n2", 200, 1.5, 12000, &err), 0);
+    assert_int_equal (store_link_put (st, "n3", "n2", 200, 1, 1, &err), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (store_link_put (st, "n1", "n1", 200, 1, 1, &err), -1);
+    assert_int_equal (store_flush (st, &err), 0);
+    store_close (st);
+
+    st = open_ok (f);
+    struct seen_links seen = {""};
+    assert_int_equal (store_load_links (st, collect_link, &seen, &err), 2);
+    assert_string_equal (seen.text, "n1 n2 200 1.5 12000.0;n2 n3 100 25.0 900.0;");
+    store_close (st);
+}
+
 /* A database of schema 1 kept scripts inside the job objects: opening it
  * moves them to the scripts table and out of the objects. */
 static void schema_1_scripts_are_moved_out (void **state)
@@ -741,6 +776,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (scripts_are_kept_apart_and_go_with_their_job, setup,
                                          teardown),
         cmocka_unit_test_setup_teardown (schema_1_scripts_are_moved_out, setup, teardown),
+        cmocka_unit_test_setup_teardown (links_are_kept, setup, teardown),
         cmocka_unit_test_setup_teardown (corrupt_file_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown (foreign_database_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown (future_schema_is_refused, setup, teardown),
