@@ -98,7 +98,7 @@ static const struct config_option table[] = {
     {"probe_streams", CONFIG_UINT, "16", 1, 100000, "large messages of a bandwidth probe"},
     {"probe_stream_size", CONFIG_SIZE, "1M", 16, 16LL << 20,
      "size of each large message of a bandwidth probe"},
-    {"probe_timeout", CONFIG_DURATION, "5s", 1, 10,
+    {"probe_timeout", CONFIG_DURATION, "3s", 1, 10,
      "longest a probe may take (agents run it in their event loop, so it stays short)"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
