@@ -13,14 +13,8 @@
  * can be checked against them.  A probe not answered by both sides
  * within its timeout + PROBE_SLACK seconds is given up.
  *
- * Which pairs: up to ALL_PAIRS_MAX nodes, all n(n-1)/2 of them.  Beyond,
- * each node is probed against its NEIGHBOURS name-order neighbours on
- * either side (nodes are numbered by rack: they are mostly its leaf
- * mates; the declared leaf mates can take their place once the fabric
- * model is available here) and against LANDMARKS landmark nodes spread
- * over the name order, so the probes grow linearly: at most
- * n * (NEIGHBOURS + LANDMARKS) pairs, 8n, a full refresh of 10,000 nodes
- * being 80,000 probes instead of 50 million.
+ * Which pairs: all of them up to 64 nodes, beyond that a set that grows
+ * linearly with the node count (at most 8 per node): linkplan.h.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -28,11 +22,9 @@
 
 #include "common/log.h"
 #include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/linkplan.h"
 #include "scheduler/ctld/store.h"
 
-#define ALL_PAIRS_MAX  64
-#define NEIGHBOURS     4
-#define LANDMARKS      4
 #define PROBE_SLACK    5  /* seconds beyond a probe's timeout before it is given up */
 #define RETRY_FAILED   60 /* seconds before a pair whose probe failed is tried again */
 #define NAME_MAX_BYTES 64
@@ -148,27 +140,6 @@ static void start_probe (struct ctld *ctx, const char *x, const char *y, int64_t
     log_msg (LOG_LEVEL_INFO, "link probe %u: %s -> %s", p->id, x, y);
 }
 
-/* Pair candidates of node i among n (see the head comment): calls try
- * for each, stops when it returns false. */
-static bool candidates (int n, int i, bool (*try) (int, int, void *), void *arg)
-{
-    if (n <= ALL_PAIRS_MAX) {
-        for (int j = i + 1; j < n; j++)
-            if (!try (i, j, arg))
-                return false;
-        return true;
-    }
-    for (int d = 1; d <= NEIGHBOURS && i + d < n; d++)
-        if (!try (i, i + d, arg))
-            return false;
-    for (int k = 0; k < LANDMARKS; k++) {
-        int j = (int)((long)k * n / LANDMARKS);
-        if (j != i && (j < i - NEIGHBOURS || j > i + NEIGHBOURS) && !try (i, j, arg))
-            return false;
-    }
-    return true;
-}
-
 struct plan {
     struct ctld *ctx;
     const char **names; /* nodes with an endpoint, in name order */
@@ -177,9 +148,10 @@ struct plan {
     int bi, bj;
 };
 
-static bool consider (int i, int j, void *arg)
+/* Remember pair (i, j) when it is the most overdue so far; false once a
+ * pair never measured is found (none can be more overdue). */
+static bool consider (struct plan *pl, int i, int j)
 {
-    struct plan *pl = arg;
     if (!pl->ready[i] || !pl->ready[j])
         return true;
     int64_t d = due (pl->ctx, pl->names[i], pl->names[j], pl->now);
@@ -188,7 +160,22 @@ static bool consider (int i, int j, void *arg)
         pl->bi = i;
         pl->bj = j;
     }
-    return d != INT64_MAX; /* a pair never measured: good enough, stop looking */
+    return d != INT64_MAX;
+}
+
+/* The most overdue pair of ready nodes into pl (best -1: none). */
+static void pick (struct plan *pl, int n)
+{
+    int partners[LINKPLAN_MAX];
+    pl->best = -1;
+    for (int i = 0; i < n; i++) {
+        if (!pl->ready[i])
+            continue;
+        int m = linkplan_partners (n, i, partners);
+        for (int k = 0; k < m; k++)
+            if (!consider (pl, i, partners[k]))
+                return;
+    }
 }
 
 /* Start probes on the most overdue pairs of idle nodes. */
@@ -224,10 +211,7 @@ static void plan (struct ctld *ctx)
         if (pl.ready[i] && in_probe (ls, pl.names[i]))
             pl.ready[i] = false;
     while (ls->nrun < ctx->cfg.probe_parallel) {
-        pl.best = -1;
-        for (int i = 0; i < n; i++)
-            if (pl.ready[i] && !candidates (n, i, consider, &pl))
-                break;
+        pick (&pl, n);
         if (pl.best < 0)
             break;
         start_probe (ctx, pl.names[pl.bi], pl.names[pl.bj], now);
