@@ -8,7 +8,10 @@
  * late message of an earlier probe that timed out is recognised and
  * dropped, never counted.  Buffers and operation contexts live in the
  * endpoint, not on the stack: an operation still outstanding when a probe
- * gives up completes later into memory that is still ours.
+ * gives up completes later into memory that is still ours.  That costs
+ * 2 * PROBE_MAX_SIZE (32 MiB) of address space per endpoint, of which only
+ * what the probes' sizes use is ever touched (unless the provider needs
+ * local registration: then all of it is registered).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -99,7 +102,7 @@ static int progress (struct fab *f, struct op *op, double deadline, struct herro
     return op->done < 0 ? fi_fail (err, "probe: operation", -FI_ECANCELED) : 0;
 }
 
-/* Wait for a free transmit slot (all WINDOW when drain). */
+/* A free transmit slot, waiting for a completion when all WINDOW are busy. */
 static struct op *tx_slot (struct fab *f, double deadline, struct herror *err)
 {
     for (;;) {
