@@ -483,6 +483,8 @@ char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, str
     rc |= env_set (&b, "PBS_JOBID", jd->jobid);
     rc |= env_set (&b, "PBS_JOBNAME", jd->name);
     rc |= env_set (&b, "PBS_NODEFILE", ctx->nodefile);
+    if (ctx->this_host)
+        rc |= env_set (&b, "HUDDLE_NODE", ctx->this_host);
     if (ctx->layout)
         rc |= env_set (&b, "HUDDLE_LAYOUT", ctx->layout);
     if (ctx->rankfile)

@@ -109,8 +109,9 @@ struct jobenv_ctx {
 };
 
 /* Build the job's environment: the job's env first, then PBS_JOBID,
- * PBS_JOBNAME, PBS_NODEFILE, HUDDLE_LAYOUT and HUDDLE_RANKFILE (when
- * given), PBS_O_WORKDIR, PBS_O_HOST, PBS_QUEUE,
+ * PBS_JOBNAME, PBS_NODEFILE, HUDDLE_NODE (this node's name in the
+ * allocation, when this_host is given), HUDDLE_LAYOUT and HUDDLE_RANKFILE
+ * (when given), PBS_O_WORKDIR, PBS_O_HOST, PBS_QUEUE,
  * PBS_O_QUEUE, PBS_ENVIRONMENT=PBS_BATCH, PBS_NODENUM, PBS_TASKNUM,
  * PBS_ARRAY_INDEX (array sub-jobs), NCPUS, TMPDIR, HOME, USER, LOGNAME,
  * SHELL, PATH (PBS_O_PATH when sent, else the job's PATH, else
