@@ -77,12 +77,11 @@ int jobenv_write_nodefile (const struct jobdesc *jd, const char *path, struct he
  * to LAYOUT_PATH and the Open MPI rankfile to RANKFILE_PATH, both through
  * PATH.tmp and a rename, mode 0644.  JOB is the job object (its
  * "allocation"); TOPOLOGY is this node's model as registered
- * (topo_node_to_json), NULL when unknown.  The job.launch message carries
- * no other node's model, so this node's ranks get the full detail (cores
- * next to their GPU, their NIC) and other nodes' ranks what the
- * allocation says (cores and PUs shared out in order, no NIC); every node
- * writes its own file, so each node's file is right for the ranks it
- * runs.  Returns 0 or -1 with err. */
+ * (topo_node_to_json), NULL when unknown.  job.launch goes to the first
+ * node only and carries no other node's model, so this node's ranks get
+ * the full detail (cores next to their GPU, their NIC) and other nodes'
+ * ranks what the allocation says (cores and PUs shared out in order, no
+ * NIC).  Returns 0 or -1 with err. */
 int jobenv_write_layout (const struct jobdesc *jd, const json_t *job, const json_t *topology,
                          const char *layout_path, const char *rankfile_path, struct herror *err);
 
@@ -105,7 +104,7 @@ struct jobenv_ctx {
     const char *rankfile; /* HUDDLE_RANKFILE (Open MPI rankfile), may be NULL */
     const char *tmpdir;   /* TMPDIR, may be NULL */
     const char *home, *shell, *user;
-    const char *this_host; /* for PBS_O_HOST fallback; may be NULL */
+    const char *this_host; /* this node's name: PBS_O_HOST fallback, HUDDLE_NODE; may be NULL */
 };
 
 /* Build the job's environment: the job's env first, then PBS_JOBID,
