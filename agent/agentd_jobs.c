@@ -205,6 +205,7 @@ static void start_run (struct agentd *ad, const json_t *job, unsigned long seq, 
         .no_bind = ad->cfg.no_bind,
         .contain = ad->contain,
         .lease_file = ad->lease_file,
+        .topology = ad->topology,
     };
     struct shepherd *sh = shepherd_start (ad->cfg.state_dir, job, &opts, &err);
     if (!sh) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/rset.h"
+#include "topology/layout.h"
 
 static void strv_free (char **v)
 {
@@ -259,18 +260,22 @@ char *jobdesc_pulist (const struct jobdesc *jd)
     return out;
 }
 
-int jobenv_write_nodefile (const struct jobdesc *jd, const char *path, struct herror *err)
+/* Write PATH through PATH.tmp and a rename, FILL writing the content, so a
+ * reader never sees half a file; mode 0644 (the job's processes, running
+ * as its owner, read it). */
+static int write_atomic (const char *path, int (*fill) (FILE *, const void *), const void *arg,
+                         struct herror *err)
 {
     char tmp[4096];
     snprintf (tmp, sizeof (tmp), "%s.tmp", path);
     FILE *f = fopen (tmp, "we");
     if (!f)
         return herror_set (err, "cannot write %s: %s", tmp, strerror (errno));
-    for (size_t i = 0; i < jd->nalloc; i++)
-        for (unsigned r = 0; r < jd->alloc[i].mpiprocs; r++)
-            fprintf (f, "%s\n", jd->alloc[i].node);
-    if (fchmod (fileno (f), 0644) < 0 || ferror (f) || fclose (f) != 0) {
-        int saved = errno;
+    int rc = fill (f, arg);
+    if (rc < 0 || fchmod (fileno (f), 0644) < 0 || ferror (f) || fclose (f) != 0) {
+        int saved = errno ? errno : EIO;
+        if (rc < 0)
+            fclose (f);
         unlink (tmp);
         errno = saved;
         return herror_set (err, "cannot write %s: %s", tmp, strerror (errno));
@@ -282,6 +287,68 @@ int jobenv_write_nodefile (const struct jobdesc *jd, const char *path, struct he
         return herror_set (err, "cannot rename %s: %s", tmp, strerror (errno));
     }
     return 0;
+}
+
+static int fill_nodefile (FILE *f, const void *arg)
+{
+    const struct jobdesc *jd = arg;
+    for (size_t i = 0; i < jd->nalloc; i++)
+        for (unsigned r = 0; r < jd->alloc[i].mpiprocs; r++)
+            fprintf (f, "%s\n", jd->alloc[i].node);
+    return 0;
+}
+
+int jobenv_write_nodefile (const struct jobdesc *jd, const char *path, struct herror *err)
+{
+    return write_atomic (path, fill_nodefile, jd, err);
+}
+
+static int fill_layout (FILE *f, const void *arg)
+{
+    if (json_dumpf (arg, f, JSON_COMPACT) < 0)
+        return -1;
+    return fputc ('\n', f) == EOF ? -1 : 0;
+}
+
+static int fill_rankfile (FILE *f, const void *arg)
+{
+    return layout_write_rankfile (arg, f);
+}
+
+int jobenv_write_layout (const struct jobdesc *jd, const json_t *job, const json_t *topology,
+                         const char *layout_path, const char *rankfile_path, struct herror *err)
+{
+    struct rset *alloc = rset_from_json (json_object_get (job, "allocation"), err);
+    if (!alloc)
+        return -1;
+    struct herror ignored;
+    const struct topo_node **models = calloc ((size_t)rset_nnodes (alloc) + 1, sizeof (*models));
+    struct topo_node *here = topology ? topo_node_from_json (topology, &ignored) : NULL;
+    struct layout *l = NULL;
+    if (models) {
+        models[jd->here] = here;
+        l = layout_create (alloc, models, &ignored);
+        /* The controller placed on this very model, so a mismatch means
+         * the agent's model changed under a running job: lay the ranks out
+         * from the allocation alone rather than refuse the job. */
+        if (!l && errno == EINVAL)
+            l = layout_create (alloc, NULL, &ignored);
+    }
+    json_t *o = l ? layout_to_json (l) : NULL;
+    int rc = -1;
+    if (!o) {
+        errno = ENOMEM;
+        herror_set (err, "cannot lay out the job's ranks: out of memory");
+    } else if (write_atomic (layout_path, fill_layout, o, err) == 0 &&
+               write_atomic (rankfile_path, fill_rankfile, l, err) == 0) {
+        rc = 0;
+    }
+    json_decref (o);
+    layout_destroy (l);
+    topo_node_destroy (here);
+    free (models);
+    rset_destroy (alloc);
+    return rc;
 }
 
 char *jobenv_default_name (const struct jobdesc *jd, char stream)
@@ -416,6 +483,12 @@ char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, str
     rc |= env_set (&b, "PBS_JOBID", jd->jobid);
     rc |= env_set (&b, "PBS_JOBNAME", jd->name);
     rc |= env_set (&b, "PBS_NODEFILE", ctx->nodefile);
+    if (ctx->this_host)
+        rc |= env_set (&b, "HUDDLE_NODE", ctx->this_host);
+    if (ctx->layout)
+        rc |= env_set (&b, "HUDDLE_LAYOUT", ctx->layout);
+    if (ctx->rankfile)
+        rc |= env_set (&b, "HUDDLE_RANKFILE", ctx->rankfile);
     rc |= env_set (&b, "PBS_O_WORKDIR", jd->workdir);
     rc |= env_set (&b, "PBS_O_HOST", *jd->submit_host ? jd->submit_host : ctx->this_host);
     rc |= env_set (&b, "PBS_QUEUE", jd->queue);

@@ -73,6 +73,18 @@ char *jobdesc_pulist (const struct jobdesc *jd);
  * Returns 0 or -1 with err. */
 int jobenv_write_nodefile (const struct jobdesc *jd, const char *path, struct herror *err);
 
+/* Write the job's rank layout (topology/layout.h): the layout file (JSON)
+ * to LAYOUT_PATH and the Open MPI rankfile to RANKFILE_PATH, both through
+ * PATH.tmp and a rename, mode 0644.  JOB is the job object (its
+ * "allocation"); TOPOLOGY is this node's model as registered
+ * (topo_node_to_json), NULL when unknown.  job.launch goes to the first
+ * node only and carries no other node's model, so this node's ranks get
+ * the full detail (cores next to their GPU, their NIC) and other nodes'
+ * ranks what the allocation says (cores and PUs shared out in order, no
+ * NIC).  Returns 0 or -1 with err. */
+int jobenv_write_layout (const struct jobdesc *jd, const json_t *job, const json_t *topology,
+                         const char *layout_path, const char *rankfile_path, struct herror *err);
+
 /* Where stdout and stderr go, PBS style: -o/-e when given (relative to
  * workdir), else WORKDIR/NAME.oSEQ and WORKDIR/NAME.eSEQ (NAME.oSEQ.INDEX
  * for an array sub-job).  join "oe": *err_path is NULL (stderr goes to
@@ -88,13 +100,17 @@ char *jobenv_default_name (const struct jobdesc *jd, char stream);
 /* What the environment needs that the job object does not hold. */
 struct jobenv_ctx {
     const char *nodefile; /* PBS_NODEFILE */
+    const char *layout;   /* HUDDLE_LAYOUT (the layout file), may be NULL */
+    const char *rankfile; /* HUDDLE_RANKFILE (Open MPI rankfile), may be NULL */
     const char *tmpdir;   /* TMPDIR, may be NULL */
     const char *home, *shell, *user;
-    const char *this_host; /* for PBS_O_HOST fallback; may be NULL */
+    const char *this_host; /* this node's name: PBS_O_HOST fallback, HUDDLE_NODE; may be NULL */
 };
 
 /* Build the job's environment: the job's env first, then PBS_JOBID,
- * PBS_JOBNAME, PBS_NODEFILE, PBS_O_WORKDIR, PBS_O_HOST, PBS_QUEUE,
+ * PBS_JOBNAME, PBS_NODEFILE, HUDDLE_NODE (this node's name in the
+ * allocation, when this_host is given), HUDDLE_LAYOUT and HUDDLE_RANKFILE
+ * (when given), PBS_O_WORKDIR, PBS_O_HOST, PBS_QUEUE,
  * PBS_O_QUEUE, PBS_ENVIRONMENT=PBS_BATCH, PBS_NODENUM, PBS_TASKNUM,
  * PBS_ARRAY_INDEX (array sub-jobs), NCPUS, TMPDIR, HOME, USER, LOGNAME,
  * SHELL, PATH (PBS_O_PATH when sent, else the job's PATH, else

@@ -192,9 +192,10 @@ bool shepherd_done (struct shepherd *sh)
 
 static int rm_stale (const char *jobdir)
 {
-    const char *files[] = {"result",       "result.tmp",  "shepherd.pid", "shepherd.pid.tmp",
-                           "script",       "nodefile",    "nodefile.tmp", "job.json",
-                           "job.json.tmp", "shepherd.log"};
+    const char *files[] = {"result",       "result.tmp",   "shepherd.pid", "shepherd.pid.tmp",
+                           "script",       "nodefile",     "nodefile.tmp", "job.json",
+                           "job.json.tmp", "shepherd.log", "layout.json",  "layout.json.tmp",
+                           "rankfile",     "rankfile.tmp"};
     char path[PATH_MAX + 32];
     for (size_t i = 0; i < sizeof (files) / sizeof (files[0]); i++) {
         bufprintf (path, sizeof (path), "%s/%s", jobdir, files[i]);
@@ -253,7 +254,11 @@ static int prepare_jobdir (const char *statedir, const json_t *job, struct sheph
             return herror_set (err, "cannot write %s: %s", ctx->script, strerror (errno));
     }
     bufprintf (ctx->nodefile, sizeof (ctx->nodefile), "%s/nodefile", ctx->jobdir);
-    return jobenv_write_nodefile (jd, ctx->nodefile, err);
+    bufprintf (ctx->layout, sizeof (ctx->layout), "%s/layout.json", ctx->jobdir);
+    bufprintf (ctx->rankfile, sizeof (ctx->rankfile), "%s/rankfile", ctx->jobdir);
+    if (jobenv_write_nodefile (jd, ctx->nodefile, err) < 0)
+        return -1;
+    return jobenv_write_layout (jd, job, ctx->opts.topology, ctx->layout, ctx->rankfile, err);
 }
 
 /* Wait for the shepherd's ready byte: it has written its pid file and

@@ -29,6 +29,9 @@
  *   script        the batch script (owner's, 0500), run by its "#!"
  *                 interpreter, else as `SHELL script`
  *   nodefile      PBS_NODEFILE
+ *   layout.json   the ranks' layout (topology/layout.h): HUDDLE_LAYOUT,
+ *                 read by huddle-bind
+ *   rankfile      the same as an Open MPI rankfile: HUDDLE_RANKFILE
  *   shepherd.pid  "PID STARTTIME\n" while the shepherd lives (STARTTIME is
  *                 field 22 of /proc/PID/stat: guards against pid reuse)
  *   shepherd.log  the shepherd's own notes (binding skipped, workdir
@@ -87,6 +90,8 @@ struct shepherd_opts {
     int kill_grace_ms;       /* TERM -> KILL delay; 0: 10000 */
     bool no_bind;            /* --no-bind: never call hwloc_set_cpubind */
     struct contain *contain; /* required: the backend from contain_create */
+    const json_t *topology;  /* this node's model (registration JSON) for the
+                              * rank layout; NULL: lay out from the allocation */
     const char *lease_file;  /* the agent's lease (agent/lease.h): once it has run
                               * out, or cannot be read, the job is killed
                               * (reason fenced); NULL: never fenced */

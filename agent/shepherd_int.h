@@ -14,6 +14,8 @@ struct shepherd_ctx {
     char jobdir[PATH_MAX];
     char script[PATH_MAX];
     char nodefile[PATH_MAX];
+    char layout[PATH_MAX];   /* layout.json: the ranks' cores, GPUs, NICs */
+    char rankfile[PATH_MAX]; /* the same as an Open MPI rankfile */
     struct jobdesc *jd;
     struct shepherd_opts opts;
     int ready_fd; /* write one byte when the pid file exists and signals are caught */

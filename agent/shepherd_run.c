@@ -764,6 +764,8 @@ static void start_job (struct run *r)
     if (make_tmpdir (r) < 0)
         return;
     struct jobenv_ctx ectx = {.nodefile = r->ctx->nodefile,
+                              .layout = r->ctx->layout,
+                              .rankfile = r->ctx->rankfile,
                               .tmpdir = r->tmpdir,
                               .home = r->home,
                               .shell = r->shell,

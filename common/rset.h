@@ -92,6 +92,20 @@ void rset_set_window (struct rset *r, int64_t start, int64_t walltime);
 int64_t rset_start (const struct rset *r);
 int64_t rset_end (const struct rset *r);
 
+/* How the ranks on a node share its GPUs (the scheduler's node allocator
+ * and the rank layout agree on it, so the cores chosen next to a GPU go to
+ * the rank that drives it): with NGPUS GPUs and NRANKS ranks, rank I's
+ * first GPU is position I * NGPUS / NRANKS of the node's GPU list, rounded
+ * up when NGPUS > NRANKS (then rank I has positions J with J * NRANKS /
+ * NGPUS == I).  -1 when NGPUS or NRANKS is 0. */
+static inline int rset_rank_first_gpu (int i, int nranks, int ngpus)
+{
+    if (ngpus <= 0 || nranks <= 0)
+        return -1;
+    long g = (long)i * ngpus;
+    return (int)(ngpus <= nranks ? g / nranks : (g + nranks - 1) / nranks);
+}
+
 /* The "allocation" array.  New reference; NULL + ENOMEM. */
 json_t *rset_to_json (const struct rset *r);
 

@@ -364,3 +364,60 @@ struct topo_node *topo_node_load_xml (const char *path, struct herror *err)
     hwloc_topology_destroy (topo);
     return node;
 }
+
+/* Union-find root of GPU I (path halving). */
+static unsigned island_root (unsigned *parent, unsigned i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
+int topo_node_gpu_islands (const struct topo_node *node, int *island)
+{
+    unsigned n = node->ngpus;
+    if (n == 0)
+        return 0;
+    /* NVSwitch boards: every GPU reaches every other at full bandwidth.
+     * No link matrix at all: nothing says some GPUs are closer than
+     * others, so there is no island to prefer either. */
+    if (node->gpus_nvswitch_connected || node->ngpu_links == 0) {
+        for (unsigned i = 0; i < n; i++)
+            island[i] = 0;
+        return 1;
+    }
+    unsigned *parent = malloc (n * sizeof (*parent));
+    if (!parent) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (unsigned i = 0; i < n; i++)
+        parent[i] = i;
+    for (unsigned m = 0; m < node->ngpu_links; m++) {
+        const uint64_t *v = node->gpu_links[m].values;
+        for (unsigned i = 0; i < n; i++) {
+            for (unsigned j = 0; j < n; j++) {
+                if (i != j && v[i * n + j] > 0)
+                    parent[island_root (parent, i)] = island_root (parent, j);
+            }
+        }
+    }
+    /* Number islands by their first GPU, so the numbering is stable. */
+    int count = 0;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned r = island_root (parent, i);
+        island[i] = -1;
+        for (unsigned k = 0; k < i; k++) {
+            if (island_root (parent, k) == r) {
+                island[i] = island[k];
+                break;
+            }
+        }
+        if (island[i] < 0)
+            island[i] = count++;
+    }
+    free (parent);
+    return count;
+}

@@ -223,6 +223,15 @@ int topo_node_summary (const struct topo_node *node, char *buf, size_t len);
 const char *topo_nic_kind_name (int kind);
 const char *topo_near_name (int level);
 
+/* The GPUs' NVLink/NVSwitch islands: ISLAND[i] (ngpus entries, filled by
+ * the caller's array) is the island of GPU i, numbered 0.. in order of each
+ * island's first GPU.  GPUs joined (directly or through others) by a
+ * nonzero entry of any GPU link matrix share an island; NVSwitch boards are
+ * one island; a node without any link matrix is one island too (nothing
+ * says some GPUs are closer).  Returns the number of islands (0 without
+ * GPUs), or -1 with errno ENOMEM. */
+int topo_node_gpu_islands (const struct topo_node *node, int *island);
+
 /* Total local memory of all NUMA nodes in bytes. */
 uint64_t topo_node_memory (const struct topo_node *node);
 

@@ -3,11 +3,16 @@
  * Internal to scheduler/core.  Placement decides *which node* a chunk goes
  * to (by counts); this decides *which cores and GPUs* on it, by locality:
  *
- *   - GPUs are whole devices.  A chunk's GPUs come from one NUMA domain when
- *     one has enough free (the one with the most free cores, so the chunk's
+ *   - GPUs are whole devices.  A chunk's GPUs come from one NVLink/NVSwitch
+ *     island when one has enough free (the tightest), else from the islands
+ *     with most free first.  Within an island, from one NUMA domain when one
+ *     has enough free (the one with the most free cores, so the chunk's
  *     cores can be near them), else from the fewest domains.
- *   - A GPU chunk's cores: first cores local to its GPUs, then other cores of
- *     their NUMA domains, then as for CPU chunks.
+ *   - A GPU chunk's cores: first each of its ranks' even share local to the
+ *     GPU the rank drives (rset_rank_first_gpu, as the rank layout assigns
+ *     them), then other cores local
+ *     to them, then other cores of their NUMA domains, then as for CPU
+ *     chunks.
  *   - A CPU chunk's cores: all in one NUMA domain when one has room (the
  *     tightest such domain, keeping big holes for big chunks), else from the
  *     fewest domains; within a domain, cores no GPU is local to go first.

@@ -146,8 +146,8 @@ static bool core_desc_valid (const struct sched_core_desc *c)
 
 static bool gpu_desc_valid (const struct sched_gpu_desc *g)
 {
-    return g->index >= 0 && g->index <= SCHED_MAX_OS_INDEX && g->numa >= -1 && g->ncores >= 0 &&
-           (g->ncores == 0 || g->cores);
+    return g->index >= 0 && g->index <= SCHED_MAX_OS_INDEX && g->numa >= -1 && g->island >= 0 &&
+           g->island <= SCHED_MAX_OS_INDEX && g->ncores >= 0 && (g->ncores == 0 || g->cores);
 }
 
 static bool node_desc_valid (const struct sched_node_desc *d)
@@ -246,6 +246,7 @@ static int build_gpus (struct snode *n, const struct sched_node_desc *d, int *nu
         struct snode_gpu *g = &n->gpus[i];
         g->index = gd->index;
         g->numa = gd->numa < 0 ? -1 : numa_dense (numa_os, &n->nnuma, gd->numa, false);
+        g->island = gd->island;
         g->owner = SNAP_FREE;
         if (gd->ncores && !(g->local = malloc ((size_t)gd->ncores * sizeof (int))))
             return -1;

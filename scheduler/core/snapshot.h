@@ -59,6 +59,9 @@ struct sched_gpu_desc {
     int numa;         /* NUMA domain OS index, -1 when unknown */
     int ncores;       /* cores local to the GPU (may be 0) */
     const int *cores; /* their core ids (os_index above); each a core of the node */
+    int island;       /* NVLink/NVSwitch island (>= 0): GPUs of one island share
+                       * fast links; a job's GPUs come from one island first.
+                       * 0 for all when unknown (no preference). */
 };
 
 struct sched_node_desc {

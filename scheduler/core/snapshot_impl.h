@@ -26,7 +26,8 @@ struct snode_core {
 
 struct snode_gpu {
     int index;
-    int numa; /* dense domain, -1 when unknown */
+    int numa;   /* dense domain, -1 when unknown */
+    int island; /* NVLink island (sched_gpu_desc.island) */
     int nlocal;
     int *local; /* slots of the cores local to it */
     int64_t owner;

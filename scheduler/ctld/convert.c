@@ -68,11 +68,18 @@ static int fill_cores (const struct topo_node *t, struct sched_core_desc *cores)
 
 static int fill_gpus (const struct topo_node *t, struct sched_gpu_desc *gpus)
 {
+    int *island = t->ngpus ? calloc (t->ngpus, sizeof (*island)) : NULL;
+    if ((t->ngpus && !island) || topo_node_gpu_islands (t, island) < 0) {
+        free (island);
+        return -1;
+    }
     for (unsigned i = 0; i < t->ngpus; i++) {
         const struct topo_gpu *g = &t->gpus[i];
         int *cores = g->cores.count ? calloc (g->cores.count, sizeof (*cores)) : NULL;
-        if (g->cores.count && !cores)
+        if (g->cores.count && !cores) {
+            free (island);
             return -1;
+        }
         int n = 0;
         for (unsigned k = 0; k < g->cores.count; k++) {
             if (g->cores.ids[k] < t->ncores)
@@ -82,7 +89,9 @@ static int fill_gpus (const struct topo_node *t, struct sched_gpu_desc *gpus)
         gpus[i].numa = g->numa.count ? numa_os_index (t, (int)g->numa.ids[0]) : -1;
         gpus[i].ncores = n;
         gpus[i].cores = cores;
+        gpus[i].island = island[i];
     }
+    free (island);
     return 0;
 }
 

@@ -396,7 +396,21 @@ static void test_environment (void **state)
     assert_int_equal (strcspn (t + strlen (want), "\n"), 6);
     assert_non_null (strstr (env, "tmpok\n"));
     assert_null (strstr (env, "CUDA_VISIBLE_DEVICES")); /* n2 has the gpus, not n0 */
+    xsnprintf (want, sizeof (want), "HUDDLE_LAYOUT=%s/jobs/%lu/layout.json\n", statedir, seq);
+    assert_non_null (strstr (env, want));
+    xsnprintf (want, sizeof (want), "HUDDLE_RANKFILE=%s/jobs/%lu/rankfile\n", statedir, seq);
+    assert_non_null (strstr (env, want));
     free (env);
+    /* Without a node model, the ranks share each node's cores in order. */
+    char *rankfile = slurp ("%s/jobs/%lu/rankfile", statedir, seq);
+    assert_non_null (rankfile);
+    assert_string_equal (rankfile, "rank 0=n0 slot=0\nrank 1=n0 slot=1\nrank 2=n1 slot=0\n"
+                                   "rank 3=n1 slot=0\nrank 4=n1 slot=0\nrank 5=n2 slot=3\n");
+    free (rankfile);
+    char *layout = slurp ("%s/jobs/%lu/layout.json", statedir, seq);
+    assert_non_null (layout);
+    assert_non_null (strstr (layout, "\"gpus\":[0,1]"));
+    free (layout);
     char *nodes = slurp ("%s/nodes.%lu.srv", workdir, seq);
     assert_non_null (nodes);
     assert_string_equal (nodes, "n0\nn0\nn1\nn1\nn1\nn2\n"); /* n2: mpiprocs defaults to 1 */

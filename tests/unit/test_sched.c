@@ -43,7 +43,7 @@ static void add_node (struct sched_snapshot *s, const char *name, int nnuma, int
         int d = g / gpg;
         for (int k = 0; k < cpn; k++)
             local[g][k] = d * cpn + k;
-        gpus[g] = (struct sched_gpu_desc){g, d, cpn, local[g]};
+        gpus[g] = (struct sched_gpu_desc){g, d, cpn, local[g], 0};
     }
     struct sched_node_desc desc = {name, true, mem, ncores, cores, ngpus, gpus};
     assert_int_equal (sched_snapshot_add_node (s, &desc), 0);
@@ -125,7 +125,7 @@ static void snapshot_builds_and_refuses_bad_nodes (void **state)
     struct sched_node_desc d = {"x", true, GiB, 2, cores, 0, NULL};
     assert_int_equal (sched_snapshot_add_node (s, &d), -1); /* duplicate core */
     assert_int_equal (errno, EINVAL);
-    struct sched_gpu_desc g = {0, 0, 1, bad_local};
+    struct sched_gpu_desc g = {0, 0, 1, bad_local, 0};
     d = (struct sched_node_desc){"x", true, GiB, 1, cores, 1, &g};
     assert_int_equal (sched_snapshot_add_node (s, &d), -1); /* unknown local core */
     assert_int_equal (errno, EINVAL);
@@ -356,7 +356,7 @@ static void cpu_jobs_avoid_gpu_local_cores (void **state)
         pus[i] = i;
         cores[i] = (struct sched_core_desc){i, 0, 1, &pus[i]};
     }
-    struct sched_gpu_desc gpu = {0, 0, 2, local};
+    struct sched_gpu_desc gpu = {0, 0, 2, local, 0};
     struct sched_node_desc d = {"n0", true, GiB, 8, cores, 1, &gpu};
     assert_int_equal (sched_snapshot_add_node (s, &d), 0);
     struct sched_queue *q = sched_queue_create();
