@@ -30,6 +30,7 @@ struct fswitch {
     char **nodes; /* leaf: its nodes' names, in file order */
     size_t nnodes, anodes;
     size_t first, count; /* range in the fabric order */
+    bool lone;           /* made by fabric_add_lone_node() */
 };
 
 struct fabric {
@@ -721,6 +722,11 @@ const char *fabric_switch_link_speed (const struct fabric *f, int sw)
     return f->sw[sw].speed;
 }
 
+bool fabric_switch_is_lone (const struct fabric *f, int sw)
+{
+    return f->sw[sw].lone;
+}
+
 bool fabric_switch_is_leaf (const struct fabric *f, int sw)
 {
     return f->sw[sw].nkids == 0;
@@ -782,6 +788,7 @@ int fabric_add_lone_node (struct fabric *f, const char *name)
     int leaf = add_switch (f, name, 0);
     if (leaf < 0 || add_kid (f, root, leaf) < 0 || add_leaf_node (f, leaf, name) < 0)
         return -1;
+    f->sw[leaf].lone = true;
     /* Renumbering is O(nodes): a lone node is rare and registers once. */
     return build (f, "fabric", NULL) < 0 ? -1 : 0;
 }

@@ -74,6 +74,8 @@ int fabric_switch_parent (const struct fabric *f, int sw);
 int fabric_switch_level (const struct fabric *f, int sw);
 const char *fabric_switch_link_speed (const struct fabric *f, int sw); /* NULL: none */
 bool fabric_switch_is_leaf (const struct fabric *f, int sw);
+/* Whether SW is a leaf fabric_add_lone_node() made (not in the file). */
+bool fabric_switch_is_lone (const struct fabric *f, int sw);
 
 /* Child switches of SW in tree order: how many, and the I-th. */
 size_t fabric_switch_nchildren (const struct fabric *f, int sw);

@@ -80,6 +80,8 @@ struct ctld_config {
     int max_connections; /* 0: from RLIMIT_NOFILE */
     int reserved_connections;
     int job_lease; /* seconds an agent's jobs run unheard (fence, nodes.c) */
+    char *fabric;     /* switch tree file, "" = none (ctld_fabric.h) */
+    char *fabric_map; /* EC2 instance map, "" = none */
 };
 
 struct server;
@@ -90,6 +92,7 @@ struct nodes;
 struct jobs;
 struct sched;
 struct peer;
+struct ctld_fabric;
 
 struct ctld {
     struct event_base *base;
@@ -99,6 +102,7 @@ struct ctld {
     struct nodes *nodes;
     struct jobs *jobs;
     struct sched *sched;
+    struct ctld_fabric *fabric; /* ctld_fabric.h */
     int64_t start_time;
     int exit_code; /* set when the loop is stopped on a fatal error */
 };
@@ -167,6 +171,10 @@ void nodes_destroy (struct ctld *ctx);
 int nodes_load (struct ctld *ctx, struct herror *err);
 
 struct ctld_node *nodes_find (struct ctld *ctx, const char *name);
+
+/* The registry's nodes in name order: how many, and the I-th's name. */
+size_t nodes_count (struct ctld *ctx);
+const char *nodes_name (struct ctld *ctx, size_t i);
 
 /* The agent connection of a node went away. */
 void nodes_peer_closed (struct ctld *ctx, struct peer *p);

@@ -86,6 +86,13 @@ static const struct config_option table[] = {
      "them (fence), and only after job_lease + kill_grace + 5s of silence are a lost node's "
      "rerunnable jobs requeued; at least heartbeat_timeout.  A controller outage longer than "
      "this ends every running job"},
+    {"fabric", CONFIG_STRING, "", 0, 0,
+     "the cluster's switch tree: Slurm topology.conf, or EC2 DescribeInstanceTopology JSON "
+     "(told apart by content: JSON starts with '{'); read at start and again on SIGHUP, when a "
+     "bad file is refused and the tree in use kept (empty: no tree)"},
+    {"fabric_map", CONFIG_STRING, "", 0, 0,
+     "for an EC2 fabric: file of \"NODE INSTANCE-ID\" lines naming the cluster's instances "
+     "(empty: nodes are named by instance id)"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -212,6 +219,10 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     /* A lease shorter than the timeout would kill jobs on nodes the
      * controller still counts as up (a short network blip would end them
      * while nothing else would notice). */
+    cfg->fabric = (char *)config_get_string (c, "fabric");
+    cfg->fabric_map = (char *)config_get_string (c, "fabric_map");
+    if (cfg->fabric_map[0] && !cfg->fabric[0])
+        return herror_set (err, "option fabric_map needs option fabric");
     cfg->job_lease = (int)config_get_int (c, "job_lease");
     if (cfg->job_lease < cfg->heartbeat_timeout)
         return herror_set (err,

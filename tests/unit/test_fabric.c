@@ -95,6 +95,8 @@ static void lone_nodes_join_the_root (void **state)
     assert_int_equal (fabric_add_lone_node (f, "extra"), 0);
     check_tree (f, "spine/1{leaf1/0[node01,node02,node03,node04] leaf2/0[node05,node06,node09] "
                    "leaf3/0[gpu1,gpu2] extra/0[extra]}");
+    assert_true (fabric_switch_is_lone (f, fabric_switch_lookup (f, "extra")));
+    assert_false (fabric_switch_is_lone (f, fabric_switch_lookup (f, "leaf1")));
     assert_int_equal (fabric_add_lone_node (f, "extra"), -1);
     assert_int_equal (errno, EEXIST);
     assert_int_equal (fabric_add_lone_node (f, "node01"), -1);
