@@ -79,7 +79,7 @@ struct ctld_config {
     int max_user_connections;
     int max_connections; /* 0: from RLIMIT_NOFILE */
     int reserved_connections;
-    int job_lease; /* seconds an agent's jobs run unheard (fence, nodes.c) */
+    int job_lease;    /* seconds an agent's jobs run unheard (fence, nodes.c) */
     char *fabric;     /* switch tree file, "" = none (ctld_fabric.h) */
     char *fabric_map; /* EC2 instance map, "" = none */
 };
