@@ -768,12 +768,25 @@ long fabric_node_lookup (const struct fabric *f, const char *name)
     return tab_get (&f->nodetab, name);
 }
 
-int fabric_add_lone_node (struct fabric *f, const char *name)
+int fabric_add_lone_nodes (struct fabric *f, const char *const *names, size_t n)
 {
-    if (fabric_node_lookup (f, name) >= 0 || fabric_switch_lookup (f, name) >= 0) {
-        errno = EEXIST;
-        return -1;
+    struct nametab seen = {0};
+    int rc = 0;
+
+    /* Every check before the first change. */
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (fabric_node_lookup (f, names[i]) >= 0 || fabric_switch_lookup (f, names[i]) >= 0 ||
+            strcmp (names[i], "root") == 0 || tab_get (&seen, names[i]) >= 0) {
+            errno = EEXIST;
+            rc = -1;
+        } else if (tab_put (&seen, names[i], (int)i) < 0)
+            rc = -1;
     }
+    tab_free (&seen);
+    if (rc < 0)
+        return -1;
+    if (n == 0)
+        return 0;
     int root = f->root;
     if (root < 0 || f->sw[root].nkids == 0) {
         if (fabric_switch_lookup (f, "root") >= 0) {
@@ -785,10 +798,17 @@ int fabric_add_lone_node (struct fabric *f, const char *name)
             return -1;
         root = top;
     }
-    int leaf = add_switch (f, name, 0);
-    if (leaf < 0 || add_kid (f, root, leaf) < 0 || add_leaf_node (f, leaf, name) < 0)
-        return -1;
-    f->sw[leaf].lone = true;
-    /* Renumbering is O(nodes): a lone node is rare and registers once. */
+    for (size_t i = 0; i < n; i++) {
+        int leaf = add_switch (f, names[i], 0);
+        if (leaf < 0 || add_kid (f, root, leaf) < 0 || add_leaf_node (f, leaf, names[i]) < 0)
+            return -1;
+        f->sw[leaf].lone = true;
+    }
+    /* One renumbering for all of them: O(nodes). */
     return build (f, "fabric", NULL) < 0 ? -1 : 0;
+}
+
+int fabric_add_lone_node (struct fabric *f, const char *name)
+{
+    return fabric_add_lone_nodes (f, &name, 1);
 }

@@ -99,4 +99,10 @@ long fabric_node_lookup (const struct fabric *f, const char *name);
  * already a node or a switch; ENOMEM. */
 int fabric_add_lone_node (struct fabric *f, const char *name);
 
+/* The same for N names at once, renumbering once (O(nodes) in all, where
+ * N calls of fabric_add_lone_node() cost O(N * nodes)).  EEXIST also for a
+ * name given twice, or "root"; nothing is added then.  (ENOMEM may
+ * leave the fabric half changed: destroy it.) */
+int fabric_add_lone_nodes (struct fabric *f, const char *const *names, size_t n);
+
 #endif

@@ -22,19 +22,32 @@ const struct fabric *ctld_fabric_get (struct ctld *ctx)
     return ctx->fabric ? ctx->fabric->tree : NULL;
 }
 
-/* Make NAME a lone leaf of TREE unless TREE names it. */
-static void place_lone (struct ctld *ctx, struct fabric *tree, const char *name)
+/* Make the NAMES that TREE does not name lone leaves, at once, with a
+ * warning for each. */
+static void place_lone (struct ctld *ctx, struct fabric *tree, const char *const *names, size_t n)
 {
-    if (fabric_node_lookup (tree, name) >= 0)
-        return;
-    if (fabric_add_lone_node (tree, name) < 0) {
-        log_msg (LOG_LEVEL_ERROR, "fabric %s: cannot place node %s: %s", ctx->cfg.fabric, name,
-                 errno == EEXIST ? "a switch has its name" : strerror (errno));
+    const char **missing = calloc (n + 1, sizeof (*missing));
+    size_t k = 0;
+
+    if (!missing) {
+        log_msg (LOG_LEVEL_ERROR, "fabric %s: out of memory", ctx->cfg.fabric);
         return;
     }
-    log_msg (LOG_LEVEL_WARN,
-             "fabric %s does not name node %s: it is a leaf of its own under switch %s",
-             ctx->cfg.fabric, name, fabric_switch_name (tree, fabric_root (tree)));
+    for (size_t i = 0; i < n; i++) {
+        if (fabric_node_lookup (tree, names[i]) < 0)
+            missing[k++] = names[i];
+    }
+    if (fabric_add_lone_nodes (tree, missing, k) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "fabric %s: cannot place nodes it does not name: %s",
+                 ctx->cfg.fabric,
+                 errno == EEXIST ? "a switch has the name of one (or \"root\")" : strerror (errno));
+        k = 0;
+    }
+    for (size_t i = 0; i < k; i++)
+        log_msg (LOG_LEVEL_WARN,
+                 "fabric %s does not name node %s: it is a leaf of its own under switch %s",
+                 ctx->cfg.fabric, missing[i], fabric_switch_name (tree, fabric_root (tree)));
+    free (missing);
 }
 
 static double ms_since (const struct timespec *t0)
@@ -51,8 +64,17 @@ static struct fabric *load (struct ctld *ctx, struct herror *err)
     struct fabric *tree = fabric_load (ctx->cfg.fabric, map, err);
     if (!tree)
         return NULL;
-    for (size_t i = 0; i < nodes_count (ctx); i++)
-        place_lone (ctx, tree, nodes_name (ctx, i));
+    size_t n = nodes_count (ctx);
+    const char **names = calloc (n + 1, sizeof (*names));
+    if (!names) {
+        fabric_destroy (tree);
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        names[i] = nodes_name (ctx, i);
+    place_lone (ctx, tree, names, n);
+    free (names);
     return tree;
 }
 
@@ -127,7 +149,7 @@ void ctld_fabric_destroy (struct ctld *ctx)
 void ctld_fabric_node_seen (struct ctld *ctx, const char *name)
 {
     if (ctx->fabric && ctx->fabric->tree)
-        place_lone (ctx, ctx->fabric->tree, name);
+        place_lone (ctx, ctx->fabric->tree, &name, 1);
 }
 
 /* ------------------------------------------------- the scheduler's order */

@@ -100,6 +100,12 @@ static void lone_nodes_join_the_root (void **state)
     assert_int_equal (fabric_add_lone_node (f, "extra"), -1);
     assert_int_equal (errno, EEXIST);
     assert_int_equal (fabric_add_lone_node (f, "node01"), -1);
+    const char *two[] = {"x1", "x2"}, *dup[] = {"y", "y"};
+    assert_int_equal (fabric_add_lone_nodes (f, two, 2), 0);
+    assert_int_equal (fabric_add_lone_nodes (f, dup, 2), -1);
+    assert_int_equal (errno, EEXIST);
+    assert_int_equal (fabric_node_count (f), 12);
+    assert_string_equal (fabric_node_name (f, 11), "x2");
     fabric_destroy (f);
 
     /* A root that is a leaf gets a "root" above it. */
