@@ -1,9 +1,11 @@
-/* qtopo - show huddle's view of a node's topology
+/* qtopo - show huddle's view of a node's topology, or the cluster's fabric
  *
  *   qtopo --node [--topology FILE.xml | --synthetic DESC] [--json]
+ *   qtopo [--json | --dot]
  *   qtopo --links [--json]     (the measured links: qtopo_links.c)
  *
- * With no source option the live machine is shown.  Exit status: 0 success,
+ * With --node and no source option the live machine is shown.  Without
+ * --node, the controller's switch tree with its nodes (qtopo_tree.h).  Exit status: 0 success,
  * 1 bad input (one line on stderr), 2 usage error.
  */
 #include <errno.h>
@@ -15,21 +17,26 @@
 #include <jansson.h>
 
 #include "cli/qtopo_links.h"
+#include "cli/qtopo_tree.h"
 #include "common/herror.h"
 #include "topology/node.h"
 #include "topology/render.h"
 
 static const char usage_text[] =
     "Usage: qtopo --node [--topology FILE.xml | --synthetic DESCRIPTION] [--json]\n"
+    "       qtopo [--json | --dot]\n"
     "       qtopo --links [--json]\n"
-    "Show a node's packages, NUMA domains, cores, GPUs and NICs as huddle sees them,\n"
-    "or the links the controller measured between nodes (latency, bandwidth, age).\n"
+    "Show a node's packages, NUMA domains, cores, GPUs and NICs as huddle sees them;\n"
+    "without --node, the cluster's switch tree with each node's state, free cores\n"
+    "and GPUs and jobs (from the controller); with --links, the links the\n"
+    "controller measured between nodes (latency, bandwidth, age).\n"
     "\n"
+    "  --node               show one node\n"
     "  --links              the measured links between pairs of nodes\n"
-    "  --node               show one node (required)\n"
     "  --topology FILE.xml  read an hwloc XML export instead of this machine\n"
     "  --synthetic DESC     use an hwloc synthetic description, e.g. \"pack:2 core:8 pu:2\"\n"
     "  --json               print huddle's JSON model instead of the tree\n"
+    "  --dot                the switch tree as a Graphviz graph (qtopo --dot | dot -Tsvg)\n"
     "  -h, --help           show this help\n";
 
 static int usage (const char *problem)
@@ -53,6 +60,16 @@ static int print_json (const struct topo_node *node)
     return rc;
 }
 
+/* Without --node: the cluster's switch tree (qtopo_tree.c). */
+static int tree_mode (bool node_source, bool json, bool dot)
+{
+    if (node_source)
+        return usage ("--topology and --synthetic need --node");
+    if (json && dot)
+        return usage ("--json and --dot exclude each other");
+    return qtopo_tree_main (json ? QTOPO_TREE_JSON : dot ? QTOPO_TREE_DOT : QTOPO_TREE_TEXT);
+}
+
 int main (int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -61,11 +78,12 @@ int main (int argc, char **argv)
         {"topology", required_argument, NULL, 't'},
         {"synthetic", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},
+        {"dot", no_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *xml = NULL, *synthetic = NULL;
-    bool node_mode = false, links_mode = false, json = false;
+    bool node_mode = false, links_mode = false, json = false, dot = false;
     struct herror err = {{0}};
     struct topo_node *node;
     int c, rc;
@@ -88,6 +106,9 @@ int main (int argc, char **argv)
         case 'j':
             json = true;
             break;
+        case 'd':
+            dot = true;
+            break;
         case 'h':
             fputs (usage_text, stdout);
             return 0;
@@ -100,10 +121,13 @@ int main (int argc, char **argv)
     if (optind < argc)
         return usage ("unexpected argument");
     if (links_mode)
-        return node_mode || xml || synthetic ? usage ("--links shows no node: drop --node")
-                                             : qtopo_links (json);
+        return node_mode || xml || synthetic || dot
+                   ? usage ("--links shows no node and no tree: drop --node, --dot")
+                   : qtopo_links (json);
     if (!node_mode)
-        return usage ("--node or --links is required");
+        return tree_mode (xml || synthetic, json, dot);
+    if (dot)
+        return usage ("--dot is for the switch tree (without --node)");
     if (xml && synthetic)
         return usage ("--topology and --synthetic exclude each other");
 

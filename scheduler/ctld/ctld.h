@@ -89,6 +89,8 @@ struct ctld_config {
     int probe_streams;     /* large messages per bandwidth measurement */
     int64_t probe_stream_size;
     int probe_timeout; /* seconds one probe may take */
+    char *fabric;     /* switch tree file, "" = none (ctld_fabric.h) */
+    char *fabric_map; /* EC2 instance map, "" = none */
 };
 
 struct server;
@@ -100,6 +102,7 @@ struct jobs;
 struct sched;
 struct links;
 struct peer;
+struct ctld_fabric;
 
 struct ctld {
     struct event_base *base;
@@ -110,6 +113,7 @@ struct ctld {
     struct jobs *jobs;
     struct sched *sched;
     struct links *links; /* NULL: no link probes (unit tests) */
+    struct ctld_fabric *fabric; /* ctld_fabric.h */
     int64_t start_time;
     int exit_code; /* set when the loop is stopped on a fatal error */
 };
@@ -178,6 +182,10 @@ void nodes_destroy (struct ctld *ctx);
 int nodes_load (struct ctld *ctx, struct herror *err);
 
 struct ctld_node *nodes_find (struct ctld *ctx, const char *name);
+
+/* The registry's nodes in name order: how many, and the I-th's name. */
+size_t nodes_count (struct ctld *ctx);
+const char *nodes_name (struct ctld *ctx, size_t i);
 
 /* The agent connection of a node went away. */
 void nodes_peer_closed (struct ctld *ctx, struct peer *p);

@@ -18,6 +18,7 @@
 #include "common/daemon.h"
 #include "common/log.h"
 #include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/ctld_fabric.h"
 #include "scheduler/ctld/options.h"
 #include "scheduler/ctld/store.h"
 
@@ -81,6 +82,8 @@ static int start (struct daemon *d, struct herror *err)
         herror_prefix (err, "loading %s", store_path (ctx->store));
         return -1;
     }
+    if (ctld_fabric_create (ctx, err) < 0) /* after nodes_load: its lone nodes */
+        return -1;
     d->life =
         daemon_life_create (ctx->base, "huddle-ctld", ctld_options_log_file (d->opts), "", err);
     if (!d->life)
@@ -98,6 +101,7 @@ static void stop (struct daemon *d)
     struct ctld *ctx = &d->ctx;
     server_destroy (ctx); /* commits the last turn */
     links_destroy (ctx);
+    ctld_fabric_destroy (ctx);
     jobs_destroy (ctx);
     nodes_destroy (ctx);
     sched_destroy (ctx);

@@ -30,6 +30,7 @@
 #include "common/pbs_resources.h"
 #include "scheduler/core/snapshot.h"
 #include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/ctld_fabric.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/nodestate.h"
 #include "scheduler/ctld/store.h"
@@ -94,6 +95,16 @@ struct ctld_node *nodes_find (struct ctld *ctx, const char *name)
     bool found;
     int i = find_index (ctx->nodes, name, &found);
     return found ? ctx->nodes->v[i] : NULL;
+}
+
+size_t nodes_count (struct ctld *ctx)
+{
+    return (size_t)ctx->nodes->n;
+}
+
+const char *nodes_name (struct ctld *ctx, size_t i)
+{
+    return ctx->nodes->v[i]->name;
 }
 
 struct peer *node_peer (const struct ctld_node *n)
@@ -460,6 +471,8 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
         json_decref (rekill);
         return herror_set (err, "out of memory");
     }
+    if (is_new)
+        ctld_fabric_node_seen (ctx, name);
     attach_peer (ctx, n, rq->peer);
     free (n->probe_endpoint);
     n->probe_endpoint = probe_ep ? strdup (probe_ep) : NULL;

@@ -100,6 +100,13 @@ static const struct config_option table[] = {
      "size of each large message of a bandwidth probe"},
     {"probe_timeout", CONFIG_DURATION, "3s", 1, 10,
      "longest a probe may take (agents run it in their event loop, so it stays short)"},
+    {"fabric", CONFIG_STRING, "", 0, 0,
+     "the cluster's switch tree: Slurm topology.conf, or EC2 DescribeInstanceTopology JSON "
+     "(told apart by content: JSON starts with '{'); read at start and again on SIGHUP, when a "
+     "bad file is refused and the tree in use kept (empty: no tree)"},
+    {"fabric_map", CONFIG_STRING, "", 0, 0,
+     "for an EC2 fabric: file of \"NODE INSTANCE-ID\" lines naming the cluster's instances "
+     "(empty: nodes are named by instance id)"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -226,6 +233,10 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     /* A lease shorter than the timeout would kill jobs on nodes the
      * controller still counts as up (a short network blip would end them
      * while nothing else would notice). */
+    cfg->fabric = (char *)config_get_string (c, "fabric");
+    cfg->fabric_map = (char *)config_get_string (c, "fabric_map");
+    if (cfg->fabric_map[0] && !cfg->fabric[0])
+        return herror_set (err, "option fabric_map needs option fabric");
     cfg->job_lease = (int)config_get_int (c, "job_lease");
     if (cfg->job_lease < cfg->heartbeat_timeout)
         return herror_set (err,

@@ -72,7 +72,6 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Usage errors: exit 2.
-usage_error
 usage_error --topology "$OWN/two-socket-gpu.xml"
 usage_error --node --bogus
 usage_error --node --topology

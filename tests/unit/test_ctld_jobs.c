@@ -31,6 +31,7 @@
 #include "common/jobspec.h"
 #include "common/log.h"
 #include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/ctld_fabric.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/options.h"
 #include "scheduler/ctld/store.h"
@@ -746,6 +747,96 @@ static void restart_rebuilds_the_queue (void **state)
     assert_int_equal (state_of (f, h), JOB_HELD);
 }
 
+/* ---------------------------------------------------------------- fabric */
+
+static void write_file (const char *path, const char *text)
+{
+    FILE *fp = fopen (path, "w");
+    assert_non_null (fp);
+    fputs (text, fp);
+    assert_int_equal (fclose (fp), 0);
+}
+
+/* node.register of NAME from a connection of its own. */
+static void register_as (struct fx *f, const char *name)
+{
+    struct herror err;
+    struct peer *p = peer_new (0);
+    json_t *msg = json_pack ("{s:s, s:i, s:s, s:o, s:[]}", "type", "node.register", "id", 1, "name",
+                             name, "topology", two_cores(), "jobs");
+    if (call (f, nodes_agent_handlers, p, msg, &err) < 0)
+        fail_msg ("register %s: %s", name, err.text);
+    peer_unref (p);
+}
+
+/* The order as "name name ...|switch/level/parent/first+count ...". */
+static void check_order (struct fx *f, const char *want)
+{
+    struct ctld_fabric_order o;
+    char buf[1024] = "";
+    assert_int_equal (ctld_fabric_order (&f->ctx, &o), 0);
+    for (size_t i = 0; i < o.nnames; i++)
+        snprintf (buf + strlen (buf), sizeof (buf) - strlen (buf), "%s%s", i ? " " : "",
+                  o.names[i]);
+    strcat (buf, "|");
+    for (size_t i = 0; i < o.nswitches; i++)
+        snprintf (buf + strlen (buf), sizeof (buf) - strlen (buf), "%s%s/%d/%d/%zu+%zu",
+                  i ? " " : "", o.switches[i].name, o.switches[i].level, o.switches[i].parent,
+                  o.switches[i].first, o.switches[i].count);
+    ctld_fabric_order_free (&o);
+    assert_string_equal (buf, want);
+}
+
+/* The scheduler core's view of the fabric: the registry's nodes in fabric
+ * order, switches as ranges of it (leaves the registry has no node of
+ * left out), lone nodes last; a bad file on reload keeps the old tree. */
+static void fabric_order_and_reload (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    char path[128];
+
+    check_order (f, NODE "|"); /* no fabric: name order, no switches */
+    snprintf (path, sizeof (path), "%s/topology.conf", f->dir);
+    write_file (path, "SwitchName=top Switches=leafA,leafB,leafC\n"
+                      "SwitchName=leafA Nodes=n2," NODE "\n"
+                      "SwitchName=leafB Nodes=n1\n"
+                      "SwitchName=leafC Nodes=n3\n");
+    f->ctx.cfg.fabric = path;
+    if (ctld_fabric_create (&f->ctx, &err) < 0)
+        fail_msg ("fabric: %s", err.text);
+    register_as (f, "n1");
+    register_as (f, "lone1");
+    check_order (f, NODE " n1 lone1|top/1/-1/0+3 leafA/0/0/0+1 leafB/0/0/1+1 lone1/0/0/2+1");
+
+    /* fabric.query marks the lone node. */
+    json_array_clear (fake.replies);
+    struct request rq = {.ctx = &f->ctx, .peer = f->root};
+    json_t *msg = json_pack ("{s:s, s:i}", "type", "fabric.query", "id", 7);
+    assert_int_equal (
+        proto_handler_find (fabric_client_handlers, "fabric.query")->fn (msg, &rq, &err), 0);
+    json_decref (msg);
+    json_t *fab =
+        json_object_get (json_object_get (json_array_get (fake.replies, 0), "msg"), "fabric");
+    assert_string_equal (json_string_value (json_array_get (json_object_get (fab, "lone"), 0)),
+                         "lone1");
+    assert_int_equal (json_array_size (json_object_get (fab, "switches")), 5);
+
+    /* A bad file: refused with file and line, the old tree stays. */
+    write_file (path, "SwitchName=top Switches=leafA,nope\nSwitchName=leafA Nodes=n1\n");
+    assert_int_equal (ctld_fabric_reload (&f->ctx, &err), -1);
+    assert_non_null (strstr (err.text, "topology.conf:1: Switches=: unknown switch nope"));
+    check_order (f, NODE " n1 lone1|top/1/-1/0+3 leafA/0/0/0+1 leafB/0/0/1+1 lone1/0/0/2+1");
+
+    /* A good one replaces it; lone1 is named now, NODE is not. */
+    write_file (path, "SwitchName=top Switches=l1,l2\nSwitchName=l1 Nodes=lone1,n1\n"
+                      "SwitchName=l2 Nodes=n9\n");
+    if (ctld_fabric_reload (&f->ctx, &err) < 0)
+        fail_msg ("reload: %s", err.text);
+    check_order (f, "lone1 n1 " NODE "|top/1/-1/0+3 l1/0/0/0+2 " NODE "/0/0/2+1");
+    ctld_fabric_destroy (&f->ctx);
+}
+
 int main (void)
 {
     log_init ("test_ctld_jobs", LOG_LEVEL_ERROR, NULL);
@@ -757,6 +848,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (launch_failed_ends_the_job, setup, teardown),
         cmocka_unit_test_setup_teardown (offline_and_clear_ask_for_a_pass, setup, teardown),
         cmocka_unit_test_setup_teardown (restart_rebuilds_the_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown (fabric_order_and_reload, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

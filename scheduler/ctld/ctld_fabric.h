@@ -1,0 +1,70 @@
+/* ctld_fabric.h - the controller's fabric: the switch tree it schedules on
+ *
+ * The tree comes from the file of option fabric (topology/fabric.h: Slurm
+ * topology.conf, or EC2 DescribeInstanceTopology JSON told apart by
+ * content, with option fabric_map naming the EC2 instances).  It is read
+ * at start (a bad file stops the start) and again on SIGHUP: a bad file
+ * then is refused with a log line and the tree in use is kept; a good one
+ * replaces it between two loop turns, so no job or message sees half of
+ * either.  Jobs do not depend on the tree (it only orders placement), so
+ * a reload never touches them.
+ *
+ * Every node of the registry (registered, or remembered by the store) that
+ * the tree does not name becomes a leaf of its own under the root, with a
+ * warning in the log, once per tree; fabric.query marks it "lone" so qtopo
+ * shows the warning too.
+ *
+ * Without option fabric there is no tree: fabric.query says so, and
+ * ctld_fabric_order() reports no switches (name order stays).
+ */
+#ifndef HUDDLE_CTLD_FABRIC_H
+#define HUDDLE_CTLD_FABRIC_H
+
+#include <stddef.h>
+
+#include "common/herror.h"
+#include "common/proto.h"
+
+struct ctld;
+struct fabric;
+
+/* Load cfg.fabric (if set) and watch SIGHUP.  After nodes_load(). */
+int ctld_fabric_create (struct ctld *ctx, struct herror *err);
+void ctld_fabric_destroy (struct ctld *ctx);
+
+/* Read the file again (what SIGHUP does).  0, or -1 with err when the file
+ * is refused (the old tree stays). */
+int ctld_fabric_reload (struct ctld *ctx, struct herror *err);
+
+/* Node NAME is in the registry now (nodes.c calls this on registration):
+ * make it a lone leaf if the tree does not name it. */
+void ctld_fabric_node_seen (struct ctld *ctx, const char *name);
+
+/* The tree in use, NULL when none (borrowed; valid until the next reload). */
+const struct fabric *ctld_fabric_get (struct ctld *ctx);
+
+/* What the scheduler core's fabric wants, for the registry's nodes:
+ * names: the registry's nodes in fabric order (leaf by leaf, leaves in
+ * tree order); switches: every switch of the tree that has at least one of
+ * them, in depth-first order, with its level (leaf 0), its parent's
+ * position in this array (-1: root) and the range [first, first + count)
+ * of names it spans.  Without a tree: the names in name order, no
+ * switches.  Free with ctld_fabric_order_free(). */
+struct ctld_fabric_switch {
+    const char *name; /* borrowed from the tree */
+    int level;
+    int parent;
+    size_t first, count;
+};
+struct ctld_fabric_order {
+    const char **names; /* borrowed from the registry and the tree */
+    size_t nnames;
+    struct ctld_fabric_switch *switches;
+    size_t nswitches;
+};
+int ctld_fabric_order (struct ctld *ctx, struct ctld_fabric_order *out);
+void ctld_fabric_order_free (struct ctld_fabric_order *o);
+
+extern const struct proto_handler fabric_client_handlers[];
+
+#endif
