@@ -250,7 +250,8 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
             start_one (ctx, r, i, j);
             started++;
         } else if (j) {
-            snprintf (text, sizeof (text), "Can Never Run: %.500s", d->reason);
+            snprintf (text, sizeof (text), "%s: %.500s",
+                      d->kind == SCHED_NEVER ? "Can Never Run" : "Not Running", d->reason);
             job_set_queue_comment (j, text);
         }
     }
