@@ -200,7 +200,7 @@ static int job_resreq (const json_t *job, struct resreq *r)
     }
     snprintf (text, sizeof (text), "%s:%s", mstr (place, "arrangement", "free"),
               mstr (place, "sharing", "shared"));
-    (void)pbs_place_parse (text, &r->arrangement, &r->sharing, NULL);
+    (void)pbs_place_parse (text, &r->arrangement, &r->sharing, NULL, NULL);
     r->walltime = mint (job, "walltime", 0);
     return 0;
 }
