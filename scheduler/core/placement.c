@@ -92,6 +92,7 @@ struct placement {
     struct seg *seg;    /* the ranges step 1 may use, in dense order */
     int nseg;
     int *pick;
+    int *cand; /* nodes of one leaf, for filling it */
 
     /* the attempt under way */
     const struct placement_view *view;
@@ -120,7 +121,9 @@ struct placement *placement_create (struct sched_snapshot *s)
     p->lc = malloc (nl * sizeof (*p->lc));
     p->seg = malloc (nl * sizeof (*p->seg));
     p->pick = malloc (nl * sizeof (*p->pick));
-    if (!p->tent || !p->touched || !p->cap || !p->capstamp || !p->lc || !p->seg || !p->pick) {
+    p->cand = malloc (((size_t)s->n + 1) * sizeof (*p->cand));
+    if (!p->tent || !p->touched || !p->cap || !p->capstamp || !p->lc || !p->seg || !p->pick ||
+        !p->cand) {
         placement_destroy (p);
         errno = ENOMEM;
         return NULL;
@@ -140,6 +143,7 @@ void placement_destroy (struct placement *p)
     free (p->lc);
     free (p->seg);
     free (p->pick);
+    free (p->cand);
     free (p->placed);
     free (p->order);
     free (p);
@@ -484,26 +488,49 @@ static int64_t node_units (const struct placement *p, int i)
 }
 
 /* What leaf L holds of the job, computed once per attempt: a visit of the
- * leaf's nodes, jumping over full ones through the group tree. */
+ * leaf's nodes (a straight walk: at ordinary occupancy most nodes have
+ * something free, and a walk is cheaper than a tree search per node),
+ * unless the group tree already says no node of it holds one unit. */
 static int64_t leaf_cap (struct placement *p, int l)
 {
     if (p->capstamp[l] == p->stamp)
         return p->cap[l];
     const struct snap_group *g = &p->s->groups[1 + l];
-    const struct resreq *req = p->req;
-    struct need one = {1, 0, 0};
-    if (req->nchunks == 1)
-        one = chunk_need (&req->chunks[0], 1);
-    else if (request_total (req).gpus > 0)
-        one = (struct need){0, 1, 0};
-    struct snap_cap need = need_cap (&one);
     int64_t cap = 0;
-    int end = g->first + g->count;
-    for (int i = g->first; i < end; i++) {
-        if (p->view->next && (i = p->view->next (p->s, i, &need)) >= end)
-            break;
-        cap += node_units (p, i);
+    if (p->view == &placement_free_now) {
+        const struct resreq *req = p->req;
+        struct need one = {1, 0, 0};
+        if (req->nchunks == 1)
+            one = chunk_need (&req->chunks[0], 1);
+        else if (request_total (req).gpus > 0)
+            one = (struct need){0, 1, 0};
+        struct snap_cap need = need_cap (&one);
+        struct snap_totals t = snap_range_totals (p->s, g->first, g->count);
+        if (t.best.cores < need.cores || t.best.gpus < need.gpus || t.best.mem < need.mem)
+            goto done;
     }
+    if (p->view == &placement_free_now && !p->skip && p->req->nchunks == 1 && p->ntouched == 0) {
+        /* the common case, straight from the nodes: nothing tentative yet */
+        const struct resreq_chunk *c = &p->req->chunks[0];
+        int64_t want = p->req->arrangement == RESREQ_SCATTER ? 1 : c->count;
+        for (int i = g->first; i < g->first + g->count; i++) {
+            const struct snode *n = p->s->nodes[i];
+            if (!n->usable || (p->excl ? !snode_idle (n) : n->excl_seq != SNAP_FREE))
+                continue;
+            int64_t k = want;
+            if (c->ncpus > 0 && n->free_cores / c->ncpus < k)
+                k = n->free_cores / c->ncpus;
+            if (c->ngpus > 0 && n->free_gpus / c->ngpus < k)
+                k = n->free_gpus / c->ngpus;
+            if (c->mem > 0 && (int64_t)((n->mem - n->mem_used) / c->mem) < k)
+                k = (int64_t)((n->mem - n->mem_used) / c->mem);
+            cap += k;
+        }
+        goto done;
+    }
+    for (int i = g->first; i < g->first + g->count; i++)
+        cap += node_units (p, i);
+done:
     p->cap[l] = cap;
     p->capstamp[l] = p->stamp;
     return cap;
@@ -633,6 +660,74 @@ static bool fabric_search (struct placement *p, int64_t want, int maxl, bool lea
 
 static int choose_spread (struct placement *p);
 
+static int record_units (struct placement *p, int node, int64_t k)
+{
+    for (int64_t j = 0; j < k; j++) {
+        if (record (p, node, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One chunk shape on the chosen leaves: the leaves' units are exact, so
+ * fill them directly, O(their nodes), instead of the chunk-by-chunk
+ * search.  Every chosen leaf but the last (dense order) is taken whole
+ * (fewest leaves means all are needed); the last gives what is still
+ * missing from its biggest nodes, the final one the smallest that
+ * completes, so the job opens few nodes and big free blocks stay. */
+static int fill_leaves (struct placement *p)
+{
+    struct sched_snapshot *s = p->s;
+    const struct resreq_chunk *c = &p->req->chunks[0];
+    int64_t remaining = c->count;
+    for (int k = 0; k < p->nseg && remaining > 0; k++) {
+        for (int i = p->seg[k].first; i < p->seg[k].end && remaining > 0;) {
+            int l = s->nodes[i]->leaf;
+            const struct snap_group *g = &s->groups[1 + l];
+            int end = g->first + g->count;
+            bool whole = leaf_cap (p, l) <= remaining;
+            int nc = 0;
+            for (; i < end && remaining > 0; i++) {
+                int64_t u = node_units (p, i);
+                if (u <= 0)
+                    continue;
+                if (whole) {
+                    if (u > remaining)
+                        u = remaining;
+                    if (record_units (p, i, u) < 0)
+                        return -1;
+                    remaining -= u;
+                } else {
+                    p->cand[nc++] = i;
+                }
+            }
+            while (remaining > 0 && nc > 0) {
+                /* the smallest node that completes, else the biggest */
+                int best = -1;
+                int64_t bu = 0;
+                for (int j = 0; j < nc; j++) {
+                    int64_t u = node_units (p, p->cand[j]);
+                    bool fits = u >= remaining, bfits = bu >= remaining;
+                    if (u > 0 &&
+                        (best < 0 || (fits && (!bfits || u < bu)) || (!fits && !bfits && u > bu))) {
+                        best = j;
+                        bu = u;
+                    }
+                }
+                if (best < 0)
+                    break;
+                int64_t u = bu < remaining ? bu : remaining;
+                if (record_units (p, p->cand[best], u) < 0)
+                    return -1;
+                remaining -= u;
+                p->cand[best] = p->cand[--nc];
+            }
+            i = end;
+        }
+    }
+    return remaining > 0 ? fail_nospace() : 0;
+}
+
 /* Step 1 with the fabric: choose the leaves, then let the chunk-by-chunk
  * placer fill them (in dense order, so leaf by leaf). */
 static int choose_fabric (struct placement *p)
@@ -662,7 +757,7 @@ static int choose_fabric (struct placement *p)
     if (maxl > 0)
         snprintf (p->note, sizeof (p->note), "switches=%d %s: %d leaf switches", maxl,
                   best.nleaves <= maxl ? "met" : "not met within the wait", best.nleaves);
-    if (choose_spread (p) == 0)
+    if (req->nchunks == 1 ? fill_leaves (p) == 0 : choose_spread (p) == 0)
         return 0;
     if (errno != ENOSPC || req->group_switch || maxl > 0 || req->nchunks == 1)
         return -1;
