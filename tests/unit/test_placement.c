@@ -476,12 +476,96 @@ static void fabric_api_checks_and_orders (void **state)
     sched_snapshot_destroy (s);
 }
 
+/* switches=N@T: the job waits (with a reason) while fewer leaves cannot
+ * hold it and T has not passed, then takes the best placement and says
+ * so; group=switch waits for as long as no leaf has room. */
+static void switches_wait_then_best_available (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = sched_snapshot_create();
+    const char *names[] = {"a0", "a1", "b0", "b1"};
+    for (int i = 0; i < 4; i++)
+        add_node (s, names[i], 2, 0);
+    struct sched_fabric_group g[] = {{0, 2, 0}, {2, 2, 0}};
+    struct sched_fabric f = {4, names, 2, g};
+    assert_int_equal (sched_snapshot_set_fabric (s, &f), 0);
+    /* one core of a1 and of b1 busy: no leaf has the 4 free cores the job needs */
+    struct resreq_chunk busy[2] = {{1, 1, 1, 0, 0, "a1"}, {1, 1, 1, 0, 0, "b1"}};
+    struct resreq rb = {.nchunks = 2, .chunks = busy};
+    struct sched_queue *q = sched_queue_create();
+    struct sched_job jb = {9, 0, 0, false, &rb};
+    assert_int_equal (sched_queue_add (q, &jb), 0);
+    struct sched_result *res = run_pass (s, q, 0);
+    struct sched_alloc *held = sched_result_take_alloc (res, 0);
+    assert_non_null (held);
+    sched_result_destroy (res);
+
+    struct resreq_chunk c = {4, 1, 1, 0, 0, ""};
+    struct resreq r = {.nchunks = 1, .chunks = &c, .max_switches = 1, .switches_wait = 60};
+    struct sched_job j = {1, 0, 100, false, &r};
+    assert_int_equal (sched_queue_add (q, &j), 0);
+    res = run_pass (s, q, 130); /* waited 30 s of 60 */
+    assert_int_equal (sched_result_count (res), 1);
+    const struct sched_decision *d = sched_result_get (res, 0);
+    assert_int_equal (d->kind, SCHED_WAIT);
+    assert_string_equal (d->reason, "switches=1: the job would need 2 leaf switches now");
+    sched_result_destroy (res);
+    res = run_pass (s, q, 160); /* 60 s: the best available */
+    d = sched_result_get (res, 0);
+    assert_int_equal (d->kind, SCHED_START);
+    assert_string_equal (d->reason, "switches=1 not met within the wait: 2 leaf switches");
+    struct sched_alloc *a = sched_result_take_alloc (res, 0);
+    assert_int_equal (sched_alloc_nnodes (a), 3);
+    /* leaf by leaf: a's nodes, then b's */
+    assert_string_equal (sched_alloc_node (a, 0)->name, "a0");
+    assert_int_equal (sched_snapshot_release (s, a), 0);
+    sched_alloc_destroy (a);
+    sched_result_destroy (res);
+
+    /* group=switch: waits while a1 is busy, and says why */
+    r.max_switches = 0;
+    r.group_switch = true;
+    assert_int_equal (sched_queue_add (q, &j), 0);
+    res = run_pass (s, q, 100000);
+    d = sched_result_get (res, 0);
+    assert_int_equal (d->kind, SCHED_WAIT);
+    assert_string_equal (d->reason, "group=switch: no leaf switch has room for the job");
+    sched_result_destroy (res);
+    /* five cores can never be under one leaf of four */
+    c.count = 5;
+    assert_int_equal (sched_queue_remove (q, 1), 0);
+    assert_int_equal (sched_queue_add (q, &j), 0);
+    res = run_pass (s, q, 100000);
+    d = sched_result_get (res, 0);
+    assert_int_equal (d->kind, SCHED_NEVER);
+    assert_string_equal (d->reason, "group=switch: no leaf switch has room for the job");
+    sched_result_destroy (res);
+    /* a1 and b1 free again: the four-core job fits one leaf and starts there */
+    assert_int_equal (sched_snapshot_release (s, held), 0);
+    sched_alloc_destroy (held);
+    c.count = 4;
+    assert_int_equal (sched_queue_remove (q, 1), 0);
+    assert_int_equal (sched_queue_add (q, &j), 0);
+    res = run_pass (s, q, 100000);
+    a = sched_result_take_alloc (res, 0);
+    assert_non_null (a);
+    assert_int_equal (sched_alloc_nnodes (a), 2);
+    assert_string_equal (sched_alloc_node (a, 0)->name, "a0");
+    assert_string_equal (sched_alloc_node (a, 1)->name, "a1");
+    assert_int_equal (sched_snapshot_release (s, a), 0);
+    sched_alloc_destroy (a);
+    sched_result_destroy (res);
+    sched_queue_destroy (q);
+    sched_snapshot_destroy (s);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (random_trees_match_exhaustive_search),
         cmocka_unit_test (mixed_shapes_stay_valid),
         cmocka_unit_test (fabric_api_checks_and_orders),
+        cmocka_unit_test (switches_wait_then_best_available),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
