@@ -866,6 +866,20 @@ static void begin (struct placement *p, const struct placement_view *view, const
     p->note[0] = '\0';
 }
 
+/* switches=N on a job the fabric step did not place (one node, host=, no
+ * fabric): say how many leaves it got all the same. */
+static void note_switches (struct placement *p)
+{
+    for (int i = 0; i < p->ntouched; i++)
+        p->cand[i] = p->s->nodes[p->touched[i]]->leaf;
+    qsort (p->cand, (size_t)p->ntouched, sizeof (int), cmp_int);
+    int leaves = p->ntouched > 0;
+    for (int i = 1; i < p->ntouched; i++)
+        leaves += p->cand[i] != p->cand[i - 1];
+    snprintf (p->note, sizeof (p->note), "switches=%d %s: %d leaf switches", p->req->max_switches,
+              leaves <= p->req->max_switches ? "met" : "not met", leaves);
+}
+
 int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
                      const struct resreq *req, const struct idset *skip, struct sched_alloc **out)
 {
@@ -878,6 +892,8 @@ int placement_place (struct placement *p, const struct placement_view *view, int
     begin (p, view, req, skip);
     struct sched_alloc *a = NULL;
     int rc = choose_nodes (p);
+    if (rc == 0 && req->max_switches > 0 && p->note[0] == '\0')
+        note_switches (p);
     if (rc == 0 && !(a = sched_alloc_create (seq))) {
         errno = ENOMEM;
         rc = -1;

@@ -214,7 +214,9 @@ static void start_one (struct ctld *ctx, struct sched_result *r, int i, struct c
         sched_alloc_destroy (alloc);
         return;
     }
-    struct job_change c = {.ev = JOB_EV_START, .alloc = alloc};
+    /* the pass's note on the placement (switches=N met or not) */
+    struct job_change c = {
+        .ev = JOB_EV_START, .alloc = alloc, .comment = sched_result_get (r, i)->reason};
     if (job_update (ctx, j, &c) < 0) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: could not be started: %s", (long long)j->seq,
                  strerror (errno));

@@ -22,6 +22,18 @@ hosts=$(job_attr "$id" exec_host)
 case "$hosts" in *+*) ;; *) fail "exec_host '$hosts': want two nodes" ;; esac
 echo "ok: group=switch and switches=1@5:00 are kept and the two-node job ran on $hosts"
 
+# The job's comment records whether switches=N was met.
+submit -l select=2:ncpus=1,place=scatter -l switches=1 -- /bin/sleep 300
+wait_job "$JOBID" R
+comment=$(job_attr "$JOBID" comment)
+case "$comment" in
+    "Job run on "*"; switches=1 met: 1 leaf switches") ;;
+    *) fail "comment of a running switches=1 job: '$comment'" ;;
+esac
+qdel "$JOBID" || fail "qdel $JOBID"
+wait_job "$JOBID" F
+echo "ok: the comment says switches=1 was met"
+
 # 2. switches without a wait: forever, shown as the bare count.
 submit -l select=1:ncpus=1 -l switches=2 -- /bin/true
 [ "$(job_attr "$JOBID" Resource_List.switches)" = 2 ] ||
