@@ -278,6 +278,28 @@ int sched_snapshot_set_fabric (struct sched_snapshot *s, const struct sched_fabr
     return 0;
 }
 
+int sched_snapshot_copy_fabric (struct sched_snapshot *dst, const struct sched_snapshot *src)
+{
+    if (!dst || !src) {
+        errno = EINVAL;
+        return -1;
+    }
+    const struct snap_fabric *f = src->fabric;
+    if (!f)
+        return sched_snapshot_set_fabric (dst, NULL);
+    const char **names = malloc (((size_t)f->nnames + 1) * sizeof (char *));
+    if (!names) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (int i = 0; i < f->nnames; i++)
+        names[f->byname[i].pos] = f->byname[i].name;
+    struct sched_fabric copy = {f->nnames, names, f->ngroups, f->groups};
+    int rc = sched_snapshot_set_fabric (dst, &copy);
+    free (names);
+    return rc;
+}
+
 static int cmp_int (const void *a, const void *b)
 {
     return *(const int *)a - *(const int *)b;

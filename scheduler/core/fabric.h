@@ -63,6 +63,11 @@ struct sched_fabric {
  * group of the same or a lower level); ENOMEM. */
 int sched_snapshot_set_fabric (struct sched_snapshot *s, const struct sched_fabric *f);
 
+/* Give DST the fabric of SRC (none when SRC has none), for a caller that
+ * rebuilds its snapshot (a node's hardware changed).  As
+ * sched_snapshot_set_fabric(): ENOMEM, DST unchanged. */
+int sched_snapshot_copy_fabric (struct sched_snapshot *dst, const struct sched_snapshot *src);
+
 /* What the fabric makes of a set of nodes, for reports (qstat -f's
  * switches_spanned/common_switch) and tests: the number of leaves the
  * nodes NAMES[0..N-1] span and the level of the lowest group holding them

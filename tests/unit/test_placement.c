@@ -469,6 +469,18 @@ static void fabric_api_checks_and_orders (void **state)
     sched_alloc_destroy (a);
     sched_result_destroy (res);
     sched_queue_destroy (q);
+    /* a rebuilt snapshot takes the fabric over */
+    struct sched_snapshot *s2 = sched_snapshot_create();
+    add_node (s2, "a", 2, 0);
+    add_node (s2, "b", 2, 0);
+    add_node (s2, "c", 2, 0);
+    assert_int_equal (sched_snapshot_copy_fabric (s2, s), 0);
+    assert_int_equal (sched_snapshot_verify (s2), 0);
+    assert_int_equal (sched_snapshot_span (s2, ca, 2, &leaves, &level), 0);
+    assert_int_equal (leaves, 1);
+    assert_int_equal (sched_snapshot_span (s2, cb, 2, &leaves, &level), 0);
+    assert_int_equal (leaves, 2);
+    sched_snapshot_destroy (s2);
     assert_int_equal (sched_snapshot_set_fabric (s, NULL), 0);
     assert_int_equal (sched_snapshot_verify (s), 0);
     assert_int_equal (sched_snapshot_span (s, cb, 2, &leaves, &level), 0);
