@@ -200,7 +200,11 @@ static int job_resreq (const json_t *job, struct resreq *r)
     }
     snprintf (text, sizeof (text), "%s:%s", mstr (place, "arrangement", "free"),
               mstr (place, "sharing", "shared"));
-    (void)pbs_place_parse (text, &r->arrangement, &r->sharing, NULL);
+    (void)pbs_place_parse (text, &r->arrangement, &r->sharing, NULL, NULL);
+    r->group_switch = strcmp (mstr (place, "group", ""), "switch") == 0;
+    json_t *sw = json_object_get (job, "switches");
+    r->max_switches = (int)mint (sw, "max", 0);
+    r->switches_wait = mint (sw, "wait", -1);
     r->walltime = mint (job, "walltime", 0);
     return 0;
 }
@@ -374,9 +378,15 @@ static void job_resource_list (struct attrs *a, const struct resreq *r)
     if (resreq_total_ngpus (r) > 0)
         attrs_add (a, "Resource_List", "ngpus", "%d", resreq_total_ngpus (r));
     attrs_add (a, "Resource_List", "nodect", "%" PRId64, resreq_nodect (r));
-    attrs_add (a, "Resource_List", "place", "%s",
-               pbs_format_place (r->arrangement, r->sharing, buf, sizeof (buf)));
+    attrs_add (a, "Resource_List", "place", "%s%s",
+               pbs_format_place (r->arrangement, r->sharing, buf, sizeof (buf)),
+               r->group_switch ? ":group=switch" : "");
     attrs_add_built (a, "Resource_List", "select", pbs_format_select (r));
+    if (r->max_switches > 0 && r->switches_wait >= 0)
+        attrs_add (a, "Resource_List", "switches", "%d@%s", r->max_switches,
+                   pbs_format_walltime (r->switches_wait, buf, sizeof (buf)));
+    else if (r->max_switches > 0)
+        attrs_add (a, "Resource_List", "switches", "%d", r->max_switches);
     if (r->walltime > 0)
         attrs_add (a, "Resource_List", "walltime", "%s",
                    pbs_format_walltime (r->walltime, buf, sizeof (buf)));

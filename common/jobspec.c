@@ -326,15 +326,21 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
         return 0;
     }
     if (strcasecmp (key, "place") == 0) {
-        if (pbs_place_parse (val, &l->arrangement, &l->sharing, err) < 0)
+        if (pbs_place_parse (val, &l->arrangement, &l->sharing, &l->group_switch, err) < 0)
             return -1;
         l->have_place = true;
+        return 0;
+    }
+    if (strcasecmp (key, "switches") == 0) {
+        if (pbs_switches_parse (val, &l->max_switches, &l->switches_wait, err) < 0)
+            return -1;
+        l->have_switches = true;
         return 0;
     }
     char shown[HERROR_SHOW_SIZE];
     return herror_set (err,
                        "unknown resource \"%s\" (known: select, nodes, ncpus, ngpus, mem, "
-                       "walltime, place)",
+                       "walltime, place, switches)",
                        herror_show (key, strlen (key), shown, sizeof (shown)));
 }
 

@@ -144,6 +144,12 @@ static int merge_resources (const struct jobspec_input *in, struct resreq *res, 
     if (cl->have_place || sl->have_place) {
         res->arrangement = cl->have_place ? cl->arrangement : sl->arrangement;
         res->sharing = cl->have_place ? cl->sharing : sl->sharing;
+        res->group_switch = cl->have_place ? cl->group_switch : sl->group_switch;
+    }
+    if (cl->have_switches || sl->have_switches) {
+        const struct layer *w = cl->have_switches ? cl : sl;
+        res->max_switches = w->max_switches;
+        res->switches_wait = w->switches_wait;
     }
     if (cl->have_walltime || sl->have_walltime)
         res->walltime = cl->have_walltime ? cl->walltime : sl->walltime;

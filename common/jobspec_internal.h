@@ -34,6 +34,10 @@ struct layer {
     int64_t walltime;
     enum resreq_arrangement arrangement;
     enum resreq_sharing sharing;
+    bool group_switch; /* place=...:group=switch */
+    bool have_switches;
+    int max_switches;      /* switches=N */
+    int64_t switches_wait; /* switches=N@T, -1 forever */
 };
 
 struct jobspec_input {

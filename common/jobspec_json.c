@@ -118,6 +118,12 @@ json_t *jobspec_to_json (const struct jobspec *js)
         add_new (o, "place",
                  json_pack ("{s:s s:s}", "arrangement", arrangement_names[js->res.arrangement],
                             "sharing", sharing_names[js->res.sharing])) < 0 ||
+        (js->res.group_switch &&
+         add_new (json_object_get (o, "place"), "group", json_string ("switch")) < 0) ||
+        (js->res.max_switches > 0 &&
+         add_new (o, "switches",
+                  json_pack ("{s:i s:I}", "max", js->res.max_switches, "wait",
+                             (json_int_t)js->res.switches_wait)) < 0) ||
         add_new (o, "walltime", json_integer (js->res.walltime)) < 0 ||
         add_new (o, "priority", json_integer (js->priority)) < 0 ||
         add_new (o, "hold", json_boolean (js->hold)) < 0 ||
@@ -312,6 +318,23 @@ static int resreq_from_json (const json_t *o, struct resreq *r, struct herror *e
         return -1;
     if (get_int (o, "", "walltime", true, 0, RESREQ_MAX_WALLTIME, &walltime, err) < 0)
         return -1;
+    /* fabric constraints: absent in requests from before they existed */
+    const char *group;
+    if (get_str (place, "place.", "group", false, &group, err) < 0)
+        return -1;
+    if (group && strcmp (group, "switch") != 0)
+        return herror_set (err, "place.group: must be switch");
+    r->group_switch = group != NULL;
+    json_t *sw;
+    r->switches_wait = -1;
+    if (member (o, "", "switches", false, &sw, err) == 1) {
+        json_int_t max, wait;
+        if (get_int (sw, "switches.", "max", true, 1, RESREQ_MAX_COUNT, &max, err) < 0 ||
+            get_int (sw, "switches.", "wait", true, -1, RESREQ_MAX_WALLTIME, &wait, err) < 0)
+            return -1;
+        r->max_switches = (int)max;
+        r->switches_wait = wait;
+    }
     r->arrangement = (enum resreq_arrangement)arr;
     r->sharing = (enum resreq_sharing)shr;
     r->walltime = walltime;

@@ -342,8 +342,35 @@ int pbs_nodes_parse (const char *s, struct resreq *r, struct herror *err)
     return parse_chunks (s, SYNTAX_NODES, r, err);
 }
 
+/* "group=switch" as one part of place=: 1 it is one (*GROUP set), 0 it is
+ * not a group= part, -1 a bad one. */
+static int place_group_part (const char *p, size_t len, bool *group, struct herror *err)
+{
+    static const char key[] = "group=";
+    if (len < sizeof (key) - 1 || strncmp (p, key, sizeof (key) - 1) != 0)
+        return 0;
+    const char *v = p + sizeof (key) - 1;
+    size_t vlen = len - (sizeof (key) - 1);
+    if (!group) {
+        herror_set (err, "group= is not allowed here");
+        return einval();
+    }
+    if (vlen != strlen ("switch") || strncmp (v, "switch", vlen) != 0) {
+        char q[HERROR_SHOW_SIZE];
+        herror_set (err, "unknown group \"%s\" (nodes are grouped by switch: use group=switch)",
+                    herror_show (v, vlen, q, sizeof (q)));
+        return einval();
+    }
+    if (*group) {
+        herror_set (err, "group given twice");
+        return einval();
+    }
+    *group = true;
+    return 1;
+}
+
 int pbs_place_parse (const char *s, enum resreq_arrangement *arrangement,
-                     enum resreq_sharing *sharing, struct herror *err)
+                     enum resreq_sharing *sharing, bool *group_switch, struct herror *err)
 {
     static const struct {
         const char *word;
@@ -355,7 +382,7 @@ int pbs_place_parse (const char *s, enum resreq_arrangement *arrangement,
         {"excl", true, RESREQ_EXCL},        {"exclhost", true, RESREQ_EXCLHOST},
     };
     int arr = RESREQ_FREE, shr = RESREQ_SHARED;
-    bool have_arr = false, have_shr = false;
+    bool have_arr = false, have_shr = false, group = false;
     const char *p = s;
 
     if (!s || !*s) {
@@ -366,9 +393,17 @@ int pbs_place_parse (const char *s, enum resreq_arrangement *arrangement,
         const char *colon = strchr (p, ':');
         size_t len = colon ? (size_t)(colon - p) : strlen (p);
         size_t i;
-        if (part == 2) {
-            herror_set (err, "too many parts (use ARRANGEMENT[:SHARING], e.g. scatter:excl)");
+        if (part == 3) {
+            herror_set (err, "too many parts (use ARRANGEMENT[:SHARING][:group=switch], e.g. "
+                             "scatter:excl)");
             return einval();
+        }
+        int g = place_group_part (p, len, group_switch ? &group : NULL, err);
+        if (g < 0)
+            return -1;
+        if (g == 1) {
+            p = colon ? colon + 1 : NULL;
+            continue;
         }
         for (i = 0; i < sizeof (words) / sizeof (words[0]); i++) {
             if (strlen (words[i].word) == len && strncmp (words[i].word, p, len) == 0)
@@ -396,6 +431,43 @@ int pbs_place_parse (const char *s, enum resreq_arrangement *arrangement,
     }
     *arrangement = (enum resreq_arrangement)arr;
     *sharing = (enum resreq_sharing)shr;
+    if (group_switch)
+        *group_switch = group;
+    return 0;
+}
+
+int pbs_switches_parse (const char *s, int *max_switches, int64_t *wait, struct herror *err)
+{
+    if (!s || !*s) {
+        herror_set (err, "no switch count given (use N or N@[[HH:]MM:]SS)");
+        return einval();
+    }
+    const char *at = strchr (s, '@');
+    size_t len = at ? (size_t)(at - s) : strlen (s);
+    long long n = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9' || n > RESREQ_MAX_COUNT) {
+            n = -1;
+            break;
+        }
+        n = n * 10 + (s[i] - '0');
+    }
+    if (len == 0 || n < 1 || n > RESREQ_MAX_COUNT) {
+        char q[HERROR_SHOW_SIZE];
+        herror_set (err, "switch count \"%s\" is not a number from 1 to %d",
+                    herror_show (s, len, q, sizeof (q)), RESREQ_MAX_COUNT);
+        return einval();
+    }
+    int64_t w = -1;
+    if (at) {
+        struct herror sub = {0};
+        if (!at[1] || pbs_walltime_parse (at + 1, &w, &sub) < 0) {
+            herror_set (err, "wait after @: %s", at[1] ? sub.text : "missing (use N@[[HH:]MM:]SS)");
+            return einval();
+        }
+    }
+    *max_switches = (int)n;
+    *wait = w;
     return 0;
 }
 
@@ -454,6 +526,11 @@ int pbs_resreq_check (const struct resreq *r, struct herror *err)
     }
     if (r->walltime < 0 || r->walltime > RESREQ_MAX_WALLTIME) {
         herror_set (err, "walltime is out of range");
+        return einval();
+    }
+    if (r->max_switches < 0 || r->max_switches > RESREQ_MAX_COUNT || r->switches_wait < -1 ||
+        r->switches_wait > RESREQ_MAX_WALLTIME) {
+        herror_set (err, "switches is out of range");
         return einval();
     }
     return 0;

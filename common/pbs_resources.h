@@ -14,6 +14,7 @@
 #ifndef HUDDLE_PBS_RESOURCES_H
 #define HUDDLE_PBS_RESOURCES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "common/herror.h"
@@ -40,10 +41,17 @@ int pbs_select_parse (const char *s, struct resreq *r, struct herror *err);
  * pbs_select_parse(). */
 int pbs_nodes_parse (const char *s, struct resreq *r, struct herror *err);
 
-/* "pack|scatter|free[:excl|shared|exclhost]", either order, either part
- * optional (missing ones keep RESREQ_FREE / RESREQ_SHARED). */
+/* "pack|scatter|free[:excl|shared|exclhost][:group=switch]", any order,
+ * every part optional (missing ones keep RESREQ_FREE / RESREQ_SHARED /
+ * false).  group=switch (PBS's placement-set spelling): every node of the
+ * job under one leaf switch.  GROUP_SWITCH NULL: group= is refused. */
 int pbs_place_parse (const char *s, enum resreq_arrangement *arrangement,
-                     enum resreq_sharing *sharing, struct herror *err);
+                     enum resreq_sharing *sharing, bool *group_switch, struct herror *err);
+
+/* "N[@[[HH:]MM:]SS]" (Slurm's --switches): at most N (1..RESREQ_MAX_COUNT)
+ * leaf switches, waiting at most the time after @ (walltime syntax) for
+ * them; *WAIT = -1 (forever) without @. */
+int pbs_switches_parse (const char *s, int *max_switches, int64_t *wait, struct herror *err);
 
 /* Check a whole request: 1..RESREQ_MAX_CHUNKS chunks, each within bounds
  * (count 1..RESREQ_MAX_COUNT, ncpus/mpiprocs/ngpus 0..RESREQ_MAX_COUNT,

@@ -10,6 +10,7 @@
 #ifndef HUDDLE_RESREQ_H
 #define HUDDLE_RESREQ_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Upper bounds that keep a request (which arrives from users over the
@@ -47,6 +48,12 @@ struct resreq {
     enum resreq_arrangement arrangement;
     enum resreq_sharing sharing;
     int64_t walltime; /* seconds; 0 = queue default */
+    /* Fabric constraints (scheduler/core/placement.h); zero: none. */
+    bool group_switch;     /* "place=...:group=switch": every node under one leaf switch */
+    int max_switches;      /* "switches=N": at most N leaf switches, 0 = no limit */
+    int64_t switches_wait; /* "switches=N@T": seconds (since the job became eligible)
+                            * to wait for max_switches before taking the best
+                            * placement available; -1 forever */
 };
 
 /* Totals over all chunks (count x per-chunk). */

@@ -24,7 +24,50 @@ struct rset {
     struct entry *entries;
     int n, cap;
     int64_t start, end;
+    /* Name index once the set is big (open addressing, entry index + 1,
+     * 0 empty; icap a power of two, at least twice n), so building a
+     * many-node allocation stays linear.  NULL: search the entries. */
+    int *index;
+    int icap;
 };
+
+#define RSET_INDEX_MIN 32 /* below this many nodes a scan is as quick */
+
+static unsigned name_hash (const char *name)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
+
+static void index_put (int *index, int icap, const char *name, int i)
+{
+    unsigned k = name_hash (name) & (unsigned)(icap - 1);
+    while (index[k])
+        k = (k + 1) & (unsigned)(icap - 1);
+    index[k] = i + 1;
+}
+
+/* Keep the index in step with the entries after one was appended; without
+ * memory for it there is no index and lookups scan (slower, never wrong). */
+static void index_update (struct rset *r)
+{
+    if (r->n < RSET_INDEX_MIN)
+        return;
+    if (r->index && 2 * r->n <= r->icap) {
+        index_put (r->index, r->icap, r->entries[r->n - 1].name, r->n - 1);
+        return;
+    }
+    free (r->index);
+    r->icap = 64;
+    while (r->icap < 4 * r->n)
+        r->icap *= 2;
+    if (!(r->index = calloc ((size_t)r->icap, sizeof (int))))
+        return;
+    for (int i = 0; i < r->n; i++)
+        index_put (r->index, r->icap, r->entries[i].name, i);
+}
 
 struct rset *rset_create (void)
 {
@@ -53,6 +96,7 @@ void rset_destroy (struct rset *r)
     for (int i = 0; i < r->n; i++)
         entry_free (&r->entries[i]);
     free (r->entries);
+    free (r->index);
     free (r);
     errno = saved;
 }
@@ -77,6 +121,14 @@ int rset_find (const struct rset *r, const char *name)
 {
     if (r->n > 0 && strcmp (r->entries[r->n - 1].name, name) == 0)
         return r->n - 1;
+    if (r->index) {
+        unsigned k = name_hash (name) & (unsigned)(r->icap - 1);
+        for (; r->index[k]; k = (k + 1) & (unsigned)(r->icap - 1)) {
+            if (strcmp (r->entries[r->index[k] - 1].name, name) == 0)
+                return r->index[k] - 1;
+        }
+        return -1;
+    }
     for (int i = 0; i < r->n; i++) {
         if (strcmp (r->entries[i].name, name) == 0)
             return i;
@@ -129,6 +181,7 @@ static struct entry *new_entry (struct rset *r, const char *name)
     if (!(e->name = strdup (name)))
         return NULL;
     r->n++;
+    index_update (r);
     return e;
 }
 
@@ -156,6 +209,8 @@ int rset_add (struct rset *r, const struct rset_node *part)
         if (i < 0) {
             r->n--;
             entry_free (e);
+            free (r->index); /* it named the entry just dropped */
+            r->index = NULL;
         }
         errno = ENOMEM;
         return -1;

@@ -1,6 +1,7 @@
 #include "pass.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,17 +142,23 @@ static int maybe_reserve (struct pass *ps, const struct qjob *j)
 static int consider_job (struct pass *ps, struct qjob *j)
 {
     struct sched_alloc *a = NULL;
+    placement_set_waited (ps->p, ps->now - j->eligible_time);
     if (placement_place (ps->p, &placement_free_now, j->seq, &j->req, ps->reserved, &a) == 0) {
         /* its window: backfill plans with when it is expected back */
         sched_alloc_set_window (a, ps->now, j->req.walltime);
-        if (add_decision (ps->r, SCHED_START, j->seq, a))
+        struct decision *d = add_decision (ps->r, SCHED_START, j->seq, a);
+        if (d) {
+            snprintf (d->reason, sizeof (d->reason), "%s", placement_note (ps->p));
             return 0;
+        }
         (void)sched_snapshot_release (ps->s, a);
         sched_alloc_destroy (a);
         return -1;
     }
     if (errno == ENOMEM)
         return -1;
+    char wait[REASON_MAX];
+    snprintf (wait, sizeof (wait), "%s", placement_why (ps->p));
     /* Whether it could ever fit depends only on its request and the
      * configured nodes: asked once per snapshot generation, not per pass,
      * since most of a long queue is here on a full cluster. */
@@ -170,6 +177,12 @@ static int consider_job (struct pass *ps, struct qjob *j)
             return -1;
         memcpy (d->reason, why, sizeof (why));
         return 0;
+    }
+    if (wait[0] != '\0') {
+        struct decision *d = add_decision (ps->r, SCHED_WAIT, j->seq, NULL);
+        if (!d)
+            return -1;
+        memcpy (d->reason, wait, sizeof (wait));
     }
     return maybe_reserve (ps, j);
 }

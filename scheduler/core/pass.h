@@ -67,13 +67,18 @@ struct sched_limits {
 enum sched_decision_kind {
     SCHED_START, /* alloc says where; already claimed and dequeued */
     SCHED_NEVER, /* reason says why it can never fit; still queued */
+    SCHED_WAIT,  /* a fabric constraint (group=switch, switches=N) keeps it
+                  * waiting though it could start elsewhere; reason says
+                  * which; still queued */
 };
 
 struct sched_decision {
     enum sched_decision_kind kind;
     int64_t seq;
     const struct sched_alloc *alloc; /* START; NULL once taken */
-    const char *reason;              /* NEVER; "" for START */
+    const char *reason;              /* NEVER, WAIT; for START what the fabric
+                                      * step did ("switches=2 met: 2 leaf
+                                      * switches"), usually "" */
 };
 
 struct sched_result;

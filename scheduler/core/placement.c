@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fabric.h"
 #include "nodealloc.h"
 
 /* ---- views: what the placer may use ---- */
@@ -49,13 +50,26 @@ struct tent {
 struct placed {
     int node;
     int chunk;
-    int ord; /* the node's tent.ord, to group instances by node */
-    int k;   /* placement order, to keep the sort stable */
+    int ord;  /* the node's tent.ord, to group instances by node */
+    int leaf; /* the node's leaf: ranks go leaf by leaf */
+    int k;    /* placement order, to keep the sort stable */
 };
 
 struct need {
     int64_t cores, gpus;
     uint64_t mem;
+};
+
+/* A range of dense indexes step 1 may use: the whole cluster, or the
+ * leaves the fabric step chose. */
+struct seg {
+    int first, end;
+};
+
+/* One leaf's worth for the job being placed (fabric step). */
+struct leafcap {
+    int leaf;
+    int64_t cap;
 };
 
 struct placement {
@@ -69,11 +83,25 @@ struct placement {
     int *order; /* chunk indexes, most constrained first */
     int order_cap;
 
+    /* the fabric step's scratch, per leaf */
+    int nleaves;
+    int64_t *cap; /* what leaf L holds of the job, valid when capstamp[L] == stamp */
+    unsigned *capstamp;
+    unsigned stamp;
+    struct leafcap *lc; /* the leaves of one switch */
+    struct seg *seg;    /* the ranges step 1 may use, in dense order */
+    int nseg;
+    int *pick;
+    int *cand; /* nodes of one leaf, for filling it */
+
     /* the attempt under way */
     const struct placement_view *view;
     const struct resreq *req;
     bool excl;
     const struct idset *skip;
+    int64_t waited; /* seconds the job has been eligible (switches=N@T) */
+    char why[160];  /* why a fabric constraint made it wait */
+    char note[160]; /* what the fabric step did, for the job */
 };
 
 struct placement *placement_create (struct sched_snapshot *s)
@@ -83,9 +111,19 @@ struct placement *placement_create (struct sched_snapshot *s)
         return NULL;
     p->s = s;
     p->nnodes = s->n;
+    (void)snap_groups_ready (s); /* ENOMEM: one group, placement not fabric-aware */
+    p->nleaves = s->nleaves;
+    size_t nl = (size_t)s->nleaves + 1;
     p->tent = calloc ((size_t)s->n + 1, sizeof (*p->tent));
     p->touched = malloc (((size_t)s->n + 1) * sizeof (int));
-    if (!p->tent || !p->touched) {
+    p->cap = malloc (nl * sizeof (*p->cap));
+    p->capstamp = calloc (nl, sizeof (*p->capstamp));
+    p->lc = malloc (nl * sizeof (*p->lc));
+    p->seg = malloc (nl * sizeof (*p->seg));
+    p->pick = malloc (nl * sizeof (*p->pick));
+    p->cand = malloc (((size_t)s->n + 1) * sizeof (*p->cand));
+    if (!p->tent || !p->touched || !p->cap || !p->capstamp || !p->lc || !p->seg || !p->pick ||
+        !p->cand) {
         placement_destroy (p);
         errno = ENOMEM;
         return NULL;
@@ -100,6 +138,12 @@ void placement_destroy (struct placement *p)
     int saved = errno;
     free (p->tent);
     free (p->touched);
+    free (p->cap);
+    free (p->capstamp);
+    free (p->lc);
+    free (p->seg);
+    free (p->pick);
+    free (p->cand);
     free (p->placed);
     free (p->order);
     free (p);
@@ -211,10 +255,19 @@ static struct snap_cap need_cap (const struct need *nd)
  * every node. */
 static int next_node (struct placement *p, int from, const struct need *nd)
 {
-    if (!p->view->next || from >= p->nnodes)
-        return from;
     struct snap_cap need = need_cap (nd);
-    return p->view->next (p->s, from, &need);
+    for (int k = 0; k < p->nseg; k++) {
+        const struct seg *g = &p->seg[k];
+        if (from >= g->end)
+            continue;
+        if (from < g->first)
+            from = g->first;
+        int i = p->view->next ? p->view->next (p->s, from, &need) : from;
+        if (i < g->end)
+            return i;
+        from = g->end;
+    }
+    return p->nnodes;
 }
 
 static int record (struct placement *p, int node, int chunk)
@@ -239,7 +292,8 @@ static int record (struct placement *p, int node, int chunk)
     t->cores += c->ncpus;
     t->gpus += c->ngpus;
     t->mem += c->mem;
-    p->placed[p->nplaced] = (struct placed){node, chunk, t->ord, p->nplaced};
+    p->placed[p->nplaced] =
+        (struct placed){node, chunk, t->ord, p->s->nodes[node]->leaf, p->nplaced};
     p->nplaced++;
     return 0;
 }
@@ -365,6 +419,356 @@ static int choose_spread (struct placement *p)
     return 0;
 }
 
+/* Cheap refusal before looking at nodes, from group G's totals (group 0:
+ * the whole cluster): more than the group's nodes offer in all, or a
+ * chunk (with place=pack, the whole request) bigger than the best node
+ * there offers.  On a full cluster most of a big queue stops here. */
+static bool group_too_busy (struct placement *p, int g, const struct resreq *req)
+{
+    struct snap_totals tot = snap_group_totals (p->s, g);
+    struct need t = request_total (req);
+    if (t.cores > tot.cores || t.gpus > tot.gpus)
+        return true;
+    struct snap_cap need = need_cap (&t);
+    if (req->arrangement == RESREQ_PACK)
+        return need.cores > tot.best.cores || need.gpus > tot.best.gpus || need.mem > tot.best.mem;
+    for (int i = 0; i < req->nchunks; i++) {
+        struct need one = chunk_need (&req->chunks[i], 1);
+        need = need_cap (&one);
+        if (need.cores > tot.best.cores || need.gpus > tot.best.gpus || need.mem > tot.best.mem)
+            return true;
+    }
+    return false;
+}
+
+/* ---- the fabric step: which leaves ---- */
+
+/* Does the fabric step place REQ?  Jobs that may span nodes, on a fabric
+ * with more than one leaf.  place=pack and a single chunk instance go on
+ * one node anyway and keep the plain first fit in fabric order; host=
+ * pins nodes itself. */
+static bool fabric_applies (const struct placement *p)
+{
+    const struct resreq *req = p->req;
+    if (p->nleaves < 2 || req->arrangement == RESREQ_PACK)
+        return false;
+    int64_t instances = 0;
+    for (int i = 0; i < req->nchunks; i++) {
+        if (req->chunks[i].host[0] != '\0')
+            return false;
+        instances += req->chunks[i].count;
+    }
+    return instances > 1;
+}
+
+/* The unit the fabric step counts in.  One chunk shape: instances of it
+ * (at most one per node with scatter), exact, so the leaves chosen always
+ * hold the job.  Mixed shapes: GPUs when the job asks for any, else cores,
+ * an estimate; step 1 then checks, and widens when it was wrong. */
+static int64_t units_wanted (const struct placement *p)
+{
+    const struct resreq *req = p->req;
+    if (req->nchunks == 1)
+        return req->chunks[0].count;
+    struct need t = request_total (req);
+    return t.gpus > 0 ? t.gpus : t.cores;
+}
+
+static int64_t node_units (const struct placement *p, int i)
+{
+    const struct resreq *req = p->req;
+    if (req->nchunks == 1) {
+        const struct resreq_chunk *c = &req->chunks[0];
+        return node_instances (p, i, c, req->arrangement == RESREQ_SCATTER ? 1 : c->count);
+    }
+    struct need left = node_left (p, i);
+    if (left.cores < 0)
+        return 0;
+    return request_total (req).gpus > 0 ? left.gpus : left.cores;
+}
+
+/* What leaf L holds of the job, computed once per attempt: a visit of the
+ * leaf's nodes (a straight walk: at ordinary occupancy most nodes have
+ * something free, and a walk is cheaper than a tree search per node),
+ * unless the group tree already says no node of it holds one unit. */
+static int64_t leaf_cap (struct placement *p, int l)
+{
+    if (p->capstamp[l] == p->stamp)
+        return p->cap[l];
+    const struct snap_group *g = &p->s->groups[1 + l];
+    int64_t cap = 0;
+    if (p->view == &placement_free_now) {
+        const struct resreq *req = p->req;
+        struct need one = {1, 0, 0};
+        if (req->nchunks == 1)
+            one = chunk_need (&req->chunks[0], 1);
+        else if (request_total (req).gpus > 0)
+            one = (struct need){0, 1, 0};
+        struct snap_cap need = need_cap (&one);
+        struct snap_totals t = snap_range_totals (p->s, g->first, g->count);
+        if (t.best.cores < need.cores || t.best.gpus < need.gpus || t.best.mem < need.mem)
+            goto done;
+    }
+    if (p->view == &placement_free_now && !p->skip && p->req->nchunks == 1 && p->ntouched == 0) {
+        /* the common case, straight from the nodes: nothing tentative yet */
+        const struct resreq_chunk *c = &p->req->chunks[0];
+        int64_t want = p->req->arrangement == RESREQ_SCATTER ? 1 : c->count;
+        for (int i = g->first; i < g->first + g->count; i++) {
+            const struct snode *n = p->s->nodes[i];
+            if (!n->usable || (p->excl ? !snode_idle (n) : n->excl_seq != SNAP_FREE))
+                continue;
+            int64_t k = want;
+            if (c->ncpus > 0 && n->free_cores / c->ncpus < k)
+                k = n->free_cores / c->ncpus;
+            if (c->ngpus > 0 && n->free_gpus / c->ngpus < k)
+                k = n->free_gpus / c->ngpus;
+            if (c->mem > 0 && (int64_t)((n->mem - n->mem_used) / c->mem) < k)
+                k = (int64_t)((n->mem - n->mem_used) / c->mem);
+            cap += k;
+        }
+        goto done;
+    }
+    for (int i = g->first; i < g->first + g->count; i++)
+        cap += node_units (p, i);
+done:
+    p->cap[l] = cap;
+    p->capstamp[l] = p->stamp;
+    return cap;
+}
+
+static int cmp_leafcap (const void *a, const void *b)
+{
+    const struct leafcap *x = a, *y = b;
+    if (x->cap != y->cap)
+        return x->cap > y->cap ? -1 : 1;
+    return x->leaf - y->leaf;
+}
+
+static int cmp_int (const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* The best candidate so far: fewest leaves, then least left over. */
+struct fabric_best {
+    bool found;
+    int group;
+    int nleaves;
+    int64_t waste;
+};
+
+/* Choose M of the leaves LC[0..L-1] (sorted, most first) holding at least
+ * WANT in all, leaving as little over as possible: pick by pick, the
+ * smallest leaf with which the remaining picks can still complete (the
+ * biggest remaining ones would).  Writes the leaves into PICK, returns the
+ * amount left over.  Fewest leaves is exact; the fill is greedy. */
+static int64_t pick_best_fit (struct leafcap *lc, int L, int m, int64_t want, int *pick)
+{
+    int64_t left = want, taken = 0;
+    for (int j = 0; j < m; j++) {
+        int r = m - j - 1;
+        int64_t top_r = 0, top_r1 = 0; /* sums of the biggest r and r+1 */
+        for (int k = 0; k < L && k <= r; k++) {
+            if (k < r)
+                top_r += lc[k].cap;
+            top_r1 += lc[k].cap;
+        }
+        int q = L - 1;
+        for (; q > 0; q--) {
+            bool ok = q < r ? top_r1 >= left : lc[q].cap + top_r >= left;
+            if (ok)
+                break;
+        }
+        while (q > 0 && lc[q - 1].cap == lc[q].cap)
+            q--; /* equal leaves: the first in node order */
+        pick[j] = lc[q].leaf;
+        left -= lc[q].cap;
+        taken += lc[q].cap;
+        memmove (&lc[q], &lc[q + 1], (size_t)(L - q - 1) * sizeof (*lc));
+        L--;
+    }
+    return taken - want;
+}
+
+/* Group G as a candidate: the fewest of its leaves that hold WANT (at most
+ * MAXL; 0 no limit), and which.  Better than *BEST: take it, and its
+ * leaves as the segments step 1 may use. */
+static void consider_group (struct placement *p, int gi, int64_t want, int maxl,
+                            struct fabric_best *best)
+{
+    struct sched_snapshot *s = p->s;
+    const struct snap_group *g = &s->groups[gi];
+    if (g->count < 1 || (p->view == &placement_free_now && group_too_busy (p, gi, p->req)))
+        return;
+    int lf = s->nodes[g->first]->leaf, ll = s->nodes[g->first + g->count - 1]->leaf;
+    int L = 0;
+    int64_t sum = 0;
+    for (int l = lf; l <= ll; l++) {
+        int64_t c = leaf_cap (p, l);
+        if (c > 0) {
+            p->lc[L++] = (struct leafcap){l, c};
+            sum += c;
+        }
+    }
+    if (sum < want)
+        return;
+    qsort (p->lc, (size_t)L, sizeof (*p->lc), cmp_leafcap);
+    int m = 0;
+    for (int64_t acc = 0; acc < want; m++)
+        acc += p->lc[m].cap;
+    if (maxl > 0 && m > maxl)
+        return;
+    if (best->found && (m > best->nleaves || (m == best->nleaves && best->waste == 0)))
+        return;
+    int64_t waste = pick_best_fit (p->lc, L, m, want, p->pick);
+    if (best->found && m == best->nleaves && waste >= best->waste)
+        return;
+    *best = (struct fabric_best){true, gi, m, waste};
+    qsort (p->pick, (size_t)m, sizeof (int), cmp_int);
+    p->nseg = 0;
+    for (int k = 0; k < m; k++) {
+        const struct snap_group *leaf = &s->groups[1 + p->pick[k]];
+        if (p->nseg > 0 && p->seg[p->nseg - 1].end == leaf->first)
+            p->seg[p->nseg - 1].end = leaf->first + leaf->count;
+        else
+            p->seg[p->nseg++] = (struct seg){leaf->first, leaf->first + leaf->count};
+    }
+}
+
+/* Level by level from the leaves up (groups are sorted so, the cluster
+ * last): the lowest level with a group that holds the job, and there the
+ * group needing the fewest leaves, then the least left over, then the
+ * first in node order.  Optimal in level and leaf count for one chunk
+ * shape: a group holds the job exactly when its leaves' units add up. */
+static bool fabric_search (struct placement *p, int64_t want, int maxl, bool leaf_only,
+                           struct fabric_best *best)
+{
+    struct sched_snapshot *s = p->s;
+    *best = (struct fabric_best){false, -1, 0, 0};
+    int level = -1;
+    for (int k = 1; k <= s->ngroups; k++) {
+        int gi = k < s->ngroups ? k : 0;
+        if (s->groups[gi].level != level) {
+            if (best->found || (leaf_only && level == 0))
+                break;
+            level = s->groups[gi].level;
+        }
+        consider_group (p, gi, want, maxl, best);
+    }
+    return best->found;
+}
+
+static int choose_spread (struct placement *p);
+
+static int record_units (struct placement *p, int node, int64_t k)
+{
+    for (int64_t j = 0; j < k; j++) {
+        if (record (p, node, 0) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One chunk shape on the chosen leaves: the leaves' units are exact, so
+ * fill them directly, O(their nodes), instead of the chunk-by-chunk
+ * search.  Every chosen leaf but the last (dense order) is taken whole
+ * (fewest leaves means all are needed); the last gives what is still
+ * missing from its biggest nodes, the final one the smallest that
+ * completes, so the job opens few nodes and big free blocks stay. */
+static int fill_leaves (struct placement *p)
+{
+    struct sched_snapshot *s = p->s;
+    const struct resreq_chunk *c = &p->req->chunks[0];
+    int64_t remaining = c->count;
+    for (int k = 0; k < p->nseg && remaining > 0; k++) {
+        for (int i = p->seg[k].first; i < p->seg[k].end && remaining > 0;) {
+            int l = s->nodes[i]->leaf;
+            const struct snap_group *g = &s->groups[1 + l];
+            int end = g->first + g->count;
+            bool whole = leaf_cap (p, l) <= remaining;
+            int nc = 0;
+            for (; i < end && remaining > 0; i++) {
+                int64_t u = node_units (p, i);
+                if (u <= 0)
+                    continue;
+                if (whole) {
+                    if (u > remaining)
+                        u = remaining;
+                    if (record_units (p, i, u) < 0)
+                        return -1;
+                    remaining -= u;
+                } else {
+                    p->cand[nc++] = i;
+                }
+            }
+            while (remaining > 0 && nc > 0) {
+                /* the smallest node that completes, else the biggest */
+                int best = -1;
+                int64_t bu = 0;
+                for (int j = 0; j < nc; j++) {
+                    int64_t u = node_units (p, p->cand[j]);
+                    bool fits = u >= remaining, bfits = bu >= remaining;
+                    if (u > 0 &&
+                        (best < 0 || (fits && (!bfits || u < bu)) || (!fits && !bfits && u > bu))) {
+                        best = j;
+                        bu = u;
+                    }
+                }
+                if (best < 0)
+                    break;
+                int64_t u = bu < remaining ? bu : remaining;
+                if (record_units (p, p->cand[best], u) < 0)
+                    return -1;
+                remaining -= u;
+                p->cand[best] = p->cand[--nc];
+            }
+            i = end;
+        }
+    }
+    return remaining > 0 ? fail_nospace() : 0;
+}
+
+/* Step 1 with the fabric: choose the leaves, then let the chunk-by-chunk
+ * placer fill them (in dense order, so leaf by leaf). */
+static int choose_fabric (struct placement *p)
+{
+    const struct resreq *req = p->req;
+    int64_t want = units_wanted (p);
+    p->stamp++;
+    if (p->stamp == 0) { /* wrapped: no stale cap may look current */
+        memset (p->capstamp, 0, (size_t)(p->nleaves + 1) * sizeof (*p->capstamp));
+        p->stamp = 1;
+    }
+    struct fabric_best best;
+    int maxl = req->max_switches > 0 ? req->max_switches : 0;
+    bool expired = maxl > 0 && req->switches_wait >= 0 && p->waited >= req->switches_wait;
+    if (req->group_switch) {
+        if (!fabric_search (p, want, 1, true, &best)) {
+            snprintf (p->why, sizeof (p->why), "group=switch: no leaf switch has room for the job");
+            return fail_nospace();
+        }
+    } else if (!fabric_search (p, want, expired ? 0 : maxl, false, &best)) {
+        if (maxl == 0 || !fabric_search (p, want, 0, false, &best))
+            return fail_nospace();
+        snprintf (p->why, sizeof (p->why), "switches=%d: the job would need %d leaf switches now",
+                  maxl, best.nleaves);
+        return fail_nospace();
+    }
+    if (maxl > 0)
+        snprintf (p->note, sizeof (p->note), "switches=%d %s: %d leaf switches", maxl,
+                  best.nleaves <= maxl ? "met" : "not met within the wait", best.nleaves);
+    if (req->nchunks == 1 ? fill_leaves (p) == 0 : choose_spread (p) == 0)
+        return 0;
+    if (errno != ENOSPC || req->group_switch || maxl > 0 || req->nchunks == 1)
+        return -1;
+    /* mixed shapes: the estimate was wrong; the whole cluster instead */
+    reset_attempt (p);
+    p->seg[0] = (struct seg){0, p->nnodes};
+    p->nseg = 1;
+    p->note[0] = '\0';
+    return choose_spread (p);
+}
+
 /* Is chunk A more constrained than chunk B (so placed first)? */
 static bool more_constrained (const struct resreq_chunk *a, const struct resreq_chunk *b)
 {
@@ -406,14 +810,20 @@ static int choose_nodes (struct placement *p)
         return -1;
     if (p->req->arrangement == RESREQ_PACK)
         return choose_pack (p);
+    if (fabric_applies (p))
+        return choose_fabric (p);
     return choose_spread (p);
 }
 
 /* ---- step 2: cores and GPUs on the chosen nodes ---- */
 
+/* Node by node in the order the job first used them, leaf by leaf (ranks
+ * are numbered in this order: consecutive ranks share a leaf). */
 static int cmp_placed (const void *a, const void *b)
 {
     const struct placed *x = a, *y = b;
+    if (x->leaf != y->leaf)
+        return x->leaf - y->leaf;
     if (x->ord != y->ord)
         return x->ord - y->ord;
     return x->k - y->k;
@@ -450,28 +860,24 @@ static void begin (struct placement *p, const struct placement_view *view, const
     p->req = req;
     p->skip = skip;
     p->excl = req->sharing != RESREQ_SHARED;
+    p->seg[0] = (struct seg){0, p->nnodes};
+    p->nseg = 1;
+    p->why[0] = '\0';
+    p->note[0] = '\0';
 }
 
-/* Cheap refusal before looking at nodes, from group G's totals (group 0:
- * the whole cluster): more than the group's nodes offer in all, or a
- * chunk (with place=pack, the whole request) bigger than the best node
- * there offers.  On a full cluster most of a big queue stops here. */
-static bool group_too_busy (struct placement *p, int g, const struct resreq *req)
+/* switches=N on a job the fabric step did not place (one node, host=, no
+ * fabric): say how many leaves it got all the same. */
+static void note_switches (struct placement *p)
 {
-    struct snap_totals tot = snap_group_totals (p->s, g);
-    struct need t = request_total (req);
-    if (t.cores > tot.cores || t.gpus > tot.gpus)
-        return true;
-    struct snap_cap need = need_cap (&t);
-    if (req->arrangement == RESREQ_PACK)
-        return need.cores > tot.best.cores || need.gpus > tot.best.gpus || need.mem > tot.best.mem;
-    for (int i = 0; i < req->nchunks; i++) {
-        struct need one = chunk_need (&req->chunks[i], 1);
-        need = need_cap (&one);
-        if (need.cores > tot.best.cores || need.gpus > tot.best.gpus || need.mem > tot.best.mem)
-            return true;
-    }
-    return false;
+    for (int i = 0; i < p->ntouched; i++)
+        p->cand[i] = p->s->nodes[p->touched[i]]->leaf;
+    qsort (p->cand, (size_t)p->ntouched, sizeof (int), cmp_int);
+    int leaves = p->ntouched > 0;
+    for (int i = 1; i < p->ntouched; i++)
+        leaves += p->cand[i] != p->cand[i - 1];
+    snprintf (p->note, sizeof (p->note), "switches=%d %s: %d leaf switches", p->req->max_switches,
+              leaves <= p->req->max_switches ? "met" : "not met", leaves);
 }
 
 int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
@@ -486,6 +892,8 @@ int placement_place (struct placement *p, const struct placement_view *view, int
     begin (p, view, req, skip);
     struct sched_alloc *a = NULL;
     int rc = choose_nodes (p);
+    if (rc == 0 && req->max_switches > 0 && p->note[0] == '\0')
+        note_switches (p);
     if (rc == 0 && !(a = sched_alloc_create (seq))) {
         errno = ENOMEM;
         rc = -1;
@@ -578,8 +986,12 @@ int placement_could_fit (struct placement *p, const struct placement_view *view,
     begin (p, view, req, NULL);
     if (explain_chunks (p, reason, len))
         return 0;
+    /* a finite switches=N@T wait ends: only "forever" can make it never fit */
+    int64_t waited = p->waited;
+    p->waited = req->switches_wait >= 0 ? INT64_MAX : 0;
     int rc = choose_nodes (p);
     int saved = errno;
+    p->waited = waited;
     reset_attempt (p);
     if (rc == 0)
         return 1;
@@ -587,8 +999,26 @@ int placement_could_fit (struct placement *p, const struct placement_view *view,
         errno = ENOMEM;
         return -1;
     }
-    explain_whole (p, reason, len);
+    if (p->why[0] != '\0')
+        snprintf (reason, len, "%s", p->why);
+    else
+        explain_whole (p, reason, len);
     return 0;
+}
+
+void placement_set_waited (struct placement *p, int64_t seconds)
+{
+    p->waited = seconds;
+}
+
+const char *placement_why (const struct placement *p)
+{
+    return p->why;
+}
+
+const char *placement_note (const struct placement *p)
+{
+    return p->note;
 }
 
 int placement_mark_wanted (struct placement *p, const struct placement_view *view,

@@ -28,8 +28,33 @@
  * could not place it on the idle cluster: the answer and the placer cannot
  * disagree, which the starvation reservation (pass.h) relies on.
  *
- * A later topology-aware engine (lowest common switch, fewest leaves)
- * replaces step 1's node order; step 2 and the pass stay.
+ * With a fabric (fabric.h), step 1 first chooses leaves for every job
+ * that may span nodes (not place=pack, more than one chunk instance, no
+ * host=):
+ *
+ *   - the lowest level at which some switch holds the job, then there the
+ *     switch needing the fewest leaves, then the leaves the job fills most
+ *     exactly (so large free blocks stay whole), ties by node order;
+ *   - "holds" is counted per leaf in units of the job: with one chunk
+ *     shape, instances of the chunk (one per node with scatter), which is
+ *     exact, so the level and the leaf count are optimal (equal to an
+ *     exhaustive search; tests/unit/test_placement.c checks it); with
+ *     mixed shapes, GPUs (or cores), an estimate, and when the chosen
+ *     leaves turn out too small the job is placed on the whole cluster;
+ *   - group=switch: level 0 only, else the job waits (placement_why);
+ *     switches=N: only choices with at most N leaves, until the job has
+ *     waited switches_wait seconds (never, when -1), then the best.
+ *
+ * then places the chunks as above on those leaves only, in dense order.
+ * Cost: the leaves' units come from a visit of their nodes (full nodes
+ * skipped through the group tree), each leaf at most once per job, and a
+ * switch whose totals cannot hold the job is never visited; the per-level
+ * choice sorts the leaves of each candidate switch.
+ *
+ * The allocation lists nodes leaf by leaf (in the order the job first
+ * used them within a leaf): ranks, exec_host and PBS_NODEFILE follow it,
+ * so consecutive ranks share a leaf.  Without a fabric the cluster is one
+ * leaf and nothing above changes.
  */
 #ifndef HUDDLE_SCHED_PLACEMENT_H
 #define HUDDLE_SCHED_PLACEMENT_H
@@ -82,6 +107,18 @@ int placement_place (struct placement *p, const struct placement_view *view, int
  * claimed.  1 yes; 0 no, with a sentence for the user in REASON; -1 ENOMEM. */
 int placement_could_fit (struct placement *p, const struct placement_view *view,
                          const struct resreq *req, char *reason, size_t len);
+
+/* Seconds the next job placed has been eligible: a switches=N@T request
+ * stops insisting on N leaves once T has passed.  Kept until set again. */
+void placement_set_waited (struct placement *p, int64_t seconds);
+
+/* After placement_place failed with ENOSPC: why a fabric constraint
+ * (group=switch, switches=N) makes the job wait, "" when it simply does
+ * not fit.  After a success: what the fabric step did that the job should
+ * be told ("switches=2 met: 2 leaf switches"), "" for nothing.  Valid
+ * until the next call on P. */
+const char *placement_why (const struct placement *p);
+const char *placement_note (const struct placement *p);
 
 /* Add to NODES the dense index of every node on which VIEW would let some
  * chunk of REQ fit: with placement_idle_usable, the nodes a blocked REQ is

@@ -53,6 +53,7 @@ void sched_snapshot_destroy (struct sched_snapshot *s)
     free (s->buckets);
     free (s->tree);
     free (s->groups);
+    snap_fabric_free (s->fabric);
     free (s);
     errno = saved;
 }
@@ -335,13 +336,15 @@ int sched_snapshot_add_node (struct sched_snapshot *s, const struct sched_node_d
     struct snode *n = snode_build (desc);
     if (!n)
         return -1; /* EINVAL from the tables, else ENOMEM */
-    /* Dense index in name order (byte order of the names): the order a
-     * cluster fills in is then the same whoever registered first and
-     * whether the nodes came from agents or from the store. */
+    /* Dense index in name order (byte order of the names), or fabric order
+     * once there is a fabric: the order a cluster fills in is then the same
+     * whoever registered first and whether the nodes came from agents or
+     * from the store. */
+    n->fabpos = snap_fabric_pos (s->fabric, n->name);
     int lo = 0, hi = s->n;
     while (lo < hi) {
         int mid = lo + (hi - lo) / 2;
-        if (strcmp (s->nodes[mid]->name, n->name) < 0)
+        if (snap_node_before (s->nodes[mid], n))
             lo = mid + 1;
         else
             hi = mid;
@@ -356,6 +359,7 @@ int sched_snapshot_add_node (struct sched_snapshot *s, const struct sched_node_d
         s->generation = 1; /* 0 means "never asked" in the queue */
     s->tree_stale = true;
     s->groups[0].count = s->n;
+    s->groups_stale = s->fabric != NULL;
     hash_insert (s->buckets, s->nbuckets, n);
     return 0;
 }
@@ -838,8 +842,8 @@ int sched_snapshot_verify (const struct sched_snapshot *s)
             goto bad;
     }
     for (int i = 1; i < s->n; i++) {
-        if (strcmp (s->nodes[i - 1]->name, s->nodes[i]->name) >= 0)
-            goto bad; /* not in name order */
+        if (!snap_node_before (s->nodes[i - 1], s->nodes[i]))
+            goto bad; /* not in fabric, then name, order */
     }
     if (!s->tree_stale && s->tree) {
         for (int i = 0; i < s->leaves; i++) {
@@ -855,6 +859,22 @@ int sched_snapshot_verify (const struct sched_snapshot *s)
     }
     if (s->ngroups < 1 || s->groups[0].first != 0 || s->groups[0].count != s->n)
         goto bad;
+    if (!s->groups_stale && s->nleaves > 0) {
+        /* the leaves tile the dense index, each node knows its own */
+        int next = 0;
+        for (int l = 0; l < s->nleaves; l++) {
+            const struct snap_group *g = &s->groups[1 + l];
+            if (g->first != next || g->count < 1 || g->level != 0)
+                goto bad;
+            for (int i = g->first; i < g->first + g->count; i++) {
+                if (s->nodes[i]->leaf != l)
+                    goto bad;
+            }
+            next += g->count;
+        }
+        if (next != s->n)
+            goto bad;
+    }
     return 0;
 bad:
     errno = EIO;

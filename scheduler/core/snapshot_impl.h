@@ -56,6 +56,9 @@ struct snode {
     int *gpu_slot; /* GPU index -> slot, -1 when absent */
     int gpu_slot_len;
 
+    int fabpos; /* position in the fabric's node order, -1 when it names none */
+    int leaf;   /* index of its leaf in the leaf groups (0 without a fabric) */
+
     struct snode *hnext; /* name hash chain */
 };
 
@@ -75,12 +78,28 @@ struct snap_totals {
     long cores, gpus;
 };
 
-/* A group of nodes: a range of dense indexes.  Group 0 is the whole
- * cluster; switches (fabric order keeps a switch's nodes contiguous) will
- * be further groups.  Its totals come from the group tree, kept up to date
- * on every claim and release. */
+/* A group of nodes: a range of dense indexes with its level (fabric.h).
+ * Group 0 is the whole cluster; with a fabric, groups 1..nleaves are the
+ * leaf switches in dense order (every node under exactly one), and the
+ * switches above follow, by level and then dense order.  Its totals come
+ * from the group tree, kept up to date on every claim and release. */
 struct snap_group {
     int first, count;
+    int level;
+};
+
+/* The fabric as given (fabric.h), kept so that nodes added later find
+ * their place: names sorted for lookup, groups in fabric positions. */
+struct snap_fabric_name {
+    char *name;
+    int pos;
+};
+struct snap_fabric {
+    int nnames;
+    struct snap_fabric_name *byname; /* sorted by name */
+    int ngroups;
+    struct sched_fabric_group *groups;
+    int maxlevel;
 };
 
 struct sched_snapshot {
@@ -96,15 +115,33 @@ struct sched_snapshot {
     struct snap_totals *tree;
     int leaves; /* power of two >= n; tree has 2 * leaves entries */
     bool tree_stale;
-    /* the groups; [0] is the whole cluster */
+    /* the groups; [0] is the whole cluster, then the leaves (above) */
     struct snap_group *groups;
     int ngroups;
+    int nleaves;           /* 0 without a fabric: the cluster is the one leaf */
+    bool groups_stale;     /* nodes were added: rebuild groups from fabric */
+    struct snap_fabric *fabric; /* NULL: none, name order */
     /* Names the set of configured nodes by content: a hash of every node's
      * name and capacity.  A job that could fit on an idle cluster with one
      * generation still can on any snapshot with the same one: the pass need
      * not ask again.  Content, not a counter, so no process-wide state. */
     uint64_t generation;
 };
+
+/* Rebuild the groups from the fabric if nodes were added since (O(n)).
+ * -1 ENOMEM: the groups then stay as they were (one group: the cluster,
+ * still correct, only not topology-aware). */
+int snap_groups_ready (struct sched_snapshot *s);
+
+/* Free S's fabric copy (NULL-safe). */
+void snap_fabric_free (struct snap_fabric *f);
+
+/* Position of a node named NAME in fabric order, -1 when it names none. */
+int snap_fabric_pos (const struct snap_fabric *f, const char *name);
+
+/* Does node A come before node B in the dense order: fabric order, then
+ * unnamed nodes by name? */
+bool snap_node_before (const struct snode *a, const struct snode *b);
 
 /* Index of node NAME or -1. */
 int snap_find (const struct sched_snapshot *s, const char *name);

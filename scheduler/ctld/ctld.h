@@ -295,6 +295,15 @@ bool sched_node_usage (struct ctld *ctx, const char *name, struct sched_node_usa
  * jobs_load(); idempotent.  A failure (ENOMEM) is logged. */
 void sched_job_sync (struct ctld *ctx, struct ctld_job *j);
 
+/* The fabric (scheduler/core/fabric.h: nodes in fabric order, switches as
+ * nested ranges of it) for placement from the next pass on; NULL: none,
+ * name order.  Running jobs keep their nodes; a rebuilt snapshot keeps the
+ * fabric.  The hook the fabric reader (topology/, at start and on SIGHUP)
+ * calls.  -1 with errno EINVAL (a malformed fabric, nothing changed) or
+ * ENOMEM. */
+struct sched_fabric;
+int sched_set_fabric (struct ctld *ctx, const struct sched_fabric *f);
+
 /* Claim a stored allocation (restart) / release one (job end, loss). */
 int sched_claim (struct ctld *ctx, const struct sched_alloc *a);
 void sched_release (struct ctld *ctx, const struct sched_alloc *a);

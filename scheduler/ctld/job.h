@@ -74,7 +74,10 @@ struct job_change {
      * into the event and comment for where the job goes ("Job requeued:
      * WHY", "Job failed: WHY").  START: unused (the nodes are named). */
     const char *text;
-    const char *comment;       /* ENDED: qstat's comment, NULL keeps it */
+    const char *comment;       /* ENDED: qstat's comment, NULL keeps it; START: what
+                                * placement adds to "Job run on NODES" (the
+                                * pass's note, e.g. "switches=2 met: 2 leaf
+                                * switches"), NULL or "" for nothing */
     int exit_status;           /* ENDED: the status, JOB_EXIT_NONE for none */
     json_t *members;           /* ENDED: more members for the object (stolen) */
     struct sched_alloc *alloc; /* START: where (stolen, also on failure) */

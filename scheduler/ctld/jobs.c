@@ -321,7 +321,11 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "exec_nodes", json_incref (nodes));
         snprintf (event, size, "started on %s (run %lld)", json_string_value (nodes),
                   (long long)j->run_count);
-        job_set (j, "comment", json_sprintf ("Job run on %s", json_string_value (nodes)));
+        if (c->comment && c->comment[0])
+            job_set (j, "comment",
+                     json_sprintf ("Job run on %s; %s", json_string_value (nodes), c->comment));
+        else
+            job_set (j, "comment", json_sprintf ("Job run on %s", json_string_value (nodes)));
         json_decref (nodes);
     } else if (c->ev == JOB_EV_NODE_DOWN && next == JOB_RUNNING) {
         snprintf (event, size, "node %s down: requeued once its run there is surely killed",

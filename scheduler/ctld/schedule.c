@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "scheduler/core/fabric.h"
 #include "scheduler/core/pass.h"
 #include "scheduler/core/queue.h"
 #include "scheduler/core/snapshot.h"
@@ -75,6 +76,10 @@ static int rebuild (struct ctld *ctx, const char *name, const struct topo_node *
         struct ctld_node *other = same ? NULL : nodes_find (ctx, key);
         if (add_node (snap, key, same ? t : other ? node_topology (other) : NULL, u, err) < 0)
             goto fail;
+    }
+    if (sched_snapshot_copy_fabric (snap, s->snap) < 0) {
+        herror_set (err, "out of memory");
+        goto fail;
     }
     for (int i = 0; i < jobs_count (ctx); i++) {
         struct ctld_job *j = jobs_at (ctx, i);
@@ -141,6 +146,14 @@ void sched_release (struct ctld *ctx, const struct sched_alloc *a)
     if (sched_snapshot_release (ctx->sched->snap, a) < 0)
         log_msg (LOG_LEVEL_ERROR, "job %lld: releasing its allocation: %s",
                  (long long)sched_alloc_seq (a), strerror (errno));
+}
+
+int sched_set_fabric (struct ctld *ctx, const struct sched_fabric *f)
+{
+    if (sched_snapshot_set_fabric (ctx->sched->snap, f) < 0)
+        return -1;
+    sched_request (ctx); /* jobs waiting for one leaf may fit now */
+    return 0;
 }
 
 void sched_request (struct ctld *ctx)
@@ -214,7 +227,9 @@ static void start_one (struct ctld *ctx, struct sched_result *r, int i, struct c
         sched_alloc_destroy (alloc);
         return;
     }
-    struct job_change c = {.ev = JOB_EV_START, .alloc = alloc};
+    /* the pass's note on the placement (switches=N met or not) */
+    struct job_change c = {
+        .ev = JOB_EV_START, .alloc = alloc, .comment = sched_result_get (r, i)->reason};
     if (job_update (ctx, j, &c) < 0) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: could not be started: %s", (long long)j->seq,
                  strerror (errno));
@@ -250,7 +265,8 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
             start_one (ctx, r, i, j);
             started++;
         } else if (j) {
-            snprintf (text, sizeof (text), "Can Never Run: %.500s", d->reason);
+            snprintf (text, sizeof (text), "%s: %.500s",
+                      d->kind == SCHED_NEVER ? "Can Never Run" : "Not Running", d->reason);
             job_set_queue_comment (j, text);
         }
     }

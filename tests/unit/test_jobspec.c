@@ -448,7 +448,7 @@ static void command_line_error_texts (void **state)
                          "select=1:ncpus=2,walltime=1:xx");
     assert_submit_error ("",
                          "option -l foo=1: unknown resource \"foo\" (known: select, nodes, "
-                         "ncpus, ngpus, mem, walltime, place)",
+                         "ncpus, ngpus, mem, walltime, place, switches)",
                          "-l", "foo=1");
     assert_submit_error ("",
                          "option -l walltime: resource \"walltime\" needs a value "
@@ -751,30 +751,120 @@ static void place_combinations (void **state)
                    "exclhost)"},
         {"pack:scatter", "arrangement given twice"},
         {"excl:shared", "sharing given twice"},
-        {"pack:excl:x", "too many parts (use ARRANGEMENT[:SHARING], e.g. scatter:excl)"},
+        {"pack:excl:x", "unknown placement \"x\" (use pack, scatter or free, and excl, shared "
+                        "or exclhost)"},
+        {"pack:excl:group=switch:x",
+         "too many parts (use ARRANGEMENT[:SHARING][:group=switch], e.g. scatter:excl)"},
         {"pack:", "unknown placement \"\" (use pack, scatter or free, and excl, shared or "
                   "exclhost)"},
-        {"group=switch", "unknown placement \"group=switch\" (use pack, scatter or free, and "
-                         "excl, shared or exclhost)"},
+        {"group=rack", "unknown group \"rack\" (nodes are grouped by switch: use group=switch)"},
+        {"group=switch:group=switch", "group given twice"},
     };
     struct herror err;
 
     for (size_t i = 0; i < sizeof (ok) / sizeof (ok[0]); i++) {
         enum resreq_arrangement arr = 99;
         enum resreq_sharing shr = 99;
-        if (pbs_place_parse (ok[i].in, &arr, &shr, &err) < 0)
+        bool group = true;
+        if (pbs_place_parse (ok[i].in, &arr, &shr, &group, &err) < 0)
             fail_msg ("place \"%s\": %s", ok[i].in, err.text);
         assert_int_equal (arr, ok[i].arr);
         assert_int_equal (shr, ok[i].shr);
+        assert_false (group);
     }
+    /* group=switch in any position, and refused where it has no meaning */
+    static const char *const grouped[] = {"scatter:excl:group=switch", "group=switch",
+                                          "group=switch:pack", "free:group=switch:shared"};
+    for (size_t i = 0; i < sizeof (grouped) / sizeof (grouped[0]); i++) {
+        enum resreq_arrangement arr;
+        enum resreq_sharing shr;
+        bool group = false;
+        if (pbs_place_parse (grouped[i], &arr, &shr, &group, &err) < 0)
+            fail_msg ("place \"%s\": %s", grouped[i], err.text);
+        assert_true (group);
+    }
+    enum resreq_arrangement a0;
+    enum resreq_sharing s0;
+    assert_int_equal (pbs_place_parse ("scatter:group=switch", &a0, &s0, NULL, &err), -1);
+    assert_string_equal (err.text, "group= is not allowed here");
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
         enum resreq_arrangement arr = 99;
         enum resreq_sharing shr = 99;
-        assert_int_equal (pbs_place_parse (bad[i].in, &arr, &shr, &err), -1);
+        bool group = false;
+        assert_int_equal (pbs_place_parse (bad[i].in, &arr, &shr, &group, &err), -1);
         assert_int_equal (arr, 99);
         assert_int_equal (shr, 99);
         assert_string_equal (err.text, bad[i].msg);
     }
+}
+
+/* switches=N[@[[HH:]MM:]SS] (Slurm's --switches) */
+static void switches_values (void **state)
+{
+    (void)state;
+    static const struct {
+        const char *in;
+        int max;
+        int64_t wait;
+    } ok[] = {
+        {"1", 1, -1}, {"4@30", 4, 30}, {"2@10:00", 2, 600}, {"3@1:00:00", 3, 3600}, {"2@0", 2, 0},
+    };
+    static const struct {
+        const char *in;
+        const char *msg;
+    } bad[] = {
+        {"", "no switch count given (use N or N@[[HH:]MM:]SS)"},
+        {"0", "switch count \"0\" is not a number from 1 to 100000"},
+        {"x", "switch count \"x\" is not a number from 1 to 100000"},
+        {"@10", "switch count \"\" is not a number from 1 to 100000"},
+        {"99999999999", "switch count \"99999999999\" is not a number from 1 to 100000"},
+        {"2@", "wait after @: missing (use N@[[HH:]MM:]SS)"},
+    };
+    struct herror err;
+    for (size_t i = 0; i < sizeof (ok) / sizeof (ok[0]); i++) {
+        int max = 0;
+        int64_t wait = 0;
+        if (pbs_switches_parse (ok[i].in, &max, &wait, &err) < 0)
+            fail_msg ("switches \"%s\": %s", ok[i].in, err.text);
+        assert_int_equal (max, ok[i].max);
+        assert_int_equal (wait, ok[i].wait);
+    }
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        int max = 7;
+        int64_t wait = 7;
+        assert_int_equal (pbs_switches_parse (bad[i].in, &max, &wait, &err), -1);
+        assert_int_equal (max, 7);
+        assert_int_equal (wait, 7);
+        assert_string_equal (err.text, bad[i].msg);
+    }
+    int max;
+    int64_t wait;
+    assert_int_equal (pbs_switches_parse ("2@1:xx", &max, &wait, &err), -1);
+    assert_non_null (strstr (err.text, "wait after @: "));
+
+    /* through qsub and the job request JSON, both ways */
+    struct jobspec *js = submit_ok ("", "-l", "select=4:ncpus=2,place=scatter:group=switch", "-l",
+                                    "switches=2@5:00", NULL);
+    assert_true (js->res.group_switch);
+    assert_int_equal (js->res.max_switches, 2);
+    assert_int_equal (js->res.switches_wait, 300);
+    json_t *o = jobspec_to_json (js);
+    struct jobspec *back = jobspec_from_json (o, &err);
+    assert_non_null (back);
+    assert_true (back->res.group_switch);
+    assert_int_equal (back->res.max_switches, 2);
+    assert_int_equal (back->res.switches_wait, 300);
+    jobspec_destroy (back);
+    json_decref (o);
+    jobspec_destroy (js);
+    js = submit_ok ("", "-l", "select=2", NULL);
+    assert_false (js->res.group_switch);
+    assert_int_equal (js->res.max_switches, 0);
+    o = jobspec_to_json (js);
+    assert_null (json_object_get (o, "switches"));
+    assert_null (json_object_get (json_object_get (o, "place"), "group"));
+    json_decref (o);
+    jobspec_destroy (js);
 }
 
 /* --- environment --- */
@@ -1599,7 +1689,10 @@ static void garbage_never_crashes (void **state)
         pbs_nodes_parse (val, &r, &err);
         pbs_size_parse (val, &bytes, &err);
         pbs_walltime_parse (val, &secs, &err);
-        pbs_place_parse (val, &arr, &shr, &err);
+        bool group;
+        int maxsw;
+        pbs_place_parse (val, &arr, &shr, &group, &err);
+        pbs_switches_parse (val, &maxsw, &secs, &err);
         jobspec_check_depend (val, &err);
         resreq_clear (&r);
     }
@@ -1761,6 +1854,7 @@ int main (void)
         cmocka_unit_test (nodes_translate_to_select),
         cmocka_unit_test (job_level_resources),
         cmocka_unit_test (place_combinations),
+        cmocka_unit_test (switches_values),
         cmocka_unit_test (variables),
         cmocka_unit_test (dependencies),
         cmocka_unit_test (text_on_the_wire),

@@ -52,8 +52,8 @@ static struct sched_alloc *place (const struct topo_node *t, const struct resreq
     convert_desc_clear (&d);
     struct sched_queue *q = sched_queue_create();
     struct resreq_chunk c[2] = {{1, ncpus, mpiprocs, ngpus, 0, ""}};
-    struct resreq r = {1, c, RESREQ_FREE, RESREQ_SHARED, 0};
-    struct resreq rb = {1, c + 1, RESREQ_FREE, RESREQ_SHARED, 0};
+    struct resreq r = {.nchunks = 1, .chunks = c};
+    struct resreq rb = {.nchunks = 1, .chunks = c + 1};
     if (busy) {
         c[1] = *busy;
         struct sched_job jb = {1, 10, 0, false, &rb};
@@ -226,7 +226,7 @@ static void gpus_come_from_one_island (void **state)
 
     struct sched_queue *q = sched_queue_create();
     struct resreq_chunk c = {1, 2, 2, 2, 0, ""};
-    struct resreq r = {1, &c, RESREQ_FREE, RESREQ_SHARED, 0};
+    struct resreq r = {.nchunks = 1, .chunks = &c};
     struct sched_job j = {2, 0, 0, false, &r};
     assert_int_equal (sched_queue_add (q, &j), 0);
     struct sched_limits lim = {0, -1};

@@ -73,7 +73,7 @@ static void mkreq (struct req *q, int count, int ncpus, int ngpus, uint64_t mem,
 {
     memset (q, 0, sizeof (*q));
     q->c[0] = (struct resreq_chunk){count, ncpus, 1, ngpus, mem, ""};
-    q->r = (struct resreq){1, q->c, arr, sh, 0};
+    q->r = (struct resreq){.nchunks = 1, .chunks = q->c, .arrangement = arr, .sharing = sh};
 }
 
 static void submit (struct sched_queue *q, int64_t seq, int prio, int64_t t, const struct req *rq)
