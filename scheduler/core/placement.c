@@ -720,7 +720,10 @@ static int fill_leaves (struct placement *p)
                 if (record_units (p, p->cand[best], u) < 0)
                     return -1;
                 remaining -= u;
-                p->cand[best] = p->cand[--nc];
+                /* keep the candidates in node order: ties go to the first */
+                memmove (&p->cand[best], &p->cand[best + 1],
+                         (size_t)(nc - best - 1) * sizeof (*p->cand));
+                nc--;
             }
             i = end;
         }

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "scheduler/ctld/ctld.h"
+#include "scheduler/core/fabric.h"
 #include "scheduler/ctld/ctld_fabric.h"
 #include "topology/fabric.h"
 
@@ -78,6 +79,38 @@ static struct fabric *load (struct ctld *ctx, struct herror *err)
     return tree;
 }
 
+/* Hand the fabric to the scheduler core (scheduler/core/fabric.h): the
+ * known nodes in fabric order and the switches as nested ranges of it.  At
+ * start, after a reload, and when a node the registry did not know
+ * registers (a node the core was not told of would go last, a leaf of its
+ * own).  A refusal keeps the order the core had, with a log line. */
+static void fabric_to_sched (struct ctld *ctx)
+{
+    struct ctld_fabric_order o;
+    if (ctld_fabric_order (ctx, &o) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "fabric: out of memory handing the order to the scheduler");
+        return;
+    }
+    struct sched_fabric_group *groups = calloc (o.nswitches + 1, sizeof (*groups));
+    int rc = -1;
+    if (groups) {
+        for (size_t i = 0; i < o.nswitches; i++)
+            groups[i] = (struct sched_fabric_group){.first = (int)o.switches[i].first,
+                                                    .count = (int)o.switches[i].count,
+                                                    .level = o.switches[i].level};
+        struct sched_fabric f = {.nnames = (int)o.nnames,
+                                 .names = o.names,
+                                 .ngroups = (int)o.nswitches,
+                                 .groups = groups};
+        rc = sched_set_fabric (ctx, ctld_fabric_get (ctx) ? &f : NULL);
+    }
+    if (rc < 0)
+        log_msg (LOG_LEVEL_ERROR, "fabric: the scheduler refused the fabric order: %s",
+                 strerror (errno));
+    free (groups);
+    ctld_fabric_order_free (&o);
+}
+
 int ctld_fabric_reload (struct ctld *ctx, struct herror *err)
 {
     struct ctld_fabric *cf = ctx->fabric;
@@ -94,7 +127,7 @@ int ctld_fabric_reload (struct ctld *ctx, struct herror *err)
     cf->loaded_at = ctld_now();
     log_msg (LOG_LEVEL_INFO, "fabric %s reloaded: %zu switches, %zu nodes (%.1f ms)",
              ctx->cfg.fabric, fabric_switch_count (tree), fabric_node_count (tree), ms_since (&t0));
-    sched_request (ctx); /* the node order may differ now */
+    fabric_to_sched (ctx); /* the node order may differ now; asks for a pass */
     return 0;
 }
 
@@ -128,6 +161,7 @@ int ctld_fabric_create (struct ctld *ctx, struct herror *err)
     cf->loaded_at = ctld_now();
     log_msg (LOG_LEVEL_INFO, "fabric %s: %zu switches, %zu nodes (%.1f ms)", ctx->cfg.fabric,
              fabric_switch_count (cf->tree), fabric_node_count (cf->tree), ms_since (&t0));
+    fabric_to_sched (ctx);
     cf->sighup = evsignal_new (ctx->base, SIGHUP, on_sighup, ctx);
     if (!cf->sighup || event_add (cf->sighup, NULL) < 0)
         return herror_set (err, "cannot watch SIGHUP");
@@ -148,8 +182,10 @@ void ctld_fabric_destroy (struct ctld *ctx)
 
 void ctld_fabric_node_seen (struct ctld *ctx, const char *name)
 {
-    if (ctx->fabric && ctx->fabric->tree)
+    if (ctx->fabric && ctx->fabric->tree) {
         place_lone (ctx, ctx->fabric->tree, &name, 1);
+        fabric_to_sched (ctx);
+    }
 }
 
 /* ------------------------------------------------- the scheduler's order */
