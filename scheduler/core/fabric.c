@@ -63,7 +63,8 @@ static int cmp_group_nesting (const void *a, const void *b)
  * stack of the groups open at the current position. */
 static bool groups_laminar (struct sched_fabric_group *g, int n, int *stack)
 {
-    qsort (g, (size_t)n, sizeof (*g), cmp_group_nesting);
+    if (n > 1)
+        qsort (g, (size_t)n, sizeof (*g), cmp_group_nesting);
     int depth = 0;
     for (int k = 0; k < n; k++) {
         const struct sched_fabric_group *c = &g[k];
@@ -100,7 +101,8 @@ static struct snap_fabric *fabric_copy (const struct sched_fabric *f)
         c->byname[i].pos = i;
         c->nnames = i + 1;
     }
-    qsort (c->byname, (size_t)c->nnames, sizeof (*c->byname), cmp_fabname);
+    if (c->nnames > 1)
+        qsort (c->byname, (size_t)c->nnames, sizeof (*c->byname), cmp_fabname);
     for (int i = 1; i < c->nnames; i++) {
         if (strcmp (c->byname[i - 1].name, c->byname[i].name) == 0)
             goto inval; /* a node under two places */
@@ -215,7 +217,8 @@ int snap_groups_ready (struct sched_snapshot *s)
         else
             upper[nupper++] = m;
     }
-    qsort (mleaf, (size_t)nmleaf, sizeof (*mleaf), cmp_upper);
+    if (nmleaf > 1) /* qsort must not see NULL, even with 0 */
+        qsort (mleaf, (size_t)nmleaf, sizeof (*mleaf), cmp_upper);
     /* leaves tile the dense index: declared ones, singletons between */
     int i = 0, k = 0;
     while (i < s->n) {
@@ -229,7 +232,8 @@ int snap_groups_ready (struct sched_snapshot *s)
     }
     free (mleaf);
     free (pre);
-    qsort (upper, (size_t)nupper, sizeof (*upper), cmp_upper);
+    if (nupper > 1)
+        qsort (upper, (size_t)nupper, sizeof (*upper), cmp_upper);
     memmove (&g[1 + nleaf], upper, (size_t)nupper * sizeof (*g));
     g[0] = (struct snap_group){0, s->n, f->maxlevel + 1};
     free (s->groups);
@@ -330,7 +334,8 @@ int sched_snapshot_span (struct sched_snapshot *s, const char *const *names, int
         lo = i < lo ? i : lo;
         hi = i > hi ? i : hi;
     }
-    qsort (leaf, (size_t)n, sizeof (int), cmp_int);
+    if (n > 1)
+        qsort (leaf, (size_t)n, sizeof (int), cmp_int);
     int distinct = 1;
     for (int k = 1; k < n; k++)
         distinct += leaf[k] != leaf[k - 1];
