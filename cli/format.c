@@ -447,6 +447,14 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
         attrs_add_built (a, "exec_host", NULL, join_allocation (alloc, write_exec_host));
         attrs_add_built (a, "exec_vnode", NULL, join_allocation (alloc, write_exec_vnode));
     }
+    /* set by the controller at start when a fabric or measured links say it */
+    if (mhas (job, "switches_spanned"))
+        attrs_add (a, "switches_spanned", NULL, "%" PRId64, mint (job, "switches_spanned", 0));
+    if (mhas (job, "common_switch"))
+        attrs_add (a, "common_switch", NULL, "%s", mstr (job, "common_switch", ""));
+    if (mhas (job, "max_link_latency_us"))
+        attrs_add (a, "max_link_latency_us", NULL, "%.1f",
+                   json_number_value (json_object_get (job, "max_link_latency_us")));
     attrs_add (a, "Hold_Types", NULL, "%s", strcmp (state, "H") == 0 ? "u" : "n");
     attrs_add (a, "Join_Path", NULL, "%s", mstr (job, "join", "n"));
     attrs_add (a, "Keep_Files", NULL, "n");

@@ -215,6 +215,10 @@ int nodes_probe_list (struct ctld *ctx, const char ***names, bool **ready);
 int links_create (struct ctld *ctx, struct herror *err);
 void links_destroy (struct ctld *ctx);
 
+/* The latency measured between nodes x and y (either order) in *lat_us:
+ * 0, or -1 when the pair was never measured (or there are no links). */
+int links_latency (struct ctld *ctx, const char *x, const char *y, double *lat_us);
+
 extern const struct proto_handler links_agent_handlers[];
 extern const struct proto_handler links_client_handlers[];
 

@@ -251,6 +251,59 @@ int ctld_fabric_order (struct ctld *ctx, struct ctld_fabric_order *out)
     return 0;
 }
 
+int ctld_fabric_span (struct ctld *ctx, const char *const *names, size_t n, int *leaves,
+                      const char **common)
+{
+    struct ctld_fabric_order o;
+    int rc = -1;
+
+    if (!ctld_fabric_get (ctx) || n == 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (ctld_fabric_order (ctx, &o) < 0)
+        return -1;
+    size_t *pos = calloc (n, sizeof (*pos));
+    if (!pos) {
+        errno = ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        while (k < o.nnames && strcmp (o.names[k], names[i]) != 0)
+            k++;
+        if (k == o.nnames) {
+            errno = ENOENT;
+            goto out;
+        }
+        pos[i] = k;
+    }
+    /* Switches come depth first, so a switch holding all the positions
+     * that comes later than another one is below it: the last one found
+     * is the lowest. */
+    *leaves = 0;
+    *common = NULL;
+    for (size_t s = 0; s < o.nswitches; s++) {
+        const struct ctld_fabric_switch *sw = &o.switches[s];
+        size_t inside = 0;
+        for (size_t i = 0; i < n; i++)
+            inside += pos[i] >= sw->first && pos[i] < sw->first + sw->count;
+        if (sw->level == 0 && inside > 0)
+            (*leaves)++;
+        if (inside == n)
+            *common = sw->name;
+    }
+    if (!*common) {
+        errno = ENOENT;
+        goto out;
+    }
+    rc = 0;
+out:
+    free (pos);
+    ctld_fabric_order_free (&o);
+    return rc;
+}
+
 void ctld_fabric_order_free (struct ctld_fabric_order *o)
 {
     if (!o)

@@ -65,6 +65,15 @@ struct ctld_fabric_order {
 int ctld_fabric_order (struct ctld *ctx, struct ctld_fabric_order *out);
 void ctld_fabric_order_free (struct ctld_fabric_order *o);
 
+/* Where the nodes NAMES[0..N-1] sit in the tree in use, for the job
+ * object's switches_spanned/common_switch (qstat -f): *leaves, the number
+ * of leaves holding at least one of them, and *common, the name of the
+ * lowest switch holding them all (borrowed; valid until the next reload).
+ * Returns 0, or -1 with ENOENT when there is no tree or the tree does not
+ * hold one of the names (the attributes are then left out), ENOMEM. */
+int ctld_fabric_span (struct ctld *ctx, const char *const *names, size_t n, int *leaves,
+                      const char **common);
+
 extern const struct proto_handler fabric_client_handlers[];
 
 #endif

@@ -17,6 +17,7 @@
 #include "common/jobspec.h"
 #include "common/log.h"
 #include "scheduler/ctld/convert.h"
+#include "scheduler/ctld/ctld_fabric.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/nodestate.h"
 #include "scheduler/ctld/store.h"
@@ -273,6 +274,46 @@ static json_t *node_list (const struct sched_alloc *a)
     return s;
 }
 
+/* What the fabric makes of a starting job's nodes, kept in the job
+ * object for qstat -f: switches_spanned and common_switch when a tree is
+ * declared, max_link_latency_us when at least one pair of its nodes was
+ * measured (the worst measured pair; a pair never
+ * measured says nothing).  Computed once, at start: a later reload of the
+ * tree or new probes do not rewrite a running job's report.  Attributes
+ * the fabric cannot give are removed (a requeued job starts afresh). */
+static void job_set_span (struct ctld *ctx, struct ctld_job *j, const struct sched_alloc *a)
+{
+    int n = sched_alloc_nnodes (a), leaves;
+    const char *common;
+    const char **names = calloc (n > 0 ? n : 1, sizeof (*names));
+    bool measured = false;
+    double worst = 0;
+
+    job_set (j, "switches_spanned", NULL);
+    job_set (j, "common_switch", NULL);
+    job_set (j, "max_link_latency_us", NULL);
+    if (!names)
+        return;
+    for (int i = 0; i < n; i++)
+        names[i] = sched_alloc_node (a, i)->name;
+    if (ctld_fabric_span (ctx, names, n, &leaves, &common) == 0) {
+        job_set (j, "switches_spanned", json_integer (leaves));
+        job_set (j, "common_switch", json_string (common));
+    }
+    for (int x = 0; x < n; x++)
+        for (int y = x + 1; y < n; y++) {
+            double lat;
+            if (links_latency (ctx, names[x], names[y], &lat) == 0) {
+                if (!measured || lat > worst)
+                    worst = lat;
+                measured = true;
+            }
+        }
+    if (measured)
+        job_set (j, "max_link_latency_us", json_real (worst));
+    free (names);
+}
+
 /* The job.launch order: the job object with its script, read from the
  * store (scripts are not kept in memory).  NULL on failure, logged: the
  * order is then dropped and the node's registration reconciles the job. */
@@ -319,6 +360,7 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "run_count", json_integer (j->run_count));
         job_set (j, "start_time", json_integer (ctld_now()));
         job_set (j, "exec_nodes", json_incref (nodes));
+        job_set_span (ctx, j, c->alloc);
         snprintf (event, size, "started on %s (run %lld)", json_string_value (nodes),
                   (long long)j->run_count);
         if (c->comment && c->comment[0])
@@ -340,6 +382,9 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "allocation", NULL);
         job_set (j, "exec_nodes", NULL);
         job_set (j, "start_time", NULL);
+        job_set (j, "switches_spanned", NULL);
+        job_set (j, "common_switch", NULL);
+        job_set (j, "max_link_latency_us", NULL);
     } else if (next == JOB_FINISHED) {
         /* only the agent's report has a status: a deleted waiting job has none */
         int status = c->ev == JOB_EV_ENDED ? c->exit_status : JOB_EXIT_NONE;

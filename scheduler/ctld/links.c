@@ -93,6 +93,15 @@ static struct link *link_get (struct links *ls, const char *x, const char *y, bo
     return l;
 }
 
+int links_latency (struct ctld *ctx, const char *x, const char *y, double *lat_us)
+{
+    struct link *l = ctx->links ? link_get (ctx->links, x, y, false) : NULL;
+    if (!l || l->time == 0)
+        return -1;
+    *lat_us = l->latency_us;
+    return 0;
+}
+
 static bool in_probe (struct links *ls, const char *name)
 {
     for (int i = 0; i < ls->nrun; i++)
