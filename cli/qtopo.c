@@ -3,6 +3,7 @@
  *   qtopo --node [--topology FILE.xml | --synthetic DESC] [--json]
  *   qtopo [--json | --dot]
  *   qtopo --links [--json]     (the measured links: qtopo_links.c)
+ *   qtopo -j JOBID [--json | --dot]   (a job's placement: qtopo_job.c)
  *
  * With --node and no source option the live machine is shown.  Without
  * --node, the controller's switch tree with its nodes (qtopo_tree.h).  Exit status: 0 success,
@@ -16,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "cli/qtopo_job.h"
 #include "cli/qtopo_links.h"
 #include "cli/qtopo_tree.h"
 #include "common/herror.h"
@@ -26,6 +28,7 @@ static const char usage_text[] =
     "Usage: qtopo --node [--topology FILE.xml | --synthetic DESCRIPTION] [--json]\n"
     "       qtopo [--json | --dot]\n"
     "       qtopo --links [--json]\n"
+    "       qtopo -j JOBID [--json | --dot]\n"
     "Show a node's packages, NUMA domains, cores, GPUs and NICs as huddle sees them;\n"
     "without --node, the cluster's switch tree with each node's state, free cores\n"
     "and GPUs and jobs (from the controller); with --links, the links the\n"
@@ -33,6 +36,8 @@ static const char usage_text[] =
     "\n"
     "  --node               show one node\n"
     "  --links              the measured links between pairs of nodes\n"
+    "  -j, --job JOBID      a running job's placement: nodes, leaves, common switch,\n"
+    "                       ranks, cores, GPUs, links measured between its nodes\n"
     "  --topology FILE.xml  read an hwloc XML export instead of this machine\n"
     "  --synthetic DESC     use an hwloc synthetic description, e.g. \"pack:2 core:8 pu:2\"\n"
     "  --json               print huddle's JSON model instead of the tree\n"
@@ -77,19 +82,20 @@ int main (int argc, char **argv)
         {"links", no_argument, NULL, 'L'},
         {"topology", required_argument, NULL, 't'},
         {"synthetic", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
+        {"job", required_argument, NULL, 'j'},
+        {"json", no_argument, NULL, 'J'},
         {"dot", no_argument, NULL, 'd'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *xml = NULL, *synthetic = NULL;
+    const char *xml = NULL, *synthetic = NULL, *jobid = NULL;
     bool node_mode = false, links_mode = false, json = false, dot = false;
     struct herror err = {{0}};
     struct topo_node *node;
     int c, rc;
 
     opterr = 0;
-    while ((c = getopt_long (argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long (argc, argv, ":hj:", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             node_mode = true;
@@ -104,6 +110,9 @@ int main (int argc, char **argv)
             synthetic = optarg;
             break;
         case 'j':
+            jobid = optarg;
+            break;
+        case 'J':
             json = true;
             break;
         case 'd':
@@ -120,6 +129,13 @@ int main (int argc, char **argv)
     }
     if (optind < argc)
         return usage ("unexpected argument");
+    if (jobid) {
+        if (node_mode || links_mode || xml || synthetic)
+            return usage ("-j shows a job: drop --node, --links, --topology, --synthetic");
+        if (json && dot)
+            return usage ("--json and --dot exclude each other");
+        return qtopo_job (jobid, json ? QTOPO_JOB_JSON : dot ? QTOPO_JOB_DOT : QTOPO_JOB_TEXT);
+    }
     if (links_mode)
         return node_mode || xml || synthetic || dot
                    ? usage ("--links shows no node and no tree: drop --node, --dot")

@@ -42,6 +42,13 @@ esac
 [ "$(job_attr "$j1" max_link_latency_us)" = "$lat" ] ||
     fail "max_link_latency_us of $j1: '$(job_attr "$j1" max_link_latency_us)', want $lat"
 echo "ok: a 2-node job on one leaf: 1 leaf, $leaf, ${lat}us"
+qtopo -j "$j1" >j1.topo || fail "qtopo -j $j1: $(cat j1.topo)"
+cat j1.topo
+grep -q "2 nodes on 1 leaf, common switch $leaf\$" j1.topo || fail "qtopo -j $j1 header: $(cat j1.topo)"
+grep -Eq "^node0[1-4] +$leaf +0 +0-1 +-\$" j1.topo || fail "qtopo -j $j1 rank 0: $(cat j1.topo)"
+grep -Eq "^node0[1-4] +$leaf +1 +0-1 +-\$" j1.topo || fail "qtopo -j $j1 rank 1: $(cat j1.topo)"
+grep -q "1 of 1 pairs measured; latency max $lat median $lat us" j1.topo ||
+    fail "qtopo -j $j1 links: $(cat j1.topo)"
 
 # 2. one node of each leaf is taken: a 2-node job spans the spine
 qdel "$j1" || fail "qdel $j1"
@@ -60,5 +67,16 @@ wait_job "$j3" R
 [ "$(job_attr "$j3" max_link_latency_us)" = 25.0 ] ||
     fail "max_link_latency_us of $j3: $(job_attr "$j3" max_link_latency_us)"
 echo "ok: a job across both leaves: 2 leaves, spine, 25.0us"
+qtopo -j "$j3" --json >j3.json || fail "qtopo -j $j3 --json: $(cat j3.json)"
+python3 - j3.json <<'PY' || fail "qtopo -j $j3 --json: $(cat j3.json)"
+import json, sys
+v = json.load(open(sys.argv[1]))
+assert v["leaves"] == 2 and v["common_switch"] == "spine", v
+assert [(n["node"], n["leaf"], n["first_rank"]) for n in v["nodes"]] == \
+    [("node02", "leaf1", 0), ("node04", "leaf2", 1)], v
+assert v["latency_us"] == {"max": 25, "median": 25} and v["measured"] == 1, v
+PY
+qtopo -j "$j3" --dot | grep -q '"spine" -- "leaf2"' || fail "qtopo -j $j3 --dot: $(qtopo -j "$j3" --dot)"
+echo "ok: qtopo -j shows the placement (text, json, dot)"
 qdel "$j1" "$j2" "$j3"
 exit 0
