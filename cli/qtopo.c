@@ -4,6 +4,8 @@
  *   qtopo [--json | --dot]
  *   qtopo --links [--json]     (the measured links: qtopo_links.c)
  *   qtopo -j JOBID [--json | --dot]   (a job's placement: qtopo_job.c)
+ *   qtopo --check [--json]     (declared tree against measured links: qtopo_check.c;
+ *                              exit 0 they agree, 1 some pairs contradict, 3 cannot check)
  *
  * With --node and no source option the live machine is shown.  Without
  * --node, the controller's switch tree with its nodes (qtopo_tree.h).  Exit status: 0 success,
@@ -17,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "cli/qtopo_check.h"
 #include "cli/qtopo_job.h"
 #include "cli/qtopo_links.h"
 #include "cli/qtopo_tree.h"
@@ -29,6 +32,7 @@ static const char usage_text[] =
     "       qtopo [--json | --dot]\n"
     "       qtopo --links [--json]\n"
     "       qtopo -j JOBID [--json | --dot]\n"
+    "       qtopo --check [--json]\n"
     "Show a node's packages, NUMA domains, cores, GPUs and NICs as huddle sees them;\n"
     "without --node, the cluster's switch tree with each node's state, free cores\n"
     "and GPUs and jobs (from the controller); with --links, the links the\n"
@@ -36,6 +40,8 @@ static const char usage_text[] =
     "\n"
     "  --node               show one node\n"
     "  --links              the measured links between pairs of nodes\n"
+    "  --check              flag measured pairs that contradict the declared tree\n"
+    "                       (exit 0: none, 1: some, 3: cannot check)\n"
     "  -j, --job JOBID      a running job's placement: nodes, leaves, common switch,\n"
     "                       ranks, cores, GPUs, links measured between its nodes\n"
     "  --topology FILE.xml  read an hwloc XML export instead of this machine\n"
@@ -80,6 +86,7 @@ int main (int argc, char **argv)
     static const struct option opts[] = {
         {"node", no_argument, NULL, 'n'},
         {"links", no_argument, NULL, 'L'},
+        {"check", no_argument, NULL, 'C'},
         {"topology", required_argument, NULL, 't'},
         {"synthetic", required_argument, NULL, 's'},
         {"job", required_argument, NULL, 'j'},
@@ -89,7 +96,7 @@ int main (int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *xml = NULL, *synthetic = NULL, *jobid = NULL;
-    bool node_mode = false, links_mode = false, json = false, dot = false;
+    bool node_mode = false, links_mode = false, check_mode = false, json = false, dot = false;
     struct herror err = {{0}};
     struct topo_node *node;
     int c, rc;
@@ -102,6 +109,9 @@ int main (int argc, char **argv)
             break;
         case 'L':
             links_mode = true;
+            break;
+        case 'C':
+            check_mode = true;
             break;
         case 't':
             xml = optarg;
@@ -129,6 +139,10 @@ int main (int argc, char **argv)
     }
     if (optind < argc)
         return usage ("unexpected argument");
+    if (check_mode)
+        return node_mode || links_mode || jobid || xml || synthetic || dot
+                   ? usage ("--check takes only --json")
+                   : qtopo_check (json);
     if (jobid) {
         if (node_mode || links_mode || xml || synthetic)
             return usage ("-j shows a job: drop --node, --links, --topology, --synthetic");

@@ -1,0 +1,27 @@
+/* qtopo_check.h - qtopo --check: the declared switch tree against the
+ * measured links */
+#ifndef HUDDLE_CLI_QTOPO_CHECK_H
+#define HUDDLE_CLI_QTOPO_CHECK_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+/* Exit statuses of qtopo --check. */
+#define QTOPO_CHECK_AGREE   0 /* no measured pair contradicts the tree */
+#define QTOPO_CHECK_DISPUTE 1 /* some do (each one printed) */
+#define QTOPO_CHECK_CANNOT  3 /* no controller, no fabric declared, cannot write */
+
+/* Ask the controller for its tree (fabric.query) and links (link.query),
+ * print the pairs that contradict the tree (qtopo_check.c states the
+ * rule), json: one object.  Returns one of the statuses above. */
+int qtopo_check (bool json);
+
+/* The rule on its own, for tests: FABRIC is fabric.query's "fabric",
+ * LINKS link.query's "links".  Returns {threshold_us?, near_median_us?,
+ * far_median_us?, measured, contradictions [{a, b, leaf_a, leaf_b,
+ * declared ("same leaf" | "different leaves"), measured ("near" | "far"),
+ * latency_us, bandwidth_mbps}]}, NULL on ENOMEM. */
+json_t *qtopo_check_links (const json_t *fabric, const json_t *links);
+
+#endif

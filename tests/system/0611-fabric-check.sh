@@ -1,0 +1,71 @@
+#!/bin/sh
+# qtopo --check against replayed measurements of two leaves (node01 and
+# node02 fast, node03 and node04 fast, everything else behind a slow
+# spine).  A declared tree that puts node03 under leaf1 is flagged: the
+# two pairs it makes leaf mates of node03 measure far, and node03-node04,
+# declared on different leaves, measures near; exit status 1.  The right
+# tree (read again on SIGHUP) is not flagged: exit status 0.
+. "$top_srcdir/tests/system/lib.sh"
+
+need_root
+work="$TEST_TMP/work"
+mkdir -p "$work" && cd "$work" || fail "cannot make $work"
+cat >fabric.conf <<'EOC'
+SwitchName=leaf1 Nodes=node[01-03]
+SwitchName=leaf2 Nodes=node04
+SwitchName=spine Switches=leaf[1-2]
+EOC
+printf '%s\n' "node01 node02 1.5 12000" "node03 node04 2.5 11000" "* * 25 900" >links.txt
+chmod 0644 links.txt fabric.conf
+cluster_up --nodes 4 --synthetic "pack:1 core:2 pu:1" --fabric "$work/fabric.conf" \
+    --ctld-opt probe_interval=1 --agent-opt "probe_replay=$work/links.txt"
+
+all_pairs () {
+    qtopo --links --json >links.json 2>&1 || { WAIT_SEEN=$(cat links.json); return 1; }
+    WAIT_SEEN=$(cat links.json)
+    [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["links"]))' links.json)" = 6 ]
+}
+wait_for 90 "qtopo --links to show all six pairs" all_pairs
+
+# 1. the wrong tree
+rc=0
+qtopo --check >check.out 2>&1 || rc=$?
+cat check.out
+[ "$rc" = 1 ] || fail "qtopo --check of the wrong tree: exit $rc, want 1: $(cat check.out)"
+grep -q '^node01  node03  declared same leaf (leaf1), measures far: 25.0 us, 900.0 MB/s$' check.out ||
+    fail "node01 node03 not flagged: $(cat check.out)"
+grep -q '^node02  node03  declared same leaf (leaf1), measures far' check.out ||
+    fail "node02 node03 not flagged: $(cat check.out)"
+grep -q '^node03  node04  declared different leaves (leaf1, leaf2), measures near: 2.5 us' check.out ||
+    fail "node03 node04 not flagged: $(cat check.out)"
+grep -q '^3 contradictions$' check.out || fail "want exactly 3 contradictions: $(cat check.out)"
+rc=0
+qtopo --check --json >check.json || rc=$?
+[ "$rc" = 1 ] || fail "qtopo --check --json: exit $rc"
+python3 - check.json <<'PY' || fail "qtopo --check --json: $(cat check.json)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+got = sorted((c["a"], c["b"], c["declared"], c["measured"]) for c in r["contradictions"])
+assert got == [("node01", "node03", "same leaf", "far"), ("node02", "node03", "same leaf", "far"),
+               ("node03", "node04", "different leaves", "near")], got
+assert r["measured"] == 6 and 2.5 < r["threshold_us"] < 25, r
+PY
+echo "ok: the tree that puts node03 under leaf1 is flagged"
+
+# 2. the right tree
+cat >fabric.conf <<'EOC'
+SwitchName=leaf1 Nodes=node[01-02]
+SwitchName=leaf2 Nodes=node[03-04]
+SwitchName=spine Switches=leaf[1-2]
+EOC
+kill -HUP "$CTLD_PID" || fail "cannot signal the controller"
+agrees () {
+    qtopo --check >check.out 2>&1
+    WAIT_SEEN="exit $?: $(cat check.out)"
+    grep -q '^0 contradictions$' check.out
+}
+wait_for 20 "qtopo --check to agree with the right tree" agrees
+qtopo --check >check.out || fail "qtopo --check of the right tree: exit $?: $(cat check.out)"
+cat check.out
+echo "ok: the right tree is not flagged"
+exit 0
