@@ -31,12 +31,6 @@
 
 #define CHECK_MIN_GAP 2.0
 
-static int dbl_cmp (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 json_t *qtopo_check_links (const json_t *fabric, const json_t *links)
 {
     size_t n = json_array_size (links), m = 0, i, nn = 0, nf = 0;
@@ -54,7 +48,7 @@ json_t *qtopo_check_links (const json_t *fabric, const json_t *links)
         if (v > 0)
             lat[m++] = v;
     }
-    qsort (lat, m, sizeof (*lat), dbl_cmp);
+    qtopo_sort (lat, m);
     double best = CHECK_MIN_GAP;
     for (size_t k = 0; k + 1 < m; k++) {
         if (lat[k + 1] / lat[k] >= best) {

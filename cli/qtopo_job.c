@@ -42,11 +42,17 @@ static int dbl_cmp (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+void qtopo_sort (double *v, size_t n)
+{
+    if (n > 0)
+        qsort (v, n, sizeof (*v), dbl_cmp);
+}
+
 double qtopo_median (double *v, size_t n)
 {
     if (n == 0)
         return 0;
-    qsort (v, n, sizeof (*v), dbl_cmp);
+    qtopo_sort (v, n);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
