@@ -809,6 +809,20 @@ static void fabric_order_and_reload (void **state)
     register_as (f, "lone1");
     check_order (f, NODE " n1 lone1|top/1/-1/0+3 leafA/0/0/0+1 leafB/0/0/1+1 lone1/0/0/2+1");
 
+    /* What a job's nodes span (qstat -f's switches_spanned/common_switch). */
+    int leaves = 0;
+    const char *common = NULL;
+    const char *one[] = {"n1"}, *two[] = {"n1", NODE}, *bad[] = {"n1", "n9"};
+    assert_int_equal (ctld_fabric_span (&f->ctx, one, 1, &leaves, &common), 0);
+    assert_int_equal (leaves, 1);
+    assert_string_equal (common, "leafB");
+    assert_int_equal (ctld_fabric_span (&f->ctx, two, 2, &leaves, &common), 0);
+    assert_int_equal (leaves, 2);
+    assert_string_equal (common, "top");
+    errno = 0;
+    assert_int_equal (ctld_fabric_span (&f->ctx, bad, 2, &leaves, &common), -1);
+    assert_int_equal (errno, ENOENT);
+
     /* fabric.query marks the lone node. */
     json_array_clear (fake.replies);
     struct request rq = {.ctx = &f->ctx, .peer = f->root};
