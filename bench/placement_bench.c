@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/benchstat.h"
 #include "scheduler/core/fabric.h"
 #include "scheduler/core/pass.h"
 #include "scheduler/core/queue.h"
@@ -43,13 +44,6 @@ static void die (const char *what)
 {
     fprintf (stderr, "placement_bench: %s: %s\n", what, strerror (errno));
     exit (1);
-}
-
-static double now_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
@@ -131,12 +125,6 @@ static struct cluster build (int nnodes)
     return cl;
 }
 
-static int cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void run_case (struct cluster *cl, int nnodes, int job_nodes, bool first)
 {
     struct resreq_chunk chunk = {.count = job_nodes, .ncpus = CORES / 2, .mpiprocs = 1};
@@ -151,9 +139,9 @@ static void run_case (struct cluster *cl, int nnodes, int job_nodes, bool first)
         struct sched_job j = {.seq = 1, .eligible_time = NOW, .req = &req};
         if (sched_queue_add (q, &j) < 0)
             die ("sched_queue_add");
-        double t0 = now_us();
+        double t0 = bench_now_us();
         struct sched_result *r = sched_pass (cl->s, q, NOW, &limits);
-        us[rep] = now_us() - t0;
+        us[rep] = bench_now_us() - t0;
         if (!r)
             die ("sched_pass");
         struct sched_alloc *a = sched_result_take_alloc (r, 0);
@@ -176,14 +164,14 @@ static void run_case (struct cluster *cl, int nnodes, int job_nodes, bool first)
         sched_alloc_destroy (a);
         sched_result_destroy (r);
     }
-    qsort (us, REPS, sizeof (double), cmp_double);
-    int p99 = (int)((REPS - 1) * 0.99 + 0.5);
+    double median, p99;
+    bench_stats (us, REPS, &median, &p99);
     printf ("%s{\"case\":\"place_one_job\",\"cluster_nodes\":%d,\"job_nodes\":%d,"
             "\"chunk_ncpus\":%d,\"occupancy\":0.5,\"nodes_used\":%d,\"leaves_spanned\":%d,"
             "\"common_switch_level\":%d,\"reps\":%d,\"median_us\":%.1f,\"p99_us\":%.1f,"
             "\"min_us\":%.1f,\"max_us\":%.1f}",
             first ? "[\n" : ",\n", nnodes, job_nodes, CORES / 2, used_nodes, spanned, level, REPS,
-            us[REPS / 2], us[p99], us[0], us[REPS - 1]);
+            median, p99, us[0], us[REPS - 1]);
     fflush (stdout);
     sched_queue_destroy (q);
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/benchstat.h"
 #include "scheduler/core/pass.h"
 #include "scheduler/core/queue.h"
 #include "scheduler/core/snapshot.h"
@@ -43,9 +44,7 @@ static void die (const char *what)
 
 static double now_ms (void)
 {
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    return bench_now_us() / 1e3;
 }
 
 static struct sched_snapshot *build_cluster (int nnodes)
@@ -106,12 +105,6 @@ static void queue_jobs (struct sched_queue *q, int ncpus)
     }
 }
 
-static int cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Put every started job back: release its allocation, queue it again. */
 static void undo_starts (struct sched_snapshot *s, struct sched_queue *q, struct sched_result *r)
 {
@@ -158,12 +151,12 @@ static void run_case (const char *name, int nnodes, int passes, bool first)
         undo_starts (s, q, r);
         sched_result_destroy (r);
     }
-    qsort (ms, (size_t)passes, sizeof (double), cmp_double);
-    int p99 = (int)((passes - 1) * 0.99 + 0.5);
+    double median, p99;
+    bench_stats (ms, passes, &median, &p99);
     printf ("%s{\"case\":\"%s\",\"nodes\":%d,\"cores_per_node\":%d,\"queued\":%d,\"started\":%d,"
             "\"passes\":%d,\"median_ms\":%.3f,\"p99_ms\":%.3f,\"min_ms\":%.3f,\"max_ms\":%.3f}",
-            first ? "[\n" : ",\n", name, nnodes, CORES, QUEUED, started, passes, ms[passes / 2],
-            ms[p99], ms[0], ms[passes - 1]);
+            first ? "[\n" : ",\n", name, nnodes, CORES, QUEUED, started, passes, median, p99, ms[0],
+            ms[passes - 1]);
     fflush (stdout);
     free (ms);
     if (fill)
