@@ -15,12 +15,7 @@ chmod 0644 fabric.txt
 cluster_up --nodes 3 --synthetic "pack:1 core:2 pu:1" --ctld-opt probe_interval=1 \
     --agent-opt "probe_replay=$work/fabric.txt"
 
-all_pairs () {
-    qtopo --links --json >links.json 2>&1 || { WAIT_SEEN=$(cat links.json); return 1; }
-    WAIT_SEEN=$(cat links.json)
-    [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["links"]))' links.json)" = 3 ]
-}
-wait_for 60 "qtopo --links to show all three pairs" all_pairs
+wait_links 3 60
 check_numbers () {
     python3 - links.json <<'PY' || fail "qtopo --links --json: $(cat links.json)"
 import json, sys

@@ -20,12 +20,7 @@ chmod 0644 links.txt fabric.conf
 cluster_up --nodes 4 --synthetic "pack:1 core:2 pu:1" --fabric "$work/fabric.conf" \
     --ctld-opt probe_interval=1 --agent-opt "probe_replay=$work/links.txt"
 
-all_pairs () {
-    qtopo --links --json >links.json 2>&1 || { WAIT_SEEN=$(cat links.json); return 1; }
-    WAIT_SEEN=$(cat links.json)
-    [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["links"]))' links.json)" = 6 ]
-}
-wait_for 90 "qtopo --links to show all six pairs" all_pairs
+wait_links 6
 
 # 1. the wrong tree
 rc=0

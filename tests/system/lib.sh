@@ -227,6 +227,18 @@ wait_node () {
     wait_for "${3:-30}" "node $1 to be $2" node_is "$1" "$2"
 }
 
+# wait_links N [SECONDS]: wait until qtopo --links lists N measured pairs
+# (probes run between idle nodes only); the list is in links.json.
+wait_links () {
+    _nlinks=$1
+    _links_seen () {
+        qtopo --links --json >links.json 2>&1 || { WAIT_SEEN=$(cat links.json); return 1; }
+        WAIT_SEEN=$(cat links.json)
+        [ "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["links"]))' links.json)" = "$_nlinks" ]
+    }
+    wait_for "${2:-90}" "qtopo --links to show $_nlinks pairs" _links_seen
+}
+
 # need_users: skip unless root with runuser (tests that run commands as
 # unprivileged users).
 need_users () {
