@@ -220,9 +220,6 @@ void pgroups_destroy (struct ctld *ctx);
  * "ctime"), borrowed; NULL when there is none. */
 const json_t *pgroups_find (struct ctld *ctx, const char *name);
 
-/* Whether NAME may name a placement group (letters, digits, _ - ., 1-64). */
-bool pgroup_name_valid (const char *name);
-
 extern const struct proto_handler pgroups_client_handlers[];
 
 /* ---------------------------------------------------------------- links.c */

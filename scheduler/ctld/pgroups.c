@@ -21,29 +21,16 @@
 #include <jansson.h>
 
 #include "common/log.h"
+#include "common/pbs_resources.h"
 #include "common/proto.h"
 #include "scheduler/ctld/ctld.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/store.h"
 
-#define PGROUP_NAME_MAX     64
 #define PGROUP_MAX_PARTS    64
 #define PGROUP_DEFAULT_PART 2
 
 static const char *const strategies[] = {"cluster", "spread", "partition", NULL};
-
-bool pgroup_name_valid (const char *name)
-{
-    size_t n = name ? strlen (name) : 0;
-    if (n == 0 || n > PGROUP_NAME_MAX)
-        return false;
-    for (const char *c = name; *c; c++) {
-        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-              *c == '_' || *c == '-' || *c == '.'))
-            return false;
-    }
-    return true;
-}
 
 static int load_one (const char *name, json_t *group, void *arg)
 {
@@ -98,11 +85,11 @@ static int pgroup_create (json_t *msg, void *arg, struct herror *err)
         proto_get_string (msg, "strategy", &strategy, err) < 0 ||
         proto_opt_int (msg, "partitions", &parts, err) < 0)
         return -1;
-    if (!pgroup_name_valid (name))
+    if (!pbs_pgroup_name_valid (name))
         return herror_set (err,
                            "illegal placement group name \"%.64s\" (letters, digits, '_', '-', "
                            "'.'; at most %d)",
-                           name, PGROUP_NAME_MAX);
+                           name, RESREQ_PGROUP_MAX);
     int s = 0;
     while (strategies[s] && strcmp (strategies[s], strategy) != 0)
         s++;

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Placement groups (qpg): any user creates one, the owner or root deletes
 # it, another user may not; bad strategies and names are refused with the
-# usage/error statuses of the other commands; the groups survive a
-# controller restart (they are in the store, not only in memory).
+# usage/error statuses of the other commands; qsub -l pgroup=NAME is
+# refused for a group that does not exist, and a group in use cannot be
+# deleted; the groups survive a controller restart (they are in the
+# store, not only in memory).
 . "$top_srcdir/tests/system/lib.sh"
 
 need_root
@@ -38,6 +40,16 @@ expect_fail 159 "Unauthorized Request" as_user hu0600b qpg delete wide
 expect_fail 1 "Unknown placement group" qpg delete nosuch
 qpg delete close || fail "root could not delete close"
 
+# Jobs name a group with -l pgroup; an unknown one is refused at submit,
+# and a group a job still uses cannot be deleted.
+expect_fail any "Unknown placement group nosuch" qsub -l pgroup=nosuch -- /bin/true
+submit -l pgroup=parts -- /bin/sleep 300
+inuse=$JOBID
+expect_fail 1 "in use by job $inuse" qpg delete parts
+qpg list | grep -Eq '^parts +partition +3 +root +1$' || fail "qpg list does not count parts' job: $(qpg list)"
+qdel "$inuse" || fail "qdel $inuse"
+wait_job "$inuse" F 30
+
 # A restart keeps them.
 kill "$CTLD_PID" || fail "kill $CTLD_PID"
 wait_for 30 "huddle-ctld to stop" sh -c "! kill -0 $CTLD_PID 2>/dev/null"
@@ -50,4 +62,5 @@ grep -q '"partitions": 3' "$TEST_TMP/after.json" || fail "group parts lost its p
 ! grep -q '"name": "close"' "$TEST_TMP/after.json" || fail "deleted group close came back"
 echo "ok: the groups survived a controller restart"
 as_user hu0600a qpg delete wide || fail "the owner could not delete wide"
+qpg delete parts || fail "parts still refused once its job finished"
 exit 0
