@@ -61,14 +61,19 @@ const json_t *pgroups_find (struct ctld *ctx, const char *name)
     return ctx->pgroups && name ? json_object_get (ctx->pgroups, name) : NULL;
 }
 
-/* The job that keeps group NAME alive: the first not finished that names it. */
+/* Whether J keeps group NAME alive: not finished, and names it. */
+static bool job_in_group (const struct ctld_job *j, const char *name)
+{
+    const char *g = json_string_value (json_object_get (j->obj, "pgroup"));
+    return j->state != JOB_FINISHED && g && strcmp (g, name) == 0;
+}
+
+/* The first job that keeps group NAME alive, NULL when none does. */
 static struct ctld_job *group_user (struct ctld *ctx, const char *name)
 {
     for (int i = 0; i < jobs_count (ctx); i++) {
-        struct ctld_job *j = jobs_at (ctx, i);
-        const char *g = json_string_value (json_object_get (j->obj, "pgroup"));
-        if (j->state != JOB_FINISHED && g && strcmp (g, name) == 0)
-            return j;
+        if (job_in_group (jobs_at (ctx, i), name))
+            return jobs_at (ctx, i);
     }
     return NULL;
 }
@@ -176,12 +181,8 @@ static int pgroup_list (json_t *msg, void *arg, struct herror *err)
     {
         json_t *o = json_deep_copy (g);
         int njobs = 0;
-        for (int i = 0; o && i < jobs_count (ctx); i++) {
-            struct ctld_job *j = jobs_at (ctx, i);
-            const char *jg = json_string_value (json_object_get (j->obj, "pgroup"));
-            if (j->state != JOB_FINISHED && jg && strcmp (jg, name) == 0)
-                njobs++;
-        }
+        for (int i = 0; o && i < jobs_count (ctx); i++)
+            njobs += job_in_group (jobs_at (ctx, i), name);
         if (o)
             json_object_set_new (o, "jobs", json_integer (njobs));
         json_array_append_new (list, o);
