@@ -89,8 +89,8 @@ struct ctld_config {
     int probe_streams;     /* large messages per bandwidth measurement */
     int64_t probe_stream_size;
     int probe_timeout; /* seconds one probe may take */
-    char *fabric;     /* switch tree file, "" = none (ctld_fabric.h) */
-    char *fabric_map; /* EC2 instance map, "" = none */
+    char *fabric;      /* switch tree file, "" = none (ctld_fabric.h) */
+    char *fabric_map;  /* EC2 instance map, "" = none */
 };
 
 struct server;
@@ -112,8 +112,9 @@ struct ctld {
     struct nodes *nodes;
     struct jobs *jobs;
     struct sched *sched;
-    struct links *links; /* NULL: no link probes (unit tests) */
+    struct links *links;        /* NULL: no link probes (unit tests) */
     struct ctld_fabric *fabric; /* ctld_fabric.h */
+    json_t *pgroups;            /* pgroups.c: placement group name -> object */
     int64_t start_time;
     int exit_code; /* set when the loop is stopped on a fatal error */
 };
@@ -208,6 +209,18 @@ const char *nodes_probe_endpoint (struct ctld *ctx, const char *name);
  * job at all).  Both arrays are malloc'd.  Returns their length, -1 on
  * ENOMEM. */
 int nodes_probe_list (struct ctld *ctx, const char ***names, bool **ready);
+
+/* -------------------------------------------------------------- pgroups.c */
+
+/* Placement groups (qpg): read the stored ones; NULL-safe destroy. */
+int pgroups_create (struct ctld *ctx, struct herror *err);
+void pgroups_destroy (struct ctld *ctx);
+
+/* Group NAME's object ("name", "strategy", "partitions"?, "uid", "owner",
+ * "ctime"), borrowed; NULL when there is none. */
+const json_t *pgroups_find (struct ctld *ctx, const char *name);
+
+extern const struct proto_handler pgroups_client_handlers[];
 
 /* ---------------------------------------------------------------- links.c */
 

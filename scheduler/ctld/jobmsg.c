@@ -148,6 +148,10 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         herror_set (err, "Unknown queue %s", spec->queue);
         goto fail;
     }
+    if (spec->res.pgroup[0] && !pgroups_find (ctx, spec->res.pgroup)) {
+        herror_set (err, "Unknown placement group %s (qpg create)", spec->res.pgroup);
+        goto fail;
+    }
     int64_t script_bytes;
     if (ctld_store_writable (ctx, err) < 0 ||
         check_limits (ctx, peer_uid (rq->peer), spec, &script_bytes, err) < 0)
