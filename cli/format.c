@@ -206,6 +206,7 @@ static int job_resreq (const json_t *job, struct resreq *r)
     r->max_switches = (int)mint (sw, "max", 0);
     r->switches_wait = mint (sw, "wait", -1);
     r->walltime = mint (job, "walltime", 0);
+    snprintf (r->pgroup, sizeof (r->pgroup), "%s", mstr (job, "pgroup", ""));
     return 0;
 }
 
@@ -378,6 +379,8 @@ static void job_resource_list (struct attrs *a, const struct resreq *r)
     if (resreq_total_ngpus (r) > 0)
         attrs_add (a, "Resource_List", "ngpus", "%d", resreq_total_ngpus (r));
     attrs_add (a, "Resource_List", "nodect", "%" PRId64, resreq_nodect (r));
+    if (r->pgroup[0])
+        attrs_add (a, "Resource_List", "pgroup", "%s", r->pgroup);
     attrs_add (a, "Resource_List", "place", "%s%s",
                pbs_format_place (r->arrangement, r->sharing, buf, sizeof (buf)),
                r->group_switch ? ":group=switch" : "");
@@ -455,6 +458,8 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     if (mhas (job, "max_link_latency_us"))
         attrs_add (a, "max_link_latency_us", NULL, "%.1f",
                    json_number_value (json_object_get (job, "max_link_latency_us")));
+    if (mhas (job, "pgroup_partition"))
+        attrs_add (a, "pgroup_partition", NULL, "%" PRId64, mint (job, "pgroup_partition", 0));
     attrs_add (a, "Hold_Types", NULL, "%s", strcmp (state, "H") == 0 ? "u" : "n");
     attrs_add (a, "Join_Path", NULL, "%s", mstr (job, "join", "n"));
     attrs_add (a, "Keep_Files", NULL, "n");

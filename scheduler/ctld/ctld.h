@@ -321,6 +321,13 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j);
 struct sched_fabric;
 int sched_set_fabric (struct ctld *ctx, const struct sched_fabric *f);
 
+/* Placement group G (pgroups.c's object: name, strategy, partitions) is
+ * defined, or NAME is gone, for placement from the next pass on
+ * (scheduler/core/pgroup.h).  A rebuilt snapshot keeps the groups.
+ * sched_pgroup_set: -1 with errno EINVAL (a bad object) or ENOMEM. */
+int sched_pgroup_set (struct ctld *ctx, const json_t *g);
+void sched_pgroup_remove (struct ctld *ctx, const char *name);
+
 /* Claim a stored allocation (restart) / release one (job end, loss). */
 int sched_claim (struct ctld *ctx, const struct sched_alloc *a);
 void sched_release (struct ctld *ctx, const struct sched_alloc *a);

@@ -361,6 +361,8 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "start_time", json_integer (ctld_now()));
         job_set (j, "exec_nodes", json_incref (nodes));
         job_set_span (ctx, j, c->alloc);
+        int part = sched_alloc_partition (c->alloc);
+        job_set (j, "pgroup_partition", part > 0 ? json_integer (part) : NULL);
         snprintf (event, size, "started on %s (run %lld)", json_string_value (nodes),
                   (long long)j->run_count);
         if (c->comment && c->comment[0])
@@ -385,6 +387,7 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "switches_spanned", NULL);
         job_set (j, "common_switch", NULL);
         job_set (j, "max_link_latency_us", NULL);
+        job_set (j, "pgroup_partition", NULL);
     } else if (next == JOB_FINISHED) {
         /* only the agent's report has a status: a deleted waiting job has none */
         int status = c->ev == JOB_EV_ENDED ? c->exit_status : JOB_EXIT_NONE;
@@ -735,9 +738,14 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
         return 0;
     json_t *arr = json_object_get (obj, "allocation");
     j->alloc = convert_alloc_from_json (seq, j->exclusive, arr, &err);
-    if (j->alloc) /* the window backfill plans with: started at, expected back at */
+    if (j->alloc) { /* the window backfill plans with: started at, expected back at */
         sched_alloc_set_window (j->alloc, json_integer_value (json_object_get (obj, "start_time")),
                                 j->res.walltime);
+        /* and its place in its placement group (pgroups.c loaded them) */
+        (void)sched_alloc_set_pgroup (
+            j->alloc, j->res.pgroup,
+            (int)json_integer_value (json_object_get (obj, "pgroup_partition")));
+    }
     if (j->alloc && sched_claim (ctx, j->alloc) < 0) {
         herror_set (&err, "its allocation does not fit the nodes now known: %s", strerror (errno));
         sched_alloc_destroy (j->alloc);

@@ -35,6 +35,11 @@ static const char *const strategies[] = {"cluster", "spread", "partition", NULL}
 static int load_one (const char *name, json_t *group, void *arg)
 {
     struct ctld *ctx = arg;
+    if (sched_pgroup_set (ctx, group) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "stored placement group %s: %s: skipped", name,
+                 errno == EINVAL ? "malformed" : strerror (errno));
+        return errno == EINVAL ? 0 : -1;
+    }
     return json_object_set (ctx->pgroups, name, group);
 }
 
@@ -118,7 +123,7 @@ static int pgroup_create (json_t *msg, void *arg, struct herror *err)
                            (json_int_t)ctld_now());
     if (g && partition)
         json_object_set_new (g, "partitions", json_integer (parts));
-    if (!g || json_object_set (ctx->pgroups, name, g) < 0) {
+    if (!g || sched_pgroup_set (ctx, g) < 0 || json_object_set (ctx->pgroups, name, g) < 0) {
         json_decref (g);
         return herror_set (err, "out of memory");
     }
@@ -159,6 +164,7 @@ static int pgroup_delete (json_t *msg, void *arg, struct herror *err)
         log_msg (LOG_LEVEL_ERROR, "placement group %s: cannot delete: %s", name, serr.text);
     log_msg (LOG_LEVEL_INFO, "placement group %s deleted by uid %d", name, (int)uid);
     json_object_del (ctx->pgroups, name);
+    sched_pgroup_remove (ctx, name);
     ctld_dirty (ctx);
     ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
     return 0;
