@@ -803,6 +803,52 @@ static int print_blocks (FILE *out, const json_t *items, const char *head, const
     return finish (out);
 }
 
+/* -F dsv: per item one line, "HEAD=ID" then NAME[.RES]=VALUE joined by
+ * DELIM; a value's own DELIM characters and newlines escaped with a
+ * backslash, and blanks dropped from a node's jobs list, as OpenPBS
+ * does. */
+static int print_dsv (FILE *out, const json_t *items, const char *head, const char *key,
+                      attrs_f fill, const char *delim, const struct format_ctx *ctx)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (items, i, item)
+    {
+        struct attrs a = {0};
+        fill (&a, item, ctx);
+        if (a.nomem) {
+            attrs_clear (&a);
+            errno = ENOMEM;
+            return -1;
+        }
+        fprintf (out, "%s=%s", head, mstr (item, key, "?"));
+        for (size_t k = 0; k < a.n; k++) {
+            const struct attr *at = &a.v[k];
+            bool jobs = strcmp (at->name, "jobs") == 0;
+            fprintf (out, "%s%s%s%s=", delim, at->name, at->res ? "." : "", at->res ? at->res : "");
+            for (const char *p = at->value; *p; p++) {
+                if (jobs && *p == ' ')
+                    continue;
+                if (*p == '\n') {
+                    fputs ("\\n", out);
+                    continue;
+                }
+                if (strchr (delim, *p) || *p == '\\')
+                    fputc ('\\', out);
+                fputc (*p, out);
+            }
+        }
+        fputc ('\n', out);
+        attrs_clear (&a);
+    }
+    return finish (out);
+}
+
+int format_jobs_dsv (FILE *out, const json_t *jobs, const char *delim, const struct format_ctx *ctx)
+{
+    return print_dsv (out, jobs, "Job Id", "jobid", job_attrs, delim, ctx);
+}
+
 int format_jobs_full (FILE *out, const json_t *jobs, const struct format_ctx *ctx)
 {
     return print_blocks (out, jobs, "Job Id: ", "jobid", job_attrs, print_wrapped, ctx);
@@ -828,6 +874,8 @@ static void node_attrs (struct attrs *a, const json_t *node, const struct format
     attrs_add (a, "ntype", NULL, "PBS");
     attrs_add (a, "state", NULL, "%s", mstr (node, "state", "free"));
     attrs_add (a, "pcpus", NULL, "%" PRId64, mint (node, "ncpus", 0));
+    if (json_array_size (json_object_get (node, "job_slots")) > 0)
+        jobs = json_object_get (node, "job_slots"); /* PBS's "ID/INDEX" per cpu */
     if (json_array_size (jobs) > 0) {
         struct sbuf s;
         if (sbuf_open (&s) == NULL) {
@@ -909,7 +957,14 @@ static void summary_jobs (char *buf, size_t len, const json_t *jobs, const struc
     }
 }
 
-static void summary_row (FILE *out, const json_t *node, bool job_columns,
+/* A column of WIDTH, cut to it unless WHOLE (pbsnodes -L). */
+static void summary_col (FILE *out, const char *s, int width, bool left, bool whole)
+{
+    int prec = whole ? (int)strlen (s) : width;
+    fprintf (out, left ? "%-*.*s" : "%*.*s", width, prec, s);
+}
+
+static void summary_row (FILE *out, const json_t *node, bool job_columns, bool whole,
                          const struct format_ctx *ctx)
 {
     const char *name = mstr (node, "name", "?");
@@ -922,12 +977,22 @@ static void summary_row (FILE *out, const json_t *node, bool job_columns,
     snprintf (state, sizeof (state), "%s", mstr (node, "state", "free"));
     state[strcspn (state, ",")] = '\0';
     if (!job_columns) {
+        char n1[32], n2[32];
         summary_mem (mem, sizeof (mem), mem_kb);
-        fprintf (out,
-                 "%-15.15s %-15.15s %-8.8s %-8.8s %-15.15s %-10.10s %8.8s %7" PRId64
-                 " %7s %7" PRId64 " %s\n",
-                 name, state, "--", "--", name, "--", mem, ncpus, "0", ngpus,
-                 mstr (node, "comment", "--"));
+        snprintf (n1, sizeof (n1), "%" PRId64, ncpus);
+        snprintf (n2, sizeof (n2), "%" PRId64, ngpus);
+        const struct {
+            const char *s;
+            int width;
+            bool left;
+        } cols[] = {{name, 15, true}, {state, 15, true}, {"--", 8, true}, {"--", 8, true},
+                    {name, 15, true}, {"--", 10, true},  {mem, 8, false}, {n1, 7, false},
+                    {"0", 7, false},  {n2, 7, false}};
+        for (size_t k = 0; k < sizeof (cols) / sizeof (cols[0]); k++) {
+            summary_col (out, cols[k].s, cols[k].width, cols[k].left, whole);
+            fputc (' ', out);
+        }
+        fprintf (out, "%s\n", mstr (node, "comment", "--"));
         return;
     }
     summary_mem (memf, sizeof (memf), mem_kb - mint (assigned, "mem", 0) / 1024);
@@ -938,11 +1003,21 @@ static void summary_row (FILE *out, const json_t *node, bool job_columns,
     snprintf (gpus, sizeof (gpus), "%" PRId64 "/%" PRId64, ngpus - mint (assigned, "ngpus", 0),
               ngpus);
     summary_jobs (jobs, sizeof (jobs), json_object_get (node, "jobs"), ctx);
-    fprintf (out, "%-15.15s %-15.15s %6zu %5zu %6d %12.12s %7.7s %7.7s %7.7s %s\n", name, state,
-             njobs, njobs, 0, mem, cpus, "0/0", gpus, jobs);
+    summary_col (out, name, 15, true, whole);
+    fputc (' ', out);
+    summary_col (out, state, 15, true, whole);
+    fprintf (out, " %6zu %5zu %6d ", njobs, njobs, 0);
+    summary_col (out, mem, 12, false, whole);
+    fputc (' ', out);
+    summary_col (out, cpus, 7, false, whole);
+    fputc (' ', out);
+    summary_col (out, "0/0", 7, false, whole);
+    fputc (' ', out);
+    summary_col (out, gpus, 7, false, whole);
+    fprintf (out, " %s\n", jobs);
 }
 
-int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns,
+int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns, bool whole,
                           const struct format_ctx *ctx)
 {
     size_t i;
@@ -961,9 +1036,15 @@ int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns,
                       "---------- -------- ------- ------- ------- ---------\n");
     json_array_foreach (nodes, i, node)
     {
-        summary_row (out, node, job_columns, ctx);
+        summary_row (out, node, job_columns, whole, ctx);
     }
     return finish (out);
+}
+
+int format_nodes_dsv (FILE *out, const json_t *nodes, const char *delim,
+                      const struct format_ctx *ctx)
+{
+    return print_dsv (out, nodes, "Name", "name", node_attrs, delim, ctx);
 }
 
 int format_nodes_json (FILE *out, const json_t *nodes, const struct format_ctx *ctx)

@@ -18,7 +18,8 @@
  *   submit_args project
  * A job sent without "env" (another user's job) gets no Variable_List.
  * Members read from a node: name state comment ncpus ngpus mem
- *   assigned{ncpus ngpus mem} jobs[jobid] last_state_change_time
+ *   assigned{ncpus ngpus mem} jobs[jobid] job_slots[jobid/core]
+ *   last_state_change_time
  *
  * Every function writes to out and returns 0, or -1 with errno set (ENOMEM,
  * or EIO when out reports a write error).  json_t arguments are borrowed;
@@ -53,13 +54,22 @@ int format_jobs_full (FILE *out, const json_t *jobs, const struct format_ctx *ct
 /* qstat -F json: {"timestamp", "pbs_version", "pbs_server", "Jobs": {ID: {...}}}. */
 int format_jobs_json (FILE *out, const json_t *jobs, const struct format_ctx *ctx);
 
+/* qstat -f -F dsv and pbsnodes -a -F dsv: one line per job or node,
+ * "Job Id=ID" / "Name=NODE" then the -f attributes as NAME[.RES]=VALUE,
+ * joined by DELIM (PBS's default "|"; -D changes it); DELIM characters,
+ * backslashes and newlines inside a value are escaped with a backslash. */
+int format_jobs_dsv (FILE *out, const json_t *jobs, const char *delim,
+                     const struct format_ctx *ctx);
+int format_nodes_dsv (FILE *out, const json_t *nodes, const char *delim,
+                      const struct format_ctx *ctx);
+
 /* qnodes -a: pbsnodes -a layout, one block per node. */
 int format_nodes_full (FILE *out, const json_t *nodes, const struct format_ctx *ctx);
 
-/* qnodes -aS (job_columns=false: vnode state OS hardware host queue mem ncpus
- * nmics ngpus comment) and -aSj (job_columns=true: njobs run susp and the
- * free/total columns). */
-int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns,
+/* pbsnodes -aS (job_columns=false: vnode state OS hardware host queue mem
+ * ncpus nmics ngpus comment) and -aSj (job_columns=true: njobs run susp and
+ * the free/total columns); columns cut to their width unless WHOLE (-L). */
+int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns, bool whole,
                           const struct format_ctx *ctx);
 
 /* qnodes -F json: {"timestamp", "pbs_version", "pbs_server", "nodes": {NAME: {...}}}. */

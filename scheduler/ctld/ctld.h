@@ -260,8 +260,10 @@ void jobs_node_lost (struct ctld *ctx, const char *name);
 int jobs_node_register (struct ctld *ctx, const char *name, json_t *reported, json_t *kill,
                         json_t *rekill);
 
-/* {node name: [jobid (SEQ.SERVER)]} for the active jobs, one pass over the
- * table (node.query).  New reference, NULL on ENOMEM. */
+/* {node name: {"jobs": [jobid (SEQ.SERVER)], "slots": ["JOBID/CORE" per
+ * core the job holds there, PBS's jobs attribute; "JOBID" for a job with
+ * no core there]}} for the active jobs, one pass over the table
+ * (node.query).  New reference, NULL on ENOMEM. */
 json_t *jobs_by_node (struct ctld *ctx);
 
 /* Drop finished jobs older than job_history (store and memory). */

@@ -642,14 +642,20 @@ json_t *jobs_by_node (struct ctld *ctx)
             continue;
         job_id (ctx, j, id, sizeof (id));
         for (int k = 0; k < sched_alloc_nnodes (j->alloc); k++) {
-            const char *name = sched_alloc_node (j->alloc, k)->name;
-            json_t *arr = json_object_get (map, name);
-            if (!arr) {
-                arr = json_array();
-                if (json_object_set_new (map, name, arr) < 0)
+            const struct rset_node *e = sched_alloc_node (j->alloc, k);
+            json_t *o = json_object_get (map, e->name);
+            if (!o) {
+                o = json_pack ("{s:[], s:[]}", "jobs", "slots");
+                if (!o || json_object_set_new (map, e->name, o) < 0)
                     continue;
             }
-            json_array_append_new (arr, json_string (id));
+            json_array_append_new (json_object_get (o, "jobs"), json_string (id));
+            /* PBS's "ID/INDEX": one per cpu the job holds here */
+            json_t *slots = json_object_get (o, "slots");
+            for (int c = 0; c < e->ncores; c++)
+                json_array_append_new (slots, json_sprintf ("%s/%d", id, e->cores[c]));
+            if (e->ncores == 0)
+                json_array_append_new (slots, json_string (id));
         }
     }
     return map;

@@ -133,12 +133,27 @@ static int jobs_nodes (FILE *out, const json_t *jobs, const struct format_ctx *c
 
 static int nodes_summary (FILE *out, const json_t *nodes, const struct format_ctx *c)
 {
-    return format_nodes_summary (out, nodes, false, c);
+    return format_nodes_summary (out, nodes, false, false, c);
 }
 
 static int nodes_summary_jobs (FILE *out, const json_t *nodes, const struct format_ctx *c)
 {
-    return format_nodes_summary (out, nodes, true, c);
+    return format_nodes_summary (out, nodes, true, false, c);
+}
+
+static int nodes_summary_long (FILE *out, const json_t *nodes, const struct format_ctx *c)
+{
+    return format_nodes_summary (out, nodes, true, true, c);
+}
+
+static int nodes_dsv (FILE *out, const json_t *nodes, const struct format_ctx *c)
+{
+    return format_nodes_dsv (out, nodes, "|", c);
+}
+
+static int jobs_dsv (FILE *out, const json_t *jobs, const struct format_ctx *c)
+{
+    return format_jobs_dsv (out, jobs, "|", c);
 }
 
 static void golden_qstat (void **state)
@@ -184,6 +199,18 @@ static void golden_qnodes_aSj (void **state)
 static void golden_qnodes_json (void **state)
 {
     golden ("nodes.json", format_nodes_json, "qnodes-json.txt");
+}
+
+/* -aSjL: the columns whole (a long name, long job lists are not cut) */
+static void golden_qnodes_aSjL (void **state)
+{
+    golden ("nodes.json", nodes_summary_long, "qnodes-aSjL.txt");
+}
+
+static void golden_dsv (void **state)
+{
+    golden ("nodes.json", nodes_dsv, "qnodes-dsv.txt");
+    golden ("jobs.json", jobs_dsv, "qstat-f-dsv.txt");
 }
 
 /* One job from a JSON text, rendered with fn. */
@@ -349,6 +376,8 @@ int main (void)
         cmocka_unit_test (golden_qnodes_aS),
         cmocka_unit_test (golden_qnodes_aSj),
         cmocka_unit_test (golden_qnodes_json),
+        cmocka_unit_test (golden_qnodes_aSjL),
+        cmocka_unit_test (golden_dsv),
         cmocka_unit_test (table_header_and_columns),
         cmocka_unit_test (table_truncates_like_pbs),
         cmocka_unit_test (no_jobs_no_header),
