@@ -591,17 +591,26 @@ static int finish (FILE *out)
 
 /* ---------------------------------------------------------- qstat text */
 
-int format_jobs_table (FILE *out, const json_t *jobs, const struct format_ctx *ctx)
+int format_jobs_table (FILE *out, const json_t *jobs, bool wide, const struct format_ctx *ctx)
 {
+    /* id, name, user, queue widths: OpenPBS's default and -w */
+    const int w[2][4] = {{17, 16, 16, 16}, {30, 15, 15, 15}};
+    const int *cw = w[wide];
     size_t i;
     json_t *job;
     if (json_array_size (jobs) == 0)
         return 0;
-    fprintf (out, "Job id            Name             User              Time Use S Queue\n"
-                  "----------------  ---------------- ----------------  -------- - -----\n");
+    if (wide)
+        fprintf (out, "Job id                         Name            User             Time Use S "
+                      "Queue\n"
+                      "-----------------------------  --------------- ---------------  -------- - "
+                      "---------------\n");
+    else
+        fprintf (out, "Job id            Name             User              Time Use S Queue\n"
+                      "----------------  ---------------- ----------------  -------- - -----\n");
     json_array_foreach (jobs, i, job)
     {
-        char id[64], name[32], user[32], tu[32], tuf[32], queue[32], full[256];
+        char id[320], name[32], user[32], tu[32], tuf[32], queue[32], full[256];
         const char *jobid = mstr (job, "jobid", "?");
         const char *dot = strchr (jobid, '.');
         json_t *used = json_object_get (job, "resources_used");
@@ -613,21 +622,36 @@ int format_jobs_table (FILE *out, const json_t *jobs, const struct format_ctx *c
             pbs_format_walltime (mint (used, "cput", 0), tu, sizeof (tu));
         else
             snprintf (tu, sizeof (tu), "0");
-        fprintf (out, "%-17s %-16s %-16s  %8s %1s %-16s\n", fit (id, sizeof (id), full, 17, 16),
-                 fit (name, sizeof (name), mstr (job, "name", "STDIN"), 15, 15),
-                 fit (user, sizeof (user), mstr (job, "owner", "?"), 16, 15),
-                 fit (tuf, sizeof (tuf), tu, 8, 7), mstr (job, "state", "?"),
-                 fit (queue, sizeof (queue), mstr (job, "queue", "workq"), 16, 15));
+        /* the default layout keeps 15 of a name's 16 columns (PBS's NAMEL - 1) */
+        size_t name_max = wide ? (size_t)cw[1] : 15;
+        fprintf (
+            out, "%-*s %-*s %-*s  %8s %1s %-*s\n", cw[0],
+            fit (id, sizeof (id), full, (size_t)cw[0], (size_t)cw[0] - 1), cw[1],
+            fit (name, sizeof (name), mstr (job, "name", "STDIN"), name_max, name_max - !!wide),
+            cw[2],
+            fit (user, sizeof (user), mstr (job, "owner", "?"), (size_t)cw[2], (size_t)cw[2] - 1),
+            fit (tuf, sizeof (tuf), tu, 8, 7), mstr (job, "state", "?"), cw[3],
+            fit (queue, sizeof (queue), mstr (job, "queue", "workq"), (size_t)cw[3],
+                 (size_t)cw[3] - 1));
     }
     return finish (out);
 }
 
-/* The -a Memory column: PBS's size, its unit raised until it fits 4 digits. */
-static void fmt_size_column (char *buf, size_t len, uint64_t bytes)
+/* The -a Memory column: PBS's size, its unit raised until it fits 4
+ * digits; with -G in gigabytes ("2gb"), with -M in megawords ("256mw",
+ * 8-byte words), rounded up as PBS rounds. */
+static void fmt_size_column (char *buf, size_t len, uint64_t bytes, char unit_opt)
 {
     static const char units[] = "bkmgtp";
     char text[PBS_FORMAT_BUFSIZE];
     char *unit;
+    if (unit_opt == 'G' || unit_opt == 'M') {
+        int shift = unit_opt == 'G' ? 30 : 20;
+        uint64_t v = unit_opt == 'M' ? (bytes + 7) / 8 : bytes;
+        uint64_t n = (v + ((UINT64_C (1) << shift) - 1)) >> shift;
+        snprintf (buf, len, "%" PRIu64 "%s", n, unit_opt == 'G' ? "gb" : "mw");
+        return;
+    }
     uint64_t n = strtoull (pbs_format_size (bytes, text, sizeof (text)), &unit, 10);
     const char *u = strchr (units, *unit);
     size_t k = u ? (size_t)(u - units) : 0;
@@ -639,8 +663,9 @@ static void fmt_size_column (char *buf, size_t len, uint64_t bytes)
     snprintf (buf, len, "%" PRIu64 "%s%s", n, k ? (char[]){units[k], '\0'} : "", "b");
 }
 
-/* exec_host nodes under a job, short names, lines broken at '+' before 78. */
-static void print_exec_nodes (FILE *out, const char *exec_host)
+/* exec_host nodes of a job, short names, in lines broken at '+' before 78
+ * ("   node01/0+node02/0"); ONE_LINE (-1): all on the current line. */
+static void print_exec_nodes (FILE *out, const char *exec_host, bool one_line)
 {
     char line[256];
     size_t used = 0;
@@ -652,7 +677,7 @@ static void print_exec_nodes (FILE *out, const char *exec_host)
         size_t len = host + rest;
         if (used > 0 && used + len >= LINE_LIMIT - 1) {
             line[used] = '\0';
-            fprintf (out, "   %s\n", line);
+            fprintf (out, one_line ? "%s" : "   %s\n", line);
             used = 0;
         }
         if (used + len + 1 < sizeof (line)) {
@@ -665,26 +690,35 @@ static void print_exec_nodes (FILE *out, const char *exec_host)
     }
     if (used > 0) {
         line[used - 1] = '\0';
-        fprintf (out, "   %s\n", line);
+        fprintf (out, one_line ? "%s" : "   %s\n", line);
     }
 }
 
-static int alt_row (FILE *out, const json_t *job, bool nodes, const struct format_ctx *ctx)
+/* The alternate layout's seven leading columns: widths in the normal and
+ * the wide (-w) layout, as OpenPBS's qstat has them. */
+enum { COL_ID, COL_USER, COL_QUEUE, COL_NAME, COL_SESS, COL_NDS, COL_TSK, NCOLS };
+static const char *const col_title[NCOLS] = {"Job ID", "Username", "Queue", "Jobname",
+                                             "SessID", "NDS",      "TSK"};
+static const int col_width[2][NCOLS] = {{15, 8, 8, 10, 6, 3, 3}, {30, 15, 15, 15, 8, 4, 5}};
+
+static int alt_row (FILE *out, const json_t *job, const struct format_alt *o,
+                    const struct format_ctx *ctx)
 {
-    char id[32], user[32], queue[32], name[32], sess[32], nds[32], tsk[32], mem[32], req[32];
-    char elap[32], v[32];
+    const int *w = col_width[o->wide];
+    char col[NCOLS][320], mem[32], req[32], elap[32], v[32];
     struct resreq r;
     int64_t wall = job_walltime_used (job, ctx);
     json_t *alloc = json_object_get (job, "allocation");
 
     if (job_resreq (job, &r) < 0)
         return -1;
-    snprintf (sess, sizeof (sess), NO_VALUE);
+    snprintf (v, sizeof (v), NO_VALUE);
     if (mhas (job, "session_id"))
-        snprintf (sess, sizeof (sess), "%" PRId64, mint (job, "session_id", 0));
+        snprintf (v, sizeof (v), "%" PRId64, mint (job, "session_id", 0));
+    fit (col[COL_SESS], sizeof (col[0]), v, (size_t)w[COL_SESS], (size_t)w[COL_SESS] - 1);
     snprintf (mem, sizeof (mem), NO_VALUE);
     if (pbs_resreq_total_mem (&r) > 0)
-        fmt_size_column (mem, sizeof (mem), pbs_resreq_total_mem (&r));
+        fmt_size_column (mem, sizeof (mem), pbs_resreq_total_mem (&r), o->unit);
     snprintf (req, sizeof (req), NO_VALUE);
     if (r.walltime > 0)
         pbs_format_walltime (r.walltime, req, sizeof (req));
@@ -692,40 +726,55 @@ static int alt_row (FILE *out, const json_t *job, bool nodes, const struct forma
     if (wall >= 0)
         pbs_format_walltime (wall, elap, sizeof (elap));
     snprintf (v, sizeof (v), "%" PRId64, resreq_nodect (&r));
-    fit (nds, sizeof (nds), v, 3, 2);
+    fit (col[COL_NDS], sizeof (col[0]), v, (size_t)w[COL_NDS], (size_t)w[COL_NDS] - 1);
     snprintf (v, sizeof (v), "%d", resreq_total_ncpus (&r));
-    fit (tsk, sizeof (tsk), resreq_total_ncpus (&r) ? v : NO_VALUE, 3, 2);
+    fit (col[COL_TSK], sizeof (col[0]), resreq_total_ncpus (&r) ? v : NO_VALUE, (size_t)w[COL_TSK],
+         (size_t)w[COL_TSK] - 1);
     resreq_clear (&r);
-    fprintf (out, "%-15.15s %-8.8s %-8.8s %-10.10s %6.6s %3.3s %3.3s %6.6s %5.5s %1.1s %5.5s\n",
-             fit (id, sizeof (id), mstr (job, "jobid", "?"), 15, 14),
-             fit (user, sizeof (user), mstr (job, "owner", "?"), 8, 7),
-             fit (queue, sizeof (queue), mstr (job, "queue", "workq"), 8, 7),
-             fit (name, sizeof (name), mstr (job, "name", "STDIN"), 10, 9),
-             fit (v, sizeof (v), sess, 6, 5), nds, tsk, mem, req, mstr (job, "state", "?"), elap);
-    if (nodes && json_array_size (alloc) > 0) {
+    const char *text[] = {mstr (job, "jobid", "?"), mstr (job, "owner", "?"),
+                          mstr (job, "queue", "workq"), mstr (job, "name", "STDIN")};
+    for (int k = COL_ID; k <= COL_NAME; k++)
+        fit (col[k], sizeof (col[0]), text[k], (size_t)w[k], (size_t)w[k] - 1);
+    for (int k = 0; k < NCOLS; k++)
+        fprintf (out, k < COL_SESS ? "%-*.*s " : "%*.*s ", w[k], w[k], col[k]);
+    fprintf (out, "%6.6s %5.5s %1.1s %5.5s", mem, req, mstr (job, "state", "?"), elap);
+    fputc (o->one_line ? ' ' : '\n', out);
+    if (o->nodes && json_array_size (alloc) > 0) {
         char *exec_host = join_allocation (alloc, write_exec_host);
         if (exec_host == NULL)
             return -1;
-        print_exec_nodes (out, exec_host);
+        print_exec_nodes (out, exec_host, o->one_line);
         free (exec_host);
     }
+    if (o->comment && mhas (job, "comment"))
+        fprintf (out, o->one_line ? " %s" : "   %s\n", mstr (job, "comment", ""));
+    if (o->one_line)
+        fputc ('\n', out);
     return 0;
 }
 
-int format_jobs_alt (FILE *out, const json_t *jobs, bool nodes, const struct format_ctx *ctx)
+int format_jobs_alt (FILE *out, const json_t *jobs, const struct format_alt *o,
+                     const struct format_ctx *ctx)
 {
+    const int *w = col_width[o->wide];
+    int lead = NCOLS;
     size_t i;
     json_t *job;
     if (json_array_size (jobs) == 0)
         return 0;
+    for (int k = 0; k < NCOLS; k++)
+        lead += w[k];
     fprintf (out, "\n%s: \n", ctx->server ? ctx->server : "");
-    fprintf (out, "%60s%-7s%-8s%s\n", " ", "Req'd", "Req'd", "Elap");
-    fprintf (out,
-             "Job ID          Username Queue    Jobname    SessID NDS TSK Memory Time  S Time\n"
-             "--------------- -------- -------- ---------- ------ --- --- ------ ----- - -----\n");
+    fprintf (out, "%*s%-7s%-8s%s\n", lead, "", "Req'd", "Req'd", "Elap");
+    for (int k = 0; k < NCOLS; k++)
+        fprintf (out, "%-*s ", w[k], col_title[k]);
+    fprintf (out, "Memory Time  S Time\n");
+    for (int k = 0; k < NCOLS; k++)
+        fprintf (out, "%.*s ", w[k], "------------------------------");
+    fprintf (out, "------ ----- - -----\n");
     json_array_foreach (jobs, i, job)
     {
-        if (alt_row (out, job, nodes, ctx) < 0) {
+        if (alt_row (out, job, o, ctx) < 0) {
             errno = ENOMEM;
             return -1;
         }

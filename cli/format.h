@@ -42,11 +42,21 @@ struct format_ctx {
 };
 
 /* qstat: the default table ("Job id  Name  User  Time Use S Queue"). */
-int format_jobs_table (FILE *out, const json_t *jobs, const struct format_ctx *ctx);
+int format_jobs_table (FILE *out, const json_t *jobs, bool wide, const struct format_ctx *ctx);
 
-/* qstat -a, and with nodes=true qstat -n: the alternate table with requested
- * resources and elapsed time, plus each job's exec_host under it. */
-int format_jobs_alt (FILE *out, const json_t *jobs, bool nodes, const struct format_ctx *ctx);
+/* How qstat's alternate table is drawn (-a -i -r -H -u, and these). */
+struct format_alt {
+    bool nodes;    /* -n: each job's exec_host under it */
+    bool comment;  /* -s: each job's comment under it */
+    bool one_line; /* -1: nodes and comment on the job's own line */
+    bool wide;     /* -w: OpenPBS's wide columns, nothing cut short */
+    char unit;     /* Memory column: 'G' (-G, gigabytes), 'M' (-M, megawords), 0 */
+};
+
+/* qstat -a: the alternate table with requested resources and elapsed
+ * time, drawn as O says. */
+int format_jobs_alt (FILE *out, const json_t *jobs, const struct format_alt *o,
+                     const struct format_ctx *ctx);
 
 /* qstat -f: "Job Id: ID" then "    attr = value" lines, long values wrapped. */
 int format_jobs_full (FILE *out, const json_t *jobs, const struct format_ctx *ctx);

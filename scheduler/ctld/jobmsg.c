@@ -296,7 +296,7 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
     struct request *rq = arg;
     struct ctld *ctx = rq->ctx;
     json_t *seqs = NULL;
-    const char *user = NULL;
+    const char *user = NULL, *queue = NULL;
     bool finished = false;
     struct view_opts vo = {0};
     int64_t cursor = 0, limit = ctx->cfg.query_page_jobs, next = 0;
@@ -308,8 +308,12 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
         proto_opt_bool (msg, "full", &vo.full, err) < 0 ||
         proto_opt_bool (msg, "script", &vo.script, err) < 0 ||
         proto_opt_int (msg, "cursor", &cursor, err) < 0 ||
-        proto_opt_int (msg, "limit", &limit, err) < 0)
+        proto_opt_int (msg, "limit", &limit, err) < 0 ||
+        proto_opt_string (msg, "queue", &queue, err) < 0)
         return -1;
+    /* one queue so far: every job is in it (qstat DESTINATION) */
+    if (queue && strcmp (queue, ctx->cfg.default_queue) != 0)
+        return herror_set (err, "Unknown queue %.64s", queue);
     if (cursor < 0 || limit < 1)
         return herror_set (err, "message job.query: \"cursor\" must be >= 0, \"limit\" >= 1");
     if (vo.script && json_array_size (seqs) != 1)
@@ -357,6 +361,7 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
     json_t *reply = proto_reply_ok (msg);
     if (reply) {
         json_object_set_new (reply, "jobs", pg.jobs);
+        json_object_set_new (reply, "server", json_string (ctx->cfg.server_name));
         if (pg.more) {
             json_object_set_new (reply, "more", json_true());
             json_object_set_new (reply, "cursor", json_integer (next));
