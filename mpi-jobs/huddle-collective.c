@@ -149,21 +149,12 @@ static void report (json_t *results, const char *op, uint64_t size, const struct
 
 static int run (const struct mpibench_opts *o, const struct mpibench_world *w)
 {
-    int nsizes = mpibench_sizes (o, NULL, 0);
-    uint64_t *sizes = calloc ((size_t)nsizes, sizeof (*sizes));
-    /* Alltoall moves max_size to and from every rank. */
-    size_t bytes = (size_t)o->max_size * (size_t)w->nranks;
-    uint32_t *send = NULL, *recv = NULL;
-    json_t *results = json_array();
+    struct mpibench_bufs b;
+    json_t *results = json_array(); /* NULL: the summary says out of memory */
     int status = 0;
 
-    if (!sizes || !results || posix_memalign ((void **)&send, 4096, bytes) != 0 ||
-        posix_memalign ((void **)&recv, 4096, bytes) != 0) {
-        fprintf (stderr, PROG ": rank %d: cannot allocate 2 buffers of %zu bytes\n", w->rank,
-                 bytes);
-        MPI_Abort (MPI_COMM_WORLD, 1);
-    }
-    mpibench_sizes (o, sizes, nsizes);
+    /* Alltoall moves max_size to and from every rank. */
+    mpibench_bufs_alloc (&b, o, w, PROG, (size_t)o->max_size * (size_t)w->nranks);
     if (w->rank == 0) {
         printf ("# " PROG ": %d rank%s on %d node%s\n", w->nranks, w->nranks == 1 ? "" : "s",
                 w->nnodes, w->nnodes == 1 ? "" : "s");
@@ -173,35 +164,24 @@ static int run (const struct mpibench_opts *o, const struct mpibench_world *w)
     for (int i = 0; i < NOPS && status == 0; i++) {
         if (o->op && strcmp (o->op, ops[i].name) != 0)
             continue;
-        for (int k = 0; k < nsizes && status == 0; k++) {
+        for (int k = 0; k < b.nsizes && status == 0; k++) {
             struct timing t = {0};
-            if (!measure (o, w, &ops[i], nops * nsizes, send, recv, (size_t)sizes[k], &t))
+            if (!measure (o, w, &ops[i], nops * b.nsizes, b.send, b.recv, (size_t)b.sizes[k], &t))
                 status = 1;
             else if (w->rank == 0)
-                report (results, ops[i].name, sizes[k], &t);
+                report (results, ops[i].name, b.sizes[k], &t);
         }
     }
     if (status == 0 && w->rank == 0)
         status = mpibench_print_summary ("collective", w, json_pack ("{s:O}", "results", results));
     json_decref (results);
-    free (send);
-    free (recv);
-    free (sizes);
+    mpibench_bufs_free (&b);
     return status;
 }
 
 int main (int argc, char *argv[])
 {
-    struct mpibench_opts o = {
-        .min_size = 4,
-        .max_size = 1u << 20,
-        .iters = 0,
-        .warmup = 10,
-        .time_limit = 30,
-        .corrupt_rank = -1,
-        .size_align = sizeof (uint32_t),
-        .op = NULL,
-    };
+    struct mpibench_opts o = MPIBENCH_DEFAULTS (4, 1u << 20, sizeof (uint32_t));
     struct mpibench_world w;
     int status = mpibench_start (&argc, &argv, PROG, usage, &o, &w);
     if (status >= 0)

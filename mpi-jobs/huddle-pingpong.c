@@ -126,36 +126,29 @@ static void report (json_t *results, uint64_t size, double secs, int iters)
 static int run_pair (const struct mpibench_opts *o, const struct mpibench_world *w,
                      const struct pair *p)
 {
-    int nsizes = mpibench_sizes (o, NULL, 0);
-    uint64_t *sizes = calloc ((size_t)nsizes, sizeof (*sizes));
-    unsigned char *send = NULL, *recv = NULL;
-    json_t *results = json_array();
+    struct mpibench_bufs b;
+    json_t *results = json_array(); /* NULL: the summary says out of memory */
     int status = 0;
 
-    if (!sizes || !results || posix_memalign ((void **)&send, 4096, o->max_size) != 0 ||
-        posix_memalign ((void **)&recv, 4096, o->max_size) != 0) {
-        fprintf (stderr, PROG ": rank %d: cannot allocate 2 buffers of %" PRIu64 " bytes\n",
-                 w->rank, o->max_size);
-        MPI_Abort (MPI_COMM_WORLD, 1);
-    }
-    mpibench_sizes (o, sizes, nsizes);
+    mpibench_bufs_alloc (&b, o, w, PROG, (size_t)o->max_size);
+    unsigned char *send = b.send, *recv = b.recv;
     if (p->me == 0) {
         printf ("# " PROG ": ranks %d (%s) and %d (%s); %d ranks on %d node%s\n", p->rank[0],
                 w->node[p->rank[0]], p->rank[1], w->node[p->rank[1]], w->nranks, w->nnodes,
                 w->nnodes == 1 ? "" : "s");
         printf ("# size_bytes latency_us bandwidth_MBps\n");
     }
-    for (int k = 0; k < nsizes && status == 0; k++) {
-        size_t n = (size_t)sizes[k];
+    for (int k = 0; k < b.nsizes && status == 0; k++) {
+        size_t n = (size_t)b.sizes[k];
         double secs = 0;
         int iters = 0;
         mpibench_pingpong_fill (send, n, w->rank);
         if (o->corrupt_rank == w->rank)
             mpibench_corrupt (send, n);
-        if (!measure (o, p, nsizes, send, recv, n, &secs, &iters))
+        if (!measure (o, p, b.nsizes, send, recv, n, &secs, &iters))
             status = 1;
         else if (p->me == 0)
-            report (results, sizes[k], secs, iters);
+            report (results, b.sizes[k], secs, iters);
     }
     if (status == 0 && p->me == 0) {
         json_t *members = json_pack ("{s:[i,i], s:[s,s], s:b, s:O}", "pair", p->rank[0], p->rank[1],
@@ -164,24 +157,13 @@ static int run_pair (const struct mpibench_opts *o, const struct mpibench_world 
         status = mpibench_print_summary ("pingpong", w, members);
     }
     json_decref (results);
-    free (send);
-    free (recv);
-    free (sizes);
+    mpibench_bufs_free (&b);
     return status;
 }
 
 int main (int argc, char *argv[])
 {
-    struct mpibench_opts o = {
-        .min_size = 1,
-        .max_size = 4u << 20,
-        .iters = 0,
-        .warmup = 10,
-        .time_limit = 30,
-        .corrupt_rank = -1,
-        .size_align = 1,
-        .op = NULL,
-    };
+    struct mpibench_opts o = MPIBENCH_DEFAULTS (1, 4u << 20, 1);
     struct mpibench_world w;
     struct pair p;
     int status = mpibench_start (&argc, &argv, PROG, usage, &o, &w);

@@ -46,6 +46,13 @@ struct mpibench_opts {
                           * pointing into argv; NULL = all */
 };
 
+/* The defaults both programs share; each gives its sizes and element size. */
+#define MPIBENCH_DEFAULTS(min, max, align)                                                         \
+    {                                                                                              \
+        .min_size = (min), .max_size = (max), .iters = 0, .warmup = 10, .time_limit = 30,          \
+        .corrupt_rank = -1, .size_align = (align), .op = NULL,                                     \
+    }
+
 /* Read the options (argv[0] is the program's name) into o, which holds the
  * program's defaults.  Sizes take the units of qsub's mem ("4mb", "64k",
  * "1048576"); min must not exceed max, and both are multiples of

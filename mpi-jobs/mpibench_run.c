@@ -83,6 +83,30 @@ int mpibench_end (struct mpibench_world *w, int status)
     return status;
 }
 
+void mpibench_bufs_alloc (struct mpibench_bufs *b, const struct mpibench_opts *o,
+                          const struct mpibench_world *w, const char *prog, size_t bytes)
+{
+    b->nsizes = mpibench_sizes (o, NULL, 0);
+    b->sizes = calloc ((size_t)b->nsizes, sizeof (*b->sizes));
+    b->send = b->recv = NULL;
+    if (!b->sizes || posix_memalign (&b->send, 4096, bytes) != 0 ||
+        posix_memalign (&b->recv, 4096, bytes) != 0) {
+        fprintf (stderr, "%s: rank %d: cannot allocate 2 buffers of %zu bytes\n", prog, w->rank,
+                 bytes);
+        MPI_Abort (MPI_COMM_WORLD, 1);
+    }
+    mpibench_sizes (o, b->sizes, b->nsizes);
+}
+
+void mpibench_bufs_free (struct mpibench_bufs *b)
+{
+    free (b->sizes);
+    free (b->send);
+    free (b->recv);
+    b->sizes = NULL;
+    b->send = b->recv = NULL;
+}
+
 bool mpibench_all_ok (MPI_Comm comm, bool ok)
 {
     int mine = ok ? 1 : 0, all = 0;

@@ -9,6 +9,8 @@
 #define HUDDLE_MPIBENCH_RUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 #include <mpi.h>
@@ -45,6 +47,21 @@ int mpibench_start (int *argc, char ***argv, const char *prog, const char *usage
 
 /* Free w and MPI_Finalize; returns status, for "return mpibench_end (w, 0)". */
 int mpibench_end (struct mpibench_world *w, int status);
+
+/* What a run moves: the sizes measured and two page-aligned buffers of
+ * bytes each (send and receive). */
+struct mpibench_bufs {
+    uint64_t *sizes;
+    int nsizes;
+    void *send;
+    void *recv;
+};
+
+/* Allocate them; when memory runs out, say so and MPI_Abort (a rank that
+ * cannot take part stops the whole run). */
+void mpibench_bufs_alloc (struct mpibench_bufs *b, const struct mpibench_opts *o,
+                          const struct mpibench_world *w, const char *prog, size_t bytes);
+void mpibench_bufs_free (struct mpibench_bufs *b);
 
 /* True when ok is true on every rank of comm. */
 bool mpibench_all_ok (MPI_Comm comm, bool ok);

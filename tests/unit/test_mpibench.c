@@ -15,16 +15,7 @@
 
 #include "mpi-jobs/mpibench.h"
 
-static const struct mpibench_opts defaults = {
-    .min_size = 1,
-    .max_size = 4u << 20,
-    .iters = 0,
-    .warmup = 10,
-    .time_limit = 30,
-    .corrupt_rank = -1,
-    .size_align = 1,
-    .op = NULL,
-};
+static const struct mpibench_opts defaults = MPIBENCH_DEFAULTS (1, 4u << 20, 1);
 
 /* Parse the words in ap (NULL-terminated, after the program name). */
 static int vparse (struct mpibench_opts *o, struct herror *err, va_list ap)
