@@ -173,7 +173,7 @@ static char *sbuf_take (struct sbuf *s)
 
 /* The job's request as the shared struct, so that common/pbs_format prints
  * it exactly as qsub's parser reads it back.  Caller resreq_clear()s. */
-static int job_resreq (const json_t *job, struct resreq *r)
+int format_job_resreq (const json_t *job, struct resreq *r)
 {
     json_t *chunks = json_object_get (job, "chunks");
     json_t *place = json_object_get (job, "place");
@@ -210,7 +210,7 @@ static int job_resreq (const json_t *job, struct resreq *r)
     return 0;
 }
 
-static int64_t resreq_nodect (const struct resreq *r)
+int64_t format_resreq_nodect (const struct resreq *r)
 {
     int64_t n = 0;
     for (int i = 0; i < r->nchunks; i++)
@@ -378,7 +378,7 @@ static void job_resource_list (struct attrs *a, const struct resreq *r)
     attrs_add (a, "Resource_List", "ncpus", "%d", resreq_total_ncpus (r));
     if (resreq_total_ngpus (r) > 0)
         attrs_add (a, "Resource_List", "ngpus", "%d", resreq_total_ngpus (r));
-    attrs_add (a, "Resource_List", "nodect", "%" PRId64, resreq_nodect (r));
+    attrs_add (a, "Resource_List", "nodect", "%" PRId64, format_resreq_nodect (r));
     if (r->pgroup[0])
         attrs_add (a, "Resource_List", "pgroup", "%s", r->pgroup);
     attrs_add (a, "Resource_List", "place", "%s%s",
@@ -429,7 +429,7 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     struct resreq r;
     int64_t mtime;
 
-    if (job_resreq (job, &r) < 0) {
+    if (format_job_resreq (job, &r) < 0) {
         a->nomem = true;
         return;
     }
@@ -710,7 +710,7 @@ static int alt_row (FILE *out, const json_t *job, const struct format_alt *o,
     int64_t wall = job_walltime_used (job, ctx);
     json_t *alloc = json_object_get (job, "allocation");
 
-    if (job_resreq (job, &r) < 0)
+    if (format_job_resreq (job, &r) < 0)
         return -1;
     snprintf (v, sizeof (v), NO_VALUE);
     if (mhas (job, "session_id"))
@@ -725,7 +725,7 @@ static int alt_row (FILE *out, const json_t *job, const struct format_alt *o,
     snprintf (elap, sizeof (elap), NO_VALUE);
     if (wall >= 0)
         pbs_format_walltime (wall, elap, sizeof (elap));
-    snprintf (v, sizeof (v), "%" PRId64, resreq_nodect (&r));
+    snprintf (v, sizeof (v), "%" PRId64, format_resreq_nodect (&r));
     fit (col[COL_NDS], sizeof (col[0]), v, (size_t)w[COL_NDS], (size_t)w[COL_NDS] - 1);
     snprintf (v, sizeof (v), "%d", resreq_total_ncpus (&r));
     fit (col[COL_TSK], sizeof (col[0]), resreq_total_ncpus (&r) ? v : NO_VALUE, (size_t)w[COL_TSK],

@@ -34,12 +34,21 @@
 
 #include <jansson.h>
 
+#include "common/resreq.h"
+
 struct format_ctx {
     const char *server;  /* server name: "pbs_server" in JSON, -a/-n header */
     const char *version; /* "pbs_version" in JSON */
     time_t now;          /* JSON "timestamp"; elapsed time of running jobs
                           * whose resources_used has no walltime yet */
 };
+
+/* A job object's request (chunks, place, switches, walltime, pgroup) as
+ * the commands read it: tolerant of members missing from another user's
+ * job.  -1 ENOMEM; resreq_clear() frees it.  format_resreq_nodect: the
+ * number of chunk instances (nodect). */
+int format_job_resreq (const json_t *job, struct resreq *r);
+int64_t format_resreq_nodect (const struct resreq *r);
 
 /* qstat: the default table ("Job id  Name  User  Time Use S Queue"). */
 int format_jobs_table (FILE *out, const json_t *jobs, bool wide, const struct format_ctx *ctx);

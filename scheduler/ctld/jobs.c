@@ -255,6 +255,16 @@ void job_send_kill (struct ctld *ctx, struct ctld_job *j)
                                ctx->cfg.kill_grace));
 }
 
+void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig)
+{
+    const char *node = job_first_node (j);
+    if (node)
+        ctld_order (ctx, node,
+                    json_pack ("{s:s, s:I, s:I, s:i}", "type", "job.kill", "seq",
+                               (json_int_t)j->seq, "run_count", (json_int_t)j->run_count, "signal",
+                               sig));
+}
+
 /* "n01,n02,...": the allocation's nodes, whole however many there are. */
 static json_t *node_list (const struct sched_alloc *a)
 {
