@@ -232,6 +232,13 @@ void links_destroy (struct ctld *ctx);
  * 0, or -1 when the pair was never measured (or there are no links). */
 int links_latency (struct ctld *ctx, const char *x, const char *y, double *lat_us);
 
+/* Every measured link as topology/infer.h's fabric_infer() takes them,
+ * into *out (free() it; the names in it are borrowed from links.c and
+ * valid until its table next changes: a probe result, a probe given up).
+ * Returns how many, -1 on ENOMEM. */
+struct fabric_measure;
+int links_measures (struct ctld *ctx, struct fabric_measure **out);
+
 extern const struct proto_handler links_agent_handlers[];
 extern const struct proto_handler links_client_handlers[];
 

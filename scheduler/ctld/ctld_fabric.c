@@ -1,4 +1,5 @@
 /* ctld_fabric.c - the controller's fabric: load, SIGHUP reload, lone nodes,
+ * the tree inferred from measured links when none is declared,
  * fabric.query, and the order the scheduler core takes (ctld_fabric.h) */
 #include <errno.h>
 #include <signal.h>
@@ -11,12 +12,20 @@
 #include "scheduler/core/fabric.h"
 #include "scheduler/ctld/ctld_fabric.h"
 #include "topology/fabric.h"
+#include "topology/infer.h"
 
 struct ctld_fabric {
-    struct fabric *tree; /* NULL: no option fabric */
+    struct fabric *tree; /* the declared one, else the inferred one; NULL: neither */
+    bool inferred;       /* tree came from the measured links (no option fabric) */
+    size_t pairs;        /* inferred: the measured pairs it came from */
     struct event *sighup;
-    int64_t loaded_at;
+    int64_t loaded_at; /* when tree was read or inferred */
 };
+
+static bool declared (const struct ctld *ctx)
+{
+    return ctx->cfg.fabric && ctx->cfg.fabric[0];
+}
 
 const struct fabric *ctld_fabric_get (struct ctld *ctx)
 {
@@ -111,12 +120,92 @@ static void fabric_to_sched (struct ctld *ctx)
     ctld_fabric_order_free (&o);
 }
 
+/* ---------------------------------------------- inferred from the links */
+
+static size_t count_leaves (const struct fabric *tree)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fabric_switch_count (tree); i++)
+        n += fabric_switch_is_leaf (tree, (int)i);
+    return n;
+}
+
+/* The registry's nodes and the measured links through fabric_infer():
+ * *out the tree, NULL when no pair is measured (nothing to infer from).
+ * -1 (logged) when inference failed: the caller keeps what it has. */
+static int infer (struct ctld *ctx, struct fabric **out, size_t *pairs)
+{
+    struct fabric_measure *m = NULL;
+    struct herror err = {""};
+    size_t n = nodes_count (ctx);
+    const char **names = calloc (n + 1, sizeof (*names));
+    int nm = links_measures (ctx, &m), rc = -1;
+
+    *out = NULL;
+    *pairs = 0;
+    if (!names || nm < 0)
+        herror_set (&err, "out of memory");
+    else {
+        for (size_t i = 0; i < n; i++)
+            names[i] = nodes_name (ctx, i);
+        rc = 0;
+        if (n > 0 && nm > 0 && !(*out = fabric_infer (names, n, m, (size_t)nm, pairs, &err)))
+            rc = -1;
+        else if (*pairs == 0) {
+            fabric_destroy (*out); /* links only of nodes the registry forgot */
+            *out = NULL;
+        }
+    }
+    if (rc < 0)
+        log_msg (LOG_LEVEL_ERROR, "fabric: cannot infer it from the measured links: %s", err.text);
+    free (names);
+    free (m);
+    return rc;
+}
+
+/* Infer the tree again; hand it to the scheduler only when it differs
+ * from the one in use (its pair count is kept up to date either way). */
+static void reinfer (struct ctld *ctx)
+{
+    struct ctld_fabric *cf = ctx->fabric;
+    struct fabric *tree;
+    size_t pairs;
+
+    if (infer (ctx, &tree, &pairs) < 0)
+        return;
+    cf->pairs = pairs;
+    if (tree && cf->tree && fabric_same (tree, cf->tree)) {
+        fabric_destroy (tree);
+        return;
+    }
+    if (!tree && !cf->tree)
+        return;
+    fabric_destroy (cf->tree);
+    cf->tree = tree;
+    cf->loaded_at = ctld_now();
+    if (tree)
+        log_msg (LOG_LEVEL_INFO,
+                 "fabric inferred from measured links (%zu pairs): %zu leaves, %zu nodes", pairs,
+                 count_leaves (tree), fabric_node_count (tree));
+    else
+        log_msg (LOG_LEVEL_INFO, "fabric: no measured links left to infer it from");
+    fabric_to_sched (ctx);
+}
+
+void ctld_fabric_links_changed (struct ctld *ctx)
+{
+    if (ctx->fabric && ctx->fabric->inferred)
+        reinfer (ctx);
+}
+
+/* ------------------------------------------------------------ declared */
+
 int ctld_fabric_reload (struct ctld *ctx, struct herror *err)
 {
     struct ctld_fabric *cf = ctx->fabric;
     struct timespec t0;
 
-    if (!cf->tree)
+    if (!declared (ctx))
         return herror_set (err, "no fabric file configured (option fabric)");
     clock_gettime (CLOCK_MONOTONIC, &t0);
     struct fabric *tree = load (ctx, err);
@@ -151,8 +240,11 @@ int ctld_fabric_create (struct ctld *ctx, struct herror *err)
     if (!cf)
         return herror_set (err, "out of memory");
     ctx->fabric = cf;
-    if (!ctx->cfg.fabric || !ctx->cfg.fabric[0])
+    if (!declared (ctx)) {
+        cf->inferred = true;
+        reinfer (ctx); /* from the links the store kept */
         return 0;
+    }
     clock_gettime (CLOCK_MONOTONIC, &t0);
     if (!(cf->tree = load (ctx, err))) {
         herror_prefix (err, "option fabric");
@@ -182,10 +274,15 @@ void ctld_fabric_destroy (struct ctld *ctx)
 
 void ctld_fabric_node_seen (struct ctld *ctx, const char *name)
 {
-    if (ctx->fabric && ctx->fabric->tree) {
-        place_lone (ctx, ctx->fabric->tree, &name, 1);
-        fabric_to_sched (ctx);
+    struct ctld_fabric *cf = ctx->fabric;
+    if (!cf || !cf->tree)
+        return;
+    if (cf->inferred) {
+        reinfer (ctx); /* a node not yet measured: a leaf of its own */
+        return;
     }
+    place_lone (ctx, cf->tree, &name, 1);
+    fabric_to_sched (ctx);
 }
 
 /* ------------------------------------------------- the scheduler's order */
@@ -378,8 +475,13 @@ static int fabric_query (json_t *msg, void *arg, struct herror *err)
         return 0;
     }
     json_t *switches = json_array(), *lone = json_array();
-    json_t *f = json_pack ("{s:s, s:I, s:o, s:o}", "file", ctx->cfg.fabric, "loaded_at",
+    json_t *f = json_pack ("{s:s, s:I, s:o, s:o}", "source",
+                           ctx->fabric->inferred ? "measured" : "declared", "loaded_at",
                            (json_int_t)ctx->fabric->loaded_at, "switches", switches, "lone", lone);
+    if (f && ctx->fabric->inferred)
+        json_object_set_new (f, "pairs", json_integer ((json_int_t)ctx->fabric->pairs));
+    else if (f)
+        json_object_set_new (f, "file", json_string (ctx->cfg.fabric));
     if (!f || tree_to_json (tree, fabric_root (tree), switches) < 0) {
         json_decref (f);
         json_decref (reply);

@@ -14,8 +14,19 @@
  * warning in the log, once per tree; fabric.query marks it "lone" so qtopo
  * shows the warning too.
  *
- * Without option fabric there is no tree: fabric.query says so, and
- * ctld_fabric_order() reports no switches (name order stays).
+ * Without option fabric the tree is inferred from the measured links
+ * (topology/infer.h: leaves are the nodes whose mutual latency and
+ * bandwidth are clearly better than to the rest): at start from the links
+ * the store kept, again when a probe round ends with new results
+ * (links.c) and when a node registers that the registry did not know (a
+ * node never measured is a leaf of its own).  A new inference replaces
+ * the tree, and is handed to the scheduler, only when it differs from the
+ * one in use.  It is used exactly as a declared one (scheduler order,
+ * qstat's switches_spanned and common_switch, qtopo); fabric.query marks
+ * it "source": "measured" with the number of pairs it came from.  Until
+ * some pair is measured there is no tree: fabric.query says so, and
+ * ctld_fabric_order() reports no switches (name order stays).  A declared
+ * tree is never replaced by an inferred one.
  */
 #ifndef HUDDLE_CTLD_FABRIC_H
 #define HUDDLE_CTLD_FABRIC_H
@@ -40,7 +51,12 @@ int ctld_fabric_reload (struct ctld *ctx, struct herror *err);
  * make it a lone leaf if the tree does not name it. */
 void ctld_fabric_node_seen (struct ctld *ctx, const char *name);
 
-/* The tree in use, NULL when none (borrowed; valid until the next reload). */
+/* The measured links changed (links.c, at the end of a probe round): with
+ * no declared tree, infer it again. */
+void ctld_fabric_links_changed (struct ctld *ctx);
+
+/* The tree in use, declared or inferred, NULL when none (borrowed; valid
+ * until the next reload or inference). */
 const struct fabric *ctld_fabric_get (struct ctld *ctx);
 
 /* What the scheduler core's fabric wants, for the registry's nodes:

@@ -15,6 +15,15 @@
  *
  * Which pairs: all of them up to 64 nodes, beyond that a set that grows
  * linearly with the node count (at most 8 per node): linkplan.h.
+ *
+ * With no declared fabric, the tree the scheduler uses is inferred from
+ * these links (ctld_fabric_links_changed(), topology/infer.h): once per
+ * probe round, when new results came in and no probe is left running
+ * (every pair that is due and whose nodes are idle has been measured), or
+ * at the latest INFER_EVERY seconds after a new result when rounds never
+ * end (a large cluster probed one pair at a time).  Not on every probe:
+ * half a round would put the nodes not yet measured on leaves of their
+ * own, and the scheduler would see the tree change back and forth.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,12 +31,15 @@
 
 #include "common/log.h"
 #include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/ctld_fabric.h"
 #include "scheduler/ctld/linkplan.h"
 #include "scheduler/ctld/store.h"
+#include "topology/infer.h"
 
 #define PROBE_SLACK    5  /* seconds beyond a probe's timeout before it is given up */
 #define RETRY_FAILED   60 /* seconds before a pair whose probe failed is tried again */
 #define NAME_MAX_BYTES 64
+#define INFER_EVERY    60 /* seconds: longest a new result waits for the inferred tree */
 
 struct link {
     char a[NAME_MAX_BYTES], b[NAME_MAX_BYTES]; /* a before b */
@@ -50,6 +62,8 @@ struct links {
     int nrun;
     uint32_t next_id;
     struct event *timer;
+    bool fresh;          /* results since the fabric was last inferred */
+    int64_t inferred_at; /* when it was */
 };
 
 static int link_cmp (const char *a1, const char *b1, const struct link *l)
@@ -91,6 +105,36 @@ static struct link *link_get (struct links *ls, const char *x, const char *y, bo
     strcpy (l->a, a);
     strcpy (l->b, b);
     return l;
+}
+
+int links_measures (struct ctld *ctx, struct fabric_measure **out)
+{
+    struct links *ls = ctx->links;
+    int n = 0;
+    *out = calloc (ls ? ls->n + 1 : 1, sizeof (**out));
+    if (!*out)
+        return -1;
+    for (int i = 0; ls && i < ls->n; i++) {
+        const struct link *l = &ls->v[i];
+        if (l->time)
+            (*out)[n++] = (struct fabric_measure){.a = l->a,
+                                                  .b = l->b,
+                                                  .latency_us = l->latency_us,
+                                                  .bandwidth_mbps = l->bandwidth_mbps};
+    }
+    return n;
+}
+
+/* The end of a probe round (or INFER_EVERY after a result when rounds
+ * run long): tell the fabric the links changed. */
+static void maybe_infer (struct ctld *ctx, int64_t now)
+{
+    struct links *ls = ctx->links;
+    if (!ls->fresh || (ls->nrun > 0 && now - ls->inferred_at < INFER_EVERY))
+        return;
+    ls->fresh = false;
+    ls->inferred_at = now;
+    ctld_fabric_links_changed (ctx);
 }
 
 int links_latency (struct ctld *ctx, const char *x, const char *y, double *lat_us)
@@ -208,8 +252,10 @@ static void plan (struct ctld *ctx)
             l->failed_at = now;
         ls->run[i] = ls->run[--ls->nrun];
     }
-    if (ls->nrun >= ctx->cfg.probe_parallel)
+    if (ls->nrun >= ctx->cfg.probe_parallel) {
+        maybe_infer (ctx, now);
         return;
+    }
     struct plan pl = {.ctx = ctx, .now = now};
     int n = nodes_probe_list (ctx, &pl.names, &pl.ready);
     if (n < 0) {
@@ -228,6 +274,7 @@ static void plan (struct ctld *ctx)
     }
     free (pl.names);
     free (pl.ready);
+    maybe_infer (ctx, now);
 }
 
 static void timer_cb (evutil_socket_t fd, short what, void *arg)
@@ -329,6 +376,9 @@ static int link_result (json_t *msg, void *arg, struct herror *err)
             l->latency_us = lat;
             l->bandwidth_mbps = bw;
             l->failed_at = 0;
+            if (!ls->fresh)
+                ls->inferred_at = l->time; /* INFER_EVERY counts from the first new one */
+            ls->fresh = true;
             struct herror serr = {""};
             if (store_link_put (ctx->store, l->a, l->b, l->time, lat, bw, &serr) < 0)
                 log_msg (LOG_LEVEL_ERROR, "link %s %s: %s", l->a, l->b, serr.text);

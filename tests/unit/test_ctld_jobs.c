@@ -851,6 +851,62 @@ static void fabric_order_and_reload (void **state)
     ctld_fabric_destroy (&f->ctx);
 }
 
+/* No option fabric: the tree is inferred from the measured links the store
+ * kept (node01+n1 near, n2+n3 near, the rest far), handed to the
+ * scheduler like a declared one and marked "measured" in fabric.query; a
+ * node that registers later, never measured, is a leaf of its own. */
+static void fabric_inferred_from_links (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    static const struct {
+        const char *a, *b;
+        double lat, bw;
+    } links[] = {
+        /* a before b, as the store keeps them */
+        {"n1", NODE, 1.5, 12000}, {"n2", "n3", 2.0, 11000}, {"n2", NODE, 25, 900},
+        {"n3", NODE, 24, 950},    {"n1", "n2", 26, 880},    {"n1", "n3", 25, 910},
+    };
+    register_as (f, "n1");
+    register_as (f, "n2");
+    register_as (f, "n3");
+    check_order (f, "n1 n2 n3 " NODE "|"); /* nothing measured: name order */
+    for (size_t i = 0; i < sizeof (links) / sizeof (links[0]); i++)
+        assert_int_equal (store_link_put (f->ctx.store, links[i].a, links[i].b, fake.now,
+                                          links[i].lat, links[i].bw, &err),
+                          0);
+    turn (f);
+    f->ctx.cfg.probe_interval = 0;
+    if (links_create (&f->ctx, &err) < 0 || ctld_fabric_create (&f->ctx, &err) < 0)
+        fail_msg ("links, fabric: %s", err.text);
+    check_order (f, "n1 " NODE " n2 n3|root/1/-1/0+4 leaf1/0/0/0+2 leaf2/0/0/2+2");
+    int leaves = 0;
+    const char *common = NULL, *two[] = {"n2", "n3"};
+    assert_int_equal (ctld_fabric_span (&f->ctx, two, 2, &leaves, &common), 0);
+    assert_int_equal (leaves, 1);
+    assert_string_equal (common, "leaf2");
+
+    json_array_clear (fake.replies);
+    struct request rq = {.ctx = &f->ctx, .peer = f->root};
+    json_t *msg = json_pack ("{s:s, s:i}", "type", "fabric.query", "id", 7);
+    assert_int_equal (
+        proto_handler_find (fabric_client_handlers, "fabric.query")->fn (msg, &rq, &err), 0);
+    json_decref (msg);
+    json_t *fab =
+        json_object_get (json_object_get (json_array_get (fake.replies, 0), "msg"), "fabric");
+    assert_string_equal (json_string_value (json_object_get (fab, "source")), "measured");
+    assert_int_equal (json_integer_value (json_object_get (fab, "pairs")), 6);
+    assert_null (json_object_get (fab, "file"));
+
+    /* A declared tree only: no reload without a file. */
+    assert_int_equal (ctld_fabric_reload (&f->ctx, &err), -1);
+
+    register_as (f, "n0"); /* names the leaves anew: in node-name order */
+    check_order (f, "n0 n1 " NODE " n2 n3|root/1/-1/0+5 leaf1/0/0/0+1 leaf2/0/0/1+2 leaf3/0/0/3+2");
+    ctld_fabric_destroy (&f->ctx);
+    links_destroy (&f->ctx);
+}
+
 int main (void)
 {
     log_init ("test_ctld_jobs", LOG_LEVEL_ERROR, NULL);
@@ -863,6 +919,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (offline_and_clear_ask_for_a_pass, setup, teardown),
         cmocka_unit_test_setup_teardown (restart_rebuilds_the_queue, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_order_and_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown (fabric_inferred_from_links, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
