@@ -2,6 +2,7 @@
  * the tree inferred from measured links when none is declared,
  * fabric.query, and the order the scheduler core takes (ctld_fabric.h) */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,53 @@ out:
     free (pos);
     ctld_fabric_order_free (&o);
     return rc;
+}
+
+struct probe_pos {
+    long pos;  /* in the fabric order, LONG_MAX: not in the tree */
+    int leaf;  /* -1: not in the tree */
+    int index; /* into the caller's names */
+};
+
+static int probe_pos_cmp (const void *x, const void *y)
+{
+    const struct probe_pos *a = x, *b = y;
+    if (a->pos != b->pos)
+        return a->pos < b->pos ? -1 : 1;
+    return a->index < b->index ? -1 : a->index > b->index;
+}
+
+int ctld_fabric_probe_order (struct ctld *ctx, const char *const *names, int n, int *order,
+                             int *leaf_first, int *leaf_count)
+{
+    const struct fabric *tree = ctld_fabric_get (ctx);
+    if (!tree || ctx->fabric->inferred) {
+        errno = ENOENT;
+        return -1;
+    }
+    struct probe_pos *v = calloc (n + 1, sizeof (*v));
+    if (!v) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        long pos = fabric_node_lookup (tree, names[i]);
+        v[i] = (struct probe_pos){.pos = pos >= 0 ? pos : LONG_MAX,
+                                  .leaf = pos >= 0 ? fabric_node_leaf (tree, (size_t)pos) : -1,
+                                  .index = i};
+    }
+    qsort (v, n, sizeof (*v), probe_pos_cmp);
+    for (int k = 0, end; k < n; k = end) {
+        for (end = k + 1; end < n && v[k].leaf >= 0 && v[end].leaf == v[k].leaf; end++)
+            ;
+        for (int j = k; j < end; j++) {
+            order[j] = v[j].index;
+            leaf_first[j] = k;
+            leaf_count[j] = end - k;
+        }
+    }
+    free (v);
+    return 0;
 }
 
 void ctld_fabric_order_free (struct ctld_fabric_order *o)

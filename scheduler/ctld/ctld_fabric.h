@@ -90,6 +90,17 @@ void ctld_fabric_order_free (struct ctld_fabric_order *o);
 int ctld_fabric_span (struct ctld *ctx, const char *const *names, size_t n, int *leaves,
                       const char **common);
 
+/* For the link plan (linkplan.h): the N nodes NAMES in the declared
+ * tree's fabric order, as positions into NAMES (order[k]: the k-th), and
+ * for each k the range of its leaf mates in that order: leaf_first[k] ..
+ * leaf_first[k] + leaf_count[k] - 1 (a node the tree does not hold is a
+ * leaf of its own, after the others).  The arrays have room for N.
+ * Returns 0, or -1 with ENOENT when no tree is declared (an inferred one
+ * is not used: the probes it would steer are the ones that make it),
+ * ENOMEM. */
+int ctld_fabric_probe_order (struct ctld *ctx, const char *const *names, int n, int *order,
+                             int *leaf_first, int *leaf_count);
+
 extern const struct proto_handler fabric_client_handlers[];
 
 #endif

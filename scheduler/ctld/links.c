@@ -14,7 +14,9 @@
  * within its timeout + PROBE_SLACK seconds is given up.
  *
  * Which pairs: all of them up to 64 nodes, beyond that a set that grows
- * linearly with the node count (at most 8 per node): linkplan.h.
+ * linearly with the node count (at most 8 per node): linkplan.h, with
+ * the nodes in the declared tree's fabric order so that each is probed
+ * against its declared leaf mates (ctld_fabric_probe_order()).
  *
  * With no declared fabric, the tree the scheduler uses is inferred from
  * these links (ctld_fabric_links_changed(), topology/infer.h): once per
@@ -197,6 +199,8 @@ struct plan {
     struct ctld *ctx;
     const char **names; /* nodes with an endpoint, in name order */
     bool *ready;
+    int *order;         /* NULL, or names[order[k]] is the k-th in fabric order */
+    struct linkplan lp; /* in that order */
     int64_t now, best;
     int bi, bj;
 };
@@ -217,18 +221,41 @@ static bool consider (struct plan *pl, int i, int j)
 }
 
 /* The most overdue pair of ready nodes into pl (best -1: none). */
-static void pick (struct plan *pl, int n)
+static void pick (struct plan *pl)
 {
     int partners[LINKPLAN_MAX];
     pl->best = -1;
-    for (int i = 0; i < n; i++) {
+    for (int k = 0; k < pl->lp.n; k++) {
+        int i = pl->order ? pl->order[k] : k;
         if (!pl->ready[i])
             continue;
-        int m = linkplan_partners (n, i, partners);
-        for (int k = 0; k < m; k++)
-            if (!consider (pl, i, partners[k]))
+        int m = linkplan_partners (&pl->lp, k, partners);
+        for (int x = 0; x < m; x++)
+            if (!consider (pl, i, pl->order ? pl->order[partners[x]] : partners[x]))
                 return;
     }
+}
+
+/* Beyond LINKPLAN_ALL_PAIRS nodes, with a declared tree, the plan follows
+ * its leaves (linkplan.h): number the nodes in fabric order.  Without one
+ * (or short of memory) name order stays. */
+static void fabric_order (struct plan *pl)
+{
+    int n = pl->lp.n;
+    if (n <= LINKPLAN_ALL_PAIRS)
+        return;
+    int *order = calloc (n, sizeof (*order)), *first = calloc (n, sizeof (*first));
+    int *count = calloc (n, sizeof (*count));
+    if (order && first && count &&
+        ctld_fabric_probe_order (pl->ctx, pl->names, n, order, first, count) == 0) {
+        pl->order = order;
+        pl->lp.leaf_first = first;
+        pl->lp.leaf_count = count;
+        return;
+    }
+    free (order);
+    free (first);
+    free (count);
 }
 
 /* Start probes on the most overdue pairs of idle nodes. */
@@ -265,8 +292,10 @@ static void plan (struct ctld *ctx)
     for (int i = 0; i < n; i++)
         if (pl.ready[i] && in_probe (ls, pl.names[i]))
             pl.ready[i] = false;
+    pl.lp.n = n;
+    fabric_order (&pl);
     while (ls->nrun < ctx->cfg.probe_parallel) {
-        pick (&pl, n);
+        pick (&pl);
         if (pl.best < 0)
             break;
         start_probe (ctx, pl.names[pl.bi], pl.names[pl.bj], now);
@@ -274,6 +303,9 @@ static void plan (struct ctld *ctx)
     }
     free (pl.names);
     free (pl.ready);
+    free (pl.order);
+    free ((int *)pl.lp.leaf_first);
+    free ((int *)pl.lp.leaf_count);
     maybe_infer (ctx, now);
 }
 

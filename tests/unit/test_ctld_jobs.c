@@ -823,6 +823,17 @@ static void fabric_order_and_reload (void **state)
     assert_int_equal (ctld_fabric_span (&f->ctx, bad, 2, &leaves, &common), -1);
     assert_int_equal (errno, ENOENT);
 
+    /* The link plan's order: fabric order, leaf mates in runs, a node
+     * the tree does not hold last, alone. */
+    const char *probe[] = {"n1", "lone1", NODE, "zz", "n2"};
+    int order[5], first[5], count[5];
+    assert_int_equal (ctld_fabric_probe_order (&f->ctx, probe, 5, order, first, count), 0);
+    const int want_order[] = {4, 2, 0, 1, 3}, want_first[] = {0, 0, 2, 3, 4},
+              want_count[] = {2, 2, 1, 1, 1};
+    assert_memory_equal (order, want_order, sizeof (order));
+    assert_memory_equal (first, want_first, sizeof (first));
+    assert_memory_equal (count, want_count, sizeof (count));
+
     /* fabric.query marks the lone node. */
     json_array_clear (fake.replies);
     struct request rq = {.ctx = &f->ctx, .peer = f->root};
@@ -898,8 +909,14 @@ static void fabric_inferred_from_links (void **state)
     assert_int_equal (json_integer_value (json_object_get (fab, "pairs")), 6);
     assert_null (json_object_get (fab, "file"));
 
-    /* A declared tree only: no reload without a file. */
+    /* A declared tree only: no reload without a file, no link plan by
+     * the inferred leaves. */
     assert_int_equal (ctld_fabric_reload (&f->ctx, &err), -1);
+    const char *probe[] = {"n1", "n2"};
+    int order[2], first[2], count[2];
+    errno = 0;
+    assert_int_equal (ctld_fabric_probe_order (&f->ctx, probe, 2, order, first, count), -1);
+    assert_int_equal (errno, ENOENT);
 
     register_as (f, "n0"); /* names the leaves anew: in node-name order */
     check_order (f, "n0 n1 " NODE " n2 n3|root/1/-1/0+5 leaf1/0/0/0+1 leaf2/0/0/1+2 leaf3/0/0/3+2");
