@@ -66,12 +66,16 @@ qtopo --check >check.out 2>&1 || rc=$?
 grep -q "inferred from the measured links, not declared" check.out ||
     fail "qtopo --check: $(cat check.out)"
 
+# scatter_job "node01 node03": a 2-node place=scatter job runs there (JOBID).
+scatter_job () {
+    submit -l select=2:ncpus=2 -l place=scatter -- /bin/sleep 300
+    wait_job "$JOBID" R
+    [ "$(nodes "$JOBID")" = "$1" ] || fail "2-node job on $(nodes "$JOBID"), want the inferred leaf $1"
+}
+
 # ---- the scheduler places by the inferred tree
-submit -l select=2:ncpus=2 -l place=scatter -- /bin/sleep 300
+scatter_job "node01 node03"
 j1=$JOBID
-wait_job "$j1" R
-[ "$(nodes "$j1")" = "node01 node03" ] ||
-    fail "2-node job on $(nodes "$j1"), want the inferred leaf node01 node03"
 [ "$(job_attr "$j1" common_switch)" = leaf1 ] || fail "common_switch: $(job_attr "$j1" common_switch)"
 [ "$(job_attr "$j1" switches_spanned)" = 1 ] ||
     fail "switches_spanned: $(job_attr "$j1" switches_spanned)"
@@ -94,11 +98,7 @@ for n in node01 node02 node03 node04; do
 done
 wait_for 60 "the inferred leaves to follow the new measurements" leaves_are "node01,node02 node03,node04"
 echo "ok: the inferred tree followed the changed measurements"
-submit -l select=2:ncpus=2 -l place=scatter -- /bin/sleep 300
-j2=$JOBID
-wait_job "$j2" R
-[ "$(nodes "$j2")" = "node01 node02" ] ||
-    fail "2-node job on $(nodes "$j2") after the change, want node01 node02"
+scatter_job "node01 node02"
 echo "ok: the next 2-node job took the new inferred leaf node01+node02"
-qdel "$j2"
+qdel "$JOBID"
 exit 0

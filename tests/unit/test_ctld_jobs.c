@@ -787,6 +787,19 @@ static void check_order (struct fx *f, const char *want)
     assert_string_equal (buf, want);
 }
 
+/* fabric.query's "fabric" (borrowed from the captured reply). */
+static json_t *fabric_query (struct fx *f)
+{
+    struct herror err = {""};
+    json_array_clear (fake.replies);
+    struct request rq = {.ctx = &f->ctx, .peer = f->root};
+    json_t *msg = json_pack ("{s:s, s:i}", "type", "fabric.query", "id", 7);
+    assert_int_equal (
+        proto_handler_find (fabric_client_handlers, "fabric.query")->fn (msg, &rq, &err), 0);
+    json_decref (msg);
+    return json_object_get (json_object_get (json_array_get (fake.replies, 0), "msg"), "fabric");
+}
+
 /* The scheduler core's view of the fabric: the registry's nodes in fabric
  * order, switches as ranges of it (leaves the registry has no node of
  * left out), lone nodes last; a bad file on reload keeps the old tree. */
@@ -835,14 +848,7 @@ static void fabric_order_and_reload (void **state)
     assert_memory_equal (count, want_count, sizeof (count));
 
     /* fabric.query marks the lone node. */
-    json_array_clear (fake.replies);
-    struct request rq = {.ctx = &f->ctx, .peer = f->root};
-    json_t *msg = json_pack ("{s:s, s:i}", "type", "fabric.query", "id", 7);
-    assert_int_equal (
-        proto_handler_find (fabric_client_handlers, "fabric.query")->fn (msg, &rq, &err), 0);
-    json_decref (msg);
-    json_t *fab =
-        json_object_get (json_object_get (json_array_get (fake.replies, 0), "msg"), "fabric");
+    json_t *fab = fabric_query (f);
     assert_string_equal (json_string_value (json_array_get (json_object_get (fab, "lone"), 0)),
                          "lone1");
     assert_int_equal (json_array_size (json_object_get (fab, "switches")), 5);
@@ -897,14 +903,7 @@ static void fabric_inferred_from_links (void **state)
     assert_int_equal (leaves, 1);
     assert_string_equal (common, "leaf2");
 
-    json_array_clear (fake.replies);
-    struct request rq = {.ctx = &f->ctx, .peer = f->root};
-    json_t *msg = json_pack ("{s:s, s:i}", "type", "fabric.query", "id", 7);
-    assert_int_equal (
-        proto_handler_find (fabric_client_handlers, "fabric.query")->fn (msg, &rq, &err), 0);
-    json_decref (msg);
-    json_t *fab =
-        json_object_get (json_object_get (json_array_get (fake.replies, 0), "msg"), "fabric");
+    json_t *fab = fabric_query (f);
     assert_string_equal (json_string_value (json_object_get (fab, "source")), "measured");
     assert_int_equal (json_integer_value (json_object_get (fab, "pairs")), 6);
     assert_null (json_object_get (fab, "file"));
