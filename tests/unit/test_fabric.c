@@ -322,7 +322,7 @@ static double jitter (unsigned *seed, double noise)
     return 1 + noise * u;
 }
 
-static char synth_names[64][16];
+static char synth_names[64][32];
 static const char *synth_nodes[64];
 
 /* Every pair of S into m (room for n(n-1)/2); returns how many. */
