@@ -16,9 +16,10 @@
 #include "topology/infer.h"
 
 struct ctld_fabric {
-    struct fabric *tree; /* the declared one, else the inferred one; NULL: neither */
-    bool inferred;       /* tree came from the measured links (no option fabric) */
-    size_t pairs;        /* inferred: the measured pairs it came from */
+    struct fabric *tree;    /* the declared one, else the inferred one; NULL: neither */
+    bool inferred;          /* tree came from the measured links (no option fabric) */
+    size_t pairs;           /* inferred: the measured pairs it came from */
+    struct fabric *pending; /* inferred: a different tree, until measured again */
     struct event *sighup;
     int64_t loaded_at; /* when tree was read or inferred */
 };
@@ -164,39 +165,107 @@ static int infer (struct ctld *ctx, struct fabric **out, size_t *pairs)
     return rc;
 }
 
-/* Infer the tree again; hand it to the scheduler only when it differs
- * from the one in use (its pair count is kept up to date either way). */
-static void reinfer (struct ctld *ctx)
+/* The inferred TREE (stolen, NULL: none) in use from now on. */
+static void adopt (struct ctld *ctx, struct fabric *tree, size_t pairs)
 {
     struct ctld_fabric *cf = ctx->fabric;
-    struct fabric *tree;
-    size_t pairs;
-
-    if (infer (ctx, &tree, &pairs) < 0)
-        return;
-    cf->pairs = pairs;
-    if (tree && cf->tree && fabric_same (tree, cf->tree)) {
-        fabric_destroy (tree);
-        return;
-    }
-    if (!tree && !cf->tree)
-        return;
+    fabric_destroy (cf->pending);
+    cf->pending = NULL;
     fabric_destroy (cf->tree);
     cf->tree = tree;
+    cf->pairs = pairs;
     cf->loaded_at = ctld_now();
     if (tree)
         log_msg (LOG_LEVEL_INFO,
-                 "fabric inferred from measured links (%zu pairs): %zu leaves, %zu nodes", pairs,
-                 count_leaves (tree), fabric_node_count (tree));
+                 "fabric inferred from measured links (%zu pairs): %zu %s, %zu nodes", pairs,
+                 count_leaves (tree), count_leaves (tree) == 1 ? "leaf" : "leaves",
+                 fabric_node_count (tree));
     else
         log_msg (LOG_LEVEL_INFO, "fabric: no measured links left to infer it from");
     fabric_to_sched (ctx);
 }
 
+/* Whether nodes A and B share a leaf of TREE (*known false when TREE does
+ * not hold both).  No tree: the scheduler sees one leaf, so they do. */
+static bool leaf_mates (const struct fabric *tree, const char *a, const char *b, bool *known)
+{
+    long x = tree ? fabric_node_lookup (tree, a) : 0, y = tree ? fabric_node_lookup (tree, b) : 0;
+    *known = x >= 0 && y >= 0;
+    return !tree ||
+           (*known && fabric_node_leaf (tree, (size_t)x) == fabric_node_leaf (tree, (size_t)y));
+}
+
+/* Ask links.c to measure again every measured pair whose leaf CANDIDATE
+ * and the tree in use disagree on.  Returns how many it asked for. */
+static size_t ask_rechecks (struct ctld *ctx, const struct fabric *candidate)
+{
+    struct fabric_measure *m = NULL;
+    int nm = links_measures (ctx, &m);
+    size_t asked = 0;
+
+    links_recheck_clear (ctx);
+    for (int i = 0; i < nm; i++) {
+        bool k1, k2;
+        bool now = leaf_mates (candidate, m[i].a, m[i].b, &k1);
+        bool was = leaf_mates (ctx->fabric->tree, m[i].a, m[i].b, &k2);
+        if (k1 && k2 && now != was && links_recheck (ctx, m[i].a, m[i].b) == 0)
+            asked++;
+    }
+    free (m);
+    return asked;
+}
+
+/* Infer the tree again and hand it to the scheduler when it differs from
+ * the one in use.  With confirm, a different tree is a candidate first:
+ * the pairs it judges otherwise than the tree in use are measured again
+ * (links_recheck()), and only if the next inference, once they are, gives
+ * the same candidate is it used; if it gives the tree in use, the
+ * candidate was noise (a probe disturbed by load on its nodes makes a pair
+ * look far) and is dropped.  Probes are what make a tree here, so one bad
+ * round must not move jobs' placement; a real change costs one more
+ * measurement of the pairs it moves. */
+static void reinfer (struct ctld *ctx, bool confirm)
+{
+    struct ctld_fabric *cf = ctx->fabric;
+    struct fabric *tree;
+    size_t pairs, asked;
+
+    if (infer (ctx, &tree, &pairs) < 0)
+        return;
+    if (tree && cf->tree ? fabric_same (tree, cf->tree) : tree == cf->tree) {
+        cf->pairs = pairs;
+        if (cf->pending)
+            log_msg (LOG_LEVEL_INFO, "fabric: measured again, the links do not bear out the other "
+                                     "tree: the one in use stays");
+        fabric_destroy (cf->pending);
+        cf->pending = NULL;
+        links_recheck_clear (ctx);
+        fabric_destroy (tree);
+        return;
+    }
+    if (confirm && tree) {
+        if (cf->pending && fabric_same (tree, cf->pending)) {
+            if (links_rechecks_left (ctx) > 0) {
+                fabric_destroy (tree); /* still measuring */
+                return;
+            }
+        } else if ((asked = ask_rechecks (ctx, tree)) > 0) {
+            fabric_destroy (cf->pending);
+            cf->pending = tree;
+            log_msg (LOG_LEVEL_INFO,
+                     "fabric: the measured links suggest another tree (%zu %s): measuring "
+                     "%zu pairs again before using it",
+                     count_leaves (tree), count_leaves (tree) == 1 ? "leaf" : "leaves", asked);
+            return;
+        }
+    }
+    adopt (ctx, tree, pairs);
+}
+
 void ctld_fabric_links_changed (struct ctld *ctx)
 {
     if (ctx->fabric && ctx->fabric->inferred)
-        reinfer (ctx);
+        reinfer (ctx, true);
 }
 
 /* ------------------------------------------------------------ declared */
@@ -243,7 +312,7 @@ int ctld_fabric_create (struct ctld *ctx, struct herror *err)
     ctx->fabric = cf;
     if (!declared (ctx)) {
         cf->inferred = true;
-        reinfer (ctx); /* from the links the store kept */
+        reinfer (ctx, false); /* the links the store kept were measured before */
         return 0;
     }
     clock_gettime (CLOCK_MONOTONIC, &t0);
@@ -269,6 +338,7 @@ void ctld_fabric_destroy (struct ctld *ctx)
     if (cf->sighup)
         event_free (cf->sighup);
     fabric_destroy (cf->tree);
+    fabric_destroy (cf->pending);
     free (cf);
     ctx->fabric = NULL;
 }
@@ -279,7 +349,7 @@ void ctld_fabric_node_seen (struct ctld *ctx, const char *name)
     if (!cf || !cf->tree)
         return;
     if (cf->inferred) {
-        reinfer (ctx); /* a node not yet measured: a leaf of its own */
+        reinfer (ctx, true); /* a node not yet measured: a leaf of its own */
         return;
     }
     place_lone (ctx, cf->tree, &name, 1);

@@ -19,9 +19,17 @@
  * bandwidth are clearly better than to the rest): at start from the links
  * the store kept, again when a probe round ends with new results
  * (links.c) and when a node registers that the registry did not know (a
- * node never measured is a leaf of its own).  A new inference replaces
- * the tree, and is handed to the scheduler, only when it differs from the
- * one in use.  It is used exactly as a declared one (scheduler order,
+ * node never measured is a leaf of its own).  A new inference that
+ * differs from the tree in use is a candidate first: the measured pairs
+ * the two judge differently (leaf mates in one, not in the other; with no
+ * tree in use, the pairs the candidate puts on different leaves) are
+ * measured again, before any merely old pair (links_recheck()), and the
+ * candidate replaces the tree, and is handed to the scheduler, only when
+ * the inference after that gives it again; when it gives the tree in use
+ * the candidate is dropped (one round disturbed by load does not move
+ * placement).  With nothing to measure again (probes off, a node that
+ * only adds a leaf) it is used at once, and so is the tree inferred at
+ * start from the stored links.  It is used exactly as a declared one (scheduler order,
  * qstat's switches_spanned and common_switch, qtopo); fabric.query marks
  * it "source": "measured" with the number of pairs it came from.  Until
  * some pair is measured there is no tree: fabric.query says so, and

@@ -4,7 +4,9 @@
  * node.register.  A timer (probe_interval) and every finished probe plan
  * the next ones: pairs of idle nodes (registered, usable, no job at all:
  * so never a node running an exclusive job), the ones never measured
- * first, then those whose measurement is older than probe_refresh.  Up
+ * first, then those the inferred fabric asked to measure again
+ * (links_recheck(), to confirm a changed tree), then those whose
+ * measurement is older than probe_refresh.  Up
  * to probe_parallel probes run at once on disjoint nodes (default 1:
  * probes that share a switch would measure each other).  Each probe is
  * two link.probe orders (one responder, one initiator); both answer
@@ -48,6 +50,7 @@ struct link {
     int64_t time;                              /* 0: never measured */
     double latency_us, bandwidth_mbps;
     int64_t failed_at; /* last probe that failed (not stored) */
+    bool recheck;      /* to be measured again soon (links_recheck) */
 };
 
 struct probe {
@@ -64,6 +67,7 @@ struct links {
     int nrun;
     uint32_t next_id;
     struct event *timer;
+    int nrecheck;        /* links with recheck set */
     bool fresh;          /* results since the fabric was last inferred */
     int64_t inferred_at; /* when it was */
 };
@@ -127,6 +131,35 @@ int links_measures (struct ctld *ctx, struct fabric_measure **out)
     return n;
 }
 
+int links_recheck (struct ctld *ctx, const char *x, const char *y)
+{
+    struct links *ls = ctx->links;
+    struct link *l = ls ? link_get (ls, x, y, false) : NULL;
+    if (!l || !l->time || ctx->cfg.probe_interval <= 0)
+        return -1;
+    if (!l->recheck) {
+        l->recheck = true;
+        ls->nrecheck++;
+    }
+    if (ls->timer)
+        event_active (ls->timer, EV_TIMEOUT, 0); /* plan them in the next loop turn */
+    return 0;
+}
+
+void links_recheck_clear (struct ctld *ctx)
+{
+    struct links *ls = ctx->links;
+    for (int i = 0; ls && i < ls->n; i++)
+        ls->v[i].recheck = false;
+    if (ls)
+        ls->nrecheck = 0;
+}
+
+int links_rechecks_left (struct ctld *ctx)
+{
+    return ctx->links ? ctx->links->nrecheck : 0;
+}
+
 /* The end of a probe round (or INFER_EVERY after a result when rounds
  * run long): tell the fabric the links changed. */
 static void maybe_infer (struct ctld *ctx, int64_t now)
@@ -164,6 +197,8 @@ static int64_t due (struct ctld *ctx, const char *x, const char *y, int64_t now)
         return -1;
     if (!l || !l->time)
         return INT64_MAX;
+    if (l->recheck)
+        return INT64_MAX - 1; /* right after the pairs never measured */
     int64_t age = now - l->time;
     return age >= ctx->cfg.probe_refresh ? age : -1;
 }
@@ -408,6 +443,10 @@ static int link_result (json_t *msg, void *arg, struct herror *err)
             l->latency_us = lat;
             l->bandwidth_mbps = bw;
             l->failed_at = 0;
+            if (l->recheck) {
+                l->recheck = false;
+                ls->nrecheck--;
+            }
             if (!ls->fresh)
                 ls->inferred_at = l->time; /* INFER_EVERY counts from the first new one */
             ls->fresh = true;

@@ -7,8 +7,9 @@
 # 2-node place=scatter job lands on node01+node03 (one inferred leaf)
 # although node02 and node04 are free too (name order would have given
 # node01+node02).  Then the measurements change (node01 with node02,
-# node03 with node04): once the pairs are measured again the inferred
-# tree follows, and the same job lands on node01+node02.  qtopo --check
+# node03 with node04): once the pairs are measured again (and the pairs
+# the change moves once more, to confirm it) the inferred tree follows,
+# and the same job lands on node01+node02.  qtopo --check
 # refuses to check an inferred tree against itself.
 . "$top_srcdir/tests/system/lib.sh"
 
@@ -97,6 +98,8 @@ for n in node01 node02 node03 node04; do
         fail "restart-agent $n failed"
 done
 wait_for 60 "the inferred leaves to follow the new measurements" leaves_are "node01,node02 node03,node04"
+[ "$(grep -c 'info: fabric: the measured links suggest another tree' "$LOG")" -ge 2 ] ||
+    fail "the changed tree was not measured again before it was used: $(grep fabric "$LOG")"
 echo "ok: the inferred tree followed the changed measurements"
 scatter_job "node01 node02"
 echo "ok: the next 2-node job took the new inferred leaf node01+node02"
