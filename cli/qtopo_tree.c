@@ -162,6 +162,9 @@ static void print_dot (FILE *out, const json_t *fabric, const json_t *nodes)
     size_t i, k;
 
     fputs ("graph fabric {\n  node [fontname=\"monospace\"];\n", out);
+    if (strcmp (str (fabric, "source"), "measured") == 0)
+        fprintf (out, "  label=\"inferred from measured links (%lld pairs)\";\n",
+                 (long long)json_integer_value (json_object_get (fabric, "pairs")));
     json_array_foreach (json_object_get (fabric, "switches"), i, sw)
     {
         const char *name = str (sw, "name");

@@ -7,7 +7,8 @@
  * leaf of its own, marked, with a warning on stderr.  A tree the
  * controller inferred from the measured links (no declared one) says so
  * in its first line, "fabric: inferred from measured links (N pairs)",
- * and in JSON by "source": "measured" and "pairs".  As text, as JSON
+ * in JSON by "source": "measured" and "pairs", in --dot by the graph's
+ * label.  As text, as JSON
  * (--json) or as a Graphviz graph (--dot: `qtopo --dot | dot -Tsvg`).
  */
 #ifndef HUDDLE_CLI_QTOPO_TREE_H

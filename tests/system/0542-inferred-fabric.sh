@@ -59,6 +59,9 @@ grep -q '^  leaf1  level 0$' tree.out && grep -q '^    node03 ' tree.out ||
     fail "qtopo does not show leaf1 with node03: $(cat tree.out)"
 grep -q "info: fabric inferred from measured links (6 pairs): 2 leaves, 4 nodes" "$LOG" ||
     fail "no log line for the inferred tree"
+qtopo --dot >tree.dot || fail "qtopo --dot: exit $?"
+grep -q '^  label="inferred from measured links (6 pairs)";$' tree.dot &&
+    grep -q '^  "sw:leaf1" -- "node:node03";$' tree.dot || fail "qtopo --dot: $(cat tree.dot)"
 echo "ok: qtopo shows the leaves inferred from the measurements"
 
 rc=0
