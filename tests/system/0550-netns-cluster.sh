@@ -1,0 +1,160 @@
+#!/bin/sh
+# A cluster of network namespaces (huddle-cluster up --netns): two leaves of
+# two nodes under a spine, uplinks shaped to 100mbit.  qtopo shows the tree
+# that was built; a job on each node runs in that node's namespaces (its own
+# host name, its node's /etc/hosts, its cgroup); huddle's own link probes
+# measure the pairs inside a leaf much faster than the pairs across the
+# shaped uplinks, and no faster than the uplink's rate; a failed `up`
+# leaves nothing; an `up` after a kill -9 of everything cleans up first;
+# `down` leaves no namespace, link or process.
+. "$top_srcdir/tests/system/lib.sh"
+
+need_netns
+command -v fi_info >/dev/null 2>&1 || skip "no fi_info (libfabric utilities)"
+fi_info -p "tcp;ofi_rxm" -t FI_EP_RDM >/dev/null 2>&1 ||
+    skip "libfabric has no tcp;ofi_rxm RDM endpoint here"
+
+# alive_pid PID: PID runs (not a zombie).
+alive_pid () {
+    kill -0 "$1" 2>/dev/null && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d ' ' -f 1)" != Z ]
+}
+
+# prefix_of DIR: the namespace prefix (hcS) of the cluster in DIR.
+prefix_of () {
+    sed -n 's/^HC_NS_PREFIX=//p' "$1/cluster.env"
+}
+
+# leftovers PREFIX: the namespaces and root-namespace links named PREFIX-*.
+leftovers () {
+    ip netns list | grep "^$1-"
+    ip -o link show | grep -e " $1-" | cut -d: -f2
+}
+
+# ---- refusals: usage errors, and a failed up that leaves nothing
+"$HUDDLE_CLUSTER" up --netns --leaves 2 --dir "$TEST_TMP/nothing" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "up --netns without --nodes-per-leaf: want exit 2"
+expect_fail 1 "not --nodes" "$HUDDLE_CLUSTER" up --netns --nodes 3 --dir "$TEST_TMP/nothing"
+expect_fail 1 "not a rate" "$HUDDLE_CLUSTER" up --netns --leaves 1 --nodes-per-leaf 1 \
+    --uplink fast --dir "$TEST_TMP/nothing"
+if command -v runuser >/dev/null 2>&1 && id -u nobody >/dev/null 2>&1; then
+    expect_fail 1 "needs root" runuser -u nobody -- "$HUDDLE_CLUSTER" up --netns --leaves 1 \
+        --nodes-per-leaf 1 --dir /tmp
+fi
+expect_fail 1 "huddle-ctld exited" "$HUDDLE_CLUSTER" up --netns --leaves 1 --nodes-per-leaf 2 \
+    --ctld-opt probe_pings=0 --synthetic "pack:1 core:1 pu:1" --dir "$TEST_TMP/failed"
+p=$(prefix_of "$TEST_TMP/failed")
+[ -n "$p" ] || fail "the failed up recorded no prefix: $(cat "$TEST_TMP/failed/cluster.env")"
+[ -z "$(leftovers "$p")" ] || fail "a failed up left: $(leftovers "$p")"
+echo "ok: refusals; a failed up ($p) left nothing"
+
+# up_netns: the cluster of this test.  Probes of 4 x 1 MiB keep a round of
+# the 6 pairs to a few seconds (0.3 s a pair across the uplinks).
+up_netns () {
+    cluster_up --netns --leaves 2 --nodes-per-leaf 2 --uplink 100mbit \
+        --synthetic "pack:1 core:2 pu:1" \
+        --ctld-opt probe_interval=1 --ctld-opt probe_pings=20 --ctld-opt probe_streams=4 \
+        --ctld-opt probe_stream_size=1M --agent-opt "probe_provider=tcp;ofi_rxm"
+}
+up_netns
+prefix=$(prefix_of "$CLUSTER_DIR")
+echo "namespaces $prefix-*, controller $HUDDLE_SERVER"
+case "$HUDDLE_SERVER" in 198.1[89].*) ;; *) fail "the controller is on $HUDDLE_SERVER, not in 198.18.0.0/15" ;; esac
+
+# ---- the tree that was built
+qtopo >qtopo.out 2>&1 || fail "qtopo: $(cat qtopo.out)"
+cat qtopo.out
+tree=$(awk '$1 ~ /^(spine|leaf[0-9])$/ { sw = $1; next } $1 ~ /^node/ { print sw, $1 }' qtopo.out | tr '\n' ' ')
+[ "$tree" = "leaf1 node01 leaf1 node02 leaf2 node03 leaf2 node04 " ] ||
+    fail "qtopo shows \"$tree\", want leaf1: node01-02, leaf2: node03-04"
+grep -q '^spine ' qtopo.out || fail "qtopo shows no spine"
+echo "ok: qtopo shows leaf1 (node01 node02) and leaf2 (node03 node04) under spine"
+
+# ---- a job on each node runs in its namespaces
+backend=$(sed -n 's/.*info: containment: \([a-z0-9]*\):.*/\1/p' "$CLUSTER_DIR/agent-node01.log" | head -n 1)
+jobs=""
+for n in node01 node02 node03 node04; do
+    printf 'hostname\ngetent hosts node04 | cut -d " " -f 1\ncat /proc/self/cgroup\n' >"job-$n.sh"
+    submit -l "select=1:ncpus=1:host=$n" -o "$PWD/out-$n" -j oe "job-$n.sh"
+    jobs="$jobs $n:$JOBID"
+done
+for nj in $jobs; do
+    n=${nj%%:*}
+    j=${nj#*:}
+    wait_job "$j" F
+    [ "$(job_attr "$j" Exit_status)" = 0 ] || fail "job $j on $n: exit status $(job_attr "$j" Exit_status): $(cat "out-$n")"
+    [ "$(head -n 1 "out-$n")" = "$n" ] || fail "the job on $n says its host is $(head -n 1 "out-$n")"
+    sed -n 2p "out-$n" | grep -q '^198\.1[89]\.[0-9]*\.14$' ||
+        fail "node04 does not resolve to its address on $n: $(sed -n 2p "out-$n")"
+    case "$backend" in
+    cgv1 | cgv2)
+        grep -q "/job_" "out-$n" || fail "the job on $n is in no job cgroup ($backend): $(cat "out-$n")"
+        ;;
+    esac
+done
+names=$(for n in node01 node02 node03 node04; do head -n 1 "out-$n"; done | sort -u | wc -l)
+[ "$names" -eq 4 ] || fail "4 jobs printed $names different host names"
+echo "ok: one job per node printed node01..node04, resolved node04, ran in a job cgroup (${backend:-none})"
+
+# node_exec: a command inside a node.
+[ "$(node_exec node02 hostname)" = node02 ] || fail "node_exec node02 hostname: $(node_exec node02 hostname 2>&1)"
+node_exec node03 ip -4 -o addr show dev eth0 | grep -q ' 198\.1[89]\.[0-9]*\.13/24 ' ||
+    fail "node03's eth0: $(node_exec node03 ip -4 -o addr show 2>&1)"
+
+# ---- the probes see the shaped uplinks
+wait_links 6 90
+qtopo --links
+python3 - links.json <<'PY' || fail "link probes: $(cat links.json)"
+import json, sys
+links = {(l["a"], l["b"]): l for l in json.load(open(sys.argv[1]))["links"]}
+leaf = {"node01": 1, "node02": 1, "node03": 2, "node04": 2}
+local = {p: l["bandwidth_mbps"] for p, l in links.items() if leaf[p[0]] == leaf[p[1]]}
+cross = {p: l["bandwidth_mbps"] for p, l in links.items() if leaf[p[0]] != leaf[p[1]]}
+assert len(local) == 2 and len(cross) == 4, links
+# 100mbit is 12.5 MB/s: tbf lets a probe through no faster (10% for the
+# 32 KiB burst and rounding), and inside a leaf nothing holds it back.
+rate = 12.5
+ratio = min(local.values()) / max(cross.values())
+print("leaf-local MB/s %s; cross-leaf MB/s %s; slowest local / fastest cross = %.1f" % (
+    sorted(local.values()), sorted(cross.values()), ratio))
+assert max(cross.values()) <= rate * 1.1, "a cross-leaf pair beat the 100mbit uplink"
+assert ratio >= 4, "leaf-local pairs are not clearly faster than cross-leaf ones"
+PY
+echo "ok: leaf-local pairs are faster than cross-leaf pairs, which stay under the uplink's rate"
+
+# ---- kill -9 of everything, then up again: it cleans up first
+submit -l select=1:ncpus=1:host=node03 -- /bin/sleep 300
+wait_job "$JOBID" R
+shepherd=""
+for f in "$CLUSTER_DIR"/nodes/node03/state/jobs/*/shepherd.pid; do
+    [ -s "$f" ] && read -r shepherd _ <"$f"
+done
+[ -n "$shepherd" ] && alive_pid "$shepherd" || fail "no shepherd runs the sleep job"
+pids="$CTLD_PID $(agent_pid node01) $(agent_pid node02) $(agent_pid node03) $(agent_pid node04)"
+[ -s "$CLUSTER_DIR/munge/munged.pid" ] && pids="$pids $(cat "$CLUSTER_DIR/munge/munged.pid")"
+# shellcheck disable=SC2086
+kill -9 $pids
+for p in $pids; do
+    wait_for 10 "pid $p to die" eval "! alive_pid $p"
+done
+alive_pid "$shepherd" || fail "the shepherd died with its agent: nothing left to clean"
+up_netns
+[ "$(prefix_of "$CLUSTER_DIR")" = "$prefix" ] || fail "the second up took $(prefix_of "$CLUSTER_DIR"), not $prefix"
+alive_pid "$shepherd" && fail "the old cluster's shepherd $shepherd still runs"
+[ "$(ip netns list | grep -c "^$prefix-")" -eq 5 ] ||
+    fail "after the second up: $(ip netns list | grep "^$prefix-" | tr '\n' ' '), want fab and 4 nodes"
+submit -l select=1:ncpus=1:host=node04 -o "$PWD/again" -j oe -- /bin/hostname
+wait_job "$JOBID" F
+[ "$(cat again)" = node04 ] || fail "a job after the second up printed $(cat again)"
+echo "ok: up after kill -9 of everything: the old job is gone, the same namespaces again, jobs run"
+
+# ---- down leaves nothing
+pids="$(cat "$CLUSTER_DIR/huddle-ctld.pid") $(agent_pid node01) $(agent_pid node02) $(agent_pid node03) $(agent_pid node04)"
+[ -s "$CLUSTER_DIR/munge/munged.pid" ] && pids="$pids $(cat "$CLUSTER_DIR/munge/munged.pid")"
+"$HUDDLE_CLUSTER" down --dir "$CLUSTER_DIR" 2>down.err || fail "down: $(cat down.err)"
+CLUSTER_UP=0
+for p in $pids; do
+    alive_pid "$p" && fail "pid $p ($(cat "/proc/$p/comm")) still runs after down"
+done
+[ -z "$(leftovers "$prefix")" ] || fail "down left: $(leftovers "$prefix")"
+grep -rlxF "$CLUSTER_DIR" /run/huddle-cluster/slot-* 2>/dev/null && fail "down kept its slot"
+echo "ok: down left no process, namespace or link"
