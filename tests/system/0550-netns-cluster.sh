@@ -48,18 +48,6 @@ p=$(prefix_of "$TEST_TMP/failed")
 [ -z "$(leftovers "$p")" ] || fail "a failed up left: $(leftovers "$p")"
 echo "ok: refusals; a failed up ($p) left nothing"
 
-# A cluster killed with -9 whose directory is then removed: the next up
-# (anywhere) cleans what it left.
-"$HUDDLE_CLUSTER" up --netns --leaves 1 --nodes-per-leaf 1 --synthetic "pack:1 core:1 pu:1" \
-    --dir "$TEST_TMP/gone" >/dev/null 2>"$TEST_TMP/gone.err" || fail "up in gone: $(cat "$TEST_TMP/gone.err")"
-gone=$(prefix_of "$TEST_TMP/gone")
-gone_pids="$(cat "$TEST_TMP/gone/huddle-ctld.pid") $(cat "$TEST_TMP/gone/agent-node01.pid")"
-[ -s "$TEST_TMP/gone/munge/munged.pid" ] && gone_pids="$gone_pids $(cat "$TEST_TMP/gone/munge/munged.pid")"
-# shellcheck disable=SC2086
-kill -9 $gone_pids
-rm -rf "$TEST_TMP/gone"
-[ -n "$(leftovers "$gone")" ] || fail "the killed cluster $gone left nothing to clean"
-
 # up_netns: the cluster of this test.  Probes of 4 x 1 MiB keep a round of
 # the 6 pairs to a few seconds (0.3 s a pair across the uplinks).
 up_netns () {
@@ -70,7 +58,6 @@ up_netns () {
 }
 up_netns
 prefix=$(prefix_of "$CLUSTER_DIR")
-[ -z "$(leftovers "$gone")" ] || fail "up did not clean what $gone left: $(leftovers "$gone")"
 echo "namespaces $prefix-*, controller $HUDDLE_SERVER"
 case "$HUDDLE_SERVER" in 198.1[89].*) ;; *) fail "the controller is on $HUDDLE_SERVER, not in 198.18.0.0/15" ;; esac
 
@@ -135,6 +122,19 @@ assert ratio >= 3, "leaf-local pairs are not clearly faster than cross-leaf ones
 PY
 echo "ok: leaf-local pairs are faster than cross-leaf pairs, which stay under the uplink's rate"
 
+# ---- a cluster killed with -9 whose directory is then removed: the next
+# up, in any directory, cleans what it left (so does any down, should this
+# test fail before)
+"$HUDDLE_CLUSTER" up --netns --leaves 1 --nodes-per-leaf 1 --synthetic "pack:1 core:1 pu:1" \
+    --dir "$TEST_TMP/gone" >/dev/null 2>"$TEST_TMP/gone.err" || fail "up in gone: $(cat "$TEST_TMP/gone.err")"
+gone=$(prefix_of "$TEST_TMP/gone")
+gone_pids="$(cat "$TEST_TMP/gone/huddle-ctld.pid") $(cat "$TEST_TMP/gone/agent-node01.pid")"
+[ -s "$TEST_TMP/gone/munge/munged.pid" ] && gone_pids="$gone_pids $(cat "$TEST_TMP/gone/munge/munged.pid")"
+# shellcheck disable=SC2086
+kill -9 $gone_pids
+[ -n "$(leftovers "$gone")" ] || fail "the killed cluster $gone left nothing to clean"
+rm -rf "$TEST_TMP/gone"
+
 # ---- kill -9 of everything, then up again: it cleans up first
 submit -l select=1:ncpus=1:host=node03 -- /bin/sleep 300
 wait_job "$JOBID" R
@@ -157,13 +157,15 @@ done
 alive_pid "$shepherd" || fail "the shepherd died with its agent: nothing left to clean"
 up_netns
 [ "$(prefix_of "$CLUSTER_DIR")" = "$prefix" ] || fail "the second up took $(prefix_of "$CLUSTER_DIR"), not $prefix"
+[ -z "$(leftovers "$gone")" ] || fail "up did not clean what $gone left: $(leftovers "$gone")"
 alive_pid "$shepherd" && fail "the old cluster's shepherd $shepherd still runs"
 [ "$(ip netns list | grep -c "^$prefix-")" -eq 5 ] ||
     fail "after the second up: $(ip netns list | grep "^$prefix-" | tr '\n' ' '), want fab and 4 nodes"
 submit -l select=1:ncpus=1:host=node04 -o "$PWD/again" -j oe -- /bin/hostname
 wait_job "$JOBID" F
 [ "$(cat again)" = node04 ] || fail "a job after the second up printed $(cat again)"
-echo "ok: up after kill -9 of everything: the old job is gone, the same namespaces again, jobs run"
+echo "ok: up after kill -9 of everything: the old job is gone, the same namespaces again, jobs run;"
+echo "    it cleaned $gone too, whose directory was removed"
 
 # ---- down leaves nothing
 pids="$(cat "$CLUSTER_DIR/huddle-ctld.pid") $(agent_pid node01) $(agent_pid node02) $(agent_pid node03) $(agent_pid node04)"
