@@ -49,11 +49,12 @@ p=$(prefix_of "$TEST_TMP/failed")
 echo "ok: refusals; a failed up ($p) left nothing"
 
 # up_netns: the cluster of this test.  Probes of 4 x 1 MiB keep a round of
-# the 6 pairs to a few seconds (0.3 s a pair across the uplinks).
+# the 6 pairs to a few seconds (0.3 s a pair across the uplinks), and every
+# pair is probed again a second after its last probe.
 up_netns () {
     cluster_up --netns --leaves 2 --nodes-per-leaf 2 --uplink 100mbit \
-        --synthetic "pack:1 core:2 pu:1" \
-        --ctld-opt probe_interval=1 --ctld-opt probe_pings=20 --ctld-opt probe_streams=4 \
+        --synthetic "pack:1 core:2 pu:1" --ctld-opt probe_interval=1 --ctld-opt probe_refresh=1 \
+        --ctld-opt probe_pings=20 --ctld-opt probe_streams=4 \
         --ctld-opt probe_stream_size=1M --agent-opt "probe_provider=tcp;ofi_rxm"
 }
 up_netns
@@ -102,23 +103,36 @@ node_exec node03 ip -4 -o addr show dev eth0 | grep -q ' 198\.1[89]\.[0-9]*\.13/
     fail "node03's eth0: $(node_exec node03 ip -4 -o addr show 2>&1)"
 
 # ---- the probes see the shaped uplinks
+# Each pair's best of the probes over 5 s: on a busy machine a probe can
+# only come out slower than the link (two agents polling on 2 cores).
 wait_links 6 90
 qtopo --links
-python3 - links.json <<'PY' || fail "link probes: $(cat links.json)"
+i=0
+while [ $i -lt 10 ]; do
+    sleep 0.5
+    qtopo --links --json >"links-$i.json" || fail "qtopo --links --json: $(cat "links-$i.json")"
+    i=$((i + 1))
+done
+python3 - links.json links-*.json <<'PY' || fail "link probes: $(cat links.json)"
 import json, sys
-links = {(l["a"], l["b"]): l for l in json.load(open(sys.argv[1]))["links"]}
+best = {}
+for f in sys.argv[1:]:
+    for l in json.load(open(f))["links"]:
+        p = (l["a"], l["b"])
+        best[p] = max(best.get(p, 0), l["bandwidth_mbps"])
 leaf = {"node01": 1, "node02": 1, "node03": 2, "node04": 2}
-local = {p: l["bandwidth_mbps"] for p, l in links.items() if leaf[p[0]] == leaf[p[1]]}
-cross = {p: l["bandwidth_mbps"] for p, l in links.items() if leaf[p[0]] != leaf[p[1]]}
-assert len(local) == 2 and len(cross) == 4, links
+local = {p: b for p, b in best.items() if leaf[p[0]] == leaf[p[1]]}
+cross = {p: b for p, b in best.items() if leaf[p[0]] != leaf[p[1]]}
+assert len(local) == 2 and len(cross) == 4, best
 # 100mbit is 12.5 MB/s: tbf lets a probe through no faster (10% for the
 # 32 KiB burst and rounding), and inside a leaf nothing holds it back.
 rate = 12.5
 ratio = min(local.values()) / max(cross.values())
-print("leaf-local MB/s %s; cross-leaf MB/s %s; slowest local / fastest cross = %.1f" % (
-    sorted(local.values()), sorted(cross.values()), ratio))
+print("best of %d snapshots: leaf-local MB/s %s; cross-leaf MB/s %s; "
+      "slowest local / fastest cross = %.1f" % (len(sys.argv) - 1,
+      ["%.1f" % b for b in sorted(local.values())], ["%.1f" % b for b in sorted(cross.values())], ratio))
 assert max(cross.values()) <= rate * 1.1, "a cross-leaf pair beat the 100mbit uplink"
-assert ratio >= 3, "leaf-local pairs are not clearly faster than cross-leaf ones"
+assert ratio >= 5, "leaf-local pairs are not clearly faster than cross-leaf ones"
 PY
 echo "ok: leaf-local pairs are faster than cross-leaf pairs, which stay under the uplink's rate"
 
