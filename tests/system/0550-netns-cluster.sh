@@ -25,10 +25,22 @@ prefix_of () {
     sed -n 's/^HC_NS_PREFIX=//p' "$1/cluster.env"
 }
 
-# leftovers PREFIX: the namespaces and root-namespace links named PREFIX-*.
+# id_of DIR: the cluster's id, which its agents' cgroup directories carry.
+id_of () {
+    sed -n 's/^HC_ID=//p' "$1/cluster.env"
+}
+
+# cgroups_of ID: the cgroup directories of cluster ID's agents.
+cgroups_of () {
+    find /sys/fs/cgroup -maxdepth 6 -type d -name "huddle-$1-*" 2>/dev/null
+}
+
+# leftovers PREFIX [ID]: the namespaces and root-namespace links named
+# PREFIX-*, and the cgroup directories of cluster ID.
 leftovers () {
     ip netns list | grep "^$1-"
     ip -o link show | grep -e " $1-" | cut -d: -f2
+    [ -z "${2:-}" ] || cgroups_of "$2"
 }
 
 # ---- refusals: usage errors, and a failed up that leaves nothing
@@ -142,6 +154,7 @@ echo "ok: leaf-local pairs are faster than cross-leaf pairs, which stay under th
 "$HUDDLE_CLUSTER" up --netns --leaves 1 --nodes-per-leaf 1 --synthetic "pack:1 core:1 pu:1" \
     --dir "$TEST_TMP/gone" >/dev/null 2>"$TEST_TMP/gone.err" || fail "up in gone: $(cat "$TEST_TMP/gone.err")"
 gone=$(prefix_of "$TEST_TMP/gone")
+gone_id=$(id_of "$TEST_TMP/gone")
 gone_pids="$(cat "$TEST_TMP/gone/huddle-ctld.pid") $(cat "$TEST_TMP/gone/agent-node01.pid")"
 [ -s "$TEST_TMP/gone/munge/munged.pid" ] && gone_pids="$gone_pids $(cat "$TEST_TMP/gone/munge/munged.pid")"
 # shellcheck disable=SC2086
@@ -161,6 +174,7 @@ running_shepherd () {
 }
 wait_for 10 "a shepherd to run the sleep job on node03" running_shepherd
 shepherd=$SHEPHERD
+first_id=$(id_of "$CLUSTER_DIR")
 pids="$CTLD_PID $(agent_pid node01) $(agent_pid node02) $(agent_pid node03) $(agent_pid node04)"
 [ -s "$CLUSTER_DIR/munge/munged.pid" ] && pids="$pids $(cat "$CLUSTER_DIR/munge/munged.pid")"
 # shellcheck disable=SC2086
@@ -171,7 +185,8 @@ done
 alive_pid "$shepherd" || fail "the shepherd died with its agent: nothing left to clean"
 up_netns
 [ "$(prefix_of "$CLUSTER_DIR")" = "$prefix" ] || fail "the second up took $(prefix_of "$CLUSTER_DIR"), not $prefix"
-[ -z "$(leftovers "$gone")" ] || fail "up did not clean what $gone left: $(leftovers "$gone")"
+[ -z "$(leftovers "$gone" "$gone_id")" ] || fail "up did not clean what $gone left: $(leftovers "$gone" "$gone_id")"
+[ -z "$(cgroups_of "$first_id")" ] || fail "up left the first cluster's cgroups: $(cgroups_of "$first_id")"
 alive_pid "$shepherd" && fail "the old cluster's shepherd $shepherd still runs"
 [ "$(ip netns list | grep -c "^$prefix-")" -eq 5 ] ||
     fail "after the second up: $(ip netns list | grep "^$prefix-" | tr '\n' ' '), want fab and 4 nodes"
@@ -182,6 +197,7 @@ echo "ok: up after kill -9 of everything: the old job is gone, the same namespac
 echo "    it cleaned $gone too, whose directory was removed"
 
 # ---- down leaves nothing
+id=$(id_of "$CLUSTER_DIR")
 pids="$(cat "$CLUSTER_DIR/huddle-ctld.pid") $(agent_pid node01) $(agent_pid node02) $(agent_pid node03) $(agent_pid node04)"
 [ -s "$CLUSTER_DIR/munge/munged.pid" ] && pids="$pids $(cat "$CLUSTER_DIR/munge/munged.pid")"
 "$HUDDLE_CLUSTER" down --dir "$CLUSTER_DIR" 2>down.err || fail "down: $(cat down.err)"
@@ -189,6 +205,6 @@ CLUSTER_UP=0
 for p in $pids; do
     alive_pid "$p" && fail "pid $p ($(cat "/proc/$p/comm")) still runs after down"
 done
-[ -z "$(leftovers "$prefix")" ] || fail "down left: $(leftovers "$prefix")"
+[ -z "$(leftovers "$prefix" "$id")" ] || fail "down left: $(leftovers "$prefix" "$id")"
 grep -rlxF "$CLUSTER_DIR" /run/huddle-cluster/slot-* 2>/dev/null && fail "down kept its slot"
-echo "ok: down left no process, namespace or link"
+echo "ok: down left no process, namespace, link or cgroup directory"
