@@ -4,7 +4,9 @@
 # that was built; a job on each node runs in that node's namespaces (its own
 # host name, its node's /etc/hosts, its cgroup); huddle's own link probes
 # measure the pairs inside a leaf much faster than the pairs across the
-# shaped uplinks, and no faster than the uplink's rate; a failed `up`
+# shaped uplinks, and no faster than the uplink's rate; `exec` and `shell`
+# run commands in a node (mpirun across nodes with shell as its rsh agent,
+# when Open MPI is installed); a failed `up`
 # leaves nothing; an `up` after a kill -9 of everything cleans up first
 # (and one elsewhere, when the crashed cluster's directory is gone); `down`
 # leaves no namespace, link or process.
@@ -113,6 +115,21 @@ echo "ok: one job per node printed node01..node04, resolved node04, ran in a job
 [ "$(node_exec node02 hostname)" = node02 ] || fail "node_exec node02 hostname: $(node_exec node02 hostname 2>&1)"
 node_exec node03 ip -4 -o addr show dev eth0 | grep -q ' 198\.1[89]\.[0-9]*\.13/24 ' ||
     fail "node03's eth0: $(node_exec node03 ip -4 -o addr show 2>&1)"
+# shell: ssh's way, one command line for sh; what Open MPI's rsh agent does.
+# shellcheck disable=SC2016
+out=$("$HUDDLE_CLUSTER" shell --dir "$CLUSTER_DIR" node02 'echo $(hostname)' on eth0) ||
+    fail "huddle-cluster shell node02: $out"
+[ "$out" = "node02 on eth0" ] || fail "huddle-cluster shell node02 printed \"$out\""
+if command -v mpirun >/dev/null 2>&1; then
+    # A bare Open MPI run across two leaves, no huddle job: the baseline a
+    # launch through the agents is compared with.
+    node_exec node01 timeout $((30 * SLOW)) mpirun --allow-run-as-root \
+        --mca plm_rsh_agent "$HUDDLE_CLUSTER shell --dir $CLUSTER_DIR" \
+        --mca oob_tcp_if_include eth0 --mca btl_tcp_if_include eth0 -H node01,node03 hostname \
+        >mpirun.out 2>&1 || fail "mpirun across node01 and node03: $(cat mpirun.out)"
+    [ "$(sort mpirun.out | tr '\n' ' ')" = "node01 node03 " ] || fail "mpirun -H node01,node03 hostname: $(cat mpirun.out)"
+    echo "ok: exec and shell run in a node; mpirun with shell as its rsh agent spans node01 and node03"
+fi
 
 # ---- the probes see the shaped uplinks
 # Each pair's best of the probes over 5 s: on a busy machine a probe can
