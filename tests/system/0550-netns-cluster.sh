@@ -115,6 +115,13 @@ echo "ok: one job per node printed node01..node04, resolved node04, ran in a job
 [ "$(node_exec node02 hostname)" = node02 ] || fail "node_exec node02 hostname: $(node_exec node02 hostname 2>&1)"
 node_exec node03 ip -4 -o addr show dev eth0 | grep -q ' 198\.1[89]\.[0-9]*\.13/24 ' ||
     fail "node03's eth0: $(node_exec node03 ip -4 -o addr show 2>&1)"
+# This machine's name is where the controller is, seen from a node.
+me=$(uname -n)
+case "$me" in localhost | localhost.* | node[0-9]* | *[!A-Za-z0-9.-]*) ;; *)
+    [ "$(node_exec node02 getent hosts "$me" | cut -d ' ' -f 1)" = "${HUDDLE_SERVER%:*}" ] ||
+        fail "$me from node02: $(node_exec node02 getent hosts "$me" 2>&1), want ${HUDDLE_SERVER%:*}"
+    ;;
+esac
 # shell: ssh's way, one command line for sh; what Open MPI's rsh agent does.
 # shellcheck disable=SC2016
 out=$("$HUDDLE_CLUSTER" shell --dir "$CLUSTER_DIR" node02 'echo $(hostname)' on eth0) ||
