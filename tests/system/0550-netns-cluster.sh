@@ -62,16 +62,21 @@ p=$(prefix_of "$TEST_TMP/failed")
 [ -z "$(leftovers "$p")" ] || fail "a failed up left: $(leftovers "$p")"
 echo "ok: refusals; a failed up ($p) left nothing"
 
-# up_netns: the cluster of this test.  Probes of 4 x 1 MiB keep a round of
-# the 6 pairs to a few seconds (0.3 s a pair across the uplinks), and every
-# pair is probed again a second after its last probe.
+# up_netns [ARG]...: the cluster of this test.  Probes of 4 x 1 MiB keep a
+# round of the 6 pairs to a few seconds (0.3 s a pair across the uplinks).
 up_netns () {
     cluster_up --netns --leaves 2 --nodes-per-leaf 2 --uplink 100mbit \
-        --synthetic "pack:1 core:2 pu:1" --ctld-opt probe_interval=1 --ctld-opt probe_refresh=1 \
+        --synthetic "pack:1 core:2 pu:1" --ctld-opt probe_interval=1 \
         --ctld-opt probe_pings=20 --ctld-opt probe_streams=4 \
-        --ctld-opt probe_stream_size=1M --agent-opt "probe_provider=tcp;ofi_rxm"
+        --ctld-opt probe_stream_size=1M --agent-opt "probe_provider=tcp;ofi_rxm" "$@"
 }
-up_netns
+# tree_of FILE: qtopo's tree as "SWITCH NODE" pairs on one line.
+tree_of () {
+    awk '$1 ~ /^(spine|leaf[0-9])$/ { sw = $1; next } $1 ~ /^node/ { print sw, $1 }' "$1" | tr '\n' ' '
+}
+built="leaf1 node01 leaf1 node02 leaf2 node03 leaf2 node04 "
+# Every pair probed again a second after its last probe (for best-of below).
+up_netns --ctld-opt probe_refresh=1
 prefix=$(prefix_of "$CLUSTER_DIR")
 echo "namespaces $prefix-*, controller $HUDDLE_SERVER"
 case "$HUDDLE_SERVER" in 198.1[89].*) ;; *) fail "the controller is on $HUDDLE_SERVER, not in 198.18.0.0/15" ;; esac
@@ -79,8 +84,8 @@ case "$HUDDLE_SERVER" in 198.1[89].*) ;; *) fail "the controller is on $HUDDLE_S
 # ---- the tree that was built
 qtopo >qtopo.out 2>&1 || fail "qtopo: $(cat qtopo.out)"
 cat qtopo.out
-tree=$(awk '$1 ~ /^(spine|leaf[0-9])$/ { sw = $1; next } $1 ~ /^node/ { print sw, $1 }' qtopo.out | tr '\n' ' ')
-[ "$tree" = "leaf1 node01 leaf1 node02 leaf2 node03 leaf2 node04 " ] ||
+tree=$(tree_of qtopo.out)
+[ "$tree" = "$built" ] ||
     fail "qtopo shows \"$tree\", want leaf1: node01-02, leaf2: node03-04"
 grep -q '^spine ' qtopo.out || fail "qtopo shows no spine"
 echo "ok: qtopo shows leaf1 (node01 node02) and leaf2 (node03 node04) under spine"
@@ -207,7 +212,8 @@ for p in $pids; do
     wait_for 10 "pid $p to die" eval "! alive_pid $p"
 done
 alive_pid "$shepherd" || fail "the shepherd died with its agent: nothing left to clean"
-up_netns
+# This time the controller gets no tree: it infers one from the probes.
+up_netns --fabric none
 [ "$(prefix_of "$CLUSTER_DIR")" = "$prefix" ] || fail "the second up took $(prefix_of "$CLUSTER_DIR"), not $prefix"
 [ -z "$(leftovers "$gone" "$gone_id")" ] || fail "up did not clean what $gone left: $(leftovers "$gone" "$gone_id")"
 [ -z "$(cgroups_of "$first_id")" ] || fail "up left the first cluster's cgroups: $(cgroups_of "$first_id")"
@@ -219,6 +225,18 @@ wait_job "$JOBID" F
 [ "$(cat again)" = node04 ] || fail "a job after the second up printed $(cat again)"
 echo "ok: up after kill -9 of everything: the old job is gone, the same namespaces again, jobs run;"
 echo "    it cleaned $gone too, whose directory was removed"
+
+# ---- with no declared tree, the controller infers the one that was built
+# (from bandwidth: the uplinks are shaped, their latency is not)
+inferred_is_built () {
+    qtopo >inferred.out 2>&1
+    WAIT_SEEN=$(cat inferred.out)
+    head -n 1 inferred.out | grep -q '^fabric: inferred from measured links' &&
+        [ "$(tree_of inferred.out)" = "$built" ]
+}
+wait_for 60 "the inferred tree to be leaf1: node01 node02, leaf2: node03 node04" inferred_is_built
+cat inferred.out
+echo "ok: the controller inferred the built leaves from huddle's probes"
 
 # ---- down leaves nothing
 id=$(id_of "$CLUSTER_DIR")
