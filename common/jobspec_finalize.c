@@ -230,6 +230,32 @@ static int build_env (const struct jobspec_input *in, struct jobspec *out, char 
     return 0;
 }
 
+/* The text attributes, -a, -W umask, the limits and qsub's own flags:
+ * each the command line's if it set one, else the script's. */
+static int merge_attrs (const struct jobspec_input *in, struct jobspec *out, struct herror *err)
+{
+    const struct layer *cl = &in->cmdline, *sl = &in->script;
+
+    for (int i = 0; i < JOBSPEC_NATTRS; i++) {
+        const char *v = cl->attrs[i] ? cl->attrs[i] : sl->attrs[i];
+        if (v && !(out->attrs[i] = strdup (v))) {
+            errno = ENOMEM;
+            return herror_set (err, "out of memory");
+        }
+    }
+    out->execution_time = PICK (execution_time, 0);
+    out->umask = PICK (umask, -1);
+    out->limits.cput = PICK (cput, -1) < 0 ? 0 : PICK (cput, -1);
+    out->limits.pcput = PICK (pcput, -1) < 0 ? 0 : PICK (pcput, -1);
+    out->limits.vmem = PICK (vmem, -1) < 0 ? 0 : (uint64_t)PICK (vmem, -1);
+    out->limits.pvmem = PICK (pvmem, -1) < 0 ? 0 : (uint64_t)PICK (pvmem, -1);
+    out->limits.pmem = PICK (pmem, -1) < 0 ? 0 : (uint64_t)PICK (pmem, -1);
+    out->limits.file = PICK (file, -1) < 0 ? 0 : (uint64_t)PICK (file, -1);
+    out->block = cl->block || sl->block;
+    out->no_jobid = cl->no_jobid || sl->no_jobid;
+    return 0;
+}
+
 /* Move the finalized members of src into dst (whose old ones are freed);
  * the inputs (script, argv, script_path, input) stay with dst. */
 static void commit (struct jobspec *dst, struct jobspec *src)
@@ -317,8 +343,27 @@ int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], c
         errno = ENOMEM;
         goto fail;
     }
+    if (merge_attrs (in, &out, err) < 0)
+        goto fail;
+    /* Torque's -d/-w: the job runs there (relative to the submit
+     * directory); PBS_O_WORKDIR stays where qsub ran, PBS_O_INITDIR says
+     * where the job starts. */
+    const char *initdir = PICK (initdir, NULL);
+    if (initdir) {
+        free (out.workdir);
+        if (!(out.workdir = resolve_path (initdir, cwd))) {
+            herror_set (err, "out of memory");
+            errno = ENOMEM;
+            goto fail;
+        }
+    }
     if (build_env (in, &out, envp, cwd, hostname, err) < 0)
         goto fail;
+    if (initdir && jobspec_env_set (&out.env, &out.nenv, "PBS_O_INITDIR", out.workdir) < 0) {
+        herror_set (err, "out of memory");
+        errno = ENOMEM;
+        goto fail;
+    }
     if (out.nenv > JOBSPEC_MAX_ENV) {
         herror_set (err, "the job's environment would have %d variables, more than %d", out.nenv,
                     JOBSPEC_MAX_ENV);
