@@ -327,7 +327,12 @@ static void job_path (struct attrs *a, const json_t *job, const char *attr, cons
     const char *host = mstr (job, "submit_host", "");
     const char *dir = mstr (job, "workdir", "");
     const char *given = mstr (job, member, NULL);
-    if (given && strchr (given, ':'))
+    size_t glen = given ? strlen (given) : 0;
+    if (glen > 0 && given[glen - 1] == '/') /* a directory: PBS's name inside it */
+        attrs_add (a, attr, NULL, "%s%s%s%s.%c%" PRId64, strchr (given, ':') ? "" : host,
+                   strchr (given, ':') ? "" : ":", given, mstr (job, "name", "STDIN"), letter,
+                   job_seq (job));
+    else if (given && strchr (given, ':'))
         attrs_add (a, attr, NULL, "%s", given);
     else if (given && given[0] == '/')
         attrs_add (a, attr, NULL, "%s:%s", host, given);

@@ -241,9 +241,10 @@ static bool account_name_ok (const char *s, size_t len)
     return true;
 }
 
+/* An address is one argument of the mail command: never an option. */
 static bool mail_address_ok (const char *s, size_t len)
 {
-    return account_name_ok (s, len);
+    return len > 0 && s[0] != '-' && account_name_ok (s, len);
 }
 
 static bool abs_path_ok (const char *s, size_t len)

@@ -350,12 +350,21 @@ int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], c
      * where the job starts. */
     const char *initdir = PICK (initdir, NULL);
     if (initdir) {
+        /* The default .o/.e files stay in the submit directory: given as
+         * that directory ("DIR/"), they get PBS's names inside it. */
+        size_t dlen = strlen (cwd) + 2;
         free (out.workdir);
-        if (!(out.workdir = resolve_path (initdir, cwd))) {
+        if (!(out.workdir = resolve_path (initdir, cwd)) ||
+            (!out.output && !(out.output = malloc (dlen))) ||
+            (!out.error && !(out.error = malloc (dlen)))) {
             herror_set (err, "out of memory");
             errno = ENOMEM;
             goto fail;
         }
+        if (!output)
+            snprintf (out.output, dlen, "%s%s", cwd, cwd[dlen - 3] == '/' ? "" : "/");
+        if (!error)
+            snprintf (out.error, dlen, "%s%s", cwd, cwd[dlen - 3] == '/' ? "" : "/");
     }
     if (build_env (in, &out, envp, cwd, hostname, err) < 0)
         goto fail;

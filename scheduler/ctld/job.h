@@ -63,6 +63,12 @@ static inline bool job_deferred (const struct ctld_job *j, int64_t now)
     return j->execution_time > now;
 }
 
+/* Mail the job's Mail_Users (else its owner) through mail_command when
+ * its Mail_Points (default "a") has point: 'b' begun, 'e' ended, 'a'
+ * aborted; what is the message's last line.  Nothing without a
+ * mail_command (mail.c). */
+void job_mail (struct ctld *ctx, struct ctld_job *j, char point, const char *what);
+
 /* "SEQ.SERVER" into buf. */
 const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_t len);
 

@@ -448,6 +448,17 @@ static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
     if (old == JOB_QUEUED && j->state == JOB_RUNNING) {
         ctld_order (ctx, first, launch_order (ctx, j));
         log_msg (LOG_LEVEL_INFO, "job %s %s", id, event);
+        job_mail (ctx, j, 'b', "Begun execution");
+    }
+    if (j->state == JOB_FINISHED && old != JOB_FINISHED && job_state_active (old)) {
+        json_t *st = json_object_get (j->obj, "exit_status");
+        char what[64];
+        snprintf (what, sizeof (what), "Execution terminated\nExit_status=%d",
+                  st ? (int)json_integer_value (st) : 0);
+        if (st && json_integer_value (st) < 0)
+            job_mail (ctx, j, 'a', "Aborted by PBS Server");
+        else
+            job_mail (ctx, j, 'e', what);
     }
     if (c && c->ev == JOB_EV_DELETE && j->state == JOB_EXITING)
         job_send_kill (ctx, j); /* job.ended then finishes it */
