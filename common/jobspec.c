@@ -502,7 +502,7 @@ static int apply_option (struct layer *l, char opt, const char *val, char *what,
     char shown[HERROR_SHOW_SIZE];
     long n;
 
-    snprintf (what, whatsz, "-%c %s", opt,
+    snprintf (what, whatsz, "-%c%s%s", opt, val ? " " : "",
               val ? herror_show (val, strlen (val), shown, sizeof (shown)) : "");
     switch (opt) {
     case 'N':

@@ -1984,11 +1984,11 @@ static void pbs_limits_and_flags (void **state)
 static void pbs_refusals (void **state)
 {
     assert_submit_error ("",
-                         "option -I : interactive jobs are not supported yet: submit the "
+                         "option -I: interactive jobs are not supported yet: submit the "
                          "commands as a job script",
                          "-I");
     assert_submit_error ("",
-                         "option -X : X11 forwarding needs an interactive job (-I), which "
+                         "option -X: X11 forwarding needs an interactive job (-I), which "
                          "this server does not support yet",
                          "-X");
     assert_submit_error ("",
