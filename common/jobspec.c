@@ -30,6 +30,7 @@ void layer_init (struct layer *l)
     l->join = -1;
     l->rerun = -1;
     l->umask = -1;
+    l->block = -1;
     l->cput = l->pcput = l->vmem = l->pvmem = l->pmem = l->file = -1;
 }
 
@@ -338,11 +339,14 @@ static int parse_exec_time (const char *val, int64_t *out, struct herror *err)
     t = tm;
     for (size_t i = 0; i < n / 2; i++)
         f[i] = (val[2 * i] - '0') * 10 + (val[2 * i + 1] - '0');
-    int k = 0;
-    if (n == 12)
-        t.tm_year = f[0] * 100 + f[1] - 1900, k = 2;
-    else if (n == 10)
-        t.tm_year = 100 + f[0], k = 1; /* YY: 20YY */
+    int k = 0; /* the next field */
+    if (n == 12) {
+        t.tm_year = f[0] * 100 + f[1] - 1900;
+        k = 2;
+    } else if (n == 10) {
+        t.tm_year = 100 + f[0]; /* YY: 20YY */
+        k = 1;
+    }
     if (n >= 8)
         t.tm_mon = f[k++] - 1;
     if (n >= 6)
@@ -624,9 +628,9 @@ static int apply_w_attr (struct layer *l, const char *val, struct herror *err)
     }
     if (WKEY ("block")) {
         if (strcasecmp (v, "true") == 0 || strcmp (v, "1") == 0 || strcasecmp (v, "y") == 0)
-            l->block = true;
+            l->block = 1;
         else if (strcasecmp (v, "false") == 0 || strcmp (v, "0") == 0 || strcasecmp (v, "n") == 0)
-            l->block = false;
+            l->block = 0;
         else
             return herror_set (err, "use block=true or block=false");
         return 0;

@@ -1973,6 +1973,11 @@ static void pbs_limits_and_flags (void **state)
     json_decref (o);
     jobspec_destroy (js);
 
+    /* the command line's block=false wins over the script's block=true */
+    js = submit_ok ("#PBS -W block=true\n", "-W", "block=false", NULL);
+    assert_false (js->block);
+    jobspec_destroy (js);
+
     assert_submit_error ("", "option -W umask=089: umask is an octal number from 0 to 777", "-W",
                          "umask=089");
     assert_submit_error ("", "option -l cput=1:xx: cput: seconds are not a number", "-l",
