@@ -378,13 +378,27 @@ static int parse_exec_time (const char *val, int64_t *out, struct herror *err)
 /* One "NAME=VALUE" term of -l. */
 static int apply_resource (struct layer *l, const char *key, const char *val, struct herror *err)
 {
-    if (strcasecmp (key, "select") == 0 || strcasecmp (key, "nodes") == 0) {
+    if (strcasecmp (key, "select") == 0 || strcasecmp (key, "nodes") == 0 ||
+        strcasecmp (key, "procs") == 0) {
         bool select = strcasecmp (key, "select") == 0;
-        enum chunk_source src = select ? CHUNKS_SELECT : CHUNKS_NODES;
+        bool procs = strcasecmp (key, "procs") == 0;
+        enum chunk_source src = select ? CHUNKS_SELECT : procs ? CHUNKS_PROCS : CHUNKS_NODES;
         if (l->chunk_src != CHUNKS_NONE && l->chunk_src != src)
-            return herror_set (err, "select and nodes cannot be used together");
-        int rc = select ? pbs_select_parse (val, &l->chunks, err)
+            return herror_set (err, "select, nodes and procs cannot be used together");
+        int rc;
+        if (procs) {
+            /* Torque's procs=N: N processors wherever they are, one rank
+             * each: N chunks of one cpu, placed freely. */
+            char chunks[32];
+            long n;
+            if (parse_int (val, 1, RESREQ_MAX_COUNT, &n) < 0)
+                return herror_set (err, "procs must be a number from 1 to %d", RESREQ_MAX_COUNT);
+            snprintf (chunks, sizeof (chunks), "%ld:ncpus=1", n);
+            rc = pbs_select_parse (chunks, &l->chunks, err);
+        } else {
+            rc = select ? pbs_select_parse (val, &l->chunks, err)
                         : pbs_nodes_parse (val, &l->chunks, err);
+        }
         if (rc < 0)
             return -1;
         l->chunk_src = src;
@@ -458,7 +472,7 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
     }
     char shown[HERROR_SHOW_SIZE];
     return herror_set (err,
-                       "Unknown resource %s (this server knows select, nodes, ncpus, ngpus, "
+                       "Unknown resource %s (this server knows select, nodes, procs, ncpus, ngpus, "
                        "mem, walltime, cput, pcput, vmem, pvmem, pmem, file, software, place, "
                        "switches, pgroup)",
                        herror_show (key, strlen (key), shown, sizeof (shown)));

@@ -111,6 +111,9 @@ static int merge_resources (const struct jobspec_input *in, struct resreq *res, 
                            "-l %s cannot be combined with select: ask for it in the chunks "
                            "(select=N:%s=...)",
                            conflict ? conflict : "mem", conflict ? conflict : "mem");
+    if (chunks->chunk_src == CHUNKS_PROCS && conflict)
+        return herror_set (err, "-l %s cannot be combined with procs (procs=N is N cpus)",
+                           conflict);
     if (chunks->chunk_src == CHUNKS_NODES && conflict)
         return herror_set (err, "-l %s cannot be combined with nodes (use nodes=N:ppn=M%s)",
                            conflict, have_ngpus ? ":gpus=G" : "");

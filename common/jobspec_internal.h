@@ -11,7 +11,7 @@
 
 #include "common/jobspec.h"
 
-enum chunk_source { CHUNKS_NONE = 0, CHUNKS_SELECT, CHUNKS_NODES };
+enum chunk_source { CHUNKS_NONE = 0, CHUNKS_SELECT, CHUNKS_NODES, CHUNKS_PROCS };
 
 /* What one source (the script's directives, or the command line) asked
  * for.  Unset members are NULL, -1 or have their have_ flag clear. */

@@ -453,11 +453,12 @@ static void command_line_error_texts (void **state)
                          "walltime=1:xx");
     assert_submit_error ("", "option -l walltime=1:xx: seconds are not a number", "-l",
                          "select=1:ncpus=2,walltime=1:xx");
-    assert_submit_error ("",
-                         "option -l foo=1: Unknown resource foo (this server knows select, "
-                         "nodes, ncpus, ngpus, mem, walltime, cput, pcput, vmem, pvmem, pmem, "
-                         "file, software, place, switches, pgroup)",
-                         "-l", "foo=1");
+    assert_submit_error (
+        "",
+        "option -l foo=1: Unknown resource foo (this server knows select, "
+        "nodes, procs, ncpus, ngpus, mem, walltime, cput, pcput, vmem, pvmem, pmem, "
+        "file, software, place, switches, pgroup)",
+        "-l", "foo=1");
     assert_submit_error ("",
                          "option -l walltime: resource \"walltime\" needs a value "
                          "(NAME=VALUE)",
@@ -469,7 +470,8 @@ static void command_line_error_texts (void **state)
                          "ncpus=x");
     assert_submit_error ("", "option -l mem=4xb: unknown unit \"xb\" (use b, kb, mb, gb or tb)",
                          "-l", "mem=4xb");
-    assert_submit_error ("", "option -l nodes=2:ppn=2: select and nodes cannot be used together",
+    assert_submit_error ("",
+                         "option -l nodes=2:ppn=2: select, nodes and procs cannot be used together",
                          "-l", "select=2:ncpus=2,nodes=2:ppn=2");
 }
 
@@ -2036,6 +2038,16 @@ static void torque_spellings (void **state)
     js = submit_ok ("", "-w", "sub", NULL);
     assert_string_equal (js->workdir, CWD "/sub");
     jobspec_destroy (js);
+    /* procs=N: N single-cpu chunks anywhere; with Torque's job-wide mem */
+    js = submit_ok ("", "-l", "procs=6,mem=6gb", NULL);
+    assert_int_equal (js->res.nchunks, 1);
+    assert_chunk (&js->res.chunks[0], 6, 1, 1, 0, UINT64_C (1) << 30, "");
+    assert_int_equal (js->res.arrangement, RESREQ_FREE);
+    jobspec_destroy (js);
+    assert_submit_error ("", "option -l procs=0: procs must be a number from 1 to 100000", "-l",
+                         "procs=0");
+    assert_submit_error ("", "option -l procs=2: select, nodes and procs cannot be used together",
+                         "-l", "nodes=1", "-l", "procs=2");
     js = submit_ok ("", "-l", "nodes=n01+n02:ppn=2", NULL);
     assert_int_equal (js->res.nchunks, 2);
     assert_chunk (&js->res.chunks[0], 1, 1, 1, 0, 0, "n01");
