@@ -21,7 +21,7 @@
 #define RESREQ_MAX_MEM      (UINT64_C (1) << 50)          /* 1 PiB per chunk */
 #define RESREQ_MAX_WALLTIME (INT64_C (100) * 366 * 86400) /* 100 years */
 
-#define RESREQ_LABELS_MAX 256 /* bytes of a chunk's label constraint */
+#define RESREQ_LABELS_MAX 128 /* bytes of a chunk's label list, NUL included */
 
 /* One "-l select" term: COUNT x {ncpus, mpiprocs, ngpus, mem}. */
 struct resreq_chunk {
