@@ -459,6 +459,22 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
             *dst = (int64_t)bytes;
         return 0;
     }
+    /* Host-level resources asked job-wide, as PBS and Torque take them:
+     * host= (vnode=) for the default chunk, arch= for every chunk. */
+    if (strcasecmp (key, "host") == 0 || strcasecmp (key, "vnode") == 0) {
+        if (!pbs_hostname_valid (val))
+            return herror_set (err, "%s: \"%s\" is not a host name", key, val);
+        snprintf (l->job_host, sizeof (l->job_host), "%s", val);
+        return 0;
+    }
+    if (strcasecmp (key, "arch") == 0) {
+        char label[80];
+        snprintf (label, sizeof (label), "arch=%s", val);
+        if (strlen (val) >= sizeof (l->job_arch) || pbs_labels_check (label, err) < 0)
+            return herror_set (err, "arch: \"%s\" is not an architecture name", val);
+        snprintf (l->job_arch, sizeof (l->job_arch), "%s", val);
+        return 0;
+    }
     if (strcasecmp (key, "software") == 0)
         return set_attr (l, JOBSPEC_SOFTWARE, val, err);
     if (strcasecmp (key, "pgroup") == 0) {
@@ -473,8 +489,8 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
     char shown[HERROR_SHOW_SIZE];
     return herror_set (err,
                        "Unknown resource %s (this server knows select, nodes, procs, ncpus, ngpus, "
-                       "mem, walltime, cput, pcput, vmem, pvmem, pmem, file, software, place, "
-                       "switches, pgroup)",
+                       "mem, walltime, cput, pcput, vmem, pvmem, pmem, file, software, host, "
+                       "vnode, arch, place, switches, pgroup)",
                        herror_show (key, strlen (key), shown, sizeof (shown)));
 }
 

@@ -220,8 +220,9 @@ int jobspec_parse_script (struct jobspec *js, const char *text, size_t len, stru
  * silently lacks a variable it was given would fail later and far away.  Defaults: one chunk
  * ncpus=1, place=free (scatter for nodes=), walltime 0 (queue default).  Job-level ncpus/ngpus/mem
  * make the single chunk when there is no select/nodes; combined with select they are an error, as
- * in OpenPBS (mem with nodes is spread over the chunks, the Torque meaning).  Calling it again
- * redoes the merge. */
+ * in OpenPBS (mem with nodes is spread over the chunks, the Torque meaning).  Job-wide host=
+ * (or vnode=) goes into that single chunk (refused with select, nodes or procs), job-wide arch=
+ * into every chunk that names none.  Calling it again redoes the merge. */
 int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], const char *hostname,
                       struct herror *err);
 

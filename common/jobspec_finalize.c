@@ -144,6 +144,22 @@ static int merge_resources (const struct jobspec_input *in, struct resreq *res, 
         res->chunks[0].mpiprocs = res->chunks[0].ncpus > 0 ? 1 : 0;
         res->chunks[0].mem = mem;
     }
+    const char *host = cl->job_host[0] ? cl->job_host : script_job_wide ? sl->job_host : "";
+    const char *arch = cl->job_arch[0] ? cl->job_arch : sl->job_arch;
+    if (host[0] && chunks->chunk_src != CHUNKS_NONE)
+        return herror_set (err, "-l host cannot be combined with select, nodes or procs: ask for "
+                                "it in the chunks (select=N:host=...)");
+    if (host[0])
+        snprintf (res->chunks[0].host, sizeof (res->chunks[0].host), "%s", host);
+    for (int i = 0; arch[0] && i < res->nchunks; i++) {
+        char *lab = res->chunks[i].labels;
+        size_t have = strlen (lab);
+        if (strstr (lab, "arch=")) /* the chunk's own arch wins */
+            continue;
+        if ((size_t)snprintf (lab + have, sizeof (res->chunks[i].labels) - have, "%sarch=%s",
+                              have ? "," : "", arch) >= sizeof (res->chunks[i].labels) - have)
+            return herror_set (err, "-l arch: chunk %d has too many node labels", i + 1);
+    }
     if (cl->have_place || sl->have_place) {
         res->arrangement = cl->have_place ? cl->arrangement : sl->arrangement;
         res->sharing = cl->have_place ? cl->sharing : sl->sharing;

@@ -41,6 +41,8 @@ struct layer {
     int64_t switches_wait;              /* switches=N@T, -1 forever */
     char pgroup[RESREQ_PGROUP_MAX + 1]; /* pgroup=NAME, "" unset */
     char *attrs[JOBSPEC_NATTRS];        /* text attributes, NULL unset */
+    char job_host[64];                  /* job-wide host= / vnode=, "" unset */
+    char job_arch[65];                  /* job-wide arch=, "" unset */
     int64_t execution_time;             /* -a, 0 unset */
     int umask;                          /* -W umask, -1 unset */
     /* -l cput, pcput (seconds), vmem, pvmem, pmem, file (bytes), -1 unset */

@@ -457,7 +457,7 @@ static void command_line_error_texts (void **state)
         "",
         "option -l foo=1: Unknown resource foo (this server knows select, "
         "nodes, procs, ncpus, ngpus, mem, walltime, cput, pcput, vmem, pvmem, pmem, "
-        "file, software, place, switches, pgroup)",
+        "file, software, host, vnode, arch, place, switches, pgroup)",
         "-l", "foo=1");
     assert_submit_error ("",
                          "option -l walltime: resource \"walltime\" needs a value "
@@ -2081,6 +2081,18 @@ static void chunk_labels_and_threads (void **state)
                          "chunks[0].labels: \"=bad\" is not a label (NAME or NAME=VALUE)");
     json_decref (o);
     jobspec_destroy (js);
+    /* job-wide host= and arch=, as PBS and Torque take them */
+    js = submit_ok ("", "-l", "ncpus=2,host=n03,arch=linux", NULL);
+    assert_chunk (&js->res.chunks[0], 1, 2, 1, 0, 0, "n03");
+    assert_string_equal (js->res.chunks[0].labels, "arch=linux");
+    jobspec_destroy (js);
+    js = submit_ok ("", "-l", "nodes=2:ppn=1:ib,arch=linux", NULL);
+    assert_string_equal (js->res.chunks[0].labels, "ib,arch=linux");
+    jobspec_destroy (js);
+    assert_submit_error ("",
+                         "-l host cannot be combined with select, nodes or procs: ask for it in "
+                         "the chunks (select=N:host=...)",
+                         "-l", "select=1:ncpus=1,host=n01");
     /* vnode= is host= */
     js = submit_ok ("", "-l", "select=1:ncpus=2:vnode=n07", NULL);
     assert_chunk (&js->res.chunks[0], 1, 2, 1, 0, 0, "n07");
