@@ -93,6 +93,20 @@ static json_t *job_object (struct ctld *ctx, struct jobspec *spec, int64_t seq, 
     return obj;
 }
 
+/* The name a "NAME[@HOST][,...]" list gives: the entry without a host, else
+ * (all name hosts, and where the job runs is not known yet) the first. */
+static int list_first (const char *list, char *buf, size_t size)
+{
+    if (jobspec_list_pick (list, NULL, buf, size) == 0)
+        return 0;
+    size_t len = strcspn (list, "@,");
+    if (len + 1 > size)
+        return -1;
+    memcpy (buf, list, len);
+    buf[len] = '\0';
+    return 0;
+}
+
 /* Who the job runs as: the submitter, or the user -u names (User_List),
  * which only root may name for another user, as PBS's server allows (its
  * ruserok check aside: huddle has no hosts.equiv); and with which group:
@@ -111,8 +125,8 @@ static int job_identity (struct ctld *ctx, struct jobspec *spec, const struct pe
     if (!(*owner = jobs_user_name (ctx, spec->uid)))
         return herror_set (err, "out of memory");
     if (users) {
-        if (jobspec_list_pick (users, NULL, name, sizeof (name)) < 0)
-            return herror_set (err, "User_List %s names no user for this server's hosts", users);
+        if (list_first (users, name, sizeof (name)) < 0)
+            return herror_set (err, "User_List %s: the user name is too long", users);
         if (strcmp (name, *owner) != 0) {
             struct passwd *pw = getpwnam (name);
             if (spec->uid != 0 || !pw)
@@ -127,8 +141,8 @@ static int job_identity (struct ctld *ctx, struct jobspec *spec, const struct pe
         }
     }
     if (groups) {
-        if (jobspec_list_pick (groups, NULL, name, sizeof (name)) < 0)
-            return herror_set (err, "group_list %s names no group for this server's hosts", groups);
+        if (list_first (groups, name, sizeof (name)) < 0)
+            return herror_set (err, "group_list %s: the group name is too long", groups);
         struct group *gr = getgrnam (name);
         struct passwd *pw = getpwuid (spec->uid);
         bool member = gr && pw && pw->pw_gid == gr->gr_gid;

@@ -76,6 +76,10 @@ wait_job "$JOBID" F
 grep -qx hu0701a "$work/as_a.o${JOBID%%.*}" || fail "-u hu0701a job ran as $(cat "$work/as_a.o${JOBID%%.*}")"
 job_attr "$JOBID" User_List | grep -qx hu0701a || fail "User_List: $(job_attr "$JOBID" User_List)"
 echo "ok: root's -u hu0701a job ran as hu0701a"
+# entries that all name a host: the first one's user
+submit -u hu0701a@login9,hu0701b@login8 -N as_first -- /bin/sh -c 'id -un'
+wait_job "$JOBID" F
+grep -qx hu0701a "$work/as_first.o${JOBID%%.*}" || fail "-u a@h1,b@h2 ran as $(cat "$work/as_first.o${JOBID%%.*}")"
 
 # 5. -W group_list: a member's group is the job's; a non-member is refused.
 id=$(as_user hu0701a sh -c "cd $work && qsub -W group_list=hu0701g -N grp -- /bin/sh -c 'id -gn'") ||
