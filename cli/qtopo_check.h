@@ -14,8 +14,11 @@
 
 /* Ask the controller for its tree (fabric.query) and links (link.query),
  * print the pairs that contradict the tree (qtopo_check.c states the
- * rule), json: one object.  Returns one of the statuses above. */
-int qtopo_check (bool json);
+ * rule): text, one JSON object, or a Graphviz graph (each declared leaf a
+ * box of its nodes, each contradicting pair a red dashed edge labelled
+ * with what it measures).  Returns one of the statuses above. */
+enum qtopo_check_format { QTOPO_CHECK_TEXT, QTOPO_CHECK_JSON, QTOPO_CHECK_DOT };
+int qtopo_check (enum qtopo_check_format fmt);
 
 /* The rule on its own, for tests: FABRIC is fabric.query's "fabric",
  * LINKS link.query's "links".  Returns {threshold_us?, near_median_us?,
@@ -23,5 +26,12 @@ int qtopo_check (bool json);
  * declared ("same leaf" | "different leaves"), measured ("near" | "far"),
  * latency_us, bandwidth_mbps}]}, NULL on ENOMEM. */
 json_t *qtopo_check_links (const json_t *fabric, const json_t *links);
+
+/* The leaves topology/infer.h infers from LINKS (link.query's "links"),
+ * for the nodes of FABRIC (fabric.query's "fabric") and of LINKS:
+ * {pairs (measured pairs used), leaves [{name, nodes [names], declared
+ * [the declared leaves of those nodes, each once, in their order]}]}.
+ * NULL on ENOMEM or when there is no node at all. */
+json_t *qtopo_check_inferred (const json_t *fabric, const json_t *links);
 
 #endif

@@ -35,7 +35,9 @@
  * switch with both Nodes= and Switches=, a bad hostlist, unknown keys.
  *
  * Cost: parse and build are O(switches + nodes) with hashed name lookups;
- * a 10,000-node tree loads in a few milliseconds.
+ * a 10,000-node tree loads in a few milliseconds, in either format (EC2
+ * JSON as DescribeInstanceTopology writes it is read without building a
+ * jansson tree; fabric.c says why and when jansson still reads it).
  *
  * Ownership: fabric_load*() return a fabric the caller frees with
  * fabric_destroy(); every const char * returned borrows from the fabric.
@@ -104,5 +106,27 @@ int fabric_add_lone_node (struct fabric *f, const char *name);
  * name given twice, or "root"; nothing is added then.  (ENOMEM may
  * leave the fabric half changed: destroy it.) */
 int fabric_add_lone_nodes (struct fabric *f, const char *const *names, size_t n);
+
+/* Building a tree in code rather than from a file (topology/infer.h makes
+ * one from measured links).  fabric_create() is an empty fabric;
+ * fabric_add_switch() adds switch NAME under switch PARENT (-1: none, so
+ * it is the root) and returns its number; fabric_add_node() puts node NAME
+ * last under switch LEAF; fabric_finish() checks the whole and numbers it
+ * as the parsers do (levels, the fabric order), after which the accessors
+ * above work.  Children and nodes keep the order they were added in.
+ * Errors: EEXIST for a switch name given twice, EINVAL for a parent or
+ * leaf that is no switch, a switch given both nodes and switches, and
+ * (from fabric_finish(), with a sentence in err) two roots or a node named
+ * twice; ENOMEM.  After an error the fabric is only good for
+ * fabric_destroy(). */
+struct fabric *fabric_create (void);
+int fabric_add_switch (struct fabric *f, const char *name, int parent);
+int fabric_add_node (struct fabric *f, int leaf, const char *name);
+int fabric_finish (struct fabric *f, struct herror *err);
+
+/* Whether A and B are the same tree: the same switches (names, levels,
+ * parents) in the same order and the same nodes under them in the same
+ * order.  LinkSpeed and lone marks are not compared. */
+bool fabric_same (const struct fabric *a, const struct fabric *b);
 
 #endif

@@ -234,6 +234,22 @@ void links_destroy (struct ctld *ctx);
  * 0, or -1 when the pair was never measured (or there are no links). */
 int links_latency (struct ctld *ctx, const char *x, const char *y, double *lat_us);
 
+/* Every measured link as topology/infer.h's fabric_infer() takes them,
+ * into *out (free() it; the names in it are borrowed from links.c and
+ * valid until its table next changes: a probe result, a probe given up).
+ * Returns how many, -1 on ENOMEM. */
+struct fabric_measure;
+int links_measures (struct ctld *ctx, struct fabric_measure **out);
+
+/* Measure the pair of nodes x and y again soon (before any pair that is
+ * merely old): the inferred fabric asks this to confirm a change before it
+ * uses it (ctld_fabric.h).  -1 when the pair was never measured or probes
+ * are off.  links_rechecks_left() counts the pairs asked for and not yet
+ * measured again; links_recheck_clear() forgets them all. */
+int links_recheck (struct ctld *ctx, const char *x, const char *y);
+int links_rechecks_left (struct ctld *ctx);
+void links_recheck_clear (struct ctld *ctx);
+
 extern const struct proto_handler links_agent_handlers[];
 extern const struct proto_handler links_client_handlers[];
 
@@ -262,8 +278,10 @@ void jobs_node_lost (struct ctld *ctx, const char *name);
 int jobs_node_register (struct ctld *ctx, const char *name, json_t *reported, json_t *kill,
                         json_t *rekill);
 
-/* {node name: [jobid (SEQ.SERVER)]} for the active jobs, one pass over the
- * table (node.query).  New reference, NULL on ENOMEM. */
+/* {node name: {"jobs": [jobid (SEQ.SERVER)], "slots": ["JOBID/CORE" per
+ * core the job holds there, PBS's jobs attribute; "JOBID" for a job with
+ * no core there]}} for the active jobs, one pass over the table
+ * (node.query).  New reference, NULL on ENOMEM. */
 json_t *jobs_by_node (struct ctld *ctx);
 
 /* Drop finished jobs older than job_history (store and memory). */

@@ -255,6 +255,16 @@ void job_send_kill (struct ctld *ctx, struct ctld_job *j)
                                ctx->cfg.kill_grace));
 }
 
+void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig)
+{
+    const char *node = job_first_node (j);
+    if (node)
+        ctld_order (ctx, node,
+                    json_pack ("{s:s, s:I, s:I, s:i}", "type", "job.kill", "seq",
+                               (json_int_t)j->seq, "run_count", (json_int_t)j->run_count, "signal",
+                               sig));
+}
+
 /* "n01,n02,...": the allocation's nodes, whole however many there are. */
 static json_t *node_list (const struct sched_alloc *a)
 {
@@ -653,14 +663,20 @@ json_t *jobs_by_node (struct ctld *ctx)
             continue;
         job_id (ctx, j, id, sizeof (id));
         for (int k = 0; k < sched_alloc_nnodes (j->alloc); k++) {
-            const char *name = sched_alloc_node (j->alloc, k)->name;
-            json_t *arr = json_object_get (map, name);
-            if (!arr) {
-                arr = json_array();
-                if (json_object_set_new (map, name, arr) < 0)
+            const struct rset_node *e = sched_alloc_node (j->alloc, k);
+            json_t *o = json_object_get (map, e->name);
+            if (!o) {
+                o = json_pack ("{s:[], s:[]}", "jobs", "slots");
+                if (!o || json_object_set_new (map, e->name, o) < 0)
                     continue;
             }
-            json_array_append_new (arr, json_string (id));
+            json_array_append_new (json_object_get (o, "jobs"), json_string (id));
+            /* PBS's "ID/INDEX": one per cpu the job holds here */
+            json_t *slots = json_object_get (o, "slots");
+            for (int c = 0; c < e->ncores; c++)
+                json_array_append_new (slots, json_sprintf ("%s/%d", id, e->cores[c]));
+            if (e->ncores == 0)
+                json_array_append_new (slots, json_string (id));
         }
     }
     return map;
