@@ -480,7 +480,8 @@ static void child_stdio (struct run *r, int msg, bool in_home)
 /* -l cput, pcput, vmem, pvmem, pmem, file as setrlimit, as PBS's mom sets
  * them for a job on one node: the CPU limit is per process (SIGXCPU,
  * then SIGKILL a second later), the address space the smaller of vmem and
- * pvmem.  Only lowered: a limit above the inherited hard one is left. */
+ * pvmem.  Only lowered: a limit above the inherited hard one is left.
+ * Then -l nice, as the owner. */
 static void set_limits (struct run *r, int msg)
 {
     const struct jobspec_limits *l = &r->jd->limits;
@@ -508,6 +509,9 @@ static void set_limits (struct run *r, int msg)
         if (setrlimit (v[i].res, &want) < 0)
             child_send (msg, 'N', 0, "-l %s: setrlimit: %s", v[i].name, strerror (errno));
     }
+    /* as the owner: a job may lower its priority, only root raise it */
+    if (l->nice != 0 && setpriority (PRIO_PROCESS, 0, l->nice) < 0)
+        child_send (msg, 'N', 0, "-l nice=%d: %s", l->nice, strerror (errno));
 }
 
 static void child_exec (struct run *r, int msg) __attribute__ ((noreturn));

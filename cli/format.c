@@ -411,6 +411,8 @@ static void job_resource_list (struct attrs *a, const json_t *job, const struct 
     if (resreq_total_ngpus (r) > 0)
         attrs_add (a, "Resource_List", "ngpus", "%d", resreq_total_ngpus (r));
     attrs_add (a, "Resource_List", "nodect", "%" PRId64, format_resreq_nodect (r));
+    if (mhas (job, "nice"))
+        attrs_add (a, "Resource_List", "nice", "%" PRId64, mint (job, "nice", 0));
     job_limit (a, job, "pcput", true);
     if (r->pgroup[0])
         attrs_add (a, "Resource_List", "pgroup", "%s", r->pgroup);

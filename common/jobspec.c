@@ -475,6 +475,14 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
         snprintf (l->job_arch, sizeof (l->job_arch), "%s", val);
         return 0;
     }
+    if (strcasecmp (key, "nice") == 0) {
+        long n;
+        if (parse_int (val, -20, 19, &n) < 0)
+            return herror_set (err, "nice must be a number from -20 to 19");
+        l->nice = (int)n;
+        l->have_nice = true;
+        return 0;
+    }
     if (strcasecmp (key, "software") == 0)
         return set_attr (l, JOBSPEC_SOFTWARE, val, err);
     if (strcasecmp (key, "pgroup") == 0) {
@@ -489,8 +497,8 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
     char shown[HERROR_SHOW_SIZE];
     return herror_set (err,
                        "Unknown resource %s (this server knows select, nodes, procs, ncpus, ngpus, "
-                       "mem, walltime, cput, pcput, vmem, pvmem, pmem, file, software, host, "
-                       "vnode, arch, place, switches, pgroup)",
+                       "mem, walltime, cput, pcput, vmem, pvmem, pmem, file, nice, software, "
+                       "host, vnode, arch, place, switches, pgroup)",
                        herror_show (key, strlen (key), shown, sizeof (shown)));
 }
 

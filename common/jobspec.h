@@ -97,6 +97,7 @@ struct jobspec_limits {
     uint64_t pvmem;
     uint64_t pmem; /* resident bytes per process: RLIMIT_RSS (advisory on Linux) */
     uint64_t file; /* bytes of the largest file: RLIMIT_FSIZE */
+    int nice;      /* -l nice=: -20..19, the job's niceness (0: as the agent's) */
 };
 
 /* "-j": which streams are merged, and into which. */

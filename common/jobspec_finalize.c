@@ -270,6 +270,7 @@ static int merge_attrs (const struct jobspec_input *in, struct jobspec *out, str
     out->limits.pvmem = PICK (pvmem, -1) < 0 ? 0 : (uint64_t)PICK (pvmem, -1);
     out->limits.pmem = PICK (pmem, -1) < 0 ? 0 : (uint64_t)PICK (pmem, -1);
     out->limits.file = PICK (file, -1) < 0 ? 0 : (uint64_t)PICK (file, -1);
+    out->limits.nice = cl->have_nice ? cl->nice : sl->have_nice ? sl->nice : 0;
     out->block = PICK (block, -1) == 1;
     out->no_jobid = cl->no_jobid || sl->no_jobid;
     return 0;

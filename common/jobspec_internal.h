@@ -47,6 +47,8 @@ struct layer {
     int umask;                          /* -W umask, -1 unset */
     /* -l cput, pcput (seconds), vmem, pvmem, pmem, file (bytes), -1 unset */
     int64_t cput, pcput, vmem, pvmem, pmem, file;
+    bool have_nice;
+    int nice;
     int block; /* -W block: 0/1, -1 unset */
     bool no_jobid;
     char *prefix; /* -C, NULL unset */

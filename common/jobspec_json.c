@@ -122,6 +122,10 @@ static int attrs_to_json (const struct jobspec *js, json_t *o)
         if (add_new (lim, limit_names[i].name, json_integer (v)) < 0)
             return -1;
     }
+    if (js->limits.nice < -20 || js->limits.nice > 19)
+        return errno = EINVAL, -1;
+    if (js->limits.nice != 0 && add_new (o, "nice", json_integer (js->limits.nice)) < 0)
+        return -1;
     return 0;
 }
 
@@ -475,7 +479,7 @@ static int argv_from_json (const json_t *o, struct jobspec *js, struct herror *e
 /* Read back what attrs_to_json() writes. */
 static int attrs_from_json (const json_t *o, struct jobspec *js, struct herror *err)
 {
-    json_int_t t = 0, um = -1;
+    json_int_t t = 0, um = -1, nice = 0;
     json_t *lim;
 
     for (int i = 0; i < JOBSPEC_NATTRS; i++) {
@@ -494,8 +498,10 @@ static int attrs_from_json (const json_t *o, struct jobspec *js, struct herror *
             return herror_set (err, "out of memory");
     }
     if (get_int (o, "", "execution_time", false, 0, INT64_MAX / 2, &t, err) < 0 ||
-        get_int (o, "", "umask", false, 0, 0777, &um, err) < 0)
+        get_int (o, "", "umask", false, 0, 0777, &um, err) < 0 ||
+        get_int (o, "", "nice", false, -20, 19, &nice, err) < 0)
         return -1;
+    js->limits.nice = (int)nice;
     js->execution_time = t;
     js->umask = (int)um;
     if (member (o, "", "limits", false, &lim, err) == 1) {

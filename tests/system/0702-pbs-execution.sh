@@ -3,10 +3,10 @@
 # under umask 077 (mode 0600) unless -W umask says otherwise, as PBS does
 # (they were 0644); -S picks the shell; -l cput, vmem, file become the job's
 # rlimits and cput kills a CPU-bound job; -k o keeps stdout in the owner's
-# home on the execution host; chunk ompthreads sets OMP_NUM_THREADS;
-# Torque's -d runs the job there while its output stays in the submit
-# directory; a job asking for mail on a server with no mail_command is
-# said once in the log.
+# home on the execution host; -l nice sets the job's niceness; chunk
+# ompthreads sets OMP_NUM_THREADS; Torque's -d runs the job there while its
+# output stays in the submit directory; a job asking for mail on a server
+# with no mail_command is said once in the log.
 . "$top_srcdir/tests/system/lib.sh"
 
 need_users
@@ -55,8 +55,8 @@ job_attr "$JOBID" Shell_Path_List | grep -qx "$work/myshell" || fail "Shell_Path
 echo "ok: -S $work/myshell ran the script"
 
 # 3. Limits: they are the job's rlimits; cput ends a CPU-bound job.
-run_job limits -l cput=00:05:00,vmem=200mb,file=1mb -- /bin/sh -c 'ulimit -t; ulimit -v; ulimit -f'
-[ "$(cat "$work/limits.o$SEQ" | tr '\n' ' ')" = "300 204800 2048 " ] ||
+run_job limits -l cput=00:05:00,vmem=200mb,file=1mb,nice=7 -- /bin/sh -c 'ulimit -t; ulimit -v; ulimit -f; nice'
+[ "$(cat "$work/limits.o$SEQ" | tr '\n' ' ')" = "300 204800 2048 7 " ] ||
     fail "limits seen by the job: $(cat "$work/limits.o$SEQ" "$work/limits.e$SEQ")"
 start=$(date +%s)
 run_job spin -l cput=2 -l walltime=60 -- /bin/sh -c 'while :; do :; done'

@@ -457,7 +457,7 @@ static void command_line_error_texts (void **state)
         "",
         "option -l foo=1: Unknown resource foo (this server knows select, "
         "nodes, procs, ncpus, ngpus, mem, walltime, cput, pcput, vmem, pvmem, pmem, "
-        "file, software, host, vnode, arch, place, switches, pgroup)",
+        "file, nice, software, host, vnode, arch, place, switches, pgroup)",
         "-l", "foo=1");
     assert_submit_error ("",
                          "option -l walltime: resource \"walltime\" needs a value "
@@ -1957,6 +1957,7 @@ static void pbs_limits_and_flags (void **state)
     assert_true (js->limits.pmem == UINT64_C (512) << 20);
     assert_true (js->limits.file == UINT64_C (10) << 20);
     assert_int_equal (js->umask, 022);
+    assert_int_equal (js->limits.nice, 0);
     assert_true (js->block);
     assert_true (js->no_jobid);
     json_t *o = jobspec_to_json (js);
@@ -1979,6 +1980,20 @@ static void pbs_limits_and_flags (void **state)
     js = submit_ok ("#PBS -W block=true\n", "-W", "block=false", NULL);
     assert_false (js->block);
     jobspec_destroy (js);
+
+    js = submit_ok ("#PBS -l nice=10\n", NULL);
+    assert_int_equal (js->limits.nice, 10);
+    o = jobspec_to_json (js);
+    assert_int_equal (json_integer_value (json_object_get (o, "nice")), 10);
+    struct herror e2;
+    struct jobspec *back = jobspec_from_json (o, &e2);
+    assert_non_null (back);
+    assert_int_equal (back->limits.nice, 10);
+    jobspec_destroy (back);
+    json_decref (o);
+    jobspec_destroy (js);
+    assert_submit_error ("", "option -l nice=20: nice must be a number from -20 to 19", "-l",
+                         "nice=20");
 
     assert_submit_error ("", "option -W umask=089: umask is an octal number from 0 to 777", "-W",
                          "umask=089");
