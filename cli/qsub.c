@@ -3,7 +3,9 @@
  * common/jobspec reads the options and the script's #PBS directives and
  * builds the job request; qsub only supplies the submission context (the
  * script text, directory, environment, host), sends job.submit and prints
- * the job id SEQ.SERVER, as PBS does.
+ * the job id SEQ.SERVER, as PBS does (not with -z).  PBS_DPREFIX sets the
+ * directive prefix unless -C does; with -W block=true qsub then polls the
+ * job until it has finished and exits with its exit status.
  */
 #include <errno.h>
 #include <limits.h>
