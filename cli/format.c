@@ -435,6 +435,26 @@ static void job_resource_list (struct attrs *a, const json_t *job, const struct 
                    pbs_format_walltime (r->walltime, buf, sizeof (buf)));
 }
 
+/* OpenPBS's substate numbers for the states huddle has (queued 10, held
+ * 20, waiting 30, running 42, exiting 50, finished 92). */
+static int job_substate (const char *state)
+{
+    switch (state[0]) {
+    case 'H':
+        return 20;
+    case 'W':
+        return 30;
+    case 'R':
+        return 42;
+    case 'E':
+        return 50;
+    case 'F':
+        return 92;
+    default:
+        return 10;
+    }
+}
+
 /* Submit_arguments: what qsub recorded, else the "-- command" of qsub --. */
 static void job_submit_arguments (struct attrs *a, const json_t *job)
 {
@@ -528,9 +548,15 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     job_text_attr (a, job, JOBSPEC_SHELL_PATH, NULL);
     if (mhas (job, "jobdir"))
         attrs_add (a, "jobdir", NULL, "%s", mstr (job, "jobdir", ""));
+    attrs_add (a, "substate", NULL, "%d", job_substate (state));
     job_text_attr (a, job, JOBSPEC_USER_LIST, NULL);
     if (json_is_object (env))
         attrs_add_built (a, "Variable_List", NULL, job_variable_list (env));
+    attrs_add (a, "euser", NULL, "%s", mstr (job, "owner", "?"));
+    if (mhas (job, "group"))
+        attrs_add (a, "egroup", NULL, "%s", mstr (job, "group", ""));
+    else if (mhas (job, "gid"))
+        attrs_add (a, "egroup", NULL, "%" PRId64, mint (job, "gid", 0));
     job_text_attr (a, job, JOBSPEC_SANDBOX, NULL);
     if (mhas (job, "comment"))
         attrs_add (a, "comment", NULL, "%s", mstr (job, "comment", ""));
@@ -543,6 +569,8 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
         attrs_add (a, "Exit_status", NULL, "%" PRId64, mint (job, "exit_status", 0));
     job_submit_arguments (a, job);
     job_text_attr (a, job, JOBSPEC_PROJECT, NULL);
+    if (mhas (job, "submit_host"))
+        attrs_add (a, "Submit_Host", NULL, "%s", mstr (job, "submit_host", ""));
     resreq_clear (&r);
 }
 

@@ -38,7 +38,7 @@ for script in "$fixtures"/*.pbs; do
         grep -Ev '^    (ctime|mtime|qtime|etime) = ' |
         sed -e "s|^Job Id: $seq\\.$server|Job Id: SEQ.SERVER|" \
             -e "s|$fixtures|FIXTURES|g" -e "s|$work|WORKDIR|g" \
-            -e "s|@$host|@HOST|g" -e "s|= $host:|= HOST:|" -e "s|^    server = $server\$|    server = SERVER|" \
+            -e "s|@$host|@HOST|g" -e "s|= $host:|= HOST:|" -e "s|^    Submit_Host = $host\$|    Submit_Host = HOST|" -e "s|^    server = $server\$|    server = SERVER|" \
             -e "s|\\.\\([oe]\\)$seq\$|.\\1SEQ|" |
         awk '/^    Variable_List = / {
                  s = substr($0, 21)
