@@ -38,6 +38,8 @@ struct sched {
     struct event *pass_ev;
     struct event *defer_ev; /* the next -a time of a deferred job */
     int64_t defer_at;       /* when defer_ev fires, 0: not armed */
+    struct event *wake_ev;  /* a pass when a switches=N@T wait runs out */
+    int64_t wake_at;        /* when wake_ev fires, 0: not armed */
     int npasses;
     int nrequests;
 };
@@ -311,6 +313,31 @@ static void start_one (struct ctld *ctx, struct sched_result *r, int i, struct c
     }
 }
 
+/* A switches=N@T job that waits for N leaves takes the best placement once
+ * T has passed, but only a pass can start it, and a quiet cluster runs no
+ * pass: wake one up when the earliest such wait runs out. */
+static void wake_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct ctld *ctx = arg;
+    (void)fd;
+    (void)what;
+    ctx->sched->wake_at = 0;
+    sched_request (ctx);
+}
+
+static void wake_arm (struct ctld *ctx, const struct ctld_job *j, int64_t now)
+{
+    struct sched *s = ctx->sched;
+    if (!j || j->res.max_switches <= 0 || j->res.switches_wait < 0)
+        return;
+    int64_t when = j->eligible_time + j->res.switches_wait;
+    if (when < now || (s->wake_at > 0 && s->wake_at <= when))
+        return;
+    struct timeval tv = {.tv_sec = (time_t)(when - now), .tv_usec = 100000};
+    if (event_add (s->wake_ev, &tv) == 0)
+        s->wake_at = when;
+}
+
 static void pass_cb (evutil_socket_t fd, short what, void *arg)
 {
     struct ctld *ctx = arg;
@@ -326,7 +353,8 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
      * made durable; the pass runs again once the store has caught up. */
     if (ctx->exit_code != 0 || store_retrying (ctx->store))
         return;
-    struct sched_result *r = sched_pass (s->snap, s->queue, ctld_now(), &limits);
+    int64_t now = ctld_now();
+    struct sched_result *r = sched_pass (s->snap, s->queue, now, &limits);
     if (!r) {
         log_msg (LOG_LEVEL_ERROR, "scheduling pass failed: %s", strerror (errno));
         return;
@@ -339,6 +367,8 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
             start_one (ctx, r, i, j);
             started++;
         } else if (j) {
+            if (d->kind == SCHED_WAIT)
+                wake_arm (ctx, j, now);
             snprintf (text, sizeof (text), "%s: %.500s",
                       d->kind == SCHED_NEVER ? "Can Never Run" : "Not Running", d->reason);
             job_set_queue_comment (j, text);
@@ -369,7 +399,8 @@ int sched_create (struct ctld *ctx)
     s->topologies = json_object();
     s->pass_ev = event_new (ctx->base, -1, 0, pass_cb, ctx);
     s->defer_ev = evtimer_new (ctx->base, defer_cb, ctx);
-    if (!s->snap || !s->queue || !s->topologies || !s->pass_ev || !s->defer_ev ||
+    s->wake_ev = evtimer_new (ctx->base, wake_cb, ctx);
+    if (!s->snap || !s->queue || !s->topologies || !s->pass_ev || !s->defer_ev || !s->wake_ev ||
         event_priority_set (s->pass_ev, CTLD_PRI_SCHED) < 0)
         return -1;
     return 0;
@@ -384,6 +415,8 @@ void sched_destroy (struct ctld *ctx)
         event_free (s->pass_ev);
     if (s->defer_ev)
         event_free (s->defer_ev);
+    if (s->wake_ev)
+        event_free (s->wake_ev);
     sched_snapshot_destroy (s->snap);
     sched_queue_destroy (s->queue);
     json_decref (s->topologies);
