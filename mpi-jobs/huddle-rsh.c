@@ -164,7 +164,7 @@ int main (int argc, char *argv[])
     const char *jobid = getenv ("PBS_JOBID");
     const char *cookie = getenv ("HUDDLE_JOB_COOKIE");
     const char *eps = getenv ("HUDDLE_TASK_ENDPOINTS");
-    if (!jobid || !cookie || !eps)
+    if (!jobid || !cookie || !eps || !jobid[0] || !cookie[0] || !eps[0])
         die ("not inside a huddle job (PBS_JOBID, HUDDLE_JOB_COOKIE and HUDDLE_TASK_ENDPOINTS "
              "are set in a job's processes)");
     if (rsh_job_seq (jobid, &seq) < 0)

@@ -10,7 +10,7 @@ RSH="$top_builddir/mpi-jobs/huddle-rsh"
 [ -x "$RSH" ] || fail "$RSH not built"
 ensure_user hu0570a
 ensure_user hu0570b
-cluster_up --nodes 3 --agent-opt mpi_tcp_if=lo --agent-opt "rsh_path=$RSH"
+cluster_up --nodes 3 --ctld-opt kill_grace=2 --agent-opt mpi_tcp_if=lo --agent-opt "rsh_path=$RSH"
 chmod 0777 "$TEST_TMP"
 
 # ---- 1. one rank per slot, on two different nodes
@@ -37,3 +37,112 @@ nodes=$(job_attr "$JOBID" exec_host)
 ranknodes=$(sed -n 's/.*node=//p' "$out" | sort -u | tr '\n' ' ')
 [ "$(echo $ranknodes | wc -w)" = 2 ] || fail "ranks not on two nodes: $ranknodes (exec_host $nodes)"
 echo "ranks on: $ranknodes"
+
+# ---- 2. a running MPI job: its ranks sit in each node's share of the job
+cat >sleepy.pbs <<'PBS'
+#PBS -l select=2:ncpus=1:mpiprocs=1
+#PBS -l place=scatter
+#PBS -N sleepy
+mpirun sh -c 'echo started on $HUDDLE_NODE; exec sleep 300'
+PBS
+submit_as hu0570a sleepy.pbs
+A=$JOBID
+seqa=${A%%.*}
+wait_job "$A" R 30
+two_started () {
+    WAIT_SEEN=$(cat "$TEST_TMP/sleepy.o$seqa" 2>/dev/null)
+    [ "$(grep -c '^started on' "$TEST_TMP/sleepy.o$seqa" 2>/dev/null)" = 2 ]
+}
+wait_for 30 "both ranks of job $A to start" two_started
+nodes_a=$(job_attr "$A" exec_host | sed 's/\/[^+]*//g; s/+/ /g')
+echo "job $A runs on: $nodes_a"
+# Each rank is in its own node's container of the job (cgroup backends).
+ranks=$(pgrep -u hu0570a -x sleep)
+[ "$(echo $ranks | wc -w)" = 2 ] || fail "want 2 sleeping ranks of hu0570a, have: $ranks"
+if grep -q "job_$seqa" "/proc/$(echo $ranks | cut -d ' ' -f 1)/cgroup" 2>/dev/null; then
+    in=""
+    for p in $ranks; do
+        in="$in $(sed -n "s/.*huddle-[0-9]*-\(node[0-9]*\)\/job_$seqa\$/\1/p" "/proc/$p/cgroup" | sort -u)"
+    done
+    [ "$(echo $in | tr ' ' '\n' | sort -u | wc -l)" = 2 ] ||
+        fail "ranks not in two nodes' containers of job $A:$in"
+    echo "ranks in the containers of:$in"
+fi
+
+# What a process of the job holds (root can read it from /proc).
+envof () {
+    tr '\0' '\n' <"/proc/$(echo $ranks | cut -d ' ' -f 1)/environ" | sed -n "s/^$1=//p"
+}
+COOKIE=$(envof HUDDLE_JOB_COOKIE)
+EPS=$(envof HUDDLE_TASK_ENDPOINTS)
+[ -n "$COOKIE" ] && [ -r "$EPS" ] || fail "job $A's processes have no cookie / endpoints ($EPS)"
+sister=$(echo "$nodes_a" | cut -d ' ' -f 2)
+outside=$(for n in node01 node02 node03; do case " $nodes_a " in *" $n "*) ;; *) echo $n ;; esac; done)
+rsh_as () {
+    _u=$1
+    _id=$2
+    _ck=$3
+    shift 3
+    runuser -u "$_u" -- env PBS_JOBID="$_id" HUDDLE_JOB_COOKIE="$_ck" HUDDLE_TASK_ENDPOINTS="$EPS" \
+        ${HUDDLE_MUNGE_SOCKET:+HUDDLE_MUNGE_SOCKET="$HUDDLE_MUNGE_SOCKET"} "$RSH" "$@"
+}
+# The owner with the run's cookie: the task runs in the job on that node.
+got=$(rsh_as hu0570a "$A" "$COOKIE" -x -n "$sister" 'echo $PBS_JOBID on $HUDDLE_NODE; exit 7' </dev/null)
+rc=$?
+[ "$rc" = 7 ] || fail "huddle-rsh into job $A: exit $rc, want the task's 7 ($got)"
+[ "$got" = "$A on $sister" ] || fail "huddle-rsh into job $A said \"$got\", want \"$A on $sister\""
+# stdin is relayed (no -n).
+got=$(printf 'one\ntwo\n' | rsh_as hu0570a "$A" "$COOKIE" "$sister" wc -l)
+[ "$got" = 2 ] || fail "stdin through huddle-rsh: wc -l said \"$got\""
+# Another user, even holding the cookie.
+expect_fail 255 "node0[0-9]: .*not uid [0-9]+'s" rsh_as hu0570b "$A" "$COOKIE" -n "$sister" true
+# The owner without the run's cookie, or naming another job.
+expect_fail 255 "wrong job cookie" rsh_as hu0570a "$A" "0123456789abcdef0123456789abcdef" -n "$sister" true
+expect_fail 255 "not inside a huddle job" rsh_as hu0570a "$A" "" -n "$sister" true
+submit_as hu0570a -l select=1:ncpus=1 -- /bin/sleep 300
+B=$JOBID
+wait_job "$B" R 30
+expect_fail 255 "does not run on|wrong job cookie" rsh_as hu0570a "$B" "$COOKIE" -n "$sister" true
+expect_fail 255 "does not run on" rsh_as hu0570a 99999.vm "$COOKIE" -n "$sister" true
+# A host outside the allocation.
+expect_fail 255 "$outside: not a node of this job" rsh_as hu0570a "$A" "$COOKIE" -n "$outside" true
+expect_fail 255 "port forwarding" rsh_as hu0570a "$A" "$COOKIE" -L 80:x:80 "$sister" true
+qdel "$B" || fail "qdel $B"
+
+# ---- 3. qdel of the running MPI job: no process of it is left anywhere
+qdel "$A" || fail "qdel $A"
+wait_job "$A" F 60
+wait_job "$B" F 60
+none_left () {
+    WAIT_SEEN=$(pgrep -a -u hu0570a)
+    [ -z "$WAIT_SEEN" ]
+}
+wait_for 20 "no process of hu0570a after qdel" none_left
+
+# ---- 4. a rank that crashes (on the sister node) fails the job
+cat >crash.pbs <<'PBS'
+#PBS -l select=2:ncpus=1:mpiprocs=1
+#PBS -l place=scatter
+#PBS -N crash
+mpirun sh -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then kill -SEGV $$; fi; sleep 30'
+PBS
+submit_as hu0570a crash.pbs
+C=$JOBID
+wait_job "$C" F 60
+st=$(job_attr "$C" Exit_status)
+echo "crashing rank: Exit_status $st"
+case "$st" in '' | 0) fail "a crashing rank left Exit_status \"$st\"" ;; esac
+
+# ---- 5. walltime ends the remote ranks too
+cat >wall.pbs <<'PBS'
+#PBS -l select=2:ncpus=1:mpiprocs=1
+#PBS -l place=scatter
+#PBS -l walltime=5
+#PBS -N wall
+mpirun sh -c 'exec sleep 300'
+PBS
+submit_as hu0570a wall.pbs
+D=$JOBID
+wait_job "$D" F 60
+echo "walltime job: Exit_status $(job_attr "$D" Exit_status), comment $(job_attr "$D" comment)"
+wait_for 20 "no process of hu0570a after the walltime" none_left
