@@ -10,7 +10,7 @@ RSH="$top_builddir/mpi-jobs/huddle-rsh"
 [ -x "$RSH" ] || fail "$RSH not built"
 ensure_user hu0570a
 ensure_user hu0570b
-cluster_up --nodes 3 --ctld-opt kill_grace=2 --agent-opt mpi_tcp_if=lo --agent-opt "rsh_path=$RSH"
+cluster_up --nodes 3 --ctld-opt kill_grace=2 --agent-opt mpi_tcp_if=lo
 chmod 0777 "$TEST_TMP"
 
 # ---- 1. one rank per slot, on two different nodes
@@ -18,6 +18,7 @@ cat >hello.pbs <<'PBS'
 #PBS -l select=2:ncpus=1:mpiprocs=1
 #PBS -N hello
 #PBS -l place=scatter
+echo "hostfile: $(tr '\n' ';' <"$OMPI_MCA_orte_default_hostfile") btl_tcp_if=$OMPI_MCA_btl_tcp_if_include"
 mpirun sh -c 'echo rank=$OMPI_COMM_WORLD_RANK of=$OMPI_COMM_WORLD_SIZE node=$HUDDLE_NODE'
 PBS
 submit_as () {
@@ -37,6 +38,9 @@ nodes=$(job_attr "$JOBID" exec_host)
 ranknodes=$(sed -n 's/.*node=//p' "$out" | sort -u | tr '\n' ' ')
 [ "$(echo $ranknodes | wc -w)" = 2 ] || fail "ranks not on two nodes: $ranknodes (exec_host $nodes)"
 echo "ranks on: $ranknodes"
+# The hostfile lists the job's nodes in exec_host order with their slots.
+want=$(echo "$nodes" | sed 's/\/[^+]*//g' | tr '+' '\n' | sed 's/$/ slots=1;/' | tr -d '\n')
+grep -qxF "hostfile: $want btl_tcp_if=lo" "$out" || fail "want \"hostfile: $want btl_tcp_if=lo\" in: $(cat "$out")"
 
 # ---- 2. a running MPI job: its ranks sit in each node's share of the job
 cat >sleepy.pbs <<'PBS'
@@ -119,7 +123,38 @@ none_left () {
 }
 wait_for 20 "no process of hu0570a after qdel" none_left
 
-# ---- 4. a rank that crashes (on the sister node) fails the job
+# ---- 4. a sister's agent restarts: it adopts its part of a job (the
+# container held for remote tasks) and reports it; the job runs on, and
+# the registration's reconcile keeps it.  (A restart ends the remote tasks
+# whose stdio the agent relays: a job without any here.)
+cat >held.pbs <<'PBS'
+#PBS -l select=2:ncpus=1:mpiprocs=1
+#PBS -l place=scatter
+exec sleep 300
+PBS
+submit_as hu0570a held.pbs
+E=$JOBID
+wait_job "$E" R 30
+sister_e=$(job_attr "$E" exec_host | sed 's/\/[^+]*//g' | cut -d + -f 2)
+sisterdir="$CLUSTER_DIR/nodes/$sister_e/state/jobs/${E%%.*}"
+[ -s "$sisterdir/shepherd.pid" ] || fail "no shepherd for job $E on its sister $sister_e"
+"$HUDDLE_CLUSTER" restart-agent "$sister_e" --dir "$CLUSTER_DIR" >/dev/null 2>&1 ||
+    fail "restart-agent $sister_e"
+adopted () {
+    grep -q "node $sister_e registered from .* (1 jobs reported, 0 to kill)" \
+        "$CLUSTER_DIR/huddle-ctld.log"
+}
+wait_for 20 "the restarted agent of $sister_e to report job $E" adopted
+[ "$(job_state "$E")" = R ] || fail "job $E is $(job_state "$E") after its sister's agent restarted"
+qdel "$E" || fail "qdel $E"
+wait_job "$E" F 60
+sister_gone () {
+    ! [ -e "$sisterdir/shepherd.pid" ]
+}
+wait_for 20 "job $E's shepherd on $sister_e to end" sister_gone
+wait_for 20 "no process of hu0570a after qdel" none_left
+
+# ---- 5. a rank that crashes (on the sister node) fails the job
 cat >crash.pbs <<'PBS'
 #PBS -l select=2:ncpus=1:mpiprocs=1
 #PBS -l place=scatter
@@ -133,7 +168,7 @@ st=$(job_attr "$C" Exit_status)
 echo "crashing rank: Exit_status $st"
 case "$st" in '' | 0) fail "a crashing rank left Exit_status \"$st\"" ;; esac
 
-# ---- 5. walltime ends the remote ranks too
+# ---- 6. walltime ends the remote ranks too
 cat >wall.pbs <<'PBS'
 #PBS -l select=2:ncpus=1:mpiprocs=1
 #PBS -l place=scatter
