@@ -78,20 +78,30 @@ static int take_option (int argc, char *const argv[], int i, struct rsh_args *a,
     return 1;
 }
 
+/* Options from argv[*i] on, up to a word that is not one (or after "--"). */
+static int take_options (int argc, char *const argv[], int *i, struct rsh_args *a,
+                         struct herror *err)
+{
+    while (*i < argc && argv[*i][0] == '-' && argv[*i][1]) {
+        if (strcmp (argv[*i], "--") == 0) {
+            (*i)++;
+            return 1;
+        }
+        int used = take_option (argc, argv, *i, a, err);
+        if (used < 0)
+            return -1;
+        *i += used;
+    }
+    return 0;
+}
+
 int rsh_args_parse (int argc, char *const argv[], struct rsh_args *a, struct herror *err)
 {
     int i = 1;
     memset (a, 0, sizeof (*a));
-    while (i < argc && argv[i][0] == '-' && argv[i][1]) {
-        if (strcmp (argv[i], "--") == 0) {
-            i++;
-            break;
-        }
-        int used = take_option (argc, argv, i, a, err);
-        if (used < 0)
-            return -1;
-        i += used;
-    }
+    int ended = take_options (argc, argv, &i, a, err);
+    if (ended < 0)
+        return -1;
     if (i >= argc)
         return bad (err, "no host: usage: huddle-rsh [OPTIONS] [USER@]HOST COMMAND...");
     const char *host = argv[i++];
@@ -108,6 +118,9 @@ int rsh_args_parse (int argc, char *const argv[], struct rsh_args *a, struct her
     if (!host[0])
         return bad (err, "empty host name");
     a->host = host;
+    /* As ssh: options may follow the host too, until the command. */
+    if (!ended && take_options (argc, argv, &i, a, err) < 0)
+        return -1;
     if (i >= argc)
         return bad (err, "%s: no command: tasks run a command, there are no interactive logins",
                     host);

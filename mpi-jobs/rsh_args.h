@@ -8,7 +8,8 @@
  * Options that change nothing for a task inside a job are accepted and
  * ignored (-x -X -Y -q -v -t -T -4 -6 -A -a -C -k -K -g -y -1 -2, and
  * -b -c -E -e -F -i -I -J -m -o -O -p -Q -S -w with their argument): a
- * launcher that adds "-x" or "-o BatchMode=yes" works unchanged.  -n
+ * launcher that adds "-x" or "-o BatchMode=yes" works unchanged; as with
+ * ssh they may also follow HOST, up to the command (or "--").  -n
  * reads stdin from /dev/null.  -l USER (or USER@HOST) must be the caller:
  * a task runs as the job's owner.  What cannot be honoured is refused
  * with a sentence: port forwarding (-L -R -D -W), -f, -N, -M, -s, and a
