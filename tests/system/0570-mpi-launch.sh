@@ -168,7 +168,59 @@ st=$(job_attr "$C" Exit_status)
 echo "crashing rank: Exit_status $st"
 case "$st" in '' | 0) fail "a crashing rank left Exit_status \"$st\"" ;; esac
 
-# ---- 6. walltime ends the remote ranks too
+# ---- 6. the task port is open to the network: what arrives there is never
+# trusted and never brings the agent down
+if command -v python3 >/dev/null 2>&1 && command -v munge >/dev/null 2>&1; then
+    ep=$(sed -n 's/.*remote tasks (huddle-rsh) on //p' "$CLUSTER_DIR/agent-node02.log" | tail -n 1)
+    HUDDLE_SERVER=$ep python3 - "$top_srcdir/tests/system" >garbage.out 2>&1 <<'PY' ||
+import socket, struct, sys
+sys.path.insert(0, sys.argv[1])
+import rawclient as rc
+
+def raw(data):
+    s = socket.create_connection((rc.HOST, rc.PORT), timeout=15)
+    s.sendall(data)
+    r = rc.read_frame(s)
+    s.close()
+    return (r or {}).get("error", "closed")
+
+def task(*msgs, role="task"):
+    s, hello = rc.connect(role=role, timeout=15)
+    if hello.get("type") != "hello.ok":
+        return hello.get("error", "?")
+    for m in msgs:
+        s.sendall(rc.frame(m))
+    r = rc.read_frame(s)
+    s.close()
+    return (r or {}).get("error", "closed")
+
+checks = [
+    (raw(struct.pack(">I", 0xFFFFFFF0)), "exceeds the limit"),
+    (raw(struct.pack(">I", 1) + b"x"), "too short|at least"),
+    (raw(rc.frame({"type": "task.spawn"})), "expected hello"),
+    (task({"type": "task.spawn"}, role="client"), "remote tasks only"),
+    (task(b"not json at all"), "JSON|json"),
+    (task({"type": "task.spawn"}), 'member "seq"'),
+    (task({"type": "task.spawn", "seq": "1"}), 'member "seq" must be an integer'),
+    (task({"type": "task.spawn", "seq": 1, "cookie": "c", "node": "nodeXX", "command": "id"}),
+     "not nodeXX"),
+    (task({"type": "task.spawn", "seq": 1, "cookie": "c", "node": "node02", "command": "id"}),
+     "does not run on"),
+    (task({"type": "task.input", "data": "???"}), "before task.spawn"),
+    (task({"type": "frobnicate"}), "unknown message type"),
+]
+import re
+bad = [(got, want) for got, want in checks if not re.search(want, got)]
+for got, want in bad:
+    print("want /%s/, got: %s" % (want, got))
+sys.exit(1 if bad else 0)
+PY
+        fail "the task port's answers to garbage: $(cat garbage.out)"
+    kill -0 "$(agent_pid node02)" || fail "agent node02 died of what its task port got"
+    echo "task port: every bad frame refused, agent alive"
+fi
+
+# ---- 7. walltime ends the remote ranks too
 cat >wall.pbs <<'PBS'
 #PBS -l select=2:ncpus=1:mpiprocs=1
 #PBS -l place=scatter
