@@ -60,7 +60,8 @@ static const struct config_option table[] = {
      "of measuring a fabric"},
     {"task_port", CONFIG_UINT, "0", 0, 65535,
      "TCP port on which huddle-rsh asks this agent to start a job's remote tasks (MPI's orted); "
-     "0: any free port, reported at registration"},
+     "0: a free port, reported at registration and taken again after a restart "
+     "(STATE_DIR/task_port)"},
     {"task_address", CONFIG_STRING, "", 0, 0,
      "address the other nodes' huddle-rsh reach this agent at (empty: bind_address, else the "
      "node name); the task port listens on bind_address, else on every address"},

@@ -722,9 +722,9 @@ static void watch (struct run *r)
         if (r->sister && r->killing && (next < 0 || next > now + 50))
             next = now + 50;
         int timeout = next < 0 ? -1 : (int)(next > now ? next - now : 0);
-        struct pollfd p[2 + SHEPHERD_TASK_MAX + 1] = {{.fd = r->sig_fd, .events = POLLIN},
+        struct pollfd p[2 + SHEPHERD_TASK_POLLFDS] = {{.fd = r->sig_fd, .events = POLLIN},
                                                       {.fd = r->msg_fd, .events = POLLIN}};
-        int nt = task_server_pollfds (r->tasks, p + 2, SHEPHERD_TASK_MAX + 1);
+        int nt = task_server_pollfds (r->tasks, p + 2, SHEPHERD_TASK_POLLFDS);
         if (poll (p, 2 + nt, timeout) > 0) {
             if (p[0].revents)
                 handle_signals (r);

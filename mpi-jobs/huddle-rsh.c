@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -90,9 +91,10 @@ static bool forward_stdin (struct client *c)
     return true;
 }
 
-/* One message from the agent: the task's status when it is the end, -1
- * to go on. */
-static int on_message (json_t *m)
+/* One message about the task: its status when it is the end, -1 to go
+ * on; *started once the task runs (stdin may follow only then: the agent
+ * hands the connection to the job's shepherd between the two). */
+static int on_message (json_t *m, bool *started)
 {
     const char *type = proto_msg_type (m);
     if (strcmp (type, "task.output") == 0) {
@@ -114,25 +116,29 @@ static int on_message (json_t *m)
         const char *text = json_string_value (json_object_get (m, "error"));
         die ("%s", text ? text : "refused");
     }
-    return -1; /* task.spawn.ok, or something newer: nothing to do */
+    if (strcmp (type, "task.spawn.ok") == 0)
+        *started = true;
+    return -1; /* or something newer: nothing to do */
 }
 
 static int relay (struct client *c, bool with_stdin)
 {
     struct herror err = {""};
+    bool started = false;
     for (;;) {
+        bool reading = with_stdin && started;
         int pending = client_pending (c, &err);
         if (pending < 0)
             die ("%s", err.text);
         if (!pending) {
             struct pollfd p[2] = {{.fd = client_fd (c), .events = POLLIN},
                                   {.fd = 0, .events = POLLIN}};
-            if (poll (p, with_stdin ? 2 : 1, -1) < 0) {
+            if (poll (p, reading ? 2 : 1, -1) < 0) {
                 if (errno == EINTR)
                     continue;
                 die ("poll: %s", strerror (errno));
             }
-            if (with_stdin && p[1].revents)
+            if (reading && p[1].revents)
                 with_stdin = forward_stdin (c);
             if (!p[0].revents)
                 continue;
@@ -140,7 +146,7 @@ static int relay (struct client *c, bool with_stdin)
         json_t *m = client_recv (c, &err);
         if (!m)
             die ("connection lost: %s", err.text);
-        int status = on_message (m);
+        int status = on_message (m, &started);
         json_decref (m);
         if (status >= 0)
             return status;

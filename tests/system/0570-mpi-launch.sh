@@ -113,6 +113,20 @@ expect_fail 255 "$outside: not a node of this job" rsh_as hu0570a "$A" "$COOKIE"
 expect_fail 255 "port forwarding" rsh_as hu0570a "$A" "$COOKIE" -L 80:x:80 "$sister" true
 qdel "$B" || fail "qdel $B"
 
+# The sister's agent restarts: its rank lives on (the shepherd, not the
+# agent, relays the remote task), and huddle-rsh reaches it again.
+"$HUDDLE_CLUSTER" restart-agent "$sister" --dir "$CLUSTER_DIR" >/dev/null 2>&1 ||
+    fail "restart-agent $sister"
+reregistered () {
+    [ "$(grep -c "node $sister registered from" "$CLUSTER_DIR/huddle-ctld.log")" -ge 2 ]
+}
+wait_for 20 "the agent of $sister to register again" reregistered
+[ "$(job_state "$A")" = R ] || fail "job $A is $(job_state "$A") after its sister's agent restarted"
+[ "$(pgrep -u hu0570a -x sleep | sort)" = "$(echo "$ranks" | sort)" ] ||
+    fail "the ranks of job $A did not survive the restart of $sister's agent"
+got=$(rsh_as hu0570a "$A" "$COOKIE" -n "$sister" 'echo $HUDDLE_NODE')
+[ "$got" = "$sister" ] || fail "huddle-rsh into job $A after the restart said \"$got\""
+
 # ---- 3. qdel of the running MPI job: no process of it is left anywhere
 qdel "$A" || fail "qdel $A"
 wait_job "$A" F 60
@@ -123,10 +137,9 @@ none_left () {
 }
 wait_for 20 "no process of hu0570a after qdel" none_left
 
-# ---- 4. a sister's agent restarts: it adopts its part of a job (the
-# container held for remote tasks) and reports it; the job runs on, and
-# the registration's reconcile keeps it.  (A restart ends the remote tasks
-# whose stdio the agent relays: a job without any here.)
+# ---- 4. a sister's agent restarts while its part of a job holds no task
+# (only the container kept for them): it adopts it and reports it, the
+# registration's reconcile keeps the job, and qdel ends it there too.
 cat >held.pbs <<'PBS'
 #PBS -l select=2:ncpus=1:mpiprocs=1
 #PBS -l place=scatter
@@ -141,8 +154,8 @@ sisterdir="$CLUSTER_DIR/nodes/$sister_e/state/jobs/${E%%.*}"
 "$HUDDLE_CLUSTER" restart-agent "$sister_e" --dir "$CLUSTER_DIR" >/dev/null 2>&1 ||
     fail "restart-agent $sister_e"
 adopted () {
-    grep -q "node $sister_e registered from .* (1 jobs reported, 0 to kill)" \
-        "$CLUSTER_DIR/huddle-ctld.log"
+    tail -n 5 "$CLUSTER_DIR/huddle-ctld.log" |
+        grep -q "node $sister_e registered from .* (1 jobs reported, 0 to kill)"
 }
 wait_for 20 "the restarted agent of $sister_e to report job $E" adopted
 [ "$(job_state "$E")" = R ] || fail "job $E is $(job_state "$E") after its sister's agent restarted"
