@@ -79,11 +79,10 @@ int jobenv_write_nodefile (const struct jobdesc *jd, const char *path, struct he
  * to LAYOUT_PATH and the Open MPI rankfile to RANKFILE_PATH, both through
  * PATH.tmp and a rename, mode 0644.  JOB is the job object (its
  * "allocation"); TOPOLOGY is this node's model as registered
- * (topo_node_to_json), NULL when unknown.  job.launch goes to the first
- * node only and carries no other node's model, so this node's ranks get
- * the full detail (cores next to their GPU, their NIC) and other nodes'
- * ranks what the allocation says (cores and PUs shared out in order, no
- * NIC).  Returns 0 or -1 with err. */
+ * (topo_node_to_json), NULL when unknown.  job.launch (sent to every node)
+ * carries no other node's model, so this node's ranks get the full detail
+ * (cores next to their GPU, their NIC) and other nodes' ranks what the
+ * allocation says (cores and PUs shared out in order, no NIC).  Returns 0 or -1 with err. */
 int jobenv_write_layout (const struct jobdesc *jd, const json_t *job, const json_t *topology,
                          const char *layout_path, const char *rankfile_path, struct herror *err);
 
