@@ -267,15 +267,13 @@ static int teardown (void **state)
 
 /* ------------------------------------------------------------------ jobs */
 
-/* job.submit as USER of "-l select=1:ncpus=NCPUS [-h] -- /bin/true"; the
- * seq from the reply. */
-static int64_t submit (struct fx *f, int ncpus, bool hold)
+/* job.submit as USER of "-r y -l SELECT [-h] -- /bin/true"; the seq from
+ * the reply. */
+static int64_t submit_select (struct fx *f, const char *sel, bool hold)
 {
     struct herror err = {""};
-    char sel[64];
     char *env[] = {"HOME=/home/u", NULL};
-    snprintf (sel, sizeof (sel), "select=1:ncpus=%d", ncpus);
-    char *argv[8] = {"qsub", "-r", "y", "-l", sel};
+    char *argv[8] = {"qsub", "-r", "y", "-l", (char *)sel};
     int argc = 5;
     if (hold)
         argv[argc++] = "-h";
@@ -295,6 +293,14 @@ static int64_t submit (struct fx *f, int ncpus, bool hold)
     json_t *seq = json_object_get (json_object_get (last, "msg"), "seq");
     assert_true (json_is_integer (seq));
     return json_integer_value (seq);
+}
+
+/* ... of "select=1:ncpus=NCPUS". */
+static int64_t submit (struct fx *f, int ncpus, bool hold)
+{
+    char sel[64];
+    snprintf (sel, sizeof (sel), "select=1:ncpus=%d", ncpus);
+    return submit_select (f, sel, hold);
 }
 
 static enum job_state state_of (struct fx *f, int64_t seq)
@@ -869,20 +875,7 @@ static struct peer *register_sister (struct fx *f, const char *name, json_t *job
 /* A rerunnable 2-node job (two nodes of 2 cores, 2 cores a chunk). */
 static int64_t submit_two_nodes (struct fx *f)
 {
-    struct herror err = {""};
-    char *env[] = {"HOME=/home/u", NULL};
-    char *argv[] = {"qsub", "-r", "y", "-l", "select=2:ncpus=2", "--", "/bin/true"};
-    struct jobspec *js = jobspec_create();
-    if (jobspec_parse_args (js, 7, argv, &err) < 0 ||
-        jobspec_finalize (js, "/tmp", env, "host", &err) < 0)
-        fail_msg ("jobspec: %s", err.text);
-    json_t *msg =
-        json_pack ("{s:s, s:i, s:o}", "type", "job.submit", "id", 7, "job", jobspec_to_json (js));
-    jobspec_destroy (js);
-    if (call (f, jobs_client_handlers, f->user, msg, &err) < 0)
-        fail_msg ("job.submit: %s", err.text);
-    json_t *last = json_array_get (fake.replies, json_array_size (fake.replies) - 1);
-    return json_integer_value (json_object_get (json_object_get (last, "msg"), "seq"));
+    return submit_select (f, "select=2:ncpus=2", false);
 }
 
 /* The orders about seq as "TYPE@NODE ..." in the order queued. */
