@@ -13,20 +13,34 @@ ensure_user hu0570b
 cluster_up --nodes 3 --ctld-opt kill_grace=2 --agent-opt mpi_tcp_if=lo
 chmod 0777 "$TEST_TMP"
 
-# ---- 1. one rank per slot, on two different nodes
-cat >hello.pbs <<'PBS'
-#PBS -l select=2:ncpus=1:mpiprocs=1
-#PBS -N hello
-#PBS -l place=scatter
-echo "hostfile: $(tr '\n' ';' <"$OMPI_MCA_orte_default_hostfile") btl_tcp_if=$OMPI_MCA_btl_tcp_if_include"
-mpirun sh -c 'echo rank=$OMPI_COMM_WORLD_RANK of=$OMPI_COMM_WORLD_SIZE node=$HUDDLE_NODE'
-PBS
 submit_as () {
     _u=$1
     shift
     JOBID=$(as_user "$_u" qsub "$@" 2>"$TEST_TMP/qsub.err") || fail "qsub $*: $(cat "$TEST_TMP/qsub.err")"
 }
-submit_as hu0570a hello.pbs
+# two_node_job NAME SCRIPT [DIRECTIVE...]: submit as hu0570a a job named
+# NAME on two nodes, one rank each, running SCRIPT; its id in JOBID.
+two_node_job () {
+    _name=$1
+    _script=$2
+    shift 2
+    {
+        echo "#PBS -l select=2:ncpus=1:mpiprocs=1"
+        echo "#PBS -l place=scatter"
+        echo "#PBS -N $_name"
+        for _d in "$@"; do echo "#PBS $_d"; done
+        echo "$_script"
+    } >"$_name.pbs"
+    submit_as hu0570a "$_name.pbs"
+}
+
+# ---- 1. one rank per slot, on two different nodes
+hello=$(cat <<'EOS'
+echo "hostfile: $(tr '\n' ';' <"$OMPI_MCA_orte_default_hostfile") btl_tcp_if=$OMPI_MCA_btl_tcp_if_include"
+mpirun sh -c 'echo rank=$OMPI_COMM_WORLD_RANK of=$OMPI_COMM_WORLD_SIZE node=$HUDDLE_NODE'
+EOS
+)
+two_node_job hello "$hello"
 wait_job "$JOBID" F 60
 seq=${JOBID%%.*}
 out="$TEST_TMP/hello.o$seq"
@@ -43,13 +57,7 @@ want=$(echo "$nodes" | sed 's/\/[^+]*//g' | tr '+' '\n' | sed 's/$/ slots=1;/' |
 grep -qxF "hostfile: $want btl_tcp_if=lo" "$out" || fail "want \"hostfile: $want btl_tcp_if=lo\" in: $(cat "$out")"
 
 # ---- 2. a running MPI job: its ranks sit in each node's share of the job
-cat >sleepy.pbs <<'PBS'
-#PBS -l select=2:ncpus=1:mpiprocs=1
-#PBS -l place=scatter
-#PBS -N sleepy
-mpirun sh -c 'echo started on $HUDDLE_NODE; exec sleep 300'
-PBS
-submit_as hu0570a sleepy.pbs
+two_node_job sleepy "mpirun sh -c 'echo started on \$HUDDLE_NODE; exec sleep 300'"
 A=$JOBID
 seqa=${A%%.*}
 wait_job "$A" R 30
@@ -140,12 +148,7 @@ wait_for 20 "no process of hu0570a after qdel" none_left
 # ---- 4. a sister's agent restarts while its part of a job holds no task
 # (only the container kept for them): it adopts it and reports it, the
 # registration's reconcile keeps the job, and qdel ends it there too.
-cat >held.pbs <<'PBS'
-#PBS -l select=2:ncpus=1:mpiprocs=1
-#PBS -l place=scatter
-exec sleep 300
-PBS
-submit_as hu0570a held.pbs
+two_node_job held "exec sleep 300"
 E=$JOBID
 wait_job "$E" R 30
 sister_e=$(job_attr "$E" exec_host | sed 's/\/[^+]*//g' | cut -d + -f 2)
@@ -168,13 +171,7 @@ wait_for 20 "job $E's shepherd on $sister_e to end" sister_gone
 wait_for 20 "no process of hu0570a after qdel" none_left
 
 # ---- 5. a rank that crashes (on the sister node) fails the job
-cat >crash.pbs <<'PBS'
-#PBS -l select=2:ncpus=1:mpiprocs=1
-#PBS -l place=scatter
-#PBS -N crash
-mpirun sh -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then kill -SEGV $$; fi; sleep 30'
-PBS
-submit_as hu0570a crash.pbs
+two_node_job crash "mpirun sh -c 'if [ \"\$OMPI_COMM_WORLD_RANK\" = 1 ]; then kill -SEGV \$\$; fi; sleep 30'"
 C=$JOBID
 wait_job "$C" F 60
 st=$(job_attr "$C" Exit_status)
@@ -234,14 +231,7 @@ PY
 fi
 
 # ---- 7. walltime ends the remote ranks too
-cat >wall.pbs <<'PBS'
-#PBS -l select=2:ncpus=1:mpiprocs=1
-#PBS -l place=scatter
-#PBS -l walltime=5
-#PBS -N wall
-mpirun sh -c 'exec sleep 300'
-PBS
-submit_as hu0570a wall.pbs
+two_node_job wall "mpirun sh -c 'exec sleep 300'" "-l walltime=5"
 D=$JOBID
 wait_job "$D" F 60
 echo "walltime job: Exit_status $(job_attr "$D" Exit_status), comment $(job_attr "$D" comment)"
