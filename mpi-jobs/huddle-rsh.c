@@ -40,6 +40,9 @@
 #define CHUNK    (32 * 1024) /* stdin bytes per task.input */
 
 static const char *host_shown = "";
+/* What die() lets go of before it exits (a sanitizer build checks). */
+static struct client *live;
+static struct rsh_args args;
 
 static void die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2), noreturn));
 static void die (const char *fmt, ...)
@@ -50,6 +53,8 @@ static void die (const char *fmt, ...)
     vfprintf (stderr, fmt, ap);
     fputc ('\n', stderr);
     va_end (ap);
+    client_destroy (live);
+    rsh_args_free (&args);
     exit (EXIT_RSH);
 }
 
@@ -92,9 +97,10 @@ static bool forward_stdin (struct client *c)
 }
 
 /* One message about the task: its status when it is the end, -1 to go
- * on; *started once the task runs (stdin may follow only then: the agent
- * hands the connection to the job's shepherd between the two). */
-static int on_message (json_t *m, bool *started)
+ * on, -2 to give up with why in fatal; *started once the task runs (stdin
+ * may follow only then: the agent hands the connection to the job's
+ * shepherd between the two). */
+static int on_message (json_t *m, bool *started, char *fatal, size_t size)
 {
     const char *type = proto_msg_type (m);
     if (strcmp (type, "task.output") == 0) {
@@ -102,8 +108,10 @@ static int on_message (json_t *m, bool *started)
         const char *data = json_string_value (json_object_get (m, "data"));
         size_t n;
         unsigned char *bytes = data ? base64_decode (data, strlen (data), &n) : NULL;
-        if (!bytes)
-            die ("the agent sent output that is not base64");
+        if (!bytes) {
+            snprintf (fatal, size, "the agent sent output that is not base64");
+            return -2;
+        }
         write_all (json_integer_value (stream) == 2 ? 2 : 1, bytes, n);
         free (bytes);
         return -1;
@@ -114,7 +122,8 @@ static int on_message (json_t *m, bool *started)
     }
     if (strcmp (type, "error") == 0) {
         const char *text = json_string_value (json_object_get (m, "error"));
-        die ("%s", text ? text : "refused");
+        snprintf (fatal, size, "%s", text ? text : "refused");
+        return -2;
     }
     if (strcmp (type, "task.spawn.ok") == 0)
         *started = true;
@@ -146,8 +155,11 @@ static int relay (struct client *c, bool with_stdin)
         json_t *m = client_recv (c, &err);
         if (!m)
             die ("connection lost: %s", err.text);
-        int status = on_message (m, &started);
+        char fatal[HERROR_TEXT_MAX];
+        int status = on_message (m, &started, fatal, sizeof (fatal));
         json_decref (m);
+        if (status == -2)
+            die ("%s", fatal);
         if (status >= 0)
             return status;
     }
@@ -155,18 +167,18 @@ static int relay (struct client *c, bool with_stdin)
 
 int main (int argc, char *argv[])
 {
-    struct rsh_args a;
+    struct rsh_args *a = &args;
     struct herror err = {""};
     unsigned long seq;
     char ep[320];
 
     signal (SIGPIPE, SIG_IGN);
-    if (rsh_args_parse (argc, argv, &a, &err) < 0)
+    if (rsh_args_parse (argc, argv, a, &err) < 0)
         die ("%s", err.text);
-    host_shown = a.host;
+    host_shown = a->host;
     struct passwd *pw = getpwuid (getuid());
-    if (a.user && (!pw || strcmp (a.user, pw->pw_name) != 0))
-        die ("user %s: a task runs as the job's owner, not as another user", a.user);
+    if (a->user && (!pw || strcmp (a->user, pw->pw_name) != 0))
+        die ("user %s: a task runs as the job's owner, not as another user", a->user);
     const char *jobid = getenv ("PBS_JOBID");
     const char *cookie = getenv ("HUDDLE_JOB_COOKIE");
     const char *eps = getenv ("HUDDLE_TASK_ENDPOINTS");
@@ -175,10 +187,10 @@ int main (int argc, char *argv[])
              "are set in a job's processes)");
     if (rsh_job_seq (jobid, &seq) < 0)
         die ("PBS_JOBID \"%.64s\" is not a job id", jobid);
-    if (rsh_endpoint_find (eps, a.host, ep, sizeof (ep), &err) < 0)
+    if (rsh_endpoint_find (eps, a->host, ep, sizeof (ep), &err) < 0)
         die ("%s of job %s", err.text, jobid);
 
-    struct client *c = client_connect_peer (ep, AUTH_ROLE_TASK, AUTH_ROLE_AGENT, &err);
+    struct client *c = live = client_connect_peer (ep, AUTH_ROLE_TASK, AUTH_ROLE_AGENT, &err);
     if (!c)
         die ("agent at %s: %s", ep, err.text);
     /* Only an agent (root, or one run by this very user) sees the cookie. */
@@ -186,11 +198,11 @@ int main (int argc, char *argv[])
         die ("agent at %s runs as uid %d: not a huddle agent", ep, (int)client_server_uid (c));
     json_t *req =
         json_pack ("{s:s, s:I, s:s, s:s, s:s, s:b}", "type", "task.spawn", "seq", (json_int_t)seq,
-                   "cookie", cookie, "node", a.host, "command", a.command, "stdin", !a.no_stdin);
+                   "cookie", cookie, "node", a->host, "command", a->command, "stdin", !a->no_stdin);
     send_or_die (c, req);
     client_set_timeout (c, 0); /* a task may run quietly for days */
-    int status = relay (c, !a.no_stdin);
+    int status = relay (c, !a->no_stdin);
     client_destroy (c);
-    rsh_args_free (&a);
+    rsh_args_free (a);
     return status;
 }

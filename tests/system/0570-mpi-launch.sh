@@ -153,7 +153,10 @@ E=$JOBID
 wait_job "$E" R 30
 sister_e=$(job_attr "$E" exec_host | sed 's/\/[^+]*//g' | cut -d + -f 2)
 sisterdir="$CLUSTER_DIR/nodes/$sister_e/state/jobs/${E%%.*}"
-[ -s "$sisterdir/shepherd.pid" ] || fail "no shepherd for job $E on its sister $sister_e"
+sister_joined () {
+    [ -s "$sisterdir/shepherd.pid" ]
+}
+wait_for 20 "a shepherd for job $E on its sister $sister_e" sister_joined
 "$HUDDLE_CLUSTER" restart-agent "$sister_e" --dir "$CLUSTER_DIR" >/dev/null 2>&1 ||
     fail "restart-agent $sister_e"
 adopted () {
