@@ -465,8 +465,12 @@ int agentd_jobs_task_check (struct agentd *ad, unsigned long seq, uid_t uid, con
                             struct herror *err)
 {
     struct ajob *j = job_find (ad, seq);
-    if (!j || j->done || j->next_launch)
+    if (!j || j->done || j->next_launch) {
+        /* Not yet, maybe: its job.launch may still be on its way here
+         * while the first node's mpirun already asks. */
+        errno = j ? ESRCH : EAGAIN;
         return herror_set (err, "job %lu does not run on %s", seq, ad->cfg.name);
+    }
     if (uid != j->uid)
         return herror_set (err, "job %lu is not uid %d's", seq, (int)uid);
     if (!j->cookie || !cookie || !same_secret (cookie, j->cookie))

@@ -59,10 +59,12 @@ struct agentd_task {
     char endpoint[320];
 };
 
-/* Say why and end the connection. */
-static void refuse (struct conn *c, const char *text)
+/* Say why and end the connection; retry: the caller may ask again soon. */
+static void refuse (struct conn *c, const char *text, bool retry)
 {
     json_t *e = proto_error_create (-1, text);
+    if (e && retry)
+        json_object_set_new (e, "retry", json_true());
     if (e)
         conn_send (c, e);
     json_decref (e);
@@ -71,8 +73,10 @@ static void refuse (struct conn *c, const char *text)
 }
 
 /* task.spawn: check it, then hand the connection to the job's shepherd,
- * which answers it from then on.  -1 with err: refused. */
-static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, struct herror *err)
+ * which answers it from then on.  -1 with err: refused (*retry: the job
+ * is not known here yet). */
+static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry,
+                     struct herror *err)
 {
     int64_t seq;
     const char *cookie, *node, *command;
@@ -85,8 +89,10 @@ static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, struct herr
         return -1;
     if (strcmp (node, ad->cfg.name) != 0)
         return herror_set (err, "this is node %s, not %.64s", ad->cfg.name, node);
-    if (agentd_jobs_task_check (ad, (unsigned long)seq, conn_peer (c)->uid, cookie, err) < 0)
+    if (agentd_jobs_task_check (ad, (unsigned long)seq, conn_peer (c)->uid, cookie, err) < 0) {
+        *retry = errno == EAGAIN;
         return -1;
+    }
     uid_t uid = conn_peer (c)->uid;
     char addr[sizeof (conn_peer (c)->addr)];
     snprintf (addr, sizeof (addr), "%s", conn_peer (c)->addr);
@@ -136,9 +142,10 @@ static void on_msg (struct conn *c, const struct conn_peer *peer, json_t *msg, v
 {
     struct herror err = {""};
     const char *type = proto_msg_type (msg);
+    bool retry = false;
     int rc;
     if (strcmp (type, "task.spawn") == 0)
-        rc = on_spawn (arg, c, msg, &err);
+        rc = on_spawn (arg, c, msg, &retry, &err);
     else if (strcmp (type, "error") == 0)
         return;
     else if (strcmp (type, "task.input") == 0)
@@ -146,7 +153,7 @@ static void on_msg (struct conn *c, const struct conn_peer *peer, json_t *msg, v
     else
         rc = herror_set (&err, "unknown message type \"%.64s\"", type);
     if (rc < 0)
-        refuse (c, err.text);
+        refuse (c, err.text, retry);
 }
 
 static void on_rejected (const char *addr, const char *why, void *arg)

@@ -171,6 +171,13 @@ static int detach (struct run *r)
     bufprintf (text, sizeof (text), "%d %llu\n", (int)getpid(), shepherd_proc_starttime (getpid()));
     if (shepherd_write_atomic (path, text, 0644) < 0)
         return -1;
+    /* The task socket before the ready byte: once the agent knows the
+     * job, a huddle-rsh for it finds the socket (its request waits in the
+     * backlog until the shepherd's loop takes it). */
+    struct herror err = {""};
+    bufprintf (path, sizeof (path), "%s/%s", r->ctx->jobdir, SHEPHERD_TASK_SOCKET);
+    if (!(r->tasks = task_server_open (path, &err)))
+        note (r, true, "remote tasks (huddle-rsh) cannot start here: %s", err.text);
     char c = 'R';
     if (write (r->ctx->ready_fd, &c, 1) != 1)
         return -1;
@@ -864,10 +871,6 @@ static void start_job (struct run *r)
         fail (r, SHEPHERD_EXIT_RETRY, "%s", err.text[0] ? err.text : "out of memory");
         return;
     }
-    char path[PATH_MAX + 16];
-    bufprintf (path, sizeof (path), "%s/%s", r->ctx->jobdir, SHEPHERD_TASK_SOCKET);
-    if (!(r->tasks = task_server_open (path, &err)))
-        note (r, true, "remote tasks (huddle-rsh) cannot start here: %s", err.text);
     if (r->sister) {
         /* No script here: the container waits for the job's remote tasks
          * until the job ends (job.kill), its walltime or the lease. */
@@ -931,6 +934,7 @@ void shepherd_run (struct shepherd_ctx *ctx)
         if (container_remove (r.cont) < 0)
             note (&r, false, "cannot remove the job's container: %s", strerror (errno));
     }
+    task_server_close (r.tasks); /* a set-up that failed: drop waiting requests */
     write_result (&r);
     if (r.tmpdir_made)
         remove_tmpdir (&r);

@@ -13,7 +13,9 @@
  * "Remote tasks"), so that a task lives on when the agent restarts, as
  * the job's script does.  The hand-over is a Unix SOCK_SEQPACKET socket
  * in the job directory, STATEDIR/jobs/SEQ/task.sock, made by the shepherd
- * (root's, 0600: only the agent reaches it).  One datagram per task:
+ * before it tells the agent it is ready (so a hand-over never finds it
+ * missing; it waits in the backlog while the job is set up), root's, 0600:
+ * only the agent reaches it.  One datagram per task:
  *
  *   agent -> shepherd  {"command": STRING, "stdin": BOOL}  with one
  *                      descriptor (SCM_RIGHTS): huddle-rsh's connection,

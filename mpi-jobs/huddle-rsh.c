@@ -12,6 +12,9 @@
  * stdin (unless -n), stdout and stderr, and exits with the command's
  * status (128+N when a signal N ended it).
  *
+ * A node that does not know the job yet (its job.launch may arrive after
+ * the first node's mpirun asks) is asked again, for at most RETRY_SECS.
+ *
  * Exit status 255, with a line on stderr naming the host and why, when
  * the task cannot be started: not inside a job, a host outside the job's
  * allocation, the agent unreachable or refusing (ssh's convention, which
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -36,13 +40,16 @@
 #include "common/proto.h"
 #include "mpi-jobs/rsh_args.h"
 
-#define EXIT_RSH 255
-#define CHUNK    (32 * 1024) /* stdin bytes per task.input */
+#define EXIT_RSH   255
+#define CHUNK      (32 * 1024) /* stdin bytes per task.input */
+#define RETRY_SECS 10          /* how long a node that does not know the job yet is asked again */
+#define RETRY      -3          /* on_message / relay: ask again */
 
 static const char *host_shown = "";
 /* What die() lets go of before it exits (a sanitizer build checks). */
 static struct client *live;
 static struct rsh_args args;
+static char last_error[HERROR_TEXT_MAX];
 
 static void die (const char *fmt, ...) __attribute__ ((format (printf, 1, 2), noreturn));
 static void die (const char *fmt, ...)
@@ -123,7 +130,7 @@ static int on_message (json_t *m, bool *started, char *fatal, size_t size)
     if (strcmp (type, "error") == 0) {
         const char *text = json_string_value (json_object_get (m, "error"));
         snprintf (fatal, size, "%s", text ? text : "refused");
-        return -2;
+        return !*started && json_is_true (json_object_get (m, "retry")) ? RETRY : -2;
     }
     if (strcmp (type, "task.spawn.ok") == 0)
         *started = true;
@@ -160,6 +167,10 @@ static int relay (struct client *c, bool with_stdin)
         json_decref (m);
         if (status == -2)
             die ("%s", fatal);
+        if (status == RETRY) {
+            snprintf (last_error, sizeof (last_error), "%s", fatal);
+            return RETRY;
+        }
         if (status >= 0)
             return status;
     }
@@ -190,19 +201,32 @@ int main (int argc, char *argv[])
     if (rsh_endpoint_find (eps, a->host, ep, sizeof (ep), &err) < 0)
         die ("%s of job %s", err.text, jobid);
 
-    struct client *c = live = client_connect_peer (ep, AUTH_ROLE_TASK, AUTH_ROLE_AGENT, &err);
-    if (!c)
-        die ("agent at %s: %s", ep, err.text);
-    /* Only an agent (root, or one run by this very user) sees the cookie. */
-    if (client_server_uid (c) != 0 && client_server_uid (c) != getuid())
-        die ("agent at %s runs as uid %d: not a huddle agent", ep, (int)client_server_uid (c));
-    json_t *req =
-        json_pack ("{s:s, s:I, s:s, s:s, s:s, s:b}", "type", "task.spawn", "seq", (json_int_t)seq,
-                   "cookie", cookie, "node", a->host, "command", a->command, "stdin", !a->no_stdin);
-    send_or_die (c, req);
-    client_set_timeout (c, 0); /* a task may run quietly for days */
-    int status = relay (c, !a->no_stdin);
-    client_destroy (c);
+    /* The node may not know the job for a moment yet (the first node's
+     * mpirun can be quicker than its job.launch there): ask again, for at
+     * most RETRY_SECS. */
+    time_t give_up = time (NULL) + RETRY_SECS;
+    int status;
+    for (useconds_t pause = 100000;; pause = pause < 1000000 ? 2 * pause : pause) {
+        struct client *c = live = client_connect_peer (ep, AUTH_ROLE_TASK, AUTH_ROLE_AGENT, &err);
+        if (!c)
+            die ("agent at %s: %s", ep, err.text);
+        /* Only an agent (root, or one run by this very user) sees the cookie. */
+        if (client_server_uid (c) != 0 && client_server_uid (c) != getuid())
+            die ("agent at %s runs as uid %d: not a huddle agent", ep, (int)client_server_uid (c));
+        json_t *req = json_pack ("{s:s, s:I, s:s, s:s, s:s, s:b}", "type", "task.spawn", "seq",
+                                 (json_int_t)seq, "cookie", cookie, "node", a->host, "command",
+                                 a->command, "stdin", !a->no_stdin);
+        send_or_die (c, req);
+        client_set_timeout (c, 0); /* a task may run quietly for days */
+        status = relay (c, !a->no_stdin);
+        client_destroy (c);
+        live = NULL;
+        if (status != RETRY)
+            break;
+        if (time (NULL) >= give_up)
+            die ("%s", last_error);
+        usleep (pause);
+    }
     rsh_args_free (a);
     return status;
 }
