@@ -37,8 +37,11 @@
  * The port is open to the network: it never trusts what arrives.  Frames
  * are bounded (TASK_MAX_FRAME), checked by conn (bad JSON, a missing
  * hello, a stalled frame: an error and close), members by proto_get_*;
- * connections are limited (TASK_MAX_CONNS) and a connection takes one
- * task.spawn; after the hand-over the shepherd bounds what it buffers.
+ * connections are limited (TASK_MAX_CONNS), one that sends no task.spawn
+ * within TASK_IDLE seconds of its hello is closed (a user holding
+ * connections open cannot keep others' mpirun out), and a connection
+ * takes one task.spawn; after the hand-over the shepherd bounds what it
+ * buffers.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,11 +56,45 @@
 
 #define TASK_MAX_FRAME (1024 * 1024) /* a task.spawn's command is at most 64 KiB */
 #define TASK_MAX_CONNS 256           /* connections before their task.spawn */
+#define TASK_IDLE      10            /* seconds from the hello to the task.spawn */
+
+/* A connection past its hello, waiting for its task.spawn. */
+struct waiting {
+    struct agentd_task *at;
+    struct conn *c;
+    struct event *idle;
+    struct waiting *prev, *next;
+};
 
 struct agentd_task {
     struct conn_listener *l;
     char endpoint[320];
+    struct waiting *waiting; /* freed at close: the listener drops its
+                              * connections without callbacks */
 };
+
+static void waiting_free (struct waiting *w)
+{
+    if (!w)
+        return;
+    if (w->prev)
+        w->prev->next = w->next;
+    else if (w->at)
+        w->at->waiting = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    if (w->idle)
+        event_free (w->idle);
+    free (w);
+}
+
+static void idle_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct waiting *w = arg;
+    log_msg (LOG_LEVEL_INFO, "task from %s: no task.spawn within %d s: closed",
+             conn_peer (w->c)->addr, TASK_IDLE);
+    conn_close (w->c);
+}
 
 /* Say why and end the connection; retry: the caller may ask again soon. */
 static void refuse (struct conn *c, const char *text, bool retry)
@@ -96,7 +133,10 @@ static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry
     uid_t uid = conn_peer (c)->uid;
     char addr[sizeof (conn_peer (c)->addr)];
     snprintf (addr, sizeof (addr), "%s", conn_peer (c)->addr);
+    struct waiting *w = conn_aux (c);
     int fd = conn_hand_over (c);
+    if (fd >= 0)
+        waiting_free (w); /* c is gone without its closed callback */
     if (fd < 0)
         return herror_set (err,
                            errno == EBUSY ? "send nothing after task.spawn before "
@@ -136,6 +176,32 @@ static int on_admit (const char *addr, int nconns, int npending, void *arg, stru
     if (nconns >= TASK_MAX_CONNS)
         return herror_set (err, "too many task connections (%d)", TASK_MAX_CONNS);
     return 0;
+}
+
+static void on_ready (struct conn *c, const struct conn_peer *peer, void *arg)
+{
+    struct agentd *ad = arg;
+    struct waiting *w = calloc (1, sizeof (*w));
+    struct timeval tv = {.tv_sec = TASK_IDLE};
+    if (w)
+        w->c = c;
+    if (!w || !(w->idle = evtimer_new (ad->base, idle_cb, w)) || evtimer_add (w->idle, &tv) < 0) {
+        waiting_free (w);
+        conn_close (c);
+        return;
+    }
+    w->at = ad->task;
+    w->next = w->at->waiting;
+    if (w->next)
+        w->next->prev = w;
+    w->at->waiting = w;
+    conn_set_aux (c, w);
+}
+
+static void on_closed (struct conn *c, const struct conn_peer *peer, const char *reason, void *arg)
+{
+    waiting_free (conn_aux (c));
+    conn_set_aux (c, NULL);
 }
 
 static void on_msg (struct conn *c, const struct conn_peer *peer, json_t *msg, void *arg)
@@ -195,7 +261,9 @@ int agentd_task_open (struct agentd *ad, struct herror *err)
     struct conn_options opts = {.role = AUTH_ROLE_AGENT, .max_frame = TASK_MAX_FRAME};
     struct conn_ops ops = {
         .allow = on_allow,
+        .ready = on_ready,
         .msg = on_msg,
+        .closed = on_closed,
         .admit = on_admit,
         .rejected = on_rejected,
     };
@@ -223,6 +291,8 @@ void agentd_task_close (struct agentd *ad)
     if (!ad->task)
         return;
     conn_listener_destroy (ad->task->l);
+    while (ad->task->waiting)
+        waiting_free (ad->task->waiting);
     free (ad->task);
     ad->task = NULL;
 }

@@ -69,8 +69,12 @@ wait_for 30 "both ranks of job $A to start" two_started
 nodes_a=$(job_attr "$A" exec_host | sed 's/\/[^+]*//g; s/+/ /g')
 echo "job $A runs on: $nodes_a"
 # Each rank is in its own node's container of the job (cgroup backends).
-ranks=$(pgrep -u hu0570a -x sleep)
-[ "$(echo $ranks | wc -w)" = 2 ] || fail "want 2 sleeping ranks of hu0570a, have: $ranks"
+two_sleeping () {
+    ranks=$(pgrep -u hu0570a -x sleep)
+    WAIT_SEEN=$ranks
+    [ "$(echo $ranks | wc -w)" = 2 ]
+}
+wait_for 10 "the 2 ranks of job $A to sleep" two_sleeping
 if grep -q "job_$seqa" "/proc/$(echo $ranks | cut -d ' ' -f 1)/cgroup" 2>/dev/null; then
     in=""
     for p in $ranks; do
@@ -207,7 +211,11 @@ def task(*msgs, role="task"):
     s.close()
     return (r or {}).get("error", "closed")
 
+# A connection that says nothing after its hello is closed (10 s): open
+# one now, look at it after the other checks.
+idle, hello = rc.connect(role="task", timeout=30)
 checks = [
+    (hello.get("type"), "hello.ok"),
     (raw(struct.pack(">I", 0xFFFFFFF0)), "exceeds the limit"),
     (raw(struct.pack(">I", 1) + b"x"), "too short|at least"),
     (raw(rc.frame({"type": "task.spawn"})), "expected hello"),
@@ -222,6 +230,8 @@ checks = [
     (task({"type": "task.input", "data": "???"}), "before task.spawn"),
     (task({"type": "frobnicate"}), "unknown message type"),
 ]
+idle.settimeout(30)
+checks.append(("closed" if idle.recv(1) == b"" else "open", "closed"))
 import re
 bad = [(got, want) for got, want in checks if not re.search(want, got)]
 for got, want in bad:
@@ -230,7 +240,7 @@ sys.exit(1 if bad else 0)
 PY
         fail "the task port's answers to garbage: $(cat garbage.out)"
     kill -0 "$(agent_pid node02)" || fail "agent node02 died of what its task port got"
-    echo "task port: every bad frame refused, agent alive"
+    echo "task port: every bad frame refused, an idle connection closed, agent alive"
 fi
 
 # ---- 7. walltime ends the remote ranks too
