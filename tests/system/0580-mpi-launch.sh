@@ -8,8 +8,8 @@ need_users
 command -v mpirun >/dev/null 2>&1 || skip "no mpirun (Open MPI)"
 RSH="$top_builddir/mpi-jobs/huddle-rsh"
 [ -x "$RSH" ] || fail "$RSH not built"
-ensure_user hu0570a
-ensure_user hu0570b
+ensure_user hu0580a
+ensure_user hu0580b
 cluster_up --nodes 3 --ctld-opt kill_grace=2 --agent-opt mpi_tcp_if=lo
 chmod 0777 "$TEST_TMP"
 
@@ -18,7 +18,7 @@ submit_as () {
     shift
     JOBID=$(as_user "$_u" qsub "$@" 2>"$TEST_TMP/qsub.err") || fail "qsub $*: $(cat "$TEST_TMP/qsub.err")"
 }
-# two_node_job NAME SCRIPT [DIRECTIVE...]: submit as hu0570a a job named
+# two_node_job NAME SCRIPT [DIRECTIVE...]: submit as hu0580a a job named
 # NAME on two nodes, one rank each, running SCRIPT; its id in JOBID.
 two_node_job () {
     _name=$1
@@ -31,7 +31,7 @@ two_node_job () {
         for _d in "$@"; do echo "#PBS $_d"; done
         echo "$_script"
     } >"$_name.pbs"
-    submit_as hu0570a "$_name.pbs"
+    submit_as hu0580a "$_name.pbs"
 }
 
 # ---- 1. one rank per slot, on two different nodes
@@ -70,7 +70,7 @@ nodes_a=$(job_attr "$A" exec_host | sed 's/\/[^+]*//g; s/+/ /g')
 echo "job $A runs on: $nodes_a"
 # Each rank is in its own node's container of the job (cgroup backends).
 two_sleeping () {
-    ranks=$(pgrep -u hu0570a -x sleep)
+    ranks=$(pgrep -u hu0580a -x sleep)
     WAIT_SEEN=$ranks
     [ "$(echo $ranks | wc -w)" = 2 ]
 }
@@ -103,26 +103,26 @@ rsh_as () {
         ${HUDDLE_MUNGE_SOCKET:+HUDDLE_MUNGE_SOCKET="$HUDDLE_MUNGE_SOCKET"} "$RSH" "$@"
 }
 # The owner with the run's cookie: the task runs in the job on that node.
-got=$(rsh_as hu0570a "$A" "$COOKIE" -x -n "$sister" 'echo $PBS_JOBID on $HUDDLE_NODE; exit 7' </dev/null)
+got=$(rsh_as hu0580a "$A" "$COOKIE" -x -n "$sister" 'echo $PBS_JOBID on $HUDDLE_NODE; exit 7' </dev/null)
 rc=$?
 [ "$rc" = 7 ] || fail "huddle-rsh into job $A: exit $rc, want the task's 7 ($got)"
 [ "$got" = "$A on $sister" ] || fail "huddle-rsh into job $A said \"$got\", want \"$A on $sister\""
 # stdin is relayed (no -n).
-got=$(printf 'one\ntwo\n' | rsh_as hu0570a "$A" "$COOKIE" "$sister" wc -l)
+got=$(printf 'one\ntwo\n' | rsh_as hu0580a "$A" "$COOKIE" "$sister" wc -l)
 [ "$got" = 2 ] || fail "stdin through huddle-rsh: wc -l said \"$got\""
 # Another user, even holding the cookie.
-expect_fail 255 "node0[0-9]: .*not uid [0-9]+'s" rsh_as hu0570b "$A" "$COOKIE" -n "$sister" true
+expect_fail 255 "node0[0-9]: .*not uid [0-9]+'s" rsh_as hu0580b "$A" "$COOKIE" -n "$sister" true
 # The owner without the run's cookie, or naming another job.
-expect_fail 255 "wrong job cookie" rsh_as hu0570a "$A" "0123456789abcdef0123456789abcdef" -n "$sister" true
-expect_fail 255 "not inside a huddle job" rsh_as hu0570a "$A" "" -n "$sister" true
-submit_as hu0570a -l select=1:ncpus=1 -- /bin/sleep 300
+expect_fail 255 "wrong job cookie" rsh_as hu0580a "$A" "0123456789abcdef0123456789abcdef" -n "$sister" true
+expect_fail 255 "not inside a huddle job" rsh_as hu0580a "$A" "" -n "$sister" true
+submit_as hu0580a -l select=1:ncpus=1 -- /bin/sleep 300
 B=$JOBID
 wait_job "$B" R 30
-expect_fail 255 "does not run on|wrong job cookie" rsh_as hu0570a "$B" "$COOKIE" -n "$sister" true
-expect_fail 255 "does not run on" rsh_as hu0570a 99999.vm "$COOKIE" -n "$sister" true
+expect_fail 255 "does not run on|wrong job cookie" rsh_as hu0580a "$B" "$COOKIE" -n "$sister" true
+expect_fail 255 "does not run on" rsh_as hu0580a 99999.vm "$COOKIE" -n "$sister" true
 # A host outside the allocation.
-expect_fail 255 "$outside: not a node of this job" rsh_as hu0570a "$A" "$COOKIE" -n "$outside" true
-expect_fail 255 "port forwarding" rsh_as hu0570a "$A" "$COOKIE" -L 80:x:80 "$sister" true
+expect_fail 255 "$outside: not a node of this job" rsh_as hu0580a "$A" "$COOKIE" -n "$outside" true
+expect_fail 255 "port forwarding" rsh_as hu0580a "$A" "$COOKIE" -L 80:x:80 "$sister" true
 qdel "$B" || fail "qdel $B"
 
 # The sister's agent restarts: its rank lives on (the shepherd, not the
@@ -134,9 +134,9 @@ reregistered () {
 }
 wait_for 20 "the agent of $sister to register again" reregistered
 [ "$(job_state "$A")" = R ] || fail "job $A is $(job_state "$A") after its sister's agent restarted"
-[ "$(pgrep -u hu0570a -x sleep | sort)" = "$(echo "$ranks" | sort)" ] ||
+[ "$(pgrep -u hu0580a -x sleep | sort)" = "$(echo "$ranks" | sort)" ] ||
     fail "the ranks of job $A did not survive the restart of $sister's agent"
-got=$(rsh_as hu0570a "$A" "$COOKIE" -n "$sister" 'echo $HUDDLE_NODE')
+got=$(rsh_as hu0580a "$A" "$COOKIE" -n "$sister" 'echo $HUDDLE_NODE')
 [ "$got" = "$sister" ] || fail "huddle-rsh into job $A after the restart said \"$got\""
 
 # ---- 3. qdel of the running MPI job: no process of it is left anywhere
@@ -144,10 +144,10 @@ qdel "$A" || fail "qdel $A"
 wait_job "$A" F 60
 wait_job "$B" F 60
 none_left () {
-    WAIT_SEEN=$(pgrep -a -u hu0570a)
+    WAIT_SEEN=$(pgrep -a -u hu0580a)
     [ -z "$WAIT_SEEN" ]
 }
-wait_for 20 "no process of hu0570a after qdel" none_left
+wait_for 20 "no process of hu0580a after qdel" none_left
 
 # ---- 4. a sister's agent restarts while its part of a job holds no task
 # (only the container kept for them): it adopts it and reports it, the
@@ -175,7 +175,7 @@ sister_gone () {
     ! [ -e "$sisterdir/shepherd.pid" ]
 }
 wait_for 20 "job $E's shepherd on $sister_e to end" sister_gone
-wait_for 20 "no process of hu0570a after qdel" none_left
+wait_for 20 "no process of hu0580a after qdel" none_left
 
 # ---- 5. a rank that crashes (on the sister node) fails the job
 two_node_job crash "mpirun sh -c 'if [ \"\$OMPI_COMM_WORLD_RANK\" = 1 ]; then kill -SEGV \$\$; fi; sleep 30'"
@@ -248,4 +248,4 @@ two_node_job wall "mpirun sh -c 'exec sleep 300'" "-l walltime=5"
 D=$JOBID
 wait_job "$D" F 60
 echo "walltime job: Exit_status $(job_attr "$D" Exit_status), comment $(job_attr "$D" comment)"
-wait_for 20 "no process of hu0570a after the walltime" none_left
+wait_for 20 "no process of hu0580a after the walltime" none_left
