@@ -138,6 +138,9 @@ static int take_job (const json_t *job, struct jobdesc *jd, struct herror *err)
     jd->gid = js->gid;
     jd->walltime = (long)js->res.walltime;
     jd->array_index = js->array_index;
+    snprintf (jd->pgroup, sizeof (jd->pgroup), "%s", js->res.pgroup);
+    /* set by the controller at start (not a request member) */
+    jd->partition = (int)json_integer_value (json_object_get (job, "pgroup_partition"));
     snprintf (jd->join, sizeof (jd->join), "%s", jobspec_join_name (js->join));
     /* The strings change hands: js frees what is left in it. */
     jd->jobid = js->jobid;
@@ -380,6 +383,11 @@ int jobenv_write_layout (const struct jobdesc *jd, const json_t *job, const json
             l = layout_create (alloc, NULL, &ignored);
     }
     json_t *o = l ? layout_to_json (l) : NULL;
+    /* the job's place in its placement group, for its ranks to read */
+    if (o && jd->pgroup[0])
+        json_object_set_new (o, "pgroup", json_string (jd->pgroup));
+    if (o && jd->partition > 0)
+        json_object_set_new (o, "partition", json_integer (jd->partition));
     int rc = -1;
     if (!o) {
         errno = ENOMEM;
@@ -581,6 +589,10 @@ char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, str
     rc |= env_set (&b, "PBS_TASKNUM", "1");
     if (jd->array_index >= 0)
         rc |= env_setf (&b, "PBS_ARRAY_INDEX", "%ld", jd->array_index);
+    if (jd->pgroup[0])
+        rc |= env_set (&b, "HUDDLE_PGROUP", jd->pgroup);
+    if (jd->partition > 0)
+        rc |= env_setf (&b, "HUDDLE_PARTITION", "%d", jd->partition);
     rc |= env_setf (&b, "NCPUS", "%u", ncpus);
     if (!jobenv_get (jd->env, "OMP_NUM_THREADS"))
         rc |= env_setf (&b, "OMP_NUM_THREADS", "%u", ncpus);

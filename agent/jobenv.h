@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include "common/herror.h"
+#include "common/resreq.h"
 
 struct jobdesc_alloc {
     char *node;
@@ -50,6 +51,8 @@ struct jobdesc {
     char join[3];         /* "n", "oe" or "eo" */
     long walltime;        /* seconds, 0 = no limit */
     long array_index;     /* -1 when not an array sub-job */
+    char pgroup[RESREQ_PGROUP_MAX + 1]; /* placement group, "" none */
+    int partition;                      /* its partition (1..K), 0 none */
     struct jobdesc_alloc *alloc;
     size_t nalloc;
     size_t here;  /* index of this node's entry in alloc: 0 runs the script, the
@@ -138,7 +141,8 @@ struct jobenv_ctx {
 /* Build the job's environment: the job's env first, then PBS_JOBID,
  * PBS_JOBNAME, PBS_NODEFILE, HUDDLE_NODE (this node's name in the
  * allocation, when this_host is given), HUDDLE_LAYOUT and HUDDLE_RANKFILE
- * (when given), PBS_O_WORKDIR, PBS_O_HOST, PBS_QUEUE,
+ * (when given), HUDDLE_PGROUP and HUDDLE_PARTITION (a job of a placement
+ * group; the partition only for the partition strategy), PBS_O_WORKDIR, PBS_O_HOST, PBS_QUEUE,
  * PBS_O_QUEUE, PBS_ENVIRONMENT=PBS_BATCH, PBS_NODENUM, PBS_TASKNUM,
  * PBS_ARRAY_INDEX (array sub-jobs), NCPUS, TMPDIR, HOME, USER, LOGNAME,
  * SHELL, PATH (PBS_O_PATH when sent, else the job's PATH, else

@@ -18,6 +18,8 @@ static const struct {
     {"Unknown Job Id", " ", CLI_EXIT_UNKNOWN},
     {"Unauthorized Request", "  ", CLI_EXIT_PERM},
     {"Request invalid for state of job", " ", CLI_EXIT_STATE},
+    {"Unknown queue", " ", CLI_EXIT_UNKQUE},
+    {"Unknown node", " ", CLI_EXIT_UNKNODE},
 };
 
 int cli_open (struct cli *cli, const char *prog)
@@ -50,30 +52,64 @@ void cli_close (struct cli *cli)
     cli->host = NULL;
 }
 
-json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *status)
+/* The exit status for the controller's error TEXT, and whether TEXT names
+ * its operand itself ("Unknown Job Id 12.srv") or wants SEP and it. */
+static int error_status (const char *text, const char **sep, bool *named)
+{
+    int status = CLI_EXIT_FAIL;
+    *named = false;
+    for (size_t i = 0; i < sizeof (pbs_errors) / sizeof (pbs_errors[0]); i++) {
+        size_t n = strlen (pbs_errors[i].text);
+        if (strncmp (text, pbs_errors[i].text, n) != 0)
+            continue;
+        if (text[n] == '\0') {
+            *sep = pbs_errors[i].sep;
+            status = pbs_errors[i].status;
+        } else if (text[n] == ' ') {
+            *named = true;
+            status = pbs_errors[i].status;
+        }
+    }
+    return status;
+}
+
+json_t *cli_request_quiet (struct cli *cli, json_t *req, char *why, size_t len, int *status)
 {
     struct herror err;
     json_t *reply = req ? client_request (cli->client, req, &err) : NULL;
     const char *sep = " ";
+    bool named;
 
     if (req == NULL)
         herror_set (&err, "out of memory");
     json_decref (req);
     if (reply)
         return reply;
-    *status = CLI_EXIT_FAIL;
-    for (size_t i = 0; i < sizeof (pbs_errors) / sizeof (pbs_errors[0]); i++) {
-        size_t n = strlen (pbs_errors[i].text);
-        if (strncmp (err.text, pbs_errors[i].text, n) != 0)
-            continue;
-        if (err.text[n] == '\0') {
-            sep = pbs_errors[i].sep;
-            *status = pbs_errors[i].status;
-        } else if (err.text[n] == ' ') {
-            operand = NULL; /* "Unknown Job Id 12.srv": the text names the job */
-            *status = pbs_errors[i].status;
-        }
-    }
+    *status = error_status (err.text, &sep, &named);
+    snprintf (why, len, "%s", err.text);
+    return NULL;
+}
+
+int cli_set_server (const char *server)
+{
+    char *addr = client_with_port (server);
+    int rc = addr ? setenv (CLIENT_SERVER_ENV, addr, 1) : -1;
+    free (addr);
+    return rc;
+}
+
+json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *status)
+{
+    struct herror err;
+    json_t *reply = cli_request_quiet (cli, req, err.text, sizeof (err.text), status);
+    const char *sep = " ";
+    bool named;
+
+    if (reply)
+        return reply;
+    (void)error_status (err.text, &sep, &named);
+    if (named)
+        operand = NULL; /* "Unknown Job Id 12.srv": the text names the job */
     if (operand)
         fprintf (stderr, "%s: %s%s%s\n", cli->prog, err.text, sep, operand);
     else

@@ -23,7 +23,9 @@
 #define CLI_EXIT_FINISHED 35  /* qstat: job finished, -x not given */
 #define CLI_EXIT_UNKNOWN  153 /* Unknown Job Id */
 #define CLI_EXIT_PERM     159 /* Unauthorized Request */
-#define CLI_EXIT_STATE    170 /* Request invalid for state of job */
+#define CLI_EXIT_STATE    168 /* Request invalid for state of job */
+#define CLI_EXIT_UNKQUE   170 /* Unknown queue */
+#define CLI_EXIT_UNKNODE  214 /* Unknown node */
 
 struct cli {
     const char *prog;      /* "qdel": the prefix of every message */
@@ -47,6 +49,14 @@ void cli_close (struct cli *cli);
  * status that matches the error (CLI_EXIT_*); *status is left alone on
  * success. */
 json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *status);
+
+/* As cli_request, but prints nothing: the error text goes to WHY (LEN
+ * bytes) for the caller's own wording ("Error marking node N - WHY"). */
+json_t *cli_request_quiet (struct cli *cli, json_t *req, char *why, size_t len, int *status);
+
+/* Use SERVER ("HOST[:PORT]", a command's -s) instead of the configured
+ * address for the next cli_open.  -1 ENOMEM. */
+int cli_set_server (const char *server);
 
 /* job.query (req, the reference is taken) through all its pages: the
  * controller answers at most a page of jobs per reply and says where to go

@@ -173,7 +173,7 @@ static char *sbuf_take (struct sbuf *s)
 
 /* The job's request as the shared struct, so that common/pbs_format prints
  * it exactly as qsub's parser reads it back.  Caller resreq_clear()s. */
-static int job_resreq (const json_t *job, struct resreq *r)
+int format_job_resreq (const json_t *job, struct resreq *r)
 {
     json_t *chunks = json_object_get (job, "chunks");
     json_t *place = json_object_get (job, "place");
@@ -206,10 +206,11 @@ static int job_resreq (const json_t *job, struct resreq *r)
     r->max_switches = (int)mint (sw, "max", 0);
     r->switches_wait = mint (sw, "wait", -1);
     r->walltime = mint (job, "walltime", 0);
+    snprintf (r->pgroup, sizeof (r->pgroup), "%s", mstr (job, "pgroup", ""));
     return 0;
 }
 
-static int64_t resreq_nodect (const struct resreq *r)
+int64_t format_resreq_nodect (const struct resreq *r)
 {
     int64_t n = 0;
     for (int i = 0; i < r->nchunks; i++)
@@ -377,7 +378,9 @@ static void job_resource_list (struct attrs *a, const struct resreq *r)
     attrs_add (a, "Resource_List", "ncpus", "%d", resreq_total_ncpus (r));
     if (resreq_total_ngpus (r) > 0)
         attrs_add (a, "Resource_List", "ngpus", "%d", resreq_total_ngpus (r));
-    attrs_add (a, "Resource_List", "nodect", "%" PRId64, resreq_nodect (r));
+    attrs_add (a, "Resource_List", "nodect", "%" PRId64, format_resreq_nodect (r));
+    if (r->pgroup[0])
+        attrs_add (a, "Resource_List", "pgroup", "%s", r->pgroup);
     attrs_add (a, "Resource_List", "place", "%s%s",
                pbs_format_place (r->arrangement, r->sharing, buf, sizeof (buf)),
                r->group_switch ? ":group=switch" : "");
@@ -426,7 +429,7 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     struct resreq r;
     int64_t mtime;
 
-    if (job_resreq (job, &r) < 0) {
+    if (format_job_resreq (job, &r) < 0) {
         a->nomem = true;
         return;
     }
@@ -455,6 +458,8 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     if (mhas (job, "max_link_latency_us"))
         attrs_add (a, "max_link_latency_us", NULL, "%.1f",
                    json_number_value (json_object_get (job, "max_link_latency_us")));
+    if (mhas (job, "pgroup_partition"))
+        attrs_add (a, "pgroup_partition", NULL, "%" PRId64, mint (job, "pgroup_partition", 0));
     attrs_add (a, "Hold_Types", NULL, "%s", strcmp (state, "H") == 0 ? "u" : "n");
     attrs_add (a, "Join_Path", NULL, "%s", mstr (job, "join", "n"));
     attrs_add (a, "Keep_Files", NULL, "n");
@@ -586,17 +591,26 @@ static int finish (FILE *out)
 
 /* ---------------------------------------------------------- qstat text */
 
-int format_jobs_table (FILE *out, const json_t *jobs, const struct format_ctx *ctx)
+int format_jobs_table (FILE *out, const json_t *jobs, bool wide, const struct format_ctx *ctx)
 {
+    /* id, name, user, queue widths: OpenPBS's default and -w */
+    const int w[2][4] = {{17, 16, 16, 16}, {30, 15, 15, 15}};
+    const int *cw = w[wide];
     size_t i;
     json_t *job;
     if (json_array_size (jobs) == 0)
         return 0;
-    fprintf (out, "Job id            Name             User              Time Use S Queue\n"
-                  "----------------  ---------------- ----------------  -------- - -----\n");
+    if (wide)
+        fprintf (out, "Job id                         Name            User             Time Use S "
+                      "Queue\n"
+                      "-----------------------------  --------------- ---------------  -------- - "
+                      "---------------\n");
+    else
+        fprintf (out, "Job id            Name             User              Time Use S Queue\n"
+                      "----------------  ---------------- ----------------  -------- - -----\n");
     json_array_foreach (jobs, i, job)
     {
-        char id[64], name[32], user[32], tu[32], tuf[32], queue[32], full[256];
+        char id[320], name[32], user[32], tu[32], tuf[32], queue[32], full[256];
         const char *jobid = mstr (job, "jobid", "?");
         const char *dot = strchr (jobid, '.');
         json_t *used = json_object_get (job, "resources_used");
@@ -608,21 +622,36 @@ int format_jobs_table (FILE *out, const json_t *jobs, const struct format_ctx *c
             pbs_format_walltime (mint (used, "cput", 0), tu, sizeof (tu));
         else
             snprintf (tu, sizeof (tu), "0");
-        fprintf (out, "%-17s %-16s %-16s  %8s %1s %-16s\n", fit (id, sizeof (id), full, 17, 16),
-                 fit (name, sizeof (name), mstr (job, "name", "STDIN"), 15, 15),
-                 fit (user, sizeof (user), mstr (job, "owner", "?"), 16, 15),
-                 fit (tuf, sizeof (tuf), tu, 8, 7), mstr (job, "state", "?"),
-                 fit (queue, sizeof (queue), mstr (job, "queue", "workq"), 16, 15));
+        /* the default layout keeps 15 of a name's 16 columns (PBS's NAMEL - 1) */
+        size_t name_max = wide ? (size_t)cw[1] : 15;
+        fprintf (
+            out, "%-*s %-*s %-*s  %8s %1s %-*s\n", cw[0],
+            fit (id, sizeof (id), full, (size_t)cw[0], (size_t)cw[0] - 1), cw[1],
+            fit (name, sizeof (name), mstr (job, "name", "STDIN"), name_max, name_max - !!wide),
+            cw[2],
+            fit (user, sizeof (user), mstr (job, "owner", "?"), (size_t)cw[2], (size_t)cw[2] - 1),
+            fit (tuf, sizeof (tuf), tu, 8, 7), mstr (job, "state", "?"), cw[3],
+            fit (queue, sizeof (queue), mstr (job, "queue", "workq"), (size_t)cw[3],
+                 (size_t)cw[3] - 1));
     }
     return finish (out);
 }
 
-/* The -a Memory column: PBS's size, its unit raised until it fits 4 digits. */
-static void fmt_size_column (char *buf, size_t len, uint64_t bytes)
+/* The -a Memory column: PBS's size, its unit raised until it fits 4
+ * digits; with -G in gigabytes ("2gb"), with -M in megawords ("256mw",
+ * 8-byte words), rounded up as PBS rounds. */
+static void fmt_size_column (char *buf, size_t len, uint64_t bytes, char unit_opt)
 {
     static const char units[] = "bkmgtp";
     char text[PBS_FORMAT_BUFSIZE];
     char *unit;
+    if (unit_opt == 'G' || unit_opt == 'M') {
+        int shift = unit_opt == 'G' ? 30 : 20;
+        uint64_t v = unit_opt == 'M' ? (bytes + 7) / 8 : bytes;
+        uint64_t n = (v + ((UINT64_C (1) << shift) - 1)) >> shift;
+        snprintf (buf, len, "%" PRIu64 "%s", n, unit_opt == 'G' ? "gb" : "mw");
+        return;
+    }
     uint64_t n = strtoull (pbs_format_size (bytes, text, sizeof (text)), &unit, 10);
     const char *u = strchr (units, *unit);
     size_t k = u ? (size_t)(u - units) : 0;
@@ -634,8 +663,9 @@ static void fmt_size_column (char *buf, size_t len, uint64_t bytes)
     snprintf (buf, len, "%" PRIu64 "%s%s", n, k ? (char[]){units[k], '\0'} : "", "b");
 }
 
-/* exec_host nodes under a job, short names, lines broken at '+' before 78. */
-static void print_exec_nodes (FILE *out, const char *exec_host)
+/* exec_host nodes of a job, short names, in lines broken at '+' before 78
+ * ("   node01/0+node02/0"); ONE_LINE (-1): all on the current line. */
+static void print_exec_nodes (FILE *out, const char *exec_host, bool one_line)
 {
     char line[256];
     size_t used = 0;
@@ -647,7 +677,7 @@ static void print_exec_nodes (FILE *out, const char *exec_host)
         size_t len = host + rest;
         if (used > 0 && used + len >= LINE_LIMIT - 1) {
             line[used] = '\0';
-            fprintf (out, "   %s\n", line);
+            fprintf (out, one_line ? "%s" : "   %s\n", line);
             used = 0;
         }
         if (used + len + 1 < sizeof (line)) {
@@ -660,67 +690,91 @@ static void print_exec_nodes (FILE *out, const char *exec_host)
     }
     if (used > 0) {
         line[used - 1] = '\0';
-        fprintf (out, "   %s\n", line);
+        fprintf (out, one_line ? "%s" : "   %s\n", line);
     }
 }
 
-static int alt_row (FILE *out, const json_t *job, bool nodes, const struct format_ctx *ctx)
+/* The alternate layout's seven leading columns: widths in the normal and
+ * the wide (-w) layout, as OpenPBS's qstat has them. */
+enum { COL_ID, COL_USER, COL_QUEUE, COL_NAME, COL_SESS, COL_NDS, COL_TSK, NCOLS };
+static const char *const col_title[NCOLS] = {"Job ID", "Username", "Queue", "Jobname",
+                                             "SessID", "NDS",      "TSK"};
+static const int col_width[2][NCOLS] = {{15, 8, 8, 10, 6, 3, 3}, {30, 15, 15, 15, 8, 4, 5}};
+
+static int alt_row (FILE *out, const json_t *job, const struct format_alt *o,
+                    const struct format_ctx *ctx)
 {
-    char id[32], user[32], queue[32], name[32], sess[32], nds[32], tsk[32], mem[32], req[32];
-    char elap[32], v[32];
+    const int *w = col_width[o->wide];
+    char col[NCOLS][320], mem[32], req[32], elap[32], v[32];
     struct resreq r;
     int64_t wall = job_walltime_used (job, ctx);
     json_t *alloc = json_object_get (job, "allocation");
 
-    if (job_resreq (job, &r) < 0)
+    if (format_job_resreq (job, &r) < 0)
         return -1;
-    snprintf (sess, sizeof (sess), NO_VALUE);
+    snprintf (v, sizeof (v), NO_VALUE);
     if (mhas (job, "session_id"))
-        snprintf (sess, sizeof (sess), "%" PRId64, mint (job, "session_id", 0));
+        snprintf (v, sizeof (v), "%" PRId64, mint (job, "session_id", 0));
+    fit (col[COL_SESS], sizeof (col[0]), v, (size_t)w[COL_SESS], (size_t)w[COL_SESS] - 1);
     snprintf (mem, sizeof (mem), NO_VALUE);
     if (pbs_resreq_total_mem (&r) > 0)
-        fmt_size_column (mem, sizeof (mem), pbs_resreq_total_mem (&r));
+        fmt_size_column (mem, sizeof (mem), pbs_resreq_total_mem (&r), o->unit);
     snprintf (req, sizeof (req), NO_VALUE);
     if (r.walltime > 0)
         pbs_format_walltime (r.walltime, req, sizeof (req));
     snprintf (elap, sizeof (elap), NO_VALUE);
     if (wall >= 0)
         pbs_format_walltime (wall, elap, sizeof (elap));
-    snprintf (v, sizeof (v), "%" PRId64, resreq_nodect (&r));
-    fit (nds, sizeof (nds), v, 3, 2);
+    snprintf (v, sizeof (v), "%" PRId64, format_resreq_nodect (&r));
+    fit (col[COL_NDS], sizeof (col[0]), v, (size_t)w[COL_NDS], (size_t)w[COL_NDS] - 1);
     snprintf (v, sizeof (v), "%d", resreq_total_ncpus (&r));
-    fit (tsk, sizeof (tsk), resreq_total_ncpus (&r) ? v : NO_VALUE, 3, 2);
+    fit (col[COL_TSK], sizeof (col[0]), resreq_total_ncpus (&r) ? v : NO_VALUE, (size_t)w[COL_TSK],
+         (size_t)w[COL_TSK] - 1);
     resreq_clear (&r);
-    fprintf (out, "%-15.15s %-8.8s %-8.8s %-10.10s %6.6s %3.3s %3.3s %6.6s %5.5s %1.1s %5.5s\n",
-             fit (id, sizeof (id), mstr (job, "jobid", "?"), 15, 14),
-             fit (user, sizeof (user), mstr (job, "owner", "?"), 8, 7),
-             fit (queue, sizeof (queue), mstr (job, "queue", "workq"), 8, 7),
-             fit (name, sizeof (name), mstr (job, "name", "STDIN"), 10, 9),
-             fit (v, sizeof (v), sess, 6, 5), nds, tsk, mem, req, mstr (job, "state", "?"), elap);
-    if (nodes && json_array_size (alloc) > 0) {
+    const char *text[] = {mstr (job, "jobid", "?"), mstr (job, "owner", "?"),
+                          mstr (job, "queue", "workq"), mstr (job, "name", "STDIN")};
+    for (int k = COL_ID; k <= COL_NAME; k++)
+        fit (col[k], sizeof (col[0]), text[k], (size_t)w[k], (size_t)w[k] - 1);
+    for (int k = 0; k < NCOLS; k++)
+        fprintf (out, k < COL_SESS ? "%-*.*s " : "%*.*s ", w[k], w[k], col[k]);
+    fprintf (out, "%6.6s %5.5s %1.1s %5.5s", mem, req, mstr (job, "state", "?"), elap);
+    fputc (o->one_line ? ' ' : '\n', out);
+    if (o->nodes && json_array_size (alloc) > 0) {
         char *exec_host = join_allocation (alloc, write_exec_host);
         if (exec_host == NULL)
             return -1;
-        print_exec_nodes (out, exec_host);
+        print_exec_nodes (out, exec_host, o->one_line);
         free (exec_host);
     }
+    if (o->comment && mhas (job, "comment"))
+        fprintf (out, o->one_line ? " %s" : "   %s\n", mstr (job, "comment", ""));
+    if (o->one_line)
+        fputc ('\n', out);
     return 0;
 }
 
-int format_jobs_alt (FILE *out, const json_t *jobs, bool nodes, const struct format_ctx *ctx)
+int format_jobs_alt (FILE *out, const json_t *jobs, const struct format_alt *o,
+                     const struct format_ctx *ctx)
 {
+    const int *w = col_width[o->wide];
+    int lead = NCOLS;
     size_t i;
     json_t *job;
     if (json_array_size (jobs) == 0)
         return 0;
+    for (int k = 0; k < NCOLS; k++)
+        lead += w[k];
     fprintf (out, "\n%s: \n", ctx->server ? ctx->server : "");
-    fprintf (out, "%60s%-7s%-8s%s\n", " ", "Req'd", "Req'd", "Elap");
-    fprintf (out,
-             "Job ID          Username Queue    Jobname    SessID NDS TSK Memory Time  S Time\n"
-             "--------------- -------- -------- ---------- ------ --- --- ------ ----- - -----\n");
+    fprintf (out, "%*s%-7s%-8s%s\n", lead, "", "Req'd", "Req'd", "Elap");
+    for (int k = 0; k < NCOLS; k++)
+        fprintf (out, "%-*s ", w[k], col_title[k]);
+    fprintf (out, "Memory Time  S Time\n");
+    for (int k = 0; k < NCOLS; k++)
+        fprintf (out, "%.*s ", w[k], "------------------------------");
+    fprintf (out, "------ ----- - -----\n");
     json_array_foreach (jobs, i, job)
     {
-        if (alt_row (out, job, nodes, ctx) < 0) {
+        if (alt_row (out, job, o, ctx) < 0) {
             errno = ENOMEM;
             return -1;
         }
@@ -798,6 +852,52 @@ static int print_blocks (FILE *out, const json_t *items, const char *head, const
     return finish (out);
 }
 
+/* -F dsv: per item one line, "HEAD=ID" then NAME[.RES]=VALUE joined by
+ * DELIM; a value's own DELIM characters and newlines escaped with a
+ * backslash, and blanks dropped from a node's jobs list, as OpenPBS
+ * does. */
+static int print_dsv (FILE *out, const json_t *items, const char *head, const char *key,
+                      attrs_f fill, const char *delim, const struct format_ctx *ctx)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach (items, i, item)
+    {
+        struct attrs a = {0};
+        fill (&a, item, ctx);
+        if (a.nomem) {
+            attrs_clear (&a);
+            errno = ENOMEM;
+            return -1;
+        }
+        fprintf (out, "%s=%s", head, mstr (item, key, "?"));
+        for (size_t k = 0; k < a.n; k++) {
+            const struct attr *at = &a.v[k];
+            bool jobs = strcmp (at->name, "jobs") == 0;
+            fprintf (out, "%s%s%s%s=", delim, at->name, at->res ? "." : "", at->res ? at->res : "");
+            for (const char *p = at->value; *p; p++) {
+                if (jobs && *p == ' ')
+                    continue;
+                if (*p == '\n') {
+                    fputs ("\\n", out);
+                    continue;
+                }
+                if (strchr (delim, *p) || *p == '\\')
+                    fputc ('\\', out);
+                fputc (*p, out);
+            }
+        }
+        fputc ('\n', out);
+        attrs_clear (&a);
+    }
+    return finish (out);
+}
+
+int format_jobs_dsv (FILE *out, const json_t *jobs, const char *delim, const struct format_ctx *ctx)
+{
+    return print_dsv (out, jobs, "Job Id", "jobid", job_attrs, delim, ctx);
+}
+
 int format_jobs_full (FILE *out, const json_t *jobs, const struct format_ctx *ctx)
 {
     return print_blocks (out, jobs, "Job Id: ", "jobid", job_attrs, print_wrapped, ctx);
@@ -823,6 +923,8 @@ static void node_attrs (struct attrs *a, const json_t *node, const struct format
     attrs_add (a, "ntype", NULL, "PBS");
     attrs_add (a, "state", NULL, "%s", mstr (node, "state", "free"));
     attrs_add (a, "pcpus", NULL, "%" PRId64, mint (node, "ncpus", 0));
+    if (json_array_size (json_object_get (node, "job_slots")) > 0)
+        jobs = json_object_get (node, "job_slots"); /* PBS's "ID/INDEX" per cpu */
     if (json_array_size (jobs) > 0) {
         struct sbuf s;
         if (sbuf_open (&s) == NULL) {
@@ -904,7 +1006,14 @@ static void summary_jobs (char *buf, size_t len, const json_t *jobs, const struc
     }
 }
 
-static void summary_row (FILE *out, const json_t *node, bool job_columns,
+/* A column of WIDTH, cut to it unless WHOLE (pbsnodes -L). */
+static void summary_col (FILE *out, const char *s, int width, bool left, bool whole)
+{
+    int prec = whole ? (int)strlen (s) : width;
+    fprintf (out, left ? "%-*.*s" : "%*.*s", width, prec, s);
+}
+
+static void summary_row (FILE *out, const json_t *node, bool job_columns, bool whole,
                          const struct format_ctx *ctx)
 {
     const char *name = mstr (node, "name", "?");
@@ -917,12 +1026,22 @@ static void summary_row (FILE *out, const json_t *node, bool job_columns,
     snprintf (state, sizeof (state), "%s", mstr (node, "state", "free"));
     state[strcspn (state, ",")] = '\0';
     if (!job_columns) {
+        char n1[32], n2[32];
         summary_mem (mem, sizeof (mem), mem_kb);
-        fprintf (out,
-                 "%-15.15s %-15.15s %-8.8s %-8.8s %-15.15s %-10.10s %8.8s %7" PRId64
-                 " %7s %7" PRId64 " %s\n",
-                 name, state, "--", "--", name, "--", mem, ncpus, "0", ngpus,
-                 mstr (node, "comment", "--"));
+        snprintf (n1, sizeof (n1), "%" PRId64, ncpus);
+        snprintf (n2, sizeof (n2), "%" PRId64, ngpus);
+        const struct {
+            const char *s;
+            int width;
+            bool left;
+        } cols[] = {{name, 15, true}, {state, 15, true}, {"--", 8, true}, {"--", 8, true},
+                    {name, 15, true}, {"--", 10, true},  {mem, 8, false}, {n1, 7, false},
+                    {"0", 7, false},  {n2, 7, false}};
+        for (size_t k = 0; k < sizeof (cols) / sizeof (cols[0]); k++) {
+            summary_col (out, cols[k].s, cols[k].width, cols[k].left, whole);
+            fputc (' ', out);
+        }
+        fprintf (out, "%s\n", mstr (node, "comment", "--"));
         return;
     }
     summary_mem (memf, sizeof (memf), mem_kb - mint (assigned, "mem", 0) / 1024);
@@ -933,11 +1052,21 @@ static void summary_row (FILE *out, const json_t *node, bool job_columns,
     snprintf (gpus, sizeof (gpus), "%" PRId64 "/%" PRId64, ngpus - mint (assigned, "ngpus", 0),
               ngpus);
     summary_jobs (jobs, sizeof (jobs), json_object_get (node, "jobs"), ctx);
-    fprintf (out, "%-15.15s %-15.15s %6zu %5zu %6d %12.12s %7.7s %7.7s %7.7s %s\n", name, state,
-             njobs, njobs, 0, mem, cpus, "0/0", gpus, jobs);
+    summary_col (out, name, 15, true, whole);
+    fputc (' ', out);
+    summary_col (out, state, 15, true, whole);
+    fprintf (out, " %6zu %5zu %6d ", njobs, njobs, 0);
+    summary_col (out, mem, 12, false, whole);
+    fputc (' ', out);
+    summary_col (out, cpus, 7, false, whole);
+    fputc (' ', out);
+    summary_col (out, "0/0", 7, false, whole);
+    fputc (' ', out);
+    summary_col (out, gpus, 7, false, whole);
+    fprintf (out, " %s\n", jobs);
 }
 
-int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns,
+int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns, bool whole,
                           const struct format_ctx *ctx)
 {
     size_t i;
@@ -956,9 +1085,15 @@ int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns,
                       "---------- -------- ------- ------- ------- ---------\n");
     json_array_foreach (nodes, i, node)
     {
-        summary_row (out, node, job_columns, ctx);
+        summary_row (out, node, job_columns, whole, ctx);
     }
     return finish (out);
+}
+
+int format_nodes_dsv (FILE *out, const json_t *nodes, const char *delim,
+                      const struct format_ctx *ctx)
+{
+    return print_dsv (out, nodes, "Name", "name", node_attrs, delim, ctx);
 }
 
 int format_nodes_json (FILE *out, const json_t *nodes, const struct format_ctx *ctx)

@@ -18,7 +18,8 @@
  *   submit_args project
  * A job sent without "env" (another user's job) gets no Variable_List.
  * Members read from a node: name state comment ncpus ngpus mem
- *   assigned{ncpus ngpus mem} jobs[jobid] last_state_change_time
+ *   assigned{ncpus ngpus mem} jobs[jobid] job_slots[jobid/core]
+ *   last_state_change_time
  *
  * Every function writes to out and returns 0, or -1 with errno set (ENOMEM,
  * or EIO when out reports a write error).  json_t arguments are borrowed;
@@ -33,6 +34,8 @@
 
 #include <jansson.h>
 
+#include "common/resreq.h"
+
 struct format_ctx {
     const char *server;  /* server name: "pbs_server" in JSON, -a/-n header */
     const char *version; /* "pbs_version" in JSON */
@@ -40,12 +43,29 @@ struct format_ctx {
                           * whose resources_used has no walltime yet */
 };
 
-/* qstat: the default table ("Job id  Name  User  Time Use S Queue"). */
-int format_jobs_table (FILE *out, const json_t *jobs, const struct format_ctx *ctx);
+/* A job object's request (chunks, place, switches, walltime, pgroup) as
+ * the commands read it: tolerant of members missing from another user's
+ * job.  -1 ENOMEM; resreq_clear() frees it.  format_resreq_nodect: the
+ * number of chunk instances (nodect). */
+int format_job_resreq (const json_t *job, struct resreq *r);
+int64_t format_resreq_nodect (const struct resreq *r);
 
-/* qstat -a, and with nodes=true qstat -n: the alternate table with requested
- * resources and elapsed time, plus each job's exec_host under it. */
-int format_jobs_alt (FILE *out, const json_t *jobs, bool nodes, const struct format_ctx *ctx);
+/* qstat: the default table ("Job id  Name  User  Time Use S Queue"). */
+int format_jobs_table (FILE *out, const json_t *jobs, bool wide, const struct format_ctx *ctx);
+
+/* How qstat's alternate table is drawn (-a -i -r -H -u, and these). */
+struct format_alt {
+    bool nodes;    /* -n: each job's exec_host under it */
+    bool comment;  /* -s: each job's comment under it */
+    bool one_line; /* -1: nodes and comment on the job's own line */
+    bool wide;     /* -w: OpenPBS's wide columns, nothing cut short */
+    char unit;     /* Memory column: 'G' (-G, gigabytes), 'M' (-M, megawords), 0 */
+};
+
+/* qstat -a: the alternate table with requested resources and elapsed
+ * time, drawn as O says. */
+int format_jobs_alt (FILE *out, const json_t *jobs, const struct format_alt *o,
+                     const struct format_ctx *ctx);
 
 /* qstat -f: "Job Id: ID" then "    attr = value" lines, long values wrapped. */
 int format_jobs_full (FILE *out, const json_t *jobs, const struct format_ctx *ctx);
@@ -53,13 +73,22 @@ int format_jobs_full (FILE *out, const json_t *jobs, const struct format_ctx *ct
 /* qstat -F json: {"timestamp", "pbs_version", "pbs_server", "Jobs": {ID: {...}}}. */
 int format_jobs_json (FILE *out, const json_t *jobs, const struct format_ctx *ctx);
 
+/* qstat -f -F dsv and pbsnodes -a -F dsv: one line per job or node,
+ * "Job Id=ID" / "Name=NODE" then the -f attributes as NAME[.RES]=VALUE,
+ * joined by DELIM (PBS's default "|"; -D changes it); DELIM characters,
+ * backslashes and newlines inside a value are escaped with a backslash. */
+int format_jobs_dsv (FILE *out, const json_t *jobs, const char *delim,
+                     const struct format_ctx *ctx);
+int format_nodes_dsv (FILE *out, const json_t *nodes, const char *delim,
+                      const struct format_ctx *ctx);
+
 /* qnodes -a: pbsnodes -a layout, one block per node. */
 int format_nodes_full (FILE *out, const json_t *nodes, const struct format_ctx *ctx);
 
-/* qnodes -aS (job_columns=false: vnode state OS hardware host queue mem ncpus
- * nmics ngpus comment) and -aSj (job_columns=true: njobs run susp and the
- * free/total columns). */
-int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns,
+/* pbsnodes -aS (job_columns=false: vnode state OS hardware host queue mem
+ * ncpus nmics ngpus comment) and -aSj (job_columns=true: njobs run susp and
+ * the free/total columns); columns cut to their width unless WHOLE (-L). */
+int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns, bool whole,
                           const struct format_ctx *ctx);
 
 /* qnodes -F json: {"timestamp", "pbs_version", "pbs_server", "nodes": {NAME: {...}}}. */

@@ -1,30 +1,39 @@
-/* qdel, qhold, qrls - delete, hold or release jobs
+/* qdel, qhold, qrls, qsig, qmove - act on jobs one by one
  *
- *     qdel JOBID...        job.delete
- *     qhold [-h u] JOBID...  job.hold
- *     qrls [-h u] JOBID...   job.release
+ *     qdel [-W force] JOBID...        job.delete
+ *     qhold [-h u] JOBID...           job.hold
+ *     qrls [-h u] JOBID...            job.release
+ *     qsig [-s SIGNAL] JOBID...       job.signal (default TERM)
+ *     qmove DESTINATION JOBID...      job.move (DESTINATION: QUEUE[@SERVER])
  *
- * One source, built three times: the program's name picks the verb.  Every
- * id is tried; the exit status is the last failure's (PBS's habit), 0 when
- * all succeeded.
+ * One source, built once per name: the program's name picks the verb.
+ * Every id is tried; the exit status is the last failure's (PBS's habit), 0
+ * when all succeeded.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/signame.h"
 
 #include "climain.h"
 
 struct verb {
     const char *prog;
-    const char *type; /* request sent for each job */
-    const char *opts; /* getopt string */
+    const char *type;  /* request sent for each job */
+    const char *opts;  /* getopt string */
+    const char *usage; /* what comes before the job ids */
+    bool dest_first;   /* the first operand is a destination (qmove) */
 };
 
 static const struct verb verbs[] = {
-    {"qdel", "job.delete", ""},
-    {"qhold", "job.hold", "h:"},
-    {"qrls", "job.release", "h:"},
+    {"qdel", "job.delete", "W:", "[-W force] ", false},
+    {"qhold", "job.hold", "h:", "[-h u] ", false},
+    {"qrls", "job.release", "h:", "[-h u] ", false},
+    {"qsig", "job.signal", "s:", "[-s signal] ", false},
+    {"qmove", "job.move", "", "destination ", true},
 };
 
 /* The verb whose name argv[0] ends with (so "huddle-qrls" works too). */
@@ -41,7 +50,7 @@ static const struct verb *verb_of (const char *argv0)
 
 static void usage (const struct verb *v)
 {
-    fprintf (stderr, "usage: %s %sjob_identifier...\n", v->prog, v->opts[0] ? "[-h u] " : "");
+    fprintf (stderr, "usage: %s %sjob_identifier...\n", v->prog, v->usage);
     exit (CLI_EXIT_USAGE);
 }
 
@@ -49,17 +58,39 @@ int main (int argc, char **argv)
 {
     const struct verb *v = verb_of (argv[0]);
     struct cli cli = {.prog = v->prog};
+    const char *signal = "TERM", *queue = NULL;
     int status = 0, c;
 
     while ((c = getopt (argc, argv, v->opts)) != -1) {
-        /* only user holds exist: -h u is accepted for PBS scripts' sake */
-        if (c != 'h' || strcmp (optarg, "u") != 0)
+        if (c == 's' && signame_parse (optarg) > 0) {
+            signal = optarg;
+        } else if (c == 's') {
+            /* PBS's suspend/resume also free and retake the job's cores */
+            fprintf (stderr, "%s: %s: %s\n", v->prog, optarg,
+                     strcmp (optarg, "suspend") == 0 || strcmp (optarg, "resume") == 0
+                         ? "suspending jobs is not supported (use -s STOP / -s CONT to pause "
+                           "the processes, keeping their cores)"
+                         : "unknown signal (HUP INT QUIT KILL USR1 USR2 TERM CONT STOP TSTP, "
+                           "or a number)");
+            return CLI_EXIT_USAGE;
+        } else if (c == 'W' && strcmp (optarg, "force") != 0 &&
+                   strncmp (optarg, "suppress_email=", 15) != 0) {
             usage (v);
+        } else if (c == 'h' && strcmp (optarg, "u") != 0) {
+            usage (v); /* only user holds exist: -h u is accepted for PBS scripts' sake */
+        } else if (c == '?') {
+            usage (v);
+        }
     }
+    if (v->dest_first && optind < argc)
+        queue = argv[optind++];
     if (optind == argc)
         usage (v);
     if (cli_open (&cli, v->prog) < 0)
         return CLI_EXIT_FAIL;
+    char qname[256] = "";
+    if (queue)
+        snprintf (qname, sizeof (qname), "%.*s", (int)strcspn (queue, "@"), queue);
     for (int i = optind; i < argc; i++) {
         int64_t seq;
         const char *server;
@@ -74,6 +105,10 @@ int main (int argc, char **argv)
             json_decref (req);
             req = NULL;
         }
+        if (req && strcmp (v->prog, "qsig") == 0)
+            json_object_set_new (req, "signal", json_string (signal));
+        if (req && queue)
+            json_object_set_new (req, "queue", json_string (qname));
         reply = cli_request (&cli, req, argv[i], &status);
         json_decref (reply);
     }

@@ -28,9 +28,9 @@
 #include "topology/render.h"
 
 static const char usage_text[] =
-    "Usage: qtopo --node [--topology FILE.xml | --synthetic DESCRIPTION] [--json]\n"
+    "Usage: qtopo --node [--topology FILE.xml | --synthetic DESCRIPTION] [--json | --dot]\n"
     "       qtopo [--json | --dot]\n"
-    "       qtopo --links [--json]\n"
+    "       qtopo --links [--json | --dot]\n"
     "       qtopo -j JOBID [--json | --dot]\n"
     "       qtopo --check [--json]\n"
     "Show a node's packages, NUMA domains, cores, GPUs and NICs as huddle sees them;\n"
@@ -40,14 +40,15 @@ static const char usage_text[] =
     "\n"
     "  --node               show one node\n"
     "  --links              the measured links between pairs of nodes\n"
-    "  --check              flag measured pairs that contradict the declared tree\n"
+    "  --check              flag measured pairs that contradict the declared tree,\n"
+    "                       and show the leaves the measurements group nodes into\n"
     "                       (exit 0: none, 1: some, 3: cannot check)\n"
     "  -j, --job JOBID      a running job's placement: nodes, leaves, common switch,\n"
     "                       ranks, cores, GPUs, links measured between its nodes\n"
     "  --topology FILE.xml  read an hwloc XML export instead of this machine\n"
     "  --synthetic DESC     use an hwloc synthetic description, e.g. \"pack:2 core:8 pu:2\"\n"
     "  --json               print huddle's JSON model instead of the tree\n"
-    "  --dot                the switch tree as a Graphviz graph (qtopo --dot | dot -Tsvg)\n"
+    "  --dot                a Graphviz graph of the view (qtopo --dot | dot -Tsvg)\n"
     "  -h, --help           show this help\n";
 
 static int usage (const char *problem)
@@ -150,14 +151,17 @@ int main (int argc, char **argv)
             return usage ("--json and --dot exclude each other");
         return qtopo_job (jobid, json ? QTOPO_JOB_JSON : dot ? QTOPO_JOB_DOT : QTOPO_JOB_TEXT);
     }
-    if (links_mode)
-        return node_mode || xml || synthetic || dot
-                   ? usage ("--links shows no node and no tree: drop --node, --dot")
-                   : qtopo_links (json);
+    if (links_mode) {
+        if (node_mode || xml || synthetic)
+            return usage ("--links shows no node: drop --node, --topology, --synthetic");
+        if (json && dot)
+            return usage ("--json and --dot exclude each other");
+        return qtopo_links (json ? QTOPO_LINKS_JSON : dot ? QTOPO_LINKS_DOT : QTOPO_LINKS_TEXT);
+    }
     if (!node_mode)
         return tree_mode (xml || synthetic, json, dot);
-    if (dot)
-        return usage ("--dot is for the switch tree (without --node)");
+    if (json && dot)
+        return usage ("--json and --dot exclude each other");
     if (xml && synthetic)
         return usage ("--topology and --synthetic exclude each other");
 
@@ -171,7 +175,9 @@ int main (int argc, char **argv)
         fprintf (stderr, "qtopo: %s\n", err.text);
         return 1;
     }
-    rc = json ? print_json (node) : topo_render_node (node, stdout);
+    rc = json  ? print_json (node)
+         : dot ? topo_render_node_dot (node, stdout)
+               : topo_render_node (node, stdout);
     if (rc == 0 && fflush (stdout) != 0)
         rc = -1;
     if (rc < 0)

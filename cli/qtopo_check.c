@@ -15,10 +15,18 @@
  * medians of the declared classes move with the mistake).  Pairs never
  * measured, and nodes the tree does not hold, are not judged.
  *
+ * Next to the declared tree, the leaves inferred from the same links by
+ * the rule the controller uses when no tree is declared
+ * (topology/infer.h), each with the declared leaves of its nodes, so that
+ * a reader sees at once which nodes the measurements put together.
+ *
  * Text:
  *   near <= 6.1 us (median 2.0), far (median 25.0): 6 pairs measured
  *   node01  node03  declared same leaf (leaf1), measures far: 25.0 us, 900.0 MB/s
  *   2 contradictions
+ *   inferred from 6 measured pairs:
+ *     leaf1  node01 node02  (declared leaf1)
+ *     leaf2  node03 node04  (declared leaf1, leaf2)
  */
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +36,8 @@
 #include "cli/climain.h"
 #include "cli/qtopo_check.h"
 #include "cli/qtopo_job.h"
+#include "topology/fabric.h"
+#include "topology/infer.h"
 
 #define CHECK_MIN_GAP 2.0
 
@@ -103,7 +113,104 @@ fail:
     return NULL;
 }
 
-static int print_text (const json_t *r, FILE *f)
+/* The node names of the declared FABRIC and of LINKS, each once, into
+ * the object SEEN (name -> true) and the array NAMES (borrowed). */
+static int add_name (json_t *seen, const char **names, size_t *n, const char *name)
+{
+    if (!name || json_object_get (seen, name))
+        return 0;
+    names[(*n)++] = name;
+    return json_object_set_new (seen, name, json_true());
+}
+
+json_t *qtopo_check_inferred (const json_t *fabric, const json_t *links)
+{
+    size_t nl = json_array_size (links), nn = 0, i, k, used = 0;
+    struct fabric_measure *m = calloc (nl + 1, sizeof (*m));
+    const json_t *sw, *v, *l;
+    size_t cap = 2 * nl + 1;
+    json_array_foreach (json_object_get (fabric, "switches"), i, sw) cap +=
+        json_array_size (json_object_get (sw, "nodes"));
+    const char **names = calloc (cap, sizeof (*names));
+    json_t *seen = json_object(), *out = NULL, *leaves = json_array();
+    struct fabric *tree = NULL;
+    struct herror err = {""};
+
+    if (!m || !names || !seen || !leaves)
+        goto done;
+    json_array_foreach (json_object_get (fabric, "switches"), i, sw)
+    {
+        json_array_foreach (json_object_get (sw, "nodes"), k, v)
+        {
+            if (add_name (seen, names, &nn, json_string_value (v)) < 0)
+                goto done;
+        }
+    }
+    json_array_foreach (links, i, l)
+    {
+        m[i] = (struct fabric_measure){
+            .a = json_string_value (json_object_get (l, "a")),
+            .b = json_string_value (json_object_get (l, "b")),
+            .latency_us = json_number_value (json_object_get (l, "latency_us")),
+            .bandwidth_mbps = json_number_value (json_object_get (l, "bandwidth_mbps"))};
+        if (add_name (seen, names, &nn, m[i].a) < 0 || add_name (seen, names, &nn, m[i].b) < 0)
+            goto done;
+    }
+    if (nn == 0 || !(tree = fabric_infer (names, nn, m, nl, &used, &err)))
+        goto done;
+    for (size_t s = 0; s < fabric_switch_count (tree); s++) {
+        size_t first, count;
+        if (!fabric_switch_is_leaf (tree, (int)s))
+            continue;
+        fabric_switch_range (tree, (int)s, &first, &count);
+        json_t *nodes = json_array(), *decl = json_array();
+        json_t *o = json_pack ("{s:s, s:o, s:o}", "name", fabric_switch_name (tree, (int)s),
+                               "nodes", nodes, "declared", decl);
+        if (!o || json_array_append_new (leaves, o) < 0)
+            goto done;
+        for (size_t j = first; j < first + count; j++) {
+            const char *name = fabric_node_name (tree, j), *d = qtopo_leaf_of (fabric, name);
+            json_array_append_new (nodes, json_string (name));
+            bool have = false;
+            json_array_foreach (decl, k, v) have =
+                have || (d && !strcmp (json_string_value (v), d));
+            if (d && !have)
+                json_array_append_new (decl, json_string (d));
+        }
+    }
+    out = json_pack ("{s:I, s:O}", "pairs", (json_int_t)used, "leaves", leaves);
+done:
+    fabric_destroy (tree);
+    json_decref (seen);
+    json_decref (leaves);
+    free (names);
+    free (m);
+    return out;
+}
+
+static int print_inferred (const json_t *inf, FILE *f)
+{
+    const json_t *leaf, *v;
+    size_t i, k;
+    if (fprintf (f, "inferred from %lld measured pairs:\n",
+                 (long long)json_integer_value (json_object_get (inf, "pairs"))) < 0)
+        return -1;
+    json_array_foreach (json_object_get (inf, "leaves"), i, leaf)
+    {
+        fprintf (f, "  %s ", json_string_value (json_object_get (leaf, "name")));
+        json_array_foreach (json_object_get (leaf, "nodes"), k, v)
+            fprintf (f, " %s", json_string_value (v));
+        fputs ("  (declared", f);
+        json_array_foreach (json_object_get (leaf, "declared"), k, v)
+            fprintf (f, "%s %s", k ? "," : "", json_string_value (v));
+        if (json_array_size (json_object_get (leaf, "declared")) == 0)
+            fputs (" nowhere", f);
+        fputs (")\n", f);
+    }
+    return ferror (f) ? -1 : 0;
+}
+
+static int print_contradictions (const json_t *r, FILE *f)
 {
     json_t *cs = json_object_get (r, "contradictions"), *c;
     size_t i;
@@ -143,6 +250,14 @@ static int print_text (const json_t *r, FILE *f)
                : 0;
 }
 
+static int print_text (const json_t *r, FILE *f)
+{
+    const json_t *inf = json_object_get (r, "inferred");
+    if (print_contradictions (r, f) < 0)
+        return -1;
+    return inf ? print_inferred (inf, f) : 0;
+}
+
 int qtopo_check (bool json)
 {
     struct cli cli = {0};
@@ -154,11 +269,25 @@ int qtopo_check (bool json)
     if (!(fab = cli_request (&cli, json_pack ("{s:s}", "type", "fabric.query"), NULL, &ignored)) ||
         !(links = cli_request (&cli, json_pack ("{s:s}", "type", "link.query"), NULL, &ignored)))
         goto out;
-    if (!json_is_object (json_object_get (fab, "fabric"))) {
+    const json_t *fabric = json_object_get (fab, "fabric"), *ls = json_object_get (links, "links");
+    if (!json_is_object (fabric)) {
         fprintf (stderr, "qtopo: the controller has no declared fabric (option fabric) to check\n");
         goto out;
     }
-    r = qtopo_check_links (json_object_get (fab, "fabric"), json_object_get (links, "links"));
+    if (strcmp (json_string_value (json_object_get (fabric, "source")) ?: "", "measured") == 0) {
+        fprintf (stderr, "qtopo: the controller's fabric is inferred from the measured links, "
+                         "not declared (option fabric): there is nothing to check them "
+                         "against\n");
+        goto out;
+    }
+    r = qtopo_check_links (fabric, ls);
+    if (r && json_array_size (ls) > 0) {
+        json_t *inf = qtopo_check_inferred (fabric, ls);
+        if (!inf || json_object_set_new (r, "inferred", inf) < 0) {
+            json_decref (r);
+            r = NULL;
+        }
+    }
     if (!r) {
         fprintf (stderr, "qtopo: out of memory\n");
         goto out;

@@ -24,4 +24,11 @@ int qtopo_check (bool json);
  * latency_us, bandwidth_mbps}]}, NULL on ENOMEM. */
 json_t *qtopo_check_links (const json_t *fabric, const json_t *links);
 
+/* The leaves topology/infer.h infers from LINKS (link.query's "links"),
+ * for the nodes of FABRIC (fabric.query's "fabric") and of LINKS:
+ * {pairs (measured pairs used), leaves [{name, nodes [names], declared
+ * [the declared leaves of those nodes, each once, in their order]}]}.
+ * NULL on ENOMEM or when there is no node at all. */
+json_t *qtopo_check_inferred (const json_t *fabric, const json_t *links);
+
 #endif

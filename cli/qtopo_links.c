@@ -64,6 +64,34 @@ int qtopo_links_render (const json_t *reply, FILE *f)
     return 0;
 }
 
+int qtopo_links_render_dot (const json_t *reply, FILE *f)
+{
+    json_t *links = json_object_get (reply, "links");
+    double top = 0;
+    size_t i;
+    json_t *l;
+
+    json_array_foreach (links, i, l)
+    {
+        double bw = json_number_value (json_object_get (l, "bandwidth_mbps"));
+        top = bw > top ? bw : top;
+    }
+    if (fprintf (f, "graph links {\n  node [shape=box];\n") < 0)
+        return -1;
+    json_array_foreach (links, i, l)
+    {
+        double bw = json_number_value (json_object_get (l, "bandwidth_mbps"));
+        double width = top > 0 ? 5 * bw / top : 1;
+        if (fprintf (f, "  \"%s\" -- \"%s\" [label=\"%.1f us\\n%.0f MB/s\", penwidth=%.1f];\n",
+                     json_string_value (json_object_get (l, "a")) ?: "?",
+                     json_string_value (json_object_get (l, "b")) ?: "?",
+                     json_number_value (json_object_get (l, "latency_us")), bw,
+                     width < 1 ? 1 : width) < 0)
+            return -1;
+    }
+    return fprintf (f, "}\n") < 0 ? -1 : 0;
+}
+
 static int print_json (json_t *reply)
 {
     json_t *links = json_object_get (reply, "links");
@@ -80,7 +108,7 @@ static int print_json (json_t *reply)
     return rc;
 }
 
-int qtopo_links (bool json)
+int qtopo_links (enum qtopo_links_format fmt)
 {
     struct cli cli = {0};
     int status = CLI_EXIT_FAIL;
@@ -88,7 +116,9 @@ int qtopo_links (bool json)
         return CLI_EXIT_FAIL;
     json_t *reply = cli_request (&cli, json_pack ("{s:s}", "type", "link.query"), NULL, &status);
     if (reply) {
-        int rc = json ? print_json (reply) : qtopo_links_render (reply, stdout);
+        int rc = fmt == QTOPO_LINKS_JSON  ? print_json (reply)
+                 : fmt == QTOPO_LINKS_DOT ? qtopo_links_render_dot (reply, stdout)
+                                          : qtopo_links_render (reply, stdout);
         if (rc == 0 && fflush (stdout) == 0)
             status = 0;
         else

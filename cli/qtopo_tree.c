@@ -111,8 +111,14 @@ static void print_text (FILE *out, const json_t *fabric, const json_t *nodes)
     const json_t *s;
 
     json_array_foreach (switches, i, s) nnodes += json_array_size (json_object_get (s, "nodes"));
-    fprintf (out, "fabric %s: %zu switches, %zu nodes\n", base ? base + 1 : file,
-             json_array_size (switches), nnodes);
+    if (strcmp (str (fabric, "source"), "measured") == 0)
+        fprintf (out,
+                 "fabric: inferred from measured links (%lld pairs): %zu switches, %zu nodes\n",
+                 (long long)json_integer_value (json_object_get (fabric, "pairs")),
+                 json_array_size (switches), nnodes);
+    else
+        fprintf (out, "fabric %s: %zu switches, %zu nodes\n", base ? base + 1 : file,
+                 json_array_size (switches), nnodes);
     if (json_array_size (switches) > 0)
         text_switch (out, switches, nodes, json_array_get (switches, 0), 0);
 }
@@ -156,6 +162,9 @@ static void print_dot (FILE *out, const json_t *fabric, const json_t *nodes)
     size_t i, k;
 
     fputs ("graph fabric {\n  node [fontname=\"monospace\"];\n", out);
+    if (strcmp (str (fabric, "source"), "measured") == 0)
+        fprintf (out, "  label=\"inferred from measured links (%lld pairs)\";\n",
+                 (long long)json_integer_value (json_object_get (fabric, "pairs")));
     json_array_foreach (json_object_get (fabric, "switches"), i, sw)
     {
         const char *name = str (sw, "name");
@@ -224,7 +233,7 @@ int qtopo_tree_main (enum qtopo_tree_format fmt)
         const json_t *fabric = json_object_get (freply, "fabric");
         if (!json_is_object (fabric)) {
             fprintf (stderr, "qtopo: the controller has no fabric (its option fabric is not "
-                             "set)\n");
+                             "set, and no link is measured yet to infer one from)\n");
             status = CLI_EXIT_FAIL;
         } else {
             warn_lone (fabric);

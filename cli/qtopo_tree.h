@@ -4,7 +4,11 @@
  * (node.query) and prints the tree: every switch with its level and link
  * speed, under each leaf its nodes with their state, free/total cores and
  * GPUs and their jobs.  A node the fabric file does not name is shown as a
- * leaf of its own, marked, with a warning on stderr.  As text, as JSON
+ * leaf of its own, marked, with a warning on stderr.  A tree the
+ * controller inferred from the measured links (no declared one) says so
+ * in its first line, "fabric: inferred from measured links (N pairs)",
+ * in JSON by "source": "measured" and "pairs", in --dot by the graph's
+ * label.  As text, as JSON
  * (--json) or as a Graphviz graph (--dot: `qtopo --dot | dot -Tsvg`).
  */
 #ifndef HUDDLE_CLI_QTOPO_TREE_H

@@ -2,6 +2,7 @@
 #include "client.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -428,7 +429,10 @@ json_t *client_request (struct client *c, json_t *req, struct herror *err)
 }
 
 /* Find "server = VALUE" in a huddle.conf.  1 found, 0 not, -1 unreadable. */
-static int conf_server (const char *path, char **value, struct herror *err)
+/* The first "KEY = VALUE" (or KEY=VALUE) line of PATH: huddle's
+ * "server = HOST:PORT", pbs.conf's "PBS_SERVER=HOST".  1 found (*value
+ * malloc'd), 0 none or no file, -1 err. */
+static int conf_value (const char *path, const char *key, char **value, struct herror *err)
 {
     FILE *f = fopen (path, "r");
     if (!f) {
@@ -442,9 +446,10 @@ static int conf_server (const char *path, char **value, struct herror *err)
         char *p = line;
         while (isspace ((unsigned char)*p))
             p++;
-        if (strncmp (p, "server", 6) != 0)
+        size_t klen = strlen (key);
+        if (strncmp (p, key, klen) != 0)
             continue;
-        p += 6;
+        p += klen;
         while (*p == ' ' || *p == '\t')
             p++;
         if (*p++ != '=')
@@ -467,6 +472,19 @@ static int conf_server (const char *path, char **value, struct herror *err)
     return found;
 }
 
+char *client_with_port (const char *s)
+{
+    bool v6 = s[0] == '[';
+    bool has_port = v6 ? strstr (s, "]:") != NULL : strchr (s, ':') != NULL;
+    if (has_port)
+        return strdup (s);
+    size_t n = strlen (s) + sizeof (CLIENT_DEFAULT_PORT) + 1;
+    char *out = malloc (n);
+    if (out)
+        snprintf (out, n, "%s:%s", s, CLIENT_DEFAULT_PORT);
+    return out;
+}
+
 char *client_server_address (struct herror *err)
 {
     const char *env = getenv (CLIENT_SERVER_ENV);
@@ -481,9 +499,28 @@ char *client_server_address (struct herror *err)
     const char *conf = getenv (CLIENT_CONF_ENV);
     if (!conf || !*conf)
         conf = CLIENT_CONF_DEFAULT;
-    int rc = conf_server (conf, &addr, err);
+    int rc = conf_value (conf, "server", &addr, err);
     if (rc < 0)
         return NULL;
+    if (rc == 0) { /* a PBS site's own settings */
+        const char *pbs = getenv ("PBS_SERVER");
+        const char *pbsconf = getenv ("PBS_CONF_FILE");
+        char *host = NULL;
+        if (pbs && *pbs)
+            rc = 1;
+        else
+            rc = conf_value (pbsconf && *pbsconf ? pbsconf : CLIENT_PBS_CONF, "PBS_SERVER", &host,
+                             err);
+        if (rc < 0)
+            return NULL;
+        if (rc > 0 && !(addr = client_with_port (host ? host : pbs))) {
+            free (host);
+            errno = ENOMEM;
+            herror_set (err, "out of memory");
+            return NULL;
+        }
+        free (host);
+    }
     if (rc == 0) {
         errno = ENOENT;
         herror_set (err,

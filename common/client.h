@@ -83,10 +83,19 @@ json_t *client_recv (struct client *c, struct herror *err);
 int client_parse_hostport (const char *s, char **host, char **port, struct herror *err);
 
 /* The controller's address: $HUDDLE_SERVER, else "server = HOST:PORT" in
- * $HUDDLE_CONF or /etc/huddle/huddle.conf, else NULL with err
+ * $HUDDLE_CONF or /etc/huddle/huddle.conf; else, as a PBS site has it,
+ * $PBS_SERVER, else "PBS_SERVER=HOST" in $PBS_CONF_FILE or /etc/pbs.conf
+ * (a host without ":PORT" gets CLIENT_DEFAULT_PORT, the controller's
+ * default); else NULL with err
  *     no controller address: set HUDDLE_SERVER=HOST:PORT or put
  *     "server = HOST:PORT" in /etc/huddle/huddle.conf
  * Returns a malloc'd string the caller frees. */
+#define CLIENT_DEFAULT_PORT "15001"
+#define CLIENT_PBS_CONF     "/etc/pbs.conf"
 char *client_server_address (struct herror *err);
+
+/* S ("HOST", "HOST:PORT", "[V6]:PORT") as an address with a port: a
+ * malloc'd copy, CLIENT_DEFAULT_PORT added when S has none.  NULL ENOMEM. */
+char *client_with_port (const char *s);
 
 #endif

@@ -337,10 +337,19 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
         l->have_switches = true;
         return 0;
     }
+    if (strcasecmp (key, "pgroup") == 0) {
+        if (!pbs_pgroup_name_valid (val))
+            return herror_set (err,
+                               "pgroup: illegal placement group name (letters, digits, '_', "
+                               "'-', '.'; at most %d)",
+                               RESREQ_PGROUP_MAX);
+        snprintf (l->pgroup, sizeof (l->pgroup), "%s", val);
+        return 0;
+    }
     char shown[HERROR_SHOW_SIZE];
     return herror_set (err,
                        "unknown resource \"%s\" (known: select, nodes, ncpus, ngpus, mem, "
-                       "walltime, place, switches)",
+                       "walltime, place, switches, pgroup)",
                        herror_show (key, strlen (key), shown, sizeof (shown)));
 }
 

@@ -151,6 +151,7 @@ static int merge_resources (const struct jobspec_input *in, struct resreq *res, 
         res->max_switches = w->max_switches;
         res->switches_wait = w->switches_wait;
     }
+    snprintf (res->pgroup, sizeof (res->pgroup), "%s", cl->pgroup[0] ? cl->pgroup : sl->pgroup);
     if (cl->have_walltime || sl->have_walltime)
         res->walltime = cl->have_walltime ? cl->walltime : sl->walltime;
     if (pbs_resreq_check (res, err) < 0) {

@@ -36,8 +36,9 @@ struct layer {
     enum resreq_sharing sharing;
     bool group_switch; /* place=...:group=switch */
     bool have_switches;
-    int max_switches;      /* switches=N */
-    int64_t switches_wait; /* switches=N@T, -1 forever */
+    int max_switches;                   /* switches=N */
+    int64_t switches_wait;              /* switches=N@T, -1 forever */
+    char pgroup[RESREQ_PGROUP_MAX + 1]; /* pgroup=NAME, "" unset */
 };
 
 struct jobspec_input {

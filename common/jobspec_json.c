@@ -124,6 +124,7 @@ json_t *jobspec_to_json (const struct jobspec *js)
          add_new (o, "switches",
                   json_pack ("{s:i s:I}", "max", js->res.max_switches, "wait",
                              (json_int_t)js->res.switches_wait)) < 0) ||
+        (js->res.pgroup[0] && add_new (o, "pgroup", json_string (js->res.pgroup)) < 0) ||
         add_new (o, "walltime", json_integer (js->res.walltime)) < 0 ||
         add_new (o, "priority", json_integer (js->priority)) < 0 ||
         add_new (o, "hold", json_boolean (js->hold)) < 0 ||
@@ -335,6 +336,12 @@ static int resreq_from_json (const json_t *o, struct resreq *r, struct herror *e
         r->max_switches = (int)max;
         r->switches_wait = wait;
     }
+    const char *pgroup;
+    if (get_str (o, "", "pgroup", false, &pgroup, err) < 0)
+        return -1;
+    if (pgroup && !pbs_pgroup_name_valid (pgroup))
+        return herror_set (err, "pgroup: not a placement group name");
+    snprintf (r->pgroup, sizeof (r->pgroup), "%s", pgroup ? pgroup : "");
     r->arrangement = (enum resreq_arrangement)arr;
     r->sharing = (enum resreq_sharing)shr;
     r->walltime = walltime;

@@ -535,3 +535,10 @@ int pbs_resreq_check (const struct resreq *r, struct herror *err)
     }
     return 0;
 }
+
+bool pbs_pgroup_name_valid (const char *s)
+{
+    size_t n = s ? strlen (s) : 0;
+    return n > 0 && n <= RESREQ_PGROUP_MAX &&
+           strspn (s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
+}

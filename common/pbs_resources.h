@@ -53,6 +53,10 @@ int pbs_place_parse (const char *s, enum resreq_arrangement *arrangement,
  * them; *WAIT = -1 (forever) without @. */
 int pbs_switches_parse (const char *s, int *max_switches, int64_t *wait, struct herror *err);
 
+/* Whether S may name a placement group ("-l pgroup=NAME", qpg): 1 to
+ * RESREQ_PGROUP_MAX letters, digits, '_', '-', '.'. */
+bool pbs_pgroup_name_valid (const char *s);
+
 /* Check a whole request: 1..RESREQ_MAX_CHUNKS chunks, each within bounds
  * (count 1..RESREQ_MAX_COUNT, ncpus/mpiprocs/ngpus 0..RESREQ_MAX_COUNT,
  * ncpus or ngpus > 0, mem <= RESREQ_MAX_MEM, host a host name), at most

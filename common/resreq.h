@@ -17,6 +17,7 @@
  * network) from asking the controller to allocate absurd amounts. */
 #define RESREQ_MAX_CHUNKS   4096
 #define RESREQ_MAX_COUNT    100000
+#define RESREQ_PGROUP_MAX   64                            /* bytes of a placement group name */
 #define RESREQ_MAX_MEM      (UINT64_C (1) << 50)          /* 1 PiB per chunk */
 #define RESREQ_MAX_WALLTIME (INT64_C (100) * 366 * 86400) /* 100 years */
 
@@ -54,6 +55,7 @@ struct resreq {
     int64_t switches_wait; /* "switches=N@T": seconds (since the job became eligible)
                             * to wait for max_switches before taking the best
                             * placement available; -1 forever */
+    char pgroup[RESREQ_PGROUP_MAX + 1]; /* "pgroup=NAME": placement group, "" none */
 };
 
 /* Totals over all chunks (count x per-chunk). */

@@ -618,6 +618,69 @@ struct fabric *fabric_parse_ec2 (const char *text, const char *name, const char 
     return f;
 }
 
+/* ------------------------------------------------------- built in code */
+
+struct fabric *fabric_create (void)
+{
+    struct fabric *f = fabric_new();
+    if (!f)
+        errno = ENOMEM;
+    return f;
+}
+
+int fabric_add_switch (struct fabric *f, const char *name, int parent)
+{
+    if (tab_get (&f->swtab, name) >= 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    if (parent >= (int)f->nsw || (parent >= 0 && f->sw[parent].nnodes > 0)) {
+        errno = EINVAL;
+        return -1;
+    }
+    int sw = add_switch (f, name, 0);
+    if (sw < 0 || (parent >= 0 && add_kid (f, parent, sw) < 0)) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return sw;
+}
+
+int fabric_add_node (struct fabric *f, int leaf, const char *name)
+{
+    if (leaf < 0 || leaf >= (int)f->nsw || f->sw[leaf].nkids > 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (add_leaf_node (f, leaf, name) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+int fabric_finish (struct fabric *f, struct herror *err)
+{
+    return build (f, "fabric", err);
+}
+
+bool fabric_same (const struct fabric *a, const struct fabric *b)
+{
+    if (a->nsw != b->nsw || a->norder != b->norder || a->root != b->root)
+        return false;
+    for (size_t i = 0; i < a->nsw; i++) {
+        const struct fswitch *x = &a->sw[i], *y = &b->sw[i];
+        if (strcmp (x->name, y->name) != 0 || x->parent != y->parent || x->level != y->level ||
+            x->first != y->first || x->count != y->count)
+            return false;
+    }
+    for (size_t i = 0; i < a->norder; i++) {
+        if (strcmp (a->order[i], b->order[i]) != 0 || a->order_leaf[i] != b->order_leaf[i])
+            return false;
+    }
+    return true;
+}
+
 /* ----------------------------------------------------------- the file */
 
 static char *read_text (const char *path, struct herror *err)

@@ -105,4 +105,26 @@ int fabric_add_lone_node (struct fabric *f, const char *name);
  * leave the fabric half changed: destroy it.) */
 int fabric_add_lone_nodes (struct fabric *f, const char *const *names, size_t n);
 
+/* Building a tree in code rather than from a file (topology/infer.h makes
+ * one from measured links).  fabric_create() is an empty fabric;
+ * fabric_add_switch() adds switch NAME under switch PARENT (-1: none, so
+ * it is the root) and returns its number; fabric_add_node() puts node NAME
+ * last under switch LEAF; fabric_finish() checks the whole and numbers it
+ * as the parsers do (levels, the fabric order), after which the accessors
+ * above work.  Children and nodes keep the order they were added in.
+ * Errors: EEXIST for a switch name given twice, EINVAL for a parent or
+ * leaf that is no switch, a switch given both nodes and switches, and
+ * (from fabric_finish(), with a sentence in err) two roots or a node named
+ * twice; ENOMEM.  After an error the fabric is only good for
+ * fabric_destroy(). */
+struct fabric *fabric_create (void);
+int fabric_add_switch (struct fabric *f, const char *name, int parent);
+int fabric_add_node (struct fabric *f, int leaf, const char *name);
+int fabric_finish (struct fabric *f, struct herror *err);
+
+/* Whether A and B are the same tree: the same switches (names, levels,
+ * parents) in the same order and the same nodes under them in the same
+ * order.  LinkSpeed and lone marks are not compared. */
+bool fabric_same (const struct fabric *a, const struct fabric *b);
+
 #endif

@@ -1,4 +1,8 @@
-/* render.c - the node tree as text (see render.h for the layout) */
+/* render.c - the node tree as text or Graphviz (see render.h for the layout)
+ *
+ * One walk of the model writes both: every line() is a vertex of the
+ * tree, its indent its depth, so the Graphviz form is the same tree with
+ * each line a box under the line it is indented under. */
 #include "render.h"
 
 #include <errno.h>
@@ -9,11 +13,16 @@
 
 #include "idlist.h"
 
+#define RENDER_DEPTH 16
+
 struct render {
     const struct topo_node *node;
     FILE *out;
     bool *gpu_done, *nic_done;
     int rc;
+    bool dot;                 /* Graphviz: lines are vertices */
+    int parent[RENDER_DEPTH]; /* dot: the vertex last written at each depth */
+    int vertices;
 };
 
 void topo_render_bytes (unsigned long long bytes, char *buf, size_t len)
@@ -36,9 +45,45 @@ void topo_render_bytes (unsigned long long bytes, char *buf, size_t len)
 static void line (struct render *r, int indent, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
+/* TEXT as a Graphviz quoted string. */
+static int dot_string (FILE *out, const char *text)
+{
+    if (fputc ('"', out) == EOF)
+        return -1;
+    for (const char *p = text; *p; p++) {
+        if ((*p == '"' || *p == '\\') && fputc ('\\', out) == EOF)
+            return -1;
+        if (fputc (*p, out) == EOF)
+            return -1;
+    }
+    return fputc ('"', out) == EOF ? -1 : 0;
+}
+
+/* A vertex labelled TEXT under the last one a level up (indent / 2). */
+static void vertex (struct render *r, int indent, const char *text)
+{
+    int depth = indent / 2 < RENDER_DEPTH ? indent / 2 : RENDER_DEPTH - 1;
+    int id = ++r->vertices;
+    if (fprintf (r->out, "  n%d [label=", id) < 0 || dot_string (r->out, text) < 0 ||
+        fprintf (r->out, "];\n") < 0)
+        r->rc = -1;
+    if (depth > 0 && r->parent[depth - 1] > 0 &&
+        fprintf (r->out, "  n%d -- n%d;\n", r->parent[depth - 1], id) < 0)
+        r->rc = -1;
+    r->parent[depth] = id;
+}
+
 static void line (struct render *r, int indent, const char *fmt, ...)
 {
     va_list ap;
+    if (r->dot) {
+        char text[1024];
+        va_start (ap, fmt);
+        vsnprintf (text, sizeof (text), fmt, ap);
+        va_end (ap);
+        vertex (r, indent, text);
+        return;
+    }
     if (fprintf (r->out, "%*s", indent, "") < 0)
         r->rc = -1;
     va_start (ap, fmt);
@@ -272,7 +317,7 @@ static void links (struct render *r)
 {
     const struct topo_node *node = r->node;
 
-    for (unsigned l = 0; l < node->ngpu_links; l++) {
+    for (unsigned l = 0; !r->dot && l < node->ngpu_links; l++) { /* matrices: text only */
         const struct topo_gpu_links *gl = &node->gpu_links[l];
         char row[4096];
         size_t len = 0;
@@ -296,9 +341,9 @@ static void links (struct render *r)
         nvswitch_line (r);
 }
 
-int topo_render_node (const struct topo_node *node, FILE *out)
+static int render (const struct topo_node *node, FILE *out, bool dot)
 {
-    struct render r = {.node = node, .out = out};
+    struct render r = {.node = node, .out = out, .dot = dot};
     bool *numa_done = calloc (node->nnumas + 1, sizeof (bool));
     char mem[32], summary[160];
 
@@ -309,6 +354,9 @@ int topo_render_node (const struct topo_node *node, FILE *out)
         goto done;
     }
     topo_render_bytes (topo_node_memory (node), mem, sizeof (mem));
+    if (dot && (fprintf (out, "graph ") < 0 || dot_string (out, node->hostname) < 0 ||
+                fprintf (out, " {\n  node [shape=box];\n") < 0))
+        r.rc = -1;
     line (&r, 0, "Machine %s (%s)", node->hostname, mem);
     for (unsigned p = 0; p < node->npackages; p++) {
         const struct topo_package *pk = &node->packages[p];
@@ -328,7 +376,11 @@ int topo_render_node (const struct topo_node *node, FILE *out)
             nic_line (&r, 2, i);
     links (&r);
     topo_node_summary (node, summary, sizeof (summary));
-    line (&r, 0, "%s", summary);
+    if (!dot)
+        line (&r, 0, "%s", summary);
+    else if (fprintf (out, "  label=") < 0 || dot_string (out, summary) < 0 ||
+             fprintf (out, ";\n}\n") < 0)
+        r.rc = -1;
 done:
     free (numa_done);
     free (r.gpu_done);
@@ -336,4 +388,14 @@ done:
     if (r.rc < 0 && !errno)
         errno = EIO;
     return r.rc;
+}
+
+int topo_render_node (const struct topo_node *node, FILE *out)
+{
+    return render (node, out, false);
+}
+
+int topo_render_node_dot (const struct topo_node *node, FILE *out)
+{
+    return render (node, out, true);
 }

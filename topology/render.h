@@ -30,6 +30,12 @@
  * allocation error. */
 int topo_render_node (const struct topo_node *node, FILE *out);
 
+/* The same tree as a Graphviz graph (qtopo --node --dot): one box per
+ * line above, joined to the box it is indented under; the GPU link
+ * matrices are left out and the summary is the graph's label.  As
+ * topo_render_node. */
+int topo_render_node_dot (const struct topo_node *node, FILE *out);
+
 /* "755 GiB", "12 MiB", "1.5 GiB" into buf (at least 16 bytes). */
 void topo_render_bytes (unsigned long long bytes, char *buf, size_t len);
 

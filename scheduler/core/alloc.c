@@ -2,11 +2,14 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct sched_alloc {
     int64_t seq;
     bool exclusive;
     struct rset *r;
+    char pgroup[SCHED_ALLOC_PGROUP_MAX + 1];
+    int partition;
 };
 
 struct sched_alloc *sched_alloc_from_rset (int64_t seq, bool exclusive, struct rset *r)
@@ -51,6 +54,28 @@ bool sched_alloc_exclusive (const struct sched_alloc *a)
 void sched_alloc_set_exclusive (struct sched_alloc *a, bool exclusive)
 {
     a->exclusive = exclusive;
+}
+
+int sched_alloc_set_pgroup (struct sched_alloc *a, const char *name, int partition)
+{
+    size_t n = name ? strlen (name) : 0;
+    if (!a || n > SCHED_ALLOC_PGROUP_MAX || partition < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy (a->pgroup, name ? name : "", n + 1);
+    a->partition = n > 0 ? partition : 0;
+    return 0;
+}
+
+const char *sched_alloc_pgroup (const struct sched_alloc *a)
+{
+    return a->pgroup;
+}
+
+int sched_alloc_partition (const struct sched_alloc *a)
+{
+    return a->partition;
 }
 
 const struct rset *sched_alloc_rset (const struct sched_alloc *a)

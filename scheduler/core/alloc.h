@@ -45,6 +45,17 @@ int64_t sched_alloc_seq (const struct sched_alloc *a);
 bool sched_alloc_exclusive (const struct sched_alloc *a);
 void sched_alloc_set_exclusive (struct sched_alloc *a, bool exclusive);
 
+/* The placement group the job belongs to (pgroup.h), "" for none, and
+ * for a partition group the partition it was placed in (1..K; 0 for
+ * none).  Placement sets both; when rebuilding an allocation from the
+ * store, set them from the job before sched_snapshot_claim(), so the
+ * group knows where its running jobs are.  EINVAL: a name longer than
+ * SCHED_ALLOC_PGROUP_MAX or a negative partition. */
+#define SCHED_ALLOC_PGROUP_MAX 64
+int sched_alloc_set_pgroup (struct sched_alloc *a, const char *name, int partition);
+const char *sched_alloc_pgroup (const struct sched_alloc *a);
+int sched_alloc_partition (const struct sched_alloc *a);
+
 /* The resources, for encoding (rset_to_json) and windows (rset_start,
  * rset_end).  sched_alloc_set_window: see rset_set_window. */
 const struct rset *sched_alloc_rset (const struct sched_alloc *a);

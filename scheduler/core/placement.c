@@ -8,6 +8,7 @@
 
 #include "fabric.h"
 #include "nodealloc.h"
+#include "pgroup.h"
 
 /* ---- views: what the placer may use ---- */
 
@@ -94,6 +95,18 @@ struct placement {
     int *pick;
     int *cand; /* nodes of one leaf, for filling it */
 
+    /* placement groups (pgroup.h), per failure domain: the leaf, or the
+     * node without a fabric */
+    int pg;                     /* the attempt's group slot, -1 none */
+    int *dom_state;             /* 0: free of the group; P: its jobs (partition P, 1
+                                 * for other strategies) are there; -1 mixed */
+    int *dom_jobs;              /* partition groups: member nodes per partition */
+    unsigned char *dom_ok;      /* NULL: any domain; else which ones the job may use */
+    unsigned char *dom_allowed; /* storage behind dom_ok */
+    int *dom_mine;              /* spread: the job has a node in the domain */
+    bool one_per_dom;           /* spread: at most one node per domain */
+    int partition;              /* the partition chosen, 0 none */
+
     /* the attempt under way */
     const struct placement_view *view;
     const struct resreq *req;
@@ -122,8 +135,13 @@ struct placement *placement_create (struct sched_snapshot *s)
     p->seg = malloc (nl * sizeof (*p->seg));
     p->pick = malloc (nl * sizeof (*p->pick));
     p->cand = malloc (((size_t)s->n + 1) * sizeof (*p->cand));
+    p->dom_state = malloc (((size_t)s->n + 1) * sizeof (*p->dom_state));
+    p->dom_jobs = malloc ((SCHED_PG_MAX_PARTITIONS + 1) * sizeof (*p->dom_jobs));
+    p->dom_allowed = malloc ((size_t)s->n + 1);
+    p->dom_mine = calloc ((size_t)s->n + 1, sizeof (*p->dom_mine));
+    p->pg = -1;
     if (!p->tent || !p->touched || !p->cap || !p->capstamp || !p->lc || !p->seg || !p->pick ||
-        !p->cand) {
+        !p->cand || !p->dom_state || !p->dom_jobs || !p->dom_allowed || !p->dom_mine) {
         placement_destroy (p);
         errno = ENOMEM;
         return NULL;
@@ -144,6 +162,10 @@ void placement_destroy (struct placement *p)
     free (p->seg);
     free (p->pick);
     free (p->cand);
+    free (p->dom_state);
+    free (p->dom_jobs);
+    free (p->dom_allowed);
+    free (p->dom_mine);
     free (p->placed);
     free (p->order);
     free (p);
@@ -202,15 +224,28 @@ static struct need request_total (const struct resreq *req)
 
 /* ---- step 1: nodes by counts ---- */
 
+/* The failure domain of node I for placement groups: its leaf, or the
+ * node itself without a fabric. */
+static int dom_of (const struct placement *p, int i)
+{
+    return p->nleaves > 0 ? p->s->nodes[i]->leaf : i;
+}
+
 /* What node I has left for the current job: what the view offers minus
  * what earlier chunks of the job took.  Cores = -1 when the node is out of
- * the question (the view offers nothing, or it is skipped). */
+ * the question (the view offers nothing, it is skipped, or the job's
+ * placement group rules it out). */
 static struct need node_left (const struct placement *p, int i)
 {
     const struct tent *t = &p->tent[i];
     struct need left = {-1, 0, 0};
     if (idset_test (p->skip, (unsigned)i))
         return left;
+    if (p->dom_ok || p->one_per_dom) {
+        int d = dom_of (p, i);
+        if ((p->dom_ok && !p->dom_ok[d]) || (p->one_per_dom && !t->used && p->dom_mine[d]))
+            return left;
+    }
     struct snap_cap c = p->view->offer (p->s->nodes[i], p->excl);
     if (c.cores < 0)
         return left;
@@ -288,6 +323,7 @@ static int record (struct placement *p, int node, int chunk)
         t->used = true;
         t->ord = p->ntouched;
         p->touched[p->ntouched++] = node;
+        p->dom_mine[dom_of (p, node)]++;
     }
     t->cores += c->ncpus;
     t->gpus += c->ngpus;
@@ -300,8 +336,10 @@ static int record (struct placement *p, int node, int chunk)
 
 static void reset_attempt (struct placement *p)
 {
-    for (int i = 0; i < p->ntouched; i++)
+    for (int i = 0; i < p->ntouched; i++) {
         memset (&p->tent[p->touched[i]], 0, sizeof (struct tent));
+        p->dom_mine[dom_of (p, p->touched[i])] = 0;
+    }
     p->ntouched = 0;
     p->nplaced = 0;
 }
@@ -450,7 +488,7 @@ static bool group_too_busy (struct placement *p, int g, const struct resreq *req
 static bool fabric_applies (const struct placement *p)
 {
     const struct resreq *req = p->req;
-    if (p->nleaves < 2 || req->arrangement == RESREQ_PACK)
+    if (p->nleaves < 2 || req->arrangement == RESREQ_PACK || p->one_per_dom)
         return false;
     int64_t instances = 0;
     for (int i = 0; i < req->nchunks; i++) {
@@ -497,6 +535,8 @@ static int64_t leaf_cap (struct placement *p, int l)
         return p->cap[l];
     const struct snap_group *g = &p->s->groups[1 + l];
     int64_t cap = 0;
+    if (p->dom_ok && !p->dom_ok[l])
+        goto done;
     if (p->view == &placement_free_now) {
         const struct resreq *req = p->req;
         struct need one = {1, 0, 0};
@@ -818,6 +858,170 @@ static int choose_nodes (struct placement *p)
     return choose_spread (p);
 }
 
+/* ---- placement groups (pgroup.h) ---- */
+
+/* Where the group's running jobs are, per domain (dom_state), and how many
+ * of its nodes each partition has (dom_jobs): one visit of the nodes. */
+static void group_domains (struct placement *p, int parts)
+{
+    int ndom = p->nleaves > 0 ? p->nleaves : p->nnodes;
+    memset (p->dom_state, 0, (size_t)ndom * sizeof (*p->dom_state));
+    memset (p->dom_jobs, 0, (size_t)(parts + 1) * sizeof (*p->dom_jobs));
+    for (int i = 0; i < p->nnodes; i++) {
+        const struct snode *n = p->s->nodes[i];
+        for (int k = 0; k < n->npg; k++) {
+            if (n->pg[k].group != p->pg)
+                continue;
+            int v = n->pg[k].partition > 0 ? n->pg[k].partition : 1;
+            int *d = &p->dom_state[dom_of (p, i)];
+            *d = *d == 0 || *d == v ? v : -1;
+            if (n->pg[k].partition > 0 && n->pg[k].partition <= parts)
+                p->dom_jobs[n->pg[k].partition]++;
+        }
+    }
+}
+
+/* Let the job use the domains whose state is 0 or WANT (0: only free ones). */
+static void allow_domains (struct placement *p, int want)
+{
+    int ndom = p->nleaves > 0 ? p->nleaves : p->nnodes;
+    for (int d = 0; d < ndom; d++)
+        p->dom_allowed[d] = p->dom_state[d] == 0 || (want > 0 && p->dom_state[d] == want);
+    p->dom_ok = p->dom_allowed;
+}
+
+/* One more try after a failed one: nothing of it may remain. */
+static void retry (struct placement *p)
+{
+    reset_attempt (p);
+    p->why[0] = '\0';
+    p->note[0] = '\0';
+}
+
+/* A failed grouped attempt: would the job have fitted without the group's
+ * running jobs in the way?  Then the group is why it waits. */
+static bool group_in_the_way (struct placement *p)
+{
+    retry (p);
+    p->dom_ok = NULL;
+    int rc = choose_nodes (p);
+    retry (p);
+    return rc == 0;
+}
+
+static int choose_spread_group (struct placement *p, const struct snap_pgroup *g, bool live)
+{
+    if (live)
+        allow_domains (p, 0);
+    if (choose_nodes (p) == 0)
+        return 0;
+    if (errno != ENOSPC)
+        return -1;
+    const char *unit = p->nleaves > 0 ? "leaf switch" : "node";
+    if (p->view != &placement_free_now)
+        snprintf (p->why, sizeof (p->why),
+                  "spread: the job needs more nodes than there are %ses (placement group %s: "
+                  "one node per %s)",
+                  unit, g->name, unit);
+    else if (live && group_in_the_way (p))
+        snprintf (p->why, sizeof (p->why),
+                  "spread: every %s with room already holds a node of placement group %s", unit,
+                  g->name);
+    return fail_nospace();
+}
+
+static int choose_partition_group (struct placement *p, const struct snap_pgroup *g, bool live)
+{
+    bool tried[SCHED_PG_MAX_PARTITIONS + 1] = {false};
+    int K = live ? g->partitions : 1; /* on idle nodes any one partition is all of them */
+    for (int t = 0; t < K; t++) {
+        int best = 0; /* the untried partition with the fewest nodes, the lowest first */
+        for (int q = 1; q <= g->partitions; q++) {
+            if (!tried[q] && (best == 0 || (live && p->dom_jobs[q] < p->dom_jobs[best])))
+                best = q;
+        }
+        tried[best] = true;
+        if (live)
+            allow_domains (p, best);
+        if (choose_nodes (p) == 0) {
+            p->partition = best;
+            snprintf (p->note, sizeof (p->note), "partition %d of placement group %s", best,
+                      g->name);
+            return 0;
+        }
+        if (errno != ENOSPC)
+            return -1;
+        retry (p);
+    }
+    if (live && group_in_the_way (p))
+        snprintf (p->why, sizeof (p->why),
+                  "partition: no partition of placement group %s has room for the job on its own "
+                  "leaf switches (%d partitions)",
+                  g->name, g->partitions);
+    return fail_nospace();
+}
+
+/* Cluster: under a group of switches holding some of the group's running
+ * jobs, level by level from the leaves up (s->groups is in that order,
+ * the whole cluster last, which always holds them). */
+static int choose_cluster_group (struct placement *p, const struct snap_pgroup *g, bool live)
+{
+    struct sched_snapshot *s = p->s;
+    if (!live || p->nleaves == 0)
+        return choose_nodes (p);
+    for (int k = 1; k <= s->ngroups; k++) {
+        int gi = k < s->ngroups ? k : 0;
+        const struct snap_group *sg = &s->groups[gi];
+        if (sg->count < 1)
+            continue;
+        int lf = s->nodes[sg->first]->leaf, ll = s->nodes[sg->first + sg->count - 1]->leaf;
+        bool home = false;
+        for (int l = lf; l <= ll && !home; l++)
+            home = p->dom_state[l] != 0;
+        if (!home)
+            continue;
+        if (gi == 0) {
+            p->dom_ok = NULL;
+        } else {
+            memset (p->dom_allowed, 0, (size_t)p->nleaves);
+            memset (p->dom_allowed + lf, 1, (size_t)(ll - lf + 1));
+            p->dom_ok = p->dom_allowed;
+        }
+        if (choose_nodes (p) == 0) {
+            if (gi != 0)
+                snprintf (p->note, sizeof (p->note),
+                          "cluster: under the %s holding placement group %s's jobs",
+                          sg->level == 0 ? "leaf switch" : "lowest switch", g->name);
+            return 0;
+        }
+        if (errno != ENOSPC || gi == 0)
+            return -1;
+        retry (p);
+    }
+    return fail_nospace(); /* not reached: the cluster holds the home */
+}
+
+/* Step 1 under the job's placement group, if it names one the snapshot
+ * knows.  The group's running jobs count only for "free now": the other
+ * views ask about nodes as if idle. */
+static int choose_grouped (struct placement *p)
+{
+    if (p->pg < 0)
+        return choose_nodes (p);
+    const struct snap_pgroup *g = &p->s->pgroups[p->pg];
+    bool live = p->view == &placement_free_now && g->members > 0;
+    if (live)
+        group_domains (p, g->partitions);
+    switch (g->strategy) {
+    case SCHED_PG_SPREAD:
+        return choose_spread_group (p, g, live);
+    case SCHED_PG_PARTITION:
+        return choose_partition_group (p, g, live);
+    default:
+        return choose_cluster_group (p, g, live);
+    }
+}
+
 /* ---- step 2: cores and GPUs on the chosen nodes ---- */
 
 /* Node by node in the order the job first used them, leaf by leaf (ranks
@@ -867,6 +1071,10 @@ static void begin (struct placement *p, const struct placement_view *view, const
     p->nseg = 1;
     p->why[0] = '\0';
     p->note[0] = '\0';
+    p->pg = snap_pgroup_find (p->s, req->pgroup);
+    p->dom_ok = NULL;
+    p->one_per_dom = p->pg >= 0 && p->s->pgroups[p->pg].strategy == SCHED_PG_SPREAD;
+    p->partition = 0;
 }
 
 /* switches=N on a job the fabric step did not place (one node, host=, no
@@ -894,7 +1102,7 @@ int placement_place (struct placement *p, const struct placement_view *view, int
         return fail_nospace();
     begin (p, view, req, skip);
     struct sched_alloc *a = NULL;
-    int rc = choose_nodes (p);
+    int rc = choose_grouped (p);
     if (rc == 0 && req->max_switches > 0 && p->note[0] == '\0')
         note_switches (p);
     if (rc == 0 && !(a = sched_alloc_create (seq))) {
@@ -904,6 +1112,13 @@ int placement_place (struct placement *p, const struct placement_view *view, int
     if (rc == 0) {
         sched_alloc_set_exclusive (a, p->excl);
         rc = claim_placed (p, seq, a);
+    }
+    if (rc == 0 && p->pg >= 0) { /* a member from now on */
+        (void)sched_alloc_set_pgroup (a, req->pgroup, p->partition);
+        if ((rc = snap_pgroup_join (p->s, a)) < 0) {
+            (void)sched_alloc_set_pgroup (a, "", 0);
+            (void)sched_snapshot_release (p->s, a);
+        }
     }
     int saved = errno;
     reset_attempt (p);
@@ -992,7 +1207,7 @@ int placement_could_fit (struct placement *p, const struct placement_view *view,
     /* a finite switches=N@T wait ends: only "forever" can make it never fit */
     int64_t waited = p->waited;
     p->waited = req->switches_wait >= 0 ? INT64_MAX : 0;
-    int rc = choose_nodes (p);
+    int rc = choose_grouped (p);
     int saved = errno;
     p->waited = waited;
     reset_attempt (p);

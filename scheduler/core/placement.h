@@ -55,6 +55,14 @@
  * used them within a leaf): ranks, exec_host and PBS_NODEFILE follow it,
  * so consecutive ranks share a leaf.  Without a fabric the cluster is one
  * leaf and nothing above changes.
+ *
+ * A job of a placement group (pgroup.h) is placed by the same steps under
+ * a filter of failure domains (leaves; nodes without a fabric) that its
+ * group's strategy sets: spread allows one node per domain and only
+ * domains free of the group (and skips the fabric step, whose leaves are
+ * counted whole); partition tries the partitions in turn, each with its
+ * own and the unused domains; cluster tries the switches holding the
+ * group's running jobs from the lowest up.
  */
 #ifndef HUDDLE_SCHED_PLACEMENT_H
 #define HUDDLE_SCHED_PLACEMENT_H

@@ -47,6 +47,7 @@ void sched_snapshot_destroy (struct sched_snapshot *s)
     if (!s)
         return;
     int saved = errno;
+    snap_pgroups_free (s);
     for (int i = 0; i < s->n; i++)
         snode_free (s->nodes[i]);
     free (s->nodes);
@@ -690,7 +691,8 @@ int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
         if (claim_entry (s, s->nodes[idx], e, seq, excl) < 0)
             goto undo;
     }
-    return 0;
+    if (snap_pgroup_join (s, a) == 0)
+        return 0;
 undo:;
     int saved = errno;
     while (--i >= 0) {
@@ -741,6 +743,7 @@ int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *
             return -1;
         }
     }
+    snap_pgroup_leave (s, a);
     for (int i = 0; i < nn; i++) {
         const struct rset_node *e = sched_alloc_node (a, i);
         release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);

@@ -59,6 +59,9 @@ struct snode {
     int fabpos; /* position in the fabric's node order, -1 when it names none */
     int leaf;   /* index of its leaf in the leaf groups (0 without a fabric) */
 
+    struct snode_pg *pg; /* placement groups with running jobs here */
+    int npg, pg_cap;
+
     struct snode *hnext; /* name hash chain */
 };
 
@@ -102,6 +105,23 @@ struct snap_fabric {
     int maxlevel;
 };
 
+/* A placement group (pgroup.h) and, on a node, one group's running jobs
+ * there.  Groups are addressed by their slot in sched_snapshot.pgroups,
+ * which never moves while the group exists, so a node's entries stay
+ * valid when the fabric reorders the nodes. */
+struct snap_pgroup {
+    char *name; /* NULL: a free slot */
+    int strategy;
+    int partitions;
+    long members; /* node entries of running member jobs, over all nodes */
+};
+
+struct snode_pg {
+    int group;     /* slot in sched_snapshot.pgroups */
+    int partition; /* 1..K for a partition group, else 0 */
+    int jobs;      /* member jobs on this node */
+};
+
 struct sched_snapshot {
     struct snode **nodes; /* dense index order (by name); pointers, so a node never moves */
     int n, cap;
@@ -118,14 +138,16 @@ struct sched_snapshot {
     /* the groups; [0] is the whole cluster, then the leaves (above) */
     struct snap_group *groups;
     int ngroups;
-    int nleaves;           /* 0 without a fabric: the cluster is the one leaf */
-    bool groups_stale;     /* nodes were added: rebuild groups from fabric */
+    int nleaves;                /* 0 without a fabric: the cluster is the one leaf */
+    bool groups_stale;          /* nodes were added: rebuild groups from fabric */
     struct snap_fabric *fabric; /* NULL: none, name order */
     /* Names the set of configured nodes by content: a hash of every node's
      * name and capacity.  A job that could fit on an idle cluster with one
      * generation still can on any snapshot with the same one: the pass need
      * not ask again.  Content, not a counter, so no process-wide state. */
     uint64_t generation;
+    struct snap_pgroup *pgroups;
+    int npgroups;
 };
 
 /* Rebuild the groups from the fabric if nodes were added since (O(n)).
@@ -145,6 +167,19 @@ bool snap_node_before (const struct snode *a, const struct snode *b);
 
 /* Index of node NAME or -1. */
 int snap_find (const struct sched_snapshot *s, const char *name);
+
+/* Slot of placement group NAME, -1 when there is none. */
+int snap_pgroup_find (const struct sched_snapshot *s, const char *name);
+
+/* Job sched_alloc_seq(A), just claimed, is a member of its allocation's
+ * group (sched_alloc_pgroup): count it on its nodes.  Nothing to do for
+ * no group or a group the snapshot does not know.  -1 ENOMEM, nothing
+ * counted.  snap_pgroup_leave() undoes it (before the release). */
+int snap_pgroup_join (struct sched_snapshot *s, const struct sched_alloc *a);
+void snap_pgroup_leave (struct sched_snapshot *s, const struct sched_alloc *a);
+
+/* Free a node's group entries, and the snapshot's groups. */
+void snap_pgroups_free (struct sched_snapshot *s);
 
 /* A node with nothing on it: what place=excl needs. */
 static inline bool snode_idle (const struct snode *n)

@@ -114,6 +114,7 @@ struct ctld {
     struct sched *sched;
     struct links *links;        /* NULL: no link probes (unit tests) */
     struct ctld_fabric *fabric; /* ctld_fabric.h */
+    json_t *pgroups;            /* pgroups.c: placement group name -> object */
     int64_t start_time;
     int exit_code; /* set when the loop is stopped on a fatal error */
 };
@@ -213,6 +214,18 @@ const char *nodes_probe_endpoint (struct ctld *ctx, const char *name);
  * ENOMEM. */
 int nodes_probe_list (struct ctld *ctx, const char ***names, bool **ready);
 
+/* -------------------------------------------------------------- pgroups.c */
+
+/* Placement groups (qpg): read the stored ones; NULL-safe destroy. */
+int pgroups_create (struct ctld *ctx, struct herror *err);
+void pgroups_destroy (struct ctld *ctx);
+
+/* Group NAME's object ("name", "strategy", "partitions"?, "uid", "owner",
+ * "ctime"), borrowed; NULL when there is none. */
+const json_t *pgroups_find (struct ctld *ctx, const char *name);
+
+extern const struct proto_handler pgroups_client_handlers[];
+
 /* ---------------------------------------------------------------- links.c */
 
 /* Load the measured links and start the probe timer (probe_interval). */
@@ -222,6 +235,22 @@ void links_destroy (struct ctld *ctx);
 /* The latency measured between nodes x and y (either order) in *lat_us:
  * 0, or -1 when the pair was never measured (or there are no links). */
 int links_latency (struct ctld *ctx, const char *x, const char *y, double *lat_us);
+
+/* Every measured link as topology/infer.h's fabric_infer() takes them,
+ * into *out (free() it; the names in it are borrowed from links.c and
+ * valid until its table next changes: a probe result, a probe given up).
+ * Returns how many, -1 on ENOMEM. */
+struct fabric_measure;
+int links_measures (struct ctld *ctx, struct fabric_measure **out);
+
+/* Measure the pair of nodes x and y again soon (before any pair that is
+ * merely old): the inferred fabric asks this to confirm a change before it
+ * uses it (ctld_fabric.h).  -1 when the pair was never measured or probes
+ * are off.  links_rechecks_left() counts the pairs asked for and not yet
+ * measured again; links_recheck_clear() forgets them all. */
+int links_recheck (struct ctld *ctx, const char *x, const char *y);
+int links_rechecks_left (struct ctld *ctx);
+void links_recheck_clear (struct ctld *ctx);
 
 extern const struct proto_handler links_agent_handlers[];
 extern const struct proto_handler links_client_handlers[];
@@ -252,8 +281,10 @@ void jobs_node_lost (struct ctld *ctx, const char *name);
 int jobs_node_register (struct ctld *ctx, const char *name, json_t *reported, json_t *kill,
                         json_t *rekill);
 
-/* {node name: [jobid (SEQ.SERVER)]} for the active jobs, one pass over the
- * table (node.query).  New reference, NULL on ENOMEM. */
+/* {node name: {"jobs": [jobid (SEQ.SERVER)], "slots": ["JOBID/CORE" per
+ * core the job holds there, PBS's jobs attribute; "JOBID" for a job with
+ * no core there]}} for the active jobs, one pass over the table
+ * (node.query).  New reference, NULL on ENOMEM. */
 json_t *jobs_by_node (struct ctld *ctx);
 
 /* Drop finished jobs older than job_history (store and memory). */
@@ -312,6 +343,13 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j);
  * ENOMEM. */
 struct sched_fabric;
 int sched_set_fabric (struct ctld *ctx, const struct sched_fabric *f);
+
+/* Placement group G (pgroups.c's object: name, strategy, partitions) is
+ * defined, or NAME is gone, for placement from the next pass on
+ * (scheduler/core/pgroup.h).  A rebuilt snapshot keeps the groups.
+ * sched_pgroup_set: -1 with errno EINVAL (a bad object) or ENOMEM. */
+int sched_pgroup_set (struct ctld *ctx, const json_t *g);
+void sched_pgroup_remove (struct ctld *ctx, const char *name);
 
 /* Claim a stored allocation (restart) / release one (job end, loss). */
 int sched_claim (struct ctld *ctx, const struct sched_alloc *a);

@@ -105,6 +105,10 @@ void job_reload (struct ctld *ctx, struct ctld_job *j);
  * still runs a deleted job asks again). */
 void job_send_kill (struct ctld *ctx, struct ctld_job *j, const char *node);
 
+/* Order the agents of every node of j's run to deliver SIG (qsig) to the
+ * job's processes there, nothing else: a job.kill with "signal". */
+void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig);
+
 /* A new job into the table (seq larger than any other), in state JOB_NEW
  * (then job_update with JOB_EV_SUBMIT) or, at start-up, in its stored state
  * (then job_reload).  0 or -1/ENOMEM. */

@@ -14,6 +14,7 @@
 
 #include "common/jobspec.h"
 #include "common/log.h"
+#include "common/signame.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/store.h"
 
@@ -146,6 +147,10 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     }
     if (spec->queue && strcmp (spec->queue, ctx->cfg.default_queue) != 0) {
         herror_set (err, "Unknown queue %s", spec->queue);
+        goto fail;
+    }
+    if (spec->res.pgroup[0] && !pgroups_find (ctx, spec->res.pgroup)) {
+        herror_set (err, "Unknown placement group %s (qpg create)", spec->res.pgroup);
         goto fail;
     }
     int64_t script_bytes;
@@ -294,7 +299,7 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
     struct request *rq = arg;
     struct ctld *ctx = rq->ctx;
     json_t *seqs = NULL;
-    const char *user = NULL;
+    const char *user = NULL, *queue = NULL;
     bool finished = false;
     struct view_opts vo = {0};
     int64_t cursor = 0, limit = ctx->cfg.query_page_jobs, next = 0;
@@ -306,8 +311,12 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
         proto_opt_bool (msg, "full", &vo.full, err) < 0 ||
         proto_opt_bool (msg, "script", &vo.script, err) < 0 ||
         proto_opt_int (msg, "cursor", &cursor, err) < 0 ||
-        proto_opt_int (msg, "limit", &limit, err) < 0)
+        proto_opt_int (msg, "limit", &limit, err) < 0 ||
+        proto_opt_string (msg, "queue", &queue, err) < 0)
         return -1;
+    /* one queue so far: every job is in it (qstat DESTINATION) */
+    if (queue && strcmp (queue, ctx->cfg.default_queue) != 0)
+        return herror_set (err, "Unknown queue %.64s", queue);
     if (cursor < 0 || limit < 1)
         return herror_set (err, "message job.query: \"cursor\" must be >= 0, \"limit\" >= 1");
     if (vo.script && json_array_size (seqs) != 1)
@@ -355,6 +364,7 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
     json_t *reply = proto_reply_ok (msg);
     if (reply) {
         json_object_set_new (reply, "jobs", pg.jobs);
+        json_object_set_new (reply, "server", json_string (ctx->cfg.server_name));
         if (pg.more) {
             json_object_set_new (reply, "more", json_true());
             json_object_set_new (reply, "cursor", json_integer (next));
@@ -405,6 +415,92 @@ static int job_release (json_t *msg, void *arg, struct herror *err)
 {
     return owned_change (msg, arg, JOB_EV_RELEASE, "released", "Request invalid for state of job",
                          err);
+}
+
+/* qsig: a signal for a running job's processes, by its owner or root. */
+static int job_signal (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
+    const char *name;
+    struct herror serr = {""};
+    char text[128];
+
+    if (proto_get_string (msg, "signal", &name, err) < 0)
+        return -1;
+    struct ctld_job *j = owned_job (msg, rq, err);
+    if (!j)
+        return -1;
+    int sig = signame_parse (name);
+    if (sig < 0)
+        return herror_set (err,
+                           "Unknown signal %.32s (HUP INT QUIT KILL USR1 USR2 TERM CONT STOP "
+                           "TSTP, or a number)",
+                           name);
+    if (j->state != JOB_RUNNING)
+        return herror_set (err, "Request invalid for state of job");
+    if (ctld_store_writable (ctx, err) < 0)
+        return -1;
+    snprintf (text, sizeof (text), "signal %s sent by uid %d", signame_name (sig) ?: name,
+              (int)peer_uid (rq->peer));
+    if (store_event_add (ctx->store, j->seq, ctld_now(), text, &serr) < 0)
+        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, serr.text);
+    ctld_dirty (ctx);
+    job_send_signal (ctx, j, sig);
+    log_msg (LOG_LEVEL_INFO, "job %lld: %s", (long long)j->seq, text);
+    ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
+    return 0;
+}
+
+static int add_event (int64_t seq, int64_t t, const char *text, void *arg)
+{
+    (void)seq;
+    return json_array_append_new (arg,
+                                  json_pack ("{s:I, s:s}", "time", (json_int_t)t, "text", text));
+}
+
+/* tracejob: a job's history (the audit events), for its owner or root. */
+static int job_events (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    struct ctld_job *j = owned_job (msg, rq, err);
+    char id[96];
+    if (!j)
+        return -1;
+    json_t *events = json_array(), *reply = NULL;
+    if (!events)
+        return herror_set (err, "out of memory");
+    if (store_events_for (rq->ctx->store, j->seq, add_event, events, err) < 0) {
+        json_decref (events);
+        return -1;
+    }
+    if (!(reply = proto_reply_ok (msg))) {
+        json_decref (events);
+        return herror_set (err, "out of memory");
+    }
+    json_object_set_new (reply, "jobid", json_string (job_id (rq->ctx, j, id, sizeof (id))));
+    json_object_set_new (reply, "events", events);
+    ctld_reply (rq->ctx, rq->peer, reply);
+    return 0;
+}
+
+/* qmove: only the one queue exists, so moving there is moving nowhere;
+ * any other destination is refused as PBS refuses an unknown queue. */
+static int job_move (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    const char *queue;
+    if (proto_get_string (msg, "queue", &queue, err) < 0)
+        return -1;
+    struct ctld_job *j = owned_job (msg, rq, err);
+    if (!j)
+        return -1;
+    if (strcmp (queue, rq->ctx->cfg.default_queue) != 0)
+        return herror_set (err, "Unknown queue %.64s", queue);
+    if (j->state != JOB_QUEUED && j->state != JOB_HELD)
+        return herror_set (err, "Request invalid for state of job");
+    ctld_reply (rq->ctx, rq->peer, proto_reply_ok (msg));
+    return 0;
 }
 
 /* ------------------------------------------------------------ from agents */
@@ -562,7 +658,8 @@ static int agent_error (json_t *msg, void *arg, struct herror *err)
 
 const struct proto_handler jobs_client_handlers[] = {
     {"job.submit", job_submit}, {"job.query", job_query},     {"job.delete", job_delete},
-    {"job.hold", job_hold},     {"job.release", job_release}, {NULL, NULL},
+    {"job.hold", job_hold},     {"job.release", job_release}, {"job.signal", job_signal},
+    {"job.events", job_events}, {"job.move", job_move},       {NULL, NULL},
 };
 
 const struct proto_handler jobs_agent_handlers[] = {

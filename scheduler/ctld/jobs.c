@@ -246,31 +246,42 @@ static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state stat
     return 0;
 }
 
-static json_t *kill_order (struct ctld *ctx, const struct ctld_job *j)
+/* job.kill for j's run: sig 0 the kill (TERM, KILL after the grace),
+ * else that signal only (qsig). */
+static json_t *kill_order (struct ctld *ctx, const struct ctld_job *j, int sig)
 {
+    if (sig)
+        return json_pack ("{s:s, s:I, s:I, s:i}", "type", "job.kill", "seq", (json_int_t)j->seq,
+                          "run_count", (json_int_t)j->run_count, "signal", sig);
     return json_pack ("{s:s, s:I, s:I, s:i}", "type", "job.kill", "seq", (json_int_t)j->seq,
                       "run_count", (json_int_t)j->run_count, "grace", ctx->cfg.kill_grace);
 }
 
-/* job.kill to every node of the allocation but skip1 and skip2 (nodes
+/* kill_order to every node of the allocation but skip1 and skip2 (nodes
  * that need none: the one whose report ended the run, one that is down). */
-static void send_kill_except (struct ctld *ctx, struct ctld_job *j, const char *skip1,
+static void send_kill_except (struct ctld *ctx, struct ctld_job *j, int sig, const char *skip1,
                               const char *skip2)
 {
     for (int i = 0; j->alloc && i < sched_alloc_nnodes (j->alloc); i++) {
         const char *node = sched_alloc_node (j->alloc, i)->name;
         if ((skip1 && strcmp (node, skip1) == 0) || (skip2 && strcmp (node, skip2) == 0))
             continue;
-        ctld_order (ctx, node, kill_order (ctx, j));
+        ctld_order (ctx, node, kill_order (ctx, j, sig));
     }
 }
 
 void job_send_kill (struct ctld *ctx, struct ctld_job *j, const char *node)
 {
     if (node)
-        ctld_order (ctx, node, kill_order (ctx, j));
+        ctld_order (ctx, node, kill_order (ctx, j, 0));
     else
-        send_kill_except (ctx, j, NULL, NULL);
+        send_kill_except (ctx, j, 0, NULL, NULL);
+}
+
+/* Every node: a sister's processes (remote ranks) are the job's too. */
+void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig)
+{
+    send_kill_except (ctx, j, sig, NULL, NULL);
 }
 
 /* "n01,n02,...": the allocation's nodes, whole however many there are. */
@@ -412,6 +423,8 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "exec_nodes", json_incref (nodes));
         job_set (j, "cookie", new_cookie());
         job_set_span (ctx, j, c->alloc);
+        int part = sched_alloc_partition (c->alloc);
+        job_set (j, "pgroup_partition", part > 0 ? json_integer (part) : NULL);
         snprintf (event, size, "started on %s (run %lld)", json_string_value (nodes),
                   (long long)j->run_count);
         if (c->comment && c->comment[0])
@@ -437,6 +450,7 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "switches_spanned", NULL);
         job_set (j, "common_switch", NULL);
         job_set (j, "max_link_latency_us", NULL);
+        job_set (j, "pgroup_partition", NULL);
     } else if (next == JOB_FINISHED) {
         /* only the agent's report has a status: a deleted waiting job has none */
         int status = c->ev == JOB_EV_ENDED ? c->exit_status : JOB_EXIT_NONE;
@@ -508,7 +522,7 @@ static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
      * went away), except on the node that reported the end and on a node
      * that went down (its order would be dropped). */
     if (c && job_state_active (old) && !job_state_active (j->state))
-        send_kill_except (ctx, j, c->from, c->node);
+        send_kill_except (ctx, j, 0, c->from, c->node);
     if (job_state_active (old) && !job_state_active (j->state) && j->alloc) {
         sched_release (ctx, j->alloc);
         sched_alloc_destroy (j->alloc);
@@ -688,14 +702,20 @@ json_t *jobs_by_node (struct ctld *ctx)
             continue;
         job_id (ctx, j, id, sizeof (id));
         for (int k = 0; k < sched_alloc_nnodes (j->alloc); k++) {
-            const char *name = sched_alloc_node (j->alloc, k)->name;
-            json_t *arr = json_object_get (map, name);
-            if (!arr) {
-                arr = json_array();
-                if (json_object_set_new (map, name, arr) < 0)
+            const struct rset_node *e = sched_alloc_node (j->alloc, k);
+            json_t *o = json_object_get (map, e->name);
+            if (!o) {
+                o = json_pack ("{s:[], s:[]}", "jobs", "slots");
+                if (!o || json_object_set_new (map, e->name, o) < 0)
                     continue;
             }
-            json_array_append_new (arr, json_string (id));
+            json_array_append_new (json_object_get (o, "jobs"), json_string (id));
+            /* PBS's "ID/INDEX": one per cpu the job holds here */
+            json_t *slots = json_object_get (o, "slots");
+            for (int c = 0; c < e->ncores; c++)
+                json_array_append_new (slots, json_sprintf ("%s/%d", id, e->cores[c]));
+            if (e->ncores == 0)
+                json_array_append_new (slots, json_string (id));
         }
     }
     return map;
@@ -784,9 +804,14 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
         return 0;
     json_t *arr = json_object_get (obj, "allocation");
     j->alloc = convert_alloc_from_json (seq, j->exclusive, arr, &err);
-    if (j->alloc) /* the window backfill plans with: started at, expected back at */
+    if (j->alloc) { /* the window backfill plans with: started at, expected back at */
         sched_alloc_set_window (j->alloc, json_integer_value (json_object_get (obj, "start_time")),
                                 j->res.walltime);
+        /* and its place in its placement group (pgroups.c loaded them) */
+        (void)sched_alloc_set_pgroup (
+            j->alloc, j->res.pgroup,
+            (int)json_integer_value (json_object_get (obj, "pgroup_partition")));
+    }
     if (j->alloc && sched_claim (ctx, j->alloc) < 0) {
         herror_set (&err, "its allocation does not fit the nodes now known: %s", strerror (errno));
         sched_alloc_destroy (j->alloc);

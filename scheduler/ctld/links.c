@@ -4,7 +4,9 @@
  * node.register.  A timer (probe_interval) and every finished probe plan
  * the next ones: pairs of idle nodes (registered, usable, no job at all:
  * so never a node running an exclusive job), the ones never measured
- * first, then those whose measurement is older than probe_refresh.  Up
+ * first, then those the inferred fabric asked to measure again
+ * (links_recheck(), to confirm a changed tree), then those whose
+ * measurement is older than probe_refresh.  Up
  * to probe_parallel probes run at once on disjoint nodes (default 1:
  * probes that share a switch would measure each other).  Each probe is
  * two link.probe orders (one responder, one initiator); both answer
@@ -14,7 +16,18 @@
  * within its timeout + PROBE_SLACK seconds is given up.
  *
  * Which pairs: all of them up to 64 nodes, beyond that a set that grows
- * linearly with the node count (at most 8 per node): linkplan.h.
+ * linearly with the node count (at most 8 per node): linkplan.h, with
+ * the nodes in the declared tree's fabric order so that each is probed
+ * against its declared leaf mates (ctld_fabric_probe_order()).
+ *
+ * With no declared fabric, the tree the scheduler uses is inferred from
+ * these links (ctld_fabric_links_changed(), topology/infer.h): once per
+ * probe round, when new results came in and no probe is left running
+ * (every pair that is due and whose nodes are idle has been measured), or
+ * at the latest INFER_EVERY seconds after a new result when rounds never
+ * end (a large cluster probed one pair at a time).  Not on every probe:
+ * half a round would put the nodes not yet measured on leaves of their
+ * own, and the scheduler would see the tree change back and forth.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,18 +35,22 @@
 
 #include "common/log.h"
 #include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/ctld_fabric.h"
 #include "scheduler/ctld/linkplan.h"
 #include "scheduler/ctld/store.h"
+#include "topology/infer.h"
 
 #define PROBE_SLACK    5  /* seconds beyond a probe's timeout before it is given up */
 #define RETRY_FAILED   60 /* seconds before a pair whose probe failed is tried again */
 #define NAME_MAX_BYTES 64
+#define INFER_EVERY    60 /* seconds: longest a new result waits for the inferred tree */
 
 struct link {
     char a[NAME_MAX_BYTES], b[NAME_MAX_BYTES]; /* a before b */
     int64_t time;                              /* 0: never measured */
     double latency_us, bandwidth_mbps;
     int64_t failed_at; /* last probe that failed (not stored) */
+    bool recheck;      /* to be measured again soon (links_recheck) */
 };
 
 struct probe {
@@ -50,6 +67,9 @@ struct links {
     int nrun;
     uint32_t next_id;
     struct event *timer;
+    int nrecheck;        /* links with recheck set */
+    bool fresh;          /* results since the fabric was last inferred */
+    int64_t inferred_at; /* when it was */
 };
 
 static int link_cmp (const char *a1, const char *b1, const struct link *l)
@@ -93,6 +113,65 @@ static struct link *link_get (struct links *ls, const char *x, const char *y, bo
     return l;
 }
 
+int links_measures (struct ctld *ctx, struct fabric_measure **out)
+{
+    struct links *ls = ctx->links;
+    int n = 0;
+    *out = calloc (ls ? ls->n + 1 : 1, sizeof (**out));
+    if (!*out)
+        return -1;
+    for (int i = 0; ls && i < ls->n; i++) {
+        const struct link *l = &ls->v[i];
+        if (l->time)
+            (*out)[n++] = (struct fabric_measure){.a = l->a,
+                                                  .b = l->b,
+                                                  .latency_us = l->latency_us,
+                                                  .bandwidth_mbps = l->bandwidth_mbps};
+    }
+    return n;
+}
+
+int links_recheck (struct ctld *ctx, const char *x, const char *y)
+{
+    struct links *ls = ctx->links;
+    struct link *l = ls ? link_get (ls, x, y, false) : NULL;
+    if (!l || !l->time || ctx->cfg.probe_interval <= 0)
+        return -1;
+    if (!l->recheck) {
+        l->recheck = true;
+        ls->nrecheck++;
+    }
+    if (ls->timer)
+        event_active (ls->timer, EV_TIMEOUT, 0); /* plan them in the next loop turn */
+    return 0;
+}
+
+void links_recheck_clear (struct ctld *ctx)
+{
+    struct links *ls = ctx->links;
+    for (int i = 0; ls && i < ls->n; i++)
+        ls->v[i].recheck = false;
+    if (ls)
+        ls->nrecheck = 0;
+}
+
+int links_rechecks_left (struct ctld *ctx)
+{
+    return ctx->links ? ctx->links->nrecheck : 0;
+}
+
+/* The end of a probe round (or INFER_EVERY after a result when rounds
+ * run long): tell the fabric the links changed. */
+static void maybe_infer (struct ctld *ctx, int64_t now)
+{
+    struct links *ls = ctx->links;
+    if (!ls->fresh || (ls->nrun > 0 && now - ls->inferred_at < INFER_EVERY))
+        return;
+    ls->fresh = false;
+    ls->inferred_at = now;
+    ctld_fabric_links_changed (ctx);
+}
+
 int links_latency (struct ctld *ctx, const char *x, const char *y, double *lat_us)
 {
     struct link *l = ctx->links ? link_get (ctx->links, x, y, false) : NULL;
@@ -118,6 +197,8 @@ static int64_t due (struct ctld *ctx, const char *x, const char *y, int64_t now)
         return -1;
     if (!l || !l->time)
         return INT64_MAX;
+    if (l->recheck)
+        return INT64_MAX - 1; /* right after the pairs never measured */
     int64_t age = now - l->time;
     return age >= ctx->cfg.probe_refresh ? age : -1;
 }
@@ -153,6 +234,8 @@ struct plan {
     struct ctld *ctx;
     const char **names; /* nodes with an endpoint, in name order */
     bool *ready;
+    int *order;         /* NULL, or names[order[k]] is the k-th in fabric order */
+    struct linkplan lp; /* in that order */
     int64_t now, best;
     int bi, bj;
 };
@@ -173,18 +256,41 @@ static bool consider (struct plan *pl, int i, int j)
 }
 
 /* The most overdue pair of ready nodes into pl (best -1: none). */
-static void pick (struct plan *pl, int n)
+static void pick (struct plan *pl)
 {
     int partners[LINKPLAN_MAX];
     pl->best = -1;
-    for (int i = 0; i < n; i++) {
+    for (int k = 0; k < pl->lp.n; k++) {
+        int i = pl->order ? pl->order[k] : k;
         if (!pl->ready[i])
             continue;
-        int m = linkplan_partners (n, i, partners);
-        for (int k = 0; k < m; k++)
-            if (!consider (pl, i, partners[k]))
+        int m = linkplan_partners (&pl->lp, k, partners);
+        for (int x = 0; x < m; x++)
+            if (!consider (pl, i, pl->order ? pl->order[partners[x]] : partners[x]))
                 return;
     }
+}
+
+/* Beyond LINKPLAN_ALL_PAIRS nodes, with a declared tree, the plan follows
+ * its leaves (linkplan.h): number the nodes in fabric order.  Without one
+ * (or short of memory) name order stays. */
+static void fabric_order (struct plan *pl)
+{
+    int n = pl->lp.n;
+    if (n <= LINKPLAN_ALL_PAIRS)
+        return;
+    int *order = calloc (n, sizeof (*order)), *first = calloc (n, sizeof (*first));
+    int *count = calloc (n, sizeof (*count));
+    if (order && first && count &&
+        ctld_fabric_probe_order (pl->ctx, pl->names, n, order, first, count) == 0) {
+        pl->order = order;
+        pl->lp.leaf_first = first;
+        pl->lp.leaf_count = count;
+        return;
+    }
+    free (order);
+    free (first);
+    free (count);
 }
 
 /* Start probes on the most overdue pairs of idle nodes. */
@@ -208,8 +314,10 @@ static void plan (struct ctld *ctx)
             l->failed_at = now;
         ls->run[i] = ls->run[--ls->nrun];
     }
-    if (ls->nrun >= ctx->cfg.probe_parallel)
+    if (ls->nrun >= ctx->cfg.probe_parallel) {
+        maybe_infer (ctx, now);
         return;
+    }
     struct plan pl = {.ctx = ctx, .now = now};
     int n = nodes_probe_list (ctx, &pl.names, &pl.ready);
     if (n < 0) {
@@ -219,8 +327,10 @@ static void plan (struct ctld *ctx)
     for (int i = 0; i < n; i++)
         if (pl.ready[i] && in_probe (ls, pl.names[i]))
             pl.ready[i] = false;
+    pl.lp.n = n;
+    fabric_order (&pl);
     while (ls->nrun < ctx->cfg.probe_parallel) {
-        pick (&pl, n);
+        pick (&pl);
         if (pl.best < 0)
             break;
         start_probe (ctx, pl.names[pl.bi], pl.names[pl.bj], now);
@@ -228,6 +338,10 @@ static void plan (struct ctld *ctx)
     }
     free (pl.names);
     free (pl.ready);
+    free (pl.order);
+    free ((int *)pl.lp.leaf_first);
+    free ((int *)pl.lp.leaf_count);
+    maybe_infer (ctx, now);
 }
 
 static void timer_cb (evutil_socket_t fd, short what, void *arg)
@@ -329,6 +443,13 @@ static int link_result (json_t *msg, void *arg, struct herror *err)
             l->latency_us = lat;
             l->bandwidth_mbps = bw;
             l->failed_at = 0;
+            if (l->recheck) {
+                l->recheck = false;
+                ls->nrecheck--;
+            }
+            if (!ls->fresh)
+                ls->inferred_at = l->time; /* INFER_EVERY counts from the first new one */
+            ls->fresh = true;
             struct herror serr = {""};
             if (store_link_put (ctx->store, l->a, l->b, l->time, lat, bw, &serr) < 0)
                 log_msg (LOG_LEVEL_ERROR, "link %s %s: %s", l->a, l->b, serr.text);

@@ -78,7 +78,9 @@ static int start (struct daemon *d, struct herror *err)
         return herror_set (err, "out of memory");
     if (server_create (ctx, err) < 0) /* before loading: puts queue flushes */
         return -1;
-    if (nodes_load (ctx, err) < 0 || jobs_load (ctx, err) < 0 || links_create (ctx, err) < 0) {
+    /* groups before jobs: a running job's claim counts it in its group */
+    if (nodes_load (ctx, err) < 0 || pgroups_create (ctx, err) < 0 || jobs_load (ctx, err) < 0 ||
+        links_create (ctx, err) < 0) {
         herror_prefix (err, "loading %s", store_path (ctx->store));
         return -1;
     }
@@ -101,6 +103,7 @@ static void stop (struct daemon *d)
     struct ctld *ctx = &d->ctx;
     server_destroy (ctx); /* commits the last turn */
     links_destroy (ctx);
+    pgroups_destroy (ctx);
     ctld_fabric_destroy (ctx);
     jobs_destroy (ctx);
     nodes_destroy (ctx);

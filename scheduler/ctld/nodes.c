@@ -347,14 +347,16 @@ static json_t *node_to_json (struct ctld *ctx, struct ctld_node *n, json_t *by_n
     };
     char state[64];
     node_state_format (&in, state, sizeof (state));
-    json_t *jobs = json_object_get (by_node, n->name);
-    jobs = jobs ? json_incref (jobs) : json_array();
+    json_t *here = json_object_get (by_node, n->name);
+    json_t *jobs = here ? json_incref (json_object_get (here, "jobs")) : json_array();
     json_t *o =
         json_pack ("{s:s, s:s, s:i, s:i, s:I, s:{s:i, s:i, s:I}, s:o, s:I, s:s}", "name", n->name,
                    "state", state, "ncpus", n->ncpus, "ngpus", n->ngpus, "mem", (json_int_t)n->mem,
                    "assigned", "ncpus", known ? u.cores_used : 0, "ngpus", known ? u.gpus_used : 0,
                    "mem", (json_int_t)(known ? u.mem_used : 0), "jobs", jobs, "last_heartbeat",
                    (json_int_t)n->last_heard, "topology_summary", n->summary);
+    if (o && here)
+        json_object_set (o, "job_slots", json_object_get (here, "slots"));
     if (o && n->comment)
         json_object_set_new (o, "comment", json_string (n->comment));
     if (o && with_topology && n->topology)
@@ -593,13 +595,18 @@ static int node_query (json_t *msg, void *arg, struct herror *err)
     return 0;
 }
 
-static int node_set_offline (json_t *msg, struct request *rq, bool offline, struct herror *err)
+/* What an admin changes of a node: offline (and the comment), back online
+ * (the comment cleared unless one is given), or only the comment. */
+enum node_mark { MARK_OFFLINE, MARK_CLEAR, MARK_COMMENT };
+
+static int node_mark (json_t *msg, struct request *rq, enum node_mark mark, struct herror *err)
 {
     struct ctld *ctx = rq->ctx;
     const char *name, *comment = NULL;
 
     if (proto_get_string (msg, "name", &name, err) < 0 ||
-        (offline && proto_opt_string (msg, "comment", &comment, err) < 0))
+        (mark == MARK_COMMENT ? proto_get_string (msg, "comment", &comment, err)
+                              : proto_opt_string (msg, "comment", &comment, err)) < 0)
         return -1;
     if (!is_admin (ctx, rq->peer))
         return herror_set (err, "Unauthorized Request");
@@ -619,11 +626,17 @@ static int node_set_offline (json_t *msg, struct request *rq, bool offline, stru
     if (comment && !copy)
         return herror_set (err, "out of memory");
     free (n->comment);
-    n->comment = copy;
-    n->offline = offline;
+    n->comment = copy && copy[0] ? copy : NULL; /* "" clears it */
+    if (n->comment != copy)
+        free (copy);
+    if (mark != MARK_COMMENT)
+        n->offline = mark == MARK_OFFLINE;
     node_changed (ctx, n);
     node_store (ctx, n);
-    log_msg (LOG_LEVEL_INFO, "node %s %s by uid %d%s%s", name, offline ? "offline" : "cleared",
+    log_msg (LOG_LEVEL_INFO, "node %s %s by uid %d%s%s", name,
+             mark == MARK_OFFLINE ? "offline"
+             : mark == MARK_CLEAR ? "cleared"
+                                  : "commented",
              (int)peer_uid (rq->peer), comment ? ": " : "", comment ? comment : "");
     ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
     return 0;
@@ -631,12 +644,17 @@ static int node_set_offline (json_t *msg, struct request *rq, bool offline, stru
 
 static int node_offline (json_t *msg, void *arg, struct herror *err)
 {
-    return node_set_offline (msg, arg, true, err);
+    return node_mark (msg, arg, MARK_OFFLINE, err);
 }
 
 static int node_clear (json_t *msg, void *arg, struct herror *err)
 {
-    return node_set_offline (msg, arg, false, err);
+    return node_mark (msg, arg, MARK_CLEAR, err);
+}
+
+static int node_comment (json_t *msg, void *arg, struct herror *err)
+{
+    return node_mark (msg, arg, MARK_COMMENT, err);
 }
 
 const char *nodes_task_endpoint (struct ctld *ctx, const char *name)
@@ -684,5 +702,6 @@ const struct proto_handler nodes_client_handlers[] = {
     {"node.query", node_query},
     {"node.offline", node_offline},
     {"node.clear", node_clear},
+    {"node.comment", node_comment},
     {NULL, NULL},
 };

@@ -14,9 +14,9 @@ int node_state_format (const struct node_state_in *in, char *buf, size_t len)
         words[n++] = "offline";
     if (in->down)
         words[n++] = "down";
-    if (in->exclusive || (in->ncores > 0 && in->cores_used >= in->ncores))
+    if (in->exclusive)
         words[n++] = "job-exclusive";
-    else if (in->cores_used > 0 || in->njobs > 0)
+    else if (in->ncores > 0 && in->cores_used >= in->ncores)
         words[n++] = "job-busy";
     if (n == 0)
         return snprintf (buf, len, "free");

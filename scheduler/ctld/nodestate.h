@@ -20,10 +20,11 @@ struct node_state_in {
     bool exclusive; /* a job holds the node exclusively (place=excl) */
 };
 
-/* The PBS state text: "free", "job-busy" (some cores used),
- * "job-exclusive" (every core used, or an exclusive job), "offline",
- * "down", or flags joined by commas in that order: "offline,down",
- * "offline,job-busy", "down,job-exclusive".  Writes at most len bytes
+/* The PBS state text, as OpenPBS defines it: "free" (cores left for new
+ * jobs, whether or not jobs run there), "job-busy" (every core held by
+ * shared jobs), "job-exclusive" (held by an exclusive job: place=excl or
+ * exclhost), "offline", "down", or flags joined by commas in that order:
+ * "offline,down", "offline,job-busy", "down,job-exclusive".  Writes at most len bytes
  * (NUL included) and returns what snprintf returns. */
 int node_state_format (const struct node_state_in *in, char *buf, size_t len);
 

@@ -103,7 +103,8 @@ static const struct config_option table[] = {
     {"fabric", CONFIG_STRING, "", 0, 0,
      "the cluster's switch tree: Slurm topology.conf, or EC2 DescribeInstanceTopology JSON "
      "(told apart by content: JSON starts with '{'); read at start and again on SIGHUP, when a "
-     "bad file is refused and the tree in use kept (empty: no tree)"},
+     "bad file is refused and the tree in use kept (empty: the tree is inferred from the "
+     "measured links)"},
     {"fabric_map", CONFIG_STRING, "", 0, 0,
      "for an EC2 fabric: file of \"NODE INSTANCE-ID\" lines naming the cluster's instances "
      "(empty: nodes are named by instance id)"},

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "scheduler/core/fabric.h"
 #include "scheduler/core/pass.h"
+#include "scheduler/core/pgroup.h"
 #include "scheduler/core/queue.h"
 #include "scheduler/core/snapshot.h"
 #include "scheduler/ctld/convert.h"
@@ -77,7 +78,8 @@ static int rebuild (struct ctld *ctx, const char *name, const struct topo_node *
         if (add_node (snap, key, same ? t : other ? node_topology (other) : NULL, u, err) < 0)
             goto fail;
     }
-    if (sched_snapshot_copy_fabric (snap, s->snap) < 0) {
+    if (sched_snapshot_copy_fabric (snap, s->snap) < 0 ||
+        sched_snapshot_copy_pgroups (snap, s->snap) < 0) {
         herror_set (err, "out of memory");
         goto fail;
     }
@@ -154,6 +156,31 @@ int sched_set_fabric (struct ctld *ctx, const struct sched_fabric *f)
         return -1;
     sched_request (ctx); /* jobs waiting for one leaf may fit now */
     return 0;
+}
+
+int sched_pgroup_set (struct ctld *ctx, const json_t *g)
+{
+    static const char *const names[] = {[SCHED_PG_CLUSTER] = "cluster",
+                                        [SCHED_PG_SPREAD] = "spread",
+                                        [SCHED_PG_PARTITION] = "partition"};
+    const char *strategy = json_string_value (json_object_get (g, "strategy"));
+    int st = 0;
+    while (st < 3 && (!strategy || strcmp (names[st], strategy) != 0))
+        st++;
+    if (st == 3) {
+        errno = EINVAL;
+        return -1;
+    }
+    return sched_snapshot_set_pgroup (
+        ctx->sched->snap, json_string_value (json_object_get (g, "name")),
+        (enum sched_pg_strategy)st, (int)json_integer_value (json_object_get (g, "partitions")));
+}
+
+void sched_pgroup_remove (struct ctld *ctx, const char *name)
+{
+    if (sched_snapshot_remove_pgroup (ctx->sched->snap, name) < 0)
+        log_msg (LOG_LEVEL_ERROR, "placement group %s: the scheduler keeps it: %s", name,
+                 strerror (errno));
 }
 
 void sched_request (struct ctld *ctx)

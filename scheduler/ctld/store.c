@@ -57,6 +57,9 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "  latency_us REAL NOT NULL,"
     "  bandwidth_mbps REAL NOT NULL,"
     "  PRIMARY KEY (a, b));",
+    /* 3 -> 4: placement groups (qpg), one JSON object per group, so that
+     * a group outlives a controller restart whether or not jobs use it. */
+    "CREATE TABLE pgroups (name TEXT PRIMARY KEY, body TEXT NOT NULL);",
 };
 
 enum stmt_id {
@@ -83,6 +86,9 @@ enum stmt_id {
     S_PRUNE_SCRIPTS,
     S_LINK_PUT,
     S_LINKS_LOAD,
+    S_PGROUP_PUT,
+    S_PGROUP_DELETE,
+    S_PGROUPS_LOAD,
     S_COUNT
 };
 
@@ -116,6 +122,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_LINK_PUT] = "INSERT OR REPLACE INTO links (a, b, time, latency_us, bandwidth_mbps)"
                    " VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_LINKS_LOAD] = "SELECT a, b, time, latency_us, bandwidth_mbps FROM links ORDER BY a, b",
+    [S_PGROUP_PUT] = "INSERT OR REPLACE INTO pgroups (name, body) VALUES (?1, ?2)",
+    [S_PGROUP_DELETE] = "DELETE FROM pgroups WHERE name = ?1",
+    [S_PGROUPS_LOAD] = "SELECT name, body FROM pgroups ORDER BY name",
 };
 
 /* One write of the open turn, kept until its commit succeeds (see
@@ -1168,6 +1177,69 @@ int store_load_links (struct store *st, store_link_f cb, void *arg, struct herro
     if (rc != SQLITE_DONE)
         return load_fail (st, S_LINKS_LOAD, rc, err, "loading measured links");
     stmt_done (st, S_LINKS_LOAD);
+    return n;
+}
+
+int store_pgroup_put (struct store *st, const json_t *group, struct herror *err)
+{
+    const char *name = json_string_value (json_object_get (group, "name"));
+    char *body;
+    int rc;
+
+    if (!st || !json_is_object (group) || !name || !*name) {
+        errno = EINVAL;
+        return herror_set (err, "store_pgroup_put: a placement group needs a string \"name\"");
+    }
+    if (!(body = json_dumps (group, JSON_COMPACT))) {
+        errno = ENOMEM;
+        return herror_set (err, "store_pgroup_put: out of memory");
+    }
+    struct op_arg args[] = {arg_text (name), arg_text (body)};
+    rc = store_write (st, S_PGROUP_PUT, 2, args, "storing a placement group", err);
+    free (body);
+    return rc;
+}
+
+int store_pgroup_delete (struct store *st, const char *name, struct herror *err)
+{
+    if (!st || !name) {
+        errno = EINVAL;
+        return herror_set (err, "store_pgroup_delete: invalid argument");
+    }
+    struct op_arg a[] = {arg_text (name)};
+    return store_write (st, S_PGROUP_DELETE, 1, a, "deleting a placement group", err);
+}
+
+int store_load_pgroups (struct store *st, store_pgroup_f cb, void *arg, struct herror *err)
+{
+    sqlite3_stmt *s;
+    int rc, n = 0;
+
+    if (!st || !cb) {
+        errno = EINVAL;
+        return herror_set (err, "store_load_pgroups: invalid argument");
+    }
+    s = st->stmt[S_PGROUPS_LOAD];
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text (s, 0);
+        const char *body = (const char *)sqlite3_column_text (s, 1);
+        json_t *g = body ? json_loads (body, 0, NULL) : NULL;
+        /* A row that is not an object named as its key is skipped, as
+         * unreadable job rows are: the rest of the state still loads. */
+        const char *gname = json_string_value (json_object_get (g, "name"));
+        if (!name || !gname || strcmp (gname, name) != 0) {
+            json_decref (g);
+            continue;
+        }
+        rc = cb (name, g, arg);
+        json_decref (g);
+        if (rc < 0)
+            return load_fail (st, S_PGROUPS_LOAD, SQLITE_OK, err, "loading placement groups");
+        n++;
+    }
+    if (rc != SQLITE_DONE)
+        return load_fail (st, S_PGROUPS_LOAD, rc, err, "loading placement groups");
+    stmt_done (st, S_PGROUPS_LOAD);
     return n;
 }
 

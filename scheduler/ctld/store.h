@@ -61,7 +61,7 @@
  * (written by a newer huddle) is refused by store_open(); an older one is
  * migrated forward in one transaction.
  */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* File name of the database inside the state directory. */
 #define STORE_DB_NAME "huddle.db"
@@ -216,6 +216,18 @@ typedef int (*store_link_f) (const char *a, const char *b, int64_t time, double 
 int store_link_put (struct store *st, const char *a, const char *b, int64_t time, double latency_us,
                     double bandwidth_mbps, struct herror *err);
 int store_load_links (struct store *st, store_link_f cb, void *arg, struct herror *err);
+
+/* Placement groups (qpg): one object per group with a string "name" (the
+ * key) and whatever else the controller keeps ("strategy", "partitions",
+ * "owner", "ctime").  put inserts or replaces (borrowed); delete is not an
+ * error for a name not stored; load calls cb for every group in name order
+ * (the object belongs to the store) and returns the number of groups or
+ * -1.  Rows that are not such objects are skipped.
+ */
+typedef int (*store_pgroup_f) (const char *name, json_t *group, void *arg);
+int store_pgroup_put (struct store *st, const json_t *group, struct herror *err);
+int store_pgroup_delete (struct store *st, const char *name, struct herror *err);
+int store_load_pgroups (struct store *st, store_pgroup_f cb, void *arg, struct herror *err);
 
 /* Call cb for each event of job seq, oldest first.  Returns the number of
  * events, or -1.

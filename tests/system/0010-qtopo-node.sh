@@ -48,6 +48,11 @@ usage_error () {
 # Our fixtures.
 golden qtopo-node-two-socket-gpu.txt --node --topology "$OWN/two-socket-gpu.xml"
 golden qtopo-node-two-socket-gpu.json --node --topology "$OWN/two-socket-gpu.xml" --json
+golden qtopo-node-two-socket-gpu.dot --node --topology "$OWN/two-socket-gpu.xml" --dot
+if command -v dot >/dev/null 2>&1; then
+    "$QTOPO" --node --topology "$OWN/two-socket-gpu.xml" --dot | dot -Tsvg >/dev/null ||
+        fail "Graphviz refuses qtopo --node --dot"
+fi
 golden qtopo-node-two-socket-synthetic.txt --node --synthetic "$(cat "$OWN/two-socket.synthetic")"
 
 # The real machines beside the repository (the XML is never copied here).

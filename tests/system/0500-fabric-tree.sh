@@ -29,6 +29,9 @@ grep -q "^qtopo: warning: the fabric file does not name node node05" "$TEST_TMP/
 echo "ok: qtopo shows the declared tree and node05 as its own leaf"
 qtopo_ok --dot
 compare_golden qtopo-fabric-a.dot "$TEST_TMP/out"
+if command -v dot >/dev/null 2>&1; then
+    dot -Tsvg "$TEST_TMP/out" >/dev/null || fail "Graphviz refuses qtopo --dot"
+fi
 echo "ok: qtopo --dot"
 qtopo_ok --json
 python3 - "$TEST_TMP/out" <<'PY' || fail "qtopo --json: wrong content: $(cat "$TEST_TMP/out")"

@@ -33,6 +33,16 @@ grep -q '^node01 *node02 *1\.5 *12000\.0 ' links.out ||
     fail "node01 node02 not as described: $(cat links.out)"
 grep -q '^node02 *node03 *25\.0 *900\.0 ' links.out ||
     fail "node02 node03 not as described: $(cat links.out)"
+# the Graphviz view: one edge per pair, the fastest one widest
+qtopo --links --dot >links.dot || fail "qtopo --links --dot failed"
+grep -q '^  "node01" -- "node02" \[label="1.5 us\\n12000 MB/s", penwidth=5.0\];$' links.dot ||
+    fail "qtopo --links --dot: node01 -- node02 not the widest edge: $(cat links.dot)"
+grep -q '^  "node02" -- "node03" \[label="25.0 us\\n900 MB/s", penwidth=1.0\];$' links.dot ||
+    fail "qtopo --links --dot: node02 -- node03 wrong: $(cat links.dot)"
+if command -v dot >/dev/null 2>&1; then
+    dot -Tsvg links.dot >/dev/null || fail "Graphviz refuses qtopo --links --dot"
+fi
+echo "ok: qtopo --links --dot"
 
 # ---- a restarted controller still knows them, before any agent is back
 for n in node01 node02 node03; do

@@ -71,6 +71,9 @@ assert [(n["node"], n["leaf"], n["first_rank"]) for n in v["nodes"]] == \
 assert v["latency_us"] == {"max": 25, "median": 25} and v["measured"] == 1, v
 PY
 qtopo -j "$j3" --dot | grep -q '"spine" -- "leaf2"' || fail "qtopo -j $j3 --dot: $(qtopo -j "$j3" --dot)"
+if command -v dot >/dev/null 2>&1; then
+    qtopo -j "$j3" --dot | dot -Tsvg >/dev/null || fail "Graphviz refuses qtopo -j --dot"
+fi
 echo "ok: qtopo -j shows the placement (text, json, dot)"
 qdel "$j1" "$j2" "$j3"
 exit 0

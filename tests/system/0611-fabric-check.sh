@@ -3,8 +3,10 @@
 # node02 fast, node03 and node04 fast, everything else behind a slow
 # spine).  A declared tree that puts node03 under leaf1 is flagged: the
 # two pairs it makes leaf mates of node03 measure far, and node03-node04,
-# declared on different leaves, measures near; exit status 1.  The right
-# tree (read again on SIGHUP) is not flagged: exit status 0.
+# declared on different leaves, measures near; exit status 1.  Next to it,
+# the leaves inferred from the same links, each with the declared leaves
+# of its nodes.  The right tree (read again on SIGHUP) is not flagged:
+# exit status 0.
 . "$top_srcdir/tests/system/lib.sh"
 
 need_root
@@ -34,6 +36,8 @@ grep -q '^node02  node03  declared same leaf (leaf1), measures far' check.out ||
 grep -q '^node03  node04  declared different leaves (leaf1, leaf2), measures near: 2.5 us' check.out ||
     fail "node03 node04 not flagged: $(cat check.out)"
 grep -q '^3 contradictions$' check.out || fail "want exactly 3 contradictions: $(cat check.out)"
+grep -q '^  leaf2  node03 node04  (declared leaf1, leaf2)$' check.out ||
+    fail "the inferred leaf node03 node04 is not shown next to its declared leaves: $(cat check.out)"
 rc=0
 qtopo --check --json >check.json || rc=$?
 [ "$rc" = 1 ] || fail "qtopo --check --json: exit $rc"
@@ -44,6 +48,11 @@ got = sorted((c["a"], c["b"], c["declared"], c["measured"]) for c in r["contradi
 assert got == [("node01", "node03", "same leaf", "far"), ("node02", "node03", "same leaf", "far"),
                ("node03", "node04", "different leaves", "near")], got
 assert r["measured"] == 6 and 2.5 < r["threshold_us"] < 25, r
+inf = r["inferred"]
+assert inf["pairs"] == 6, inf
+assert [(l["name"], l["nodes"], l["declared"]) for l in inf["leaves"]] == [
+    ("leaf1", ["node01", "node02"], ["leaf1"]),
+    ("leaf2", ["node03", "node04"], ["leaf1", "leaf2"])], inf
 PY
 echo "ok: the tree that puts node03 under leaf1 is flagged"
 

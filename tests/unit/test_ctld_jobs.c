@@ -793,6 +793,19 @@ static void check_order (struct fx *f, const char *want)
     assert_string_equal (buf, want);
 }
 
+/* fabric.query's "fabric" (borrowed from the captured reply). */
+static json_t *fabric_query (struct fx *f)
+{
+    struct herror err = {""};
+    json_array_clear (fake.replies);
+    struct request rq = {.ctx = &f->ctx, .peer = f->root};
+    json_t *msg = json_pack ("{s:s, s:i}", "type", "fabric.query", "id", 7);
+    assert_int_equal (
+        proto_handler_find (fabric_client_handlers, "fabric.query")->fn (msg, &rq, &err), 0);
+    json_decref (msg);
+    return json_object_get (json_object_get (json_array_get (fake.replies, 0), "msg"), "fabric");
+}
+
 /* The scheduler core's view of the fabric: the registry's nodes in fabric
  * order, switches as ranges of it (leaves the registry has no node of
  * left out), lone nodes last; a bad file on reload keeps the old tree. */
@@ -829,15 +842,19 @@ static void fabric_order_and_reload (void **state)
     assert_int_equal (ctld_fabric_span (&f->ctx, bad, 2, &leaves, &common), -1);
     assert_int_equal (errno, ENOENT);
 
+    /* The link plan's order: fabric order, leaf mates in runs, a node
+     * the tree does not hold last, alone. */
+    const char *probe[] = {"n1", "lone1", NODE, "zz", "n2"};
+    int order[5], first[5], count[5];
+    assert_int_equal (ctld_fabric_probe_order (&f->ctx, probe, 5, order, first, count), 0);
+    const int want_order[] = {4, 2, 0, 1, 3}, want_first[] = {0, 0, 2, 3, 4},
+              want_count[] = {2, 2, 1, 1, 1};
+    assert_memory_equal (order, want_order, sizeof (order));
+    assert_memory_equal (first, want_first, sizeof (first));
+    assert_memory_equal (count, want_count, sizeof (count));
+
     /* fabric.query marks the lone node. */
-    json_array_clear (fake.replies);
-    struct request rq = {.ctx = &f->ctx, .peer = f->root};
-    json_t *msg = json_pack ("{s:s, s:i}", "type", "fabric.query", "id", 7);
-    assert_int_equal (
-        proto_handler_find (fabric_client_handlers, "fabric.query")->fn (msg, &rq, &err), 0);
-    json_decref (msg);
-    json_t *fab =
-        json_object_get (json_object_get (json_array_get (fake.replies, 0), "msg"), "fabric");
+    json_t *fab = fabric_query (f);
     assert_string_equal (json_string_value (json_array_get (json_object_get (fab, "lone"), 0)),
                          "lone1");
     assert_int_equal (json_array_size (json_object_get (fab, "switches")), 5);
@@ -855,6 +872,171 @@ static void fabric_order_and_reload (void **state)
         fail_msg ("reload: %s", err.text);
     check_order (f, "lone1 n1 " NODE "|top/1/-1/0+3 l1/0/0/0+2 " NODE "/0/0/2+1");
     ctld_fabric_destroy (&f->ctx);
+}
+
+/* No option fabric: the tree is inferred from the measured links the store
+ * kept (node01+n1 near, n2+n3 near, the rest far), handed to the
+ * scheduler like a declared one and marked "measured" in fabric.query; a
+ * node that registers later, never measured, is a leaf of its own. */
+static void fabric_inferred_from_links (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    static const struct {
+        const char *a, *b;
+        double lat, bw;
+    } links[] = {
+        /* a before b, as the store keeps them */
+        {"n1", NODE, 1.5, 12000}, {"n2", "n3", 2.0, 11000}, {"n2", NODE, 25, 900},
+        {"n3", NODE, 24, 950},    {"n1", "n2", 26, 880},    {"n1", "n3", 25, 910},
+    };
+    register_as (f, "n1");
+    register_as (f, "n2");
+    register_as (f, "n3");
+    check_order (f, "n1 n2 n3 " NODE "|"); /* nothing measured: name order */
+    for (size_t i = 0; i < sizeof (links) / sizeof (links[0]); i++)
+        assert_int_equal (store_link_put (f->ctx.store, links[i].a, links[i].b, fake.now,
+                                          links[i].lat, links[i].bw, &err),
+                          0);
+    turn (f);
+    f->ctx.cfg.probe_interval = 0;
+    if (links_create (&f->ctx, &err) < 0 || ctld_fabric_create (&f->ctx, &err) < 0)
+        fail_msg ("links, fabric: %s", err.text);
+    check_order (f, "n1 " NODE " n2 n3|root/1/-1/0+4 leaf1/0/0/0+2 leaf2/0/0/2+2");
+    int leaves = 0;
+    const char *common = NULL, *two[] = {"n2", "n3"};
+    assert_int_equal (ctld_fabric_span (&f->ctx, two, 2, &leaves, &common), 0);
+    assert_int_equal (leaves, 1);
+    assert_string_equal (common, "leaf2");
+
+    json_t *fab = fabric_query (f);
+    assert_string_equal (json_string_value (json_object_get (fab, "source")), "measured");
+    assert_int_equal (json_integer_value (json_object_get (fab, "pairs")), 6);
+    assert_null (json_object_get (fab, "file"));
+
+    /* A declared tree only: no reload without a file, no link plan by
+     * the inferred leaves. */
+    assert_int_equal (ctld_fabric_reload (&f->ctx, &err), -1);
+    const char *probe[] = {"n1", "n2"};
+    int order[2], first[2], count[2];
+    errno = 0;
+    assert_int_equal (ctld_fabric_probe_order (&f->ctx, probe, 2, order, first, count), -1);
+    assert_int_equal (errno, ENOENT);
+
+    register_as (f, "n0"); /* names the leaves anew: in node-name order */
+    check_order (f, "n0 n1 " NODE " n2 n3|root/1/-1/0+5 leaf1/0/0/0+1 leaf2/0/0/1+2 leaf3/0/0/3+2");
+    ctld_fabric_destroy (&f->ctx);
+    links_destroy (&f->ctx);
+}
+
+/* -------------------------------------- probes steering the inferred fabric */
+
+/* What the fake agents measure between n1..n4: n1+n2 and n3+n4 near, or
+ * with swapped n1+n3 and n2+n4; every other pair far. */
+static bool swapped;
+
+static void fake_measure (const char *a, const char *b, double *lat, double *bw)
+{
+    int x = a[1] - '0', y = b[1] - '0';
+    bool near = swapped ? x % 2 == y % 2 : (x <= 2) == (y <= 2);
+    *lat = near ? 1.5 : 25;
+    *bw = near ? 12000 : 900;
+}
+
+/* Run the loop until the probe timer (or a recheck) has ordered probes,
+ * then answer every link.probe order, as both agents would, until none is
+ * left (each finished probe plans the next).  Returns how many probes
+ * were measured. */
+static int probe_round (struct fx *f)
+{
+    struct herror err = {""};
+    int n = 0;
+    for (int i = 0; i < 100 && json_array_size (fake.orders) == 0; i++)
+        event_base_loop (f->ctx.base, EVLOOP_ONCE);
+    while (json_array_size (fake.orders) > 0) {
+        json_t *o = json_incref (json_array_get (fake.orders, 0));
+        json_array_remove (fake.orders, 0);
+        json_t *msg = json_object_get (o, "msg");
+        const char *node = json_string_value (json_object_get (o, "node"));
+        const char *role = json_string_value (json_object_get (msg, "role"));
+        const char *peer = json_string_value (json_object_get (msg, "peer"));
+        assert_string_equal (json_string_value (json_object_get (msg, "type")), "link.probe");
+        struct peer *p = peer_new (0);
+        peer_set_agent_node (p, node);
+        json_t *r = json_pack ("{s:s, s:O, s:s, s:s}", "type", "link.result", "probe",
+                               json_object_get (msg, "probe"), "role", role, "peer", peer);
+        if (strcmp (role, "initiator") == 0) {
+            double lat, bw;
+            fake_measure (node, peer, &lat, &bw);
+            json_object_set_new (r, "latency_us", json_real (lat));
+            json_object_set_new (r, "bandwidth_mbps", json_real (bw));
+            n++;
+        }
+        if (call (f, links_agent_handlers, p, r, &err) < 0)
+            fail_msg ("link.result: %s", err.text);
+        peer_unref (p);
+        json_decref (o);
+    }
+    return n;
+}
+
+/* A tree inferred from new probe results is used only once the pairs it
+ * judges otherwise than the tree in use were measured again and say the
+ * same: the first tree after one more measurement of its cross-leaf
+ * pairs; a change that the next measurement does not repeat (a round
+ * disturbed by load) is dropped, one that it repeats is used. */
+static void fabric_inferred_confirmed (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    const char *nodes[] = {"n1", "n2", "n3", "n4"};
+    for (size_t i = 0; i < 4; i++) {
+        struct peer *p = peer_new (0);
+        json_t *msg =
+            json_pack ("{s:s, s:i, s:s, s:o, s:[], s:s}", "type", "node.register", "id", 1, "name",
+                       nodes[i], "topology", two_cores(), "jobs", "probe_endpoint", "00ff");
+        if (call (f, nodes_agent_handlers, p, msg, &err) < 0)
+            fail_msg ("register %s: %s", nodes[i], err.text);
+        peer_unref (p);
+    }
+    swapped = false;
+    f->ctx.cfg.probe_interval = 1;
+    f->ctx.cfg.probe_refresh = 1; /* a second of the fake clock: not the nodes' heartbeats */
+    if (links_create (&f->ctx, &err) < 0 || ctld_fabric_create (&f->ctx, &err) < 0)
+        fail_msg ("links, fabric: %s", err.text);
+    const char *plain = "n1 n2 n3 n4 " NODE "|",
+               *a = "n1 n2 n3 n4 " NODE "|root/1/-1/0+5 leaf1/0/0/0+2 leaf2/0/0/2+2 leaf3/0/0/4+1";
+    const char *b = "n1 n3 n2 n4 " NODE "|root/1/-1/0+5 leaf1/0/0/0+2 leaf2/0/0/2+2 leaf3/0/0/4+1";
+
+    /* The first round: a candidate, its 4 cross-leaf pairs measured again,
+     * then used. */
+    assert_int_equal (probe_round (f), 6);
+    check_order (f, plain);
+    assert_int_equal (links_rechecks_left (&f->ctx), 4);
+    assert_int_equal (probe_round (f), 4);
+    check_order (f, a);
+
+    /* A round that says otherwise, then the pairs it moved measure as
+     * before: the tree in use stays. */
+    swapped = true;
+    fake.now += f->ctx.cfg.probe_refresh;
+    assert_int_equal (probe_round (f), 6);
+    check_order (f, a);
+    assert_int_equal (links_rechecks_left (&f->ctx), 4);
+    swapped = false;
+    assert_int_equal (probe_round (f), 4);
+    check_order (f, a);
+    assert_int_equal (links_rechecks_left (&f->ctx), 0);
+
+    /* The same change measured twice: used. */
+    swapped = true;
+    fake.now += f->ctx.cfg.probe_refresh;
+    assert_int_equal (probe_round (f), 6);
+    check_order (f, a);
+    assert_int_equal (probe_round (f), 4);
+    check_order (f, b);
+    ctld_fabric_destroy (&f->ctx);
+    links_destroy (&f->ctx);
 }
 
 /* ------------------------------------------------------------- sisters */
@@ -998,6 +1180,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (offline_and_clear_ask_for_a_pass, setup, teardown),
         cmocka_unit_test_setup_teardown (restart_rebuilds_the_queue, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_order_and_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown (fabric_inferred_from_links, setup, teardown),
+        cmocka_unit_test_setup_teardown (fabric_inferred_confirmed, setup, teardown),
         cmocka_unit_test_setup_teardown (sisters_join_and_end, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -28,16 +28,17 @@ static const char *state_of (bool offline, bool down, int ncores, int used, int 
 static void pbs_states (void **state)
 {
     assert_string_equal (state_of (false, false, 8, 0, 0, false), "free");
-    assert_string_equal (state_of (false, false, 8, 3, 1, false), "job-busy");
-    assert_string_equal (state_of (false, false, 8, 8, 2, false), "job-exclusive");
+    /* PBS: a node with cores left is free, however many jobs run there */
+    assert_string_equal (state_of (false, false, 8, 3, 1, false), "free");
+    assert_string_equal (state_of (false, false, 8, 8, 2, false), "job-busy");
     assert_string_equal (state_of (false, false, 8, 1, 1, true), "job-exclusive");
     assert_string_equal (state_of (true, false, 8, 0, 0, false), "offline");
     assert_string_equal (state_of (false, true, 8, 0, 0, false), "down");
     assert_string_equal (state_of (true, true, 8, 0, 0, false), "offline,down");
-    assert_string_equal (state_of (true, false, 8, 2, 1, false), "offline,job-busy");
-    assert_string_equal (state_of (true, true, 8, 8, 1, false), "offline,down,job-exclusive");
-    /* a GPU-only job uses no core but makes the node busy */
-    assert_string_equal (state_of (false, false, 8, 0, 1, false), "job-busy");
+    assert_string_equal (state_of (true, false, 8, 8, 1, false), "offline,job-busy");
+    assert_string_equal (state_of (true, true, 8, 1, 1, true), "offline,down,job-exclusive");
+    /* a GPU-only job leaves the cores free: the node is free (PBS counts ncpus) */
+    assert_string_equal (state_of (false, false, 8, 0, 1, false), "free");
     /* a node without cores (not registered yet) is not "exclusive" */
     assert_string_equal (state_of (false, true, 0, 0, 0, false), "down");
 }

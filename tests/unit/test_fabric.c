@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "topology/fabric.h"
+#include "topology/infer.h"
 
 #define FIX FIXTURE_DIR "/fabric/"
 
@@ -255,6 +256,303 @@ static void big_tree (void **state)
     free (text);
 }
 
+/* ------------------------------------------------------ built in code */
+
+static void built_in_code (void **state)
+{
+    struct herror err = {{0}};
+    struct fabric *f = fabric_create();
+    assert_non_null (f);
+    int root = fabric_add_switch (f, "top", -1);
+    int a = fabric_add_switch (f, "a", root), b = fabric_add_switch (f, "b", root);
+    assert_true (root >= 0 && a >= 0 && b >= 0);
+    assert_int_equal (fabric_add_switch (f, "a", root), -1);
+    assert_int_equal (errno, EEXIST);
+    assert_int_equal (fabric_add_switch (f, "c", 99), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (fabric_add_node (f, root, "n0"), -1); /* root has switches */
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (fabric_add_node (f, b, "n2"), 0);
+    assert_int_equal (fabric_add_node (f, a, "n1"), 0);
+    assert_int_equal (fabric_add_switch (f, "d", b), -1); /* b has nodes */
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (fabric_finish (f, &err), 0);
+    check_tree (f, "top/1{a/0[n1] b/0[n2]}");
+
+    struct fabric *g = fabric_parse_topology_conf (
+        "SwitchName=a Nodes=n1\nSwitchName=b Nodes=n2\nSwitchName=top Switches=a,b\n", "t", &err);
+    assert_non_null (g);
+    assert_false (fabric_same (f, g)); /* same shape, switches numbered otherwise */
+    fabric_destroy (g);
+    g = fabric_create();
+    root = fabric_add_switch (g, "top", -1);
+    a = fabric_add_switch (g, "a", root);
+    b = fabric_add_switch (g, "b", root);
+    assert_int_equal (fabric_add_node (g, b, "n2"), 0);
+    assert_int_equal (fabric_add_node (g, a, "n1"), 0);
+    assert_int_equal (fabric_finish (g, &err), 0);
+    assert_true (fabric_same (f, g));
+    fabric_destroy (g);
+
+    g = fabric_create();
+    assert_true (fabric_add_switch (g, "x", -1) >= 0 && fabric_add_switch (g, "y", -1) >= 0);
+    assert_int_equal (fabric_finish (g, &err), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_non_null (strstr (err.text, "two roots"));
+    fabric_destroy (g);
+    fabric_destroy (f);
+}
+
+/* ------------------------------------------------ inferred from links */
+
+/* A synthetic fabric: node i is in group grp[i]; a pair of one group
+ * measures (lat_in, bw_in), else (lat_out, bw_out); each number times
+ * 1 + noise * u, u uniform in [-1, 1] from a fixed generator. */
+struct synth {
+    size_t n;
+    const int *grp;
+    double lat_in, bw_in, lat_out, bw_out, noise;
+    unsigned seed;
+};
+
+static double jitter (unsigned *seed, double noise)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    double u = (double)((*seed >> 8) & 0xffff) / 0xffff * 2 - 1;
+    return 1 + noise * u;
+}
+
+static char synth_names[64][32];
+static const char *synth_nodes[64];
+
+/* Every pair of S into m (room for n(n-1)/2); returns how many. */
+static size_t synth_pairs (struct synth *s, struct fabric_measure *m)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        snprintf (synth_names[i], sizeof (synth_names[i]), "node%02zu", i + 1);
+        synth_nodes[i] = synth_names[i];
+    }
+    for (size_t i = 0; i < s->n; i++)
+        for (size_t j = i + 1; j < s->n; j++) {
+            bool in = s->grp[i] == s->grp[j];
+            m[k++] = (struct fabric_measure){
+                .a = synth_nodes[i],
+                .b = synth_nodes[j],
+                .latency_us = (in ? s->lat_in : s->lat_out) * jitter (&s->seed, s->noise),
+                .bandwidth_mbps = (in ? s->bw_in : s->bw_out) * jitter (&s->seed, s->noise)};
+        }
+    return k;
+}
+
+static struct fabric *infer_ok (const struct fabric_measure *m, size_t nm, size_t n, size_t *used)
+{
+    struct herror err = {{0}};
+    struct fabric *f = fabric_infer (synth_nodes, n, m, nm, used, &err);
+    if (!f)
+        fail_msg ("fabric_infer: %s", err.text);
+    return f;
+}
+
+static void infer_check (const struct fabric_measure *m, size_t nm, size_t n, const char *want)
+{
+    struct fabric *f = infer_ok (m, nm, n, NULL);
+    check_tree (f, want);
+    fabric_destroy (f);
+}
+
+/* S drawn with seeds 1 .. DRAWS: always the tree WANT. */
+static void infer_draws (struct synth s, unsigned draws, const char *want)
+{
+    static struct fabric_measure m[64 * 63 / 2];
+    for (unsigned seed = 1; seed <= draws; seed++) {
+        s.seed = seed;
+        size_t nm = synth_pairs (&s, m);
+        infer_check (m, nm, s.n, want);
+    }
+}
+
+static void infer_clean_leaves (void **state)
+{
+    static struct fabric_measure m[64 * 63 / 2];
+    static const int two[] = {0, 0, 0, 0, 1, 1, 1, 1};
+    struct synth s = {8, two, 1.5, 12000, 25, 900, 0, 1};
+    size_t used = 0, nm = synth_pairs (&s, m);
+    struct fabric *f = infer_ok (m, nm, 8, &used);
+    assert_int_equal (used, 28);
+    check_tree (f, "root/1{leaf1/0[node01,node02,node03,node04] "
+                   "leaf2/0[node05,node06,node07,node08]}");
+    fabric_destroy (f);
+
+    /* Three leaves, uneven, interleaved in name order; all equally far. */
+    static const int three[] = {0, 1, 2, 0, 1, 2, 0, 2, 2};
+    s = (struct synth){9, three, 2, 10000, 20, 1000, 0, 1};
+    nm = synth_pairs (&s, m);
+    infer_check (m, nm, 9,
+                 "root/1{leaf1/0[node01,node04,node07] leaf2/0[node02,node05] "
+                 "leaf3/0[node03,node06,node08,node09]}");
+}
+
+/* Three leaves where the first two are closer to each other than to the
+ * third: a second level. */
+static void infer_second_level (void **state)
+{
+    static struct fabric_measure m[64 * 63 / 2];
+    static const int three[] = {0, 0, 1, 1, 2, 2};
+    struct synth s = {6, three, 1.5, 12000, 30, 800, 0, 1};
+    size_t nm = synth_pairs (&s, m);
+    for (size_t k = 0; k < nm; k++) {
+        bool pod = (m[k].a[5] - '1') / 4 == 0 && (m[k].b[5] - '1') / 4 == 0; /* node01-04 */
+        if (pod && three[m[k].a[5] - '1'] != three[m[k].b[5] - '1']) {
+            m[k].latency_us = 5;
+            m[k].bandwidth_mbps = 6000;
+        }
+    }
+    infer_check (m, nm, 6,
+                 "root/2{spine1/1{leaf1/0[node01,node02] leaf2/0[node03,node04]} "
+                 "spine2/1{leaf3/0[node05,node06]}}");
+}
+
+/* +-20 % on every number, many draws: always the same two leaves, with
+ * leaf pairs only 3x better than the rest. */
+static void infer_noisy (void **state)
+{
+    static const int two[] = {0, 0, 0, 0, 0, 1, 1, 1, 1, 1};
+    infer_draws ((struct synth){10, two, 10, 9000, 30, 3000, 0.2, 0}, 200,
+                 "root/1{leaf1/0[node01,node02,node03,node04,node05] "
+                 "leaf2/0[node06,node07,node08,node09,node10]}");
+}
+
+/* Only bandwidth tells the leaves apart (shaped uplinks): two leaves.
+ * Only latency does (an extra hop, no oversubscription): two leaves. */
+static void infer_one_metric (void **state)
+{
+    static struct fabric_measure m[64 * 63 / 2];
+    static const int two[] = {0, 0, 0, 1, 1, 1};
+    const char *want = "root/1{leaf1/0[node01,node02,node03] leaf2/0[node04,node05,node06]}";
+    struct synth s = {6, two, 40, 3000, 40, 120, 0.2, 7};
+    size_t nm = synth_pairs (&s, m);
+    infer_check (m, nm, 6, want);
+    s = (struct synth){6, two, 1.2, 12000, 3.5, 12000, 0.2, 7};
+    nm = synth_pairs (&s, m);
+    infer_check (m, nm, 6, want);
+}
+
+/* Pairs never measured say nothing: a leaf with a missing pair (still tied
+ * through its other pairs), a leaf measured only along a chain, a node
+ * never measured (a leaf of its own), measurements of unknown nodes or of
+ * a node with itself (left out). */
+static void infer_missing (void **state)
+{
+    static struct fabric_measure m[64 * 63 / 2], kept[64 * 63 / 2];
+    static const int two[] = {0, 0, 0, 0, 1, 1, 1, 1, 2};
+    struct synth s = {9, two, 1.5, 12000, 25, 900, 0.1, 3};
+    size_t nm = synth_pairs (&s, m), nk = 0;
+    for (size_t k = 0; k < nm; k++) {
+        bool to9 = strcmp (m[k].b, "node09") == 0;
+        bool gone = strcmp (m[k].a, "node01") == 0 && strcmp (m[k].b, "node02") == 0;
+        /* leaf 2 only as the chain 05-06-07-08 */
+        int a = m[k].a[5] - '0', b = m[k].b[5] - '0';
+        bool chain = a >= 5 && b <= 8 && b - a != 1;
+        if (!to9 && !gone && !chain)
+            kept[nk++] = m[k];
+    }
+    kept[nk++] = (struct fabric_measure){"node01", "node77", 1, 99999};
+    kept[nk++] = (struct fabric_measure){"node03", "node03", 1, 99999};
+    kept[nk++] = (struct fabric_measure){"node03", "node04", -1, 99999};
+    kept[nk++] = (struct fabric_measure){"node03", "node04", 1, 0};
+    size_t used = 0;
+    struct fabric *f = infer_ok (kept, nk, 9, &used);
+    assert_int_equal (used, nk - 4);
+    check_tree (f, "root/1{leaf1/0[node01,node02,node03,node04] "
+                   "leaf2/0[node05,node06,node07,node08] leaf3/0[node09]}");
+    fabric_destroy (f);
+}
+
+/* A node whose every link is slow (a bad NIC) is a leaf of its own: it
+ * does not chain the two leaves into one. */
+static void infer_slow_node (void **state)
+{
+    static struct fabric_measure m[64 * 63 / 2];
+    static const int two[] = {0, 0, 0, 0, 1, 1, 1, 1};
+    struct synth s = {8, two, 1.5, 12000, 25, 900, 0.1, 5};
+    size_t nm = synth_pairs (&s, m);
+    for (size_t k = 0; k < nm; k++) {
+        if (strcmp (m[k].a, "node02") == 0 || strcmp (m[k].b, "node02") == 0) {
+            m[k].latency_us = 30 * jitter (&s.seed, 0.1);
+            m[k].bandwidth_mbps = 700 * jitter (&s.seed, 0.1);
+        }
+    }
+    infer_check (m, nm, 8,
+                 "root/1{leaf1/0[node01,node03,node04] leaf2/0[node02] "
+                 "leaf3/0[node05,node06,node07,node08]}");
+}
+
+/* Every pair alike (within the noise): one leaf. */
+static void infer_all_equal (void **state)
+{
+    static const int one[12] = {0};
+    infer_draws ((struct synth){12, one, 20, 1000, 20, 1000, 0.2, 0}, 50,
+                 "root/1{leaf1/0[node01,node02,node03,node04,node05,node06,node07,node08,"
+                 "node09,node10,node11,node12]}");
+}
+
+/* The same set in any order: the same tree. */
+static void infer_deterministic (void **state)
+{
+    static struct fabric_measure m[64 * 63 / 2];
+    static const int grp[] = {2, 0, 1, 0, 2, 1, 1, 0, 2, 2, 0, 1, 0, 2};
+    struct synth s = {14, grp, 2, 10000, 20, 1000, 0.2, 11};
+    size_t nm = synth_pairs (&s, m);
+    struct fabric *ref = infer_ok (m, nm, 14, NULL);
+    const char *names[14];
+    unsigned seed = 99;
+    for (int round = 0; round < 20; round++) {
+        memcpy (names, synth_nodes, sizeof (names));
+        for (size_t i = nm - 1; i > 0; i--) {
+            seed = seed * 1103515245u + 12345u;
+            size_t j = (seed >> 8) % (i + 1);
+            struct fabric_measure t = m[i];
+            m[i] = m[j];
+            m[j] = t;
+            const char *x = m[i].a; /* either end first */
+            m[i].a = m[i].b;
+            m[i].b = x;
+        }
+        for (size_t i = 13; i > 0; i--) {
+            seed = seed * 1103515245u + 12345u;
+            size_t j = (seed >> 8) % (i + 1);
+            const char *t = names[i];
+            names[i] = names[j];
+            names[j] = t;
+        }
+        struct herror err = {{0}};
+        struct fabric *f = fabric_infer (names, 14, m, nm, NULL, &err);
+        assert_non_null (f);
+        assert_true (fabric_same (ref, f));
+        fabric_destroy (f);
+    }
+    fabric_destroy (ref);
+}
+
+static void infer_errors (void **state)
+{
+    struct herror err = {{0}};
+    const char *dup[] = {"a", "b", "a"}, *empty[] = {"a", ""};
+    assert_null (fabric_infer (dup, 0, NULL, 0, NULL, &err));
+    assert_int_equal (errno, EINVAL);
+    assert_null (fabric_infer (dup, 3, NULL, 0, NULL, &err));
+    assert_int_equal (errno, EINVAL);
+    assert_string_equal (err.text, "node a is given twice");
+    assert_null (fabric_infer (empty, 2, NULL, 0, NULL, &err));
+    assert_int_equal (errno, EINVAL);
+    /* Nothing measured: every node a leaf of its own. */
+    struct fabric *f = fabric_infer (dup, 2, NULL, 0, NULL, &err);
+    assert_non_null (f);
+    check_tree (f, "root/1{leaf1/0[a] leaf2/0[b]}");
+    fabric_destroy (f);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -267,6 +565,16 @@ int main (void)
         cmocka_unit_test (ec2_four_layers_with_map),
         cmocka_unit_test (ec2_errors),
         cmocka_unit_test (big_tree),
+        cmocka_unit_test (built_in_code),
+        cmocka_unit_test (infer_clean_leaves),
+        cmocka_unit_test (infer_second_level),
+        cmocka_unit_test (infer_noisy),
+        cmocka_unit_test (infer_one_metric),
+        cmocka_unit_test (infer_missing),
+        cmocka_unit_test (infer_slow_node),
+        cmocka_unit_test (infer_all_equal),
+        cmocka_unit_test (infer_deterministic),
+        cmocka_unit_test (infer_errors),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -121,29 +121,73 @@ static void golden (const char *fixture, render_f fn, const char *name)
     json_decref (items);
 }
 
+static int jobs_table (FILE *out, const json_t *jobs, const struct format_ctx *c)
+{
+    return format_jobs_table (out, jobs, false, c);
+}
+
+static int jobs_table_wide (FILE *out, const json_t *jobs, const struct format_ctx *c)
+{
+    return format_jobs_table (out, jobs, true, c);
+}
+
 static int jobs_alt (FILE *out, const json_t *jobs, const struct format_ctx *c)
 {
-    return format_jobs_alt (out, jobs, false, c);
+    const struct format_alt o = {0};
+    return format_jobs_alt (out, jobs, &o, c);
 }
 
 static int jobs_nodes (FILE *out, const json_t *jobs, const struct format_ctx *c)
 {
-    return format_jobs_alt (out, jobs, true, c);
+    const struct format_alt o = {.nodes = true};
+    return format_jobs_alt (out, jobs, &o, c);
+}
+
+/* qstat -a -n -s -1 -w -G: every drawing option at once */
+static int jobs_alt_all (FILE *out, const json_t *jobs, const struct format_ctx *c)
+{
+    const struct format_alt o = {
+        .nodes = true, .comment = true, .one_line = true, .wide = true, .unit = 'G'};
+    return format_jobs_alt (out, jobs, &o, c);
+}
+
+static int jobs_alt_s (FILE *out, const json_t *jobs, const struct format_ctx *c)
+{
+    const struct format_alt o = {.comment = true, .unit = 'M'};
+    return format_jobs_alt (out, jobs, &o, c);
 }
 
 static int nodes_summary (FILE *out, const json_t *nodes, const struct format_ctx *c)
 {
-    return format_nodes_summary (out, nodes, false, c);
+    return format_nodes_summary (out, nodes, false, false, c);
 }
 
 static int nodes_summary_jobs (FILE *out, const json_t *nodes, const struct format_ctx *c)
 {
-    return format_nodes_summary (out, nodes, true, c);
+    return format_nodes_summary (out, nodes, true, false, c);
+}
+
+static int nodes_summary_long (FILE *out, const json_t *nodes, const struct format_ctx *c)
+{
+    return format_nodes_summary (out, nodes, true, true, c);
+}
+
+static int nodes_dsv (FILE *out, const json_t *nodes, const struct format_ctx *c)
+{
+    return format_nodes_dsv (out, nodes, "|", c);
+}
+
+static int jobs_dsv (FILE *out, const json_t *jobs, const struct format_ctx *c)
+{
+    return format_jobs_dsv (out, jobs, "|", c);
 }
 
 static void golden_qstat (void **state)
 {
-    golden ("jobs.json", format_jobs_table, "qstat.txt");
+    golden ("jobs.json", jobs_table, "qstat.txt");
+    golden ("jobs.json", jobs_table_wide, "qstat-w.txt");
+    golden ("jobs.json", jobs_alt_all, "qstat-ans1wG.txt");
+    golden ("jobs.json", jobs_alt_s, "qstat-asM.txt");
 }
 
 static void golden_qstat_a (void **state)
@@ -186,6 +230,18 @@ static void golden_qnodes_json (void **state)
     golden ("nodes.json", format_nodes_json, "qnodes-json.txt");
 }
 
+/* -aSjL: the columns whole (a long name, long job lists are not cut) */
+static void golden_qnodes_aSjL (void **state)
+{
+    golden ("nodes.json", nodes_summary_long, "qnodes-aSjL.txt");
+}
+
+static void golden_dsv (void **state)
+{
+    golden ("nodes.json", nodes_dsv, "qnodes-dsv.txt");
+    golden ("jobs.json", jobs_dsv, "qstat-f-dsv.txt");
+}
+
 /* One job from a JSON text, rendered with fn. */
 static char *render_text (render_f fn, const char *json)
 {
@@ -202,8 +258,8 @@ static char *render_text (render_f fn, const char *json)
 static void table_header_and_columns (void **state)
 {
     char *text =
-        render_text (format_jobs_table, "[{\"jobid\":\"7.srv.example.com\",\"name\":\"STDIN\","
-                                        "\"owner\":\"bob\",\"state\":\"Q\",\"queue\":\"workq\"}]");
+        render_text (jobs_table, "[{\"jobid\":\"7.srv.example.com\",\"name\":\"STDIN\","
+                                 "\"owner\":\"bob\",\"state\":\"Q\",\"queue\":\"workq\"}]");
     assert_string_equal (
         text, "Job id            Name             User              Time Use S Queue\n"
               "----------------  ---------------- ----------------  -------- - -----\n"
@@ -215,7 +271,7 @@ static void table_header_and_columns (void **state)
 static void table_truncates_like_pbs (void **state)
 {
     /* ids over 17 characters, users over 16 and names of 16 or more end in '*' */
-    char *text = render_text (format_jobs_table,
+    char *text = render_text (jobs_table,
                               "[{\"jobid\":\"123456789012345.srv\",\"name\":\"exactly16chars__\","
                               "\"owner\":\"a_seventeen_chars\",\"state\":\"R\",\"queue\":\"q\","
                               "\"resources_used\":{\"cput\":3725}}]");
@@ -226,7 +282,7 @@ static void table_truncates_like_pbs (void **state)
 
 static void no_jobs_no_header (void **state)
 {
-    char *text = render_text (format_jobs_table, "[]");
+    char *text = render_text (jobs_table, "[]");
     assert_string_equal (text, "");
     free (text);
     text = render_text (jobs_nodes, "[]");
@@ -349,6 +405,8 @@ int main (void)
         cmocka_unit_test (golden_qnodes_aS),
         cmocka_unit_test (golden_qnodes_aSj),
         cmocka_unit_test (golden_qnodes_json),
+        cmocka_unit_test (golden_qnodes_aSjL),
+        cmocka_unit_test (golden_dsv),
         cmocka_unit_test (table_header_and_columns),
         cmocka_unit_test (table_truncates_like_pbs),
         cmocka_unit_test (no_jobs_no_header),

@@ -448,7 +448,7 @@ static void command_line_error_texts (void **state)
                          "select=1:ncpus=2,walltime=1:xx");
     assert_submit_error ("",
                          "option -l foo=1: unknown resource \"foo\" (known: select, nodes, "
-                         "ncpus, ngpus, mem, walltime, place, switches)",
+                         "ncpus, ngpus, mem, walltime, place, switches, pgroup)",
                          "-l", "foo=1");
     assert_submit_error ("",
                          "option -l walltime: resource \"walltime\" needs a value "
@@ -865,6 +865,39 @@ static void switches_values (void **state)
     assert_null (json_object_get (json_object_get (o, "place"), "group"));
     json_decref (o);
     jobspec_destroy (js);
+}
+
+/* pgroup=NAME: a placement group name, carried through the job request. */
+static void pgroup_values (void **state)
+{
+    struct herror err = {{0}};
+    (void)state;
+    struct jobspec *js = submit_ok ("#PBS -l pgroup=fromscript\n", "-l", "pgroup=web-1.a", NULL);
+    assert_string_equal (js->res.pgroup, "web-1.a"); /* the command line wins */
+    json_t *o = jobspec_to_json (js);
+    assert_string_equal (json_string_value (json_object_get (o, "pgroup")), "web-1.a");
+    struct jobspec *back = jobspec_from_json (o, &err);
+    assert_non_null (back);
+    assert_string_equal (back->res.pgroup, "web-1.a");
+    jobspec_destroy (back);
+    json_object_set_new (o, "pgroup", json_string ("a/b"));
+    assert_null (jobspec_from_json (o, &err));
+    json_decref (o);
+    jobspec_destroy (js);
+    js = submit_ok ("#PBS -l pgroup=fromscript\n", NULL);
+    assert_string_equal (js->res.pgroup, "fromscript");
+    jobspec_destroy (js);
+    js = submit_ok ("", "-l", "select=2", NULL);
+    assert_string_equal (js->res.pgroup, "");
+    o = jobspec_to_json (js);
+    assert_null (json_object_get (o, "pgroup"));
+    json_decref (o);
+    jobspec_destroy (js);
+    assert_submit_error (
+        "",
+        "option -l pgroup=a/b: pgroup: illegal placement group name (letters, digits, "
+        "'_', '-', '.'; at most 64)",
+        "-l", "pgroup=a/b");
 }
 
 /* --- environment --- */
@@ -1855,6 +1888,7 @@ int main (void)
         cmocka_unit_test (job_level_resources),
         cmocka_unit_test (place_combinations),
         cmocka_unit_test (switches_values),
+        cmocka_unit_test (pgroup_values),
         cmocka_unit_test (variables),
         cmocka_unit_test (dependencies),
         cmocka_unit_test (text_on_the_wire),

@@ -24,6 +24,7 @@
 #include "scheduler/core/alloc.h"
 #include "scheduler/core/fabric.h"
 #include "scheduler/core/pass.h"
+#include "scheduler/core/pgroup.h"
 #include "scheduler/core/queue.h"
 #include "scheduler/core/snapshot.h"
 
@@ -571,6 +572,318 @@ static void switches_wait_then_best_available (void **state)
     sched_snapshot_destroy (s);
 }
 
+/* ---- placement groups ---- */
+
+enum { G_SPREAD, G_PART, G_CLUSTER, NGROUPS };
+static const char *const gname[NGROUPS] = {"sp", "pa", "cl"};
+
+struct running {
+    struct sched_alloc *a;
+    int group;
+};
+
+/* Every running job of the groups keeps its strategy's rule: spread, one
+ * node of the group per leaf; partition, every leaf with the group's nodes
+ * in one partition, the job's own; and the snapshot's own tally agrees. */
+static void check_groups (struct sched_snapshot *s, const struct model *m,
+                          const struct running *run, int nrun, int parts)
+{
+    int spread_on_leaf[MAXLEAF] = {0}, part_of_leaf[MAXLEAF] = {0};
+    int jobs_on_node[NGROUPS][MAXNODES] = {{0}};
+    for (int k = 0; k < nrun; k++) {
+        const struct sched_alloc *a = run[k].a;
+        int p = sched_alloc_partition (a);
+        assert_string_equal (sched_alloc_pgroup (a), gname[run[k].group]);
+        if (run[k].group == G_PART)
+            assert_true (p >= 1 && p <= parts);
+        else
+            assert_int_equal (p, 0);
+        for (int i = 0; i < sched_alloc_nnodes (a); i++) {
+            int pos = model_pos (m, sched_alloc_node (a, i)->name);
+            int leaf = m->leaf_of[pos];
+            jobs_on_node[run[k].group][pos]++;
+            if (run[k].group == G_SPREAD && spread_on_leaf[leaf]++ > 0)
+                fail_msg ("spread: two nodes of the group under leaf %d", leaf);
+            if (run[k].group == G_PART) {
+                if (part_of_leaf[leaf] != 0 && part_of_leaf[leaf] != p)
+                    fail_msg ("partition: leaf %d holds partitions %d and %d", leaf,
+                              part_of_leaf[leaf], p);
+                part_of_leaf[leaf] = p;
+            }
+        }
+    }
+    for (int g = 0; g < NGROUPS; g++) {
+        for (int i = 0; i < m->nnodes; i++) {
+            int jobs, part;
+            assert_int_equal (sched_snapshot_pgroup_usage (s, gname[g], m->names[i], &jobs, &part),
+                              0);
+            assert_int_equal (jobs, jobs_on_node[g][i]);
+        }
+    }
+}
+
+/* Random trees, random occupancy, a random stream of jobs of the three
+ * groups with jobs ending in between, and now and then a "restart" (a new
+ * snapshot claiming every running allocation): the rules always hold, no
+ * core or GPU is given twice, and a spread job that waits says why. */
+static void random_groups_keep_their_rules (void **state)
+{
+    (void)state;
+    int started = 0, waited = 0;
+    for (int t = 0; t < 400; t++) {
+        struct model m;
+        random_tree (&m);
+        struct sched_snapshot *s = build (&m);
+        struct sched_alloc *held[MAXNODES];
+        int nheld = 0;
+        if (rnd (2))
+            occupy (s, &m, held, &nheld);
+        int parts = 1 + rnd (3);
+        assert_int_equal (sched_snapshot_set_pgroup (s, "sp", SCHED_PG_SPREAD, 0), 0);
+        assert_int_equal (sched_snapshot_set_pgroup (s, "pa", SCHED_PG_PARTITION, parts), 0);
+        assert_int_equal (sched_snapshot_set_pgroup (s, "cl", SCHED_PG_CLUSTER, 0), 0);
+        struct running run[64];
+        int nrun = 0;
+        int64_t seq = 1;
+        for (int round = 0; round < 6; round++) {
+            struct sched_queue *q = sched_queue_create();
+            struct resreq_chunk ch[4];
+            struct resreq rq[4];
+            for (int k = 0; k < 4; k++) {
+                ch[k] = (struct resreq_chunk){1 + rnd (3), 1 + rnd (m.ncores), 1, 0, 0, ""};
+                rq[k] = (struct resreq){.nchunks = 1, .chunks = &ch[k], .switches_wait = -1};
+                rq[k].arrangement = rnd (2) ? RESREQ_SCATTER : RESREQ_FREE;
+                snprintf (rq[k].pgroup, sizeof (rq[k].pgroup), "%s", gname[rnd (NGROUPS)]);
+                struct sched_job j = {seq++, 0, 0, false, &rq[k]};
+                assert_int_equal (sched_queue_add (q, &j), 0);
+            }
+            struct sched_result *res = run_pass (s, q, 10);
+            for (int i = 0; i < sched_result_count (res); i++) {
+                const struct sched_decision *d = sched_result_get (res, i);
+                if (d->kind == SCHED_WAIT) {
+                    assert_true (strstr (d->reason, "placement group") != NULL);
+                    waited++;
+                }
+                if (d->kind != SCHED_START)
+                    continue;
+                struct sched_alloc *a = sched_result_take_alloc (res, i);
+                int g = 0;
+                while (strcmp (gname[g], sched_alloc_pgroup (a)) != 0)
+                    g++;
+                assert_true (nrun < 64);
+                run[nrun++] = (struct running){a, g};
+                started++;
+            }
+            sched_result_destroy (res);
+            sched_queue_destroy (q);
+            check_groups (s, &m, run, nrun, parts);
+            for (int k = 0; k < nrun; k++) { /* some jobs end */
+                if (rnd (3) == 0) {
+                    assert_int_equal (sched_snapshot_release (s, run[k].a), 0);
+                    sched_alloc_destroy (run[k].a);
+                    run[k--] = run[--nrun];
+                }
+            }
+            if (rnd (4) == 0) { /* a restart: the allocations claimed again */
+                struct sched_snapshot *s2 = build (&m);
+                assert_int_equal (sched_snapshot_copy_pgroups (s2, s), 0);
+                for (int i = 0; i < nheld; i++)
+                    assert_int_equal (sched_snapshot_claim (s2, held[i]), 0);
+                for (int k = 0; k < nrun; k++)
+                    assert_int_equal (sched_snapshot_claim (s2, run[k].a), 0);
+                sched_snapshot_destroy (s);
+                s = s2;
+                check_groups (s, &m, run, nrun, parts);
+            }
+            assert_int_equal (sched_snapshot_verify (s), 0);
+        }
+        bool spread_runs = false;
+        for (int k = 0; k < nrun; k++)
+            spread_runs = spread_runs || run[k].group == G_SPREAD;
+        assert_int_equal (sched_snapshot_remove_pgroup (s, "sp"), spread_runs ? -1 : 0);
+        if (!spread_runs) /* back, for check_groups */
+            assert_int_equal (sched_snapshot_set_pgroup (s, "sp", SCHED_PG_SPREAD, 0), 0);
+        for (int k = 0; k < nrun; k++) {
+            assert_int_equal (sched_snapshot_release (s, run[k].a), 0);
+            sched_alloc_destroy (run[k].a);
+        }
+        for (int i = 0; i < nheld; i++) {
+            assert_int_equal (sched_snapshot_release (s, held[i]), 0);
+            sched_alloc_destroy (held[i]);
+        }
+        check_groups (s, &m, run, 0, parts);
+        assert_int_equal (sched_snapshot_verify (s), 0);
+        sched_snapshot_destroy (s);
+    }
+    assert_true (started > 1000);
+    assert_true (waited > 50);
+}
+
+/* Three leaves of two 2-core nodes. */
+static struct sched_snapshot *three_leaves (void)
+{
+    struct sched_snapshot *s = sched_snapshot_create();
+    const char *names[] = {"a0", "a1", "b0", "b1", "c0", "c1"};
+    for (int i = 0; i < 6; i++)
+        add_node (s, names[i], 2, 0);
+    struct sched_fabric_group g[] = {{0, 2, 0}, {2, 2, 0}, {4, 2, 0}};
+    struct sched_fabric f = {6, names, 3, g};
+    assert_int_equal (sched_snapshot_set_fabric (s, &f), 0);
+    return s;
+}
+
+/* One job of request R (SEQ, group GROUP) through a pass: its decision's
+ * kind, the allocation in *A when it started, the reason in WHY. */
+static enum sched_decision_kind one_job (struct sched_snapshot *s, int64_t seq, int count,
+                                         int ncpus, enum resreq_arrangement arr, const char *group,
+                                         struct sched_alloc **a, char *why, size_t len)
+{
+    struct resreq_chunk c = {count, ncpus, 1, 0, 0, ""};
+    struct resreq r = {.nchunks = 1, .chunks = &c, .arrangement = arr, .switches_wait = -1};
+    snprintf (r.pgroup, sizeof (r.pgroup), "%s", group);
+    struct sched_queue *q = sched_queue_create();
+    struct sched_job j = {seq, 0, 0, false, &r};
+    assert_int_equal (sched_queue_add (q, &j), 0);
+    struct sched_result *res = run_pass (s, q, 0);
+    assert_int_equal (sched_result_count (res), sched_result_get (res, 0) ? 1 : 0);
+    const struct sched_decision *d = sched_result_get (res, 0);
+    enum sched_decision_kind kind = d ? d->kind : SCHED_WAIT;
+    snprintf (why, len, "%s", d ? d->reason : "");
+    *a = d && d->kind == SCHED_START ? sched_result_take_alloc (res, 0) : NULL;
+    sched_result_destroy (res);
+    sched_queue_destroy (q);
+    return kind;
+}
+
+static void free_alloc (struct sched_snapshot *s, struct sched_alloc *a)
+{
+    assert_int_equal (sched_snapshot_release (s, a), 0);
+    sched_alloc_destroy (a);
+}
+
+/* The three strategies on a small tree, decision by decision. */
+static void groups_place_as_their_strategy_says (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = three_leaves();
+    char why[200];
+    struct sched_alloc *a1, *a2, *a3, *busy;
+    assert_int_equal (sched_snapshot_set_pgroup (s, "sp", SCHED_PG_SPREAD, 0), 0);
+    assert_int_equal (sched_snapshot_set_pgroup (s, "cl", SCHED_PG_CLUSTER, 0), 0);
+    assert_int_equal (sched_snapshot_set_pgroup (s, "pa", SCHED_PG_PARTITION, 2), 0);
+    assert_int_equal (sched_snapshot_set_pgroup (s, "sp", SCHED_PG_SPREAD, 99), 0); /* redefine */
+    assert_int_equal (sched_snapshot_set_pgroup (s, "x", SCHED_PG_PARTITION, 0), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (sched_snapshot_set_pgroup (s, "", SCHED_PG_SPREAD, 0), -1);
+    assert_int_equal (sched_snapshot_remove_pgroup (s, "nosuch"), -1);
+    assert_int_equal (errno, ENOENT);
+
+    /* spread: a 2-node job takes two leaves, not the one leaf the plain
+     * engine would give it; the next 1-node job the third leaf; then no
+     * leaf is free of the group: it waits, saying why */
+    assert_int_equal (one_job (s, 1, 2, 2, RESREQ_SCATTER, "sp", &a1, why, sizeof (why)),
+                      SCHED_START);
+    assert_int_equal (sched_alloc_nnodes (a1), 2);
+    assert_string_equal (sched_alloc_node (a1, 0)->name, "a0");
+    assert_string_equal (sched_alloc_node (a1, 1)->name, "b0");
+    assert_int_equal (one_job (s, 2, 1, 1, RESREQ_FREE, "sp", &a2, why, sizeof (why)), SCHED_START);
+    assert_string_equal (sched_alloc_node (a2, 0)->name, "c0");
+    assert_int_equal (one_job (s, 3, 1, 1, RESREQ_FREE, "sp", &a3, why, sizeof (why)), SCHED_WAIT);
+    assert_string_equal (why, "spread: every leaf switch with room already holds a node of "
+                              "placement group sp");
+    assert_int_equal (sched_snapshot_remove_pgroup (s, "sp"), -1);
+    assert_int_equal (errno, EBUSY);
+    /* four nodes can never be under three different leaves */
+    assert_int_equal (one_job (s, 4, 4, 1, RESREQ_SCATTER, "sp", &a3, why, sizeof (why)),
+                      SCHED_NEVER);
+    assert_string_equal (why, "spread: the job needs more nodes than there are leaf switches "
+                              "(placement group sp: one node per leaf switch)");
+    free_alloc (s, a1);
+    free_alloc (s, a2);
+    assert_int_equal (sched_snapshot_remove_pgroup (s, "sp"), 0);
+
+    /* cluster: the first job goes where the plain engine puts it (a0);
+     * with a0 taken by another job the plain engine would put the second
+     * on b (an idle leaf, best fit), the group keeps it on a1 */
+    assert_int_equal (one_job (s, 5, 1, 1, RESREQ_FREE, "cl", &a1, why, sizeof (why)), SCHED_START);
+    assert_string_equal (sched_alloc_node (a1, 0)->name, "a0");
+    assert_int_equal (one_job (s, 6, 1, 1, RESREQ_FREE, "", &busy, why, sizeof (why)), SCHED_START);
+    assert_string_equal (sched_alloc_node (busy, 0)->name, "a0");
+    assert_int_equal (one_job (s, 7, 1, 2, RESREQ_FREE, "cl", &a2, why, sizeof (why)), SCHED_START);
+    assert_string_equal (sched_alloc_node (a2, 0)->name, "a1");
+    assert_string_equal (why, "cluster: under the leaf switch holding placement group cl's jobs");
+    /* its leaf full: the lowest switch above (the root here): anywhere */
+    assert_int_equal (one_job (s, 8, 1, 2, RESREQ_FREE, "cl", &a3, why, sizeof (why)), SCHED_START);
+    assert_string_equal (sched_alloc_node (a3, 0)->name, "b0");
+    free_alloc (s, a1);
+    free_alloc (s, a2);
+    free_alloc (s, a3);
+    free_alloc (s, busy);
+
+    /* partition: 2 partitions; jobs alternate between them, never share a
+     * leaf, and a job stays within its partition's leaves */
+    assert_int_equal (one_job (s, 9, 1, 2, RESREQ_FREE, "pa", &a1, why, sizeof (why)), SCHED_START);
+    assert_int_equal (sched_alloc_partition (a1), 1);
+    assert_string_equal (why, "partition 1 of placement group pa");
+    assert_string_equal (sched_alloc_node (a1, 0)->name, "a0");
+    assert_int_equal (one_job (s, 10, 1, 2, RESREQ_FREE, "pa", &a2, why, sizeof (why)),
+                      SCHED_START);
+    assert_int_equal (sched_alloc_partition (a2), 2);
+    assert_string_equal (sched_alloc_node (a2, 0)->name, "b0"); /* not a1: partition 1's leaf */
+    assert_int_equal (one_job (s, 11, 1, 2, RESREQ_FREE, "pa", &a3, why, sizeof (why)),
+                      SCHED_START);
+    assert_int_equal (sched_alloc_partition (a3), 1); /* both have one node: the lowest */
+    assert_string_equal (sched_alloc_node (a3, 0)->name, "a1");
+    int jobs, part;
+    assert_int_equal (sched_snapshot_pgroup_usage (s, "pa", "b0", &jobs, &part), 0);
+    assert_int_equal (jobs, 1);
+    assert_int_equal (part, 2);
+    /* a restart: a fresh snapshot claims the allocations and knows the
+     * partitions again: the next job of partition 2 (fewest nodes) goes
+     * to b1, not to c */
+    struct sched_snapshot *s2 = three_leaves();
+    assert_int_equal (sched_snapshot_copy_pgroups (s2, s), 0);
+    assert_int_equal (sched_snapshot_claim (s2, a1), 0);
+    assert_int_equal (sched_snapshot_claim (s2, a2), 0);
+    assert_int_equal (sched_snapshot_claim (s2, a3), 0);
+    assert_int_equal (sched_snapshot_copy_pgroups (s2, s), -1);
+    assert_int_equal (errno, EBUSY);
+    struct sched_alloc *a4;
+    assert_int_equal (one_job (s2, 12, 1, 2, RESREQ_FREE, "pa", &a4, why, sizeof (why)),
+                      SCHED_START);
+    assert_int_equal (sched_alloc_partition (a4), 2);
+    assert_string_equal (sched_alloc_node (a4, 0)->name, "b1");
+    free_alloc (s2, a4);
+    sched_snapshot_destroy (s2);
+    free_alloc (s, a1);
+    free_alloc (s, a2);
+    free_alloc (s, a3);
+    assert_int_equal (sched_snapshot_verify (s), 0);
+    sched_snapshot_destroy (s);
+}
+
+/* Without a fabric the node is the failure domain. */
+static void groups_without_a_fabric (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = sched_snapshot_create();
+    add_node (s, "n1", 4, 0);
+    add_node (s, "n2", 4, 0);
+    assert_int_equal (sched_snapshot_set_pgroup (s, "sp", SCHED_PG_SPREAD, 0), 0);
+    char why[200];
+    struct sched_alloc *a1, *a2, *a3;
+    assert_int_equal (one_job (s, 1, 1, 1, RESREQ_FREE, "sp", &a1, why, sizeof (why)), SCHED_START);
+    assert_int_equal (one_job (s, 2, 1, 1, RESREQ_FREE, "sp", &a2, why, sizeof (why)), SCHED_START);
+    assert_string_equal (sched_alloc_node (a1, 0)->name, "n1");
+    assert_string_equal (sched_alloc_node (a2, 0)->name, "n2");
+    assert_int_equal (one_job (s, 3, 1, 1, RESREQ_FREE, "sp", &a3, why, sizeof (why)), SCHED_WAIT);
+    assert_string_equal (why, "spread: every node with room already holds a node of placement "
+                              "group sp");
+    free_alloc (s, a1);
+    free_alloc (s, a2);
+    sched_snapshot_destroy (s);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -578,6 +891,9 @@ int main (void)
         cmocka_unit_test (mixed_shapes_stay_valid),
         cmocka_unit_test (fabric_api_checks_and_orders),
         cmocka_unit_test (switches_wait_then_best_available),
+        cmocka_unit_test (random_groups_keep_their_rules),
+        cmocka_unit_test (groups_place_as_their_strategy_says),
+        cmocka_unit_test (groups_without_a_fabric),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -473,6 +473,49 @@ static void links_are_kept (void **state)
     store_close (st);
 }
 
+/* Placement groups: put, replace, delete, survive a reopen, come back in
+ * name order; a group without a name is refused. */
+static int collect_pgroup (const char *name, json_t *g, void *arg)
+{
+    struct seen_links *s = arg;
+    size_t n = strlen (s->text);
+    snprintf (s->text + n, sizeof (s->text) - n, "%s %s;", name,
+              json_string_value (json_object_get (g, "strategy")));
+    return 0;
+}
+
+static void pgroups_are_kept (void **state)
+{
+    struct fixture *f = *state;
+    struct herror err = {{0}};
+    struct store *st = open_ok (f);
+    json_t *a = json_pack ("{s:s, s:s}", "name", "web", "strategy", "cluster");
+    json_t *b = json_pack ("{s:s, s:s}", "name", "db", "strategy", "spread");
+    json_t *c = json_pack ("{s:s, s:s}", "name", "old", "strategy", "spread");
+    json_t *bad = json_pack ("{s:s}", "strategy", "spread");
+    assert_int_equal (store_pgroup_put (st, a, &err), 0);
+    assert_int_equal (store_pgroup_put (st, c, &err), 0);
+    json_object_set_new (a, "strategy", json_string ("partition"));
+    assert_int_equal (store_pgroup_put (st, a, &err), 0);
+    assert_int_equal (store_pgroup_put (st, b, &err), 0);
+    assert_int_equal (store_pgroup_put (st, bad, &err), -1);
+    assert_int_equal (errno, EINVAL);
+    assert_int_equal (store_pgroup_delete (st, "old", &err), 0);
+    assert_int_equal (store_pgroup_delete (st, "never", &err), 0);
+    assert_int_equal (store_flush (st, &err), 0);
+    store_close (st);
+
+    st = open_ok (f);
+    struct seen_links seen = {""};
+    assert_int_equal (store_load_pgroups (st, collect_pgroup, &seen, &err), 2);
+    assert_string_equal (seen.text, "db spread;web partition;");
+    store_close (st);
+    json_decref (a);
+    json_decref (b);
+    json_decref (c);
+    json_decref (bad);
+}
+
 /* A database of schema 1 kept scripts inside the job objects: opening it
  * moves them to the scripts table and out of the objects. */
 static void schema_1_scripts_are_moved_out (void **state)
@@ -777,6 +820,7 @@ int main (void)
                                          teardown),
         cmocka_unit_test_setup_teardown (schema_1_scripts_are_moved_out, setup, teardown),
         cmocka_unit_test_setup_teardown (links_are_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown (pgroups_are_kept, setup, teardown),
         cmocka_unit_test_setup_teardown (corrupt_file_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown (foreign_database_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown (future_schema_is_refused, setup, teardown),
