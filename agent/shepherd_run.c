@@ -514,7 +514,7 @@ static bool child_become (struct run *r, int msg)
 }
 
 /* A remote task (shepherd_task.h): `SHELL -c COMMAND` as sshd runs it,
- * stdio from the agent, the job's environment. */
+ * its stdio on the pipes the shepherd relays, the job's environment. */
 static void task_exec (struct run *r, const char *command, const int fds[3])
     __attribute__ ((noreturn));
 static void task_exec (struct run *r, const char *command, const int fds[3])

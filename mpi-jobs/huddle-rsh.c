@@ -184,6 +184,14 @@ int main (int argc, char *argv[])
     char ep[320];
 
     signal (SIGPIPE, SIG_IGN);
+    if (argc == 2 && strcmp (argv[1], "--help") == 0) {
+        printf ("Usage: huddle-rsh [SSH OPTIONS] [USER@]HOST COMMAND...\n\n"
+                "Run COMMAND on HOST, a node of the current huddle job, inside the job\n"
+                "(Open MPI's rsh agent: OMPI_MCA_plm_rsh_agent).  Options ssh takes are\n"
+                "accepted; -n reads stdin from /dev/null.  Exit status: COMMAND's, or 255\n"
+                "when it cannot be started.\n");
+        return 0;
+    }
     if (rsh_args_parse (argc, argv, a, &err) < 0)
         die ("%s", err.text);
     host_shown = a->host;
