@@ -14,8 +14,9 @@
  *                     job.kill, shepherd exits, job.ended and its ack
  *   agentd_probe.c    the link probe endpoint (agent/probe.h): its name
  *                     in node.register, link.probe orders
- *   agentd_task.c     the task port: huddle-rsh's task.spawn, started
- *                     through the job's shepherd, stdio relayed
+ *   agentd_task.c     the task port: huddle-rsh's task.spawn checked
+ *                     (uid, the run's cookie) and its connection handed
+ *                     to the job's shepherd, which runs and relays it
  *
  * The state directory is the agent's memory: every job it runs or whose
  * result the controller has not acknowledged has a directory there

@@ -19,13 +19,15 @@ submit_as () {
     JOBID=$(as_user "$_u" qsub "$@" 2>"$TEST_TMP/qsub.err") || fail "qsub $*: $(cat "$TEST_TMP/qsub.err")"
 }
 # two_node_job NAME SCRIPT [DIRECTIVE...]: submit as hu0580a a job named
-# NAME on two nodes, one rank each, running SCRIPT; its id in JOBID.
+# NAME on two nodes, running SCRIPT; its id in JOBID.  Each node has
+# PER cpus and ranks (default 1).
+PER=1
 two_node_job () {
     _name=$1
     _script=$2
     shift 2
     {
-        echo "#PBS -l select=2:ncpus=1:mpiprocs=1"
+        echo "#PBS -l select=2:ncpus=$PER:mpiprocs=$PER"
         echo "#PBS -l place=scatter"
         echo "#PBS -N $_name"
         for _d in "$@"; do echo "#PBS $_d"; done
@@ -34,13 +36,15 @@ two_node_job () {
     submit_as hu0580a "$_name.pbs"
 }
 
-# ---- 1. one rank per slot, on two different nodes
+# ---- 1. one rank per slot, on two different nodes, in exec_host order
 hello=$(cat <<'EOS'
 echo "hostfile: $(tr '\n' ';' <"$OMPI_MCA_orte_default_hostfile") btl_tcp_if=$OMPI_MCA_btl_tcp_if_include"
 mpirun sh -c 'echo rank=$OMPI_COMM_WORLD_RANK of=$OMPI_COMM_WORLD_SIZE node=$HUDDLE_NODE'
 EOS
 )
+PER=2
 two_node_job hello "$hello"
+PER=1
 wait_job "$JOBID" F 60
 seq=${JOBID%%.*}
 out="$TEST_TMP/hello.o$seq"
@@ -48,12 +52,18 @@ out="$TEST_TMP/hello.o$seq"
     fail "mpirun job: Exit_status $(job_attr "$JOBID" Exit_status): $(cat "$out" "$TEST_TMP/hello.e$seq")"
 cat "$out"
 nodes=$(job_attr "$JOBID" exec_host)
-[ "$(grep -c '^rank=' "$out")" = 2 ] || fail "want 2 ranks, got: $(cat "$out")"
-ranknodes=$(sed -n 's/.*node=//p' "$out" | sort -u | tr '\n' ' ')
-[ "$(echo $ranknodes | wc -w)" = 2 ] || fail "ranks not on two nodes: $ranknodes (exec_host $nodes)"
-echo "ranks on: $ranknodes"
+first=$(echo "$nodes" | sed 's/\/.*//')
+second=$(echo "$nodes" | sed 's/^[^+]*+//; s/\/.*//')
+[ "$(grep -c '^rank=' "$out")" = 4 ] || fail "want 4 ranks, got: $(cat "$out")"
+want="rank=0 of=4 node=$first
+rank=1 of=4 node=$first
+rank=2 of=4 node=$second
+rank=3 of=4 node=$second"
+[ "$(grep '^rank=' "$out" | sort)" = "$want" ] ||
+    fail "want ranks 0-1 on $first, 2-3 on $second (exec_host $nodes), got: $(grep '^rank=' "$out" | sort)"
+echo "ranks 0-1 on $first, 2-3 on $second"
 # The hostfile lists the job's nodes in exec_host order with their slots.
-want=$(echo "$nodes" | sed 's/\/[^+]*//g' | tr '+' '\n' | sed 's/$/ slots=1;/' | tr -d '\n')
+want=$(echo "$nodes" | sed 's/\/[^+]*//g' | tr '+' '\n' | sed 's/$/ slots=2;/' | tr -d '\n')
 grep -qxF "hostfile: $want btl_tcp_if=lo" "$out" || fail "want \"hostfile: $want btl_tcp_if=lo\" in: $(cat "$out")"
 
 # ---- 2. a running MPI job: its ranks sit in each node's share of the job
