@@ -20,6 +20,21 @@
  * choosing the cores, claiming them), then the start is undone (not
  * timed) so every repetition sees the same cluster.  REPS repetitions;
  * median and 99th percentile in microseconds.
+ *
+ * "case":"fabric_reload": what a SIGHUP reload of the tree costs the
+ * scheduler side of huddle-ctld (ctld_fabric.c's fabric_to_sched), on the
+ * same kind of populated cluster (50 % of the cores held by a running
+ * allocation) of 1,024, 4,096, 10,000 and 16,384 nodes: building the
+ * core's arrays from the parsed tree (scheduler/ctld/fabric_order.h, one
+ * registry lookup per node, here sched_snapshot_has_node()) and
+ * sched_snapshot_set_fabric() reordering the snapshot under the running
+ * allocation.  Parsing the file is bench/fabric_bench's part; the two add
+ * up to the reload.  RELOAD_REPS repetitions, the same tree each time (as
+ * a reload of an unchanged file: the work does not depend on it).
+ *
+ * The tree (both cases) is handed over as the controller hands it: a
+ * topology.conf text parsed by topology/fabric.h, converted by
+ * fabric_order.h.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -29,15 +44,19 @@
 #include <time.h>
 
 #include "bench/benchstat.h"
+#include "common/herror.h"
 #include "scheduler/core/fabric.h"
 #include "scheduler/core/pass.h"
 #include "scheduler/core/queue.h"
 #include "scheduler/core/snapshot.h"
+#include "scheduler/ctld/fabric_order.h"
+#include "topology/fabric.h"
 
 #define CORES        64
 #define LEAF_NODES   32
 #define SPINE_LEAVES 8
 #define REPS         201
+#define RELOAD_REPS  51
 #define NOW          1000000
 
 static void die (const char *what)
@@ -70,7 +89,50 @@ static void node_name (int i, int nnodes, char *buf, size_t len)
 struct cluster {
     struct sched_snapshot *s;
     struct sched_alloc *busy; /* what the running jobs hold */
+    struct fabric *tree;      /* as huddle-ctld parsed it */
 };
+
+/* The 3-level tree as a topology.conf, NAMES[i] at fabric position I:
+ * leaves of LEAF_NODES nodes, SPINE_LEAVES leaves per spine, a core
+ * switch above (the last leaf and spine take what is left), parsed as
+ * huddle-ctld parses its file. */
+static struct fabric *tree_parse (int nnodes, const char *const *names)
+{
+    int nleaves = (nnodes + LEAF_NODES - 1) / LEAF_NODES;
+    int nspines = (nleaves + SPINE_LEAVES - 1) / SPINE_LEAVES;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream (&text, &len);
+    if (!fp)
+        die ("open_memstream");
+    for (int l = 0; l < nleaves; l++) {
+        fprintf (fp, "SwitchName=leaf%d Nodes=", l);
+        for (int i = l * LEAF_NODES; i < nnodes && i < (l + 1) * LEAF_NODES; i++)
+            fprintf (fp, "%s%s", i % LEAF_NODES ? "," : "", names[i]);
+        fputc ('\n', fp);
+    }
+    for (int k = 0; k < nspines; k++) {
+        int last = (k + 1) * SPINE_LEAVES < nleaves ? (k + 1) * SPINE_LEAVES - 1 : nleaves - 1;
+        fprintf (fp, "SwitchName=spine%d Switches=leaf[%d-%d]\n", k, k * SPINE_LEAVES, last);
+    }
+    fprintf (fp, "SwitchName=core Switches=spine[0-%d]\n", nspines - 1);
+    if (fclose (fp) != 0)
+        die ("open_memstream");
+    struct herror err = {""};
+    struct fabric *tree = fabric_parse_topology_conf (text, "placement_bench.conf", &err);
+    if (!tree) {
+        fprintf (stderr, "placement_bench: %s\n", err.text);
+        exit (1);
+    }
+    free (text);
+    return tree;
+}
+
+/* The registry lookup the controller makes for every node of the tree. */
+static bool in_snapshot (const char *name, void *arg)
+{
+    return sched_snapshot_has_node (arg, name);
+}
 
 static struct cluster build (int nnodes)
 {
@@ -80,7 +142,7 @@ static struct cluster build (int nnodes)
         ids[c] = c;
         cores[c] = (struct sched_core_desc){.os_index = c, .numa = 0, .npus = 1, .pus = &ids[c]};
     }
-    struct cluster cl = {sched_snapshot_create(), sched_alloc_create (2000000000)};
+    struct cluster cl = {sched_snapshot_create(), sched_alloc_create (2000000000), NULL};
     char **names = calloc ((size_t)nnodes, sizeof (char *));
     if (!cl.s || !cl.busy || !names)
         die ("out of memory");
@@ -104,24 +166,19 @@ static struct cluster build (int nnodes)
                 die ("sched_alloc_add");
         }
     }
-    int nleaves = nnodes / LEAF_NODES, nspines = nleaves / SPINE_LEAVES;
-    struct sched_fabric_group *g = calloc ((size_t)(nleaves + nspines), sizeof (*g));
-    if (!g)
-        die ("calloc");
-    for (int l = 0; l < nleaves; l++)
-        g[l] = (struct sched_fabric_group){l * LEAF_NODES, LEAF_NODES, 0};
-    for (int k = 0; k < nspines; k++)
-        g[nleaves + k] = (struct sched_fabric_group){k * SPINE_LEAVES * LEAF_NODES,
-                                                     SPINE_LEAVES * LEAF_NODES, 1};
-    struct sched_fabric f = {nnodes, (const char *const *)names, nleaves + nspines, g};
+    cl.tree = tree_parse (nnodes, (const char *const *)names);
+    struct ctld_fabric_order o;
+    if (ctld_fabric_order_of (cl.tree, in_snapshot, cl.s, &o) < 0)
+        die ("ctld_fabric_order_of");
+    struct sched_fabric f = ctld_fabric_order_sched (&o);
     if (sched_snapshot_set_fabric (cl.s, &f) < 0)
         die ("sched_snapshot_set_fabric");
+    ctld_fabric_order_free (&o);
     if (sched_snapshot_claim (cl.s, cl.busy) < 0)
         die ("sched_snapshot_claim");
     for (int i = 0; i < nnodes; i++)
         free (names[i]);
     free (names);
-    free (g);
     return cl;
 }
 
@@ -176,6 +233,51 @@ static void run_case (struct cluster *cl, int nnodes, int job_nodes, bool first)
     sched_queue_destroy (q);
 }
 
+/* One SIGHUP's scheduler side on CL: the arrays from the tree, then the
+ * snapshot reordered under the running allocation. */
+static void run_reload (struct cluster *cl, int nnodes)
+{
+    double total[RELOAD_REPS], order[RELOAD_REPS], set[RELOAD_REPS];
+    size_t nswitches = 0;
+    for (int rep = 0; rep < RELOAD_REPS; rep++) {
+        struct ctld_fabric_order o;
+        double t0 = bench_now_us();
+        if (ctld_fabric_order_of (cl->tree, in_snapshot, cl->s, &o) < 0)
+            die ("ctld_fabric_order_of");
+        double t1 = bench_now_us();
+        struct sched_fabric f = ctld_fabric_order_sched (&o);
+        if (sched_snapshot_set_fabric (cl->s, &f) < 0)
+            die ("sched_snapshot_set_fabric");
+        double t2 = bench_now_us();
+        order[rep] = t1 - t0;
+        set[rep] = t2 - t1;
+        total[rep] = t2 - t0;
+        nswitches = o.nswitches;
+        ctld_fabric_order_free (&o);
+    }
+    if (sched_snapshot_verify (cl->s) < 0)
+        die ("sched_snapshot_verify after the reloads");
+    double median, p99, order_median, order_p99, set_median, set_p99;
+    bench_stats (total, RELOAD_REPS, &median, &p99);
+    bench_stats (order, RELOAD_REPS, &order_median, &order_p99);
+    bench_stats (set, RELOAD_REPS, &set_median, &set_p99);
+    printf (",\n{\"case\":\"fabric_reload\",\"cluster_nodes\":%d,\"switches\":%zu,"
+            "\"occupancy\":0.5,\"reps\":%d,\"median_us\":%.1f,\"p99_us\":%.1f,"
+            "\"order_median_us\":%.1f,\"order_p99_us\":%.1f,\"set_fabric_median_us\":%.1f,"
+            "\"set_fabric_p99_us\":%.1f}",
+            nnodes, nswitches, RELOAD_REPS, median, p99, order_median, order_p99, set_median,
+            set_p99);
+    fflush (stdout);
+}
+
+static void cluster_destroy (struct cluster *cl)
+{
+    (void)sched_snapshot_release (cl->s, cl->busy);
+    sched_alloc_destroy (cl->busy);
+    sched_snapshot_destroy (cl->s);
+    fabric_destroy (cl->tree);
+}
+
 int main (int argc, char **argv)
 {
     (void)argv;
@@ -192,14 +294,14 @@ int main (int argc, char **argv)
             run_case (&cl, sizes[k], jobs[j], first);
             first = false;
         }
-        (void)sched_snapshot_release (cl.s, cl.busy);
-        sched_alloc_destroy (cl.busy);
-        sched_snapshot_destroy (cl.s);
+        cluster_destroy (&cl);
     }
-    /* FABRIC RELOAD CASE: the time to parse a 10,000-node declared tree
-     * and hand it to sched_snapshot_set_fabric() goes here once the fabric
-     * parser (topology/fabric.h) is merged, as an object with
-     * "case":"fabric_reload" in this array. */
+    const int reload_sizes[] = {1024, 4096, 10000, 16384};
+    for (int k = 0; k < 4; k++) {
+        struct cluster cl = build (reload_sizes[k]);
+        run_reload (&cl, reload_sizes[k]);
+        cluster_destroy (&cl);
+    }
     printf ("\n]\n");
     return 0;
 }

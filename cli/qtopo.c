@@ -32,7 +32,7 @@ static const char usage_text[] =
     "       qtopo [--json | --dot]\n"
     "       qtopo --links [--json | --dot]\n"
     "       qtopo -j JOBID [--json | --dot]\n"
-    "       qtopo --check [--json]\n"
+    "       qtopo --check [--json | --dot]\n"
     "Show a node's packages, NUMA domains, cores, GPUs and NICs as huddle sees them;\n"
     "without --node, the cluster's switch tree with each node's state, free cores\n"
     "and GPUs and jobs (from the controller); with --links, the links the\n"
@@ -140,10 +140,13 @@ int main (int argc, char **argv)
     }
     if (optind < argc)
         return usage ("unexpected argument");
-    if (check_mode)
-        return node_mode || links_mode || jobid || xml || synthetic || dot
-                   ? usage ("--check takes only --json")
-                   : qtopo_check (json);
+    if (check_mode) {
+        if (node_mode || links_mode || jobid || xml || synthetic)
+            return usage ("--check takes only --json or --dot");
+        if (json && dot)
+            return usage ("--json and --dot exclude each other");
+        return qtopo_check (json ? QTOPO_CHECK_JSON : dot ? QTOPO_CHECK_DOT : QTOPO_CHECK_TEXT);
+    }
     if (jobid) {
         if (node_mode || links_mode || xml || synthetic)
             return usage ("-j shows a job: drop --node, --links, --topology, --synthetic");

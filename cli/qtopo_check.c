@@ -250,6 +250,36 @@ static int print_contradictions (const json_t *r, FILE *f)
                : 0;
 }
 
+/* Graphviz: every declared leaf a box of its nodes, and each
+ * contradicting pair a red edge saying what it measures. */
+static int print_dot (const json_t *r, const json_t *fabric, FILE *f)
+{
+    const json_t *sw, *v, *c;
+    size_t i, k;
+    fprintf (f, "graph check {\n  node [shape=box];\n");
+    json_array_foreach (json_object_get (fabric, "switches"), i, sw)
+    {
+        const json_t *nodes = json_object_get (sw, "nodes");
+        if (!json_is_array (nodes))
+            continue;
+        fprintf (f, "  subgraph \"cluster_%s\" {\n    label=\"%s\";\n",
+                 json_string_value (json_object_get (sw, "name")),
+                 json_string_value (json_object_get (sw, "name")));
+        json_array_foreach (nodes, k, v) fprintf (f, "    \"%s\";\n", json_string_value (v));
+        fprintf (f, "  }\n");
+    }
+    json_array_foreach (json_object_get (r, "contradictions"), i, c)
+    {
+        bool same = strcmp (json_string_value (json_object_get (c, "leaf_a")) ?: "",
+                            json_string_value (json_object_get (c, "leaf_b")) ?: "") == 0;
+        fprintf (f, "  \"%s\" -- \"%s\" [color=red, style=dashed, label=\"%s %.1f us\"];\n",
+                 json_string_value (json_object_get (c, "a")),
+                 json_string_value (json_object_get (c, "b")), same ? "far" : "near",
+                 json_number_value (json_object_get (c, "latency_us")));
+    }
+    return fprintf (f, "}\n") < 0 || ferror (f) ? -1 : 0;
+}
+
 static int print_text (const json_t *r, FILE *f)
 {
     const json_t *inf = json_object_get (r, "inferred");
@@ -258,7 +288,7 @@ static int print_text (const json_t *r, FILE *f)
     return inf ? print_inferred (inf, f) : 0;
 }
 
-int qtopo_check (bool json)
+int qtopo_check (enum qtopo_check_format fmt)
 {
     struct cli cli = {0};
     int status = QTOPO_CHECK_CANNOT, ignored;
@@ -293,10 +323,12 @@ int qtopo_check (bool json)
         goto out;
     }
     int rc;
-    if (json) {
+    if (fmt == QTOPO_CHECK_JSON) {
         char *s = json_dumps (r, JSON_COMPACT);
         rc = s && printf ("%s\n", s) >= 0 ? 0 : -1;
         free (s);
+    } else if (fmt == QTOPO_CHECK_DOT) {
+        rc = print_dot (r, fabric, stdout);
     } else
         rc = print_text (r, stdout);
     if (rc == 0 && fflush (stdout) == 0)

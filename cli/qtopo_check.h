@@ -14,8 +14,11 @@
 
 /* Ask the controller for its tree (fabric.query) and links (link.query),
  * print the pairs that contradict the tree (qtopo_check.c states the
- * rule), json: one object.  Returns one of the statuses above. */
-int qtopo_check (bool json);
+ * rule): text, one JSON object, or a Graphviz graph (each declared leaf a
+ * box of its nodes, each contradicting pair a red dashed edge labelled
+ * with what it measures).  Returns one of the statuses above. */
+enum qtopo_check_format { QTOPO_CHECK_TEXT, QTOPO_CHECK_JSON, QTOPO_CHECK_DOT };
+int qtopo_check (enum qtopo_check_format fmt);
 
 /* The rule on its own, for tests: FABRIC is fabric.query's "fabric",
  * LINKS link.query's "links".  Returns {threshold_us?, near_median_us?,

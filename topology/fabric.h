@@ -35,7 +35,9 @@
  * switch with both Nodes= and Switches=, a bad hostlist, unknown keys.
  *
  * Cost: parse and build are O(switches + nodes) with hashed name lookups;
- * a 10,000-node tree loads in a few milliseconds.
+ * a 10,000-node tree loads in a few milliseconds, in either format (EC2
+ * JSON as DescribeInstanceTopology writes it is read without building a
+ * jansson tree; fabric.c says why and when jansson still reads it).
  *
  * Ownership: fabric_load*() return a fabric the caller frees with
  * fabric_destroy(); every const char * returned borrows from the fabric.

@@ -67,6 +67,13 @@ struct seg {
     int first, end;
 };
 
+/* A node's free resources, to sort candidates by best fit (scatter). */
+struct fitkey {
+    int64_t cores, gpus;
+    uint64_t mem;
+    int node;
+};
+
 /* One leaf's worth for the job being placed (fabric step). */
 struct leafcap {
     int leaf;
@@ -93,7 +100,8 @@ struct placement {
     struct seg *seg;    /* the ranges step 1 may use, in dense order */
     int nseg;
     int *pick;
-    int *cand; /* nodes of one leaf, for filling it */
+    int *cand;          /* nodes of one leaf, for filling it */
+    struct fitkey *fit; /* nodes of the chosen leaves, for scatter's best fit */
 
     /* placement groups (pgroup.h), per failure domain: the leaf, or the
      * node without a fabric */
@@ -135,13 +143,14 @@ struct placement *placement_create (struct sched_snapshot *s)
     p->seg = malloc (nl * sizeof (*p->seg));
     p->pick = malloc (nl * sizeof (*p->pick));
     p->cand = malloc (((size_t)s->n + 1) * sizeof (*p->cand));
+    p->fit = malloc (((size_t)s->n + 1) * sizeof (*p->fit));
     p->dom_state = malloc (((size_t)s->n + 1) * sizeof (*p->dom_state));
     p->dom_jobs = malloc ((SCHED_PG_MAX_PARTITIONS + 1) * sizeof (*p->dom_jobs));
     p->dom_allowed = malloc ((size_t)s->n + 1);
     p->dom_mine = calloc ((size_t)s->n + 1, sizeof (*p->dom_mine));
     p->pg = -1;
     if (!p->tent || !p->touched || !p->cap || !p->capstamp || !p->lc || !p->seg || !p->pick ||
-        !p->cand || !p->dom_state || !p->dom_jobs || !p->dom_allowed || !p->dom_mine) {
+        !p->cand || !p->fit || !p->dom_state || !p->dom_jobs || !p->dom_allowed || !p->dom_mine) {
         placement_destroy (p);
         errno = ENOMEM;
         return NULL;
@@ -162,6 +171,7 @@ void placement_destroy (struct placement *p)
     free (p->seg);
     free (p->pick);
     free (p->cand);
+    free (p->fit);
     free (p->dom_state);
     free (p->dom_jobs);
     free (p->dom_allowed);
@@ -709,14 +719,56 @@ static int record_units (struct placement *p, int node, int64_t k)
     return 0;
 }
 
+/* Scatter on the chosen leaves: one instance per node, so the node count
+ * is fixed and the only choice is which nodes.  Best fit: the nodes with
+ * the least left free first (cores, then GPUs, then memory; ties by node
+ * order), over all the chosen leaves together, so whole nodes stay whole
+ * for the jobs that need them (what Slurm's topology/tree does within its
+ * leaves).  The chosen leaves are the fewest that hold the job, so the
+ * nodes taken still span exactly that many. */
+static int cmp_fit (const void *a, const void *b)
+{
+    const struct fitkey *x = a, *y = b;
+    if (x->cores != y->cores)
+        return x->cores < y->cores ? -1 : 1;
+    if (x->gpus != y->gpus)
+        return x->gpus < y->gpus ? -1 : 1;
+    if (x->mem != y->mem)
+        return x->mem < y->mem ? -1 : 1;
+    return x->node - y->node;
+}
+
+static int fill_scatter (struct placement *p)
+{
+    int64_t want = p->req->chunks[0].count;
+    int nc = 0;
+    for (int k = 0; k < p->nseg; k++)
+        for (int i = p->seg[k].first; i < p->seg[k].end; i++) {
+            if (node_units (p, i) <= 0)
+                continue;
+            struct need left = node_left (p, i);
+            p->fit[nc++] = (struct fitkey){left.cores, left.gpus, left.mem, i};
+        }
+    if (nc < want)
+        return fail_nospace();
+    qsort (p->fit, (size_t)nc, sizeof (*p->fit), cmp_fit);
+    for (int64_t j = 0; j < want; j++)
+        if (record (p, p->fit[j].node, 0) < 0)
+            return -1;
+    return 0;
+}
+
 /* One chunk shape on the chosen leaves: the leaves' units are exact, so
  * fill them directly, O(their nodes), instead of the chunk-by-chunk
- * search.  Every chosen leaf but the last (dense order) is taken whole
- * (fewest leaves means all are needed); the last gives what is still
- * missing from its biggest nodes, the final one the smallest that
- * completes, so the job opens few nodes and big free blocks stay. */
+ * search.  Scatter: fill_scatter.  Otherwise every chosen leaf but the
+ * last (dense order) is taken whole (fewest leaves means all are needed);
+ * the last gives what is still missing from its biggest nodes, the final
+ * one the smallest that completes, so the job opens few nodes and big
+ * free blocks stay. */
 static int fill_leaves (struct placement *p)
 {
+    if (p->req->arrangement == RESREQ_SCATTER)
+        return fill_scatter (p);
     struct sched_snapshot *s = p->s;
     const struct resreq_chunk *c = &p->req->chunks[0];
     int64_t remaining = c->count;

@@ -41,6 +41,8 @@
  *     exhaustive search; tests/unit/test_placement.c checks it); with
  *     mixed shapes, GPUs (or cores), an estimate, and when the chosen
  *     leaves turn out too small the job is placed on the whole cluster;
+ *   - scatter on the chosen leaves: best fit, the nodes with the least
+ *     left free first, so whole nodes stay whole;
  *   - group=switch: level 0 only, else the job waits (placement_why);
  *     switches=N: only choices with at most N leaves, until the job has
  *     waited switches_wait seconds (never, when -1), then the best.

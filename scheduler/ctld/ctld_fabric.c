@@ -102,23 +102,10 @@ static void fabric_to_sched (struct ctld *ctx)
         log_msg (LOG_LEVEL_ERROR, "fabric: out of memory handing the order to the scheduler");
         return;
     }
-    struct sched_fabric_group *groups = calloc (o.nswitches + 1, sizeof (*groups));
-    int rc = -1;
-    if (groups) {
-        for (size_t i = 0; i < o.nswitches; i++)
-            groups[i] = (struct sched_fabric_group){.first = (int)o.switches[i].first,
-                                                    .count = (int)o.switches[i].count,
-                                                    .level = o.switches[i].level};
-        struct sched_fabric f = {.nnames = (int)o.nnames,
-                                 .names = o.names,
-                                 .ngroups = (int)o.nswitches,
-                                 .groups = groups};
-        rc = sched_set_fabric (ctx, ctld_fabric_get (ctx) ? &f : NULL);
-    }
-    if (rc < 0)
+    struct sched_fabric f = ctld_fabric_order_sched (&o);
+    if (sched_set_fabric (ctx, ctld_fabric_get (ctx) ? &f : NULL) < 0)
         log_msg (LOG_LEVEL_ERROR, "fabric: the scheduler refused the fabric order: %s",
                  strerror (errno));
-    free (groups);
     ctld_fabric_order_free (&o);
 }
 
@@ -358,29 +345,9 @@ void ctld_fabric_node_seen (struct ctld *ctx, const char *name)
 
 /* ------------------------------------------------- the scheduler's order */
 
-struct order_walk {
-    const struct fabric *tree;
-    const size_t *kept_before; /* kept nodes before fabric-order position i */
-    struct ctld_fabric_order *out;
-};
-
-static void order_switch (struct order_walk *w, int sw, int parent)
+static bool registered (const char *name, void *arg)
 {
-    size_t first, count;
-    fabric_switch_range (w->tree, sw, &first, &count);
-    size_t kfirst = w->kept_before[first], kcount = w->kept_before[first + count] - kfirst;
-    if (kcount == 0)
-        return;
-    int me = (int)w->out->nswitches++;
-    w->out->switches[me] = (struct ctld_fabric_switch){
-        .name = fabric_switch_name (w->tree, sw),
-        .level = fabric_switch_level (w->tree, sw),
-        .parent = parent,
-        .first = kfirst,
-        .count = kcount,
-    };
-    for (size_t i = 0; i < fabric_switch_nchildren (w->tree, sw); i++)
-        order_switch (w, fabric_switch_child (w->tree, sw, i), me);
+    return nodes_find (arg, name) != NULL;
 }
 
 int ctld_fabric_order (struct ctld *ctx, struct ctld_fabric_order *out)
@@ -388,34 +355,13 @@ int ctld_fabric_order (struct ctld *ctx, struct ctld_fabric_order *out)
     const struct fabric *tree = ctld_fabric_get (ctx);
     size_t n = nodes_count (ctx);
 
+    if (tree)
+        return ctld_fabric_order_of (tree, registered, ctx, out);
     memset (out, 0, sizeof (*out));
-    out->names = calloc (n + 1, sizeof (*out->names));
-    if (!out->names)
+    if (!(out->names = calloc (n + 1, sizeof (*out->names))))
         return -1;
-    if (!tree) {
-        for (size_t i = 0; i < n; i++)
-            out->names[out->nnames++] = nodes_name (ctx, i);
-        return 0;
-    }
-    size_t total = fabric_node_count (tree);
-    size_t *kept = calloc (total + 1, sizeof (*kept));
-    out->switches = calloc (fabric_switch_count (tree) + 1, sizeof (*out->switches));
-    if (!kept || !out->switches) {
-        free (kept);
-        ctld_fabric_order_free (out);
-        errno = ENOMEM;
-        return -1;
-    }
-    for (size_t i = 0; i < total; i++) {
-        const char *name = fabric_node_name (tree, i);
-        bool registered = nodes_find (ctx, name) != NULL;
-        kept[i + 1] = kept[i] + registered;
-        if (registered)
-            out->names[out->nnames++] = name;
-    }
-    struct order_walk w = {tree, kept, out};
-    order_switch (&w, fabric_root (tree), -1);
-    free (kept);
+    for (size_t i = 0; i < n; i++)
+        out->names[out->nnames++] = nodes_name (ctx, i);
     return 0;
 }
 
@@ -518,16 +464,6 @@ int ctld_fabric_probe_order (struct ctld *ctx, const char *const *names, int n, 
     free (v);
     return 0;
 }
-
-void ctld_fabric_order_free (struct ctld_fabric_order *o)
-{
-    if (!o)
-        return;
-    free (o->names);
-    free (o->switches);
-    memset (o, 0, sizeof (*o));
-}
-
 /* ----------------------------------------------------------- fabric.query */
 
 static json_t *switch_to_json (const struct fabric *tree, int sw)

@@ -43,6 +43,7 @@
 
 #include "common/herror.h"
 #include "common/proto.h"
+#include "scheduler/ctld/fabric_order.h"
 
 struct ctld;
 struct fabric;
@@ -67,27 +68,10 @@ void ctld_fabric_links_changed (struct ctld *ctx);
  * until the next reload or inference). */
 const struct fabric *ctld_fabric_get (struct ctld *ctx);
 
-/* What the scheduler core's fabric wants, for the registry's nodes:
- * names: the registry's nodes in fabric order (leaf by leaf, leaves in
- * tree order); switches: every switch of the tree that has at least one of
- * them, in depth-first order, with its level (leaf 0), its parent's
- * position in this array (-1: root) and the range [first, first + count)
- * of names it spans.  Without a tree: the names in name order, no
- * switches.  Free with ctld_fabric_order_free(). */
-struct ctld_fabric_switch {
-    const char *name; /* borrowed from the tree */
-    int level;
-    int parent;
-    size_t first, count;
-};
-struct ctld_fabric_order {
-    const char **names; /* borrowed from the registry and the tree */
-    size_t nnames;
-    struct ctld_fabric_switch *switches;
-    size_t nswitches;
-};
+/* The scheduler core's fabric (fabric_order.h) for the registry's nodes;
+ * without a tree: the names in name order, no switches.  Free with
+ * ctld_fabric_order_free(). */
 int ctld_fabric_order (struct ctld *ctx, struct ctld_fabric_order *out);
-void ctld_fabric_order_free (struct ctld_fabric_order *o);
 
 /* Where the nodes NAMES[0..N-1] sit in the tree in use, for the job
  * object's switches_spanned/common_switch (qstat -f): *leaves, the number

@@ -54,6 +54,15 @@ assert [(l["name"], l["nodes"], l["declared"]) for l in inf["leaves"]] == [
     ("leaf1", ["node01", "node02"], ["leaf1"]),
     ("leaf2", ["node03", "node04"], ["leaf1", "leaf2"])], inf
 PY
+rc=0
+qtopo --check --dot >check.dot || rc=$?
+[ "$rc" = 1 ] || fail "qtopo --check --dot: exit $rc"
+grep -q '^  "node01" -- "node03" \[color=red, style=dashed, label="far 25.0 us"\];$' check.dot &&
+    grep -q '^  "node03" -- "node04" \[color=red, style=dashed, label="near 2.5 us"\];$' check.dot &&
+    grep -q '^  subgraph "cluster_leaf1" {$' check.dot || fail "qtopo --check --dot: $(cat check.dot)"
+if command -v dot >/dev/null 2>&1; then
+    dot -Tsvg check.dot >/dev/null || fail "Graphviz refuses qtopo --check --dot"
+fi
 echo "ok: the tree that puts node03 under leaf1 is flagged"
 
 # 2. the right tree

@@ -225,6 +225,77 @@ static void ec2_errors (void **state)
     assert_int_equal (errno, ENOENT);
 }
 
+/* EC2 JSON is read by a quick reader of the plain case and by jansson for
+ * everything else (fabric.c): both must give the same tree, and the
+ * errors jansson gives.  PLAIN is the plain case; the others are the same
+ * cluster written in ways the quick reader leaves to jansson. */
+static void ec2_readers_agree (void **state)
+{
+    const char *want = "t/1{l1/0[i-1] l2/0[i-2]}";
+    static const char *const same[] = {
+        /* plain */
+        "{\"Instances\": [{\"InstanceId\": \"i-1\", \"NetworkNodes\": [\"t\", \"l1\"]},\n"
+        " {\"InstanceId\": \"i-2\", \"NetworkNodes\": [\"t\", \"l2\"], \"Tags\": [{}, [], null]}],"
+        " \"NextToken\": null}",
+        /* escapes */
+        "{\"Instances\": [{\"InstanceId\": \"i-\\u0031\", \"NetworkNodes\": [\"t\", \"l\\u0031\"]},"
+        " {\"InstanceId\": \"i-2\", \"NetworkNodes\": [\"t\", \"l2\"]}]}",
+        /* a number where nothing is read */
+        "{\"Count\": 2, \"Instances\": [{\"InstanceId\": \"i-1\", \"NetworkNodes\": [\"t\", "
+        "\"l1\"],"
+        " \"Cores\": 96}, {\"InstanceId\": \"i-2\", \"NetworkNodes\": [\"t\", \"l2\"]}]}",
+        /* a key given twice: the last one counts */
+        "{\"Instances\": [{\"InstanceId\": \"i-9\", \"InstanceId\": \"i-1\", \"NetworkNodes\": "
+        "[\"x\"],"
+        " \"NetworkNodes\": [\"t\", \"l1\"]}, {\"InstanceId\": \"i-2\", \"NetworkNodes\": [\"t\", "
+        "\"l2\"]}]}",
+        "{\"Instances\": [], \"Instances\": [{\"InstanceId\": \"i-1\", \"NetworkNodes\": [\"t\", "
+        "\"l1\"]}, {\"InstanceId\": \"i-2\", \"NetworkNodes\": [\"t\", \"l2\"]}]}",
+    };
+    struct herror err = {{0}};
+    for (size_t i = 0; i < sizeof (same) / sizeof (same[0]); i++) {
+        struct fabric *f = fabric_parse_ec2 (same[i], "x.json", NULL, NULL, &err);
+        if (!f)
+            fail_msg ("text %zu: %s", i, err.text);
+        check_tree (f, want);
+        fabric_destroy (f);
+    }
+    /* Not ASCII: jansson's UTF-8. */
+    struct fabric *f = fabric_parse_ec2 (
+        "{\"Instances\": [{\"InstanceId\": \"i-\xc3\xa9\", \"NetworkNodes\": [\"t\"]}]}", "x.json",
+        NULL, NULL, &err);
+    assert_non_null (f);
+    check_tree (f, "t/0[i-\xc3\xa9]");
+    fabric_destroy (f);
+    /* Errors: a bad instance before a syntax error is a syntax error (the
+     * whole text is read first), text after the object too, and a bad
+     * instance alone is named. */
+    static const char *const bad[][2] = {
+        {"{\"Instances\": [{\"InstanceId\": \"i-1\", \"NetworkNodes\": [\"t\", \"\"]},\n oops]}",
+         "x.json:2: not JSON"},
+        {"{\"Instances\": [{\"InstanceId\": \"i-1\", \"NetworkNodes\": [\"t\"]}]} x",
+         "x.json:1: not JSON"},
+        {"{\"Instances\": [{\"InstanceId\": \"i-1\", \"NetworkNodes\": [\"t\", \"\"]}]}",
+         "x.json: Instances[0]: a network node is not a name: i-1"},
+        {"{\"Instances\": [{\"InstanceId\": \"i-1\", \"NetworkNodes\": [\"t\", 7]}]}",
+         "x.json: Instances[0]: a network node is not a name: i-1"},
+        {"{\"Instances\": [{\"InstanceId\": \"i-1\", \"NetworkNodes\": [\"1\", \"2\", \"3\", "
+         "\"4\", "
+         "\"5\", \"6\", \"7\", \"8\", \"9\"]}]}",
+         "x.json: Instances[0]: NetworkNodes is not a list of 1 to 8 names: i-1"},
+        {"{\"Instances\": [\"i-1\"]}", "x.json: Instances[0]: no InstanceId"},
+        {"{\"Instances\": {}}", "x.json: no \"Instances\" list"},
+        {"{\"Instances\": []}", "x.json: no switches"},
+    };
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        err.text[0] = '\0';
+        assert_null (fabric_parse_ec2 (bad[i][0], "x.json", NULL, NULL, &err));
+        assert_int_equal (errno, EINVAL);
+        if (!strstr (err.text, bad[i][1]))
+            fail_msg ("text %zu: got \"%s\", want \"%s\"", i, err.text, bad[i][1]);
+    }
+}
+
 /* A 10,000-node tree: the order is leaf by leaf and every range holds. */
 static void big_tree (void **state)
 {
@@ -564,6 +635,7 @@ int main (void)
         cmocka_unit_test (ec2_three_layers),
         cmocka_unit_test (ec2_four_layers_with_map),
         cmocka_unit_test (ec2_errors),
+        cmocka_unit_test (ec2_readers_agree),
         cmocka_unit_test (big_tree),
         cmocka_unit_test (built_in_code),
         cmocka_unit_test (infer_clean_leaves),

@@ -862,6 +862,46 @@ static void groups_place_as_their_strategy_says (void **state)
     sched_snapshot_destroy (s);
 }
 
+/* Scatter best fit: six one-core chunks over two leaves take the nodes
+ * with the least left free, so a whole node stays whole (the Slurm
+ * comparison's case: leaf a's nodes have 1, 1 and 4 cores free, leaf b's
+ * four 3 each; first fit by leaf would use a2 and leave b3). */
+static void scatter_keeps_whole_nodes (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = sched_snapshot_create();
+    const char *names[] = {"a0", "a1", "a2", "b0", "b1", "b2", "b3"};
+    for (int i = 0; i < 7; i++)
+        add_node (s, names[i], 4, 0);
+    struct sched_fabric_group g[] = {{0, 3, 0}, {3, 4, 0}};
+    struct sched_fabric f = {7, names, 2, g};
+    assert_int_equal (sched_snapshot_set_fabric (s, &f), 0);
+    char why[200];
+    struct sched_alloc *busy[6], *a;
+    const char *hosts[6] = {"a0", "a1", "b0", "b1", "b2", "b3"};
+    for (int k = 0; k < 6; k++) {
+        struct resreq_chunk c = {1, k < 2 ? 3 : 1, 1, 0, 0, ""};
+        snprintf (c.host, sizeof (c.host), "%s", hosts[k]);
+        struct resreq r = {.nchunks = 1, .chunks = &c, .switches_wait = -1};
+        struct sched_queue *q = sched_queue_create();
+        struct sched_job j = {100 + k, 0, 0, false, &r};
+        assert_int_equal (sched_queue_add (q, &j), 0);
+        struct sched_result *res = run_pass (s, q, 0);
+        busy[k] = sched_result_take_alloc (res, 0);
+        assert_non_null (busy[k]);
+        sched_result_destroy (res);
+        sched_queue_destroy (q);
+    }
+    assert_int_equal (one_job (s, 1, 6, 1, RESREQ_SCATTER, "", &a, why, sizeof (why)), SCHED_START);
+    assert_int_equal (sched_alloc_nnodes (a), 6);
+    for (int k = 0; k < sched_alloc_nnodes (a); k++)
+        assert_string_not_equal (sched_alloc_node (a, k)->name, "a2");
+    free_alloc (s, a);
+    for (int k = 0; k < 6; k++)
+        free_alloc (s, busy[k]);
+    sched_snapshot_destroy (s);
+}
+
 /* Without a fabric the node is the failure domain. */
 static void groups_without_a_fabric (void **state)
 {
@@ -894,6 +934,7 @@ int main (void)
         cmocka_unit_test (random_groups_keep_their_rules),
         cmocka_unit_test (groups_place_as_their_strategy_says),
         cmocka_unit_test (groups_without_a_fabric),
+        cmocka_unit_test (scatter_keeps_whole_nodes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
