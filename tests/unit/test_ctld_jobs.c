@@ -1126,6 +1126,22 @@ static void sisters_join_and_end (void **state)
     assert_int_equal (state_of (f, a), JOB_FINISHED);
     check_orders (a, "job.kill@node02");
 
+    /* A sister that cannot join fails the run: the first node kills it. */
+    int64_t c = submit_two_nodes (f);
+    turn (f);
+    json_array_clear (fake.orders);
+    json_t *lf = json_pack ("{s:s, s:i, s:I, s:i, s:s}", "type", "job.launch.failed", "id", 4,
+                            "seq", (json_int_t)c, "run_count", 1, "error", "no such user");
+    assert_int_equal (call (f, jobs_agent_handlers, sister, lf, &err), 0);
+    turn (f);
+    assert_int_equal (state_of (f, c), JOB_FINISHED);
+    json_t *cobj = stored (f, c);
+    assert_int_equal (json_integer_value (json_object_get (cobj, "exit_status")),
+                      JOB_EXIT_LAUNCH_FAILED);
+    assert_null (json_object_get (cobj, "cookie")); /* gone with the run */
+    json_decref (cobj);
+    check_orders (c, "job.kill@" NODE);
+
     /* A sister's result decides nothing, unless it could not set up. */
     int64_t b = submit_two_nodes (f);
     turn (f);
