@@ -128,11 +128,27 @@ need_root () {
     [ "$(id -u)" -eq 0 ] || skip "needs root: agents start jobs as their owners"
 }
 
+# need_netns: skip unless this machine can build a namespace cluster
+# (huddle-cluster up --netns): root, ip, tc, bridge, nsenter, unshare,
+# flock, and a network namespace can be made.
+need_netns () {
+    need_root
+    for _c in ip tc bridge nsenter unshare flock; do
+        command -v "$_c" >/dev/null 2>&1 || skip "no $_c: a namespace cluster needs ip, tc, bridge, nsenter, unshare and flock"
+    done
+    unshare --net true 2>/dev/null || skip "cannot make a network namespace here (unshare --net failed)"
+}
+
 # cluster_up ARGS...: huddle-cluster up --dir CLUSTER_DIR ARGS, then its
 # environment (HUDDLE_SERVER, HUDDLE_MUNGE_SOCKET, PATH) in this shell.
-# Skips when not root or when no munged can run here.
+# Skips when not root or when no munged can run here; with --netns (a
+# cluster of namespaces: --leaves L --nodes-per-leaf N [--uplink RATE]),
+# also when need_netns does.
 cluster_up () {
     need_root
+    for _a in "$@"; do
+        [ "$_a" != --netns ] || need_netns
+    done
     [ -x "$top_builddir/agent/huddle-agent" ] || fail "$top_builddir/agent/huddle-agent not built"
     # Job owners must reach their files under TEST_TMP (mktemp makes it 0700).
     chmod 0755 "$TEST_TMP"
@@ -157,6 +173,14 @@ cluster_dump_logs () {
         echo "---- $_f" >&2
         tail -n 150 "$_f" >&2
     done
+}
+
+# node_exec NAME CMD...: CMD inside node NAME of a --netns cluster (its
+# network namespace, host name and /etc/hosts), in the current directory.
+node_exec () {
+    _node=$1
+    shift
+    "$HUDDLE_CLUSTER" exec "$_node" --dir "$CLUSTER_DIR" -- "$@"
 }
 
 # agent_pid NAME: the running agent's pid.
