@@ -42,6 +42,8 @@ void jobdesc_destroy (struct jobdesc *jd)
     strv_free (jd->env);
     free (jd->output);
     free (jd->error);
+    free (jd->shell_path);
+    free (jd->keep_files);
     for (size_t i = 0; i < jd->nalloc; i++) {
         free (jd->alloc[i].node);
         free (jd->alloc[i].cores);
@@ -142,6 +144,13 @@ static int take_job (const json_t *job, struct jobdesc *jd, struct herror *err)
     /* set by the controller at start (not a request member) */
     jd->partition = (int)json_integer_value (json_object_get (job, "pgroup_partition"));
     snprintf (jd->join, sizeof (jd->join), "%s", jobspec_join_name (js->join));
+    jd->umask = js->umask;
+    jd->limits = js->limits;
+    /* PBS sets OMP_NUM_THREADS from the first chunk's ompthreads */
+    jd->ompthreads = js->res.nchunks > 0 ? js->res.chunks[0].ompthreads : 0;
+    jd->shell_path = js->attrs[JOBSPEC_SHELL_PATH];
+    jd->keep_files = js->attrs[JOBSPEC_KEEP_FILES];
+    js->attrs[JOBSPEC_SHELL_PATH] = js->attrs[JOBSPEC_KEEP_FILES] = NULL;
     /* The strings change hands: js frees what is left in it. */
     jd->jobid = js->jobid;
     jd->name = js->name;
@@ -595,7 +604,8 @@ char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, str
         rc |= env_setf (&b, "HUDDLE_PARTITION", "%d", jd->partition);
     rc |= env_setf (&b, "NCPUS", "%u", ncpus);
     if (!jobenv_get (jd->env, "OMP_NUM_THREADS"))
-        rc |= env_setf (&b, "OMP_NUM_THREADS", "%u", ncpus);
+        rc |= env_setf (&b, "OMP_NUM_THREADS", "%u",
+                        jd->ompthreads > 0 ? (unsigned)jd->ompthreads : ncpus);
     if (ctx->tmpdir)
         rc |= env_set (&b, "TMPDIR", ctx->tmpdir);
     rc |= env_set (&b, "HOME", ctx->home);

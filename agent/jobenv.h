@@ -27,6 +27,7 @@
 #include <sys/types.h>
 
 #include "common/herror.h"
+#include "common/jobspec.h"
 #include "common/resreq.h"
 
 struct jobdesc_alloc {
@@ -58,6 +59,13 @@ struct jobdesc {
     size_t here;  /* index of this node's entry in alloc: 0 runs the script, the
                    * others are sisters (they take remote tasks only) */
     char *cookie; /* the run's secret for huddle-rsh ("cookie"), NULL when none */
+    /* qsub -W umask (-1: PBS's default 077), -S, -k, -l cput/vmem/...,
+     * chunk ompthreads (0: OMP_NUM_THREADS is this node's ncpus) */
+    int umask;
+    char *shell_path; /* Shell_Path_List as given, NULL none */
+    char *keep_files; /* Keep_Files, NULL = n */
+    struct jobspec_limits limits;
+    int ompthreads;
 };
 
 /* Check and copy a job object.  node_name picks this node's allocation

@@ -206,6 +206,11 @@ static int resolve_owner (struct run *r)
     bufprintf (r->home, sizeof (r->home), "%s", pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/");
     bufprintf (r->shell, sizeof (r->shell), "%s",
                pw->pw_shell && *pw->pw_shell ? pw->pw_shell : "/bin/sh");
+    /* -S: the entry for this host, else the one without a host */
+    char shell[PATH_MAX];
+    if (r->jd->shell_path &&
+        jobspec_list_pick (r->jd->shell_path, r->ctx->opts.node_name, shell, sizeof (shell)) == 0)
+        bufprintf (r->shell, sizeof (r->shell), "%s", shell);
     return 0;
 }
 
@@ -449,6 +454,21 @@ static void child_stdio (struct run *r, int msg, bool in_home)
         out = dflt;
         free (name);
     }
+    /* -k o / -k e without d: PBS keeps the stream in the owner's home
+     * directory on the execution host instead of delivering it. */
+    const char *keep = r->jd->keep_files ? r->jd->keep_files : "";
+    bool direct = strchr (keep, 'd') != NULL;
+    char kept[PATH_MAX], kept_err[PATH_MAX];
+    if (out && strchr (keep, 'o') && !direct && (name = jobenv_default_name (r->jd, 'o'))) {
+        bufprintf (kept, sizeof (kept), "%s/%s", r->home, name);
+        out = kept;
+        free (name);
+    }
+    if (err && strchr (keep, 'e') && !direct && (name = jobenv_default_name (r->jd, 'e'))) {
+        bufprintf (kept_err, sizeof (kept_err), "%s/%s", r->home, name);
+        err = kept_err;
+        free (name);
+    }
     int null = open ("/dev/null", O_RDONLY);
     if (null < 0 || dup2 (null, 0) < 0)
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot open /dev/null: %s", strerror (errno));
@@ -472,6 +492,43 @@ static void child_stdio (struct run *r, int msg, bool in_home)
         fd2 = fd1; /* join oe */
     if (dup2 (fd1, 1) < 0 || dup2 (fd2, 2) < 0)
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "dup2: %s", strerror (errno));
+}
+
+/* -l cput, pcput, vmem, pvmem, pmem, file as setrlimit, as PBS's mom sets
+ * them for a job on one node: the CPU limit is per process (SIGXCPU,
+ * then SIGKILL a second later), the address space the smaller of vmem and
+ * pvmem.  Only lowered: a limit above the inherited hard one is left.
+ * Then -l nice, as the owner. */
+static void set_limits (struct run *r, int msg)
+{
+    const struct jobspec_limits *l = &r->jd->limits;
+    int64_t cpu = l->cput > 0 && (l->pcput == 0 || l->cput < l->pcput) ? l->cput : l->pcput;
+    uint64_t as = l->vmem > 0 && (l->pvmem == 0 || l->vmem < l->pvmem) ? l->vmem : l->pvmem;
+    struct {
+        int res;
+        const char *name;
+        uint64_t soft, hard;
+    } v[] = {
+        {RLIMIT_CPU, "cput", (uint64_t)cpu, (uint64_t)cpu + 1},
+        {RLIMIT_AS, "vmem", as, as},
+        {RLIMIT_RSS, "pmem", l->pmem, l->pmem},
+        {RLIMIT_FSIZE, "file", l->file, l->file},
+    };
+    for (size_t i = 0; i < sizeof (v) / sizeof (v[0]); i++) {
+        struct rlimit cur;
+        if (v[i].soft == 0 || getrlimit (v[i].res, &cur) < 0)
+            continue;
+        struct rlimit want = {.rlim_cur = v[i].soft, .rlim_max = v[i].hard};
+        if (cur.rlim_max != RLIM_INFINITY && want.rlim_max > cur.rlim_max)
+            want.rlim_max = cur.rlim_max;
+        if (want.rlim_cur > want.rlim_max)
+            want.rlim_cur = want.rlim_max;
+        if (setrlimit (v[i].res, &want) < 0)
+            child_send (msg, 'N', 0, "-l %s: setrlimit: %s", v[i].name, strerror (errno));
+    }
+    /* as the owner: a job may lower its priority, only root raise it */
+    if (l->nice != 0 && setpriority (PRIO_PROCESS, 0, l->nice) < 0)
+        child_send (msg, 'N', 0, "-l nice=%d: %s", l->nice, strerror (errno));
 }
 
 /* What the batch script and a remote task have in common between fork
@@ -499,7 +556,9 @@ static bool child_become (struct run *r, int msg)
         if (r->jd->uid != 0 && setuid (0) == 0)
             CHILD_FAIL (SHEPHERD_EXIT_FAIL_UID, "could regain root after setuid");
     }
-    umask (022);
+    /* PBS: the job and its output files are created under -W umask,
+     * 077 by default. */
+    umask (r->jd->umask >= 0 ? (mode_t)r->jd->umask : 077);
     bool in_home = false;
     if (chdir (r->jd->workdir) < 0) {
         int e = errno;
@@ -528,6 +587,7 @@ static void task_exec (struct run *r, const char *command, const int fds[3])
         if (dup2 (keep[i], i) < 0)
             _exit (127);
     child_become (r, msg);
+    set_limits (r, msg);
     environ = r->env;
     char *argv[] = {r->shell, "-c", (char *)command, NULL};
     execve (r->shell, argv, r->env);
@@ -558,6 +618,7 @@ static void child_exec (struct run *r, int msg)
 {
     bool in_home = child_become (r, msg);
     child_stdio (r, msg, in_home);
+    set_limits (r, msg);
     environ = r->env;
     if (r->jd->argv) {
         execvp (r->jd->argv[0], r->jd->argv);

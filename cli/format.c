@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jobspec.h"
 #include "common/pbs_format.h"
 #include "common/pbs_resources.h"
 #include "common/resreq.h"
@@ -197,6 +198,8 @@ int format_job_resreq (const json_t *job, struct resreq *r)
         rc->ngpus = (int)mint (c, "ngpus", 0);
         rc->mem = (uint64_t)mint (c, "mem", 0);
         snprintf (rc->host, sizeof (rc->host), "%s", mstr (c, "host", ""));
+        rc->ompthreads = (int)mint (c, "ompthreads", 0);
+        snprintf (rc->labels, sizeof (rc->labels), "%s", mstr (c, "labels", ""));
     }
     snprintf (text, sizeof (text), "%s:%s", mstr (place, "arrangement", "free"),
               mstr (place, "sharing", "shared"));
@@ -324,7 +327,12 @@ static void job_path (struct attrs *a, const json_t *job, const char *attr, cons
     const char *host = mstr (job, "submit_host", "");
     const char *dir = mstr (job, "workdir", "");
     const char *given = mstr (job, member, NULL);
-    if (given && strchr (given, ':'))
+    size_t glen = given ? strlen (given) : 0;
+    if (glen > 0 && given[glen - 1] == '/') /* a directory: PBS's name inside it */
+        attrs_add (a, attr, NULL, "%s%s%s%s.%c%" PRId64, strchr (given, ':') ? "" : host,
+                   strchr (given, ':') ? "" : ":", given, mstr (job, "name", "STDIN"), letter,
+                   job_seq (job));
+    else if (given && strchr (given, ':'))
         attrs_add (a, attr, NULL, "%s", given);
     else if (given && given[0] == '/')
         attrs_add (a, attr, NULL, "%s:%s", host, given);
@@ -369,30 +377,82 @@ static void job_resources_used (struct attrs *a, const json_t *job, const struct
                pbs_format_walltime (job_walltime_used (job, ctx), buf, sizeof (buf)));
 }
 
-static void job_resource_list (struct attrs *a, const struct resreq *r)
+/* A text attribute of the job object (common/jobspec.h) under its PBS
+ * name; dflt (NULL: none) when the job has none. */
+static void job_text_attr (struct attrs *a, const json_t *job, enum jobspec_attr at,
+                           const char *dflt)
+{
+    const char *v = mstr (job, jobspec_attr_name (at), dflt);
+    if (v)
+        attrs_add (a, jobspec_attr_pbs_name (at), NULL, "%s", v);
+}
+
+/* Resource_List.NAME of a limit (the "limits" member), when set. */
+static void job_limit (struct attrs *a, const json_t *job, const char *name, bool is_time)
+{
+    char buf[PBS_FORMAT_BUFSIZE];
+    int64_t v = mint (json_object_get (job, "limits"), name, 0);
+    if (v > 0)
+        attrs_add (a, "Resource_List", name, "%s",
+                   is_time ? pbs_format_walltime (v, buf, sizeof (buf))
+                           : pbs_format_size ((uint64_t)v, buf, sizeof (buf)));
+}
+
+/* Resource_List in PBS's (alphabetical) order. */
+static void job_resource_list (struct attrs *a, const json_t *job, const struct resreq *r)
 {
     char buf[PBS_FORMAT_BUFSIZE];
     uint64_t mem = pbs_resreq_total_mem (r);
+    job_limit (a, job, "cput", true);
+    job_limit (a, job, "file", false);
     if (mem > 0)
         attrs_add (a, "Resource_List", "mem", "%s", pbs_format_size (mem, buf, sizeof (buf)));
     attrs_add (a, "Resource_List", "ncpus", "%d", resreq_total_ncpus (r));
     if (resreq_total_ngpus (r) > 0)
         attrs_add (a, "Resource_List", "ngpus", "%d", resreq_total_ngpus (r));
     attrs_add (a, "Resource_List", "nodect", "%" PRId64, format_resreq_nodect (r));
+    if (mhas (job, "nice"))
+        attrs_add (a, "Resource_List", "nice", "%" PRId64, mint (job, "nice", 0));
+    job_limit (a, job, "pcput", true);
     if (r->pgroup[0])
         attrs_add (a, "Resource_List", "pgroup", "%s", r->pgroup);
     attrs_add (a, "Resource_List", "place", "%s%s",
                pbs_format_place (r->arrangement, r->sharing, buf, sizeof (buf)),
                r->group_switch ? ":group=switch" : "");
+    job_limit (a, job, "pmem", false);
+    job_limit (a, job, "pvmem", false);
     attrs_add_built (a, "Resource_List", "select", pbs_format_select (r));
+    if (mhas (job, "software"))
+        attrs_add (a, "Resource_List", "software", "%s", mstr (job, "software", ""));
     if (r->max_switches > 0 && r->switches_wait >= 0)
         attrs_add (a, "Resource_List", "switches", "%d@%s", r->max_switches,
                    pbs_format_walltime (r->switches_wait, buf, sizeof (buf)));
     else if (r->max_switches > 0)
         attrs_add (a, "Resource_List", "switches", "%d", r->max_switches);
+    job_limit (a, job, "vmem", false);
     if (r->walltime > 0)
         attrs_add (a, "Resource_List", "walltime", "%s",
                    pbs_format_walltime (r->walltime, buf, sizeof (buf)));
+}
+
+/* OpenPBS's substate numbers for the states huddle has (queued 10, held
+ * 20, waiting 30, running 42, exiting 50, finished 92). */
+static int job_substate (const char *state)
+{
+    switch (state[0]) {
+    case 'H':
+        return 20;
+    case 'W':
+        return 30;
+    case 'R':
+        return 42;
+    case 'E':
+        return 50;
+    case 'F':
+        return 92;
+    default:
+        return 10;
+    }
 }
 
 /* Submit_arguments: what qsub recorded, else the "-- command" of qsub --. */
@@ -443,13 +503,16 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     attrs_add (a, "job_state", NULL, "%s", state);
     attrs_add (a, "queue", NULL, "%s", mstr (job, "queue", "workq"));
     attrs_add (a, "server", NULL, "%s", job_server (job, ctx));
-    attrs_add (a, "Checkpoint", NULL, "u");
+    job_text_attr (a, job, JOBSPEC_ACCOUNT, NULL);
+    job_text_attr (a, job, JOBSPEC_CHECKPOINT, "u");
     job_add_time (a, "ctime", job, "submit_time");
     job_path (a, job, "Error_Path", "error", 'e');
     if (json_array_size (alloc) > 0) {
         attrs_add_built (a, "exec_host", NULL, join_allocation (alloc, write_exec_host));
         attrs_add_built (a, "exec_vnode", NULL, join_allocation (alloc, write_exec_vnode));
     }
+    job_add_time (a, "Execution_Time", job, "execution_time");
+    job_text_attr (a, job, JOBSPEC_GROUP_LIST, NULL);
     /* set by the controller at start when a fabric or measured links say it */
     if (mhas (job, "switches_spanned"))
         attrs_add (a, "switches_spanned", NULL, "%" PRId64, mint (job, "switches_spanned", 0));
@@ -462,8 +525,9 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
         attrs_add (a, "pgroup_partition", NULL, "%" PRId64, mint (job, "pgroup_partition", 0));
     attrs_add (a, "Hold_Types", NULL, "%s", strcmp (state, "H") == 0 ? "u" : "n");
     attrs_add (a, "Join_Path", NULL, "%s", mstr (job, "join", "n"));
-    attrs_add (a, "Keep_Files", NULL, "n");
-    attrs_add (a, "Mail_Points", NULL, "a");
+    job_text_attr (a, job, JOBSPEC_KEEP_FILES, "n");
+    job_text_attr (a, job, JOBSPEC_MAIL_POINTS, "a");
+    job_text_attr (a, job, JOBSPEC_MAIL_USERS, NULL);
     mtime = mint (job, "mtime", 0);
     if (mtime == 0)
         mtime = mint (job, "end_time", mint (job, "start_time", mint (job, "submit_time", 0)));
@@ -477,24 +541,36 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     job_add_time (a, "qtime", job, "submit_time");
     attrs_add (a, "Rerunable", NULL, "%s",
                json_is_false (json_object_get (job, "rerunnable")) ? "False" : "True");
-    job_resource_list (a, &r);
+    job_resource_list (a, job, &r);
     job_add_time (a, "stime", job, "start_time");
     if (mhas (job, "session_id"))
         attrs_add (a, "session_id", NULL, "%" PRId64, mint (job, "session_id", 0));
+    job_text_attr (a, job, JOBSPEC_SHELL_PATH, NULL);
     if (mhas (job, "jobdir"))
         attrs_add (a, "jobdir", NULL, "%s", mstr (job, "jobdir", ""));
+    attrs_add (a, "substate", NULL, "%d", job_substate (state));
+    job_text_attr (a, job, JOBSPEC_USER_LIST, NULL);
     if (json_is_object (env))
         attrs_add_built (a, "Variable_List", NULL, job_variable_list (env));
+    attrs_add (a, "euser", NULL, "%s", mstr (job, "owner", "?"));
+    if (mhas (job, "group"))
+        attrs_add (a, "egroup", NULL, "%s", mstr (job, "group", ""));
+    else if (mhas (job, "gid"))
+        attrs_add (a, "egroup", NULL, "%" PRId64, mint (job, "gid", 0));
+    job_text_attr (a, job, JOBSPEC_SANDBOX, NULL);
     if (mhas (job, "comment"))
         attrs_add (a, "comment", NULL, "%s", mstr (job, "comment", ""));
     if (strcmp (state, "H") != 0)
         job_add_time (a, "etime", job, "submit_time");
+    if (mhas (job, "umask"))
+        attrs_add (a, "umask", NULL, "%o", (unsigned)mint (job, "umask", 0));
     attrs_add (a, "run_count", NULL, "%" PRId64, mint (job, "run_count", 0));
     if (mhas (job, "exit_status"))
         attrs_add (a, "Exit_status", NULL, "%" PRId64, mint (job, "exit_status", 0));
     job_submit_arguments (a, job);
-    if (mhas (job, "project"))
-        attrs_add (a, "project", NULL, "%s", mstr (job, "project", ""));
+    job_text_attr (a, job, JOBSPEC_PROJECT, NULL);
+    if (mhas (job, "submit_host"))
+        attrs_add (a, "Submit_Host", NULL, "%s", mstr (job, "submit_host", ""));
     resreq_clear (&r);
 }
 

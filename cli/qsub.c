@@ -3,7 +3,9 @@
  * common/jobspec reads the options and the script's #PBS directives and
  * builds the job request; qsub only supplies the submission context (the
  * script text, directory, environment, host), sends job.submit and prints
- * the job id SEQ.SERVER, as PBS does.
+ * the job id SEQ.SERVER, as PBS does (not with -z).  PBS_DPREFIX sets the
+ * directive prefix unless -C does; with -W block=true qsub then polls the
+ * job until it has finished and exits with its exit status.
  */
 #include <errno.h>
 #include <limits.h>
@@ -103,6 +105,12 @@ static json_t *build_request (struct jobspec *js, int argc, char **argv, struct 
     json_t *job, *req;
     char *args;
 
+    /* PBS_DPREFIX is the site's or user's default directive prefix; -C
+     * (read by jobspec_parse_args) overrides it. */
+    if (jobspec_set_prefix (js, getenv ("PBS_DPREFIX"), err) < 0) {
+        herror_prefix (err, "PBS_DPREFIX");
+        return NULL;
+    }
     if (jobspec_parse_args (js, argc, argv, err) < 0)
         return NULL;
     if (js->argv == NULL && parse_script (js, err) < 0)
@@ -142,9 +150,47 @@ static json_t *build_request (struct jobspec *js, int argc, char **argv, struct 
 
 static void usage (void)
 {
-    fprintf (stderr, "usage: qsub [-N name] [-q queue] [-o path] [-e path] [-j oe|eo|n]\n"
-                     "            [-l resource_list] [-v variable_list] [-V] [-h] [-p priority]\n"
-                     "            [-r y|n] [script | -- command [arg...]]\n");
+    fprintf (stderr,
+             "usage: qsub [-a date_time] [-A account_string] [-c interval] [-C directive_prefix]\n"
+             "            [-e path] [-h] [-j oe|eo|n] [-k keep] [-l resource_list]\n"
+             "            [-m mail_options] [-M user_list] [-N name] [-o path] [-p priority]\n"
+             "            [-P project] [-q queue] [-r y|n] [-S path_list] [-u user_list]\n"
+             "            [-v variable_list] [-V] [-W attribute=value...] [-z]\n"
+             "            [-d path] [script | -- command [arg...]]\n");
+}
+
+/* -W block=true: wait until the job has finished and return its exit
+ * status, as PBS's qsub does (it prints the job id first). */
+static int wait_for_end (struct cli *cli, int64_t seq, const char *jobid)
+{
+    for (unsigned delay_ms = 100;; delay_ms = delay_ms < 2000 ? delay_ms * 2 : 2000) {
+        int status = 0;
+        json_t *req = json_pack ("{s:s, s:[I], s:b}", "type", "job.query", "seqs", (json_int_t)seq,
+                                 "finished", 1);
+        json_t *reply = req ? cli_request (cli, req, jobid, &status) : NULL;
+        if (!reply)
+            return status ? status : CLI_EXIT_FAIL;
+        json_t *job = json_array_get (json_object_get (reply, "jobs"), 0);
+        const char *state = json_string_value (json_object_get (job, "state"));
+        if (!job) {
+            json_decref (reply);
+            fprintf (stderr, "qsub: job %s is gone: its exit status is not known\n", jobid);
+            return CLI_EXIT_FAIL;
+        }
+        if (state && strcmp (state, "F") == 0) {
+            json_t *st = json_object_get (job, "exit_status");
+            int rc = json_is_integer (st) ? (int)json_integer_value (st) : -1;
+            json_decref (reply);
+            if (rc < 0) {
+                fprintf (stderr, "qsub: job %s did not run to its end (exit status %d)\n", jobid,
+                         rc);
+                return CLI_EXIT_FAIL;
+            }
+            return rc;
+        }
+        json_decref (reply);
+        usleep (delay_ms * 1000);
+    }
 }
 
 /* jobspec's syntax errors, as opposed to bad values, deserve the usage. */
@@ -163,6 +209,7 @@ int main (int argc, char **argv)
     json_t *req = js ? build_request (js, argc, argv, &err) : NULL;
     json_t *reply;
     int status = 0;
+    bool block = js && js->block, no_jobid = js && js->no_jobid;
 
     if (js == NULL)
         herror_set (&err, "out of memory");
@@ -181,11 +228,14 @@ int main (int argc, char **argv)
     reply = cli_request (&cli, req, NULL, &status);
     if (reply) {
         const char *jobid = json_string_value (json_object_get (reply, "jobid"));
-        if (jobid)
-            printf ("%s\n", jobid);
-        else
-            printf ("%" JSON_INTEGER_FORMAT "\n",
-                    json_integer_value (json_object_get (reply, "seq")));
+        int64_t seq = json_integer_value (json_object_get (reply, "seq"));
+        char seqtext[32];
+        snprintf (seqtext, sizeof (seqtext), "%lld", (long long)seq);
+        if (!no_jobid)
+            printf ("%s\n", jobid ? jobid : seqtext);
+        fflush (stdout);
+        if (block)
+            status = wait_for_end (&cli, seq, jobid ? jobid : seqtext);
         json_decref (reply);
     }
     cli_close (&cli);

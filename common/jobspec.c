@@ -6,6 +6,7 @@
  * failing parse leave the jobspec untouched: each parse builds a fresh
  * layer and swaps it in only on success.
  */
+#define _GNU_SOURCE /* memmem */
 #include "jobspec.h"
 #include "jobspec_internal.h"
 
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stddef.h>
+#include <time.h>
 
 #include "pbs_resources.h"
 #include "utf8.h"
@@ -26,6 +29,9 @@ void layer_init (struct layer *l)
     memset (l, 0, sizeof (*l));
     l->join = -1;
     l->rerun = -1;
+    l->umask = -1;
+    l->block = -1;
+    l->cput = l->pcput = l->vmem = l->pvmem = l->pmem = l->file = -1;
 }
 
 void layer_clear (struct layer *l)
@@ -35,6 +41,10 @@ void layer_clear (struct layer *l)
     free (l->output);
     free (l->error);
     free (l->depend);
+    free (l->initdir);
+    free (l->prefix);
+    for (int i = 0; i < JOBSPEC_NATTRS; i++)
+        free (l->attrs[i]);
     jobspec_env_free (l->vars, l->nvars);
     resreq_clear (&l->chunks);
     layer_init (l);
@@ -112,6 +122,14 @@ void jobspec_clear_job (struct jobspec *js)
     free (js->depend);
     free (js->jobid);
     free (js->owner);
+    for (int i = 0; i < JOBSPEC_NATTRS; i++) {
+        free (js->attrs[i]);
+        js->attrs[i] = NULL;
+    }
+    js->execution_time = 0;
+    js->umask = -1;
+    js->limits = (struct jobspec_limits){0};
+    js->block = js->no_jobid = false;
     resreq_clear (&js->res);
     js->name = js->queue = js->script = js->workdir = js->submit_host = NULL;
     js->output = js->error = js->depend = js->jobid = js->owner = NULL;
@@ -152,6 +170,7 @@ void jobspec_destroy (struct jobspec *js)
         jobspec_clear_job (js);
         free (js->script_path);
         if (js->input) {
+            free (js->input->prefix);
             layer_clear (&js->input->script);
             layer_clear (&js->input->cmdline);
             free (js->input);
@@ -294,16 +313,92 @@ static int set_count (const char *name, const char *val, int *dst, bool *have, s
     return 0;
 }
 
+/* A text attribute (enum jobspec_attr) into the layer, checked. */
+static int set_attr (struct layer *l, enum jobspec_attr a, const char *val, struct herror *err)
+{
+    if (jobspec_check_attr (a, val, err) < 0)
+        return -1;
+    return dup_into (&l->attrs[a], val) < 0 ? herror_set (err, "out of memory") : 0;
+}
+
+/* -a [[[[CC]YY]MM]DD]hhmm[.SS] in local time, into seconds since the epoch.
+ * The parts not given are today's; a time already past moves to the next
+ * day, month or year (the first part not given), as PBS's qsub does. */
+static int parse_exec_time (const char *val, int64_t *out, struct herror *err)
+{
+    const char *dot = strchr (val, '.');
+    size_t n = dot ? (size_t)(dot - val) : strlen (val);
+    time_t now = time (NULL);
+    struct tm tm, t;
+    int f[6] = {0};
+
+    if (strspn (val, "0123456789") != n || (n != 4 && n != 6 && n != 8 && n != 10 && n != 12) ||
+        (dot && (strlen (dot + 1) != 2 || strspn (dot + 1, "0123456789") != 2)))
+        return herror_set (err, "use [[[[CC]YY]MM]DD]hhmm[.SS]");
+    localtime_r (&now, &tm);
+    t = tm;
+    for (size_t i = 0; i < n / 2; i++)
+        f[i] = (val[2 * i] - '0') * 10 + (val[2 * i + 1] - '0');
+    int k = 0; /* the next field */
+    if (n == 12) {
+        t.tm_year = f[0] * 100 + f[1] - 1900;
+        k = 2;
+    } else if (n == 10) {
+        t.tm_year = 100 + f[0]; /* YY: 20YY */
+        k = 1;
+    }
+    if (n >= 8)
+        t.tm_mon = f[k++] - 1;
+    if (n >= 6)
+        t.tm_mday = f[k++];
+    t.tm_hour = f[k++];
+    t.tm_min = f[k];
+    t.tm_sec = dot ? atoi (dot + 1) : 0;
+    t.tm_isdst = -1;
+    if (t.tm_mon < 0 || t.tm_mon > 11 || t.tm_mday < 1 || t.tm_mday > 31 || t.tm_hour > 23 ||
+        t.tm_min > 59 || t.tm_sec > 61)
+        return herror_set (err, "not a valid date and time ([[[[CC]YY]MM]DD]hhmm[.SS])");
+    time_t when = mktime (&t);
+    if (when != (time_t)-1 && when < now && n < 10) {
+        if (n == 4)
+            t.tm_mday++;
+        else if (n == 6)
+            t.tm_mon++;
+        else
+            t.tm_year++;
+        t.tm_isdst = -1;
+        when = mktime (&t);
+    }
+    if (when == (time_t)-1)
+        return herror_set (err, "not a valid date and time");
+    *out = (int64_t)when;
+    return 0;
+}
+
 /* One "NAME=VALUE" term of -l. */
 static int apply_resource (struct layer *l, const char *key, const char *val, struct herror *err)
 {
-    if (strcasecmp (key, "select") == 0 || strcasecmp (key, "nodes") == 0) {
+    if (strcasecmp (key, "select") == 0 || strcasecmp (key, "nodes") == 0 ||
+        strcasecmp (key, "procs") == 0) {
         bool select = strcasecmp (key, "select") == 0;
-        enum chunk_source src = select ? CHUNKS_SELECT : CHUNKS_NODES;
+        bool procs = strcasecmp (key, "procs") == 0;
+        enum chunk_source src = select ? CHUNKS_SELECT : procs ? CHUNKS_PROCS : CHUNKS_NODES;
         if (l->chunk_src != CHUNKS_NONE && l->chunk_src != src)
-            return herror_set (err, "select and nodes cannot be used together");
-        int rc = select ? pbs_select_parse (val, &l->chunks, err)
+            return herror_set (err, "select, nodes and procs cannot be used together");
+        int rc;
+        if (procs) {
+            /* Torque's procs=N: N processors wherever they are, one rank
+             * each: N chunks of one cpu, placed freely. */
+            char chunks[32];
+            long n;
+            if (parse_int (val, 1, RESREQ_MAX_COUNT, &n) < 0)
+                return herror_set (err, "procs must be a number from 1 to %d", RESREQ_MAX_COUNT);
+            snprintf (chunks, sizeof (chunks), "%ld:ncpus=1", n);
+            rc = pbs_select_parse (chunks, &l->chunks, err);
+        } else {
+            rc = select ? pbs_select_parse (val, &l->chunks, err)
                         : pbs_nodes_parse (val, &l->chunks, err);
+        }
         if (rc < 0)
             return -1;
         l->chunk_src = src;
@@ -337,6 +432,59 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
         l->have_switches = true;
         return 0;
     }
+    static const struct {
+        const char *name;
+        bool is_time;
+        size_t off;
+    } limits[] = {
+        {"cput", true, offsetof (struct layer, cput)},
+        {"pcput", true, offsetof (struct layer, pcput)},
+        {"vmem", false, offsetof (struct layer, vmem)},
+        {"pvmem", false, offsetof (struct layer, pvmem)},
+        {"pmem", false, offsetof (struct layer, pmem)},
+        {"file", false, offsetof (struct layer, file)},
+    };
+    for (size_t i = 0; i < sizeof (limits) / sizeof (limits[0]); i++) {
+        if (strcasecmp (key, limits[i].name) != 0)
+            continue;
+        int64_t *dst = (int64_t *)((char *)l + limits[i].off);
+        uint64_t bytes;
+        int rc = limits[i].is_time ? pbs_walltime_parse (val, dst, err)
+                                   : pbs_size_parse (val, &bytes, err);
+        if (rc < 0) {
+            herror_prefix (err, "%s", limits[i].name);
+            return -1;
+        }
+        if (!limits[i].is_time)
+            *dst = (int64_t)bytes;
+        return 0;
+    }
+    /* Host-level resources asked job-wide, as PBS and Torque take them:
+     * host= (vnode=) for the default chunk, arch= for every chunk. */
+    if (strcasecmp (key, "host") == 0 || strcasecmp (key, "vnode") == 0) {
+        if (!pbs_hostname_valid (val))
+            return herror_set (err, "%s: \"%s\" is not a host name", key, val);
+        snprintf (l->job_host, sizeof (l->job_host), "%s", val);
+        return 0;
+    }
+    if (strcasecmp (key, "arch") == 0) {
+        char label[80];
+        snprintf (label, sizeof (label), "arch=%s", val);
+        if (strlen (val) >= sizeof (l->job_arch) || pbs_labels_check (label, err) < 0)
+            return herror_set (err, "arch: \"%s\" is not an architecture name", val);
+        snprintf (l->job_arch, sizeof (l->job_arch), "%s", val);
+        return 0;
+    }
+    if (strcasecmp (key, "nice") == 0) {
+        long n;
+        if (parse_int (val, -20, 19, &n) < 0)
+            return herror_set (err, "nice must be a number from -20 to 19");
+        l->nice = (int)n;
+        l->have_nice = true;
+        return 0;
+    }
+    if (strcasecmp (key, "software") == 0)
+        return set_attr (l, JOBSPEC_SOFTWARE, val, err);
     if (strcasecmp (key, "pgroup") == 0) {
         if (!pbs_pgroup_name_valid (val))
             return herror_set (err,
@@ -348,8 +496,9 @@ static int apply_resource (struct layer *l, const char *key, const char *val, st
     }
     char shown[HERROR_SHOW_SIZE];
     return herror_set (err,
-                       "unknown resource \"%s\" (known: select, nodes, ncpus, ngpus, mem, "
-                       "walltime, place, switches, pgroup)",
+                       "Unknown resource %s (this server knows select, nodes, procs, ncpus, ngpus, "
+                       "mem, walltime, cput, pcput, vmem, pvmem, pmem, file, nice, software, "
+                       "host, vnode, arch, place, switches, pgroup)",
                        herror_show (key, strlen (key), shown, sizeof (shown)));
 }
 
@@ -385,6 +534,8 @@ static int apply_resources (struct layer *l, const char *list, char *what, size_
     return rc;
 }
 
+static int apply_w_attr (struct layer *l, const char *val, struct herror *err);
+
 /* Apply one option to a layer.  On error err holds the reason and *what the
  * option as written ("-p 5000", "-l walltime=1:xx"). */
 static int apply_option (struct layer *l, char opt, const char *val, char *what, size_t whatsz,
@@ -393,7 +544,7 @@ static int apply_option (struct layer *l, char opt, const char *val, char *what,
     char shown[HERROR_SHOW_SIZE];
     long n;
 
-    snprintf (what, whatsz, "-%c %s", opt,
+    snprintf (what, whatsz, "-%c%s%s", opt, val ? " " : "",
               val ? herror_show (val, strlen (val), shown, sizeof (shown)) : "");
     switch (opt) {
     case 'N':
@@ -443,26 +594,110 @@ static int apply_option (struct layer *l, char opt, const char *val, char *what,
             return herror_set (err, "use y or n");
         l->rerun = val[0] == 'y';
         return 0;
-    case 'W':
-        if (strncmp (val, "depend=", 7) != 0) {
-            size_t len = strcspn (val, "=");
-            return herror_set (err, "unsupported -W attribute \"%.*s\" (huddle knows depend)",
-                               (int)len, val);
-        }
-        if (jobspec_check_depend (val + 7, err) < 0)
+    case 'A':
+        return set_attr (l, JOBSPEC_ACCOUNT, val, err);
+    case 'c':
+        return set_attr (l, JOBSPEC_CHECKPOINT, val, err);
+    case 'k':
+        return set_attr (l, JOBSPEC_KEEP_FILES, val, err);
+    case 'm':
+        return set_attr (l, JOBSPEC_MAIL_POINTS, val, err);
+    case 'M':
+        return set_attr (l, JOBSPEC_MAIL_USERS, val, err);
+    case 'P':
+        return set_attr (l, JOBSPEC_PROJECT, val, err);
+    case 'S':
+        return set_attr (l, JOBSPEC_SHELL_PATH, val, err);
+    case 'u':
+        return set_attr (l, JOBSPEC_USER_LIST, val, err);
+    case 'a':
+        return parse_exec_time (val, &l->execution_time, err);
+    case 'z':
+        l->no_jobid = true;
+        return 0;
+    case 'C':
+        if (strlen (val) > 16 || strpbrk (val, " \t\r\n"))
+            return herror_set (err, "a directive prefix has at most 16 characters and no blanks");
+        return dup_into (&l->prefix, val) < 0 ? herror_set (err, "out of memory") : 0;
+    case 'd':
+    case 'w':
+        if (jobspec_check_path (val, false, err) < 0)
             return -1;
-        /* Nothing enforces dependencies yet: a job accepted with one would
-         * start without waiting (or after a job that does not exist), so
-         * refuse it.  Storing it is "dup_into (&l->depend, val + 7)" once
-         * the scheduler holds such jobs back. */
-        return herror_set (err, JOBSPEC_DEPEND_REFUSAL);
+        if (strchr (val, ':') && val[0] != '/')
+            return herror_set (err, "the working directory is a path on the execution host");
+        return dup_into (&l->initdir, val) < 0 ? herror_set (err, "out of memory") : 0;
+    case 'I':
+        return herror_set (err, "interactive jobs are not supported yet: submit the commands "
+                                "as a job script");
+    case 'X':
+        return herror_set (err, "X11 forwarding needs an interactive job (-I), which this "
+                                "server does not support yet");
+    case 'J':
+    case 't':
+        return herror_set (err, "job arrays are not supported yet; the job was not submitted");
+    case 'W':
+        return apply_w_attr (l, val, err);
     }
     return herror_set (err, "unknown option -%c", opt);
 }
 
+/* "-W NAME=VALUE". */
+static int apply_w_attr (struct layer *l, const char *val, struct herror *err)
+{
+    size_t klen = strcspn (val, "=");
+    const char *v = val[klen] ? val + klen + 1 : NULL;
+    long n;
+
+#define WKEY(k) (klen == strlen (k) && strncmp (val, k, klen) == 0)
+    if (!v)
+        return herror_set (err, "-W takes ATTRIBUTE=VALUE");
+    if (WKEY ("group_list"))
+        return set_attr (l, JOBSPEC_GROUP_LIST, v, err);
+    if (WKEY ("sandbox"))
+        return set_attr (l, JOBSPEC_SANDBOX, v, err);
+    if (WKEY ("umask")) {
+        char *end;
+        errno = 0;
+        n = strtol (v, &end, 8);
+        if (!*v || *end || errno || n < 0 || n > 0777 || *v == '-')
+            return herror_set (err, "umask is an octal number from 0 to 777");
+        l->umask = (int)n;
+        return 0;
+    }
+    if (WKEY ("block")) {
+        if (strcasecmp (v, "true") == 0 || strcmp (v, "1") == 0 || strcasecmp (v, "y") == 0)
+            l->block = 1;
+        else if (strcasecmp (v, "false") == 0 || strcmp (v, "0") == 0 || strcasecmp (v, "n") == 0)
+            l->block = 0;
+        else
+            return herror_set (err, "use block=true or block=false");
+        return 0;
+    }
+    if (WKEY ("stagein") || WKEY ("stageout"))
+        return herror_set (err, "file staging is not supported: jobs read and write their files "
+                                "in place on a shared file system; the job was not submitted");
+    if (WKEY ("run_count") || WKEY ("release_nodes_on_stageout") || WKEY ("tolerate_node_failures"))
+        return herror_set (err, "the -W attribute %.*s is not supported yet", (int)klen, val);
+    if (!WKEY ("depend"))
+        return herror_set (err,
+                           "unsupported -W attribute \"%.*s\" (this server knows depend, "
+                           "group_list, umask, block, sandbox)",
+                           (int)klen, val);
+#undef WKEY
+    {
+        if (jobspec_check_depend (v, err) < 0)
+            return -1;
+        /* Nothing enforces dependencies yet: a job accepted with one would
+         * start without waiting (or after a job that does not exist), so
+         * refuse it.  Storing it is "dup_into (&l->depend, v)" once
+         * the scheduler holds such jobs back. */
+        return herror_set (err, JOBSPEC_DEPEND_REFUSAL);
+    }
+}
+
 static bool option_known (char c, bool *takes_value)
 {
-    const char *p = strchr ("N:q:o:e:j:l:v:p:r:W:hV", c);
+    const char *p = strchr ("N:q:o:e:j:l:v:p:r:W:hVA:a:c:k:m:M:P:S:u:zC:d:w:IXJ:t:", c);
 
     if (!p || c == ':' || c == '\0')
         return false;
@@ -710,6 +945,27 @@ static int check_script_text (const char *text, size_t len, struct herror *err)
     return 0;
 }
 
+int jobspec_set_prefix (struct jobspec *js, const char *prefix, struct herror *err)
+{
+    char *copy = NULL;
+
+    if (!js) {
+        errno = EINVAL;
+        return herror_set (err, "invalid arguments");
+    }
+    if (prefix && (strlen (prefix) > 16 || strpbrk (prefix, " \t\r\n"))) {
+        errno = EINVAL;
+        return herror_set (err, "a directive prefix has at most 16 characters and no blanks");
+    }
+    if (prefix && !(copy = strdup (prefix))) {
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    free (js->input->prefix);
+    js->input->prefix = copy;
+    return 0;
+}
+
 int jobspec_parse_script (struct jobspec *js, const char *text, size_t len, struct herror *err)
 {
     struct layer l;
@@ -725,21 +981,37 @@ int jobspec_parse_script (struct jobspec *js, const char *text, size_t len, stru
         errno = EINVAL;
         return -1;
     }
+    /* The shell would see "\r" in every command and every #PBS value
+     * would end in one; PBS's qsub refuses such a script outright. */
+    if (memmem (text, len, "\r\n", 2)) {
+        errno = EINVAL;
+        return herror_set (err, "script is written in DOS/Windows text format (convert it, "
+                                "e.g. with dos2unix)");
+    }
     if (!(copy = strndup (text, len))) {
         errno = ENOMEM;
         return herror_set (err, "out of memory");
     }
     line = copy;
     layer_init (&l);
+    /* -C wins over PBS_DPREFIX, which wins over "#PBS"; "" reads none. */
+    const char *prefix = js->input->cmdline.prefix ? js->input->cmdline.prefix
+                         : js->input->prefix       ? js->input->prefix
+                                                   : "#PBS";
+    size_t plen = strlen (prefix);
     for (; *line; line += strcspn (line, "\n") + (line[strcspn (line, "\n")] == '\n')) {
         size_t linelen = strcspn (line, "\n");
         size_t shown = linelen;
         lineno++;
         while (shown > 0 && isspace ((unsigned char)line[shown - 1]))
             shown--;
-        if (linelen >= 4 && strncmp (line, "#PBS", 4) == 0 &&
-            (linelen == 4 || isspace ((unsigned char)line[4]))) {
-            if (parse_directive (&l, line + 4, linelen - 4, err) < 0) {
+        /* PBS skips the blanks before a directive. */
+        size_t lead = strspn (line, " \t");
+        const char *d = line + lead;
+        size_t dlen = linelen - lead;
+        if (plen > 0 && dlen >= plen && strncmp (d, prefix, plen) == 0 &&
+            (dlen == plen || isspace ((unsigned char)d[plen]))) {
+            if (parse_directive (&l, d + plen, dlen - plen, err) < 0) {
                 char quoted[128];
                 herror_prefix (err, "script line %d: \"%s\"", lineno,
                                herror_show (line, shown, quoted, sizeof (quoted)));
@@ -749,7 +1021,6 @@ int jobspec_parse_script (struct jobspec *js, const char *text, size_t len, stru
             }
             continue;
         }
-        size_t lead = 0;
         while (lead < linelen && isspace ((unsigned char)line[lead]))
             lead++;
         if (lead < linelen && line[lead] != '#')

@@ -66,6 +66,40 @@
  * start the job too early. */
 #define JOBSPEC_DEPEND_REFUSAL "job dependencies are not supported yet; the job was not submitted"
 
+/* The job attributes that are text: each is one optional string member of
+ * the job object (docs/protocol.md), shown by qstat -f under its PBS name.
+ * jobspec_attr_name() and jobspec_attr_pbs_name() give the two names;
+ * jobspec_check_attr() the rule each value follows. */
+enum jobspec_attr {
+    JOBSPEC_ACCOUNT = 0, /* -A: Account_Name */
+    JOBSPEC_CHECKPOINT,  /* -c: Checkpoint (n, s, c, c=MIN, w, w=MIN, u) */
+    JOBSPEC_GROUP_LIST,  /* -W group_list=g[@host][,...]: group_list */
+    JOBSPEC_KEEP_FILES,  /* -k: Keep_Files (n, or o, e, d combined) */
+    JOBSPEC_MAIL_POINTS, /* -m: Mail_Points (n, or a, b, e, j combined) */
+    JOBSPEC_MAIL_USERS,  /* -M: Mail_Users (user[@host][,...]) */
+    JOBSPEC_PROJECT,     /* -P: project */
+    JOBSPEC_SANDBOX,     /* -W sandbox=HOME: sandbox */
+    JOBSPEC_SHELL_PATH,  /* -S: Shell_Path_List (path[@host][,...]) */
+    JOBSPEC_SOFTWARE,    /* -l software=: Resource_List.software */
+    JOBSPEC_USER_LIST,   /* -u: User_List (user[@host][,...]) */
+    JOBSPEC_NATTRS,
+};
+#define JOBSPEC_ATTR_MAX 1024 /* bytes of one attribute's value */
+
+/* Per-process and job limits (-l cput, pcput, vmem, pvmem, pmem, file),
+ * enforced by the shepherd with setrlimit as PBS's mom does for a job on
+ * one node; 0 = no limit.  At most RESREQ_MAX_WALLTIME seconds and
+ * RESREQ_MAX_MEM bytes. */
+struct jobspec_limits {
+    int64_t cput;  /* seconds of CPU time: RLIMIT_CPU */
+    int64_t pcput; /* the same, per process */
+    uint64_t vmem; /* bytes of address space: RLIMIT_AS (the smaller of vmem, pvmem) */
+    uint64_t pvmem;
+    uint64_t pmem; /* resident bytes per process: RLIMIT_RSS (advisory on Linux) */
+    uint64_t file; /* bytes of the largest file: RLIMIT_FSIZE */
+    int nice;      /* -l nice=: -20..19, the job's niceness (0: as the agent's) */
+};
+
 /* "-j": which streams are merged, and into which. */
 enum jobspec_join {
     JOBSPEC_JOIN_NONE = 0, /* "n": separate .o and .e files (default) */
@@ -91,16 +125,24 @@ struct jobspec {
     char *submit_host;       /* PBS_O_HOST */
     struct jobspec_var *env; /* Variable_List: -V, -v, PBS_O_*; unique names */
     int nenv;
-    bool export_all;        /* -V */
-    char *output;           /* -o, absolute, "[host:]/path"; NULL = default */
-    char *error;            /* -e, likewise */
-    enum jobspec_join join; /* -j */
-    bool hold;              /* -h: submitted with a user hold */
-    bool rerunnable;        /* -r y|n, default y */
-    int priority;           /* -p, JOBSPEC_PRIORITY_MIN..MAX, default 0 */
-    char *depend;           /* validated; NULL = none (qsub refuses -W depend for now) */
-    int array_index;        /* -1: not an array subjob */
-    struct resreq res;      /* -l: chunks, placement, walltime */
+    bool export_all;              /* -V */
+    char *output;                 /* -o, absolute, "[host:]/path"; NULL = default */
+    char *error;                  /* -e, likewise */
+    enum jobspec_join join;       /* -j */
+    bool hold;                    /* -h: submitted with a user hold */
+    bool rerunnable;              /* -r y|n, default y */
+    int priority;                 /* -p, JOBSPEC_PRIORITY_MIN..MAX, default 0 */
+    char *depend;                 /* validated; NULL = none (qsub refuses -W depend for now) */
+    int array_index;              /* -1: not an array subjob */
+    struct resreq res;            /* -l: chunks, placement, walltime */
+    char *attrs[JOBSPEC_NATTRS];  /* text attributes (enum jobspec_attr); NULL = not given */
+    int64_t execution_time;       /* -a: not before this (seconds since the epoch), 0 = now */
+    int umask;                    /* -W umask=: 0..0777, -1 = the default (077) */
+    struct jobspec_limits limits; /* -l cput, vmem, ... */
+
+    /* qsub's own behaviour, set by jobspec_parse_args(), not on the wire: */
+    bool block;    /* -W block=true: wait for the job's end, exit with its status */
+    bool no_jobid; /* -z: print no job id */
 
     /* Job members (docs/protocol.md "Job"): what the controller adds to a
      * request once it accepts it.  Set by jobspec_job_from_json(), by the
@@ -118,6 +160,12 @@ struct jobspec {
     struct jobspec_input *input; /* private */
 };
 
+/* The directive prefix used by jobspec_parse_script() when the command
+ * line has no -C: PBS_DPREFIX from qsub's environment; NULL gives back
+ * "#PBS".  "" turns directives off, as -C "" does.  At most 16 bytes, no
+ * blank or control character (-1/EINVAL otherwise, with err). */
+int jobspec_set_prefix (struct jobspec *js, const char *prefix, struct herror *err);
+
 /* An empty jobspec (rerunnable, priority 0, array_index -1).  NULL/ENOMEM. */
 struct jobspec *jobspec_create (void);
 
@@ -132,12 +180,19 @@ void jobspec_destroy (struct jobspec *js);
  * 32 characters, see herror_show()).  Everything that goes on the wire must
  * be UTF-8 (JSON): -v values, -o/-e paths, the command's arguments and the
  * script's file name are refused otherwise, naming the option or argument.
- * -W depend=... is checked, then refused (JOBSPEC_DEPEND_REFUSAL).
+ * -W depend=... is checked, then refused (JOBSPEC_DEPEND_REFUSAL); what
+ * huddle cannot do is refused with a sentence saying so: -I and -X
+ * (interactive jobs), -J and -t (job arrays), -W stagein/stageout,
+ * -W sandbox=PRIVATE.  -C sets the directive prefix, so call this before
+ * jobspec_parse_script().  -a takes [[[[CC]YY]MM]DD]hhmm[.SS] in local
+ * time; a time of day already past means tomorrow (a day past: next month,
+ * a date past: next year), as PBS reads it.
  * Calling it again replaces what an earlier call read. */
 int jobspec_parse_args (struct jobspec *js, int argc, char *const argv[], struct herror *err);
 
 /* Take the script text, len bytes (copied into js->script), and read its #PBS
- * directives: lines starting with "#PBS" followed by a blank, up to the
+ * directives: lines starting, after optional blanks, with the prefix ("#PBS",
+ * or -C's, or jobspec_set_prefix()'s) followed by a blank, up to the
  * first line that is neither blank nor a comment (first non-blank
  * character '#').  Directives take the same options as the command line;
  * words are split as a shell would (quotes, backslash), an unquoted word
@@ -145,7 +200,9 @@ int jobspec_parse_args (struct jobspec *js, int argc, char *const argv[], struct
  * 'script line N: "LINE": '.  A script with a NUL byte or with bytes that
  * are not UTF-8 anywhere is refused first ("script line N: contains a NUL
  * byte ...", "script line N: not valid UTF-8 ..."): it is sent as a JSON
- * string.  Calling it again replaces the script. */
+ * string.  A script with DOS line ends ("\r\n") is refused as PBS does
+ * ("script is written in DOS/Windows text format").  Calling it again
+ * replaces the script. */
 int jobspec_parse_script (struct jobspec *js, const char *text, size_t len, struct herror *err);
 
 /* Merge directives and command line (command line wins), apply PBS
@@ -164,8 +221,9 @@ int jobspec_parse_script (struct jobspec *js, const char *text, size_t len, stru
  * silently lacks a variable it was given would fail later and far away.  Defaults: one chunk
  * ncpus=1, place=free (scatter for nodes=), walltime 0 (queue default).  Job-level ncpus/ngpus/mem
  * make the single chunk when there is no select/nodes; combined with select they are an error, as
- * in OpenPBS (mem with nodes is spread over the chunks, the Torque meaning).  Calling it again
- * redoes the merge. */
+ * in OpenPBS (mem with nodes is spread over the chunks, the Torque meaning).  Job-wide host=
+ * (or vnode=) goes into that single chunk (refused with select, nodes or procs), job-wide arch=
+ * into every chunk that names none.  Calling it again redoes the merge. */
 int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], const char *hostname,
                       struct herror *err);
 
@@ -205,6 +263,20 @@ struct jobspec *jobspec_from_json (const json_t *o, struct herror *err);
  * member ("uid: must be an integer from 0 to 2147483647"). */
 json_t *jobspec_job_to_json (const struct jobspec *js);
 struct jobspec *jobspec_job_from_json (const json_t *o, struct herror *err);
+
+/* The job object's member name ("account") and PBS's attribute name
+ * ("Account_Name") of a text attribute; NULL out of the enum. */
+const char *jobspec_attr_name (enum jobspec_attr a);
+const char *jobspec_attr_pbs_name (enum jobspec_attr a);
+
+/* Check the value of attribute a: 0, or -1 with the reason in err. */
+int jobspec_check_attr (enum jobspec_attr a, const char *value, struct herror *err);
+
+/* The entry of a "NAME[@HOST][,NAME[@HOST]...]" list (-S, -u,
+ * -W group_list) for host: the first whose HOST is host, else the first
+ * without a HOST.  Copied into buf (size bytes); 0, or -1 when no entry
+ * applies or it does not fit. */
+int jobspec_list_pick (const char *list, const char *host, char *buf, size_t size);
 
 /* "n", "oe" or "eo", as the "join" member spells it; NULL for a value
  * out of the enum. */

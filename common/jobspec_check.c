@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
+#include <stdbool.h>
 
 #include "utf8.h"
 
@@ -166,4 +167,201 @@ bool jobspec_server_matches (const char *given, const char *name)
 
     return given && n > 0 && strncasecmp (given, name, n) == 0 &&
            (given[n] == '\0' || (given[n] == '.' && given[n + 1] != '\0'));
+}
+
+/* --- text attributes --- */
+
+/* Letters each once, from set; or "n" alone when n_alone. */
+static int check_letters (const char *v, const char *set, bool n_alone, const char *what,
+                          struct herror *err)
+{
+    if (n_alone && strcmp (v, "n") == 0)
+        return 0;
+    if (!*v)
+        return herror_set (err, "no %s given", what);
+    for (const char *p = v; *p; p++) {
+        if (!strchr (set, *p) || strchr (p + 1, *p))
+            return herror_set (err, "%s are %s%s, each at most once", what,
+                               n_alone ? "n or a combination of " : "", set);
+    }
+    return 0;
+}
+
+/* Printable UTF-8 text without control characters (commas allowed). */
+static int check_text (const char *v, struct herror *err)
+{
+    if (!*v)
+        return herror_set (err, "the value is empty");
+    if (!utf8_valid (v))
+        return herror_set (err, "the value is not valid UTF-8");
+    for (const char *p = v; *p; p++) {
+        if (iscntrl ((unsigned char)*p))
+            return herror_set (err, "the value contains a control character");
+    }
+    return 0;
+}
+
+/* "NAME[@HOST][,NAME[@HOST]...]": NAME as name_ok says, HOST a host. */
+static int check_list (const char *v, bool (*name_ok) (const char *, size_t), const char *what,
+                       struct herror *err)
+{
+    const char *p = v;
+
+    if (!*v)
+        return herror_set (err, "no %s given", what);
+    while (1) {
+        size_t len = strcspn (p, ",");
+        const char *at = memchr (p, '@', len);
+        size_t nlen = at ? (size_t)(at - p) : len;
+        char shown[HERROR_SHOW_SIZE];
+        if (!name_ok (p, nlen))
+            return herror_set (err, "\"%s\" is not a %s",
+                               herror_show (p, nlen, shown, sizeof (shown)), what);
+        if (at && !jobspec_host_valid (at + 1, len - nlen - 1))
+            return herror_set (err, "\"%s\" is not a host name",
+                               herror_show (at + 1, len - nlen - 1, shown, sizeof (shown)));
+        if (p[len] == '\0')
+            return 0;
+        p += len + 1;
+    }
+}
+
+/* A user or group name: what the password database allows (see
+ * check_owner in jobspec_json.c), without blanks, ',' or '@' here since
+ * they separate the list. */
+static bool account_name_ok (const char *s, size_t len)
+{
+    if (len == 0 || len > JOBSPEC_OWNER_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c == 0x7f || strchr ("/:,@", c))
+            return false;
+    }
+    return true;
+}
+
+/* An address is one argument of the mail command: never an option. */
+static bool mail_address_ok (const char *s, size_t len)
+{
+    return len > 0 && s[0] != '-' && account_name_ok (s, len);
+}
+
+static bool abs_path_ok (const char *s, size_t len)
+{
+    if (len < 2 || s[0] != '/')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (iscntrl ((unsigned char)s[i]) || s[i] == ' ')
+            return false;
+    }
+    return true;
+}
+
+static int check_checkpoint (const char *v, struct herror *err)
+{
+    static const char *const plain[] = {"n", "s", "c", "w", "u", "shutdown"};
+    for (size_t i = 0; i < sizeof (plain) / sizeof (plain[0]); i++) {
+        if (strcmp (v, plain[i]) == 0)
+            return 0;
+    }
+    if ((v[0] == 'c' || v[0] == 'w') && v[1] == '=' && v[2]) {
+        size_t n = strspn (v + 2, "0123456789");
+        if (v[2 + n] == '\0' && n <= 9)
+            return 0;
+    }
+    return herror_set (err, "use n, s, c, c=MINUTES, w, w=MINUTES or u");
+}
+
+static int check_sandbox (const char *v, struct herror *err)
+{
+    if (strcasecmp (v, "HOME") == 0)
+        return 0;
+    if (strcasecmp (v, "PRIVATE") == 0)
+        return herror_set (err, "sandbox=PRIVATE (a job directory made and removed by the "
+                                "server) is not supported yet: jobs run in their submit "
+                                "directory (sandbox=HOME)");
+    return herror_set (err, "use HOME or PRIVATE");
+}
+
+static const struct {
+    const char *member, *pbs;
+} attr_names[JOBSPEC_NATTRS] = {
+    [JOBSPEC_ACCOUNT] = {"account", "Account_Name"},
+    [JOBSPEC_CHECKPOINT] = {"checkpoint", "Checkpoint"},
+    [JOBSPEC_GROUP_LIST] = {"group_list", "group_list"},
+    [JOBSPEC_KEEP_FILES] = {"keep_files", "Keep_Files"},
+    [JOBSPEC_MAIL_POINTS] = {"mail_points", "Mail_Points"},
+    [JOBSPEC_MAIL_USERS] = {"mail_users", "Mail_Users"},
+    [JOBSPEC_PROJECT] = {"project", "project"},
+    [JOBSPEC_SANDBOX] = {"sandbox", "sandbox"},
+    [JOBSPEC_SHELL_PATH] = {"shell_path", "Shell_Path_List"},
+    [JOBSPEC_SOFTWARE] = {"software", "software"},
+    [JOBSPEC_USER_LIST] = {"user_list", "User_List"},
+};
+
+const char *jobspec_attr_name (enum jobspec_attr a)
+{
+    return (unsigned)a < JOBSPEC_NATTRS ? attr_names[a].member : NULL;
+}
+
+const char *jobspec_attr_pbs_name (enum jobspec_attr a)
+{
+    return (unsigned)a < JOBSPEC_NATTRS ? attr_names[a].pbs : NULL;
+}
+
+int jobspec_check_attr (enum jobspec_attr a, const char *v, struct herror *err)
+{
+    if (!v || (unsigned)a >= JOBSPEC_NATTRS)
+        return herror_set (err, "no value");
+    if (strlen (v) > JOBSPEC_ATTR_MAX)
+        return herror_set (err, "longer than %d bytes", JOBSPEC_ATTR_MAX);
+    switch (a) {
+    case JOBSPEC_CHECKPOINT:
+        return check_checkpoint (v, err);
+    case JOBSPEC_KEEP_FILES:
+        return check_letters (v, "oed", true, "kept files", err);
+    case JOBSPEC_MAIL_POINTS:
+        return check_letters (v, "abej", true, "mail points", err);
+    case JOBSPEC_MAIL_USERS:
+        return check_list (v, mail_address_ok, "mail address", err);
+    case JOBSPEC_GROUP_LIST:
+        return check_list (v, account_name_ok, "group name", err);
+    case JOBSPEC_USER_LIST:
+        return check_list (v, account_name_ok, "user name", err);
+    case JOBSPEC_SHELL_PATH:
+        return check_list (v, abs_path_ok, "shell's absolute path", err);
+    case JOBSPEC_SANDBOX:
+        return check_sandbox (v, err);
+    default:
+        return check_text (v, err);
+    }
+}
+
+int jobspec_list_pick (const char *list, const char *host, char *buf, size_t size)
+{
+    const char *pick = NULL;
+    size_t picklen = 0;
+
+    for (const char *p = list; p && *p;) {
+        size_t len = strcspn (p, ",");
+        const char *at = memchr (p, '@', len);
+        size_t nlen = at ? (size_t)(at - p) : len;
+        if (at && host && strlen (host) == len - nlen - 1 &&
+            strncasecmp (at + 1, host, len - nlen - 1) == 0) {
+            pick = p;
+            picklen = nlen;
+            break;
+        }
+        if (!at && !pick) {
+            pick = p;
+            picklen = nlen;
+        }
+        p += len + (p[len] == ',');
+    }
+    if (!pick || picklen + 1 > size)
+        return -1;
+    memcpy (buf, pick, picklen);
+    buf[picklen] = '\0';
+    return 0;
 }

@@ -111,6 +111,9 @@ static int merge_resources (const struct jobspec_input *in, struct resreq *res, 
                            "-l %s cannot be combined with select: ask for it in the chunks "
                            "(select=N:%s=...)",
                            conflict ? conflict : "mem", conflict ? conflict : "mem");
+    if (chunks->chunk_src == CHUNKS_PROCS && conflict)
+        return herror_set (err, "-l %s cannot be combined with procs (procs=N is N cpus)",
+                           conflict);
     if (chunks->chunk_src == CHUNKS_NODES && conflict)
         return herror_set (err, "-l %s cannot be combined with nodes (use nodes=N:ppn=M%s)",
                            conflict, have_ngpus ? ":gpus=G" : "");
@@ -140,6 +143,22 @@ static int merge_resources (const struct jobspec_input *in, struct resreq *res, 
         res->chunks[0].ngpus = ngpus;
         res->chunks[0].mpiprocs = res->chunks[0].ncpus > 0 ? 1 : 0;
         res->chunks[0].mem = mem;
+    }
+    const char *host = cl->job_host[0] ? cl->job_host : script_job_wide ? sl->job_host : "";
+    const char *arch = cl->job_arch[0] ? cl->job_arch : sl->job_arch;
+    if (host[0] && chunks->chunk_src != CHUNKS_NONE)
+        return herror_set (err, "-l host cannot be combined with select, nodes or procs: ask for "
+                                "it in the chunks (select=N:host=...)");
+    if (host[0])
+        snprintf (res->chunks[0].host, sizeof (res->chunks[0].host), "%s", host);
+    for (int i = 0; arch[0] && i < res->nchunks; i++) {
+        char *lab = res->chunks[i].labels;
+        size_t have = strlen (lab);
+        if (strstr (lab, "arch=")) /* the chunk's own arch wins */
+            continue;
+        if ((size_t)snprintf (lab + have, sizeof (res->chunks[i].labels) - have, "%sarch=%s",
+                              have ? "," : "", arch) >= sizeof (res->chunks[i].labels) - have)
+            return herror_set (err, "-l arch: chunk %d has too many node labels", i + 1);
     }
     if (cl->have_place || sl->have_place) {
         res->arrangement = cl->have_place ? cl->arrangement : sl->arrangement;
@@ -230,6 +249,33 @@ static int build_env (const struct jobspec_input *in, struct jobspec *out, char 
     return 0;
 }
 
+/* The text attributes, -a, -W umask, the limits and qsub's own flags:
+ * each the command line's if it set one, else the script's. */
+static int merge_attrs (const struct jobspec_input *in, struct jobspec *out, struct herror *err)
+{
+    const struct layer *cl = &in->cmdline, *sl = &in->script;
+
+    for (int i = 0; i < JOBSPEC_NATTRS; i++) {
+        const char *v = cl->attrs[i] ? cl->attrs[i] : sl->attrs[i];
+        if (v && !(out->attrs[i] = strdup (v))) {
+            errno = ENOMEM;
+            return herror_set (err, "out of memory");
+        }
+    }
+    out->execution_time = PICK (execution_time, 0);
+    out->umask = PICK (umask, -1);
+    out->limits.cput = PICK (cput, -1) < 0 ? 0 : PICK (cput, -1);
+    out->limits.pcput = PICK (pcput, -1) < 0 ? 0 : PICK (pcput, -1);
+    out->limits.vmem = PICK (vmem, -1) < 0 ? 0 : (uint64_t)PICK (vmem, -1);
+    out->limits.pvmem = PICK (pvmem, -1) < 0 ? 0 : (uint64_t)PICK (pvmem, -1);
+    out->limits.pmem = PICK (pmem, -1) < 0 ? 0 : (uint64_t)PICK (pmem, -1);
+    out->limits.file = PICK (file, -1) < 0 ? 0 : (uint64_t)PICK (file, -1);
+    out->limits.nice = cl->have_nice ? cl->nice : sl->have_nice ? sl->nice : 0;
+    out->block = PICK (block, -1) == 1;
+    out->no_jobid = cl->no_jobid || sl->no_jobid;
+    return 0;
+}
+
 /* Move the finalized members of src into dst (whose old ones are freed);
  * the inputs (script, argv, script_path, input) stay with dst. */
 static void commit (struct jobspec *dst, struct jobspec *src)
@@ -317,8 +363,36 @@ int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], c
         errno = ENOMEM;
         goto fail;
     }
+    if (merge_attrs (in, &out, err) < 0)
+        goto fail;
+    /* Torque's -d/-w: the job runs there (relative to the submit
+     * directory); PBS_O_WORKDIR stays where qsub ran, PBS_O_INITDIR says
+     * where the job starts. */
+    const char *initdir = PICK (initdir, NULL);
+    if (initdir) {
+        /* The default .o/.e files stay in the submit directory: given as
+         * that directory ("DIR/"), they get PBS's names inside it. */
+        size_t dlen = strlen (cwd) + 2;
+        free (out.workdir);
+        if (!(out.workdir = resolve_path (initdir, cwd)) ||
+            (!out.output && !(out.output = malloc (dlen))) ||
+            (!out.error && !(out.error = malloc (dlen)))) {
+            herror_set (err, "out of memory");
+            errno = ENOMEM;
+            goto fail;
+        }
+        if (!output)
+            snprintf (out.output, dlen, "%s%s", cwd, cwd[dlen - 3] == '/' ? "" : "/");
+        if (!error)
+            snprintf (out.error, dlen, "%s%s", cwd, cwd[dlen - 3] == '/' ? "" : "/");
+    }
     if (build_env (in, &out, envp, cwd, hostname, err) < 0)
         goto fail;
+    if (initdir && jobspec_env_set (&out.env, &out.nenv, "PBS_O_INITDIR", out.workdir) < 0) {
+        herror_set (err, "out of memory");
+        errno = ENOMEM;
+        goto fail;
+    }
     if (out.nenv > JOBSPEC_MAX_ENV) {
         herror_set (err, "the job's environment would have %d variables, more than %d", out.nenv,
                     JOBSPEC_MAX_ENV);

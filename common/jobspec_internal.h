@@ -11,14 +11,15 @@
 
 #include "common/jobspec.h"
 
-enum chunk_source { CHUNKS_NONE = 0, CHUNKS_SELECT, CHUNKS_NODES };
+enum chunk_source { CHUNKS_NONE = 0, CHUNKS_SELECT, CHUNKS_NODES, CHUNKS_PROCS };
 
 /* What one source (the script's directives, or the command line) asked
  * for.  Unset members are NULL, -1 or have their have_ flag clear. */
 struct layer {
     char *name, *queue, *output, *error, *depend;
-    int join;  /* enum jobspec_join, -1 unset */
-    int rerun; /* 0/1, -1 unset */
+    char *initdir; /* Torque's -d / -w: where the job runs */
+    int join;      /* enum jobspec_join, -1 unset */
+    int rerun;     /* 0/1, -1 unset */
     bool have_priority;
     int priority;
     bool hold, export_all;
@@ -39,11 +40,24 @@ struct layer {
     int max_switches;                   /* switches=N */
     int64_t switches_wait;              /* switches=N@T, -1 forever */
     char pgroup[RESREQ_PGROUP_MAX + 1]; /* pgroup=NAME, "" unset */
+    char *attrs[JOBSPEC_NATTRS];        /* text attributes, NULL unset */
+    char job_host[64];                  /* job-wide host= / vnode=, "" unset */
+    char job_arch[65];                  /* job-wide arch=, "" unset */
+    int64_t execution_time;             /* -a, 0 unset */
+    int umask;                          /* -W umask, -1 unset */
+    /* -l cput, pcput (seconds), vmem, pvmem, pmem, file (bytes), -1 unset */
+    int64_t cput, pcput, vmem, pvmem, pmem, file;
+    bool have_nice;
+    int nice;
+    int block; /* -W block: 0/1, -1 unset */
+    bool no_jobid;
+    char *prefix; /* -C, NULL unset */
 };
 
 struct jobspec_input {
     struct layer script;  /* from jobspec_parse_script() */
     struct layer cmdline; /* from jobspec_parse_args() */
+    char *prefix;         /* jobspec_set_prefix(), NULL = "#PBS" */
 };
 
 void layer_init (struct layer *l);

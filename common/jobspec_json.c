@@ -63,6 +63,8 @@ static json_t *chunks_to_json (const struct resreq *r)
             json_pack ("{s:i s:i s:i s:i s:I}", "count", c->count, "ncpus", c->ncpus, "mpiprocs",
                        c->mpiprocs, "ngpus", c->ngpus, "mem", (json_int_t)c->mem);
         if (!o || (c->host[0] && add_str (o, "host", c->host, false) < 0) ||
+            (c->ompthreads > 0 && add_new (o, "ompthreads", json_integer (c->ompthreads)) < 0) ||
+            (c->labels[0] && add_str (o, "labels", c->labels, false) < 0) ||
             json_array_append_new (a, o) < 0) {
             json_decref (o);
             json_decref (a);
@@ -70,6 +72,61 @@ static json_t *chunks_to_json (const struct resreq *r)
         }
     }
     return a;
+}
+
+/* The limits, in the order of struct jobspec_limits, and their bounds. */
+static const struct {
+    const char *name;
+    bool is_time;
+} limit_names[] = {
+    {"cput", true},   {"pcput", true}, {"vmem", false},
+    {"pvmem", false}, {"pmem", false}, {"file", false},
+};
+#define NLIMITS (sizeof (limit_names) / sizeof (limit_names[0]))
+
+static int64_t *limit_at (struct jobspec_limits *l, size_t i)
+{
+    /* cput and pcput are int64_t, the sizes uint64_t of the same width */
+    void *v[NLIMITS] = {&l->cput, &l->pcput, &l->vmem, &l->pvmem, &l->pmem, &l->file};
+    return v[i];
+}
+
+/* The text attributes, execution_time, umask and limits: each only when set. */
+static int attrs_to_json (const struct jobspec *js, json_t *o)
+{
+    for (int i = 0; i < JOBSPEC_NATTRS; i++) {
+        struct herror err;
+        if (js->attrs[i] && jobspec_check_attr ((enum jobspec_attr)i, js->attrs[i], &err) < 0) {
+            errno = EINVAL;
+            return -1;
+        }
+        if (add_str (o, jobspec_attr_name ((enum jobspec_attr)i), js->attrs[i], true) < 0)
+            return -1;
+    }
+    if (js->execution_time < 0 || js->umask > 0777)
+        return errno = EINVAL, -1;
+    if ((js->execution_time > 0 &&
+         add_new (o, "execution_time", json_integer (js->execution_time)) < 0) ||
+        (js->umask >= 0 && add_new (o, "umask", json_integer (js->umask)) < 0))
+        return -1;
+    json_t *lim = NULL;
+    struct jobspec_limits l = js->limits;
+    for (size_t i = 0; i < NLIMITS; i++) {
+        int64_t v = *limit_at (&l, i);
+        if (v == 0)
+            continue;
+        if (v < 0 || v > (limit_names[i].is_time ? RESREQ_MAX_WALLTIME : (int64_t)RESREQ_MAX_MEM))
+            return errno = EINVAL, -1;
+        if (!lim && add_new (o, "limits", (lim = json_object())) < 0)
+            return -1;
+        if (add_new (lim, limit_names[i].name, json_integer (v)) < 0)
+            return -1;
+    }
+    if (js->limits.nice < -20 || js->limits.nice > 19)
+        return errno = EINVAL, -1;
+    if (js->limits.nice != 0 && add_new (o, "nice", json_integer (js->limits.nice)) < 0)
+        return -1;
+    return 0;
 }
 
 json_t *jobspec_to_json (const struct jobspec *js)
@@ -130,6 +187,8 @@ json_t *jobspec_to_json (const struct jobspec *js)
         add_new (o, "hold", json_boolean (js->hold)) < 0 ||
         add_new (o, "rerunnable", json_boolean (js->rerunnable)) < 0 ||
         (js->array_index >= 0 && add_new (o, "array_index", json_integer (js->array_index)) < 0))
+        goto fail;
+    if (attrs_to_json (js, o) < 0)
         goto fail;
     return o;
 nomem:
@@ -261,8 +320,8 @@ static int check_output_path (const char *s, struct herror *err)
 
 static int chunk_from_json (const json_t *o, int index, struct resreq_chunk *c, struct herror *err)
 {
-    json_int_t count, ncpus, mpiprocs, ngpus, mem;
-    const char *host;
+    json_int_t count, ncpus, mpiprocs, ngpus, mem, omp = 0;
+    const char *host, *labels;
     char ctx[32];
 
     if (!json_is_object (o))
@@ -273,8 +332,19 @@ static int chunk_from_json (const json_t *o, int index, struct resreq_chunk *c, 
         get_int (o, ctx, "mpiprocs", true, 0, RESREQ_MAX_COUNT, &mpiprocs, err) < 0 ||
         get_int (o, ctx, "ngpus", true, 0, RESREQ_MAX_COUNT, &ngpus, err) < 0 ||
         get_int (o, ctx, "mem", true, 0, (json_int_t)RESREQ_MAX_MEM, &mem, err) < 0 ||
-        get_str (o, ctx, "host", false, &host, err) < 0)
+        get_str (o, ctx, "host", false, &host, err) < 0 ||
+        get_int (o, ctx, "ompthreads", false, 0, RESREQ_MAX_COUNT, &omp, err) < 0 ||
+        get_str (o, ctx, "labels", false, &labels, err) < 0)
         return -1;
+    if (labels && (strlen (labels) >= sizeof (c->labels) || pbs_labels_check (labels, err) < 0)) {
+        if (strlen (labels) >= sizeof (c->labels))
+            herror_set (err, "longer than %zu bytes", sizeof (c->labels) - 1);
+        herror_prefix (err, "%slabels", ctx);
+        return -1;
+    }
+    c->ompthreads = (int)omp;
+    if (labels)
+        strcpy (c->labels, labels);
     if (host && !pbs_hostname_valid (host)) {
         char shown[HERROR_SHOW_SIZE];
         return herror_set (err, "%shost: \"%s\" is not a host name", ctx,
@@ -406,6 +476,49 @@ static int argv_from_json (const json_t *o, struct jobspec *js, struct herror *e
     return 0;
 }
 
+/* Read back what attrs_to_json() writes. */
+static int attrs_from_json (const json_t *o, struct jobspec *js, struct herror *err)
+{
+    json_int_t t = 0, um = -1, nice = 0;
+    json_t *lim;
+
+    for (int i = 0; i < JOBSPEC_NATTRS; i++) {
+        const char *key = jobspec_attr_name ((enum jobspec_attr)i);
+        const char *v;
+        int rc = get_str (o, "", key, false, &v, err);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            continue;
+        if (jobspec_check_attr ((enum jobspec_attr)i, v, err) < 0) {
+            herror_prefix (err, "%s", key);
+            return -1;
+        }
+        if (!(js->attrs[i] = strdup (v)))
+            return herror_set (err, "out of memory");
+    }
+    if (get_int (o, "", "execution_time", false, 0, INT64_MAX / 2, &t, err) < 0 ||
+        get_int (o, "", "umask", false, 0, 0777, &um, err) < 0 ||
+        get_int (o, "", "nice", false, -20, 19, &nice, err) < 0)
+        return -1;
+    js->limits.nice = (int)nice;
+    js->execution_time = t;
+    js->umask = (int)um;
+    if (member (o, "", "limits", false, &lim, err) == 1) {
+        if (!json_is_object (lim))
+            return herror_set (err, "limits: must be an object");
+        for (size_t i = 0; i < NLIMITS; i++) {
+            json_int_t v = 0;
+            if (get_int (lim, "limits.", limit_names[i].name, false, 0,
+                         limit_names[i].is_time ? RESREQ_MAX_WALLTIME : (json_int_t)RESREQ_MAX_MEM,
+                         &v, err) < 0)
+                return -1;
+            *limit_at (&js->limits, i) = v;
+        }
+    }
+    return 0;
+}
+
 /* The request members of o into the empty js.  0, or -1 with err set and
  * errno EINVAL or ENOMEM; js is left for the caller to destroy. */
 static int request_from_json (const json_t *o, struct jobspec *js, struct herror *err)
@@ -431,7 +544,8 @@ static int request_from_json (const json_t *o, struct jobspec *js, struct herror
         take_str (o, "error", false, check_output_path, &js->error, err) < 0 ||
         get_enum (o, "", "join", join_names, 3, &join, err) < 0 ||
         take_str (o, "depend", false, jobspec_check_depend, &js->depend, err) < 0 ||
-        get_int (o, "", "array_index", false, 0, INT_MAX, &array_index, err) < 0) {
+        get_int (o, "", "array_index", false, 0, INT_MAX, &array_index, err) < 0 ||
+        attrs_from_json (o, js, err) < 0) {
         if (!js->script && script)
             herror_set (err, "out of memory");
         errno = errno == ENOMEM ? ENOMEM : EINVAL;

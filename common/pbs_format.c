@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 char *pbs_format_size (uint64_t bytes, char *buf, size_t size)
 {
@@ -59,8 +61,17 @@ static void write_select (FILE *f, const struct resreq *r)
             fprintf (f, ":ngpus=%d", c->ngpus);
         if (c->mem > 0)
             fprintf (f, ":mem=%s", pbs_format_size (c->mem, size, sizeof (size)));
+        if (c->ompthreads > 0)
+            fprintf (f, ":ompthreads=%d", c->ompthreads);
         if (c->host[0])
             fprintf (f, ":host=%.*s", (int)sizeof (c->host), c->host);
+        /* labels as PBS writes custom resources: NAME=VALUE, NAME=True */
+        for (const char *p = c->labels; memchr (c->labels, '\0', sizeof (c->labels)) && *p;) {
+            size_t len = strcspn (p, ",");
+            bool boolean = memchr (p, '=', len) == NULL;
+            fprintf (f, ":%.*s%s", (int)len, p, boolean ? "=True" : "");
+            p += len + (p[len] == ',');
+        }
     }
 }
 

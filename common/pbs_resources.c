@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -187,12 +188,82 @@ static int parse_count (const char *name, const char *val, int *out, struct herr
     return 0;
 }
 
+bool pbs_label_name_valid (const char *s, size_t len)
+{
+    if (len == 0 || len > 64 || !isalpha ((unsigned char)s[0]))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!isalnum ((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+            return false;
+    }
+    return true;
+}
+
+/* A label value: 1..64 of [A-Za-z0-9._-]. */
+static bool label_value_valid (const char *s, size_t len)
+{
+    if (len == 0 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!isalnum ((unsigned char)s[i]) && !strchr ("._-", s[i]))
+            return false;
+    }
+    return true;
+}
+
+int pbs_labels_check (const char *labels, struct herror *err)
+{
+    char q[HERROR_SHOW_SIZE];
+
+    if (memchr (labels, '\0', RESREQ_LABELS_MAX) == NULL)
+        return herror_set (err, "labels are longer than %d bytes", RESREQ_LABELS_MAX - 1);
+    for (const char *p = labels; *p;) {
+        size_t len = strcspn (p, ",");
+        const char *eq = memchr (p, '=', len);
+        size_t nlen = eq ? (size_t)(eq - p) : len;
+        if (!pbs_label_name_valid (p, nlen) || (eq && !label_value_valid (eq + 1, len - nlen - 1)))
+            return herror_set (err, "\"%s\" is not a label (NAME or NAME=VALUE)",
+                               herror_show (p, len, q, sizeof (q)));
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+/* Add "NAME" (val NULL or True) or "NAME=VALUE" to the chunk's labels. */
+static int add_label (struct resreq_chunk *c, const char *name, const char *val, struct herror *err)
+{
+    char q[HERROR_SHOW_SIZE];
+    size_t have = strlen (c->labels);
+
+    if (!pbs_label_name_valid (name, strlen (name)))
+        return herror_set (err, "\"%s\" is not a resource or node property name", shown (name, q));
+    if (val && (strcasecmp (val, "true") == 0 || strcasecmp (val, "t") == 0 ||
+                strcasecmp (val, "y") == 0 || strcmp (val, "1") == 0))
+        val = NULL;
+    else if (val && (strcasecmp (val, "false") == 0 || strcasecmp (val, "f") == 0 ||
+                     strcasecmp (val, "n") == 0 || strcmp (val, "0") == 0))
+        return herror_set (err, "%s=%s: asking for nodes without a label is not supported", name,
+                           val);
+    if (val && !label_value_valid (val, strlen (val)))
+        return herror_set (err,
+                           "%s: \"%s\" is not a label value (letters, digits, '.', '_', "
+                           "'-')",
+                           name, shown (val, q));
+    int n = snprintf (c->labels + have, sizeof (c->labels) - have, "%s%s%s%s", have ? "," : "",
+                      name, val ? "=" : "", val ? val : "");
+    if (n < 0 || (size_t)n >= sizeof (c->labels) - have) {
+        c->labels[have] = '\0';
+        return herror_set (err, "too many node labels in one chunk");
+    }
+    return 0;
+}
+
 /* One select or nodes term, written in place (elt is a writable copy). */
 static int parse_chunk (char *elt, enum chunk_syntax syntax, struct resreq_chunk *c,
                         struct herror *err)
 {
     bool seen_ncpus = false, seen_mpiprocs = false, seen_ngpus = false;
-    bool seen_mem = false, seen_host = false;
+    bool seen_mem = false, seen_host = false, seen_omp = false;
     bool first = true;
     char *save = elt;
     char q[HERROR_SHOW_SIZE];
@@ -226,11 +297,12 @@ static int parse_chunk (char *elt, enum chunk_syntax syntax, struct resreq_chunk
                                shown (tok, q));
         }
         if (!eq) {
-            if (syntax == SYNTAX_NODES)
-                return herror_set (err,
-                                   "node property \"%s\" is not supported (use select=... "
-                                   "with host=NAME)",
-                                   shown (tok, q));
+            /* Torque's node property: a boolean label the node must have. */
+            if (syntax == SYNTAX_NODES) {
+                if (add_label (c, tok, NULL, err) < 0)
+                    return -1;
+                continue;
+            }
             return herror_set (err, "\"%s\" is not resource=value", shown (tok, q));
         }
         *eq = '\0';
@@ -257,7 +329,12 @@ static int parse_chunk (char *elt, enum chunk_syntax syntax, struct resreq_chunk
             rc = pbs_size_parse (val, &c->mem, err);
             if (rc < 0)
                 herror_prefix (err, "mem \"%s\"", shown (val, q));
-        } else if (syntax == SYNTAX_SELECT && strcmp (key, "host") == 0) {
+        } else if (syntax == SYNTAX_SELECT && strcmp (key, "ompthreads") == 0) {
+            seen = &seen_omp;
+            rc = parse_count (key, val, &c->ompthreads, err);
+        } else if (syntax == SYNTAX_SELECT &&
+                   (strcmp (key, "host") == 0 || strcmp (key, "vnode") == 0)) {
+            /* huddle's vnodes are its nodes: vnode= is host= */
             seen = &seen_host;
             rc = 0;
             if (!pbs_hostname_valid (val))
@@ -265,10 +342,11 @@ static int parse_chunk (char *elt, enum chunk_syntax syntax, struct resreq_chunk
             else
                 strcpy (c->host, val);
         } else if (syntax == SYNTAX_SELECT) {
-            return herror_set (err,
-                               "unknown chunk resource \"%s\" (known: ncpus, mpiprocs, ngpus, "
-                               "mem, host)",
-                               shown (key, q));
+            /* Any other resource is a node label: arch=linux, gpu_type=a100,
+             * a100=True (the controller refuses labels no node has). */
+            if (add_label (c, key, val, err) < 0)
+                return -1;
+            continue;
         } else {
             return herror_set (err, "unknown nodes resource \"%s\" (known: ppn, gpus)",
                                shown (key, q));
@@ -502,6 +580,14 @@ int pbs_resreq_check (const struct resreq *r, struct herror *err)
             herror_set (err, "chunk %d: mem is more than the limit", i + 1);
             return einval();
         }
+        if (c->ompthreads < 0 || c->ompthreads > RESREQ_MAX_COUNT) {
+            herror_set (err, "chunk %d: ompthreads is out of range", i + 1);
+            return einval();
+        }
+        if (pbs_labels_check (c->labels, err) < 0) {
+            herror_prefix (err, "chunk %d", i + 1);
+            return einval();
+        }
         if (memchr (c->host, '\0', sizeof (c->host)) == NULL ||
             (c->host[0] && !pbs_hostname_valid (c->host))) {
             herror_set (err, "chunk %d: host is not a valid host name", i + 1);
@@ -541,4 +627,27 @@ bool pbs_pgroup_name_valid (const char *s)
     size_t n = s ? strlen (s) : 0;
     return n > 0 && n <= RESREQ_PGROUP_MAX &&
            strspn (s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") == n;
+}
+
+/* Whether the comma-separated list has the element [e, e+len). */
+static bool list_has (const char *list, const char *e, size_t len)
+{
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn (p, ",");
+        if (n == len && strncmp (p, e, len) == 0)
+            return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
+}
+
+bool pbs_labels_match (const char *have, const char *want)
+{
+    for (const char *p = want; p && *p;) {
+        size_t n = strcspn (p, ",");
+        if (!list_has (have, p, n))
+            return false;
+        p += n + (p[n] == ',');
+    }
+    return true;
 }

@@ -15,6 +15,7 @@
 #define HUDDLE_PBS_RESOURCES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/herror.h"
@@ -30,15 +31,19 @@ int pbs_size_parse (const char *s, uint64_t *bytes, struct herror *err);
  * nearest second.  At most RESREQ_MAX_WALLTIME. */
 int pbs_walltime_parse (const char *s, int64_t *seconds, struct herror *err);
 
-/* "N:ncpus=C:mpiprocs=M:ngpus=G:mem=SIZE:host=NAME[+...]".  The count is
- * optional (default 1); ncpus defaults to 1, mpiprocs to 1 (0 when the chunk
- * has ncpus=0, which needs ngpus > 0).  On success r->nchunks/r->chunks are
+/* "N:ncpus=C:mpiprocs=M:ngpus=G:mem=SIZE:ompthreads=T:host=NAME[+...]".  The
+ * count is optional (default 1); ncpus defaults to 1, mpiprocs to 1 (0 when
+ * the chunk has ncpus=0, which needs ngpus > 0).  vnode=NAME is host=NAME
+ * (huddle's vnodes are its nodes).  Any other NAME=VALUE is a node label
+ * the chunk's node must carry (resreq.h): NAME=True a boolean one
+ * ("a100"), NAME=STRING a string one ("gpu_type=a100", "arch=linux");
+ * NAME=False is refused.  On success r->nchunks/r->chunks are
  * replaced (the old array freed); the other members of r are not touched. */
 int pbs_select_parse (const char *s, struct resreq *r, struct herror *err);
 
-/* Legacy Torque/PBS "nodes=N:ppn=M[:gpus=G][+...]" (N may be a host name):
- * becomes N chunks of ncpus=M, mpiprocs=M, ngpus=G.  Same ownership as
- * pbs_select_parse(). */
+/* Legacy Torque/PBS "nodes=N:ppn=M[:gpus=G][:PROPERTY...][+...]" (N may be
+ * a host name): becomes N chunks of ncpus=M, mpiprocs=M, ngpus=G, each
+ * PROPERTY a boolean node label.  Same ownership as pbs_select_parse(). */
 int pbs_nodes_parse (const char *s, struct resreq *r, struct herror *err);
 
 /* "pack|scatter|free[:excl|shared|exclhost][:group=switch]", any order,
@@ -63,6 +68,16 @@ bool pbs_pgroup_name_valid (const char *s);
  * RESREQ_MAX_COUNT chunks in all (the node count), totals that fit an int,
  * known arrangement/sharing, walltime 0..RESREQ_MAX_WALLTIME. */
 int pbs_resreq_check (const struct resreq *r, struct herror *err);
+
+/* A label list as struct resreq_chunk holds it: "NAME[=VALUE][,...]",
+ * NAME 1..64 of [A-Za-z0-9_-] starting with a letter, VALUE 1..64 of
+ * [A-Za-z0-9._-], at most RESREQ_LABELS_MAX - 1 bytes.  0, or -1 with err. */
+int pbs_labels_check (const char *labels, struct herror *err);
+bool pbs_label_name_valid (const char *s, size_t len);
+
+/* Whether every label of want is one of have (both label lists; NULL or
+ * "" want matches anything). */
+bool pbs_labels_match (const char *have, const char *want);
 
 /* A host name as PBS accepts it in "host=": 1..63 of [A-Za-z0-9._-],
  * starting with a letter or digit.  Returns 1 if valid, else 0. */

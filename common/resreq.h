@@ -21,6 +21,8 @@
 #define RESREQ_MAX_MEM      (UINT64_C (1) << 50)          /* 1 PiB per chunk */
 #define RESREQ_MAX_WALLTIME (INT64_C (100) * 366 * 86400) /* 100 years */
 
+#define RESREQ_LABELS_MAX 128 /* bytes of a chunk's label list, NUL included */
+
 /* One "-l select" term: COUNT x {ncpus, mpiprocs, ngpus, mem}. */
 struct resreq_chunk {
     int count;     /* how many such chunks (>= 1) */
@@ -28,7 +30,14 @@ struct resreq_chunk {
     int mpiprocs;  /* MPI ranks per chunk: lines in PBS_NODEFILE (default 1) */
     int ngpus;     /* whole GPUs per chunk (default 0) */
     uint64_t mem;  /* bytes per chunk, 0 = no memory request */
-    char host[64]; /* "host=NAME" constraint, empty = any */
+    char host[64]; /* "host=NAME" (or "vnode=NAME") constraint, empty = any */
+    /* Node labels the chunk's node must carry, comma-separated: a site's
+     * custom host resources and Torque node properties.  "a100" (from
+     * "a100=True" or nodes=N:a100) is a boolean label, "gpu_type=a100" a
+     * string label; an admin gives nodes their labels (huddle-ctld's
+     * node_labels).  Empty = any node. */
+    char labels[RESREQ_LABELS_MAX];
+    int ompthreads; /* OMP_NUM_THREADS of the job script (first chunk), 0 = the node's ncpus */
 };
 
 /* "-l place=ARRANGEMENT[:SHARING]" as in PBS Pro. */

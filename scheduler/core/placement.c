@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/pbs_resources.h"
 #include "fabric.h"
 #include "nodealloc.h"
 #include "pgroup.h"
@@ -250,6 +251,11 @@ static struct need node_left (const struct placement *p, int i)
     const struct tent *t = &p->tent[i];
     struct need left = {-1, 0, 0};
     if (idset_test (p->skip, (unsigned)i))
+        return left;
+    /* node labels: every chunk of a job asks for the same ones (the
+     * controller refuses others), so one filter serves the whole job */
+    if (p->req->chunks[0].labels[0] &&
+        !pbs_labels_match (p->s->nodes[i]->labels, p->req->chunks[0].labels))
         return left;
     if (p->dom_ok || p->one_per_dom) {
         int d = dom_of (p, i);
@@ -559,7 +565,8 @@ static int64_t leaf_cap (struct placement *p, int l)
         if (t.best.cores < need.cores || t.best.gpus < need.gpus || t.best.mem < need.mem)
             goto done;
     }
-    if (p->view == &placement_free_now && !p->skip && p->req->nchunks == 1 && p->ntouched == 0) {
+    if (p->view == &placement_free_now && !p->skip && p->req->nchunks == 1 && p->ntouched == 0 &&
+        !p->req->chunks[0].labels[0]) {
         /* the common case, straight from the nodes: nothing tentative yet */
         const struct resreq_chunk *c = &p->req->chunks[0];
         int64_t want = p->req->arrangement == RESREQ_SCATTER ? 1 : c->count;

@@ -39,6 +39,7 @@ static void snode_free (struct snode *n)
     free (n->cores);
     free (n->gpus);
     free (n->name);
+    free (n->labels);
     free (n);
 }
 
@@ -301,7 +302,7 @@ static struct snode *snode_build (const struct sched_node_desc *d)
     int *numa_os = malloc ((size_t)(d->ncores + 1) * sizeof (int));
     if (!n || !numa_os)
         goto fail;
-    if (!(n->name = strdup (d->name)))
+    if (!(n->name = strdup (d->name)) || !(n->labels = strdup ("")))
         goto fail;
     n->usable = d->usable;
     n->mem = d->mem;
@@ -377,6 +378,23 @@ int sched_snapshot_set_usable (struct sched_snapshot *s, const char *name, bool 
         n->usable = usable;
         snap_node_changed (s, n);
     }
+    return 0;
+}
+
+int sched_snapshot_set_labels (struct sched_snapshot *s, const char *name, const char *labels)
+{
+    int i = snap_find (s, name);
+    if (i < 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    char *copy = strdup (labels ? labels : "");
+    if (!copy) {
+        errno = ENOMEM;
+        return -1;
+    }
+    free (s->nodes[i]->labels);
+    s->nodes[i]->labels = copy;
     return 0;
 }
 

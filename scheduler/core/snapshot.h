@@ -94,6 +94,12 @@ void sched_snapshot_destroy (struct sched_snapshot *s);
  * already in the snapshot; ENOMEM. */
 int sched_snapshot_add_node (struct sched_snapshot *s, const struct sched_node_desc *desc);
 
+/* Give a node its labels, a label list "a100,gpu_type=a100" (common/
+ * resreq.h; NULL or "" none), replacing what it had: a chunk asking for
+ * labels is placed only on nodes that have all of them.  ENOENT: no such
+ * node; ENOMEM. */
+int sched_snapshot_set_labels (struct sched_snapshot *s, const char *name, const char *labels);
+
 /* Mark a node usable (free/busy) or not (offline/down).  Allocations on it
  * stay; the pass just starts nothing new there.  ENOENT: no such node. */
 int sched_snapshot_set_usable (struct sched_snapshot *s, const char *name, bool usable);

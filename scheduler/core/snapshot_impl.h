@@ -35,7 +35,8 @@ struct snode_gpu {
 
 struct snode {
     char *name;
-    int index; /* position in the snapshot */
+    char *labels; /* "" none; chunks' labels must all be here (placement.c) */
+    int index;    /* position in the snapshot */
     bool usable;
     int ncores, free_cores;
     struct snode_core *cores;

@@ -88,9 +88,11 @@ struct ctld_config {
     int probe_pings;       /* round trips per latency measurement */
     int probe_streams;     /* large messages per bandwidth measurement */
     int64_t probe_stream_size;
-    int probe_timeout; /* seconds one probe may take */
-    char *fabric;      /* switch tree file, "" = none (ctld_fabric.h) */
-    char *fabric_map;  /* EC2 instance map, "" = none */
+    int probe_timeout;  /* seconds one probe may take */
+    char *fabric;       /* switch tree file, "" = none (ctld_fabric.h) */
+    char *fabric_map;   /* EC2 instance map, "" = none */
+    char *mail_command; /* qsub -m mail: "" = none (jobmsg.c) */
+    char *node_labels;  /* labels.h's option text, "" = none */
 };
 
 struct server;

@@ -47,13 +47,27 @@ struct ctld_job {
     bool deleted;   /* qdel while running: it finishes, never requeues */
     int priority;
     int64_t submit_time;
-    int64_t eligible_time; /* since when it waits in Q (submit, release, requeue) */
+    int64_t eligible_time;  /* since when it waits in Q (submit, release, requeue) */
+    int64_t execution_time; /* qsub -a: not started before (0: none); W while ahead */
     int64_t run_count;
     int64_t script_bytes;      /* size of its script (in the store, not here) */
     struct resreq res;         /* owned */
     struct sched_alloc *alloc; /* R and E only */
     char *queue_comment;       /* why a queued job waits (not stored) */
 };
+
+/* Whether a job's -a time is still ahead at now: it waits (state W in
+ * qstat) and the scheduler's queue holds it (schedule.c). */
+static inline bool job_deferred (const struct ctld_job *j, int64_t now)
+{
+    return j->execution_time > now;
+}
+
+/* Mail the job's Mail_Users (else its owner) through mail_command when
+ * its Mail_Points (default "a") has point: 'b' begun, 'e' ended, 'a'
+ * aborted; what is the message's last line.  Nothing without a
+ * mail_command (mail.c). */
+void job_mail (struct ctld *ctx, struct ctld_job *j, char point, const char *what);
 
 /* "SEQ.SERVER" into buf. */
 const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_t len);

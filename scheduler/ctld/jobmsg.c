@@ -7,7 +7,9 @@
  * "Request invalid for state of job".
  */
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "common/log.h"
 #include "common/signame.h"
 #include "scheduler/ctld/job.h"
+#include "scheduler/ctld/labels.h"
 #include "scheduler/ctld/store.h"
 
 static int get_seq (json_t *msg, int64_t *seq, struct herror *err)
@@ -64,14 +67,12 @@ static struct ctld_job *owned_job (json_t *msg, struct request *rq, struct herro
 /* ------------------------------------------------------------- job.submit */
 
 /* The job object: the normalized request plus what the server decides. */
-static json_t *job_object (struct ctld *ctx, struct jobspec *spec, struct peer *p, int64_t seq,
-                           const char *owner, struct herror *err)
+static json_t *job_object (struct ctld *ctx, struct jobspec *spec, int64_t seq, const char *owner,
+                           struct herror *err)
 {
     char jobid[96];
     snprintf (jobid, sizeof (jobid), "%lld.%s", (long long)seq, ctx->cfg.server_name);
     spec->seq = seq;
-    spec->uid = peer_uid (p);
-    spec->gid = peer_gid (p);
     if (!(spec->jobid = strdup (jobid)) || !(spec->owner = strdup (owner))) {
         herror_set (err, "out of memory");
         return NULL;
@@ -90,7 +91,91 @@ static json_t *job_object (struct ctld *ctx, struct jobspec *spec, struct peer *
     json_object_set_new (obj, "walltime", json_integer (walltime));
     json_object_set_new (obj, "submit_time", json_integer (ctld_now()));
     json_object_set_new (obj, "run_count", json_integer (0));
+    /* qstat -f's egroup: the name of the group the job runs as */
+    struct group *gr = getgrgid (spec->gid);
+    if (gr)
+        json_object_set_new (obj, "group", json_string (gr->gr_name));
     return obj;
+}
+
+/* The name a "NAME[@HOST][,...]" list gives: the entry without a host, else
+ * (all name hosts, and where the job runs is not known yet) the first. */
+static int list_first (const char *list, char *buf, size_t size)
+{
+    if (jobspec_list_pick (list, NULL, buf, size) == 0)
+        return 0;
+    size_t len = strcspn (list, "@,");
+    if (len + 1 > size)
+        return -1;
+    memcpy (buf, list, len);
+    buf[len] = '\0';
+    return 0;
+}
+
+/* Who the job runs as: the submitter, or the user -u names (User_List),
+ * which only root may name for another user, as PBS's server allows (its
+ * ruserok check aside: huddle has no hosts.equiv); and with which group:
+ * the user's own, or -W group_list's if the user is a member.  The names
+ * are looked up here, on the controller, because it decides who owns the
+ * job.  Sets spec->uid/gid and *owner (malloc'd). */
+static int job_identity (struct ctld *ctx, struct jobspec *spec, const struct peer *p, char **owner,
+                         struct herror *err)
+{
+    char name[JOBSPEC_OWNER_MAX + 1];
+    const char *users = spec->attrs[JOBSPEC_USER_LIST];
+    const char *groups = spec->attrs[JOBSPEC_GROUP_LIST];
+
+    spec->uid = peer_uid (p);
+    spec->gid = peer_gid (p);
+    if (!(*owner = jobs_user_name (ctx, spec->uid)))
+        return herror_set (err, "out of memory");
+    if (users) {
+        if (list_first (users, name, sizeof (name)) < 0)
+            return herror_set (err, "User_List %s: the user name is too long", users);
+        if (strcmp (name, *owner) != 0) {
+            struct passwd *pw = getpwnam (name);
+            if (spec->uid != 0 || !pw)
+                return herror_set (err, "Bad UID for job execution (-u %s: %s)", name,
+                                   !pw ? "no such user"
+                                       : "only root may submit a job that runs as another user");
+            free (*owner);
+            if (!(*owner = strdup (pw->pw_name)))
+                return herror_set (err, "out of memory");
+            spec->uid = pw->pw_uid;
+            spec->gid = pw->pw_gid;
+        }
+    }
+    if (groups) {
+        if (list_first (groups, name, sizeof (name)) < 0)
+            return herror_set (err, "group_list %s: the group name is too long", groups);
+        struct group *gr = getgrnam (name);
+        struct passwd *pw = getpwuid (spec->uid);
+        bool member = gr && pw && pw->pw_gid == gr->gr_gid;
+        for (char **m = gr ? gr->gr_mem : NULL; m && *m && !member; m++)
+            member = strcmp (*m, *owner) == 0;
+        if (!gr || (!member && spec->uid != 0))
+            return herror_set (err, "Bad GID for job execution (-W group_list=%s: %s)", name,
+                               !gr ? "no such group" : "the job's user is not a member");
+        spec->gid = gr->gr_gid;
+    }
+    return 0;
+}
+
+/* Mail (-m) is sent by the configured mailer command; without one the log
+ * says so, once per run of the controller, when a job first asks for it. */
+static void check_mail (struct ctld *ctx, const struct jobspec *spec, int64_t seq)
+{
+    static bool said;
+    const char *points = spec->attrs[JOBSPEC_MAIL_POINTS];
+
+    if (!points || strcmp (points, "n") == 0 || (ctx->cfg.mail_command && *ctx->cfg.mail_command) ||
+        said)
+        return;
+    said = true;
+    log_msg (LOG_LEVEL_WARN,
+             "job %lld.%s asks for mail (-m %s) but no mail_command is configured: no mail is "
+             "sent for it or any other job",
+             (long long)seq, ctx->cfg.server_name, points);
 }
 
 /* The per-user limits, so that one user cannot fill the store, the memory
@@ -157,10 +242,18 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     if (ctld_store_writable (ctx, err) < 0 ||
         check_limits (ctx, peer_uid (rq->peer), spec, &script_bytes, err) < 0)
         goto fail;
+    char *owner = NULL;
+    if (job_identity (ctx, spec, rq->peer, &owner, err) < 0) {
+        free (owner);
+        goto fail;
+    }
+    if (labels_check_request (ctx->cfg.node_labels, &spec->res, err) < 0) {
+        free (owner);
+        goto fail;
+    }
     struct ctld_job *j = calloc (1, sizeof (*j));
-    char *owner = jobs_user_name (ctx, peer_uid (rq->peer));
-    if (!j || !owner || store_next_seq (ctx->store, &seq, err) < 0 ||
-        !(j->obj = job_object (ctx, spec, rq->peer, seq, owner, err)) ||
+    if (!j || store_next_seq (ctx->store, &seq, err) < 0 ||
+        !(j->obj = job_object (ctx, spec, seq, owner, err)) ||
         store_script_put (ctx->store, seq, spec->script ? spec->script : "", err) < 0) {
         free (owner);
         job_free (j);
@@ -172,8 +265,10 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     json_object_set_new (j->obj, "script_size", json_integer (script_bytes));
     j->script_bytes = script_bytes;
     j->seq = seq;
-    j->uid = peer_uid (rq->peer);
+    j->uid = spec->uid;
+    j->execution_time = spec->execution_time;
     j->state = JOB_NEW;
+    check_mail (ctx, spec, seq);
     bool hold = spec->hold;
     j->rerunnable = spec->rerunnable;
     j->priority = spec->priority;
@@ -251,6 +346,9 @@ static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
     }
     if (j->state == JOB_QUEUED && j->queue_comment)
         json_object_set_new (o, "comment", json_string (j->queue_comment));
+    /* PBS's W: queued, waiting for its -a time. */
+    if (j->state == JOB_QUEUED && job_deferred (j, ctld_now()))
+        json_object_set_new (o, "state", json_string ("W"));
     return o;
 }
 

@@ -514,6 +514,17 @@ static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
             ctld_order (ctx, sched_alloc_node (j->alloc, i)->name, json_copy (order));
         json_decref (order);
         log_msg (LOG_LEVEL_INFO, "job %s %s", id, event);
+        job_mail (ctx, j, 'b', "Begun execution");
+    }
+    if (j->state == JOB_FINISHED && old != JOB_FINISHED && job_state_active (old)) {
+        json_t *st = json_object_get (j->obj, "exit_status");
+        char what[64];
+        snprintf (what, sizeof (what), "Execution terminated\nExit_status=%d",
+                  st ? (int)json_integer_value (st) : 0);
+        if (st && json_integer_value (st) < 0)
+            job_mail (ctx, j, 'a', "Aborted by PBS Server");
+        else
+            job_mail (ctx, j, 'e', what);
     }
     if (c && c->ev == JOB_EV_DELETE && j->state == JOB_EXITING)
         job_send_kill (ctx, j, NULL); /* job.ended then finishes it */
@@ -787,6 +798,7 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     j->uid = (uid_t)json_integer_value (uid);
     j->rerunnable = spec->rerunnable;
     j->priority = spec->priority;
+    j->execution_time = spec->execution_time;
     j->res = spec->res;
     j->exclusive = spec->res.sharing != RESREQ_SHARED;
     memset (&spec->res, 0, sizeof (spec->res));

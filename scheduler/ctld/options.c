@@ -14,6 +14,7 @@
 
 #include "common/config.h"
 #include "common/pbs_resources.h"
+#include "scheduler/ctld/labels.h"
 #include "scheduler/ctld/options.h"
 
 static const struct config_option table[] = {
@@ -108,6 +109,15 @@ static const struct config_option table[] = {
     {"fabric_map", CONFIG_STRING, "", 0, 0,
      "for an EC2 fabric: file of \"NODE INSTANCE-ID\" lines naming the cluster's instances "
      "(empty: nodes are named by instance id)"},
+    {"mail_command", CONFIG_STRING, "", 0, 0,
+     "command that sends the mail jobs ask for with qsub -m/-M, run as COMMAND -s SUBJECT "
+     "ADDRESS... with the message on its standard input (the form of mail and mailx); empty: no "
+     "mail is sent, and the log says so once"},
+    {"node_labels", CONFIG_STRING, "", 0, 0,
+     "labels of nodes that jobs may ask for (custom host resources, Torque node properties): "
+     "entries HOSTLIST:LABEL[,LABEL...] separated by blanks or ';', a LABEL being NAME or "
+     "NAME=VALUE, e.g. \"node[01-04]:a100,ib,gpu_type=a100 node05:bigmem\"; every node also "
+     "has arch=linux"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -238,6 +248,10 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     cfg->fabric_map = (char *)config_get_string (c, "fabric_map");
     if (cfg->fabric_map[0] && !cfg->fabric[0])
         return herror_set (err, "option fabric_map needs option fabric");
+    cfg->mail_command = (char *)config_get_string (c, "mail_command");
+    cfg->node_labels = (char *)config_get_string (c, "node_labels");
+    if (labels_config_check (cfg->node_labels, err) < 0)
+        return -1;
     cfg->job_lease = (int)config_get_int (c, "job_lease");
     if (cfg->job_lease < cfg->heartbeat_timeout)
         return herror_set (err,

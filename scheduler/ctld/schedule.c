@@ -27,6 +27,7 @@
 #include "scheduler/ctld/convert.h"
 #include "scheduler/ctld/ctld.h"
 #include "scheduler/ctld/job.h"
+#include "scheduler/ctld/labels.h"
 #include "scheduler/ctld/store.h"
 #include "topology/node.h"
 
@@ -35,23 +36,33 @@ struct sched {
     struct sched_queue *queue;
     json_t *topologies; /* node name -> topology model in the snapshot */
     struct event *pass_ev;
+    struct event *defer_ev; /* the next -a time of a deferred job */
+    int64_t defer_at;       /* when defer_ev fires, 0: not armed */
+    struct event *wake_ev;  /* a pass when a switches=N@T wait runs out */
+    int64_t wake_at;        /* when wake_ev fires, 0: not armed */
     int npasses;
     int nrequests;
 };
 
 /* The node registry parsed the model (nodes.c): it is not parsed again. */
-static int add_node (struct sched_snapshot *snap, const char *name, const struct topo_node *t,
-                     bool usable, struct herror *err)
+static int add_node (struct ctld *ctx, struct sched_snapshot *snap, const char *name,
+                     const struct topo_node *t, bool usable, struct herror *err)
 {
     struct sched_node_desc d;
+    char labels[4096];
 
     if (!t)
         return herror_set (err, "node %s has no topology model", name);
+    if (labels_of_node (ctx->cfg.node_labels, name, labels, sizeof (labels)) < 0)
+        return herror_set (err, "node %s: its node_labels are longer than %zu bytes", name,
+                           sizeof (labels) - 1);
     if (convert_desc_from_topo (name, t, usable, &d) < 0)
         return herror_set (err, "out of memory");
     int rc = sched_snapshot_add_node (snap, &d);
     if (rc < 0)
         herror_set (err, "the scheduler refused its topology: %s", strerror (errno));
+    else if ((rc = sched_snapshot_set_labels (snap, name, labels)) < 0)
+        herror_set (err, "out of memory");
     convert_desc_clear (&d);
     return rc;
 }
@@ -75,7 +86,7 @@ static int rebuild (struct ctld *ctx, const char *name, const struct topo_node *
         struct sched_node_usage nu; /* the old snapshot knows who is usable */
         bool u = same ? usable : sched_snapshot_node_usage (s->snap, key, &nu) == 0 && nu.usable;
         struct ctld_node *other = same ? NULL : nodes_find (ctx, key);
-        if (add_node (snap, key, same ? t : other ? node_topology (other) : NULL, u, err) < 0)
+        if (add_node (ctx, snap, key, same ? t : other ? node_topology (other) : NULL, u, err) < 0)
             goto fail;
     }
     if (sched_snapshot_copy_fabric (snap, s->snap) < 0 ||
@@ -106,7 +117,7 @@ int sched_node_update (struct ctld *ctx, const char *name, const struct topo_nod
     json_t *old = json_object_get (s->topologies, name);
 
     if (!old) {
-        if (add_node (s->snap, name, t, usable, err) < 0)
+        if (add_node (ctx, s->snap, name, t, usable, err) < 0)
             return -1;
     } else if (!json_equal (old, (json_t *)topology)) {
         struct sched_node_usage u;
@@ -204,16 +215,54 @@ static bool waiting (enum job_state s)
     return s == JOB_QUEUED || s == JOB_HELD;
 }
 
+/* Arm the deferral timer for a job's -a time, unless it fires earlier. */
+static void defer_arm (struct ctld *ctx, int64_t when)
+{
+    struct sched *s = ctx->sched;
+    if (!s->defer_ev || (s->defer_at > 0 && s->defer_at <= when))
+        return;
+    int64_t now = ctld_now();
+    struct timeval tv = {.tv_sec = when > now ? (time_t)(when - now) : 0};
+    if (event_add (s->defer_ev, &tv) == 0)
+        s->defer_at = when;
+}
+
+/* A deferred job's time came: the queue lets it go (its starvation clock
+ * starts at its -a time), and the next deferral is armed. */
+static void defer_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct ctld *ctx = arg;
+    int64_t now = ctld_now();
+    (void)fd;
+    (void)what;
+    ctx->sched->defer_at = 0;
+    for (int i = 0; i < jobs_count (ctx); i++) {
+        struct ctld_job *j = jobs_at (ctx, i);
+        if (j->execution_time == 0 || (j->state != JOB_QUEUED && j->state != JOB_HELD))
+            continue;
+        if (!job_deferred (j, now) && j->eligible_time < j->execution_time) {
+            j->eligible_time = j->execution_time;
+            sched_job_sync (ctx, j);
+            sched_request (ctx);
+        } else if (job_deferred (j, now)) {
+            defer_arm (ctx, j->execution_time);
+        }
+    }
+}
+
 /* The queue is a function of the job table: a job is in it exactly while
- * it is Q or H, held exactly while H.  Each step below is idempotent, so
+ * it is Q or H, held exactly while H or deferred (qsub -a).  Each step below is idempotent, so
  * whatever the queue holds for the job (the pass removes what it starts,
  * a start may then fail), one call makes it agree with the job again. */
 void sched_job_sync (struct ctld *ctx, struct ctld_job *j)
 {
     struct sched_queue *q = ctx->sched->queue;
     bool have = sched_queue_contains (q, j->seq);
+    bool deferred = waiting (j->state) && job_deferred (j, ctld_now());
     int rc = 0;
 
+    if (deferred)
+        defer_arm (ctx, j->execution_time);
     if (!waiting (j->state)) {
         if (have)
             rc = sched_queue_remove (q, j->seq);
@@ -222,11 +271,11 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j)
             .seq = j->seq,
             .priority = j->priority,
             .eligible_time = j->eligible_time,
-            .held = j->state == JOB_HELD,
+            .held = j->state == JOB_HELD || deferred,
             .req = &j->res,
         };
         rc = sched_queue_add (q, &sj);
-    } else if (j->state == JOB_HELD) {
+    } else if (j->state == JOB_HELD || deferred) {
         rc = sched_queue_hold (q, j->seq);
     } else {
         rc = sched_queue_release (q, j->seq, j->eligible_time);
@@ -264,6 +313,31 @@ static void start_one (struct ctld *ctx, struct sched_result *r, int i, struct c
     }
 }
 
+/* A switches=N@T job that waits for N leaves takes the best placement once
+ * T has passed, but only a pass can start it, and a quiet cluster runs no
+ * pass: wake one up when the earliest such wait runs out. */
+static void wake_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct ctld *ctx = arg;
+    (void)fd;
+    (void)what;
+    ctx->sched->wake_at = 0;
+    sched_request (ctx);
+}
+
+static void wake_arm (struct ctld *ctx, const struct ctld_job *j, int64_t now)
+{
+    struct sched *s = ctx->sched;
+    if (!j || j->res.max_switches <= 0 || j->res.switches_wait < 0)
+        return;
+    int64_t when = j->eligible_time + j->res.switches_wait;
+    if (when < now || (s->wake_at > 0 && s->wake_at <= when))
+        return;
+    struct timeval tv = {.tv_sec = (time_t)(when - now), .tv_usec = 100000};
+    if (event_add (s->wake_ev, &tv) == 0)
+        s->wake_at = when;
+}
+
 static void pass_cb (evutil_socket_t fd, short what, void *arg)
 {
     struct ctld *ctx = arg;
@@ -279,7 +353,8 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
      * made durable; the pass runs again once the store has caught up. */
     if (ctx->exit_code != 0 || store_retrying (ctx->store))
         return;
-    struct sched_result *r = sched_pass (s->snap, s->queue, ctld_now(), &limits);
+    int64_t now = ctld_now();
+    struct sched_result *r = sched_pass (s->snap, s->queue, now, &limits);
     if (!r) {
         log_msg (LOG_LEVEL_ERROR, "scheduling pass failed: %s", strerror (errno));
         return;
@@ -292,6 +367,8 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
             start_one (ctx, r, i, j);
             started++;
         } else if (j) {
+            if (d->kind == SCHED_WAIT)
+                wake_arm (ctx, j, now);
             snprintf (text, sizeof (text), "%s: %.500s",
                       d->kind == SCHED_NEVER ? "Can Never Run" : "Not Running", d->reason);
             job_set_queue_comment (j, text);
@@ -321,7 +398,9 @@ int sched_create (struct ctld *ctx)
     s->queue = sched_queue_create();
     s->topologies = json_object();
     s->pass_ev = event_new (ctx->base, -1, 0, pass_cb, ctx);
-    if (!s->snap || !s->queue || !s->topologies || !s->pass_ev ||
+    s->defer_ev = evtimer_new (ctx->base, defer_cb, ctx);
+    s->wake_ev = evtimer_new (ctx->base, wake_cb, ctx);
+    if (!s->snap || !s->queue || !s->topologies || !s->pass_ev || !s->defer_ev || !s->wake_ev ||
         event_priority_set (s->pass_ev, CTLD_PRI_SCHED) < 0)
         return -1;
     return 0;
@@ -334,6 +413,10 @@ void sched_destroy (struct ctld *ctx)
         return;
     if (s->pass_ev)
         event_free (s->pass_ev);
+    if (s->defer_ev)
+        event_free (s->defer_ev);
+    if (s->wake_ev)
+        event_free (s->wake_ev);
     sched_snapshot_destroy (s->snap);
     sched_queue_destroy (s->queue);
     json_decref (s->topologies);

@@ -4,7 +4,8 @@
 # takes the leaf it fills exactly, not the first free nodes; with
 # place=...:group=switch a job waits for one leaf rather than span two,
 # while a job without it spans them (its nodes listed leaf by leaf); once a
-# leaf frees, the waiting job runs there.
+# leaf frees, the waiting job runs there.  A switches=N@T job whose wait
+# runs out on a quiet cluster starts without anything else happening.
 . "$top_srcdir/tests/system/lib.sh"
 
 need_root
@@ -55,4 +56,23 @@ wait_job "$grouped" F 30
 [ "$(nodes "$grouped")" = "node04 node05" ] || fail "group=switch job ran on $(nodes "$grouped")"
 echo "ok: once leaf2 was free the group=switch job ran on it"
 qdel "$busy" "$j2" "$spanning"
+for j in "$busy" "$j2" "$spanning"; do wait_job "$j" F 30; done
+
+# 5. switches=1@3 on a quiet cluster: one free node per leaf, so it waits
+# for one leaf; once the 3 s are over the controller wakes itself up and
+# starts it on two leaves, though nothing else happens on the cluster.
+for n in 01 02 04 06; do
+    submit -l select=1:ncpus=2:host=node$n -- /bin/sleep 300
+    eval "b$n=\$JOBID"
+    wait_job "$JOBID" R
+done
+submit -l select=2:ncpus=2 -l place=scatter -l switches=1@3 -- /bin/sleep 300
+sw=$JOBID
+wait_job "$sw" R 15
+case "$(job_attr "$sw" comment)" in
+    *"switches=1 not met within the wait: 2 leaf switches") ;;
+    *) fail "switches=1@3 job's comment: $(job_attr "$sw" comment)" ;;
+esac
+echo "ok: a switches=1@3 job took two leaves once its wait ran out, on a quiet cluster"
+qdel "$b01" "$b02" "$b04" "$b06" "$sw"
 exit 0

@@ -44,10 +44,14 @@ _lib_exit () {
     for _m in ${TEST_MOUNTS:-}; do
         umount "$_m" 2>/dev/null || umount -l "$_m" 2>/dev/null
     done
-    # Users this test created (ensure_user) are removed with their homes.
+    # Users this test created (ensure_user) are removed with their homes,
+    # then the groups it created (ensure_group).
     for _u in ${TEST_USERS_MADE:-}; do
         pkill -KILL -u "$_u" 2>/dev/null
         userdel -r "$_u" >/dev/null 2>&1 || userdel "$_u" >/dev/null 2>&1
+    done
+    for _g in ${TEST_GROUPS_MADE:-}; do
+        groupdel "$_g" >/dev/null 2>&1
     done
     if [ "${KEEP_TEST_TMP:-0}" = 1 ]; then
         echo "kept $TEST_TMP" >&2
@@ -289,6 +293,22 @@ ensure_user () {
     command -v useradd >/dev/null 2>&1 || skip "no useradd to create user $1"
     useradd -m "$1" >/dev/null 2>&1 || { id -u "$1" >/dev/null 2>&1 || skip "cannot create user $1"; return 0; }
     TEST_USERS_MADE="${TEST_USERS_MADE:-} $1"
+}
+
+# ensure_group NAME [USER...]: the group NAME exists (created with groupadd
+# when absent, and removed again when the test exits) and has USERs as
+# members.  Skips when it cannot be.
+ensure_group () {
+    _g=$1
+    shift
+    command -v groupadd >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin"
+    if ! getent group "$_g" >/dev/null 2>&1; then
+        groupadd "$_g" >/dev/null 2>&1 || skip "cannot create group $_g"
+        TEST_GROUPS_MADE="${TEST_GROUPS_MADE:-} $_g"
+    fi
+    for _u in "$@"; do
+        usermod -a -G "$_g" "$_u" >/dev/null 2>&1 || skip "cannot add $_u to group $_g"
+    done
 }
 
 # as_user NAME CMD...: run CMD as NAME with the cluster's environment.

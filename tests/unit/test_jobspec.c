@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -198,9 +199,12 @@ static void getopt_forms (void **state)
 static void option_errors (void **state)
 {
     assert_submit_error ("", "unknown option -x", "-x");
-    assert_submit_error ("", "unknown option -J", "-J", "1-10");
+    assert_submit_error ("",
+                         "option -J 1-10: job arrays are not supported yet; the job was not "
+                         "submitted",
+                         "-J", "1-10");
     assert_submit_error ("", "unknown option --help", "--help");
-    assert_submit_error ("", "unknown option -z", "-hz");
+    assert_submit_error ("", "unknown option -y", "-hy");
     assert_submit_error ("", "option -N needs a value", "-N");
     assert_submit_error ("", "option -j x: use oe, eo or n", "-j", "x");
     assert_submit_error ("", "option -r yes: use y or n", "-r", "yes");
@@ -216,7 +220,9 @@ static void option_errors (void **state)
                          "-q", "a@srv");
     assert_submit_error ("", "option -q -bad: a queue name must start with a letter or a digit",
                          "-q", "-bad");
-    assert_submit_error ("", "option -W x=1: unsupported -W attribute \"x\" (huddle knows depend)",
+    assert_submit_error ("",
+                         "option -W x=1: unsupported -W attribute \"x\" (this server knows "
+                         "depend, group_list, umask, block, sandbox)",
                          "-W", "x=1");
     assert_submit_error ("", "option -o : no path given", "-o", "");
     assert_submit_error ("", "option -e host:: no path given", "-e", "host:");
@@ -382,8 +388,8 @@ static void directives_stop_at_first_command (void **state)
                                     "\n"
                                     "# a comment\n"
                                     "   # an indented comment\n"
-                                    "#PBS -N first\r\n"
-                                    "  #PBS -N indented_is_a_comment\n"
+                                    "#PBS -N first\n"
+                                    "  #PBS -N indented\n"
                                     "#PBSX -N not_a_directive\n"
                                     "#PBS\n"
                                     "\t\n"
@@ -391,7 +397,8 @@ static void directives_stop_at_first_command (void **state)
                                     "#PBS -N after_command\n"
                                     "#PBS -x never read\n",
                                     NULL);
-    assert_string_equal (js->name, "first");
+    /* PBS skips the blanks before #PBS: the indented directive counts */
+    assert_string_equal (js->name, "indented");
     jobspec_destroy (js);
 }
 
@@ -446,10 +453,12 @@ static void command_line_error_texts (void **state)
                          "walltime=1:xx");
     assert_submit_error ("", "option -l walltime=1:xx: seconds are not a number", "-l",
                          "select=1:ncpus=2,walltime=1:xx");
-    assert_submit_error ("",
-                         "option -l foo=1: unknown resource \"foo\" (known: select, nodes, "
-                         "ncpus, ngpus, mem, walltime, place, switches, pgroup)",
-                         "-l", "foo=1");
+    assert_submit_error (
+        "",
+        "option -l foo=1: Unknown resource foo (this server knows select, "
+        "nodes, procs, ncpus, ngpus, mem, walltime, cput, pcput, vmem, pvmem, pmem, "
+        "file, nice, software, host, vnode, arch, place, switches, pgroup)",
+        "-l", "foo=1");
     assert_submit_error ("",
                          "option -l walltime: resource \"walltime\" needs a value "
                          "(NAME=VALUE)",
@@ -461,7 +470,8 @@ static void command_line_error_texts (void **state)
                          "ncpus=x");
     assert_submit_error ("", "option -l mem=4xb: unknown unit \"xb\" (use b, kb, mb, gb or tb)",
                          "-l", "mem=4xb");
-    assert_submit_error ("", "option -l nodes=2:ppn=2: select and nodes cannot be used together",
+    assert_submit_error ("",
+                         "option -l nodes=2:ppn=2: select, nodes and procs cannot be used together",
                          "-l", "select=2:ncpus=2,nodes=2:ppn=2");
 }
 
@@ -626,7 +636,9 @@ static void select_errors (void **state)
         {"2:ncpus=x", "ncpus \"x\" is not a number"},
         {"2:ncpus=-1", "ncpus \"-1\" is not a number"},
         {"2:ncpus=", "ncpus \"\" is not a number"},
-        {"2:foo=1", "unknown chunk resource \"foo\" (known: ncpus, mpiprocs, ngpus, mem, host)"},
+        {"2:foo=False", "foo=False: asking for nodes without a label is not supported"},
+        {"2:1foo=1", "\"1foo\" is not a resource or node property name"},
+        {"2:foo=a,b", "foo: \"a,b\" is not a label value (letters, digits, '.', '_', '-')"},
         {"2:ncpus=1:ncpus=2", "ncpus is given twice"},
         {"ncpus=0", "a chunk needs ncpus or ngpus above 0"},
         {"2:ncpus=4+", "chunk 2: empty chunk"},
@@ -687,10 +699,11 @@ static void nodes_translate_to_select (void **state)
     assert_chunk (&js->res.chunks[0], 4, 2, 2, 0, (UINT64_C (10) << 30) / 4, "");
     jobspec_destroy (js);
 
-    assert_submit_error ("",
-                         "option -l nodes=2:ppn=4:gen2: node property \"gen2\" is not "
-                         "supported (use select=... with host=NAME)",
-                         "-l", "nodes=2:ppn=4:gen2");
+    /* Torque's node properties are node labels */
+    js = submit_ok ("", "-l", "nodes=2:ppn=4:gen2:ib", NULL);
+    assert_chunk (&js->res.chunks[0], 2, 4, 4, 0, 0, "");
+    assert_string_equal (js->res.chunks[0].labels, "gen2,ib");
+    jobspec_destroy (js);
     assert_submit_error ("",
                          "option -l nodes=2:mem=1gb: unknown nodes resource \"mem\" (known: "
                          "ppn, gpus)",
@@ -1862,8 +1875,297 @@ static void json_garbage_never_crashes (void **state)
     json_decref (good);
 }
 
+/* --- what PBS accepts beyond the basics (issue 10) --- */
+
+static void pbs_text_attributes (void **state)
+{
+    struct jobspec *js = submit_ok ("#PBS -A proj123\n"
+                                    "#PBS -m abe\n"
+                                    "#PBS -M alice@example.com,bob\n"
+                                    "#PBS -k oe\n"
+                                    "#PBS -S /bin/bash,/bin/zsh@login1\n"
+                                    "#PBS -P climate\n"
+                                    "#PBS -c s\n"
+                                    "#PBS -u u\n"
+                                    "#PBS -W group_list=staff\n"
+                                    "#PBS -W sandbox=HOME\n"
+                                    "#PBS -l software=gaussian\n"
+                                    "echo\n",
+                                    "-P", "cli_wins", NULL);
+    assert_string_equal (js->attrs[JOBSPEC_ACCOUNT], "proj123");
+    assert_string_equal (js->attrs[JOBSPEC_MAIL_POINTS], "abe");
+    assert_string_equal (js->attrs[JOBSPEC_MAIL_USERS], "alice@example.com,bob");
+    assert_string_equal (js->attrs[JOBSPEC_KEEP_FILES], "oe");
+    assert_string_equal (js->attrs[JOBSPEC_SHELL_PATH], "/bin/bash,/bin/zsh@login1");
+    assert_string_equal (js->attrs[JOBSPEC_PROJECT], "cli_wins");
+    assert_string_equal (js->attrs[JOBSPEC_CHECKPOINT], "s");
+    assert_string_equal (js->attrs[JOBSPEC_USER_LIST], "u");
+    assert_string_equal (js->attrs[JOBSPEC_GROUP_LIST], "staff");
+    assert_string_equal (js->attrs[JOBSPEC_SANDBOX], "HOME");
+    assert_string_equal (js->attrs[JOBSPEC_SOFTWARE], "gaussian");
+
+    /* the codec carries them, under the member names, and back */
+    json_t *o = jobspec_to_json (js);
+    assert_non_null (o);
+    assert_string_equal (json_string_value (json_object_get (o, "account")), "proj123");
+    assert_string_equal (json_string_value (json_object_get (o, "shell_path")),
+                         "/bin/bash,/bin/zsh@login1");
+    struct herror err;
+    struct jobspec *back = jobspec_from_json (o, &err);
+    assert_non_null (back);
+    for (int i = 0; i < JOBSPEC_NATTRS; i++)
+        assert_string_equal (back->attrs[i], js->attrs[i]);
+    jobspec_destroy (back);
+    /* and checks them as qsub does */
+    json_object_set_new (o, "mail_points", json_string ("xyz"));
+    assert_null (jobspec_from_json (o, &err));
+    assert_string_equal (err.text, "mail_points: mail points are n or a combination of abej, "
+                                   "each at most once");
+    json_decref (o);
+    jobspec_destroy (js);
+
+    assert_submit_error ("",
+                         "option -m abx: mail points are n or a combination of abej, each at "
+                         "most once",
+                         "-m", "abx");
+    assert_submit_error ("",
+                         "option -k x: kept files are n or a combination of oed, each at most "
+                         "once",
+                         "-k", "x");
+    assert_submit_error ("", "option -S bash: \"bash\" is not a shell's absolute path", "-S",
+                         "bash");
+    assert_submit_error ("", "option -c z: use n, s, c, c=MINUTES, w, w=MINUTES or u", "-c", "z");
+    assert_submit_error ("", "option -u a@-x: \"-x\" is not a host name", "-u", "a@-x");
+    assert_submit_error ("",
+                         "option -W sandbox=PRIVATE: sandbox=PRIVATE (a job directory made and "
+                         "removed by the server) is not supported yet: jobs run in their submit "
+                         "directory (sandbox=HOME)",
+                         "-W", "sandbox=PRIVATE");
+}
+
+static void pbs_limits_and_flags (void **state)
+{
+    struct jobspec *js = submit_ok ("#PBS -l cput=1:00:00,pcput=30:00\n"
+                                    "#PBS -l vmem=2gb,pvmem=1gb,pmem=512mb,file=10mb\n"
+                                    "#PBS -W umask=022\n"
+                                    "#PBS -z\n",
+                                    "-W", "block=true", NULL);
+    assert_int_equal (js->limits.cput, 3600);
+    assert_int_equal (js->limits.pcput, 1800);
+    assert_true (js->limits.vmem == UINT64_C (2) << 30);
+    assert_true (js->limits.pvmem == UINT64_C (1) << 30);
+    assert_true (js->limits.pmem == UINT64_C (512) << 20);
+    assert_true (js->limits.file == UINT64_C (10) << 20);
+    assert_int_equal (js->umask, 022);
+    assert_int_equal (js->limits.nice, 0);
+    assert_true (js->block);
+    assert_true (js->no_jobid);
+    json_t *o = jobspec_to_json (js);
+    assert_int_equal (json_integer_value (json_object_get (o, "umask")), 022);
+    assert_int_equal (json_integer_value (json_object_get (json_object_get (o, "limits"), "cput")),
+                      3600);
+    json_decref (o);
+    jobspec_destroy (js);
+
+    js = submit_ok ("", NULL);
+    assert_int_equal (js->umask, -1);
+    assert_true (js->limits.cput == 0 && js->limits.vmem == 0);
+    o = jobspec_to_json (js);
+    assert_null (json_object_get (o, "umask"));
+    assert_null (json_object_get (o, "limits"));
+    json_decref (o);
+    jobspec_destroy (js);
+
+    /* the command line's block=false wins over the script's block=true */
+    js = submit_ok ("#PBS -W block=true\n", "-W", "block=false", NULL);
+    assert_false (js->block);
+    jobspec_destroy (js);
+
+    js = submit_ok ("#PBS -l nice=10\n", NULL);
+    assert_int_equal (js->limits.nice, 10);
+    o = jobspec_to_json (js);
+    assert_int_equal (json_integer_value (json_object_get (o, "nice")), 10);
+    struct herror e2;
+    struct jobspec *back = jobspec_from_json (o, &e2);
+    assert_non_null (back);
+    assert_int_equal (back->limits.nice, 10);
+    jobspec_destroy (back);
+    json_decref (o);
+    jobspec_destroy (js);
+    assert_submit_error ("", "option -l nice=20: nice must be a number from -20 to 19", "-l",
+                         "nice=20");
+
+    assert_submit_error ("", "option -W umask=089: umask is an octal number from 0 to 777", "-W",
+                         "umask=089");
+    assert_submit_error ("", "option -l cput=1:xx: cput: seconds are not a number", "-l",
+                         "cput=1:xx");
+    assert_submit_error ("", "option -W block=maybe: use block=true or block=false", "-W",
+                         "block=maybe");
+}
+
+static void pbs_refusals (void **state)
+{
+    assert_submit_error ("",
+                         "option -I: interactive jobs are not supported yet: submit the "
+                         "commands as a job script",
+                         "-I");
+    assert_submit_error ("",
+                         "option -X: X11 forwarding needs an interactive job (-I), which "
+                         "this server does not support yet",
+                         "-X");
+    assert_submit_error ("",
+                         "option -t 1-4: job arrays are not supported yet; the job was not "
+                         "submitted",
+                         "-t", "1-4");
+    assert_submit_error ("",
+                         "option -W stagein=in@host:/data/in: file staging is not supported: "
+                         "jobs read and write their files in place on a shared file system; "
+                         "the job was not submitted",
+                         "-W", "stagein=in@host:/data/in");
+}
+
+static void execution_time (void **state)
+{
+    /* a full date is the same whatever today is (TZ is set to UTC in main) */
+    struct jobspec *js = submit_ok ("#PBS -a 203001021530.45\n", NULL);
+    assert_int_equal (js->execution_time, 1893598245); /* 2030-01-02 15:30:45 UTC */
+    json_t *o = jobspec_to_json (js);
+    assert_int_equal (json_integer_value (json_object_get (o, "execution_time")), 1893598245);
+    json_decref (o);
+    jobspec_destroy (js);
+    /* hhmm already past today is tomorrow: within a day from now */
+    js = submit_ok ("", "-a", "0000", NULL);
+    time_t now = time (NULL);
+    assert_true (js->execution_time > now - 60 && js->execution_time <= now + 86400);
+    jobspec_destroy (js);
+    assert_submit_error ("", "option -a 12: use [[[[CC]YY]MM]DD]hhmm[.SS]", "-a", "12");
+    assert_submit_error (
+        "", "option -a 2561: not a valid date and time ([[[[CC]YY]MM]DD]hhmm[.SS])", "-a", "2561");
+}
+
+static void torque_spellings (void **state)
+{
+    struct jobspec *js = submit_ok ("#PBS -d /scratch/run\n", NULL);
+    assert_string_equal (js->workdir, "/scratch/run");
+    assert_string_equal (jobspec_getenv (js, "PBS_O_WORKDIR"), CWD);
+    assert_string_equal (jobspec_getenv (js, "PBS_O_INITDIR"), "/scratch/run");
+    jobspec_destroy (js);
+    js = submit_ok ("", "-w", "sub", NULL);
+    assert_string_equal (js->workdir, CWD "/sub");
+    jobspec_destroy (js);
+    /* procs=N: N single-cpu chunks anywhere; with Torque's job-wide mem */
+    js = submit_ok ("", "-l", "procs=6,mem=6gb", NULL);
+    assert_int_equal (js->res.nchunks, 1);
+    assert_chunk (&js->res.chunks[0], 6, 1, 1, 0, UINT64_C (1) << 30, "");
+    assert_int_equal (js->res.arrangement, RESREQ_FREE);
+    jobspec_destroy (js);
+    assert_submit_error ("", "option -l procs=0: procs must be a number from 1 to 100000", "-l",
+                         "procs=0");
+    assert_submit_error ("", "option -l procs=2: select, nodes and procs cannot be used together",
+                         "-l", "nodes=1", "-l", "procs=2");
+    js = submit_ok ("", "-l", "nodes=n01+n02:ppn=2", NULL);
+    assert_int_equal (js->res.nchunks, 2);
+    assert_chunk (&js->res.chunks[0], 1, 1, 1, 0, 0, "n01");
+    assert_chunk (&js->res.chunks[1], 1, 2, 2, 0, 0, "n02");
+    jobspec_destroy (js);
+}
+
+static void chunk_labels_and_threads (void **state)
+{
+    struct jobspec *js = submit_ok (
+        "", "-l", "select=2:ncpus=8:mpiprocs=2:ompthreads=4:gpu_type=a100:ib=True:arch=linux",
+        NULL);
+    const struct resreq_chunk *c = &js->res.chunks[0];
+    assert_chunk (c, 2, 8, 2, 0, 0, "");
+    assert_int_equal (c->ompthreads, 4);
+    assert_string_equal (c->labels, "gpu_type=a100,ib,arch=linux");
+    char *sel = pbs_format_select (&js->res);
+    assert_string_equal (sel, "2:ncpus=8:mpiprocs=2:ompthreads=4:gpu_type=a100:ib=True:arch=linux");
+    free (sel);
+    json_t *o = jobspec_to_json (js);
+    struct herror err;
+    struct jobspec *back = jobspec_from_json (o, &err);
+    assert_non_null (back);
+    assert_string_equal (back->res.chunks[0].labels, c->labels);
+    assert_int_equal (back->res.chunks[0].ompthreads, 4);
+    jobspec_destroy (back);
+    json_object_set_new (json_array_get (json_object_get (o, "chunks"), 0), "labels",
+                         json_string ("ok,=bad"));
+    assert_null (jobspec_from_json (o, &err));
+    assert_string_equal (err.text,
+                         "chunks[0].labels: \"=bad\" is not a label (NAME or NAME=VALUE)");
+    json_decref (o);
+    jobspec_destroy (js);
+    /* job-wide host= and arch=, as PBS and Torque take them */
+    js = submit_ok ("", "-l", "ncpus=2,host=n03,arch=linux", NULL);
+    assert_chunk (&js->res.chunks[0], 1, 2, 1, 0, 0, "n03");
+    assert_string_equal (js->res.chunks[0].labels, "arch=linux");
+    jobspec_destroy (js);
+    js = submit_ok ("", "-l", "nodes=2:ppn=1:ib,arch=linux", NULL);
+    assert_string_equal (js->res.chunks[0].labels, "ib,arch=linux");
+    jobspec_destroy (js);
+    assert_submit_error ("",
+                         "-l host cannot be combined with select, nodes or procs: ask for it in "
+                         "the chunks (select=N:host=...)",
+                         "-l", "select=1:ncpus=1,host=n01");
+    /* vnode= is host= */
+    js = submit_ok ("", "-l", "select=1:ncpus=2:vnode=n07", NULL);
+    assert_chunk (&js->res.chunks[0], 1, 2, 1, 0, 0, "n07");
+    jobspec_destroy (js);
+    assert_true (pbs_labels_match ("a100,ib,arch=linux", "ib,a100"));
+    assert_false (pbs_labels_match ("a100,arch=linux", "ib"));
+    assert_false (pbs_labels_match ("gpu_type=v100", "gpu_type=a100"));
+    assert_true (pbs_labels_match ("", ""));
+}
+
+static void directive_prefix_and_crlf (void **state)
+{
+    struct herror err;
+    /* leading blanks before #PBS are skipped, as PBS does */
+    struct jobspec *js = submit_ok ("#!/bin/sh\n  \t#PBS -N indented\n", NULL);
+    assert_string_equal (js->name, "indented");
+    jobspec_destroy (js);
+    /* -C changes the prefix */
+    js = submit_ok ("#PBS -N pbs\n#MY -N mine\n", "-C", "#MY", NULL);
+    assert_string_equal (js->name, "mine");
+    jobspec_destroy (js);
+    /* -C "" reads no directives */
+    js = submit_ok ("#PBS -N pbs\n", "-C", "", NULL);
+    assert_string_equal (js->name, "STDIN");
+    jobspec_destroy (js);
+    /* PBS_DPREFIX (jobspec_set_prefix) applies unless -C is given */
+    js = jobspec_create();
+    char *argv[] = {"qsub", NULL};
+    assert_int_equal (jobspec_set_prefix (js, "#X", &err), 0);
+    assert_int_equal (jobspec_parse_args (js, 1, argv, &err), 0);
+    assert_int_equal (parse_script (js, "#PBS -N pbs\n#X -N x\n", &err), 0);
+    assert_int_equal (jobspec_finalize (js, CWD, test_env, HOST, &err), 0);
+    assert_string_equal (js->name, "x");
+    assert_int_equal (jobspec_set_prefix (js, "a b", &err), -1);
+    assert_string_equal (err.text, "a directive prefix has at most 16 characters and no blanks");
+    jobspec_destroy (js);
+    /* DOS line ends are refused, as PBS's qsub does */
+    assert_submit_error ("#!/bin/sh\r\necho hi\r\n",
+                         "script is written in DOS/Windows text format (convert it, e.g. with "
+                         "dos2unix)",
+                         NULL);
+}
+
+static void list_pick (void **state)
+{
+    char buf[64];
+    assert_int_equal (jobspec_list_pick ("/bin/zsh@login1,/bin/bash", "n01", buf, sizeof (buf)), 0);
+    assert_string_equal (buf, "/bin/bash");
+    assert_int_equal (jobspec_list_pick ("/bin/bash,/bin/zsh@n01", "n01", buf, sizeof (buf)), 0);
+    assert_string_equal (buf, "/bin/zsh");
+    assert_int_equal (jobspec_list_pick ("/bin/zsh@login1", "n01", buf, sizeof (buf)), -1);
+    assert_int_equal (jobspec_list_pick ("staff", NULL, buf, 3), -1);
+}
+
 int main (void)
 {
+    setenv ("TZ", "UTC", 1); /* -a reads local time */
+    tzset();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (every_option),
         cmocka_unit_test (defaults),
@@ -1902,6 +2204,14 @@ int main (void)
         cmocka_unit_test (formatting),
         cmocka_unit_test (garbage_never_crashes),
         cmocka_unit_test (json_garbage_never_crashes),
+        cmocka_unit_test (pbs_text_attributes),
+        cmocka_unit_test (pbs_limits_and_flags),
+        cmocka_unit_test (pbs_refusals),
+        cmocka_unit_test (execution_time),
+        cmocka_unit_test (torque_spellings),
+        cmocka_unit_test (chunk_labels_and_threads),
+        cmocka_unit_test (directive_prefix_and_crlf),
+        cmocka_unit_test (list_pick),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

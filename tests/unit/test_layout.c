@@ -51,7 +51,7 @@ static struct sched_alloc *place (const struct topo_node *t, const struct resreq
     assert_int_equal (sched_snapshot_add_node (s, &d), 0);
     convert_desc_clear (&d);
     struct sched_queue *q = sched_queue_create();
-    struct resreq_chunk c[2] = {{1, ncpus, mpiprocs, ngpus, 0, ""}};
+    struct resreq_chunk c[2] = {{1, ncpus, mpiprocs, ngpus, 0, "", "", 0}};
     struct resreq r = {.nchunks = 1, .chunks = c};
     struct resreq rb = {.nchunks = 1, .chunks = c + 1};
     if (busy) {
@@ -225,7 +225,7 @@ static void gpus_come_from_one_island (void **state)
     assert_int_equal (sched_snapshot_claim (s, other), 0);
 
     struct sched_queue *q = sched_queue_create();
-    struct resreq_chunk c = {1, 2, 2, 2, 0, ""};
+    struct resreq_chunk c = {1, 2, 2, 2, 0, "", "", 0};
     struct resreq r = {.nchunks = 1, .chunks = &c};
     struct sched_job j = {2, 0, 0, false, &r};
     assert_int_equal (sched_queue_add (q, &j), 0);

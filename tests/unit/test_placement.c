@@ -186,7 +186,7 @@ static void occupy (struct sched_snapshot *s, const struct model *m, struct sche
         int used = rnd (m->ncores + 1);
         if (used == 0 || rnd (3) == 0)
             continue;
-        struct resreq_chunk c = {1, used, 1, rnd (2) && m->ngpus ? 1 : 0, 0, ""};
+        struct resreq_chunk c = {1, used, 1, rnd (2) && m->ngpus ? 1 : 0, 0, "", "", 0};
         snprintf (c.host, sizeof (c.host), "%s", m->names[i]);
         struct resreq r = {.nchunks = 1, .chunks = &c};
         struct sched_job j = {seq++, 0, 0, false, &r};
@@ -253,7 +253,7 @@ static void one_case (int *checked)
     int nheld = 0;
     occupy (s, &m, held, &nheld);
 
-    struct resreq_chunk c = {1 + rnd (m.nnodes), 1 + rnd (m.ncores), 1, 0, 0, ""};
+    struct resreq_chunk c = {1 + rnd (m.nnodes), 1 + rnd (m.ncores), 1, 0, 0, "", "", 0};
     if (m.ngpus && rnd (3) == 0) {
         c.ngpus = 1;
         c.ncpus = rnd (2);
@@ -387,8 +387,8 @@ static void mixed_shapes_stay_valid (void **state)
         struct sched_alloc *held[MAXNODES];
         int nheld = 0;
         occupy (s, &m, held, &nheld);
-        struct resreq_chunk c[2] = {{1 + rnd (4), 1 + rnd (m.ncores), 1, 0, 0, ""},
-                                    {1 + rnd (4), 1, 1, 0, 0, ""}};
+        struct resreq_chunk c[2] = {{1 + rnd (4), 1 + rnd (m.ncores), 1, 0, 0, "", "", 0},
+                                    {1 + rnd (4), 1, 1, 0, 0, "", "", 0}};
         struct resreq r = {.nchunks = 2, .chunks = c};
         r.arrangement = rnd (2) ? RESREQ_FREE : RESREQ_SCATTER;
         r.sharing = rnd (3) == 0 ? RESREQ_EXCL : RESREQ_SHARED;
@@ -456,7 +456,7 @@ static void fabric_api_checks_and_orders (void **state)
     assert_int_equal (sched_snapshot_span (s, b0, 2, &leaves, &level), 0);
     assert_int_equal (leaves, 2);
     /* a two-node job goes to the leaf of c and a, ranks in fabric order */
-    struct resreq_chunk ch = {2, 2, 1, 0, 0, ""};
+    struct resreq_chunk ch = {2, 2, 1, 0, 0, "", "", 0};
     struct resreq r = {.nchunks = 1, .chunks = &ch, .arrangement = RESREQ_SCATTER};
     struct sched_queue *q = sched_queue_create();
     struct sched_job j = {1, 0, 0, false, &r};
@@ -503,7 +503,7 @@ static void switches_wait_then_best_available (void **state)
     struct sched_fabric f = {4, names, 2, g};
     assert_int_equal (sched_snapshot_set_fabric (s, &f), 0);
     /* one core of a1 and of b1 busy: no leaf has the 4 free cores the job needs */
-    struct resreq_chunk busy[2] = {{1, 1, 1, 0, 0, "a1"}, {1, 1, 1, 0, 0, "b1"}};
+    struct resreq_chunk busy[2] = {{1, 1, 1, 0, 0, "a1", "", 0}, {1, 1, 1, 0, 0, "b1", "", 0}};
     struct resreq rb = {.nchunks = 2, .chunks = busy};
     struct sched_queue *q = sched_queue_create();
     struct sched_job jb = {9, 0, 0, false, &rb};
@@ -513,7 +513,7 @@ static void switches_wait_then_best_available (void **state)
     assert_non_null (held);
     sched_result_destroy (res);
 
-    struct resreq_chunk c = {4, 1, 1, 0, 0, ""};
+    struct resreq_chunk c = {4, 1, 1, 0, 0, "", "", 0};
     struct resreq r = {.nchunks = 1, .chunks = &c, .max_switches = 1, .switches_wait = 60};
     struct sched_job j = {1, 0, 100, false, &r};
     assert_int_equal (sched_queue_add (q, &j), 0);
@@ -650,7 +650,7 @@ static void random_groups_keep_their_rules (void **state)
             struct resreq_chunk ch[4];
             struct resreq rq[4];
             for (int k = 0; k < 4; k++) {
-                ch[k] = (struct resreq_chunk){1 + rnd (3), 1 + rnd (m.ncores), 1, 0, 0, ""};
+                ch[k] = (struct resreq_chunk){1 + rnd (3), 1 + rnd (m.ncores), 1, 0, 0, "", "", 0};
                 rq[k] = (struct resreq){.nchunks = 1, .chunks = &ch[k], .switches_wait = -1};
                 rq[k].arrangement = rnd (2) ? RESREQ_SCATTER : RESREQ_FREE;
                 snprintf (rq[k].pgroup, sizeof (rq[k].pgroup), "%s", gname[rnd (NGROUPS)]);
@@ -738,7 +738,7 @@ static enum sched_decision_kind one_job (struct sched_snapshot *s, int64_t seq, 
                                          int ncpus, enum resreq_arrangement arr, const char *group,
                                          struct sched_alloc **a, char *why, size_t len)
 {
-    struct resreq_chunk c = {count, ncpus, 1, 0, 0, ""};
+    struct resreq_chunk c = {count, ncpus, 1, 0, 0, "", "", 0};
     struct resreq r = {.nchunks = 1, .chunks = &c, .arrangement = arr, .switches_wait = -1};
     snprintf (r.pgroup, sizeof (r.pgroup), "%s", group);
     struct sched_queue *q = sched_queue_create();
@@ -880,7 +880,7 @@ static void scatter_keeps_whole_nodes (void **state)
     struct sched_alloc *busy[6], *a;
     const char *hosts[6] = {"a0", "a1", "b0", "b1", "b2", "b3"};
     for (int k = 0; k < 6; k++) {
-        struct resreq_chunk c = {1, k < 2 ? 3 : 1, 1, 0, 0, ""};
+        struct resreq_chunk c = {1, k < 2 ? 3 : 1, 1, 0, 0, "", "", 0};
         snprintf (c.host, sizeof (c.host), "%s", hosts[k]);
         struct resreq r = {.nchunks = 1, .chunks = &c, .switches_wait = -1};
         struct sched_queue *q = sched_queue_create();

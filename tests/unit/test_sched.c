@@ -72,7 +72,7 @@ static void mkreq (struct req *q, int count, int ncpus, int ngpus, uint64_t mem,
                    enum resreq_arrangement arr, enum resreq_sharing sh)
 {
     memset (q, 0, sizeof (*q));
-    q->c[0] = (struct resreq_chunk){count, ncpus, 1, ngpus, mem, ""};
+    q->c[0] = (struct resreq_chunk){count, ncpus, 1, ngpus, mem, "", "", 0};
     q->r = (struct resreq){.nchunks = 1, .chunks = q->c, .arrangement = arr, .sharing = sh};
 }
 
@@ -758,7 +758,7 @@ static void random_request (struct req *rq)
            arr[rnd (3)], sh[rnd (3)]);
     if (rnd (8) == 0) {
         rq->r.nchunks = 2;
-        rq->c[1] = (struct resreq_chunk){1, 1 + rnd (2), 1, 0, 0, ""};
+        rq->c[1] = (struct resreq_chunk){1, 1 + rnd (2), 1, 0, 0, "", "", 0};
     }
     if (rnd (10) == 0)
         snprintf (rq->c[0].host, sizeof (rq->c[0].host), "n%d", rnd (6));
