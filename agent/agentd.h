@@ -14,6 +14,9 @@
  *                     job.kill, shepherd exits, job.ended and its ack
  *   agentd_probe.c    the link probe endpoint (agent/probe.h): its name
  *                     in node.register, link.probe orders
+ *   agentd_task.c     the task port: huddle-rsh's task.spawn checked
+ *                     (uid, the run's cookie) and its connection handed
+ *                     to the job's shepherd, which runs and relays it
  *
  * The state directory is the agent's memory: every job it runs or whose
  * result the controller has not acknowledged has a directory there
@@ -34,6 +37,7 @@
 #include "common/herror.h"
 #include "common/log.h"
 #include "common/proto.h"
+#include "agent/jobenv.h"
 
 /* Resolved option values (strings borrowed from the option table). */
 struct agentd_config {
@@ -53,10 +57,15 @@ struct agentd_config {
     enum log_level log_level;
     const char *probe_provider; /* libfabric provider, NULL: default, "none": off */
     const char *probe_replay;   /* replay file instead of a fabric, or NULL */
+    int task_port;              /* remote tasks (agentd_task.c): 0 any */
+    const char *task_address;   /* what task_endpoint names */
+    const char *rsh_path;       /* huddle-rsh for the jobs */
+    struct jobenv_mpi mpi;      /* what jobs get for Open MPI (jobenv.h) */
 };
 
 struct agentd_options;
 struct agentd_conn;
+struct agentd_task;
 struct agentd_jobs;
 struct contain;
 struct conn;
@@ -69,8 +78,9 @@ struct agentd {
     struct contain *contain; /* chosen once at start-up */
     struct agentd_conn *conn;
     struct agentd_jobs *jobs;
-    struct probe_ep *probe; /* NULL: this node's links are not measured */
-    int kill_grace;         /* seconds, from node.register.ok (default 10) */
+    struct probe_ep *probe;   /* NULL: this node's links are not measured */
+    struct agentd_task *task; /* the task port */
+    int kill_grace;           /* seconds, from node.register.ok (default 10) */
     int exit_code;
     char lease_file[4096]; /* STATEDIR/lease (agent/lease.h), set by agentd_conn_create */
 };
@@ -132,6 +142,22 @@ int agentd_probe_register (struct agentd *ad, json_t *msg);
 
 /* link.probe. */
 extern const struct proto_handler agentd_probe_handlers[];
+
+/* ------------------------------------------------- remote tasks (agentd_task.c) */
+
+/* Listen on the task port; -1 with err when it cannot be bound. */
+int agentd_task_open (struct agentd *ad, struct herror *err);
+void agentd_task_close (struct agentd *ad);
+
+/* Add task_endpoint ("HOST:PORT") to node.register msg.  -1 on ENOMEM. */
+int agentd_task_register (struct agentd *ad, json_t *msg);
+
+/* May a process of uid that shows cookie start a task in job seq here?
+ * The job must run here (its shepherd alive), be uid's, and have that
+ * cookie (its current run's).  0, or -1 with err saying why not; errno
+ * EAGAIN when the job is not known here (yet: its job.launch may come). */
+int agentd_jobs_task_check (struct agentd *ad, unsigned long seq, uid_t uid, const char *cookie,
+                            struct herror *err);
 
 /* What the handlers get as their arg. */
 struct agentd_request {

@@ -279,7 +279,7 @@ static json_t *register_msg (struct agentd *ad)
     json_t *msg =
         json_pack ("{s:s, s:i, s:s, s:O, s:o}", "type", "node.register", "id", ID_REGISTER, "name",
                    ad->cfg.name, "topology", ad->topology, "jobs", jobs);
-    if (msg && agentd_probe_register (ad, msg) < 0) {
+    if (msg && (agentd_probe_register (ad, msg) < 0 || agentd_task_register (ad, msg) < 0)) {
         json_decref (msg);
         return NULL;
     }

@@ -31,12 +31,14 @@ struct ajob {
     unsigned long seq;
     int64_t run_count; /* -1 when unknown (job.json without one) */
     struct shepherd *sh;
+    uid_t uid;             /* the owner, for task.spawn */
+    char *cookie;          /* the run's secret (NULL: none), for task.spawn */
     struct event *exit_ev; /* the shepherd's pidfd, while it runs */
     bool done;
     struct shepherd_result res;
     bool ended_sent;     /* job.ended sent on this connection, ack awaited */
     int stale_acks;      /* acks still due for a dropped earlier run's result */
-    json_t *next_launch; /* a newer run's job object, started once this one ends */
+    json_t *next_launch; /* a newer run's job.launch, started once this one ends */
     bool kill_next;      /* ... and killed at once: a job.kill for it came first */
     struct ajob *prev, *next;
 };
@@ -69,16 +71,32 @@ static void job_unlink_free (struct agentd *ad, struct ajob *j)
         event_free (j->exit_ev);
     shepherd_destroy (j->sh); /* never signals */
     json_decref (j->next_launch);
+    free (j->cookie);
     free (j);
 }
 
+/* What task.spawn checks, from the job object (job.launch's or job.json). */
+static int job_identity (struct ajob *j, const json_t *job)
+{
+    json_t *uid = json_object_get (job, "uid");
+    const char *cookie = json_string_value (json_object_get (job, "cookie"));
+    j->uid = json_is_integer (uid) ? (uid_t)json_integer_value (uid) : (uid_t)-1;
+    free (j->cookie);
+    j->cookie = cookie ? strdup (cookie) : NULL;
+    return cookie && !j->cookie ? -1 : 0;
+}
+
 static struct ajob *job_add (struct agentd *ad, unsigned long seq, int64_t run_count,
-                             struct shepherd *sh)
+                             struct shepherd *sh, const json_t *job)
 {
     struct agentd_jobs *js = ad->jobs;
     struct ajob *j = calloc (1, sizeof (*j));
     if (!j)
         return NULL;
+    if (job_identity (j, job) < 0) {
+        free (j);
+        return NULL;
+    }
     j->ad = ad;
     j->seq = seq;
     j->run_count = run_count;
@@ -191,8 +209,8 @@ static void reply_launch (struct agentd *ad, unsigned long seq, int64_t run_coun
 
 /* Start a run and answer the launch.  stale_acks carries over from a
  * replaced entry of the same seq. */
-static void start_run (struct agentd *ad, const json_t *job, unsigned long seq, int64_t run_count,
-                       int stale_acks, bool kill_at_once)
+static void start_run (struct agentd *ad, const json_t *job, const json_t *endpoints,
+                       unsigned long seq, int64_t run_count, int stale_acks, bool kill_at_once)
 {
     struct herror err = {""};
     char server[256];
@@ -206,6 +224,8 @@ static void start_run (struct agentd *ad, const json_t *job, unsigned long seq, 
         .contain = ad->contain,
         .lease_file = ad->lease_file,
         .topology = ad->topology,
+        .task_endpoints = endpoints,
+        .mpi = ad->cfg.mpi,
     };
     struct shepherd *sh = shepherd_start (ad->cfg.state_dir, job, &opts, &err);
     if (!sh) {
@@ -216,7 +236,7 @@ static void start_run (struct agentd *ad, const json_t *job, unsigned long seq, 
         reply_launch (ad, seq, run_count, err.text);
         return;
     }
-    struct ajob *j = job_add (ad, seq, run_count, sh);
+    struct ajob *j = job_add (ad, seq, run_count, sh, job);
     if (!j) {
         /* The shepherd runs on: a restart adopts it; report it lost now. */
         shepherd_destroy (sh);
@@ -235,23 +255,6 @@ static void start_run (struct agentd *ad, const json_t *job, unsigned long seq, 
 
 /* The old run of j's seq ended and a newer one waits: drop the old result
  * (the controller has given up on that run) and start the new one. */
-static void start_next (struct agentd *ad, struct ajob *j)
-{
-    json_t *job = j->next_launch;
-    unsigned long seq = j->seq;
-    bool kill = j->kill_next;
-    int stale = j->stale_acks + (j->ended_sent ? 1 : 0);
-    int64_t run_count = -1;
-
-    j->next_launch = NULL;
-    proto_opt_int (job, "run_count", &run_count, NULL);
-    log_msg (LOG_LEVEL_INFO, "job %lu: run %lld ended, starting run %lld", seq,
-             (long long)j->run_count, (long long)run_count);
-    job_unlink_free (ad, j);
-    start_run (ad, job, seq, run_count, stale, kill);
-    json_decref (job);
-}
-
 static int read_job (json_t *msg, json_t **job, unsigned long *seq, int64_t *run_count,
                      struct herror *err)
 {
@@ -267,6 +270,31 @@ static int read_job (json_t *msg, json_t **job, unsigned long *seq, int64_t *run
     return 0;
 }
 
+/* job.launch's task_endpoints, NULL when absent or not an object. */
+static const json_t *launch_endpoints (const json_t *msg)
+{
+    json_t *eps = json_object_get (msg, "task_endpoints");
+    return json_is_object (eps) ? eps : NULL;
+}
+
+static void start_next (struct agentd *ad, struct ajob *j)
+{
+    json_t *msg = j->next_launch;
+    unsigned long seq = j->seq;
+    bool kill = j->kill_next;
+    int stale = j->stale_acks + (j->ended_sent ? 1 : 0);
+    int64_t run_count = -1;
+    json_t *job = json_object_get (msg, "job");
+
+    j->next_launch = NULL;
+    proto_opt_int (job, "run_count", &run_count, NULL);
+    log_msg (LOG_LEVEL_INFO, "job %lu: run %lld ended, starting run %lld", seq,
+             (long long)j->run_count, (long long)run_count);
+    job_unlink_free (ad, j);
+    start_run (ad, job, launch_endpoints (msg), seq, run_count, stale, kill);
+    json_decref (msg);
+}
+
 static int on_launch (json_t *msg, void *arg, struct herror *err)
 {
     struct agentd_request *rq = arg;
@@ -279,7 +307,7 @@ static int on_launch (json_t *msg, void *arg, struct herror *err)
         return -1;
     struct ajob *j = job_find (ad, seq);
     if (!j) {
-        start_run (ad, job, seq, run_count, 0, false);
+        start_run (ad, job, launch_endpoints (msg), seq, run_count, 0, false);
         return 0;
     }
     if (j->run_count == run_count && !j->next_launch) {
@@ -293,14 +321,14 @@ static int on_launch (json_t *msg, void *arg, struct herror *err)
         log_msg (LOG_LEVEL_INFO, "job %lu: run %lld replaces run %lld (its result dropped)", seq,
                  (long long)run_count, (long long)j->run_count);
         job_unlink_free (ad, j);
-        start_run (ad, job, seq, run_count, stale, false);
+        start_run (ad, job, launch_endpoints (msg), seq, run_count, stale, false);
         return 0;
     }
     /* The old run still lives: it is not the controller's any more. */
     log_msg (LOG_LEVEL_INFO, "job %lu: run %lld waits for run %lld to end", seq,
              (long long)run_count, (long long)j->run_count);
     json_decref (j->next_launch);
-    j->next_launch = json_incref (job);
+    j->next_launch = json_incref (msg);
     j->kill_next = false;
     if (shepherd_signal (j->sh, 0) < 0 && errno == ESRCH)
         job_ended (ad, j);
@@ -361,7 +389,7 @@ static int on_kill (json_t *msg, void *arg, struct herror *err)
     }
     if (j->next_launch && run_count >= 0) {
         int64_t next_rc = -1;
-        proto_opt_int (j->next_launch, "run_count", &next_rc, NULL);
+        proto_opt_int (json_object_get (j->next_launch, "job"), "run_count", &next_rc, NULL);
         if (next_rc == run_count) {
             /* The run waiting to start is the one to kill. */
             j->kill_next = sig == 0;
@@ -421,6 +449,38 @@ const struct proto_handler agentd_jobs_handlers[] = {
     {NULL, NULL},
 };
 
+/* ------------------------------------------------------ remote tasks */
+
+/* Compare without leaking how much of a guess was right. */
+static bool same_secret (const char *a, const char *b)
+{
+    size_t la = strlen (a), lb = strlen (b);
+    unsigned char d = la != lb;
+    for (size_t i = 0; i < la && i < lb; i++)
+        d |= (unsigned char)(a[i] ^ b[i]);
+    return d == 0;
+}
+
+int agentd_jobs_task_check (struct agentd *ad, unsigned long seq, uid_t uid, const char *cookie,
+                            struct herror *err)
+{
+    struct ajob *j = job_find (ad, seq);
+    if (!j || j->done || j->next_launch) {
+        /* Not yet, maybe: its job.launch may still be on its way here
+         * while the first node's mpirun already asks. */
+        errno = j ? ESRCH : EAGAIN;
+        return herror_set (err, "job %lu does not run on %s", seq, ad->cfg.name);
+    }
+    if (uid != j->uid)
+        return herror_set (err, "job %lu is not uid %d's", seq, (int)uid);
+    if (!j->cookie || !cookie || !same_secret (cookie, j->cookie))
+        return herror_set (err,
+                           "wrong job cookie for job %lu (HUDDLE_JOB_COOKIE is not this "
+                           "run's)",
+                           seq);
+    return 0;
+}
+
 /* ------------------------------------------------------ registration */
 
 json_t *agentd_jobs_report (struct agentd *ad)
@@ -470,18 +530,14 @@ void agentd_jobs_disconnected (struct agentd *ad)
 
 /* ------------------------------------------------------------ adoption */
 
-/* The run_count the job was launched with, from its job.json; -1 if none. */
-static int64_t stored_run_count (struct agentd *ad, unsigned long seq)
+/* The job object it was launched with (its job.json), NULL if unreadable. */
+static json_t *stored_job (struct agentd *ad, unsigned long seq)
 {
     char dir[4096], path[4200];
     if (shepherd_jobdir (ad->cfg.state_dir, seq, dir, sizeof (dir)) < 0)
-        return -1;
+        return NULL;
     snprintf (path, sizeof (path), "%s/job.json", dir);
-    json_t *o = json_load_file (path, 0, NULL);
-    json_t *rc = json_object_get (o, "run_count");
-    int64_t v = json_is_integer (rc) ? json_integer_value (rc) : -1;
-    json_decref (o);
-    return v;
+    return json_load_file (path, 0, NULL);
 }
 
 static void adopt_one (struct agentd *ad, unsigned long seq)
@@ -495,7 +551,11 @@ static void adopt_one (struct agentd *ad, unsigned long seq)
             shepherd_forget (ad->cfg.state_dir, seq);
         return;
     }
-    struct ajob *j = job_add (ad, seq, stored_run_count (ad, seq), sh);
+    json_t *job = stored_job (ad, seq);
+    json_t *rc = json_object_get (job, "run_count");
+    struct ajob *j =
+        job_add (ad, seq, json_is_integer (rc) ? json_integer_value (rc) : -1, sh, job);
+    json_decref (job);
     if (!j) {
         shepherd_destroy (sh);
         return;

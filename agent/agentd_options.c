@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/agentd.h"
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/pbs_resources.h"
 
@@ -57,6 +58,24 @@ static const struct config_option table[] = {
     {"probe_replay", CONFIG_STRING, "", 0, 0,
      "answer link probes from FILE (lines NODE_A NODE_B LATENCY_US BANDWIDTH_MBPS) instead "
      "of measuring a fabric"},
+    {"task_port", CONFIG_UINT, "0", 0, 65535,
+     "TCP port on which huddle-rsh asks this agent to start a job's remote tasks (MPI's orted); "
+     "0: a free port, reported at registration and taken again after a restart "
+     "(STATE_DIR/task_port)"},
+    {"task_address", CONFIG_STRING, "", 0, 0,
+     "address the other nodes' huddle-rsh reach this agent at (empty: bind_address, else the "
+     "node name); the task port listens on bind_address, else on every address"},
+    {"rsh_path", CONFIG_STRING, "", 0, 0,
+     "huddle-rsh as the jobs see it, for OMPI_MCA_plm_rsh_agent (empty: " HUDDLE_BINDIR
+     "/huddle-rsh when it exists, else huddle-rsh from the job's PATH)"},
+    {"mpi_transport", CONFIG_STRING, "tcp", 0, 0,
+     "what Open MPI jobs use between nodes: tcp (the tcp BTL, on mpi_tcp_if), ofi (the ofi MTL "
+     "with provider mpi_ofi_provider) or none (Open MPI decides)"},
+    {"mpi_tcp_if", CONFIG_STRING, "", 0, 0,
+     "network interfaces (comma-separated, e.g. ib0 or lo) MPI's tcp traffic and orted's "
+     "connections are restricted to (empty: any)"},
+    {"mpi_ofi_provider", CONFIG_STRING, "", 0, 0,
+     "libfabric provider for mpi_transport ofi, e.g. efa, verbs (empty: libfabric's choice)"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -141,6 +160,24 @@ static int resolve (struct agentd_options *o, struct agentd_config *cfg, struct 
     cfg->log_level = config_get_loglevel (c, "log_level");
     cfg->probe_provider = nonempty (config_get_string (c, "probe_provider"));
     cfg->probe_replay = nonempty (config_get_string (c, "probe_replay"));
+    cfg->task_port = (int)config_get_int (c, "task_port");
+    cfg->task_address = nonempty (config_get_string (c, "task_address"));
+    if (!cfg->task_address)
+        cfg->task_address = cfg->bind_address ? cfg->bind_address : cfg->name;
+    cfg->rsh_path = nonempty (config_get_string (c, "rsh_path"));
+    if (!cfg->rsh_path)
+        cfg->rsh_path = access (HUDDLE_BINDIR "/huddle-rsh", X_OK) == 0 ? HUDDLE_BINDIR
+                            "/huddle-rsh"
+                                                                        : "huddle-rsh";
+    cfg->mpi.transport = config_get_string (c, "mpi_transport");
+    if (strcmp (cfg->mpi.transport, "tcp") && strcmp (cfg->mpi.transport, "ofi") &&
+        strcmp (cfg->mpi.transport, "none"))
+        return herror_set (err, "option mpi_transport: \"%s\" is not tcp, ofi or none",
+                           cfg->mpi.transport);
+    cfg->mpi.tcp_if = nonempty (config_get_string (c, "mpi_tcp_if"));
+    cfg->mpi.ofi_provider = nonempty (config_get_string (c, "mpi_ofi_provider"));
+    cfg->mpi.rsh_agent = cfg->rsh_path;
+    cfg->mpi.munge_socket = nonempty (getenv (AUTH_SOCKET_ENV));
     return 0;
 }
 

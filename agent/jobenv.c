@@ -51,6 +51,7 @@ void jobdesc_destroy (struct jobdesc *jd)
         free (jd->alloc[i].gpus);
     }
     free (jd->alloc);
+    free (jd->cookie);
     free (jd);
     errno = saved;
 }
@@ -202,6 +203,12 @@ static int parse_body (const json_t *job, const char *node_name, const char *ser
             return bad (err, "job %lu has no allocation on node %s", jd->seq, node_name);
         jd->here = i;
     }
+    json_t *cookie = json_object_get (job, "cookie");
+    if (cookie && (!json_is_string (cookie) || json_string_length (cookie) < 16 ||
+                   json_string_length (cookie) > 128))
+        return bad (err, "job: member \"cookie\" must be a string of 16 to 128 characters");
+    if (cookie && !(jd->cookie = strdup (json_string_value (cookie))))
+        goto nomem;
     if (!jd->queue && !(jd->queue = strdup ("workq")))
         goto nomem;
     if (!jd->jobid) {
@@ -313,6 +320,44 @@ static int fill_nodefile (FILE *f, const void *arg)
 int jobenv_write_nodefile (const struct jobdesc *jd, const char *path, struct herror *err)
 {
     return write_atomic (path, fill_nodefile, jd, err);
+}
+
+static int fill_hostfile (FILE *f, const void *arg)
+{
+    const struct jobdesc *jd = arg;
+    for (size_t i = 0; i < jd->nalloc; i++)
+        if (jd->alloc[i].mpiprocs > 0)
+            fprintf (f, "%s slots=%u\n", jd->alloc[i].node, jd->alloc[i].mpiprocs);
+    return 0;
+}
+
+int jobenv_write_hostfile (const struct jobdesc *jd, const char *path, struct herror *err)
+{
+    return write_atomic (path, fill_hostfile, jd, err);
+}
+
+struct endpoints_arg {
+    const struct jobdesc *jd;
+    const json_t *eps;
+};
+
+static int fill_endpoints (FILE *f, const void *arg)
+{
+    const struct endpoints_arg *a = arg;
+    for (size_t i = 0; i < a->jd->nalloc; i++) {
+        const char *node = a->jd->alloc[i].node;
+        const char *ep = json_string_value (json_object_get (a->eps, node));
+        if (ep && strlen (ep) <= 300 && !ep[strcspn (ep, " \t\r\n")])
+            fprintf (f, "%s %s\n", node, ep);
+    }
+    return 0;
+}
+
+int jobenv_write_endpoints (const struct jobdesc *jd, const json_t *endpoints, const char *path,
+                            struct herror *err)
+{
+    struct endpoints_arg a = {.jd = jd, .eps = endpoints};
+    return write_atomic (path, fill_endpoints, &a, err);
 }
 
 static int fill_layout (FILE *f, const void *arg)
@@ -479,6 +524,44 @@ static char *idlist_csv (const unsigned *ids, size_t n)
     return s;
 }
 
+/* NAME=value unless the job's own environment has NAME (a user who sets an
+ * MCA parameter means it). */
+static int env_default (struct envbuf *b, const struct jobdesc *jd, const char *name,
+                        const char *value)
+{
+    return jobenv_get (jd->env, name) ? 0 : env_set (b, name, value);
+}
+
+/* Open MPI: launch through huddle-rsh on the job's nodes, the transport
+ * the agent was configured with. */
+static int mpi_env (struct envbuf *b, const struct jobdesc *jd, const struct jobenv_ctx *ctx)
+{
+    const struct jobenv_mpi *m = ctx->mpi;
+    int rc = 0;
+    if (!m)
+        return 0;
+    if (m->munge_socket)
+        rc |= env_set (b, "HUDDLE_MUNGE_SOCKET", m->munge_socket);
+    if (m->rsh_agent)
+        rc |= env_default (b, jd, "OMPI_MCA_plm_rsh_agent", m->rsh_agent);
+    if (ctx->hostfile)
+        rc |= env_default (b, jd, "OMPI_MCA_orte_default_hostfile", ctx->hostfile);
+    const char *t = m->transport ? m->transport : "none";
+    if (strcmp (t, "tcp") == 0) {
+        rc |= env_default (b, jd, "OMPI_MCA_btl", "self,vader,tcp");
+        if (m->tcp_if)
+            rc |= env_default (b, jd, "OMPI_MCA_btl_tcp_if_include", m->tcp_if);
+    } else if (strcmp (t, "ofi") == 0) {
+        rc |= env_default (b, jd, "OMPI_MCA_pml", "cm");
+        rc |= env_default (b, jd, "OMPI_MCA_mtl", "ofi");
+        if (m->ofi_provider)
+            rc |= env_default (b, jd, "OMPI_MCA_mtl_ofi_provider_include", m->ofi_provider);
+    }
+    if (m->tcp_if && strcmp (t, "none") != 0)
+        rc |= env_default (b, jd, "OMPI_MCA_oob_tcp_if_include", m->tcp_if);
+    return rc;
+}
+
 char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, struct herror *err)
 {
     struct envbuf b = {0};
@@ -533,6 +616,11 @@ char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, str
     if (a->ngpus)
         rc |= gpus ? env_set (&b, "CUDA_VISIBLE_DEVICES", gpus) : -1;
     free (gpus);
+    if (jd->cookie)
+        rc |= env_set (&b, "HUDDLE_JOB_COOKIE", jd->cookie);
+    if (ctx->endpoints)
+        rc |= env_set (&b, "HUDDLE_TASK_ENDPOINTS", ctx->endpoints);
+    rc |= mpi_env (&b, jd, ctx);
     if (rc != 0 || !b.v) {
         jobenv_free (b.v);
         errno = ENOMEM;

@@ -56,7 +56,9 @@ struct jobdesc {
     int partition;                      /* its partition (1..K), 0 none */
     struct jobdesc_alloc *alloc;
     size_t nalloc;
-    size_t here; /* index of this node's entry in alloc */
+    size_t here;  /* index of this node's entry in alloc: 0 runs the script, the
+                   * others are sisters (they take remote tasks only) */
+    char *cookie; /* the run's secret for huddle-rsh ("cookie"), NULL when none */
     /* qsub -W umask (-1: PBS's default 077), -S, -k, -l cput/vmem/...,
      * chunk ompthreads (0: OMP_NUM_THREADS is this node's ncpus) */
     int umask;
@@ -88,13 +90,26 @@ int jobenv_write_nodefile (const struct jobdesc *jd, const char *path, struct he
  * to LAYOUT_PATH and the Open MPI rankfile to RANKFILE_PATH, both through
  * PATH.tmp and a rename, mode 0644.  JOB is the job object (its
  * "allocation"); TOPOLOGY is this node's model as registered
- * (topo_node_to_json), NULL when unknown.  job.launch goes to the first
- * node only and carries no other node's model, so this node's ranks get
- * the full detail (cores next to their GPU, their NIC) and other nodes'
- * ranks what the allocation says (cores and PUs shared out in order, no
- * NIC).  Returns 0 or -1 with err. */
+ * (topo_node_to_json), NULL when unknown.  job.launch (sent to every node)
+ * carries no other node's model, so this node's ranks get the full detail
+ * (cores next to their GPU, their NIC) and other nodes' ranks what the
+ * allocation says (cores and PUs shared out in order, no NIC).  Returns 0 or -1 with err. */
 int jobenv_write_layout (const struct jobdesc *jd, const json_t *job, const json_t *topology,
                          const char *layout_path, const char *rankfile_path, struct herror *err);
+
+/* Write Open MPI's default hostfile: "NODE slots=MPIPROCS" for each
+ * allocation entry with ranks, in allocation order (leaf by leaf), so that
+ * a plain mpirun puts one rank per mpiprocs slot on the job's nodes.
+ * Returns 0 or -1 with err. */
+int jobenv_write_hostfile (const struct jobdesc *jd, const char *path, struct herror *err);
+
+/* Write "NODE HOST:PORT" for each node of the allocation whose agent takes
+ * remote tasks, from job.launch's task_endpoints ({node: "HOST:PORT"},
+ * may be NULL): what huddle-rsh reads (HUDDLE_TASK_ENDPOINTS).  Entries
+ * that are not strings of at most 300 bytes without blanks are left out.
+ * Returns 0 or -1 with err. */
+int jobenv_write_endpoints (const struct jobdesc *jd, const json_t *endpoints, const char *path,
+                            struct herror *err);
 
 /* Where stdout and stderr go, PBS style: -o/-e when given (relative to
  * workdir), else WORKDIR/NAME.oSEQ and WORKDIR/NAME.eSEQ (NAME.oSEQ.INDEX
@@ -108,12 +123,25 @@ int jobenv_output_paths (const struct jobdesc *jd, char **out_path, char **err_p
  * stream is 'o' or 'e'.  malloc'd. */
 char *jobenv_default_name (const struct jobdesc *jd, char stream);
 
+/* What jobs get for Open MPI (agent options, docs in agentd_options.c). */
+struct jobenv_mpi {
+    const char *rsh_agent;    /* OMPI_MCA_plm_rsh_agent: huddle-rsh; NULL: not set */
+    const char *transport;    /* "tcp", "ofi", "none"; NULL: none */
+    const char *tcp_if;       /* interfaces for the tcp BTL and orted, NULL: any */
+    const char *ofi_provider; /* libfabric provider for the ofi MTL, NULL: its choice */
+    const char *munge_socket; /* HUDDLE_MUNGE_SOCKET: the agent's munged, which
+                               * huddle-rsh must use too; NULL: munged's default */
+};
+
 /* What the environment needs that the job object does not hold. */
 struct jobenv_ctx {
-    const char *nodefile; /* PBS_NODEFILE */
-    const char *layout;   /* HUDDLE_LAYOUT (the layout file), may be NULL */
-    const char *rankfile; /* HUDDLE_RANKFILE (Open MPI rankfile), may be NULL */
-    const char *tmpdir;   /* TMPDIR, may be NULL */
+    const char *nodefile;         /* PBS_NODEFILE */
+    const char *hostfile;         /* OMPI_MCA_orte_default_hostfile, may be NULL */
+    const char *endpoints;        /* HUDDLE_TASK_ENDPOINTS (huddle-rsh), may be NULL */
+    const struct jobenv_mpi *mpi; /* may be NULL: no Open MPI settings */
+    const char *layout;           /* HUDDLE_LAYOUT (the layout file), may be NULL */
+    const char *rankfile;         /* HUDDLE_RANKFILE (Open MPI rankfile), may be NULL */
+    const char *tmpdir;           /* TMPDIR, may be NULL */
     const char *home, *shell, *user;
     const char *this_host; /* this node's name: PBS_O_HOST fallback, HUDDLE_NODE; may be NULL */
 };
@@ -128,7 +156,15 @@ struct jobenv_ctx {
  * SHELL, PATH (PBS_O_PATH when sent, else the job's PATH, else
  * /usr/local/bin:/usr/bin:/bin) and CUDA_VISIBLE_DEVICES (when gpus were
  * allocated), which override the job's values; OMP_NUM_THREADS = NCPUS
- * unless the job sent one.  Returns a NULL-terminated malloc'd array for
+ * unless the job sent one.  For huddle-rsh: HUDDLE_JOB_COOKIE (the run's
+ * secret), HUDDLE_TASK_ENDPOINTS and HUDDLE_MUNGE_SOCKET (when the agent
+ * has one).  For Open MPI, each unless the job
+ * sent it (a user's choice wins): OMPI_MCA_plm_rsh_agent,
+ * OMPI_MCA_orte_default_hostfile, and by ctx->mpi->transport, tcp:
+ * OMPI_MCA_btl=self,vader,tcp, with tcp_if OMPI_MCA_btl_tcp_if_include;
+ * ofi: OMPI_MCA_pml=cm, OMPI_MCA_mtl=ofi, OMPI_MCA_mtl_ofi_provider_include;
+ * with tcp_if, OMPI_MCA_oob_tcp_if_include (orted's own connections) for
+ * both.  Returns a NULL-terminated malloc'd array for
  * execve; free with jobenv_free.  NULL with errno ENOMEM. */
 char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, struct herror *err);
 void jobenv_free (char **env);

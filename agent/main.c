@@ -4,10 +4,10 @@
  *                --synthetic STR] [--state-dir DIR] ...   (--help lists all)
  *
  * Runs in the foreground.  Start-up order: options, log, topology model,
- * containment backend, the link probe endpoint, adoption of every job in the state directory, the
- * first connection attempt, then the pid file.  So the pid file means
- * "running and trying to register"; whoever needs the node usable waits
- * for the controller to show it free (qnodes), as the system tests do.
+ * containment backend, the link probe endpoint, the task port, adoption of every job in the state
+ * directory, the first connection attempt, then the pid file.  So the pid file means "running and
+ * trying to register"; whoever needs the node usable waits for the controller to show it free
+ * (qnodes), as the system tests do.
  *
  * SIGTERM and SIGINT stop the agent without touching its jobs: their
  * shepherds run on, and a restarted agent adopts them (slurmd and its
@@ -99,6 +99,8 @@ static int start (struct daemon *d, struct herror *err)
     if (!d->life)
         return -1;
     agentd_probe_open (ad);
+    if (agentd_task_open (ad, err) < 0)
+        return -1;
     if (agentd_jobs_create (ad, err) < 0 || agentd_conn_create (ad, err) < 0)
         return -1;
     if (ad->cfg.pid_file && daemon_life_pid_file (d->life, ad->cfg.pid_file, err) < 0)
@@ -114,6 +116,7 @@ static void stop (struct daemon *d)
     agentd_conn_destroy (ad);
     agentd_jobs_destroy (ad); /* never signals a job */
     agentd_probe_close (ad);
+    agentd_task_close (ad);
     contain_destroy (ad->contain);
     json_decref (ad->topology);
     daemon_life_destroy (d->life);

@@ -192,10 +192,11 @@ bool shepherd_done (struct shepherd *sh)
 
 static int rm_stale (const char *jobdir)
 {
-    const char *files[] = {"result",       "result.tmp",   "shepherd.pid", "shepherd.pid.tmp",
-                           "script",       "nodefile",     "nodefile.tmp", "job.json",
-                           "job.json.tmp", "shepherd.log", "layout.json",  "layout.json.tmp",
-                           "rankfile",     "rankfile.tmp"};
+    const char *files[] = {"result",       "result.tmp",    "shepherd.pid", "shepherd.pid.tmp",
+                           "script",       "nodefile",      "nodefile.tmp", "job.json",
+                           "job.json.tmp", "shepherd.log",  "layout.json",  "layout.json.tmp",
+                           "rankfile",     "rankfile.tmp",  "hostfile",     "hostfile.tmp",
+                           "endpoints",    "endpoints.tmp", "task.sock"};
     char path[PATH_MAX + 32];
     for (size_t i = 0; i < sizeof (files) / sizeof (files[0]); i++) {
         bufprintf (path, sizeof (path), "%s/%s", jobdir, files[i]);
@@ -256,7 +257,11 @@ static int prepare_jobdir (const char *statedir, const json_t *job, struct sheph
     bufprintf (ctx->nodefile, sizeof (ctx->nodefile), "%s/nodefile", ctx->jobdir);
     bufprintf (ctx->layout, sizeof (ctx->layout), "%s/layout.json", ctx->jobdir);
     bufprintf (ctx->rankfile, sizeof (ctx->rankfile), "%s/rankfile", ctx->jobdir);
-    if (jobenv_write_nodefile (jd, ctx->nodefile, err) < 0)
+    bufprintf (ctx->hostfile, sizeof (ctx->hostfile), "%s/hostfile", ctx->jobdir);
+    bufprintf (ctx->endpoints, sizeof (ctx->endpoints), "%s/endpoints", ctx->jobdir);
+    if (jobenv_write_nodefile (jd, ctx->nodefile, err) < 0 ||
+        jobenv_write_hostfile (jd, ctx->hostfile, err) < 0 ||
+        jobenv_write_endpoints (jd, ctx->opts.task_endpoints, ctx->endpoints, err) < 0)
         return -1;
     return jobenv_write_layout (jd, job, ctx->opts.topology, ctx->layout, ctx->rankfile, err);
 }

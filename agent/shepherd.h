@@ -1,8 +1,15 @@
 /* shepherd.h - run one job on this node: owner, containment, binding, kill
  *
  * This is the agent's single "run a command inside job J" path: the batch
- * script and (later) a remote MPI orted both start through shepherd_start,
- * so they get the same owner, container, cpu binding and kill semantics.
+ * script starts through shepherd_start, and a remote task (huddle-rsh: an
+ * MPI orted) through the job's shepherd on its node (shepherd_task.h), so
+ * they get the same owner, container, cpu binding and kill semantics.
+ *
+ * Every node of a job's allocation runs a shepherd for it.  The first
+ * node's runs the script; the others' (sisters) run none: they make the
+ * job's container, TMPDIR and environment for that node's share and
+ * take its remote tasks until the job is killed there (the job's end,
+ * qdel), its walltime or the lease ends it.
  *
  * For each job the agent forks a *shepherd* (like slurmstepd or PBS mom's
  * child).  The shepherd calls setsid and becomes a child subreaper, creates
@@ -32,6 +39,9 @@
  *   layout.json   the ranks' layout (topology/layout.h): HUDDLE_LAYOUT,
  *                 read by huddle-bind
  *   rankfile      the same as an Open MPI rankfile: HUDDLE_RANKFILE
+ *   hostfile      "NODE slots=N": OMPI_MCA_orte_default_hostfile
+ *   endpoints     "NODE HOST:PORT" of the job's agents: HUDDLE_TASK_ENDPOINTS
+ *   task.sock     the shepherd's task socket (root's, 0600; shepherd_task.h)
  *   shepherd.pid  "PID STARTTIME\n" while the shepherd lives (STARTTIME is
  *                 field 22 of /proc/PID/stat: guards against pid reuse)
  *   shepherd.log  the shepherd's own notes (binding skipped, workdir
@@ -65,6 +75,7 @@
 #include <sys/types.h>
 
 #include "agent/contain.h"
+#include "agent/jobenv.h"
 #include "common/herror.h"
 #include "common/shepherd_result.h"
 
@@ -95,6 +106,8 @@ struct shepherd_opts {
     const char *lease_file;  /* the agent's lease (agent/lease.h): once it has run
                               * out, or cannot be read, the job is killed
                               * (reason fenced); NULL: never fenced */
+    const json_t *task_endpoints; /* job.launch's {node: "HOST:PORT"}, NULL: none */
+    struct jobenv_mpi mpi;        /* Open MPI settings for the job (jobenv.h) */
 };
 
 struct shepherd; /* opaque handle: pid + pidfd of one job's shepherd */

@@ -14,8 +14,10 @@ struct shepherd_ctx {
     char jobdir[PATH_MAX];
     char script[PATH_MAX];
     char nodefile[PATH_MAX];
-    char layout[PATH_MAX];   /* layout.json: the ranks' cores, GPUs, NICs */
-    char rankfile[PATH_MAX]; /* the same as an Open MPI rankfile */
+    char layout[PATH_MAX];    /* layout.json: the ranks' cores, GPUs, NICs */
+    char rankfile[PATH_MAX];  /* the same as an Open MPI rankfile */
+    char hostfile[PATH_MAX];  /* Open MPI's default hostfile: NODE slots=MPIPROCS */
+    char endpoints[PATH_MAX]; /* NODE HOST:PORT of the job's agents, for huddle-rsh */
     struct jobdesc *jd;
     struct shepherd_opts opts;
     int ready_fd; /* write one byte when the pid file exists and signals are caught */

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include "agent/shepherd_int.h"
 #include "agent/lease.h"
+#include "agent/shepherd_task.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -67,6 +68,9 @@ struct run {
     char comment[512];
     time_t start_time, end_time;
     long mem_peak_kb; /* the container's peak, 0 when the backend keeps none */
+    /* remote tasks (shepherd_task.h); a sister runs no script, only them */
+    struct task_server *tasks;
+    bool sister;
 };
 
 static long long mono_ms (void)
@@ -167,6 +171,13 @@ static int detach (struct run *r)
     bufprintf (text, sizeof (text), "%d %llu\n", (int)getpid(), shepherd_proc_starttime (getpid()));
     if (shepherd_write_atomic (path, text, 0644) < 0)
         return -1;
+    /* The task socket before the ready byte: once the agent knows the
+     * job, a huddle-rsh for it finds the socket (its request waits in the
+     * backlog until the shepherd's loop takes it). */
+    struct herror err = {""};
+    bufprintf (path, sizeof (path), "%s/%s", r->ctx->jobdir, SHEPHERD_TASK_SOCKET);
+    if (!(r->tasks = task_server_open (path, &err)))
+        note (r, true, "remote tasks (huddle-rsh) cannot start here: %s", err.text);
     char c = 'R';
     if (write (r->ctx->ready_fd, &c, 1) != 1)
         return -1;
@@ -402,6 +413,12 @@ static void child_send (int fd, char kind, int code, const char *fmt, ...)
     va_start (ap, fmt);
     vsnprintf (m.text, sizeof (m.text), fmt, ap);
     va_end (ap);
+    if (fd < 0) {
+        /* A remote task has no result of its own: its user reads why. */
+        if (kind == 'F')
+            dprintf (2, "huddle: %s\n", m.text);
+        return;
+    }
     (void)!write (fd, &m, sizeof (m));
 }
 
@@ -514,8 +531,11 @@ static void set_limits (struct run *r, int msg)
         child_send (msg, 'N', 0, "-l nice=%d: %s", l->nice, strerror (errno));
 }
 
-static void child_exec (struct run *r, int msg) __attribute__ ((noreturn));
-static void child_exec (struct run *r, int msg)
+/* What the batch script and a remote task have in common between fork
+ * and exec: the container, binding, the owner, umask, the working
+ * directory (else home).  msg is the notes pipe (-1 for a task: failures
+ * go to its stderr).  Returns whether it runs in home instead. */
+static bool child_become (struct run *r, int msg)
 {
     sigset_t none;
     sigemptyset (&none);
@@ -549,6 +569,54 @@ static void child_exec (struct run *r, int msg)
                     strerror (e), r->home);
         in_home = true;
     }
+    return in_home;
+}
+
+/* A remote task (shepherd_task.h): `SHELL -c COMMAND` as sshd runs it,
+ * its stdio on the pipes the shepherd relays, the job's environment. */
+static void task_exec (struct run *r, const char *command, const int fds[3])
+    __attribute__ ((noreturn));
+static void task_exec (struct run *r, const char *command, const int fds[3])
+{
+    int msg = -1;
+    int keep[3];
+    for (int i = 0; i < 3; i++)
+        if ((keep[i] = fcntl (fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
+            _exit (127);
+    for (int i = 0; i < 3; i++)
+        if (dup2 (keep[i], i) < 0)
+            _exit (127);
+    child_become (r, msg);
+    set_limits (r, msg);
+    environ = r->env;
+    char *argv[] = {r->shell, "-c", (char *)command, NULL};
+    execve (r->shell, argv, r->env);
+    CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot execute shell %s: %s", r->shell, strerror (errno));
+}
+
+/* task_spawn_f: fork the task, in the job's container. */
+static pid_t task_spawn (void *arg, const char *command, const int fds[3], struct herror *err)
+{
+    struct run *r = arg;
+    if (r->killing) {
+        herror_set (err, "the job is ending");
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        herror_set (err, "fork: %s", strerror (errno));
+        return -1;
+    }
+    if (pid == 0)
+        task_exec (r, command, fds);
+    (void)container_add (r->cont, pid);
+    return pid;
+}
+
+static void child_exec (struct run *r, int msg) __attribute__ ((noreturn));
+static void child_exec (struct run *r, int msg)
+{
+    bool in_home = child_become (r, msg);
     child_stdio (r, msg, in_home);
     set_limits (r, msg);
     environ = r->env;
@@ -593,6 +661,9 @@ static void reap (struct run *r)
     int st;
     pid_t pid;
     while ((pid = waitpid (-1, &st, WNOHANG)) > 0) {
+        if (task_server_reaped (r->tasks, pid, st))
+            note (r, false, "task %d ended: status %d", (int)pid,
+                  WIFEXITED (st) ? WEXITSTATUS (st) : 128 + WTERMSIG (st));
         if (pid == r->job && !r->exited) {
             r->exited = true;
             r->wstatus = st;
@@ -675,12 +746,23 @@ static void handle_signals (struct run *r)
     }
 }
 
+/* Whether the job is over on this node: the script has ended; on a
+ * sister, which runs no script, once a kill (the job's end elsewhere,
+ * qdel, walltime, the lease) has emptied its container. */
+static bool job_over (struct run *r)
+{
+    if (!r->sister)
+        return r->exited;
+    return r->killing && container_is_empty (r->cont) == 1;
+}
+
 static void watch (struct run *r)
 {
     long long t0 = mono_ms();
     long long wall_end = r->jd->walltime ? t0 + r->jd->walltime * 1000LL : 0;
     long long lease_check = t0;
-    while (!r->exited) {
+    char tnote[512];
+    while (!job_over (r)) {
         long long now = mono_ms();
         check_lease (r, now, &lease_check);
         if (wall_end && !r->killing && now >= wall_end) {
@@ -703,14 +785,22 @@ static void watch (struct run *r)
             next = r->kill_at;
         if (r->ctx->opts.lease_file && !r->killing && (next < 0 || lease_check < next))
             next = lease_check;
+        /* A killed sister looks at its container often: its processes need
+         * not be our children (their exits are not all signalled here). */
+        if (r->sister && r->killing && (next < 0 || next > now + 50))
+            next = now + 50;
         int timeout = next < 0 ? -1 : (int)(next > now ? next - now : 0);
-        struct pollfd p[2] = {{.fd = r->sig_fd, .events = POLLIN},
-                              {.fd = r->msg_fd, .events = POLLIN}};
-        if (poll (p, r->msg_fd >= 0 ? 2 : 1, timeout) > 0) {
+        struct pollfd p[2 + SHEPHERD_TASK_POLLFDS] = {{.fd = r->sig_fd, .events = POLLIN},
+                                                      {.fd = r->msg_fd, .events = POLLIN}};
+        int nt = task_server_pollfds (r->tasks, p + 2, SHEPHERD_TASK_POLLFDS);
+        if (poll (p, 2 + nt, timeout) > 0) {
             if (p[0].revents)
                 handle_signals (r);
             if (r->msg_fd >= 0 && p[1].revents)
                 read_child_msgs (r);
+            task_server_handle (r->tasks, p + 2, nt, task_spawn, r, tnote, sizeof (tnote));
+            if (tnote[0])
+                note (r, false, "%s", tnote);
         }
         reap (r); /* SIGCHLDs coalesce; never miss the job's exit */
     }
@@ -743,6 +833,8 @@ static void finish_job (struct run *r)
             break;
         if (pid == 0)
             contain_sleep_ms (10);
+        else
+            task_server_reaped (r->tasks, pid, st);
     }
 }
 
@@ -826,6 +918,9 @@ static void start_job (struct run *r)
     struct jobenv_ctx ectx = {.nodefile = r->ctx->nodefile,
                               .layout = r->ctx->layout,
                               .rankfile = r->ctx->rankfile,
+                              .hostfile = r->ctx->hostfile,
+                              .endpoints = r->ctx->endpoints,
+                              .mpi = &r->ctx->opts.mpi,
                               .tmpdir = r->tmpdir,
                               .home = r->home,
                               .shell = r->shell,
@@ -835,6 +930,15 @@ static void start_job (struct run *r)
     if (!(r->env = jobenv_build (r->jd, &ectx, &err)) ||
         jobenv_output_paths (r->jd, &r->out_path, &r->err_path) < 0) {
         fail (r, SHEPHERD_EXIT_RETRY, "%s", err.text[0] ? err.text : "out of memory");
+        return;
+    }
+    if (r->sister) {
+        /* No script here: the container waits for the job's remote tasks
+         * until the job ends (job.kill), its walltime or the lease. */
+        r->start_time = time (NULL);
+        note (r, false, "joined as a sister node (%s)", contain_name (r->ctx->opts.contain));
+        watch (r);
+        finish_job (r);
         return;
     }
     if (!r->jd->argv && prepare_interpreter (r) < 0)
@@ -871,6 +975,7 @@ void shepherd_run (struct shepherd_ctx *ctx)
     struct run r = {.ctx = ctx, .jd = ctx->jd, .log_fd = -1, .sig_fd = -1, .msg_fd = -1};
     if (ctx->opts.kill_grace_ms <= 0)
         ctx->opts.kill_grace_ms = 10000;
+    r.sister = ctx->jd->here != 0;
     if (detach (&r) < 0)
         _exit (1); /* the agent sees no ready byte and reports it */
     if (resolve_owner (&r) == 0) {
@@ -885,9 +990,12 @@ void shepherd_run (struct shepherd_ctx *ctx)
             container_kill (r.cont, 5000);
         if (r.job > 0 && container_mem_peak (r.cont, &peak) == 0)
             r.mem_peak_kb = (long)(peak / 1024);
+        task_server_close (r.tasks); /* every task was reaped with the container */
+        r.tasks = NULL;
         if (container_remove (r.cont) < 0)
             note (&r, false, "cannot remove the job's container: %s", strerror (errno));
     }
+    task_server_close (r.tasks); /* a set-up that failed: drop waiting requests */
     write_result (&r);
     if (r.tmpdir_made)
         remove_tmpdir (&r);

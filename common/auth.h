@@ -28,6 +28,9 @@
 #define AUTH_ROLE_CLIENT "client"
 #define AUTH_ROLE_AGENT  "agent"
 #define AUTH_ROLE_CTLD   "ctld"
+#define AUTH_ROLE_TASK                                                                             \
+    "task" /* huddle-rsh asking an agent to start a task (agent/agentd_task.c)                     \
+            */
 
 /* Create a credential for role (a short word without ':').  On success
  * *cred is a malloc'd NUL-terminated string the caller frees. */

@@ -32,6 +32,7 @@ struct client {
     uid_t server_uid;
     uid_t uid;
     gid_t gid;
+    json_t *held; /* a message decoded by client_pending, returned next */
 };
 
 int client_parse_hostport (const char *s, char **host, char **port, struct herror *err)
@@ -196,6 +197,11 @@ static int send_msg (struct client *c, const json_t *msg, struct herror *err)
 json_t *client_recv (struct client *c, struct herror *err)
 {
     char buf[65536];
+    if (c->held) {
+        json_t *msg = c->held;
+        c->held = NULL;
+        return msg;
+    }
     for (;;) {
         json_t *msg;
         int rc = proto_decoder_next (c->dec, &msg, err);
@@ -245,7 +251,7 @@ static json_t *check_error (json_t *reply, int errnum, struct herror *err)
     return reply;
 }
 
-static int hello (struct client *c, const char *role, struct herror *err)
+static int hello (struct client *c, const char *role, const char *peer_role, struct herror *err)
 {
     char *cred;
     if (auth_cred_create (role, &cred, err) < 0)
@@ -286,8 +292,11 @@ static int hello (struct client *c, const char *role, struct herror *err)
         goto fail;
     }
     uid_t suid;
-    if (auth_cred_verify (scred, AUTH_ROLE_CTLD, &suid, NULL, &e) < 0) {
-        herror_set (err, "%s is not the controller: %s", c->addr, e.text);
+    if (auth_cred_verify (scred, peer_role, &suid, NULL, &e) < 0) {
+        if (strcmp (peer_role, AUTH_ROLE_CTLD) == 0)
+            herror_set (err, "%s is not the controller: %s", c->addr, e.text);
+        else
+            herror_set (err, "%s is not a huddle %s: %s", c->addr, peer_role, e.text);
         goto fail;
     }
     c->server_uid = suid;
@@ -303,6 +312,12 @@ fail:;
 }
 
 struct client *client_connect (const char *hostport, const char *role, struct herror *err)
+{
+    return client_connect_peer (hostport, role, AUTH_ROLE_CTLD, err);
+}
+
+struct client *client_connect_peer (const char *hostport, const char *role, const char *peer_role,
+                                    struct herror *err)
 {
     struct client *c = calloc (1, sizeof (*c));
     if (!c) {
@@ -320,7 +335,7 @@ struct client *client_connect (const char *hostport, const char *role, struct he
     }
     if ((c->fd = open_socket (hostport, c->timeout, err)) < 0)
         goto fail;
-    if (hello (c, role, err) < 0)
+    if (hello (c, role, peer_role, err) < 0)
         goto fail;
     return c;
 fail:
@@ -335,10 +350,26 @@ void client_destroy (struct client *c)
         if (c->fd >= 0)
             close (c->fd);
         proto_decoder_destroy (c->dec);
+        json_decref (c->held);
         free (c->addr);
         free (c);
     }
     errno = saved;
+}
+
+int client_fd (const struct client *c)
+{
+    return c->fd;
+}
+
+int client_pending (struct client *c, struct herror *err)
+{
+    if (c->held)
+        return 1;
+    int rc = proto_decoder_next (c->dec, &c->held, err);
+    if (rc < 0)
+        herror_prefix (err, "bad message from %s", c->addr);
+    return rc;
 }
 
 void client_set_timeout (struct client *c, int seconds)

@@ -37,6 +37,20 @@ struct client;
  * refused", or "authentication failed: ..." from the controller. */
 struct client *client_connect (const char *hostport, const char *role, struct herror *err);
 
+/* The same to another kind of server: its hello.ok credential must be for
+ * peer_role ("agent": huddle-rsh talking to a node agent). */
+struct client *client_connect_peer (const char *hostport, const char *role, const char *peer_role,
+                                    struct herror *err);
+
+/* The connection's socket, for a caller that waits on it together with
+ * other descriptors (poll).  Owned by c. */
+int client_fd (const struct client *c);
+
+/* Whether a whole message is already buffered, so that client_recv returns
+ * it without reading (poll would not see it): 1 yes, 0 no, -1 a bad frame
+ * (err says why).  Call it before waiting on client_fd. */
+int client_pending (struct client *c, struct herror *err);
+
 /* Close the connection and free c.  NULL-safe, keeps errno. */
 void client_destroy (struct client *c);
 

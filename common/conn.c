@@ -2,6 +2,7 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -682,6 +683,21 @@ void conn_destroy (struct conn *c)
             conn_free (c);
     }
     errno = saved;
+}
+
+int conn_hand_over (struct conn *c)
+{
+    if (!c->authed || c->closing || c->finished || proto_decoder_partial (c->dec) ||
+        evbuffer_get_length (bufferevent_get_input (c->bev)) > 0 ||
+        evbuffer_get_length (bufferevent_get_output (c->bev)) > 0) {
+        errno = EBUSY;
+        return -1;
+    }
+    int fd = fcntl (bufferevent_getfd (c->bev), F_DUPFD_CLOEXEC, 3);
+    if (fd < 0)
+        return -1;
+    conn_destroy (c);
+    return fd;
 }
 
 const struct conn_peer *conn_peer (const struct conn *c)

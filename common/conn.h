@@ -132,6 +132,14 @@ void conn_close (struct conn *c);
 /* End the connection now, without ops->closed.  NULL-safe, keeps errno. */
 void conn_destroy (struct conn *c);
 
+/* Hand the connection's socket over (to another process, say): returns a
+ * duplicate of it (close-on-exec, non-blocking) and ends c at once, as
+ * conn_destroy, without a word on the wire.  Only between frames: -1 with
+ * errno EBUSY while bytes are buffered either way (the peer sent more
+ * than one request, or a reply is still queued) or before the hello is
+ * done; c is then untouched.  The caller owns the fd. */
+int conn_hand_over (struct conn *c);
+
 /* The peer (valid as long as c). */
 const struct conn_peer *conn_peer (const struct conn *c);
 

@@ -203,6 +203,10 @@ const struct topo_node *node_topology (const struct ctld_node *n);
 extern const struct proto_handler nodes_agent_handlers[];
 extern const struct proto_handler nodes_client_handlers[];
 
+/* Where node name's agent takes remote tasks (task_endpoint of its
+ * registration, "HOST:PORT"), NULL when it takes none. */
+const char *nodes_task_endpoint (struct ctld *ctx, const char *name);
+
 /* The probe endpoint name node name's agent registered, NULL when none. */
 const char *nodes_probe_endpoint (struct ctld *ctx, const char *name);
 
@@ -266,8 +270,9 @@ int jobs_load (struct ctld *ctx, struct herror *err);
 
 /* Node name went down (heartbeat timeout, or the registration grace after a
  * restart ran out): every active job with an allocation on it is lost,
- * except the rerunnable ones whose script runs there: they stay running
- * until jobs_node_fenced() (their old run may still be alive). */
+ * except the rerunnable ones: they stay running until jobs_node_fenced()
+ * (the part of their run there, the script or a sister's remote tasks,
+ * may still be alive). */
 void jobs_node_lost (struct ctld *ctx, const char *name);
 
 /* Registration of node name with the jobs its agent reports (objects

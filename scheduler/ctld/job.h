@@ -72,7 +72,9 @@ void job_mail (struct ctld *ctx, struct ctld_job *j, char point, const char *wha
 /* "SEQ.SERVER" into buf. */
 const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_t len);
 
-/* The node that runs the job script (first of the allocation), or NULL. */
+/* The node that runs the job script (first of the allocation), or NULL.
+ * The other nodes of the allocation are its sisters: they join the run
+ * (job.launch goes to every node) and take its remote tasks (huddle-rsh). */
 const char *job_first_node (const struct ctld_job *j);
 bool job_uses_node (const struct ctld_job *j, const char *name);
 
@@ -95,28 +97,30 @@ struct job_change {
     int exit_status;           /* ENDED: the status, JOB_EXIT_NONE for none */
     json_t *members;           /* ENDED: more members for the object (stolen) */
     struct sched_alloc *alloc; /* START: where (stolen, also on failure) */
-    const char *node;          /* LOST, NODE_DOWN: the node that went down */
+    const char *node;          /* LOST, NODE_DOWN: the node that went down (or whose
+                                * agent registered without the job) */
+    const char *from;          /* ENDED, RETRY, LOST: the node whose agent reported it; the
+                                * other nodes of the run are sent job.kill */
 };
 
-/* The one function that changes a job (see above).  A job whose script
- * runs on another node than the one that went down (c->node) is sent
- * job.kill there.  Returns 0; -1 with errno EINVAL when the event is not
- * allowed in the job's state (nothing changed); -1 with errno ENOMEM, or
- * when the store could not even keep the change (out of memory: logged;
- * the turn is dropped, which stops the daemon; a full disk is not this
- * case, see store.h). */
+/* The one function that changes a job (see above).  A run that ends is
+ * sent job.kill on every node of it but c->from and c->node.  Returns 0; -1 with errno EINVAL when
+ * the event is not allowed in the job's state (nothing changed); -1 with errno ENOMEM, or when the
+ * store could not even keep the change (out of memory: logged; the turn is dropped, which stops the
+ * daemon; a full disk is not this case, see store.h). */
 int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c);
 
 /* A stored job back into the table at start-up (jobs_load): the reactions
  * of its state, as if it had just entered it: queued when Q or H. */
 void job_reload (struct ctld *ctx, struct ctld_job *j);
 
-/* Queue a job.kill for the job's first node (an order, not a change: the
- * registration of a node that still runs a deleted job asks again). */
-void job_send_kill (struct ctld *ctx, struct ctld_job *j);
+/* Queue a job.kill of the job's run for node, NULL: every node of its
+ * allocation (an order, not a change: the registration of a node that
+ * still runs a deleted job asks again). */
+void job_send_kill (struct ctld *ctx, struct ctld_job *j, const char *node);
 
-/* Order the agent running j's script to deliver SIG (qsig) to the job's
- * processes, nothing else: a job.kill with "signal". */
+/* Order the agents of every node of j's run to deliver SIG (qsig) to the
+ * job's processes there, nothing else: a job.kill with "signal". */
 void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig);
 
 /* A new job into the table (seq larger than any other), in state JOB_NEW

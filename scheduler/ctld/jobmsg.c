@@ -330,6 +330,8 @@ static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
         return NULL;
     }
     json_object_del (o, "script_size");
+    /* The run's secret goes to its agents only (docs/protocol.md, task.spawn). */
+    json_object_del (o, "cookie");
     if (!vo->full || !private)
         json_object_del (o, "env");
     if (vo->script && private) {
@@ -601,21 +603,30 @@ static int job_move (json_t *msg, void *arg, struct herror *err)
 
 /* ------------------------------------------------------------ from agents */
 
-/* The job an agent talks about, if that agent's node runs its current run;
- * NULL for results of an earlier run, of a job that moved on, or of one
- * the controller no longer knows: those are acknowledged and ignored. */
-static struct ctld_job *agent_job (struct request *rq, json_t *msg, int64_t seq)
+/* The job an agent talks about, if that agent's node has a part in its
+ * current run (sister: any node of the allocation; else the first, whose
+ * script decides how the job ends); NULL for results of an earlier run,
+ * of a job that moved on, or of one the controller no longer knows: those
+ * are acknowledged and ignored. */
+static struct ctld_job *agent_job_on (struct request *rq, json_t *msg, int64_t seq, bool sister)
 {
     struct ctld_job *j = jobs_find (rq->ctx, seq);
     const char *node = peer_agent_node (rq->peer);
     const char *first = j ? job_first_node (j) : NULL;
     int64_t run_count = -1;
 
-    if (!j || !job_state_active (j->state) || !node || !first || strcmp (first, node) != 0)
+    if (!j || !job_state_active (j->state) || !node || !first)
+        return NULL;
+    if (sister ? !job_uses_node (j, node) : strcmp (first, node) != 0)
         return NULL;
     if (proto_opt_int (msg, "run_count", &run_count, NULL) == 1 && run_count != j->run_count)
         return NULL;
     return j;
+}
+
+static struct ctld_job *agent_job (struct request *rq, json_t *msg, int64_t seq)
+{
+    return agent_job_on (rq, msg, seq, false);
 }
 
 static int job_ended (json_t *msg, void *arg, struct herror *err)
@@ -644,13 +655,17 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
      * now would let it forget a result the controller cannot place. */
     if (!peer_agent_node (rq->peer))
         return herror_set (err, "job.ended before node.register: register first");
-    struct ctld_job *j = agent_job (rq, msg, seq);
+    /* A sister's end decides nothing (the script's node reports the job's
+     * end, and a silent node goes down), unless it could not set up its
+     * part: then the run cannot work, and it is retried as when the
+     * script's node could not start it. */
+    struct ctld_job *j = agent_job_on (rq, msg, seq, status == JOB_EXIT_RETRY);
     if (j && status == JOB_EXIT_RETRY && !j->deleted) {
         char why[480];
         snprintf (why, sizeof (why), "could not start on %s%s%.300s%s, will retry",
                   peer_agent_node (rq->peer), note && note[0] ? " (" : "", note ? note : "",
                   note && note[0] ? ")" : "");
-        struct job_change c = {.ev = JOB_EV_RETRY, .text = why};
+        struct job_change c = {.ev = JOB_EV_RETRY, .text = why, .from = peer_agent_node (rq->peer)};
         job_update (ctx, j, &c);
     } else if (j && reason && strcmp (reason, "fenced") == 0) {
         /* Its agent lost the controller for longer than job_lease and
@@ -660,7 +675,7 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
                   "killed on %s, which had not heard from the controller "
                   "for job_lease (fenced)",
                   peer_agent_node (rq->peer));
-        struct job_change c = {.ev = JOB_EV_LOST, .text = why};
+        struct job_change c = {.ev = JOB_EV_LOST, .text = why, .from = peer_agent_node (rq->peer)};
         job_update (ctx, j, &c);
     } else if (j) {
         char event[64];
@@ -673,6 +688,7 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
                   note && note[0] ? note : "Job run and finished");
         struct job_change c = {
             .ev = JOB_EV_ENDED,
+            .from = peer_agent_node (rq->peer),
             .text = event,
             .comment = j->deleted ? NULL : comment,
             .exit_status = (int)status,
@@ -714,13 +730,17 @@ static int job_launch_failed (json_t *msg, void *arg, struct herror *err)
 
     if (get_seq (msg, &seq, err) < 0 || proto_get_string (msg, "error", &why, err) < 0)
         return -1;
-    struct ctld_job *j = agent_job (rq, msg, seq);
+    /* A sister that cannot join fails the run as the first node would. */
+    struct ctld_job *j = agent_job_on (rq, msg, seq, true);
     if (!j)
         return 0;
     snprintf (text, sizeof (text), "Job could not start on %s: %.500s", peer_agent_node (rq->peer),
               why);
-    struct job_change c = {
-        .ev = JOB_EV_ENDED, .text = text, .comment = text, .exit_status = JOB_EXIT_LAUNCH_FAILED};
+    struct job_change c = {.ev = JOB_EV_ENDED,
+                           .from = peer_agent_node (rq->peer),
+                           .text = text,
+                           .comment = text,
+                           .exit_status = JOB_EXIT_LAUNCH_FAILED};
     job_update (rq->ctx, j, &c);
     return 0;
 }

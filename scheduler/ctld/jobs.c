@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "common/jobspec.h"
 #include "common/log.h"
@@ -245,24 +246,42 @@ static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state stat
     return 0;
 }
 
-void job_send_kill (struct ctld *ctx, struct ctld_job *j)
+/* job.kill for j's run: sig 0 the kill (TERM, KILL after the grace),
+ * else that signal only (qsig). */
+static json_t *kill_order (struct ctld *ctx, const struct ctld_job *j, int sig)
 {
-    const char *node = job_first_node (j);
-    if (node)
-        ctld_order (ctx, node,
-                    json_pack ("{s:s, s:I, s:I, s:i}", "type", "job.kill", "seq",
-                               (json_int_t)j->seq, "run_count", (json_int_t)j->run_count, "grace",
-                               ctx->cfg.kill_grace));
+    if (sig)
+        return json_pack ("{s:s, s:I, s:I, s:i}", "type", "job.kill", "seq", (json_int_t)j->seq,
+                          "run_count", (json_int_t)j->run_count, "signal", sig);
+    return json_pack ("{s:s, s:I, s:I, s:i}", "type", "job.kill", "seq", (json_int_t)j->seq,
+                      "run_count", (json_int_t)j->run_count, "grace", ctx->cfg.kill_grace);
 }
 
+/* kill_order to every node of the allocation but skip1 and skip2 (nodes
+ * that need none: the one whose report ended the run, one that is down). */
+static void send_kill_except (struct ctld *ctx, struct ctld_job *j, int sig, const char *skip1,
+                              const char *skip2)
+{
+    for (int i = 0; j->alloc && i < sched_alloc_nnodes (j->alloc); i++) {
+        const char *node = sched_alloc_node (j->alloc, i)->name;
+        if ((skip1 && strcmp (node, skip1) == 0) || (skip2 && strcmp (node, skip2) == 0))
+            continue;
+        ctld_order (ctx, node, kill_order (ctx, j, sig));
+    }
+}
+
+void job_send_kill (struct ctld *ctx, struct ctld_job *j, const char *node)
+{
+    if (node)
+        ctld_order (ctx, node, kill_order (ctx, j, 0));
+    else
+        send_kill_except (ctx, j, 0, NULL, NULL);
+}
+
+/* Every node: a sister's processes (remote ranks) are the job's too. */
 void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig)
 {
-    const char *node = job_first_node (j);
-    if (node)
-        ctld_order (ctx, node,
-                    json_pack ("{s:s, s:I, s:I, s:i}", "type", "job.kill", "seq",
-                               (json_int_t)j->seq, "run_count", (json_int_t)j->run_count, "signal",
-                               sig));
+    send_kill_except (ctx, j, sig, NULL, NULL);
 }
 
 /* "n01,n02,...": the allocation's nodes, whole however many there are. */
@@ -325,24 +344,56 @@ static void job_set_span (struct ctld *ctx, struct ctld_job *j, const struct sch
 }
 
 /* The job.launch order: the job object with its script, read from the
- * store (scripts are not kept in memory).  NULL on failure, logged: the
- * order is then dropped and the node's registration reconciles the job. */
+ * store (scripts are not kept in memory), and where each of its nodes'
+ * agents takes remote tasks (task_endpoint of its registration), for
+ * huddle-rsh.  The same order goes to every node: the first runs the
+ * script, the others join (docs/protocol.md).  NULL on failure, logged:
+ * the order is then dropped and the nodes' registrations reconcile the
+ * job. */
 static json_t *launch_order (struct ctld *ctx, struct ctld_job *j)
 {
     struct herror err = {""};
     char *script = NULL;
     json_t *job = json_copy (j->obj);
+    json_t *eps = json_object();
     int rc = store_script_get (ctx->store, j->seq, &script, &err);
-    if (rc < 0 || !job) {
+    if (rc < 0 || !job || !eps) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot read its script: %s", (long long)j->seq,
                  rc < 0 ? err.text : "out of memory");
         json_decref (job);
+        json_decref (eps);
         return NULL;
     }
     if (script)
         json_object_set_new (job, "script", json_string (script));
     free (script);
-    return json_pack ("{s:s, s:o}", "type", "job.launch", "job", job);
+    for (int i = 0; i < sched_alloc_nnodes (j->alloc); i++) {
+        const char *node = sched_alloc_node (j->alloc, i)->name;
+        const char *ep = nodes_task_endpoint (ctx, node);
+        if (ep)
+            json_object_set_new (eps, node, json_string (ep));
+    }
+    return json_pack ("{s:s, s:o, s:o}", "type", "job.launch", "job", job, "task_endpoints", eps);
+}
+
+/* A run's secret (docs/protocol.md, task.spawn): 128 random bits in hex.
+ * The agents hand it to the run's processes, which show it to an agent
+ * with huddle-rsh; a new run gets a new one, so a process left of an
+ * earlier run cannot start tasks in the new one.  NULL when the kernel
+ * has no randomness to give (logged: the run then starts without one and
+ * its agents refuse every remote task). */
+static json_t *new_cookie (void)
+{
+    unsigned char b[16];
+    char hex[2 * sizeof (b) + 1];
+    if (getrandom (b, sizeof (b), 0) != (ssize_t)sizeof (b)) {
+        log_msg (LOG_LEVEL_ERROR, "getrandom: %s: jobs start without a task cookie",
+                 strerror (errno));
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof (b); i++)
+        snprintf (hex + 2 * i, 3, "%02x", b[i]);
+    return json_string (hex);
 }
 
 /* ---------------------------------------------------------------- update */
@@ -370,6 +421,7 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "run_count", json_integer (j->run_count));
         job_set (j, "start_time", json_integer (ctld_now()));
         job_set (j, "exec_nodes", json_incref (nodes));
+        job_set (j, "cookie", new_cookie());
         job_set_span (ctx, j, c->alloc);
         int part = sched_alloc_partition (c->alloc);
         job_set (j, "pgroup_partition", part > 0 ? json_integer (part) : NULL);
@@ -394,6 +446,7 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "allocation", NULL);
         job_set (j, "exec_nodes", NULL);
         job_set (j, "start_time", NULL);
+        job_set (j, "cookie", NULL);
         job_set (j, "switches_spanned", NULL);
         job_set (j, "common_switch", NULL);
         job_set (j, "max_link_latency_us", NULL);
@@ -413,6 +466,7 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         }
         if (status != JOB_EXIT_NONE)
             job_set (j, "exit_status", json_integer (status));
+        job_set (j, "cookie", NULL);
         job_set (j, "end_time", json_integer (ctld_now()));
         if (comment)
             job_set (j, "comment", json_string (comment));
@@ -452,11 +506,13 @@ static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
                        const struct job_change *c, const char *event)
 {
     char id[96];
-    const char *first = job_first_node (j);
 
     job_id (ctx, j, id, sizeof (id));
     if (old == JOB_QUEUED && j->state == JOB_RUNNING) {
-        ctld_order (ctx, first, launch_order (ctx, j));
+        json_t *order = launch_order (ctx, j);
+        for (int i = 0; order && i < sched_alloc_nnodes (j->alloc); i++)
+            ctld_order (ctx, sched_alloc_node (j->alloc, i)->name, json_copy (order));
+        json_decref (order);
         log_msg (LOG_LEVEL_INFO, "job %s %s", id, event);
         job_mail (ctx, j, 'b', "Begun execution");
     }
@@ -471,12 +527,13 @@ static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
             job_mail (ctx, j, 'e', what);
     }
     if (c && c->ev == JOB_EV_DELETE && j->state == JOB_EXITING)
-        job_send_kill (ctx, j); /* job.ended then finishes it */
-    /* A sister node died: the job script's processes on the first node
-     * must stop too, the job will not run there any more. */
-    if (c && c->node && first && strcmp (first, c->node) != 0 && job_state_active (old) &&
-        !job_state_active (j->state))
-        job_send_kill (ctx, j);
+        job_send_kill (ctx, j, NULL); /* job.ended then finishes it */
+    /* The run is over: what any node still runs of it must stop (the
+     * sisters' tasks when the script ended, the script when a node of it
+     * went away), except on the node that reported the end and on a node
+     * that went down (its order would be dropped). */
+    if (c && job_state_active (old) && !job_state_active (j->state))
+        send_kill_except (ctx, j, 0, c->from, c->node);
     if (job_state_active (old) && !job_state_active (j->state) && j->alloc) {
         sched_release (ctx, j->alloc);
         sched_alloc_destroy (j->alloc);
@@ -552,16 +609,12 @@ void jobs_node_lost (struct ctld *ctx, const char *name)
         struct ctld_job *j = ctx->jobs->v[i];
         if (!job_state_active (j->state) || !job_uses_node (j, name))
             continue;
-        /* The job script ran there: its run may still be alive (a stopped
-         * agent does not know it is down), so the table lets a rerunnable
-         * one wait for the fence (jobs_node_fenced).  A sister node's loss
-         * ends the run: the first node is told to kill it. */
-        const char *first = job_first_node (j);
-        struct job_change c = {
-            .ev = first && strcmp (first, name) == 0 ? JOB_EV_NODE_DOWN : JOB_EV_LOST,
-            .text = why,
-            .node = name,
-        };
+        /* Part of its run was there, the script or remote tasks, and may
+         * still be alive (a stopped agent does not know it is down), so
+         * the table lets a rerunnable one wait for the fence
+         * (jobs_node_fenced) whichever node it was; the others end now
+         * and the rest of their run is killed (job_react). */
+        struct job_change c = {.ev = JOB_EV_NODE_DOWN, .text = why, .node = name};
         job_update (ctx, j, &c);
     }
 }
@@ -572,9 +625,8 @@ void jobs_node_fenced (struct ctld *ctx, const char *name)
     snprintf (why, sizeof (why), "node %s went down (its run there is fenced)", name);
     for (int i = 0; i < ctx->jobs->n; i++) {
         struct ctld_job *j = ctx->jobs->v[i];
-        const char *first = job_first_node (j);
         /* Those left running, and any deleted (qdel) meanwhile. */
-        if (job_state_active (j->state) && first && strcmp (first, name) == 0)
+        if (job_state_active (j->state) && job_uses_node (j, name))
             job_lose (ctx, j, name, why);
     }
 }
@@ -596,8 +648,7 @@ static int read_report (struct ctld *ctx, const char *name, json_t *report, int6
             return -1;
         int64_t seq = json_integer_value (s);
         struct ctld_job *j = jobs_find (ctx, seq);
-        const char *first = j ? job_first_node (j) : NULL;
-        bool current = j && job_state_active (j->state) && first && strcmp (first, name) == 0 &&
+        bool current = j && job_state_active (j->state) && job_uses_node (j, name) &&
                        (!rc || json_integer_value (rc) == j->run_count);
         if (current)
             reported[(*nreported)++] = seq;
@@ -625,8 +676,7 @@ int jobs_node_register (struct ctld *ctx, const char *name, json_t *report, json
         goto out;
     for (int i = 0; i < ctx->jobs->n; i++) {
         struct ctld_job *j = ctx->jobs->v[i];
-        const char *first = job_first_node (j);
-        if (job_state_active (j->state) && first && strcmp (first, name) == 0)
+        if (job_state_active (j->state) && job_uses_node (j, name))
             ours[nours++] = j->seq;
     }
     node_reconcile (ours, nours, reported, nreported, &r);
@@ -640,7 +690,7 @@ int jobs_node_register (struct ctld *ctx, const char *name, json_t *report, json
     char why[160];
     snprintf (why, sizeof (why), "not running on %s when its agent registered", name);
     for (int i = 0; i < r.nlost; i++)
-        job_lose (ctx, jobs_find (ctx, r.lost[i]), NULL, why);
+        job_lose (ctx, jobs_find (ctx, r.lost[i]), name, why);
     if (r.nadopt > 0)
         log_msg (LOG_LEVEL_INFO, "node %s: %d running jobs adopted", name, r.nadopt);
     rc = 0;

@@ -62,6 +62,7 @@ struct ctld_node {
     int64_t fence_at;     /* ... which is this (ctld_now) */
     struct peer *peer;    /* the agent's connection, NULL when none */
     char *probe_endpoint; /* link probe endpoint (links.c), NULL when none */
+    char *task_endpoint;  /* where its agent takes remote tasks, NULL when none */
 };
 
 struct nodes {
@@ -149,6 +150,7 @@ static void node_free (struct ctld_node *n)
     free (n->comment);
     peer_unref (n->peer);
     free (n->probe_endpoint);
+    free (n->task_endpoint);
     free (n->name);
     free (n);
 }
@@ -433,14 +435,20 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
     struct ctld *ctx = rq->ctx;
-    const char *name, *probe_ep = NULL;
+    const char *name, *probe_ep = NULL, *task_ep = NULL;
     json_t *topology, *jobs;
 
     if (get_node_name (msg, &name, err) < 0 ||
         proto_get_object (msg, "topology", &topology, err) < 0 ||
         proto_get_array (msg, "jobs", &jobs, err) < 0 ||
-        proto_opt_string (msg, "probe_endpoint", &probe_ep, err) < 0)
+        proto_opt_string (msg, "probe_endpoint", &probe_ep, err) < 0 ||
+        proto_opt_string (msg, "task_endpoint", &task_ep, err) < 0)
         return -1;
+    if (task_ep && (strlen (task_ep) > 300 || !strrchr (task_ep, ':'))) {
+        errno = EPROTO;
+        return herror_set (err, "message node.register: member \"task_endpoint\" must be "
+                                "HOST:PORT");
+    }
     if (check_report (jobs, err) < 0)
         return -1;
     if (!name_accepted (ctx, name))
@@ -478,6 +486,8 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
     attach_peer (ctx, n, rq->peer);
     free (n->probe_endpoint);
     n->probe_endpoint = probe_ep ? strdup (probe_ep) : NULL;
+    free (n->task_endpoint);
+    n->task_endpoint = task_ep ? strdup (task_ep) : NULL;
     n->up = true;
     n->grace = false;
     n->fencing = false; /* the reconcile placed its jobs */
@@ -505,7 +515,7 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
     {
         struct ctld_job *j = jobs_find (ctx, json_integer_value (seq));
         if (j)
-            job_send_kill (ctx, j);
+            job_send_kill (ctx, j, name);
     }
     json_decref (rekill);
     return 0;
@@ -645,6 +655,12 @@ static int node_clear (json_t *msg, void *arg, struct herror *err)
 static int node_comment (json_t *msg, void *arg, struct herror *err)
 {
     return node_mark (msg, arg, MARK_COMMENT, err);
+}
+
+const char *nodes_task_endpoint (struct ctld *ctx, const char *name)
+{
+    struct ctld_node *n = nodes_find (ctx, name);
+    return n ? n->task_endpoint : NULL;
 }
 
 const char *nodes_probe_endpoint (struct ctld *ctx, const char *name)

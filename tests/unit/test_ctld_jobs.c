@@ -267,15 +267,13 @@ static int teardown (void **state)
 
 /* ------------------------------------------------------------------ jobs */
 
-/* job.submit as USER of "-l select=1:ncpus=NCPUS [-h] -- /bin/true"; the
- * seq from the reply. */
-static int64_t submit (struct fx *f, int ncpus, bool hold)
+/* job.submit as USER of "-r y -l SELECT [-h] -- /bin/true"; the seq from
+ * the reply. */
+static int64_t submit_select (struct fx *f, const char *sel, bool hold)
 {
     struct herror err = {""};
-    char sel[64];
     char *env[] = {"HOME=/home/u", NULL};
-    snprintf (sel, sizeof (sel), "select=1:ncpus=%d", ncpus);
-    char *argv[8] = {"qsub", "-r", "y", "-l", sel};
+    char *argv[8] = {"qsub", "-r", "y", "-l", (char *)sel};
     int argc = 5;
     if (hold)
         argv[argc++] = "-h";
@@ -295,6 +293,14 @@ static int64_t submit (struct fx *f, int ncpus, bool hold)
     json_t *seq = json_object_get (json_object_get (last, "msg"), "seq");
     assert_true (json_is_integer (seq));
     return json_integer_value (seq);
+}
+
+/* ... of "select=1:ncpus=NCPUS". */
+static int64_t submit (struct fx *f, int ncpus, bool hold)
+{
+    char sel[64];
+    snprintf (sel, sizeof (sel), "select=1:ncpus=%d", ncpus);
+    return submit_select (f, sel, hold);
 }
 
 static enum job_state state_of (struct fx *f, int64_t seq)
@@ -1033,6 +1039,151 @@ static void fabric_inferred_confirmed (void **state)
     links_destroy (&f->ctx);
 }
 
+/* ------------------------------------------------------------- sisters */
+
+/* node.register of a sister node on a connection kept for its messages. */
+static struct peer *register_sister (struct fx *f, const char *name, json_t *jobs)
+{
+    struct herror err;
+    struct peer *p = peer_new (0);
+    json_t *msg =
+        json_pack ("{s:s, s:i, s:s, s:o, s:o, s:s}", "type", "node.register", "id", 1, "name", name,
+                   "topology", two_cores(), "jobs", jobs, "task_endpoint", "127.0.0.3:4002");
+    if (call (f, nodes_agent_handlers, p, msg, &err) < 0)
+        fail_msg ("register %s: %s", name, err.text);
+    return p;
+}
+
+/* A rerunnable 2-node job (two nodes of 2 cores, 2 cores a chunk). */
+static int64_t submit_two_nodes (struct fx *f)
+{
+    return submit_select (f, "select=2:ncpus=2", false);
+}
+
+/* The orders about seq as "TYPE@NODE ..." in the order queued. */
+static void check_orders (int64_t seq, const char *want)
+{
+    json_t *mine = orders_for (seq);
+    char buf[512] = "";
+    size_t i;
+    json_t *o;
+    json_array_foreach (mine, i, o)
+    {
+        snprintf (buf + strlen (buf), sizeof (buf) - strlen (buf), "%s%s@%s", i ? " " : "",
+                  proto_msg_type (json_object_get (o, "msg")),
+                  json_string_value (json_object_get (o, "node")));
+    }
+    json_decref (mine);
+    assert_string_equal (buf, want);
+    json_array_clear (fake.orders);
+}
+
+/* Every node of an allocation joins the run: job.launch to each, with the
+ * nodes' task endpoints and the run's cookie (never shown by job.query);
+ * the end of the run is killed on the sisters; a sister that goes silent
+ * holds a rerunnable job until its fence, and its registration without
+ * the job loses the run. */
+static void sisters_join_and_end (void **state)
+{
+    struct fx *f = *state;
+    struct herror err;
+    struct peer *sister = register_sister (f, "node02", json_array());
+    turn (f);
+    json_array_clear (fake.orders);
+
+    int64_t a = submit_two_nodes (f);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    json_t *mine = orders_for (a);
+    assert_int_equal (json_array_size (mine), 2);
+    const char *cookie = NULL;
+    for (size_t i = 0; i < 2; i++) {
+        json_t *msg = json_object_get (json_array_get (mine, i), "msg");
+        assert_string_equal (proto_msg_type (msg), "job.launch");
+        json_t *eps = json_object_get (msg, "task_endpoints");
+        assert_string_equal (json_string_value (json_object_get (eps, "node02")), "127.0.0.3:4002");
+        const char *c =
+            json_string_value (json_object_get (json_object_get (msg, "job"), "cookie"));
+        assert_non_null (c);
+        assert_int_equal (strlen (c), 32);
+        if (cookie)
+            assert_string_equal (c, cookie);
+        cookie = c;
+    }
+    json_t *q =
+        json_pack ("{s:s, s:i, s:[I]}", "type", "job.query", "id", 9, "seqs", (json_int_t)a);
+    assert_int_equal (call (f, jobs_client_handlers, f->user, q, &err), 0);
+    json_t *last = json_array_get (fake.replies, json_array_size (fake.replies) - 1);
+    json_t *shown = json_array_get (json_object_get (json_object_get (last, "msg"), "jobs"), 0);
+    assert_non_null (shown);
+    assert_null (json_object_get (shown, "cookie"));
+    json_decref (mine);
+    json_array_clear (fake.orders);
+
+    /* The script's node reports the end: the sister is told to kill. */
+    assert_int_equal (agent_ended (f, a, 0, "exited"), 0);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_FINISHED);
+    check_orders (a, "job.kill@node02");
+
+    /* A sister that cannot join fails the run: the first node kills it. */
+    int64_t c = submit_two_nodes (f);
+    turn (f);
+    json_array_clear (fake.orders);
+    json_t *lf = json_pack ("{s:s, s:i, s:I, s:i, s:s}", "type", "job.launch.failed", "id", 4,
+                            "seq", (json_int_t)c, "run_count", 1, "error", "no such user");
+    assert_int_equal (call (f, jobs_agent_handlers, sister, lf, &err), 0);
+    turn (f);
+    assert_int_equal (state_of (f, c), JOB_FINISHED);
+    json_t *cobj = stored (f, c);
+    assert_int_equal (json_integer_value (json_object_get (cobj, "exit_status")),
+                      JOB_EXIT_LAUNCH_FAILED);
+    assert_null (json_object_get (cobj, "cookie")); /* gone with the run */
+    json_decref (cobj);
+    check_orders (c, "job.kill@" NODE);
+
+    /* A sister's result decides nothing, unless it could not set up. */
+    int64_t b = submit_two_nodes (f);
+    turn (f);
+    json_array_clear (fake.orders);
+    json_t *msg =
+        json_pack ("{s:s, s:i, s:I, s:i, s:I, s:I, s:I}", "type", "job.ended", "id", 3, "seq",
+                   (json_int_t)b, "exit_status", 143, "start_time", (json_int_t)fake.now,
+                   "end_time", (json_int_t)fake.now, "run_count", (json_int_t)1);
+    assert_int_equal (call (f, jobs_agent_handlers, sister, msg, &err), 0);
+    turn (f);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+    check_orders (b, "");
+
+    /* The sister goes silent: the job waits for its fence, then requeues
+     * and the script's node is told to kill. */
+    jobs_node_lost (&f->ctx, "node02");
+    turn (f);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+    check_orders (b, "");
+    jobs_node_fenced (&f->ctx, "node02");
+    turn (f);
+    /* requeued, and started again at once (the registry still has
+     * node02: jobs_node_lost was called alone) */
+    assert_int_equal (jobs_find (&f->ctx, b)->run_count, 2);
+    check_orders (b, "job.kill@" NODE " job.launch@" NODE " job.launch@node02");
+
+    /* The sister registers without the job's run: the run is lost and
+     * killed on the script's node (then started again). */
+    peer_unref (register_sister (f, "node02", json_array()));
+    turn (f);
+    assert_int_equal (jobs_find (&f->ctx, b)->run_count, 3);
+    check_orders (b, "job.kill@" NODE " job.launch@" NODE " job.launch@node02");
+    /* ... and with it: adopted, nothing to do. */
+    peer_unref (register_sister (f, "node02",
+                                 json_pack ("[{s:I, s:i}]", "seq", (json_int_t)b, "run_count", 3)));
+    turn (f);
+    assert_int_equal (jobs_find (&f->ctx, b)->run_count, 3);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+    check_orders (b, "");
+    peer_unref (sister);
+}
+
 int main (void)
 {
     log_init ("test_ctld_jobs", LOG_LEVEL_ERROR, NULL);
@@ -1047,6 +1198,7 @@ int main (void)
         cmocka_unit_test_setup_teardown (fabric_order_and_reload, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_inferred_from_links, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_inferred_confirmed, setup, teardown),
+        cmocka_unit_test_setup_teardown (sisters_join_and_end, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

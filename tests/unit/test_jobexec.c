@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +38,9 @@
 #include "agent/jobenv.h"
 #include "agent/lease.h"
 #include "agent/shepherd.h"
+#include "agent/shepherd_task.h"
+#include "common/base64.h"
+#include "common/proto.h"
 
 #define TEST_USER   "huddletest"
 #define TEST_GROUP2 "huddletest2"
@@ -418,6 +423,209 @@ static void test_environment (void **state)
     /* TMPDIR is gone once the job has ended */
     xsnprintf (want, sizeof (want), "huddle.%lu.srv.", seq);
     assert_int_equal (count_entries (tmpbase, want), 0);
+}
+
+/* Open MPI's environment and files for a job: the rsh agent, the hostfile
+ * (slots from mpiprocs, nodes without ranks left out), the transport from
+ * the agent's options, where a user's own MCA setting wins; the run's
+ * cookie and the nodes' task endpoints for huddle-rsh. */
+static void test_mpi_environment (void **state)
+{
+    json_t *job = make_job ("env > env.$PBS_JOBID\n");
+    unsigned long seq = job_seq (job);
+    json_object_set_new (job, "allocation",
+                         json_pack ("[{s:s, s:[i], s:[i], s:i}, {s:s, s:[i], s:[i], s:i},"
+                                    " {s:s, s:[i], s:[i], s:i}]",
+                                    "node", "n0", "cores", 0, "pus", 0, "mpiprocs", 2, "node", "n1",
+                                    "cores", 0, "pus", 0, "mpiprocs", 3, "node", "n2", "cores", 0,
+                                    "pus", 0, "mpiprocs", 0));
+    json_object_set_new (job, "env", json_pack ("{s:s}", "OMPI_MCA_pml", "ob1"));
+    json_object_set_new (job, "cookie", json_string ("0123456789abcdef0123456789abcdef"));
+    json_t *eps = json_pack ("{s:s, s:s, s:s}", "n0", "h0:1", "n1", "h1:2", "n7", "x:3");
+    struct shepherd_opts o = default_opts (NULL);
+    o.task_endpoints = eps;
+    o.mpi = (struct jobenv_mpi){.rsh_agent = "/x/huddle-rsh",
+                                .transport = "ofi",
+                                .tcp_if = "lo",
+                                .ofi_provider = "tcp",
+                                .munge_socket = "/m.sock"};
+    struct shepherd *sh = start (job, &o);
+    struct shepherd_result res;
+    wait_result (sh, &res);
+    shepherd_destroy (sh);
+    json_decref (job);
+    json_decref (eps);
+    assert_int_equal (res.exit_status, 0);
+    char *env = slurp ("%s/env.%lu.srv", workdir, seq);
+    assert_non_null (env);
+    char want[PATH_MAX + 64];
+    const char *lines[] = {"OMPI_MCA_plm_rsh_agent=/x/huddle-rsh\n",
+                           "OMPI_MCA_pml=ob1\n",
+                           "OMPI_MCA_mtl=ofi\n",
+                           "OMPI_MCA_mtl_ofi_provider_include=tcp\n",
+                           "OMPI_MCA_oob_tcp_if_include=lo\n",
+                           "HUDDLE_JOB_COOKIE=0123456789abcdef0123456789abcdef\n",
+                           "HUDDLE_MUNGE_SOCKET=/m.sock\n"};
+    for (size_t i = 0; i < sizeof (lines) / sizeof (lines[0]); i++)
+        if (!strstr (env, lines[i]))
+            fail_msg ("no %s in the job's environment", lines[i]);
+    assert_null (strstr (env, "OMPI_MCA_btl=")); /* that is the tcp transport's */
+    xsnprintf (want, sizeof (want), "OMPI_MCA_orte_default_hostfile=%s/jobs/%lu/hostfile\n",
+               statedir, seq);
+    assert_non_null (strstr (env, want));
+    xsnprintf (want, sizeof (want), "HUDDLE_TASK_ENDPOINTS=%s/jobs/%lu/endpoints\n", statedir, seq);
+    assert_non_null (strstr (env, want));
+    free (env);
+    char *hostfile = slurp ("%s/jobs/%lu/hostfile", statedir, seq);
+    assert_non_null (hostfile);
+    assert_string_equal (hostfile, "n0 slots=2\nn1 slots=3\n");
+    free (hostfile);
+    char *endpoints = slurp ("%s/jobs/%lu/endpoints", statedir, seq);
+    assert_non_null (endpoints);
+    assert_string_equal (endpoints, "n0 h0:1\nn1 h1:2\n"); /* n7 is not the job's */
+    free (endpoints);
+}
+
+/* Frames from fd (huddle-rsh's end) until task.exit or the end: the
+ * output of each stream and the status; the first error's text. */
+struct task_said {
+    char out[256], err[256], error[256];
+    int status;
+    bool started;
+};
+
+static void read_task (int fd, struct task_said *t)
+{
+    struct proto_decoder *d = proto_decoder_create (0);
+    struct herror err;
+    char buf[4096];
+    memset (t, 0, sizeof (*t));
+    t->status = -1;
+    for (;;) {
+        json_t *m;
+        int rc;
+        while ((rc = proto_decoder_next (d, &m, &err)) == 1) {
+            const char *type = proto_msg_type (m);
+            if (!strcmp (type, "task.spawn.ok"))
+                t->started = true;
+            else if (!strcmp (type, "task.exit"))
+                t->status = (int)json_integer_value (json_object_get (m, "status"));
+            else if (!strcmp (type, "error") && !t->error[0])
+                xsnprintf (t->error, sizeof (t->error), "%s",
+                           json_string_value (json_object_get (m, "error")));
+            else if (!strcmp (type, "task.output")) {
+                const char *data = json_string_value (json_object_get (m, "data"));
+                size_t n;
+                char *bytes = base64_decode (data, strlen (data), &n);
+                assert_non_null (bytes);
+                char *dst =
+                    json_integer_value (json_object_get (m, "stream")) == 2 ? t->err : t->out;
+                strncat (dst, bytes, n < 200 ? n : 200);
+                free (bytes);
+            }
+            json_decref (m);
+        }
+        assert_int_equal (rc, 0);
+        if (t->status >= 0)
+            break;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        assert_int_equal (poll (&p, 1, 20000), 1);
+        ssize_t n = read (fd, buf, sizeof (buf));
+        if (n <= 0)
+            break;
+        proto_decoder_feed (d, buf, (size_t)n);
+    }
+    proto_decoder_destroy (d);
+}
+
+static void send_frame (int fd, json_t *m)
+{
+    size_t len;
+    void *f = proto_encode (m, &len);
+    assert_non_null (f);
+    assert_int_equal (write (fd, f, len), (ssize_t)len);
+    free (f);
+    json_decref (m);
+}
+
+/* A sister node's share of a job: no script runs, the container waits for
+ * remote tasks until the job is killed there.  Tasks come through the
+ * shepherd (a socketpair stands for huddle-rsh's connection): their
+ * stdout, stderr, stdin and status, a bad frame answered, a task whose
+ * huddle-rsh goes away killed. */
+static void test_sister_and_tasks (void **state)
+{
+    json_t *job = make_job ("touch ran.$PBS_JOBID\n");
+    unsigned long seq = job_seq (job);
+    json_object_set_new (job, "allocation",
+                         json_pack ("[{s:s, s:[i], s:[i]}, {s:s, s:[i], s:[i]}]", "node", "n0",
+                                    "cores", 0, "pus", 0, "node", "n1", "cores", 0, "pus", 0));
+    struct shepherd_opts o = default_opts (NULL);
+    o.node_name = "n1";
+    struct shepherd *sh = start (job, &o);
+    struct herror err = {{0}};
+    struct task_said t;
+    int sv[2];
+
+    /* A task: its output, both streams, and its status. */
+    assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    if (shepherd_task_request (statedir, seq, "echo out $HUDDLE_NODE; echo err >&2; exit 3", false,
+                               sv[1], &err) < 0)
+        fail_msg ("task request: %s", err.text);
+    close (sv[1]);
+    read_task (sv[0], &t);
+    close (sv[0]);
+    assert_true (t.started);
+    assert_string_equal (t.out, "out n1\n");
+    assert_string_equal (t.err, "err\n");
+    assert_int_equal (t.status, 3);
+
+    /* stdin relayed; a frame that is not JSON is answered, not fatal. */
+    assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal (shepherd_task_request (statedir, seq, "cat", true, sv[1], &err), 0);
+    close (sv[1]);
+    unsigned char junk[] = {0, 0, 0, 3, 'x', 'y', 'z'};
+    assert_int_equal (write (sv[0], junk, sizeof (junk)), (ssize_t)sizeof (junk));
+    send_frame (sv[0], json_pack ("{s:s, s:s}", "type", "task.input", "data", "aGkK")); /* hi */
+    send_frame (sv[0], json_pack ("{s:s, s:b}", "type", "task.input", "eof", 1));
+    read_task (sv[0], &t);
+    close (sv[0]);
+    assert_non_null (strstr (t.error, "JSON"));
+    assert_string_equal (t.out, "hi\n");
+    assert_int_equal (t.status, 0);
+
+    /* huddle-rsh goes away: the task is killed, the job goes on. */
+    assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal (shepherd_task_request (statedir, seq,
+                                             "echo $$ > pid.$PBS_JOBID; exec sleep 60", false,
+                                             sv[1], &err),
+                      0);
+    close (sv[1]);
+    char path[PATH_MAX + 64];
+    xsnprintf (path, sizeof (path), "%s/pid.%lu.srv", workdir, seq);
+    assert_true (wait_for_lines (path, 1, 10000));
+    char *pidtext = slurp ("%s", path);
+    pid_t pid = (pid_t)atoi (pidtext);
+    free (pidtext);
+    assert_true (alive (pid));
+    close (sv[0]);
+    for (int i = 0; i < 250 && alive (pid); i++)
+        usleep (20000);
+    assert_false (alive (pid));
+    assert_false (shepherd_done (sh));
+
+    /* The job's end here: the sister's shepherd ends, no script ran. */
+    assert_int_equal (shepherd_signal (sh, 0), 0);
+    struct shepherd_result res;
+    wait_result (sh, &res);
+    shepherd_destroy (sh);
+    json_decref (job);
+    assert_int_equal (res.exit_status, 0);
+    assert_int_equal (res.reason, SHEPHERD_END_KILLED);
+    xsnprintf (path, sizeof (path), "%s/ran.%lu.srv", workdir, seq);
+    assert_false (exists (path));
+    /* Its task socket is gone with it. */
+    assert_int_equal (shepherd_task_request (statedir, seq, "true", false, 0, &err), -1);
 }
 
 static void test_bad_jobs (void **state)
@@ -1252,7 +1460,8 @@ int main (void)
         cmocka_unit_test (test_lease_file),        cmocka_unit_test (test_lease_fence),
         cmocka_unit_test (test_agent_death),       cmocka_unit_test (test_pid_reuse_guard),
         cmocka_unit_test (test_busy_job),          cmocka_unit_test (test_result_codec),
-        cmocka_unit_test (test_unreadable_result),
+        cmocka_unit_test (test_unreadable_result), cmocka_unit_test (test_mpi_environment),
+        cmocka_unit_test (test_sister_and_tasks),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }
