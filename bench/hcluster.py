@@ -99,7 +99,7 @@ class Cluster:
         raise RuntimeError("fewer than %d measured links after %d s" % (pairs, timeout))
 
     def exec(self, node, *cmd):
-        return self.run(self.tool, "exec", "--dir", self.dir, node, *cmd)
+        return self.run(self.tool, "exec", node, "--dir", self.dir, "--", *cmd)
 
     def shell_agent(self):
         """Open MPI's plm_rsh_agent for a bare mpirun between the nodes."""
