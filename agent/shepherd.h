@@ -49,13 +49,13 @@
  *   result        JSON, common/shepherd_result.h (written once, atomically)
  * STATEDIR and STATEDIR/jobs must be searchable by job owners (o+x).
  *
- * Exit status (PBS convention, docs/protocol.md): the exit code; 128+N when
- * the job's top process died of signal N (so a job killed by walltime or
- * qdel usually ends 143 or 137: `reason` says which); negative when the job
- * could not start, using PBS's JOB_EXEC_* numbers (SHEPHERD_EXIT_*), with
- * `error` saying why.  PBS reports walltime kills as JOB_EXEC_KILL_WALLTIME
- * (-29) internally but users see the signal status; huddle keeps 128+N and
- * reports reason "walltime" so the controller can write PBS's comment.
+ * Exit status (PBS convention, docs/protocol.md): the exit code; 256+N when
+ * the job's top process died of signal N (a qdel'd job usually ends 271,
+ * SIGTERM), as OpenPBS records it; JOB_EXEC_KILL_WALLTIME (-29) when the
+ * shepherd killed it for running strictly over its walltime, after writing
+ * PBS's "=>> PBS: job killed: walltime N exceeded limit M" line into the
+ * job's error file (as the owner); other negative numbers when the job could
+ * not start, PBS's JOB_EXEC_* (SHEPHERD_EXIT_*), with `error` saying why.
  *
  * Threads: shepherd_start forks; the calling process should be
  * single-threaded (the agent is: one libevent loop).  The shepherd runs
@@ -81,12 +81,13 @@
 
 /* Negative exit statuses: the job did not run (numbers from PBS job.h). */
 enum {
-    SHEPHERD_EXIT_FAIL_SETUP = -1, /* JOB_EXEC_FAIL1: permanent set-up failure (none yet) */
-    SHEPHERD_EXIT_FAIL_EXEC = -2,  /* JOB_EXEC_FAIL2: workdir/home, output files, exec */
-    SHEPHERD_EXIT_RETRY = -3,      /* JOB_EXEC_RETRY: transient, the controller requeues
-                                    * (container, TMPDIR, environment, pipe, fork) */
-    SHEPHERD_EXIT_LOST = -4,       /* JOB_EXEC_INITABT: shepherd gone without a result */
-    SHEPHERD_EXIT_FAIL_UID = -10,  /* JOB_EXEC_FAILUID: unknown owner, uid mismatch, setuid */
+    SHEPHERD_EXIT_FAIL_SETUP = -1,     /* JOB_EXEC_FAIL1: permanent set-up failure (none yet) */
+    SHEPHERD_EXIT_FAIL_EXEC = -2,      /* JOB_EXEC_FAIL2: workdir/home, output files, exec */
+    SHEPHERD_EXIT_RETRY = -3,          /* JOB_EXEC_RETRY: transient, the controller requeues
+                                        * (container, TMPDIR, environment, pipe, fork) */
+    SHEPHERD_EXIT_LOST = -4,           /* JOB_EXEC_INITABT: shepherd gone without a result */
+    SHEPHERD_EXIT_FAIL_UID = -10,      /* JOB_EXEC_FAILUID: unknown owner, uid mismatch, setuid */
+    SHEPHERD_EXIT_KILL_WALLTIME = -29, /* JOB_EXEC_KILL_WALLTIME: killed over its walltime */
 };
 
 /* How a run ended and what it used: enum shepherd_end, struct

@@ -57,6 +57,8 @@ struct run {
     const char *interp_arg;
     char **env;
     char *out_path, *err_path;
+    char err_file[240]; /* the job's error file as the job opened it ("" unknown) */
+    char pbs_line[256]; /* a "=>> PBS:" line on its way there */
     /* progress */
     pid_t job;
     bool exited, killing, kill_sent;
@@ -265,6 +267,34 @@ static int as_owner (struct run *r, int (*fn) (struct run *))
         if (errno != EINTR)
             return -1;
     return WIFEXITED (st) ? WEXITSTATUS (st) : -1;
+}
+
+static int append_line_cb (struct run *r)
+{
+    int fd = open (r->err_file, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return 1;
+    size_t n = strlen (r->pbs_line);
+    int rc = write (fd, r->pbs_line, n) == (ssize_t)n ? 0 : 1;
+    close (fd);
+    return rc;
+}
+
+/* A line for the job's user, in its error file, as PBS's mom writes "=>>
+ * PBS:" lines: appended as the owner (never with root's rights to a path
+ * the owner controls), only to the file the job opened. */
+static void pbs_line (struct run *r, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+static void pbs_line (struct run *r, const char *fmt, ...)
+{
+    va_list ap;
+    if (!r->err_file[0])
+        return;
+    va_start (ap, fmt);
+    vsnprintf (r->pbs_line, sizeof (r->pbs_line) - 1, fmt, ap);
+    va_end (ap);
+    strcat (r->pbs_line, "\n");
+    if (as_owner (r, append_line_cb) != 0)
+        note (r, false, "cannot write to %s as %s", r->err_file, r->user);
 }
 
 static int rm_chmod_cb (const char *path, const struct stat *st, int type, struct FTW *ftw)
@@ -490,6 +520,11 @@ static void child_stdio (struct run *r, int msg, bool in_home)
         fd1 = fd2; /* join eo */
     if (fd2 < 0)
         fd2 = fd1; /* join oe */
+    /* Where PBS's "=>> PBS:" lines go: the file opened last is the one
+     * stderr goes to (the error file, or the output file it is joined
+     * into).  A path too long for the message is not sent: no line then. */
+    if (fd2 >= 0)
+        child_send (msg, 'E', 0, "%s", strlen (used) < sizeof (r->err_file) ? used : "");
     if (dup2 (fd1, 1) < 0 || dup2 (fd2, 2) < 0)
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "dup2: %s", strerror (errno));
 }
@@ -682,6 +717,8 @@ static void read_child_msgs (struct run *r)
             fail (r, m.code, "%s", m.text);
         else if (m.kind == 'N')
             note (r, true, "%s", m.text);
+        else if (m.kind == 'E')
+            bufprintf (r->err_file, sizeof (r->err_file), "%s", m.text);
     }
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
         close (r->msg_fd);
@@ -759,7 +796,8 @@ static bool job_over (struct run *r)
 static void watch (struct run *r)
 {
     long long t0 = mono_ms();
-    long long wall_end = r->jd->walltime ? t0 + r->jd->walltime * 1000LL : 0;
+    /* PBS kills only a job strictly over its limit: a second past it */
+    long long wall_end = r->jd->walltime ? t0 + (r->jd->walltime + 1) * 1000LL : 0;
     long long lease_check = t0;
     char tnote[512];
     while (!job_over (r)) {
@@ -768,6 +806,8 @@ static void watch (struct run *r)
         if (wall_end && !r->killing && now >= wall_end) {
             note (r, true, "job killed: walltime %ld exceeded limit %ld", (long)((now - t0) / 1000),
                   r->jd->walltime);
+            pbs_line (r, "=>> PBS: job killed: walltime %ld exceeded limit %ld",
+                      (long)((now - t0) / 1000), r->jd->walltime);
             start_kill (r, SHEPHERD_END_WALLTIME);
         }
         if (r->kill_at && now >= r->kill_at) {
@@ -868,10 +908,12 @@ static void write_result (struct run *r)
     else if (WIFEXITED (r->wstatus))
         status = WEXITSTATUS (r->wstatus);
     else if (WIFSIGNALED (r->wstatus)) {
-        status = 128 + WTERMSIG (r->wstatus);
+        status = 256 + WTERMSIG (r->wstatus); /* OpenPBS: 256 + the signal */
         if (!r->killing)
             r->reason = SHEPHERD_END_SIGNALED;
     }
+    if (r->reason == SHEPHERD_END_WALLTIME)
+        status = SHEPHERD_EXIT_KILL_WALLTIME;
     bool ran = r->reason != SHEPHERD_END_FAILED;
     /* resources_used.mem is the whole job's: the container's peak where
      * the backend accounts memory (three 200 MB processes are 600 MB, not

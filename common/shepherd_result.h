@@ -12,8 +12,9 @@
  * The file is one JSON object:
  *   seq          integer 1..JOBSPEC_SEQ_MAX (common/jobspec.h)
  *   exit_status  integer SHEPHERD_STATUS_MIN..SHEPHERD_STATUS_MAX: the exit
- *                code 0..255, 128+N for signal N, or a negative PBS
- *                JOB_EXEC_* number when the job did not run
+ *                code 0..255, 256+N for signal N (OpenPBS's), or a
+ *                negative PBS JOB_EXEC_* number: the job did not run, or
+ *                -29 (JOB_EXEC_KILL_WALLTIME) it was killed over its walltime
  *   reason       one of shepherd_reason_name()'s names
  *   start_time, end_time  integers 0..SHEPHERD_TIME_MAX (epoch seconds;
  *                start_time 0 when the job never started)
@@ -35,7 +36,7 @@
 #include "common/herror.h"
 
 #define SHEPHERD_STATUS_MIN -255
-#define SHEPHERD_STATUS_MAX 255
+#define SHEPHERD_STATUS_MAX 320 /* 256 + the highest signal: PBS's status of a job killed by one */
 #define SHEPHERD_TIME_MAX   INT64_C (253402300799) /* 9999-12-31T23:59:59Z */
 #define SHEPHERD_CPU_MAX    1e12                   /* seconds, as job.ended allows */
 #define SHEPHERD_MAXRSS_MAX (INT64_C (1) << 40)    /* kB: 1 EiB */

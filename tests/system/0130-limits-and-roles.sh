@@ -9,7 +9,8 @@ cluster_up --nodes 2 --ctld-opt kill_grace=1
 work="$TEST_TMP/work"
 mkdir -p "$work" && cd "$work" || fail "cannot make $work"
 
-# 1. Walltime: a 60 s sleep with a 2 s limit ends by SIGTERM (128+15).
+# 1. Walltime: a 60 s sleep with a 2 s limit is killed once strictly over
+# it, with PBS's status (-29) and PBS's line in its error file.
 submit -l walltime=2 -- /bin/sleep 60
 wt=$JOBID
 # 2. Binding: the job sees exactly the PUs of its allocation.
@@ -20,11 +21,20 @@ submit -l select=1:ncpus=64 -- /bin/true
 huge=$JOBID
 
 wait_job "$wt" F 30
-[ "$(job_attr "$wt" Exit_status)" = 143 ] ||
-    fail "walltime job $wt: Exit_status $(job_attr "$wt" Exit_status), want 143"
+[ "$(job_attr "$wt" Exit_status)" = -29 ] ||
+    fail "walltime job $wt: Exit_status $(job_attr "$wt" Exit_status), want PBS's -29 (JOB_EXEC_KILL_WALLTIME)"
 job_attr "$wt" comment | grep -q walltime ||
     fail "walltime job $wt: comment \"$(job_attr "$wt" comment)\" does not mention walltime"
+grep -q "^=>> PBS: job killed: walltime 3 exceeded limit 2$" "$work/STDIN.e${wt%%.*}" ||
+    fail "walltime job $wt: no PBS line in its error file: $(cat "$work/STDIN.e${wt%%.*}")"
 echo "ok: walltime kill, comment: $(job_attr "$wt" comment)"
+
+# 1b. A job killed by a signal: 256 + the signal, as OpenPBS records it.
+submit -- /bin/sh -c 'kill -USR1 $$'
+wait_job "$JOBID" F 30
+[ "$(job_attr "$JOBID" Exit_status)" = 266 ] ||
+    fail "a job killed by SIGUSR1: Exit_status $(job_attr "$JOBID" Exit_status), want 266"
+echo "ok: a job killed by SIGUSR1 records 266"
 
 wait_job "$bound" F
 allowed=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "$work/STDIN.o${bound%%.*}")

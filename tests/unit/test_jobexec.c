@@ -343,7 +343,7 @@ static void test_exit_status (void **state)
     assert_int_equal (res.exit_status, 3);
     assert_int_equal (res.reason, SHEPHERD_END_EXITED);
     res = run_job (make_job ("kill -9 $$\n"), NULL);
-    assert_int_equal (res.exit_status, 128 + SIGKILL);
+    assert_int_equal (res.exit_status, 256 + SIGKILL); /* OpenPBS: 256 + the signal */
     assert_int_equal (res.reason, SHEPHERD_END_SIGNALED);
     /* argv instead of a script (qsub -- cmd args), searched in PATH */
     json_t *job = make_job ("");
@@ -1004,7 +1004,7 @@ static void kill_test (struct contain *be)
     assert_true (took >= 0.45);
     assert_true (took < 5.0);
     assert_int_equal (res.reason, SHEPHERD_END_KILLED);
-    assert_true (res.exit_status == 128 + SIGTERM || res.exit_status == 128 + SIGKILL);
+    assert_true (res.exit_status == 256 + SIGTERM || res.exit_status == 256 + SIGKILL);
     check_nothing_left (pidfile);
     assert_int_equal (shepherd_signal (sh, 0), -1);
     assert_int_equal (errno, ESRCH);
@@ -1046,11 +1046,18 @@ static void test_walltime (void **state)
 {
     json_t *job = make_job ("sleep 30\n");
     json_object_set_new (job, "walltime", json_integer (1));
+    long long seq = json_integer_value (json_object_get (job, "seq"));
     time_t t0 = time (NULL);
     struct shepherd_result res = run_job (job, NULL);
+    /* PBS's line for the user, in the job's error file */
+    char *err = slurp ("%s/t.e%lld", workdir, seq);
+    assert_non_null (err);
+    assert_non_null (strstr (err, "=>> PBS: job killed: walltime 2 exceeded limit 1\n"));
+    free (err);
     assert_int_equal (res.reason, SHEPHERD_END_WALLTIME);
-    assert_true (res.exit_status == 128 + SIGTERM || res.exit_status == 128 + SIGKILL);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_KILL_WALLTIME); /* PBS's -29 */
     assert_non_null (strstr (res.comment, "walltime"));
+    assert_true (time (NULL) - t0 >= 2); /* strictly over the limit of 1 s */
     assert_true (time (NULL) - t0 < 10);
 
     /* a script that ignores TERM gets KILL after the grace period */
@@ -1058,7 +1065,7 @@ static void test_walltime (void **state)
     json_object_set_new (job, "walltime", json_integer (1));
     res = run_job (job, NULL);
     assert_int_equal (res.reason, SHEPHERD_END_WALLTIME);
-    assert_int_equal (res.exit_status, 128 + SIGKILL);
+    assert_int_equal (res.exit_status, SHEPHERD_EXIT_KILL_WALLTIME);
 }
 
 /* The lease file: round trip, expiry, a lease of another boot, garbage. */
@@ -1122,7 +1129,7 @@ static void test_lease_fence (void **state)
     assert_int_equal (shepherd_wait (sh, 10000, &res), 0);
     int64_t took = lease_clock_ms() - t0;
     assert_int_equal (res.reason, SHEPHERD_END_FENCED);
-    assert_int_equal (res.exit_status, 128 + SIGKILL); /* it ignored TERM */
+    assert_int_equal (res.exit_status, 256 + SIGKILL); /* it ignored TERM */
     assert_non_null (strstr (res.comment, "lease"));
     /* lease 1.5 s + one check (1 s) + grace 0.2 s, and some slack */
     assert_true (took < 1500 + LEASE_CHECK_MS + 200 + 1500);
@@ -1345,7 +1352,7 @@ static void test_result_codec (void **state)
 
     /* The encoder refuses what the decoder would. */
     struct shepherd_result bad = res;
-    bad.exit_status = 256;
+    bad.exit_status = SHEPHERD_STATUS_MAX + 1;
     errno = 0;
     assert_null (shepherd_result_to_json (&bad));
     assert_int_equal (errno, EINVAL);
@@ -1370,9 +1377,9 @@ static void test_result_codec (void **state)
         {"seq", NULL, "seq: missing"},
         {"seq", json_integer (0), "seq: must be an integer from 1 to 2147483647"},
         {"exit_status", NULL, "exit_status: missing"},
-        {"exit_status", json_string ("0"), "exit_status: must be an integer from -255 to 255"},
-        {"exit_status", json_integer (256), "exit_status: must be an integer from -255 to 255"},
-        {"exit_status", json_integer (-256), "exit_status: must be an integer from -255 to 255"},
+        {"exit_status", json_string ("0"), "exit_status: must be an integer from -255 to 320"},
+        {"exit_status", json_integer (321), "exit_status: must be an integer from -255 to 320"},
+        {"exit_status", json_integer (-256), "exit_status: must be an integer from -255 to 320"},
         {"reason", NULL, "reason: missing"},
         {"reason", json_string ("gone"),
          "reason: must be one of exited, signaled, walltime, killed, failed, lost, fenced"},
