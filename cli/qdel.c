@@ -5,6 +5,7 @@
  *     qrls [-h u] JOBID...            job.release
  *     qsig [-s SIGNAL] JOBID...       job.signal (default TERM)
  *     qmove DESTINATION JOBID...      job.move (DESTINATION: QUEUE[@SERVER])
+ *     qrerun [-W force] JOBID...      job.rerun (administrators; force: -r n jobs too)
  *
  * One source, built once per name: the program's name picks the verb.
  * Every id is tried; the exit status is the last failure's (PBS's habit), 0
@@ -34,6 +35,7 @@ static const struct verb verbs[] = {
     {"qrls", "job.release", "h:", "[-h u] ", false},
     {"qsig", "job.signal", "s:", "[-s signal] ", false},
     {"qmove", "job.move", "", "destination ", true},
+    {"qrerun", "job.rerun", "W:", "[-W force] ", false},
 };
 
 /* The verb whose name argv[0] ends with (so "huddle-qrls" works too). */
@@ -59,6 +61,7 @@ int main (int argc, char **argv)
     const struct verb *v = verb_of (argv[0]);
     struct cli cli = {.prog = v->prog};
     const char *signal = "TERM", *queue = NULL;
+    bool force = false;
     int status = 0, c;
 
     while ((c = getopt (argc, argv, v->opts)) != -1) {
@@ -76,6 +79,8 @@ int main (int argc, char **argv)
         } else if (c == 'W' && strcmp (optarg, "force") != 0 &&
                    strncmp (optarg, "suppress_email=", 15) != 0) {
             usage (v);
+        } else if (c == 'W' && strcmp (optarg, "force") == 0) {
+            force = true;
         } else if (c == 'h' && strcmp (optarg, "u") != 0) {
             usage (v); /* only user holds exist: -h u is accepted for PBS scripts' sake */
         } else if (c == '?') {
@@ -109,6 +114,8 @@ int main (int argc, char **argv)
             json_object_set_new (req, "signal", json_string (signal));
         if (req && queue)
             json_object_set_new (req, "queue", json_string (qname));
+        if (req && force && strcmp (v->prog, "qrerun") == 0)
+            json_object_set_new (req, "force", json_true());
         reply = cli_request (&cli, req, argv[i], &status);
         json_decref (reply);
     }

@@ -45,6 +45,7 @@ struct ctld_job {
     bool rerunnable;
     bool exclusive; /* place=excl / exclhost */
     bool deleted;   /* qdel while running: it finishes, never requeues */
+    bool rerun;     /* qrerun: its run is being killed to queue it again */
     int priority;
     int64_t submit_time;
     int64_t eligible_time;  /* since when it waits in Q (submit, release, requeue) */

@@ -582,6 +582,43 @@ static int job_events (json_t *msg, void *arg, struct herror *err)
     return 0;
 }
 
+/* qrerun: an administrator kills a running job's run to queue it again
+ * (a job submitted -r n only with "force", as PBS's -W force); the job
+ * stays R until its first node reports the end, which then requeues it
+ * (job_ended).  Not persisted: a controller restarted meanwhile lets the
+ * run's end finish the job. */
+static int job_rerun (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
+    bool force = false;
+    struct herror serr = {""};
+    char text[96];
+
+    if (proto_opt_bool (msg, "force", &force, err) < 0)
+        return -1;
+    struct ctld_job *j = owned_job (msg, rq, err);
+    if (!j)
+        return -1;
+    if (peer_uid (rq->peer) != 0 && peer_uid (rq->peer) != ctx->cfg.service_uid)
+        return herror_set (err, "Unauthorized Request");
+    if (j->state != JOB_RUNNING || j->deleted)
+        return herror_set (err, "Request invalid for state of job");
+    if (!j->rerunnable && !force)
+        return herror_set (err, "Job is not rerunnable");
+    if (ctld_store_writable (ctx, err) < 0)
+        return -1;
+    snprintf (text, sizeof (text), "rerun requested by uid %d", (int)peer_uid (rq->peer));
+    if (store_event_add (ctx->store, j->seq, ctld_now(), text, &serr) < 0)
+        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, serr.text);
+    ctld_dirty (ctx);
+    j->rerun = true;
+    job_send_kill (ctx, j, NULL);
+    log_msg (LOG_LEVEL_INFO, "job %lld: %s", (long long)j->seq, text);
+    ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
+    return 0;
+}
+
 /* qmove: only the one queue exists, so moving there is moving nowhere;
  * any other destination is refused as PBS refuses an unknown queue. */
 static int job_move (json_t *msg, void *arg, struct herror *err)
@@ -677,6 +714,12 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
                   peer_agent_node (rq->peer));
         struct job_change c = {.ev = JOB_EV_LOST, .text = why, .from = peer_agent_node (rq->peer)};
         job_update (ctx, j, &c);
+    } else if (j && j->rerun && !j->deleted) {
+        /* the run qrerun killed is over: the job queues again */
+        j->rerun = false;
+        struct job_change c = {
+            .ev = JOB_EV_RERUN, .text = "rerun (qrerun)", .from = peer_agent_node (rq->peer)};
+        job_update (ctx, j, &c);
     } else if (j) {
         char event[64];
         int64_t wall = end_time > start_time ? end_time - start_time : 0;
@@ -755,9 +798,11 @@ static int agent_error (json_t *msg, void *arg, struct herror *err)
 }
 
 const struct proto_handler jobs_client_handlers[] = {
-    {"job.submit", job_submit}, {"job.query", job_query},     {"job.delete", job_delete},
-    {"job.hold", job_hold},     {"job.release", job_release}, {"job.signal", job_signal},
-    {"job.events", job_events}, {"job.move", job_move},       {NULL, NULL},
+    {"job.submit", job_submit},   {"job.query", job_query},
+    {"job.delete", job_delete},   {"job.hold", job_hold},
+    {"job.release", job_release}, {"job.signal", job_signal},
+    {"job.events", job_events},   {"job.move", job_move},
+    {"job.rerun", job_rerun},     {NULL, NULL},
 };
 
 const struct proto_handler jobs_agent_handlers[] = {

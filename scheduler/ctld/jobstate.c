@@ -64,6 +64,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_RETRY] = NO,
                 [JOB_EV_LOST] = NO,
                 [JOB_EV_NODE_DOWN] = NO,
+                [JOB_EV_RERUN] = NO,
             },
         [JOB_HELD] =
             {
@@ -76,6 +77,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_RETRY] = NO,
                 [JOB_EV_LOST] = NO,
                 [JOB_EV_NODE_DOWN] = NO,
+                [JOB_EV_RERUN] = NO,
             },
         [JOB_RUNNING] =
             {
@@ -88,6 +90,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_RETRY] = {JOB_QUEUED, JOB_HELD},
                 [JOB_EV_LOST] = {JOB_QUEUED, JOB_FINISHED},
                 [JOB_EV_NODE_DOWN] = {JOB_RUNNING, JOB_FINISHED},
+                [JOB_EV_RERUN] = ALWAYS (JOB_QUEUED),
             },
         [JOB_EXITING] =
             {
@@ -100,6 +103,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_RETRY] = NO, /* a job being deleted ends: ENDED */
                 [JOB_EV_LOST] = ALWAYS (JOB_FINISHED),
                 [JOB_EV_NODE_DOWN] = ALWAYS (JOB_FINISHED),
+                [JOB_EV_RERUN] = ALWAYS (JOB_FINISHED), /* a job being deleted ends */
             },
         [JOB_FINISHED] =
             {
@@ -112,6 +116,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_RETRY] = NO,
                 [JOB_EV_LOST] = NO,
                 [JOB_EV_NODE_DOWN] = NO,
+                [JOB_EV_RERUN] = NO,
             },
         [JOB_NEW] =
             {
@@ -124,6 +129,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_RETRY] = NO,
                 [JOB_EV_LOST] = NO,
                 [JOB_EV_NODE_DOWN] = NO,
+                [JOB_EV_RERUN] = NO,
             },
 };
 

@@ -44,8 +44,9 @@ enum job_event {
     JOB_EV_RETRY,     /* the agent could not start it and says try again */
     JOB_EV_LOST,      /* its run is surely gone: agent forgot it, fence passed */
     JOB_EV_NODE_DOWN, /* the node of its script went down; its run may live on */
+    JOB_EV_RERUN,     /* qrerun: its run, killed for it, ended: it queues again */
 };
-#define JOB_NEVENTS (JOB_EV_NODE_DOWN + 1)
+#define JOB_NEVENTS (JOB_EV_RERUN + 1)
 
 /* What besides the state decides where an event leads. */
 struct job_cond {

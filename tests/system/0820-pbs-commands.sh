@@ -1,6 +1,8 @@
 #!/bin/sh
 # PBS commands scripts call: qsig (a signal reaches the job's processes;
-# not for a job that is not running; suspend refused with a reason), qmove
+# not for a job that is not running; suspend refused with a reason),
+# qrerun (a running job is killed and runs again, run_count 2; a job
+# submitted -r n only with -W force; only an administrator), qmove
 # (the one queue, or PBS's unknown-queue refusal), qselect (-u -s -N -l -p
 # -h -x -H, ids one per line) and tracejob (the job's history from the
 # controller's events).
@@ -55,6 +57,32 @@ sel () { qselect "$@" | tr '\n' ' ' | sed 's/ $//'; }
 expect_fail 2 "expected RESOURCE.OP.VALUE" qselect -l ncpus
 expect_fail 2 "execution times" qselect -a .gt.1200
 echo "ok: qselect"
+
+# ---- qrerun
+need_users
+ensure_user hu0820a
+submit -N again -l select=1:ncpus=1 -- /bin/sleep 300
+again=$JOBID
+wait_job "$again" R
+expect_fail 2 "usage" qrerun -W bogus "$again"
+runner=$(as_user hu0820a qsub -l select=1:ncpus=1 -- /bin/sleep 300) || fail "qsub as hu0820a"
+wait_job "$runner" R
+expect_fail 159 "Unauthorized Request" as_user hu0820a qrerun "$runner"
+qdel "$runner"
+qrerun "$again" || fail "qrerun $again"
+run2 () { [ "$(job_attr "$again" run_count)" = 2 ] && job_is "$again" R; }
+wait_for 30 "job $again to run again" run2
+tracejob "$again" | grep -q "rerun requested by uid 0" || fail "tracejob: no rerun event"
+submit -r n -N once -l select=1:ncpus=1 -- /bin/sleep 300
+once=$JOBID
+wait_job "$once" R
+expect_fail 1 "Job is not rerunnable" qrerun "$once"
+qrerun -W force "$once" || fail "qrerun -W force $once"
+run2 () { [ "$(job_attr "$once" run_count)" = 2 ] && job_is "$once" R; }
+wait_for 30 "job $once to run again" run2
+expect_fail 168 "Request invalid for state of job" qrerun "$held"
+qdel "$again" "$once"
+echo "ok: qrerun"
 
 # ---- tracejob
 tracejob "$quick" >trace.out || fail "tracejob $quick"
