@@ -25,6 +25,7 @@
 #include "agent/agentd.h"
 #include "agent/shepherd.h"
 #include "common/conn.h"
+#include "common/signame.h"
 
 struct ajob {
     struct agentd *ad;
@@ -337,16 +338,8 @@ static int on_launch (json_t *msg, void *arg, struct herror *err)
 
 /* ------------------------------------------------------------ killing */
 
-static const struct {
-    const char *name;
-    int sig;
-} signals[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
-};
-
-/* signal?: a number, or a name with or without "SIG"; 0 when absent (the
- * TERM-then-KILL kill). */
+/* signal?: a number, or a name with or without "SIG" (common/signame.h);
+ * 0 when absent (the TERM-then-KILL kill). */
 static int read_signal (json_t *msg, int *sig, struct herror *err)
 {
     json_t *v = json_object_get (msg, "signal");
@@ -357,14 +350,10 @@ static int read_signal (json_t *msg, int *sig, struct herror *err)
         *sig = (int)json_integer_value (v);
         return 0;
     }
-    const char *s = json_string_value (v);
-    if (s && strncmp (s, "SIG", 3) == 0)
-        s += 3;
-    for (size_t i = 0; s && i < sizeof (signals) / sizeof (signals[0]); i++) {
-        if (strcmp (s, signals[i].name) == 0) {
-            *sig = signals[i].sig;
-            return 0;
-        }
+    int s = json_is_string (v) ? signame_parse (json_string_value (v)) : -1;
+    if (s > 0) {
+        *sig = s;
+        return 0;
     }
     errno = EPROTO;
     return herror_set (err, "message job.kill: member \"signal\" must be a signal number or name");

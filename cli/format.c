@@ -903,37 +903,50 @@ static void print_wrapped (FILE *out, const struct attr *at)
     fputc ('\n', out);
 }
 
-/* qstat -f and pbsnodes -a: per item a header line, its attributes, a
- * blank line. */
-static int print_blocks (FILE *out, const json_t *items, const char *head, const char *key,
-                         attrs_f fill, attr_print_f print, const struct format_ctx *ctx)
+/* How one item (a job, a node) is written from its attributes. */
+struct emit {
+    const char *head, *key; /* the item's first line: HEAD then its KEY member */
+    attr_print_f print;     /* blocks: one attribute per line */
+    const char *delim;      /* -F dsv: everything on one line, joined by DELIM */
+};
+
+static void emit_block (FILE *out, const json_t *item, const struct attrs *a, const struct emit *e)
 {
-    size_t i;
-    json_t *item;
-    json_array_foreach (items, i, item)
-    {
-        struct attrs a = {0};
-        fill (&a, item, ctx);
-        if (a.nomem) {
-            attrs_clear (&a);
-            errno = ENOMEM;
-            return -1;
-        }
-        fprintf (out, "%s%s\n", head, mstr (item, key, "?"));
-        for (size_t k = 0; k < a.n; k++)
-            print (out, &a.v[k]);
-        fputc ('\n', out);
-        attrs_clear (&a);
-    }
-    return finish (out);
+    fprintf (out, "%s%s\n", e->head, mstr (item, e->key, "?"));
+    for (size_t k = 0; k < a->n; k++)
+        e->print (out, &a->v[k]);
+    fputc ('\n', out);
 }
 
-/* -F dsv: per item one line, "HEAD=ID" then NAME[.RES]=VALUE joined by
- * DELIM; a value's own DELIM characters and newlines escaped with a
- * backslash, and blanks dropped from a node's jobs list, as OpenPBS
- * does. */
-static int print_dsv (FILE *out, const json_t *items, const char *head, const char *key,
-                      attrs_f fill, const char *delim, const struct format_ctx *ctx)
+/* -F dsv: "HEAD=ID" then NAME[.RES]=VALUE joined by DELIM; a value's own
+ * DELIM characters and newlines escaped with a backslash, and blanks
+ * dropped from a node's jobs list, as OpenPBS does. */
+static void emit_dsv (FILE *out, const json_t *item, const struct attrs *a, const struct emit *e)
+{
+    fprintf (out, "%s=%s", e->head, mstr (item, e->key, "?"));
+    for (size_t k = 0; k < a->n; k++) {
+        const struct attr *at = &a->v[k];
+        bool jobs = strcmp (at->name, "jobs") == 0;
+        fprintf (out, "%s%s%s%s=", e->delim, at->name, at->res ? "." : "", at->res ? at->res : "");
+        for (const char *p = at->value; *p; p++) {
+            if (jobs && *p == ' ')
+                continue;
+            if (*p == '\n') {
+                fputs ("\\n", out);
+                continue;
+            }
+            if (strchr (e->delim, *p) || *p == '\\')
+                fputc ('\\', out);
+            fputc (*p, out);
+        }
+    }
+    fputc ('\n', out);
+}
+
+/* qstat -f, pbsnodes -a and their -F dsv: each item's attributes, written
+ * as E says (a block per item, or a line). */
+static int print_items (FILE *out, const json_t *items, attrs_f fill, const struct emit *e,
+                        const struct format_ctx *ctx)
 {
     size_t i;
     json_t *item;
@@ -946,24 +959,10 @@ static int print_dsv (FILE *out, const json_t *items, const char *head, const ch
             errno = ENOMEM;
             return -1;
         }
-        fprintf (out, "%s=%s", head, mstr (item, key, "?"));
-        for (size_t k = 0; k < a.n; k++) {
-            const struct attr *at = &a.v[k];
-            bool jobs = strcmp (at->name, "jobs") == 0;
-            fprintf (out, "%s%s%s%s=", delim, at->name, at->res ? "." : "", at->res ? at->res : "");
-            for (const char *p = at->value; *p; p++) {
-                if (jobs && *p == ' ')
-                    continue;
-                if (*p == '\n') {
-                    fputs ("\\n", out);
-                    continue;
-                }
-                if (strchr (delim, *p) || *p == '\\')
-                    fputc ('\\', out);
-                fputc (*p, out);
-            }
-        }
-        fputc ('\n', out);
+        if (e->delim)
+            emit_dsv (out, item, &a, e);
+        else
+            emit_block (out, item, &a, e);
         attrs_clear (&a);
     }
     return finish (out);
@@ -971,12 +970,14 @@ static int print_dsv (FILE *out, const json_t *items, const char *head, const ch
 
 int format_jobs_dsv (FILE *out, const json_t *jobs, const char *delim, const struct format_ctx *ctx)
 {
-    return print_dsv (out, jobs, "Job Id", "jobid", job_attrs, delim, ctx);
+    const struct emit e = {.head = "Job Id", .key = "jobid", .delim = delim};
+    return print_items (out, jobs, job_attrs, &e, ctx);
 }
 
 int format_jobs_full (FILE *out, const json_t *jobs, const struct format_ctx *ctx)
 {
-    return print_blocks (out, jobs, "Job Id: ", "jobid", job_attrs, print_wrapped, ctx);
+    const struct emit e = {.head = "Job Id: ", .key = "jobid", .print = print_wrapped};
+    return print_items (out, jobs, job_attrs, &e, ctx);
 }
 
 int format_jobs_json (FILE *out, const json_t *jobs, const struct format_ctx *ctx)
@@ -1049,7 +1050,8 @@ static void print_node_attr (FILE *out, const struct attr *at)
 
 int format_nodes_full (FILE *out, const json_t *nodes, const struct format_ctx *ctx)
 {
-    return print_blocks (out, nodes, "", "name", node_attrs, print_node_attr, ctx);
+    const struct emit e = {.head = "", .key = "name", .print = print_node_attr};
+    return print_items (out, nodes, node_attrs, &e, ctx);
 }
 
 /* pbsnodes -S memory: from kb, shrink while over 999 with PBS's rounding. */
@@ -1169,7 +1171,8 @@ int format_nodes_summary (FILE *out, const json_t *nodes, bool job_columns, bool
 int format_nodes_dsv (FILE *out, const json_t *nodes, const char *delim,
                       const struct format_ctx *ctx)
 {
-    return print_dsv (out, nodes, "Name", "name", node_attrs, delim, ctx);
+    const struct emit e = {.head = "Name", .key = "name", .delim = delim};
+    return print_items (out, nodes, node_attrs, &e, ctx);
 }
 
 int format_nodes_json (FILE *out, const json_t *nodes, const struct format_ctx *ctx)
