@@ -115,6 +115,7 @@ struct placement {
     int *dom_mine;              /* spread: the job has a node in the domain */
     bool one_per_dom;           /* spread: at most one node per domain */
     int partition;              /* the partition chosen, 0 none */
+    const char *labels;         /* the node labels the job asks for, NULL none */
 
     /* the attempt under way */
     const struct placement_view *view;
@@ -144,14 +145,12 @@ struct placement *placement_create (struct sched_snapshot *s)
     p->seg = malloc (nl * sizeof (*p->seg));
     p->pick = malloc (nl * sizeof (*p->pick));
     p->cand = malloc (((size_t)s->n + 1) * sizeof (*p->cand));
-    p->fit = malloc (((size_t)s->n + 1) * sizeof (*p->fit));
     p->dom_state = malloc (((size_t)s->n + 1) * sizeof (*p->dom_state));
     p->dom_jobs = malloc ((SCHED_PG_MAX_PARTITIONS + 1) * sizeof (*p->dom_jobs));
     p->dom_allowed = malloc ((size_t)s->n + 1);
-    p->dom_mine = calloc ((size_t)s->n + 1, sizeof (*p->dom_mine));
     p->pg = -1;
     if (!p->tent || !p->touched || !p->cap || !p->capstamp || !p->lc || !p->seg || !p->pick ||
-        !p->cand || !p->fit || !p->dom_state || !p->dom_jobs || !p->dom_allowed || !p->dom_mine) {
+        !p->cand || !p->dom_state || !p->dom_jobs || !p->dom_allowed) {
         placement_destroy (p);
         errno = ENOMEM;
         return NULL;
@@ -254,12 +253,12 @@ static struct need node_left (const struct placement *p, int i)
         return left;
     /* node labels: every chunk of a job asks for the same ones (the
      * controller refuses others), so one filter serves the whole job */
-    if (p->req->chunks[0].labels[0] &&
-        !pbs_labels_match (p->s->nodes[i]->labels, p->req->chunks[0].labels))
+    if (p->labels && !pbs_labels_match (p->s->nodes[i]->labels, p->labels))
         return left;
     if (p->dom_ok || p->one_per_dom) {
         int d = dom_of (p, i);
-        if ((p->dom_ok && !p->dom_ok[d]) || (p->one_per_dom && !t->used && p->dom_mine[d]))
+        if ((p->dom_ok && !p->dom_ok[d]) ||
+            (p->one_per_dom && p->dom_mine && !t->used && p->dom_mine[d]))
             return left;
     }
     struct snap_cap c = p->view->offer (p->s->nodes[i], p->excl);
@@ -339,7 +338,8 @@ static int record (struct placement *p, int node, int chunk)
         t->used = true;
         t->ord = p->ntouched;
         p->touched[p->ntouched++] = node;
-        p->dom_mine[dom_of (p, node)]++;
+        if (p->one_per_dom && p->dom_mine)
+            p->dom_mine[dom_of (p, node)]++;
     }
     t->cores += c->ncpus;
     t->gpus += c->ngpus;
@@ -354,7 +354,8 @@ static void reset_attempt (struct placement *p)
 {
     for (int i = 0; i < p->ntouched; i++) {
         memset (&p->tent[p->touched[i]], 0, sizeof (struct tent));
-        p->dom_mine[dom_of (p, p->touched[i])] = 0;
+        if (p->one_per_dom && p->dom_mine)
+            p->dom_mine[dom_of (p, p->touched[i])] = 0;
     }
     p->ntouched = 0;
     p->nplaced = 0;
@@ -749,6 +750,10 @@ static int fill_scatter (struct placement *p)
 {
     int64_t want = p->req->chunks[0].count;
     int nc = 0;
+    if (!p->fit && !(p->fit = malloc (((size_t)p->nnodes + 1) * sizeof (*p->fit)))) {
+        errno = ENOMEM;
+        return -1;
+    }
     for (int k = 0; k < p->nseg; k++)
         for (int i = p->seg[k].first; i < p->seg[k].end; i++) {
             if (node_units (p, i) <= 0)
@@ -1069,6 +1074,13 @@ static int choose_grouped (struct placement *p)
         return choose_nodes (p);
     const struct snap_pgroup *g = &p->s->pgroups[p->pg];
     bool live = p->view == &placement_free_now && g->members > 0;
+    /* spread's "a node of the job under this domain already": made when
+     * first needed, so that jobs of no group pay nothing for it */
+    if (p->one_per_dom && !p->dom_mine &&
+        !(p->dom_mine = calloc ((size_t)p->nnodes + 1, sizeof (*p->dom_mine)))) {
+        errno = ENOMEM;
+        return -1;
+    }
     if (live)
         group_domains (p, g->partitions);
     switch (g->strategy) {
@@ -1130,6 +1142,8 @@ static void begin (struct placement *p, const struct placement_view *view, const
     p->nseg = 1;
     p->why[0] = '\0';
     p->note[0] = '\0';
+    /* kept here: node_left is the placer's innermost step */
+    p->labels = req->chunks[0].labels[0] ? req->chunks[0].labels : NULL;
     p->pg = snap_pgroup_find (p->s, req->pgroup);
     p->dom_ok = NULL;
     p->one_per_dom = p->pg >= 0 && p->s->pgroups[p->pg].strategy == SCHED_PG_SPREAD;
