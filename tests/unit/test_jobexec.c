@@ -225,15 +225,22 @@ static bool alive (pid_t pid)
     return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
 }
 
+/* The user and group this program made, removed again at the end. */
+static bool made_user, made_group;
+
 static bool have_test_user (void)
 {
     if (geteuid() != 0)
         return false;
-    if (!getgrnam (TEST_GROUP2))
+    if (!getgrnam (TEST_GROUP2)) {
         run_cmd ("groupadd " TEST_GROUP2 " >/dev/null 2>&1");
-    if (!getpwnam (TEST_USER))
+        made_group = getgrnam (TEST_GROUP2) != NULL;
+    }
+    if (!getpwnam (TEST_USER)) {
         run_cmd ("useradd -M -d /tmp -s /bin/sh -U -G " TEST_GROUP2 " " TEST_USER
                  " >/dev/null 2>&1");
+        made_user = getpwnam (TEST_USER) != NULL;
+    }
     return getpwnam (TEST_USER) && getgrnam (TEST_GROUP2);
 }
 
@@ -262,6 +269,10 @@ static int group_teardown (void **state)
 {
     contain_remove_dirs (dflt_be);
     contain_destroy (dflt_be);
+    if (made_user)
+        run_cmd ("userdel " TEST_USER " >/dev/null 2>&1");
+    if (made_group)
+        run_cmd ("groupdel " TEST_GROUP2 " >/dev/null 2>&1");
     char cmd[PATH_MAX + 32];
     xsnprintf (cmd, sizeof (cmd), "rm -rf '%s'", base);
     if (getenv ("HUDDLE_TEST_KEEP") == NULL)
