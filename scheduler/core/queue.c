@@ -116,6 +116,8 @@ static bool runs_before (const struct qjob *a, const struct qjob *b)
 {
     if (a->priority != b->priority)
         return a->priority > b->priority;
+    if (a->rank != b->rank)
+        return a->rank < b->rank;
     return a->seq < b->seq;
 }
 
@@ -181,6 +183,7 @@ int sched_queue_add (struct sched_queue *q, const struct sched_job *job)
     }
     j->seq = job->seq;
     j->priority = job->priority;
+    j->rank = job->rank ? job->rank : job->seq;
     j->eligible_time = job->eligible_time;
     j->held = job->held;
     /* the usual submit appends in order; anything else needs a sort */
@@ -236,6 +239,20 @@ int sched_queue_set_priority (struct sched_queue *q, int64_t seq, int priority)
         return -1;
     if (j->priority != priority) {
         j->priority = priority;
+        q->dirty = true;
+    }
+    return 0;
+}
+
+int sched_queue_set_rank (struct sched_queue *q, int64_t seq, int64_t rank)
+{
+    struct qjob *j = find (q, seq);
+    if (!j)
+        return -1;
+    if (!rank)
+        rank = seq;
+    if (j->rank != rank) {
+        j->rank = rank;
         q->dirty = true;
     }
     return 0;

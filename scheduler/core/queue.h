@@ -3,7 +3,8 @@
  * The controller keeps one queue live between passes: it adds a job on
  * submit (or restart), removes it on qdel, holds and releases it.
  * sched_pass() removes the jobs it starts.  Order is priority (higher
- * first), then seq (the submit order: seqs are handed out increasing).
+ * first), then rank (the submit order, seq, unless qorder exchanged two
+ * jobs' ranks), then seq.
  *
  * The queue copies what it is given (including the resreq's chunks); the
  * caller keeps ownership of its own job and request.
@@ -31,6 +32,8 @@ struct sched_job {
                                * starvation clock starts here (pass.h) */
     bool held;                /* held jobs are skipped by the pass */
     const struct resreq *req; /* copied */
+    int64_t rank;             /* order among jobs of one priority, smaller first;
+                               * 0: seq (the submit order) */
 };
 
 struct sched_queue *sched_queue_create (void);
@@ -52,6 +55,10 @@ int sched_queue_release (struct sched_queue *q, int64_t seq, int64_t now);
 
 /* ENOENT: not queued. */
 int sched_queue_set_priority (struct sched_queue *q, int64_t seq, int priority);
+
+/* The job's rank among jobs of its priority (qorder); 0: its seq.
+ * ENOENT: not queued. */
+int sched_queue_set_rank (struct sched_queue *q, int64_t seq, int64_t rank);
 
 bool sched_queue_contains (const struct sched_queue *q, int64_t seq);
 int sched_queue_size (const struct sched_queue *q); /* held ones included */

@@ -7,6 +7,7 @@
 struct qjob {
     int64_t seq;
     int priority;
+    int64_t rank; /* sched_job.rank, seq when that is 0 */
     int64_t eligible_time;
     bool held;
     bool dead;                /* removed; freed at the next compaction */
@@ -16,7 +17,8 @@ struct qjob {
     struct qjob *hnext;
 };
 
-/* The live jobs in pass order (priority desc, seq asc), held ones included.
+/* The live jobs in pass order (priority desc, rank asc, seq asc), held
+ * ones included.
  * *JOBS stays valid until the queue is next changed. */
 void queue_ordered (struct sched_queue *q, struct qjob ***jobs, int *n);
 

@@ -337,6 +337,10 @@ bool sched_node_usage (struct ctld *ctx, const char *name, struct sched_node_usa
  * jobs_load(); idempotent.  A failure (ENOMEM) is logged. */
 void sched_job_sync (struct ctld *ctx, struct ctld_job *j);
 
+/* j->rank changed (qorder): the queue follows.  -1 ENOENT when it is not
+ * queued (then there is nothing to follow). */
+int sched_queue_set_rank_of (struct ctld *ctx, const struct ctld_job *j);
+
 /* The fabric (scheduler/core/fabric.h: nodes in fabric order, switches as
  * nested ranges of it) for placement from the next pass on; NULL: none,
  * name order.  Running jobs keep their nodes; a rebuilt snapshot keeps the

@@ -47,6 +47,8 @@ struct ctld_job {
     bool deleted;   /* qdel while running: it finishes, never requeues */
     bool rerun;     /* qrerun: its run is being killed to queue it again */
     int priority;
+    int64_t rank; /* order among waiting jobs of one priority ("queue_rank",
+                   * qorder); 0: the seq */
     int64_t submit_time;
     int64_t eligible_time;  /* since when it waits in Q (submit, release, requeue) */
     int64_t execution_time; /* qsub -a: not started before (0: none); W while ahead */

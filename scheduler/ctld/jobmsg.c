@@ -619,6 +619,51 @@ static int job_rerun (json_t *msg, void *arg, struct herror *err)
     return 0;
 }
 
+/* qorder: two waiting jobs exchange their places among the jobs of their
+ * priority (the pass orders by priority first, as PBS's scheduler sorts
+ * by it, so jobs of different priorities keep that order).  Both must be
+ * the caller's (or root's) and waiting. */
+static int job_order (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
+    json_t *seqs;
+    struct ctld_job *j[2];
+    struct herror serr = {""};
+
+    if (proto_get_array (msg, "seqs", &seqs, err) < 0)
+        return -1;
+    if (json_array_size (seqs) != 2)
+        return herror_set (err, "message job.order: \"seqs\" must name two jobs");
+    for (int k = 0; k < 2; k++) {
+        json_t *one = json_pack ("{s:O}", "seq", json_array_get (seqs, k));
+        if (!one)
+            return herror_set (err, "out of memory");
+        j[k] = owned_job (one, rq, err);
+        json_decref (one);
+        if (!j[k])
+            return -1;
+        if (j[k]->state != JOB_QUEUED && j[k]->state != JOB_HELD)
+            return herror_set (err, "Request invalid for state of job");
+    }
+    if (ctld_store_writable (ctx, err) < 0)
+        return -1;
+    int64_t r0 = j[0]->rank ? j[0]->rank : j[0]->seq, r1 = j[1]->rank ? j[1]->rank : j[1]->seq;
+    j[0]->rank = r1;
+    j[1]->rank = r0;
+    for (int k = 0; k < 2; k++) {
+        json_object_set_new (j[k]->obj, "queue_rank", json_integer (j[k]->rank));
+        if (store_job_put (ctx->store, j[k]->obj, &serr) < 0)
+            log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j[k]->seq,
+                     serr.text);
+        (void)sched_queue_set_rank_of (ctx, j[k]);
+    }
+    ctld_dirty (ctx);
+    sched_request (ctx);
+    ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
+    return 0;
+}
+
 /* qmove: only the one queue exists, so moving there is moving nowhere;
  * any other destination is refused as PBS refuses an unknown queue. */
 static int job_move (json_t *msg, void *arg, struct herror *err)
@@ -798,11 +843,17 @@ static int agent_error (json_t *msg, void *arg, struct herror *err)
 }
 
 const struct proto_handler jobs_client_handlers[] = {
-    {"job.submit", job_submit},   {"job.query", job_query},
-    {"job.delete", job_delete},   {"job.hold", job_hold},
-    {"job.release", job_release}, {"job.signal", job_signal},
-    {"job.events", job_events},   {"job.move", job_move},
-    {"job.rerun", job_rerun},     {NULL, NULL},
+    {"job.submit", job_submit},
+    {"job.query", job_query},
+    {"job.delete", job_delete},
+    {"job.hold", job_hold},
+    {"job.release", job_release},
+    {"job.signal", job_signal},
+    {"job.events", job_events},
+    {"job.move", job_move},
+    {"job.rerun", job_rerun},
+    {"job.order", job_order},
+    {NULL, NULL},
 };
 
 const struct proto_handler jobs_agent_handlers[] = {

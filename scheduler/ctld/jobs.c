@@ -798,6 +798,7 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     j->uid = (uid_t)json_integer_value (uid);
     j->rerunnable = spec->rerunnable;
     j->priority = spec->priority;
+    j->rank = json_integer_value (json_object_get (obj, "queue_rank"));
     j->execution_time = spec->execution_time;
     j->res = spec->res;
     j->exclusive = spec->res.sharing != RESREQ_SHARED;

@@ -273,6 +273,7 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j)
             .eligible_time = j->eligible_time,
             .held = j->state == JOB_HELD || deferred,
             .req = &j->res,
+            .rank = j->rank,
         };
         rc = sched_queue_add (q, &sj);
     } else if (j->state == JOB_HELD || deferred) {
@@ -283,6 +284,11 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j)
     if (rc < 0)
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot follow it in the scheduler's queue: %s",
                  (long long)j->seq, strerror (errno));
+}
+
+int sched_queue_set_rank_of (struct ctld *ctx, const struct ctld_job *j)
+{
+    return sched_queue_set_rank (ctx->sched->queue, j->seq, j->rank);
 }
 
 /* ------------------------------------------------------------------ pass */

@@ -2,7 +2,8 @@
 # PBS commands scripts call: qsig (a signal reaches the job's processes;
 # not for a job that is not running; suspend refused with a reason),
 # qrerun (a running job is killed and runs again, run_count 2; a job
-# submitted -r n only with -W force; only an administrator), qmove
+# submitted -r n only with -W force; only an administrator), qorder (the
+# job moved ahead starts first), qmove
 # (the one queue, or PBS's unknown-queue refusal), qselect (-u -s -N -l -p
 # -h -x -H, ids one per line) and tracejob (the job's history from the
 # controller's events).
@@ -83,6 +84,24 @@ wait_for 30 "job $once to run again" run2
 expect_fail 168 "Request invalid for state of job" qrerun "$held"
 qdel "$again" "$once"
 echo "ok: qrerun"
+
+# ---- qorder: with one node free for one of two waiting jobs, the one
+# moved ahead starts
+submit -l select=1:ncpus=2 -- /bin/sleep 300
+blocker=$JOBID
+wait_job "$blocker" R
+submit -l select=1:ncpus=2 -- /bin/sleep 300
+o1=$JOBID
+submit -l select=1:ncpus=2 -- /bin/sleep 300
+o2=$JOBID
+qorder "$o1" "$o2" || fail "qorder $o1 $o2"
+expect_fail 168 "Request invalid for state of job" qorder "$o1" "$run"
+expect_fail 2 "usage" qorder "$o1"
+qdel "$blocker"
+wait_job "$o2" R 30
+job_is "$o1" Q || fail "after qorder $o1 $o2 and a node freed: $o1 is $(job_state "$o1"), want Q"
+qdel "$o1" "$o2"
+echo "ok: qorder"
 
 # ---- tracejob
 tracejob "$quick" >trace.out || fail "tracejob $quick"

@@ -56,10 +56,10 @@ static struct sched_alloc *place (const struct topo_node *t, const struct resreq
     struct resreq rb = {.nchunks = 1, .chunks = c + 1};
     if (busy) {
         c[1] = *busy;
-        struct sched_job jb = {1, 10, 0, false, &rb};
+        struct sched_job jb = {1, 10, 0, false, &rb, 0};
         assert_int_equal (sched_queue_add (q, &jb), 0);
     }
-    struct sched_job j = {2, 0, 0, false, &r};
+    struct sched_job j = {2, 0, 0, false, &r, 0};
     assert_int_equal (sched_queue_add (q, &j), 0);
     struct sched_limits lim = {0, -1};
     struct sched_result *res = sched_pass (s, q, 0, &lim);
@@ -227,7 +227,7 @@ static void gpus_come_from_one_island (void **state)
     struct sched_queue *q = sched_queue_create();
     struct resreq_chunk c = {1, 2, 2, 2, 0, "", "", 0};
     struct resreq r = {.nchunks = 1, .chunks = &c};
-    struct sched_job j = {2, 0, 0, false, &r};
+    struct sched_job j = {2, 0, 0, false, &r, 0};
     assert_int_equal (sched_queue_add (q, &j), 0);
     struct sched_limits lim = {0, -1};
     struct sched_result *res = sched_pass (s, q, 0, &lim);

@@ -189,7 +189,7 @@ static void occupy (struct sched_snapshot *s, const struct model *m, struct sche
         struct resreq_chunk c = {1, used, 1, rnd (2) && m->ngpus ? 1 : 0, 0, "", "", 0};
         snprintf (c.host, sizeof (c.host), "%s", m->names[i]);
         struct resreq r = {.nchunks = 1, .chunks = &c};
-        struct sched_job j = {seq++, 0, 0, false, &r};
+        struct sched_job j = {seq++, 0, 0, false, &r, 0};
         assert_int_equal (sched_queue_add (q, &j), 0);
     }
     struct sched_result *res = run_pass (s, q, 0);
@@ -280,7 +280,7 @@ static void one_case (int *checked)
     struct optimum any = exhaustive (&m, leafcap, c.count, 0);
 
     struct sched_queue *q = sched_queue_create();
-    struct sched_job j = {1, 0, 0, false, &r};
+    struct sched_job j = {1, 0, 0, false, &r, 0};
     assert_int_equal (sched_queue_add (q, &j), 0);
     struct sched_result *res = run_pass (s, q, 10);
     const struct sched_decision *d = sched_result_count (res) ? sched_result_get (res, 0) : NULL;
@@ -393,7 +393,7 @@ static void mixed_shapes_stay_valid (void **state)
         r.arrangement = rnd (2) ? RESREQ_FREE : RESREQ_SCATTER;
         r.sharing = rnd (3) == 0 ? RESREQ_EXCL : RESREQ_SHARED;
         struct sched_queue *q = sched_queue_create();
-        struct sched_job j = {1, 0, 0, false, &r};
+        struct sched_job j = {1, 0, 0, false, &r, 0};
         assert_int_equal (sched_queue_add (q, &j), 0);
         struct sched_result *res = run_pass (s, q, 10);
         struct sched_alloc *a = sched_result_count (res) ? sched_result_take_alloc (res, 0) : NULL;
@@ -459,7 +459,7 @@ static void fabric_api_checks_and_orders (void **state)
     struct resreq_chunk ch = {2, 2, 1, 0, 0, "", "", 0};
     struct resreq r = {.nchunks = 1, .chunks = &ch, .arrangement = RESREQ_SCATTER};
     struct sched_queue *q = sched_queue_create();
-    struct sched_job j = {1, 0, 0, false, &r};
+    struct sched_job j = {1, 0, 0, false, &r, 0};
     assert_int_equal (sched_queue_add (q, &j), 0);
     struct sched_result *res = run_pass (s, q, 0);
     struct sched_alloc *a = sched_result_take_alloc (res, 0);
@@ -506,7 +506,7 @@ static void switches_wait_then_best_available (void **state)
     struct resreq_chunk busy[2] = {{1, 1, 1, 0, 0, "a1", "", 0}, {1, 1, 1, 0, 0, "b1", "", 0}};
     struct resreq rb = {.nchunks = 2, .chunks = busy};
     struct sched_queue *q = sched_queue_create();
-    struct sched_job jb = {9, 0, 0, false, &rb};
+    struct sched_job jb = {9, 0, 0, false, &rb, 0};
     assert_int_equal (sched_queue_add (q, &jb), 0);
     struct sched_result *res = run_pass (s, q, 0);
     struct sched_alloc *held = sched_result_take_alloc (res, 0);
@@ -515,7 +515,7 @@ static void switches_wait_then_best_available (void **state)
 
     struct resreq_chunk c = {4, 1, 1, 0, 0, "", "", 0};
     struct resreq r = {.nchunks = 1, .chunks = &c, .max_switches = 1, .switches_wait = 60};
-    struct sched_job j = {1, 0, 100, false, &r};
+    struct sched_job j = {1, 0, 100, false, &r, 0};
     assert_int_equal (sched_queue_add (q, &j), 0);
     res = run_pass (s, q, 130); /* waited 30 s of 60 */
     assert_int_equal (sched_result_count (res), 1);
@@ -654,7 +654,7 @@ static void random_groups_keep_their_rules (void **state)
                 rq[k] = (struct resreq){.nchunks = 1, .chunks = &ch[k], .switches_wait = -1};
                 rq[k].arrangement = rnd (2) ? RESREQ_SCATTER : RESREQ_FREE;
                 snprintf (rq[k].pgroup, sizeof (rq[k].pgroup), "%s", gname[rnd (NGROUPS)]);
-                struct sched_job j = {seq++, 0, 0, false, &rq[k]};
+                struct sched_job j = {seq++, 0, 0, false, &rq[k], 0};
                 assert_int_equal (sched_queue_add (q, &j), 0);
             }
             struct sched_result *res = run_pass (s, q, 10);
@@ -742,7 +742,7 @@ static enum sched_decision_kind one_job (struct sched_snapshot *s, int64_t seq, 
     struct resreq r = {.nchunks = 1, .chunks = &c, .arrangement = arr, .switches_wait = -1};
     snprintf (r.pgroup, sizeof (r.pgroup), "%s", group);
     struct sched_queue *q = sched_queue_create();
-    struct sched_job j = {seq, 0, 0, false, &r};
+    struct sched_job j = {seq, 0, 0, false, &r, 0};
     assert_int_equal (sched_queue_add (q, &j), 0);
     struct sched_result *res = run_pass (s, q, 0);
     assert_int_equal (sched_result_count (res), sched_result_get (res, 0) ? 1 : 0);
@@ -884,7 +884,7 @@ static void scatter_keeps_whole_nodes (void **state)
         snprintf (c.host, sizeof (c.host), "%s", hosts[k]);
         struct resreq r = {.nchunks = 1, .chunks = &c, .switches_wait = -1};
         struct sched_queue *q = sched_queue_create();
-        struct sched_job j = {100 + k, 0, 0, false, &r};
+        struct sched_job j = {100 + k, 0, 0, false, &r, 0};
         assert_int_equal (sched_queue_add (q, &j), 0);
         struct sched_result *res = run_pass (s, q, 0);
         busy[k] = sched_result_take_alloc (res, 0);

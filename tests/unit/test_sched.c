@@ -78,7 +78,7 @@ static void mkreq (struct req *q, int count, int ncpus, int ngpus, uint64_t mem,
 
 static void submit (struct sched_queue *q, int64_t seq, int prio, int64_t t, const struct req *rq)
 {
-    struct sched_job j = {seq, prio, t, false, &rq->r};
+    struct sched_job j = {seq, prio, t, false, &rq->r, 0};
     assert_int_equal (sched_queue_add (q, &j), 0);
 }
 
@@ -415,6 +415,17 @@ static void higher_priority_then_older_first (void **state)
     assert_int_equal (sched_queue_set_priority (q, 1, 20), 0);
     r = pass (s, q, 1, 0, -1);
     assert_non_null (started (r, 1)); /* raised above job 3 */
+    a = sched_result_take_alloc (r, 0);
+    sched_snapshot_release (s, a);
+    sched_alloc_destroy (a);
+    sched_result_destroy (r);
+    /* qorder: within one priority the rank decides, not the seq */
+    submit (q, 4, 10, 0, &full);
+    assert_int_equal (sched_queue_set_rank (q, 3, 4), 0);
+    assert_int_equal (sched_queue_set_rank (q, 4, 3), 0);
+    assert_int_equal (sched_queue_set_rank (q, 99, 1), -1);
+    r = pass (s, q, 2, 0, -1);
+    assert_non_null (started (r, 4));
     sched_result_destroy (r);
     sched_queue_destroy (q);
     sched_snapshot_destroy (s);
@@ -508,7 +519,7 @@ static void held_jobs_are_skipped (void **state)
     struct sched_queue *q = sched_queue_create();
     struct req one;
     mkreq (&one, 1, 1, 0, 0, RESREQ_FREE, RESREQ_SHARED);
-    struct sched_job j = {1, 0, 0, true, &one.r};
+    struct sched_job j = {1, 0, 0, true, &one.r, 0};
     assert_int_equal (sched_queue_add (q, &j), 0);
     assert_int_equal (sched_queue_add (q, &j), -1);
     assert_int_equal (errno, EEXIST);
