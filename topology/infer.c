@@ -31,11 +31,18 @@ static size_t uf_find (size_t *parent, size_t x)
     return x;
 }
 
+/* A latency near a node's best, or so far above it that the host, not
+ * the fabric, made it (infer.h: INFER_LAT_NOISE). */
+static bool lat_ok (double lat, double best)
+{
+    return lat <= INFER_FACTOR * best || lat > INFER_LAT_NOISE * best;
+}
+
 /* The rule of infer.h for one pair: within INFER_FACTOR of both ends'
  * best latency and best bandwidth. */
 static bool near (const struct edge *e, const double *best_lat, const double *best_bw)
 {
-    return e->lat <= INFER_FACTOR * best_lat[e->a] && e->lat <= INFER_FACTOR * best_lat[e->b] &&
+    return lat_ok (e->lat, best_lat[e->a]) && lat_ok (e->lat, best_lat[e->b]) &&
            e->bw * INFER_FACTOR >= best_bw[e->a] && e->bw * INFER_FACTOR >= best_bw[e->b];
 }
 

@@ -28,6 +28,11 @@
  *  - both latency and bandwidth: shaped or oversubscribed uplinks show in
  *    bandwidth while latency stays alike, an extra switch hop shows in
  *    latency; either one makes a pair far;
+ *  - a latency over INFER_LAT_NOISE (20) times a node's best says nothing
+ *    about hops (one more switch costs a fraction of the best, never 20x):
+ *    the probe was descheduled (on a busy host a ping-pong reads a
+ *    scheduler tick, milliseconds, between leaf mates); such a pair is
+ *    judged by its bandwidth alone;
  *  - single linkage: a leaf needs no pair measured between every two of
  *    its nodes (probes beyond 64 nodes measure a bounded set,
  *    scheduler/ctld/linkplan.h), and one pair disturbed while it was
@@ -62,7 +67,8 @@
 
 struct fabric;
 
-#define INFER_FACTOR 2.0
+#define INFER_FACTOR    2.0
+#define INFER_LAT_NOISE 20.0
 
 /* One measured pair: node names (borrowed), latency in µs and bandwidth in
  * MB/s, both > 0 (a pair with another number is not used). */

@@ -509,6 +509,26 @@ static void infer_one_metric (void **state)
     infer_check (m, nm, 6, want);
 }
 
+/* On a busy host one ping-pong between leaf mates can read a scheduler
+ * tick (4 ms against 6 us): such a latency says nothing about hops, the
+ * pair is judged by its bandwidth, so a two-node leaf is not split (the
+ * namespace cluster's 0550 saw this).  An uplink shaped in bandwidth
+ * stays far however its latency reads. */
+static void infer_latency_spike (void **state)
+{
+    static struct fabric_measure m[64 * 63 / 2];
+    static const int two[] = {0, 0, 1, 1};
+    struct synth s = {4, two, 6, 1500, 7.5, 12, 0, 1};
+    size_t nm = synth_pairs (&s, m);
+    for (size_t i = 0; i < nm; i++) {
+        if (strcmp (m[i].a, "node03") == 0 && strcmp (m[i].b, "node04") == 0)
+            m[i].latency_us = 4000; /* the tick, bandwidth still a leaf's */
+        if (strcmp (m[i].a, "node01") == 0 && strcmp (m[i].b, "node03") == 0)
+            m[i].latency_us = 4000; /* a slow uplink stays far */
+    }
+    infer_check (m, nm, 4, "root/1{leaf1/0[node01,node02] leaf2/0[node03,node04]}");
+}
+
 /* Pairs never measured say nothing: a leaf with a missing pair (still tied
  * through its other pairs), a leaf measured only along a chain, a node
  * never measured (a leaf of its own), measurements of unknown nodes or of
@@ -642,6 +662,7 @@ int main (void)
         cmocka_unit_test (infer_second_level),
         cmocka_unit_test (infer_noisy),
         cmocka_unit_test (infer_one_metric),
+        cmocka_unit_test (infer_latency_spike),
         cmocka_unit_test (infer_missing),
         cmocka_unit_test (infer_slow_node),
         cmocka_unit_test (infer_all_equal),
