@@ -234,8 +234,16 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         herror_set (err, "Unknown queue %s", spec->queue);
         goto fail;
     }
-    if (spec->res.pgroup[0] && !pgroups_find (ctx, spec->res.pgroup)) {
+    const json_t *pg = spec->res.pgroup[0] ? pgroups_find (ctx, spec->res.pgroup) : NULL;
+    if (spec->res.pgroup[0] && !pg) {
         herror_set (err, "Unknown placement group %s (qpg create)", spec->res.pgroup);
+        goto fail;
+    }
+    /* a group is its owner's wish about its own jobs: another user's job
+     * would move them (and keep the owner from deleting the group) */
+    if (pg && peer_uid (rq->peer) != 0 && peer_uid (rq->peer) != ctx->cfg.service_uid &&
+        json_integer_value (json_object_get (pg, "uid")) != (json_int_t)peer_uid (rq->peer)) {
+        herror_set (err, "placement group %s belongs to another user", spec->res.pgroup);
         goto fail;
     }
     int64_t script_bytes;

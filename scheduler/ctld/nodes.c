@@ -444,6 +444,14 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
         proto_opt_string (msg, "probe_endpoint", &probe_ep, err) < 0 ||
         proto_opt_string (msg, "task_endpoint", &task_ep, err) < 0)
         return -1;
+    /* a libfabric address in hex (EFA's is 64 digits), or "replay:NODE" */
+    if (probe_ep && (strlen (probe_ep) > 1024 ||
+                     strspn (probe_ep, "0123456789abcdefABCDEFghijklmnopqrstuvwxyz"
+                                       "GHIJKLMNOPQRSTUVWXYZ:._-") != strlen (probe_ep))) {
+        errno = EPROTO;
+        return herror_set (err, "message node.register: member \"probe_endpoint\" must be at "
+                                "most 1024 letters, digits and :._-");
+    }
     if (task_ep && (strlen (task_ep) > 300 || !strrchr (task_ep, ':'))) {
         errno = EPROTO;
         return herror_set (err, "message node.register: member \"task_endpoint\" must be "

@@ -43,6 +43,9 @@ qpg delete close || fail "root could not delete close"
 # Jobs name a group with -l pgroup; an unknown one is refused at submit,
 # and a group a job still uses cannot be deleted.
 expect_fail any "Unknown placement group nosuch" qsub -l pgroup=nosuch -- /bin/true
+# a group is its owner's: another user's job may not join it (root may)
+expect_fail any "placement group wide belongs to another user" \
+    as_user hu0600b qsub -l pgroup=wide -- /bin/true
 submit -l pgroup=parts -- /bin/sleep 300
 inuse=$JOBID
 expect_fail 1 "in use by job $inuse" qpg delete parts
