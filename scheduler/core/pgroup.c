@@ -12,6 +12,18 @@
 
 #include "snapshot_impl.h"
 
+int sched_pg_strategy_parse (const char *name)
+{
+    static const char *const names[] = {[SCHED_PG_CLUSTER] = "cluster",
+                                        [SCHED_PG_SPREAD] = "spread",
+                                        [SCHED_PG_PARTITION] = "partition"};
+    for (int st = 0; name && st < (int)(sizeof (names) / sizeof (names[0])); st++) {
+        if (strcmp (names[st], name) == 0)
+            return st;
+    }
+    return -1;
+}
+
 int snap_pgroup_find (const struct sched_snapshot *s, const char *name)
 {
     if (!name || name[0] == '\0')

@@ -57,7 +57,12 @@ enum sched_pg_strategy {
 };
 
 #define SCHED_PG_MAX_PARTITIONS 64
-#define SCHED_PG_MAX_GROUPS     100000
+
+/* The strategy a name ("cluster", "spread", "partition") says, -1 for
+ * anything else (NULL too): the one spelling for qpg, the store and the
+ * controller. */
+int sched_pg_strategy_parse (const char *name);
+#define SCHED_PG_MAX_GROUPS 100000
 
 /* Define group NAME (1..SCHED_ALLOC_PGROUP_MAX bytes), or change the
  * strategy of an existing one (its running jobs stay where they are).

@@ -241,9 +241,6 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     cfg->max_user_connections = (int)config_get_int (c, "max_user_connections");
     cfg->max_connections = (int)config_get_int (c, "max_connections");
     cfg->reserved_connections = (int)config_get_int (c, "reserved_connections");
-    /* A lease shorter than the timeout would kill jobs on nodes the
-     * controller still counts as up (a short network blip would end them
-     * while nothing else would notice). */
     cfg->fabric = (char *)config_get_string (c, "fabric");
     cfg->fabric_map = (char *)config_get_string (c, "fabric_map");
     if (cfg->fabric_map[0] && !cfg->fabric[0])
@@ -252,6 +249,9 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     cfg->node_labels = (char *)config_get_string (c, "node_labels");
     if (labels_config_check (cfg->node_labels, err) < 0)
         return -1;
+    /* A lease shorter than the timeout would kill jobs on nodes the
+     * controller still counts as up (a short network blip would end them
+     * while nothing else would notice). */
     cfg->job_lease = (int)config_get_int (c, "job_lease");
     if (cfg->job_lease < cfg->heartbeat_timeout)
         return herror_set (err,

@@ -23,14 +23,12 @@
 #include "common/log.h"
 #include "common/pbs_resources.h"
 #include "common/proto.h"
+#include "scheduler/core/pgroup.h"
 #include "scheduler/ctld/ctld.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/store.h"
 
-#define PGROUP_MAX_PARTS    64
 #define PGROUP_DEFAULT_PART 2
-
-static const char *const strategies[] = {"cluster", "spread", "partition", NULL};
 
 static int load_one (const char *name, json_t *group, void *arg)
 {
@@ -100,19 +98,16 @@ static int pgroup_create (json_t *msg, void *arg, struct herror *err)
                            "illegal placement group name \"%.64s\" (letters, digits, '_', '-', "
                            "'.'; at most %d)",
                            name, RESREQ_PGROUP_MAX);
-    int s = 0;
-    while (strategies[s] && strcmp (strategies[s], strategy) != 0)
-        s++;
-    if (!strategies[s])
+    if (sched_pg_strategy_parse (strategy) < 0)
         return herror_set (err, "unknown strategy \"%.32s\" (cluster, spread or partition)",
                            strategy);
-    bool partition = strcmp (strategy, "partition") == 0;
+    bool partition = sched_pg_strategy_parse (strategy) == SCHED_PG_PARTITION;
     if (json_object_get (msg, "partitions") && !partition)
         return herror_set (err, "partitions is only for the partition strategy");
     if (partition && parts == 0)
         parts = PGROUP_DEFAULT_PART;
-    if (partition && (parts < 1 || parts > PGROUP_MAX_PARTS))
-        return herror_set (err, "partitions must be 1 to %d", PGROUP_MAX_PARTS);
+    if (partition && (parts < 1 || parts > SCHED_PG_MAX_PARTITIONS))
+        return herror_set (err, "partitions must be 1 to %d", SCHED_PG_MAX_PARTITIONS);
     if (pgroups_find (ctx, name))
         return herror_set (err, "placement group %s already exists", name);
     if (ctld_store_writable (ctx, err) < 0)
@@ -125,7 +120,9 @@ static int pgroup_create (json_t *msg, void *arg, struct herror *err)
         json_object_set_new (g, "partitions", json_integer (parts));
     if (!g || sched_pgroup_set (ctx, g) < 0 || json_object_set (ctx->pgroups, name, g) < 0) {
         json_decref (g);
-        return herror_set (err, "out of memory");
+        return errno == ENOSPC
+                   ? herror_set (err, "too many placement groups (at most %d)", SCHED_PG_MAX_GROUPS)
+                   : herror_set (err, "out of memory");
     }
     if (store_pgroup_put (ctx->store, g, &serr) < 0)
         log_msg (LOG_LEVEL_ERROR, "placement group %s: cannot store: %s", name, serr.text);

@@ -171,14 +171,8 @@ int sched_set_fabric (struct ctld *ctx, const struct sched_fabric *f)
 
 int sched_pgroup_set (struct ctld *ctx, const json_t *g)
 {
-    static const char *const names[] = {[SCHED_PG_CLUSTER] = "cluster",
-                                        [SCHED_PG_SPREAD] = "spread",
-                                        [SCHED_PG_PARTITION] = "partition"};
-    const char *strategy = json_string_value (json_object_get (g, "strategy"));
-    int st = 0;
-    while (st < 3 && (!strategy || strcmp (names[st], strategy) != 0))
-        st++;
-    if (st == 3) {
+    int st = sched_pg_strategy_parse (json_string_value (json_object_get (g, "strategy")));
+    if (st < 0) {
         errno = EINVAL;
         return -1;
     }
