@@ -90,6 +90,18 @@ json_t *cli_request_quiet (struct cli *cli, json_t *req, char *why, size_t len, 
     return NULL;
 }
 
+bool cli_user_listed (const char *list, const char *user)
+{
+    size_t n = strlen (user);
+    for (const char *p = list; *p;) {
+        size_t len = strcspn (p, ",");
+        if (strcspn (p, "@,") == n && strncmp (p, user, n) == 0)
+            return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}
+
 int cli_set_server (const char *server)
 {
     char *addr = client_with_port (server);

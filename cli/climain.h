@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "common/client.h"
@@ -53,6 +55,10 @@ json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *sta
 /* As cli_request, but prints nothing: the error text goes to WHY (LEN
  * bytes) for the caller's own wording ("Error marking node N - WHY"). */
 json_t *cli_request_quiet (struct cli *cli, json_t *req, char *why, size_t len, int *status);
+
+/* Whether USER is in LIST, PBS's comma-separated user_list ("user" or
+ * "user@host" entries, matched by user): qstat -u, qselect -u. */
+bool cli_user_listed (const char *list, const char *user);
 
 /* Use SERVER ("HOST[:PORT]", a command's -s) instead of the configured
  * address for the next cli_open.  -1 ENOMEM. */

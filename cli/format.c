@@ -213,6 +213,15 @@ int format_job_resreq (const json_t *job, struct resreq *r)
     return 0;
 }
 
+char *format_place (const struct resreq *r, char *buf, size_t len)
+{
+    char place[PBS_FORMAT_BUFSIZE];
+    snprintf (buf, len, "%s%s",
+              pbs_format_place (r->arrangement, r->sharing, place, sizeof (place)),
+              r->group_switch ? ":group=switch" : "");
+    return buf;
+}
+
 int64_t format_resreq_nodect (const struct resreq *r)
 {
     int64_t n = 0;
@@ -416,9 +425,7 @@ static void job_resource_list (struct attrs *a, const json_t *job, const struct 
     job_limit (a, job, "pcput", true);
     if (r->pgroup[0])
         attrs_add (a, "Resource_List", "pgroup", "%s", r->pgroup);
-    attrs_add (a, "Resource_List", "place", "%s%s",
-               pbs_format_place (r->arrangement, r->sharing, buf, sizeof (buf)),
-               r->group_switch ? ":group=switch" : "");
+    attrs_add (a, "Resource_List", "place", "%s", format_place (r, buf, sizeof (buf)));
     job_limit (a, job, "pmem", false);
     job_limit (a, job, "pvmem", false);
     attrs_add_built (a, "Resource_List", "select", pbs_format_select (r));

@@ -50,6 +50,10 @@ struct format_ctx {
 int format_job_resreq (const json_t *job, struct resreq *r);
 int64_t format_resreq_nodect (const struct resreq *r);
 
+/* Resource_List.place as qstat -f shows it ("scatter:excl:group=switch"),
+ * into BUF (LEN bytes); returns BUF. */
+char *format_place (const struct resreq *r, char *buf, size_t len);
+
 /* qstat: the default table ("Job id  Name  User  Time Use S Queue"). */
 int format_jobs_table (FILE *out, const json_t *jobs, bool wide, const struct format_ctx *ctx);
 

@@ -282,8 +282,7 @@ int main (int argc, char **argv)
     if (cli_open (&cli, o.prog) < 0)
         return 1;
     if (o.action == LIST || o.action == ALL || o.action == DOWNLIST)
-        status =
-            list_nodes (&cli, &o, argv + optind, o.action == LIST ? argc - optind : argc - optind);
+        status = list_nodes (&cli, &o, argv + optind, argc - optind);
     else
         status = mark_nodes (&cli, &o, argv + optind, argc - optind);
     cli_close (&cli);

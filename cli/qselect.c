@@ -221,19 +221,6 @@ static bool compare (const struct crit *c, int64_t have, const char *text)
     return false;
 }
 
-/* Is USER in the comma-separated LIST ("user@host" entries match by user)? */
-static bool listed (const char *list, const char *user)
-{
-    size_t n = strlen (user);
-    for (const char *p = list; *p;) {
-        size_t len = strcspn (p, ",");
-        if (strcspn (p, "@,") == n && strncmp (p, user, n) == 0)
-            return true;
-        p += len + (p[len] == ',');
-    }
-    return false;
-}
-
 static const char *mstr (const json_t *o, const char *key)
 {
     return json_string_value (json_object_get (o, key));
@@ -242,7 +229,7 @@ static const char *mstr (const json_t *o, const char *key)
 static bool resource_matches (const struct crit *c, const json_t *job, const struct resreq *r)
 {
     int64_t have = 0;
-    char place[64];
+    char place[PBS_FORMAT_BUFSIZE + 16];
     if (strcmp (c->res, "ncpus") == 0)
         have = resreq_total_ncpus (r);
     else if (strcmp (c->res, "ngpus") == 0)
@@ -257,7 +244,7 @@ static bool resource_matches (const struct crit *c, const json_t *job, const str
         for (int i = 0; i < r->nchunks; i++)
             have += (int64_t)r->chunks[i].count * r->chunks[i].mpiprocs;
     } else if (strcmp (c->res, "place") == 0) {
-        return compare (c, 0, pbs_format_place (r->arrangement, r->sharing, place, sizeof (place)));
+        return compare (c, 0, format_place (r, place, sizeof (place)));
     } else {
         return compare (c, 0, mstr (job, c->res));
     }
@@ -273,7 +260,7 @@ static bool selected (const struct opts *o, const json_t *job)
         return false;
     if (o->states && !strchr (o->states, s))
         return false;
-    if (o->users && !(owner && listed (o->users, owner)))
+    if (o->users && !(owner && cli_user_listed (o->users, owner)))
         return false;
     if (o->name && strcmp (o->name, mstr (job, "name") ?: "STDIN") != 0)
         return false;

@@ -148,21 +148,6 @@ static bool is_destination (const char *s)
     return s[0] < '0' || s[0] > '9';
 }
 
-/* Is USER in the comma-separated LIST?  ("user@host" entries match by
- * user.) */
-static bool user_listed (const char *list, const char *user)
-{
-    size_t n = strlen (user);
-    for (const char *p = list; *p;) {
-        size_t len = strcspn (p, ",");
-        size_t u = strcspn (p, "@,");
-        if (u == n && strncmp (p, user, n) == 0)
-            return true;
-        p += len + (p[len] == ',');
-    }
-    return false;
-}
-
 /* The -i/-r/-H and -u filters, on what the controller returned. */
 static bool shown (const struct qstat_opts *o, const json_t *job)
 {
@@ -170,7 +155,7 @@ static bool shown (const struct qstat_opts *o, const json_t *job)
     const char *owner = json_string_value (json_object_get (job, "owner"));
     if (o->states && (!state || !state[0] || !strchr (o->states, state[0])))
         return false;
-    return !o->users || (owner && user_listed (o->users, owner));
+    return !o->users || (owner && cli_user_listed (o->users, owner));
 }
 
 static json_t *filter_jobs (const struct qstat_opts *o, const json_t *jobs)
