@@ -188,9 +188,9 @@ wait_for 20 "job $E's shepherd on $sister_e to end" sister_gone
 wait_for 20 "no process of hu0580a after qdel" none_left
 
 # ---- 5. a rank that crashes (on the sister node) fails the job
-two_node_job crash "mpirun sh -c 'if [ \"\$OMPI_COMM_WORLD_RANK\" = 1 ]; then kill -SEGV \$\$; fi; sleep 30'"
+two_node_job crash "mpirun sh -c 'if [ \"\$OMPI_COMM_WORLD_RANK\" = 1 ]; then kill -SEGV \$\$; fi; sleep 300'"
 C=$JOBID
-wait_job "$C" F 60
+wait_job "$C" F 60 # the other rank sleeps 300 s: only the crash can end the job
 st=$(job_attr "$C" Exit_status)
 echo "crashing rank: Exit_status $st"
 case "$st" in '' | 0) fail "a crashing rank left Exit_status \"$st\"" ;; esac

@@ -95,10 +95,10 @@ echo "ok: qdel of a running MPI job left no process of it on any node"
 cat >crash.pbs <<'PBS'
 #PBS -l select=2:ncpus=1:mpiprocs=1
 #PBS -l place=scatter
-mpirun sh -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then kill -SEGV $$; fi; sleep 30'
+mpirun sh -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then kill -SEGV $$; fi; sleep 300'
 PBS
 qsub_as -v "${JOBVARS}X=1" crash.pbs
-wait_job "$JOBID" F 90
+wait_job "$JOBID" F 60 # the surviving rank sleeps 300 s: the crash must end the job
 status=$(job_attr "$JOBID" Exit_status)
 [ -n "$status" ] && [ "$status" != 0 ] || fail "a crashing rank: Exit_status '$status', want non-zero"
 echo "ok: a crashing rank ended the job with Exit_status $status"
