@@ -12,8 +12,8 @@
  * (scheduler/core/fabric.h), nodes named so that name order is not fabric
  * order.  Occupancy 50 %: every node has a uniformly random number of its
  * cores (0..64) taken by a running job (fixed seed, so every run sees the
- * same cluster).  Jobs: 1, 64 and 512 chunks of ncpus=32 (place=free, the
- * default), i.e. up to 512 nodes' worth of half nodes.
+ * same cluster).  Jobs: 1, 64 and 512 chunks of ncpus=32 with
+ * place=scatter, i.e. jobs of exactly 1, 64 and 512 nodes (half of each).
  *
  * What is timed: one sched_pass() with that one job queued, as the
  * controller runs it (scratch sized for the cluster, the fabric step,
@@ -185,7 +185,8 @@ static struct cluster build (int nnodes)
 static void run_case (struct cluster *cl, int nnodes, int job_nodes, bool first)
 {
     struct resreq_chunk chunk = {.count = job_nodes, .ncpus = CORES / 2, .mpiprocs = 1};
-    struct resreq req = {.nchunks = 1, .chunks = &chunk, .switches_wait = -1};
+    struct resreq req = {
+        .nchunks = 1, .chunks = &chunk, .arrangement = RESREQ_SCATTER, .switches_wait = -1};
     struct sched_limits limits = {.max_jobs = 10000, .starvation_limit = 86400};
     struct sched_queue *q = sched_queue_create();
     double us[REPS];

@@ -68,10 +68,9 @@ struct seg {
     int first, end;
 };
 
-/* A node's free resources, to sort candidates by best fit (scatter). */
+/* A candidate node and its best-fit key (scatter, fill_scatter). */
 struct fitkey {
-    int64_t cores, gpus;
-    uint64_t mem;
+    int key;
     int node;
 };
 
@@ -103,6 +102,8 @@ struct placement {
     int *pick;
     int *cand;          /* nodes of one leaf, for filling it */
     struct fitkey *fit; /* nodes of the chosen leaves, for scatter's best fit */
+    int *bucket;        /* its counting sort, nbucket keys */
+    int nbucket;
 
     /* placement groups (pgroup.h), per failure domain: the leaf, or the
      * node without a fabric */
@@ -172,6 +173,7 @@ void placement_destroy (struct placement *p)
     free (p->pick);
     free (p->cand);
     free (p->fit);
+    free (p->bucket);
     free (p->dom_state);
     free (p->dom_jobs);
     free (p->dom_allowed);
@@ -729,27 +731,18 @@ static int record_units (struct placement *p, int node, int64_t k)
 
 /* Scatter on the chosen leaves: one instance per node, so the node count
  * is fixed and the only choice is which nodes.  Best fit: the nodes with
- * the least left free first (cores, then GPUs, then memory; ties by node
- * order), over all the chosen leaves together, so whole nodes stay whole
- * for the jobs that need them (what Slurm's topology/tree does within its
- * leaves).  The chosen leaves are the fewest that hold the job, so the
- * nodes taken still span exactly that many. */
-static int cmp_fit (const void *a, const void *b)
-{
-    const struct fitkey *x = a, *y = b;
-    if (x->cores != y->cores)
-        return x->cores < y->cores ? -1 : 1;
-    if (x->gpus != y->gpus)
-        return x->gpus < y->gpus ? -1 : 1;
-    if (x->mem != y->mem)
-        return x->mem < y->mem ? -1 : 1;
-    return x->node - y->node;
-}
-
+ * the least left free first (free GPUs for a job that asks for GPUs, else
+ * free cores; ties by node order), over all the chosen leaves together,
+ * so whole nodes stay whole for the jobs that need them (what Slurm's
+ * topology/tree does within its leaves).  The chosen leaves are the fewest
+ * that hold the job, so the nodes taken still span exactly that many.  A
+ * counting sort on the key: O(nodes of the chosen leaves + largest key),
+ * this runs for every multi-node scatter job. */
 static int fill_scatter (struct placement *p)
 {
-    int64_t want = p->req->chunks[0].count;
-    int nc = 0;
+    const struct resreq_chunk *c = &p->req->chunks[0];
+    int64_t want = c->count;
+    int nc = 0, maxkey = 0;
     if (!p->fit && !(p->fit = malloc (((size_t)p->nnodes + 1) * sizeof (*p->fit)))) {
         errno = ENOMEM;
         return -1;
@@ -759,13 +752,33 @@ static int fill_scatter (struct placement *p)
             if (node_units (p, i) <= 0)
                 continue;
             struct need left = node_left (p, i);
-            p->fit[nc++] = (struct fitkey){left.cores, left.gpus, left.mem, i};
+            int key = (int)(c->ngpus > 0 ? left.gpus : left.cores);
+            p->fit[nc++] = (struct fitkey){key, i};
+            maxkey = key > maxkey ? key : maxkey;
         }
     if (nc < want)
         return fail_nospace();
-    qsort (p->fit, (size_t)nc, sizeof (*p->fit), cmp_fit);
+    if (maxkey + 1 > p->nbucket) {
+        int *v = realloc (p->bucket, (size_t)(maxkey + 1) * sizeof (*v));
+        if (!v) {
+            errno = ENOMEM;
+            return -1;
+        }
+        p->bucket = v;
+        p->nbucket = maxkey + 1;
+    }
+    memset (p->bucket, 0, (size_t)(maxkey + 1) * sizeof (*p->bucket));
+    for (int j = 0; j < nc; j++)
+        p->bucket[p->fit[j].key]++;
+    for (int k = 0, at = 0; k <= maxkey; k++) { /* bucket[k]: where key k starts */
+        int n = p->bucket[k];
+        p->bucket[k] = at;
+        at += n;
+    }
+    for (int j = 0; j < nc; j++) /* stable: node order within a key */
+        p->cand[p->bucket[p->fit[j].key]++] = p->fit[j].node;
     for (int64_t j = 0; j < want; j++)
-        if (record (p, p->fit[j].node, 0) < 0)
+        if (record (p, p->cand[j], 0) < 0)
             return -1;
     return 0;
 }
