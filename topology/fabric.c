@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "common/hostlist.h"
+#include "topology/readfile.h"
 
 /* Names to numbers: open addressing over borrowed keys (the switches' and
  * nodes' own strings), so a 10,000-node file is not 10^8 strcmp()s. */
@@ -920,43 +921,20 @@ bool fabric_same (const struct fabric *a, const struct fabric *b)
 
 /* ----------------------------------------------------------- the file */
 
+#define FABRIC_MAX_BYTES (256L * 1024 * 1024)
+
+/* The file's text, with no NUL inside (both parsers stop at one). */
 static char *read_text (const char *path, struct herror *err)
 {
-    FILE *fp = fopen (path, "r");
-    char *buf = NULL;
-    size_t len = 0, alloc = 0;
-
-    if (!fp) {
-        herror_set (err, "%s: %s", path, strerror (errno));
+    long len;
+    char *buf = topo_read_file (path, FABRIC_MAX_BYTES, "a fabric file", &len, err);
+    if (buf && memchr (buf, '\0', (size_t)len)) {
+        free (buf);
+        errno = EINVAL;
+        herror_set (err, "%s: contains a NUL byte", path);
         return NULL;
     }
-    for (;;) {
-        if (grow ((void **)&buf, &alloc, len + 65536, 1) < 0) {
-            herror_set (err, "out of memory");
-            break;
-        }
-        size_t n = fread (buf + len, 1, alloc - len - 1, fp);
-        len += n;
-        if (n == 0) {
-            if (ferror (fp)) {
-                herror_set (err, "%s: %s", path, strerror (errno));
-                break;
-            }
-            buf[len] = '\0';
-            if (memchr (buf, '\0', len)) {
-                errno = EINVAL;
-                herror_set (err, "%s: contains a NUL byte", path);
-                break;
-            }
-            fclose (fp);
-            return buf;
-        }
-    }
-    int saved = errno;
-    fclose (fp);
-    free (buf);
-    errno = saved;
-    return NULL;
+    return buf;
 }
 
 struct fabric *fabric_load (const char *path, const char *map_path, struct herror *err)

@@ -16,6 +16,7 @@
 #include <hwloc.h>
 
 #include "node_private.h"
+#include "readfile.h"
 
 /* Sanitizer builds: see load_and_build. */
 #if defined(__SANITIZE_ADDRESS__)
@@ -226,74 +227,6 @@ struct topo_node *topo_node_load_synthetic (const char *description, struct herr
     return node;
 }
 
-/* Read a whole stream (regular file or pipe) into a NUL-terminated buffer. */
-static char *slurp (FILE *f, long *lenp)
-{
-    size_t cap = 65536, len = 0;
-    char *buf = malloc (cap + 1), *nbuf;
-
-    while (buf) {
-        len += fread (buf + len, 1, cap - len, f);
-        if (ferror (f)) {
-            free (buf);
-            errno = EIO;
-            return NULL;
-        }
-        if (len < cap)
-            break;
-        if (cap >= (size_t)XML_MAX_BYTES) {
-            free (buf);
-            errno = EFBIG;
-            return NULL;
-        }
-        cap *= 2;
-        if (!(nbuf = realloc (buf, cap + 1)))
-            free (buf);
-        buf = nbuf;
-    }
-    if (!buf) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    buf[len] = '\0';
-    *lenp = (long)len;
-    return buf;
-}
-
-/* Read the whole file, with messages for the usual ways it goes wrong. */
-static char *read_file (const char *path, long *lenp, struct herror *err)
-{
-    struct stat st;
-    FILE *f;
-    char *buf;
-    long len;
-
-    if (stat (path, &st) < 0) {
-        herror_set (err, "%s: %s", path, strerror (errno));
-        return NULL;
-    }
-    if (S_ISDIR (st.st_mode)) {
-        errno = EISDIR;
-        herror_set (err, "%s: is a directory, not an hwloc XML topology", path);
-        return NULL;
-    }
-    if (!(f = fopen (path, "r"))) {
-        herror_set (err, "%s: %s", path, strerror (errno));
-        return NULL;
-    }
-    if (!(buf = slurp (f, &len))) {
-        int e = errno;
-        fclose (f);
-        errno = e;
-        return herror_set (err, "%s: %s", path,
-                           e == EFBIG ? "larger than 256 MiB, not a topology" : strerror (e)),
-               NULL;
-    }
-    fclose (f);
-    *lenp = len;
-    return buf;
-}
-
 /* Say why hwloc refused buf, as precisely as cheap checks allow. */
 static void explain_bad_xml (const char *path, const char *buf, long len, struct herror *err)
 {
@@ -338,7 +271,7 @@ struct topo_node *topo_node_load_xml (const char *path, struct herror *err)
         herror_set (err, "empty topology file name");
         return NULL;
     }
-    if (!(buf = read_file (path, &len, err)))
+    if (!(buf = topo_read_file (path, XML_MAX_BYTES, "an hwloc XML topology", &len, err)))
         return NULL;
     if (topo_prepare (&topo) < 0) {
         free (buf);
