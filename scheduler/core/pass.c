@@ -139,9 +139,24 @@ static int maybe_reserve (struct pass *ps, const struct qjob *j)
     return 0;
 }
 
+/* Append a SCHED_WAIT decision saying WHY. */
+static int add_wait (struct pass *ps, int64_t seq, const char *why)
+{
+    struct decision *d = add_decision (ps->r, SCHED_WAIT, seq, NULL);
+    if (!d)
+        return -1;
+    snprintf (d->reason, sizeof (d->reason), "%s", why);
+    return 0;
+}
+
+/* Returns 1 when J started, 0 when it did not, -1 on ENOMEM. */
 static int consider_job (struct pass *ps, struct qjob *j)
 {
     struct sched_alloc *a = NULL;
+    const struct sched_limits *lim = ps->limits;
+    const char *refused = lim->admit ? lim->admit (lim->arg, j->seq) : NULL;
+    if (refused)
+        return add_wait (ps, j->seq, refused) < 0 ? -1 : 0;
     placement_set_waited (ps->p, ps->now - j->eligible_time);
     if (placement_place (ps->p, &placement_free_now, j->seq, &j->req, ps->reserved, &a) == 0) {
         /* its window: backfill plans with when it is expected back */
@@ -149,7 +164,9 @@ static int consider_job (struct pass *ps, struct qjob *j)
         struct decision *d = add_decision (ps->r, SCHED_START, j->seq, a);
         if (d) {
             snprintf (d->reason, sizeof (d->reason), "%s", placement_note (ps->p));
-            return 0;
+            if (lim->started)
+                lim->started (lim->arg, j->seq);
+            return 1;
         }
         (void)sched_snapshot_release (ps->s, a);
         sched_alloc_destroy (a);
@@ -178,12 +195,8 @@ static int consider_job (struct pass *ps, struct qjob *j)
         memcpy (d->reason, why, sizeof (why));
         return 0;
     }
-    if (wait[0] != '\0') {
-        struct decision *d = add_decision (ps->r, SCHED_WAIT, j->seq, NULL);
-        if (!d)
-            return -1;
-        memcpy (d->reason, wait, sizeof (wait));
-    }
+    if (wait[0] != '\0' && add_wait (ps, j->seq, wait) < 0)
+        return -1;
     return maybe_reserve (ps, j);
 }
 
@@ -210,8 +223,11 @@ static int run_queue (struct pass *ps, struct sched_queue *q)
             break;
         }
         ps->r->considered++;
-        if (consider_job (ps, jobs[i]) < 0)
+        int rc = consider_job (ps, jobs[i]);
+        if (rc < 0)
             return -1;
+        if (rc == 0 && ps->limits->policy == SCHED_FCFS)
+            break;
     }
     return 0;
 }

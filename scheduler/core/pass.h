@@ -59,9 +59,28 @@
 #include "scheduler/core/queue.h"
 #include "scheduler/core/snapshot.h"
 
+/* How jobs that do not fit now are treated. */
+enum sched_policy {
+    SCHED_EASY = 0,     /* the default: see the starvation rule above */
+    SCHED_CONSERVATIVE, /* as SCHED_EASY for now */
+    SCHED_FCFS,         /* strict order: the first job that does not fit
+                         * stops the pass */
+};
+
 struct sched_limits {
     int max_jobs;             /* eligible jobs considered per pass; <= 0: all */
     int64_t starvation_limit; /* seconds (see above); < 0: no reservations */
+    enum sched_policy policy;
+    int depth; /* SCHED_CONSERVATIVE: reservations made per pass; <= 0: all */
+    /* Admission, for limits the core does not know (a queue's running jobs
+     * per user).  NULL: every job may start.  Otherwise asked before a job is
+     * placed: NULL means it may start now; a sentence means it may not, and
+     * the job gets a SCHED_WAIT decision with that reason (and reserves
+     * nothing).  started() is told of every START, so counts can follow
+     * within one pass.  Both get ARG. */
+    const char *(*admit) (void *arg, int64_t seq);
+    void (*started) (void *arg, int64_t seq);
+    void *arg;
 };
 
 enum sched_decision_kind {

@@ -168,7 +168,7 @@ static struct sched_snapshot *build (const struct model *m)
 
 static struct sched_result *run_pass (struct sched_snapshot *s, struct sched_queue *q, int64_t now)
 {
-    struct sched_limits lim = {0, -1};
+    struct sched_limits lim = {.max_jobs = 0, .starvation_limit = -1};
     struct sched_result *r = sched_pass (s, q, now, &lim);
     assert_non_null (r);
     assert_int_equal (sched_snapshot_verify (s), 0);

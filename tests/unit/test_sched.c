@@ -85,7 +85,7 @@ static void submit (struct sched_queue *q, int64_t seq, int prio, int64_t t, con
 static struct sched_result *pass (struct sched_snapshot *s, struct sched_queue *q, int64_t now,
                                   int max_jobs, int64_t starvation)
 {
-    struct sched_limits lim = {max_jobs, starvation};
+    struct sched_limits lim = {.max_jobs = max_jobs, .starvation_limit = starvation};
     struct sched_result *r = sched_pass (s, q, now, &lim);
     assert_non_null (r);
     assert_int_equal (sched_snapshot_verify (s), 0);
@@ -907,6 +907,65 @@ static void random_workload_keeps_invariants (void **state)
     sched_snapshot_destroy (s);
 }
 
+/* fcfs stops at the first job that does not fit; admit() refusals wait with
+ * their sentence and started() hears of every start. */
+static int admit_calls, started_calls;
+static const char *admit_odd (void *arg, int64_t seq)
+{
+    (void)arg;
+    admit_calls++;
+    return seq % 2 ? "queue limit: user has 1 running job in workq (max 1)" : NULL;
+}
+static void count_start (void *arg, int64_t seq)
+{
+    (void)arg;
+    (void)seq;
+    started_calls++;
+}
+
+static void fcfs_stops_and_admit_refuses (void **state)
+{
+    struct sched_snapshot *s = cluster (1, 1, 4, 0);
+    struct sched_queue *q = sched_queue_create();
+    struct req big, small;
+    mkreq (&big, 1, 8, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    mkreq (&small, 1, 1, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    submit (q, 1, 0, 0, &small);
+    submit (q, 2, 0, 0, &big); /* never fits (8 > 4 cores) */
+    submit (q, 3, 0, 0, &small);
+    struct sched_limits lim = {.starvation_limit = -1, .policy = SCHED_FCFS};
+    struct sched_result *r = sched_pass (s, q, 10, &lim);
+    assert_non_null (r);
+    assert_non_null (started (r, 1));
+    assert_non_null (find (r, 2));
+    assert_null (find (r, 3)); /* the pass stopped at job 2 */
+    sched_result_destroy (r);
+
+    lim = (struct sched_limits){.starvation_limit = -1, .admit = admit_odd, .started = count_start};
+    assert_int_equal (sched_queue_remove (q, 2), 0);
+    submit (q, 5, 0, 0, &small);
+    r = sched_pass (s, q, 20, &lim);
+    assert_non_null (r);
+    const struct sched_decision *d3 = find (r, 3), *d5 = find (r, 5);
+    assert_non_null (d3);
+    assert_int_equal (d3->kind, SCHED_WAIT);
+    assert_non_null (strstr (d3->reason, "queue limit"));
+    assert_non_null (d5);
+    assert_int_equal (d5->kind, SCHED_WAIT);
+    assert_int_equal (admit_calls, 2);
+    assert_int_equal (started_calls, 0);
+    sched_result_destroy (r);
+    submit (q, 6, 0, 0, &small);
+    r = sched_pass (s, q, 30, &lim);
+    assert_non_null (started (r, 6));
+    assert_int_equal (started_calls, 1);
+    assert_int_equal (sched_snapshot_verify (s), 0);
+    sched_result_destroy (r);
+    sched_queue_destroy (q);
+    sched_snapshot_destroy (s);
+    (void)state;
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -931,6 +990,7 @@ int main (void)
         cmocka_unit_test (group_totals_follow_claims_and_releases),
         cmocka_unit_test (allocations_carry_start_and_expected_end),
         cmocka_unit_test (random_workload_keeps_invariants),
+        cmocka_unit_test (fcfs_stops_and_admit_refuses),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
