@@ -49,6 +49,7 @@ struct agentd_config {
     const char *tmpdir_base;  /* parent of the jobs' TMPDIRs */
     const char *contain;      /* containment backend: auto, cgv2, cgv1, pgrp */
     const char *cgroup_name;  /* huddle's cgroup sub-directory name */
+    uint64_t job_pids_max;    /* a job's processes + threads on this node; 0: no limit */
     bool no_bind;             /* never bind jobs to their PUs */
     const char *bind_address; /* local address to connect from, or NULL */
     uid_t service_uid;        /* the controller must run as root or this uid */

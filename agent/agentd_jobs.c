@@ -223,6 +223,7 @@ static void start_run (struct agentd *ad, const json_t *job, const json_t *endpo
         .kill_grace_ms = ad->kill_grace > 0 ? ad->kill_grace * 1000 : 1,
         .no_bind = ad->cfg.no_bind,
         .contain = ad->contain,
+        .pids_max = ad->cfg.job_pids_max,
         .lease_file = ad->lease_file,
         .topology = ad->topology,
         .task_endpoints = endpoints,

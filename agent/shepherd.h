@@ -102,6 +102,7 @@ struct shepherd_opts {
     int kill_grace_ms;       /* TERM -> KILL delay; 0: 10000 */
     bool no_bind;            /* --no-bind: never call hwloc_set_cpubind */
     struct contain *contain; /* required: the backend from contain_create */
+    uint64_t pids_max;       /* the container's process limit; 0: none */
     const json_t *topology;  /* this node's model (registration JSON) for the
                               * rank layout; NULL: lay out from the allocation */
     const char *lease_file;  /* the agent's lease (agent/lease.h): once it has run

@@ -948,7 +948,8 @@ static void start_job (struct run *r)
 {
     const struct jobdesc_alloc *a = &r->jd->alloc[r->jd->here];
     struct herror err = {{0}};
-    struct container_spec spec = {.cpus = r->pulist, .mem = a->mem, .root = getpid()};
+    struct container_spec spec = {
+        .cpus = r->pulist, .mem = a->mem, .pids = r->ctx->opts.pids_max, .root = getpid()};
     if (!(r->cont = container_create (r->ctx->opts.contain, r->jd->seq, &spec, &err))) {
         fail (r, SHEPHERD_EXIT_RETRY, "cannot create the job's container: %s", err.text);
         return;
