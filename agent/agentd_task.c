@@ -37,10 +37,12 @@
  * The port is open to the network: it never trusts what arrives.  Frames
  * are bounded (TASK_MAX_FRAME), checked by conn (bad JSON, a missing
  * hello, a stalled frame: an error and close), members by proto_get_*;
- * connections are limited (TASK_MAX_CONNS), one that sends no task.spawn
- * within TASK_IDLE seconds of its hello is closed (a user holding
- * connections open cannot keep others' mpirun out), and a connection
- * takes one task.spawn; after the hand-over the shepherd bounds what it
+ * connections are limited (TASK_MAX_CONNS in all, TASK_MAX_PENDING before
+ * their hello, TASK_MAX_PER_UID of one uid waiting for their task.spawn),
+ * one that sends no task.spawn within TASK_IDLE seconds of its hello is
+ * closed, and a connection takes one task.spawn: so neither peers that
+ * never finish their hello nor one user holding connections open can keep
+ * other users' mpirun out.  After the hand-over the shepherd bounds what it
  * buffers.
  */
 #include <errno.h>
@@ -54,15 +56,18 @@
 #include "common/auth.h"
 #include "common/conn.h"
 
-#define TASK_MAX_FRAME (1024 * 1024) /* a task.spawn's command is at most 64 KiB */
-#define TASK_MAX_CONNS 256           /* connections before their task.spawn */
-#define TASK_IDLE      10            /* seconds from the hello to the task.spawn */
+#define TASK_MAX_FRAME   (1024 * 1024) /* a task.spawn's command is at most 64 KiB */
+#define TASK_MAX_CONNS   256           /* connections before their task.spawn */
+#define TASK_MAX_PENDING 64            /* of them before their hello */
+#define TASK_MAX_PER_UID 32            /* of them of one uid, past the hello */
+#define TASK_IDLE        10            /* seconds from the hello to the task.spawn */
 
 /* A connection past its hello, waiting for its task.spawn. */
 struct waiting {
     struct agentd_task *at;
     struct conn *c;
     struct event *idle;
+    uid_t uid;
     struct waiting *prev, *next;
 };
 
@@ -175,16 +180,32 @@ static int on_admit (const char *addr, int nconns, int npending, void *arg, stru
 {
     if (nconns >= TASK_MAX_CONNS)
         return herror_set (err, "too many task connections (%d)", TASK_MAX_CONNS);
+    if (npending >= TASK_MAX_PENDING)
+        return herror_set (err, "too many task connections before their hello (%d)",
+                           TASK_MAX_PENDING);
     return 0;
 }
 
 static void on_ready (struct conn *c, const struct conn_peer *peer, void *arg)
 {
     struct agentd *ad = arg;
+    int mine = 0;
+    for (struct waiting *o = ad->task->waiting; o; o = o->next)
+        mine += o->uid == peer->uid;
+    if (mine >= TASK_MAX_PER_UID) {
+        char text[128];
+        snprintf (text, sizeof (text),
+                  "uid %d has %d task connections waiting for their task.spawn (at most %d)",
+                  (int)peer->uid, mine, TASK_MAX_PER_UID);
+        refuse (c, text, true);
+        return;
+    }
     struct waiting *w = calloc (1, sizeof (*w));
     struct timeval tv = {.tv_sec = TASK_IDLE};
-    if (w)
+    if (w) {
         w->c = c;
+        w->uid = peer->uid;
+    }
     if (!w || !(w->idle = evtimer_new (ad->base, idle_cb, w)) || evtimer_add (w->idle, &tv) < 0) {
         waiting_free (w);
         conn_close (c);
