@@ -173,7 +173,7 @@ const char *cli_server_name (const struct cli *cli, const json_t *reply)
     return dot ? dot + 1 : cli->host ? cli->host : "";
 }
 
-json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
+json_t *cli_query_pages (struct cli *cli, json_t *req, const char *key, int *status)
 {
     json_t *all = json_array();
     json_t *reply = NULL;
@@ -190,10 +190,10 @@ json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
         reply = cli_request (cli, json_incref (req), NULL, status);
         if (!reply)
             break;
-        json_t *jobs = json_object_get (reply, "jobs");
+        json_t *page = json_object_get (reply, key);
         json_t *cursor = json_object_get (reply, "cursor");
-        if (!json_is_array (jobs) || json_array_extend (all, jobs) < 0) {
-            fprintf (stderr, "%s: the controller's reply has no job list\n", cli->prog);
+        if (!json_is_array (page) || json_array_extend (all, page) < 0) {
+            fprintf (stderr, "%s: the controller's reply has no \"%s\" list\n", cli->prog, key);
             *status = CLI_EXIT_FAIL;
             json_decref (reply);
             reply = NULL;
@@ -201,7 +201,7 @@ json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
         }
         if (!json_is_true (json_object_get (reply, "more")))
             break;
-        if (!json_is_integer (cursor)) {
+        if (!cursor) {
             fprintf (stderr, "%s: the controller's reply says more but gives no cursor\n",
                      cli->prog);
             *status = CLI_EXIT_FAIL;
@@ -213,7 +213,12 @@ json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
     }
     json_decref (req);
     if (reply)
-        json_object_set (reply, "jobs", all);
+        json_object_set (reply, key, all);
     json_decref (all);
     return reply;
+}
+
+json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
+{
+    return cli_query_pages (cli, req, "jobs", status);
 }
