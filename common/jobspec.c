@@ -824,6 +824,7 @@ int jobspec_parse_args (struct jobspec *js, int argc, char *const argv[], struct
     }
     layer_clear (&js->input->cmdline);
     js->input->cmdline = l;
+    js->interactive = l.interactive; /* until jobspec_finalize: qsub reads no stdin then */
     free (js->script_path);
     js->script_path = path;
     jobspec_strv_free (js->argv);

@@ -131,7 +131,8 @@ struct jobspec {
     enum jobspec_join join;       /* -j */
     bool hold;                    /* -h: submitted with a user hold */
     bool rerunnable;              /* -r y|n, default y; never with -I */
-    bool interactive;             /* -I: a shell for qsub instead of the script's body */
+    bool interactive;             /* -I: a shell for qsub instead of the script's body
+                                   * (after jobspec_parse_args: the command line's -I) */
     int priority;                 /* -p, JOBSPEC_PRIORITY_MIN..MAX, default 0 */
     char *depend;                 /* validated; NULL = none (qsub refuses -W depend for now) */
     int array_index;              /* -1: not an array subjob */

@@ -1,0 +1,163 @@
+#!/bin/sh
+# qsub -I, driven through a terminal as a user would (ptydrive.py): the
+# user waits for the job, gets a shell on the job's first node with the
+# job's environment, runs commands, sees its terminal's size there (and a
+# resize), ^C interrupts only the foreground command, and `exit 3` ends
+# the job with status 3, which is also qsub's.  qdel and the walltime end
+# the session (PBS's "=>> PBS: job killed: walltime" line reaches the
+# terminal).  Without a terminal the shell reads qsub's stdin.  Another
+# user cannot attach to the session, and nobody can attach twice.
+. "$top_srcdir/tests/system/lib.sh"
+
+need_root
+need_users
+command -v python3 >/dev/null 2>&1 || skip "no python3 to drive a terminal"
+ensure_user hu0710a
+ensure_user hu0710b
+cluster_up --nodes 2 --synthetic "pack:1 core:2 pu:1" --ctld-opt kill_grace=2
+chmod 0777 "$TEST_TMP"
+cd "$TEST_TMP" || fail "cd $TEST_TMP"
+DRIVE="python3 $top_srcdir/tests/system/ptydrive.py"
+QSUB_I="runuser -u hu0710a -- env HUDDLE_SERVER=$HUDDLE_SERVER PATH=$PATH TERM=xterm \
+${HUDDLE_MUNGE_SOCKET:+HUDDLE_MUNGE_SOCKET=$HUDDLE_MUNGE_SOCKET} qsub -I"
+
+# drive NAME QSUB-ARGS...: run qsub -I ARGS on a terminal following
+# NAME.steps; its output in NAME.out, its exit status in $DRIVE_RC.
+drive () {
+    _n=$1
+    shift
+    # shellcheck disable=SC2086
+    $DRIVE "$_n.steps" -- $QSUB_I "$@" >"$_n.out" 2>&1
+    DRIVE_RC=$?
+    echo "---- $_n: exit $DRIVE_RC"
+    cat "$_n.out"
+}
+
+# ---- 1. a session: environment, window size, ^C, exit 3
+cat >main.steps <<'EOS'
+expect qsub: waiting for job (\S+) to start
+expect qsub: job $1 ready
+send echo "E""NV:$PBS_JOBID:$PBS_ENVIRONMENT:$(cat $PBS_NODEFILE):$(id -un):$$"
+expect ENV:([^:]+):PBS_INTERACTIVE:node01:hu0710a:(\d+)
+send echo "C""G:$(sed -n 's/.*[/]\(job_[0-9]*\)$/\1/p' /proc/self/cgroup | sort -u | head -n 1):"
+expect CG:\S*:
+send echo "S""Z:$(stty size)"
+expect SZ:24 80
+winsize 33 101
+sleep 0.5
+send echo "S""Z:$(stty size)"
+expect SZ:33 101
+send sleep 30
+sleep 1
+key 03
+send echo "A""LIVE:$$"
+expect ALIVE:$2 10
+send exit 3
+expect qsub: job $1 completed
+exit
+EOS
+drive main -l walltime=5:00
+[ "$DRIVE_RC" = 3 ] || fail "qsub -I; exit 3: qsub exited $DRIVE_RC"
+JOBID=$(sed -n 's/^qsub: waiting for job \(.*\) to start.*/\1/p' main.out | tr -d '\r')
+wait_job "$JOBID" F
+[ "$(job_attr "$JOBID" Exit_status)" = 3 ] || fail "exit 3: Exit_status $(job_attr "$JOBID" Exit_status)"
+[ "$(job_attr "$JOBID" interactive)" = True ] || fail "qstat -f: interactive = $(job_attr "$JOBID" interactive)"
+[ "$(job_attr "$JOBID" Rerunable)" = False ] || fail "qstat -f: Rerunable = $(job_attr "$JOBID" Rerunable)"
+# Containment: the shell is in the job's container as a batch job's script
+# is in its own (a cgroup job_SEQ, or none with the pgrp backend).
+sh_cg=$(sed -n 's/^CG:\(job_[0-9]*\):.*/\1/p' main.out | tr -d '\r' | head -n 1)
+cat >cg.pbs <<'EOS'
+sed -n 's/.*[/]\(job_[0-9]*\)$/\1/p' /proc/self/cgroup | sort -u | head -n 1
+EOS
+BATCH=$(as_user hu0710a qsub cg.pbs) || fail "qsub cg.pbs"
+wait_job "$BATCH" F
+batch_cg=$(cat "cg.pbs.o${BATCH%%.*}")
+case "$batch_cg" in
+"") [ -z "$sh_cg" ] || fail "the session is in $sh_cg, a batch job in no job cgroup" ;;
+"job_${BATCH%%.*}") [ "$sh_cg" = "job_${JOBID%%.*}" ] || fail "the session's cgroup is \"$sh_cg\", not job_${JOBID%%.*}" ;;
+*) fail "a batch job's cgroup: $batch_cg" ;;
+esac
+echo "ok: qsub -I: the job's environment, container (${sh_cg:-pgrp}), stty size and a resize, ^C spares the shell, exit 3"
+
+# ---- 2. qdel ends the session; qsub says so
+cat >qdel.steps <<'EOS'
+expect qsub: waiting for job (\S+) to start
+expect qsub: job $1 ready
+send echo "R""EADY"; sleep 300
+expect READY
+run qdel $1
+expect qsub: job $1 completed 20
+exit
+EOS
+drive qdel
+[ "$DRIVE_RC" != 0 ] || fail "qdel of an interactive job: qsub exited 0"
+JOBID=$(sed -n 's/^qsub: waiting for job \(.*\) to start.*/\1/p' qdel.out | tr -d '\r')
+wait_job "$JOBID" F
+echo "ok: qdel ends the session (qsub exit $DRIVE_RC, Exit_status $(job_attr "$JOBID" Exit_status))"
+
+# ---- 3. the walltime ends it, with PBS's line on the terminal
+cat >wall.steps <<'EOS'
+expect qsub: waiting for job (\S+) to start
+expect qsub: job $1 ready
+send echo "R""EADY"; sleep 300
+expect READY
+expect =>> PBS: job killed: walltime \d+ exceeded limit 3 20
+expect qsub: job $1 completed 20
+exit
+EOS
+drive wall -l walltime=3
+JOBID=$(sed -n 's/^qsub: waiting for job \(.*\) to start.*/\1/p' wall.out | tr -d '\r')
+wait_job "$JOBID" F
+[ "$(job_attr "$JOBID" Exit_status)" = -29 ] ||
+    fail "walltime: Exit_status $(job_attr "$JOBID" Exit_status), want -29"
+echo "ok: the walltime ends the session with PBS's message, Exit_status -29"
+
+# ---- 4. no terminal: the shell reads qsub's stdin, streams stay apart
+printf 'echo "P""IPE:$PBS_JOBID"\necho "E""RR" >&2\nexit 4\n' |
+    as_user hu0710a qsub -I >pipe.out 2>pipe.err
+rc=$?
+cat pipe.out pipe.err
+[ "$rc" = 4 ] || fail "qsub -I from a pipe: exit $rc, want 4"
+grep -q "^PIPE:[0-9]" pipe.out || fail "qsub -I from a pipe: no output"
+grep -q "^ERR$" pipe.err || fail "qsub -I from a pipe: stderr not kept apart"
+echo "ok: qsub -I without a terminal runs the shell on qsub's stdin"
+
+# ---- 5. nobody else attaches: another user, nor the owner a second time
+if command -v munge >/dev/null 2>&1; then
+    cat >hold.steps <<'EOS'
+expect qsub: waiting for job (\S+) to start
+expect qsub: job $1 ready
+send echo "R""EADY"
+expect READY
+run echo $1 >held.jobid
+run sleep 3
+send exit 0
+expect qsub: job $1 completed
+exit
+EOS
+    rm -f held.jobid
+    drive hold &
+    HOLD_PID=$!
+    wait_for 30 "the held session" test -s held.jobid
+    seq=$(cut -d . -f 1 held.jobid)
+    ep=$(sed -n 's/.*remote tasks (huddle-rsh) on //p' "$CLUSTER_DIR/agent-node01.log" | tail -n 1)
+    cat >attach.py <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import rawclient as rc
+s, hello = rc.connect(role="task", timeout=15)
+s.sendall(rc.frame({"type": "task.attach", "seq": int(sys.argv[2]), "node": "node01"}))
+r = rc.read_frame(s) or {}
+print(r.get("error") or r.get("type"))
+PY
+    other=$(as_user hu0710b env HUDDLE_SERVER="$ep" python3 attach.py "$top_srcdir/tests/system" "$seq")
+    echo "another user: $other"
+    case "$other" in *"is not uid"*) ;; *) fail "another user attached: $other" ;; esac
+    again=$(as_user hu0710a env HUDDLE_SERVER="$ep" python3 attach.py "$top_srcdir/tests/system" "$seq")
+    echo "the owner again: $again"
+    case "$again" in *"already has its interactive session"*) ;; *) fail "a second attach: $again" ;; esac
+    wait "$HOLD_PID"
+    cat hold.out
+    grep -q "completed" hold.out || fail "the held session did not end"
+    echo "ok: another user cannot attach, the owner only once"
+fi
