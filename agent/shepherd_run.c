@@ -617,13 +617,10 @@ static bool child_become (struct run *r, int msg)
     return in_home;
 }
 
-/* A remote task (shepherd_task.h): `SHELL -c COMMAND` as sshd runs it,
- * its stdio on the pipes the shepherd relays, the job's environment. */
-static void task_exec (struct run *r, const char *command, const int fds[3])
-    __attribute__ ((noreturn));
-static void task_exec (struct run *r, const char *command, const int fds[3])
+/* A task's or the session's stdio: fds (which may sit on 0..2 in any
+ * order) onto 0, 1, 2. */
+static void child_take_stdio (const int fds[3])
 {
-    int msg = -1;
     int keep[3];
     for (int i = 0; i < 3; i++)
         if ((keep[i] = fcntl (fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
@@ -631,6 +628,16 @@ static void task_exec (struct run *r, const char *command, const int fds[3])
     for (int i = 0; i < 3; i++)
         if (dup2 (keep[i], i) < 0)
             _exit (127);
+}
+
+/* A remote task (shepherd_task.h): `SHELL -c COMMAND` as sshd runs it,
+ * its stdio on the pipes the shepherd relays, the job's environment. */
+static void task_exec (struct run *r, const char *command, const int fds[3])
+    __attribute__ ((noreturn));
+static void task_exec (struct run *r, const char *command, const int fds[3])
+{
+    int msg = -1;
+    child_take_stdio (fds);
     child_become (r, msg);
     set_limits (r, msg);
     environ = r->env;
@@ -667,14 +674,8 @@ static void session_exec (struct run *r, const struct task_session *s, const int
     __attribute__ ((noreturn));
 static void session_exec (struct run *r, const struct task_session *s, const int fds[3], int msg)
 {
-    int keep[3];
     child_tells_stderr = true;
-    for (int i = 0; i < 3; i++)
-        if ((keep[i] = fcntl (fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
-            _exit (127);
-    for (int i = 0; i < 3; i++)
-        if (dup2 (keep[i], i) < 0)
-            _exit (127);
+    child_take_stdio (fds);
     child_become (r, msg); /* setsid: a session without a terminal yet */
     if (s->pty && ioctl (0, TIOCSCTTY, 0) < 0)
         child_send (msg, 'N', 0, "the session's terminal: TIOCSCTTY: %s", strerror (errno));

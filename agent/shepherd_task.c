@@ -322,6 +322,27 @@ fail:;
     return -1;
 }
 
+/* What spawning a task or the session gave (pid, or -1 with err): the
+ * child's ends of its stdio are closed, the caller told. */
+static void started (struct task_slot *s, pid_t pid, int child[3], const struct herror *err,
+                     const char *what, char *note, size_t note_size)
+{
+    for (int i = 0; i < 3; i++)
+        close (child[i]);
+    if (pid < 0) {
+        s->pid = 0;
+        close_fd (&s->out);
+        close_fd (&s->err);
+        close_fd (&s->in);
+        send_error (s, err->text);
+        notef (note, note_size, "%s refused: %s", what, err->text);
+        return;
+    }
+    s->pid = pid;
+    send_msg (s, json_pack ("{s:s, s:i}", "type", "task.spawn.ok", "pid", (int)pid));
+    notef (note, note_size, "%s %d started", what, (int)pid);
+}
+
 /* Read an attach datagram's terminal: 0, or -1 when it is malformed. */
 static int session_from_json (const json_t *o, struct task_session *ss)
 {
@@ -364,20 +385,8 @@ static void take_attach (struct task_slot *s, const json_t *o, task_session_f se
     }
     s->session = true;
     s->pty = ss.pty;
-    s->pid = session (arg, &ss, child, &err);
-    for (int i = 0; i < 3; i++)
-        close (child[i]);
-    if (s->pid < 0) {
-        s->pid = 0;
-        close_fd (&s->out);
-        close_fd (&s->err);
-        close_fd (&s->in);
-        send_error (s, err.text);
-        notef (note, note_size, "session refused: %s", err.text);
-        return;
-    }
-    send_msg (s, json_pack ("{s:s, s:i}", "type", "task.spawn.ok", "pid", (int)s->pid));
-    notef (note, note_size, "session %d started (%s)", (int)s->pid, ss.pty ? "terminal" : "pipes");
+    started (s, session (arg, &ss, child, &err), child, &err,
+             ss.pty ? "session (terminal)" : "session (pipes)", note, note_size);
 }
 
 /* The agent's datagram: the command and huddle-rsh's connection. */
@@ -424,20 +433,7 @@ static void take_request (struct task_slot *s, task_spawn_f spawn, task_session_
         herror_set (&err, "cannot make the task's pipes: %s", strerror (errno));
         send_error (s, err.text);
     } else {
-        s->pid = spawn (arg, command, child, &err);
-        for (int i = 0; i < 3; i++)
-            close (child[i]);
-        if (s->pid < 0) {
-            s->pid = 0;
-            close_fd (&s->out);
-            close_fd (&s->err);
-            close_fd (&s->in);
-            send_error (s, err.text);
-            notef (note, note_size, "task refused: %s", err.text);
-        } else {
-            send_msg (s, json_pack ("{s:s, s:i}", "type", "task.spawn.ok", "pid", (int)s->pid));
-            notef (note, note_size, "task %d started", (int)s->pid);
-        }
+        started (s, spawn (arg, command, child, &err), child, &err, "task", note, note_size);
     }
     json_decref (o);
 }

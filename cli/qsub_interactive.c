@@ -181,19 +181,6 @@ static void send_winsize (struct session *s)
                                       "cols", ws.ws_col));
 }
 
-static void write_all (int fd, const unsigned char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write (fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return; /* a closed stdout: the output is dropped */
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
 /* Stdin to the session: one chunk, or its end. */
 static int forward_stdin (struct session *s)
 {
@@ -225,7 +212,10 @@ static int on_message (struct session *s, json_t *m)
         unsigned char *bytes = data ? base64_decode (data, strlen (data), &n) : NULL;
         if (!bytes)
             return GO_ON;
-        write_all (json_integer_value (json_object_get (m, "stream")) == 2 ? 2 : 1, bytes, n);
+        /* at once: the user watches a terminal (a closed stdout drops it) */
+        FILE *f = json_integer_value (json_object_get (m, "stream")) == 2 ? stderr : stdout;
+        if (fwrite (bytes, 1, n, f) == n)
+            fflush (f);
         free (bytes);
         return GO_ON;
     }

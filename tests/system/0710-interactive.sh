@@ -65,7 +65,7 @@ wait_job "$JOBID" F
 [ "$(job_attr "$JOBID" Rerunable)" = False ] || fail "qstat -f: Rerunable = $(job_attr "$JOBID" Rerunable)"
 # Containment: the shell is in the job's container as a batch job's script
 # is in its own (a cgroup job_SEQ, or none with the pgrp backend).
-sh_cg=$(sed -n 's/^CG:\(job_[0-9]*\):.*/\1/p' main.out | tr -d '\r' | head -n 1)
+sh_cg=$(grep -o 'CG:job_[0-9]*:' main.out | sed 's/^CG:\(.*\):$/\1/' | head -n 1)
 cat >cg.pbs <<'EOS'
 sed -n 's/.*[/]\(job_[0-9]*\)$/\1/p' /proc/self/cgroup | sort -u | head -n 1
 EOS
