@@ -16,7 +16,8 @@
  *                     in node.register, link.probe orders
  *   agentd_task.c     the task port: huddle-rsh's task.spawn checked
  *                     (uid, the run's cookie) and its connection handed
- *                     to the job's shepherd, which runs and relays it
+ *                     to the job's shepherd, which runs and relays it;
+ *                     qsub -I's task.attach (uid) the same way
  *
  * The state directory is the agent's memory: every job it runs or whose
  * result the controller has not acknowledged has a directory there
