@@ -130,16 +130,12 @@ static int hand_over (struct agentd *ad, struct conn *c, int64_t seq, const stru
 /* task.spawn and task.attach name the job and this node: check those and
  * the caller (cookie NULL for an attach).  -1 with err: refused (*retry:
  * the job is not known here yet). */
-static int check_job (struct agentd *ad, struct conn *c, json_t *msg, const char *cookie,
-                      int64_t *seq, bool *retry, struct herror *err)
+static int check_job (struct agentd *ad, struct conn *c, int64_t seq, const char *node,
+                      const char *cookie, bool *retry, struct herror *err)
 {
-    const char *node;
-    if (proto_get_int_range (msg, "seq", 1, 2147483647, seq, err) < 0 ||
-        proto_get_string (msg, "node", &node, err) < 0)
-        return -1;
     if (strcmp (node, ad->cfg.name) != 0)
         return herror_set (err, "this is node %s, not %.64s", ad->cfg.name, node);
-    if (agentd_jobs_task_check (ad, (unsigned long)*seq, conn_peer (c)->uid, cookie, err) < 0) {
+    if (agentd_jobs_task_check (ad, (unsigned long)seq, conn_peer (c)->uid, cookie, err) < 0) {
         *retry = errno == EAGAIN;
         return -1;
     }
@@ -152,12 +148,14 @@ static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry
                      struct herror *err)
 {
     int64_t seq;
-    const char *cookie;
+    const char *cookie, *node;
     struct hand_over h = {.command = NULL};
-    if (proto_get_string (msg, "cookie", &cookie, err) < 0 ||
+    if (proto_get_int_range (msg, "seq", 1, 2147483647, &seq, err) < 0 ||
+        proto_get_string (msg, "cookie", &cookie, err) < 0 ||
+        proto_get_string (msg, "node", &node, err) < 0 ||
         proto_get_string (msg, "command", &h.command, err) < 0 ||
         proto_opt_bool (msg, "stdin", &h.with_stdin, err) < 0 ||
-        check_job (ad, c, msg, cookie, &seq, retry, err) < 0)
+        check_job (ad, c, seq, node, cookie, retry, err) < 0)
         return -1;
     return hand_over (ad, c, seq, &h, err);
 }
@@ -167,20 +165,23 @@ static int on_attach (struct agentd *ad, struct conn *c, json_t *msg, bool *retr
                       struct herror *err)
 {
     int64_t seq, rows = 0, cols = 0;
-    const char *term = NULL;
+    const char *node, *term = NULL;
     struct hand_over h = {.command = NULL};
-    if (proto_opt_bool (msg, "pty", &h.session.pty, err) < 0 ||
+    if (proto_get_int_range (msg, "seq", 1, 2147483647, &seq, err) < 0 ||
+        proto_get_string (msg, "node", &node, err) < 0 ||
+        proto_opt_bool (msg, "pty", &h.session.pty, err) < 0 ||
         proto_opt_int (msg, "rows", &rows, err) < 0 ||
         proto_opt_int (msg, "cols", &cols, err) < 0 ||
-        proto_opt_string (msg, "term", &term, err) < 0 ||
-        check_job (ad, c, msg, NULL, &seq, retry, err) < 0)
+        proto_opt_string (msg, "term", &term, err) < 0)
         return -1;
     if (rows < 0 || rows > 65535 || cols < 0 || cols > 65535)
         return herror_set (err, "message task.attach: rows and cols are 0..65535");
-    h.session.rows = (int)rows;
-    h.session.cols = (int)cols;
     if (term && (strlen (term) >= sizeof (h.session.term) || strpbrk (term, " \t\r\n'\"")))
         return herror_set (err, "message task.attach: member \"term\" is not a terminal type");
+    if (check_job (ad, c, seq, node, NULL, retry, err) < 0)
+        return -1;
+    h.session.rows = (int)rows;
+    h.session.cols = (int)cols;
     snprintf (h.session.term, sizeof (h.session.term), "%s", term ? term : "");
     return hand_over (ad, c, seq, &h, err);
 }
