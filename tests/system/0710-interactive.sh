@@ -1,12 +1,15 @@
 #!/bin/sh
 # qsub -I, driven through a terminal as a user would (ptydrive.py): the
 # user waits for the job, gets a shell on the job's first node with the
-# job's environment, runs commands, sees its terminal's size there (and a
-# resize), ^C interrupts only the foreground command, and `exit 3` ends
-# the job with status 3, which is also qsub's.  qdel and the walltime end
-# the session (PBS's "=>> PBS: job killed: walltime" line reaches the
-# terminal).  Without a terminal the shell reads qsub's stdin.  Another
-# user cannot attach to the session, and nobody can attach twice.
+# job's environment and container, runs commands, sees its terminal's size
+# there (and a resize), ^C interrupts only the foreground command, and
+# `exit 3` ends the job with status 3, which is also qsub's.  qdel and the
+# walltime end the session (PBS's "=>> PBS: job killed: walltime" line
+# reaches the terminal).  Without a terminal the shell reads qsub's stdin.
+# ^C while qsub waits deletes the job; a qsub killed during its session
+# ends the job; a job nobody attaches to fails after 60 s.  Another user
+# cannot attach to the session, nobody can attach twice or to a batch job,
+# and malformed attaches are refused.
 . "$top_srcdir/tests/system/lib.sh"
 
 need_root
@@ -33,12 +36,26 @@ drive () {
     cat "$_n.out"
 }
 
+# ---- 0. a qsub -I that dies before its job starts: the job starts (here:
+# released once qsub is gone), nobody attaches, its shepherd fails it after
+# 60 s.  Checked at the end, while the rest runs.
+cat >orphan.steps <<'EOS'
+expect qsub: waiting for job (\S+) to start
+kill 9
+exit
+EOS
+drive orphan -h
+ORPHAN=$(sed -n 's/^qsub: waiting for job \(.*\) to start.*/\1/p' orphan.out | tr -d '\r')
+[ -n "$ORPHAN" ] || fail "no orphaned job"
+qrls "$ORPHAN" || fail "qrls $ORPHAN"
+wait_job "$ORPHAN" R
+
 # ---- 1. a session: environment, window size, ^C, exit 3
 cat >main.steps <<'EOS'
 expect qsub: waiting for job (\S+) to start
 expect qsub: job $1 ready
 send echo "E""NV:$PBS_JOBID:$PBS_ENVIRONMENT:$(cat $PBS_NODEFILE):$(id -un):$$"
-expect ENV:([^:]+):PBS_INTERACTIVE:node01:hu0710a:(\d+)
+expect ENV:([^:]+):PBS_INTERACTIVE:node0[12]:hu0710a:(\d+)
 send echo "C""G:$(sed -n 's/.*[/]\(job_[0-9]*\)$/\1/p' /proc/self/cgroup | sort -u | head -n 1):"
 expect CG:\S*:
 send echo "S""Z:$(stty size)"
@@ -122,7 +139,36 @@ grep -q "^PIPE:[0-9]" pipe.out || fail "qsub -I from a pipe: no output"
 grep -q "^ERR$" pipe.err || fail "qsub -I from a pipe: stderr not kept apart"
 echo "ok: qsub -I without a terminal runs the shell on qsub's stdin"
 
-# ---- 5. nobody else attaches: another user, nor the owner a second time
+# ---- 5. ^C while qsub waits deletes the job (here: held, so it never starts)
+cat >intr.steps <<'EOS'
+expect qsub: waiting for job (\S+) to start
+sleep 1
+key 03
+expect qsub: job $1 deleted
+exit
+EOS
+drive intr -h
+JOBID=$(sed -n 's/^qsub: waiting for job \(.*\) to start.*/\1/p' intr.out | tr -d '\r')
+wait_job "$JOBID" F
+echo "ok: ^C while qsub -I waits deletes the job (qsub exit $DRIVE_RC)"
+
+# ---- 6. qsub killed during the session: the job ends, its comment says why
+cat >gone.steps <<'EOS'
+expect qsub: waiting for job (\S+) to start
+expect qsub: job $1 ready
+send echo "R""EADY"; sleep 300
+expect READY
+kill 9
+exit
+EOS
+drive gone
+JOBID=$(sed -n 's/^qsub: waiting for job \(.*\) to start.*/\1/p' gone.out | tr -d '\r')
+wait_job "$JOBID" F 30
+job_attr "$JOBID" comment | grep -q "qsub -I went away" ||
+    fail "qsub killed: the job's comment: $(job_attr "$JOBID" comment)"
+echo "ok: a qsub -I that is killed ends its job ($(job_attr "$JOBID" comment))"
+
+# ---- 7. nobody else attaches: another user, nor the owner a second time
 if command -v munge >/dev/null 2>&1; then
     cat >hold.steps <<'EOS'
 expect qsub: waiting for job (\S+) to start
@@ -140,24 +186,49 @@ EOS
     HOLD_PID=$!
     wait_for 30 "the held session" test -s held.jobid
     seq=$(cut -d . -f 1 held.jobid)
-    ep=$(sed -n 's/.*remote tasks (huddle-rsh) on //p' "$CLUSTER_DIR/agent-node01.log" | tail -n 1)
+    node=$(job_attr "$(cat held.jobid)" exec_host | sed 's,/.*,,')
+    other_node=node01
+    [ "$node" != node01 ] || other_node=node02
+    ep=$(sed -n 's/.*remote tasks (huddle-rsh) on //p' "$CLUSTER_DIR/agent-$node.log" | tail -n 1)
     cat >attach.py <<'PY'
-import sys
+import json, sys
 sys.path.insert(0, sys.argv[1])
 import rawclient as rc
 s, hello = rc.connect(role="task", timeout=15)
-s.sendall(rc.frame({"type": "task.attach", "seq": int(sys.argv[2]), "node": "node01"}))
+m = {"type": "task.attach", "seq": int(sys.argv[2]), "node": sys.argv[3]}
+m.update(json.loads(sys.argv[4]) if len(sys.argv) > 4 else {})
+s.sendall(rc.frame(m))
 r = rc.read_frame(s) or {}
 print(r.get("error") or r.get("type"))
 PY
-    other=$(as_user hu0710b env HUDDLE_SERVER="$ep" python3 attach.py "$top_srcdir/tests/system" "$seq")
+    other=$(as_user hu0710b env HUDDLE_SERVER="$ep" python3 attach.py "$top_srcdir/tests/system" "$seq" "$node")
     echo "another user: $other"
     case "$other" in *"is not uid"*) ;; *) fail "another user attached: $other" ;; esac
-    again=$(as_user hu0710a env HUDDLE_SERVER="$ep" python3 attach.py "$top_srcdir/tests/system" "$seq")
+    again=$(as_user hu0710a env HUDDLE_SERVER="$ep" python3 attach.py "$top_srcdir/tests/system" "$seq" "$node")
     echo "the owner again: $again"
     case "$again" in *"already has its interactive session"*) ;; *) fail "a second attach: $again" ;; esac
+    for bad in '{"rows": -1}' '{"term": "x y"}' '{"pty": "yes"}' "{\"node\": \"$other_node\"}"; do
+        why=$(as_user hu0710a env HUDDLE_SERVER="$ep" python3 attach.py "$top_srcdir/tests/system" "$seq" "$node" "$bad")
+        echo "task.attach $bad: $why"
+        case "$why" in "" | task.spawn.ok) fail "task.attach $bad was taken" ;; esac
+    done
     wait "$HOLD_PID"
     cat hold.out
     grep -q "completed" hold.out || fail "the held session did not end"
-    echo "ok: another user cannot attach, the owner only once"
+    # a batch job has no session to attach to
+    BATCH=$(as_user hu0710a qsub -- /bin/sleep 60) || fail "qsub sleep"
+    wait_job "$BATCH" R 90
+    bnode=$(job_attr "$BATCH" exec_host | sed 's,/.*,,')
+    bep=$(sed -n 's/.*remote tasks (huddle-rsh) on //p' "$CLUSTER_DIR/agent-$bnode.log" | tail -n 1)
+    why=$(as_user hu0710a env HUDDLE_SERVER="$bep" python3 attach.py "$top_srcdir/tests/system" "${BATCH%%.*}" "$bnode")
+    echo "a batch job: $why"
+    case "$why" in *"not an interactive job"*) ;; *) fail "attach to a batch job: $why" ;; esac
+    qdel "$BATCH"
+    echo "ok: another user cannot attach, the owner only once, nor to a batch job; bad attaches refused"
 fi
+
+wait_job "$ORPHAN" F 90
+[ "$(job_attr "$ORPHAN" Exit_status)" = -2 ] &&
+    job_attr "$ORPHAN" comment | grep -q "did not attach within 60 s" ||
+    fail "an orphaned interactive job: Exit_status $(job_attr "$ORPHAN" Exit_status), comment $(job_attr "$ORPHAN" comment)"
+echo "ok: an interactive job nobody attaches to fails after 60 s ($(job_attr "$ORPHAN" comment))"

@@ -14,6 +14,8 @@ runs COMMAND with its stdin, stdout and stderr on a new terminal of
                              foreground process with SIGWINCH)
     sleep SECONDS
     run SHELL-COMMAND        run it here ($1 ... replaced), for qdel
+    kill SIGNAL              send SIGNAL (a number) to COMMAND's process
+                             group (it runs in a session of its own)
     exit                     wait for COMMAND to end (at most 60 s)
 
 Prints everything COMMAND wrote (after "---- output") and ends with
@@ -107,6 +109,8 @@ def main():
                 pump(end - time.time())
         elif op == "run":
             subprocess.run(subst(arg), shell=True)
+        elif op == "kill":
+            os.killpg(proc.pid, int(arg))
         elif op == "exit":
             end = time.time() + 60
             while proc.poll() is None and time.time() < end:
