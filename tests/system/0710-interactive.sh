@@ -58,6 +58,8 @@ send echo "E""NV:$PBS_JOBID:$PBS_ENVIRONMENT:$(cat $PBS_NODEFILE):$(id -un):$$"
 expect ENV:([^:]+):PBS_INTERACTIVE:node0[12]:hu0710a:(\d+)
 send echo "C""G:$(sed -n 's/.*[/]\(job_[0-9]*\)$/\1/p' /proc/self/cgroup | sort -u | head -n 1):"
 expect CG:\S*:
+send echo "C""PUS:$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status):"
+expect CPUS:\S+:
 send echo "S""Z:$(stty size)"
 expect SZ:24 80
 winsize 33 101
@@ -85,16 +87,25 @@ wait_job "$JOBID" F
 sh_cg=$(grep -o 'CG:job_[0-9]*:' main.out | sed 's/^CG:\(.*\):$/\1/' | head -n 1)
 cat >cg.pbs <<'EOS'
 sed -n 's/.*[/]\(job_[0-9]*\)$/\1/p' /proc/self/cgroup | sort -u | head -n 1
+sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status
 EOS
 BATCH=$(as_user hu0710a qsub cg.pbs) || fail "qsub cg.pbs"
 wait_job "$BATCH" F
-batch_cg=$(cat "cg.pbs.o${BATCH%%.*}")
+batch_cg=$(sed -n 1p "cg.pbs.o${BATCH%%.*}")
+# Binding: one ncpus, so one PU, as the batch job's (both all PUs where
+# the agent could not bind)
+batch_cpus=$(sed -n 2p "cg.pbs.o${BATCH%%.*}")
+sh_cpus=$(grep -o 'CPUS:[^:]*:' main.out | sed 's/^CPUS:\(.*\):$/\1/' | head -n 1)
+case "$batch_cpus" in
+*[,-]*) case "$sh_cpus" in *[,-]*) ;; *) fail "the session is bound to $sh_cpus, a batch job to $batch_cpus" ;; esac ;;
+*) case "$sh_cpus" in *[,-]* | "") fail "the session runs on PUs \"$sh_cpus\", a batch job is bound to $batch_cpus" ;; esac ;;
+esac
 case "$batch_cg" in
 "") [ -z "$sh_cg" ] || fail "the session is in $sh_cg, a batch job in no job cgroup" ;;
 "job_${BATCH%%.*}") [ "$sh_cg" = "job_${JOBID%%.*}" ] || fail "the session's cgroup is \"$sh_cg\", not job_${JOBID%%.*}" ;;
 *) fail "a batch job's cgroup: $batch_cg" ;;
 esac
-echo "ok: qsub -I: the job's environment, container (${sh_cg:-pgrp}), stty size and a resize, ^C spares the shell, exit 3"
+echo "ok: qsub -I: the job's environment, container (${sh_cg:-pgrp}), binding (PUs $sh_cpus), stty size and a resize, ^C spares the shell, exit 3"
 
 # ---- 2. qdel ends the session; qsub says so
 cat >qdel.steps <<'EOS'
@@ -138,6 +149,16 @@ cat pipe.out pipe.err
 grep -q "^PIPE:[0-9]" pipe.out || fail "qsub -I from a pipe: no output"
 grep -q "^ERR$" pipe.err || fail "qsub -I from a pipe: stderr not kept apart"
 echo "ok: qsub -I without a terminal runs the shell on qsub's stdin"
+
+# a script's directives apply, its body is not run (PBS); #PBS -I alone
+# makes the job interactive
+printf '#!/bin/sh\n#PBS -N isess\n#PBS -I\ntouch %s/body.ran\n' "$TEST_TMP" >body.sh
+echo 'echo "N""AME:$PBS_JOBNAME"' | as_user hu0710a qsub body.sh >body.out 2>&1 ||
+    fail "qsub with #PBS -I: $(cat body.out)"
+cat body.out
+grep -q "^NAME:isess" body.out || fail "#PBS -I: the script's directives were not applied"
+[ ! -e body.ran ] || fail "#PBS -I: the script's body ran"
+echo "ok: #PBS -I: the script's directives apply, its body is not run"
 
 # ---- 5. ^C while qsub waits deletes the job (here: held, so it never starts)
 cat >intr.steps <<'EOS'
