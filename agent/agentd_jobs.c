@@ -463,7 +463,7 @@ int agentd_jobs_task_check (struct agentd *ad, unsigned long seq, uid_t uid, con
     }
     if (uid != j->uid)
         return herror_set (err, "job %lu is not uid %d's", seq, (int)uid);
-    if (!j->cookie || !cookie || !same_secret (cookie, j->cookie))
+    if (cookie && (!j->cookie || !same_secret (cookie, j->cookie)))
         return herror_set (err,
                            "wrong job cookie for job %lu (HUDDLE_JOB_COOKIE is not this "
                            "run's)",
