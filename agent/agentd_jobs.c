@@ -194,8 +194,10 @@ static void server_of (const json_t *job, char *buf, size_t size)
     snprintf (buf, size, "%s", dot && dot[1] ? dot + 1 : "huddle");
 }
 
+/* started: what the job's process said as it started (shepherd.h), for
+ * the controller's qstat -f and qmsg; NULL for none. */
 static void reply_launch (struct agentd *ad, unsigned long seq, int64_t run_count,
-                          const char *error)
+                          const char *error, const struct shepherd_started *started)
 {
     json_t *msg = json_pack ("{s:s, s:I}", "type", error ? "job.launch.failed" : "job.launch.ok",
                              "seq", (json_int_t)seq);
@@ -203,6 +205,14 @@ static void reply_launch (struct agentd *ad, unsigned long seq, int64_t run_coun
         json_object_set_new (msg, "run_count", json_integer (run_count));
     if (msg && error)
         json_object_set_new (msg, "error", json_string (error));
+    if (msg && started) {
+        json_object_set_new (msg, "session_id", json_integer (started->session));
+        json_object_set_new (msg, "jobdir", json_string (started->workdir));
+        if (started->out_file[0])
+            json_object_set_new (msg, "output_file", json_string (started->out_file));
+        if (started->err_file[0])
+            json_object_set_new (msg, "error_file", json_string (started->err_file));
+    }
     if (msg)
         agentd_send (ad, msg);
     json_decref (msg);
@@ -234,7 +244,7 @@ static void start_run (struct agentd *ad, const json_t *job, const json_t *endpo
         log_msg (LOG_LEVEL_WARN, "job %lu: cannot launch: %s", seq, err.text);
         if (saved != EBUSY)
             shepherd_forget (ad->cfg.state_dir, seq); /* what prepare left behind */
-        reply_launch (ad, seq, run_count, err.text);
+        reply_launch (ad, seq, run_count, err.text, NULL);
         return;
     }
     struct ajob *j = job_add (ad, seq, run_count, sh, job);
@@ -242,13 +252,13 @@ static void start_run (struct agentd *ad, const json_t *job, const json_t *endpo
         /* The shepherd runs on: a restart adopts it; report it lost now. */
         shepherd_destroy (sh);
         log_msg (LOG_LEVEL_ERROR, "job %lu: out of memory", seq);
-        reply_launch (ad, seq, run_count, "out of memory in the agent");
+        reply_launch (ad, seq, run_count, "out of memory in the agent", NULL);
         return;
     }
     j->stale_acks = stale_acks;
     log_msg (LOG_LEVEL_DEBUG, "job %lu (run %lld) started: shepherd %d", seq, (long long)run_count,
              (int)shepherd_pid (sh));
-    reply_launch (ad, seq, run_count, NULL);
+    reply_launch (ad, seq, run_count, NULL, shepherd_started (sh));
     if (kill_at_once)
         shepherd_signal (sh, 0);
     watch (ad, j);
@@ -313,7 +323,7 @@ static int on_launch (json_t *msg, void *arg, struct herror *err)
     }
     if (j->run_count == run_count && !j->next_launch) {
         /* A repeated order for the run we have: say so again. */
-        reply_launch (ad, seq, run_count, NULL);
+        reply_launch (ad, seq, run_count, NULL, shepherd_started (j->sh));
         send_ended (ad, j);
         return 0;
     }

@@ -35,6 +35,7 @@
 #define JOB_EXIT_RETRY         (-3)      /* JOB_EXEC_RETRY: agent says try again: requeue */
 #define JOB_EXIT_LOST          (-4)      /* JOB_EXEC_INITABT: its node went down or forgot it */
 #define JOB_EXIT_NONE          INT32_MIN /* job_update: set no exit status (qdel of a queued job) */
+#define JOB_PATH_MAX           4096      /* a path an agent reports (jobdir, output_file) */
 #define JOB_MAX_RETRIES        20 /* starts after which a JOB_EXEC_RETRY job is held, as PBS */
 
 struct ctld_job {
@@ -83,6 +84,16 @@ bool job_uses_node (const struct ctld_job *j, const char *name);
 
 /* Set or remove (v NULL) a member of the job object. */
 void job_set (struct ctld_job *j, const char *name, json_t *v);
+
+/* Put the job object into the current turn's transaction after a change
+ * of members that is no change of state (job_update commits its own): the
+ * launch report, qorder's rank.  0, or -1 (logged) when the store cannot
+ * take it. */
+int job_store (struct ctld *ctx, struct ctld_job *j);
+
+/* Copy session_id, jobdir, output_file and error_file from a checked
+ * job.launch.ok report into the job object (NULL: remove them). */
+void job_set_started (struct ctld_job *j, json_t *report);
 
 /* One change of a job: the event and what it carries. */
 struct job_change {

@@ -637,7 +637,6 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
     struct ctld *ctx = rq->ctx;
     json_t *seqs;
     struct ctld_job *j[2];
-    struct herror serr = {""};
 
     if (proto_get_array (msg, "seqs", &seqs, err) < 0)
         return -1;
@@ -661,12 +660,9 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
     j[1]->rank = r0;
     for (int k = 0; k < 2; k++) {
         json_object_set_new (j[k]->obj, "queue_rank", json_integer (j[k]->rank));
-        if (store_job_put (ctx->store, j[k]->obj, &serr) < 0)
-            log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j[k]->seq,
-                     serr.text);
+        (void)job_store (ctx, j[k]);
         (void)sched_queue_set_rank_of (ctx, j[k]);
     }
-    ctld_dirty (ctx);
     sched_request (ctx);
     ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
     return 0;
@@ -804,16 +800,34 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
     return 0;
 }
 
+/* The first node's job.launch.ok says how the job's process started
+ * (session_id, jobdir, output_file, error_file): kept in the job object,
+ * and so in the store, for qstat -f and qmsg. */
 static int job_launch_ok (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
-    int64_t seq;
-    if (get_seq (msg, &seq, err) < 0)
+    int64_t seq, session = 0;
+    const char *dir = NULL, *out = NULL, *errf = NULL;
+    if (get_seq (msg, &seq, err) < 0 || proto_opt_int (msg, "session_id", &session, err) < 0 ||
+        proto_opt_string (msg, "jobdir", &dir, err) < 0 ||
+        proto_opt_string (msg, "output_file", &out, err) < 0 ||
+        proto_opt_string (msg, "error_file", &errf, err) < 0)
         return -1;
+    if (session < 0 || session > INT32_MAX)
+        return herror_set (err, "message job.launch.ok: member \"session_id\" out of range");
+    if ((dir && strlen (dir) >= JOB_PATH_MAX) || (out && strlen (out) >= JOB_PATH_MAX) ||
+        (errf && strlen (errf) >= JOB_PATH_MAX))
+        return herror_set (err, "message job.launch.ok: a path is longer than %d bytes",
+                           JOB_PATH_MAX - 1);
     struct ctld_job *j = agent_job (rq, msg, seq);
-    if (j)
-        log_msg (LOG_LEVEL_DEBUG, "job %lld launched on %s", (long long)seq,
-                 peer_agent_node (rq->peer));
+    if (!j)
+        return 0;
+    log_msg (LOG_LEVEL_DEBUG, "job %lld launched on %s (session %lld)", (long long)seq,
+             peer_agent_node (rq->peer), (long long)session);
+    if (session > 0 && j->state == JOB_RUNNING) {
+        job_set_started (j, msg);
+        (void)job_store (rq->ctx, j);
+    }
     return 0;
 }
 

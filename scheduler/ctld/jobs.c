@@ -246,6 +246,17 @@ static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state stat
     return 0;
 }
 
+int job_store (struct ctld *ctx, struct ctld_job *j)
+{
+    struct herror err = {""};
+    if (store_job_put (ctx->store, j->obj, &err) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
+        return -1;
+    }
+    ctld_dirty (ctx);
+    return 0;
+}
+
 /* job.kill for j's run: sig 0 the kill (TERM, KILL after the grace),
  * else that signal only (qsig). */
 static json_t *kill_order (struct ctld *ctx, const struct ctld_job *j, int sig)
@@ -396,6 +407,18 @@ static json_t *new_cookie (void)
     return json_string (hex);
 }
 
+/* The members a run's first node reports in job.launch.ok (what its
+ * process said as it started); NULL removes them (a requeued job). */
+static const char *const started_members[] = {"session_id", "jobdir", "output_file", "error_file"};
+
+void job_set_started (struct ctld_job *j, json_t *report)
+{
+    for (size_t i = 0; i < sizeof (started_members) / sizeof (started_members[0]); i++) {
+        json_t *v = report ? json_object_get (report, started_members[i]) : NULL;
+        job_set (j, started_members[i], v ? json_incref (v) : NULL);
+    }
+}
+
 /* ---------------------------------------------------------------- update */
 
 /* What an event writes into the job besides its state, decided by where
@@ -451,6 +474,7 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "common_switch", NULL);
         job_set (j, "max_link_latency_us", NULL);
         job_set (j, "pgroup_partition", NULL);
+        job_set_started (j, NULL);
     } else if (next == JOB_FINISHED) {
         /* only the agent's report has a status: a deleted waiting job has none */
         int status = c->ev == JOB_EV_ENDED ? c->exit_status : JOB_EXIT_NONE;
