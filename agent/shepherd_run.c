@@ -468,16 +468,19 @@ static void child_send (int fd, char kind, int code, const char *fmt, ...)
         _exit (127);                                                                               \
     } while (0)
 
-/* Open an output file as the owner; a directory gets the default name. */
+/* Open an output file as the owner; a directory gets the default name.
+ * O_APPEND, as PBS's mom opens them, so that a line qmsg appends while
+ * the job runs is not overwritten by the job's next write. */
 static int open_output (struct run *r, const char *path, char stream, char *used, size_t size)
 {
+    const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOCTTY;
     bufprintf (used, size, "%s", path);
-    int fd = open (used, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0666);
+    int fd = open (used, flags, 0666);
     if (fd < 0 && errno == EISDIR) {
         char *name = jobenv_default_name (r->jd, stream);
         bufprintf (used, size, "%s/%s", path, name ? name : "output");
         free (name);
-        fd = open (used, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0666);
+        fd = open (used, flags, 0666);
     }
     return fd;
 }

@@ -18,6 +18,8 @@
  *               of a job (job.h): transition, record, reactions; node loss,
  *               the fence, the reconcile of an agent's registration, reload
  *   jobmsg.c    job messages: submit, query, delete, hold, release, ended
+ *   jobmessage.c qmsg: a line into a running job's files, through its
+ *               first node's agent (the client is answered with the agent)
  *   links.c     measured links: link probe orders between idle nodes,
  *               their results (stored), link.query
  *   schedule.c  the scheduler-core snapshot, the queue derived from the job
@@ -105,6 +107,7 @@ struct sched;
 struct links;
 struct peer;
 struct ctld_fabric;
+struct job_messages;
 
 struct ctld {
     struct event_base *base;
@@ -114,9 +117,10 @@ struct ctld {
     struct nodes *nodes;
     struct jobs *jobs;
     struct sched *sched;
-    struct links *links;        /* NULL: no link probes (unit tests) */
-    struct ctld_fabric *fabric; /* ctld_fabric.h */
-    json_t *pgroups;            /* pgroups.c: placement group name -> object */
+    struct links *links;           /* NULL: no link probes (unit tests) */
+    struct ctld_fabric *fabric;    /* ctld_fabric.h */
+    json_t *pgroups;               /* pgroups.c: placement group name -> object */
+    struct job_messages *messages; /* jobmessage.c: qmsg requests its agents still owe */
     int64_t start_time;
     int exit_code; /* set when the loop is stopped on a fatal error */
 };
@@ -300,6 +304,14 @@ void job_set_queue_comment (struct ctld_job *j, const char *comment);
 
 extern const struct proto_handler jobs_client_handlers[];
 extern const struct proto_handler jobs_agent_handlers[];
+
+/* ------------------------------------------------------------ jobmessage.c */
+
+/* qmsg (job.message) and its agents' answers; the requests still waiting
+ * are answered by nobody once destroyed (at shutdown). */
+extern const struct proto_handler messages_client_handlers[];
+extern const struct proto_handler messages_agent_handlers[];
+void job_messages_destroy (struct ctld *ctx);
 
 /* ------------------------------------------------------------- schedule.c */
 

@@ -82,6 +82,11 @@ const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_
 const char *job_first_node (const struct ctld_job *j);
 bool job_uses_node (const struct ctld_job *j, const char *name);
 
+/* The job a client's msg names ("seq", "server"), if the caller may act on
+ * it: its owner, or root.  NULL with err in PBS's words ("Unknown Job Id
+ * ID", "Unauthorized Request") otherwise.  Finished jobs are found too. */
+struct ctld_job *jobs_owned (json_t *msg, struct request *rq, struct herror *err);
+
 /* Set or remove (v NULL) a member of the job object. */
 void job_set (struct ctld_job *j, const char *name, json_t *v);
 

@@ -46,8 +46,7 @@ static int check_server (json_t *msg, struct ctld *ctx, int64_t seq, struct herr
     return 0;
 }
 
-/* The job a client names, if it may act on it (its owner, or root). */
-static struct ctld_job *owned_job (json_t *msg, struct request *rq, struct herror *err)
+struct ctld_job *jobs_owned (json_t *msg, struct request *rq, struct herror *err)
 {
     int64_t seq;
     if (get_seq (msg, &seq, err) < 0 || check_server (msg, rq->ctx, seq, err) < 0)
@@ -491,7 +490,7 @@ static int owned_change (json_t *msg, struct request *rq, enum job_event ev, con
                          const char *refusal, struct herror *err)
 {
     struct ctld *ctx = rq->ctx;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     char text[128];
 
     if (!j || ctld_store_writable (ctx, err) < 0)
@@ -534,7 +533,7 @@ static int job_signal (json_t *msg, void *arg, struct herror *err)
 
     if (proto_get_string (msg, "signal", &name, err) < 0)
         return -1;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     if (!j)
         return -1;
     int sig = signame_parse (name);
@@ -569,7 +568,7 @@ static int add_event (int64_t seq, int64_t t, const char *text, void *arg)
 static int job_events (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     char id[96];
     if (!j)
         return -1;
@@ -605,7 +604,7 @@ static int job_rerun (json_t *msg, void *arg, struct herror *err)
 
     if (proto_opt_bool (msg, "force", &force, err) < 0)
         return -1;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     if (!j)
         return -1;
     if (peer_uid (rq->peer) != 0 && peer_uid (rq->peer) != ctx->cfg.service_uid)
@@ -646,7 +645,7 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
         json_t *one = json_pack ("{s:O}", "seq", json_array_get (seqs, k));
         if (!one)
             return herror_set (err, "out of memory");
-        j[k] = owned_job (one, rq, err);
+        j[k] = jobs_owned (one, rq, err);
         json_decref (one);
         if (!j[k])
             return -1;
@@ -676,7 +675,7 @@ static int job_move (json_t *msg, void *arg, struct herror *err)
     const char *queue;
     if (proto_get_string (msg, "queue", &queue, err) < 0)
         return -1;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     if (!j)
         return -1;
     if (strcmp (queue, rq->ctx->cfg.default_queue) != 0)
