@@ -282,7 +282,7 @@ void jobs_node_lost (struct ctld *ctx, const char *name);
 /* Registration of node name with the jobs its agent reports (objects
  * {"seq", "run_count"?}): adopt or lose them; the seqs the agent must kill
  * (no longer its) are appended to kill, the adopted ones being deleted (E)
- * to rekill (their job.kill is sent again).  The report was checked by
+ * or rerun (qrerun) to rekill (their job.kill is sent again).  The report was checked by
  * the caller.  -1 on ENOMEM (nothing changed). */
 int jobs_node_register (struct ctld *ctx, const char *name, json_t *reported, json_t *kill,
                         json_t *rekill);

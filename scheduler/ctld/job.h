@@ -46,7 +46,8 @@ struct ctld_job {
     bool rerunnable;
     bool exclusive; /* place=excl / exclhost */
     bool deleted;   /* qdel while running: it finishes, never requeues */
-    bool rerun;     /* qrerun: its run is being killed to queue it again */
+    bool rerun;     /* qrerun: its run is being killed to queue it again (stored as
+                     * the object's "rerun", dropped when the run ends) */
     int priority;
     int64_t rank; /* order among waiting jobs of one priority ("queue_rank",
                    * qorder); 0: the seq */

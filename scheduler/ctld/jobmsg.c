@@ -592,8 +592,10 @@ static int job_events (json_t *msg, void *arg, struct herror *err)
 /* qrerun: an administrator kills a running job's run to queue it again
  * (a job submitted -r n only with "force", as PBS's -W force); the job
  * stays R until its first node reports the end, which then requeues it
- * (job_ended).  Not persisted: a controller restarted meanwhile lets the
- * run's end finish the job. */
+ * (job_ended).  The wish is stored ("rerun" in the job object, committed
+ * with the request's event before the kill goes out): a controller
+ * restarted meanwhile still requeues the job when the end comes, and the
+ * node's registration is sent the kill again (jobs_node_register). */
 static int job_rerun (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
@@ -618,8 +620,9 @@ static int job_rerun (json_t *msg, void *arg, struct herror *err)
     snprintf (text, sizeof (text), "rerun requested by uid %d", (int)peer_uid (rq->peer));
     if (store_event_add (ctx->store, j->seq, ctld_now(), text, &serr) < 0)
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, serr.text);
-    ctld_dirty (ctx);
     j->rerun = true;
+    job_set (j, "rerun", json_true());
+    (void)job_store (ctx, j);
     job_send_kill (ctx, j, NULL);
     log_msg (LOG_LEVEL_INFO, "job %lld: %s", (long long)j->seq, text);
     ctld_reply (ctx, rq->peer, proto_reply_ok (msg));

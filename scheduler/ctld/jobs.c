@@ -474,6 +474,8 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "common_switch", NULL);
         job_set (j, "max_link_latency_us", NULL);
         job_set (j, "pgroup_partition", NULL);
+        job_set (j, "rerun", NULL);
+        j->rerun = false;
         job_set_started (j, NULL);
     } else if (next == JOB_FINISHED) {
         /* only the agent's report has a status: a deleted waiting job has none */
@@ -491,6 +493,8 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         if (status != JOB_EXIT_NONE)
             job_set (j, "exit_status", json_integer (status));
         job_set (j, "cookie", NULL);
+        job_set (j, "rerun", NULL);
+        j->rerun = false;
         job_set (j, "end_time", json_integer (ctld_now()));
         if (comment)
             job_set (j, "comment", json_string (comment));
@@ -708,7 +712,7 @@ int jobs_node_register (struct ctld *ctx, const char *name, json_t *report, json
         json_array_append_new (kill, json_integer (r.kill[i]));
     for (int i = 0; i < r.nadopt; i++) {
         struct ctld_job *j = jobs_find (ctx, r.adopt[i]);
-        if (j->state == JOB_EXITING)
+        if (j->state == JOB_EXITING || j->rerun)
             json_array_append_new (rekill, json_integer (j->seq));
     }
     char why[160];
@@ -832,6 +836,7 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     j->run_count = json_integer_value (json_object_get (obj, "run_count"));
     j->script_bytes = json_integer_value (json_object_get (obj, "script_size"));
     j->deleted = state == JOB_EXITING;
+    j->rerun = state == JOB_RUNNING && json_is_true (json_object_get (obj, "rerun"));
     if (jobs_insert (ctx, j) < 0) {
         job_free (j);
         return -1;
