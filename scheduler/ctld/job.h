@@ -27,6 +27,7 @@
 #include "common/resreq.h"
 #include "scheduler/core/alloc.h"
 #include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/depend.h"
 #include "scheduler/ctld/jobstate.h"
 
 /* Exit statuses with a meaning here (PBS JOB_EXEC_* numbers, as the agent
@@ -59,6 +60,12 @@ struct ctld_job {
     struct resreq res;         /* owned */
     struct sched_alloc *alloc; /* R and E only */
     char *queue_comment;       /* why a queued job waits (not stored) */
+    /* H: the kinds of hold on it, PBS's Hold_Types (stored as the object's
+     * "hold_types"; a stored H job without it has a user hold) */
+    bool user_hold;           /* u: qhold, qsub -h, too many failed starts */
+    bool depend_hold;         /* s: it waits on its dependencies (depend.h) */
+    struct depend_item *deps; /* while depend_hold: what it waits on (owned) */
+    int ndeps;
 };
 
 /* Whether a job's -a time is still ahead at now: it waits (state W in
@@ -104,13 +111,17 @@ void job_set_started (struct ctld_job *j, json_t *report);
 /* One change of a job: the event and what it carries. */
 struct job_change {
     enum job_event ev;
-    bool hold; /* SUBMIT: submitted with a hold (qsub -h) */
+    bool hold;        /* SUBMIT: submitted with a hold (qsub -h) */
+    bool depend_hold; /* SUBMIT: it waits on its dependencies (system hold) */
+    char hold_type;   /* HOLD, RELEASE: 's' the system's hold (dependencies), else
+                       * the user's (qhold, qrls) */
     /* SUBMIT, HOLD, RELEASE, DELETE, ENDED: the audit event ("held by uid
      * 0"; DELETE: also the comment).  RETRY, LOST, NODE_DOWN: why, worded
      * into the event and comment for where the job goes ("Job requeued:
      * WHY", "Job failed: WHY").  START: unused (the nodes are named). */
     const char *text;
-    const char *comment;       /* ENDED: qstat's comment, NULL keeps it; START: what
+    const char *comment;       /* ENDED, SUBMIT, RELEASE: qstat's comment, NULL keeps it;
+                                * START: what
                                 * placement adds to "Job run on NODES" (the
                                 * pass's note, e.g. "switches=2 met: 2 leaf
                                 * switches"), NULL or "" for nothing */
@@ -131,8 +142,24 @@ struct job_change {
 int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c);
 
 /* A stored job back into the table at start-up (jobs_load): the reactions
- * of its state, as if it had just entered it: queued when Q or H. */
+ * of its state, as if it had just entered it: queued when Q or H, its
+ * dependencies watched again when it waits on them. */
 void job_reload (struct ctld *ctx, struct ctld_job *j);
+
+/* qsub -W depend=TEXT (depend.h): read it and find each job it names, here
+ * (SEQ.SERVER of this server), refusing an unknown one ("Unknown Job Id
+ * ID") and one whose outcome already rules the dependency out ("Finished
+ * job did not satisfy dependency ...", PBS's words).  On success *deps
+ * (freed by the caller, NULL when every item is met already) holds the
+ * items still to wait for and *normalized (malloc'd) the list as qstat -f
+ * shows it, "afterok:12.vm@vm".  -1 with err otherwise. */
+int jobs_depend_prepare (struct ctld *ctx, const char *text, struct depend_item **deps, int *ndeps,
+                         char **normalized, struct herror *err);
+
+/* Watch the items j waits on (j->deps), once j is in the table, and say
+ * in its comment which one it waits for ("Job held: waiting for
+ * dependency afterok:12.vm"). */
+void jobs_depend_watch (struct ctld *ctx, struct ctld_job *j);
 
 /* Queue a job.kill of the job's run for node, NULL: every node of its
  * allocation (an order, not a change: the registration of a node that

@@ -223,11 +223,16 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         herror_prefix (err, "job");
         return -1;
     }
+    /* -W depend: the jobs it names must exist; held (system hold) while
+     * it waits on them */
+    struct depend_item *deps = NULL;
+    int ndeps = 0;
     if (spec->depend) {
-        /* Not enforced yet: the job would start at once.  Refused here,
-         * not in jobspec_from_json(), which also reads back stored jobs. */
-        herror_set (err, "job: depend: %s", JOBSPEC_DEPEND_REFUSAL);
-        goto fail;
+        char *text = NULL;
+        if (jobs_depend_prepare (ctx, spec->depend, &deps, &ndeps, &text, err) < 0)
+            goto fail;
+        free (spec->depend);
+        spec->depend = text;
     }
     if (spec->queue && strcmp (spec->queue, ctx->cfg.default_queue) != 0) {
         herror_set (err, "Unknown queue %s", spec->queue);
@@ -285,16 +290,22 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     j->exclusive = spec->res.sharing != RESREQ_SHARED;
     memset (&spec->res, 0, sizeof (spec->res));
     jobspec_destroy (spec);
+    j->deps = deps;
+    j->ndeps = ndeps;
+    deps = NULL;
     if (jobs_insert (ctx, j) < 0) {
         free (owner);
         job_free (j);
         return herror_set (err, "cannot accept the job now");
     }
-    snprintf (event, sizeof (event), "submitted by %s (uid %d)%s", owner, (int)j->uid,
-              hold ? " with a hold" : "");
+    snprintf (event, sizeof (event), "submitted by %s (uid %d)%s%s", owner, (int)j->uid,
+              hold ? " with a hold" : "", j->deps ? ", held on its dependencies" : "");
     free (owner);
-    struct job_change c = {.ev = JOB_EV_SUBMIT, .hold = hold, .text = event};
+    struct job_change c = {
+        .ev = JOB_EV_SUBMIT, .hold = hold, .depend_hold = j->deps != NULL, .text = event};
     job_update (ctx, j, &c);
+    if (j->depend_hold)
+        jobs_depend_watch (ctx, j);
     json_t *reply = proto_reply_ok (msg);
     if (reply) {
         json_object_set_new (reply, "seq", json_integer (seq));
@@ -304,6 +315,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     log_msg (LOG_LEVEL_DEBUG, "job %lld.%s %s", (long long)seq, ctx->cfg.server_name, event);
     return 0;
 fail:
+    free (deps);
     jobspec_destroy (spec);
     return -1;
 }

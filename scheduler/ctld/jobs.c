@@ -32,6 +32,7 @@ struct jobs {
     struct ctld_job **v; /* sorted by seq */
     int n, cap;
     json_t *user_names;       /* uid (decimal) -> user name, filled on first use */
+    json_t *dependents;       /* seq (decimal) -> [seqs of the jobs held on its outcome] */
     struct user_usage *users; /* one per uid with unfinished jobs or once had */
     int nusers, capusers;
 };
@@ -54,6 +55,7 @@ void job_free (struct ctld_job *j)
     resreq_clear (&j->res);
     sched_alloc_destroy (j->alloc);
     free (j->queue_comment);
+    free (j->deps);
     free (j);
 }
 
@@ -67,6 +69,7 @@ void jobs_destroy (struct ctld *ctx)
     free (js->v);
     free (js->users);
     json_decref (js->user_names);
+    json_decref (js->dependents);
     free (js);
     ctx->jobs = NULL;
 }
@@ -421,6 +424,12 @@ void job_set_started (struct ctld_job *j, json_t *report)
 
 /* ---------------------------------------------------------------- update */
 
+/* PBS's Hold_Types of a held job: "u" the user's, "s" the system's. */
+static const char *hold_types (const struct ctld_job *j)
+{
+    return j->user_hold && j->depend_hold ? "us" : j->depend_hold ? "s" : "u";
+}
+
 /* What an event writes into the job besides its state, decided by where
  * the table sent it.  event (its audit text) is filled for the commit.
  * Returns 0, or -1 (ENOMEM) before anything was changed. */
@@ -503,8 +512,11 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         if (c->ev == JOB_EV_DELETE) {
             j->deleted = true;
             job_set (j, "comment", json_string (text));
+        } else if (c->comment) {
+            job_set (j, "comment", json_string (c->comment));
         }
     }
+    job_set (j, "hold_types", next == JOB_HELD ? json_string (hold_types (j)) : NULL);
     if (next == JOB_QUEUED && j->state != JOB_QUEUED)
         j->eligible_time = j->state == JOB_NEW ? j->submit_time : ctld_now();
     if (next != JOB_QUEUED || j->state != JOB_QUEUED)
@@ -528,6 +540,8 @@ static bool needs_pass (enum job_state old, enum job_state next)
         return true;
     return old == JOB_QUEUED && next != JOB_QUEUED && next != JOB_RUNNING;
 }
+
+static void depend_parent_changed (struct ctld *ctx, struct ctld_job *parent);
 
 /* What the new state calls for, once it is recorded. */
 static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
@@ -570,6 +584,10 @@ static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
     sched_job_sync (ctx, j);
     if (needs_pass (old, j->state))
         sched_request (ctx);
+    /* what the jobs held on this one's start or end wait for */
+    if ((old == JOB_QUEUED && j->state == JOB_RUNNING) ||
+        (j->state == JOB_FINISHED && old != JOB_FINISHED))
+        depend_parent_changed (ctx, j);
     if (j->state == JOB_FINISHED && old != JOB_FINISHED) {
         json_t *st = json_object_get (j->obj, "exit_status");
         const char *comment = json_string_value (json_object_get (j->obj, "comment"));
@@ -583,10 +601,19 @@ static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
 
 int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c)
 {
+    /* the holds after the event: a job is H while it has one */
+    bool user = j->user_hold, dep = j->depend_hold;
+    if (c->ev == JOB_EV_SUBMIT) {
+        user = c->hold;
+        dep = c->depend_hold;
+    } else if (c->ev == JOB_EV_HOLD || c->ev == JOB_EV_RELEASE) {
+        *(c->hold_type == 's' ? &dep : &user) = c->ev == JOB_EV_HOLD;
+    }
     struct job_cond cond = {
-        .hold = c->hold,
+        .hold = user || dep,
         .rerunnable = j->rerunnable,
         .retries_left = j->run_count < JOB_MAX_RETRIES,
+        .holds_left = user || dep,
     };
     enum job_state old = j->state, next;
     char event[1200];
@@ -595,12 +622,28 @@ int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c
     if (job_state_next (old, c->ev, &cond, &next) < 0)
         goto out;
     /* Repeating what is already true (qhold of a held job) changes nothing. */
-    if (next == old && (c->ev == JOB_EV_HOLD || c->ev == JOB_EV_RELEASE)) {
+    if (next == old && (c->ev == JOB_EV_HOLD || c->ev == JOB_EV_RELEASE) && user == j->user_hold &&
+        dep == j->depend_hold) {
         rc = 0;
         goto out;
     }
-    if (job_apply (ctx, j, c, next, event, sizeof (event)) < 0)
+    if (next != JOB_HELD)
+        user = dep = false;
+    else if (c->ev == JOB_EV_RETRY)
+        user = true; /* too many failed starts: qrls lets it try again */
+    bool was_user = j->user_hold, was_dep = j->depend_hold;
+    j->user_hold = user;
+    j->depend_hold = dep;
+    if (job_apply (ctx, j, c, next, event, sizeof (event)) < 0) {
+        j->user_hold = was_user;
+        j->depend_hold = was_dep;
         goto out;
+    }
+    if (!j->depend_hold) {
+        free (j->deps);
+        j->deps = NULL;
+        j->ndeps = 0;
+    }
     rc = job_commit (ctx, j, next, event);
     job_react (ctx, j, old, c, event);
 out:
@@ -617,6 +660,190 @@ void job_reload (struct ctld *ctx, struct ctld_job *j)
 {
     j->eligible_time = j->submit_time;
     sched_job_sync (ctx, j);
+    if (j->depend_hold)
+        jobs_depend_watch (ctx, j);
+}
+
+/* ----------------------------------------------------------- dependencies */
+
+/* What parent p's state means to the jobs that depend on it. */
+static struct depend_parent parent_of (const struct ctld_job *p)
+{
+    json_t *st = json_object_get (p->obj, "exit_status");
+    return (struct depend_parent){
+        .started = p->run_count > 0,
+        .finished = p->state == JOB_FINISHED,
+        .has_status = st != NULL,
+        .exit_status = st ? (int)json_integer_value (st) : 0,
+    };
+}
+
+/* Where items stand: DEPEND_MET when every one is met, else DEPEND_NEVER
+ * when one can never be (why: "afterok:12.vm can never be met: job 12.vm
+ * ended with exit status 1"), else DEPEND_PENDING (why: the first item
+ * still waited for, "afterok:12.vm"). */
+static enum depend_status depend_state (struct ctld *ctx, const struct depend_item *deps, int n,
+                                        char *why, size_t size)
+{
+    enum depend_status all = DEPEND_MET;
+    char id[96], reason[200];
+    why[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        snprintf (id, sizeof (id), "%lld.%s", (long long)deps[i].seq, ctx->cfg.server_name);
+        struct ctld_job *p = jobs_find (ctx, deps[i].seq);
+        struct depend_parent pp = p ? parent_of (p) : (struct depend_parent){0};
+        enum depend_status st = p ? depend_eval (deps[i].type, &pp) : DEPEND_NEVER;
+        if (st == DEPEND_NEVER) {
+            if (p)
+                depend_never_why (&pp, id, reason, sizeof (reason));
+            else
+                snprintf (reason, sizeof (reason), "job %s is no longer known", id);
+            snprintf (why, size, "%s:%s can never be met: %s", depend_type_name (deps[i].type), id,
+                      reason);
+            return DEPEND_NEVER;
+        }
+        if (st == DEPEND_PENDING && all == DEPEND_MET) {
+            all = DEPEND_PENDING;
+            snprintf (why, size, "%s:%s", depend_type_name (deps[i].type), id);
+        }
+    }
+    return all;
+}
+
+/* items as qstat -f shows them: "afterok:12.vm@vm:13.vm@vm,after:14.vm@vm"
+ * (malloc'd), consecutive items of one type under one name. */
+static char *depend_text (struct ctld *ctx, const struct depend_item *deps, int n)
+{
+    const char *srv = ctx->cfg.server_name;
+    size_t size = 1;
+    for (int i = 0; i < n; i++)
+        size += strlen (depend_type_name (deps[i].type)) + 2 * strlen (srv) + 24;
+    char *buf = malloc (size), *p = buf;
+    for (int i = 0; buf && i < n; i++) {
+        if (i == 0 || deps[i].type != deps[i - 1].type)
+            p += sprintf (p, "%s%s", i ? "," : "", depend_type_name (deps[i].type));
+        p += sprintf (p, ":%lld.%s@%s", (long long)deps[i].seq, srv, srv);
+    }
+    if (buf && n == 0)
+        buf[0] = '\0';
+    return buf;
+}
+
+int jobs_depend_prepare (struct ctld *ctx, const char *text, struct depend_item **deps, int *ndeps,
+                         char **normalized, struct herror *err)
+{
+    struct depend_item *v;
+    int n;
+    char why[400], shown[HERROR_SHOW_SIZE];
+
+    *deps = NULL;
+    *ndeps = 0;
+    *normalized = NULL;
+    if (depend_parse (text, &v, &n, err) < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        const char *srv = v[i].server;
+        if (srv[0] && !jobspec_server_matches (srv, ctx->cfg.server_name)) {
+            herror_set (err, "Unknown Job Id %lld.%s", (long long)v[i].seq,
+                        herror_show (srv, strlen (srv), shown, sizeof (shown)));
+            goto fail;
+        }
+        if (!jobs_find (ctx, v[i].seq)) {
+            herror_set (err, "Unknown Job Id %lld.%s", (long long)v[i].seq, ctx->cfg.server_name);
+            goto fail;
+        }
+    }
+    enum depend_status st = depend_state (ctx, v, n, why, sizeof (why));
+    if (st == DEPEND_NEVER) {
+        herror_set (err, "Finished job did not satisfy dependency: %s", why);
+        goto fail;
+    }
+    if (!(*normalized = depend_text (ctx, v, n))) {
+        herror_set (err, "out of memory");
+        goto fail;
+    }
+    if (st == DEPEND_MET) {
+        free (v);
+        return 0;
+    }
+    *deps = v;
+    *ndeps = n;
+    return 0;
+fail:
+    free (v);
+    return -1;
+}
+
+static void depend_settle (struct ctld *ctx, struct ctld_job *j);
+
+void jobs_depend_watch (struct ctld *ctx, struct ctld_job *j)
+{
+    struct jobs *js = ctx->jobs;
+    char key[32];
+    if (!js->dependents && !(js->dependents = json_object()))
+        return;
+    for (int i = 0; i < j->ndeps; i++) {
+        snprintf (key, sizeof (key), "%lld", (long long)j->deps[i].seq);
+        json_t *kids = json_object_get (js->dependents, key);
+        if (!kids && json_object_set_new (js->dependents, key, kids = json_array()) < 0)
+            continue;
+        json_array_append_new (kids, json_integer (j->seq));
+    }
+    depend_settle (ctx, j);
+}
+
+/* Look at what held job j waits on again: released once every item is
+ * met; its comment says which item it waits for, or which can never be
+ * met (it stays held then: see depend.h). */
+static void depend_settle (struct ctld *ctx, struct ctld_job *j)
+{
+    char why[400], text[480];
+    if (j->state != JOB_HELD || !j->depend_hold)
+        return;
+    enum depend_status st = depend_state (ctx, j->deps, j->ndeps, why, sizeof (why));
+    if (st == DEPEND_MET) {
+        struct job_change c = {.ev = JOB_EV_RELEASE,
+                               .hold_type = 's',
+                               .text = "dependencies met: system hold released",
+                               .comment = "Job released: its dependencies are met"};
+        job_update (ctx, j, &c);
+        return;
+    }
+    snprintf (text, sizeof (text), "Job held: %s %s",
+              st == DEPEND_NEVER ? "dependency" : "waiting for dependency", why);
+    const char *was = json_string_value (json_object_get (j->obj, "comment"));
+    if (was && strcmp (was, text) == 0)
+        return;
+    struct herror err = {""};
+    job_set (j, "comment", json_string (text));
+    if (job_store (ctx, j) == 0 && store_event_add (ctx->store, j->seq, ctld_now(), text, &err) < 0)
+        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
+    if (st == DEPEND_NEVER)
+        log_msg (LOG_LEVEL_INFO, "job %lld.%s: %s", (long long)j->seq, ctx->cfg.server_name, text);
+}
+
+/* parent started or finished: settle the jobs held on it.  Its entry goes
+ * once it has finished (nothing it does later changes them). */
+static void depend_parent_changed (struct ctld *ctx, struct ctld_job *parent)
+{
+    struct jobs *js = ctx->jobs;
+    char key[32];
+    size_t i;
+    json_t *v;
+
+    snprintf (key, sizeof (key), "%lld", (long long)parent->seq);
+    json_t *kids = json_incref (js->dependents ? json_object_get (js->dependents, key) : NULL);
+    if (!kids)
+        return;
+    if (parent->state == JOB_FINISHED)
+        json_object_del (js->dependents, key);
+    json_array_foreach (kids, i, v)
+    {
+        struct ctld_job *child = jobs_find (ctx, json_integer_value (v));
+        if (child)
+            depend_settle (ctx, child);
+    }
+    json_decref (kids);
 }
 
 /* --------------------------------------------------------- nodes and jobs */
@@ -837,6 +1064,20 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     j->script_bytes = json_integer_value (json_object_get (obj, "script_size"));
     j->deleted = state == JOB_EXITING;
     j->rerun = state == JOB_RUNNING && json_is_true (json_object_get (obj, "rerun"));
+    if (state == JOB_HELD) {
+        const char *holds = json_string_value (json_object_get (obj, "hold_types"));
+        j->user_hold = !holds || strchr (holds, 'u');
+        j->depend_hold = holds && strchr (holds, 's');
+        const char *depend = json_string_value (json_object_get (obj, "depend"));
+        struct herror derr = {""};
+        if (j->depend_hold && (!depend || depend_parse (depend, &j->deps, &j->ndeps, &derr) < 0)) {
+            /* held on what it cannot say: a user hold, for its owner to release */
+            log_msg (LOG_LEVEL_ERROR, "stored job %lld: held on dependencies: %s", (long long)seq,
+                     depend ? derr.text : "it has none");
+            j->depend_hold = false;
+            j->user_hold = true;
+        }
+    }
     if (jobs_insert (ctx, j) < 0) {
         job_free (j);
         return -1;
