@@ -18,6 +18,8 @@
  *               of a job (job.h): transition, record, reactions; node loss,
  *               the fence, the reconcile of an agent's registration, reload
  *   jobmsg.c    job messages: submit, query, delete, hold, release, ended
+ *   jobdepend.c job dependencies: what a job waits on, settled when the
+ *               jobs it names start or end (depend.h has the rules)
  *   jobmessage.c qmsg: a line into a running job's files, through its
  *               first node's agent (the client is answered with the agent)
  *   links.c     measured links: link probe orders between idle nodes,

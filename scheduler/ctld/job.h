@@ -156,6 +156,14 @@ void job_reload (struct ctld *ctx, struct ctld_job *j);
 int jobs_depend_prepare (struct ctld *ctx, const char *text, struct depend_item **deps, int *ndeps,
                          char **normalized, struct herror *err);
 
+/* A job started or finished: settle the jobs that wait on it (released
+ * when met, a comment when never). */
+void jobs_depend_parent_changed (struct ctld *ctx, struct ctld_job *parent);
+
+/* The table's map of parent seq (decimal) -> [seqs of the jobs that wait
+ * on it] (jobdepend.c keeps it); created on first use, NULL on ENOMEM. */
+json_t *jobs_dependents (struct ctld *ctx);
+
 /* Watch the items j waits on (j->deps), once j is in the table, and say
  * in its comment which one it waits for ("Job held: waiting for
  * dependency afterok:12.vm"). */

@@ -735,19 +735,10 @@ static void offline_and_clear_ask_for_a_pass (void **state)
 
 /* --------------------------------------------------------------- restart */
 
-/* After a restart the queue is rebuilt from the stored jobs: a running job
- * keeps its cores, a queued one starts once they are free. */
-static void restart_rebuilds_the_queue (void **state)
+/* The controller restarted: everything rebuilt from the store. */
+static void restart (struct fx *f)
 {
-    struct fx *f = *state;
     struct herror err = {""};
-    int64_t a = submit (f, 2, false);
-    turn (f);
-    int64_t b = submit (f, 1, false);
-    int64_t h = submit (f, 1, true);
-    turn (f);
-    assert_int_equal (state_of (f, a), JOB_RUNNING);
-    assert_int_equal (state_of (f, b), JOB_QUEUED);
     ctx_close (f);
     f->ctx.store = store_open (f->dir, &err);
     assert_non_null (f->ctx.store);
@@ -756,6 +747,21 @@ static void restart_rebuilds_the_queue (void **state)
     assert_int_equal (jobs_create (&f->ctx), 0);
     assert_int_equal (nodes_load (&f->ctx, &err), 0);
     assert_int_equal (jobs_load (&f->ctx, &err), 0);
+}
+
+/* After a restart the queue is rebuilt from the stored jobs: a running job
+ * keeps its cores, a queued one starts once they are free. */
+static void restart_rebuilds_the_queue (void **state)
+{
+    struct fx *f = *state;
+    int64_t a = submit (f, 2, false);
+    turn (f);
+    int64_t b = submit (f, 1, false);
+    int64_t h = submit (f, 1, true);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    restart (f);
     json_t *report = json_pack ("[{s:I, s:i}]", "seq", (json_int_t)a, "run_count", 1);
     assert_int_equal (agent_register (f, report), 0);
     turn (f);
@@ -810,14 +816,7 @@ static void dependencies_hold_until_met (void **state)
     assert_string_equal (err.text, buf);
 
     /* across a restart */
-    ctx_close (f);
-    f->ctx.store = store_open (f->dir, &err);
-    assert_non_null (f->ctx.store);
-    assert_int_equal (sched_create (&f->ctx), 0);
-    assert_int_equal (nodes_create (&f->ctx), 0);
-    assert_int_equal (jobs_create (&f->ctx), 0);
-    assert_int_equal (nodes_load (&f->ctx, &err), 0);
-    assert_int_equal (jobs_load (&f->ctx, &err), 0);
+    restart (f);
     assert_int_equal (agent_register (f, json_array()), 0);
     turn (f);
     assert_int_equal (state_of (f, child), JOB_HELD);
