@@ -29,7 +29,8 @@ again () {
     [ "$WAIT_SEEN" = "R run_count 2" ]
 }
 wait_for 40 "job $job to run again" again
-wait_for 20 "the second run to start" test "$(grep -c . runs)" = 2
+two_runs () { WAIT_SEEN=$(cat runs); [ "$(grep -c . runs)" = 2 ]; }
+wait_for 20 "the second run to start" two_runs
 tracejob "$job" | grep -q "rerun (qrerun)" || fail "tracejob: no rerun event: $(tracejob "$job")"
 [ -z "$(job_attr "$job" Exit_status)" ] || fail "the rerun job has an exit status: $(job_attr "$job" Exit_status)"
 qdel "$job"
