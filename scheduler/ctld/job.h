@@ -164,10 +164,15 @@ void jobs_depend_parent_changed (struct ctld *ctx, struct ctld_job *parent);
  * on it] (jobdepend.c keeps it); created on first use, NULL on ENOMEM. */
 json_t *jobs_dependents (struct ctld *ctx);
 
-/* Watch the items j waits on (j->deps), once j is in the table, and say
- * in its comment which one it waits for ("Job held: waiting for
- * dependency afterok:12.vm"). */
+/* Watch the items j waits on (j->deps), once j is in the table (also at
+ * start-up, where nothing is settled: nothing changed while the
+ * controller was down). */
 void jobs_depend_watch (struct ctld *ctx, struct ctld_job *j);
+
+/* Look at what held job j waits on again: released (job_update) once
+ * every item is met; else its comment says which item it waits for ("Job
+ * held: waiting for dependency afterok:12.vm") or which can never be met. */
+void jobs_depend_settle (struct ctld *ctx, struct ctld_job *j);
 
 /* Queue a job.kill of the job's run for node, NULL: every node of its
  * allocation (an order, not a change: the registration of a node that

@@ -126,8 +126,6 @@ fail:
     return -1;
 }
 
-static void depend_settle (struct ctld *ctx, struct ctld_job *j);
-
 void jobs_depend_watch (struct ctld *ctx, struct ctld_job *j)
 {
     json_t *map = jobs_dependents (ctx);
@@ -141,13 +139,12 @@ void jobs_depend_watch (struct ctld *ctx, struct ctld_job *j)
             continue;
         json_array_append_new (kids, json_integer (j->seq));
     }
-    depend_settle (ctx, j);
 }
 
 /* Look at what held job j waits on again: released once every item is
  * met; its comment says which item it waits for, or which can never be
  * met (it stays held then: see depend.h). */
-static void depend_settle (struct ctld *ctx, struct ctld_job *j)
+void jobs_depend_settle (struct ctld *ctx, struct ctld_job *j)
 {
     char why[400], text[480];
     if (j->state != JOB_HELD || !j->depend_hold)
@@ -192,7 +189,7 @@ void jobs_depend_parent_changed (struct ctld *ctx, struct ctld_job *parent)
     {
         struct ctld_job *child = jobs_find (ctx, json_integer_value (v));
         if (child)
-            depend_settle (ctx, child);
+            jobs_depend_settle (ctx, child);
     }
     json_decref (kids);
 }

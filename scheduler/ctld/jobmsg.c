@@ -304,8 +304,10 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     struct job_change c = {
         .ev = JOB_EV_SUBMIT, .hold = hold, .depend_hold = j->deps != NULL, .text = event};
     job_update (ctx, j, &c);
-    if (j->depend_hold)
+    if (j->depend_hold) {
         jobs_depend_watch (ctx, j);
+        jobs_depend_settle (ctx, j); /* its comment */
+    }
     json_t *reply = proto_reply_ok (msg);
     if (reply) {
         json_object_set_new (reply, "seq", json_integer (seq));
