@@ -187,8 +187,18 @@ static int detach (struct run *r)
     char c = 'R';
     if (write (r->ctx->ready_fd, &c, 1) != 1)
         return -1;
-    close (r->ctx->ready_fd);
+    /* kept open for the job's process to say how it started (ready_close) */
     return 0;
+}
+
+/* The ready pipe is closed once nothing more comes on it: by the parent
+ * after the job's fork (the child holds its copy until exec), at once on a
+ * sister or a failed set-up. */
+static void ready_close (struct run *r)
+{
+    if (r->ctx->ready_fd >= 0)
+        close (r->ctx->ready_fd);
+    r->ctx->ready_fd = -1;
 }
 
 static int resolve_owner (struct run *r)
@@ -468,21 +478,26 @@ static void child_send (int fd, char kind, int code, const char *fmt, ...)
         _exit (127);                                                                               \
     } while (0)
 
-/* Open an output file as the owner; a directory gets the default name. */
+/* Open an output file as the owner; a directory gets the default name.
+ * O_APPEND, as PBS's mom opens them, so that a line qmsg appends while
+ * the job runs is not overwritten by the job's next write. */
 static int open_output (struct run *r, const char *path, char stream, char *used, size_t size)
 {
+    const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOCTTY;
     bufprintf (used, size, "%s", path);
-    int fd = open (used, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0666);
+    int fd = open (used, flags, 0666);
     if (fd < 0 && errno == EISDIR) {
         char *name = jobenv_default_name (r->jd, stream);
         bufprintf (used, size, "%s/%s", path, name ? name : "output");
         free (name);
-        fd = open (used, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0666);
+        fd = open (used, flags, 0666);
     }
     return fd;
 }
 
-static void child_stdio (struct run *r, int msg, bool in_home)
+/* Opens the job's stdout and stderr; out_used and err_used (PATH_MAX
+ * each) get the files they went to ("" for none). */
+static void child_stdio (struct run *r, int msg, bool in_home, char *out_used, char *err_used)
 {
     char used[PATH_MAX], dflt[PATH_MAX];
     const char *out = r->out_path, *err = r->err_path;
@@ -512,9 +527,12 @@ static void child_stdio (struct run *r, int msg, bool in_home)
     int null = open ("/dev/null", O_RDONLY);
     if (null < 0 || dup2 (null, 0) < 0)
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot open /dev/null: %s", strerror (errno));
+    out_used[0] = err_used[0] = '\0';
     if (out && (fd1 = open_output (r, out, 'o', used, sizeof (used))) < 0)
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot open output file %s as %s: %s", used, r->user,
                     strerror (errno));
+    if (out)
+        bufprintf (out_used, PATH_MAX, "%s", used);
     char err_dflt[PATH_MAX];
     if (in_home && err && !r->jd->error && (name = jobenv_default_name (r->jd, 'e'))) {
         bufprintf (err_dflt, sizeof (err_dflt), "%s/%s", r->home, name);
@@ -526,10 +544,16 @@ static void child_stdio (struct run *r, int msg, bool in_home)
     else if (err && (fd2 = open_output (r, err, 'e', used, sizeof (used))) < 0)
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot open error file %s as %s: %s", used, r->user,
                     strerror (errno));
-    if (fd1 < 0)
+    if (err)
+        bufprintf (err_used, PATH_MAX, "%s", used);
+    if (fd1 < 0) {
         fd1 = fd2; /* join eo */
-    if (fd2 < 0)
+        bufprintf (out_used, PATH_MAX, "%s", err_used);
+    }
+    if (fd2 < 0) {
         fd2 = fd1; /* join oe */
+        bufprintf (err_used, PATH_MAX, "%s", out_used);
+    }
     /* Where PBS's "=>> PBS:" lines go: the file opened last is the one
      * stderr goes to (the error file, or the output file it is joined
      * into).  A path too long for the message is not sent: no line then. */
@@ -742,11 +766,27 @@ static pid_t session_spawn (void *arg, const struct task_session *s, const int f
 }
 
 static void child_exec (struct run *r, int msg) __attribute__ ((noreturn));
+/* Tell the agent, through the ready pipe (shepherd.c read_started), the
+ * job's session and where it runs and writes, just before the exec that
+ * closes the pipe. */
+static void child_started (struct run *r, const char *out_used, const char *err_used)
+{
+    char cwd[PATH_MAX], buf[4 * PATH_MAX + 32];
+    if (r->ctx->ready_fd < 0 || !getcwd (cwd, sizeof (cwd)))
+        return;
+    int n = snprintf (buf, sizeof (buf), "%d%c%s%c%s%c%s%c", (int)getsid (0), 0, cwd, 0, out_used,
+                      0, err_used, 0);
+    if (n > 0 && (size_t)n < sizeof (buf))
+        (void)!write (r->ctx->ready_fd, buf, (size_t)n);
+}
+
 static void child_exec (struct run *r, int msg)
 {
+    char out_used[PATH_MAX], err_used[PATH_MAX];
     bool in_home = child_become (r, msg);
-    child_stdio (r, msg, in_home);
+    child_stdio (r, msg, in_home, out_used, err_used);
     set_limits (r, msg);
+    child_started (r, out_used, err_used);
     environ = r->env;
     if (r->jd->argv) {
         execvp (r->jd->argv[0], r->jd->argv);
@@ -1095,6 +1135,7 @@ static void start_job (struct run *r)
         return;
     }
     if (r->sister) {
+        ready_close (r);
         /* No script here: the container waits for the job's remote tasks
          * until the job ends (job.kill), its walltime or the lease. */
         r->start_time = time (NULL);
@@ -1135,6 +1176,7 @@ static void start_job (struct run *r)
         child_exec (r, pfd[1]);
     }
     close (pfd[1]);
+    ready_close (r);
     (void)container_add (r->cont, r->job);
     r->msg_fd = pfd[0];
     fcntl (r->msg_fd, F_SETFL, O_NONBLOCK);
@@ -1157,6 +1199,7 @@ void shepherd_run (struct shepherd_ctx *ctx)
         prepare_binding (&r);
         start_job (&r);
     }
+    ready_close (&r);
     if (r.cont) {
         uint64_t peak;
         if (!r.job)

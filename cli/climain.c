@@ -20,6 +20,7 @@ static const struct {
     {"Request invalid for state of job", " ", CLI_EXIT_STATE},
     {"Unknown queue", " ", CLI_EXIT_UNKQUE},
     {"Unknown node", " ", CLI_EXIT_UNKNODE},
+    {"Job has finished", " ", CLI_EXIT_FINISHED},
 };
 
 int cli_open (struct cli *cli, const char *prog)

@@ -487,6 +487,13 @@ static void job_submit_arguments (struct attrs *a, const json_t *job)
     attrs_add_built (a, "Submit_arguments", NULL, sbuf_take (&s));
 }
 
+const char *format_hold_types (const json_t *job)
+{
+    if (strcmp (mstr (job, "state", "Q"), "H") != 0)
+        return "n";
+    return mstr (job, "hold_types", "u");
+}
+
 /* Every attribute qstat -f shows, in OpenPBS's order. */
 static void job_attrs (struct attrs *a, const json_t *job, const struct format_ctx *ctx)
 {
@@ -513,6 +520,8 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     job_text_attr (a, job, JOBSPEC_ACCOUNT, NULL);
     job_text_attr (a, job, JOBSPEC_CHECKPOINT, "u");
     job_add_time (a, "ctime", job, "submit_time");
+    if (mhas (job, "depend"))
+        attrs_add (a, "depend", NULL, "%s", mstr (job, "depend", ""));
     job_path (a, job, "Error_Path", "error", 'e');
     if (json_array_size (alloc) > 0) {
         attrs_add_built (a, "exec_host", NULL, join_allocation (alloc, write_exec_host));
@@ -530,7 +539,7 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
                    json_number_value (json_object_get (job, "max_link_latency_us")));
     if (mhas (job, "pgroup_partition"))
         attrs_add (a, "pgroup_partition", NULL, "%" PRId64, mint (job, "pgroup_partition", 0));
-    attrs_add (a, "Hold_Types", NULL, "%s", strcmp (state, "H") == 0 ? "u" : "n");
+    attrs_add (a, "Hold_Types", NULL, "%s", format_hold_types (job));
     if (json_is_true (json_object_get (job, "interactive")))
         attrs_add (a, "interactive", NULL, "True");
     attrs_add (a, "Join_Path", NULL, "%s", mstr (job, "join", "n"));

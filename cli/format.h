@@ -48,6 +48,10 @@ struct format_ctx {
  * job.  -1 ENOMEM; resreq_clear() frees it.  format_resreq_nodect: the
  * number of chunk instances (nodect). */
 int format_job_resreq (const json_t *job, struct resreq *r);
+
+/* PBS's Hold_Types of a job object: "n" when not held, else its kinds of
+ * hold ("u" the user's, "s" the system's: it waits on dependencies). */
+const char *format_hold_types (const json_t *job);
 int64_t format_resreq_nodect (const struct resreq *r);
 
 /* Resource_List.place as qstat -f shows it ("scatter:excl:group=switch"),

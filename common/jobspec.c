@@ -687,11 +687,7 @@ static int apply_w_attr (struct layer *l, const char *val, struct herror *err)
     {
         if (jobspec_check_depend (v, err) < 0)
             return -1;
-        /* Nothing enforces dependencies yet: a job accepted with one would
-         * start without waiting (or after a job that does not exist), so
-         * refuse it.  Storing it is "dup_into (&l->depend, v)" once
-         * the scheduler holds such jobs back. */
-        return herror_set (err, JOBSPEC_DEPEND_REFUSAL);
+        return dup_into (&l->depend, v) < 0 ? herror_set (err, "out of memory") : 0;
     }
 }
 

@@ -63,9 +63,27 @@ int jobspec_check_queue (const char *queue, struct herror *err)
     return 0;
 }
 
-/* "SEQ[.SERVER]", SEQ digits with an optional "[]" or "[N]". */
+/* "[A-Za-z0-9._-]+" over all len bytes. */
+static bool server_valid (const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!isalnum ((unsigned char)s[i]) && !strchr ("._-", s[i]))
+            return false;
+    }
+    return true;
+}
+
+/* "SEQ[.SERVER][@SERVER]", SEQ digits with an optional "[]" or "[N]". */
 static bool jobid_valid (const char *s, size_t len)
 {
+    const char *at = memchr (s, '@', len);
+    if (at) {
+        if (!server_valid (at + 1, len - (size_t)(at - s) - 1))
+            return false;
+        len = (size_t)(at - s);
+    }
     size_t i = 0;
 
     while (i < len && isdigit ((unsigned char)s[i]))
@@ -82,13 +100,7 @@ static bool jobid_valid (const char *s, size_t len)
     }
     if (i == len)
         return true;
-    if (s[i] != '.' || i + 1 == len)
-        return false;
-    for (i++; i < len; i++) {
-        if (!isalnum ((unsigned char)s[i]) && !strchr ("._-", s[i]))
-            return false;
-    }
-    return true;
+    return s[i] == '.' && server_valid (s + i + 1, len - i - 1);
 }
 
 int jobspec_check_depend (const char *depend, struct herror *err)

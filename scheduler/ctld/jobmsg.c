@@ -46,8 +46,7 @@ static int check_server (json_t *msg, struct ctld *ctx, int64_t seq, struct herr
     return 0;
 }
 
-/* The job a client names, if it may act on it (its owner, or root). */
-static struct ctld_job *owned_job (json_t *msg, struct request *rq, struct herror *err)
+struct ctld_job *jobs_owned (json_t *msg, struct request *rq, struct herror *err)
 {
     int64_t seq;
     if (get_seq (msg, &seq, err) < 0 || check_server (msg, rq->ctx, seq, err) < 0)
@@ -224,11 +223,16 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         herror_prefix (err, "job");
         return -1;
     }
+    /* -W depend: the jobs it names must exist; held (system hold) while
+     * it waits on them */
+    struct depend_item *deps = NULL;
+    int ndeps = 0;
     if (spec->depend) {
-        /* Not enforced yet: the job would start at once.  Refused here,
-         * not in jobspec_from_json(), which also reads back stored jobs. */
-        herror_set (err, "job: depend: %s", JOBSPEC_DEPEND_REFUSAL);
-        goto fail;
+        char *text = NULL;
+        if (jobs_depend_prepare (ctx, spec->depend, &deps, &ndeps, &text, err) < 0)
+            goto fail;
+        free (spec->depend);
+        spec->depend = text;
     }
     if (spec->queue && strcmp (spec->queue, ctx->cfg.default_queue) != 0) {
         herror_set (err, "Unknown queue %s", spec->queue);
@@ -286,16 +290,24 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     j->exclusive = spec->res.sharing != RESREQ_SHARED;
     memset (&spec->res, 0, sizeof (spec->res));
     jobspec_destroy (spec);
+    j->deps = deps;
+    j->ndeps = ndeps;
+    deps = NULL;
     if (jobs_insert (ctx, j) < 0) {
         free (owner);
         job_free (j);
         return herror_set (err, "cannot accept the job now");
     }
-    snprintf (event, sizeof (event), "submitted by %s (uid %d)%s", owner, (int)j->uid,
-              hold ? " with a hold" : "");
+    snprintf (event, sizeof (event), "submitted by %s (uid %d)%s%s", owner, (int)j->uid,
+              hold ? " with a hold" : "", j->deps ? ", held on its dependencies" : "");
     free (owner);
-    struct job_change c = {.ev = JOB_EV_SUBMIT, .hold = hold, .text = event};
+    struct job_change c = {
+        .ev = JOB_EV_SUBMIT, .hold = hold, .depend_hold = j->deps != NULL, .text = event};
     job_update (ctx, j, &c);
+    if (j->depend_hold) {
+        jobs_depend_watch (ctx, j);
+        jobs_depend_settle (ctx, j); /* its comment */
+    }
     json_t *reply = proto_reply_ok (msg);
     if (reply) {
         json_object_set_new (reply, "seq", json_integer (seq));
@@ -305,6 +317,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     log_msg (LOG_LEVEL_DEBUG, "job %lld.%s %s", (long long)seq, ctx->cfg.server_name, event);
     return 0;
 fail:
+    free (deps);
     jobspec_destroy (spec);
     return -1;
 }
@@ -491,7 +504,7 @@ static int owned_change (json_t *msg, struct request *rq, enum job_event ev, con
                          const char *refusal, struct herror *err)
 {
     struct ctld *ctx = rq->ctx;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     char text[128];
 
     if (!j || ctld_store_writable (ctx, err) < 0)
@@ -534,7 +547,7 @@ static int job_signal (json_t *msg, void *arg, struct herror *err)
 
     if (proto_get_string (msg, "signal", &name, err) < 0)
         return -1;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     if (!j)
         return -1;
     int sig = signame_parse (name);
@@ -569,7 +582,7 @@ static int add_event (int64_t seq, int64_t t, const char *text, void *arg)
 static int job_events (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     char id[96];
     if (!j)
         return -1;
@@ -593,8 +606,10 @@ static int job_events (json_t *msg, void *arg, struct herror *err)
 /* qrerun: an administrator kills a running job's run to queue it again
  * (a job submitted -r n only with "force", as PBS's -W force); the job
  * stays R until its first node reports the end, which then requeues it
- * (job_ended).  Not persisted: a controller restarted meanwhile lets the
- * run's end finish the job. */
+ * (job_ended).  The wish is stored ("rerun" in the job object, committed
+ * with the request's event before the kill goes out): a controller
+ * restarted meanwhile still requeues the job when the end comes, and the
+ * node's registration is sent the kill again (jobs_node_register). */
 static int job_rerun (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
@@ -605,7 +620,7 @@ static int job_rerun (json_t *msg, void *arg, struct herror *err)
 
     if (proto_opt_bool (msg, "force", &force, err) < 0)
         return -1;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     if (!j)
         return -1;
     if (peer_uid (rq->peer) != 0 && peer_uid (rq->peer) != ctx->cfg.service_uid)
@@ -619,8 +634,9 @@ static int job_rerun (json_t *msg, void *arg, struct herror *err)
     snprintf (text, sizeof (text), "rerun requested by uid %d", (int)peer_uid (rq->peer));
     if (store_event_add (ctx->store, j->seq, ctld_now(), text, &serr) < 0)
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, serr.text);
-    ctld_dirty (ctx);
     j->rerun = true;
+    job_set (j, "rerun", json_true());
+    (void)job_store (ctx, j);
     job_send_kill (ctx, j, NULL);
     log_msg (LOG_LEVEL_INFO, "job %lld: %s", (long long)j->seq, text);
     ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
@@ -637,7 +653,6 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
     struct ctld *ctx = rq->ctx;
     json_t *seqs;
     struct ctld_job *j[2];
-    struct herror serr = {""};
 
     if (proto_get_array (msg, "seqs", &seqs, err) < 0)
         return -1;
@@ -647,7 +662,7 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
         json_t *one = json_pack ("{s:O}", "seq", json_array_get (seqs, k));
         if (!one)
             return herror_set (err, "out of memory");
-        j[k] = owned_job (one, rq, err);
+        j[k] = jobs_owned (one, rq, err);
         json_decref (one);
         if (!j[k])
             return -1;
@@ -661,12 +676,9 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
     j[1]->rank = r0;
     for (int k = 0; k < 2; k++) {
         json_object_set_new (j[k]->obj, "queue_rank", json_integer (j[k]->rank));
-        if (store_job_put (ctx->store, j[k]->obj, &serr) < 0)
-            log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j[k]->seq,
-                     serr.text);
+        (void)job_store (ctx, j[k]);
         (void)sched_queue_set_rank_of (ctx, j[k]);
     }
-    ctld_dirty (ctx);
     sched_request (ctx);
     ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
     return 0;
@@ -680,7 +692,7 @@ static int job_move (json_t *msg, void *arg, struct herror *err)
     const char *queue;
     if (proto_get_string (msg, "queue", &queue, err) < 0)
         return -1;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     if (!j)
         return -1;
     if (strcmp (queue, rq->ctx->cfg.default_queue) != 0)
@@ -804,16 +816,34 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
     return 0;
 }
 
+/* The first node's job.launch.ok says how the job's process started
+ * (session_id, jobdir, output_file, error_file): kept in the job object,
+ * and so in the store, for qstat -f and qmsg. */
 static int job_launch_ok (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
-    int64_t seq;
-    if (get_seq (msg, &seq, err) < 0)
+    int64_t seq, session = 0;
+    const char *dir = NULL, *out = NULL, *errf = NULL;
+    if (get_seq (msg, &seq, err) < 0 || proto_opt_int (msg, "session_id", &session, err) < 0 ||
+        proto_opt_string (msg, "jobdir", &dir, err) < 0 ||
+        proto_opt_string (msg, "output_file", &out, err) < 0 ||
+        proto_opt_string (msg, "error_file", &errf, err) < 0)
         return -1;
+    if (session < 0 || session > INT32_MAX)
+        return herror_set (err, "message job.launch.ok: member \"session_id\" out of range");
+    if ((dir && strlen (dir) >= JOB_PATH_MAX) || (out && strlen (out) >= JOB_PATH_MAX) ||
+        (errf && strlen (errf) >= JOB_PATH_MAX))
+        return herror_set (err, "message job.launch.ok: a path is longer than %d bytes",
+                           JOB_PATH_MAX - 1);
     struct ctld_job *j = agent_job (rq, msg, seq);
-    if (j)
-        log_msg (LOG_LEVEL_DEBUG, "job %lld launched on %s", (long long)seq,
-                 peer_agent_node (rq->peer));
+    if (!j)
+        return 0;
+    log_msg (LOG_LEVEL_DEBUG, "job %lld launched on %s (session %lld)", (long long)seq,
+             peer_agent_node (rq->peer), (long long)session);
+    if (session > 0 && j->state == JOB_RUNNING) {
+        job_set_started (j, msg);
+        (void)job_store (rq->ctx, j);
+    }
     return 0;
 }
 

@@ -70,7 +70,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
             {
                 [JOB_EV_SUBMIT] = NO,
                 [JOB_EV_HOLD] = ALWAYS (JOB_HELD),
-                [JOB_EV_RELEASE] = ALWAYS (JOB_QUEUED),
+                [JOB_EV_RELEASE] = {JOB_QUEUED, JOB_HELD},
                 [JOB_EV_DELETE] = ALWAYS (JOB_FINISHED),
                 [JOB_EV_START] = NO,
                 [JOB_EV_ENDED] = NO,
@@ -144,6 +144,8 @@ static bool conditional (enum job_event ev, const struct job_cond *c)
         return !c->hold;
     case JOB_EV_RETRY:
         return c->retries_left;
+    case JOB_EV_RELEASE:
+        return !c->holds_left;
     case JOB_EV_LOST:
     case JOB_EV_NODE_DOWN:
         return c->rerunnable;

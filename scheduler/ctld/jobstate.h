@@ -8,7 +8,9 @@
  *
  *   (new)      --submit--> Q, or H when submitted with a hold
  *   Q queued   --hold--> H, --delete--> F, --start--> R
- *   H held     --release--> Q, --delete--> F
+ *   H held     --release--> Q (H while another kind of hold remains: a
+ *              user's qhold, the system's hold of a job waiting on its
+ *              dependencies), --hold--> H, --delete--> F
  *   R running  --delete--> E (kill sent), --ended--> F,
  *              --retry--> Q, or H once its retries are used up,
  *              --lost--> Q (rerunnable) or F,
@@ -53,6 +55,7 @@ struct job_cond {
     bool hold;         /* SUBMIT: submitted with a hold (qsub -h) */
     bool rerunnable;   /* LOST, NODE_DOWN: the job may run again (qsub -r y) */
     bool retries_left; /* RETRY: it has not used up its starts yet */
+    bool holds_left;   /* RELEASE: another kind of hold remains (job.h) */
 };
 
 /* The PBS letter ('Q', 'H', 'R', 'E', 'F'); '?' for JOB_NEW or an unknown

@@ -313,7 +313,7 @@ static void full_hides_environment_of_others (void **state)
     /* a comma inside a value is escaped, as PBS does */
     assert_non_null (strstr (mine, "OMP_PROC_BIND=close\\,spread"));
     assert_null (strstr (theirs, "Variable_List"));
-    assert_non_null (strstr (theirs, "    Hold_Types = u\n"));
+    assert_non_null (strstr (theirs, "    Hold_Types = us\n")); /* qhold, and a dependency */
     free (mine);
     free (theirs);
     free (text);

@@ -144,7 +144,7 @@ static void every_option (void **state)
     assert_null (jobspec_getenv (js, "B")); /* bare and not in the environment */
     assert_int_equal (js->priority, -10);
     assert_false (js->rerunnable);
-    assert_null (js->depend); /* -W depend is refused: see dependencies */
+    assert_null (js->depend); /* none given */
     assert_true (js->hold);
     assert_true (js->export_all);
     assert_string_equal (js->script, "echo hi\n");
@@ -1009,6 +1009,7 @@ static void dependencies (void **state)
         "afterany:5,before:6",
         "after:7,beforeok:8:9,beforenotok:10,beforeany:11[]",
         "afterok:12[3].srv",
+        "afterok:12.srv@srv:13@srv",
     };
     static const struct {
         const char *in;
@@ -1025,6 +1026,8 @@ static void dependencies (void **state)
                  "before, beforeok, beforenotok or beforeany)"},
         {"afterok:1[", "\"1[\" is not a job id (e.g. 123 or 123.server)"},
         {"afterok::1", "\"\" is not a job id (e.g. 123 or 123.server)"},
+        {"afterok:1@", "\"1@\" is not a job id (e.g. 123 or 123.server)"},
+        {"afterok:1.a@b@c", "\"1.a@b@c\" is not a job id (e.g. 123 or 123.server)"},
     };
     struct herror err;
 
@@ -1040,16 +1043,15 @@ static void dependencies (void **state)
                          "option -W depend=afterok:: \"\" is not a job id (e.g. 123 or "
                          "123.server)",
                          "-W", "depend=afterok:");
-    /* Well formed, but nothing enforces it yet: refused, on the command
-     * line and in the script, rather than run without waiting. */
-    assert_submit_error ("",
-                         "option -W depend=afterok:12.srv:13: job dependencies are not "
-                         "supported yet; the job was not submitted",
-                         "-W", "depend=afterok:12.srv:13");
-    assert_submit_error ("#!/bin/sh\n#PBS -W depend=afterany:3\n",
-                         "script line 2: \"#PBS -W depend=afterany:3\": job dependencies are "
-                         "not supported yet; the job was not submitted",
-                         NULL);
+    /* Well formed: kept for the controller, from the command line or the
+     * script (the command line wins) */
+    struct jobspec *js = submit_ok ("#!/bin/sh\n#PBS -W depend=afterany:3\n", NULL);
+    assert_string_equal (js->depend, "afterany:3");
+    jobspec_destroy (js);
+    js = submit_ok ("#!/bin/sh\n#PBS -W depend=afterany:3\n", "-W", "depend=afterok:12.srv:13",
+                    NULL);
+    assert_string_equal (js->depend, "afterok:12.srv:13");
+    jobspec_destroy (js);
 }
 
 /* Everything qsub sends is JSON text: a NUL byte or bytes that are not
