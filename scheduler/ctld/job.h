@@ -47,6 +47,8 @@ struct ctld_job {
     bool deleted;   /* qdel while running: it finishes, never requeues */
     bool rerun;     /* qrerun: its run is being killed to queue it again */
     int priority;
+    int queue;    /* index into the controller's queues (queues.h); -1: a queue
+                   * the configuration no longer has (the name is in obj) */
     int64_t rank; /* order among waiting jobs of one priority ("queue_rank",
                    * qorder); 0: the seq */
     int64_t submit_time;
@@ -80,6 +82,13 @@ const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_
  * (job.launch goes to every node) and take its remote tasks (huddle-rsh). */
 const char *job_first_node (const struct ctld_job *j);
 bool job_uses_node (const struct ctld_job *j, const char *name);
+
+/* The job object OBJ read by its one codec (jobspec_job_from_json; the
+ * stored object has no script, it is read with an empty one): what qalter
+ * edits before it codes the members again.  NULL with err.  The caller
+ * destroys it. */
+struct jobspec;
+struct jobspec *job_decode (const json_t *obj, struct herror *err);
 
 /* Set or remove (v NULL) a member of the job object. */
 void job_set (struct ctld_job *j, const char *name, json_t *v);
