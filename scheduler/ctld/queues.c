@@ -120,8 +120,12 @@ static int parse_entry (struct queue_conf *q, char *e, int64_t default_walltime,
         if (parse_key (q, kv, err) < 0)
             return -1;
     }
+    /* a queue that caps walltime and sets no default gives its cap to the
+     * jobs that ask for none, rather than a default it would refuse */
     if (q->default_walltime == 0)
-        q->default_walltime = default_walltime;
+        q->default_walltime = q->max_walltime > 0 && q->max_walltime < default_walltime
+                                  ? q->max_walltime
+                                  : default_walltime;
     if (q->max_walltime > 0 && q->default_walltime > q->max_walltime)
         return herror_set (err,
                            "option queues: %s: default_walltime (%llds) is above max_walltime "

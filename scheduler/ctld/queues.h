@@ -13,7 +13,7 @@
  *   priority=N          -1024..1023, default 0: jobs of a higher queue go first
  *   default_walltime=T  walltime of a job that asks for none (PBS's
  *                       resources_default.walltime); default: option
- *                       default_walltime
+ *                       default_walltime, or max_walltime when that is less
  *   max_walltime=T      largest walltime a job may ask for (resources_max.walltime);
  *                       qsub, qalter and qmove refuse more
  *   max_user_run=N      running jobs one user may have in the queue (PBS's
