@@ -1,12 +1,14 @@
 /* qalter - change a job's attributes, as OpenPBS's qalter
  *
- *     qalter [-l walltime=T] [-l select=SPEC] [-p PRIORITY] [-N NAME] JOBID...
+ *     qalter [-l walltime=T] [-l select=SPEC] [-p PRIORITY] [-N NAME] [-h u|n] JOBID...
  *
  * One job.alter per job id with what the options change; the controller
  * decides what a job in its state may change (a waiting job: all of
  * these, within its queue's limits; a running one: its name and priority,
  * docs/protocol.md) and records the change in the job's history
  * (tracejob).  -l takes several resources separated by commas, as PBS's.
+ * -h u holds the job and -h n releases it, as qhold and qrls do (job.hold,
+ * job.release: huddle has user holds only), after the other changes.
  * Every id is tried; the exit status is the last failure's (PBS's
  * habit), 0 when all succeeded.
  */
@@ -59,13 +61,14 @@ static int add_resource (json_t *req, char *item)
     return -1;
 }
 
-/* The options as job.alter's members (without type and job). */
-static json_t *parse_options (int argc, char **argv)
+/* The options as job.alter's members (without type and job); -h's request
+ * type in *hold (NULL: none). */
+static json_t *parse_options (int argc, char **argv, const char **hold)
 {
     json_t *req = json_object();
     int c;
 
-    while (req && (c = getopt (argc, argv, "l:N:p:")) != -1) {
+    while (req && (c = getopt (argc, argv, "h:l:N:p:")) != -1) {
         char *end, *save = NULL;
         struct herror err;
         long p;
@@ -76,6 +79,14 @@ static json_t *parse_options (int argc, char **argv)
                 if (add_resource (req, item) < 0)
                     exit (CLI_EXIT_USAGE);
             }
+            break;
+        case 'h':
+            if (strcmp (optarg, "u") != 0 && strcmp (optarg, "n") != 0) {
+                fprintf (stderr, "qalter: -h %s: this server has user holds only (-h u, -h n)\n",
+                         optarg);
+                exit (CLI_EXIT_USAGE);
+            }
+            *hold = optarg[0] == 'u' ? "job.hold" : "job.release";
             break;
         case 'N':
             if (jobspec_check_name (optarg, &err) < 0) {
@@ -101,37 +112,52 @@ static json_t *parse_options (int argc, char **argv)
         fprintf (stderr, "qalter: out of memory\n");
         exit (CLI_EXIT_FAIL);
     }
-    if (json_object_size (req) == 0 || optind == argc)
+    if ((json_object_size (req) == 0 && !*hold) || optind == argc)
         usage();
     return req;
 }
 
-int main (int argc, char **argv)
+/* REQ's members (if any) and then HOLD (if any) for job SEQ[.SERVER]. */
+static void alter_one (struct cli *cli, const json_t *attrs, const char *hold, const char *id,
+                       int *status)
 {
-    struct cli cli = {.prog = "qalter"};
-    int status = 0;
-    json_t *attrs = parse_options (argc, argv);
-
-    if (cli_open (&cli, "qalter") < 0) {
-        json_decref (attrs);
-        return CLI_EXIT_FAIL;
+    int64_t seq;
+    const char *server;
+    if (cli_parse_jobid (cli, id, &seq, &server) < 0) {
+        *status = CLI_EXIT_FAIL;
+        return;
     }
-    for (int i = optind; i < argc; i++) {
-        int64_t seq;
-        const char *server;
-        if (cli_parse_jobid (&cli, argv[i], &seq, &server) < 0) {
-            status = CLI_EXIT_FAIL;
+    const char *types[2] = {json_object_size (attrs) ? "job.alter" : NULL, hold};
+    for (int k = 0; k < 2; k++) {
+        if (!types[k])
             continue;
-        }
-        json_t *req = json_deep_copy (attrs);
-        if (req && (json_object_set_new (req, "type", json_string ("job.alter")) < 0 ||
+        json_t *req = k == 0 ? json_deep_copy (attrs) : json_object();
+        if (req && (json_object_set_new (req, "type", json_string (types[k])) < 0 ||
                     json_object_set_new (req, "seq", json_integer (seq)) < 0 ||
                     (server && json_object_set_new (req, "server", json_string (server)) < 0))) {
             json_decref (req);
             req = NULL;
         }
-        json_decref (cli_request (&cli, req, argv[i], &status));
+        json_t *reply = cli_request (cli, req, id, status);
+        json_decref (reply);
+        if (!reply)
+            return; /* a refused change: the hold is not tried either */
     }
+}
+
+int main (int argc, char **argv)
+{
+    struct cli cli = {.prog = "qalter"};
+    const char *hold = NULL;
+    int status = 0;
+    json_t *attrs = parse_options (argc, argv, &hold);
+
+    if (cli_open (&cli, "qalter") < 0) {
+        json_decref (attrs);
+        return CLI_EXIT_FAIL;
+    }
+    for (int i = optind; i < argc; i++)
+        alter_one (&cli, attrs, hold, argv[i], &status);
     cli_close (&cli);
     json_decref (attrs);
     return status;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # qalter as a user meets it: a waiting job's walltime, select, priority
 # and name change (qstat -f shows them, tracejob records who changed
-# what), within its queue's limits (PBS's "Job exceeds queue resource
+# what), -h n releases it, within its queue's limits (PBS's "Job exceeds queue resource
 # limits", exit 188); a job that did not fit starts once a smaller select
 # fits; a raised priority moves a job ahead; a running job may change its
 # name and priority but not its walltime or select (PBS's "Cannot modify
@@ -50,13 +50,14 @@ expect_fail 153 "Unknown Job Id" qalter -p 1 99999
 [ "$(job_attr "$job" Resource_List.walltime)" = 00:10:00 ] || fail "a refused qalter changed the walltime"
 [ "$(job_attr "$job" Priority)" = 100 ] || fail "a refused qalter changed the priority"
 qalter -l walltime=20:00 "$job" || fail "root's qalter of hu0901a's job"
+expect_fail 2 "user holds only" as_user hu0901a qalter -h s "$job"
 echo "ok: qalter refuses what the queue or the value does not allow, and other users"
 
 # ---- a job that does not fit starts once qalter makes it fit
 submit -N blocker -l select=1:ncpus=1 -- /bin/sleep 300
 blocker=$JOBID
 wait_job "$blocker" R
-qrls "$job"
+as_user hu0901a qalter -h n "$job" || fail "qalter -h n (release)"
 sleep 1 # passes after the release: it cannot fit while the blocker runs
 job_is "$job" Q || fail "job $job is $(job_state "$job"), want Q behind the blocker"
 as_user hu0901a qalter -l select=1:ncpus=1 "$job" || fail "qalter -l select=1:ncpus=1"
