@@ -290,7 +290,9 @@ const char *jobspec_getenv (const struct jobspec *js, const char *name);
  *   name:   1..236 printable characters, no blanks, '/', ':' or '@' (it
  *           becomes part of file names NAME.oSEQ), starting with a letter,
  *           digit or '_'
- *   queue:  1..64 of [A-Za-z0-9_.-], starting with a letter or digit
+ *   queue:  1..64 of [A-Za-z0-9_.-], starting with a letter or digit,
+ *           optionally followed by @SERVER (a host name); "@SERVER" alone
+ *           is that server's default queue
  *   depend: "TYPE:JOBID[:JOBID]...[,TYPE:...]" with TYPE one of after,
  *           afterok, afternotok, afterany, before, beforeok, beforenotok,
  *           beforeany, and JOBID "SEQ[.SERVER][@SERVER]" (SEQ may carry

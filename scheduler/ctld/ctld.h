@@ -98,6 +98,8 @@ struct ctld_config {
     char *fabric_map;   /* EC2 instance map, "" = none */
     char *mail_command; /* qsub -m mail: "" = none (jobmsg.c) */
     char *node_labels;  /* labels.h's option text, "" = none */
+
+    struct queues *queues; /* queues.h: options queues and default_queue */
 };
 
 struct server;
@@ -111,6 +113,7 @@ struct links;
 struct peer;
 struct ctld_fabric;
 struct job_messages;
+struct queues;
 
 struct ctld {
     struct event_base *base;
@@ -351,6 +354,11 @@ bool sched_node_usage (struct ctld *ctx, const char *name, struct sched_node_usa
  * j->eligible_time).  Called by job_update()'s reactions and by
  * jobs_load(); idempotent.  A failure (ENOMEM) is logged. */
 void sched_job_sync (struct ctld *ctx, struct ctld_job *j);
+
+/* j's request, priority or queue changed (qalter, qmove): a waiting job is
+ * queued again with them (keeping its rank and eligible time).  Whether it
+ * was in the queue. */
+bool sched_job_requeue (struct ctld *ctx, struct ctld_job *j);
 
 /* j->rank changed (qorder): the queue follows.  -1 ENOENT when it is not
  * queued (then there is nothing to follow). */

@@ -50,6 +50,8 @@ struct ctld_job {
     bool rerun;     /* qrerun: its run is being killed to queue it again (stored as
                      * the object's "rerun", dropped when the run ends) */
     int priority;
+    int queue;    /* index into the controller's queues (queues.h); -1: a queue
+                   * the configuration no longer has (the name is in obj) */
     int64_t rank; /* order among waiting jobs of one priority ("queue_rank",
                    * qorder); 0: the seq */
     int64_t submit_time;
@@ -94,6 +96,13 @@ bool job_uses_node (const struct ctld_job *j, const char *name);
  * it: its owner, or root.  NULL with err in PBS's words ("Unknown Job Id
  * ID", "Unauthorized Request") otherwise.  Finished jobs are found too. */
 struct ctld_job *jobs_owned (json_t *msg, struct request *rq, struct herror *err);
+
+/* The job object OBJ read by its one codec (jobspec_job_from_json; the
+ * stored object has no script, it is read with an empty one): what qalter
+ * edits before it codes the members again.  NULL with err.  The caller
+ * destroys it. */
+struct jobspec;
+struct jobspec *job_decode (const json_t *obj, struct herror *err);
 
 /* Set or remove (v NULL) a member of the job object. */
 void job_set (struct ctld_job *j, const char *name, json_t *v);

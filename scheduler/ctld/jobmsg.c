@@ -16,9 +16,12 @@
 
 #include "common/jobspec.h"
 #include "common/log.h"
+#include "common/pbs_format.h"
+#include "common/pbs_resources.h"
 #include "common/signame.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/labels.h"
+#include "scheduler/ctld/queues.h"
 #include "scheduler/ctld/store.h"
 
 static int get_seq (json_t *msg, int64_t *seq, struct herror *err)
@@ -67,8 +70,9 @@ struct ctld_job *jobs_owned (json_t *msg, struct request *rq, struct herror *err
 
 /* The job object: the normalized request plus what the server decides. */
 static json_t *job_object (struct ctld *ctx, struct jobspec *spec, int64_t seq, const char *owner,
-                           struct herror *err)
+                           int qi, struct herror *err)
 {
+    const char *queue = queues_get (ctx->cfg.queues, qi)->name;
     char jobid[96];
     snprintf (jobid, sizeof (jobid), "%lld.%s", (long long)seq, ctx->cfg.server_name);
     spec->seq = seq;
@@ -82,11 +86,12 @@ static json_t *job_object (struct ctld *ctx, struct jobspec *spec, int64_t seq, 
         herror_set (err, "cannot code job %lld: %s", (long long)seq, strerror (errno));
         return NULL;
     }
-    int64_t walltime = spec->res.walltime ? spec->res.walltime : ctx->cfg.default_walltime;
+    int64_t walltime = queues_walltime (ctx, qi, spec->res.walltime);
     json_t *env = json_object_get (obj, "env");
-    if (json_is_object (env) && !json_object_get (env, "PBS_O_QUEUE"))
-        json_object_set_new (env, "PBS_O_QUEUE", json_string (ctx->cfg.default_queue));
-    json_object_set_new (obj, "queue", json_string (ctx->cfg.default_queue));
+    /* PBS_O_QUEUE is the queue submitted to, as qsub named it or the default */
+    if (json_is_object (env))
+        json_object_set_new (env, "PBS_O_QUEUE", json_string (queue));
+    json_object_set_new (obj, "queue", json_string (queue));
     json_object_set_new (obj, "walltime", json_integer (walltime));
     json_object_set_new (obj, "submit_time", json_integer (ctld_now()));
     json_object_set_new (obj, "run_count", json_integer (0));
@@ -234,8 +239,11 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         free (spec->depend);
         spec->depend = text;
     }
-    if (spec->queue && strcmp (spec->queue, ctx->cfg.default_queue) != 0) {
-        herror_set (err, "Unknown queue %s", spec->queue);
+    int qi = queues_resolve (ctx, spec->queue, err);
+    if (qi < 0 || queues_check_walltime (ctx, qi, spec->res.walltime, err) < 0)
+        goto fail;
+    if (!queues_get (ctx->cfg.queues, qi)->enabled) {
+        herror_set (err, "Queue is not enabled");
         goto fail;
     }
     const json_t *pg = spec->res.pgroup[0] ? pgroups_find (ctx, spec->res.pgroup) : NULL;
@@ -265,7 +273,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     }
     struct ctld_job *j = calloc (1, sizeof (*j));
     if (!j || store_next_seq (ctx->store, &seq, err) < 0 ||
-        !(j->obj = job_object (ctx, spec, seq, owner, err)) ||
+        !(j->obj = job_object (ctx, spec, seq, owner, qi, err)) ||
         store_script_put (ctx->store, seq, spec->script ? spec->script : "", err) < 0) {
         free (owner);
         job_free (j);
@@ -278,6 +286,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     j->script_bytes = script_bytes;
     j->seq = seq;
     j->uid = spec->uid;
+    j->queue = qi;
     j->execution_time = spec->execution_time;
     j->state = JOB_NEW;
     check_mail (ctx, spec, seq);
@@ -373,9 +382,11 @@ static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
     return o;
 }
 
-static bool query_match (struct ctld_job *j, const char *user, bool finished)
+static bool query_match (struct ctld_job *j, const char *user, int queue, bool finished)
 {
     if (!finished && j->state == JOB_FINISHED)
+        return false;
+    if (queue >= 0 && j->queue != queue)
         return false;
     if (user) {
         const char *owner = json_string_value (json_object_get (j->obj, "owner"));
@@ -433,9 +444,10 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
         proto_opt_int (msg, "limit", &limit, err) < 0 ||
         proto_opt_string (msg, "queue", &queue, err) < 0)
         return -1;
-    /* one queue so far: every job is in it (qstat DESTINATION) */
-    if (queue && strcmp (queue, ctx->cfg.default_queue) != 0)
-        return herror_set (err, "Unknown queue %.64s", queue);
+    /* qstat DESTINATION: that queue's jobs */
+    int qi = queue ? queues_resolve (ctx, queue, err) : -1;
+    if (queue && qi < 0)
+        return -1;
     if (cursor < 0 || limit < 1)
         return herror_set (err, "message job.query: \"cursor\" must be >= 0, \"limit\" >= 1");
     if (vo.script && json_array_size (seqs) != 1)
@@ -462,7 +474,7 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
             }
             struct ctld_job *j = jobs_find (ctx, json_integer_value (v));
             next = (int64_t)i;
-            if (j && query_match (j, user, true) &&
+            if (j && query_match (j, user, qi, true) &&
                 !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
                 break;
             next = (int64_t)i + 1;
@@ -471,7 +483,8 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
         /* The cursor is the last seq answered: jobs come in seq order. */
         for (int i = jobs_index_after (ctx, cursor); rc == 0 && i < jobs_count (ctx); i++) {
             struct ctld_job *j = jobs_at (ctx, i);
-            if (query_match (j, user, finished) && !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
+            if (query_match (j, user, qi, finished) &&
+                !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
                 break;
             next = j->seq;
         }
@@ -684,23 +697,151 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
     return 0;
 }
 
-/* qmove: only the one queue exists, so moving there is moving nowhere;
- * any other destination is refused as PBS refuses an unknown queue. */
+/* qalter and qmove: MEMBERS (stolen) of the job object change in one
+ * job_update (JOB_EV_ALTER), recorded in the job's history (tracejob) as
+ * WHAT by the caller. */
+static int alter_commit (json_t *msg, struct request *rq, struct ctld_job *j, json_t *members,
+                         const char *what, struct herror *err)
+{
+    char text[900];
+    snprintf (text, sizeof (text), "%.800s by uid %d", what, (int)peer_uid (rq->peer));
+    struct job_change c = {.ev = JOB_EV_ALTER, .text = text, .members = members};
+    if (job_update (rq->ctx, j, &c) < 0)
+        return herror_set (err, "%s",
+                           errno == EINVAL ? "Request invalid for state of job"
+                                           : "cannot change the job now");
+    log_msg (LOG_LEVEL_INFO, "job %lld: %s", (long long)j->seq, text);
+    ctld_reply (rq->ctx, rq->peer, proto_reply_ok (msg));
+    return 0;
+}
+
+/* qmove: a waiting job into another queue, whose limits it must meet as a
+ * job submitted there (its walltime, resolved at submit, is kept). */
 static int job_move (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
     const char *queue;
+    char what[200];
+
     if (proto_get_string (msg, "queue", &queue, err) < 0)
         return -1;
-    struct ctld_job *j = jobs_owned (msg, rq, err);
-    if (!j)
+    int qi = queues_resolve (ctx, queue, err);
+    if (qi < 0)
         return -1;
-    if (strcmp (queue, rq->ctx->cfg.default_queue) != 0)
-        return herror_set (err, "Unknown queue %.64s", queue);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
+    if (!j || ctld_store_writable (ctx, err) < 0)
+        return -1;
     if (j->state != JOB_QUEUED && j->state != JOB_HELD)
         return herror_set (err, "Request invalid for state of job");
-    ctld_reply (rq->ctx, rq->peer, proto_reply_ok (msg));
-    return 0;
+    const struct queue_conf *q = queues_get (ctx->cfg.queues, qi);
+    if (!q->enabled)
+        return herror_set (err, "Queue is not enabled");
+    if (queues_check_walltime (ctx, qi, j->res.walltime, err) < 0)
+        return -1;
+    if (qi == j->queue) {
+        ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
+        return 0;
+    }
+    const char *from = json_string_value (json_object_get (j->obj, "queue"));
+    snprintf (what, sizeof (what), "moved from queue %s to queue %s", from ? from : "?", q->name);
+    json_t *members = json_pack ("{s:s}", "queue", q->name);
+    if (!members)
+        return herror_set (err, "out of memory");
+    return alter_commit (msg, rq, j, members, what, err);
+}
+
+/* qalter -l select: the job's chunks as SELECT gives them, checked as
+ * job.submit checks a request, coded by the job object's codec into
+ * MEMBERS' "chunks". */
+static int alter_select (struct ctld *ctx, struct ctld_job *j, const char *select, json_t *members,
+                         struct herror *err)
+{
+    struct herror why = {""};
+    struct jobspec *spec = job_decode (j->obj, err);
+    if (!spec)
+        return -1;
+    int rc = -1;
+    if (pbs_select_parse (select, &spec->res, &why) < 0 ||
+        pbs_resreq_check (&spec->res, &why) < 0 ||
+        labels_check_request (ctx->cfg.node_labels, &spec->res, &why) < 0) {
+        herror_set (err, "Illegal attribute or resource value select (%s)", why.text);
+    } else {
+        json_t *o = jobspec_job_to_json (spec);
+        json_t *chunks = json_object_get (o, "chunks");
+        rc = chunks ? json_object_set (members, "chunks", chunks)
+                    : herror_set (err, "out of memory");
+        json_decref (o);
+    }
+    jobspec_destroy (spec);
+    return rc;
+}
+
+/* qalter: -N, -p, -l walltime, -l select of a job of its owner (or root).
+ * A waiting job takes them all, within its queue's limits; a running one,
+ * as PBS allows (ATR_DFLAG_ALTRUN), its name and priority, not its select;
+ * nor its walltime, which PBS's MOM could be told but huddle's agents
+ * enforce as the run was launched with (docs/protocol.md, job.alter). */
+static int job_alter (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
+    int64_t walltime = 0, priority = 0;
+    const char *select = NULL, *name = NULL;
+    int has_walltime, has_priority;
+    char what[700] = "altered:", hms[32];
+    struct herror why = {""};
+
+    if ((has_walltime = proto_opt_int (msg, "walltime", &walltime, err)) < 0 ||
+        (has_priority = proto_opt_int (msg, "priority", &priority, err)) < 0 ||
+        proto_opt_string (msg, "select", &select, err) < 0 ||
+        proto_opt_string (msg, "name", &name, err) < 0)
+        return -1;
+    struct ctld_job *j = jobs_owned (msg, rq, err);
+    if (!j || ctld_store_writable (ctx, err) < 0)
+        return -1;
+    if (j->state != JOB_QUEUED && j->state != JOB_HELD && j->state != JOB_RUNNING)
+        return herror_set (err, "Request invalid for state of job");
+    if (j->state == JOB_RUNNING && (has_walltime || select))
+        return herror_set (err, "Cannot modify attribute while job running");
+    if (!has_walltime && !has_priority && !select && !name)
+        return herror_set (err, "message job.alter: nothing to change");
+    if (name && jobspec_check_name (name, &why) < 0)
+        return herror_set (err, "Illegal attribute or resource value Job_Name (%s)", why.text);
+    if (has_priority && (priority < JOBSPEC_PRIORITY_MIN || priority > JOBSPEC_PRIORITY_MAX))
+        return herror_set (err,
+                           "Illegal attribute or resource value Priority (a number from %d to "
+                           "%d)",
+                           JOBSPEC_PRIORITY_MIN, JOBSPEC_PRIORITY_MAX);
+    if (has_walltime && (walltime < 1 || walltime > RESREQ_MAX_WALLTIME))
+        return herror_set (err, "Illegal attribute or resource value walltime");
+    if (has_walltime && queues_check_walltime (ctx, j->queue, walltime, err) < 0)
+        return -1;
+    json_t *members = json_object();
+    if (!members)
+        return herror_set (err, "out of memory");
+    if (select && alter_select (ctx, j, select, members, err) < 0) {
+        json_decref (members);
+        return -1;
+    }
+    if (name) {
+        json_object_set_new (members, "name", json_string (name));
+        snprintf (what + strlen (what), sizeof (what) - strlen (what), " Job_Name=%.240s", name);
+    }
+    if (has_priority) {
+        json_object_set_new (members, "priority", json_integer (priority));
+        snprintf (what + strlen (what), sizeof (what) - strlen (what), " Priority=%d",
+                  (int)priority);
+    }
+    if (has_walltime) {
+        json_object_set_new (members, "walltime", json_integer (walltime));
+        snprintf (what + strlen (what), sizeof (what) - strlen (what), " Resource_List.walltime=%s",
+                  pbs_format_walltime (walltime, hms, sizeof (hms)));
+    }
+    if (select)
+        snprintf (what + strlen (what), sizeof (what) - strlen (what),
+                  " Resource_List.select=%.300s", select);
+    return alter_commit (msg, rq, j, members, what, err);
 }
 
 /* ------------------------------------------------------------ from agents */
@@ -889,6 +1030,9 @@ const struct proto_handler jobs_client_handlers[] = {
     {"job.signal", job_signal},
     {"job.events", job_events},
     {"job.move", job_move},
+    {"job.alter", job_alter},
+    {"queue.query", queues_query},
+    {"server.query", queues_server_query},
     {"job.rerun", job_rerun},
     {"job.order", job_order},
     {NULL, NULL},

@@ -21,6 +21,7 @@
 #include "scheduler/ctld/ctld_fabric.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/nodestate.h"
+#include "scheduler/ctld/queues.h"
 #include "scheduler/ctld/store.h"
 
 struct user_usage {
@@ -438,6 +439,9 @@ static const char *hold_types (const struct ctld_job *j)
     return j->user_hold && j->depend_hold ? "us" : j->depend_hold ? "s" : "u";
 }
 
+static void job_take_fields (struct ctld *ctx, struct ctld_job *j, struct jobspec *spec,
+                             const json_t *obj);
+
 /* What an event writes into the job besides its state, decided by where
  * the table sent it.  event (its audit text) is filled for the commit.
  * Returns 0, or -1 (ENOMEM) before anything was changed. */
@@ -473,6 +477,23 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         else
             job_set (j, "comment", json_sprintf ("Job run on %s", json_string_value (nodes)));
         json_decref (nodes);
+    } else if (c->ev == JOB_EV_ALTER) {
+        /* qalter, qmove: jobmsg.c checked the new members; the object with
+         * them must still read back, and what is decided with follows it */
+        struct herror err = {""};
+        json_t *copy = json_copy (j->obj);
+        struct jobspec *spec =
+            copy && json_object_update (copy, c->members) == 0 ? job_decode (copy, &err) : NULL;
+        if (!spec) {
+            log_msg (LOG_LEVEL_ERROR, "job %lld: altered object refused: %s", (long long)j->seq,
+                     err.text);
+            json_decref (copy);
+            errno = EINVAL;
+            return -1;
+        }
+        job_take_fields (ctx, j, spec, copy);
+        json_decref (copy);
+        snprintf (event, size, "%s", text);
     } else if (c->ev == JOB_EV_NODE_DOWN && next == JOB_RUNNING) {
         snprintf (event, size, "node %s down: requeued once its run there is surely killed",
                   c->node);
@@ -587,6 +608,10 @@ static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
         sched_alloc_destroy (j->alloc);
         j->alloc = NULL;
     }
+    /* an altered waiting job takes its new request and priority into the
+     * scheduler's queue, and may fit now (or let others by) */
+    if (c && c->ev == JOB_EV_ALTER && sched_job_requeue (ctx, j))
+        sched_request (ctx);
     sched_job_sync (ctx, j);
     if (needs_pass (old, j->state))
         sched_request (ctx);
@@ -838,6 +863,43 @@ void jobs_prune (struct ctld *ctx, int64_t now)
 
 /* ------------------------------------------------------------------- load */
 
+struct jobspec *job_decode (const json_t *obj, struct herror *err)
+{
+    json_t *req = json_copy ((json_t *)obj);
+    if (!req || (!json_object_get (req, "script") &&
+                 json_object_set_new (req, "script", json_string ("")) < 0)) {
+        json_decref (req);
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    struct jobspec *spec = jobspec_job_from_json (req, err);
+    json_decref (req);
+    return spec;
+}
+
+/* What the controller decides with, taken from the decoded object SPEC
+ * (stolen) and OBJ: at load, and when qalter or qmove changed the object. */
+static void job_take_fields (struct ctld *ctx, struct ctld_job *j, struct jobspec *spec,
+                             const json_t *obj)
+{
+    const char *queue = json_string_value (json_object_get (obj, "queue"));
+
+    j->rerunnable = spec->rerunnable;
+    j->priority = spec->priority;
+    j->queue = queues_find (ctx->cfg.queues, queue);
+    if (j->queue < 0)
+        log_msg (LOG_LEVEL_WARN,
+                 "job %lld: queue %s is not configured (option queues): it keeps its name, "
+                 "with no limits and priority 0",
+                 (long long)j->seq, queue ? queue : "?");
+    j->execution_time = spec->execution_time;
+    resreq_clear (&j->res);
+    j->res = spec->res;
+    j->exclusive = spec->res.sharing != RESREQ_SHARED;
+    memset (&spec->res, 0, sizeof (spec->res));
+    jobspec_destroy (spec);
+}
+
 /* Rebuild one stored job.  A job the controller cannot read is skipped with
  * a log line (and stays in the store for a person to look at). */
 static int load_one (int64_t seq, json_t *obj, void *arg)
@@ -852,16 +914,7 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
         log_msg (LOG_LEVEL_ERROR, "stored job %lld: no valid state/uid: skipped", (long long)seq);
         return 0;
     }
-    /* The stored object has no script (the store keeps it apart): check
-     * the rest, with an empty one, by the job object's codec. */
-    json_t *req = json_copy (obj);
-    if (!req || (!json_object_get (req, "script") &&
-                 json_object_set_new (req, "script", json_string ("")) < 0)) {
-        json_decref (req);
-        return -1;
-    }
-    struct jobspec *spec = jobspec_job_from_json (req, &err);
-    json_decref (req);
+    struct jobspec *spec = job_decode (obj, &err);
     if (!spec) {
         log_msg (LOG_LEVEL_ERROR, "stored job %lld: %s: skipped", (long long)seq, err.text);
         return 0;
@@ -875,14 +928,8 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     j->obj = json_incref (obj);
     j->state = state;
     j->uid = (uid_t)json_integer_value (uid);
-    j->rerunnable = spec->rerunnable;
-    j->priority = spec->priority;
     j->rank = json_integer_value (json_object_get (obj, "queue_rank"));
-    j->execution_time = spec->execution_time;
-    j->res = spec->res;
-    j->exclusive = spec->res.sharing != RESREQ_SHARED;
-    memset (&spec->res, 0, sizeof (spec->res));
-    jobspec_destroy (spec);
+    job_take_fields (ctx, j, spec, obj);
     j->submit_time = json_integer_value (json_object_get (obj, "submit_time"));
     j->run_count = json_integer_value (json_object_get (obj, "run_count"));
     j->script_bytes = json_integer_value (json_object_get (obj, "script_size"));

@@ -15,6 +15,8 @@
  *              --retry--> Q, or H once its retries are used up,
  *              --lost--> Q (rerunnable) or F,
  *              --node-down--> R (rerunnable: it waits for the fence) or F
+ *   Q, H, R    --alter--> the same state (qalter, qmove; jobmsg.c decides
+ *              which attributes a running job may change)
  *   E exiting  --ended--> F, --lost/node-down--> F
  *   F finished (final)
  *
@@ -47,8 +49,9 @@ enum job_event {
     JOB_EV_LOST,      /* its run is surely gone: agent forgot it, fence passed */
     JOB_EV_NODE_DOWN, /* the node of its script went down; its run may live on */
     JOB_EV_RERUN,     /* qrerun: its run, killed for it, ended: it queues again */
+    JOB_EV_ALTER,     /* qalter, qmove: attributes change, the state stays */
 };
-#define JOB_NEVENTS (JOB_EV_RERUN + 1)
+#define JOB_NEVENTS (JOB_EV_ALTER + 1)
 
 /* What besides the state decides where an event leads. */
 struct job_cond {

@@ -198,6 +198,8 @@ static int agent_register (struct fx *f, json_t *jobs)
     return call (f, nodes_agent_handlers, f->agent, msg, &err);
 }
 
+static const char *fx_queues; /* option queues of the next setup(), NULL: none */
+
 static int setup (void **state)
 {
     struct fx *f = calloc (1, sizeof (*f));
@@ -207,8 +209,8 @@ static int setup (void **state)
     assert_non_null (f);
     snprintf (f->dir, sizeof (f->dir), "/tmp/test_ctld_jobs.XXXXXX");
     assert_non_null (mkdtemp (f->dir));
-    char *argv[] = {"huddle-ctld", "--state-dir", f->dir, NULL};
-    f->opts = ctld_options_parse (3, argv, &f->ctx.cfg, &rc, &err);
+    char *argv[] = {"huddle-ctld", "--state-dir", f->dir, "--queues", (char *)fx_queues, NULL};
+    f->opts = ctld_options_parse (fx_queues ? 5 : 3, argv, &f->ctx.cfg, &rc, &err);
     if (!f->opts)
         fail_msg ("options: %s", err.text);
     f->ctx.cfg.starvation_limit = 0; /* the first job that waits reserves */
@@ -662,6 +664,67 @@ static void delete_of_reserving_job_starts_the_next (void **state)
 static void hold_of_reserving_job_starts_the_next (void **state)
 {
     reservation_freed (*state, "job.hold");
+}
+
+/* --------------------------------------------------------------- queues */
+
+static int setup_user_run_1 (void **state)
+{
+    fx_queues = "workq:max_user_run=1";
+    int rc = setup (state);
+    fx_queues = NULL;
+    return rc;
+}
+
+/* Two jobs of one user in one pass, room for both, max_user_run=1: the
+ * admission counts the first start within the pass (pass.h's started
+ * hook), so the second waits, saying why, and starts once the first ends. */
+static void user_run_limit_within_one_pass (void **state)
+{
+    struct fx *f = *state;
+    int64_t a = submit (f, 1, false), b = submit (f, 1, false);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    assert_string_equal (jobs_find (&f->ctx, b)->queue_comment,
+                         "Not Running: User has reached queue workq running job limit "
+                         "(max_user_run=1)");
+    assert_int_equal (agent_ended (f, a, 0, NULL), 0);
+    turn (f);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+}
+
+/* job.alter goes through job_update: stored, in the history, and the
+ * waiting job is queued again with its new request (a 2-core job behind a
+ * 1-core one fits once it asks for 1). */
+static void alter_requeues_with_the_new_request (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    int64_t a = submit (f, 1, false);
+    turn (f);
+    int64_t b = submit (f, 2, false);
+    turn (f);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    json_t *msg = json_pack ("{s:s, s:i, s:I, s:s, s:i}", "type", "job.alter", "id", 9, "seq",
+                             (json_int_t)b, "select", "1:ncpus=1", "priority", 3);
+    if (call (f, jobs_client_handlers, f->user, msg, &err) < 0)
+        fail_msg ("job.alter: %s", err.text);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+    assert_int_equal (jobs_find (&f->ctx, b)->priority, 3);
+    json_t *obj = stored (f, b);
+    assert_int_equal (json_integer_value (json_object_get (obj, "priority")), 3);
+    assert_int_equal (json_integer_value (json_object_get (
+                          json_array_get (json_object_get (obj, "chunks"), 0), "ncpus")),
+                      1);
+    json_decref (obj);
+    /* running: the walltime no longer changes */
+    msg = json_pack ("{s:s, s:i, s:I, s:i}", "type", "job.alter", "id", 9, "seq", (json_int_t)b,
+                     "walltime", 60);
+    assert_int_equal (call (f, jobs_client_handlers, f->user, msg, &err), -1);
+    assert_string_equal (err.text, "Cannot modify attribute while job running");
 }
 
 /* ------------------------------------------------------- failed starts */
@@ -1275,6 +1338,9 @@ int main (void)
         cmocka_unit_test (every_event_from_every_state),
         cmocka_unit_test_setup_teardown (delete_of_reserving_job_starts_the_next, setup, teardown),
         cmocka_unit_test_setup_teardown (hold_of_reserving_job_starts_the_next, setup, teardown),
+        cmocka_unit_test_setup_teardown (user_run_limit_within_one_pass, setup_user_run_1,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (alter_requeues_with_the_new_request, setup, teardown),
         cmocka_unit_test_setup_teardown (retries_used_up_hold_the_job, setup, teardown),
         cmocka_unit_test_setup_teardown (launch_failed_ends_the_job, setup, teardown),
         cmocka_unit_test_setup_teardown (offline_and_clear_ask_for_a_pass, setup, teardown),

@@ -64,6 +64,11 @@ static const struct allowed allowed[] = {
      * deleted in between, it ends */
     {JOB_RUNNING, JOB_EV_RERUN, EITHER, JOB_QUEUED},
     {JOB_EXITING, JOB_EV_RERUN, EITHER, JOB_FINISHED},
+    /* qalter, qmove (jobmsg.c): a job that waits or runs keeps its state;
+     * one that is ending or ended cannot change */
+    {JOB_QUEUED, JOB_EV_ALTER, EITHER, JOB_QUEUED},
+    {JOB_HELD, JOB_EV_ALTER, EITHER, JOB_HELD},
+    {JOB_RUNNING, JOB_EV_ALTER, EITHER, JOB_RUNNING},
 };
 
 static struct job_cond cond_for (enum job_event ev, bool value)
@@ -122,7 +127,7 @@ static void every_event_in_every_state (void **state)
         }
     }
     /* every row of the list is reached (a row with EITHER twice) */
-    assert_int_equal (nallowed, 2 * 14 + 10);
+    assert_int_equal (nallowed, 2 * 17 + 10);
 }
 
 static void finished_is_final (void **state)

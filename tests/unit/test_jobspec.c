@@ -214,10 +214,8 @@ static void option_errors (void **state)
                          "-1025");
     assert_submit_error ("", "option -p 1x: priority must be a number from -1024 to 1023", "-p",
                          "1x");
-    assert_submit_error ("",
-                         "option -q a@srv: submitting to another server (\"@srv\") is not "
-                         "supported",
-                         "-q", "a@srv");
+    assert_submit_error ("", "option -q a@bad/srv: \"bad/srv\" is not a server name", "-q",
+                         "a@bad/srv");
     assert_submit_error ("", "option -q -bad: a queue name must start with a letter or a digit",
                          "-q", "-bad");
     assert_submit_error ("",
@@ -1323,8 +1321,7 @@ static void json_rejects_bad_fields (void **state)
         {"name", json_stringn ("a\0b", 3), "name: must be a string without NUL characters"},
         {"name", json_string ("a b"),
          "name: a job name cannot contain blanks, control characters, '/', ':' or '@'"},
-        {"queue", json_string ("q@elsewhere"),
-         "queue: submitting to another server (\"@elsewhere\") is not supported"},
+        {"queue", json_string ("q@else where"), "queue: \"else where\" is not a server name"},
         {"script", json_true(), "script: must be a string without NUL characters"},
         {"script", NULL, "script: missing"},
         {"argv", json_array(), "argv: must be an array of 1 to 4096 strings"},
