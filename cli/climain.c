@@ -20,7 +20,7 @@ static const struct {
     {"Request invalid for state of job", " ", CLI_EXIT_STATE},
     {"Unknown queue", " ", CLI_EXIT_UNKQUE},
     {"Queue is not enabled", " ", CLI_EXIT_QUNOENB},
-    {"Job exceeds queue resource limits", " ", CLI_EXIT_EXCQRESC},
+    {"Job violates queue and/or server resource limits", " ", CLI_EXIT_EXCQRESC},
     {"Cannot modify attribute while job running", " ", CLI_EXIT_ALTRUN},
     {"Illegal attribute or resource value", " ", CLI_EXIT_BADATVAL},
     {"Unknown node", " ", CLI_EXIT_UNKNODE},

@@ -30,7 +30,7 @@
 #define CLI_EXIT_STATE    168 /* Request invalid for state of job */
 #define CLI_EXIT_UNKQUE   170 /* Unknown queue */
 #define CLI_EXIT_QUNOENB  173 /* Queue is not enabled */
-#define CLI_EXIT_EXCQRESC 188 /* Job exceeds queue resource limits */
+#define CLI_EXIT_EXCQRESC 188 /* Job violates queue and/or server resource limits */
 #define CLI_EXIT_UNKNODE  214 /* Unknown node */
 
 struct cli {

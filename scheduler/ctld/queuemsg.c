@@ -40,7 +40,7 @@ int queues_check_walltime (struct ctld *ctx, int qi, int64_t walltime, struct he
 {
     const struct queue_conf *q = queues_get (ctx->cfg.queues, qi);
     if (q && q->max_walltime > 0 && queues_walltime (ctx, qi, walltime) > q->max_walltime)
-        return herror_set (err, "Job exceeds queue resource limits");
+        return herror_set (err, "Job violates queue and/or server resource limits");
     return 0;
 }
 

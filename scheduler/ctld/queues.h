@@ -91,7 +91,7 @@ struct ctld_job;
 int queues_resolve (struct ctld *ctx, const char *name, struct herror *err);
 
 /* Whether a job of WALLTIME seconds (0: the queue's default) may be in
- * queue QI: -1 with err "Job exceeds queue resource limits" (PBS's words)
+ * queue QI: -1 with err "Job violates queue and/or server resource limits" (PBS's words)
  * when it is above the queue's max_walltime. */
 int queues_check_walltime (struct ctld *ctx, int qi, int64_t walltime, struct herror *err);
 

@@ -49,9 +49,9 @@ echo "ok: qstat -Q, -Qf, -Q -F json, -B, -Bf"
 # ---- qsub's refusals, in PBS's words and exit statuses
 expect_fail 170 "^qsub: Unknown queue nosuch$" qsub -q nosuch -- /bin/true
 expect_fail 173 "^qsub: Queue is not enabled$" qsub -q closed -- /bin/true
-expect_fail 188 "^qsub: Job exceeds queue resource limits$" qsub -q express -l walltime=2:00:00 -- /bin/true
+expect_fail 188 "^qsub: Job violates queue and/or server resource limits$" qsub -q express -l walltime=2:00:00 -- /bin/true
 printf '#!/bin/sh\n#PBS -q express\n#PBS -l walltime=1:00:01\ntrue\n' >toolong.sh
-expect_fail 188 "^qsub: Job exceeds queue resource limits$" qsub toolong.sh
+expect_fail 188 "^qsub: Job violates queue and/or server resource limits$" qsub toolong.sh
 expect_fail 170 "Unknown queue express@elsewhere" qsub -q express@elsewhere -- /bin/true
 echo "ok: unknown, disabled and exceeded queues refused at qsub"
 
@@ -76,7 +76,7 @@ echo "ok: a job without walltime gets its queue's default"
 # ---- qmove: the destination's limits, the counts follow
 submit -h -l walltime=2:00:00 -- /bin/true
 long=$JOBID
-expect_fail 188 "Job exceeds queue resource limits" qmove express "$long"
+expect_fail 188 "Job violates queue and/or server resource limits" qmove express "$long"
 expect_fail 173 "Queue is not enabled" qmove closed "$long"
 expect_fail 170 "Unknown queue nosuch" qmove nosuch "$long"
 qmove low "$ex" || fail "qmove low $ex"

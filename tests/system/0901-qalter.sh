@@ -41,7 +41,7 @@ grep -q "altered: Job_Name=renamed Priority=100 Resource_List.select=1:ncpus=2 b
 echo "ok: qalter changes a waiting job's walltime, select, priority and name, recorded"
 
 # ---- refusals: the queue's limit, bad values, another user, nothing changed
-expect_fail 188 "qalter: Job exceeds queue resource limits" as_user hu0901a qalter -l walltime=1:00:00 "$job"
+expect_fail 188 "qalter: Job violates queue and/or server resource limits" as_user hu0901a qalter -l walltime=1:00:00 "$job"
 expect_fail 166 "Illegal attribute or resource value select" as_user hu0901a qalter -l select=1:ncpus=x "$job"
 expect_fail 2 "illegal -p value" as_user hu0901a qalter -p 5000 "$job"
 expect_fail 2 "alters only walltime and select" as_user hu0901a qalter -l mem=1gb "$job"
