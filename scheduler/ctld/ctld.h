@@ -341,6 +341,13 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j);
  * queued (then there is nothing to follow). */
 int sched_queue_set_rank_of (struct ctld *ctx, const struct ctld_job *j);
 
+/* An entry of the scheduler's queue that is not a job of the table (an
+ * array's pending subjob, arrays.c): put (-1 with errno as
+ * sched_queue_add) and dropped (nothing when absent). */
+struct sched_job;
+int sched_queue_put (struct ctld *ctx, const struct sched_job *sj);
+void sched_queue_drop (struct ctld *ctx, int64_t seq);
+
 /* The fabric (scheduler/core/fabric.h: nodes in fabric order, switches as
  * nested ranges of it) for placement from the next pass on; NULL: none,
  * name order.  Running jobs keep their nodes; a rebuilt snapshot keeps the

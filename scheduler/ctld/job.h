@@ -57,6 +57,8 @@ struct ctld_job {
     struct resreq res;         /* owned */
     struct sched_alloc *alloc; /* R and E only */
     char *queue_comment;       /* why a queued job waits (not stored) */
+    struct ctld_array *array;  /* an array job (SEQ[]): its subjobs (arrays.c); else NULL */
+    struct ctld_job *parent;   /* a subjob (SEQ[I]) in the table: its array job */
 };
 
 /* Whether a job's -a time is still ahead at now: it waits (state W in
@@ -72,7 +74,8 @@ static inline bool job_deferred (const struct ctld_job *j, int64_t now)
  * mail_command (mail.c). */
 void job_mail (struct ctld *ctx, struct ctld_job *j, char point, const char *what);
 
-/* "SEQ.SERVER" into buf. */
+/* "SEQ.SERVER" into buf ("SEQ[].SERVER" for an array, "SEQ[I].SERVER"
+ * for a subjob). */
 const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_t len);
 
 /* The node that runs the job script (first of the allocation), or NULL.
@@ -126,7 +129,8 @@ void job_send_kill (struct ctld *ctx, struct ctld_job *j, const char *node);
  * job's processes there, nothing else: a job.kill with "signal". */
 void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig);
 
-/* A new job into the table (seq larger than any other), in state JOB_NEW
+/* A new job into the table (seq larger than any other, or a subjob, which
+ * goes after its array job in index order), in state JOB_NEW
  * (then job_update with JOB_EV_SUBMIT) or, at start-up, in its stored state
  * (then job_reload).  0 or -1/ENOMEM. */
 int jobs_insert (struct ctld *ctx, struct ctld_job *j);
@@ -151,5 +155,84 @@ struct ctld_job *jobs_at (struct ctld *ctx, int i);
 
 /* Index of the first job with a seq above seq (jobs_count() when none). */
 int jobs_index_after (struct ctld *ctx, int64_t seq);
+
+/* ------------------------------------------------------------ arrays.c
+ *
+ * A job array (qsub -J) is one job in the table, the array job "SEQ[]".
+ * Its subjobs are not jobs until they have to be: a pending subjob is a
+ * bit in the array's set of pending positions, a finished one a bit and
+ * its exit status.  A subjob becomes a job (a ctld_job in the table, seq
+ * jobspec_subjob_seq(), its object a shallow copy of the array's) when it
+ * starts or is held on its own, and leaves the table again once it has
+ * finished (arrays_retire, at the next pass), keeping only its status.
+ * The scheduler's queue holds the array's first ARRAYS_QUEUE_BATCH
+ * pending subjobs (under their subjob seqs), refilled as they start; the
+ * admission hook keeps at most %MAX of them running.  The array job's
+ * stored object keeps the pending set ("array_pending"), each subjob that
+ * became a job its own stored object, so both survive a restart. */
+#define ARRAYS_QUEUE_BATCH 64
+
+/* Make j (whose object has "array") an array job; its object's
+ * "array_pending" (at start-up) says which are still pending, all when
+ * absent.  0, or -1 with err (a bad "array": the job is not loaded). */
+int array_attach (struct ctld *ctx, struct ctld_job *j, struct herror *err);
+void array_free (struct ctld_array *a);
+
+/* Make the scheduler's queue hold the first pending subjobs of the array
+ * job j exactly while j is queued (not held, not deferred); none else
+ * (sched_job_sync calls it for an array job). */
+void array_sync (struct ctld *ctx, struct ctld_job *j);
+
+/* Pending subjob of seq SEQ (a subjob seq) as a job in the table in STATE
+ * (JOB_QUEUED to start it, JOB_HELD for qhold), stored; NULL when it is not
+ * pending (or ENOMEM, logged). */
+struct ctld_job *array_take_pending (struct ctld *ctx, int64_t seq, enum job_state state);
+
+/* Where index INDEX of array job j stands: 'P' pending (not a job), 'J' a
+ * job in the table, 'D' finished, 0 not an index of the array. */
+char array_index_state (const struct ctld_job *j, int64_t index);
+
+/* A pending subjob deleted (qdel SEQ[I]): finished without running.  The
+ * whole array (qdel SEQ[]): its pending subjobs so, its running ones
+ * deleted (killed); the array job finishes with its last subjob. */
+int array_delete_pending (struct ctld *ctx, struct ctld_job *j, int64_t index, const char *text);
+int array_delete (struct ctld *ctx, struct ctld_job *j, const char *text);
+
+/* job_commit calls it for every state change of a subjob. */
+void array_subjob_changed (struct ctld *ctx, struct ctld_job *sub, enum job_state old);
+
+/* At start-up: a subjob's stored object (state F: only its status is
+ * kept, 0; otherwise 1: insert it as a job); -1 when its array is unknown
+ * (skipped).  Then arrays_loaded() once all are read. */
+int array_load_subjob (struct ctld *ctx, struct ctld_job *sub);
+void arrays_loaded (struct ctld *ctx);
+
+/* The admission hook of the pass (pass.h, sched_limits): a subjob of an
+ * array at its %MAX waits, with the sentence returned (NULL: it may
+ * start); arrays_started() counts the starts within one pass. */
+const char *arrays_admit (struct ctld *ctx, int64_t seq);
+void arrays_started (struct ctld *ctx, int64_t seq);
+
+/* Finished subjobs out of the table (their status kept); arrays whose
+ * last subjob finished finish too.  Called before each pass. */
+void arrays_retire (struct ctld *ctx);
+
+/* What job.query shows of array job j: its own view gains PBS's
+ * array_indices_submitted, array_indices_remaining, array_state_count and
+ * state B once a subjob has started.  array_view_subjob: the view of
+ * position POS (not a job: pending, or finished with its status) built
+ * from the array's view V; NULL for a position that is a job in the table
+ * (its own view is used) or ENOMEM. */
+void array_view (const struct ctld *ctx, const struct ctld_job *j, json_t *v);
+json_t *array_view_subjob (const struct ctld *ctx, const struct ctld_job *j, const json_t *v,
+                           int64_t pos);
+int64_t array_size (const struct ctld_job *j);
+int64_t array_pos_of (const struct ctld_job *j, int64_t index); /* -1: not one */
+int64_t array_index_at (const struct ctld_job *j, int64_t pos);
+
+/* Take the finished subjobs out of the table (jobs.c), each handed to
+ * retire() before it is freed; nothing to do unless one finished since. */
+void jobs_remove_finished_subjobs (struct ctld *ctx,
+                                   void (*retire) (struct ctld *, struct ctld_job *));
 
 #endif

@@ -46,22 +46,48 @@ static int check_server (json_t *msg, struct ctld *ctx, int64_t seq, struct herr
     return 0;
 }
 
-/* The job a client names, if it may act on it (its owner, or root). */
-static struct ctld_job *owned_job (json_t *msg, struct request *rq, struct herror *err)
+/* The job a client names, if it may act on it (its owner, or root).  A
+ * subjob that is not a job (pending or finished, arrays.c) is named by its
+ * array job, with its index in *index (-1 otherwise; index NULL: such a
+ * subjob is refused, as its state does not allow what is asked). */
+static struct ctld_job *owned_target (json_t *msg, struct request *rq, int64_t *index,
+                                      struct herror *err)
 {
-    int64_t seq;
-    if (get_seq (msg, &seq, err) < 0 || check_server (msg, rq->ctx, seq, err) < 0)
+    int64_t seq, sub = -1;
+    if (proto_get_int_range (msg, "seq", 1, JOBSPEC_KEY_MAX, &seq, err) < 0 ||
+        check_server (msg, rq->ctx, jobspec_subjob_base (seq), err) < 0)
         return NULL;
     struct ctld_job *j = jobs_find (rq->ctx, seq);
+    if (!j && jobspec_is_subjob_seq (seq)) {
+        j = jobs_find (rq->ctx, jobspec_subjob_base (seq));
+        sub = jobspec_subjob_index (seq);
+        if (j && array_index_state (j, sub) == 0)
+            j = NULL;
+    }
     if (!j) {
-        unknown_job (rq->ctx, seq, err);
+        if (jobspec_is_subjob_seq (seq))
+            herror_set (err, "Unknown Job Id %lld[%lld].%s", (long long)jobspec_subjob_base (seq),
+                        (long long)jobspec_subjob_index (seq), rq->ctx->cfg.server_name);
+        else
+            unknown_job (rq->ctx, seq, err);
         return NULL;
     }
     if (peer_uid (rq->peer) != 0 && peer_uid (rq->peer) != j->uid) {
         herror_set (err, "Unauthorized Request");
         return NULL;
     }
+    if (sub >= 0 && !index) {
+        herror_set (err, "Request invalid for state of job");
+        return NULL;
+    }
+    if (index)
+        *index = sub;
     return j;
+}
+
+static struct ctld_job *owned_job (json_t *msg, struct request *rq, struct herror *err)
+{
+    return owned_target (msg, rq, NULL, err);
 }
 
 /* ------------------------------------------------------------- job.submit */
@@ -71,7 +97,8 @@ static json_t *job_object (struct ctld *ctx, struct jobspec *spec, int64_t seq, 
                            struct herror *err)
 {
     char jobid[96];
-    snprintf (jobid, sizeof (jobid), "%lld.%s", (long long)seq, ctx->cfg.server_name);
+    snprintf (jobid, sizeof (jobid), spec->array ? "%lld[].%s" : "%lld.%s", (long long)seq,
+              ctx->cfg.server_name);
     spec->seq = seq;
     if (!(spec->jobid = strdup (jobid)) || !(spec->owner = strdup (owner))) {
         herror_set (err, "out of memory");
@@ -265,6 +292,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         store_script_put (ctx->store, seq, spec->script ? spec->script : "", err) < 0) {
         free (owner);
         job_free (j);
+        log_msg (LOG_LEVEL_ERROR, "job.submit: %s", err->text);
         herror_set (err, "cannot accept the job now");
         goto fail;
     }
@@ -286,7 +314,9 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     j->exclusive = spec->res.sharing != RESREQ_SHARED;
     memset (&spec->res, 0, sizeof (spec->res));
     jobspec_destroy (spec);
-    if (jobs_insert (ctx, j) < 0) {
+    if ((json_object_get (j->obj, "array") && array_attach (ctx, j, err) < 0) ||
+        jobs_insert (ctx, j) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "job.submit: %s", err->text[0] ? err->text : strerror (errno));
         free (owner);
         job_free (j);
         return herror_set (err, "cannot accept the job now");
@@ -354,6 +384,8 @@ static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
     }
     if (j->state == JOB_QUEUED && j->queue_comment)
         json_object_set_new (o, "comment", json_string (j->queue_comment));
+    if (j->array)
+        array_view (ctx, j, o);
     /* PBS's W: queued, waiting for its -a time. */
     if (j->state == JOB_QUEUED && job_deferred (j, ctld_now()))
         json_object_set_new (o, "state", json_string ("W"));
@@ -382,6 +414,24 @@ struct page {
     bool more;
 };
 
+/* Add view v (taken); false when the page is full (v is not added then). */
+static bool page_push (struct page *pg, json_t *v, struct herror *err, int *rc)
+{
+    if (pg->n >= pg->limit || pg->bytes >= pg->budget) {
+        pg->more = true;
+        json_decref (v);
+        return false;
+    }
+    if (!v || json_array_append_new (pg->jobs, v) < 0) {
+        herror_set (err, "out of memory");
+        *rc = -1;
+        return false;
+    }
+    pg->bytes += json_dumpb (v, NULL, 0, JSON_COMPACT);
+    pg->n++;
+    return true;
+}
+
 /* Add j's view; false when the page is full (j is not added then). */
 static bool page_add (struct page *pg, struct ctld *ctx, struct ctld_job *j, struct peer *p,
                       const struct view_opts *vo, struct herror *err, int *rc)
@@ -391,13 +441,50 @@ static bool page_add (struct page *pg, struct ctld *ctx, struct ctld_job *j, str
         return false;
     }
     json_t *v = job_view (ctx, j, p, vo, err);
-    if (!v || json_array_append_new (pg->jobs, v) < 0) {
+    if (!v) {
         *rc = -1;
         return false;
     }
-    pg->bytes += json_dumpb (v, NULL, 0, JSON_COMPACT);
-    pg->n++;
-    return true;
+    return page_push (pg, v, err, rc);
+}
+
+/* The view of array job j's subjob at position pos: its own when it is a
+ * job, else made from the array's view tmpl. */
+static json_t *subjob_view (struct ctld *ctx, struct ctld_job *j, const json_t *tmpl, int64_t pos,
+                            struct peer *p, const struct view_opts *vo, struct herror *err)
+{
+    json_t *v = array_view_subjob (ctx, j, tmpl, pos);
+    if (v)
+        return v;
+    struct ctld_job *s = jobs_find (ctx, jobspec_subjob_seq (j->seq, array_index_at (j, pos)));
+    if (!s) {
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    return job_view (ctx, s, p, vo, err);
+}
+
+/* qstat -t: array job j's subjobs from position from on, in index order;
+ * *next the seq of the last one added.  False when the page is full. */
+static bool page_add_subjobs (struct page *pg, struct ctld *ctx, struct ctld_job *j, int64_t from,
+                              int64_t *next, struct peer *p, const struct view_opts *vo,
+                              struct herror *err, int *rc)
+{
+    json_t *tmpl = job_view (ctx, j, p, vo, err);
+    bool room = tmpl != NULL;
+    if (!tmpl)
+        *rc = -1;
+    for (int64_t pos = from; room && pos < array_size (j); pos++) {
+        json_t *v = subjob_view (ctx, j, tmpl, pos, p, vo, err);
+        if (!v) {
+            *rc = -1;
+            room = false;
+        } else if ((room = page_push (pg, v, err, rc))) {
+            *next = jobspec_subjob_seq (j->seq, array_index_at (j, pos));
+        }
+    }
+    json_decref (tmpl);
+    return room;
 }
 
 static int job_query (json_t *msg, void *arg, struct herror *err)
@@ -406,7 +493,7 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
     struct ctld *ctx = rq->ctx;
     json_t *seqs = NULL;
     const char *user = NULL, *queue = NULL;
-    bool finished = false;
+    bool finished = false, subjobs = false;
     struct view_opts vo = {0};
     int64_t cursor = 0, limit = ctx->cfg.query_page_jobs, next = 0;
     int rc = 0;
@@ -418,7 +505,8 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
         proto_opt_bool (msg, "script", &vo.script, err) < 0 ||
         proto_opt_int (msg, "cursor", &cursor, err) < 0 ||
         proto_opt_int (msg, "limit", &limit, err) < 0 ||
-        proto_opt_string (msg, "queue", &queue, err) < 0)
+        proto_opt_string (msg, "queue", &queue, err) < 0 ||
+        proto_opt_bool (msg, "subjobs", &subjobs, err) < 0)
         return -1;
     /* one queue so far: every job is in it (qstat DESTINATION) */
     if (queue && strcmp (queue, ctx->cfg.default_queue) != 0)
@@ -447,20 +535,52 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
                                    "an integer",
                                    i);
             }
-            struct ctld_job *j = jobs_find (ctx, json_integer_value (v));
+            int64_t seq = json_integer_value (v);
+            struct ctld_job *j = jobs_find (ctx, seq);
+            struct ctld_job *a = j ? NULL : jobs_find (ctx, jobspec_subjob_base (seq));
+            int64_t pos = a && a->array && jobspec_is_subjob_seq (seq)
+                              ? array_pos_of (a, jobspec_subjob_index (seq))
+                              : -1;
             next = (int64_t)i;
             if (j && query_match (j, user, true) &&
                 !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
                 break;
+            if (!j && pos >= 0 && query_match (a, user, true)) {
+                json_t *tmpl = job_view (ctx, a, rq->peer, &vo, err);
+                json_t *sv = tmpl ? subjob_view (ctx, a, tmpl, pos, rq->peer, &vo, err) : NULL;
+                json_decref (tmpl);
+                if (!sv)
+                    rc = -1;
+                if (!sv || !page_push (&pg, sv, err, &rc))
+                    break;
+            }
             next = (int64_t)i + 1;
         }
     } else {
-        /* The cursor is the last seq answered: jobs come in seq order. */
-        for (int i = jobs_index_after (ctx, cursor); rc == 0 && i < jobs_count (ctx); i++) {
+        /* The cursor is the last seq answered: jobs come in seq order, an
+         * array's subjobs (qstat -t) after it, so a cursor may be one. */
+        struct ctld_job *a =
+            jobspec_is_subjob_seq (cursor) ? jobs_find (ctx, jobspec_subjob_base (cursor)) : NULL;
+        bool room = true;
+        next = cursor;
+        if (subjobs && a && a->array)
+            room =
+                page_add_subjobs (&pg, ctx, a, array_pos_of (a, jobspec_subjob_index (cursor)) + 1,
+                                  &next, rq->peer, &vo, err, &rc);
+        for (int i = jobs_index_after (ctx, cursor); room && rc == 0 && i < jobs_count (ctx); i++) {
             struct ctld_job *j = jobs_at (ctx, i);
-            if (query_match (j, user, finished) && !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
+            if (j->parent) /* with its array */
+                continue;
+            if (!query_match (j, user, finished)) {
+                next = j->seq;
+                continue;
+            }
+            if (!page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
                 break;
             next = j->seq;
+            if (subjobs && j->array &&
+                !page_add_subjobs (&pg, ctx, j, 0, &next, rq->peer, &vo, err, &rc))
+                break;
         }
     }
     if (rc < 0) {
@@ -491,14 +611,34 @@ static int owned_change (json_t *msg, struct request *rq, enum job_event ev, con
                          const char *refusal, struct herror *err)
 {
     struct ctld *ctx = rq->ctx;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    int64_t index;
+    struct ctld_job *j = owned_target (msg, rq, &index, err);
     char text[128];
+    int rc;
 
     if (!j || ctld_store_writable (ctx, err) < 0)
         return -1;
     snprintf (text, sizeof (text), "%s by uid %d", what, (int)peer_uid (rq->peer));
     struct job_change c = {.ev = ev, .text = text};
-    if (job_update (ctx, j, &c) < 0) {
+    if (index >= 0) {
+        /* a subjob that is no job: pending (a hold makes it one), or finished */
+        char st = array_index_state (j, index);
+        int64_t seq = jobspec_subjob_seq (j->seq, index);
+        errno = EINVAL;
+        if (st != 'P')
+            rc = -1;
+        else if (ev == JOB_EV_DELETE)
+            rc = array_delete_pending (ctx, j, index, text);
+        else if (ev == JOB_EV_HOLD)
+            rc = array_take_pending (ctx, seq, JOB_HELD) ? 0 : -1;
+        else
+            rc = 0; /* qrls of a subjob that is not held */
+    } else if (j->array && ev == JOB_EV_DELETE && j->state != JOB_FINISHED) {
+        rc = array_delete (ctx, j, text);
+    } else {
+        rc = job_update (ctx, j, &c);
+    }
+    if (rc < 0) {
         if (errno == EINVAL)
             return herror_set (err, "%s", refusal);
         return herror_set (err, "cannot change the job now");

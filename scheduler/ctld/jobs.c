@@ -29,8 +29,9 @@ struct user_usage {
 };
 
 struct jobs {
-    struct ctld_job **v; /* sorted by seq */
+    struct ctld_job **v; /* sorted by job_order(): seq, an array's subjobs after it */
     int n, cap;
+    int finished_subjobs;     /* subjobs F in the table, for arrays_retire */
     json_t *user_names;       /* uid (decimal) -> user name, filled on first use */
     struct user_usage *users; /* one per uid with unfinished jobs or once had */
     int nusers, capusers;
@@ -51,6 +52,7 @@ void job_free (struct ctld_job *j)
     if (!j)
         return;
     json_decref (j->obj);
+    array_free (j->array);
     resreq_clear (&j->res);
     sched_alloc_destroy (j->alloc);
     free (j->queue_comment);
@@ -109,8 +111,11 @@ static struct jobs_usage *usage_of (struct jobs *js, uid_t uid)
     return &js->users[js->nusers++].u;
 }
 
+/* An array counts once, with its script: its subjobs are not counted. */
 static void usage_count (struct ctld *ctx, const struct ctld_job *j, int sign)
 {
+    if (jobspec_is_subjob_seq (j->seq))
+        return;
     struct jobs_usage *u = usage_of (ctx->jobs, j->uid);
     if (u) {
         u->jobs += sign;
@@ -134,13 +139,23 @@ struct ctld_job *jobs_at (struct ctld *ctx, int i)
     return ctx->jobs->v[i];
 }
 
+/* Where a seq sorts in the table: jobs by seq, the subjobs of an array
+ * right after it, by index (what qstat -t lists). */
+static int64_t job_order (int64_t seq)
+{
+    if (jobspec_is_subjob_seq (seq))
+        return (jobspec_subjob_base (seq) << 25) | (jobspec_subjob_index (seq) + 1);
+    return seq << 25;
+}
+
 int jobs_index_after (struct ctld *ctx, int64_t seq)
 {
     struct jobs *js = ctx->jobs;
+    int64_t key = job_order (seq);
     int lo = 0, hi = js->n;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (js->v[mid]->seq <= seq)
+        if (job_order (js->v[mid]->seq) <= key)
             lo = mid + 1;
         else
             hi = mid;
@@ -151,23 +166,21 @@ int jobs_index_after (struct ctld *ctx, int64_t seq)
 struct ctld_job *jobs_find (struct ctld *ctx, int64_t seq)
 {
     struct jobs *js = ctx->jobs;
-    int lo = 0, hi = js->n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (js->v[mid]->seq == seq)
-            return js->v[mid];
-        if (js->v[mid]->seq < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    int i = jobs_index_after (ctx, seq);
+    return i > 0 && js->v[i - 1]->seq == seq ? js->v[i - 1] : NULL;
 }
 
 int jobs_insert (struct ctld *ctx, struct ctld_job *j)
 {
     struct jobs *js = ctx->jobs;
-    if (js->n > 0 && js->v[js->n - 1]->seq >= j->seq) {
+    int at = js->n;
+    if (jobspec_is_subjob_seq (j->seq)) {
+        at = jobs_index_after (ctx, j->seq);
+        if (at > 0 && js->v[at - 1]->seq == j->seq) {
+            errno = EEXIST;
+            return -1;
+        }
+    } else if (js->n > 0 && job_order (js->v[js->n - 1]->seq) >= job_order (j->seq)) {
         errno = EINVAL;
         return -1;
     }
@@ -179,10 +192,40 @@ int jobs_insert (struct ctld *ctx, struct ctld_job *j)
         js->v = v;
         js->cap = cap;
     }
-    js->v[js->n++] = j;
+    memmove (js->v + at + 1, js->v + at, (size_t)(js->n - at) * sizeof (*js->v));
+    js->v[at] = j;
+    js->n++;
     if (j->state != JOB_FINISHED)
         usage_count (ctx, j, +1);
     return 0;
+}
+
+void jobs_remove_finished_subjobs (struct ctld *ctx,
+                                   void (*retire) (struct ctld *, struct ctld_job *))
+{
+    struct jobs *js = ctx->jobs;
+    if (js->finished_subjobs == 0)
+        return;
+    int k = 0, n = js->n;
+    struct ctld_job **gone = calloc ((size_t)js->finished_subjobs, sizeof (*gone));
+    int ngone = 0;
+    if (!gone)
+        return; /* the next pass tries again */
+    for (int i = 0; i < n; i++) {
+        struct ctld_job *j = js->v[i];
+        if (j->parent && j->state == JOB_FINISHED && ngone < js->finished_subjobs)
+            gone[ngone++] = j;
+        else
+            js->v[k++] = j;
+    }
+    js->n = k;
+    js->finished_subjobs = 0;
+    /* after the table is whole again: retire() may finish the array job */
+    for (int i = 0; i < ngone; i++) {
+        retire (ctx, gone[i]);
+        job_free (gone[i]);
+    }
+    free (gone);
 }
 
 void job_set_queue_comment (struct ctld_job *j, const char *comment)
@@ -197,7 +240,12 @@ void job_set_queue_comment (struct ctld_job *j, const char *comment)
 
 const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_t len)
 {
-    snprintf (buf, len, "%lld.%s", (long long)j->seq, ctx->cfg.server_name);
+    if (j->parent)
+        snprintf (buf, len, "%lld[%lld].%s", (long long)j->parent->seq,
+                  (long long)jobspec_subjob_index (j->seq), ctx->cfg.server_name);
+    else
+        snprintf (buf, len, j->array ? "%lld[].%s" : "%lld.%s", (long long)j->seq,
+                  ctx->cfg.server_name);
     return buf;
 }
 
@@ -232,10 +280,16 @@ static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state stat
     struct herror err = {""};
     char letter[2] = {job_state_letter (state), '\0'};
 
+    enum job_state old = j->state;
     if (j->state != JOB_FINISHED && state == JOB_FINISHED)
         usage_count (ctx, j, -1);
     j->state = state;
     job_set (j, "state", json_string (letter));
+    if (j->parent) {
+        array_subjob_changed (ctx, j, old);
+        if (old != JOB_FINISHED && state == JOB_FINISHED)
+            ctx->jobs->finished_subjobs++;
+    }
     if (store_job_put (ctx->store, j->obj, &err) < 0 ||
         (event && store_event_add (ctx->store, j->seq, ctld_now(), event, &err) < 0)) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
@@ -356,7 +410,8 @@ static json_t *launch_order (struct ctld *ctx, struct ctld_job *j)
     char *script = NULL;
     json_t *job = json_copy (j->obj);
     json_t *eps = json_object();
-    int rc = store_script_get (ctx->store, j->seq, &script, &err);
+    /* a subjob runs its array's script */
+    int rc = store_script_get (ctx->store, jobspec_subjob_base (j->seq), &script, &err);
     if (rc < 0 || !job || !eps) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot read its script: %s", (long long)j->seq,
                  rc < 0 ? err.text : "out of memory");
@@ -747,7 +802,8 @@ void jobs_prune (struct ctld *ctx, int64_t now)
     for (int i = 0; i < js->n; i++) {
         struct ctld_job *j = js->v[i];
         json_t *end = json_object_get (j->obj, "end_time");
-        if (j->state == JOB_FINISHED && json_integer_value (end) <= now - max_age)
+        /* a finished subjob leaves with arrays_retire (it keeps its status) */
+        if (j->state == JOB_FINISHED && !j->parent && json_integer_value (end) <= now - max_age)
             job_free (j);
         else
             js->v[k++] = j;
@@ -808,6 +864,19 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     j->run_count = json_integer_value (json_object_get (obj, "run_count"));
     j->script_bytes = json_integer_value (json_object_get (obj, "script_size"));
     j->deleted = state == JOB_EXITING;
+    if (json_object_get (obj, "array") && array_attach (ctx, j, &err) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "stored job %lld: %s: skipped", (long long)seq, err.text);
+        job_free (j);
+        return 0;
+    }
+    int sub = jobspec_is_subjob_seq (seq) ? array_load_subjob (ctx, j) : 1;
+    if (sub <= 0) {
+        if (sub < 0)
+            log_msg (LOG_LEVEL_ERROR, "stored job %lld: a subjob its array does not know: skipped",
+                     (long long)seq);
+        job_free (j);
+        return 0;
+    }
     if (jobs_insert (ctx, j) < 0) {
         job_free (j);
         return -1;
@@ -842,6 +911,7 @@ int jobs_load (struct ctld *ctx, struct herror *err)
     int rc = store_load_jobs (ctx->store, load_one, ctx, err);
     if (rc < 0)
         return -1;
+    arrays_loaded (ctx);
     if (rc > 0)
         log_msg (LOG_LEVEL_WARN, "%s", err->text);
     int active = 0;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jobspec.h"
 #include "common/log.h"
 #include "scheduler/core/fabric.h"
 #include "scheduler/core/pass.h"
@@ -257,6 +258,10 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j)
 
     if (deferred)
         defer_arm (ctx, j->execution_time);
+    if (j->array) { /* the array job itself is never queued: its subjobs are */
+        array_sync (ctx, j);
+        return;
+    }
     if (!waiting (j->state)) {
         if (have)
             rc = sched_queue_remove (q, j->seq);
@@ -283,6 +288,29 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j)
 int sched_queue_set_rank_of (struct ctld *ctx, const struct ctld_job *j)
 {
     return sched_queue_set_rank (ctx->sched->queue, j->seq, j->rank);
+}
+
+int sched_queue_put (struct ctld *ctx, const struct sched_job *sj)
+{
+    return sched_queue_add (ctx->sched->queue, sj);
+}
+
+void sched_queue_drop (struct ctld *ctx, int64_t seq)
+{
+    if (sched_queue_contains (ctx->sched->queue, seq))
+        (void)sched_queue_remove (ctx->sched->queue, seq);
+}
+
+/* The admission hook (pass.h): the limits the controller applies inside
+ * a pass, each one function. */
+static const char *admit (void *arg, int64_t seq)
+{
+    return arrays_admit (arg, seq);
+}
+
+static void admit_started (void *arg, int64_t seq)
+{
+    arrays_started (arg, seq);
 }
 
 /* ------------------------------------------------------------------ pass */
@@ -345,6 +373,9 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
     struct sched_limits limits = {
         .max_jobs = ctx->cfg.max_jobs_per_pass,
         .starvation_limit = ctx->cfg.starvation_limit,
+        .admit = admit,
+        .started = admit_started,
+        .arg = ctx,
     };
     int started = 0;
     char text[600];
@@ -353,6 +384,7 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
      * made durable; the pass runs again once the store has caught up. */
     if (ctx->exit_code != 0 || store_retrying (ctx->store))
         return;
+    arrays_retire (ctx);
     int64_t now = ctld_now();
     struct sched_result *r = sched_pass (s->snap, s->queue, now, &limits);
     if (!r) {
@@ -363,6 +395,10 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
     for (int i = 0; i < sched_result_count (r); i++) {
         const struct sched_decision *d = sched_result_get (r, i);
         struct ctld_job *j = jobs_find (ctx, d->seq);
+        if (!j && d->kind == SCHED_START) /* an array's pending subjob */
+            j = array_take_pending (ctx, d->seq, JOB_QUEUED);
+        else if (!j) /* its array says why its subjobs wait */
+            j = jobs_find (ctx, jobspec_subjob_base (d->seq));
         if (d->kind == SCHED_START) {
             start_one (ctx, r, i, j);
             started++;
