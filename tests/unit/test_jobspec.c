@@ -91,22 +91,28 @@ static struct jobspec *submit (const char *script, struct herror *err, ...)
         assert_string_equal (e_.text, msg);                                                        \
     } while (0)
 
-static struct jobspec *submit_ok (const char *script, ...)
+static struct jobspec *submit_okv (const char *script, va_list ap)
 {
     struct herror err;
     struct jobspec *js = jobspec_create();
-    va_list ap;
 
-    va_start (ap, script);
     const char *first = va_arg (ap, const char *);
     int rc = parse_argsv (js, &err, first, ap);
-    va_end (ap);
     if (rc == 0 && !js->argv)
         rc = parse_script (js, script ? script : "", &err);
     if (rc == 0)
         rc = jobspec_finalize (js, CWD, test_env, HOST, &err);
     if (rc < 0)
         fail_msg ("submission failed: %s", err.text);
+    return js;
+}
+
+static struct jobspec *submit_ok (const char *script, ...)
+{
+    va_list ap;
+    va_start (ap, script);
+    struct jobspec *js = submit_okv (script, ap);
+    va_end (ap);
     return js;
 }
 
@@ -1444,19 +1450,11 @@ static struct jobspec *good_job (void)
 static void assert_array (const char *want, const char *script, ...)
 {
     struct herror err;
-    struct jobspec *js = jobspec_create();
     va_list ap;
 
     va_start (ap, script);
-    const char *first = va_arg (ap, const char *);
-    int rc = parse_argsv (js, &err, first, ap);
+    struct jobspec *js = submit_okv (script, ap);
     va_end (ap);
-    if (rc == 0 && !js->argv)
-        rc = parse_script (js, script, &err);
-    if (rc == 0)
-        rc = jobspec_finalize (js, CWD, test_env, HOST, &err);
-    if (rc < 0)
-        fail_msg ("submission failed: %s", err.text);
     assert_non_null (js->array);
     assert_string_equal (js->array, want);
     /* the request codec carries it as written */
