@@ -287,6 +287,8 @@ struct ctld_job *array_take_pending (struct ctld *ctx, int64_t seq, enum job_sta
                  (long long)index, err.text);
     sched_job_sync (ctx, s);
     sched_request (ctx); /* the next pending ones are queued now */
+    if (state == JOB_HELD)
+        job_pack (s);
     return s;
 }
 
@@ -384,7 +386,7 @@ static void retire_one (struct ctld *ctx, struct ctld_job *sub)
 {
     struct ctld_job *j = sub->parent;
     struct ctld_array *a = j->array;
-    json_t *st = json_object_get (sub->obj, "exit_status");
+    json_t *st = json_object_get (job_obj (sub), "exit_status");
     int64_t pos = array_pos_of (j, jobspec_subjob_index (sub->seq));
 
     if (record_exit (a, pos, st ? (int32_t)json_integer_value (st) : EXIT_UNKNOWN) < 0)
@@ -413,7 +415,7 @@ int array_load_subjob (struct ctld *ctx, struct ctld_job *sub)
     sub->parent = j;
     sub->rank = j->rank ? j->rank : j->seq;
     if (sub->state == JOB_FINISHED) {
-        json_t *st = json_object_get (sub->obj, "exit_status");
+        json_t *st = json_object_get (job_obj (sub), "exit_status");
         return record_exit (j->array, pos, st ? (int32_t)json_integer_value (st) : EXIT_UNKNOWN) < 0
                    ? -1
                    : 0;

@@ -329,7 +329,8 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     json_t *reply = proto_reply_ok (msg);
     if (reply) {
         json_object_set_new (reply, "seq", json_integer (seq));
-        json_object_set (reply, "jobid", json_object_get (j->obj, "jobid"));
+        char id[96];
+        json_object_set_new (reply, "jobid", json_string (job_id (ctx, j, id, sizeof (id))));
     }
     ctld_reply (ctx, rq->peer, reply);
     log_msg (LOG_LEVEL_DEBUG, "job %lld.%s %s", (long long)seq, ctx->cfg.server_name, event);
@@ -362,7 +363,7 @@ static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
                          const struct view_opts *vo, struct herror *err)
 {
     bool private = may_see_private (j, p);
-    json_t *o = json_copy (j->obj);
+    json_t *o = job_obj_copy (j);
     if (!o) {
         herror_set (err, "out of memory");
         return NULL;
@@ -392,12 +393,14 @@ static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
     return o;
 }
 
-static bool query_match (struct ctld_job *j, const char *user, bool finished)
+/* A job's owner is the name of its uid (job_identity), so the name cache
+ * answers without reading the job's (packed) object. */
+static bool query_match (struct ctld *ctx, struct ctld_job *j, const char *user, bool finished)
 {
     if (!finished && j->state == JOB_FINISHED)
         return false;
     if (user) {
-        const char *owner = json_string_value (json_object_get (j->obj, "owner"));
+        const char *owner = jobs_user_name_ref (ctx, j->uid);
         if (!owner || strcmp (owner, user) != 0)
             return false;
     }
@@ -542,10 +545,10 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
                               ? array_pos_of (a, jobspec_subjob_index (seq))
                               : -1;
             next = (int64_t)i;
-            if (j && query_match (j, user, true) &&
+            if (j && query_match (ctx, j, user, true) &&
                 !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
                 break;
-            if (!j && pos >= 0 && query_match (a, user, true)) {
+            if (!j && pos >= 0 && query_match (ctx, a, user, true)) {
                 json_t *tmpl = job_view (ctx, a, rq->peer, &vo, err);
                 json_t *sv = tmpl ? subjob_view (ctx, a, tmpl, pos, rq->peer, &vo, err) : NULL;
                 json_decref (tmpl);
@@ -571,7 +574,7 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
             struct ctld_job *j = jobs_at (ctx, i);
             if (j->parent) /* with its array */
                 continue;
-            if (!query_match (j, user, finished)) {
+            if (!query_match (ctx, j, user, finished)) {
                 next = j->seq;
                 continue;
             }
@@ -800,10 +803,11 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
     j[0]->rank = r1;
     j[1]->rank = r0;
     for (int k = 0; k < 2; k++) {
-        json_object_set_new (j[k]->obj, "queue_rank", json_integer (j[k]->rank));
-        if (store_job_put (ctx->store, j[k]->obj, &serr) < 0)
+        job_set (j[k], "queue_rank", json_integer (j[k]->rank));
+        if (store_job_put (ctx->store, job_obj (j[k]), &serr) < 0)
             log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j[k]->seq,
                      serr.text);
+        job_pack (j[k]);
         (void)sched_queue_set_rank_of (ctx, j[k]);
     }
     ctld_dirty (ctx);

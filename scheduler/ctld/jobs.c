@@ -52,6 +52,7 @@ void job_free (struct ctld_job *j)
     if (!j)
         return;
     json_decref (j->obj);
+    free (j->packed);
     array_free (j->array);
     resreq_clear (&j->res);
     sched_alloc_destroy (j->alloc);
@@ -75,7 +76,7 @@ void jobs_destroy (struct ctld *ctx)
 
 /* Each submit names its owner; looking the uid up in the password database
  * every time would block the loop on NSS (LDAP, sssd) per submit. */
-char *jobs_user_name (struct ctld *ctx, uid_t uid)
+const char *jobs_user_name_ref (struct ctld *ctx, uid_t uid)
 {
     struct jobs *js = ctx->jobs;
     char key[32];
@@ -84,11 +85,17 @@ char *jobs_user_name (struct ctld *ctx, uid_t uid)
         return NULL;
     const char *known = json_string_value (json_object_get (js->user_names, key));
     if (known)
-        return strdup (known);
+        return known;
     struct passwd *pw = getpwuid (uid);
     const char *name = pw && pw->pw_name ? pw->pw_name : key;
     json_object_set_new (js->user_names, key, json_string (name));
-    return strdup (name);
+    return json_string_value (json_object_get (js->user_names, key));
+}
+
+char *jobs_user_name (struct ctld *ctx, uid_t uid)
+{
+    const char *name = jobs_user_name_ref (ctx, uid);
+    return name ? strdup (name) : NULL;
 }
 
 /* Users are few next to jobs; a linear search per submit is cheap.  NULL
@@ -267,10 +274,43 @@ bool job_uses_node (const struct ctld_job *j, const char *name)
 
 void job_set (struct ctld_job *j, const char *name, json_t *v)
 {
-    if (v)
-        json_object_set_new (j->obj, name, v);
+    json_t *o = job_obj (j);
+    if (!o)
+        json_decref (v);
+    else if (v)
+        json_object_set_new (o, name, v);
     else
-        json_object_del (j->obj, name);
+        json_object_del (o, name);
+}
+
+json_t *job_obj (struct ctld_job *j)
+{
+    if (!j->obj && j->packed) {
+        json_error_t e;
+        if ((j->obj = json_loads (j->packed, 0, &e))) {
+            free (j->packed);
+            j->packed = NULL;
+        }
+    }
+    return j->obj;
+}
+
+json_t *job_obj_copy (const struct ctld_job *j)
+{
+    json_error_t e;
+    return j->obj ? json_copy (j->obj) : j->packed ? json_loads (j->packed, 0, &e) : NULL;
+}
+
+void job_pack (struct ctld_job *j)
+{
+    if (!j->obj || j->array || job_state_active (j->state) || j->state == JOB_NEW)
+        return;
+    char *text = json_dumps (j->obj, JSON_COMPACT);
+    if (!text)
+        return; /* it stays unpacked */
+    json_decref (j->obj);
+    j->obj = NULL;
+    j->packed = text;
 }
 
 /* Record the state: the object's "state", the store, the audit event. */
@@ -290,7 +330,7 @@ static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state stat
         if (old != JOB_FINISHED && state == JOB_FINISHED)
             ctx->jobs->finished_subjobs++;
     }
-    if (store_job_put (ctx->store, j->obj, &err) < 0 ||
+    if (store_job_put (ctx->store, job_obj (j), &err) < 0 ||
         (event && store_event_add (ctx->store, j->seq, ctld_now(), event, &err) < 0)) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
         ctld_dirty (ctx);
@@ -522,7 +562,8 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         if (status != JOB_EXIT_NONE)
             job_set (j, "exit_status", json_integer (status));
         job_set (j, "cookie", NULL);
-        job_set (j, "end_time", json_integer (ctld_now()));
+        j->end_time = ctld_now();
+        job_set (j, "end_time", json_integer (j->end_time));
         if (comment)
             job_set (j, "comment", json_string (comment));
     } else {
@@ -621,6 +662,10 @@ int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c
 
     if (job_state_next (old, c->ev, &cond, &next) < 0)
         goto out;
+    if (!job_obj (j)) {
+        errno = ENOMEM;
+        goto out;
+    }
     /* Repeating what is already true (qhold of a held job) changes nothing. */
     if (next == old && (c->ev == JOB_EV_HOLD || c->ev == JOB_EV_RELEASE)) {
         rc = 0;
@@ -630,6 +675,7 @@ int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c
         goto out;
     rc = job_commit (ctx, j, next, event);
     job_react (ctx, j, old, c, event);
+    job_pack (j);
 out:
     json_decref (c->members);
     /* Unless the job took it (a start that happened), the allocation goes. */
@@ -801,9 +847,8 @@ void jobs_prune (struct ctld *ctx, int64_t now)
     int k = 0;
     for (int i = 0; i < js->n; i++) {
         struct ctld_job *j = js->v[i];
-        json_t *end = json_object_get (j->obj, "end_time");
         /* a finished subjob leaves with arrays_retire (it keeps its status) */
-        if (j->state == JOB_FINISHED && !j->parent && json_integer_value (end) <= now - max_age)
+        if (j->state == JOB_FINISHED && !j->parent && j->end_time <= now - max_age)
             job_free (j);
         else
             js->v[k++] = j;
@@ -863,6 +908,7 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     j->submit_time = json_integer_value (json_object_get (obj, "submit_time"));
     j->run_count = json_integer_value (json_object_get (obj, "run_count"));
     j->script_bytes = json_integer_value (json_object_get (obj, "script_size"));
+    j->end_time = json_integer_value (json_object_get (obj, "end_time"));
     j->deleted = state == JOB_EXITING;
     if (json_object_get (obj, "array") && array_attach (ctx, j, &err) < 0) {
         log_msg (LOG_LEVEL_ERROR, "stored job %lld: %s: skipped", (long long)seq, err.text);
@@ -882,8 +928,10 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
         return -1;
     }
     job_reload (ctx, j);
-    if (!job_state_active (state))
+    if (!job_state_active (state)) {
+        job_pack (j);
         return 0;
+    }
     json_t *arr = json_object_get (obj, "allocation");
     j->alloc = convert_alloc_from_json (seq, j->exclusive, arr, &err);
     if (j->alloc) { /* the window backfill plans with: started at, expected back at */
