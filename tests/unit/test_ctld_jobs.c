@@ -267,16 +267,20 @@ static int teardown (void **state)
 
 /* ------------------------------------------------------------------ jobs */
 
-/* job.submit as USER of "-r y -l SELECT [-h] -- /bin/true"; the seq from
- * the reply. */
-static int64_t submit_select (struct fx *f, const char *sel, bool hold)
+/* job.submit as USER of "-r y -l SELECT [-h] [-J ARRAY] -- /bin/true"; the
+ * seq from the reply. */
+static int64_t submit_array (struct fx *f, const char *sel, bool hold, const char *array)
 {
     struct herror err = {""};
     char *env[] = {"HOME=/home/u", NULL};
-    char *argv[8] = {"qsub", "-r", "y", "-l", (char *)sel};
+    char *argv[10] = {"qsub", "-r", "y", "-l", (char *)sel};
     int argc = 5;
     if (hold)
         argv[argc++] = "-h";
+    if (array) {
+        argv[argc++] = "-J";
+        argv[argc++] = (char *)array;
+    }
     argv[argc++] = "--";
     argv[argc++] = "/bin/true";
     struct jobspec *js = jobspec_create();
@@ -293,6 +297,11 @@ static int64_t submit_select (struct fx *f, const char *sel, bool hold)
     json_t *seq = json_object_get (json_object_get (last, "msg"), "seq");
     assert_true (json_is_integer (seq));
     return json_integer_value (seq);
+}
+
+static int64_t submit_select (struct fx *f, const char *sel, bool hold)
+{
+    return submit_array (f, sel, hold, NULL);
 }
 
 /* ... of "select=1:ncpus=NCPUS". */
@@ -720,19 +729,10 @@ static void offline_and_clear_ask_for_a_pass (void **state)
 
 /* --------------------------------------------------------------- restart */
 
-/* After a restart the queue is rebuilt from the stored jobs: a running job
- * keeps its cores, a queued one starts once they are free. */
-static void restart_rebuilds_the_queue (void **state)
+/* The controller stopped and started again on the same store. */
+static void restart (struct fx *f)
 {
-    struct fx *f = *state;
     struct herror err = {""};
-    int64_t a = submit (f, 2, false);
-    turn (f);
-    int64_t b = submit (f, 1, false);
-    int64_t h = submit (f, 1, true);
-    turn (f);
-    assert_int_equal (state_of (f, a), JOB_RUNNING);
-    assert_int_equal (state_of (f, b), JOB_QUEUED);
     ctx_close (f);
     f->ctx.store = store_open (f->dir, &err);
     assert_non_null (f->ctx.store);
@@ -741,6 +741,21 @@ static void restart_rebuilds_the_queue (void **state)
     assert_int_equal (jobs_create (&f->ctx), 0);
     assert_int_equal (nodes_load (&f->ctx, &err), 0);
     assert_int_equal (jobs_load (&f->ctx, &err), 0);
+}
+
+/* After a restart the queue is rebuilt from the stored jobs: a running job
+ * keeps its cores, a queued one starts once they are free. */
+static void restart_rebuilds_the_queue (void **state)
+{
+    struct fx *f = *state;
+    int64_t a = submit (f, 2, false);
+    turn (f);
+    int64_t b = submit (f, 1, false);
+    int64_t h = submit (f, 1, true);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    restart (f);
     json_t *report = json_pack ("[{s:I, s:i}]", "seq", (json_int_t)a, "run_count", 1);
     assert_int_equal (agent_register (f, report), 0);
     turn (f);
@@ -751,6 +766,96 @@ static void restart_rebuilds_the_queue (void **state)
     turn (f);
     assert_int_equal (state_of (f, b), JOB_RUNNING);
     assert_int_equal (state_of (f, h), JOB_HELD);
+}
+
+/* ---------------------------------------------------------------- arrays */
+
+/* The state letter job.query shows for seq (a subjob's too), "" if none. */
+static const char *query_state (struct fx *f, int64_t seq, int64_t *exit_status)
+{
+    static char letter[4];
+    struct herror err = {""};
+    json_t *msg = json_pack ("{s:s, s:i, s:[I], s:b}", "type", "job.query", "id", 9, "seqs",
+                             (json_int_t)seq, "finished", 1);
+    assert_int_equal (call (f, jobs_client_handlers, f->user, msg, &err), 0);
+    json_t *last = json_array_get (fake.replies, json_array_size (fake.replies) - 1);
+    json_t *job = json_array_get (json_object_get (json_object_get (last, "msg"), "jobs"), 0);
+    snprintf (letter, sizeof (letter), "%s",
+              job ? json_string_value (json_object_get (job, "state")) : "");
+    if (exit_status)
+        *exit_status = json_integer_value (json_object_get (job, "exit_status"));
+    return letter;
+}
+
+/* An array of 4 one-core subjobs, %1, on the 2-core node: one runs at a
+ * time (the admission hook), the others wait saying why; a pending one
+ * deleted never runs; finished ones leave the table with their status;
+ * a restart in the middle goes on where it was; the array finishes with
+ * its last subjob. */
+static void array_runs_at_most_max (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    int64_t a = submit_array (f, "select=1:ncpus=1", false, "1-4%1");
+    int64_t s[5];
+    for (int i = 1; i <= 4; i++)
+        s[i] = jobspec_subjob_seq (a, i);
+    turn (f);
+    assert_int_equal (state_of (f, s[1]), JOB_RUNNING);
+    assert_null (jobs_find (&f->ctx, s[2])); /* pending: not a job */
+    assert_string_equal (query_state (f, a, NULL), "B");
+    assert_string_equal (query_state (f, s[2], NULL), "Q");
+    assert_string_equal (jobs_find (&f->ctx, a)->queue_comment,
+                         "Not Running: the array runs at most 1 subjobs at once (%1)");
+    assert_int_equal (client_msg (f, "job.delete", s[3], &err), 0);
+    assert_string_equal (query_state (f, s[3], NULL), "X");
+    assert_int_equal (agent_ended (f, s[1], 0, NULL), 0);
+    turn (f);
+    assert_null (jobs_find (&f->ctx, s[1])); /* retired, its status kept */
+    int64_t st = -1;
+    assert_string_equal (query_state (f, s[1], &st), "X");
+    assert_int_equal (st, 0);
+    assert_int_equal (state_of (f, s[2]), JOB_RUNNING);
+
+    restart (f);
+    json_t *report = json_pack ("[{s:I, s:i}]", "seq", (json_int_t)s[2], "run_count", 1);
+    assert_int_equal (agent_register (f, report), 0);
+    turn (f);
+    assert_int_equal (state_of (f, s[2]), JOB_RUNNING);
+    assert_null (jobs_find (&f->ctx, s[4]));
+    assert_string_equal (query_state (f, s[1], &st), "X");
+    assert_int_equal (agent_ended (f, s[2], 3, NULL), 0);
+    turn (f);
+    assert_string_equal (query_state (f, s[2], &st), "X");
+    assert_int_equal (st, 3);
+    assert_int_equal (state_of (f, s[4]), JOB_RUNNING);
+    assert_int_equal (state_of (f, a), JOB_QUEUED);
+    assert_int_equal (agent_ended (f, s[4], 0, NULL), 0);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_FINISHED);
+    assert_string_equal (query_state (f, s[3], NULL), "X");
+}
+
+/* qdel of the array: the pending subjobs finish unrun, the running ones
+ * are killed, and the array finishes with them. */
+static void array_delete_kills_running (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    int64_t a = submit_array (f, "select=1:ncpus=1", false, "0-9:3");
+    turn (f);
+    int64_t s0 = jobspec_subjob_seq (a, 0), s3 = jobspec_subjob_seq (a, 3);
+    assert_int_equal (state_of (f, s0), JOB_RUNNING);
+    assert_int_equal (state_of (f, s3), JOB_RUNNING);
+    assert_int_equal (client_msg (f, "job.delete", a, &err), 0);
+    assert_int_equal (state_of (f, s0), JOB_EXITING);
+    assert_string_equal (query_state (f, jobspec_subjob_seq (a, 9), NULL), "X");
+    assert_int_equal (client_msg (f, "job.delete", jobspec_subjob_seq (a, 4), &err), -1);
+    assert_non_null (strstr (err.text, "Unknown Job Id 1[4]"));
+    assert_int_equal (agent_ended (f, s0, 271, NULL), 0);
+    assert_int_equal (agent_ended (f, s3, 271, NULL), 0);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_FINISHED);
 }
 
 /* ---------------------------------------------------------------- fabric */
@@ -1195,6 +1300,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (launch_failed_ends_the_job, setup, teardown),
         cmocka_unit_test_setup_teardown (offline_and_clear_ask_for_a_pass, setup, teardown),
         cmocka_unit_test_setup_teardown (restart_rebuilds_the_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown (array_runs_at_most_max, setup, teardown),
+        cmocka_unit_test_setup_teardown (array_delete_kills_running, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_order_and_reload, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_inferred_from_links, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_inferred_confirmed, setup, teardown),
