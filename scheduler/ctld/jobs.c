@@ -150,6 +150,8 @@ struct ctld_job *jobs_at (struct ctld *ctx, int i)
  * right after it, by index (what qstat -t lists). */
 static int64_t job_order (int64_t seq)
 {
+    if (seq < 1) /* no job's (a lookup of "none", -1): before every job */
+        return seq;
     if (jobspec_is_subjob_seq (seq))
         return (jobspec_subjob_base (seq) << 25) | (jobspec_subjob_index (seq) + 1);
     return seq << 25;
