@@ -75,6 +75,7 @@ struct ctld_config {
     int64_t max_script_size; /* job.submit limits */
     int64_t max_user_jobs;
     int64_t max_user_script_bytes;
+    int64_t max_array_size;
     int query_page_jobs; /* job.query pages */
     int64_t query_page_bytes;
     int client_idle_timeout; /* connections (server.c) */

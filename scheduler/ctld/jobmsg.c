@@ -214,6 +214,13 @@ static int check_limits (struct ctld *ctx, uid_t uid, const struct jobspec *spec
     struct jobs_usage u;
 
     *script_bytes = (int64_t)strlen (spec->script ? spec->script : "");
+    struct jobspec_array a;
+    if (spec->array && jobspec_parse_array (spec->array, 'J', &a, err) == 0 &&
+        jobspec_array_size (&a) > cfg->max_array_size)
+        return herror_set (err,
+                           "Array job exceeds server or queue size limit (%lld subjobs, "
+                           "max_array_size %lld)",
+                           (long long)jobspec_array_size (&a), (long long)cfg->max_array_size);
     if (uid == 0)
         return 0;
     if (*script_bytes > cfg->max_script_size)
@@ -712,14 +719,22 @@ static int add_event (int64_t seq, int64_t t, const char *text, void *arg)
 static int job_events (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    int64_t index;
+    struct ctld_job *j = owned_target (msg, rq, &index, err);
     char id[96];
     if (!j)
         return -1;
+    /* a subjob that is no job (finished, pending) keeps its history too */
+    int64_t seq = index >= 0 ? jobspec_subjob_seq (j->seq, index) : j->seq;
+    if (index >= 0)
+        snprintf (id, sizeof (id), "%lld[%lld].%s", (long long)j->seq, (long long)index,
+                  rq->ctx->cfg.server_name);
+    else
+        job_id (rq->ctx, j, id, sizeof (id));
     json_t *events = json_array(), *reply = NULL;
     if (!events)
         return herror_set (err, "out of memory");
-    if (store_events_for (rq->ctx->store, j->seq, add_event, events, err) < 0) {
+    if (store_events_for (rq->ctx->store, seq, add_event, events, err) < 0) {
         json_decref (events);
         return -1;
     }
@@ -727,7 +742,7 @@ static int job_events (json_t *msg, void *arg, struct herror *err)
         json_decref (events);
         return herror_set (err, "out of memory");
     }
-    json_object_set_new (reply, "jobid", json_string (job_id (rq->ctx, j, id, sizeof (id))));
+    json_object_set_new (reply, "jobid", json_string (id));
     json_object_set_new (reply, "events", events);
     ctld_reply (rq->ctx, rq->peer, reply);
     return 0;

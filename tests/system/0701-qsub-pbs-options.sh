@@ -5,8 +5,8 @@
 # another user is refused unless root, for whom the job runs as that user;
 # -W group_list sets the job's group if the user is a member, else it is
 # refused; a CRLF script is refused with PBS's message; indented #PBS,
-# PBS_DPREFIX and -C are honoured; -I, -X, -J, -t are refused with a
-# sentence; node labels (node_labels) place select=...:a100=True and
+# PBS_DPREFIX and -C are honoured; -I and -X are refused with a sentence
+# (-J and -t arrays: 0910-arrays.sh); node labels (node_labels) place select=...:a100=True and
 # nodes=1:ppn=1:a100 on the labelled node and unknown ones are refused;
 # -m/-M mail goes through mail_command.
 . "$top_srcdir/tests/system/lib.sh"
@@ -109,8 +109,6 @@ echo "ok: indented #PBS, -C and PBS_DPREFIX as PBS reads them"
 # 7. What this server cannot do is refused saying so.
 refused "-I" "interactive jobs are not supported yet" qsub -I
 refused "-X" "X11 forwarding needs an interactive job" qsub -X -- /bin/true
-refused "-J" "job arrays are not supported yet" qsub -J 1-4 -- /bin/true
-refused "-t" "job arrays are not supported yet" qsub -t 1-4 -- /bin/true
 refused "-W stagein" "file staging is not supported" qsub -W stagein=a@h:/b -- /bin/true
 
 # 8. Node labels: only node02 has a100.

@@ -22,6 +22,7 @@ expect_fail 1 "5-2" qsub -J 5-2 -- /bin/true
 expect_fail 1 "1-x" qsub -J 1-x -- /bin/true
 expect_fail 1 "%0" qsub -J 1-4%0 -- /bin/true
 expect_fail 1 "lists of indices" qsub -t 1,3,5 -- /bin/true
+expect_fail 1 "max_array_size 10000" qsub -J 1-10001 -- /bin/true
 
 # Each subjob counts the subjobs running with it (files in run/ exist only
 # while their subjob runs, so more than MAX of them means the limit broke).
@@ -101,6 +102,8 @@ for i in 1 2 3 4 5 6 8; do
     [ "$(job_attr "$seq[$i].$server" Exit_status)" = 0 ] || fail "$seq[$i]: Exit_status"
 done
 [ ! -e "$work/arr.o$seq.7" ] || fail "the deleted subjob 7 ran"
+tracejob "$seq[2]" >"$TEST_TMP/trace" 2>&1 || fail "tracejob $seq[2]: $(cat "$TEST_TMP/trace")"
+grep -q "ended with status 0" "$TEST_TMP/trace" || fail "tracejob $seq[2]: $(cat "$TEST_TMP/trace")"
 
 # qhold / qrls of one pending subjob (Torque's -t spelling), with the
 # nodes offline so that nothing starts before the hold.
