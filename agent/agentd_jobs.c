@@ -223,6 +223,7 @@ static void start_run (struct agentd *ad, const json_t *job, const json_t *endpo
         .kill_grace_ms = ad->kill_grace > 0 ? ad->kill_grace * 1000 : 1,
         .no_bind = ad->cfg.no_bind,
         .contain = ad->contain,
+        .pids_max = ad->cfg.job_pids_max,
         .lease_file = ad->lease_file,
         .topology = ad->topology,
         .task_endpoints = endpoints,
@@ -462,7 +463,7 @@ int agentd_jobs_task_check (struct agentd *ad, unsigned long seq, uid_t uid, con
     }
     if (uid != j->uid)
         return herror_set (err, "job %lu is not uid %d's", seq, (int)uid);
-    if (!j->cookie || !cookie || !same_secret (cookie, j->cookie))
+    if (cookie && (!j->cookie || !same_secret (cookie, j->cookie)))
         return herror_set (err,
                            "wrong job cookie for job %lu (HUDDLE_JOB_COOKIE is not this "
                            "run's)",

@@ -41,6 +41,9 @@ static const struct config_option table[] = {
     {"contain", CONFIG_STRING, "auto", 0, 0,
      "containment backend: auto, cgv2, cgv1 or pgrp (auto: $HUDDLE_CONTAIN, else by what is "
      "mounted)"},
+    {"job_pids_max", CONFIG_UINT, "16384", 0, 4194304,
+     "most processes and threads one job may have on this node at once (its cgroup's pids.max; "
+     "fork fails beyond it, so a runaway job cannot exhaust the node); 0: no limit"},
     {"cgroup_name", CONFIG_STRING, "huddle", 0, 0,
      "name of huddle's cgroup directory (agents sharing one machine may use one each)"},
     {"service_user", CONFIG_STRING, "root", 0, 0,
@@ -164,6 +167,7 @@ static int resolve (struct agentd_options *o, struct agentd_config *cfg, struct 
     cfg->task_address = nonempty (config_get_string (c, "task_address"));
     if (!cfg->task_address)
         cfg->task_address = cfg->bind_address ? cfg->bind_address : cfg->name;
+    cfg->job_pids_max = (uint64_t)config_get_int (c, "job_pids_max");
     cfg->rsh_path = nonempty (config_get_string (c, "rsh_path"));
     if (!cfg->rsh_path)
         cfg->rsh_path = access (HUDDLE_BINDIR "/huddle-rsh", X_OK) == 0 ? HUDDLE_BINDIR

@@ -34,13 +34,23 @@
  * connections does; whoever can read the cluster network can read jobs'
  * scripts too.
  *
+ * qsub -I attaches here too (task.attach): the shell of an interactive
+ * job is its shepherd's job process, started when qsub connects.  qsub
+ * holds no cookie (it is made when the job starts and never leaves the
+ * agents), so an attach is checked by uid alone: munged vouches that the
+ * caller is the job's owner, which is the line that matters (see above),
+ * and the job's shepherd takes one attach only, for an interactive job on
+ * its first node, so a second connection cannot take over a session.
+ *
  * The port is open to the network: it never trusts what arrives.  Frames
  * are bounded (TASK_MAX_FRAME), checked by conn (bad JSON, a missing
  * hello, a stalled frame: an error and close), members by proto_get_*;
- * connections are limited (TASK_MAX_CONNS), one that sends no task.spawn
- * within TASK_IDLE seconds of its hello is closed (a user holding
- * connections open cannot keep others' mpirun out), and a connection
- * takes one task.spawn; after the hand-over the shepherd bounds what it
+ * connections are limited (TASK_MAX_CONNS in all, TASK_MAX_PENDING before
+ * their hello, TASK_MAX_PER_UID of one uid waiting for their task.spawn),
+ * one that sends no task.spawn within TASK_IDLE seconds of its hello is
+ * closed, and a connection takes one task.spawn: so neither peers that
+ * never finish their hello nor one user holding connections open can keep
+ * other users' mpirun out.  After the hand-over the shepherd bounds what it
  * buffers.
  */
 #include <errno.h>
@@ -54,15 +64,18 @@
 #include "common/auth.h"
 #include "common/conn.h"
 
-#define TASK_MAX_FRAME (1024 * 1024) /* a task.spawn's command is at most 64 KiB */
-#define TASK_MAX_CONNS 256           /* connections before their task.spawn */
-#define TASK_IDLE      10            /* seconds from the hello to the task.spawn */
+#define TASK_MAX_FRAME   (1024 * 1024) /* a task.spawn's command is at most 64 KiB */
+#define TASK_MAX_CONNS   256           /* connections before their task.spawn */
+#define TASK_MAX_PENDING 64            /* of them before their hello */
+#define TASK_MAX_PER_UID 32            /* of them of one uid, past the hello */
+#define TASK_IDLE        10            /* seconds from the hello to the task.spawn */
 
 /* A connection past its hello, waiting for its task.spawn. */
 struct waiting {
     struct agentd_task *at;
     struct conn *c;
     struct event *idle;
+    uid_t uid;
     struct waiting *prev, *next;
 };
 
@@ -109,27 +122,79 @@ static void refuse (struct conn *c, const char *text, bool retry)
     conn_close (c);
 }
 
-/* task.spawn: check it, then hand the connection to the job's shepherd,
- * which answers it from then on.  -1 with err: refused (*retry: the job
- * is not known here yet). */
-static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry,
-                     struct herror *err)
+/* What a task.spawn or task.attach hands to the shepherd. */
+struct hand_over {
+    const char *command;         /* task.spawn; NULL: task.attach */
+    bool with_stdin;             /* task.spawn */
+    struct task_session session; /* task.attach */
+};
+
+static int hand_over (struct agentd *ad, struct conn *c, int64_t seq, const struct hand_over *h,
+                      struct herror *err);
+
+/* task.spawn and task.attach name the job and this node: check those and
+ * the caller (cookie NULL for an attach).  -1 with err: refused (*retry:
+ * the job is not known here yet). */
+static int check_job (struct agentd *ad, struct conn *c, int64_t seq, const char *node,
+                      const char *cookie, bool *retry, struct herror *err)
 {
-    int64_t seq;
-    const char *cookie, *node, *command;
-    bool with_stdin = false;
-    if (proto_get_int_range (msg, "seq", 1, 2147483647, &seq, err) < 0 ||
-        proto_get_string (msg, "cookie", &cookie, err) < 0 ||
-        proto_get_string (msg, "node", &node, err) < 0 ||
-        proto_get_string (msg, "command", &command, err) < 0 ||
-        proto_opt_bool (msg, "stdin", &with_stdin, err) < 0)
-        return -1;
     if (strcmp (node, ad->cfg.name) != 0)
         return herror_set (err, "this is node %s, not %.64s", ad->cfg.name, node);
     if (agentd_jobs_task_check (ad, (unsigned long)seq, conn_peer (c)->uid, cookie, err) < 0) {
         *retry = errno == EAGAIN;
         return -1;
     }
+    return 0;
+}
+
+/* task.spawn: check it, then hand the connection to the job's shepherd,
+ * which answers it from then on. */
+static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry,
+                     struct herror *err)
+{
+    int64_t seq;
+    const char *cookie, *node;
+    struct hand_over h = {.command = NULL};
+    if (proto_get_int_range (msg, "seq", 1, 2147483647, &seq, err) < 0 ||
+        proto_get_string (msg, "cookie", &cookie, err) < 0 ||
+        proto_get_string (msg, "node", &node, err) < 0 ||
+        proto_get_string (msg, "command", &h.command, err) < 0 ||
+        proto_opt_bool (msg, "stdin", &h.with_stdin, err) < 0 ||
+        check_job (ad, c, seq, node, cookie, retry, err) < 0)
+        return -1;
+    return hand_over (ad, c, seq, &h, err);
+}
+
+/* task.attach (qsub -I): the same for the job's interactive session. */
+static int on_attach (struct agentd *ad, struct conn *c, json_t *msg, bool *retry,
+                      struct herror *err)
+{
+    int64_t seq, rows = 0, cols = 0;
+    const char *node, *term = NULL;
+    struct hand_over h = {.command = NULL};
+    if (proto_get_int_range (msg, "seq", 1, 2147483647, &seq, err) < 0 ||
+        proto_get_string (msg, "node", &node, err) < 0 ||
+        proto_opt_bool (msg, "pty", &h.session.pty, err) < 0 ||
+        proto_opt_int (msg, "rows", &rows, err) < 0 ||
+        proto_opt_int (msg, "cols", &cols, err) < 0 ||
+        proto_opt_string (msg, "term", &term, err) < 0)
+        return -1;
+    if (rows < 0 || rows > 65535 || cols < 0 || cols > 65535)
+        return herror_set (err, "message task.attach: rows and cols are 0..65535");
+    if (term && (strlen (term) >= sizeof (h.session.term) || strpbrk (term, " \t\r\n'\"")))
+        return herror_set (err, "message task.attach: member \"term\" is not a terminal type");
+    if (check_job (ad, c, seq, node, NULL, retry, err) < 0)
+        return -1;
+    h.session.rows = (int)rows;
+    h.session.cols = (int)cols;
+    snprintf (h.session.term, sizeof (h.session.term), "%s", term ? term : "");
+    return hand_over (ad, c, seq, &h, err);
+}
+
+/* Give c to job seq's shepherd, which speaks on it from then on. */
+static int hand_over (struct agentd *ad, struct conn *c, int64_t seq, const struct hand_over *h,
+                      struct herror *err)
+{
     uid_t uid = conn_peer (c)->uid;
     char addr[sizeof (conn_peer (c)->addr)];
     snprintf (addr, sizeof (addr), "%s", conn_peer (c)->addr);
@@ -144,8 +209,11 @@ static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry
                                           : "cannot hand the connection over: %s",
                            strerror (errno));
     /* c is gone: from here on only fd speaks to huddle-rsh. */
-    if (shepherd_task_request (ad->cfg.state_dir, (unsigned long)seq, command, with_stdin, fd,
-                               err) < 0) {
+    int rc = h->command ? shepherd_task_request (ad->cfg.state_dir, (unsigned long)seq, h->command,
+                                                 h->with_stdin, fd, err)
+                        : shepherd_session_request (ad->cfg.state_dir, (unsigned long)seq,
+                                                    &h->session, fd, err);
+    if (rc < 0) {
         herror_prefix (err, "%s: job %lld", ad->cfg.name, (long long)seq);
         json_t *e = proto_error_create (-1, err->text);
         size_t len;
@@ -156,8 +224,8 @@ static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry
         json_decref (e);
         log_msg (LOG_LEVEL_WARN, "task from %s: %s", addr, err->text);
     } else
-        log_msg (LOG_LEVEL_INFO, "job %lld: task for uid %d from %s handed to its shepherd",
-                 (long long)seq, (int)uid, addr);
+        log_msg (LOG_LEVEL_INFO, "job %lld: %s for uid %d from %s handed to its shepherd",
+                 (long long)seq, h->command ? "task" : "qsub -I session", (int)uid, addr);
     close (fd);
     return 0;
 }
@@ -175,16 +243,32 @@ static int on_admit (const char *addr, int nconns, int npending, void *arg, stru
 {
     if (nconns >= TASK_MAX_CONNS)
         return herror_set (err, "too many task connections (%d)", TASK_MAX_CONNS);
+    if (npending >= TASK_MAX_PENDING)
+        return herror_set (err, "too many task connections before their hello (%d)",
+                           TASK_MAX_PENDING);
     return 0;
 }
 
 static void on_ready (struct conn *c, const struct conn_peer *peer, void *arg)
 {
     struct agentd *ad = arg;
+    int mine = 0;
+    for (struct waiting *o = ad->task->waiting; o; o = o->next)
+        mine += o->uid == peer->uid;
+    if (mine >= TASK_MAX_PER_UID) {
+        char text[128];
+        snprintf (text, sizeof (text),
+                  "uid %d has %d task connections waiting for their task.spawn (at most %d)",
+                  (int)peer->uid, mine, TASK_MAX_PER_UID);
+        refuse (c, text, true);
+        return;
+    }
     struct waiting *w = calloc (1, sizeof (*w));
     struct timeval tv = {.tv_sec = TASK_IDLE};
-    if (w)
+    if (w) {
         w->c = c;
+        w->uid = peer->uid;
+    }
     if (!w || !(w->idle = evtimer_new (ad->base, idle_cb, w)) || evtimer_add (w->idle, &tv) < 0) {
         waiting_free (w);
         conn_close (c);
@@ -212,6 +296,8 @@ static void on_msg (struct conn *c, const struct conn_peer *peer, json_t *msg, v
     int rc;
     if (strcmp (type, "task.spawn") == 0)
         rc = on_spawn (arg, c, msg, &retry, &err);
+    else if (strcmp (type, "task.attach") == 0)
+        rc = on_attach (arg, c, msg, &retry, &err);
     else if (strcmp (type, "error") == 0)
         return;
     else if (strcmp (type, "task.input") == 0)

@@ -4,13 +4,14 @@
  * ops table (contain_int.h), chosen once at agent start-up:
  *
  *   cgv2  cgroup v2: DIR/job_SEQ (DIR defaults to CGROUP2MOUNT/huddle).
- *         cpuset.cpus and memory.max are written when those controllers are
- *         available in DIR; killing uses cgroup.kill (Linux >= 5.14), else
+ *         cpuset.cpus, memory.max and pids.max are written when those
+ *         controllers are available in DIR; killing uses cgroup.kill (Linux >= 5.14), else
  *         freeze (cgroup.freeze) + signal every pid in cgroup.procs until the
  *         cgroup is empty.  Tracking and killing need no controller, so a
  *         bare cgroup2 mount (e.g. /sys/fs/cgroup/unified on a hybrid host)
  *         still gives a leak-proof container, just without cpu/memory limits.
- *   cgv1  cgroup v1: the cpuset and freezer hierarchies (memory when mounted),
+ *   cgv1  cgroup v1: the cpuset and freezer hierarchies (memory and pids
+ *         when mounted),
  *         MOUNT/CTRL/<agent's own cgroup in CTRL>/huddle/job_SEQ.  Working
  *         under the agent's own cgroup keeps jobs inside whatever limits the
  *         agent itself runs under (systemd slice, container).  cpuset.mems is
@@ -21,7 +22,8 @@
  *         shepherd, which is a child subreaper, so orphans re-parent to it).
  *         A process that calls setsid escapes the session but not the
  *         descendant walk; it does escape if the shepherd itself dies.  No
- *         cpu or memory limits (binding is done separately with hwloc).
+ *         cpu, memory or process limits (binding is done separately with
+ *         hwloc).
  *
  * Automatic choice (backend NULL/"auto" and $HUDDLE_CONTAIN unset):
  *   1. cgv2 when a writable cgroup2 mount offers both cpuset and memory;
@@ -86,6 +88,8 @@ bool contain_can_limit_memory (const struct contain *be);
 struct container_spec {
     const char *cpus; /* Linux cpu list "0-3,8" (OS PU indexes); NULL: no restriction */
     uint64_t mem;     /* bytes; 0: no limit */
+    uint64_t pids;    /* most processes and threads the job may have at once (fork
+                       * and clone fail with EAGAIN beyond it); 0: no limit */
     pid_t root;       /* pgrp: the subreaper whose descendants belong to the job; 0: caller */
 };
 

@@ -1,4 +1,4 @@
-/* contain_cgv1.c - cgroup v1 backend: cpuset + freezer (+ memory) */
+/* contain_cgv1.c - cgroup v1 backend: cpuset + freezer (+ memory, pids) */
 #define _GNU_SOURCE
 #include "agent/contain_int.h"
 
@@ -15,7 +15,7 @@
 #define CGROUP_SUPER_MAGIC 0x27e0eb
 #endif
 
-static const char *const ctrl_name[CGV1_N] = {"cpuset", "freezer", "memory"};
+static const char *const ctrl_name[CGV1_N] = {"cpuset", "freezer", "memory", "pids"};
 
 /* The agent's own cgroup in the v1 hierarchy that carries ctrl, from
  * /proc/self/cgroup lines "ID:ctrl[,ctrl]:/path". */
@@ -98,17 +98,19 @@ static int cgv1_probe (struct contain *be, const struct contain_config *cfg, str
         if (!ok) {
             int saved = errno;
             be->v1dir[i][0] = '\0';
-            if (i != CGV1_MEMORY) {
+            if (i == CGV1_CPUSET || i == CGV1_FREEZER) {
                 errno = saved ? saved : ENOENT;
                 return herror_set (err, "cgroup v1 %s hierarchy under %s not usable: %s",
                                    ctrl_name[i], mount, strerror (errno));
             }
         }
     }
-    bufprintf (be->desc, sizeof (be->desc), "cgv1: %s/job_SEQ, %s/job_SEQ%s%s%s",
+    bufprintf (be->desc, sizeof (be->desc), "cgv1: %s/job_SEQ, %s/job_SEQ%s%s%s%s%s%s",
                be->v1dir[CGV1_CPUSET], be->v1dir[CGV1_FREEZER],
                be->v1dir[CGV1_MEMORY][0] ? ", " : "", be->v1dir[CGV1_MEMORY],
-               be->v1dir[CGV1_MEMORY][0] ? "/job_SEQ" : " (no memory hierarchy)");
+               be->v1dir[CGV1_MEMORY][0] ? "/job_SEQ" : " (no memory hierarchy)",
+               be->v1dir[CGV1_PIDS][0] ? ", " : "", be->v1dir[CGV1_PIDS],
+               be->v1dir[CGV1_PIDS][0] ? "/job_SEQ" : " (no pids hierarchy)");
     return 0;
 }
 
@@ -174,14 +176,13 @@ static int cgv1_create (struct container *c, const struct container_spec *spec, 
     if (rc > 0)
         bufprintf (c->warning, sizeof (c->warning),
                    "cpuset.cpus \"%s\" refused: cpus not restricted by the cgroup", cpus);
-    if (spec->mem) {
-        char path[PATH_MAX], val[32];
-        bufprintf (path, sizeof (path), "%s/memory.limit_in_bytes", c->path[CGV1_MEMORY]);
-        bufprintf (val, sizeof (val), "%llu", (unsigned long long)spec->mem);
-        if (!c->path[CGV1_MEMORY][0] || contain_write (path, val) < 0)
-            bufprintf (c->warning, sizeof (c->warning),
-                       "memory hierarchy not available: memory not limited");
-    }
+    if (spec->mem &&
+        contain_write_u64 (c->path[CGV1_MEMORY], "memory.limit_in_bytes", spec->mem) < 0)
+        bufprintf (c->warning, sizeof (c->warning),
+                   "memory hierarchy not available: memory not limited");
+    if (spec->pids && contain_write_u64 (c->path[CGV1_PIDS], "pids.max", spec->pids) < 0)
+        bufprintf (c->warning, sizeof (c->warning),
+                   "pids hierarchy not available: processes not limited");
     return 0;
 }
 

@@ -41,7 +41,7 @@ static bool file_exists (const char *dir, const char *file)
 }
 
 /* Controllers must be enabled in every ancestor's subtree_control for the
- * job cgroups to get cpuset.* and memory.* files.  We try the huddle
+ * job cgroups to get cpuset.*, memory.* and pids.* files.  We try the huddle
  * directory and its parent (normally the hierarchy root, which is exempt
  * from the no-internal-processes rule); deeper delegation is the admin's. */
 static void enable_controllers (const char *dir, const char *parent)
@@ -52,6 +52,7 @@ static void enable_controllers (const char *dir, const char *parent)
         bufprintf (path, sizeof (path), "%s/cgroup.subtree_control", dirs[i]);
         (void)contain_write (path, "+cpuset");
         (void)contain_write (path, "+memory");
+        (void)contain_write (path, "+pids");
     }
 }
 
@@ -92,18 +93,20 @@ static int cgv2_probe (struct contain *be, const struct contain_config *cfg, str
     char path[PATH_MAX];
     bufprintf (path, sizeof (path), "%s/cgroup.controllers", parent);
     if (contain_read (path, ctl, sizeof (ctl)) >= 0 &&
-        (has_word (ctl, "cpuset") || has_word (ctl, "memory")))
+        (has_word (ctl, "cpuset") || has_word (ctl, "memory") || has_word (ctl, "pids")))
         enable_controllers (be->v2dir, parent);
     bufprintf (path, sizeof (path), "%s/cgroup.subtree_control", be->v2dir);
     if (contain_read (path, ctl, sizeof (ctl)) < 0)
         ctl[0] = '\0';
     be->v2_cpuset = has_word (ctl, "cpuset");
     be->v2_memory = has_word (ctl, "memory");
+    be->v2_pids = has_word (ctl, "pids");
     be->v2_kill = file_exists (be->v2dir, "cgroup.kill");
     be->v2_freeze = file_exists (be->v2dir, "cgroup.freeze");
-    bufprintf (be->desc, sizeof (be->desc), "cgv2: %s/job_SEQ, controllers:%s%s%s, kill: %s",
+    bufprintf (be->desc, sizeof (be->desc), "cgv2: %s/job_SEQ, controllers:%s%s%s%s, kill: %s",
                be->v2dir, be->v2_cpuset ? " cpuset" : "", be->v2_memory ? " memory" : "",
-               be->v2_cpuset || be->v2_memory ? "" : " none (tracking only)",
+               be->v2_pids ? " pids" : "",
+               be->v2_cpuset || be->v2_memory || be->v2_pids ? "" : " none (tracking only)",
                be->v2_kill     ? "cgroup.kill"
                : be->v2_freeze ? "freeze+signal"
                                : "signal loop");
@@ -155,14 +158,14 @@ static int cgv2_create (struct container *c, const struct container_spec *spec, 
                        "cpuset.cpus \"%s\" refused (%s): cpus not restricted by the cgroup",
                        spec->cpus, strerror (errno));
     }
-    if (spec->mem) {
-        char val[32];
-        bufprintf (path, sizeof (path), "%s/memory.max", c->path[0]);
-        bufprintf (val, sizeof (val), "%llu", (unsigned long long)spec->mem);
-        if (!c->be->v2_memory || contain_write (path, val) < 0)
-            bufprintf (c->warning, sizeof (c->warning),
-                       "memory controller not available in %s: memory not limited", c->be->v2dir);
-    }
+    if (spec->mem &&
+        (!c->be->v2_memory || contain_write_u64 (c->path[0], "memory.max", spec->mem) < 0))
+        bufprintf (c->warning, sizeof (c->warning),
+                   "memory controller not available in %s: memory not limited", c->be->v2dir);
+    if (spec->pids &&
+        (!c->be->v2_pids || contain_write_u64 (c->path[0], "pids.max", spec->pids) < 0))
+        bufprintf (c->warning, sizeof (c->warning),
+                   "pids controller not available in %s: processes not limited", c->be->v2dir);
     return 0;
 }
 

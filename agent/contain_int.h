@@ -12,8 +12,9 @@
 
 #include "agent/contain.h"
 
-/* cgroup v1 hierarchies huddle uses; cpuset and freezer are required. */
-enum { CGV1_CPUSET, CGV1_FREEZER, CGV1_MEMORY, CGV1_N };
+/* cgroup v1 hierarchies huddle uses; cpuset and freezer are required,
+ * memory and pids are used when mounted. */
+enum { CGV1_CPUSET, CGV1_FREEZER, CGV1_MEMORY, CGV1_PIDS, CGV1_N };
 
 struct contain_ops {
     const char *name;
@@ -36,7 +37,7 @@ struct contain {
     char name[64];           /* huddle sub-directory name */
     char desc[2 * PATH_MAX]; /* contain_describe */
     char v2dir[PATH_MAX];    /* cgv2: parent of job_SEQ */
-    bool v2_cpuset, v2_memory, v2_kill, v2_freeze;
+    bool v2_cpuset, v2_memory, v2_pids, v2_kill, v2_freeze;
     char v1dir[CGV1_N][PATH_MAX]; /* cgv1: parent of job_SEQ per hierarchy ("" = absent) */
 };
 
@@ -57,6 +58,9 @@ int contain_write (const char *path, const char *text);
 /* Read at most size-1 bytes, NUL-terminate, strip a trailing newline.
  * Returns the length or -1. */
 ssize_t contain_read (const char *path, char *buf, size_t size);
+/* Write VALUE in decimal to DIR/FILE (a limit: memory.max, pids.max); DIR
+ * "" (the hierarchy is absent) is ENOENT. */
+int contain_write_u64 (const char *dir, const char *file, uint64_t value);
 /* Read a file holding one unsigned decimal number (memory.peak).  Returns
  * 0, or -1 with errno (EINVAL when it holds something else). */
 int contain_read_u64 (const char *path, uint64_t *value);

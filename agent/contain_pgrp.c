@@ -20,9 +20,10 @@
 
 static int pgrp_probe (struct contain *be, const struct contain_config *cfg, struct herror *err)
 {
-    bufprintf (be->desc, sizeof (be->desc),
-               "pgrp: job session + shepherd descendants (no cpu or memory limits; a process "
-               "that calls setsid escapes once the shepherd is gone)");
+    bufprintf (
+        be->desc, sizeof (be->desc),
+        "pgrp: job session + shepherd descendants (no cpu, memory or process limits; a process "
+        "that calls setsid escapes once the shepherd is gone)");
     return 0;
 }
 
@@ -34,6 +35,8 @@ static int pgrp_create (struct container *c, const struct container_spec *spec, 
                    "pgrp containment: cpus not restricted (binding only)");
     if (spec->mem)
         bufprintf (c->warning, sizeof (c->warning), "pgrp containment: memory not limited");
+    if (spec->pids)
+        bufprintf (c->warning, sizeof (c->warning), "pgrp containment: processes not limited");
     return 0;
 }
 

@@ -9,7 +9,11 @@
  * node's runs the script; the others' (sisters) run none: they make the
  * job's container, TMPDIR and environment for that node's share and
  * take its remote tasks until the job is killed there (the job's end,
- * qdel), its walltime or the lease ends it.
+ * qdel), its walltime or the lease ends it.  An interactive job's
+ * (qsub -I) first node runs no script either: its job process is the
+ * login shell it starts when qsub attaches (shepherd_task.h), on a
+ * pseudo-terminal; the job fails when nobody attaches within
+ * SHEPHERD_SESSION_WAIT seconds, and is killed when qsub goes away.
  *
  * For each job the agent forks a *shepherd* (like slurmstepd or PBS mom's
  * child).  The shepherd calls setsid and becomes a child subreaper, creates
@@ -102,6 +106,7 @@ struct shepherd_opts {
     int kill_grace_ms;       /* TERM -> KILL delay; 0: 10000 */
     bool no_bind;            /* --no-bind: never call hwloc_set_cpubind */
     struct contain *contain; /* required: the backend from contain_create */
+    uint64_t pids_max;       /* the container's process limit; 0: none */
     const json_t *topology;  /* this node's model (registration JSON) for the
                               * rank layout; NULL: lay out from the allocation */
     const char *lease_file;  /* the agent's lease (agent/lease.h): once it has run

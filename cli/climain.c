@@ -75,21 +75,29 @@ static int error_status (const char *text, const char **sep, bool *named)
     return status;
 }
 
-json_t *cli_request_quiet (struct cli *cli, json_t *req, char *why, size_t len, int *status)
+/* One request; on failure the error text into WHY and, for cli_request's
+ * wording, what error_status says of it. */
+static json_t *request (struct cli *cli, json_t *req, char *why, size_t len, int *status,
+                        const char **sep, bool *named)
 {
     struct herror err;
     json_t *reply = req ? client_request (cli->client, req, &err) : NULL;
-    const char *sep = " ";
-    bool named;
 
     if (req == NULL)
         herror_set (&err, "out of memory");
     json_decref (req);
     if (reply)
         return reply;
-    *status = error_status (err.text, &sep, &named);
+    *status = error_status (err.text, sep, named);
     snprintf (why, len, "%s", err.text);
     return NULL;
+}
+
+json_t *cli_request_quiet (struct cli *cli, json_t *req, char *why, size_t len, int *status)
+{
+    const char *sep = " ";
+    bool named;
+    return request (cli, req, why, len, status, &sep, &named);
 }
 
 bool cli_user_listed (const char *list, const char *user)
@@ -115,13 +123,12 @@ int cli_set_server (const char *server)
 json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *status)
 {
     struct herror err;
-    json_t *reply = cli_request_quiet (cli, req, err.text, sizeof (err.text), status);
     const char *sep = " ";
     bool named;
+    json_t *reply = request (cli, req, err.text, sizeof (err.text), status, &sep, &named);
 
     if (reply)
         return reply;
-    (void)error_status (err.text, &sep, &named);
     if (named)
         operand = NULL; /* "Unknown Job Id 12.srv": the text names the job */
     if (operand)
@@ -189,7 +196,7 @@ const char *cli_server_name (const struct cli *cli, const json_t *reply)
     return dot ? dot + 1 : cli->host ? cli->host : "";
 }
 
-json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
+json_t *cli_query_pages (struct cli *cli, json_t *req, const char *key, int *status)
 {
     json_t *all = json_array();
     json_t *reply = NULL;
@@ -206,10 +213,10 @@ json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
         reply = cli_request (cli, json_incref (req), NULL, status);
         if (!reply)
             break;
-        json_t *jobs = json_object_get (reply, "jobs");
+        json_t *page = json_object_get (reply, key);
         json_t *cursor = json_object_get (reply, "cursor");
-        if (!json_is_array (jobs) || json_array_extend (all, jobs) < 0) {
-            fprintf (stderr, "%s: the controller's reply has no job list\n", cli->prog);
+        if (!json_is_array (page) || json_array_extend (all, page) < 0) {
+            fprintf (stderr, "%s: the controller's reply has no \"%s\" list\n", cli->prog, key);
             *status = CLI_EXIT_FAIL;
             json_decref (reply);
             reply = NULL;
@@ -217,7 +224,7 @@ json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
         }
         if (!json_is_true (json_object_get (reply, "more")))
             break;
-        if (!json_is_integer (cursor)) {
+        if (!cursor) {
             fprintf (stderr, "%s: the controller's reply says more but gives no cursor\n",
                      cli->prog);
             *status = CLI_EXIT_FAIL;
@@ -229,7 +236,12 @@ json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
     }
     json_decref (req);
     if (reply)
-        json_object_set (reply, "jobs", all);
+        json_object_set (reply, key, all);
     json_decref (all);
     return reply;
+}
+
+json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status)
+{
+    return cli_query_pages (cli, req, "jobs", status);
 }

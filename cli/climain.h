@@ -64,10 +64,14 @@ bool cli_user_listed (const char *list, const char *user);
  * address for the next cli_open.  -1 ENOMEM. */
 int cli_set_server (const char *server);
 
-/* job.query (req, the reference is taken) through all its pages: the
- * controller answers at most a page of jobs per reply and says where to go
- * on ("more", "cursor"); this asks again until the end and returns the last
- * reply with every page's jobs in its "jobs".  Errors as cli_request(). */
+/* A paged query (req, the reference is taken) through all its pages: the
+ * controller answers at most a page of KEY's entries per reply and says
+ * where to go on ("more", and a "cursor" sent back as it came); this asks
+ * again until the end and returns the last reply with every page's entries
+ * in its KEY.  Errors as cli_request(). */
+json_t *cli_query_pages (struct cli *cli, json_t *req, const char *key, int *status);
+
+/* cli_query_pages of job.query's "jobs". */
 json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status);
 
 /* Read a job id operand, "SEQ" or "SEQ.SERVER", into *seq, and point

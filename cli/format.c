@@ -531,6 +531,8 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     if (mhas (job, "pgroup_partition"))
         attrs_add (a, "pgroup_partition", NULL, "%" PRId64, mint (job, "pgroup_partition", 0));
     attrs_add (a, "Hold_Types", NULL, "%s", strcmp (state, "H") == 0 ? "u" : "n");
+    if (json_is_true (json_object_get (job, "interactive")))
+        attrs_add (a, "interactive", NULL, "True");
     attrs_add (a, "Join_Path", NULL, "%s", mstr (job, "join", "n"));
     job_text_attr (a, job, JOBSPEC_KEEP_FILES, "n");
     job_text_attr (a, job, JOBSPEC_MAIL_POINTS, "a");

@@ -297,7 +297,8 @@ int qtopo_check (enum qtopo_check_format fmt)
     if (cli_open (&cli, "qtopo") < 0)
         return QTOPO_CHECK_CANNOT;
     if (!(fab = cli_request (&cli, json_pack ("{s:s}", "type", "fabric.query"), NULL, &ignored)) ||
-        !(links = cli_request (&cli, json_pack ("{s:s}", "type", "link.query"), NULL, &ignored)))
+        !(links =
+              cli_query_pages (&cli, json_pack ("{s:s}", "type", "link.query"), "links", &ignored)))
         goto out;
     const json_t *fabric = json_object_get (fab, "fabric"), *ls = json_object_get (links, "links");
     if (!json_is_object (fabric)) {

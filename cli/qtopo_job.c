@@ -263,7 +263,8 @@ int qtopo_job (const char *jobid, enum qtopo_job_format fmt)
         goto out;
     }
     if (!(fab = cli_request (&cli, json_pack ("{s:s}", "type", "fabric.query"), NULL, &status)) ||
-        !(links = cli_request (&cli, json_pack ("{s:s}", "type", "link.query"), NULL, &status)))
+        !(links =
+              cli_query_pages (&cli, json_pack ("{s:s}", "type", "link.query"), "links", &status)))
         goto out;
     status = CLI_EXIT_FAIL;
     view = build_view (job, json_object_get (fab, "fabric"), json_object_get (links, "links"));

@@ -114,7 +114,8 @@ int qtopo_links (enum qtopo_links_format fmt)
     int status = CLI_EXIT_FAIL;
     if (cli_open (&cli, "qtopo") < 0)
         return CLI_EXIT_FAIL;
-    json_t *reply = cli_request (&cli, json_pack ("{s:s}", "type", "link.query"), NULL, &status);
+    json_t *reply =
+        cli_query_pages (&cli, json_pack ("{s:s}", "type", "link.query"), "links", &status);
     if (reply) {
         int rc = fmt == QTOPO_LINKS_JSON  ? print_json (reply)
                  : fmt == QTOPO_LINKS_DOT ? qtopo_links_render_dot (reply, stdout)

@@ -130,7 +130,9 @@ struct jobspec {
     char *error;                  /* -e, likewise */
     enum jobspec_join join;       /* -j */
     bool hold;                    /* -h: submitted with a user hold */
-    bool rerunnable;              /* -r y|n, default y */
+    bool rerunnable;              /* -r y|n, default y; never with -I */
+    bool interactive;             /* -I: a shell for qsub instead of the script's body
+                                   * (after jobspec_parse_args: the command line's -I) */
     int priority;                 /* -p, JOBSPEC_PRIORITY_MIN..MAX, default 0 */
     char *depend;                 /* validated; NULL = none (qsub refuses -W depend for now) */
     int array_index;              /* -1: not an array subjob */
@@ -184,8 +186,7 @@ void jobspec_destroy (struct jobspec *js);
  * be UTF-8 (JSON): -v values, -o/-e paths, the command's arguments and the
  * script's file name are refused otherwise, naming the option or argument.
  * -W depend=... is checked, then refused (JOBSPEC_DEPEND_REFUSAL); what
- * huddle cannot do is refused with a sentence saying so: -I and -X
- * (interactive jobs), -W stagein/stageout,
+ * huddle cannot do is refused with a sentence saying so: -W stagein/stageout,
  * -W sandbox=PRIVATE.  -C sets the directive prefix, so call this before
  * jobspec_parse_script().  -a takes [[[[CC]YY]MM]DD]hhmm[.SS] in local
  * time; a time of day already past means tomorrow (a day past: next month,
@@ -226,7 +227,10 @@ int jobspec_parse_script (struct jobspec *js, const char *text, size_t len, stru
  * make the single chunk when there is no select/nodes; combined with select they are an error, as
  * in OpenPBS (mem with nodes is spread over the chunks, the Torque meaning).  Job-wide host=
  * (or vnode=) goes into that single chunk (refused with select, nodes or procs), job-wide arch=
- * into every chunk that names none.  Calling it again redoes the merge. */
+ * into every chunk that names none.  -I (js->interactive, from either layer) makes the job
+ * not rerunnable and is refused with a command after "--" or with -W block=true; -X is
+ * refused (without -I, without DISPLAY in envp, and with it: huddle does not forward X11).
+ * Calling it again redoes the merge. */
 int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], const char *hostname,
                       struct herror *err);
 

@@ -76,7 +76,8 @@ struct ctld_config {
     int64_t max_user_jobs;
     int64_t max_user_script_bytes;
     int64_t max_array_size;
-    int query_page_jobs; /* job.query pages */
+    int query_page_jobs;  /* job.query pages */
+    int query_page_links; /* link.query pages */
     int64_t query_page_bytes;
     int client_idle_timeout; /* connections (server.c) */
     int max_user_connections;

@@ -78,22 +78,29 @@ static int link_cmp (const char *a1, const char *b1, const struct link *l)
     return c ? c : strcmp (b1, l->b);
 }
 
+/* The index of the first link not before (a, b) in the table's order. */
+static int link_lower_bound (const struct links *ls, const char *a, const char *b)
+{
+    int lo = 0, hi = ls->n;
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (link_cmp (a, b, &ls->v[mid]) > 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 /* The link of nodes x and y (either order), created when create. */
 static struct link *link_get (struct links *ls, const char *x, const char *y, bool create)
 {
     const char *a = strcmp (x, y) < 0 ? x : y, *b = a == x ? y : x;
-    int lo = 0, hi = ls->n;
     if (strlen (a) >= NAME_MAX_BYTES || strlen (b) >= NAME_MAX_BYTES || strcmp (a, b) == 0)
         return NULL;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2, c = link_cmp (a, b, &ls->v[mid]);
-        if (c == 0)
-            return &ls->v[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
+    int lo = link_lower_bound (ls, a, b);
+    if (lo < ls->n && link_cmp (a, b, &ls->v[lo]) == 0)
+        return &ls->v[lo];
     if (!create)
         return NULL;
     if (ls->n == ls->cap) {
@@ -469,24 +476,48 @@ static int link_result (json_t *msg, void *arg, struct herror *err)
     return 0;
 }
 
-/* link.query: every measured link, with the controller's clock. */
+/* link.query: the measured links, a page of at most query_page_links per
+ * reply (10,000 nodes have up to 80,000 pairs), with the controller's clock.
+ * "cursor" [A, B] starts after the pair (A, B): pairs are kept in that
+ * order, so one measured between two pages is never listed twice. */
 static int link_query (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
     struct links *ls = rq->ctx->links;
+    json_t *cursor = json_object_get (msg, "cursor");
+    int i = 0;
+    if (cursor) {
+        const char *a = json_string_value (json_array_get (cursor, 0));
+        const char *b = json_string_value (json_array_get (cursor, 1));
+        if (!json_is_array (cursor) || json_array_size (cursor) != 2 || !a || !b)
+            return herror_set (err, "member \"cursor\" must be [NODE, NODE]");
+        i = ls ? link_lower_bound (ls, a, b) : 0;
+        if (ls && i < ls->n && link_cmp (a, b, &ls->v[i]) == 0)
+            i++;
+    }
     json_t *out = json_array();
-    for (int i = 0; out && ls && i < ls->n; i++) {
+    int listed = 0;
+    for (; out && ls && i < ls->n && listed < rq->ctx->cfg.query_page_links; i++) {
         struct link *l = &ls->v[i];
         if (!l->time)
             continue;
         json_array_append_new (out, json_pack ("{s:s, s:s, s:I, s:f, s:f}", "a", l->a, "b", l->b,
                                                "time", (json_int_t)l->time, "latency_us",
                                                l->latency_us, "bandwidth_mbps", l->bandwidth_mbps));
+        listed++;
     }
     json_t *reply = out ? proto_reply_ok (msg) : NULL;
     if (!reply) {
         json_decref (out);
         return herror_set (err, "out of memory");
+    }
+    bool more = false;
+    for (int k = i; ls && k < ls->n && !more; k++)
+        more = ls->v[k].time != 0;
+    if (more) {
+        const struct link *last = &ls->v[i - 1];
+        json_object_set_new (reply, "more", json_true());
+        json_object_set_new (reply, "cursor", json_pack ("[s,s]", last->a, last->b));
     }
     json_object_set_new (reply, "links", out);
     json_object_set_new (reply, "now", json_integer (ctld_now()));

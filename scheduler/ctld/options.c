@@ -68,6 +68,8 @@ static const struct config_option table[] = {
      "limit"},
     {"query_page_jobs", CONFIG_UINT, "1000", 1, 1000000,
      "most jobs in one job.query reply (qstat asks for the next page itself)"},
+    {"query_page_links", CONFIG_UINT, "4096", 1, 1000000,
+     "most measured links in one link.query reply (qtopo asks for the next page itself)"},
     {"query_page_bytes", CONFIG_SIZE, "4M", 4096, 256LL * 1024 * 1024,
      "a job.query reply ends after the job that takes it past this size"},
     {"client_idle_timeout", CONFIG_DURATION, "60s", 1, 86400,
@@ -239,6 +241,7 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     cfg->max_user_script_bytes = config_get_int (c, "max_user_script_bytes");
     cfg->max_array_size = config_get_int (c, "max_array_size");
     cfg->query_page_jobs = (int)config_get_int (c, "query_page_jobs");
+    cfg->query_page_links = (int)config_get_int (c, "query_page_links");
     cfg->query_page_bytes = config_get_int (c, "query_page_bytes");
     cfg->client_idle_timeout = (int)config_get_int (c, "client_idle_timeout");
     cfg->max_user_connections = (int)config_get_int (c, "max_user_connections");

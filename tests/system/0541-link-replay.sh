@@ -3,7 +3,8 @@
 # describes a fabric (node01 and node02 under one fast leaf, node03 behind
 # a slow spine), so a test sees a fabric's numbers without having one.
 # The measured links come through to `qtopo --links` as described, and
-# survive a controller restart (they are kept in its store).
+# survive a controller restart (they are kept in its store).  One link per
+# link.query page: qtopo reads every page.
 . "$top_srcdir/tests/system/lib.sh"
 
 work="$TEST_TMP/work"
@@ -13,6 +14,7 @@ printf '%s\n' "# NODE_A NODE_B LATENCY_US BANDWIDTH_MBPS" \
     "* * 25 900                 # across the spine" >fabric.txt
 chmod 0644 fabric.txt
 cluster_up --nodes 3 --synthetic "pack:1 core:2 pu:1" --ctld-opt probe_interval=1 \
+    --ctld-opt query_page_links=1 \
     --agent-opt "probe_replay=$work/fabric.txt"
 
 wait_links 3 60

@@ -5,9 +5,10 @@
 # another user is refused unless root, for whom the job runs as that user;
 # -W group_list sets the job's group if the user is a member, else it is
 # refused; a CRLF script is refused with PBS's message; indented #PBS,
-# PBS_DPREFIX and -C are honoured; -I and -X are refused with a sentence
-# (-J and -t arrays: 0910-arrays.sh); node labels (node_labels) place select=...:a100=True and
-# nodes=1:ppn=1:a100 on the labelled node and unknown ones are refused;
+# PBS_DPREFIX and -C are honoured; -X without -I, and -I -X, are refused
+# with a sentence (-J and -t arrays: 0910-arrays.sh); node labels
+# (node_labels) place select=...:a100=True and nodes=1:ppn=1:a100 on the
+# labelled node and unknown ones are refused;
 # -m/-M mail goes through mail_command.
 . "$top_srcdir/tests/system/lib.sh"
 
@@ -107,8 +108,9 @@ JOBID=$(PBS_DPREFIX='#SITE' qsub -h -C '' pre.sh) || fail "qsub -C ''"
 echo "ok: indented #PBS, -C and PBS_DPREFIX as PBS reads them"
 
 # 7. What this server cannot do is refused saying so.
-refused "-I" "interactive jobs are not supported yet" qsub -I
-refused "-X" "X11 forwarding needs an interactive job" qsub -X -- /bin/true
+refused "-X without -I" "only valid with -I" qsub -X -- /bin/true
+refused "-I -X without DISPLAY" "DISPLAY is not set" env -u DISPLAY qsub -I -X
+refused "-I -X with DISPLAY" "does not forward X11" env DISPLAY=:0 qsub -I -X
 refused "-W stagein" "file staging is not supported" qsub -W stagein=a@h:/b -- /bin/true
 
 # 8. Node labels: only node02 has a100.

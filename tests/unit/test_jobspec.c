@@ -2164,16 +2164,61 @@ static void pbs_limits_and_flags (void **state)
                          "block=maybe");
 }
 
+/* qsub -I, or "#PBS -I" in the script: an interactive job, never rerun;
+ * -X refused with why, also when DISPLAY is set. */
+static void interactive_jobs (void **state)
+{
+    struct jobspec *js = submit_ok ("", "-I", "-l", "walltime=10:00", NULL);
+    assert_true (js->interactive);
+    assert_false (js->rerunnable);
+    json_t *o = jobspec_to_json (js);
+    assert_true (json_is_true (json_object_get (o, "interactive")));
+    struct herror e;
+    struct jobspec *back = jobspec_from_json (o, &e);
+    assert_non_null (back);
+    assert_true (back->interactive);
+    jobspec_destroy (back);
+    json_object_set_new (o, "interactive", json_string ("yes"));
+    assert_null (jobspec_from_json (o, &e));
+    assert_string_equal (e.text, "interactive: must be true or false");
+    json_decref (o);
+    jobspec_destroy (js);
+
+    js = submit_ok ("#PBS -I\necho body\n", NULL);
+    assert_true (js->interactive);
+    jobspec_destroy (js);
+    js = submit_ok ("echo batch\n", NULL);
+    assert_false (js->interactive);
+    o = jobspec_to_json (js);
+    assert_null (json_object_get (o, "interactive"));
+    back = jobspec_from_json (o, &e);
+    assert_non_null (back);
+    assert_false (back->interactive);
+    jobspec_destroy (back);
+    json_decref (o);
+    jobspec_destroy (js);
+
+    assert_submit_error ("", "-X (X11 forwarding) is only valid with -I", "-X");
+    assert_submit_error ("", "-X: DISPLAY is not set, so there is no X display to forward", "-I",
+                         "-X");
+    assert_submit_error ("",
+                         "-I and -W block=true cannot be used together: qsub -I already "
+                         "waits for the job's end",
+                         "-I", "-W", "block=true");
+    assert_submit_error ("", "-I runs a shell on the job's node: it takes no command after --",
+                         "-I", "--", "/bin/true");
+    char *const with_display[] = {"HOME=/home/u", "DISPLAY=:0", NULL};
+    js = jobspec_create();
+    assert_int_equal (jobspec_parse_args (js, 3, (char *[]){"qsub", "-I", "-X", NULL}, &e), 0);
+    assert_int_equal (jobspec_parse_script (js, "", 0, &e), 0);
+    assert_int_equal (jobspec_finalize (js, CWD, with_display, HOST, &e), -1);
+    assert_string_equal (e.text, "-X: this server does not forward X11 connections; run X "
+                                 "programs through ssh -X to the job's node, or submit without -X");
+    jobspec_destroy (js);
+}
+
 static void pbs_refusals (void **state)
 {
-    assert_submit_error ("",
-                         "option -I: interactive jobs are not supported yet: submit the "
-                         "commands as a job script",
-                         "-I");
-    assert_submit_error ("",
-                         "option -X: X11 forwarding needs an interactive job (-I), which "
-                         "this server does not support yet",
-                         "-X");
     assert_submit_error ("",
                          "option -W stagein=in@host:/data/in: file staging is not supported: "
                          "jobs read and write their files in place on a shared file system; "
@@ -2367,6 +2412,7 @@ int main (void)
         cmocka_unit_test (pbs_text_attributes),
         cmocka_unit_test (pbs_limits_and_flags),
         cmocka_unit_test (pbs_refusals),
+        cmocka_unit_test (interactive_jobs),
         cmocka_unit_test (execution_time),
         cmocka_unit_test (torque_spellings),
         cmocka_unit_test (chunk_labels_and_threads),
