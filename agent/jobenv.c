@@ -418,7 +418,8 @@ char *jobenv_default_name (const struct jobdesc *jd, char stream)
 {
     char *s = NULL;
     int rc = jd->array_index >= 0
-                 ? asprintf (&s, "%s.%c%lu.%ld", jd->name, stream, jd->seq, jd->array_index)
+                 ? asprintf (&s, "%s.%c%lld.%ld", jd->name, stream,
+                             (long long)jobspec_subjob_base ((int64_t)jd->seq), jd->array_index)
                  : asprintf (&s, "%s.%c%lu", jd->name, stream, jd->seq);
     return rc < 0 ? NULL : s;
 }
@@ -597,8 +598,14 @@ char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, str
     rc |= env_set (&b, "PBS_ENVIRONMENT", jd->interactive ? "PBS_INTERACTIVE" : "PBS_BATCH");
     rc |= env_setf (&b, "PBS_NODENUM", "%zu", jd->here);
     rc |= env_set (&b, "PBS_TASKNUM", "1");
-    if (jd->array_index >= 0)
+    if (jd->array_index >= 0) {
+        /* PBS_ARRAY_ID: the array's id, "SEQ[].SERVER" of "SEQ[I].SERVER" */
+        const char *open = strchr (jd->jobid, '['), *close = open ? strchr (open, ']') : NULL;
         rc |= env_setf (&b, "PBS_ARRAY_INDEX", "%ld", jd->array_index);
+        if (open && close)
+            rc |= env_setf (&b, "PBS_ARRAY_ID", "%.*s[]%s", (int)(open - jd->jobid), jd->jobid,
+                            close + 1);
+    }
     if (jd->pgroup[0])
         rc |= env_set (&b, "HUDDLE_PGROUP", jd->pgroup);
     if (jd->partition > 0)

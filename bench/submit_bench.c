@@ -4,7 +4,7 @@
  *   submit_bench throughput [--jobs N] [--window W] [--qsub PATH] [--no-hold]
  *   submit_bench turnaround [--jobs N] [--window W] [--poll-ms MS]
  *   submit_bench latency    [--jobs N] [--poll-ms MS]
- *   submit_bench memory     [--jobs N] [--window W]
+ *   submit_bench memory     [--jobs N] [--window W] [--array]
  *   common options: [--ctld-pid PID] [--agent-pids PID,PID,...]
  *
  * Each prints one JSON object on stdout.  The controller is found as qsub
@@ -29,7 +29,10 @@
  *               poll (every MS ms) until it is finished; submit -> finished
  *               in milliseconds (median, min, max).
  *   memory      the controller's VmRSS before and after N held jobs
- *               submitted through one connection, and per job.
+ *               submitted through one connection, and per job.  With
+ *               --array: before and after one job array of N subjobs
+ *               (qsub -J 0-N-1, queued, not held: its first subjobs are
+ *               in the scheduler's queue), and per subjob.
  *
  * Reference numbers printed as "reference" are from the issue (Slurm 22.05
  * on 2 cores, 8 nodes), not measured by this program.
@@ -61,6 +64,7 @@ struct opts {
     long window;
     long poll_ms;
     bool hold;
+    bool array; /* memory: one array of --jobs subjobs */
     const char *qsub;
     pid_t ctld_pid;
     pid_t agent_pids[MAX_AGENTS];
@@ -159,10 +163,8 @@ static struct client *connect_server (void)
 
 /* The job.submit request qsub builds for "qsub [-h] -- CMD", through the
  * same jobspec calls. */
-static json_t *submit_request (bool hold, const char *cmd)
+static json_t *submit_request_args (int argc, char **argv)
 {
-    char *held[] = {"qsub", "-h", "--", (char *)cmd, NULL};
-    char *running[] = {"qsub", "--", (char *)cmd, NULL};
     char cwd[PATH_MAX], host[256];
     struct herror err;
     struct jobspec *js = jobspec_create();
@@ -170,16 +172,27 @@ static json_t *submit_request (bool hold, const char *cmd)
     if (!js || getcwd (cwd, sizeof (cwd)) == NULL || gethostname (host, sizeof (host)) < 0)
         die ("%s", "cannot build a job request");
     host[sizeof (host) - 1] = '\0';
-    if (jobspec_parse_args (js, hold ? 4 : 3, hold ? held : running, &err) < 0 ||
+    if (jobspec_parse_args (js, argc, argv, &err) < 0 ||
         jobspec_finalize (js, cwd, environ, host, &err) < 0)
         die ("%s", err.text);
     json_t *job = jobspec_to_json (js);
     jobspec_destroy (js);
     if (!job)
         die ("%s", "out of memory");
-    json_object_set_new (job, "submit_args",
-                         json_string (hold ? "-h -- /bin/true" : "-- /bin/true"));
+    /* qsub's Submit_arguments: what follows "qsub" */
+    char args[256] = "";
+    for (int i = 1; i < argc; i++)
+        snprintf (args + strlen (args), sizeof (args) - strlen (args), "%s%s", i > 1 ? " " : "",
+                  argv[i]);
+    json_object_set_new (job, "submit_args", json_string (args));
     return json_pack ("{s:s, s:o}", "type", "job.submit", "job", job);
+}
+
+static json_t *submit_request (bool hold, const char *cmd)
+{
+    char *held[] = {"qsub", "-h", "--", (char *)cmd, NULL};
+    char *running[] = {"qsub", "--", (char *)cmd, NULL};
+    return hold ? submit_request_args (4, held) : submit_request_args (3, running);
 }
 
 /* Receive one reply; it must be job.submit.ok.  Returns its seq. */
@@ -486,10 +499,41 @@ static void run_latency (const struct opts *o)
 
 /* ---------------------------------------------------------------- memory */
 
+/* One array of o->jobs subjobs: what a subjob costs before it starts. */
+static void run_memory_array (const struct opts *o)
+{
+    char range[64];
+    snprintf (range, sizeof (range), "0-%ld", o->jobs - 1);
+    char *argv[] = {"qsub", "-J", range, "--", "/bin/true", NULL};
+    struct client *c = connect_server();
+    struct herror err;
+    long before = vm_rss_kb (o->ctld_pid);
+    double t0 = now_s();
+    json_t *req = submit_request_args (5, argv);
+    if (client_send (c, req, &err) < 0)
+        die ("%s", err.text);
+    json_decref (req);
+    recv_submit (c);
+    double secs = now_s() - t0;
+    client_destroy (c);
+    long after = vm_rss_kb (o->ctld_pid);
+    if (before < 0 || after < 0)
+        die ("%s", "cannot read VmRSS of --ctld-pid");
+    print_json (json_pack ("{s:s, s:I, s:I, s:I, s:f, s:f, s:o}", "benchmark", "ctld_memory_array",
+                           "array_subjobs", (json_int_t)o->jobs, "rss_before_kb",
+                           (json_int_t)before, "rss_after_kb", (json_int_t)after, "bytes_per_job",
+                           (after - before) * 1024.0 / o->jobs, "submit_seconds", secs, "machine",
+                           machine_info()));
+}
+
 static void run_memory (const struct opts *o)
 {
     if (o->ctld_pid <= 0)
         die ("%s", "memory needs --ctld-pid");
+    if (o->array) {
+        run_memory_array (o);
+        return;
+    }
     struct client *c = connect_server();
     long before = vm_rss_kb (o->ctld_pid);
     double t0 = now_s();
@@ -512,7 +556,7 @@ static void usage (void)
 {
     fprintf (stderr,
              "usage: submit_bench throughput|turnaround|latency|memory [--jobs N] [--window W]\n"
-             "         [--poll-ms MS] [--qsub PATH] [--no-hold] [--ctld-pid PID]\n"
+             "         [--poll-ms MS] [--qsub PATH] [--no-hold] [--array] [--ctld-pid PID]\n"
              "         [--agent-pids PID,...]\n");
     exit (2);
 }
@@ -530,15 +574,12 @@ static long parse_long (const char *s, const char *what, long min)
 int main (int argc, char **argv)
 {
     struct opts o = {.window = 256, .hold = true, .qsub = "qsub", .poll_ms = -1, .jobs = -1};
-    static const struct option longopts[] = {{"jobs", required_argument, NULL, 'n'},
-                                             {"window", required_argument, NULL, 'w'},
-                                             {"poll-ms", required_argument, NULL, 'p'},
-                                             {"qsub", required_argument, NULL, 'q'},
-                                             {"no-hold", no_argument, NULL, 'H'},
-                                             {"ctld-pid", required_argument, NULL, 'c'},
-                                             {"agent-pids", required_argument, NULL, 'a'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"jobs", required_argument, NULL, 'n'},     {"window", required_argument, NULL, 'w'},
+        {"poll-ms", required_argument, NULL, 'p'},  {"qsub", required_argument, NULL, 'q'},
+        {"no-hold", no_argument, NULL, 'H'},        {"array", no_argument, NULL, 'A'},
+        {"ctld-pid", required_argument, NULL, 'c'}, {"agent-pids", required_argument, NULL, 'a'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
     int ch;
     if (argc < 2 || argv[1][0] == '-')
         usage();
@@ -560,6 +601,9 @@ int main (int argc, char **argv)
             break;
         case 'H':
             o.hold = false;
+            break;
+        case 'A':
+            o.array = true;
             break;
         case 'c':
             o.ctld_pid = (pid_t)parse_long (optarg, "--ctld-pid", 1);

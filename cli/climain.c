@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jobspec.h"
+
 #include "climain.h"
 
 /* The controller's error sentences that OpenPBS commands know by number.
@@ -156,14 +158,28 @@ int cli_parse_jobid (const struct cli *cli, const char *s, int64_t *seq, const c
     char *end;
     long long v;
 
+    long long index = -1;
+
     errno = 0;
     v = strtoll (s, &end, 10);
-    if (s[0] < '0' || s[0] > '9' || errno != 0 || v <= 0 || (*end != '\0' && *end != '.') ||
-        (*end == '.' && !server_part_valid (end + 1))) {
+    if (errno == 0 && *end == '[') {
+        /* an array "SEQ[]" or its subjob "SEQ[I]" */
+        char *close;
+        if (end[1] == ']') {
+            close = end + 1;
+        } else {
+            index = end[1] >= '0' && end[1] <= '9' ? strtoll (end + 1, &close, 10) : -1;
+            if (index < 0 || index > JOBSPEC_ARRAY_INDEX_MAX || *close != ']')
+                errno = EINVAL;
+        }
+        end = errno ? end : close + 1;
+    }
+    if (s[0] < '0' || s[0] > '9' || errno != 0 || v <= 0 || v > JOBSPEC_SEQ_MAX ||
+        (*end != '\0' && *end != '.') || (*end == '.' && !server_part_valid (end + 1))) {
         fprintf (stderr, "%s: illegally formed job identifier: %s\n", cli->prog, s);
         return -1;
     }
-    *seq = v;
+    *seq = index >= 0 ? jobspec_subjob_seq (v, index) : v;
     *server = *end == '.' ? end + 1 : NULL;
     return 0;
 }

@@ -79,6 +79,7 @@ json_t *cli_query_pages (struct cli *cli, json_t *req, const char *key, int *sta
 json_t *cli_query_jobs (struct cli *cli, json_t *req, int *status);
 
 /* Read a job id operand, "SEQ" or "SEQ.SERVER", into *seq, and point
+ * (an array's "SEQ[]" is SEQ, its subjob's "SEQ[I]" jobspec_subjob_seq()),
  * *server at SERVER inside s (NULL when there is none): a job id of
  * another server names no job here, and only the controller knows its own
  * name (requests carry it as "server", see docs/protocol.md).  On a bad one

@@ -586,6 +586,19 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     if (mhas (job, "exit_status"))
         attrs_add (a, "Exit_status", NULL, "%" PRId64, mint (job, "exit_status", 0));
     job_submit_arguments (a, job);
+    if (mhas (job, "array_indices_submitted")) {
+        attrs_add (a, "array", NULL, "True");
+        attrs_add (a, "array_state_count", NULL, "%s", mstr (job, "array_state_count", ""));
+        attrs_add (a, "array_indices_submitted", NULL, "%s",
+                   mstr (job, "array_indices_submitted", ""));
+        if (mstr (job, "array_indices_remaining", "")[0])
+            attrs_add (a, "array_indices_remaining", NULL, "%s",
+                       mstr (job, "array_indices_remaining", ""));
+    }
+    if (mhas (job, "array_id")) {
+        attrs_add (a, "array_id", NULL, "%s", mstr (job, "array_id", ""));
+        attrs_add (a, "array_index", NULL, "%" PRId64, mint (job, "array_index", 0));
+    }
     job_text_attr (a, job, JOBSPEC_PROJECT, NULL);
     if (mhas (job, "submit_host"))
         attrs_add (a, "Submit_Host", NULL, "%s", mstr (job, "submit_host", ""));

@@ -1,7 +1,7 @@
 /* qstat - show jobs, in OpenPBS's layouts
  *
  *     qstat [-a|-i|-r|-H] [-n] [-s] [-1] [-w] [-G|-M] [-x] [-u USER[,USER]]
- *           [-f] [-F json|dsv [-D DELIM]] [JOBID... | DESTINATION...]
+ *           [-f] [-F json|dsv [-D DELIM]] [-t] [-J] [JOBID... | DESTINATION...]
  *     qstat -Q [-f] [-F json|dsv [-D DELIM]] [DESTINATION...]
  *     qstat -B [-f] [-F json|dsv [-D DELIM]] [SERVER...]
  *
@@ -13,6 +13,9 @@
  * not running (E H Q T W), -r running ones (R S), -H finished ones (F, as
  * -x); -i -r -H and -a exclude each other, -G and -M too, and -1 needs -n
  * or -s, as in OpenPBS ("qstat: conflicting options").  -F json and dsv
+ * show the -f attributes with or without -f.  A job array shows as one
+ * job, "SEQ[]" (state B once a subjob started); -t adds its subjobs
+ * "SEQ[I]" after it (X: finished), -J shows arrays only.
  * show the -f attributes with or without -f.  -Q shows queues (queue.query:
  * OpenPBS's "Queue Max Tot Ena Str ..." table, or the -Qf attributes),
  * -B the server (server.query); neither goes with the job layouts' options.
@@ -44,6 +47,8 @@ struct qstat_opts {
     const char *users;  /* -u: comma-separated */
     const char *delim;  /* -D */
     enum mode mode;     /* -Q, -B */
+    bool subjobs;       /* -t: arrays' subjobs too */
+    bool arrays;        /* -J: arrays (and with -t their subjobs) only */
 };
 
 static void usage (void)
@@ -76,8 +81,14 @@ static void parse_options (int argc, char **argv, struct qstat_opts *o)
         printf ("pbs_version = %s\n", PACKAGE_VERSION);
         exit (0);
     }
-    while ((c = getopt (argc, argv, "afinrsxwu:F:D:HGM1QB")) != -1) {
+    while ((c = getopt (argc, argv, "afinrsxwu:F:D:HGM1QBtJ")) != -1) {
         switch (c) {
+        case 't':
+            o->subjobs = true;
+            break;
+        case 'J':
+            o->arrays = true;
+            break;
         case 'Q':
         case 'B':
             if (o->mode != MODE_JOBS && o->mode != (c == 'Q' ? MODE_QUEUES : MODE_SERVER))
@@ -143,7 +154,7 @@ static void parse_options (int argc, char **argv, struct qstat_opts *o)
     }
     bool json = format && strcasecmp (format, "json") == 0;
     bool dsv = format && strcasecmp (format, "dsv") == 0;
-    if ((o->mode != MODE_JOBS && (alt || o->finished)) || which > 1 ||
+    if ((o->mode != MODE_JOBS && (alt || o->finished || o->subjobs || o->arrays)) || which > 1 ||
         (o->alt.one_line && !o->alt.nodes && !o->alt.comment) || (full && alt && !o->users) ||
         ((json || dsv) && alt && !o->users) || (o->delim && !dsv))
         conflict();
@@ -171,6 +182,8 @@ static bool shown (const struct qstat_opts *o, const json_t *job)
     const char *state = json_string_value (json_object_get (job, "state"));
     const char *owner = json_string_value (json_object_get (job, "owner"));
     if (o->states && (!state || !state[0] || !strchr (o->states, state[0])))
+        return false;
+    if (o->arrays && !json_object_get (job, "array") && !json_object_get (job, "array_id"))
         return false;
     return !o->users || (owner && cli_user_listed (o->users, owner));
 }
@@ -216,7 +229,7 @@ static bool same_server (const json_t *job, const char *server)
  * are unknown or finished (without -x) and lowers *status accordingly. */
 static json_t *select_jobs (const struct cli *cli, const json_t *jobs, char **ids,
                             const int64_t *seqs, const char **servers, int n, bool finished,
-                            const char *server, int *status)
+                            bool subjobs, const char *server, int *status)
 {
     json_t *shown = json_array();
     for (int i = 0; i < n && shown; i++) {
@@ -238,6 +251,16 @@ static json_t *select_jobs (const struct cli *cli, const json_t *jobs, char **id
         } else if (json_array_append (shown, job) < 0) {
             json_decref (shown);
             shown = NULL;
+        } else if (subjobs && json_object_get (job, "array")) {
+            /* -t: a named array's subjobs follow it */
+            size_t k;
+            json_t *s;
+            json_array_foreach (jobs, k, s)
+            {
+                int64_t seq = json_integer_value (json_object_get (s, "seq"));
+                if (jobspec_is_subjob_seq (seq) && jobspec_subjob_base (seq) == seqs[i] && shown)
+                    json_array_append (shown, s);
+            }
         }
     }
     return shown;
@@ -287,8 +310,12 @@ static json_t *make_query (const struct qstat_opts *o, const struct cli *cli, ch
             goto fail;
         json_array_append_new (list, json_integer (seqs[i]));
     }
-    if (n > 0)
+    /* -t with ids: the listing, which carries each array's subjobs after
+     * it, from which the ids are picked */
+    if (n > 0 && !o->subjobs)
         json_object_set (req, "seqs", list);
+    if (o->subjobs)
+        json_object_set_new (req, "subjobs", json_true());
     if (o->users && !strchr (o->users, ',') && !strchr (o->users, '@'))
         json_object_set_new (req, "user", json_string (o->users)); /* fewer pages */
     if (queue && queue[0])
@@ -319,9 +346,9 @@ static int run_query (struct cli *cli, const struct qstat_opts *o, json_t *req, 
         return -1;
     }
     const char *server = cli_server_name (cli, reply);
-    json_t *named =
-        n > 0 ? select_jobs (cli, jobs, ids, seqs, servers, n, o->finished, server, status)
-              : json_incref (jobs);
+    json_t *named = n > 0 ? select_jobs (cli, jobs, ids, seqs, servers, n, o->finished, o->subjobs,
+                                         server, status)
+                          : json_incref (jobs);
     json_t *kept = named ? filter_jobs (o, named) : NULL;
     int rc = kept && json_array_extend (all, kept) == 0 ? 0 : -1;
     if (rc < 0) {

@@ -42,6 +42,7 @@ void layer_clear (struct layer *l)
     free (l->error);
     free (l->depend);
     free (l->initdir);
+    free (l->array);
     free (l->prefix);
     for (int i = 0; i < JOBSPEC_NATTRS; i++)
         free (l->attrs[i]);
@@ -120,6 +121,7 @@ void jobspec_clear_job (struct jobspec *js)
     free (js->output);
     free (js->error);
     free (js->depend);
+    free (js->array);
     free (js->jobid);
     free (js->owner);
     for (int i = 0; i < JOBSPEC_NATTRS; i++) {
@@ -132,7 +134,7 @@ void jobspec_clear_job (struct jobspec *js)
     js->block = js->no_jobid = false;
     resreq_clear (&js->res);
     js->name = js->queue = js->script = js->workdir = js->submit_host = NULL;
-    js->output = js->error = js->depend = js->jobid = js->owner = NULL;
+    js->output = js->error = js->depend = js->jobid = js->owner = js->array = NULL;
     js->seq = 0;
     js->uid = 0;
     js->gid = 0;
@@ -633,8 +635,15 @@ static int apply_option (struct layer *l, char opt, const char *val, char *what,
         l->x11 = true; /* refused by jobspec_finalize, which sees DISPLAY */
         return 0;
     case 'J':
-    case 't':
-        return herror_set (err, "job arrays are not supported yet; the job was not submitted");
+    case 't': {
+        /* Torque's -t is PBS's -J without a step */
+        struct jobspec_array a;
+        char buf[80];
+        if (jobspec_parse_array (val, (char)opt, &a, err) < 0)
+            return -1;
+        jobspec_array_format (&a, buf, sizeof (buf));
+        return dup_into (&l->array, buf) < 0 ? herror_set (err, "out of memory") : 0;
+    }
     case 'W':
         return apply_w_attr (l, val, err);
     }

@@ -131,6 +131,9 @@ struct jobspec {
     char *depend;                 /* validated; NULL = none (the controller enforces it:
                                    * scheduler/ctld/depend.h) */
     int array_index;              /* -1: not an array subjob */
+    char *array;                  /* -J X-Y[:Z][%MAX] (Torque's -t), validated and
+                                   * written as jobspec_array_format() does; NULL:
+                                   * not an array */
     struct resreq res;            /* -l: chunks, placement, walltime */
     char *attrs[JOBSPEC_NATTRS];  /* text attributes (enum jobspec_attr); NULL = not given */
     int64_t execution_time;       /* -a: not before this (seconds since the epoch), 0 = now */
@@ -178,8 +181,7 @@ void jobspec_destroy (struct jobspec *js);
  * be UTF-8 (JSON): -v values, -o/-e paths, the command's arguments and the
  * script's file name are refused otherwise, naming the option or argument.
  * -W depend=... is checked for its form (the controller finds the jobs); what
- * huddle cannot do is refused with a sentence saying so: -J and -t (job
- * arrays), -W stagein/stageout,
+ * huddle cannot do is refused with a sentence saying so: -W stagein/stageout,
  * -W sandbox=PRIVATE.  -C sets the directive prefix, so call this before
  * jobspec_parse_script().  -a takes [[[[CC]YY]MM]DD]hhmm[.SS] in local
  * time; a time of day already past means tomorrow (a day past: next month,
@@ -251,9 +253,11 @@ struct jobspec *jobspec_from_json (const json_t *o, struct herror *err);
  * Members either side adds beyond these (state, times, the allocation...)
  * are not part of this codec: from_json ignores them and the caller codes
  * them.  Rules of the job members:
- *   seq     integer 1..JOBSPEC_SEQ_MAX
+ *   seq     integer 1..JOBSPEC_SEQ_MAX, or a subjob's (jobspec_subjob_seq)
  *   jobid?  "SEQ" or "SEQ.SERVER", SEQ being seq in decimal and SERVER a
- *           host name (jobspec_host_valid())
+ *           host name (jobspec_host_valid()); an array's "SEQ[]", a
+ *           subjob's "BASE[INDEX]" (its seq's base and index), either
+ *           with ".SERVER"
  *   owner   1..JOBSPEC_OWNER_MAX bytes, no '/', ':' or control character
  *           (blanks are allowed: directory services have such names)
  *   uid, gid  integers 0..JOBSPEC_ID_MAX
@@ -300,6 +304,60 @@ const char *jobspec_getenv (const struct jobspec *js, const char *name);
 int jobspec_check_name (const char *name, struct herror *err);
 int jobspec_check_queue (const char *queue, struct herror *err);
 int jobspec_check_depend (const char *depend, struct herror *err);
+
+/* Job arrays.  qsub -J X-Y[:Z][%MAX] (OpenPBS) and Torque's -t X-Y[%MAX]
+ * name the indices X, X+Z, ... up to Y (Z default 1; X < Y; indices
+ * 0..JOBSPEC_ARRAY_INDEX_MAX; at most JOBSPEC_ARRAY_MAX_SIZE of them) and
+ * at most MAX subjobs running at once (0: no limit).  The array is job
+ * "SEQ[]", its subjob of index I "SEQ[I]". */
+#define JOBSPEC_ARRAY_INDEX_MAX 16777215 /* 2^24 - 1: what a subjob seq has room for */
+#define JOBSPEC_ARRAY_MAX_SIZE  1048576  /* subjobs of one array */
+struct jobspec_array {
+    int64_t first, last, step;
+    int64_t max_running; /* 0: no limit */
+};
+
+/* Parse S (OPT 'J', or 't' for Torque's form without a step).  0, or -1
+ * with a sentence naming the bad part in err ("the last index 2 is not
+ * above the first 5"; the caller names S: "option -J 5-2: ..."). */
+int jobspec_parse_array (const char *s, char opt, struct jobspec_array *a, struct herror *err);
+
+/* "X-Y:Z%MAX" with ":Z" left out for 1 and "%MAX" for no limit, into buf;
+ * returns buf. */
+char *jobspec_array_format (const struct jobspec_array *a, char *buf, size_t len);
+
+/* The number of subjobs, and the index of the POS-th (0-based). */
+int64_t jobspec_array_size (const struct jobspec_array *a);
+static inline int64_t jobspec_array_index (const struct jobspec_array *a, int64_t pos)
+{
+    return a->first + pos * a->step;
+}
+
+/* A running subjob needs a seq of its own on the wire (job.launch,
+ * job.ended, job.kill) that no ordinary job has: the array's SEQ and the
+ * index packed above JOBSPEC_SEQ_MAX.  jobspec_subjob_seq(SEQ, I) is that
+ * seq; for it jobspec_is_subjob_seq() is true, and _base/_index give SEQ
+ * and I back.  Ordinary seqs are 1..JOBSPEC_SEQ_MAX, every seq of either
+ * kind 1..JOBSPEC_KEY_MAX. */
+#define JOBSPEC_SUBJOB_FLAG ((int64_t)1 << 56)
+#define JOBSPEC_KEY_MAX                                                                            \
+    (JOBSPEC_SUBJOB_FLAG | ((int64_t)JOBSPEC_SEQ_MAX << 24) | JOBSPEC_ARRAY_INDEX_MAX)
+static inline int64_t jobspec_subjob_seq (int64_t seq, int64_t index)
+{
+    return JOBSPEC_SUBJOB_FLAG | (seq << 24) | index;
+}
+static inline bool jobspec_is_subjob_seq (int64_t seq)
+{
+    return seq > JOBSPEC_SEQ_MAX;
+}
+static inline int64_t jobspec_subjob_base (int64_t seq)
+{
+    return jobspec_is_subjob_seq (seq) ? (seq & ~JOBSPEC_SUBJOB_FLAG) >> 24 : seq;
+}
+static inline int64_t jobspec_subjob_index (int64_t seq)
+{
+    return jobspec_is_subjob_seq (seq) ? seq & JOBSPEC_ARRAY_INDEX_MAX : -1;
+}
 
 /* Whether the SERVER part of a job id "SEQ.SERVER" a user typed names the
  * server called name: name itself or a longer domain name of it ("vm" or

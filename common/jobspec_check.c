@@ -385,3 +385,75 @@ int jobspec_list_pick (const char *list, const char *host, char *buf, size_t siz
     buf[picklen] = '\0';
     return 0;
 }
+
+/* One decimal number of at most 9 digits at *p (moved past it). */
+static int array_number (const char **p, int64_t *v)
+{
+    const char *s = *p;
+    int64_t n = 0;
+    int digits = 0;
+    while (*s >= '0' && *s <= '9' && digits < 10) {
+        n = n * 10 + (*s++ - '0');
+        digits++;
+    }
+    if (digits == 0 || digits > 9)
+        return -1;
+    *p = s;
+    *v = n;
+    return 0;
+}
+
+int jobspec_parse_array (const char *s, char opt, struct jobspec_array *a, struct herror *err)
+{
+    const char *p = s;
+    const char *form = opt == 't' ? "X-Y[%MAX]" : "X-Y[:Z][%MAX]";
+    struct jobspec_array r = {.step = 1};
+
+    if (array_number (&p, &r.first) < 0 || *p != '-' || (p++, array_number (&p, &r.last) < 0)) {
+        if (opt == 't' && strpbrk (s, ","))
+            return herror_set (err, "lists of indices are not supported: give one range %s", form);
+        return herror_set (err, "not a range %s of numbers (e.g. 1-100%s)", form,
+                           opt == 't' ? " or 1-100%10" : ", 0-98:2 or 1-100%10");
+    }
+    if (*p == ':' && opt == 'J') {
+        p++;
+        if (array_number (&p, &r.step) < 0 || r.step < 1)
+            return herror_set (err, "the step after ':' must be a number of at least 1");
+    }
+    if (*p == '%') {
+        p++;
+        if (array_number (&p, &r.max_running) < 0 || r.max_running < 1)
+            return herror_set (err, "the limit after '%%' must be a number of at least 1");
+    }
+    if (*p != '\0') {
+        char rest[HERROR_SHOW_SIZE];
+        return herror_set (err, "unexpected \"%s\" after the range %s",
+                           herror_show (p, strlen (p), rest, sizeof (rest)), form);
+    }
+    if (r.last <= r.first)
+        return herror_set (err, "the last index %lld is not above the first %lld",
+                           (long long)r.last, (long long)r.first);
+    if (r.last > JOBSPEC_ARRAY_INDEX_MAX)
+        return herror_set (err, "index %lld is above the largest, %d", (long long)r.last,
+                           JOBSPEC_ARRAY_INDEX_MAX);
+    if (jobspec_array_size (&r) > JOBSPEC_ARRAY_MAX_SIZE)
+        return herror_set (err, "%lld subjobs, more than an array may have (%d)",
+                           (long long)jobspec_array_size (&r), JOBSPEC_ARRAY_MAX_SIZE);
+    *a = r;
+    return 0;
+}
+
+char *jobspec_array_format (const struct jobspec_array *a, char *buf, size_t len)
+{
+    int n = snprintf (buf, len, "%lld-%lld", (long long)a->first, (long long)a->last);
+    if (a->step != 1 && n >= 0 && (size_t)n < len)
+        n += snprintf (buf + n, len - (size_t)n, ":%lld", (long long)a->step);
+    if (a->max_running > 0 && n >= 0 && (size_t)n < len)
+        snprintf (buf + n, len - (size_t)n, "%%%lld", (long long)a->max_running);
+    return buf;
+}
+
+int64_t jobspec_array_size (const struct jobspec_array *a)
+{
+    return (a->last - a->first) / a->step + 1;
+}

@@ -387,8 +387,8 @@ int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], c
     out.export_all = in->cmdline.export_all || in->script.export_all;
     out.name = name ? strdup (name) : default_name (js->script_path);
     if (!out.name || dup_opt (&out.queue, PICK (queue, NULL)) < 0 ||
-        dup_opt (&out.depend, depend) < 0 || !(out.workdir = strdup (cwd)) ||
-        !(out.submit_host = strdup (hostname)) ||
+        dup_opt (&out.depend, depend) < 0 || dup_opt (&out.array, PICK (array, NULL)) < 0 ||
+        !(out.workdir = strdup (cwd)) || !(out.submit_host = strdup (hostname)) ||
         (output && !(out.output = resolve_path (output, cwd))) ||
         (error && !(out.error = resolve_path (error, cwd)))) {
         herror_set (err, "out of memory");

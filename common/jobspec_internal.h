@@ -18,6 +18,7 @@ enum chunk_source { CHUNKS_NONE = 0, CHUNKS_SELECT, CHUNKS_NODES, CHUNKS_PROCS }
 struct layer {
     char *name, *queue, *output, *error, *depend;
     char *initdir; /* Torque's -d / -w: where the job runs */
+    char *array;   /* -J / -t, as jobspec_array_format() writes it */
     int join;      /* enum jobspec_join, -1 unset */
     int rerun;     /* 0/1, -1 unset */
     bool have_priority;

@@ -153,7 +153,7 @@ json_t *jobspec_to_json (const struct jobspec *js)
         add_str (o, "workdir", js->workdir, false) < 0 ||
         add_str (o, "submit_host", js->submit_host, false) < 0 ||
         add_str (o, "output", js->output, true) < 0 || add_str (o, "error", js->error, true) < 0 ||
-        add_str (o, "depend", js->depend, true) < 0 ||
+        add_str (o, "depend", js->depend, true) < 0 || add_str (o, "array", js->array, true) < 0 ||
         add_str (o, "join", join_names[js->join], false) < 0)
         goto fail;
     if (js->argv) {
@@ -528,6 +528,18 @@ static int attrs_from_json (const json_t *o, struct jobspec *js, struct herror *
     return 0;
 }
 
+/* An array's indices as the request codes them (what -J writes). */
+static int check_array (const char *s, struct herror *err)
+{
+    struct jobspec_array a;
+    char canon[80];
+    if (jobspec_parse_array (s, 'J', &a, err) < 0)
+        return -1;
+    if (strcmp (jobspec_array_format (&a, canon, sizeof (canon)), s) != 0)
+        return herror_set (err, "\"%s\" is not written as \"%s\"", s, canon);
+    return 0;
+}
+
 /* The request members of o into the empty js.  0, or -1 with err set and
  * errno EINVAL or ENOMEM; js is left for the caller to destroy. */
 static int request_from_json (const json_t *o, struct jobspec *js, struct herror *err)
@@ -554,6 +566,7 @@ static int request_from_json (const json_t *o, struct jobspec *js, struct herror
         take_str (o, "error", false, check_output_path, &js->error, err) < 0 ||
         get_enum (o, "", "join", join_names, 3, &join, err) < 0 ||
         take_str (o, "depend", false, jobspec_check_depend, &js->depend, err) < 0 ||
+        take_str (o, "array", false, check_array, &js->array, err) < 0 ||
         get_int (o, "", "array_index", false, 0, INT_MAX, &array_index, err) < 0 ||
         attrs_from_json (o, js, err) < 0) {
         if (!js->script && script)
@@ -620,12 +633,19 @@ static int check_owner (const char *s, struct herror *err)
     return 0;
 }
 
-/* "SEQ" or "SEQ.SERVER" for this seq. */
-static int check_jobid (const char *s, int64_t seq, struct herror *err)
+/* "SEQ" or "SEQ.SERVER" for this seq; an array's "SEQ[]", a subjob's
+ * "BASE[INDEX]" (jobspec_subjob_seq). */
+static int check_jobid (const char *s, int64_t seq, bool array, struct herror *err)
 {
-    char prefix[32];
-    size_t n = (size_t)snprintf (prefix, sizeof (prefix), "%lld", (long long)seq);
+    char prefix[48];
+    size_t n;
 
+    if (jobspec_is_subjob_seq (seq))
+        n = (size_t)snprintf (prefix, sizeof (prefix), "%lld[%lld]",
+                              (long long)jobspec_subjob_base (seq),
+                              (long long)jobspec_subjob_index (seq));
+    else
+        n = (size_t)snprintf (prefix, sizeof (prefix), array ? "%lld[]" : "%lld", (long long)seq);
     if (strncmp (s, prefix, n) == 0 &&
         (s[n] == '\0' || (s[n] == '.' && jobspec_host_valid (s + n + 1, strlen (s + n + 1)))))
         return 0;
@@ -638,10 +658,17 @@ static int check_jobid (const char *s, int64_t seq, struct herror *err)
  * the member. */
 static int check_job_members (const struct jobspec *js, struct herror *err)
 {
-    if (js->seq < 1 || js->seq > JOBSPEC_SEQ_MAX)
-        return herror_set (err, "seq: must be an integer from 1 to %lld",
-                           (long long)JOBSPEC_SEQ_MAX);
-    if (js->jobid && check_jobid (js->jobid, js->seq, err) < 0) {
+    bool subjob = jobspec_is_subjob_seq (js->seq);
+    if (js->seq < 1 || js->seq > JOBSPEC_KEY_MAX ||
+        (subjob && (jobspec_subjob_base (js->seq) < 1 ||
+                    jobspec_subjob_seq (jobspec_subjob_base (js->seq),
+                                        jobspec_subjob_index (js->seq)) != js->seq)))
+        return herror_set (err, "seq: %lld is neither a job's (1 to %lld) nor a subjob's",
+                           (long long)js->seq, (long long)JOBSPEC_SEQ_MAX);
+    if (subjob && js->array_index != jobspec_subjob_index (js->seq))
+        return herror_set (err, "array_index: must be %lld, the index of subjob seq %lld",
+                           (long long)jobspec_subjob_index (js->seq), (long long)js->seq);
+    if (js->jobid && check_jobid (js->jobid, js->seq, js->array != NULL, err) < 0) {
         herror_prefix (err, "jobid");
         return -1;
     }
@@ -664,7 +691,7 @@ static int job_from_json (const json_t *o, struct jobspec *js, struct herror *er
 
     if (request_from_json (o, js, err) < 0)
         return -1;
-    if (get_int (o, "", "seq", true, 1, JOBSPEC_SEQ_MAX, &seq, err) < 0 ||
+    if (get_int (o, "", "seq", true, 1, JOBSPEC_KEY_MAX, &seq, err) < 0 ||
         get_int (o, "", "uid", true, 0, JOBSPEC_ID_MAX, &uid, err) < 0 ||
         get_int (o, "", "gid", true, 0, JOBSPEC_ID_MAX, &gid, err) < 0)
         goto inval;

@@ -33,9 +33,9 @@ int shepherd_reason_parse (const char *name, enum shepherd_end *reason)
  * member.  The strings' bounds are their buffers'. */
 static int check (const struct shepherd_result *res, struct herror *err)
 {
-    if (res->seq < 1 || res->seq > JOBSPEC_SEQ_MAX)
+    if (res->seq < 1 || res->seq > JOBSPEC_KEY_MAX)
         return herror_set (err, "seq: must be an integer from 1 to %lld",
-                           (long long)JOBSPEC_SEQ_MAX);
+                           (long long)JOBSPEC_KEY_MAX);
     if (res->exit_status < SHEPHERD_STATUS_MIN || res->exit_status > SHEPHERD_STATUS_MAX)
         return herror_set (err, "exit_status: must be an integer from %d to %d",
                            SHEPHERD_STATUS_MIN, SHEPHERD_STATUS_MAX);
@@ -138,7 +138,7 @@ int shepherd_result_from_json (const json_t *o, struct shepherd_result *res, str
         herror_set (err, "result: must be an object");
         goto inval;
     }
-    if (get_int (o, "seq", 1, JOBSPEC_SEQ_MAX, &seq, err) < 0 ||
+    if (get_int (o, "seq", 1, JOBSPEC_KEY_MAX, &seq, err) < 0 ||
         get_int (o, "exit_status", SHEPHERD_STATUS_MIN, SHEPHERD_STATUS_MAX, &status, err) < 0)
         goto inval;
     if (!(reason = json_object_get (o, "reason"))) {

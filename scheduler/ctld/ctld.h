@@ -79,6 +79,7 @@ struct ctld_config {
     int64_t max_script_size; /* job.submit limits */
     int64_t max_user_jobs;
     int64_t max_user_script_bytes;
+    int64_t max_array_size;
     int query_page_jobs;  /* job.query pages */
     int query_page_links; /* link.query pages */
     int64_t query_page_bytes;
@@ -363,6 +364,13 @@ bool sched_job_requeue (struct ctld *ctx, struct ctld_job *j);
 /* j->rank changed (qorder): the queue follows.  -1 ENOENT when it is not
  * queued (then there is nothing to follow). */
 int sched_queue_set_rank_of (struct ctld *ctx, const struct ctld_job *j);
+
+/* An entry of the scheduler's queue that is not a job of the table (an
+ * array's pending subjob, arrays.c): put (-1 with errno as
+ * sched_queue_add) and dropped (nothing when absent). */
+struct sched_job;
+int sched_queue_put (struct ctld *ctx, const struct sched_job *sj);
+void sched_queue_drop (struct ctld *ctx, int64_t seq);
 
 /* The fabric (scheduler/core/fabric.h: nodes in fabric order, switches as
  * nested ranges of it) for placement from the next pass on; NULL: none,

@@ -14,6 +14,14 @@
  * The object is only ever changed at its top level (json_object_set_new of
  * a member), never inside a member, so a shallow json_copy() taken for a
  * queued message stays what it was when it was queued.
+ *
+ * A job that is not running (Q, H, F) keeps its object packed: its compact
+ * JSON text, about a tenth of what the jansson tree of the same object
+ * takes (measured: ~840 bytes against ~7 KB for a held job), because a
+ * controller holds far more waiting and finished jobs than running ones
+ * (bench/submit_bench memory).  job_update() unpacks it for the change and
+ * packs it again after; readers take job_obj() (unpacks) or
+ * job_obj_copy() (a copy, the job stays packed).
  */
 #ifndef HUDDLE_CTLD_JOB_H
 #define HUDDLE_CTLD_JOB_H
@@ -41,7 +49,8 @@
 
 struct ctld_job {
     int64_t seq;
-    json_t *obj; /* owned */
+    json_t *obj;  /* owned; NULL while packed */
+    char *packed; /* owned: the object as compact JSON while not running */
     enum job_state state;
     uid_t uid;
     bool rerunnable;
@@ -58,6 +67,7 @@ struct ctld_job {
     int64_t eligible_time;  /* since when it waits in Q (submit, release, requeue) */
     int64_t execution_time; /* qsub -a: not started before (0: none); W while ahead */
     int64_t run_count;
+    int64_t end_time;          /* F: when it finished (jobs_prune) */
     int64_t script_bytes;      /* size of its script (in the store, not here) */
     struct resreq res;         /* owned */
     struct sched_alloc *alloc; /* R and E only */
@@ -68,6 +78,8 @@ struct ctld_job {
     bool depend_hold;         /* s: it waits on its dependencies (depend.h) */
     struct depend_item *deps; /* while depend_hold: what it waits on (owned) */
     int ndeps;
+    struct ctld_array *array; /* an array job (SEQ[]): its subjobs (arrays.c); else NULL */
+    struct ctld_job *parent;  /* a subjob (SEQ[I]) in the table: its array job */
 };
 
 /* Whether a job's -a time is still ahead at now: it waits (state W in
@@ -83,7 +95,8 @@ static inline bool job_deferred (const struct ctld_job *j, int64_t now)
  * mail_command (mail.c). */
 void job_mail (struct ctld *ctx, struct ctld_job *j, char point, const char *what);
 
-/* "SEQ.SERVER" into buf. */
+/* "SEQ.SERVER" into buf ("SEQ[].SERVER" for an array, "SEQ[I].SERVER"
+ * for a subjob). */
 const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_t len);
 
 /* The node that runs the job script (first of the allocation), or NULL.
@@ -104,8 +117,16 @@ struct ctld_job *jobs_owned (json_t *msg, struct request *rq, struct herror *err
 struct jobspec;
 struct jobspec *job_decode (const json_t *obj, struct herror *err);
 
-/* Set or remove (v NULL) a member of the job object. */
+/* Set or remove (v NULL) a member of the job object (unpacked first). */
 void job_set (struct ctld_job *j, const char *name, json_t *v);
+
+/* The job's object, unpacked (it stays so until job_pack()); NULL only
+ * on ENOMEM.  job_obj_copy: a new reference the caller may change, the job
+ * staying as it is (packed or not).  job_pack: a job that is not running
+ * (nor an array job, whose object its subjobs share) packs its object. */
+json_t *job_obj (struct ctld_job *j);
+json_t *job_obj_copy (const struct ctld_job *j);
+void job_pack (struct ctld_job *j);
 
 /* Put the job object into the current turn's transaction after a change
  * of members that is no change of state (job_update commits its own): the
@@ -192,7 +213,8 @@ void job_send_kill (struct ctld *ctx, struct ctld_job *j, const char *node);
  * job's processes there, nothing else: a job.kill with "signal". */
 void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig);
 
-/* A new job into the table (seq larger than any other), in state JOB_NEW
+/* A new job into the table (seq larger than any other, or a subjob, which
+ * goes after its array job in index order), in state JOB_NEW
  * (then job_update with JOB_EV_SUBMIT) or, at start-up, in its stored state
  * (then job_reload).  0 or -1/ENOMEM. */
 int jobs_insert (struct ctld *ctx, struct ctld_job *j);
@@ -201,6 +223,7 @@ void job_free (struct ctld_job *j);
 /* The user name of uid (its number when it has none), cached after the
  * first lookup; the caller frees it.  NULL on allocation failure. */
 char *jobs_user_name (struct ctld *ctx, uid_t uid);
+const char *jobs_user_name_ref (struct ctld *ctx, uid_t uid); /* borrowed from the cache */
 
 /* What one user has in the system: jobs not finished and the bytes of their
  * scripts (the per-user limits of job.submit).  Kept up to date by
@@ -217,5 +240,84 @@ struct ctld_job *jobs_at (struct ctld *ctx, int i);
 
 /* Index of the first job with a seq above seq (jobs_count() when none). */
 int jobs_index_after (struct ctld *ctx, int64_t seq);
+
+/* ------------------------------------------------------------ arrays.c
+ *
+ * A job array (qsub -J) is one job in the table, the array job "SEQ[]".
+ * Its subjobs are not jobs until they have to be: a pending subjob is a
+ * bit in the array's set of pending positions, a finished one a bit and
+ * its exit status.  A subjob becomes a job (a ctld_job in the table, seq
+ * jobspec_subjob_seq(), its object a shallow copy of the array's) when it
+ * starts or is held on its own, and leaves the table again once it has
+ * finished (arrays_retire, at the next pass), keeping only its status.
+ * The scheduler's queue holds the array's first ARRAYS_QUEUE_BATCH
+ * pending subjobs (under their subjob seqs), refilled as they start; the
+ * admission hook keeps at most %MAX of them running.  The array job's
+ * stored object keeps the pending set ("array_pending"), each subjob that
+ * became a job its own stored object, so both survive a restart. */
+#define ARRAYS_QUEUE_BATCH 64
+
+/* Make j (whose object has "array") an array job; its object's
+ * "array_pending" (at start-up) says which are still pending, all when
+ * absent.  0, or -1 with err (a bad "array": the job is not loaded). */
+int array_attach (struct ctld *ctx, struct ctld_job *j, struct herror *err);
+void array_free (struct ctld_array *a);
+
+/* Make the scheduler's queue hold the first pending subjobs of the array
+ * job j exactly while j is queued (not held, not deferred); none else
+ * (sched_job_sync calls it for an array job). */
+void array_sync (struct ctld *ctx, struct ctld_job *j);
+
+/* Pending subjob of seq SEQ (a subjob seq) as a job in the table in STATE
+ * (JOB_QUEUED to start it, JOB_HELD for qhold), stored; NULL when it is not
+ * pending (or ENOMEM, logged). */
+struct ctld_job *array_take_pending (struct ctld *ctx, int64_t seq, enum job_state state);
+
+/* Where index INDEX of array job j stands: 'P' pending (not a job), 'J' a
+ * job in the table, 'D' finished, 0 not an index of the array. */
+char array_index_state (const struct ctld_job *j, int64_t index);
+
+/* A pending subjob deleted (qdel SEQ[I]): finished without running.  The
+ * whole array (qdel SEQ[]): its pending subjobs so, its running ones
+ * deleted (killed); the array job finishes with its last subjob. */
+int array_delete_pending (struct ctld *ctx, struct ctld_job *j, int64_t index, const char *text);
+int array_delete (struct ctld *ctx, struct ctld_job *j, const char *text);
+
+/* job_commit calls it for every state change of a subjob. */
+void array_subjob_changed (struct ctld *ctx, struct ctld_job *sub, enum job_state old);
+
+/* At start-up: a subjob's stored object (state F: only its status is
+ * kept, 0; otherwise 1: insert it as a job); -1 when its array is unknown
+ * (skipped).  Then arrays_loaded() once all are read. */
+int array_load_subjob (struct ctld *ctx, struct ctld_job *sub);
+void arrays_loaded (struct ctld *ctx);
+
+/* The admission hook of the pass (pass.h, sched_limits): a subjob of an
+ * array at its %MAX waits, with the sentence returned (NULL: it may
+ * start); arrays_started() counts the starts within one pass. */
+const char *arrays_admit (struct ctld *ctx, int64_t seq);
+void arrays_started (struct ctld *ctx, int64_t seq);
+
+/* Finished subjobs out of the table (their status kept); arrays whose
+ * last subjob finished finish too.  Called before each pass. */
+void arrays_retire (struct ctld *ctx);
+
+/* What job.query shows of array job j: its own view gains PBS's
+ * array_indices_submitted, array_indices_remaining, array_state_count and
+ * state B once a subjob has started.  array_view_subjob: the view of
+ * position POS (not a job: pending, or finished with its status) built
+ * from the array's view V; NULL for a position that is a job in the table
+ * (its own view is used) or ENOMEM. */
+void array_view (const struct ctld *ctx, const struct ctld_job *j, json_t *v);
+json_t *array_view_subjob (const struct ctld *ctx, const struct ctld_job *j, const json_t *v,
+                           int64_t pos);
+int64_t array_size (const struct ctld_job *j);
+int64_t array_pos_of (const struct ctld_job *j, int64_t index); /* -1: not one */
+int64_t array_index_at (const struct ctld_job *j, int64_t pos);
+
+/* Take the finished subjobs out of the table (jobs.c), each handed to
+ * retire() before it is freed; nothing to do unless one finished since. */
+void jobs_remove_finished_subjobs (struct ctld *ctx,
+                                   void (*retire) (struct ctld *, struct ctld_job *));
 
 #endif

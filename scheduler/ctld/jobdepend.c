@@ -21,13 +21,16 @@
 /* What parent p's state means to the jobs that depend on it. */
 static struct depend_parent parent_of (const struct ctld_job *p)
 {
-    json_t *st = json_object_get (p->obj, "exit_status");
-    return (struct depend_parent){
+    json_t *o = job_obj_copy (p); /* a finished parent is packed: it stays so */
+    json_t *st = json_object_get (o, "exit_status");
+    struct depend_parent d = {
         .started = p->run_count > 0,
         .finished = p->state == JOB_FINISHED,
         .has_status = st != NULL,
         .exit_status = st ? (int)json_integer_value (st) : 0,
     };
+    json_decref (o);
+    return d;
 }
 
 /* Where items stand: DEPEND_MET when every one is met, else DEPEND_NEVER
@@ -160,9 +163,11 @@ void jobs_depend_settle (struct ctld *ctx, struct ctld_job *j)
     }
     snprintf (text, sizeof (text), "Job held: %s %s",
               st == DEPEND_NEVER ? "dependency" : "waiting for dependency", why);
-    const char *was = json_string_value (json_object_get (j->obj, "comment"));
-    if (was && strcmp (was, text) == 0)
+    const char *was = json_string_value (json_object_get (job_obj (j), "comment"));
+    if (was && strcmp (was, text) == 0) {
+        job_pack (j);
         return;
+    }
     struct herror err = {""};
     job_set (j, "comment", json_string (text));
     if (job_store (ctx, j) == 0 && store_event_add (ctx->store, j->seq, ctld_now(), text, &err) < 0)

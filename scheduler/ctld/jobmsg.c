@@ -49,21 +49,48 @@ static int check_server (json_t *msg, struct ctld *ctx, int64_t seq, struct herr
     return 0;
 }
 
-struct ctld_job *jobs_owned (json_t *msg, struct request *rq, struct herror *err)
+/* The job a client names, if it may act on it (its owner, or root).  A
+ * subjob that is not a job (pending or finished, arrays.c) is named by its
+ * array job, with its index in *index (-1 otherwise; index NULL: such a
+ * subjob is refused, as its state does not allow what is asked). */
+static struct ctld_job *owned_target (json_t *msg, struct request *rq, int64_t *index,
+                                      struct herror *err)
 {
-    int64_t seq;
-    if (get_seq (msg, &seq, err) < 0 || check_server (msg, rq->ctx, seq, err) < 0)
+    int64_t seq, sub = -1;
+    if (proto_get_int_range (msg, "seq", 1, JOBSPEC_KEY_MAX, &seq, err) < 0 ||
+        check_server (msg, rq->ctx, jobspec_subjob_base (seq), err) < 0)
         return NULL;
     struct ctld_job *j = jobs_find (rq->ctx, seq);
+    if (!j && jobspec_is_subjob_seq (seq)) {
+        j = jobs_find (rq->ctx, jobspec_subjob_base (seq));
+        sub = jobspec_subjob_index (seq);
+        if (j && array_index_state (j, sub) == 0)
+            j = NULL;
+    }
     if (!j) {
-        unknown_job (rq->ctx, seq, err);
+        if (jobspec_is_subjob_seq (seq))
+            herror_set (err, "Unknown Job Id %lld[%lld].%s", (long long)jobspec_subjob_base (seq),
+                        (long long)jobspec_subjob_index (seq), rq->ctx->cfg.server_name);
+        else
+            unknown_job (rq->ctx, seq, err);
         return NULL;
     }
     if (peer_uid (rq->peer) != 0 && peer_uid (rq->peer) != j->uid) {
         herror_set (err, "Unauthorized Request");
         return NULL;
     }
+    if (sub >= 0 && !index) {
+        herror_set (err, "Request invalid for state of job");
+        return NULL;
+    }
+    if (index)
+        *index = sub;
     return j;
+}
+
+struct ctld_job *jobs_owned (json_t *msg, struct request *rq, struct herror *err)
+{
+    return owned_target (msg, rq, NULL, err);
 }
 
 /* ------------------------------------------------------------- job.submit */
@@ -74,7 +101,8 @@ static json_t *job_object (struct ctld *ctx, struct jobspec *spec, int64_t seq, 
 {
     const char *queue = queues_get (ctx->cfg.queues, qi)->name;
     char jobid[96];
-    snprintf (jobid, sizeof (jobid), "%lld.%s", (long long)seq, ctx->cfg.server_name);
+    snprintf (jobid, sizeof (jobid), spec->array ? "%lld[].%s" : "%lld.%s", (long long)seq,
+              ctx->cfg.server_name);
     spec->seq = seq;
     if (!(spec->jobid = strdup (jobid)) || !(spec->owner = strdup (owner))) {
         herror_set (err, "out of memory");
@@ -191,6 +219,13 @@ static int check_limits (struct ctld *ctx, uid_t uid, const struct jobspec *spec
     struct jobs_usage u;
 
     *script_bytes = (int64_t)strlen (spec->script ? spec->script : "");
+    struct jobspec_array a;
+    if (spec->array && jobspec_parse_array (spec->array, 'J', &a, err) == 0 &&
+        jobspec_array_size (&a) > cfg->max_array_size)
+        return herror_set (err,
+                           "Array job exceeds server or queue size limit (%lld subjobs, "
+                           "max_array_size %lld)",
+                           (long long)jobspec_array_size (&a), (long long)cfg->max_array_size);
     if (uid == 0)
         return 0;
     if (*script_bytes > cfg->max_script_size)
@@ -277,6 +312,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         store_script_put (ctx->store, seq, spec->script ? spec->script : "", err) < 0) {
         free (owner);
         job_free (j);
+        log_msg (LOG_LEVEL_ERROR, "job.submit: %s", err->text);
         herror_set (err, "cannot accept the job now");
         goto fail;
     }
@@ -302,7 +338,9 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     j->deps = deps;
     j->ndeps = ndeps;
     deps = NULL;
-    if (jobs_insert (ctx, j) < 0) {
+    if ((json_object_get (j->obj, "array") && array_attach (ctx, j, err) < 0) ||
+        jobs_insert (ctx, j) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "job.submit: %s", err->text[0] ? err->text : strerror (errno));
         free (owner);
         job_free (j);
         return herror_set (err, "cannot accept the job now");
@@ -320,7 +358,8 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     json_t *reply = proto_reply_ok (msg);
     if (reply) {
         json_object_set_new (reply, "seq", json_integer (seq));
-        json_object_set (reply, "jobid", json_object_get (j->obj, "jobid"));
+        char id[96];
+        json_object_set_new (reply, "jobid", json_string (job_id (ctx, j, id, sizeof (id))));
     }
     ctld_reply (ctx, rq->peer, reply);
     log_msg (LOG_LEVEL_DEBUG, "job %lld.%s %s", (long long)seq, ctx->cfg.server_name, event);
@@ -354,7 +393,7 @@ static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
                          const struct view_opts *vo, struct herror *err)
 {
     bool private = may_see_private (j, p);
-    json_t *o = json_copy (j->obj);
+    json_t *o = job_obj_copy (j);
     if (!o) {
         herror_set (err, "out of memory");
         return NULL;
@@ -376,20 +415,25 @@ static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
     }
     if (j->state == JOB_QUEUED && j->queue_comment)
         json_object_set_new (o, "comment", json_string (j->queue_comment));
+    if (j->array)
+        array_view (ctx, j, o);
     /* PBS's W: queued, waiting for its -a time. */
     if (j->state == JOB_QUEUED && job_deferred (j, ctld_now()))
         json_object_set_new (o, "state", json_string ("W"));
     return o;
 }
 
-static bool query_match (struct ctld_job *j, const char *user, int queue, bool finished)
+/* A job's owner is the name of its uid (job_identity), so the name cache
+ * answers without reading the job's (packed) object. */
+static bool query_match (struct ctld *ctx, struct ctld_job *j, const char *user, int queue,
+                         bool finished)
 {
     if (!finished && j->state == JOB_FINISHED)
         return false;
     if (queue >= 0 && j->queue != queue)
         return false;
     if (user) {
-        const char *owner = json_string_value (json_object_get (j->obj, "owner"));
+        const char *owner = jobs_user_name_ref (ctx, j->uid);
         if (!owner || strcmp (owner, user) != 0)
             return false;
     }
@@ -406,6 +450,24 @@ struct page {
     bool more;
 };
 
+/* Add view v (taken); false when the page is full (v is not added then). */
+static bool page_push (struct page *pg, json_t *v, struct herror *err, int *rc)
+{
+    if (pg->n >= pg->limit || pg->bytes >= pg->budget) {
+        pg->more = true;
+        json_decref (v);
+        return false;
+    }
+    if (!v || json_array_append_new (pg->jobs, v) < 0) {
+        herror_set (err, "out of memory");
+        *rc = -1;
+        return false;
+    }
+    pg->bytes += json_dumpb (v, NULL, 0, JSON_COMPACT);
+    pg->n++;
+    return true;
+}
+
 /* Add j's view; false when the page is full (j is not added then). */
 static bool page_add (struct page *pg, struct ctld *ctx, struct ctld_job *j, struct peer *p,
                       const struct view_opts *vo, struct herror *err, int *rc)
@@ -415,13 +477,50 @@ static bool page_add (struct page *pg, struct ctld *ctx, struct ctld_job *j, str
         return false;
     }
     json_t *v = job_view (ctx, j, p, vo, err);
-    if (!v || json_array_append_new (pg->jobs, v) < 0) {
+    if (!v) {
         *rc = -1;
         return false;
     }
-    pg->bytes += json_dumpb (v, NULL, 0, JSON_COMPACT);
-    pg->n++;
-    return true;
+    return page_push (pg, v, err, rc);
+}
+
+/* The view of array job j's subjob at position pos: its own when it is a
+ * job, else made from the array's view tmpl. */
+static json_t *subjob_view (struct ctld *ctx, struct ctld_job *j, const json_t *tmpl, int64_t pos,
+                            struct peer *p, const struct view_opts *vo, struct herror *err)
+{
+    json_t *v = array_view_subjob (ctx, j, tmpl, pos);
+    if (v)
+        return v;
+    struct ctld_job *s = jobs_find (ctx, jobspec_subjob_seq (j->seq, array_index_at (j, pos)));
+    if (!s) {
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    return job_view (ctx, s, p, vo, err);
+}
+
+/* qstat -t: array job j's subjobs from position from on, in index order;
+ * *next the seq of the last one added.  False when the page is full. */
+static bool page_add_subjobs (struct page *pg, struct ctld *ctx, struct ctld_job *j, int64_t from,
+                              int64_t *next, struct peer *p, const struct view_opts *vo,
+                              struct herror *err, int *rc)
+{
+    json_t *tmpl = job_view (ctx, j, p, vo, err);
+    bool room = tmpl != NULL;
+    if (!tmpl)
+        *rc = -1;
+    for (int64_t pos = from; room && pos < array_size (j); pos++) {
+        json_t *v = subjob_view (ctx, j, tmpl, pos, p, vo, err);
+        if (!v) {
+            *rc = -1;
+            room = false;
+        } else if ((room = page_push (pg, v, err, rc))) {
+            *next = jobspec_subjob_seq (j->seq, array_index_at (j, pos));
+        }
+    }
+    json_decref (tmpl);
+    return room;
 }
 
 static int job_query (json_t *msg, void *arg, struct herror *err)
@@ -430,7 +529,7 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
     struct ctld *ctx = rq->ctx;
     json_t *seqs = NULL;
     const char *user = NULL, *queue = NULL;
-    bool finished = false;
+    bool finished = false, subjobs = false;
     struct view_opts vo = {0};
     int64_t cursor = 0, limit = ctx->cfg.query_page_jobs, next = 0;
     int rc = 0;
@@ -442,7 +541,8 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
         proto_opt_bool (msg, "script", &vo.script, err) < 0 ||
         proto_opt_int (msg, "cursor", &cursor, err) < 0 ||
         proto_opt_int (msg, "limit", &limit, err) < 0 ||
-        proto_opt_string (msg, "queue", &queue, err) < 0)
+        proto_opt_string (msg, "queue", &queue, err) < 0 ||
+        proto_opt_bool (msg, "subjobs", &subjobs, err) < 0)
         return -1;
     /* qstat DESTINATION: that queue's jobs */
     int qi = queue ? queues_resolve (ctx, queue, err) : -1;
@@ -472,21 +572,52 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
                                    "an integer",
                                    i);
             }
-            struct ctld_job *j = jobs_find (ctx, json_integer_value (v));
+            int64_t seq = json_integer_value (v);
+            struct ctld_job *j = jobs_find (ctx, seq);
+            struct ctld_job *a = j ? NULL : jobs_find (ctx, jobspec_subjob_base (seq));
+            int64_t pos = a && a->array && jobspec_is_subjob_seq (seq)
+                              ? array_pos_of (a, jobspec_subjob_index (seq))
+                              : -1;
             next = (int64_t)i;
-            if (j && query_match (j, user, qi, true) &&
+            if (j && query_match (ctx, j, user, qi, true) &&
                 !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
                 break;
+            if (!j && pos >= 0 && query_match (ctx, a, user, qi, true)) {
+                json_t *tmpl = job_view (ctx, a, rq->peer, &vo, err);
+                json_t *sv = tmpl ? subjob_view (ctx, a, tmpl, pos, rq->peer, &vo, err) : NULL;
+                json_decref (tmpl);
+                if (!sv)
+                    rc = -1;
+                if (!sv || !page_push (&pg, sv, err, &rc))
+                    break;
+            }
             next = (int64_t)i + 1;
         }
     } else {
-        /* The cursor is the last seq answered: jobs come in seq order. */
-        for (int i = jobs_index_after (ctx, cursor); rc == 0 && i < jobs_count (ctx); i++) {
+        /* The cursor is the last seq answered: jobs come in seq order, an
+         * array's subjobs (qstat -t) after it, so a cursor may be one. */
+        struct ctld_job *a =
+            jobspec_is_subjob_seq (cursor) ? jobs_find (ctx, jobspec_subjob_base (cursor)) : NULL;
+        bool room = true;
+        next = cursor;
+        if (subjobs && a && a->array)
+            room =
+                page_add_subjobs (&pg, ctx, a, array_pos_of (a, jobspec_subjob_index (cursor)) + 1,
+                                  &next, rq->peer, &vo, err, &rc);
+        for (int i = jobs_index_after (ctx, cursor); room && rc == 0 && i < jobs_count (ctx); i++) {
             struct ctld_job *j = jobs_at (ctx, i);
-            if (query_match (j, user, qi, finished) &&
-                !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
+            if (j->parent) /* with its array */
+                continue;
+            if (!query_match (ctx, j, user, qi, finished)) {
+                next = j->seq;
+                continue;
+            }
+            if (!page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
                 break;
             next = j->seq;
+            if (subjobs && j->array &&
+                !page_add_subjobs (&pg, ctx, j, 0, &next, rq->peer, &vo, err, &rc))
+                break;
         }
     }
     if (rc < 0) {
@@ -517,14 +648,34 @@ static int owned_change (json_t *msg, struct request *rq, enum job_event ev, con
                          const char *refusal, struct herror *err)
 {
     struct ctld *ctx = rq->ctx;
-    struct ctld_job *j = jobs_owned (msg, rq, err);
+    int64_t index;
+    struct ctld_job *j = owned_target (msg, rq, &index, err);
     char text[128];
+    int rc;
 
     if (!j || ctld_store_writable (ctx, err) < 0)
         return -1;
     snprintf (text, sizeof (text), "%s by uid %d", what, (int)peer_uid (rq->peer));
     struct job_change c = {.ev = ev, .text = text};
-    if (job_update (ctx, j, &c) < 0) {
+    if (index >= 0) {
+        /* a subjob that is no job: pending (a hold makes it one), or finished */
+        char st = array_index_state (j, index);
+        int64_t seq = jobspec_subjob_seq (j->seq, index);
+        errno = EINVAL;
+        if (st != 'P')
+            rc = -1;
+        else if (ev == JOB_EV_DELETE)
+            rc = array_delete_pending (ctx, j, index, text);
+        else if (ev == JOB_EV_HOLD)
+            rc = array_take_pending (ctx, seq, JOB_HELD) ? 0 : -1;
+        else
+            rc = 0; /* qrls of a subjob that is not held */
+    } else if (j->array && ev == JOB_EV_DELETE && j->state != JOB_FINISHED) {
+        rc = array_delete (ctx, j, text);
+    } else {
+        rc = job_update (ctx, j, &c);
+    }
+    if (rc < 0) {
         if (errno == EINVAL)
             return herror_set (err, "%s", refusal);
         return herror_set (err, "cannot change the job now");
@@ -595,14 +746,22 @@ static int add_event (int64_t seq, int64_t t, const char *text, void *arg)
 static int job_events (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
-    struct ctld_job *j = jobs_owned (msg, rq, err);
+    int64_t index;
+    struct ctld_job *j = owned_target (msg, rq, &index, err);
     char id[96];
     if (!j)
         return -1;
+    /* a subjob that is no job (finished, pending) keeps its history too */
+    int64_t seq = index >= 0 ? jobspec_subjob_seq (j->seq, index) : j->seq;
+    if (index >= 0)
+        snprintf (id, sizeof (id), "%lld[%lld].%s", (long long)j->seq, (long long)index,
+                  rq->ctx->cfg.server_name);
+    else
+        job_id (rq->ctx, j, id, sizeof (id));
     json_t *events = json_array(), *reply = NULL;
     if (!events)
         return herror_set (err, "out of memory");
-    if (store_events_for (rq->ctx->store, j->seq, add_event, events, err) < 0) {
+    if (store_events_for (rq->ctx->store, seq, add_event, events, err) < 0) {
         json_decref (events);
         return -1;
     }
@@ -610,7 +769,7 @@ static int job_events (json_t *msg, void *arg, struct herror *err)
         json_decref (events);
         return herror_set (err, "out of memory");
     }
-    json_object_set_new (reply, "jobid", json_string (job_id (rq->ctx, j, id, sizeof (id))));
+    json_object_set_new (reply, "jobid", json_string (id));
     json_object_set_new (reply, "events", events);
     ctld_reply (rq->ctx, rq->peer, reply);
     return 0;
@@ -688,7 +847,7 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
     j[0]->rank = r1;
     j[1]->rank = r0;
     for (int k = 0; k < 2; k++) {
-        json_object_set_new (j[k]->obj, "queue_rank", json_integer (j[k]->rank));
+        job_set (j[k], "queue_rank", json_integer (j[k]->rank));
         (void)job_store (ctx, j[k]);
         (void)sched_queue_set_rank_of (ctx, j[k]);
     }
@@ -743,7 +902,7 @@ static int job_move (json_t *msg, void *arg, struct herror *err)
         ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
         return 0;
     }
-    const char *from = json_string_value (json_object_get (j->obj, "queue"));
+    const char *from = json_string_value (json_object_get (job_obj (j), "queue"));
     snprintf (what, sizeof (what), "moved from queue %s to queue %s", from ? from : "?", q->name);
     json_t *members = json_pack ("{s:s}", "queue", q->name);
     if (!members)
@@ -758,7 +917,11 @@ static int alter_select (struct ctld *ctx, struct ctld_job *j, const char *selec
                          struct herror *err)
 {
     struct herror why = {""};
-    struct jobspec *spec = job_decode (j->obj, err);
+    json_t *obj = job_obj_copy (j); /* the job may be packed: it stays so */
+    if (!obj)
+        return herror_set (err, "out of memory");
+    struct jobspec *spec = job_decode (obj, err);
+    json_decref (obj);
     if (!spec)
         return -1;
     int rc = -1;

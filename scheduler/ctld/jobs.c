@@ -30,8 +30,9 @@ struct user_usage {
 };
 
 struct jobs {
-    struct ctld_job **v; /* sorted by seq */
+    struct ctld_job **v; /* sorted by job_order(): seq, an array's subjobs after it */
     int n, cap;
+    int finished_subjobs;     /* subjobs F in the table, for arrays_retire */
     json_t *user_names;       /* uid (decimal) -> user name, filled on first use */
     json_t *dependents;       /* seq (decimal) -> [seqs of the jobs held on its outcome] */
     struct user_usage *users; /* one per uid with unfinished jobs or once had */
@@ -53,6 +54,8 @@ void job_free (struct ctld_job *j)
     if (!j)
         return;
     json_decref (j->obj);
+    free (j->packed);
+    array_free (j->array);
     resreq_clear (&j->res);
     sched_alloc_destroy (j->alloc);
     free (j->queue_comment);
@@ -77,7 +80,7 @@ void jobs_destroy (struct ctld *ctx)
 
 /* Each submit names its owner; looking the uid up in the password database
  * every time would block the loop on NSS (LDAP, sssd) per submit. */
-char *jobs_user_name (struct ctld *ctx, uid_t uid)
+const char *jobs_user_name_ref (struct ctld *ctx, uid_t uid)
 {
     struct jobs *js = ctx->jobs;
     char key[32];
@@ -86,11 +89,17 @@ char *jobs_user_name (struct ctld *ctx, uid_t uid)
         return NULL;
     const char *known = json_string_value (json_object_get (js->user_names, key));
     if (known)
-        return strdup (known);
+        return known;
     struct passwd *pw = getpwuid (uid);
     const char *name = pw && pw->pw_name ? pw->pw_name : key;
     json_object_set_new (js->user_names, key, json_string (name));
-    return strdup (name);
+    return json_string_value (json_object_get (js->user_names, key));
+}
+
+char *jobs_user_name (struct ctld *ctx, uid_t uid)
+{
+    const char *name = jobs_user_name_ref (ctx, uid);
+    return name ? strdup (name) : NULL;
 }
 
 /* Users are few next to jobs; a linear search per submit is cheap.  NULL
@@ -113,8 +122,11 @@ static struct jobs_usage *usage_of (struct jobs *js, uid_t uid)
     return &js->users[js->nusers++].u;
 }
 
+/* An array counts once, with its script: its subjobs are not counted. */
 static void usage_count (struct ctld *ctx, const struct ctld_job *j, int sign)
 {
+    if (jobspec_is_subjob_seq (j->seq))
+        return;
     struct jobs_usage *u = usage_of (ctx->jobs, j->uid);
     if (u) {
         u->jobs += sign;
@@ -146,13 +158,25 @@ struct ctld_job *jobs_at (struct ctld *ctx, int i)
     return ctx->jobs->v[i];
 }
 
+/* Where a seq sorts in the table: jobs by seq, the subjobs of an array
+ * right after it, by index (what qstat -t lists). */
+static int64_t job_order (int64_t seq)
+{
+    if (seq < 1) /* no job's (a lookup of "none", -1): before every job */
+        return seq;
+    if (jobspec_is_subjob_seq (seq))
+        return (jobspec_subjob_base (seq) << 25) | (jobspec_subjob_index (seq) + 1);
+    return seq << 25;
+}
+
 int jobs_index_after (struct ctld *ctx, int64_t seq)
 {
     struct jobs *js = ctx->jobs;
+    int64_t key = job_order (seq);
     int lo = 0, hi = js->n;
     while (lo < hi) {
         int mid = (lo + hi) / 2;
-        if (js->v[mid]->seq <= seq)
+        if (job_order (js->v[mid]->seq) <= key)
             lo = mid + 1;
         else
             hi = mid;
@@ -163,23 +187,21 @@ int jobs_index_after (struct ctld *ctx, int64_t seq)
 struct ctld_job *jobs_find (struct ctld *ctx, int64_t seq)
 {
     struct jobs *js = ctx->jobs;
-    int lo = 0, hi = js->n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (js->v[mid]->seq == seq)
-            return js->v[mid];
-        if (js->v[mid]->seq < seq)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return NULL;
+    int i = jobs_index_after (ctx, seq);
+    return i > 0 && js->v[i - 1]->seq == seq ? js->v[i - 1] : NULL;
 }
 
 int jobs_insert (struct ctld *ctx, struct ctld_job *j)
 {
     struct jobs *js = ctx->jobs;
-    if (js->n > 0 && js->v[js->n - 1]->seq >= j->seq) {
+    int at = js->n;
+    if (jobspec_is_subjob_seq (j->seq)) {
+        at = jobs_index_after (ctx, j->seq);
+        if (at > 0 && js->v[at - 1]->seq == j->seq) {
+            errno = EEXIST;
+            return -1;
+        }
+    } else if (js->n > 0 && job_order (js->v[js->n - 1]->seq) >= job_order (j->seq)) {
         errno = EINVAL;
         return -1;
     }
@@ -191,10 +213,40 @@ int jobs_insert (struct ctld *ctx, struct ctld_job *j)
         js->v = v;
         js->cap = cap;
     }
-    js->v[js->n++] = j;
+    memmove (js->v + at + 1, js->v + at, (size_t)(js->n - at) * sizeof (*js->v));
+    js->v[at] = j;
+    js->n++;
     if (j->state != JOB_FINISHED)
         usage_count (ctx, j, +1);
     return 0;
+}
+
+void jobs_remove_finished_subjobs (struct ctld *ctx,
+                                   void (*retire) (struct ctld *, struct ctld_job *))
+{
+    struct jobs *js = ctx->jobs;
+    if (js->finished_subjobs == 0)
+        return;
+    int k = 0, n = js->n;
+    struct ctld_job **gone = calloc ((size_t)js->finished_subjobs, sizeof (*gone));
+    int ngone = 0;
+    if (!gone)
+        return; /* the next pass tries again */
+    for (int i = 0; i < n; i++) {
+        struct ctld_job *j = js->v[i];
+        if (j->parent && j->state == JOB_FINISHED && ngone < js->finished_subjobs)
+            gone[ngone++] = j;
+        else
+            js->v[k++] = j;
+    }
+    js->n = k;
+    js->finished_subjobs = 0;
+    /* after the table is whole again: retire() may finish the array job */
+    for (int i = 0; i < ngone; i++) {
+        retire (ctx, gone[i]);
+        job_free (gone[i]);
+    }
+    free (gone);
 }
 
 void job_set_queue_comment (struct ctld_job *j, const char *comment)
@@ -209,7 +261,12 @@ void job_set_queue_comment (struct ctld_job *j, const char *comment)
 
 const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_t len)
 {
-    snprintf (buf, len, "%lld.%s", (long long)j->seq, ctx->cfg.server_name);
+    if (j->parent)
+        snprintf (buf, len, "%lld[%lld].%s", (long long)j->parent->seq,
+                  (long long)jobspec_subjob_index (j->seq), ctx->cfg.server_name);
+    else
+        snprintf (buf, len, j->array ? "%lld[].%s" : "%lld.%s", (long long)j->seq,
+                  ctx->cfg.server_name);
     return buf;
 }
 
@@ -231,10 +288,43 @@ bool job_uses_node (const struct ctld_job *j, const char *name)
 
 void job_set (struct ctld_job *j, const char *name, json_t *v)
 {
-    if (v)
-        json_object_set_new (j->obj, name, v);
+    json_t *o = job_obj (j);
+    if (!o)
+        json_decref (v);
+    else if (v)
+        json_object_set_new (o, name, v);
     else
-        json_object_del (j->obj, name);
+        json_object_del (o, name);
+}
+
+json_t *job_obj (struct ctld_job *j)
+{
+    if (!j->obj && j->packed) {
+        json_error_t e;
+        if ((j->obj = json_loads (j->packed, 0, &e))) {
+            free (j->packed);
+            j->packed = NULL;
+        }
+    }
+    return j->obj;
+}
+
+json_t *job_obj_copy (const struct ctld_job *j)
+{
+    json_error_t e;
+    return j->obj ? json_copy (j->obj) : j->packed ? json_loads (j->packed, 0, &e) : NULL;
+}
+
+void job_pack (struct ctld_job *j)
+{
+    if (!j->obj || j->array || job_state_active (j->state) || j->state == JOB_NEW)
+        return;
+    char *text = json_dumps (j->obj, JSON_COMPACT);
+    if (!text)
+        return; /* it stays unpacked */
+    json_decref (j->obj);
+    j->obj = NULL;
+    j->packed = text;
 }
 
 /* Record the state: the object's "state", the store, the audit event. */
@@ -244,11 +334,17 @@ static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state stat
     struct herror err = {""};
     char letter[2] = {job_state_letter (state), '\0'};
 
+    enum job_state old = j->state;
     if (j->state != JOB_FINISHED && state == JOB_FINISHED)
         usage_count (ctx, j, -1);
     j->state = state;
     job_set (j, "state", json_string (letter));
-    if (store_job_put (ctx->store, j->obj, &err) < 0 ||
+    if (j->parent) {
+        array_subjob_changed (ctx, j, old);
+        if (old != JOB_FINISHED && state == JOB_FINISHED)
+            ctx->jobs->finished_subjobs++;
+    }
+    if (store_job_put (ctx->store, job_obj (j), &err) < 0 ||
         (event && store_event_add (ctx->store, j->seq, ctld_now(), event, &err) < 0)) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
         ctld_dirty (ctx);
@@ -261,10 +357,13 @@ static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state stat
 int job_store (struct ctld *ctx, struct ctld_job *j)
 {
     struct herror err = {""};
-    if (store_job_put (ctx->store, j->obj, &err) < 0) {
-        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
+    json_t *obj = job_obj (j);
+    if (!obj || store_job_put (ctx->store, obj, &err) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq,
+                 obj ? err.text : "out of memory");
         return -1;
     }
+    job_pack (j);
     ctld_dirty (ctx);
     return 0;
 }
@@ -379,7 +478,8 @@ static json_t *launch_order (struct ctld *ctx, struct ctld_job *j)
     char *script = NULL;
     json_t *job = json_copy (j->obj);
     json_t *eps = json_object();
-    int rc = store_script_get (ctx->store, j->seq, &script, &err);
+    /* a subjob runs its array's script */
+    int rc = store_script_get (ctx->store, jobspec_subjob_base (j->seq), &script, &err);
     if (rc < 0 || !job || !eps) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot read its script: %s", (long long)j->seq,
                  rc < 0 ? err.text : "out of memory");
@@ -533,7 +633,8 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "cookie", NULL);
         job_set (j, "rerun", NULL);
         j->rerun = false;
-        job_set (j, "end_time", json_integer (ctld_now()));
+        j->end_time = ctld_now();
+        job_set (j, "end_time", json_integer (j->end_time));
         if (comment)
             job_set (j, "comment", json_string (comment));
     } else {
@@ -652,6 +753,10 @@ int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c
 
     if (job_state_next (old, c->ev, &cond, &next) < 0)
         goto out;
+    if (!job_obj (j)) {
+        errno = ENOMEM;
+        goto out;
+    }
     /* Repeating what is already true (qhold of a held job) changes nothing. */
     if (next == old && (c->ev == JOB_EV_HOLD || c->ev == JOB_EV_RELEASE) && user == j->user_hold &&
         dep == j->depend_hold) {
@@ -677,6 +782,7 @@ int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c
     }
     rc = job_commit (ctx, j, next, event);
     job_react (ctx, j, old, c, event);
+    job_pack (j);
 out:
     json_decref (c->members);
     /* Unless the job took it (a start that happened), the allocation goes. */
@@ -850,8 +956,8 @@ void jobs_prune (struct ctld *ctx, int64_t now)
     int k = 0;
     for (int i = 0; i < js->n; i++) {
         struct ctld_job *j = js->v[i];
-        json_t *end = json_object_get (j->obj, "end_time");
-        if (j->state == JOB_FINISHED && json_integer_value (end) <= now - max_age)
+        /* a finished subjob leaves with arrays_retire (it keeps its status) */
+        if (j->state == JOB_FINISHED && !j->parent && j->end_time <= now - max_age)
             job_free (j);
         else
             js->v[k++] = j;
@@ -933,6 +1039,7 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     j->submit_time = json_integer_value (json_object_get (obj, "submit_time"));
     j->run_count = json_integer_value (json_object_get (obj, "run_count"));
     j->script_bytes = json_integer_value (json_object_get (obj, "script_size"));
+    j->end_time = json_integer_value (json_object_get (obj, "end_time"));
     j->deleted = state == JOB_EXITING;
     j->rerun = state == JOB_RUNNING && json_is_true (json_object_get (obj, "rerun"));
     if (state == JOB_HELD) {
@@ -949,13 +1056,28 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
             j->user_hold = true;
         }
     }
+    if (json_object_get (obj, "array") && array_attach (ctx, j, &err) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "stored job %lld: %s: skipped", (long long)seq, err.text);
+        job_free (j);
+        return 0;
+    }
+    int sub = jobspec_is_subjob_seq (seq) ? array_load_subjob (ctx, j) : 1;
+    if (sub <= 0) {
+        if (sub < 0)
+            log_msg (LOG_LEVEL_ERROR, "stored job %lld: a subjob its array does not know: skipped",
+                     (long long)seq);
+        job_free (j);
+        return 0;
+    }
     if (jobs_insert (ctx, j) < 0) {
         job_free (j);
         return -1;
     }
     job_reload (ctx, j);
-    if (!job_state_active (state))
+    if (!job_state_active (state)) {
+        job_pack (j);
         return 0;
+    }
     json_t *arr = json_object_get (obj, "allocation");
     j->alloc = convert_alloc_from_json (seq, j->exclusive, arr, &err);
     if (j->alloc) { /* the window backfill plans with: started at, expected back at */
@@ -983,6 +1105,7 @@ int jobs_load (struct ctld *ctx, struct herror *err)
     int rc = store_load_jobs (ctx->store, load_one, ctx, err);
     if (rc < 0)
         return -1;
+    arrays_loaded (ctx);
     if (rc > 0)
         log_msg (LOG_LEVEL_WARN, "%s", err->text);
     int active = 0;

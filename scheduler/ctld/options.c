@@ -69,6 +69,8 @@ static const struct config_option table[] = {
     {"max_script_size", CONFIG_SIZE, "4M", 1, 1024LL * 1024 * 1024, "largest job script accepted"},
     {"max_user_jobs", CONFIG_UINT, "10000", 1, 100000000,
      "jobs (queued, held or running) one user may have; root has no limit"},
+    {"max_array_size", CONFIG_UINT, "10000", 2, 1048576,
+     "most subjobs of one job array (qsub -J), as PBS's server attribute of that name"},
     {"max_user_script_bytes", CONFIG_SIZE, "256M", 1, 1LL << 40,
      "total size of the scripts of one user's jobs (queued, held or running); root has no "
      "limit"},
@@ -250,6 +252,7 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     cfg->max_script_size = config_get_int (c, "max_script_size");
     cfg->max_user_jobs = config_get_int (c, "max_user_jobs");
     cfg->max_user_script_bytes = config_get_int (c, "max_user_script_bytes");
+    cfg->max_array_size = config_get_int (c, "max_array_size");
     cfg->query_page_jobs = (int)config_get_int (c, "query_page_jobs");
     cfg->query_page_links = (int)config_get_int (c, "query_page_links");
     cfg->query_page_bytes = config_get_int (c, "query_page_bytes");

@@ -67,8 +67,7 @@ const json_t *pgroups_find (struct ctld *ctx, const char *name)
 /* Whether J keeps group NAME alive: not finished, and names it. */
 static bool job_in_group (const struct ctld_job *j, const char *name)
 {
-    const char *g = json_string_value (json_object_get (j->obj, "pgroup"));
-    return j->state != JOB_FINISHED && g && strcmp (g, name) == 0;
+    return j->state != JOB_FINISHED && strcmp (j->res.pgroup, name) == 0;
 }
 
 /* The first job that keeps group NAME alive, NULL when none does. */

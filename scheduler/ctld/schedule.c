@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/jobspec.h"
 #include "common/log.h"
 #include "scheduler/core/fabric.h"
 #include "scheduler/core/pass.h"
@@ -258,6 +259,10 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j)
 
     if (deferred)
         defer_arm (ctx, j->execution_time);
+    if (j->array) { /* the array job itself is never queued: its subjobs are */
+        array_sync (ctx, j);
+        return;
+    }
     if (!waiting (j->state)) {
         if (have)
             rc = sched_queue_remove (q, j->seq);
@@ -293,6 +298,17 @@ bool sched_job_requeue (struct ctld *ctx, struct ctld_job *j)
 int sched_queue_set_rank_of (struct ctld *ctx, const struct ctld_job *j)
 {
     return sched_queue_set_rank (ctx->sched->queue, j->seq, j->rank);
+}
+
+int sched_queue_put (struct ctld *ctx, const struct sched_job *sj)
+{
+    return sched_queue_add (ctx->sched->queue, sj);
+}
+
+void sched_queue_drop (struct ctld *ctx, int64_t seq)
+{
+    if (sched_queue_contains (ctx->sched->queue, seq))
+        (void)sched_queue_remove (ctx->sched->queue, seq);
 }
 
 /* ------------------------------------------------------------------ pass */
@@ -350,20 +366,27 @@ static void wake_arm (struct ctld *ctx, const struct ctld_job *j, int64_t now)
 
 /* What the pass asks before it places a job (pass.h's admission hook):
  * the limits the core does not know, one check each, the first that says
- * no giving the job's reason to wait.  Another limit (an array's %MAX) is
- * one more check here and one more count in admit_started(). */
+ * no giving the job's reason to wait: an array's %MAX, then its queue's
+ * (max_user_run, started=false).  A pending subjob is not in the job
+ * table: its array job stands for it in the queue's count. */
 struct admission {
     struct ctld *ctx;
-    struct queue_admit *queues; /* max_user_run, started=false */
+    struct queue_admit *queues;
 };
+
+static const struct ctld_job *admitted_job (struct ctld *ctx, int64_t seq)
+{
+    const struct ctld_job *j = jobs_find (ctx, seq);
+    return j ? j : jobs_find (ctx, jobspec_subjob_base (seq));
+}
 
 static const char *admit (void *arg, int64_t seq)
 {
     struct admission *a = arg;
-    const struct ctld_job *j = jobs_find (a->ctx, seq);
-    const char *why = NULL;
+    const char *why = arrays_admit (a->ctx, seq);
+    const struct ctld_job *j = why ? NULL : admitted_job (a->ctx, seq);
 
-    if (j && !why)
+    if (j)
         why = queue_admit_check (a->queues, j);
     return why;
 }
@@ -371,8 +394,9 @@ static const char *admit (void *arg, int64_t seq)
 static void admit_started (void *arg, int64_t seq)
 {
     struct admission *a = arg;
-    const struct ctld_job *j = jobs_find (a->ctx, seq);
+    const struct ctld_job *j = admitted_job (a->ctx, seq);
 
+    arrays_started (a->ctx, seq);
     if (j)
         queue_admit_started (a->queues, j);
 }
@@ -396,6 +420,7 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
      * made durable; the pass runs again once the store has caught up. */
     if (ctx->exit_code != 0 || store_retrying (ctx->store))
         return;
+    arrays_retire (ctx);
     int64_t now = ctld_now();
     struct sched_result *r = (adm.queues = queue_admit_create (ctx))
                                  ? sched_pass (s->snap, s->queue, now, &limits)
@@ -409,6 +434,10 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
     for (int i = 0; i < sched_result_count (r); i++) {
         const struct sched_decision *d = sched_result_get (r, i);
         struct ctld_job *j = jobs_find (ctx, d->seq);
+        if (!j && d->kind == SCHED_START) /* an array's pending subjob */
+            j = array_take_pending (ctx, d->seq, JOB_QUEUED);
+        else if (!j) /* its array says why its subjobs wait */
+            j = jobs_find (ctx, jobspec_subjob_base (d->seq));
         if (d->kind == SCHED_START) {
             start_one (ctx, r, i, j);
             started++;

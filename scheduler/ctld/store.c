@@ -15,6 +15,11 @@
  * Version 0 is an empty file.  Append, never edit: a released database may
  * be at any version.
  */
+/* The largest job seq (JOBSPEC_SEQ_MAX); the store does not depend on the
+ * job codec, so the number is repeated here. */
+#define STORE_SEQ_MAX      2147483647
+#define STORE_SEQ_MAX_TEXT "2147483647"
+
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
     /* 0 -> 1 */
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value);"
@@ -113,7 +118,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_JOBS_LOAD] = "SELECT seq, body FROM jobs ORDER BY seq",
     [S_NODES_LOAD] = "SELECT name, state, comment, last_registration, topology"
                      " FROM nodes ORDER BY name",
-    [S_MAX_SEQ] = "SELECT max(seq) FROM jobs",
+    /* subjobs have seqs of their own above every job's (common/jobspec.h) */
+    [S_MAX_SEQ] = "SELECT max(seq) FROM jobs WHERE seq <= " STORE_SEQ_MAX_TEXT,
     [S_SCRIPT_PUT] = "INSERT OR REPLACE INTO scripts (seq, body) VALUES (?1, ?2)",
     [S_SCRIPT_GET] = "SELECT body FROM scripts WHERE seq = ?1",
     [S_SCRIPT_DELETE] = "DELETE FROM scripts WHERE seq = ?1",
@@ -830,9 +836,10 @@ int store_job_put (struct store *st, const json_t *job, struct herror *err)
     if (rc < 0)
         return -1;
     /* A seq that did not come from store_next_seq() must not come out of it
-     * later either.
+     * later either.  A subjob's seq (above every job's, common/jobspec.h)
+     * is its array's and never comes from it.
      */
-    if (seq >= st->next_seq) {
+    if (seq >= st->next_seq && seq <= STORE_SEQ_MAX) {
         st->next_seq = seq + 1;
         st->seq_dirty = true;
     }

@@ -5,9 +5,10 @@
 # another user is refused unless root, for whom the job runs as that user;
 # -W group_list sets the job's group if the user is a member, else it is
 # refused; a CRLF script is refused with PBS's message; indented #PBS,
-# PBS_DPREFIX and -C are honoured; -I, -X, -J, -t are refused with a
-# sentence; node labels (node_labels) place select=...:a100=True and
-# nodes=1:ppn=1:a100 on the labelled node and unknown ones are refused;
+# PBS_DPREFIX and -C are honoured; -X without -I, and -I -X, are refused
+# with a sentence (-J and -t arrays: 0910-arrays.sh); node labels
+# (node_labels) place select=...:a100=True and nodes=1:ppn=1:a100 on the
+# labelled node and unknown ones are refused;
 # -m/-M mail goes through mail_command.
 . "$top_srcdir/tests/system/lib.sh"
 
@@ -110,8 +111,6 @@ echo "ok: indented #PBS, -C and PBS_DPREFIX as PBS reads them"
 refused "-X without -I" "only valid with -I" qsub -X -- /bin/true
 refused "-I -X without DISPLAY" "DISPLAY is not set" env -u DISPLAY qsub -I -X
 refused "-I -X with DISPLAY" "does not forward X11" env DISPLAY=:0 qsub -I -X
-refused "-J" "job arrays are not supported yet" qsub -J 1-4 -- /bin/true
-refused "-t" "job arrays are not supported yet" qsub -t 1-4 -- /bin/true
 refused "-W stagein" "file staging is not supported" qsub -W stagein=a@h:/b -- /bin/true
 
 # 8. Node labels: only node02 has a100.

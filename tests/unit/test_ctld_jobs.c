@@ -269,12 +269,10 @@ static int teardown (void **state)
 
 /* ------------------------------------------------------------------ jobs */
 
-/* job.submit as USER of "-r y -l SELECT [-h] -- /bin/true"; the seq from
- * the reply. */
-/* qsub -r y -l SEL [-h] [-W W] -- /bin/true: the new seq, or 0 with the
- * refusal in err. */
+/* qsub -r y -l SEL [-h] [-W W] [-J ARRAY] -- /bin/true as USER: the new
+ * seq, or 0 with the refusal in err. */
 static int64_t try_submit (struct fx *f, const char *sel, bool hold, const char *w,
-                           struct herror *err)
+                           const char *array, struct herror *err)
 {
     char *env[] = {"HOME=/home/u", NULL};
     char *argv[10] = {"qsub", "-r", "y", "-l", (char *)sel};
@@ -284,6 +282,10 @@ static int64_t try_submit (struct fx *f, const char *sel, bool hold, const char 
     if (w) {
         argv[argc++] = "-W";
         argv[argc++] = (char *)w;
+    }
+    if (array) {
+        argv[argc++] = "-J";
+        argv[argc++] = (char *)array;
     }
     argv[argc++] = "--";
     argv[argc++] = "/bin/true";
@@ -303,13 +305,19 @@ static int64_t try_submit (struct fx *f, const char *sel, bool hold, const char 
     return json_integer_value (seq);
 }
 
-static int64_t submit_select (struct fx *f, const char *sel, bool hold)
+/* ... with -J ARRAY (NULL: none); the test fails when it is refused. */
+static int64_t submit_array (struct fx *f, const char *sel, bool hold, const char *array)
 {
     struct herror err = {""};
-    int64_t seq = try_submit (f, sel, hold, NULL, &err);
+    int64_t seq = try_submit (f, sel, hold, NULL, array, &err);
     if (seq == 0)
         fail_msg ("job.submit: %s", err.text);
     return seq;
+}
+
+static int64_t submit_select (struct fx *f, const char *sel, bool hold)
+{
+    return submit_array (f, sel, hold, NULL);
 }
 
 /* ... of "select=1:ncpus=NCPUS". */
@@ -859,7 +867,7 @@ static void dependencies_hold_until_met (void **state)
     char w[64], buf[256];
     int64_t parent = submit (f, 1, true);
     snprintf (w, sizeof (w), "depend=afterok:%lld", (long long)parent);
-    int64_t child = try_submit (f, "select=1:ncpus=1", false, w, &err);
+    int64_t child = try_submit (f, "select=1:ncpus=1", false, w, NULL, &err);
     assert_true (child > 0);
     turn (f);
     assert_int_equal (state_of (f, child), JOB_HELD);
@@ -874,7 +882,8 @@ static void dependencies_hold_until_met (void **state)
     turn (f);
     assert_int_equal (state_of (f, child), JOB_HELD);
     assert_string_equal (stored_str (f, child, "hold_types", buf, sizeof (buf)), "s");
-    assert_int_equal (try_submit (f, "select=1:ncpus=1", false, "depend=afterok:4242", &err), 0);
+    assert_int_equal (try_submit (f, "select=1:ncpus=1", false, "depend=afterok:4242", NULL, &err),
+                      0);
     snprintf (buf, sizeof (buf), "Unknown Job Id 4242.%s", f->ctx.cfg.server_name);
     assert_string_equal (err.text, buf);
 
@@ -896,8 +905,98 @@ static void dependencies_hold_until_met (void **state)
     assert_string_equal (stored_str (f, child, "hold_types", buf, sizeof (buf)), "(none)");
 
     snprintf (w, sizeof (w), "depend=afternotok:%lld", (long long)parent);
-    assert_int_equal (try_submit (f, "select=1:ncpus=1", false, w, &err), 0);
+    assert_int_equal (try_submit (f, "select=1:ncpus=1", false, w, NULL, &err), 0);
     assert_non_null (strstr (err.text, "Finished job did not satisfy dependency: afternotok:"));
+}
+
+/* ---------------------------------------------------------------- arrays */
+
+/* The state letter job.query shows for seq (a subjob's too), "" if none. */
+static const char *query_state (struct fx *f, int64_t seq, int64_t *exit_status)
+{
+    static char letter[4];
+    struct herror err = {""};
+    json_t *msg = json_pack ("{s:s, s:i, s:[I], s:b}", "type", "job.query", "id", 9, "seqs",
+                             (json_int_t)seq, "finished", 1);
+    assert_int_equal (call (f, jobs_client_handlers, f->user, msg, &err), 0);
+    json_t *last = json_array_get (fake.replies, json_array_size (fake.replies) - 1);
+    json_t *job = json_array_get (json_object_get (json_object_get (last, "msg"), "jobs"), 0);
+    snprintf (letter, sizeof (letter), "%s",
+              job ? json_string_value (json_object_get (job, "state")) : "");
+    if (exit_status)
+        *exit_status = json_integer_value (json_object_get (job, "exit_status"));
+    return letter;
+}
+
+/* An array of 4 one-core subjobs, %1, on the 2-core node: one runs at a
+ * time (the admission hook), the others wait saying why; a pending one
+ * deleted never runs; finished ones leave the table with their status;
+ * a restart in the middle goes on where it was; the array finishes with
+ * its last subjob. */
+static void array_runs_at_most_max (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    int64_t a = submit_array (f, "select=1:ncpus=1", false, "1-4%1");
+    int64_t s[5];
+    for (int i = 1; i <= 4; i++)
+        s[i] = jobspec_subjob_seq (a, i);
+    turn (f);
+    assert_int_equal (state_of (f, s[1]), JOB_RUNNING);
+    assert_null (jobs_find (&f->ctx, s[2])); /* pending: not a job */
+    assert_string_equal (query_state (f, a, NULL), "B");
+    assert_string_equal (query_state (f, s[2], NULL), "Q");
+    assert_string_equal (jobs_find (&f->ctx, a)->queue_comment,
+                         "Not Running: the array runs at most 1 subjobs at once (%1)");
+    assert_int_equal (client_msg (f, "job.delete", s[3], &err), 0);
+    assert_string_equal (query_state (f, s[3], NULL), "X");
+    assert_int_equal (agent_ended (f, s[1], 0, NULL), 0);
+    turn (f);
+    assert_null (jobs_find (&f->ctx, s[1])); /* retired, its status kept */
+    int64_t st = -1;
+    assert_string_equal (query_state (f, s[1], &st), "X");
+    assert_int_equal (st, 0);
+    assert_int_equal (state_of (f, s[2]), JOB_RUNNING);
+
+    restart (f);
+    json_t *report = json_pack ("[{s:I, s:i}]", "seq", (json_int_t)s[2], "run_count", 1);
+    assert_int_equal (agent_register (f, report), 0);
+    turn (f);
+    assert_int_equal (state_of (f, s[2]), JOB_RUNNING);
+    assert_null (jobs_find (&f->ctx, s[4]));
+    assert_string_equal (query_state (f, s[1], &st), "X");
+    assert_int_equal (agent_ended (f, s[2], 3, NULL), 0);
+    turn (f);
+    assert_string_equal (query_state (f, s[2], &st), "X");
+    assert_int_equal (st, 3);
+    assert_int_equal (state_of (f, s[4]), JOB_RUNNING);
+    assert_int_equal (state_of (f, a), JOB_QUEUED);
+    assert_int_equal (agent_ended (f, s[4], 0, NULL), 0);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_FINISHED);
+    assert_string_equal (query_state (f, s[3], NULL), "X");
+}
+
+/* qdel of the array: the pending subjobs finish unrun, the running ones
+ * are killed, and the array finishes with them. */
+static void array_delete_kills_running (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    int64_t a = submit_array (f, "select=1:ncpus=1", false, "0-9:3");
+    turn (f);
+    int64_t s0 = jobspec_subjob_seq (a, 0), s3 = jobspec_subjob_seq (a, 3);
+    assert_int_equal (state_of (f, s0), JOB_RUNNING);
+    assert_int_equal (state_of (f, s3), JOB_RUNNING);
+    assert_int_equal (client_msg (f, "job.delete", a, &err), 0);
+    assert_int_equal (state_of (f, s0), JOB_EXITING);
+    assert_string_equal (query_state (f, jobspec_subjob_seq (a, 9), NULL), "X");
+    assert_int_equal (client_msg (f, "job.delete", jobspec_subjob_seq (a, 4), &err), -1);
+    assert_non_null (strstr (err.text, "Unknown Job Id 1[4]"));
+    assert_int_equal (agent_ended (f, s0, 271, NULL), 0);
+    assert_int_equal (agent_ended (f, s3, 271, NULL), 0);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_FINISHED);
 }
 
 /* ---------------------------------------------------------------- fabric */
@@ -1346,6 +1445,8 @@ int main (void)
         cmocka_unit_test_setup_teardown (offline_and_clear_ask_for_a_pass, setup, teardown),
         cmocka_unit_test_setup_teardown (restart_rebuilds_the_queue, setup, teardown),
         cmocka_unit_test_setup_teardown (dependencies_hold_until_met, setup, teardown),
+        cmocka_unit_test_setup_teardown (array_runs_at_most_max, setup, teardown),
+        cmocka_unit_test_setup_teardown (array_delete_kills_running, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_order_and_reload, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_inferred_from_links, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_inferred_confirmed, setup, teardown),

@@ -1480,7 +1480,7 @@ static void test_result_codec (void **state)
         const char *msg;
     } cases[] = {
         {"seq", NULL, "seq: missing"},
-        {"seq", json_integer (0), "seq: must be an integer from 1 to 2147483647"},
+        {"seq", json_integer (0), "seq: must be an integer from 1 to 108086391056891903"},
         {"exit_status", NULL, "exit_status: missing"},
         {"exit_status", json_string ("0"), "exit_status: must be an integer from -255 to 320"},
         {"exit_status", json_integer (321), "exit_status: must be an integer from -255 to 320"},

@@ -91,22 +91,28 @@ static struct jobspec *submit (const char *script, struct herror *err, ...)
         assert_string_equal (e_.text, msg);                                                        \
     } while (0)
 
-static struct jobspec *submit_ok (const char *script, ...)
+static struct jobspec *submit_okv (const char *script, va_list ap)
 {
     struct herror err;
     struct jobspec *js = jobspec_create();
-    va_list ap;
 
-    va_start (ap, script);
     const char *first = va_arg (ap, const char *);
     int rc = parse_argsv (js, &err, first, ap);
-    va_end (ap);
     if (rc == 0 && !js->argv)
         rc = parse_script (js, script ? script : "", &err);
     if (rc == 0)
         rc = jobspec_finalize (js, CWD, test_env, HOST, &err);
     if (rc < 0)
         fail_msg ("submission failed: %s", err.text);
+    return js;
+}
+
+static struct jobspec *submit_ok (const char *script, ...)
+{
+    va_list ap;
+    va_start (ap, script);
+    struct jobspec *js = submit_okv (script, ap);
+    va_end (ap);
     return js;
 }
 
@@ -199,10 +205,6 @@ static void getopt_forms (void **state)
 static void option_errors (void **state)
 {
     assert_submit_error ("", "unknown option -x", "-x");
-    assert_submit_error ("",
-                         "option -J 1-10: job arrays are not supported yet; the job was not "
-                         "submitted",
-                         "-J", "1-10");
     assert_submit_error ("", "unknown option --help", "--help");
     assert_submit_error ("", "unknown option -y", "-hy");
     assert_submit_error ("", "option -N needs a value", "-N");
@@ -1442,6 +1444,165 @@ static struct jobspec *good_job (void)
 }
 
 /* encode -> decode -> equal, member by member and as JSON. */
+/* --- job arrays (-J, #PBS -J, Torque's -t) --- */
+
+static void assert_array (const char *want, const char *script, ...)
+{
+    struct herror err;
+    va_list ap;
+
+    va_start (ap, script);
+    struct jobspec *js = submit_okv (script, ap);
+    va_end (ap);
+    assert_non_null (js->array);
+    assert_string_equal (js->array, want);
+    /* the request codec carries it as written */
+    json_t *o = jobspec_to_json (js);
+    assert_non_null (o);
+    assert_string_equal (json_string_value (json_object_get (o, "array")), want);
+    struct jobspec *back = jobspec_from_json (o, &err);
+    if (!back)
+        fail_msg ("from_json: %s", err.text);
+    assert_string_equal (back->array, want);
+    jobspec_destroy (back);
+    json_decref (o);
+    jobspec_destroy (js);
+}
+
+static void array_forms (void **state)
+{
+    (void)state;
+    assert_array ("1-10", "echo\n", "-J", "1-10", NULL);
+    assert_array ("0-98:2%10", "echo\n", "-J", "0-98:2%10", NULL);
+    assert_array ("1-10", "echo\n", "-J", "1-10:1", NULL); /* a step of 1 is the default */
+    assert_array ("1-4%2", "#PBS -J 1-4%2\necho\n", NULL);
+    assert_array ("7-9", "#PBS -J 1-4\necho\n", "-J", "7-9", NULL); /* the command line wins */
+    assert_array ("1-4%2", "echo\n", "-t", "1-4%2", NULL);          /* Torque's spelling */
+    assert_array ("0-16777215:16", "echo\n", "-J", "0-16777215:16", NULL);
+    struct jobspec *js = submit_ok ("echo\n", NULL);
+    assert_null (js->array);
+    json_t *o = jobspec_to_json (js);
+    assert_null (json_object_get (o, "array"));
+    json_decref (o);
+    jobspec_destroy (js);
+}
+
+static void array_errors (void **state)
+{
+    (void)state;
+    assert_submit_error ("", "option -J 5-2: the last index 2 is not above the first 5", "-J",
+                         "5-2");
+    assert_submit_error ("", "option -J 3-3: the last index 3 is not above the first 3", "-J",
+                         "3-3");
+    assert_submit_error ("",
+                         "option -J 1-x: not a range X-Y[:Z][%MAX] of numbers (e.g. 1-100, "
+                         "0-98:2 or 1-100%10)",
+                         "-J", "1-x");
+    assert_submit_error ("",
+                         "option -J 10: not a range X-Y[:Z][%MAX] of numbers (e.g. 1-100, "
+                         "0-98:2 or 1-100%10)",
+                         "-J", "10");
+    assert_submit_error ("",
+                         "option -J -1-5: not a range X-Y[:Z][%MAX] of numbers (e.g. 1-100, "
+                         "0-98:2 or 1-100%10)",
+                         "-J", "-1-5");
+    assert_submit_error ("", "option -J 1-10:0: the step after ':' must be a number of at least 1",
+                         "-J", "1-10:0");
+    assert_submit_error ("", "option -J 1-10%0: the limit after '%' must be a number of at least 1",
+                         "-J", "1-10%0");
+    assert_submit_error ("", "option -J 1-10%: the limit after '%' must be a number of at least 1",
+                         "-J", "1-10%");
+    assert_submit_error ("", "option -J 1-10x: unexpected \"x\" after the range X-Y[:Z][%MAX]",
+                         "-J", "1-10x");
+    assert_submit_error ("", "option -J 0-16777216: index 16777216 is above the largest, 16777215",
+                         "-J", "0-16777216");
+    assert_submit_error ("",
+                         "option -J 0-2000000: 2000001 subjobs, more than an array may have "
+                         "(1048576)",
+                         "-J", "0-2000000");
+    /* Torque's -t: no step; lists refused with what to give instead */
+    assert_submit_error ("", "option -t 1-9:2: unexpected \":2\" after the range X-Y[%MAX]", "-t",
+                         "1-9:2");
+    assert_submit_error ("",
+                         "option -t 1,3,5-7: lists of indices are not supported: give one range "
+                         "X-Y[%MAX]",
+                         "-t", "1,3,5-7");
+    assert_submit_error ("#PBS -J 9-1\necho\n",
+                         "script line 1: \"#PBS -J 9-1\": the last index 1 is not above the "
+                         "first 9",
+                         NULL);
+}
+
+static void array_codec (void **state)
+{
+    struct herror err;
+    (void)state;
+    /* the request codec takes only what -J writes */
+    struct jobspec *js = good_job();
+    json_t *o = jobspec_to_json (js);
+    assert_non_null (o);
+    jobspec_destroy (js);
+    json_object_set_new (o, "array", json_string ("1-10:1"));
+    js = jobspec_from_json (o, &err);
+    assert_null (js);
+    if (!strstr (err.text, "array: \"1-10:1\" is not written as \"1-10\""))
+        fail_msg ("%s", err.text);
+    json_decref (o);
+
+    /* subjob seqs: SEQ and INDEX packed above every job's seq */
+    int64_t k = jobspec_subjob_seq (JOBSPEC_SEQ_MAX, JOBSPEC_ARRAY_INDEX_MAX);
+    assert_true (jobspec_is_subjob_seq (k));
+    assert_true (k <= JOBSPEC_KEY_MAX);
+    assert_int_equal (jobspec_subjob_base (k), JOBSPEC_SEQ_MAX);
+    assert_int_equal (jobspec_subjob_index (k), JOBSPEC_ARRAY_INDEX_MAX);
+    k = jobspec_subjob_seq (5, 0);
+    assert_true (jobspec_is_subjob_seq (k));
+    assert_int_equal (jobspec_subjob_base (k), 5);
+    assert_int_equal (jobspec_subjob_index (k), 0);
+    assert_false (jobspec_is_subjob_seq (JOBSPEC_SEQ_MAX));
+    assert_int_equal (jobspec_subjob_base (42), 42);
+    assert_int_equal (jobspec_subjob_index (42), -1);
+
+    /* a subjob's job object: its jobid is BASE[INDEX], array_index INDEX */
+    struct jobspec *sub = good_job();
+    sub->seq = jobspec_subjob_seq (42, 7);
+    free (sub->jobid);
+    sub->jobid = strdup ("42[7].srv");
+    sub->array_index = 7;
+    json_t *so = jobspec_job_to_json (sub);
+    assert_non_null (so);
+    struct jobspec *back = jobspec_job_from_json (so, &err);
+    if (!back)
+        fail_msg ("subjob from_json: %s", err.text);
+    assert_int_equal (back->seq, sub->seq);
+    assert_int_equal (back->array_index, 7);
+    jobspec_destroy (back);
+    json_object_set_new (so, "jobid", json_string ("42.srv"));
+    assert_null (jobspec_job_from_json (so, &err));
+    assert_non_null (strstr (err.text, "jobid: \"42.srv\" is not \"42[7]\""));
+    json_object_set_new (so, "jobid", json_string ("42[7].srv"));
+    json_object_set_new (so, "array_index", json_integer (6));
+    assert_null (jobspec_job_from_json (so, &err));
+    assert_non_null (strstr (err.text, "array_index: must be 7"));
+    json_decref (so);
+    jobspec_destroy (sub);
+
+    /* an array job's jobid is SEQ[] */
+    struct jobspec *arr = good_job();
+    free (arr->jobid);
+    arr->jobid = strdup ("42[].srv");
+    arr->array = strdup ("1-3");
+    json_t *ao = jobspec_job_to_json (arr);
+    assert_non_null (ao);
+    back = jobspec_job_from_json (ao, &err);
+    if (!back)
+        fail_msg ("array from_json: %s", err.text);
+    assert_string_equal (back->array, "1-3");
+    jobspec_destroy (back);
+    json_decref (ao);
+    jobspec_destroy (arr);
+}
+
 static void job_object_round_trip (void **state)
 {
     struct herror err;
@@ -1535,10 +1696,10 @@ static void job_object_bounds (void **state)
         const char *msg;
     } cases[] = {
         {"seq", NULL, "seq: missing"},
-        {"seq", json_integer (0), "seq: must be an integer from 1 to 2147483647"},
+        {"seq", json_integer (0), "seq: must be an integer from 1 to 108086391056891903"},
         {"seq", json_integer (INT64_C (2147483648)),
-         "seq: must be an integer from 1 to 2147483647"},
-        {"seq", json_string ("42"), "seq: must be an integer from 1 to 2147483647"},
+         "seq: 2147483648 is neither a job's (1 to 2147483647) nor a subjob's"},
+        {"seq", json_string ("42"), "seq: must be an integer from 1 to 108086391056891903"},
         {"uid", NULL, "uid: missing"},
         {"uid", json_integer (-1), "uid: must be an integer from 0 to 2147483647"},
         {"gid", json_integer (INT64_C (2147483648)),
@@ -2058,10 +2219,6 @@ static void interactive_jobs (void **state)
 static void pbs_refusals (void **state)
 {
     assert_submit_error ("",
-                         "option -t 1-4: job arrays are not supported yet; the job was not "
-                         "submitted",
-                         "-t", "1-4");
-    assert_submit_error ("",
                          "option -W stagein=in@host:/data/in: file staging is not supported: "
                          "jobs read and write their files in place on a shared file system; "
                          "the job was not submitted",
@@ -2215,6 +2372,9 @@ int main (void)
         cmocka_unit_test (defaults),
         cmocka_unit_test (getopt_forms),
         cmocka_unit_test (option_errors),
+        cmocka_unit_test (array_forms),
+        cmocka_unit_test (array_errors),
+        cmocka_unit_test (array_codec),
         cmocka_unit_test (job_names),
         cmocka_unit_test (command_mode),
         cmocka_unit_test (output_paths),
