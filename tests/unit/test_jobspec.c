@@ -710,6 +710,16 @@ static void nodes_translate_to_select (void **state)
                          "-l", "nodes=2:mem=1gb");
     assert_submit_error ("", "-l ncpus cannot be combined with nodes (use nodes=N:ppn=M)", "-l",
                          "nodes=2,ncpus=4");
+    /* A property named as a select resource would show in qstat as that
+     * resource ("select=2:ncpus=1:mpiprocs=True"): refused (found by
+     * tests/fuzz/fuzz_resources). */
+    assert_submit_error ("",
+                         "option -l nodes=2:mpiprocs: mpiprocs is a resource (mpiprocs=VALUE), "
+                         "not a node property",
+                         "-l", "nodes=2:mpiprocs");
+    struct herror err = {""};
+    assert_int_equal (pbs_labels_check ("ib,ncpus", &err), -1);
+    assert_int_equal (pbs_labels_check ("ib,ncpus_max", &err), 0);
 }
 
 static void job_level_resources (void **state)
