@@ -178,7 +178,8 @@ void jobspec_destroy (struct jobspec *js);
  * (stored in js->argv).  Unknown options, missing values and bad values
  * fail here, with errors starting "option -X VALUE: " (VALUE cut to about
  * 32 characters, see herror_show()).  Everything that goes on the wire must
- * be UTF-8 (JSON): -v values, -o/-e paths, the command's arguments and the
+ * be UTF-8 (JSON): -v values, -o/-e paths, text attributes (-A, -M, -S, ...),
+ * the command's arguments and the
  * script's file name are refused otherwise, naming the option or argument.
  * -W depend=... is checked, then refused (JOBSPEC_DEPEND_REFUSAL); what
  * huddle cannot do is refused with a sentence saying so: -I and -X

@@ -1103,6 +1103,10 @@ static void text_on_the_wire (void **state)
                          "echo", "\xff", NULL);
     assert_submit_error ("", "option -o /tmp/?: the path is not valid UTF-8", "-o", "/tmp/\xff");
     assert_submit_error ("", "option -e h:?: the path is not valid UTF-8", "-e", "h:\xff");
+    /* found by tests/fuzz/fuzz_jobspec_args: qsub took it, then could not
+     * encode the request */
+    assert_submit_error ("", "option -S /b?n/bash: the value is not valid UTF-8", "-S",
+                         "/b\xf7n/bash");
     assert_submit_error ("",
                          "the script's file name \"job?.sh\" is not valid UTF-8: rename the "
                          "file or give the script on standard input",
