@@ -516,6 +516,15 @@ static int ec2_switch (struct fabric *f, const char *nn, int parent, const char 
 {
     int sw = tab_get (&f->swtab, nn);
     if (sw < 0) {
+        /* A switch has either nodes or switches under it (fabric.h): an
+         * instance whose last network node is PARENT made it a leaf. */
+        if (parent >= 0 && f->sw[parent].nnodes > 0) {
+            errno = EINVAL;
+            return herror_set (err,
+                               "%s: Instances[%zu]: network node %s has network nodes under it "
+                               "here and instances under it for another instance",
+                               name, i, f->sw[parent].name);
+        }
         if ((sw = add_switch (f, nn, 0)) < 0 || (parent >= 0 && add_kid (f, parent, sw) < 0))
             return herror_set (err, "out of memory");
         return sw;

@@ -284,6 +284,11 @@ static void ec2_readers_agree (void **state)
          "\"5\", \"6\", \"7\", \"8\", \"9\"]}]}",
          "x.json: Instances[0]: NetworkNodes is not a list of 1 to 8 names: i-1"},
         {"{\"Instances\": [\"i-1\"]}", "x.json: Instances[0]: no InstanceId"},
+        /* a leaf that a later instance puts a switch under (fuzz_ec2_json) */
+        {"{\"Instances\": [{\"InstanceId\": \"i-1\", \"NetworkNodes\": [\"t\"]},"
+         " {\"InstanceId\": \"i-2\", \"NetworkNodes\": [\"t\", \"l\"]}]}",
+         "x.json: Instances[1]: network node t has network nodes under it here and instances "
+         "under it for another instance"},
         {"{\"Instances\": {}}", "x.json: no \"Instances\" list"},
         {"{\"Instances\": []}", "x.json: no switches"},
     };
