@@ -50,7 +50,8 @@
     X (shepherd_result)                                                                            \
     X (base64)                                                                                     \
     X (rsh)                                                                                        \
-    X (layout_json)
+    X (layout_json)                                                                                \
+    X (ctld_messages)
 
 #ifdef FUZZ_REPLAY
 #define FUZZ_DECLARE(name) int fuzz_##name (const uint8_t *data, size_t size);
@@ -59,26 +60,6 @@ FUZZ_TARGETS (FUZZ_DECLARE)
 #else
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 #define FUZZ_ENTRY(name) int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
-/* Promises of a finalized job request (qsub's, or one the controller
- * decoded): it encodes (jobspec_to_json), the controller's decoder takes
- * the encoding and gives back the same object, the job object made of it
- * (seq, owner, uid, gid added as the controller does) decodes back the
- * same, and its select text parses back to the same chunks. */
-struct jobspec;
-void fuzz_jobspec_promises (const struct jobspec *js);
-
-/* The chunks of r as pbs_format_select() writes them parse back with
- * pbs_select_parse() to the same chunks. */
-struct resreq;
-void fuzz_select_roundtrip (const struct resreq *r);
-
-/* Promises of any tree fabric.h builds: one root, parents and levels as
- * it says, each switch's nodes a contiguous range of the fabric order made
- * of its children's, every name found by its lookup; and a lone node can
- * be added after which all that still holds. */
-struct fabric;
-void fuzz_fabric_promises (struct fabric *f);
-
 #endif
 
 /* A promise the code under test broke: print what and abort. */
@@ -115,12 +96,26 @@ json_t *fuzz_json (const uint8_t *data, size_t size);
  * not. */
 bool fuzz_json_same (const json_t *a, const json_t *b, const char *what);
 
+/* A daemon's command line from data: "ARGV0 --config PATH", then, after
+ * the first NUL byte of data, its NUL-separated words (at most max), less
+ * --help (it prints the table) and any second --config.  The file is the
+ * bytes before that NUL: *fdp is its memory file to close (-1: none could
+ * be made, and NULL is returned).  Free with fuzz_argv_free(). */
+char **fuzz_daemon_argv (const char *argv0, const uint8_t *data, size_t size, int max, int *argcp,
+                         int *fdp);
+
+/* qsub's end of a submission: finalize js (rc: what parsing it gave) with
+ * a fixed directory, environment and host, then check the promises below;
+ * a refusal must come with errno EINVAL and a reason in err. */
+struct jobspec;
+struct herror;
+void fuzz_jobspec_submit (struct jobspec *js, int rc, struct herror *err);
+
 /* Promises of a finalized job request (qsub's, or one the controller
  * decoded): it encodes (jobspec_to_json), the controller's decoder takes
  * the encoding and gives back the same object, the job object made of it
  * (seq, owner, uid, gid added as the controller does) decodes back the
  * same, and its select text parses back to the same chunks. */
-struct jobspec;
 void fuzz_jobspec_promises (const struct jobspec *js);
 
 /* The chunks of r as pbs_format_select() writes them parse back with

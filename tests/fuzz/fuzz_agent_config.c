@@ -18,25 +18,10 @@
 
 FUZZ_ENTRY (agent_config)
 {
-    const uint8_t *nul = memchr (data, '\0', size);
-    size_t fsize = nul ? (size_t)(nul - data) : size;
-    char path[32];
-    int fd = fuzz_memfile (data, fsize, path, sizeof (path));
-    if (fd < 0)
+    int n, fd;
+    char **argv = fuzz_daemon_argv ("huddle-agent", data, size, MAX_WORDS, &n, &fd);
+    if (!argv)
         return 0;
-    int argc;
-    char **extra = nul ? fuzz_argv ("huddle-agent", nul + 1, size - fsize - 1, MAX_WORDS, &argc)
-                       : fuzz_argv ("huddle-agent", data, 0, MAX_WORDS, &argc);
-    char *argv[MAX_WORDS + 4];
-    int n = 0;
-    argv[n++] = extra[0];
-    argv[n++] = "--config";
-    argv[n++] = path;
-    for (int i = 1; i < argc; i++)
-        if (!strstr (extra[i], "config") && strcmp (extra[i], "--help") != 0 &&
-            strcmp (extra[i], "-h") != 0)
-            argv[n++] = extra[i]; /* not --help (it prints the table) nor a second --config */
-    argv[n] = NULL;
 
     struct agentd_config cfg;
     struct herror err = {""};
@@ -53,7 +38,7 @@ FUZZ_ENTRY (agent_config)
         FUZZ_CHECK (code == 2 && err.text[0], "refused with exit code %d and no reason", code);
     }
     agentd_options_destroy (o);
-    fuzz_argv_free (extra);
+    fuzz_argv_free (argv);
     close (fd);
     return 0;
 }

@@ -233,3 +233,48 @@ void fuzz_fabric_promises (struct fabric *f)
                 "the lone node is not last");
     fabric_check (f);
 }
+
+char **fuzz_daemon_argv (const char *argv0, const uint8_t *data, size_t size, int max, int *argcp,
+                         int *fdp)
+{
+    const uint8_t *nul = memchr (data, '\0', size);
+    size_t fsize = nul ? (size_t)(nul - data) : size;
+    char path[32];
+    if ((*fdp = fuzz_memfile (data, fsize, path, sizeof (path))) < 0)
+        return NULL;
+    int nextra = 0;
+    char **extra =
+        fuzz_argv (argv0, nul ? nul + 1 : data, nul ? size - fsize - 1 : 0, max, &nextra);
+    char **argv = calloc ((size_t)nextra + 3, sizeof (*argv));
+    int n = 0;
+    if (!argv)
+        fuzz_fail ("out of memory");
+    argv[n++] = extra[0];
+    argv[n++] = strdup ("--config");
+    argv[n++] = strdup (path);
+    for (int i = 1; i < nextra; i++) {
+        if (!strstr (extra[i], "config") && strcmp (extra[i], "--help") != 0 &&
+            strcmp (extra[i], "-h") != 0)
+            argv[n++] = extra[i];
+        else
+            free (extra[i]);
+    }
+    argv[n] = NULL;
+    free (extra);
+    *argcp = n;
+    return argv;
+}
+
+void fuzz_jobspec_submit (struct jobspec *js, int rc, struct herror *err)
+{
+    static char *const env[] = {
+        "HOME=/home/u", "PATH=/usr/bin:/bin", "LOGNAME=u", "SHELL=/bin/bash",
+        "LANG=C.UTF-8", "FOO=fooval",         "EMPTY=",    NULL,
+    };
+    if (rc == 0)
+        rc = jobspec_finalize (js, "/home/u/work", env, "login1", err);
+    if (rc == 0)
+        fuzz_jobspec_promises (js);
+    else
+        FUZZ_CHECK (err->text[0] && errno == EINVAL, "refused without a reason (errno %d)", errno);
+}
