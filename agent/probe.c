@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,11 +133,13 @@ static int parse_line (struct probe_replay *r, char *line, const char *file, int
                            file, lineno, nf);
     char *end;
     double lat = strtod (f[2], &end);
-    if (*end || !(lat > 0))
+    /* finite: the result goes on the wire as a JSON number, and JSON has
+     * no infinity ("inf", "1e999") */
+    if (*end || !(lat > 0) || !isfinite (lat))
         return herror_set (err, "%s:%d: latency \"%s\" is not a positive number of µs", file,
                            lineno, f[2]);
     double bw = strtod (f[3], &end);
-    if (*end || !(bw > 0))
+    if (*end || !(bw > 0) || !isfinite (bw))
         return herror_set (err, "%s:%d: bandwidth \"%s\" is not a positive number of MB/s", file,
                            lineno, f[3]);
     if (strcmp (f[0], "*") == 0 && strcmp (f[1], "*") != 0)

@@ -178,14 +178,15 @@ void jobspec_destroy (struct jobspec *js);
  * (stored in js->argv).  Unknown options, missing values and bad values
  * fail here, with errors starting "option -X VALUE: " (VALUE cut to about
  * 32 characters, see herror_show()).  Everything that goes on the wire must
- * be UTF-8 (JSON): -v values, -o/-e paths, the command's arguments and the
+ * be UTF-8 (JSON): -v values, -o/-e paths, text attributes (-A, -M, -S, ...),
+ * the command's arguments and the
  * script's file name are refused otherwise, naming the option or argument.
  * -W depend=... is checked for its form (the controller finds the jobs); what
  * huddle cannot do is refused with a sentence saying so: -W stagein/stageout,
  * -W sandbox=PRIVATE.  -C sets the directive prefix, so call this before
  * jobspec_parse_script().  -a takes [[[[CC]YY]MM]DD]hhmm[.SS] in local
  * time; a time of day already past means tomorrow (a day past: next month,
- * a date past: next year), as PBS reads it.
+ * a date past: next year), as PBS reads it; a date before 1970 is refused.
  * Calling it again replaces what an earlier call read. */
 int jobspec_parse_args (struct jobspec *js, int argc, char *const argv[], struct herror *err);
 

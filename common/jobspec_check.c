@@ -336,6 +336,10 @@ int jobspec_check_attr (enum jobspec_attr a, const char *v, struct herror *err)
         return herror_set (err, "no value");
     if (strlen (v) > JOBSPEC_ATTR_MAX)
         return herror_set (err, "longer than %d bytes", JOBSPEC_ATTR_MAX);
+    /* Every attribute goes on the wire as a JSON string: the lists' own
+     * rules (a shell's path, a mail address) let other bytes through. */
+    if (!utf8_valid (v))
+        return herror_set (err, "the value is not valid UTF-8");
     switch (a) {
     case JOBSPEC_CHECKPOINT:
         return check_checkpoint (v, err);

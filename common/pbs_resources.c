@@ -188,9 +188,24 @@ static int parse_count (const char *name, const char *val, int *out, struct herr
     return 0;
 }
 
+/* The chunk resources of select (parse_chunk reads them itself).  A label
+ * of one of these names could not be written back as select text: qstat's
+ * Resource_List.select would show "mpiprocs=True", which means something
+ * else (and does not even parse), so no label may have such a name. */
+static const char *const chunk_resources[] = {"ncpus", "mpiprocs", "ngpus",      "mem",
+                                              "host",  "vnode",    "ompthreads", NULL};
+
+static bool chunk_resource_name (const char *s, size_t len)
+{
+    for (int i = 0; chunk_resources[i]; i++)
+        if (strlen (chunk_resources[i]) == len && strncmp (s, chunk_resources[i], len) == 0)
+            return true;
+    return false;
+}
+
 bool pbs_label_name_valid (const char *s, size_t len)
 {
-    if (len == 0 || len > 64 || !isalpha ((unsigned char)s[0]))
+    if (len == 0 || len > 64 || !isalpha ((unsigned char)s[0]) || chunk_resource_name (s, len))
         return false;
     for (size_t i = 0; i < len; i++) {
         if (!isalnum ((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
@@ -235,6 +250,8 @@ static int add_label (struct resreq_chunk *c, const char *name, const char *val,
     char q[HERROR_SHOW_SIZE];
     size_t have = strlen (c->labels);
 
+    if (chunk_resource_name (name, strlen (name)))
+        return herror_set (err, "%s is a resource (%s=VALUE), not a node property", name, name);
     if (!pbs_label_name_valid (name, strlen (name)))
         return herror_set (err, "\"%s\" is not a resource or node property name", shown (name, q));
     if (val && (strcasecmp (val, "true") == 0 || strcasecmp (val, "t") == 0 ||

@@ -710,6 +710,16 @@ static void nodes_translate_to_select (void **state)
                          "-l", "nodes=2:mem=1gb");
     assert_submit_error ("", "-l ncpus cannot be combined with nodes (use nodes=N:ppn=M)", "-l",
                          "nodes=2,ncpus=4");
+    /* A property named as a select resource would show in qstat as that
+     * resource ("select=2:ncpus=1:mpiprocs=True"): refused (found by
+     * tests/fuzz/fuzz_resources). */
+    assert_submit_error ("",
+                         "option -l nodes=2:mpiprocs: mpiprocs is a resource (mpiprocs=VALUE), "
+                         "not a node property",
+                         "-l", "nodes=2:mpiprocs");
+    struct herror err = {""};
+    assert_int_equal (pbs_labels_check ("ib,ncpus", &err), -1);
+    assert_int_equal (pbs_labels_check ("ib,ncpus_max", &err), 0);
 }
 
 static void job_level_resources (void **state)
@@ -1095,6 +1105,10 @@ static void text_on_the_wire (void **state)
                          "echo", "\xff", NULL);
     assert_submit_error ("", "option -o /tmp/?: the path is not valid UTF-8", "-o", "/tmp/\xff");
     assert_submit_error ("", "option -e h:?: the path is not valid UTF-8", "-e", "h:\xff");
+    /* found by tests/fuzz/fuzz_jobspec_args: qsub took it, then could not
+     * encode the request */
+    assert_submit_error ("", "option -S /b?n/bash: the value is not valid UTF-8", "-S",
+                         "/b\xf7n/bash");
     assert_submit_error ("",
                          "the script's file name \"job?.sh\" is not valid UTF-8: rename the "
                          "file or give the script on standard input",
@@ -2242,6 +2256,10 @@ static void execution_time (void **state)
     assert_submit_error ("", "option -a 12: use [[[[CC]YY]MM]DD]hhmm[.SS]", "-a", "12");
     assert_submit_error (
         "", "option -a 2561: not a valid date and time ([[[[CC]YY]MM]DD]hhmm[.SS])", "-a", "2561");
+    /* qsub took it and then could not encode the request (found by
+     * tests/fuzz/fuzz_jobspec_script) */
+    assert_submit_error ("", "option -a 101501021530: the date is before 1970", "-a",
+                         "101501021530");
 }
 
 static void torque_spellings (void **state)

@@ -99,6 +99,9 @@ static void test_replay_errors (void **state)
         {"a b x 2\n", "f:1: latency \"x\""},
         {"a b -1 2\n", "f:1: latency"},
         {"a b 1 0\n", "f:1: bandwidth \"0\""},
+        /* JSON has no infinity: link.result could not carry these */
+        {"a b inf 2\n", "f:1: latency \"inf\""},
+        {"a b 1 1e999\n", "f:1: bandwidth \"1e999\""},
         {"a b 1 2\n* b 1 2\n", "f:2: \"*\" as the first node"},
     };
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
