@@ -15,8 +15,10 @@ command (socket $HUDDLE_MUNGE_SOCKET when set).
                                     "errors": [first few texts],
                                     "closed_by_server", "closed_after"}
 """
+import concurrent.futures
 import json
 import os
+import resource
 import socket
 import struct
 import subprocess
@@ -97,9 +99,16 @@ def send_error(obj):
 
 def hold(n, seconds):
     conns, errors, refused = [], [], 0
+    # A descriptor for each connection, and some to spare.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = n + 64 if hard == resource.RLIM_INFINITY else min(hard, n + 64)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     # Credentials first: the connections then open within a moment, well
-    # inside any idle timeout the test sets.
-    creds = [cred("client") for _ in range(n)]
+    # inside any idle timeout the test sets.  Several munge commands at a
+    # time: thousands of them one by one take long.
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        creds = list(pool.map(cred, ["client"] * n))
     for c in creds:
         try:
             s, hello = connect(timeout=10, credential=c)
