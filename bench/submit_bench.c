@@ -323,12 +323,13 @@ static json_t *machine_info (void)
 static double qsub_loop (const struct opts *o, long n, const char *args, bool help)
 {
     char script[1024];
-    snprintf (script, sizeof (script),
-              help ? "i=0; while [ $i -lt %ld ]; do \"$0\" %s >/dev/null 2>&1; [ $? = 2 ] || exit 1; "
-                     "i=$((i+1)); done"
-                   : "i=0; while [ $i -lt %ld ]; do \"$0\" %s >/dev/null || exit 1; "
-                     "i=$((i+1)); done",
-              n, args);
+    snprintf (
+        script, sizeof (script),
+        help ? "i=0; while [ $i -lt %ld ]; do \"$0\" %s >/dev/null 2>&1; [ $? = 2 ] || exit 1; "
+               "i=$((i+1)); done"
+             : "i=0; while [ $i -lt %ld ]; do \"$0\" %s >/dev/null || exit 1; "
+               "i=$((i+1)); done",
+        n, args);
     double t0 = now_s();
     pid_t pid = fork();
     if (pid == 0) {
@@ -427,8 +428,8 @@ static void run_breakdown (const struct opts *o)
     struct herror err;
     if (!t || !creds)
         die ("%s", "out of memory");
-    json_t *out = json_pack ("{s:s, s:I}", "benchmark", "submit_breakdown", "samples",
-                             (json_int_t)n);
+    json_t *out =
+        json_pack ("{s:s, s:I}", "benchmark", "submit_breakdown", "samples", (json_int_t)n);
 
     for (int i = 0; i < n; i++) {
         double t0 = bench_now_us();
@@ -665,10 +666,10 @@ static void run_memory (const struct opts *o)
 
 static void usage (void)
 {
-    fprintf (stderr,
-             "usage: submit_bench throughput|breakdown|turnaround|latency|memory [--jobs N] [--window W]\n"
-             "         [--poll-ms MS] [--qsub PATH] [--no-hold] [--ctld-pid PID]\n"
-             "         [--agent-pids PID,...]\n");
+    fprintf (stderr, "usage: submit_bench throughput|breakdown|turnaround|latency|memory [--jobs "
+                     "N] [--window W]\n"
+                     "         [--poll-ms MS] [--qsub PATH] [--no-hold] [--ctld-pid PID]\n"
+                     "         [--agent-pids PID,...]\n");
     exit (2);
 }
 
