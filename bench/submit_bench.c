@@ -24,8 +24,10 @@
  *   breakdown   the steps of one qsub submit timed one by one, N times
  *               each (medians): MUNGE encode, MUNGE decode, connect and
  *               hello, job.submit on an open connection (controller work
- *               and commit), job.query (no commit), `qsub --help` and
- *               `qsub -h -- /bin/true` each run once by sh.
+ *               and commit), job.query (no commit), fdatasync of 32 KiB in
+ *               the current directory (the commit's flush), `qsub --help`
+ *               and `qsub -h -- /bin/true` each run once by sh; then the
+ *               medians put together (per_submit_us).
  *   turnaround  N `/bin/true` jobs submitted through one connection; time
  *               from the first submit until the controller has recorded
  *               the last one finished (state F, seen by polling job.query
@@ -43,6 +45,7 @@
  * on 2 cores, 8 nodes), not measured by this program.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -501,6 +504,38 @@ static void run_breakdown (const struct opts *o)
                                    "job.query of one job on an open connection: a round trip "
                                    "and the controller's work, no commit"));
 
+    /* What the commit's fsync costs on this disk: the controller's store
+     * writes about 8 WAL pages per submit and fdatasyncs them (strace);
+     * the same here, in the current directory (bench/run's is on the
+     * state directory's disk), overwriting as the WAL does once it wrapped. */
+    char path[64];
+    snprintf (path, sizeof (path), "submit_bench.fsync.%d", (int)getpid());
+    int fd = open (path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    static char page[8 * 4096];
+    if (fd < 0 || unlink (path) < 0)
+        die ("cannot make a file in the current directory: %s", strerror (errno));
+    memset (page, 'x', sizeof (page));
+    for (int k = 0; k < 32; k++)
+        if (pwrite (fd, page, sizeof (page), (off_t)k * (off_t)sizeof (page)) < 0)
+            die ("write: %s", strerror (errno));
+    if (fsync (fd) < 0)
+        die ("fsync: %s", strerror (errno));
+    for (int i = 0; i < n; i++) {
+        off_t off = (off_t)(i % 32) * (off_t)sizeof (page);
+        if (pwrite (fd, page, sizeof (page), off) < 0)
+            die ("write: %s", strerror (errno));
+        double t0 = bench_now_us();
+        if (fdatasync (fd) < 0)
+            die ("fdatasync: %s", strerror (errno));
+        t[i] = bench_now_us() - t0;
+    }
+    close (fd);
+    json_t *fs = us_stats (t, n,
+                           "fdatasync of 32 KiB just overwritten in a file here: the commit's "
+                           "flush on this disk");
+    double fsync_us = json_real_value (json_object_get (fs, "median_us"));
+    json_object_set_new (out, "fdatasync", fs);
+
     for (int i = 0; i < n; i++)
         t[i] = qsub_loop (o, 1, "--help", true) * 1e6;
     json_object_set_new (out, "qsub_help",
@@ -509,8 +544,28 @@ static void run_breakdown (const struct opts *o)
                                    "linking, nothing sent"));
     for (int i = 0; i < n; i++)
         t[i] = qsub_loop (o, 1, "-h -- /bin/true", false) * 1e6;
-    json_object_set_new (out, "qsub_submit",
-                         us_stats (t, n, "sh -c running `qsub -h -- /bin/true` once"));
+    json_t *qs = us_stats (t, n, "sh -c running `qsub -h -- /bin/true` once");
+    json_object_set_new (out, "qsub_submit", qs);
+    /* The medians put together: what a submit adds to the process, and
+     * the parts of it measured above (the rest: qsub's own work, munged's
+     * and the controller's wake-ups between the steps). */
+    double med[5];
+    const char *keys[5] = {"qsub_help", "connect_and_hello", "submit_request", "query_request",
+                           "qsub_submit"};
+    for (int k = 0; k < 5; k++)
+        med[k] = json_real_value (json_object_get (json_object_get (out, keys[k]), "median_us"));
+    double extra = med[4] - med[0];
+    json_object_set_new (
+        out, "per_submit_us",
+        json_pack ("{s:s, s:f, s:f, s:f, s:f, s:f, s:f}", "what",
+                   "medians: qsub_submit - qsub_help = what a submit adds to the process; "
+                   "hello = connect_and_hello; commit_flush = fdatasync; controller = "
+                   "submit_request - fdatasync - query_request (its submit work, the SQLite "
+                   "writes); round_trip = query_request; rest = extra - all of those",
+                   "extra", extra, "hello", med[1], "commit_flush", fsync_us, "controller",
+                   med[2] - fsync_us - med[3], "round_trip", med[3], "rest",
+                   extra - med[1] - med[2]));
+    json_object_set_new (out, "submit_to_help_ratio_of_medians", json_real (med[4] / med[0]));
     json_object_set_new (out, "machine", machine_info());
     free (t);
     free (creds);

@@ -68,7 +68,10 @@ cat "$TEST_TMP"/hu0860a/mix.acked "$TEST_TMP"/hu0860b/mix.acked | sed 's/\..*//'
 nacked=$(grep -c . "$TEST_TMP/acked")
 nfailed=$(cat "$TEST_TMP"/hu0860a/mix.failed "$TEST_TMP"/hu0860b/mix.failed | grep -c .)
 [ "$nacked" -ge 100 ] || fail "only $nacked jobs were submitted in 15 s"
-# A qsub that failed must say why (its stderr, one line each in .failed).
+# A qsub that failed must say why (its stderr, one line each in .failed),
+# and not leak on the way (a sanitizer build's report).
+grep -q Sanitizer "$TEST_TMP"/hu0860a/mix.failed "$TEST_TMP"/hu0860b/mix.failed &&
+    fail "qsub's error path: $(grep -h -m1 Sanitizer "$TEST_TMP"/hu0860?/mix.failed | cut -c1-600)"
 if grep -v '	qsub: .' "$TEST_TMP"/hu0860a/mix.failed "$TEST_TMP"/hu0860b/mix.failed; then
     fail "a qsub failed without a message"
 fi
@@ -95,7 +98,7 @@ echo "ok: $nacked acknowledged jobs, $nfailed qsub failures, $nrec recorded, eac
 fd_start=$(fds)
 rss_start=$(rss_kb)
 prlimit --pid "$CTLD_PID" --nofile=1000:20000 || fail "prlimit on huddle-ctld"
-as_user hu0860d python3 "$raw" hold 2000 $((40 * SLOW)) >"$TEST_TMP/hold" 2>&1 &
+as_user hu0860d python3 "$raw" hold 2000 $((120 * SLOW)) "$TEST_TMP/stop-hold" >"$TEST_TMP/hold" 2>&1 &
 hold_pid=$!
 held () {
     [ "$(grep -c . "$TEST_TMP/hold")" -ge 1 ] || return 1
@@ -120,8 +123,8 @@ grep "refused a connection from" "$CLUSTER_DIR/huddle-ctld.log" | grep -q "too m
     fail "no refusal in the controller's log"
 echo "ok: the log says: $(grep "refused a connection from" "$CLUSTER_DIR/huddle-ctld.log" | tail -1)"
 grep -q "Too many open files" "$CLUSTER_DIR/huddle-ctld.log" && fail "the controller ran out of descriptors"
-kill "$hold_pid" 2>/dev/null
-wait "$hold_pid" 2>/dev/null
+touch "$TEST_TMP/stop-hold" # the holder closes its connections and ends
+wait "$hold_pid"
 prlimit --pid "$CTLD_PID" --nofile=20000:20000 || fail "prlimit on huddle-ctld"
 
 # 3. One byte a second: closed at the frame's deadline (10 s), qstat meanwhile.
