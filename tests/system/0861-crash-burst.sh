@@ -21,15 +21,18 @@ need_users
 need_raw_client
 ensure_user hu0861a
 NJOBS=500
-cluster_up --nodes 1
+# 500 connections of one user at once: more than max_user_connections'
+# default of 128, and every refusal of that kind would be a failure here.
+cluster_up --nodes 1 --ctld-opt max_user_connections=1000
 load="python3 $top_srcdir/tests/system/loadclient.py"
 work="$TEST_TMP/hu0861a"
 mkdir -p "$work" && chown hu0861a "$work" || fail "cannot make $work"
 
 as_user hu0861a sh -c 'cd "$1" && shift && exec "$@"' sh "$work" \
-    $load burst $NJOBS 64 "$work/burst" >"$TEST_TMP/burst.json" &
+    $load burst $NJOBS $NJOBS "$work/burst" >"$TEST_TMP/burst.json" &
 burst_pid=$!
-# Kill once a fifth of them have their answer, most still to come.
+# All 500 qsub start at once; kill once a fifth of them have their answer,
+# most still waiting for theirs or still to connect.
 answered () {
     _n=$(grep -c . "$work/burst.progress" 2>/dev/null)
     WAIT_SEEN="${_n:-0} answered"
