@@ -16,7 +16,8 @@
  *                     in node.register, link.probe orders
  *   agentd_task.c     the task port: huddle-rsh's task.spawn checked
  *                     (uid, the run's cookie) and its connection handed
- *                     to the job's shepherd, which runs and relays it
+ *                     to the job's shepherd, which runs and relays it;
+ *                     qsub -I's task.attach (uid) the same way
  *
  * The state directory is the agent's memory: every job it runs or whose
  * result the controller has not acknowledged has a directory there
@@ -156,7 +157,10 @@ int agentd_task_register (struct agentd *ad, json_t *msg);
 /* May a process of uid that shows cookie start a task in job seq here?
  * The job must run here (its shepherd alive), be uid's, and have that
  * cookie (its current run's).  0, or -1 with err saying why not; errno
- * EAGAIN when the job is not known here (yet: its job.launch may come). */
+ * EAGAIN when the job is not known here (yet: its job.launch may come).
+ * cookie NULL checks no cookie: qsub -I's task.attach, which knows none
+ * (the uid is what keeps others out; the job's shepherd takes one attach,
+ * and only for an interactive job's first node). */
 int agentd_jobs_task_check (struct agentd *ad, unsigned long seq, uid_t uid, const char *cookie,
                             struct herror *err);
 

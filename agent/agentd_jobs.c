@@ -16,11 +16,15 @@
  * already sent is counted so that it does not make us forget the new run.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "agent/agentd.h"
 #include "agent/shepherd.h"
@@ -33,6 +37,7 @@ struct ajob {
     int64_t run_count; /* -1 when unknown (job.json without one) */
     struct shepherd *sh;
     uid_t uid;             /* the owner, for task.spawn */
+    gid_t gid;             /* its group, for job.message */
     char *cookie;          /* the run's secret (NULL: none), for task.spawn */
     struct event *exit_ev; /* the shepherd's pidfd, while it runs */
     bool done;
@@ -80,8 +85,10 @@ static void job_unlink_free (struct agentd *ad, struct ajob *j)
 static int job_identity (struct ajob *j, const json_t *job)
 {
     json_t *uid = json_object_get (job, "uid");
+    json_t *gid = json_object_get (job, "gid");
     const char *cookie = json_string_value (json_object_get (job, "cookie"));
     j->uid = json_is_integer (uid) ? (uid_t)json_integer_value (uid) : (uid_t)-1;
+    j->gid = json_is_integer (gid) ? (gid_t)json_integer_value (gid) : (gid_t)-1;
     free (j->cookie);
     j->cookie = cookie ? strdup (cookie) : NULL;
     return cookie && !j->cookie ? -1 : 0;
@@ -194,8 +201,10 @@ static void server_of (const json_t *job, char *buf, size_t size)
     snprintf (buf, size, "%s", dot && dot[1] ? dot + 1 : "huddle");
 }
 
+/* started: what the job's process said as it started (shepherd.h), for
+ * the controller's qstat -f and qmsg; NULL for none. */
 static void reply_launch (struct agentd *ad, unsigned long seq, int64_t run_count,
-                          const char *error)
+                          const char *error, const struct shepherd_started *started)
 {
     json_t *msg = json_pack ("{s:s, s:I}", "type", error ? "job.launch.failed" : "job.launch.ok",
                              "seq", (json_int_t)seq);
@@ -203,6 +212,14 @@ static void reply_launch (struct agentd *ad, unsigned long seq, int64_t run_coun
         json_object_set_new (msg, "run_count", json_integer (run_count));
     if (msg && error)
         json_object_set_new (msg, "error", json_string (error));
+    if (msg && started) {
+        json_object_set_new (msg, "session_id", json_integer (started->session));
+        json_object_set_new (msg, "jobdir", json_string (started->workdir));
+        if (started->out_file[0])
+            json_object_set_new (msg, "output_file", json_string (started->out_file));
+        if (started->err_file[0])
+            json_object_set_new (msg, "error_file", json_string (started->err_file));
+    }
     if (msg)
         agentd_send (ad, msg);
     json_decref (msg);
@@ -235,7 +252,7 @@ static void start_run (struct agentd *ad, const json_t *job, const json_t *endpo
         log_msg (LOG_LEVEL_WARN, "job %lu: cannot launch: %s", seq, err.text);
         if (saved != EBUSY)
             shepherd_forget (ad->cfg.state_dir, seq); /* what prepare left behind */
-        reply_launch (ad, seq, run_count, err.text);
+        reply_launch (ad, seq, run_count, err.text, NULL);
         return;
     }
     struct ajob *j = job_add (ad, seq, run_count, sh, job);
@@ -243,13 +260,13 @@ static void start_run (struct agentd *ad, const json_t *job, const json_t *endpo
         /* The shepherd runs on: a restart adopts it; report it lost now. */
         shepherd_destroy (sh);
         log_msg (LOG_LEVEL_ERROR, "job %lu: out of memory", seq);
-        reply_launch (ad, seq, run_count, "out of memory in the agent");
+        reply_launch (ad, seq, run_count, "out of memory in the agent", NULL);
         return;
     }
     j->stale_acks = stale_acks;
     log_msg (LOG_LEVEL_DEBUG, "job %lu (run %lld) started: shepherd %d", seq, (long long)run_count,
              (int)shepherd_pid (sh));
-    reply_launch (ad, seq, run_count, NULL);
+    reply_launch (ad, seq, run_count, NULL, shepherd_started (sh));
     if (kill_at_once)
         shepherd_signal (sh, 0);
     watch (ad, j);
@@ -314,7 +331,7 @@ static int on_launch (json_t *msg, void *arg, struct herror *err)
     }
     if (j->run_count == run_count && !j->next_launch) {
         /* A repeated order for the run we have: say so again. */
-        reply_launch (ad, seq, run_count, NULL);
+        reply_launch (ad, seq, run_count, NULL, shepherd_started (j->sh));
         send_ended (ad, j);
         return 0;
     }
@@ -404,6 +421,81 @@ static int on_kill (json_t *msg, void *arg, struct herror *err)
     return 0;
 }
 
+/* ------------------------------------------------------------ qmsg */
+
+/* Append text to path as uid/gid, in a child, so that a path the owner
+ * controls is never opened with root's rights (O_NOFOLLOW: not through a
+ * link either).  0, or -1 with errno. */
+static int append_as (uid_t uid, gid_t gid, const char *path, const char *text)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgroups (0, NULL) < 0 || setgid (gid) < 0 || setuid (uid) < 0))
+            _exit (EPERM);
+        int fd = open (path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+            _exit (errno);
+        size_t n = strlen (text);
+        _exit (write (fd, text, n) == (ssize_t)n ? 0 : (errno ? errno : EIO));
+    }
+    int st;
+    while (waitpid (pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (WIFEXITED (st) && WEXITSTATUS (st) == 0)
+        return 0;
+    errno = WIFEXITED (st) ? WEXITSTATUS (st) : EINTR;
+    return -1;
+}
+
+/* job.message (qmsg): the line goes to each named file of the job's run
+ * here, as its owner; answered job.message.ok or .failed with the
+ * controller's ref. */
+static int on_message (json_t *msg, void *arg, struct herror *err)
+{
+    struct agentd_request *rq = arg;
+    struct agentd *ad = rq->ad;
+    int64_t seq, run_count = -1, ref;
+    const char *text;
+    json_t *files;
+    char why[PATH_MAX + 128] = "";
+
+    if (proto_get_int_range (msg, "seq", 1, LONG_MAX, &seq, err) < 0 ||
+        proto_get_int (msg, "ref", &ref, err) < 0 ||
+        proto_opt_int (msg, "run_count", &run_count, err) < 0 ||
+        proto_get_string (msg, "text", &text, err) < 0 ||
+        proto_get_array (msg, "files", &files, err) < 0)
+        return -1;
+    struct ajob *j = job_find (ad, (unsigned long)seq);
+    if (!j || j->done || (run_count >= 0 && j->run_count != run_count))
+        snprintf (why, sizeof (why), "job %lld does not run on this node", (long long)seq);
+    size_t i;
+    json_t *f;
+    json_array_foreach (files, i, f)
+    {
+        const char *path = json_string_value (f);
+        if (why[0])
+            break;
+        if (!path || path[0] != '/')
+            snprintf (why, sizeof (why), "not an absolute path: %.200s", path ? path : "(none)");
+        else if (append_as (j->uid, j->gid, path, text) < 0)
+            snprintf (why, sizeof (why), "cannot append to %s: %s", path, strerror (errno));
+    }
+    if (why[0])
+        log_msg (LOG_LEVEL_WARN, "job %lld: qmsg: %s", (long long)seq, why);
+    json_t *reply =
+        json_pack ("{s:s, s:I, s:I}", "type", why[0] ? "job.message.failed" : "job.message.ok",
+                   "seq", (json_int_t)seq, "ref", (json_int_t)ref);
+    if (reply && why[0])
+        json_object_set_new (reply, "error", json_string (why));
+    if (reply)
+        agentd_send (ad, reply);
+    json_decref (reply);
+    return 0;
+}
+
 /* ------------------------------------------------------------ acks */
 
 static int on_ended_ok (json_t *msg, void *arg, struct herror *err)
@@ -433,10 +525,8 @@ static int on_ended_ok (json_t *msg, void *arg, struct herror *err)
 }
 
 const struct proto_handler agentd_jobs_handlers[] = {
-    {"job.launch", on_launch},
-    {"job.kill", on_kill},
-    {"job.ended.ok", on_ended_ok},
-    {NULL, NULL},
+    {"job.launch", on_launch},     {"job.kill", on_kill}, {"job.message", on_message},
+    {"job.ended.ok", on_ended_ok}, {NULL, NULL},
 };
 
 /* ------------------------------------------------------ remote tasks */
@@ -463,7 +553,7 @@ int agentd_jobs_task_check (struct agentd *ad, unsigned long seq, uid_t uid, con
     }
     if (uid != j->uid)
         return herror_set (err, "job %lu is not uid %d's", seq, (int)uid);
-    if (!j->cookie || !cookie || !same_secret (cookie, j->cookie))
+    if (cookie && (!j->cookie || !same_secret (cookie, j->cookie)))
         return herror_set (err,
                            "wrong job cookie for job %lu (HUDDLE_JOB_COOKIE is not this "
                            "run's)",

@@ -34,6 +34,14 @@
  * connections does; whoever can read the cluster network can read jobs'
  * scripts too.
  *
+ * qsub -I attaches here too (task.attach): the shell of an interactive
+ * job is its shepherd's job process, started when qsub connects.  qsub
+ * holds no cookie (it is made when the job starts and never leaves the
+ * agents), so an attach is checked by uid alone: munged vouches that the
+ * caller is the job's owner, which is the line that matters (see above),
+ * and the job's shepherd takes one attach only, for an interactive job on
+ * its first node, so a second connection cannot take over a session.
+ *
  * The port is open to the network: it never trusts what arrives.  Frames
  * are bounded (TASK_MAX_FRAME), checked by conn (bad JSON, a missing
  * hello, a stalled frame: an error and close), members by proto_get_*;
@@ -114,27 +122,79 @@ static void refuse (struct conn *c, const char *text, bool retry)
     conn_close (c);
 }
 
-/* task.spawn: check it, then hand the connection to the job's shepherd,
- * which answers it from then on.  -1 with err: refused (*retry: the job
- * is not known here yet). */
-static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry,
-                     struct herror *err)
+/* What a task.spawn or task.attach hands to the shepherd. */
+struct hand_over {
+    const char *command;         /* task.spawn; NULL: task.attach */
+    bool with_stdin;             /* task.spawn */
+    struct task_session session; /* task.attach */
+};
+
+static int hand_over (struct agentd *ad, struct conn *c, int64_t seq, const struct hand_over *h,
+                      struct herror *err);
+
+/* task.spawn and task.attach name the job and this node: check those and
+ * the caller (cookie NULL for an attach).  -1 with err: refused (*retry:
+ * the job is not known here yet). */
+static int check_job (struct agentd *ad, struct conn *c, int64_t seq, const char *node,
+                      const char *cookie, bool *retry, struct herror *err)
 {
-    int64_t seq;
-    const char *cookie, *node, *command;
-    bool with_stdin = false;
-    if (proto_get_int_range (msg, "seq", 1, 2147483647, &seq, err) < 0 ||
-        proto_get_string (msg, "cookie", &cookie, err) < 0 ||
-        proto_get_string (msg, "node", &node, err) < 0 ||
-        proto_get_string (msg, "command", &command, err) < 0 ||
-        proto_opt_bool (msg, "stdin", &with_stdin, err) < 0)
-        return -1;
     if (strcmp (node, ad->cfg.name) != 0)
         return herror_set (err, "this is node %s, not %.64s", ad->cfg.name, node);
     if (agentd_jobs_task_check (ad, (unsigned long)seq, conn_peer (c)->uid, cookie, err) < 0) {
         *retry = errno == EAGAIN;
         return -1;
     }
+    return 0;
+}
+
+/* task.spawn: check it, then hand the connection to the job's shepherd,
+ * which answers it from then on. */
+static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry,
+                     struct herror *err)
+{
+    int64_t seq;
+    const char *cookie, *node;
+    struct hand_over h = {.command = NULL};
+    if (proto_get_int_range (msg, "seq", 1, 2147483647, &seq, err) < 0 ||
+        proto_get_string (msg, "cookie", &cookie, err) < 0 ||
+        proto_get_string (msg, "node", &node, err) < 0 ||
+        proto_get_string (msg, "command", &h.command, err) < 0 ||
+        proto_opt_bool (msg, "stdin", &h.with_stdin, err) < 0 ||
+        check_job (ad, c, seq, node, cookie, retry, err) < 0)
+        return -1;
+    return hand_over (ad, c, seq, &h, err);
+}
+
+/* task.attach (qsub -I): the same for the job's interactive session. */
+static int on_attach (struct agentd *ad, struct conn *c, json_t *msg, bool *retry,
+                      struct herror *err)
+{
+    int64_t seq, rows = 0, cols = 0;
+    const char *node, *term = NULL;
+    struct hand_over h = {.command = NULL};
+    if (proto_get_int_range (msg, "seq", 1, 2147483647, &seq, err) < 0 ||
+        proto_get_string (msg, "node", &node, err) < 0 ||
+        proto_opt_bool (msg, "pty", &h.session.pty, err) < 0 ||
+        proto_opt_int (msg, "rows", &rows, err) < 0 ||
+        proto_opt_int (msg, "cols", &cols, err) < 0 ||
+        proto_opt_string (msg, "term", &term, err) < 0)
+        return -1;
+    if (rows < 0 || rows > 65535 || cols < 0 || cols > 65535)
+        return herror_set (err, "message task.attach: rows and cols are 0..65535");
+    if (term && (strlen (term) >= sizeof (h.session.term) || strpbrk (term, " \t\r\n'\"")))
+        return herror_set (err, "message task.attach: member \"term\" is not a terminal type");
+    if (check_job (ad, c, seq, node, NULL, retry, err) < 0)
+        return -1;
+    h.session.rows = (int)rows;
+    h.session.cols = (int)cols;
+    snprintf (h.session.term, sizeof (h.session.term), "%s", term ? term : "");
+    return hand_over (ad, c, seq, &h, err);
+}
+
+/* Give c to job seq's shepherd, which speaks on it from then on. */
+static int hand_over (struct agentd *ad, struct conn *c, int64_t seq, const struct hand_over *h,
+                      struct herror *err)
+{
     uid_t uid = conn_peer (c)->uid;
     char addr[sizeof (conn_peer (c)->addr)];
     snprintf (addr, sizeof (addr), "%s", conn_peer (c)->addr);
@@ -149,8 +209,11 @@ static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry
                                           : "cannot hand the connection over: %s",
                            strerror (errno));
     /* c is gone: from here on only fd speaks to huddle-rsh. */
-    if (shepherd_task_request (ad->cfg.state_dir, (unsigned long)seq, command, with_stdin, fd,
-                               err) < 0) {
+    int rc = h->command ? shepherd_task_request (ad->cfg.state_dir, (unsigned long)seq, h->command,
+                                                 h->with_stdin, fd, err)
+                        : shepherd_session_request (ad->cfg.state_dir, (unsigned long)seq,
+                                                    &h->session, fd, err);
+    if (rc < 0) {
         herror_prefix (err, "%s: job %lld", ad->cfg.name, (long long)seq);
         json_t *e = proto_error_create (-1, err->text);
         size_t len;
@@ -161,8 +224,8 @@ static int on_spawn (struct agentd *ad, struct conn *c, json_t *msg, bool *retry
         json_decref (e);
         log_msg (LOG_LEVEL_WARN, "task from %s: %s", addr, err->text);
     } else
-        log_msg (LOG_LEVEL_INFO, "job %lld: task for uid %d from %s handed to its shepherd",
-                 (long long)seq, (int)uid, addr);
+        log_msg (LOG_LEVEL_INFO, "job %lld: %s for uid %d from %s handed to its shepherd",
+                 (long long)seq, h->command ? "task" : "qsub -I session", (int)uid, addr);
     close (fd);
     return 0;
 }
@@ -233,6 +296,8 @@ static void on_msg (struct conn *c, const struct conn_peer *peer, json_t *msg, v
     int rc;
     if (strcmp (type, "task.spawn") == 0)
         rc = on_spawn (arg, c, msg, &retry, &err);
+    else if (strcmp (type, "task.attach") == 0)
+        rc = on_attach (arg, c, msg, &retry, &err);
     else if (strcmp (type, "error") == 0)
         return;
     else if (strcmp (type, "task.input") == 0)

@@ -83,6 +83,19 @@ ssize_t contain_read (const char *path, char *buf, size_t size)
     return (ssize_t)len;
 }
 
+int contain_write_u64 (const char *dir, const char *file, uint64_t value)
+{
+    char path[PATH_MAX], text[32];
+    if (!dir[0]) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (bufprintf (path, sizeof (path), "%s/%s", dir, file) < 0)
+        return -1;
+    bufprintf (text, sizeof (text), "%llu", (unsigned long long)value);
+    return contain_write (path, text);
+}
+
 int contain_read_u64 (const char *path, uint64_t *value)
 {
     char buf[32], *end;

@@ -176,22 +176,13 @@ static int cgv1_create (struct container *c, const struct container_spec *spec, 
     if (rc > 0)
         bufprintf (c->warning, sizeof (c->warning),
                    "cpuset.cpus \"%s\" refused: cpus not restricted by the cgroup", cpus);
-    if (spec->mem) {
-        char path[PATH_MAX], val[32];
-        bufprintf (path, sizeof (path), "%s/memory.limit_in_bytes", c->path[CGV1_MEMORY]);
-        bufprintf (val, sizeof (val), "%llu", (unsigned long long)spec->mem);
-        if (!c->path[CGV1_MEMORY][0] || contain_write (path, val) < 0)
-            bufprintf (c->warning, sizeof (c->warning),
-                       "memory hierarchy not available: memory not limited");
-    }
-    if (spec->pids) {
-        char path[PATH_MAX], val[32];
-        bufprintf (path, sizeof (path), "%s/pids.max", c->path[CGV1_PIDS]);
-        bufprintf (val, sizeof (val), "%llu", (unsigned long long)spec->pids);
-        if (!c->path[CGV1_PIDS][0] || contain_write (path, val) < 0)
-            bufprintf (c->warning, sizeof (c->warning),
-                       "pids hierarchy not available: processes not limited");
-    }
+    if (spec->mem &&
+        contain_write_u64 (c->path[CGV1_MEMORY], "memory.limit_in_bytes", spec->mem) < 0)
+        bufprintf (c->warning, sizeof (c->warning),
+                   "memory hierarchy not available: memory not limited");
+    if (spec->pids && contain_write_u64 (c->path[CGV1_PIDS], "pids.max", spec->pids) < 0)
+        bufprintf (c->warning, sizeof (c->warning),
+                   "pids hierarchy not available: processes not limited");
     return 0;
 }
 

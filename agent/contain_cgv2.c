@@ -158,22 +158,14 @@ static int cgv2_create (struct container *c, const struct container_spec *spec, 
                        "cpuset.cpus \"%s\" refused (%s): cpus not restricted by the cgroup",
                        spec->cpus, strerror (errno));
     }
-    if (spec->mem) {
-        char val[32];
-        bufprintf (path, sizeof (path), "%s/memory.max", c->path[0]);
-        bufprintf (val, sizeof (val), "%llu", (unsigned long long)spec->mem);
-        if (!c->be->v2_memory || contain_write (path, val) < 0)
-            bufprintf (c->warning, sizeof (c->warning),
-                       "memory controller not available in %s: memory not limited", c->be->v2dir);
-    }
-    if (spec->pids) {
-        char val[32];
-        bufprintf (path, sizeof (path), "%s/pids.max", c->path[0]);
-        bufprintf (val, sizeof (val), "%llu", (unsigned long long)spec->pids);
-        if (!c->be->v2_pids || contain_write (path, val) < 0)
-            bufprintf (c->warning, sizeof (c->warning),
-                       "pids controller not available in %s: processes not limited", c->be->v2dir);
-    }
+    if (spec->mem &&
+        (!c->be->v2_memory || contain_write_u64 (c->path[0], "memory.max", spec->mem) < 0))
+        bufprintf (c->warning, sizeof (c->warning),
+                   "memory controller not available in %s: memory not limited", c->be->v2dir);
+    if (spec->pids &&
+        (!c->be->v2_pids || contain_write_u64 (c->path[0], "pids.max", spec->pids) < 0))
+        bufprintf (c->warning, sizeof (c->warning),
+                   "pids controller not available in %s: processes not limited", c->be->v2dir);
     return 0;
 }
 

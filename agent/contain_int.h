@@ -58,6 +58,9 @@ int contain_write (const char *path, const char *text);
 /* Read at most size-1 bytes, NUL-terminate, strip a trailing newline.
  * Returns the length or -1. */
 ssize_t contain_read (const char *path, char *buf, size_t size);
+/* Write VALUE in decimal to DIR/FILE (a limit: memory.max, pids.max); DIR
+ * "" (the hierarchy is absent) is ENOENT. */
+int contain_write_u64 (const char *dir, const char *file, uint64_t value);
 /* Read a file holding one unsigned decimal number (memory.peak).  Returns
  * 0, or -1 with errno (EINVAL when it holds something else). */
 int contain_read_u64 (const char *path, uint64_t *value);

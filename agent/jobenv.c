@@ -146,6 +146,7 @@ static int take_job (const json_t *job, struct jobdesc *jd, struct herror *err)
     snprintf (jd->join, sizeof (jd->join), "%s", jobspec_join_name (js->join));
     jd->umask = js->umask;
     jd->limits = js->limits;
+    jd->interactive = js->interactive;
     /* PBS sets OMP_NUM_THREADS from the first chunk's ompthreads */
     jd->ompthreads = js->res.nchunks > 0 ? js->res.chunks[0].ompthreads : 0;
     jd->shell_path = js->attrs[JOBSPEC_SHELL_PATH];
@@ -593,7 +594,7 @@ char **jobenv_build (const struct jobdesc *jd, const struct jobenv_ctx *ctx, str
     rc |= env_set (&b, "PBS_O_HOST", *jd->submit_host ? jd->submit_host : ctx->this_host);
     rc |= env_set (&b, "PBS_QUEUE", jd->queue);
     rc |= env_set (&b, "PBS_O_QUEUE", jd->queue);
-    rc |= env_set (&b, "PBS_ENVIRONMENT", "PBS_BATCH");
+    rc |= env_set (&b, "PBS_ENVIRONMENT", jd->interactive ? "PBS_INTERACTIVE" : "PBS_BATCH");
     rc |= env_setf (&b, "PBS_NODENUM", "%zu", jd->here);
     rc |= env_set (&b, "PBS_TASKNUM", "1");
     if (jd->array_index >= 0)

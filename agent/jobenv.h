@@ -66,6 +66,7 @@ struct jobdesc {
     char *keep_files; /* Keep_Files, NULL = n */
     struct jobspec_limits limits;
     int ompthreads;
+    bool interactive; /* qsub -I: the first node runs qsub's session, not the script */
 };
 
 /* Check and copy a job object.  node_name picks this node's allocation

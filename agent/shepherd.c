@@ -27,6 +27,8 @@ struct shepherd {
     pid_t pid;
     int pidfd;
     bool done;
+    struct shepherd_started started; /* strings point into started_buf */
+    char *started_buf;
 };
 
 unsigned long long shepherd_proc_starttime (pid_t pid)
@@ -115,6 +117,7 @@ void shepherd_destroy (struct shepherd *sh)
     int saved = errno;
     if (sh->pidfd >= 0)
         close (sh->pidfd);
+    free (sh->started_buf);
     free (sh);
     errno = saved;
 }
@@ -127,6 +130,11 @@ unsigned long shepherd_seq (const struct shepherd *sh)
 pid_t shepherd_pid (const struct shepherd *sh)
 {
     return sh->pid;
+}
+
+const struct shepherd_started *shepherd_started (const struct shepherd *sh)
+{
+    return sh->started.session > 0 ? &sh->started : NULL;
 }
 
 int shepherd_pidfd (const struct shepherd *sh)
@@ -289,6 +297,60 @@ static int wait_ready (int fd, int timeout_ms)
     return 0;
 }
 
+/* After the ready byte the pipe carries what the job's process says just
+ * before it execs the script (shepherd_run.c, child_started): "SESSION\0
+ * WORKDIR\0OUT\0ERR\0", then EOF (exec closes the pipe).  A sister, or
+ * a job that fails before it gets there, closes it with nothing said.  The
+ * wait is bounded apart from the ready byte's: the process may block in
+ * the owner's workdir (a hung NFS mount); the launch is then acknowledged
+ * without this, rather than held up or failed. */
+#define STARTED_WAIT_MS 2000
+static void read_started (int fd, struct shepherd *sh)
+{
+    size_t cap = 4 * PATH_MAX + 32, len = 0;
+    char *buf = malloc (cap);
+    struct timespec t0;
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    while (buf && len < cap) {
+        struct timespec t;
+        clock_gettime (CLOCK_MONOTONIC, &t);
+        long left =
+            STARTED_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int rc = left > 0 ? poll (&p, 1, (int)left) : 0;
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc <= 0)
+            break;
+        ssize_t n = read (fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    /* four NUL-terminated fields, the first a positive number */
+    const char *f[4];
+    size_t at = 0;
+    int k = 0;
+    for (; buf && k < 4 && at < len; k++) {
+        const char *end = memchr (buf + at, '\0', len - at);
+        if (!end)
+            break;
+        f[k] = buf + at;
+        at = (size_t)(end - buf) + 1;
+    }
+    char *e;
+    long sid = k == 4 ? strtol (f[0], &e, 10) : 0;
+    if (k < 4 || *e || sid <= 0) {
+        free (buf);
+        return;
+    }
+    sh->started = (struct shepherd_started){
+        .session = (pid_t)sid, .workdir = f[1], .out_file = f[2], .err_file = f[3]};
+    sh->started_buf = buf;
+}
+
 struct shepherd *shepherd_start (const char *statedir, const json_t *job,
                                  const struct shepherd_opts *opts, struct herror *err)
 {
@@ -324,8 +386,8 @@ struct shepherd *shepherd_start (const char *statedir, const json_t *job,
     int pidfd = (int)pidfd_open (pid, 0); /* our unreaped child: cannot be reused */
     int rc = wait_ready (ready[0], 30000);
     int saved = errno;
-    close (ready[0]);
     if (pidfd < 0 || rc < 0) {
+        close (ready[0]);
         if (rc < 0 && saved == ETIMEDOUT)
             kill (pid, SIGKILL);
         waitpid (pid, NULL, 0);
@@ -339,12 +401,15 @@ struct shepherd *shepherd_start (const char *statedir, const json_t *job,
     fcntl (pidfd, F_SETFD, FD_CLOEXEC);
     struct shepherd *sh = handle_new (ctx.jobdir, ctx.jd->seq);
     if (!sh) {
+        close (ready[0]);
         close (pidfd); /* the shepherd runs on; adopt can find it */
         herror_set (err, "out of memory");
         goto fail;
     }
     sh->pid = pid;
     sh->pidfd = pidfd;
+    read_started (ready[0], sh);
+    close (ready[0]);
     jobdesc_destroy (ctx.jd);
     return sh;
 fail:

@@ -9,7 +9,11 @@
  * node's runs the script; the others' (sisters) run none: they make the
  * job's container, TMPDIR and environment for that node's share and
  * take its remote tasks until the job is killed there (the job's end,
- * qdel), its walltime or the lease ends it.
+ * qdel), its walltime or the lease ends it.  An interactive job's
+ * (qsub -I) first node runs no script either: its job process is the
+ * login shell it starts when qsub attaches (shepherd_task.h), on a
+ * pseudo-terminal; the job fails when nobody attaches within
+ * SHEPHERD_SESSION_WAIT seconds, and is killed when qsub goes away.
  *
  * For each job the agent forks a *shepherd* (like slurmstepd or PBS mom's
  * child).  The shepherd calls setsid and becomes a child subreaper, creates
@@ -116,7 +120,8 @@ struct shepherd; /* opaque handle: pid + pidfd of one job's shepherd */
 
 /* Check job (see jobenv.h for the members), prepare STATEDIR/jobs/SEQ and
  * fork the shepherd.  Returns once the shepherd has written its pid file
- * and is ready for signals.  A bad job, a job already running (EBUSY) or a
+ * and is ready for signals, and the job's process has exec'd its script or
+ * a short wait has passed (shepherd_started).  A bad job, a job already running (EBUSY) or a
  * state directory problem returns NULL with err; failures after the fork
  * (owner, workdir, exec, ...) are reported through the result instead.
  * job is only read (the caller keeps its reference). */
@@ -134,6 +139,22 @@ struct shepherd *shepherd_adopt (const char *statedir, unsigned long seq, struct
 /* Close the handle's fds and free it.  Never signals the shepherd or the
  * job.  Accepts NULL, keeps errno. */
 void shepherd_destroy (struct shepherd *sh);
+
+/* What the job's process reported as it started, on the node that runs
+ * the script (qstat -f's session_id and jobdir, and where qmsg writes):
+ * its session id (the process calls setsid, so also its pid), the
+ * directory it runs in and the files its stdout and stderr go to ("" when
+ * none; the same path when joined).  NULL when not known: a sister node,
+ * a job that failed before its exec, a shepherd adopted after a restart,
+ * or a process that did not say so within shepherd_start's wait.  Owned
+ * by the handle. */
+struct shepherd_started {
+    pid_t session;
+    const char *workdir;
+    const char *out_file;
+    const char *err_file;
+};
+const struct shepherd_started *shepherd_started (const struct shepherd *sh);
 
 unsigned long shepherd_seq (const struct shepherd *sh);
 /* The shepherd's pid (0 when adopted already finished). */

@@ -20,7 +20,8 @@ struct shepherd_ctx {
     char endpoints[PATH_MAX]; /* NODE HOST:PORT of the job's agents, for huddle-rsh */
     struct jobdesc *jd;
     struct shepherd_opts opts;
-    int ready_fd; /* write one byte when the pid file exists and signals are caught */
+    int ready_fd; /* write one byte when the pid file exists and signals are caught;
+                   * then the job's process says how it started (shepherd.c) */
 };
 
 /* The shepherd process: never returns. */

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -73,6 +74,9 @@ struct run {
     /* remote tasks (shepherd_task.h); a sister runs no script, only them */
     struct task_server *tasks;
     bool sister;
+    /* an interactive job's first node: the job process is qsub -I's
+     * session, started when qsub attaches (session_spawn) */
+    bool interactive;
 };
 
 static long long mono_ms (void)
@@ -183,8 +187,18 @@ static int detach (struct run *r)
     char c = 'R';
     if (write (r->ctx->ready_fd, &c, 1) != 1)
         return -1;
-    close (r->ctx->ready_fd);
+    /* kept open for the job's process to say how it started (ready_close) */
     return 0;
+}
+
+/* The ready pipe is closed once nothing more comes on it: by the parent
+ * after the job's fork (the child holds its copy until exec), at once on a
+ * sister or a failed set-up. */
+static void ready_close (struct run *r)
+{
+    if (r->ctx->ready_fd >= 0)
+        close (r->ctx->ready_fd);
+    r->ctx->ready_fd = -1;
 }
 
 static int resolve_owner (struct run *r)
@@ -287,12 +301,12 @@ static void pbs_line (struct run *r, const char *fmt, ...) __attribute__ ((forma
 static void pbs_line (struct run *r, const char *fmt, ...)
 {
     va_list ap;
-    if (!r->err_file[0])
-        return;
     va_start (ap, fmt);
     vsnprintf (r->pbs_line, sizeof (r->pbs_line) - 1, fmt, ap);
     va_end (ap);
     strcat (r->pbs_line, "\n");
+    if (!r->err_file[0])
+        return; /* an interactive job has none: the caller tells qsub */
     if (as_owner (r, append_line_cb) != 0)
         note (r, false, "cannot write to %s as %s", r->err_file, r->user);
 }
@@ -433,6 +447,10 @@ static int make_tmpdir (struct run *r)
 
 static void child_send (int fd, char kind, int code, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
+/* Set in a session's process, whose stderr is qsub's terminal: a failure
+ * goes there too, where the user waits for a prompt. */
+static bool child_tells_stderr;
+
 static void child_send (int fd, char kind, int code, const char *fmt, ...)
 {
     struct child_msg m;
@@ -443,6 +461,8 @@ static void child_send (int fd, char kind, int code, const char *fmt, ...)
     va_start (ap, fmt);
     vsnprintf (m.text, sizeof (m.text), fmt, ap);
     va_end (ap);
+    if (kind == 'F' && child_tells_stderr && fd >= 0)
+        dprintf (2, "huddle: %s\n", m.text);
     if (fd < 0) {
         /* A remote task has no result of its own: its user reads why. */
         if (kind == 'F')
@@ -458,21 +478,26 @@ static void child_send (int fd, char kind, int code, const char *fmt, ...)
         _exit (127);                                                                               \
     } while (0)
 
-/* Open an output file as the owner; a directory gets the default name. */
+/* Open an output file as the owner; a directory gets the default name.
+ * O_APPEND, as PBS's mom opens them, so that a line qmsg appends while
+ * the job runs is not overwritten by the job's next write. */
 static int open_output (struct run *r, const char *path, char stream, char *used, size_t size)
 {
+    const int flags = O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_NOCTTY;
     bufprintf (used, size, "%s", path);
-    int fd = open (used, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0666);
+    int fd = open (used, flags, 0666);
     if (fd < 0 && errno == EISDIR) {
         char *name = jobenv_default_name (r->jd, stream);
         bufprintf (used, size, "%s/%s", path, name ? name : "output");
         free (name);
-        fd = open (used, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY, 0666);
+        fd = open (used, flags, 0666);
     }
     return fd;
 }
 
-static void child_stdio (struct run *r, int msg, bool in_home)
+/* Opens the job's stdout and stderr; out_used and err_used (PATH_MAX
+ * each) get the files they went to ("" for none). */
+static void child_stdio (struct run *r, int msg, bool in_home, char *out_used, char *err_used)
 {
     char used[PATH_MAX], dflt[PATH_MAX];
     const char *out = r->out_path, *err = r->err_path;
@@ -502,9 +527,12 @@ static void child_stdio (struct run *r, int msg, bool in_home)
     int null = open ("/dev/null", O_RDONLY);
     if (null < 0 || dup2 (null, 0) < 0)
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot open /dev/null: %s", strerror (errno));
+    out_used[0] = err_used[0] = '\0';
     if (out && (fd1 = open_output (r, out, 'o', used, sizeof (used))) < 0)
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot open output file %s as %s: %s", used, r->user,
                     strerror (errno));
+    if (out)
+        bufprintf (out_used, PATH_MAX, "%s", used);
     char err_dflt[PATH_MAX];
     if (in_home && err && !r->jd->error && (name = jobenv_default_name (r->jd, 'e'))) {
         bufprintf (err_dflt, sizeof (err_dflt), "%s/%s", r->home, name);
@@ -516,10 +544,16 @@ static void child_stdio (struct run *r, int msg, bool in_home)
     else if (err && (fd2 = open_output (r, err, 'e', used, sizeof (used))) < 0)
         CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot open error file %s as %s: %s", used, r->user,
                     strerror (errno));
-    if (fd1 < 0)
+    if (err)
+        bufprintf (err_used, PATH_MAX, "%s", used);
+    if (fd1 < 0) {
         fd1 = fd2; /* join eo */
-    if (fd2 < 0)
+        bufprintf (out_used, PATH_MAX, "%s", err_used);
+    }
+    if (fd2 < 0) {
         fd2 = fd1; /* join oe */
+        bufprintf (err_used, PATH_MAX, "%s", out_used);
+    }
     /* Where PBS's "=>> PBS:" lines go: the file opened last is the one
      * stderr goes to (the error file, or the output file it is joined
      * into).  A path too long for the message is not sent: no line then. */
@@ -607,13 +641,10 @@ static bool child_become (struct run *r, int msg)
     return in_home;
 }
 
-/* A remote task (shepherd_task.h): `SHELL -c COMMAND` as sshd runs it,
- * its stdio on the pipes the shepherd relays, the job's environment. */
-static void task_exec (struct run *r, const char *command, const int fds[3])
-    __attribute__ ((noreturn));
-static void task_exec (struct run *r, const char *command, const int fds[3])
+/* A task's or the session's stdio: fds (which may sit on 0..2 in any
+ * order) onto 0, 1, 2. */
+static void child_take_stdio (const int fds[3])
 {
-    int msg = -1;
     int keep[3];
     for (int i = 0; i < 3; i++)
         if ((keep[i] = fcntl (fds[i], F_DUPFD_CLOEXEC, 10)) < 0)
@@ -621,6 +652,16 @@ static void task_exec (struct run *r, const char *command, const int fds[3])
     for (int i = 0; i < 3; i++)
         if (dup2 (keep[i], i) < 0)
             _exit (127);
+}
+
+/* A remote task (shepherd_task.h): `SHELL -c COMMAND` as sshd runs it,
+ * its stdio on the pipes the shepherd relays, the job's environment. */
+static void task_exec (struct run *r, const char *command, const int fds[3])
+    __attribute__ ((noreturn));
+static void task_exec (struct run *r, const char *command, const int fds[3])
+{
+    int msg = -1;
+    child_take_stdio (fds);
     child_become (r, msg);
     set_limits (r, msg);
     environ = r->env;
@@ -648,12 +689,104 @@ static pid_t task_spawn (void *arg, const char *command, const int fds[3], struc
     return pid;
 }
 
+/* qsub -I's session: the owner's login shell ("-bash", as sshd and PBS's
+ * mom start it), with the job's environment and qsub's TERM, its stdio on
+ * the terminal (made its controlling terminal, so that ^C and job
+ * control reach its foreground processes) or the pipes the shepherd
+ * relays. */
+static void session_exec (struct run *r, const struct task_session *s, const int fds[3], int msg)
+    __attribute__ ((noreturn));
+static void session_exec (struct run *r, const struct task_session *s, const int fds[3], int msg)
+{
+    child_tells_stderr = true;
+    child_take_stdio (fds);
+    child_become (r, msg); /* setsid: a session without a terminal yet */
+    if (s->pty && ioctl (0, TIOCSCTTY, 0) < 0)
+        child_send (msg, 'N', 0, "the session's terminal: TIOCSCTTY: %s", strerror (errno));
+    set_limits (r, msg);
+    environ = r->env;
+    if (s->term[0])
+        setenv ("TERM", s->term, 1);
+    const char *base = strrchr (r->shell, '/');
+    char argv0[PATH_MAX];
+    bufprintf (argv0, sizeof (argv0), "-%s", base ? base + 1 : r->shell);
+    char *argv[] = {argv0, NULL};
+    execve (r->shell, argv, environ);
+    CHILD_FAIL (SHEPHERD_EXIT_FAIL_EXEC, "cannot execute shell %s: %s", r->shell, strerror (errno));
+}
+
+/* task_session_f: the interactive job's shell, once: it is the job's
+ * process (its end is the job's end, its status the job's). */
+static pid_t session_spawn (void *arg, const struct task_session *s, const int fds[3],
+                            struct herror *err)
+{
+    struct run *r = arg;
+    int pfd[2];
+    if (!r->interactive) {
+        herror_set (err, "job %s is not an interactive job (qsub -I) on this node", r->jd->jobid);
+        return -1;
+    }
+    if (r->job != 0) {
+        herror_set (err, "job %s already has its interactive session: qsub -I attaches once",
+                    r->jd->jobid);
+        return -1;
+    }
+    if (r->killing || r->reason == SHEPHERD_END_FAILED) {
+        herror_set (err, "the job is ending");
+        return -1;
+    }
+    /* The terminal is the owner's, as login(1) and sshd hand it over. */
+    if (s->pty && geteuid() == 0 &&
+        (fchown (fds[0], r->jd->uid, (gid_t)-1) < 0 || fchmod (fds[0], 0620) < 0)) {
+        herror_set (err, "cannot give the terminal to %s: %s", r->user, strerror (errno));
+        return -1;
+    }
+    if (pipe2 (pfd, O_CLOEXEC) < 0) {
+        herror_set (err, "pipe: %s", strerror (errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        herror_set (err, "fork: %s", strerror (errno));
+        close (pfd[0]);
+        close (pfd[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close (pfd[0]);
+        session_exec (r, s, fds, pfd[1]);
+    }
+    close (pfd[1]);
+    (void)container_add (r->cont, pid);
+    r->job = pid;
+    r->msg_fd = pfd[0];
+    fcntl (r->msg_fd, F_SETFL, O_NONBLOCK);
+    note (r, false, "session %d started for qsub -I (%s)", (int)pid, s->pty ? "terminal" : "pipes");
+    return pid;
+}
+
 static void child_exec (struct run *r, int msg) __attribute__ ((noreturn));
+/* Tell the agent, through the ready pipe (shepherd.c read_started), the
+ * job's session and where it runs and writes, just before the exec that
+ * closes the pipe. */
+static void child_started (struct run *r, const char *out_used, const char *err_used)
+{
+    char cwd[PATH_MAX], buf[4 * PATH_MAX + 32];
+    if (r->ctx->ready_fd < 0 || !getcwd (cwd, sizeof (cwd)))
+        return;
+    int n = snprintf (buf, sizeof (buf), "%d%c%s%c%s%c%s%c", (int)getsid (0), 0, cwd, 0, out_used,
+                      0, err_used, 0);
+    if (n > 0 && (size_t)n < sizeof (buf))
+        (void)!write (r->ctx->ready_fd, buf, (size_t)n);
+}
+
 static void child_exec (struct run *r, int msg)
 {
+    char out_used[PATH_MAX], err_used[PATH_MAX];
     bool in_home = child_become (r, msg);
-    child_stdio (r, msg, in_home);
+    child_stdio (r, msg, in_home, out_used, err_used);
     set_limits (r, msg);
+    child_started (r, out_used, err_used);
     environ = r->env;
     if (r->jd->argv) {
         execvp (r->jd->argv[0], r->jd->argv);
@@ -788,9 +921,28 @@ static void handle_signals (struct run *r)
  * qdel, walltime, the lease) has emptied its container. */
 static bool job_over (struct run *r)
 {
+    if (r->interactive && r->job == 0)
+        return (r->killing || r->reason == SHEPHERD_END_FAILED) &&
+               container_is_empty (r->cont) == 1;
     if (!r->sister)
         return r->exited;
     return r->killing && container_is_empty (r->cont) == 1;
+}
+
+/* An interactive job whose qsub never attaches, or has gone away, ends:
+ * nobody would ever use it. */
+static void check_session (struct run *r, long long now, long long attach_end)
+{
+    if (!r->interactive || r->killing || r->reason == SHEPHERD_END_FAILED)
+        return;
+    if (r->job == 0 && now >= attach_end) {
+        fail (r, SHEPHERD_EXIT_FAIL_EXEC, "qsub -I did not attach within %d s of the start",
+              SHEPHERD_SESSION_WAIT);
+        r->start_time = 0;
+    } else if (r->job > 0 && !r->exited && task_server_session (r->tasks) == TASK_SESSION_GONE) {
+        note (r, true, "job killed: qsub -I went away");
+        start_kill (r, SHEPHERD_END_KILLED);
+    }
 }
 
 static void watch (struct run *r)
@@ -799,15 +951,19 @@ static void watch (struct run *r)
     /* PBS kills only a job strictly over its limit: a second past it */
     long long wall_end = r->jd->walltime ? t0 + (r->jd->walltime + 1) * 1000LL : 0;
     long long lease_check = t0;
+    long long attach_end = t0 + SHEPHERD_SESSION_WAIT * 1000LL;
     char tnote[512];
     while (!job_over (r)) {
         long long now = mono_ms();
         check_lease (r, now, &lease_check);
+        check_session (r, now, attach_end);
         if (wall_end && !r->killing && now >= wall_end) {
             note (r, true, "job killed: walltime %ld exceeded limit %ld", (long)((now - t0) / 1000),
                   r->jd->walltime);
             pbs_line (r, "=>> PBS: job killed: walltime %ld exceeded limit %ld",
                       (long)((now - t0) / 1000), r->jd->walltime);
+            if (r->interactive)
+                task_server_session_say (r->tasks, r->pbs_line);
             start_kill (r, SHEPHERD_END_WALLTIME);
         }
         if (r->kill_at && now >= r->kill_at) {
@@ -825,6 +981,8 @@ static void watch (struct run *r)
             next = r->kill_at;
         if (r->ctx->opts.lease_file && !r->killing && (next < 0 || lease_check < next))
             next = lease_check;
+        if (r->interactive && r->job == 0 && !r->killing && (next < 0 || attach_end < next))
+            next = attach_end;
         /* A killed sister looks at its container often: its processes need
          * not be our children (their exits are not all signalled here). */
         if (r->sister && r->killing && (next < 0 || next > now + 50))
@@ -838,7 +996,8 @@ static void watch (struct run *r)
                 handle_signals (r);
             if (r->msg_fd >= 0 && p[1].revents)
                 read_child_msgs (r);
-            task_server_handle (r->tasks, p + 2, nt, task_spawn, r, tnote, sizeof (tnote));
+            task_server_handle (r->tasks, p + 2, nt, task_spawn, session_spawn, r, tnote,
+                                sizeof (tnote));
             if (tnote[0])
                 note (r, false, "%s", tnote);
         }
@@ -976,11 +1135,24 @@ static void start_job (struct run *r)
         return;
     }
     if (r->sister) {
+        ready_close (r);
         /* No script here: the container waits for the job's remote tasks
          * until the job ends (job.kill), its walltime or the lease. */
         r->start_time = time (NULL);
         note (r, false, "joined as a sister node (%s)", contain_name (r->ctx->opts.contain));
         watch (r);
+        finish_job (r);
+        return;
+    }
+    if (r->interactive) {
+        /* The job's process is the session qsub -I attaches to
+         * (session_spawn); until then the job waits here, its walltime
+         * running, as PBS's does while its qsub connects. */
+        r->start_time = time (NULL);
+        note (r, false, "waiting for qsub -I to attach (%s)", contain_name (r->ctx->opts.contain));
+        watch (r);
+        if (r->job == 0 && r->killing)
+            r->wstatus = SIGTERM; /* as a shell killed by qdel would end: 271 */
         finish_job (r);
         return;
     }
@@ -1004,6 +1176,7 @@ static void start_job (struct run *r)
         child_exec (r, pfd[1]);
     }
     close (pfd[1]);
+    ready_close (r);
     (void)container_add (r->cont, r->job);
     r->msg_fd = pfd[0];
     fcntl (r->msg_fd, F_SETFL, O_NONBLOCK);
@@ -1019,12 +1192,14 @@ void shepherd_run (struct shepherd_ctx *ctx)
     if (ctx->opts.kill_grace_ms <= 0)
         ctx->opts.kill_grace_ms = 10000;
     r.sister = ctx->jd->here != 0;
+    r.interactive = ctx->jd->interactive && !r.sister;
     if (detach (&r) < 0)
         _exit (1); /* the agent sees no ready byte and reports it */
     if (resolve_owner (&r) == 0) {
         prepare_binding (&r);
         start_job (&r);
     }
+    ready_close (&r);
     if (r.cont) {
         uint64_t peak;
         if (!r.job)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -48,12 +49,14 @@ struct task_slot {
     struct proto_decoder *dec;
     bool exited, exit_sent;
     int status;
+    bool session, pty; /* qsub -I's session; on a terminal (out and in: its master) */
 };
 
 struct task_server {
     int listen_fd;
     char path[sizeof (((struct sockaddr_un *)0)->sun_path)];
     struct task_slot slot[SHEPHERD_TASK_MAX];
+    bool session_started; /* an interactive session was started (once) */
     struct {
         int slot;
         enum kind kind;
@@ -138,10 +141,17 @@ static void send_error (struct task_slot *s, const char *text)
     send_msg (s, proto_error_create (-1, text));
 }
 
-/* huddle-rsh is gone (or must be): the task cannot be relayed any more. */
+/* huddle-rsh is gone (or must be): the task cannot be relayed any more.
+ * A session is hung up instead, as a terminal line that drops: closing
+ * its master makes the kernel send SIGHUP to the session (on pipes it is
+ * sent here); the shepherd then ends the job (task_server_session). */
 static void hang_up (struct task_slot *s, const char *why, char *note, size_t note_size)
 {
-    if (s->pid > 0 && !s->exited) {
+    if (s->pid > 0 && !s->exited && s->session) {
+        if (!s->pty)
+            kill (-s->pid, SIGHUP);
+        notef (note, note_size, "session %d: %s: hung up", (int)s->pid, why);
+    } else if (s->pid > 0 && !s->exited) {
         kill (-s->pid, SIGKILL);
         notef (note, note_size, "task %d: %s: killed", (int)s->pid, why);
     }
@@ -273,9 +283,115 @@ static int make_pipes (struct task_slot *s, bool with_stdin, int child[3])
     return 0;
 }
 
+/* A pseudo-terminal for a session: child[] gets three descriptors of its
+ * slave, s its master (out for reading, in for writing), sized as qsub's
+ * terminal.  Made by the shepherd (root); the session's spawn hands the
+ * slave to the job's owner. */
+static int make_pty (struct task_slot *s, const struct task_session *ss, int child[3])
+{
+    char name[128];
+    int m = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+    int sl = -1;
+    if (m < 0 || grantpt (m) < 0 || unlockpt (m) < 0 || ptsname_r (m, name, sizeof (name)) != 0 ||
+        (sl = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+        goto fail;
+    struct winsize ws = {.ws_row = (unsigned short)ss->rows, .ws_col = (unsigned short)ss->cols};
+    if (ss->rows > 0 && ss->cols > 0)
+        (void)ioctl (m, TIOCSWINSZ, &ws);
+    child[0] = sl;
+    child[1] = fcntl (sl, F_DUPFD_CLOEXEC, 0);
+    child[2] = fcntl (sl, F_DUPFD_CLOEXEC, 0);
+    s->out = m;
+    s->in = fcntl (m, F_DUPFD_CLOEXEC, 0);
+    if (child[1] < 0 || child[2] < 0 || s->in < 0) {
+        close_fd (&child[1]);
+        close_fd (&child[2]);
+        close_fd (&s->in);
+        s->out = -1;
+        goto fail;
+    }
+    fcntl (m, F_SETFL, fcntl (m, F_GETFL) | O_NONBLOCK);
+    return 0;
+fail:;
+    int e = errno;
+    if (sl >= 0)
+        close (sl);
+    if (m >= 0)
+        close (m);
+    errno = e;
+    return -1;
+}
+
+/* What spawning a task or the session gave (pid, or -1 with err): the
+ * child's ends of its stdio are closed, the caller told. */
+static void started (struct task_slot *s, pid_t pid, int child[3], const struct herror *err,
+                     const char *what, char *note, size_t note_size)
+{
+    for (int i = 0; i < 3; i++)
+        close (child[i]);
+    if (pid < 0) {
+        s->pid = 0;
+        close_fd (&s->out);
+        close_fd (&s->err);
+        close_fd (&s->in);
+        send_error (s, err->text);
+        notef (note, note_size, "%s refused: %s", what, err->text);
+        return;
+    }
+    s->pid = pid;
+    send_msg (s, json_pack ("{s:s, s:i}", "type", "task.spawn.ok", "pid", (int)pid));
+    notef (note, note_size, "%s %d started", what, (int)pid);
+}
+
+/* Read an attach datagram's terminal: 0, or -1 when it is malformed. */
+static int session_from_json (const json_t *o, struct task_session *ss)
+{
+    json_t *rows = json_object_get (o, "rows"), *cols = json_object_get (o, "cols");
+    const char *term = json_string_value (json_object_get (o, "term"));
+    memset (ss, 0, sizeof (*ss));
+    ss->pty = json_is_true (json_object_get (o, "pty"));
+    ss->rows = json_is_integer (rows) ? (int)json_integer_value (rows) : 0;
+    ss->cols = json_is_integer (cols) ? (int)json_integer_value (cols) : 0;
+    if (ss->rows < 0 || ss->rows > 65535 || ss->cols < 0 || ss->cols > 65535)
+        return -1;
+    snprintf (ss->term, sizeof (ss->term), "%s", term ? term : "");
+    return 0;
+}
+
+/* qsub -I's datagram: start the session (once) on a terminal or pipes. */
+static void take_attach (struct task_slot *s, const json_t *o, task_session_f session, void *arg,
+                         char *note, size_t note_size)
+{
+    struct task_session ss;
+    struct herror err = {""};
+    int child[3];
+    if (!session) {
+        send_error (s, "the job ended on this node");
+        return;
+    }
+    if (session_from_json (o, &ss) < 0) {
+        send_error (s, "the agent's request was unreadable");
+        return;
+    }
+    if (!(s->dec = proto_decoder_create (FRAME_MAX))) {
+        send_error (s, "out of memory");
+        return;
+    }
+    if ((ss.pty ? make_pty (s, &ss, child) : make_pipes (s, true, child)) < 0) {
+        herror_set (&err, "cannot make the session's %s: %s", ss.pty ? "terminal" : "pipes",
+                    strerror (errno));
+        send_error (s, err.text);
+        return;
+    }
+    s->session = true;
+    s->pty = ss.pty;
+    started (s, session (arg, &ss, child, &err), child, &err,
+             ss.pty ? "session (terminal)" : "session (pipes)", note, note_size);
+}
+
 /* The agent's datagram: the command and huddle-rsh's connection. */
-static void take_request (struct task_slot *s, task_spawn_f spawn, void *arg, char *note,
-                          size_t note_size)
+static void take_request (struct task_slot *s, task_spawn_f spawn, task_session_f session,
+                          void *arg, char *note, size_t note_size)
 {
     char *buf = malloc (REQUEST_MAX + 1);
     union {
@@ -305,6 +421,8 @@ static void take_request (struct task_slot *s, task_spawn_f spawn, void *arg, ch
     int child[3];
     if (s->sock < 0) {
         notef (note, note_size, "task refused: a hand-over without a connection");
+    } else if (json_is_true (json_object_get (o, "attach"))) {
+        take_attach (s, o, session, arg, note, note_size);
     } else if (!command) {
         send_error (s, "the agent's request was unreadable");
     } else if (!spawn) {
@@ -315,20 +433,7 @@ static void take_request (struct task_slot *s, task_spawn_f spawn, void *arg, ch
         herror_set (&err, "cannot make the task's pipes: %s", strerror (errno));
         send_error (s, err.text);
     } else {
-        s->pid = spawn (arg, command, child, &err);
-        for (int i = 0; i < 3; i++)
-            close (child[i]);
-        if (s->pid < 0) {
-            s->pid = 0;
-            close_fd (&s->out);
-            close_fd (&s->err);
-            close_fd (&s->in);
-            send_error (s, err.text);
-            notef (note, note_size, "task refused: %s", err.text);
-        } else {
-            send_msg (s, json_pack ("{s:s, s:i}", "type", "task.spawn.ok", "pid", (int)s->pid));
-            notef (note, note_size, "task %d started", (int)s->pid);
-        }
+        started (s, spawn (arg, command, child, &err), child, &err, "task", note, note_size);
     }
     json_decref (o);
 }
@@ -358,6 +463,14 @@ static void relay_output (struct task_slot *s, int *fd, int stream)
 static void take_input (struct task_slot *s, json_t *m, char *note, size_t note_size)
 {
     const char *type = proto_msg_type (m);
+    if (strcmp (type, "task.winch") == 0) {
+        json_int_t rows = json_integer_value (json_object_get (m, "rows"));
+        json_int_t cols = json_integer_value (json_object_get (m, "cols"));
+        struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+        if (s->pty && s->out >= 0 && rows > 0 && rows <= 65535 && cols > 0 && cols <= 65535)
+            (void)ioctl (s->out, TIOCSWINSZ, &ws);
+        return;
+    }
     if (strcmp (type, "task.input") != 0)
         return;
     const char *data = json_string_value (json_object_get (m, "data"));
@@ -452,7 +565,7 @@ static void accept_all (struct task_server *ts, char *note, size_t note_size)
 }
 
 void task_server_handle (struct task_server *ts, const struct pollfd *p, int n, task_spawn_f spawn,
-                         void *arg, char *note, size_t note_size)
+                         task_session_f session, void *arg, char *note, size_t note_size)
 {
     note[0] = '\0';
     for (int k = 0; ts && k < n; k++) {
@@ -469,7 +582,9 @@ void task_server_handle (struct task_server *ts, const struct pollfd *p, int n, 
         switch (ts->map[k].kind) {
         case K_CTL:
             if (s->ctl == p[k].fd)
-                take_request (s, spawn, arg, note, note_size);
+                take_request (s, spawn, session, arg, note, note_size);
+            if (s->session && s->pid > 0)
+                ts->session_started = true;
             break;
         case K_SOCK:
             if (s->sock == p[k].fd && (r & POLLOUT))
@@ -520,6 +635,37 @@ int task_server_count (const struct task_server *ts)
     return n;
 }
 
+enum task_session_state task_server_session (const struct task_server *ts)
+{
+    for (int i = 0; ts && i < SHEPHERD_TASK_MAX; i++)
+        if (ts->slot[i].used && ts->slot[i].session && ts->slot[i].sock >= 0)
+            return TASK_SESSION_LIVE;
+    return ts && ts->session_started ? TASK_SESSION_GONE : TASK_SESSION_NONE;
+}
+
+void task_server_session_say (struct task_server *ts, const char *text)
+{
+    for (int i = 0; ts && i < SHEPHERD_TASK_MAX; i++) {
+        struct task_slot *s = &ts->slot[i];
+        if (!s->used || !s->session || s->sock < 0)
+            continue;
+        /* A terminal in raw mode on qsub's side: its newlines are ours
+         * to make, as the node's line discipline makes the shell's. */
+        char crlf[1024];
+        size_t n = 0;
+        for (const char *c = text; *c && n + 2 < sizeof (crlf); c++) {
+            if (*c == '\n' && s->pty)
+                crlf[n++] = '\r';
+            crlf[n++] = *c;
+        }
+        char *data = base64_encode (crlf, n);
+        send_msg (s, data ? json_pack ("{s:s, s:i, s:s}", "type", "task.output", "stream", 2,
+                                       "data", data)
+                          : NULL);
+        free (data);
+    }
+}
+
 static long long now_ms (void)
 {
     struct timespec t;
@@ -542,7 +688,7 @@ void task_server_close (struct task_server *ts)
     while ((n = task_server_pollfds (ts, p, SHEPHERD_TASK_POLLFDS)) > 0 && now_ms() < end) {
         if (poll (p, n, (int)(end - now_ms())) <= 0)
             break;
-        task_server_handle (ts, p, n, NULL, NULL, note, sizeof (note));
+        task_server_handle (ts, p, n, NULL, NULL, NULL, note, sizeof (note));
     }
     for (int i = 0; i < SHEPHERD_TASK_MAX; i++) {
         struct task_slot *s = &ts->slot[i];
@@ -560,20 +706,18 @@ void task_server_close (struct task_server *ts)
 
 /* --------------------------------------------------------- agent side */
 
-int shepherd_task_request (const char *statedir, unsigned long seq, const char *command,
-                           bool with_stdin, int sock, struct herror *err)
+/* Send the datagram o (stolen) with sock to job seq's shepherd. */
+static int hand_over (const char *statedir, unsigned long seq, json_t *o, int sock,
+                      struct herror *err)
 {
     char dir[4096], path[4200];
     struct sockaddr_un sa;
-    if (strlen (command) > SHEPHERD_TASK_CMD_MAX) {
-        errno = E2BIG;
-        return herror_set (err, "the command is longer than %d bytes", SHEPHERD_TASK_CMD_MAX);
-    }
     if (shepherd_jobdir (statedir, seq, dir, sizeof (dir)) < 0 ||
         snprintf (path, sizeof (path), "%s/%s", dir, SHEPHERD_TASK_SOCKET) >= (int)sizeof (path) ||
-        set_addr (&sa, path) < 0)
+        set_addr (&sa, path) < 0) {
+        json_decref (o);
         return herror_set (err, "task socket of job %lu: path too long", seq);
-    json_t *o = json_pack ("{s:s, s:b}", "command", command, "stdin", with_stdin);
+    }
     char *text = o ? json_dumps (o, JSON_COMPACT) : NULL;
     json_decref (o);
     if (!text) {
@@ -609,4 +753,23 @@ int shepherd_task_request (const char *statedir, unsigned long seq, const char *
         return herror_set (err, "the job's shepherd takes no task here (%s)", strerror (saved));
     }
     return 0;
+}
+
+int shepherd_task_request (const char *statedir, unsigned long seq, const char *command,
+                           bool with_stdin, int sock, struct herror *err)
+{
+    if (strlen (command) > SHEPHERD_TASK_CMD_MAX) {
+        errno = E2BIG;
+        return herror_set (err, "the command is longer than %d bytes", SHEPHERD_TASK_CMD_MAX);
+    }
+    json_t *o = json_pack ("{s:s, s:b}", "command", command, "stdin", with_stdin);
+    return hand_over (statedir, seq, o, sock, err);
+}
+
+int shepherd_session_request (const char *statedir, unsigned long seq, const struct task_session *s,
+                              int sock, struct herror *err)
+{
+    json_t *o = json_pack ("{s:b, s:b, s:i, s:i, s:s}", "attach", 1, "pty", s->pty, "rows", s->rows,
+                           "cols", s->cols, "term", s->term);
+    return hand_over (statedir, seq, o, sock, err);
 }

@@ -31,6 +31,24 @@
  * node went down), the task's session is killed: nothing is left to read
  * its output, as sshd hangs up a session.
  *
+ * Interactive sessions (qsub -I) take the same path with another
+ * datagram, from the agent's task.attach:
+ *
+ *   agent -> shepherd  {"attach": true, "pty": BOOL, "rows": N, "cols": N,
+ *                      "term": STRING}  with qsub's connection
+ *
+ * The shepherd of an interactive job's first node starts the job's shell
+ * for it (task_session_f) instead of a script: on a pseudo-terminal it
+ * makes here when "pty" (qsub's stdin is a terminal: window size, ^C and
+ * job control are the node's line discipline's, as with sshd), else on
+ * pipes.  The relay is a task's (task.output stream 1 carries the
+ * terminal's output; task.input its input), plus task.winch {rows, cols}
+ * from qsub, which sets the terminal's size (the kernel then sends
+ * SIGWINCH to its foreground processes).  The session's end is the job's
+ * end; when qsub goes away the terminal is hung up (its fds closed, the
+ * kernel sends SIGHUP) and task_server_session() says so, for the
+ * shepherd to end the job.
+ *
  * Both sides are here: the shepherd's (task_server_*, run in the shepherd
  * process) and the agent's (shepherd_task_request).  Nothing here logs or
  * exits; errors are -1/NULL with errno and, where taken, err.
@@ -60,18 +78,45 @@ struct task_server;
 typedef pid_t (*task_spawn_f) (void *arg, const char *command, const int fds[3],
                                struct herror *err);
 
+/* An interactive session's terminal, as qsub -I asked for it. */
+struct task_session {
+    bool pty;       /* fds[0..2] are the slave of a pseudo-terminal (else pipes) */
+    int rows, cols; /* its size, 0 when not known */
+    char term[64];  /* qsub's TERM, "" when none */
+};
+
+/* Start the session's shell with stdio fds[0..2]; the pid, or -1 with
+ * err.  The callee neither keeps nor closes fds. */
+typedef pid_t (*task_session_f) (void *arg, const struct task_session *s, const int fds[3],
+                                 struct herror *err);
+
+/* How long the shepherd of an interactive job waits for qsub -I to
+ * attach once the job runs, before it fails the job. */
+#define SHEPHERD_SESSION_WAIT 60
+
 /* Bind and listen on path (removed first).  NULL with err. */
 struct task_server *task_server_open (const char *path, struct herror *err);
 
 /* The descriptors to poll (POLLIN), into p[0..max): how many. */
 int task_server_pollfds (struct task_server *ts, struct pollfd *p, int max);
 
-/* After poll: accept hand-overs and start their tasks (spawn), relay
- * stdio, notice huddle-rsh going away (the task's session gets SIGKILL).
- * p/n as filled by task_server_pollfds.  Writes what it did into note
- * (may be empty), for the shepherd's log. */
+/* After poll: accept hand-overs and start their tasks (spawn) or the
+ * interactive session (session; NULL refuses attaches), relay stdio,
+ * notice huddle-rsh going away (the task's session gets SIGKILL) or qsub
+ * (the session's terminal is hung up).  p/n as filled by
+ * task_server_pollfds.  Writes what it did into note (may be empty), for
+ * the shepherd's log. */
 void task_server_handle (struct task_server *ts, const struct pollfd *p, int n, task_spawn_f spawn,
-                         void *arg, char *note, size_t note_size);
+                         task_session_f session, void *arg, char *note, size_t note_size);
+
+/* The interactive session: none started yet, started and qsub still
+ * attached, or qsub gone. */
+enum task_session_state { TASK_SESSION_NONE = 0, TASK_SESSION_LIVE, TASK_SESSION_GONE };
+enum task_session_state task_server_session (const struct task_server *ts);
+
+/* Queue text for qsub as the session's stderr (a "=>> PBS:" line: an
+ * interactive job has no error file).  Nothing when no session is live. */
+void task_server_session_say (struct task_server *ts, const char *text);
 
 /* pid was reaped with wait status st: 1 when it was a task (huddle-rsh
  * gets its status once its output is relayed), 0 when not. */
@@ -93,5 +138,9 @@ void task_server_close (struct task_server *ts);
  * err (ENOENT / ECONNREFUSED: no shepherd takes tasks there). */
 int shepherd_task_request (const char *statedir, unsigned long seq, const char *command,
                            bool with_stdin, int sock, struct herror *err);
+
+/* The same for qsub -I's connection: attach it to job seq's session. */
+int shepherd_session_request (const char *statedir, unsigned long seq, const struct task_session *s,
+                              int sock, struct herror *err);
 
 #endif

@@ -19,7 +19,12 @@ static const struct {
     {"Unauthorized Request", "  ", CLI_EXIT_PERM},
     {"Request invalid for state of job", " ", CLI_EXIT_STATE},
     {"Unknown queue", " ", CLI_EXIT_UNKQUE},
+    {"Queue is not enabled", " ", CLI_EXIT_QUNOENB},
+    {"Job violates queue and/or server resource limits", " ", CLI_EXIT_EXCQRESC},
+    {"Cannot modify attribute while job running", " ", CLI_EXIT_ALTRUN},
+    {"Illegal attribute or resource value", " ", CLI_EXIT_BADATVAL},
     {"Unknown node", " ", CLI_EXIT_UNKNODE},
+    {"Job has finished", " ", CLI_EXIT_FINISHED},
 };
 
 int cli_open (struct cli *cli, const char *prog)
@@ -76,21 +81,29 @@ static int error_status (const char *text, const char **sep, bool *named)
     return status;
 }
 
-json_t *cli_request_quiet (struct cli *cli, json_t *req, char *why, size_t len, int *status)
+/* One request; on failure the error text into WHY and, for cli_request's
+ * wording, what error_status says of it. */
+static json_t *request (struct cli *cli, json_t *req, char *why, size_t len, int *status,
+                        const char **sep, bool *named)
 {
     struct herror err;
     json_t *reply = req ? client_request (cli->client, req, &err) : NULL;
-    const char *sep = " ";
-    bool named;
 
     if (req == NULL)
         herror_set (&err, "out of memory");
     json_decref (req);
     if (reply)
         return reply;
-    *status = error_status (err.text, &sep, &named);
+    *status = error_status (err.text, sep, named);
     snprintf (why, len, "%s", err.text);
     return NULL;
+}
+
+json_t *cli_request_quiet (struct cli *cli, json_t *req, char *why, size_t len, int *status)
+{
+    const char *sep = " ";
+    bool named;
+    return request (cli, req, why, len, status, &sep, &named);
 }
 
 bool cli_user_listed (const char *list, const char *user)
@@ -116,13 +129,12 @@ int cli_set_server (const char *server)
 json_t *cli_request (struct cli *cli, json_t *req, const char *operand, int *status)
 {
     struct herror err;
-    json_t *reply = cli_request_quiet (cli, req, err.text, sizeof (err.text), status);
     const char *sep = " ";
     bool named;
+    json_t *reply = request (cli, req, err.text, sizeof (err.text), status, &sep, &named);
 
     if (reply)
         return reply;
-    (void)error_status (err.text, &sep, &named);
     if (named)
         operand = NULL; /* "Unknown Job Id 12.srv": the text names the job */
     if (operand)

@@ -25,8 +25,12 @@
 #define CLI_EXIT_FINISHED 35  /* qstat: job finished, -x not given */
 #define CLI_EXIT_UNKNOWN  153 /* Unknown Job Id */
 #define CLI_EXIT_PERM     159 /* Unauthorized Request */
+#define CLI_EXIT_BADATVAL 166 /* Illegal attribute or resource value */
+#define CLI_EXIT_ALTRUN   167 /* Cannot modify attribute while job running */
 #define CLI_EXIT_STATE    168 /* Request invalid for state of job */
 #define CLI_EXIT_UNKQUE   170 /* Unknown queue */
+#define CLI_EXIT_QUNOENB  173 /* Queue is not enabled */
+#define CLI_EXIT_EXCQRESC 188 /* Job violates queue and/or server resource limits */
 #define CLI_EXIT_UNKNODE  214 /* Unknown node */
 
 struct cli {

@@ -487,6 +487,13 @@ static void job_submit_arguments (struct attrs *a, const json_t *job)
     attrs_add_built (a, "Submit_arguments", NULL, sbuf_take (&s));
 }
 
+const char *format_hold_types (const json_t *job)
+{
+    if (strcmp (mstr (job, "state", "Q"), "H") != 0)
+        return "n";
+    return mstr (job, "hold_types", "u");
+}
+
 /* Every attribute qstat -f shows, in OpenPBS's order. */
 static void job_attrs (struct attrs *a, const json_t *job, const struct format_ctx *ctx)
 {
@@ -513,6 +520,8 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
     job_text_attr (a, job, JOBSPEC_ACCOUNT, NULL);
     job_text_attr (a, job, JOBSPEC_CHECKPOINT, "u");
     job_add_time (a, "ctime", job, "submit_time");
+    if (mhas (job, "depend"))
+        attrs_add (a, "depend", NULL, "%s", mstr (job, "depend", ""));
     job_path (a, job, "Error_Path", "error", 'e');
     if (json_array_size (alloc) > 0) {
         attrs_add_built (a, "exec_host", NULL, join_allocation (alloc, write_exec_host));
@@ -530,7 +539,9 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
                    json_number_value (json_object_get (job, "max_link_latency_us")));
     if (mhas (job, "pgroup_partition"))
         attrs_add (a, "pgroup_partition", NULL, "%" PRId64, mint (job, "pgroup_partition", 0));
-    attrs_add (a, "Hold_Types", NULL, "%s", strcmp (state, "H") == 0 ? "u" : "n");
+    attrs_add (a, "Hold_Types", NULL, "%s", format_hold_types (job));
+    if (json_is_true (json_object_get (job, "interactive")))
+        attrs_add (a, "interactive", NULL, "True");
     attrs_add (a, "Join_Path", NULL, "%s", mstr (job, "join", "n"));
     job_text_attr (a, job, JOBSPEC_KEEP_FILES, "n");
     job_text_attr (a, job, JOBSPEC_MAIL_POINTS, "a");
@@ -990,6 +1001,170 @@ int format_jobs_full (FILE *out, const json_t *jobs, const struct format_ctx *ct
 int format_jobs_json (FILE *out, const json_t *jobs, const struct format_ctx *ctx)
 {
     return dump_json (out, jobs, "Jobs", "jobid", job_attrs, ctx);
+}
+
+/* --------------------------------------------------- queues and server */
+
+/* PBS's state_count text: "Transit:0 Queued:1 ... Begun:0 " (its trailing
+ * blank too), from the controller's {"Transit": n, ...}. */
+static char *state_count_text (const json_t *counts)
+{
+    static const char *const order[] = {"Transit", "Queued",  "Held", "Waiting",
+                                        "Running", "Exiting", "Begun"};
+    struct sbuf b;
+    FILE *f = sbuf_open (&b);
+    for (size_t i = 0; f && i < sizeof (order) / sizeof (order[0]); i++)
+        fprintf (f, "%s:%" PRId64 " ", order[i], mint (counts, order[i], 0));
+    return sbuf_take (&b);
+}
+
+static const char *true_false (const json_t *o, const char *key)
+{
+    return json_is_true (json_object_get (o, key)) ? "True" : "False";
+}
+
+static void add_walltime (struct attrs *a, const char *name, const json_t *o, const char *key)
+{
+    char hms[32];
+    if (mint (o, key, 0) > 0)
+        attrs_add (a, name, "walltime", "%s",
+                   pbs_format_walltime (mint (o, key, 0), hms, sizeof (hms)));
+}
+
+/* qstat -Qf: a queue's attributes in OpenPBS's order. */
+static void queue_attrs (struct attrs *a, const json_t *q, const struct format_ctx *ctx)
+{
+    (void)ctx;
+    attrs_add (a, "queue_type", NULL, "%s", mstr (q, "queue_type", "Execution"));
+    if (mint (q, "priority", 0) != 0)
+        attrs_add (a, "Priority", NULL, "%" PRId64, mint (q, "priority", 0));
+    attrs_add (a, "total_jobs", NULL, "%" PRId64, mint (q, "total_jobs", 0));
+    attrs_add_built (a, "state_count", NULL, state_count_text (json_object_get (q, "state_count")));
+    if (mint (q, "max_user_run", 0) > 0)
+        attrs_add (a, "max_run", NULL, "[u:PBS_GENERIC=%" PRId64 "]", mint (q, "max_user_run", 0));
+    add_walltime (a, "resources_max", q, "max_walltime");
+    add_walltime (a, "resources_default", q, "default_walltime");
+    attrs_add (a, "enabled", NULL, "%s", true_false (q, "enabled"));
+    attrs_add (a, "started", NULL, "%s", true_false (q, "started"));
+}
+
+/* qstat -Bf: the server's attributes in OpenPBS's order. */
+static void server_attrs (struct attrs *a, const json_t *s, const struct format_ctx *ctx)
+{
+    char hms[32];
+    attrs_add (a, "server_state", NULL, "%s", mstr (s, "server_state", "Active"));
+    attrs_add (a, "server_host", NULL, "%s", mstr (s, "server_host", "?"));
+    attrs_add (a, "scheduling", NULL, "%s", true_false (s, "scheduling"));
+    attrs_add (a, "total_jobs", NULL, "%" PRId64, mint (s, "total_jobs", 0));
+    attrs_add_built (a, "state_count", NULL, state_count_text (json_object_get (s, "state_count")));
+    attrs_add (a, "default_queue", NULL, "%s", mstr (s, "default_queue", ""));
+    add_walltime (a, "resources_default", s, "default_walltime");
+    attrs_add (a, "pbs_version", NULL, "%s", ctx->version ? ctx->version : "");
+    if (mhas (s, "job_history_duration")) {
+        attrs_add (a, "job_history_enable", NULL, "True");
+        attrs_add (a, "job_history_duration", NULL, "%s",
+                   pbs_format_walltime (mint (s, "job_history_duration", 0), hms, sizeof (hms)));
+    }
+}
+
+/* A count column of OpenPBS's -Q/-B tables: 5 wide, cut with '*'. */
+static void count_col (FILE *out, int64_t n)
+{
+    char num[32], buf[32];
+    snprintf (num, sizeof (num), "%" PRId64, n);
+    fprintf (out, " %5s", fit (buf, sizeof (buf), num, 5, 4));
+}
+
+/* Que Run Hld Wat Trn Ext of a state_count object. */
+static void state_cols (FILE *out, const json_t *counts)
+{
+    static const char *const cols[] = {"Queued",  "Running", "Held",
+                                       "Waiting", "Transit", "Exiting"};
+    for (size_t i = 0; i < sizeof (cols) / sizeof (cols[0]); i++)
+        count_col (out, mint (counts, cols[i], 0));
+}
+
+int format_queues_table (FILE *out, const json_t *queues)
+{
+    char name[32], type[8];
+    size_t i;
+    json_t *q;
+
+    fputs ("Queue              Max   Tot Ena Str   Que   Run   Hld   Wat   Trn   Ext Type\n"
+           "---------------- ----- ----- --- --- ----- ----- ----- ----- ----- ----- ----\n",
+           out);
+    json_array_foreach (queues, i, q)
+    {
+        fprintf (out, "%-16s", fit (name, sizeof (name), mstr (q, "name", "?"), 16, 15));
+        count_col (out, 0); /* Max: max_running, which huddle's queues do not set */
+        count_col (out, mint (q, "total_jobs", 0));
+        fprintf (out, " %3s %3s", json_is_true (json_object_get (q, "enabled")) ? "yes" : "no",
+                 json_is_true (json_object_get (q, "started")) ? "yes" : "no");
+        state_cols (out, json_object_get (q, "state_count"));
+        fprintf (out, " %-4s\n",
+                 fit (type, sizeof (type), mstr (q, "queue_type", "Execution"), 4, 3));
+    }
+    return finish (out);
+}
+
+int format_queues_full (FILE *out, const json_t *queues, const struct format_ctx *ctx)
+{
+    const struct emit e = {.head = "Queue: ", .key = "name", .print = print_wrapped};
+    return print_items (out, queues, queue_attrs, &e, ctx);
+}
+
+int format_queues_dsv (FILE *out, const json_t *queues, const char *delim,
+                       const struct format_ctx *ctx)
+{
+    const struct emit e = {.head = "Queue", .key = "name", .delim = delim};
+    return print_items (out, queues, queue_attrs, &e, ctx);
+}
+
+int format_queues_json (FILE *out, const json_t *queues, const struct format_ctx *ctx)
+{
+    return dump_json (out, queues, "Queue", "name", queue_attrs, ctx);
+}
+
+int format_server_table (FILE *out, const json_t *server)
+{
+    char name[32], status[16];
+    fputs ("Server             Max   Tot   Que   Run   Hld   Wat   Trn   Ext Status\n"
+           "---------------- ----- ----- ----- ----- ----- ----- ----- ----- -----------\n",
+           out);
+    fprintf (out, "%-16s", fit (name, sizeof (name), mstr (server, "name", "?"), 16, 15));
+    count_col (out, 0); /* Max: the server's max_running, unset */
+    count_col (out, mint (server, "total_jobs", 0));
+    state_cols (out, json_object_get (server, "state_count"));
+    fprintf (out, " %-10s\n",
+             fit (status, sizeof (status), mstr (server, "server_state", "Active"), 10, 9));
+    return finish (out);
+}
+
+int format_server_full (FILE *out, const json_t *server, const struct format_ctx *ctx)
+{
+    json_t *one = json_pack ("[O]", server);
+    const struct emit e = {.head = "Server: ", .key = "name", .print = print_wrapped};
+    int rc = one ? print_items (out, one, server_attrs, &e, ctx) : (errno = ENOMEM, -1);
+    json_decref (one);
+    return rc;
+}
+
+int format_server_dsv (FILE *out, const json_t *server, const char *delim,
+                       const struct format_ctx *ctx)
+{
+    json_t *one = json_pack ("[O]", server);
+    const struct emit e = {.head = "Server", .key = "name", .delim = delim};
+    int rc = one ? print_items (out, one, server_attrs, &e, ctx) : (errno = ENOMEM, -1);
+    json_decref (one);
+    return rc;
+}
+
+int format_server_json (FILE *out, const json_t *server, const struct format_ctx *ctx)
+{
+    json_t *one = json_pack ("[O]", server);
+    int rc = one ? dump_json (out, one, "Server", "name", server_attrs, ctx) : (errno = ENOMEM, -1);
+    json_decref (one);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- nodes */

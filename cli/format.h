@@ -48,6 +48,10 @@ struct format_ctx {
  * job.  -1 ENOMEM; resreq_clear() frees it.  format_resreq_nodect: the
  * number of chunk instances (nodect). */
 int format_job_resreq (const json_t *job, struct resreq *r);
+
+/* PBS's Hold_Types of a job object: "n" when not held, else its kinds of
+ * hold ("u" the user's, "s" the system's: it waits on dependencies). */
+const char *format_hold_types (const json_t *job);
 int64_t format_resreq_nodect (const struct resreq *r);
 
 /* Resource_List.place as qstat -f shows it ("scatter:excl:group=switch"),
@@ -85,6 +89,27 @@ int format_jobs_dsv (FILE *out, const json_t *jobs, const char *delim,
                      const struct format_ctx *ctx);
 int format_nodes_dsv (FILE *out, const json_t *nodes, const char *delim,
                       const struct format_ctx *ctx);
+
+/* qstat -Q and -B: queue objects {name queue_type priority total_jobs
+ * state_count{Transit Queued Held Waiting Running Exiting Begun}
+ * default_walltime max_walltime? max_user_run? enabled started} and the
+ * server object {name server_state server_host scheduling total_jobs
+ * state_count default_queue default_walltime job_history_duration}, as
+ * queue.query and server.query return them.  The tables are OpenPBS's
+ * ("Queue Max Tot Ena Str Que Run Hld Wat Trn Ext Type" and "Server Max
+ * Tot Que Run Hld Wat Trn Ext Status"), -f the attributes qstat -Qf and
+ * -Bf print ("Queue: NAME", "Server: NAME" blocks), JSON {"Queue": {NAME:
+ * {...}}} and {"Server": {NAME: {...}}} as -F json, DSV one line each. */
+int format_queues_table (FILE *out, const json_t *queues);
+int format_queues_full (FILE *out, const json_t *queues, const struct format_ctx *ctx);
+int format_queues_dsv (FILE *out, const json_t *queues, const char *delim,
+                       const struct format_ctx *ctx);
+int format_queues_json (FILE *out, const json_t *queues, const struct format_ctx *ctx);
+int format_server_table (FILE *out, const json_t *server);
+int format_server_full (FILE *out, const json_t *server, const struct format_ctx *ctx);
+int format_server_dsv (FILE *out, const json_t *server, const char *delim,
+                       const struct format_ctx *ctx);
+int format_server_json (FILE *out, const json_t *server, const struct format_ctx *ctx);
 
 /* qnodes -a: pbsnodes -a layout, one block per node. */
 int format_nodes_full (FILE *out, const json_t *nodes, const struct format_ctx *ctx);

@@ -6,6 +6,8 @@
  *     qsig [-s SIGNAL] JOBID...       job.signal (default TERM)
  *     qmove DESTINATION JOBID...      job.move (DESTINATION: QUEUE[@SERVER])
  *     qrerun [-W force] JOBID...      job.rerun (administrators; force: -r n jobs too)
+ *     qmsg [-E] [-O] MESSAGE JOBID... job.message (to the error file, -E, the default,
+ *                                     and/or the output file, -O; PBS keeps 256 bytes)
  *
  * One source, built once per name: the program's name picks the verb.
  * Every id is tried; the exit status is the last failure's (PBS's habit), 0
@@ -26,7 +28,7 @@ struct verb {
     const char *type;  /* request sent for each job */
     const char *opts;  /* getopt string */
     const char *usage; /* what comes before the job ids */
-    bool dest_first;   /* the first operand is a destination (qmove) */
+    bool dest_first;   /* the first operand is a destination (qmove) or message (qmsg) */
 };
 
 static const struct verb verbs[] = {
@@ -36,7 +38,11 @@ static const struct verb verbs[] = {
     {"qsig", "job.signal", "s:", "[-s signal] ", false},
     {"qmove", "job.move", "", "destination ", true},
     {"qrerun", "job.rerun", "W:", "[-W force] ", false},
+    {"qmsg", "job.message", "EO", "[-O] [-E] msg_string ", true},
 };
+
+/* PBS's qmsg sends at most this much of the message (MAX_MSG_STRING_LEN). */
+#define QMSG_MAX 256
 
 /* The verb whose name argv[0] ends with (so "huddle-qrls" works too). */
 static const struct verb *verb_of (const char *argv0)
@@ -61,6 +67,7 @@ int main (int argc, char **argv)
     const struct verb *v = verb_of (argv[0]);
     struct cli cli = {.prog = v->prog};
     const char *signal = "TERM", *queue = NULL;
+    char to[3] = "";
     bool force = false;
     int status = 0, c;
 
@@ -83,6 +90,9 @@ int main (int argc, char **argv)
             force = true;
         } else if (c == 'h' && strcmp (optarg, "u") != 0) {
             usage (v); /* only user holds exist: -h u is accepted for PBS scripts' sake */
+        } else if (c == 'E' || c == 'O') {
+            if (!strchr (to, c))
+                to[strlen (to)] = (char)c;
         } else if (c == '?') {
             usage (v);
         }
@@ -91,6 +101,13 @@ int main (int argc, char **argv)
         queue = argv[optind++];
     if (optind == argc)
         usage (v);
+    /* qmsg: cut as PBS does, but never inside a UTF-8 character */
+    char text[QMSG_MAX + 1];
+    size_t cut = queue ? strlen (queue) : 0;
+    if (cut > QMSG_MAX)
+        for (cut = QMSG_MAX; cut > 0 && ((unsigned char)queue[cut] & 0xC0) == 0x80; cut--)
+            ;
+    snprintf (text, sizeof (text), "%.*s", (int)cut, queue ? queue : "");
     if (cli_open (&cli, v->prog) < 0)
         return CLI_EXIT_FAIL;
     char qname[256] = "";
@@ -112,8 +129,12 @@ int main (int argc, char **argv)
         }
         if (req && strcmp (v->prog, "qsig") == 0)
             json_object_set_new (req, "signal", json_string (signal));
-        if (req && queue)
+        if (req && strcmp (v->prog, "qmsg") == 0) {
+            json_object_set_new (req, "text", json_string (text));
+            json_object_set_new (req, "to", json_string (to[0] ? to : "E"));
+        } else if (req && queue) {
             json_object_set_new (req, "queue", json_string (qname));
+        }
         if (req && force && strcmp (v->prog, "qrerun") == 0)
             json_object_set_new (req, "force", json_true());
         reply = cli_request (&cli, req, argv[i], &status);

@@ -264,9 +264,12 @@ static bool selected (const struct opts *o, const json_t *job)
         return false;
     if (o->name && strcmp (o->name, mstr (job, "name") ?: "STDIN") != 0)
         return false;
-    if (o->holds) { /* huddle's holds are user holds: u; n is no hold */
-        bool held = s == 'H';
-        if (!(held ? strchr (o->holds, 'u') : strchr (o->holds, 'n')))
+    if (o->holds) { /* any of the job's hold kinds listed (n: none) */
+        const char *have = format_hold_types (job);
+        bool any = false;
+        for (const char *h = have; *h && !any; h++)
+            any = strchr (o->holds, *h) != NULL;
+        if (!any)
             return false;
     }
     if (o->rerun &&

@@ -2,6 +2,8 @@
  *
  *     qstat [-a|-i|-r|-H] [-n] [-s] [-1] [-w] [-G|-M] [-x] [-u USER[,USER]]
  *           [-f] [-F json|dsv [-D DELIM]] [JOBID... | DESTINATION...]
+ *     qstat -Q [-f] [-F json|dsv [-D DELIM]] [DESTINATION...]
+ *     qstat -B [-f] [-F json|dsv [-D DELIM]] [SERVER...]
  *
  * job.query to the controller (page by page), rendered by format.c.  With job ids,
  * finished jobs are asked for too so that a finished job gets PBS's "use -x"
@@ -11,7 +13,9 @@
  * not running (E H Q T W), -r running ones (R S), -H finished ones (F, as
  * -x); -i -r -H and -a exclude each other, -G and -M too, and -1 needs -n
  * or -s, as in OpenPBS ("qstat: conflicting options").  -F json and dsv
- * show the -f attributes with or without -f.
+ * show the -f attributes with or without -f.  -Q shows queues (queue.query:
+ * OpenPBS's "Queue Max Tot Ena Str ..." table, or the -Qf attributes),
+ * -B the server (server.query); neither goes with the job layouts' options.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -29,6 +33,9 @@
 
 enum layout { LAYOUT_TABLE, LAYOUT_ALT, LAYOUT_FULL, LAYOUT_JSON, LAYOUT_DSV };
 
+/* What is shown: jobs, queues (-Q) or the server (-B). */
+enum mode { MODE_JOBS, MODE_QUEUES, MODE_SERVER };
+
 struct qstat_opts {
     enum layout layout;
     struct format_alt alt;
@@ -36,6 +43,7 @@ struct qstat_opts {
     const char *states; /* -i -r -H: the states shown; NULL all */
     const char *users;  /* -u: comma-separated */
     const char *delim;  /* -D */
+    enum mode mode;     /* -Q, -B */
 };
 
 static void usage (void)
@@ -45,6 +53,8 @@ static void usage (void)
                      "\t[ job_identifier... | destination... ]\n"
                      "qstat [-a|-i|-r|-H] [-J] [-t] [-u user] [-n] [-s] [-G|-M] [-1] [-w]\n"
                      "\t[ job_identifier... | destination... ]\n"
+                     "qstat -Q [-f] [-F json|dsv] [-D delim] [ destination... ]\n"
+                     "qstat -B [-f] [-F json|dsv] [-D delim] [ server_name... ]\n"
                      "qstat --version\n");
     exit (CLI_EXIT_USAGE);
 }
@@ -66,8 +76,14 @@ static void parse_options (int argc, char **argv, struct qstat_opts *o)
         printf ("pbs_version = %s\n", PACKAGE_VERSION);
         exit (0);
     }
-    while ((c = getopt (argc, argv, "afinrsxwu:F:D:HGM1")) != -1) {
+    while ((c = getopt (argc, argv, "afinrsxwu:F:D:HGM1QB")) != -1) {
         switch (c) {
+        case 'Q':
+        case 'B':
+            if (o->mode != MODE_JOBS && o->mode != (c == 'Q' ? MODE_QUEUES : MODE_SERVER))
+                conflict();
+            o->mode = c == 'Q' ? MODE_QUEUES : MODE_SERVER;
+            break;
         case 'a':
         case 'i':
         case 'r':
@@ -127,8 +143,9 @@ static void parse_options (int argc, char **argv, struct qstat_opts *o)
     }
     bool json = format && strcasecmp (format, "json") == 0;
     bool dsv = format && strcasecmp (format, "dsv") == 0;
-    if (which > 1 || (o->alt.one_line && !o->alt.nodes && !o->alt.comment) ||
-        (full && alt && !o->users) || ((json || dsv) && alt && !o->users) || (o->delim && !dsv))
+    if ((o->mode != MODE_JOBS && (alt || o->finished)) || which > 1 ||
+        (o->alt.one_line && !o->alt.nodes && !o->alt.comment) || (full && alt && !o->users) ||
+        ((json || dsv) && alt && !o->users) || (o->delim && !dsv))
         conflict();
     if ((json || dsv) && o->alt.wide) {
         fprintf (stderr, "qstat: option w cannot be used with -F\n");
@@ -319,6 +336,64 @@ static int run_query (struct cli *cli, const struct qstat_opts *o, json_t *req, 
     return rc;
 }
 
+/* qstat -Q [DESTINATION...] and -B [SERVER...]: queue.query (the named
+ * queues, all without names) or server.query, in the layout asked for. */
+static int show_queues_or_server (struct cli *cli, const struct qstat_opts *o, char **operands,
+                                  int n)
+{
+    bool queues = o->mode == MODE_QUEUES;
+    int status = 0;
+    json_t *req = json_pack ("{s:s}", "type", queues ? "queue.query" : "server.query");
+    json_t *names = json_array();
+
+    for (int i = 0; queues && i < n && names; i++)
+        json_array_append_new (names, json_string (operands[i]));
+    if (req && names && queues && n > 0)
+        json_object_set (req, "names", names);
+    json_decref (names);
+    json_t *reply = cli_request (cli, req, NULL, &status);
+    if (!reply)
+        return status ? status : CLI_EXIT_FAIL;
+    const char *server = cli_server_name (cli, reply);
+    json_t *what = json_object_get (reply, queues ? "queues" : "status");
+    struct format_ctx ctx = {.server = server, .version = PACKAGE_VERSION, .now = time (NULL)};
+    const char *delim = o->delim ? o->delim : "|";
+    int rc = -1;
+    /* -B SERVER: one server answers; another's name is PBS's connect failure */
+    for (int i = 0; !queues && i < n; i++) {
+        if (!jobspec_server_matches (operands[i], server) &&
+            strcmp (operands[i], cli->host ? cli->host : "") != 0) {
+            fprintf (stderr, "qstat: cannot connect to server %s (this is %s)\n", operands[i],
+                     server);
+            status = CLI_EXIT_FAIL;
+        }
+    }
+    switch (o->layout) {
+    case LAYOUT_TABLE:
+    case LAYOUT_ALT:
+        rc = queues ? format_queues_table (stdout, what) : format_server_table (stdout, what);
+        break;
+    case LAYOUT_FULL:
+        rc = queues ? format_queues_full (stdout, what, &ctx)
+                    : format_server_full (stdout, what, &ctx);
+        break;
+    case LAYOUT_JSON:
+        rc = queues ? format_queues_json (stdout, what, &ctx)
+                    : format_server_json (stdout, what, &ctx);
+        break;
+    case LAYOUT_DSV:
+        rc = queues ? format_queues_dsv (stdout, what, delim, &ctx)
+                    : format_server_dsv (stdout, what, delim, &ctx);
+        break;
+    }
+    if (rc < 0 || fflush (stdout) != 0) {
+        fprintf (stderr, "qstat: cannot write the output\n");
+        status = CLI_EXIT_FAIL;
+    }
+    json_decref (reply);
+    return status;
+}
+
 int main (int argc, char **argv)
 {
     struct qstat_opts o = {0};
@@ -344,6 +419,10 @@ int main (int argc, char **argv)
     }
     if (cli_open (&cli, "qstat") < 0)
         goto out;
+    if (o.mode != MODE_JOBS) {
+        status = show_queues_or_server (&cli, &o, argv + optind, n);
+        goto done;
+    }
     status = 0;
     /* the job ids, then each destination's jobs, in the order given */
     if (nids > 0 || nids == n) {

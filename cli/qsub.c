@@ -5,7 +5,10 @@
  * script text, directory, environment, host), sends job.submit and prints
  * the job id SEQ.SERVER, as PBS does (not with -z).  PBS_DPREFIX sets the
  * directive prefix unless -C does; with -W block=true qsub then polls the
- * job until it has finished and exits with its exit status.
+ * job until it has finished and exits with its exit status.  With -I
+ * (or "#PBS -I") the job is interactive: qsub prints no job id, reads no
+ * script from stdin (stdin is the session's), and becomes the job's
+ * terminal (qsub_interactive.h).
  */
 #include <errno.h>
 #include <limits.h>
@@ -18,6 +21,7 @@
 #include "common/jobspec.h"
 
 #include "climain.h"
+#include "qsub_interactive.h"
 
 /* A script, with the request around it, must fit in one protocol frame
  * (16 MiB by default); refuse early and clearly rather than at the
@@ -113,7 +117,11 @@ static json_t *build_request (struct jobspec *js, int argc, char **argv, struct 
     }
     if (jobspec_parse_args (js, argc, argv, err) < 0)
         return NULL;
-    if (js->argv == NULL && parse_script (js, err) < 0)
+    /* qsub -I without a script: stdin is the session's, not a script */
+    if (js->interactive && !js->argv && !js->script_path &&
+        jobspec_parse_script (js, "", 0, err) < 0)
+        return NULL;
+    if (js->argv == NULL && !js->script && parse_script (js, err) < 0)
         return NULL;
     if (getcwd (cwd, sizeof (cwd)) == NULL) {
         herror_set (err, "cannot read the current directory: %s", strerror (errno));
@@ -156,7 +164,8 @@ static void usage (void)
              "            [-m mail_options] [-M user_list] [-N name] [-o path] [-p priority]\n"
              "            [-P project] [-q queue] [-r y|n] [-S path_list] [-u user_list]\n"
              "            [-v variable_list] [-V] [-W attribute=value...] [-z]\n"
-             "            [-d path] [script | -- command [arg...]]\n");
+             "            [-d path] [script | -- command [arg...]]\n"
+             "       qsub -I [options] [script]\n");
 }
 
 /* -W block=true: wait until the job has finished and return its exit
@@ -210,6 +219,7 @@ int main (int argc, char **argv)
     json_t *reply;
     int status = 0;
     bool block = js && js->block, no_jobid = js && js->no_jobid;
+    bool interactive = js && js->interactive;
 
     if (js == NULL)
         herror_set (&err, "out of memory");
@@ -231,10 +241,12 @@ int main (int argc, char **argv)
         int64_t seq = json_integer_value (json_object_get (reply, "seq"));
         char seqtext[32];
         snprintf (seqtext, sizeof (seqtext), "%lld", (long long)seq);
-        if (!no_jobid)
+        if (!no_jobid && !interactive)
             printf ("%s\n", jobid ? jobid : seqtext);
         fflush (stdout);
-        if (block)
+        if (interactive)
+            status = qsub_interactive (&cli, seq, jobid ? jobid : seqtext);
+        else if (block)
             status = wait_for_end (&cli, seq, jobid ? jobid : seqtext);
         json_decref (reply);
     }

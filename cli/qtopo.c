@@ -77,8 +77,6 @@ static int tree_mode (bool node_source, bool json, bool dot)
 {
     if (node_source)
         return usage ("--topology and --synthetic need --node");
-    if (json && dot)
-        return usage ("--json and --dot exclude each other");
     return qtopo_tree_main (json ? QTOPO_TREE_JSON : dot ? QTOPO_TREE_DOT : QTOPO_TREE_TEXT);
 }
 
@@ -140,31 +138,25 @@ int main (int argc, char **argv)
     }
     if (optind < argc)
         return usage ("unexpected argument");
+    if (json && dot)
+        return usage ("--json and --dot exclude each other");
     if (check_mode) {
         if (node_mode || links_mode || jobid || xml || synthetic)
             return usage ("--check takes only --json or --dot");
-        if (json && dot)
-            return usage ("--json and --dot exclude each other");
         return qtopo_check (json ? QTOPO_CHECK_JSON : dot ? QTOPO_CHECK_DOT : QTOPO_CHECK_TEXT);
     }
     if (jobid) {
         if (node_mode || links_mode || xml || synthetic)
             return usage ("-j shows a job: drop --node, --links, --topology, --synthetic");
-        if (json && dot)
-            return usage ("--json and --dot exclude each other");
         return qtopo_job (jobid, json ? QTOPO_JOB_JSON : dot ? QTOPO_JOB_DOT : QTOPO_JOB_TEXT);
     }
     if (links_mode) {
         if (node_mode || xml || synthetic)
             return usage ("--links shows no node: drop --node, --topology, --synthetic");
-        if (json && dot)
-            return usage ("--json and --dot exclude each other");
         return qtopo_links (json ? QTOPO_LINKS_JSON : dot ? QTOPO_LINKS_DOT : QTOPO_LINKS_TEXT);
     }
     if (!node_mode)
         return tree_mode (xml || synthetic, json, dot);
-    if (json && dot)
-        return usage ("--json and --dot exclude each other");
     if (xml && synthetic)
         return usage ("--topology and --synthetic exclude each other");
 

@@ -140,7 +140,7 @@ void jobspec_clear_job (struct jobspec *js)
     js->argc = 0;
     js->env = NULL;
     js->nenv = 0;
-    js->export_all = js->hold = false;
+    js->export_all = js->hold = js->interactive = false;
     js->rerunnable = true;
     js->join = JOBSPEC_JOIN_NONE;
     js->priority = 0;
@@ -627,11 +627,11 @@ static int apply_option (struct layer *l, char opt, const char *val, char *what,
             return herror_set (err, "the working directory is a path on the execution host");
         return dup_into (&l->initdir, val) < 0 ? herror_set (err, "out of memory") : 0;
     case 'I':
-        return herror_set (err, "interactive jobs are not supported yet: submit the commands "
-                                "as a job script");
+        l->interactive = true;
+        return 0;
     case 'X':
-        return herror_set (err, "X11 forwarding needs an interactive job (-I), which this "
-                                "server does not support yet");
+        l->x11 = true; /* refused by jobspec_finalize, which sees DISPLAY */
+        return 0;
     case 'J':
     case 't':
         return herror_set (err, "job arrays are not supported yet; the job was not submitted");
@@ -687,11 +687,7 @@ static int apply_w_attr (struct layer *l, const char *val, struct herror *err)
     {
         if (jobspec_check_depend (v, err) < 0)
             return -1;
-        /* Nothing enforces dependencies yet: a job accepted with one would
-         * start without waiting (or after a job that does not exist), so
-         * refuse it.  Storing it is "dup_into (&l->depend, v)" once
-         * the scheduler holds such jobs back. */
-        return herror_set (err, JOBSPEC_DEPEND_REFUSAL);
+        return dup_into (&l->depend, v) < 0 ? herror_set (err, "out of memory") : 0;
     }
 }
 
@@ -824,6 +820,7 @@ int jobspec_parse_args (struct jobspec *js, int argc, char *const argv[], struct
     }
     layer_clear (&js->input->cmdline);
     js->input->cmdline = l;
+    js->interactive = l.interactive; /* until jobspec_finalize: qsub reads no stdin then */
     free (js->script_path);
     js->script_path = path;
     jobspec_strv_free (js->argv);

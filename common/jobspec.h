@@ -60,12 +60,6 @@
 #define JOBSPEC_ID_MAX       INT32_MAX /* uid and gid of a job's owner: 0..this */
 #define JOBSPEC_OWNER_MAX    255       /* bytes in the owner's user name */
 
-/* Job dependencies (-W depend, the "depend" member) are parsed and checked
- * but refused with this text, by qsub and by the controller's job.submit,
- * until the scheduler enforces them: accepting one and ignoring it would
- * start the job too early. */
-#define JOBSPEC_DEPEND_REFUSAL "job dependencies are not supported yet; the job was not submitted"
-
 /* The job attributes that are text: each is one optional string member of
  * the job object (docs/protocol.md), shown by qstat -f under its PBS name.
  * jobspec_attr_name() and jobspec_attr_pbs_name() give the two names;
@@ -130,9 +124,12 @@ struct jobspec {
     char *error;                  /* -e, likewise */
     enum jobspec_join join;       /* -j */
     bool hold;                    /* -h: submitted with a user hold */
-    bool rerunnable;              /* -r y|n, default y */
+    bool rerunnable;              /* -r y|n, default y; never with -I */
+    bool interactive;             /* -I: a shell for qsub instead of the script's body
+                                   * (after jobspec_parse_args: the command line's -I) */
     int priority;                 /* -p, JOBSPEC_PRIORITY_MIN..MAX, default 0 */
-    char *depend;                 /* validated; NULL = none (qsub refuses -W depend for now) */
+    char *depend;                 /* validated; NULL = none (the controller enforces it:
+                                   * scheduler/ctld/depend.h) */
     int array_index;              /* -1: not an array subjob */
     struct resreq res;            /* -l: chunks, placement, walltime */
     char *attrs[JOBSPEC_NATTRS];  /* text attributes (enum jobspec_attr); NULL = not given */
@@ -180,9 +177,9 @@ void jobspec_destroy (struct jobspec *js);
  * 32 characters, see herror_show()).  Everything that goes on the wire must
  * be UTF-8 (JSON): -v values, -o/-e paths, the command's arguments and the
  * script's file name are refused otherwise, naming the option or argument.
- * -W depend=... is checked, then refused (JOBSPEC_DEPEND_REFUSAL); what
- * huddle cannot do is refused with a sentence saying so: -I and -X
- * (interactive jobs), -J and -t (job arrays), -W stagein/stageout,
+ * -W depend=... is checked for its form (the controller finds the jobs); what
+ * huddle cannot do is refused with a sentence saying so: -J and -t (job
+ * arrays), -W stagein/stageout,
  * -W sandbox=PRIVATE.  -C sets the directive prefix, so call this before
  * jobspec_parse_script().  -a takes [[[[CC]YY]MM]DD]hhmm[.SS] in local
  * time; a time of day already past means tomorrow (a day past: next month,
@@ -223,7 +220,10 @@ int jobspec_parse_script (struct jobspec *js, const char *text, size_t len, stru
  * make the single chunk when there is no select/nodes; combined with select they are an error, as
  * in OpenPBS (mem with nodes is spread over the chunks, the Torque meaning).  Job-wide host=
  * (or vnode=) goes into that single chunk (refused with select, nodes or procs), job-wide arch=
- * into every chunk that names none.  Calling it again redoes the merge. */
+ * into every chunk that names none.  -I (js->interactive, from either layer) makes the job
+ * not rerunnable and is refused with a command after "--" or with -W block=true; -X is
+ * refused (without -I, without DISPLAY in envp, and with it: huddle does not forward X11).
+ * Calling it again redoes the merge. */
 int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], const char *hostname,
                       struct herror *err);
 
@@ -236,8 +236,8 @@ json_t *jobspec_to_json (const struct jobspec *js);
  * RESREQ_MAX_CHUNKS chunks and requests that add up to absurd counts, with
  * a message naming the member ("chunks[2].ncpus: ...").  Members it does
  * not know are ignored.  Strings are UTF-8 without NUL (jansson decodes
- * none other unless told to).  A valid "depend" is accepted here: this also
- * reads back stored jobs; job.submit refuses new ones itself.  Caller destroys the result.  NULL +
+ * none other unless told to).  A valid "depend" is accepted here (the
+ * controller checks the jobs it names).  Caller destroys the result.  NULL +
  * EINVAL/ENOMEM. */
 struct jobspec *jobspec_from_json (const json_t *o, struct herror *err);
 
@@ -290,11 +290,13 @@ const char *jobspec_getenv (const struct jobspec *js, const char *name);
  *   name:   1..236 printable characters, no blanks, '/', ':' or '@' (it
  *           becomes part of file names NAME.oSEQ), starting with a letter,
  *           digit or '_'
- *   queue:  1..64 of [A-Za-z0-9_.-], starting with a letter or digit
+ *   queue:  1..64 of [A-Za-z0-9_.-], starting with a letter or digit,
+ *           optionally followed by @SERVER (a host name); "@SERVER" alone
+ *           is that server's default queue
  *   depend: "TYPE:JOBID[:JOBID]...[,TYPE:...]" with TYPE one of after,
  *           afterok, afternotok, afterany, before, beforeok, beforenotok,
- *           beforeany, and JOBID "SEQ[.SERVER]" (SEQ may carry "[]" or
- *           "[N]" for arrays) */
+ *           beforeany, and JOBID "SEQ[.SERVER][@SERVER]" (SEQ may carry
+ *           "[]" or "[N]" for arrays; "@SERVER" as PBS writes it back) */
 int jobspec_check_name (const char *name, struct herror *err);
 int jobspec_check_queue (const char *queue, struct herror *err);
 int jobspec_check_depend (const char *depend, struct herror *err);

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <stdbool.h>
 
+#include "pbs_resources.h"
 #include "utf8.h"
 
 bool jobspec_host_valid (const char *s, size_t len)
@@ -47,25 +48,50 @@ int jobspec_check_queue (const char *queue, struct herror *err)
 
     char shown[HERROR_SHOW_SIZE];
 
-    if (at)
-        return herror_set (err, "submitting to another server (\"%s\") is not supported",
-                           herror_show (at, strlen (at), shown, sizeof (shown)));
+    /* QUEUE@SERVER, or @SERVER for that server's default queue: the
+     * controller checks that SERVER is its own name */
+    if (at) {
+        if (!pbs_hostname_valid (at + 1))
+            return herror_set (err, "\"%s\" is not a server name",
+                               herror_show (at + 1, strlen (at + 1), shown, sizeof (shown)));
+        n = (size_t)(at - queue);
+        if (n == 0)
+            return 0;
+    }
     if (n == 0)
         return herror_set (err, "the queue name is empty");
     if (n > JOBSPEC_QUEUE_MAX)
         return herror_set (err, "a queue name has at most %d characters", JOBSPEC_QUEUE_MAX);
     if (!isalnum ((unsigned char)queue[0]))
         return herror_set (err, "a queue name must start with a letter or a digit");
-    for (const char *p = queue; *p; p++) {
+    for (const char *p = queue; p < queue + n; p++) {
         if (!isalnum ((unsigned char)*p) && !strchr ("_.-", *p))
             return herror_set (err, "a queue name has only letters, digits, '_', '.' and '-'");
     }
     return 0;
 }
 
-/* "SEQ[.SERVER]", SEQ digits with an optional "[]" or "[N]". */
+/* "[A-Za-z0-9._-]+" over all len bytes. */
+static bool server_valid (const char *s, size_t len)
+{
+    if (len == 0)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (!isalnum ((unsigned char)s[i]) && !strchr ("._-", s[i]))
+            return false;
+    }
+    return true;
+}
+
+/* "SEQ[.SERVER][@SERVER]", SEQ digits with an optional "[]" or "[N]". */
 static bool jobid_valid (const char *s, size_t len)
 {
+    const char *at = memchr (s, '@', len);
+    if (at) {
+        if (!server_valid (at + 1, len - (size_t)(at - s) - 1))
+            return false;
+        len = (size_t)(at - s);
+    }
     size_t i = 0;
 
     while (i < len && isdigit ((unsigned char)s[i]))
@@ -82,13 +108,7 @@ static bool jobid_valid (const char *s, size_t len)
     }
     if (i == len)
         return true;
-    if (s[i] != '.' || i + 1 == len)
-        return false;
-    for (i++; i < len; i++) {
-        if (!isalnum ((unsigned char)s[i]) && !strchr ("._-", s[i]))
-            return false;
-    }
-    return true;
+    return s[i] == '.' && server_valid (s + i + 1, len - i - 1);
 }
 
 int jobspec_check_depend (const char *depend, struct herror *err)

@@ -276,6 +276,38 @@ static int merge_attrs (const struct jobspec_input *in, struct jobspec *out, str
     return 0;
 }
 
+/* -I and -X, from either layer (PBS takes "#PBS -I" too).  An
+ * interactive job runs a shell for qsub on its first node instead of
+ * the script's body (the script gives only its directives), so what only
+ * makes sense for a batch run is refused, and it is never rerun: a
+ * second run would have nobody to talk to, as in PBS.  huddle does not
+ * forward X11: -X is refused, saying why in either case. */
+static int merge_interactive (const struct jobspec *js, const struct jobspec_input *in,
+                              char *const envp[], struct jobspec *out, struct herror *err)
+{
+    bool x11 = in->cmdline.x11 || in->script.x11;
+    out->interactive = in->cmdline.interactive || in->script.interactive;
+    errno = EINVAL;
+    if (x11 && !out->interactive)
+        return herror_set (err, "-X (X11 forwarding) is only valid with -I");
+    if (x11 && !env_lookup (envp, "DISPLAY"))
+        return herror_set (err, "-X: DISPLAY is not set, so there is no X display to forward");
+    if (x11)
+        return herror_set (err, "-X: this server does not forward X11 connections; run "
+                                "X programs through ssh -X to the job's node, or submit "
+                                "without -X");
+    if (!out->interactive)
+        return 0;
+    if (js->argv)
+        return herror_set (err, "-I runs a shell on the job's node: it takes no command "
+                                "after --");
+    if (out->block)
+        return herror_set (err, "-I and -W block=true cannot be used together: qsub -I "
+                                "already waits for the job's end");
+    out->rerunnable = false;
+    return 0;
+}
+
 /* Move the finalized members of src into dst (whose old ones are freed);
  * the inputs (script, argv, script_path, input) stay with dst. */
 static void commit (struct jobspec *dst, struct jobspec *src)
@@ -363,7 +395,7 @@ int jobspec_finalize (struct jobspec *js, const char *cwd, char *const envp[], c
         errno = ENOMEM;
         goto fail;
     }
-    if (merge_attrs (in, &out, err) < 0)
+    if (merge_attrs (in, &out, err) < 0 || merge_interactive (js, in, envp, &out, err) < 0)
         goto fail;
     /* Torque's -d/-w: the job runs there (relative to the submit
      * directory); PBS_O_WORKDIR stays where qsub ran, PBS_O_INITDIR says

@@ -23,6 +23,7 @@ struct layer {
     bool have_priority;
     int priority;
     bool hold, export_all;
+    bool interactive, x11; /* -I, -X */
     bool have_vars;
     struct jobspec_var *vars; /* -v list; value NULL = take from environment */
     int nvars;

@@ -186,6 +186,7 @@ json_t *jobspec_to_json (const struct jobspec *js)
         add_new (o, "priority", json_integer (js->priority)) < 0 ||
         add_new (o, "hold", json_boolean (js->hold)) < 0 ||
         add_new (o, "rerunnable", json_boolean (js->rerunnable)) < 0 ||
+        (js->interactive && add_new (o, "interactive", json_true()) < 0) ||
         (js->array_index >= 0 && add_new (o, "array_index", json_integer (js->array_index)) < 0))
         goto fail;
     if (attrs_to_json (js, o) < 0)
@@ -251,16 +252,24 @@ static int get_int (const json_t *o, const char *ctx, const char *key, bool requ
     return 1;
 }
 
-static int get_bool (const json_t *o, const char *key, bool *out, struct herror *err)
+static int get_bool_opt (const json_t *o, const char *key, bool required, bool *out,
+                         struct herror *err)
 {
     json_t *v;
 
-    if (member (o, "", key, true, &v, err) < 0)
+    if (member (o, "", key, required, &v, err) < 0)
         return -1;
+    if (!v)
+        return 0;
     if (!json_is_boolean (v))
         return herror_set (err, "%s: must be true or false", key);
     *out = json_is_true (v);
     return 0;
+}
+
+static int get_bool (const json_t *o, const char *key, bool *out, struct herror *err)
+{
+    return get_bool_opt (o, key, true, out, err);
 }
 
 static int get_enum (const json_t *o, const char *ctx, const char *key, const char *const names[],
@@ -540,6 +549,7 @@ static int request_from_json (const json_t *o, struct jobspec *js, struct herror
                  err) < 0 ||
         get_bool (o, "hold", &js->hold, err) < 0 ||
         get_bool (o, "rerunnable", &js->rerunnable, err) < 0 ||
+        get_bool_opt (o, "interactive", false, &js->interactive, err) < 0 ||
         take_str (o, "output", false, check_output_path, &js->output, err) < 0 ||
         take_str (o, "error", false, check_output_path, &js->error, err) < 0 ||
         get_enum (o, "", "join", join_names, 3, &join, err) < 0 ||

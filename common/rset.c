@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strhash.h"
+
 /* A growable int list.  The public views only ever point into these. */
 struct intvec {
     int *v;
@@ -33,17 +35,9 @@ struct rset {
 
 #define RSET_INDEX_MIN 32 /* below this many nodes a scan is as quick */
 
-static unsigned name_hash (const char *name)
-{
-    unsigned h = 2166136261u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h;
-}
-
 static void index_put (int *index, int icap, const char *name, int i)
 {
-    unsigned k = name_hash (name) & (unsigned)(icap - 1);
+    unsigned k = strhash (name) & (unsigned)(icap - 1);
     while (index[k])
         k = (k + 1) & (unsigned)(icap - 1);
     index[k] = i + 1;
@@ -122,7 +116,7 @@ int rset_find (const struct rset *r, const char *name)
     if (r->n > 0 && strcmp (r->entries[r->n - 1].name, name) == 0)
         return r->n - 1;
     if (r->index) {
-        unsigned k = name_hash (name) & (unsigned)(r->icap - 1);
+        unsigned k = strhash (name) & (unsigned)(r->icap - 1);
         for (; r->index[k]; k = (k + 1) & (unsigned)(r->icap - 1)) {
             if (strcmp (r->entries[r->index[k] - 1].name, name) == 0)
                 return r->index[k] - 1;

@@ -116,7 +116,10 @@ struct placement {
     int *dom_mine;              /* spread: the job has a node in the domain */
     bool one_per_dom;           /* spread: at most one node per domain */
     int partition;              /* the partition chosen, 0 none */
-    const char *labels;         /* the node labels the job asks for, NULL none */
+    const char *labels;         /* the node labels asked of the node being tried (the
+                                 * job's, or with mixed_labels the current chunk's),
+                                 * NULL none */
+    bool mixed_labels;          /* its chunks ask for different labels */
 
     /* the attempt under way */
     const struct placement_view *view;
@@ -253,8 +256,9 @@ static struct need node_left (const struct placement *p, int i)
     struct need left = {-1, 0, 0};
     if (idset_test (p->skip, (unsigned)i))
         return left;
-    /* node labels: every chunk of a job asks for the same ones (the
-     * controller refuses others), so one filter serves the whole job */
+    /* node labels: one filter for the whole job when every chunk asks for
+     * the same ones (the usual case); else the chunk being placed sets it
+     * (chunk_labels) */
     if (p->labels && !pbs_labels_match (p->s->nodes[i]->labels, p->labels))
         return left;
     if (p->dom_ok || p->one_per_dom) {
@@ -271,6 +275,14 @@ static struct need node_left (const struct placement *p, int i)
     left.gpus -= t->gpus;
     left.mem -= t->mem;
     return left;
+}
+
+/* The node filter for chunk C when the job's chunks ask for different
+ * labels (node_left); a no-op otherwise. */
+static void chunk_labels (struct placement *p, const struct resreq_chunk *c)
+{
+    if (p->mixed_labels)
+        p->labels = c && c->labels[0] ? c->labels : NULL;
 }
 
 static bool node_has_room (const struct placement *p, int i, const struct need *nd)
@@ -378,6 +390,18 @@ static int fail_nospace (void)
     return -1;
 }
 
+/* Whether node I holds the whole request: room for the total and, when
+ * the chunks ask for different labels, every chunk's labels. */
+static bool pack_fits (struct placement *p, int i, const struct need *total)
+{
+    for (int k = 0; p->mixed_labels && k < p->req->nchunks; k++) {
+        const char *want = p->req->chunks[k].labels;
+        if (want[0] && !pbs_labels_match (p->s->nodes[i]->labels, want))
+            return false;
+    }
+    return node_has_room (p, i, total);
+}
+
 /* place=pack: the first node that holds the whole request. */
 static int choose_pack (struct placement *p)
 {
@@ -393,10 +417,10 @@ static int choose_pack (struct placement *p)
     }
     int node = -1;
     if (host >= 0)
-        node = node_has_room (p, host, &total) ? host : -1;
+        node = pack_fits (p, host, &total) ? host : -1;
     for (int i = next_node (p, 0, &total); host < 0 && i < p->nnodes && node < 0;
          i = next_node (p, i + 1, &total)) {
-        if (node_has_room (p, i, &total))
+        if (pack_fits (p, i, &total))
             node = i;
     }
     if (node < 0)
@@ -465,14 +489,16 @@ static int choose_spread (struct placement *p)
     for (int o = 0; o < p->req->nchunks; o++) {
         int i = p->order[o], tc = 0, nc = 0;
         const struct resreq_chunk *c = &p->req->chunks[i];
+        chunk_labels (p, c);
         for (int k = 0; k < c->count; k++) {
             int node = find_node (p, c, c->count - k, &tc, &nc);
-            if (node < 0)
-                return fail_nospace();
-            if (record (p, node, i) < 0)
-                return -1;
+            if (node < 0 || record (p, node, i) < 0) {
+                chunk_labels (p, NULL);
+                return node < 0 ? fail_nospace() : -1;
+            }
         }
     }
+    chunk_labels (p, NULL);
     return 0;
 }
 
@@ -1157,6 +1183,13 @@ static void begin (struct placement *p, const struct placement_view *view, const
     p->note[0] = '\0';
     /* kept here: node_left is the placer's innermost step */
     p->labels = req->chunks[0].labels[0] ? req->chunks[0].labels : NULL;
+    p->mixed_labels = false;
+    for (int i = 1; i < req->nchunks && !p->mixed_labels; i++)
+        p->mixed_labels = strcmp (req->chunks[i].labels, req->chunks[0].labels) != 0;
+    /* mixed: the fabric step's counts see every node (an estimate, as
+     * for mixed shapes), step 1 filters chunk by chunk */
+    if (p->mixed_labels)
+        p->labels = NULL;
     p->pg = snap_pgroup_find (p->s, req->pgroup);
     p->dom_ok = NULL;
     p->one_per_dom = p->pg >= 0 && p->s->pgroups[p->pg].strategy == SCHED_PG_SPREAD;
@@ -1223,13 +1256,15 @@ static bool chunk_fits_somewhere (struct placement *p, const struct resreq_chunk
 {
     struct need nd = chunk_need (c, 1);
     int host = chunk_host (p, c);
+    bool fits = false;
+    chunk_labels (p, c);
     if (host >= 0)
-        return node_has_room (p, host, &nd);
-    for (int i = next_node (p, 0, &nd); i < p->nnodes; i = next_node (p, i + 1, &nd)) {
-        if (node_has_room (p, i, &nd))
-            return true;
-    }
-    return false;
+        fits = node_has_room (p, host, &nd);
+    for (int i = next_node (p, 0, &nd); host < 0 && !fits && i < p->nnodes;
+         i = next_node (p, i + 1, &nd))
+        fits = node_has_room (p, i, &nd);
+    chunk_labels (p, NULL);
+    return fits;
 }
 
 /* Name the first chunk no single idle node can hold, if any. */
@@ -1334,8 +1369,10 @@ int placement_mark_wanted (struct placement *p, const struct placement_view *vie
             const struct resreq_chunk *c = &req->chunks[k];
             struct need nd = chunk_need (c, 1);
             int host = chunk_host (p, c);
-            if ((host == -1 || host == i) && node_has_room (p, i, &nd) &&
-                idset_set (nodes, (unsigned)i) < 0)
+            chunk_labels (p, c);
+            bool room = (host == -1 || host == i) && node_has_room (p, i, &nd);
+            chunk_labels (p, NULL);
+            if (room && idset_set (nodes, (unsigned)i) < 0)
                 return -1;
         }
     }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strhash.h"
+
 #define NAME_MAX_LEN 64
 
 #define GENERATION_EMPTY UINT64_C (0x9e3779b97f4a7c15)
@@ -62,14 +64,6 @@ void sched_snapshot_destroy (struct sched_snapshot *s)
 
 /* ---- name lookup: a chained hash; nodes are never removed ---- */
 
-static unsigned hash_name (const char *name)
-{
-    unsigned h = 2166136261u; /* FNV-1a */
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        h = (h ^ *p) * 16777619u;
-    return h;
-}
-
 static uint64_t mix64 (uint64_t x)
 {
     x ^= x >> 33; /* murmur3's finaliser */
@@ -83,7 +77,7 @@ static uint64_t mix64 (uint64_t x)
  * so the generation does not depend on the order nodes were added in. */
 static uint64_t node_fingerprint (const struct snode *n)
 {
-    uint64_t h = hash_name (n->name);
+    uint64_t h = strhash (n->name);
     h = mix64 (h ^ ((uint64_t)n->ncores << 32) ^ (uint64_t)n->ngpus);
     return mix64 (h ^ n->mem);
 }
@@ -92,7 +86,7 @@ int snap_find (const struct sched_snapshot *s, const char *name)
 {
     if (!s->nbuckets || !name)
         return -1;
-    struct snode *n = s->buckets[hash_name (name) % (unsigned)s->nbuckets];
+    struct snode *n = s->buckets[strhash (name) % (unsigned)s->nbuckets];
     for (; n; n = n->hnext) {
         if (strcmp (n->name, name) == 0)
             return n->index;
@@ -102,7 +96,7 @@ int snap_find (const struct sched_snapshot *s, const char *name)
 
 static void hash_insert (struct snode **buckets, int nbuckets, struct snode *n)
 {
-    unsigned b = hash_name (n->name) % (unsigned)nbuckets;
+    unsigned b = strhash (n->name) % (unsigned)nbuckets;
     n->hnext = buckets[b];
     buckets[b] = n;
 }

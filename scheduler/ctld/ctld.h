@@ -18,6 +18,10 @@
  *               of a job (job.h): transition, record, reactions; node loss,
  *               the fence, the reconcile of an agent's registration, reload
  *   jobmsg.c    job messages: submit, query, delete, hold, release, ended
+ *   jobdepend.c job dependencies: what a job waits on, settled when the
+ *               jobs it names start or end (depend.h has the rules)
+ *   jobmessage.c qmsg: a line into a running job's files, through its
+ *               first node's agent (the client is answered with the agent)
  *   links.c     measured links: link probe orders between idle nodes,
  *               their results (stored), link.query
  *   schedule.c  the scheduler-core snapshot, the queue derived from the job
@@ -94,6 +98,8 @@ struct ctld_config {
     char *fabric_map;   /* EC2 instance map, "" = none */
     char *mail_command; /* qsub -m mail: "" = none (jobmsg.c) */
     char *node_labels;  /* labels.h's option text, "" = none */
+
+    struct queues *queues; /* queues.h: options queues and default_queue */
 };
 
 struct server;
@@ -106,6 +112,8 @@ struct sched;
 struct links;
 struct peer;
 struct ctld_fabric;
+struct job_messages;
+struct queues;
 
 struct ctld {
     struct event_base *base;
@@ -115,9 +123,10 @@ struct ctld {
     struct nodes *nodes;
     struct jobs *jobs;
     struct sched *sched;
-    struct links *links;        /* NULL: no link probes (unit tests) */
-    struct ctld_fabric *fabric; /* ctld_fabric.h */
-    json_t *pgroups;            /* pgroups.c: placement group name -> object */
+    struct links *links;           /* NULL: no link probes (unit tests) */
+    struct ctld_fabric *fabric;    /* ctld_fabric.h */
+    json_t *pgroups;               /* pgroups.c: placement group name -> object */
+    struct job_messages *messages; /* jobmessage.c: qmsg requests its agents still owe */
     int64_t start_time;
     int exit_code; /* set when the loop is stopped on a fatal error */
 };
@@ -279,7 +288,7 @@ void jobs_node_lost (struct ctld *ctx, const char *name);
 /* Registration of node name with the jobs its agent reports (objects
  * {"seq", "run_count"?}): adopt or lose them; the seqs the agent must kill
  * (no longer its) are appended to kill, the adopted ones being deleted (E)
- * to rekill (their job.kill is sent again).  The report was checked by
+ * or rerun (qrerun) to rekill (their job.kill is sent again).  The report was checked by
  * the caller.  -1 on ENOMEM (nothing changed). */
 int jobs_node_register (struct ctld *ctx, const char *name, json_t *reported, json_t *kill,
                         json_t *rekill);
@@ -301,6 +310,14 @@ void job_set_queue_comment (struct ctld_job *j, const char *comment);
 
 extern const struct proto_handler jobs_client_handlers[];
 extern const struct proto_handler jobs_agent_handlers[];
+
+/* ------------------------------------------------------------ jobmessage.c */
+
+/* qmsg (job.message) and its agents' answers; the requests still waiting
+ * are answered by nobody once destroyed (at shutdown). */
+extern const struct proto_handler messages_client_handlers[];
+extern const struct proto_handler messages_agent_handlers[];
+void job_messages_destroy (struct ctld *ctx);
 
 /* ------------------------------------------------------------- schedule.c */
 
@@ -337,6 +354,11 @@ bool sched_node_usage (struct ctld *ctx, const char *name, struct sched_node_usa
  * j->eligible_time).  Called by job_update()'s reactions and by
  * jobs_load(); idempotent.  A failure (ENOMEM) is logged. */
 void sched_job_sync (struct ctld *ctx, struct ctld_job *j);
+
+/* j's request, priority or queue changed (qalter, qmove): a waiting job is
+ * queued again with them (keeping its rank and eligible time).  Whether it
+ * was in the queue. */
+bool sched_job_requeue (struct ctld *ctx, struct ctld_job *j);
 
 /* j->rank changed (qorder): the queue follows.  -1 ENOENT when it is not
  * queued (then there is nothing to follow). */

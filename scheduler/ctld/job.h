@@ -27,6 +27,7 @@
 #include "common/resreq.h"
 #include "scheduler/core/alloc.h"
 #include "scheduler/ctld/ctld.h"
+#include "scheduler/ctld/depend.h"
 #include "scheduler/ctld/jobstate.h"
 
 /* Exit statuses with a meaning here (PBS JOB_EXEC_* numbers, as the agent
@@ -35,6 +36,7 @@
 #define JOB_EXIT_RETRY         (-3)      /* JOB_EXEC_RETRY: agent says try again: requeue */
 #define JOB_EXIT_LOST          (-4)      /* JOB_EXEC_INITABT: its node went down or forgot it */
 #define JOB_EXIT_NONE          INT32_MIN /* job_update: set no exit status (qdel of a queued job) */
+#define JOB_PATH_MAX           4096      /* a path an agent reports (jobdir, output_file) */
 #define JOB_MAX_RETRIES        20 /* starts after which a JOB_EXEC_RETRY job is held, as PBS */
 
 struct ctld_job {
@@ -45,8 +47,11 @@ struct ctld_job {
     bool rerunnable;
     bool exclusive; /* place=excl / exclhost */
     bool deleted;   /* qdel while running: it finishes, never requeues */
-    bool rerun;     /* qrerun: its run is being killed to queue it again */
+    bool rerun;     /* qrerun: its run is being killed to queue it again (stored as
+                     * the object's "rerun", dropped when the run ends) */
     int priority;
+    int queue;    /* index into the controller's queues (queues.h); -1: a queue
+                   * the configuration no longer has (the name is in obj) */
     int64_t rank; /* order among waiting jobs of one priority ("queue_rank",
                    * qorder); 0: the seq */
     int64_t submit_time;
@@ -57,6 +62,12 @@ struct ctld_job {
     struct resreq res;         /* owned */
     struct sched_alloc *alloc; /* R and E only */
     char *queue_comment;       /* why a queued job waits (not stored) */
+    /* H: the kinds of hold on it, PBS's Hold_Types (stored as the object's
+     * "hold_types"; a stored H job without it has a user hold) */
+    bool user_hold;           /* u: qhold, qsub -h, too many failed starts */
+    bool depend_hold;         /* s: it waits on its dependencies (depend.h) */
+    struct depend_item *deps; /* while depend_hold: what it waits on (owned) */
+    int ndeps;
 };
 
 /* Whether a job's -a time is still ahead at now: it waits (state W in
@@ -81,19 +92,45 @@ const char *job_id (struct ctld *ctx, const struct ctld_job *j, char *buf, size_
 const char *job_first_node (const struct ctld_job *j);
 bool job_uses_node (const struct ctld_job *j, const char *name);
 
+/* The job a client's msg names ("seq", "server"), if the caller may act on
+ * it: its owner, or root.  NULL with err in PBS's words ("Unknown Job Id
+ * ID", "Unauthorized Request") otherwise.  Finished jobs are found too. */
+struct ctld_job *jobs_owned (json_t *msg, struct request *rq, struct herror *err);
+
+/* The job object OBJ read by its one codec (jobspec_job_from_json; the
+ * stored object has no script, it is read with an empty one): what qalter
+ * edits before it codes the members again.  NULL with err.  The caller
+ * destroys it. */
+struct jobspec;
+struct jobspec *job_decode (const json_t *obj, struct herror *err);
+
 /* Set or remove (v NULL) a member of the job object. */
 void job_set (struct ctld_job *j, const char *name, json_t *v);
+
+/* Put the job object into the current turn's transaction after a change
+ * of members that is no change of state (job_update commits its own): the
+ * launch report, qorder's rank.  0, or -1 (logged) when the store cannot
+ * take it. */
+int job_store (struct ctld *ctx, struct ctld_job *j);
+
+/* Copy session_id, jobdir, output_file and error_file from a checked
+ * job.launch.ok report into the job object (NULL: remove them). */
+void job_set_started (struct ctld_job *j, json_t *report);
 
 /* One change of a job: the event and what it carries. */
 struct job_change {
     enum job_event ev;
-    bool hold; /* SUBMIT: submitted with a hold (qsub -h) */
+    bool hold;        /* SUBMIT: submitted with a hold (qsub -h) */
+    bool depend_hold; /* SUBMIT: it waits on its dependencies (system hold) */
+    char hold_type;   /* HOLD, RELEASE: 's' the system's hold (dependencies), else
+                       * the user's (qhold, qrls) */
     /* SUBMIT, HOLD, RELEASE, DELETE, ENDED: the audit event ("held by uid
      * 0"; DELETE: also the comment).  RETRY, LOST, NODE_DOWN: why, worded
      * into the event and comment for where the job goes ("Job requeued:
      * WHY", "Job failed: WHY").  START: unused (the nodes are named). */
     const char *text;
-    const char *comment;       /* ENDED: qstat's comment, NULL keeps it; START: what
+    const char *comment;       /* ENDED, SUBMIT, RELEASE: qstat's comment, NULL keeps it;
+                                * START: what
                                 * placement adds to "Job run on NODES" (the
                                 * pass's note, e.g. "switches=2 met: 2 leaf
                                 * switches"), NULL or "" for nothing */
@@ -114,8 +151,37 @@ struct job_change {
 int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c);
 
 /* A stored job back into the table at start-up (jobs_load): the reactions
- * of its state, as if it had just entered it: queued when Q or H. */
+ * of its state, as if it had just entered it: queued when Q or H, its
+ * dependencies watched again when it waits on them. */
 void job_reload (struct ctld *ctx, struct ctld_job *j);
+
+/* qsub -W depend=TEXT (depend.h): read it and find each job it names, here
+ * (SEQ.SERVER of this server), refusing an unknown one ("Unknown Job Id
+ * ID") and one whose outcome already rules the dependency out ("Finished
+ * job did not satisfy dependency ...", PBS's words).  On success *deps
+ * (freed by the caller, NULL when every item is met already) holds the
+ * items still to wait for and *normalized (malloc'd) the list as qstat -f
+ * shows it, "afterok:12.vm@vm".  -1 with err otherwise. */
+int jobs_depend_prepare (struct ctld *ctx, const char *text, struct depend_item **deps, int *ndeps,
+                         char **normalized, struct herror *err);
+
+/* A job started or finished: settle the jobs that wait on it (released
+ * when met, a comment when never). */
+void jobs_depend_parent_changed (struct ctld *ctx, struct ctld_job *parent);
+
+/* The table's map of parent seq (decimal) -> [seqs of the jobs that wait
+ * on it] (jobdepend.c keeps it); created on first use, NULL on ENOMEM. */
+json_t *jobs_dependents (struct ctld *ctx);
+
+/* Watch the items j waits on (j->deps), once j is in the table (also at
+ * start-up, where nothing is settled: nothing changed while the
+ * controller was down). */
+void jobs_depend_watch (struct ctld *ctx, struct ctld_job *j);
+
+/* Look at what held job j waits on again: released (job_update) once
+ * every item is met; else its comment says which item it waits for ("Job
+ * held: waiting for dependency afterok:12.vm") or which can never be met. */
+void jobs_depend_settle (struct ctld *ctx, struct ctld_job *j);
 
 /* Queue a job.kill of the job's run for node, NULL: every node of its
  * allocation (an order, not a change: the registration of a node that

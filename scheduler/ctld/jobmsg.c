@@ -16,9 +16,12 @@
 
 #include "common/jobspec.h"
 #include "common/log.h"
+#include "common/pbs_format.h"
+#include "common/pbs_resources.h"
 #include "common/signame.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/labels.h"
+#include "scheduler/ctld/queues.h"
 #include "scheduler/ctld/store.h"
 
 static int get_seq (json_t *msg, int64_t *seq, struct herror *err)
@@ -46,8 +49,7 @@ static int check_server (json_t *msg, struct ctld *ctx, int64_t seq, struct herr
     return 0;
 }
 
-/* The job a client names, if it may act on it (its owner, or root). */
-static struct ctld_job *owned_job (json_t *msg, struct request *rq, struct herror *err)
+struct ctld_job *jobs_owned (json_t *msg, struct request *rq, struct herror *err)
 {
     int64_t seq;
     if (get_seq (msg, &seq, err) < 0 || check_server (msg, rq->ctx, seq, err) < 0)
@@ -68,8 +70,9 @@ static struct ctld_job *owned_job (json_t *msg, struct request *rq, struct herro
 
 /* The job object: the normalized request plus what the server decides. */
 static json_t *job_object (struct ctld *ctx, struct jobspec *spec, int64_t seq, const char *owner,
-                           struct herror *err)
+                           int qi, struct herror *err)
 {
+    const char *queue = queues_get (ctx->cfg.queues, qi)->name;
     char jobid[96];
     snprintf (jobid, sizeof (jobid), "%lld.%s", (long long)seq, ctx->cfg.server_name);
     spec->seq = seq;
@@ -83,11 +86,12 @@ static json_t *job_object (struct ctld *ctx, struct jobspec *spec, int64_t seq, 
         herror_set (err, "cannot code job %lld: %s", (long long)seq, strerror (errno));
         return NULL;
     }
-    int64_t walltime = spec->res.walltime ? spec->res.walltime : ctx->cfg.default_walltime;
+    int64_t walltime = queues_walltime (ctx, qi, spec->res.walltime);
     json_t *env = json_object_get (obj, "env");
-    if (json_is_object (env) && !json_object_get (env, "PBS_O_QUEUE"))
-        json_object_set_new (env, "PBS_O_QUEUE", json_string (ctx->cfg.default_queue));
-    json_object_set_new (obj, "queue", json_string (ctx->cfg.default_queue));
+    /* PBS_O_QUEUE is the queue submitted to, as qsub named it or the default */
+    if (json_is_object (env))
+        json_object_set_new (env, "PBS_O_QUEUE", json_string (queue));
+    json_object_set_new (obj, "queue", json_string (queue));
     json_object_set_new (obj, "walltime", json_integer (walltime));
     json_object_set_new (obj, "submit_time", json_integer (ctld_now()));
     json_object_set_new (obj, "run_count", json_integer (0));
@@ -224,14 +228,22 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
         herror_prefix (err, "job");
         return -1;
     }
+    /* -W depend: the jobs it names must exist; held (system hold) while
+     * it waits on them */
+    struct depend_item *deps = NULL;
+    int ndeps = 0;
     if (spec->depend) {
-        /* Not enforced yet: the job would start at once.  Refused here,
-         * not in jobspec_from_json(), which also reads back stored jobs. */
-        herror_set (err, "job: depend: %s", JOBSPEC_DEPEND_REFUSAL);
-        goto fail;
+        char *text = NULL;
+        if (jobs_depend_prepare (ctx, spec->depend, &deps, &ndeps, &text, err) < 0)
+            goto fail;
+        free (spec->depend);
+        spec->depend = text;
     }
-    if (spec->queue && strcmp (spec->queue, ctx->cfg.default_queue) != 0) {
-        herror_set (err, "Unknown queue %s", spec->queue);
+    int qi = queues_resolve (ctx, spec->queue, err);
+    if (qi < 0 || queues_check_walltime (ctx, qi, spec->res.walltime, err) < 0)
+        goto fail;
+    if (!queues_get (ctx->cfg.queues, qi)->enabled) {
+        herror_set (err, "Queue is not enabled");
         goto fail;
     }
     const json_t *pg = spec->res.pgroup[0] ? pgroups_find (ctx, spec->res.pgroup) : NULL;
@@ -261,7 +273,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     }
     struct ctld_job *j = calloc (1, sizeof (*j));
     if (!j || store_next_seq (ctx->store, &seq, err) < 0 ||
-        !(j->obj = job_object (ctx, spec, seq, owner, err)) ||
+        !(j->obj = job_object (ctx, spec, seq, owner, qi, err)) ||
         store_script_put (ctx->store, seq, spec->script ? spec->script : "", err) < 0) {
         free (owner);
         job_free (j);
@@ -274,6 +286,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     j->script_bytes = script_bytes;
     j->seq = seq;
     j->uid = spec->uid;
+    j->queue = qi;
     j->execution_time = spec->execution_time;
     j->state = JOB_NEW;
     check_mail (ctx, spec, seq);
@@ -286,16 +299,24 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     j->exclusive = spec->res.sharing != RESREQ_SHARED;
     memset (&spec->res, 0, sizeof (spec->res));
     jobspec_destroy (spec);
+    j->deps = deps;
+    j->ndeps = ndeps;
+    deps = NULL;
     if (jobs_insert (ctx, j) < 0) {
         free (owner);
         job_free (j);
         return herror_set (err, "cannot accept the job now");
     }
-    snprintf (event, sizeof (event), "submitted by %s (uid %d)%s", owner, (int)j->uid,
-              hold ? " with a hold" : "");
+    snprintf (event, sizeof (event), "submitted by %s (uid %d)%s%s", owner, (int)j->uid,
+              hold ? " with a hold" : "", j->deps ? ", held on its dependencies" : "");
     free (owner);
-    struct job_change c = {.ev = JOB_EV_SUBMIT, .hold = hold, .text = event};
+    struct job_change c = {
+        .ev = JOB_EV_SUBMIT, .hold = hold, .depend_hold = j->deps != NULL, .text = event};
     job_update (ctx, j, &c);
+    if (j->depend_hold) {
+        jobs_depend_watch (ctx, j);
+        jobs_depend_settle (ctx, j); /* its comment */
+    }
     json_t *reply = proto_reply_ok (msg);
     if (reply) {
         json_object_set_new (reply, "seq", json_integer (seq));
@@ -305,6 +326,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     log_msg (LOG_LEVEL_DEBUG, "job %lld.%s %s", (long long)seq, ctx->cfg.server_name, event);
     return 0;
 fail:
+    free (deps);
     jobspec_destroy (spec);
     return -1;
 }
@@ -360,9 +382,11 @@ static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
     return o;
 }
 
-static bool query_match (struct ctld_job *j, const char *user, bool finished)
+static bool query_match (struct ctld_job *j, const char *user, int queue, bool finished)
 {
     if (!finished && j->state == JOB_FINISHED)
+        return false;
+    if (queue >= 0 && j->queue != queue)
         return false;
     if (user) {
         const char *owner = json_string_value (json_object_get (j->obj, "owner"));
@@ -420,9 +444,10 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
         proto_opt_int (msg, "limit", &limit, err) < 0 ||
         proto_opt_string (msg, "queue", &queue, err) < 0)
         return -1;
-    /* one queue so far: every job is in it (qstat DESTINATION) */
-    if (queue && strcmp (queue, ctx->cfg.default_queue) != 0)
-        return herror_set (err, "Unknown queue %.64s", queue);
+    /* qstat DESTINATION: that queue's jobs */
+    int qi = queue ? queues_resolve (ctx, queue, err) : -1;
+    if (queue && qi < 0)
+        return -1;
     if (cursor < 0 || limit < 1)
         return herror_set (err, "message job.query: \"cursor\" must be >= 0, \"limit\" >= 1");
     if (vo.script && json_array_size (seqs) != 1)
@@ -449,7 +474,7 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
             }
             struct ctld_job *j = jobs_find (ctx, json_integer_value (v));
             next = (int64_t)i;
-            if (j && query_match (j, user, true) &&
+            if (j && query_match (j, user, qi, true) &&
                 !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
                 break;
             next = (int64_t)i + 1;
@@ -458,7 +483,8 @@ static int job_query (json_t *msg, void *arg, struct herror *err)
         /* The cursor is the last seq answered: jobs come in seq order. */
         for (int i = jobs_index_after (ctx, cursor); rc == 0 && i < jobs_count (ctx); i++) {
             struct ctld_job *j = jobs_at (ctx, i);
-            if (query_match (j, user, finished) && !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
+            if (query_match (j, user, qi, finished) &&
+                !page_add (&pg, ctx, j, rq->peer, &vo, err, &rc))
                 break;
             next = j->seq;
         }
@@ -491,7 +517,7 @@ static int owned_change (json_t *msg, struct request *rq, enum job_event ev, con
                          const char *refusal, struct herror *err)
 {
     struct ctld *ctx = rq->ctx;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     char text[128];
 
     if (!j || ctld_store_writable (ctx, err) < 0)
@@ -534,7 +560,7 @@ static int job_signal (json_t *msg, void *arg, struct herror *err)
 
     if (proto_get_string (msg, "signal", &name, err) < 0)
         return -1;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     if (!j)
         return -1;
     int sig = signame_parse (name);
@@ -569,7 +595,7 @@ static int add_event (int64_t seq, int64_t t, const char *text, void *arg)
 static int job_events (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     char id[96];
     if (!j)
         return -1;
@@ -593,8 +619,10 @@ static int job_events (json_t *msg, void *arg, struct herror *err)
 /* qrerun: an administrator kills a running job's run to queue it again
  * (a job submitted -r n only with "force", as PBS's -W force); the job
  * stays R until its first node reports the end, which then requeues it
- * (job_ended).  Not persisted: a controller restarted meanwhile lets the
- * run's end finish the job. */
+ * (job_ended).  The wish is stored ("rerun" in the job object, committed
+ * with the request's event before the kill goes out): a controller
+ * restarted meanwhile still requeues the job when the end comes, and the
+ * node's registration is sent the kill again (jobs_node_register). */
 static int job_rerun (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
@@ -605,7 +633,7 @@ static int job_rerun (json_t *msg, void *arg, struct herror *err)
 
     if (proto_opt_bool (msg, "force", &force, err) < 0)
         return -1;
-    struct ctld_job *j = owned_job (msg, rq, err);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
     if (!j)
         return -1;
     if (peer_uid (rq->peer) != 0 && peer_uid (rq->peer) != ctx->cfg.service_uid)
@@ -619,8 +647,9 @@ static int job_rerun (json_t *msg, void *arg, struct herror *err)
     snprintf (text, sizeof (text), "rerun requested by uid %d", (int)peer_uid (rq->peer));
     if (store_event_add (ctx->store, j->seq, ctld_now(), text, &serr) < 0)
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, serr.text);
-    ctld_dirty (ctx);
     j->rerun = true;
+    job_set (j, "rerun", json_true());
+    (void)job_store (ctx, j);
     job_send_kill (ctx, j, NULL);
     log_msg (LOG_LEVEL_INFO, "job %lld: %s", (long long)j->seq, text);
     ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
@@ -637,7 +666,6 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
     struct ctld *ctx = rq->ctx;
     json_t *seqs;
     struct ctld_job *j[2];
-    struct herror serr = {""};
 
     if (proto_get_array (msg, "seqs", &seqs, err) < 0)
         return -1;
@@ -647,7 +675,7 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
         json_t *one = json_pack ("{s:O}", "seq", json_array_get (seqs, k));
         if (!one)
             return herror_set (err, "out of memory");
-        j[k] = owned_job (one, rq, err);
+        j[k] = jobs_owned (one, rq, err);
         json_decref (one);
         if (!j[k])
             return -1;
@@ -661,34 +689,159 @@ static int job_order (json_t *msg, void *arg, struct herror *err)
     j[1]->rank = r0;
     for (int k = 0; k < 2; k++) {
         json_object_set_new (j[k]->obj, "queue_rank", json_integer (j[k]->rank));
-        if (store_job_put (ctx->store, j[k]->obj, &serr) < 0)
-            log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j[k]->seq,
-                     serr.text);
+        (void)job_store (ctx, j[k]);
         (void)sched_queue_set_rank_of (ctx, j[k]);
     }
-    ctld_dirty (ctx);
     sched_request (ctx);
     ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
     return 0;
 }
 
-/* qmove: only the one queue exists, so moving there is moving nowhere;
- * any other destination is refused as PBS refuses an unknown queue. */
+/* qalter and qmove: MEMBERS (stolen) of the job object change in one
+ * job_update (JOB_EV_ALTER), recorded in the job's history (tracejob) as
+ * WHAT by the caller. */
+static int alter_commit (json_t *msg, struct request *rq, struct ctld_job *j, json_t *members,
+                         const char *what, struct herror *err)
+{
+    char text[900];
+    snprintf (text, sizeof (text), "%.800s by uid %d", what, (int)peer_uid (rq->peer));
+    struct job_change c = {.ev = JOB_EV_ALTER, .text = text, .members = members};
+    if (job_update (rq->ctx, j, &c) < 0)
+        return herror_set (err, "%s",
+                           errno == EINVAL ? "Request invalid for state of job"
+                                           : "cannot change the job now");
+    log_msg (LOG_LEVEL_INFO, "job %lld: %s", (long long)j->seq, text);
+    ctld_reply (rq->ctx, rq->peer, proto_reply_ok (msg));
+    return 0;
+}
+
+/* qmove: a waiting job into another queue, whose limits it must meet as a
+ * job submitted there (its walltime, resolved at submit, is kept). */
 static int job_move (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
     const char *queue;
+    char what[200];
+
     if (proto_get_string (msg, "queue", &queue, err) < 0)
         return -1;
-    struct ctld_job *j = owned_job (msg, rq, err);
-    if (!j)
+    int qi = queues_resolve (ctx, queue, err);
+    if (qi < 0)
         return -1;
-    if (strcmp (queue, rq->ctx->cfg.default_queue) != 0)
-        return herror_set (err, "Unknown queue %.64s", queue);
+    struct ctld_job *j = jobs_owned (msg, rq, err);
+    if (!j || ctld_store_writable (ctx, err) < 0)
+        return -1;
     if (j->state != JOB_QUEUED && j->state != JOB_HELD)
         return herror_set (err, "Request invalid for state of job");
-    ctld_reply (rq->ctx, rq->peer, proto_reply_ok (msg));
-    return 0;
+    const struct queue_conf *q = queues_get (ctx->cfg.queues, qi);
+    if (!q->enabled)
+        return herror_set (err, "Queue is not enabled");
+    if (queues_check_walltime (ctx, qi, j->res.walltime, err) < 0)
+        return -1;
+    if (qi == j->queue) {
+        ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
+        return 0;
+    }
+    const char *from = json_string_value (json_object_get (j->obj, "queue"));
+    snprintf (what, sizeof (what), "moved from queue %s to queue %s", from ? from : "?", q->name);
+    json_t *members = json_pack ("{s:s}", "queue", q->name);
+    if (!members)
+        return herror_set (err, "out of memory");
+    return alter_commit (msg, rq, j, members, what, err);
+}
+
+/* qalter -l select: the job's chunks as SELECT gives them, checked as
+ * job.submit checks a request, coded by the job object's codec into
+ * MEMBERS' "chunks". */
+static int alter_select (struct ctld *ctx, struct ctld_job *j, const char *select, json_t *members,
+                         struct herror *err)
+{
+    struct herror why = {""};
+    struct jobspec *spec = job_decode (j->obj, err);
+    if (!spec)
+        return -1;
+    int rc = -1;
+    if (pbs_select_parse (select, &spec->res, &why) < 0 ||
+        pbs_resreq_check (&spec->res, &why) < 0 ||
+        labels_check_request (ctx->cfg.node_labels, &spec->res, &why) < 0) {
+        herror_set (err, "Illegal attribute or resource value select (%s)", why.text);
+    } else {
+        json_t *o = jobspec_job_to_json (spec);
+        json_t *chunks = json_object_get (o, "chunks");
+        rc = chunks ? json_object_set (members, "chunks", chunks)
+                    : herror_set (err, "out of memory");
+        json_decref (o);
+    }
+    jobspec_destroy (spec);
+    return rc;
+}
+
+/* qalter: -N, -p, -l walltime, -l select of a job of its owner (or root).
+ * A waiting job takes them all, within its queue's limits; a running one,
+ * as PBS allows (ATR_DFLAG_ALTRUN), its name and priority, not its select;
+ * nor its walltime, which PBS's MOM could be told but huddle's agents
+ * enforce as the run was launched with (docs/protocol.md, job.alter). */
+static int job_alter (json_t *msg, void *arg, struct herror *err)
+{
+    struct request *rq = arg;
+    struct ctld *ctx = rq->ctx;
+    int64_t walltime = 0, priority = 0;
+    const char *select = NULL, *name = NULL;
+    int has_walltime, has_priority;
+    char what[700] = "altered:", hms[32];
+    struct herror why = {""};
+
+    if ((has_walltime = proto_opt_int (msg, "walltime", &walltime, err)) < 0 ||
+        (has_priority = proto_opt_int (msg, "priority", &priority, err)) < 0 ||
+        proto_opt_string (msg, "select", &select, err) < 0 ||
+        proto_opt_string (msg, "name", &name, err) < 0)
+        return -1;
+    struct ctld_job *j = jobs_owned (msg, rq, err);
+    if (!j || ctld_store_writable (ctx, err) < 0)
+        return -1;
+    if (j->state != JOB_QUEUED && j->state != JOB_HELD && j->state != JOB_RUNNING)
+        return herror_set (err, "Request invalid for state of job");
+    if (j->state == JOB_RUNNING && (has_walltime || select))
+        return herror_set (err, "Cannot modify attribute while job running");
+    if (!has_walltime && !has_priority && !select && !name)
+        return herror_set (err, "message job.alter: nothing to change");
+    if (name && jobspec_check_name (name, &why) < 0)
+        return herror_set (err, "Illegal attribute or resource value Job_Name (%s)", why.text);
+    if (has_priority && (priority < JOBSPEC_PRIORITY_MIN || priority > JOBSPEC_PRIORITY_MAX))
+        return herror_set (err,
+                           "Illegal attribute or resource value Priority (a number from %d to "
+                           "%d)",
+                           JOBSPEC_PRIORITY_MIN, JOBSPEC_PRIORITY_MAX);
+    if (has_walltime && (walltime < 1 || walltime > RESREQ_MAX_WALLTIME))
+        return herror_set (err, "Illegal attribute or resource value walltime");
+    if (has_walltime && queues_check_walltime (ctx, j->queue, walltime, err) < 0)
+        return -1;
+    json_t *members = json_object();
+    if (!members)
+        return herror_set (err, "out of memory");
+    if (select && alter_select (ctx, j, select, members, err) < 0) {
+        json_decref (members);
+        return -1;
+    }
+    if (name) {
+        json_object_set_new (members, "name", json_string (name));
+        snprintf (what + strlen (what), sizeof (what) - strlen (what), " Job_Name=%.240s", name);
+    }
+    if (has_priority) {
+        json_object_set_new (members, "priority", json_integer (priority));
+        snprintf (what + strlen (what), sizeof (what) - strlen (what), " Priority=%d",
+                  (int)priority);
+    }
+    if (has_walltime) {
+        json_object_set_new (members, "walltime", json_integer (walltime));
+        snprintf (what + strlen (what), sizeof (what) - strlen (what), " Resource_List.walltime=%s",
+                  pbs_format_walltime (walltime, hms, sizeof (hms)));
+    }
+    if (select)
+        snprintf (what + strlen (what), sizeof (what) - strlen (what),
+                  " Resource_List.select=%.300s", select);
+    return alter_commit (msg, rq, j, members, what, err);
 }
 
 /* ------------------------------------------------------------ from agents */
@@ -804,16 +957,34 @@ static int job_ended (json_t *msg, void *arg, struct herror *err)
     return 0;
 }
 
+/* The first node's job.launch.ok says how the job's process started
+ * (session_id, jobdir, output_file, error_file): kept in the job object,
+ * and so in the store, for qstat -f and qmsg. */
 static int job_launch_ok (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
-    int64_t seq;
-    if (get_seq (msg, &seq, err) < 0)
+    int64_t seq, session = 0;
+    const char *dir = NULL, *out = NULL, *errf = NULL;
+    if (get_seq (msg, &seq, err) < 0 || proto_opt_int (msg, "session_id", &session, err) < 0 ||
+        proto_opt_string (msg, "jobdir", &dir, err) < 0 ||
+        proto_opt_string (msg, "output_file", &out, err) < 0 ||
+        proto_opt_string (msg, "error_file", &errf, err) < 0)
         return -1;
+    if (session < 0 || session > INT32_MAX)
+        return herror_set (err, "message job.launch.ok: member \"session_id\" out of range");
+    if ((dir && strlen (dir) >= JOB_PATH_MAX) || (out && strlen (out) >= JOB_PATH_MAX) ||
+        (errf && strlen (errf) >= JOB_PATH_MAX))
+        return herror_set (err, "message job.launch.ok: a path is longer than %d bytes",
+                           JOB_PATH_MAX - 1);
     struct ctld_job *j = agent_job (rq, msg, seq);
-    if (j)
-        log_msg (LOG_LEVEL_DEBUG, "job %lld launched on %s", (long long)seq,
-                 peer_agent_node (rq->peer));
+    if (!j)
+        return 0;
+    log_msg (LOG_LEVEL_DEBUG, "job %lld launched on %s (session %lld)", (long long)seq,
+             peer_agent_node (rq->peer), (long long)session);
+    if (session > 0 && j->state == JOB_RUNNING) {
+        job_set_started (j, msg);
+        (void)job_store (rq->ctx, j);
+    }
     return 0;
 }
 
@@ -859,6 +1030,9 @@ const struct proto_handler jobs_client_handlers[] = {
     {"job.signal", job_signal},
     {"job.events", job_events},
     {"job.move", job_move},
+    {"job.alter", job_alter},
+    {"queue.query", queues_query},
+    {"server.query", queues_server_query},
     {"job.rerun", job_rerun},
     {"job.order", job_order},
     {NULL, NULL},

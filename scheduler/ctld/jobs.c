@@ -21,6 +21,7 @@
 #include "scheduler/ctld/ctld_fabric.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/nodestate.h"
+#include "scheduler/ctld/queues.h"
 #include "scheduler/ctld/store.h"
 
 struct user_usage {
@@ -32,6 +33,7 @@ struct jobs {
     struct ctld_job **v; /* sorted by seq */
     int n, cap;
     json_t *user_names;       /* uid (decimal) -> user name, filled on first use */
+    json_t *dependents;       /* seq (decimal) -> [seqs of the jobs held on its outcome] */
     struct user_usage *users; /* one per uid with unfinished jobs or once had */
     int nusers, capusers;
 };
@@ -54,6 +56,7 @@ void job_free (struct ctld_job *j)
     resreq_clear (&j->res);
     sched_alloc_destroy (j->alloc);
     free (j->queue_comment);
+    free (j->deps);
     free (j);
 }
 
@@ -67,6 +70,7 @@ void jobs_destroy (struct ctld *ctx)
     free (js->v);
     free (js->users);
     json_decref (js->user_names);
+    json_decref (js->dependents);
     free (js);
     ctx->jobs = NULL;
 }
@@ -122,6 +126,14 @@ void jobs_usage (struct ctld *ctx, uid_t uid, struct jobs_usage *u)
 {
     struct jobs_usage *have = usage_of (ctx->jobs, uid);
     *u = have ? *have : (struct jobs_usage){0};
+}
+
+json_t *jobs_dependents (struct ctld *ctx)
+{
+    struct jobs *js = ctx->jobs;
+    if (!js->dependents)
+        js->dependents = json_object();
+    return js->dependents;
 }
 
 int jobs_count (struct ctld *ctx)
@@ -240,6 +252,17 @@ static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state stat
         (event && store_event_add (ctx->store, j->seq, ctld_now(), event, &err) < 0)) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
         ctld_dirty (ctx);
+        return -1;
+    }
+    ctld_dirty (ctx);
+    return 0;
+}
+
+int job_store (struct ctld *ctx, struct ctld_job *j)
+{
+    struct herror err = {""};
+    if (store_job_put (ctx->store, j->obj, &err) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
         return -1;
     }
     ctld_dirty (ctx);
@@ -396,7 +419,28 @@ static json_t *new_cookie (void)
     return json_string (hex);
 }
 
+/* The members a run's first node reports in job.launch.ok (what its
+ * process said as it started); NULL removes them (a requeued job). */
+static const char *const started_members[] = {"session_id", "jobdir", "output_file", "error_file"};
+
+void job_set_started (struct ctld_job *j, json_t *report)
+{
+    for (size_t i = 0; i < sizeof (started_members) / sizeof (started_members[0]); i++) {
+        json_t *v = report ? json_object_get (report, started_members[i]) : NULL;
+        job_set (j, started_members[i], v ? json_incref (v) : NULL);
+    }
+}
+
 /* ---------------------------------------------------------------- update */
+
+/* PBS's Hold_Types of a held job: "u" the user's, "s" the system's. */
+static const char *hold_types (const struct ctld_job *j)
+{
+    return j->user_hold && j->depend_hold ? "us" : j->depend_hold ? "s" : "u";
+}
+
+static void job_take_fields (struct ctld *ctx, struct ctld_job *j, struct jobspec *spec,
+                             const json_t *obj);
 
 /* What an event writes into the job besides its state, decided by where
  * the table sent it.  event (its audit text) is filled for the commit.
@@ -433,6 +477,23 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         else
             job_set (j, "comment", json_sprintf ("Job run on %s", json_string_value (nodes)));
         json_decref (nodes);
+    } else if (c->ev == JOB_EV_ALTER) {
+        /* qalter, qmove: jobmsg.c checked the new members; the object with
+         * them must still read back, and what is decided with follows it */
+        struct herror err = {""};
+        json_t *copy = json_copy (j->obj);
+        struct jobspec *spec =
+            copy && json_object_update (copy, c->members) == 0 ? job_decode (copy, &err) : NULL;
+        if (!spec) {
+            log_msg (LOG_LEVEL_ERROR, "job %lld: altered object refused: %s", (long long)j->seq,
+                     err.text);
+            json_decref (copy);
+            errno = EINVAL;
+            return -1;
+        }
+        job_take_fields (ctx, j, spec, copy);
+        json_decref (copy);
+        snprintf (event, size, "%s", text);
     } else if (c->ev == JOB_EV_NODE_DOWN && next == JOB_RUNNING) {
         snprintf (event, size, "node %s down: requeued once its run there is surely killed",
                   c->node);
@@ -451,6 +512,9 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "common_switch", NULL);
         job_set (j, "max_link_latency_us", NULL);
         job_set (j, "pgroup_partition", NULL);
+        job_set (j, "rerun", NULL);
+        j->rerun = false;
+        job_set_started (j, NULL);
     } else if (next == JOB_FINISHED) {
         /* only the agent's report has a status: a deleted waiting job has none */
         int status = c->ev == JOB_EV_ENDED ? c->exit_status : JOB_EXIT_NONE;
@@ -467,6 +531,8 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         if (status != JOB_EXIT_NONE)
             job_set (j, "exit_status", json_integer (status));
         job_set (j, "cookie", NULL);
+        job_set (j, "rerun", NULL);
+        j->rerun = false;
         job_set (j, "end_time", json_integer (ctld_now()));
         if (comment)
             job_set (j, "comment", json_string (comment));
@@ -475,8 +541,11 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         if (c->ev == JOB_EV_DELETE) {
             j->deleted = true;
             job_set (j, "comment", json_string (text));
+        } else if (c->comment) {
+            job_set (j, "comment", json_string (c->comment));
         }
     }
+    job_set (j, "hold_types", next == JOB_HELD ? json_string (hold_types (j)) : NULL);
     if (next == JOB_QUEUED && j->state != JOB_QUEUED)
         j->eligible_time = j->state == JOB_NEW ? j->submit_time : ctld_now();
     if (next != JOB_QUEUED || j->state != JOB_QUEUED)
@@ -539,9 +608,17 @@ static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
         sched_alloc_destroy (j->alloc);
         j->alloc = NULL;
     }
+    /* an altered waiting job takes its new request and priority into the
+     * scheduler's queue, and may fit now (or let others by) */
+    if (c && c->ev == JOB_EV_ALTER && sched_job_requeue (ctx, j))
+        sched_request (ctx);
     sched_job_sync (ctx, j);
     if (needs_pass (old, j->state))
         sched_request (ctx);
+    /* what the jobs held on this one's start or end wait for */
+    if ((old == JOB_QUEUED && j->state == JOB_RUNNING) ||
+        (j->state == JOB_FINISHED && old != JOB_FINISHED))
+        jobs_depend_parent_changed (ctx, j);
     if (j->state == JOB_FINISHED && old != JOB_FINISHED) {
         json_t *st = json_object_get (j->obj, "exit_status");
         const char *comment = json_string_value (json_object_get (j->obj, "comment"));
@@ -555,10 +632,19 @@ static void job_react (struct ctld *ctx, struct ctld_job *j, enum job_state old,
 
 int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c)
 {
+    /* the holds after the event: a job is H while it has one */
+    bool user = j->user_hold, dep = j->depend_hold;
+    if (c->ev == JOB_EV_SUBMIT) {
+        user = c->hold;
+        dep = c->depend_hold;
+    } else if (c->ev == JOB_EV_HOLD || c->ev == JOB_EV_RELEASE) {
+        *(c->hold_type == 's' ? &dep : &user) = c->ev == JOB_EV_HOLD;
+    }
     struct job_cond cond = {
-        .hold = c->hold,
+        .hold = user || dep,
         .rerunnable = j->rerunnable,
         .retries_left = j->run_count < JOB_MAX_RETRIES,
+        .holds_left = user || dep,
     };
     enum job_state old = j->state, next;
     char event[1200];
@@ -567,12 +653,28 @@ int job_update (struct ctld *ctx, struct ctld_job *j, const struct job_change *c
     if (job_state_next (old, c->ev, &cond, &next) < 0)
         goto out;
     /* Repeating what is already true (qhold of a held job) changes nothing. */
-    if (next == old && (c->ev == JOB_EV_HOLD || c->ev == JOB_EV_RELEASE)) {
+    if (next == old && (c->ev == JOB_EV_HOLD || c->ev == JOB_EV_RELEASE) && user == j->user_hold &&
+        dep == j->depend_hold) {
         rc = 0;
         goto out;
     }
-    if (job_apply (ctx, j, c, next, event, sizeof (event)) < 0)
+    if (next != JOB_HELD)
+        user = dep = false;
+    else if (c->ev == JOB_EV_RETRY)
+        user = true; /* too many failed starts: qrls lets it try again */
+    bool was_user = j->user_hold, was_dep = j->depend_hold;
+    j->user_hold = user;
+    j->depend_hold = dep;
+    if (job_apply (ctx, j, c, next, event, sizeof (event)) < 0) {
+        j->user_hold = was_user;
+        j->depend_hold = was_dep;
         goto out;
+    }
+    if (!j->depend_hold) {
+        free (j->deps);
+        j->deps = NULL;
+        j->ndeps = 0;
+    }
     rc = job_commit (ctx, j, next, event);
     job_react (ctx, j, old, c, event);
 out:
@@ -589,6 +691,8 @@ void job_reload (struct ctld *ctx, struct ctld_job *j)
 {
     j->eligible_time = j->submit_time;
     sched_job_sync (ctx, j);
+    if (j->depend_hold)
+        jobs_depend_watch (ctx, j);
 }
 
 /* --------------------------------------------------------- nodes and jobs */
@@ -684,7 +788,7 @@ int jobs_node_register (struct ctld *ctx, const char *name, json_t *report, json
         json_array_append_new (kill, json_integer (r.kill[i]));
     for (int i = 0; i < r.nadopt; i++) {
         struct ctld_job *j = jobs_find (ctx, r.adopt[i]);
-        if (j->state == JOB_EXITING)
+        if (j->state == JOB_EXITING || j->rerun)
             json_array_append_new (rekill, json_integer (j->seq));
     }
     char why[160];
@@ -759,6 +863,43 @@ void jobs_prune (struct ctld *ctx, int64_t now)
 
 /* ------------------------------------------------------------------- load */
 
+struct jobspec *job_decode (const json_t *obj, struct herror *err)
+{
+    json_t *req = json_copy ((json_t *)obj);
+    if (!req || (!json_object_get (req, "script") &&
+                 json_object_set_new (req, "script", json_string ("")) < 0)) {
+        json_decref (req);
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    struct jobspec *spec = jobspec_job_from_json (req, err);
+    json_decref (req);
+    return spec;
+}
+
+/* What the controller decides with, taken from the decoded object SPEC
+ * (stolen) and OBJ: at load, and when qalter or qmove changed the object. */
+static void job_take_fields (struct ctld *ctx, struct ctld_job *j, struct jobspec *spec,
+                             const json_t *obj)
+{
+    const char *queue = json_string_value (json_object_get (obj, "queue"));
+
+    j->rerunnable = spec->rerunnable;
+    j->priority = spec->priority;
+    j->queue = queues_find (ctx->cfg.queues, queue);
+    if (j->queue < 0)
+        log_msg (LOG_LEVEL_WARN,
+                 "job %lld: queue %s is not configured (option queues): it keeps its name, "
+                 "with no limits and priority 0",
+                 (long long)j->seq, queue ? queue : "?");
+    j->execution_time = spec->execution_time;
+    resreq_clear (&j->res);
+    j->res = spec->res;
+    j->exclusive = spec->res.sharing != RESREQ_SHARED;
+    memset (&spec->res, 0, sizeof (spec->res));
+    jobspec_destroy (spec);
+}
+
 /* Rebuild one stored job.  A job the controller cannot read is skipped with
  * a log line (and stays in the store for a person to look at). */
 static int load_one (int64_t seq, json_t *obj, void *arg)
@@ -773,16 +914,7 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
         log_msg (LOG_LEVEL_ERROR, "stored job %lld: no valid state/uid: skipped", (long long)seq);
         return 0;
     }
-    /* The stored object has no script (the store keeps it apart): check
-     * the rest, with an empty one, by the job object's codec. */
-    json_t *req = json_copy (obj);
-    if (!req || (!json_object_get (req, "script") &&
-                 json_object_set_new (req, "script", json_string ("")) < 0)) {
-        json_decref (req);
-        return -1;
-    }
-    struct jobspec *spec = jobspec_job_from_json (req, &err);
-    json_decref (req);
+    struct jobspec *spec = job_decode (obj, &err);
     if (!spec) {
         log_msg (LOG_LEVEL_ERROR, "stored job %lld: %s: skipped", (long long)seq, err.text);
         return 0;
@@ -796,18 +928,27 @@ static int load_one (int64_t seq, json_t *obj, void *arg)
     j->obj = json_incref (obj);
     j->state = state;
     j->uid = (uid_t)json_integer_value (uid);
-    j->rerunnable = spec->rerunnable;
-    j->priority = spec->priority;
     j->rank = json_integer_value (json_object_get (obj, "queue_rank"));
-    j->execution_time = spec->execution_time;
-    j->res = spec->res;
-    j->exclusive = spec->res.sharing != RESREQ_SHARED;
-    memset (&spec->res, 0, sizeof (spec->res));
-    jobspec_destroy (spec);
+    job_take_fields (ctx, j, spec, obj);
     j->submit_time = json_integer_value (json_object_get (obj, "submit_time"));
     j->run_count = json_integer_value (json_object_get (obj, "run_count"));
     j->script_bytes = json_integer_value (json_object_get (obj, "script_size"));
     j->deleted = state == JOB_EXITING;
+    j->rerun = state == JOB_RUNNING && json_is_true (json_object_get (obj, "rerun"));
+    if (state == JOB_HELD) {
+        const char *holds = json_string_value (json_object_get (obj, "hold_types"));
+        j->user_hold = !holds || strchr (holds, 'u');
+        j->depend_hold = holds && strchr (holds, 's');
+        const char *depend = json_string_value (json_object_get (obj, "depend"));
+        struct herror derr = {""};
+        if (j->depend_hold && (!depend || depend_parse (depend, &j->deps, &j->ndeps, &derr) < 0)) {
+            /* held on what it cannot say: a user hold, for its owner to release */
+            log_msg (LOG_LEVEL_ERROR, "stored job %lld: held on dependencies: %s", (long long)seq,
+                     depend ? derr.text : "it has none");
+            j->depend_hold = false;
+            j->user_hold = true;
+        }
+    }
     if (jobs_insert (ctx, j) < 0) {
         job_free (j);
         return -1;

@@ -65,12 +65,13 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_LOST] = NO,
                 [JOB_EV_NODE_DOWN] = NO,
                 [JOB_EV_RERUN] = NO,
+                [JOB_EV_ALTER] = ALWAYS (JOB_QUEUED),
             },
         [JOB_HELD] =
             {
                 [JOB_EV_SUBMIT] = NO,
                 [JOB_EV_HOLD] = ALWAYS (JOB_HELD),
-                [JOB_EV_RELEASE] = ALWAYS (JOB_QUEUED),
+                [JOB_EV_RELEASE] = {JOB_QUEUED, JOB_HELD},
                 [JOB_EV_DELETE] = ALWAYS (JOB_FINISHED),
                 [JOB_EV_START] = NO,
                 [JOB_EV_ENDED] = NO,
@@ -78,6 +79,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_LOST] = NO,
                 [JOB_EV_NODE_DOWN] = NO,
                 [JOB_EV_RERUN] = NO,
+                [JOB_EV_ALTER] = ALWAYS (JOB_HELD),
             },
         [JOB_RUNNING] =
             {
@@ -91,6 +93,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_LOST] = {JOB_QUEUED, JOB_FINISHED},
                 [JOB_EV_NODE_DOWN] = {JOB_RUNNING, JOB_FINISHED},
                 [JOB_EV_RERUN] = ALWAYS (JOB_QUEUED),
+                [JOB_EV_ALTER] = ALWAYS (JOB_RUNNING),
             },
         [JOB_EXITING] =
             {
@@ -104,6 +107,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_LOST] = ALWAYS (JOB_FINISHED),
                 [JOB_EV_NODE_DOWN] = ALWAYS (JOB_FINISHED),
                 [JOB_EV_RERUN] = ALWAYS (JOB_FINISHED), /* a job being deleted ends */
+                [JOB_EV_ALTER] = NO,
             },
         [JOB_FINISHED] =
             {
@@ -117,6 +121,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_LOST] = NO,
                 [JOB_EV_NODE_DOWN] = NO,
                 [JOB_EV_RERUN] = NO,
+                [JOB_EV_ALTER] = NO,
             },
         [JOB_NEW] =
             {
@@ -130,6 +135,7 @@ static const struct rule transitions[JOB_NEW + 1][JOB_NEVENTS] =
                 [JOB_EV_LOST] = NO,
                 [JOB_EV_NODE_DOWN] = NO,
                 [JOB_EV_RERUN] = NO,
+                [JOB_EV_ALTER] = NO,
             },
 };
 
@@ -144,6 +150,8 @@ static bool conditional (enum job_event ev, const struct job_cond *c)
         return !c->hold;
     case JOB_EV_RETRY:
         return c->retries_left;
+    case JOB_EV_RELEASE:
+        return !c->holds_left;
     case JOB_EV_LOST:
     case JOB_EV_NODE_DOWN:
         return c->rerunnable;

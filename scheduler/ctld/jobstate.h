@@ -8,11 +8,15 @@
  *
  *   (new)      --submit--> Q, or H when submitted with a hold
  *   Q queued   --hold--> H, --delete--> F, --start--> R
- *   H held     --release--> Q, --delete--> F
+ *   H held     --release--> Q (H while another kind of hold remains: a
+ *              user's qhold, the system's hold of a job waiting on its
+ *              dependencies), --hold--> H, --delete--> F
  *   R running  --delete--> E (kill sent), --ended--> F,
  *              --retry--> Q, or H once its retries are used up,
  *              --lost--> Q (rerunnable) or F,
  *              --node-down--> R (rerunnable: it waits for the fence) or F
+ *   Q, H, R    --alter--> the same state (qalter, qmove; jobmsg.c decides
+ *              which attributes a running job may change)
  *   E exiting  --ended--> F, --lost/node-down--> F
  *   F finished (final)
  *
@@ -45,14 +49,16 @@ enum job_event {
     JOB_EV_LOST,      /* its run is surely gone: agent forgot it, fence passed */
     JOB_EV_NODE_DOWN, /* the node of its script went down; its run may live on */
     JOB_EV_RERUN,     /* qrerun: its run, killed for it, ended: it queues again */
+    JOB_EV_ALTER,     /* qalter, qmove: attributes change, the state stays */
 };
-#define JOB_NEVENTS (JOB_EV_RERUN + 1)
+#define JOB_NEVENTS (JOB_EV_ALTER + 1)
 
 /* What besides the state decides where an event leads. */
 struct job_cond {
     bool hold;         /* SUBMIT: submitted with a hold (qsub -h) */
     bool rerunnable;   /* LOST, NODE_DOWN: the job may run again (qsub -r y) */
     bool retries_left; /* RETRY: it has not used up its starts yet */
+    bool holds_left;   /* RELEASE: another kind of hold remains (job.h) */
 };
 
 /* The PBS letter ('Q', 'H', 'R', 'E', 'F'); '?' for JOB_NEW or an unknown

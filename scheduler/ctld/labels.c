@@ -139,18 +139,10 @@ static int find_entry (const char *hosts, const char *labels, void *arg)
     return 0;
 }
 
-int labels_check_request (const char *spec, const struct resreq *r, struct herror *err)
+/* Each label of one chunk's list: a name some entry gives, and that very
+ * value on some node. */
+static int check_labels (const char *spec, const char *want, struct herror *err)
 {
-    const char *want = r->nchunks > 0 ? r->chunks[0].labels : "";
-
-    for (int i = 1; i < r->nchunks; i++) {
-        if (strcmp (r->chunks[i].labels, want) != 0)
-            return herror_set (err,
-                               "chunks asking for different node labels (%s, %s) are not "
-                               "supported yet: ask for the same labels in every chunk",
-                               *want ? want : "none",
-                               *r->chunks[i].labels ? r->chunks[i].labels : "none");
-    }
     for (const char *p = want; *p;) {
         size_t n = strcspn (p, ",");
         size_t nlen = strcspn (p, ",=");
@@ -168,6 +160,15 @@ int labels_check_request (const char *spec, const struct resreq *r, struct herro
                                    (int)n, p);
         }
         p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+int labels_check_request (const char *spec, const struct resreq *r, struct herror *err)
+{
+    for (int i = 0; i < r->nchunks; i++) {
+        if (check_labels (spec, r->chunks[i].labels, err) < 0)
+            return -1;
     }
     return 0;
 }

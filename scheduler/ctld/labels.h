@@ -32,10 +32,11 @@ int labels_config_check (const char *spec, struct herror *err);
  * size (RESREQ_LABELS_MAX is plenty for one chunk, a node may need more). */
 int labels_of_node (const char *spec, const char *node, char *buf, size_t size);
 
-/* Whether a request's labels can be honoured: every chunk asks for the
- * same ones (placement filters nodes per job) and each is a label some
- * entry of spec (or the built-in arch=linux) defines.  0, or -1 with a
- * PBS-style message ("Unknown resource: gpu_type"). */
+/* Whether a request's labels can be honoured: each label of each chunk
+ * (chunks may ask for different ones: each is placed on nodes having its
+ * own) is one some entry of spec (or the built-in arch=linux) defines,
+ * with a value some node has.  0, or -1 with a PBS-style message
+ * ("Unknown resource: gpu_type"). */
 int labels_check_request (const char *spec, const struct resreq *r, struct herror *err);
 
 #endif

@@ -104,6 +104,7 @@ static void stop (struct daemon *d)
     server_destroy (ctx); /* commits the last turn */
     links_destroy (ctx);
     pgroups_destroy (ctx);
+    job_messages_destroy (ctx);
     ctld_fabric_destroy (ctx);
     jobs_destroy (ctx);
     nodes_destroy (ctx);

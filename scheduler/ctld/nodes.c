@@ -359,6 +359,8 @@ static json_t *node_to_json (struct ctld *ctx, struct ctld_node *n, json_t *by_n
         json_object_set (o, "job_slots", json_object_get (here, "slots"));
     if (o && n->comment)
         json_object_set_new (o, "comment", json_string (n->comment));
+    if (o && n->up && n->task_endpoint) /* qsub -I attaches there */
+        json_object_set_new (o, "task_endpoint", json_string (n->task_endpoint));
     if (o && with_topology && n->topology)
         json_object_set (o, "topology", n->topology);
     return o;

@@ -16,6 +16,7 @@
 #include "common/pbs_resources.h"
 #include "scheduler/ctld/labels.h"
 #include "scheduler/ctld/options.h"
+#include "scheduler/ctld/queues.h"
 
 static const struct config_option table[] = {
     {"listen", CONFIG_STRING, "127.0.0.1:15001", 0, 0,
@@ -32,9 +33,16 @@ static const struct config_option table[] = {
      "silence after which a node is down and its jobs are requeued (rerunnable, once "
      "job_lease has run out) or failed; "
      "also how long running jobs wait for their node's agent after a controller restart"},
-    {"default_queue", CONFIG_STRING, "workq", 0, 0, "name of the (single) queue"},
+    {"default_queue", CONFIG_STRING, "workq", 0, 0,
+     "queue of jobs that name none (qsub without -q); one of option queues"},
     {"default_walltime", CONFIG_DURATION, "24h", 1, 3650LL * 86400,
-     "walltime of jobs that ask for none"},
+     "walltime of jobs that ask for none, in a queue that sets no default_walltime"},
+    {"queues", CONFIG_STRING, "", 0, 0,
+     "the queues: entries NAME[:KEY=VALUE,...] separated by blanks or ';', KEY one of "
+     "priority (-1024..1023), default_walltime and max_walltime ([[HH:]MM:]SS), max_user_run "
+     "(running jobs per user, 0: no limit), enabled and started (true/false), e.g. \"workq "
+     "express:priority=100,max_walltime=1:00:00,max_user_run=2\"; empty: one queue, "
+     "default_queue"},
     {"max_message_size", CONFIG_SIZE, "16M", 1024, 1024LL * 1024 * 1024,
      "largest message body accepted; a larger frame is refused and the connection closed"},
     {"service_user", CONFIG_STRING, "root", 0, 0,
@@ -126,6 +134,7 @@ static const struct config_option table[] = {
 struct ctld_options {
     struct config *config;
     char *listen_host;
+    struct queues *queues;
 };
 
 void ctld_options_help (FILE *f)
@@ -145,6 +154,7 @@ void ctld_options_destroy (struct ctld_options *o)
         return;
     config_destroy (o->config);
     free (o->listen_host);
+    queues_destroy (o->queues);
     free (o);
 }
 
@@ -218,6 +228,9 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     if (cfg->default_queue[0] == '\0')
         return herror_set (err, "option default_queue is empty");
     cfg->default_walltime = config_get_int (c, "default_walltime");
+    if (!(cfg->queues = o->queues = queues_parse (config_get_string (c, "queues"),
+                                                  cfg->default_queue, cfg->default_walltime, err)))
+        return -1;
     cfg->max_message_size = config_get_int (c, "max_message_size");
     const char *user = config_get_string (c, "service_user");
     struct passwd *pw = getpwnam (user);

@@ -28,6 +28,7 @@
 #include "scheduler/ctld/ctld.h"
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/labels.h"
+#include "scheduler/ctld/queues.h"
 #include "scheduler/ctld/store.h"
 #include "topology/node.h"
 
@@ -263,7 +264,7 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j)
     } else if (!have) {
         struct sched_job sj = {
             .seq = j->seq,
-            .priority = j->priority,
+            .priority = queues_job_priority (ctx, j),
             .eligible_time = j->eligible_time,
             .held = j->state == JOB_HELD || deferred,
             .req = &j->res,
@@ -278,6 +279,15 @@ void sched_job_sync (struct ctld *ctx, struct ctld_job *j)
     if (rc < 0)
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot follow it in the scheduler's queue: %s",
                  (long long)j->seq, strerror (errno));
+}
+
+bool sched_job_requeue (struct ctld *ctx, struct ctld_job *j)
+{
+    if (!sched_queue_contains (ctx->sched->queue, j->seq))
+        return false;
+    (void)sched_queue_remove (ctx->sched->queue, j->seq);
+    sched_job_sync (ctx, j);
+    return true;
 }
 
 int sched_queue_set_rank_of (struct ctld *ctx, const struct ctld_job *j)
@@ -338,13 +348,46 @@ static void wake_arm (struct ctld *ctx, const struct ctld_job *j, int64_t now)
         s->wake_at = when;
 }
 
+/* What the pass asks before it places a job (pass.h's admission hook):
+ * the limits the core does not know, one check each, the first that says
+ * no giving the job's reason to wait.  Another limit (an array's %MAX) is
+ * one more check here and one more count in admit_started(). */
+struct admission {
+    struct ctld *ctx;
+    struct queue_admit *queues; /* max_user_run, started=false */
+};
+
+static const char *admit (void *arg, int64_t seq)
+{
+    struct admission *a = arg;
+    const struct ctld_job *j = jobs_find (a->ctx, seq);
+    const char *why = NULL;
+
+    if (j && !why)
+        why = queue_admit_check (a->queues, j);
+    return why;
+}
+
+static void admit_started (void *arg, int64_t seq)
+{
+    struct admission *a = arg;
+    const struct ctld_job *j = jobs_find (a->ctx, seq);
+
+    if (j)
+        queue_admit_started (a->queues, j);
+}
+
 static void pass_cb (evutil_socket_t fd, short what, void *arg)
 {
     struct ctld *ctx = arg;
     struct sched *s = ctx->sched;
+    struct admission adm = {.ctx = ctx};
     struct sched_limits limits = {
         .max_jobs = ctx->cfg.max_jobs_per_pass,
         .starvation_limit = ctx->cfg.starvation_limit,
+        .admit = admit,
+        .started = admit_started,
+        .arg = &adm,
     };
     int started = 0;
     char text[600];
@@ -354,7 +397,10 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
     if (ctx->exit_code != 0 || store_retrying (ctx->store))
         return;
     int64_t now = ctld_now();
-    struct sched_result *r = sched_pass (s->snap, s->queue, now, &limits);
+    struct sched_result *r = (adm.queues = queue_admit_create (ctx))
+                                 ? sched_pass (s->snap, s->queue, now, &limits)
+                                 : NULL;
+    queue_admit_destroy (adm.queues);
     if (!r) {
         log_msg (LOG_LEVEL_ERROR, "scheduling pass failed: %s", strerror (errno));
         return;

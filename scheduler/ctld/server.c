@@ -395,11 +395,16 @@ static const struct proto_handler *lookup (const struct proto_handler *const *ta
 /* Find the handler for a message, or queue the refusal; NULL then. */
 static const struct proto_handler *find_handler (struct ctld *ctx, struct peer *p, json_t *msg)
 {
-    static const struct proto_handler *const client_tables[] = {
-        jobs_client_handlers,   nodes_client_handlers,   links_client_handlers,
-        fabric_client_handlers, pgroups_client_handlers, NULL};
+    static const struct proto_handler *const client_tables[] = {jobs_client_handlers,
+                                                                nodes_client_handlers,
+                                                                links_client_handlers,
+                                                                fabric_client_handlers,
+                                                                pgroups_client_handlers,
+                                                                messages_client_handlers,
+                                                                NULL};
     static const struct proto_handler *const agent_tables[] = {
-        nodes_agent_handlers, jobs_agent_handlers, links_agent_handlers, NULL};
+        nodes_agent_handlers, jobs_agent_handlers, links_agent_handlers, messages_agent_handlers,
+        NULL};
     const char *type = proto_msg_type (msg);
     const struct proto_handler *h = lookup (client_tables, type);
     if (!h) {

@@ -59,16 +59,12 @@ grep -qx "$(printf 'caf\303\251 \342\202\254')" "$work/utf8.o${JOBID%%.*}" ||
 echo "ok: a UTF-8 script runs"
 utf8_seq=${JOBID%%.*}
 
-# 3. Dependencies: refused, on the command line and as a directive.
-refused "-W depend on an existing job" \
-    "qsub: option -W depend=afterok:$held: job dependencies are not supported yet; the job was not submitted" \
-    qsub -W "depend=afterok:$held" -- /bin/true
-refused "-W depend on no job" "job dependencies are not supported yet" \
+# 3. Dependencies on jobs that do not exist: refused, on the command line
+# and as a directive (tests/system/0920-depend.sh has the rest).
+refused "-W depend on no job" "qsub: Unknown Job Id 424242." \
     qsub -W depend=afterok:424242 -- /bin/true
-printf '#!/bin/sh\n#PBS -W depend=afterok:%s\necho dep\n' "$seq" >dep.sh
-refused "#PBS -W depend" \
-    "qsub: script line 2: \"#PBS -W depend=afterok:$seq\": job dependencies are not supported yet" \
-    qsub dep.sh
+printf '#!/bin/sh\n#PBS -W depend=afterok:424243\necho dep\n' >dep.sh
+refused "#PBS -W depend on no job" "qsub: Unknown Job Id 424243." qsub dep.sh
 
 # 4. A 100 KB job name: the error names the option and the limit, briefly.
 long=$(head -c 102400 /dev/zero | tr '\0' a)
@@ -181,8 +177,7 @@ def submit(j):
 # The control: this request is accepted as it is.
 ok = request(submit(job()), "raw job.submit")
 request(json.dumps({"type": "job.delete", "seq": ok["seq"]}).encode(), "raw job.delete")
-request(submit(job(depend="afterok:424242")), "raw depend",
-        "depend: job dependencies are not supported yet")
+request(submit(job(depend="afterok:424242")), "raw depend", "Unknown Job Id 424242.")
 request(submit(job(script="#!/bin/sh\n# \u0000\ntrue\n")), "raw script with \\u0000", "")
 request(submit(job()).replace(b"raw", b"r\xffw"), "raw bytes not UTF-8", "")
 for t in ("job.delete", "job.hold", "job.release"):

@@ -107,8 +107,9 @@ JOBID=$(PBS_DPREFIX='#SITE' qsub -h -C '' pre.sh) || fail "qsub -C ''"
 echo "ok: indented #PBS, -C and PBS_DPREFIX as PBS reads them"
 
 # 7. What this server cannot do is refused saying so.
-refused "-I" "interactive jobs are not supported yet" qsub -I
-refused "-X" "X11 forwarding needs an interactive job" qsub -X -- /bin/true
+refused "-X without -I" "only valid with -I" qsub -X -- /bin/true
+refused "-I -X without DISPLAY" "DISPLAY is not set" env -u DISPLAY qsub -I -X
+refused "-I -X with DISPLAY" "does not forward X11" env DISPLAY=:0 qsub -I -X
 refused "-J" "job arrays are not supported yet" qsub -J 1-4 -- /bin/true
 refused "-t" "job arrays are not supported yet" qsub -t 1-4 -- /bin/true
 refused "-W stagein" "file staging is not supported" qsub -W stagein=a@h:/b -- /bin/true

@@ -198,6 +198,8 @@ static int agent_register (struct fx *f, json_t *jobs)
     return call (f, nodes_agent_handlers, f->agent, msg, &err);
 }
 
+static const char *fx_queues; /* option queues of the next setup(), NULL: none */
+
 static int setup (void **state)
 {
     struct fx *f = calloc (1, sizeof (*f));
@@ -207,8 +209,8 @@ static int setup (void **state)
     assert_non_null (f);
     snprintf (f->dir, sizeof (f->dir), "/tmp/test_ctld_jobs.XXXXXX");
     assert_non_null (mkdtemp (f->dir));
-    char *argv[] = {"huddle-ctld", "--state-dir", f->dir, NULL};
-    f->opts = ctld_options_parse (3, argv, &f->ctx.cfg, &rc, &err);
+    char *argv[] = {"huddle-ctld", "--state-dir", f->dir, "--queues", (char *)fx_queues, NULL};
+    f->opts = ctld_options_parse (fx_queues ? 5 : 3, argv, &f->ctx.cfg, &rc, &err);
     if (!f->opts)
         fail_msg ("options: %s", err.text);
     f->ctx.cfg.starvation_limit = 0; /* the first job that waits reserves */
@@ -269,30 +271,45 @@ static int teardown (void **state)
 
 /* job.submit as USER of "-r y -l SELECT [-h] -- /bin/true"; the seq from
  * the reply. */
-static int64_t submit_select (struct fx *f, const char *sel, bool hold)
+/* qsub -r y -l SEL [-h] [-W W] -- /bin/true: the new seq, or 0 with the
+ * refusal in err. */
+static int64_t try_submit (struct fx *f, const char *sel, bool hold, const char *w,
+                           struct herror *err)
 {
-    struct herror err = {""};
     char *env[] = {"HOME=/home/u", NULL};
-    char *argv[8] = {"qsub", "-r", "y", "-l", (char *)sel};
+    char *argv[10] = {"qsub", "-r", "y", "-l", (char *)sel};
     int argc = 5;
     if (hold)
         argv[argc++] = "-h";
+    if (w) {
+        argv[argc++] = "-W";
+        argv[argc++] = (char *)w;
+    }
     argv[argc++] = "--";
     argv[argc++] = "/bin/true";
     struct jobspec *js = jobspec_create();
     assert_non_null (js);
-    if (jobspec_parse_args (js, argc, argv, &err) < 0 ||
-        jobspec_finalize (js, "/tmp", env, "host", &err) < 0)
-        fail_msg ("jobspec: %s", err.text);
+    if (jobspec_parse_args (js, argc, argv, err) < 0 ||
+        jobspec_finalize (js, "/tmp", env, "host", err) < 0)
+        fail_msg ("jobspec: %s", err->text);
     json_t *msg =
         json_pack ("{s:s, s:i, s:o}", "type", "job.submit", "id", 7, "job", jobspec_to_json (js));
     jobspec_destroy (js);
-    if (call (f, jobs_client_handlers, f->user, msg, &err) < 0)
-        fail_msg ("job.submit: %s", err.text);
+    if (call (f, jobs_client_handlers, f->user, msg, err) < 0)
+        return 0;
     json_t *last = json_array_get (fake.replies, json_array_size (fake.replies) - 1);
     json_t *seq = json_object_get (json_object_get (last, "msg"), "seq");
     assert_true (json_is_integer (seq));
     return json_integer_value (seq);
+}
+
+static int64_t submit_select (struct fx *f, const char *sel, bool hold)
+{
+    struct herror err = {""};
+    int64_t seq = try_submit (f, sel, hold, NULL, &err);
+    if (seq == 0)
+        fail_msg ("job.submit: %s", err.text);
+    return seq;
 }
 
 /* ... of "select=1:ncpus=NCPUS". */
@@ -649,6 +666,67 @@ static void hold_of_reserving_job_starts_the_next (void **state)
     reservation_freed (*state, "job.hold");
 }
 
+/* --------------------------------------------------------------- queues */
+
+static int setup_user_run_1 (void **state)
+{
+    fx_queues = "workq:max_user_run=1";
+    int rc = setup (state);
+    fx_queues = NULL;
+    return rc;
+}
+
+/* Two jobs of one user in one pass, room for both, max_user_run=1: the
+ * admission counts the first start within the pass (pass.h's started
+ * hook), so the second waits, saying why, and starts once the first ends. */
+static void user_run_limit_within_one_pass (void **state)
+{
+    struct fx *f = *state;
+    int64_t a = submit (f, 1, false), b = submit (f, 1, false);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    assert_string_equal (jobs_find (&f->ctx, b)->queue_comment,
+                         "Not Running: User has reached queue workq running job limit "
+                         "(max_user_run=1)");
+    assert_int_equal (agent_ended (f, a, 0, NULL), 0);
+    turn (f);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+}
+
+/* job.alter goes through job_update: stored, in the history, and the
+ * waiting job is queued again with its new request (a 2-core job behind a
+ * 1-core one fits once it asks for 1). */
+static void alter_requeues_with_the_new_request (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    int64_t a = submit (f, 1, false);
+    turn (f);
+    int64_t b = submit (f, 2, false);
+    turn (f);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    json_t *msg = json_pack ("{s:s, s:i, s:I, s:s, s:i}", "type", "job.alter", "id", 9, "seq",
+                             (json_int_t)b, "select", "1:ncpus=1", "priority", 3);
+    if (call (f, jobs_client_handlers, f->user, msg, &err) < 0)
+        fail_msg ("job.alter: %s", err.text);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+    assert_int_equal (jobs_find (&f->ctx, b)->priority, 3);
+    json_t *obj = stored (f, b);
+    assert_int_equal (json_integer_value (json_object_get (obj, "priority")), 3);
+    assert_int_equal (json_integer_value (json_object_get (
+                          json_array_get (json_object_get (obj, "chunks"), 0), "ncpus")),
+                      1);
+    json_decref (obj);
+    /* running: the walltime no longer changes */
+    msg = json_pack ("{s:s, s:i, s:I, s:i}", "type", "job.alter", "id", 9, "seq", (json_int_t)b,
+                     "walltime", 60);
+    assert_int_equal (call (f, jobs_client_handlers, f->user, msg, &err), -1);
+    assert_string_equal (err.text, "Cannot modify attribute while job running");
+}
+
 /* ------------------------------------------------------- failed starts */
 
 /* An agent that keeps saying "try again" (JOB_EXEC_RETRY): requeued each
@@ -720,19 +798,10 @@ static void offline_and_clear_ask_for_a_pass (void **state)
 
 /* --------------------------------------------------------------- restart */
 
-/* After a restart the queue is rebuilt from the stored jobs: a running job
- * keeps its cores, a queued one starts once they are free. */
-static void restart_rebuilds_the_queue (void **state)
+/* The controller restarted: everything rebuilt from the store. */
+static void restart (struct fx *f)
 {
-    struct fx *f = *state;
     struct herror err = {""};
-    int64_t a = submit (f, 2, false);
-    turn (f);
-    int64_t b = submit (f, 1, false);
-    int64_t h = submit (f, 1, true);
-    turn (f);
-    assert_int_equal (state_of (f, a), JOB_RUNNING);
-    assert_int_equal (state_of (f, b), JOB_QUEUED);
     ctx_close (f);
     f->ctx.store = store_open (f->dir, &err);
     assert_non_null (f->ctx.store);
@@ -741,6 +810,21 @@ static void restart_rebuilds_the_queue (void **state)
     assert_int_equal (jobs_create (&f->ctx), 0);
     assert_int_equal (nodes_load (&f->ctx, &err), 0);
     assert_int_equal (jobs_load (&f->ctx, &err), 0);
+}
+
+/* After a restart the queue is rebuilt from the stored jobs: a running job
+ * keeps its cores, a queued one starts once they are free. */
+static void restart_rebuilds_the_queue (void **state)
+{
+    struct fx *f = *state;
+    int64_t a = submit (f, 2, false);
+    turn (f);
+    int64_t b = submit (f, 1, false);
+    int64_t h = submit (f, 1, true);
+    turn (f);
+    assert_int_equal (state_of (f, a), JOB_RUNNING);
+    assert_int_equal (state_of (f, b), JOB_QUEUED);
+    restart (f);
     json_t *report = json_pack ("[{s:I, s:i}]", "seq", (json_int_t)a, "run_count", 1);
     assert_int_equal (agent_register (f, report), 0);
     turn (f);
@@ -751,6 +835,69 @@ static void restart_rebuilds_the_queue (void **state)
     turn (f);
     assert_int_equal (state_of (f, b), JOB_RUNNING);
     assert_int_equal (state_of (f, h), JOB_HELD);
+}
+
+/* ---------------------------------------------------------- dependencies */
+
+static const char *stored_str (struct fx *f, int64_t seq, const char *name, char *buf, size_t n)
+{
+    json_t *obj = stored (f, seq);
+    const char *v = json_string_value (json_object_get (obj, name));
+    snprintf (buf, n, "%s", v ? v : "(none)");
+    json_decref (obj);
+    return buf;
+}
+
+/* A job waiting on another's outcome is held by the system (its own hold
+ * comes and goes with qhold and qrls), stays so across a restart, and is
+ * released through job_update once the other job ends with status 0; a
+ * dependency a finished job rules out is refused at submit. */
+static void dependencies_hold_until_met (void **state)
+{
+    struct fx *f = *state;
+    struct herror err = {""};
+    char w[64], buf[256];
+    int64_t parent = submit (f, 1, true);
+    snprintf (w, sizeof (w), "depend=afterok:%lld", (long long)parent);
+    int64_t child = try_submit (f, "select=1:ncpus=1", false, w, &err);
+    assert_true (child > 0);
+    turn (f);
+    assert_int_equal (state_of (f, child), JOB_HELD);
+    assert_string_equal (stored_str (f, child, "hold_types", buf, sizeof (buf)), "s");
+    snprintf (w, sizeof (w), "afterok:%lld.%s@%s", (long long)parent, f->ctx.cfg.server_name,
+              f->ctx.cfg.server_name);
+    assert_string_equal (stored_str (f, child, "depend", buf, sizeof (buf)), w);
+    assert_int_equal (client_msg (f, "job.hold", child, &err), 0);
+    turn (f);
+    assert_string_equal (stored_str (f, child, "hold_types", buf, sizeof (buf)), "us");
+    assert_int_equal (client_msg (f, "job.release", child, &err), 0);
+    turn (f);
+    assert_int_equal (state_of (f, child), JOB_HELD);
+    assert_string_equal (stored_str (f, child, "hold_types", buf, sizeof (buf)), "s");
+    assert_int_equal (try_submit (f, "select=1:ncpus=1", false, "depend=afterok:4242", &err), 0);
+    snprintf (buf, sizeof (buf), "Unknown Job Id 4242.%s", f->ctx.cfg.server_name);
+    assert_string_equal (err.text, buf);
+
+    /* across a restart */
+    restart (f);
+    assert_int_equal (agent_register (f, json_array()), 0);
+    turn (f);
+    assert_int_equal (state_of (f, child), JOB_HELD);
+    assert_true (jobs_find (&f->ctx, child)->depend_hold);
+
+    assert_int_equal (client_msg (f, "job.release", parent, &err), 0);
+    turn (f);
+    assert_int_equal (state_of (f, parent), JOB_RUNNING);
+    assert_int_equal (state_of (f, child), JOB_HELD);
+    assert_int_equal (agent_ended (f, parent, 0, NULL), 0);
+    turn (f);
+    assert_int_equal (state_of (f, parent), JOB_FINISHED);
+    assert_int_equal (state_of (f, child), JOB_RUNNING); /* released, then the pass started it */
+    assert_string_equal (stored_str (f, child, "hold_types", buf, sizeof (buf)), "(none)");
+
+    snprintf (w, sizeof (w), "depend=afternotok:%lld", (long long)parent);
+    assert_int_equal (try_submit (f, "select=1:ncpus=1", false, w, &err), 0);
+    assert_non_null (strstr (err.text, "Finished job did not satisfy dependency: afternotok:"));
 }
 
 /* ---------------------------------------------------------------- fabric */
@@ -1191,10 +1338,14 @@ int main (void)
         cmocka_unit_test (every_event_from_every_state),
         cmocka_unit_test_setup_teardown (delete_of_reserving_job_starts_the_next, setup, teardown),
         cmocka_unit_test_setup_teardown (hold_of_reserving_job_starts_the_next, setup, teardown),
+        cmocka_unit_test_setup_teardown (user_run_limit_within_one_pass, setup_user_run_1,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (alter_requeues_with_the_new_request, setup, teardown),
         cmocka_unit_test_setup_teardown (retries_used_up_hold_the_job, setup, teardown),
         cmocka_unit_test_setup_teardown (launch_failed_ends_the_job, setup, teardown),
         cmocka_unit_test_setup_teardown (offline_and_clear_ask_for_a_pass, setup, teardown),
         cmocka_unit_test_setup_teardown (restart_rebuilds_the_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown (dependencies_hold_until_met, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_order_and_reload, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_inferred_from_links, setup, teardown),
         cmocka_unit_test_setup_teardown (fabric_inferred_confirmed, setup, teardown),

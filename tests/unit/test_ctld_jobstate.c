@@ -23,7 +23,8 @@ enum cond_case { EITHER, YES, NOT };
 struct allowed {
     enum job_state from;
     enum job_event ev;
-    enum cond_case cond; /* SUBMIT: hold; RETRY: retries_left; LOST, NODE_DOWN: rerunnable */
+    enum cond_case cond; /* SUBMIT: hold; RETRY: retries_left; RELEASE: no holds_left;
+                          * LOST, NODE_DOWN: rerunnable */
     enum job_state to;
 };
 
@@ -34,7 +35,8 @@ static const struct allowed allowed[] = {
     /* job.hold / job.release (qhold, qrls): repeating one is no change */
     {JOB_QUEUED, JOB_EV_HOLD, EITHER, JOB_HELD},
     {JOB_HELD, JOB_EV_HOLD, EITHER, JOB_HELD},
-    {JOB_HELD, JOB_EV_RELEASE, EITHER, JOB_QUEUED},
+    {JOB_HELD, JOB_EV_RELEASE, YES, JOB_QUEUED},
+    {JOB_HELD, JOB_EV_RELEASE, NOT, JOB_HELD}, /* qrls of a job that waits on dependencies */
     {JOB_QUEUED, JOB_EV_RELEASE, EITHER, JOB_QUEUED},
     /* job.delete (qdel): a waiting job ends, a running one is killed */
     {JOB_QUEUED, JOB_EV_DELETE, EITHER, JOB_FINISHED},
@@ -62,6 +64,11 @@ static const struct allowed allowed[] = {
      * deleted in between, it ends */
     {JOB_RUNNING, JOB_EV_RERUN, EITHER, JOB_QUEUED},
     {JOB_EXITING, JOB_EV_RERUN, EITHER, JOB_FINISHED},
+    /* qalter, qmove (jobmsg.c): a job that waits or runs keeps its state;
+     * one that is ending or ended cannot change */
+    {JOB_QUEUED, JOB_EV_ALTER, EITHER, JOB_QUEUED},
+    {JOB_HELD, JOB_EV_ALTER, EITHER, JOB_HELD},
+    {JOB_RUNNING, JOB_EV_ALTER, EITHER, JOB_RUNNING},
 };
 
 static struct job_cond cond_for (enum job_event ev, bool value)
@@ -71,6 +78,8 @@ static struct job_cond cond_for (enum job_event ev, bool value)
         c.hold = value;
     else if (ev == JOB_EV_RETRY)
         c.retries_left = value;
+    else if (ev == JOB_EV_RELEASE)
+        c.holds_left = !value;
     else
         c.rerunnable = value;
     return c;
@@ -118,7 +127,7 @@ static void every_event_in_every_state (void **state)
         }
     }
     /* every row of the list is reached (a row with EITHER twice) */
-    assert_int_equal (nallowed, 2 * 15 + 8);
+    assert_int_equal (nallowed, 2 * 17 + 10);
 }
 
 static void finished_is_final (void **state)

@@ -210,6 +210,45 @@ static void golden_qstat_json (void **state)
     golden ("jobs.json", format_jobs_json, "qstat-json.txt");
 }
 
+static int queues_table (FILE *out, const json_t *queues, const struct format_ctx *c)
+{
+    (void)c;
+    return format_queues_table (out, queues);
+}
+
+static int queues_dsv (FILE *out, const json_t *queues, const struct format_ctx *c)
+{
+    return format_queues_dsv (out, queues, "|", c);
+}
+
+/* qstat -Q, -Qf, -Q -F json and dsv: counts cut to 5 columns with '*', long
+ * names cut to 16, OpenPBS's attribute order */
+static void golden_qstat_Q (void **state)
+{
+    golden ("queues.json", queues_table, "qstat-Q.txt");
+    golden ("queues.json", format_queues_full, "qstat-Qf.txt");
+    golden ("queues.json", format_queues_json, "qstat-Q-json.txt");
+    golden ("queues.json", queues_dsv, "qstat-Q-dsv.txt");
+}
+
+/* qstat -B and -Bf of one server object */
+static void golden_qstat_B (void **state)
+{
+    json_t *server = load ("server.json");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream (&text, &len);
+    assert_non_null (out);
+    assert_int_equal (format_server_table (out, server), 0);
+    assert_int_equal (format_server_full (out, server, &ctx), 0);
+    assert_int_equal (format_server_json (out, server, &ctx), 0);
+    assert_int_equal (format_server_dsv (out, server, "|", &ctx), 0);
+    fclose (out);
+    check_golden ("qstat-B.txt", text);
+    free (text);
+    json_decref (server);
+}
+
 static void golden_qnodes_a (void **state)
 {
     golden ("nodes.json", format_nodes_full, "qnodes-a.txt");
@@ -313,7 +352,7 @@ static void full_hides_environment_of_others (void **state)
     /* a comma inside a value is escaped, as PBS does */
     assert_non_null (strstr (mine, "OMP_PROC_BIND=close\\,spread"));
     assert_null (strstr (theirs, "Variable_List"));
-    assert_non_null (strstr (theirs, "    Hold_Types = u\n"));
+    assert_non_null (strstr (theirs, "    Hold_Types = us\n")); /* qhold, and a dependency */
     free (mine);
     free (theirs);
     free (text);
@@ -401,6 +440,8 @@ int main (void)
         cmocka_unit_test (golden_qstat_n),
         cmocka_unit_test (golden_qstat_f),
         cmocka_unit_test (golden_qstat_json),
+        cmocka_unit_test (golden_qstat_Q),
+        cmocka_unit_test (golden_qstat_B),
         cmocka_unit_test (golden_qnodes_a),
         cmocka_unit_test (golden_qnodes_aS),
         cmocka_unit_test (golden_qnodes_aSj),

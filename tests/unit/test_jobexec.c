@@ -500,7 +500,7 @@ static void test_mpi_environment (void **state)
 /* Frames from fd (huddle-rsh's end) until task.exit or the end: the
  * output of each stream and the status; the first error's text. */
 struct task_said {
-    char out[256], err[256], error[256];
+    char out[4096], err[256], error[256];
     int status;
     bool started;
 };
@@ -529,9 +529,10 @@ static void read_task (int fd, struct task_said *t)
                 size_t n;
                 char *bytes = base64_decode (data, strlen (data), &n);
                 assert_non_null (bytes);
-                char *dst =
-                    json_integer_value (json_object_get (m, "stream")) == 2 ? t->err : t->out;
-                strncat (dst, bytes, n < 200 ? n : 200);
+                bool is_err = json_integer_value (json_object_get (m, "stream")) == 2;
+                char *dst = is_err ? t->err : t->out;
+                size_t room = (is_err ? sizeof (t->err) : sizeof (t->out)) - strlen (dst) - 1;
+                strncat (dst, bytes, n < room ? n : room);
                 free (bytes);
             }
             json_decref (m);
@@ -637,6 +638,99 @@ static void test_sister_and_tasks (void **state)
     assert_false (exists (path));
     /* Its task socket is gone with it. */
     assert_int_equal (shepherd_task_request (statedir, seq, "true", false, 0, &err), -1);
+}
+
+/* An interactive job (qsub -I): no script runs; the shell starts when
+ * qsub attaches, on a terminal of qsub's size (task.winch resizes it)
+ * that is its controlling terminal, or on pipes; its exit status is the
+ * job's; a second attach is refused. */
+static void test_interactive_session (void **state)
+{
+    json_t *job = make_job ("touch ran.$PBS_JOBID\n");
+    unsigned long seq = job_seq (job);
+    json_object_set_new (job, "interactive", json_true());
+    json_object_set_new (job, "shell_path", json_string ("/bin/sh"));
+    struct shepherd_opts o = default_opts (NULL);
+    struct shepherd *sh = start (job, &o);
+    struct herror err = {{0}};
+    struct task_said t;
+    int sv[2], sv2[2];
+    struct task_session ss = {.pty = true, .rows = 30, .cols = 90, .term = "vt100"};
+
+    assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    if (shepherd_session_request (statedir, seq, &ss, sv[1], &err) < 0)
+        fail_msg ("session request: %s", err.text);
+    close (sv[1]);
+    send_frame (sv[0], json_pack ("{s:s, s:i, s:i}", "type", "task.winch", "rows", 31, "cols", 91));
+    /* "stty size; tty -s && echo T$TERM$PBS_ENVIRONMENT; exit 7\n" */
+    const char *line = "stty size; tty -s && echo T$TERM$PBS_ENVIRONMENT; exit 7\n";
+    char *data = base64_encode (line, strlen (line));
+    send_frame (sv[0], json_pack ("{s:s, s:s}", "type", "task.input", "data", data));
+    free (data);
+
+    /* the owner's second qsub -I is refused while the first is attached */
+    assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv2), 0);
+    assert_int_equal (shepherd_session_request (statedir, seq, &ss, sv2[1], &err), 0);
+    close (sv2[1]);
+    struct task_said t2;
+    read_task (sv2[0], &t2);
+    close (sv2[0]);
+    assert_non_null (strstr (t2.error, "already has its interactive session"));
+
+    read_task (sv[0], &t);
+    close (sv[0]);
+    assert_true (t.started);
+    assert_non_null (strstr (t.out, "31 91"));
+    assert_non_null (strstr (t.out, "Tvt100PBS_INTERACTIVE"));
+    assert_int_equal (t.status, 7);
+    struct shepherd_result res;
+    wait_result (sh, &res);
+    shepherd_destroy (sh);
+    assert_int_equal (res.exit_status, 7);
+    char path[PATH_MAX + 64];
+    xsnprintf (path, sizeof (path), "%s/ran.%lu.srv", workdir, seq);
+    assert_false (exists (path));
+    json_decref (job);
+
+    /* Without a terminal: pipes, stdout and stderr apart, stdin's end ends it. */
+    job = make_job ("true\n");
+    seq = job_seq (job);
+    json_object_set_new (job, "interactive", json_true());
+    json_object_set_new (job, "shell_path", json_string ("/bin/sh"));
+    sh = start (job, &o);
+    ss.pty = false;
+    assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal (shepherd_session_request (statedir, seq, &ss, sv[1], &err), 0);
+    close (sv[1]);
+    line = "tty -s || echo notty; echo e >&2\n";
+    data = base64_encode (line, strlen (line));
+    send_frame (sv[0], json_pack ("{s:s, s:s}", "type", "task.input", "data", data));
+    free (data);
+    send_frame (sv[0], json_pack ("{s:s, s:b}", "type", "task.input", "eof", 1));
+    read_task (sv[0], &t);
+    close (sv[0]);
+    assert_string_equal (t.out, "notty\n");
+    assert_string_equal (t.err, "e\n");
+    assert_int_equal (t.status, 0);
+    wait_result (sh, &res);
+    shepherd_destroy (sh);
+    assert_int_equal (res.exit_status, 0);
+    json_decref (job);
+
+    /* A batch job takes no attach. */
+    job = make_job ("sleep 30\n");
+    seq = job_seq (job);
+    sh = start (job, &o);
+    assert_int_equal (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    assert_int_equal (shepherd_session_request (statedir, seq, &ss, sv[1], &err), 0);
+    close (sv[1]);
+    read_task (sv[0], &t);
+    close (sv[0]);
+    assert_non_null (strstr (t.error, "not an interactive job"));
+    assert_int_equal (shepherd_signal (sh, 0), 0);
+    wait_result (sh, &res);
+    shepherd_destroy (sh);
+    json_decref (job);
 }
 
 static void test_bad_jobs (void **state)
@@ -1479,7 +1573,7 @@ int main (void)
         cmocka_unit_test (test_agent_death),       cmocka_unit_test (test_pid_reuse_guard),
         cmocka_unit_test (test_busy_job),          cmocka_unit_test (test_result_codec),
         cmocka_unit_test (test_unreadable_result), cmocka_unit_test (test_mpi_environment),
-        cmocka_unit_test (test_sister_and_tasks),
+        cmocka_unit_test (test_sister_and_tasks),  cmocka_unit_test (test_interactive_session),
     };
     return cmocka_run_group_tests (tests, group_setup, group_teardown);
 }

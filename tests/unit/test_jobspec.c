@@ -144,7 +144,7 @@ static void every_option (void **state)
     assert_null (jobspec_getenv (js, "B")); /* bare and not in the environment */
     assert_int_equal (js->priority, -10);
     assert_false (js->rerunnable);
-    assert_null (js->depend); /* -W depend is refused: see dependencies */
+    assert_null (js->depend); /* none given */
     assert_true (js->hold);
     assert_true (js->export_all);
     assert_string_equal (js->script, "echo hi\n");
@@ -214,10 +214,8 @@ static void option_errors (void **state)
                          "-1025");
     assert_submit_error ("", "option -p 1x: priority must be a number from -1024 to 1023", "-p",
                          "1x");
-    assert_submit_error ("",
-                         "option -q a@srv: submitting to another server (\"@srv\") is not "
-                         "supported",
-                         "-q", "a@srv");
+    assert_submit_error ("", "option -q a@bad/srv: \"bad/srv\" is not a server name", "-q",
+                         "a@bad/srv");
     assert_submit_error ("", "option -q -bad: a queue name must start with a letter or a digit",
                          "-q", "-bad");
     assert_submit_error ("",
@@ -1009,6 +1007,7 @@ static void dependencies (void **state)
         "afterany:5,before:6",
         "after:7,beforeok:8:9,beforenotok:10,beforeany:11[]",
         "afterok:12[3].srv",
+        "afterok:12.srv@srv:13@srv",
     };
     static const struct {
         const char *in;
@@ -1025,6 +1024,8 @@ static void dependencies (void **state)
                  "before, beforeok, beforenotok or beforeany)"},
         {"afterok:1[", "\"1[\" is not a job id (e.g. 123 or 123.server)"},
         {"afterok::1", "\"\" is not a job id (e.g. 123 or 123.server)"},
+        {"afterok:1@", "\"1@\" is not a job id (e.g. 123 or 123.server)"},
+        {"afterok:1.a@b@c", "\"1.a@b@c\" is not a job id (e.g. 123 or 123.server)"},
     };
     struct herror err;
 
@@ -1040,16 +1041,15 @@ static void dependencies (void **state)
                          "option -W depend=afterok:: \"\" is not a job id (e.g. 123 or "
                          "123.server)",
                          "-W", "depend=afterok:");
-    /* Well formed, but nothing enforces it yet: refused, on the command
-     * line and in the script, rather than run without waiting. */
-    assert_submit_error ("",
-                         "option -W depend=afterok:12.srv:13: job dependencies are not "
-                         "supported yet; the job was not submitted",
-                         "-W", "depend=afterok:12.srv:13");
-    assert_submit_error ("#!/bin/sh\n#PBS -W depend=afterany:3\n",
-                         "script line 2: \"#PBS -W depend=afterany:3\": job dependencies are "
-                         "not supported yet; the job was not submitted",
-                         NULL);
+    /* Well formed: kept for the controller, from the command line or the
+     * script (the command line wins) */
+    struct jobspec *js = submit_ok ("#!/bin/sh\n#PBS -W depend=afterany:3\n", NULL);
+    assert_string_equal (js->depend, "afterany:3");
+    jobspec_destroy (js);
+    js = submit_ok ("#!/bin/sh\n#PBS -W depend=afterany:3\n", "-W", "depend=afterok:12.srv:13",
+                    NULL);
+    assert_string_equal (js->depend, "afterok:12.srv:13");
+    jobspec_destroy (js);
 }
 
 /* Everything qsub sends is JSON text: a NUL byte or bytes that are not
@@ -1321,8 +1321,7 @@ static void json_rejects_bad_fields (void **state)
         {"name", json_stringn ("a\0b", 3), "name: must be a string without NUL characters"},
         {"name", json_string ("a b"),
          "name: a job name cannot contain blanks, control characters, '/', ':' or '@'"},
-        {"queue", json_string ("q@elsewhere"),
-         "queue: submitting to another server (\"@elsewhere\") is not supported"},
+        {"queue", json_string ("q@else where"), "queue: \"else where\" is not a server name"},
         {"script", json_true(), "script: must be a string without NUL characters"},
         {"script", NULL, "script: missing"},
         {"argv", json_array(), "argv: must be an array of 1 to 4096 strings"},
@@ -2003,16 +2002,61 @@ static void pbs_limits_and_flags (void **state)
                          "block=maybe");
 }
 
+/* qsub -I, or "#PBS -I" in the script: an interactive job, never rerun;
+ * -X refused with why, also when DISPLAY is set. */
+static void interactive_jobs (void **state)
+{
+    struct jobspec *js = submit_ok ("", "-I", "-l", "walltime=10:00", NULL);
+    assert_true (js->interactive);
+    assert_false (js->rerunnable);
+    json_t *o = jobspec_to_json (js);
+    assert_true (json_is_true (json_object_get (o, "interactive")));
+    struct herror e;
+    struct jobspec *back = jobspec_from_json (o, &e);
+    assert_non_null (back);
+    assert_true (back->interactive);
+    jobspec_destroy (back);
+    json_object_set_new (o, "interactive", json_string ("yes"));
+    assert_null (jobspec_from_json (o, &e));
+    assert_string_equal (e.text, "interactive: must be true or false");
+    json_decref (o);
+    jobspec_destroy (js);
+
+    js = submit_ok ("#PBS -I\necho body\n", NULL);
+    assert_true (js->interactive);
+    jobspec_destroy (js);
+    js = submit_ok ("echo batch\n", NULL);
+    assert_false (js->interactive);
+    o = jobspec_to_json (js);
+    assert_null (json_object_get (o, "interactive"));
+    back = jobspec_from_json (o, &e);
+    assert_non_null (back);
+    assert_false (back->interactive);
+    jobspec_destroy (back);
+    json_decref (o);
+    jobspec_destroy (js);
+
+    assert_submit_error ("", "-X (X11 forwarding) is only valid with -I", "-X");
+    assert_submit_error ("", "-X: DISPLAY is not set, so there is no X display to forward", "-I",
+                         "-X");
+    assert_submit_error ("",
+                         "-I and -W block=true cannot be used together: qsub -I already "
+                         "waits for the job's end",
+                         "-I", "-W", "block=true");
+    assert_submit_error ("", "-I runs a shell on the job's node: it takes no command after --",
+                         "-I", "--", "/bin/true");
+    char *const with_display[] = {"HOME=/home/u", "DISPLAY=:0", NULL};
+    js = jobspec_create();
+    assert_int_equal (jobspec_parse_args (js, 3, (char *[]){"qsub", "-I", "-X", NULL}, &e), 0);
+    assert_int_equal (jobspec_parse_script (js, "", 0, &e), 0);
+    assert_int_equal (jobspec_finalize (js, CWD, with_display, HOST, &e), -1);
+    assert_string_equal (e.text, "-X: this server does not forward X11 connections; run X "
+                                 "programs through ssh -X to the job's node, or submit without -X");
+    jobspec_destroy (js);
+}
+
 static void pbs_refusals (void **state)
 {
-    assert_submit_error ("",
-                         "option -I: interactive jobs are not supported yet: submit the "
-                         "commands as a job script",
-                         "-I");
-    assert_submit_error ("",
-                         "option -X: X11 forwarding needs an interactive job (-I), which "
-                         "this server does not support yet",
-                         "-X");
     assert_submit_error ("",
                          "option -t 1-4: job arrays are not supported yet; the job was not "
                          "submitted",
@@ -2207,6 +2251,7 @@ int main (void)
         cmocka_unit_test (pbs_text_attributes),
         cmocka_unit_test (pbs_limits_and_flags),
         cmocka_unit_test (pbs_refusals),
+        cmocka_unit_test (interactive_jobs),
         cmocka_unit_test (execution_time),
         cmocka_unit_test (torque_spellings),
         cmocka_unit_test (chunk_labels_and_threads),

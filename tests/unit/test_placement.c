@@ -761,6 +761,82 @@ static void free_alloc (struct sched_snapshot *s, struct sched_alloc *a)
     sched_alloc_destroy (a);
 }
 
+/* One pass over one job of two chunks (1 x 2 cores each) asking for
+ * labels l1 and l2, arranged as arr. */
+static enum sched_decision_kind two_chunks (struct sched_snapshot *s, int64_t seq, const char *l1,
+                                            const char *l2, enum resreq_arrangement arr,
+                                            struct sched_alloc **a)
+{
+    struct resreq_chunk c[2] = {{1, 2, 1, 0, 0, "", "", 0}, {1, 2, 1, 0, 0, "", "", 0}};
+    snprintf (c[0].labels, sizeof (c[0].labels), "%s", l1);
+    snprintf (c[1].labels, sizeof (c[1].labels), "%s", l2);
+    struct resreq r = {.nchunks = 2, .chunks = c, .arrangement = arr, .switches_wait = -1};
+    struct sched_queue *q = sched_queue_create();
+    struct sched_job j = {seq, 0, 0, false, &r, 0};
+    assert_int_equal (sched_queue_add (q, &j), 0);
+    struct sched_result *res = run_pass (s, q, 0);
+    const struct sched_decision *d = sched_result_get (res, 0);
+    enum sched_decision_kind kind = d ? d->kind : SCHED_WAIT;
+    *a = d && d->kind == SCHED_START ? sched_result_take_alloc (res, 0) : NULL;
+    sched_result_destroy (res);
+    sched_queue_destroy (q);
+    return kind;
+}
+
+/* Whether node name is one of allocation a's nodes. */
+static bool alloc_has (const struct sched_alloc *a, const char *name)
+{
+    for (int i = 0; i < sched_alloc_nnodes (a); i++)
+        if (strcmp (sched_alloc_node (a, i)->name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Chunks asking for different labels each go on nodes having their own:
+ * not both on the first node with room (which has neither), not both on
+ * one labelled node; place=pack needs one node with every chunk's. */
+static void chunks_with_different_labels (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = sched_snapshot_create();
+    add_node (s, "n1", 4, 0);
+    add_node (s, "n2", 4, 0);
+    add_node (s, "n3", 4, 0);
+    add_node (s, "n4", 4, 0);
+    assert_int_equal (sched_snapshot_set_labels (s, "n2", "gpu_type=a100"), 0);
+    assert_int_equal (sched_snapshot_set_labels (s, "n3", "gpu_type=h100"), 0);
+    assert_int_equal (sched_snapshot_set_labels (s, "n4", "gpu_type=a100,ib"), 0);
+    struct sched_alloc *a;
+    for (int arr = RESREQ_FREE; arr <= RESREQ_SCATTER; arr += 2) { /* free, scatter */
+        assert_int_equal (two_chunks (s, 1, "gpu_type=a100", "gpu_type=h100", arr, &a),
+                          SCHED_START);
+        assert_int_equal (sched_alloc_nnodes (a), 2);
+        assert_true (alloc_has (a, "n3"));
+        assert_true (alloc_has (a, "n2") || alloc_has (a, "n4"));
+        free_alloc (s, a);
+    }
+    /* the h100 chunk first in the request: the same */
+    assert_int_equal (two_chunks (s, 2, "gpu_type=h100", "gpu_type=a100", RESREQ_FREE, &a),
+                      SCHED_START);
+    assert_true (alloc_has (a, "n3"));
+    assert_false (alloc_has (a, "n1"));
+    free_alloc (s, a);
+    /* an unlabelled chunk may go anywhere, the labelled one only on n3 */
+    assert_int_equal (two_chunks (s, 3, "", "gpu_type=h100", RESREQ_PACK, &a), SCHED_START);
+    assert_int_equal (sched_alloc_nnodes (a), 1);
+    assert_string_equal (sched_alloc_node (a, 0)->name, "n3");
+    free_alloc (s, a);
+    /* pack: the one node must have both chunks' labels */
+    assert_int_equal (two_chunks (s, 4, "gpu_type=a100", "ib", RESREQ_PACK, &a), SCHED_START);
+    assert_int_equal (sched_alloc_nnodes (a), 1);
+    assert_string_equal (sched_alloc_node (a, 0)->name, "n4");
+    free_alloc (s, a);
+    assert_int_not_equal (two_chunks (s, 5, "gpu_type=a100", "gpu_type=h100", RESREQ_PACK, &a),
+                          SCHED_START);
+    assert_null (a);
+    sched_snapshot_destroy (s);
+}
+
 /* The three strategies on a small tree, decision by decision. */
 static void groups_place_as_their_strategy_says (void **state)
 {
@@ -934,6 +1010,7 @@ int main (void)
         cmocka_unit_test (random_groups_keep_their_rules),
         cmocka_unit_test (groups_place_as_their_strategy_says),
         cmocka_unit_test (groups_without_a_fabric),
+        cmocka_unit_test (chunks_with_different_labels),
         cmocka_unit_test (scatter_keeps_whole_nodes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
