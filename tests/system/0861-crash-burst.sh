@@ -5,11 +5,15 @@
 # restart gets an id no other qsub was given.
 #
 # Why this fails on a controller that loses or duplicates a job:
-#  - one that acknowledges a submit before its commit is durable (replies
-#    sent before the flush's store_flush, or the commit not fsynced): the
-#    acknowledged job is gone after the kill (-> "missing from qstat -x"),
-#    and the restored seq counter hands its id to a resubmit (-> "an id was
-#    given twice");
+#  - one that answers a submit before the turn's commit has written it (a
+#    reply sent from the handler instead of after store_flush, a commit
+#    deferred to a timer or to the next turn): a kill in that window loses
+#    an acknowledged job (-> "missing from qstat -x"), and the seq counter
+#    restored from the store hands its id to a resubmit (-> "an id was
+#    given twice").  With hundreds of submits in flight the kill lands in
+#    such a window unless it is very short.  (A commit written to the WAL
+#    but not fsynced survives kill -9, the kernel still has it: only a
+#    power cut shows that, and no test here cuts the power.)
 #  - one that records a job twice (a journal replayed at restart, a retried
 #    turn committed again): the same seq listed twice (-> "listed twice"),
 #    or under another seq more jobs than qsub was asked for (-> "more jobs
