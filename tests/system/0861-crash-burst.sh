@@ -11,7 +11,9 @@
 #    an acknowledged job (-> "missing from qstat -x"), and the seq counter
 #    restored from the store hands its id to a resubmit (-> "an id was
 #    given twice").  With hundreds of submits in flight the kill lands in
-#    such a window unless it is very short.  (A commit written to the WAL
+#    such a window unless it is very short (tried: server_flush changed to
+#    answer at once and commit every 20th turn fails with "an id was given
+#    twice").  (A commit written to the WAL
 #    but not fsynced survives kill -9, the kernel still has it: only a
 #    power cut shows that, and no test here cuts the power.)
 #  - one that records a job twice (a journal replayed at restart, a retried
