@@ -5,6 +5,7 @@
  *   submit_bench turnaround [--jobs N] [--window W] [--poll-ms MS]
  *   submit_bench latency    [--jobs N] [--poll-ms MS]
  *   submit_bench memory     [--jobs N] [--window W] [--array]
+ *   submit_bench breakdown  [--jobs N] [--qsub PATH]
  *   common options: [--ctld-pid PID] [--agent-pids PID,PID,...]
  *
  * Each prints one JSON object on stdout.  The controller is found as qsub
@@ -17,7 +18,16 @@
  *               same request through one connection: the jobspec -> JSON
  *               -> job.submit path qsub uses, pipelined W requests deep.
  *               Both in jobs/s, and their ratio.  --no-hold submits jobs
- *               that run (they need agents).
+ *               that run (they need agents).  Beside the qsub loop, in
+ *               alternating slices, the same loop of `qsub --help`: the
+ *               process alone; submit_loop_ratio = qsub loop / help loop.
+ *   breakdown   the steps of one qsub submit timed one by one, N times
+ *               each (medians): MUNGE encode, MUNGE decode, connect and
+ *               hello, job.submit on an open connection (controller work
+ *               and commit), job.query (no commit), fdatasync of 32 KiB in
+ *               the current directory (the commit's flush), `qsub --help`
+ *               and `qsub -h -- /bin/true` each run once by sh, in turn;
+ *               then the medians put together (per_submit_us).
  *   turnaround  N `/bin/true` jobs submitted through one connection; time
  *               from the first submit until the controller has recorded
  *               the last one finished (state F, seen by polling job.query
@@ -38,6 +48,7 @@
  * on 2 cores, 8 nodes), not measured by this program.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -51,6 +62,8 @@
 
 #include <jansson.h>
 
+#include "bench/benchstat.h"
+#include "common/auth.h"
 #include "common/client.h"
 #include "common/jobspec.h"
 
@@ -321,13 +334,18 @@ static json_t *machine_info (void)
 
 /* ------------------------------------------------------------ throughput */
 
-static double qsub_loop (const struct opts *o)
+/* Seconds for a sh loop of n runs of qsub with ARGS.  --help is the same
+ * program doing nothing: it must exit 2 (usage) having printed only that. */
+static double qsub_loop (const struct opts *o, long n, const char *args, bool help)
 {
     char script[1024];
-    snprintf (script, sizeof (script),
-              "i=0; while [ $i -lt %ld ]; do \"$0\" %s -- /bin/true >/dev/null || exit 1; "
-              "i=$((i+1)); done",
-              o->jobs, o->hold ? "-h" : "");
+    snprintf (
+        script, sizeof (script),
+        help ? "i=0; while [ $i -lt %ld ]; do \"$0\" %s >/dev/null 2>&1; [ $? = 2 ] || exit 1; "
+               "i=$((i+1)); done"
+             : "i=0; while [ $i -lt %ld ]; do \"$0\" %s >/dev/null || exit 1; "
+               "i=$((i+1)); done",
+        n, args);
     double t0 = now_s();
     pid_t pid = fork();
     if (pid == 0) {
@@ -340,9 +358,29 @@ static double qsub_loop (const struct opts *o)
     return now_s() - t0;
 }
 
+/* The submit loop and the `qsub --help` loop (process start, dynamic
+ * linking, option parsing: what no submit can avoid) in LOOP_ROUNDS
+ * alternating slices, so that a change in the machine's load (it is
+ * shared) weighs on both alike; *help_s gets the help loop's total. */
+#define LOOP_ROUNDS 10
+static double qsub_loops (const struct opts *o, double *help_s)
+{
+    double submit_s = 0;
+    *help_s = 0;
+    for (int r = 0; r < LOOP_ROUNDS; r++) {
+        long n = o->jobs / LOOP_ROUNDS + (r < o->jobs % LOOP_ROUNDS);
+        if (n == 0)
+            continue;
+        *help_s += qsub_loop (o, n, "--help", true);
+        submit_s += qsub_loop (o, n, o->hold ? "-h -- /bin/true" : "-- /bin/true", false);
+    }
+    return submit_s;
+}
+
 static void run_throughput (const struct opts *o)
 {
-    double loop_s = qsub_loop (o);
+    double help_s;
+    double loop_s = qsub_loops (o, &help_s);
     struct client *c = connect_server();
     double t0 = now_s();
     submit_pipelined (c, o->jobs, o->window, o->hold, NULL);
@@ -353,15 +391,21 @@ static void run_throughput (const struct opts *o)
      * with its "while jobs run" range (the upper end). */
     double loop_rate = o->jobs / loop_s, lib_rate = o->jobs / lib_s;
     double ref = o->hold ? 70.0 : 43.0, target = 700.0;
-    print_json (json_pack (
-        "{s:s, s:I, s:b, s:{s:s, s:f, s:f}, s:{s:s, s:I, s:f, s:f}, s:f,"
+    json_t *out = json_pack (
+        "{s:s, s:I, s:b, s:{s:s, s:f, s:f}, s:{s:s, s:f, s:f}, s:f, s:f, s:b,"
+        " s:{s:s, s:I, s:f, s:f}, s:f,"
         " s:{s:s, s:f, s:f, s:f}, s:f, s:s, s:f, s:b, s:o}",
         "benchmark", o->hold ? "submit_throughput_held" : "submit_throughput_running", "jobs",
         (json_int_t)o->jobs, "held", o->hold, "qsub_loop", "how",
         o->hold ? "sh loop of `qsub -h -- /bin/true`, one process and connection per job"
                 : "sh loop of `qsub -- /bin/true` (the jobs run meanwhile), one process and "
                   "connection per job",
-        "seconds", loop_s, "jobs_per_s", loop_rate, "one_connection", "how",
+        "seconds", loop_s, "jobs_per_s", loop_rate, "help_loop", "how",
+        "the same sh loop of `qsub --help` (exit 2, nothing sent), run in 10 slices "
+        "alternating with the qsub loop's",
+        "seconds", help_s, "runs_per_s", o->jobs / help_s, "submit_loop_ratio", loop_s / help_s,
+        "target_submit_loop_ratio", 1.5, "submit_loop_ratio_met", loop_s / help_s <= 1.5,
+        "one_connection", "how",
         "the same requests built as qsub does (jobspec -> JSON) and sent as job.submit through "
         "one connection, pipelined",
         "window", (json_int_t)o->window, "seconds", lib_s, "jobs_per_s", lib_rate,
@@ -371,7 +415,180 @@ static void run_throughput (const struct opts *o)
         "jobs_per_s_jobs_running_high", 43.0, "ratio_vs_reference", loop_rate / ref, "ratio_basis",
         o->hold ? "qsub_loop vs jobs_per_s_idle" : "qsub_loop vs jobs_per_s_jobs_running_high",
         "target_qsub_loop_jobs_per_s", target, "target_met", loop_rate >= target, "machine",
-        machine_info()));
+        machine_info());
+    if (!out)
+        die ("%s", "out of memory");
+    print_json (out);
+}
+
+/* ------------------------------------------------------------- breakdown */
+
+/* Median and p99 of t[0..n) in microseconds, as {"median_us", "p99_us"}. */
+static json_t *us_stats (double *t, int n, const char *what)
+{
+    double med, p99;
+    bench_stats (t, n, &med, &p99);
+    return json_pack ("{s:s, s:f, s:f}", "what", what, "median_us", med, "p99_us", p99);
+}
+
+/* Where a qsub's time goes, one step at a time, each timed --jobs times
+ * (medians, so another user's burst on the shared machine does not count):
+ * the steps of one `qsub -h -- /bin/true` in the order it does them.
+ * The rest of the loop's cost is the process (fork, exec, dynamic
+ * linking): the help loop's per-run time. */
+static void run_breakdown (const struct opts *o)
+{
+    int n = (int)o->jobs;
+    double *t = calloc ((size_t)n, sizeof (*t));
+    char **creds = calloc ((size_t)n, sizeof (*creds));
+    struct herror err;
+    if (!t || !creds)
+        die ("%s", "out of memory");
+    json_t *out =
+        json_pack ("{s:s, s:I}", "benchmark", "submit_breakdown", "samples", (json_int_t)n);
+
+    for (int i = 0; i < n; i++) {
+        double t0 = bench_now_us();
+        if (auth_cred_create (AUTH_ROLE_CLIENT, &creds[i], &err) < 0)
+            die ("%s", err.text);
+        t[i] = bench_now_us() - t0;
+    }
+    json_object_set_new (out, "munge_encode",
+                         us_stats (t, n, "auth_cred_create: one munged round trip"));
+    for (int i = 0; i < n; i++) {
+        double t0 = bench_now_us();
+        if (auth_cred_verify (creds[i], AUTH_ROLE_CLIENT, NULL, NULL, &err) < 0)
+            die ("%s", err.text);
+        t[i] = bench_now_us() - t0;
+        free (creds[i]);
+    }
+    json_object_set_new (out, "munge_decode",
+                         us_stats (t, n, "auth_cred_verify: one munged round trip"));
+
+    char *addr = client_server_address (&err);
+    if (!addr)
+        die ("%s", err.text);
+    for (int i = 0; i < n; i++) {
+        double t0 = bench_now_us();
+        struct client *c = client_connect (addr, "client", &err);
+        if (!c)
+            die ("%s", err.text);
+        t[i] = bench_now_us() - t0;
+        client_destroy (c);
+    }
+    free (addr);
+    json_object_set_new (
+        out, "connect_and_hello",
+        us_stats (t, n,
+                  "client_connect: TCP connect, our credential encoded, hello -> hello.ok "
+                  "(the controller decodes ours, gives its own), its credential decoded"));
+
+    struct client *c = connect_server();
+    int64_t seq = 0;
+    for (int i = 0; i < n; i++) {
+        json_t *req = submit_request (true, "/bin/true");
+        double t0 = bench_now_us();
+        json_t *reply = client_request (c, req, &err);
+        t[i] = bench_now_us() - t0;
+        json_decref (req);
+        if (!reply)
+            die ("%s", err.text);
+        seq = json_integer_value (json_object_get (reply, "seq"));
+        json_decref (reply);
+    }
+    json_object_set_new (
+        out, "submit_request",
+        us_stats (t, n,
+                  "job.submit -> job.submit.ok on an open connection, one at a time: the "
+                  "controller's work, its commit (fsync) and one round trip"));
+    for (int i = 0; i < n; i++) {
+        json_t *req = json_pack ("{s:s, s:[I]}", "type", "job.query", "seqs", (json_int_t)seq);
+        double t0 = bench_now_us();
+        json_t *reply = req ? client_request (c, req, &err) : NULL;
+        t[i] = bench_now_us() - t0;
+        json_decref (req);
+        if (!reply)
+            die ("%s", err.text);
+        json_decref (reply);
+    }
+    client_destroy (c);
+    json_object_set_new (out, "query_request",
+                         us_stats (t, n,
+                                   "job.query of one job on an open connection: a round trip "
+                                   "and the controller's work, no commit"));
+
+    /* What the commit's fsync costs on this disk: the controller's store
+     * writes about 8 WAL pages per submit and fdatasyncs them (strace);
+     * the same here, in the current directory (bench/run's is on the
+     * state directory's disk), overwriting as the WAL does once it wrapped. */
+    char path[64];
+    snprintf (path, sizeof (path), "submit_bench.fsync.%d", (int)getpid());
+    int fd = open (path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    static char page[8 * 4096];
+    if (fd < 0 || unlink (path) < 0)
+        die ("cannot make a file in the current directory: %s", strerror (errno));
+    memset (page, 'x', sizeof (page));
+    for (int k = 0; k < 32; k++)
+        if (pwrite (fd, page, sizeof (page), (off_t)k * (off_t)sizeof (page)) < 0)
+            die ("write: %s", strerror (errno));
+    if (fsync (fd) < 0)
+        die ("fsync: %s", strerror (errno));
+    for (int i = 0; i < n; i++) {
+        off_t off = (off_t)(i % 32) * (off_t)sizeof (page);
+        if (pwrite (fd, page, sizeof (page), off) < 0)
+            die ("write: %s", strerror (errno));
+        double t0 = bench_now_us();
+        if (fdatasync (fd) < 0)
+            die ("fdatasync: %s", strerror (errno));
+        t[i] = bench_now_us() - t0;
+    }
+    close (fd);
+    json_t *fs = us_stats (t, n,
+                           "fdatasync of 32 KiB just overwritten in a file here: the commit's "
+                           "flush on this disk");
+    double fsync_us = json_real_value (json_object_get (fs, "median_us"));
+    json_object_set_new (out, "fdatasync", fs);
+
+    /* The two runs alternate, so that the machine's load weighs on both. */
+    double *t2 = calloc ((size_t)n, sizeof (*t2));
+    if (!t2)
+        die ("%s", "out of memory");
+    for (int i = 0; i < n; i++) {
+        t[i] = qsub_loop (o, 1, "--help", true) * 1e6;
+        t2[i] = qsub_loop (o, 1, "-h -- /bin/true", false) * 1e6;
+    }
+    json_object_set_new (out, "qsub_help",
+                         us_stats (t, n,
+                                   "sh -c running `qsub --help` once: fork, exec, dynamic "
+                                   "linking, nothing sent"));
+    memcpy (t, t2, (size_t)n * sizeof (*t));
+    free (t2);
+    json_t *qs = us_stats (t, n, "sh -c running `qsub -h -- /bin/true` once");
+    json_object_set_new (out, "qsub_submit", qs);
+    /* The medians put together: what a submit adds to the process, and
+     * the parts of it measured above (the rest: qsub's own work, munged's
+     * and the controller's wake-ups between the steps). */
+    double med[5];
+    const char *keys[5] = {"qsub_help", "connect_and_hello", "submit_request", "query_request",
+                           "qsub_submit"};
+    for (int k = 0; k < 5; k++)
+        med[k] = json_real_value (json_object_get (json_object_get (out, keys[k]), "median_us"));
+    double extra = med[4] - med[0];
+    json_object_set_new (
+        out, "per_submit_us",
+        json_pack ("{s:s, s:f, s:f, s:f, s:f, s:f, s:f}", "what",
+                   "medians: qsub_submit - qsub_help = what a submit adds to the process; "
+                   "hello = connect_and_hello; commit_flush = fdatasync; controller = "
+                   "submit_request - fdatasync - query_request (its submit work, the SQLite "
+                   "writes); round_trip = query_request; rest = extra - all of those",
+                   "extra", extra, "hello", med[1], "commit_flush", fsync_us, "controller",
+                   med[2] - fsync_us - med[3], "round_trip", med[3], "rest",
+                   extra - med[1] - med[2]));
+    json_object_set_new (out, "submit_to_help_ratio_of_medians", json_real (med[4] / med[0]));
+    json_object_set_new (out, "machine", machine_info());
+    free (t);
+    free (creds);
+    print_json (out);
 }
 
 /* ------------------------------------------------------------ turnaround */
@@ -555,7 +772,8 @@ static void run_memory (const struct opts *o)
 static void usage (void)
 {
     fprintf (stderr,
-             "usage: submit_bench throughput|turnaround|latency|memory [--jobs N] [--window W]\n"
+             "usage: submit_bench throughput|breakdown|turnaround|latency|memory [--jobs "
+             "N] [--window W]\n"
              "         [--poll-ms MS] [--qsub PATH] [--no-hold] [--array] [--ctld-pid PID]\n"
              "         [--agent-pids PID,...]\n");
     exit (2);
@@ -633,6 +851,9 @@ int main (int argc, char **argv)
         o.jobs = o.jobs < 0 ? 20 : o.jobs;
         o.poll_ms = o.poll_ms < 0 ? 1 : o.poll_ms;
         run_latency (&o);
+    } else if (!strcmp (o.mode, "breakdown")) {
+        o.jobs = o.jobs < 0 ? 200 : o.jobs;
+        run_breakdown (&o);
     } else if (!strcmp (o.mode, "memory")) {
         o.jobs = o.jobs < 0 ? 100000 : o.jobs;
         run_memory (&o);

@@ -44,8 +44,11 @@ int cli_open (struct cli *cli, const char *prog)
     }
     if (client_parse_hostport (addr, &cli->host, &port, &err) == 0)
         cli->client = client_connect (addr, "client", &err);
-    if (cli->client == NULL)
+    if (cli->client == NULL) {
         fprintf (stderr, "%s: %s\n", prog, err.text);
+        free (cli->host); /* the caller does not cli_close() what did not open */
+        cli->host = NULL;
+    }
     free (port);
     free (addr);
     return cli->client ? 0 : -1;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <munge.h>
 
@@ -82,6 +83,58 @@ int auth_cred_create (const char *role, char **cred, struct herror *err)
     munge_ctx_destroy (ctx);
     *cred = c;
     return 0;
+}
+
+/* The spare credential (auth.h): its text, its role, when it was made. */
+static struct {
+    char *cred;
+    char role[AUTH_ROLE_MAX + 1];
+    struct timespec made;
+} spare;
+
+static double age_s (const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+void auth_cred_discard (void)
+{
+    free (spare.cred);
+    spare.cred = NULL;
+    spare.role[0] = '\0';
+}
+
+int auth_cred_prepare (const char *role, struct herror *err)
+{
+    if (!role_ok (role)) {
+        errno = EINVAL;
+        return herror_set (err, "invalid role for a credential");
+    }
+    if (spare.cred && strcmp (spare.role, role) == 0 && age_s (&spare.made) < AUTH_SPARE_MAX_AGE)
+        return 0;
+    auth_cred_discard();
+    char *cred;
+    if (auth_cred_create (role, &cred, err) < 0)
+        return -1;
+    spare.cred = cred;
+    snprintf (spare.role, sizeof (spare.role), "%s", role);
+    clock_gettime (CLOCK_MONOTONIC, &spare.made);
+    return 0;
+}
+
+int auth_cred_take (const char *role, char **cred, struct herror *err)
+{
+    if (spare.cred && role_ok (role) && cred && strcmp (spare.role, role) == 0 &&
+        age_s (&spare.made) < AUTH_SPARE_MAX_AGE) {
+        *cred = spare.cred;
+        spare.cred = NULL;
+        spare.role[0] = '\0';
+        return 0;
+    }
+    auth_cred_discard();
+    return auth_cred_create (role, cred, err);
 }
 
 /* Why a decode failed, in words a person reading a log understands. */

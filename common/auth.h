@@ -36,6 +36,22 @@
  * *cred is a malloc'd NUL-terminated string the caller frees. */
 int auth_cred_create (const char *role, char **cred, struct herror *err);
 
+/* The controller answers every hello with a credential of its own, which
+ * costs a munged round trip while the client waits.  A spare made ahead of
+ * need, while nothing else waits, takes that round trip off the client's
+ * path: auth_cred_prepare() makes one (if none is kept), auth_cred_take()
+ * hands it out once (taking it empties the slot) when it is for ROLE and
+ * younger than AUTH_SPARE_MAX_AGE seconds, else creates one as
+ * auth_cred_create() does.  The spare proves what a fresh credential does:
+ * its payload names the role only, never the peer, and it is still well
+ * inside munged's time-to-live (300 s by default) when a client decodes it.
+ * One spare per process; not thread-safe (huddle's daemons are one thread). */
+#define AUTH_SPARE_MAX_AGE 60
+int auth_cred_prepare (const char *role, struct herror *err);
+int auth_cred_take (const char *role, char **cred, struct herror *err);
+/* Drop the spare (a daemon at exit, or after fork in a child). */
+void auth_cred_discard (void);
+
 /* Decode cred through munged and check that its payload is exactly
  * "huddle-hello:EXPECTED_ROLE".  Sets *uid and *gid (either may be NULL)
  * only on success.  A credential decodes once: a second attempt is refused

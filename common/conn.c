@@ -188,7 +188,9 @@ static void timer_cb (evutil_socket_t fd, short what, void *arg)
 static int send_hello (struct conn *c, struct herror *err)
 {
     char *cred;
-    if (auth_cred_create (c->cfg.role, &cred, err) < 0)
+    /* A server answers with the spare its daemon made ahead (auth.h). */
+    if ((c->server ? auth_cred_take (c->cfg.role, &cred, err)
+                   : auth_cred_create (c->cfg.role, &cred, err)) < 0)
         return -1;
     json_t *m;
     if (c->server)

@@ -29,6 +29,7 @@
 #include <sys/resource.h>
 #include <sys/statvfs.h>
 
+#include "common/auth.h"
 #include "common/conn.h"
 #include "common/log.h"
 #include "scheduler/ctld/ctld.h"
@@ -79,6 +80,7 @@ struct server {
     int store_errno;
     char store_error[HERROR_TEXT_MAX];
     struct event *flush_ev, *retry_ev, *sweep_ev;
+    struct event *spare_ev; /* makes the next hello's credential (auth.h) */
     int64_t last_reject_log;
     int rejects_unlogged;
 };
@@ -579,10 +581,24 @@ static void sweep_cb (evutil_socket_t fd, short what, void *arg)
                  closed, closed == 1 ? "" : "s", ctx->cfg.client_idle_timeout);
 }
 
+/* Make the credential the next hello.ok will carry, so that the client
+ * waiting for it does not wait for munged too.  It runs at the lowest
+ * priority from a timer of 0 s, i.e. on the loop turn after the hello.ok
+ * was queued and after that turn's writes: the client has its answer
+ * first.  A failure only means that the next hello makes its own. */
+static void spare_cb (evutil_socket_t fd, short what, void *arg)
+{
+    struct herror err;
+    if (auth_cred_prepare (AUTH_ROLE_CTLD, &err) < 0)
+        log_msg (LOG_LEVEL_DEBUG, "no spare credential: %s", err.text);
+}
+
 static void on_ready (struct conn *c, const struct conn_peer *cp, void *arg)
 {
     struct ctld *ctx = arg;
     struct server *s = ctx->server;
+    struct timeval now = {0, 0};
+    evtimer_add (s->spare_ev, &now);
     struct peer *p = calloc (1, sizeof (*p));
     if (!p) {
         log_msg (LOG_LEVEL_ERROR, "%s: out of memory, closing", cp->addr);
@@ -646,8 +662,11 @@ int server_create (struct ctld *ctx, struct herror *err)
     s->sweep_ev = event_new (ctx->base, -1, EV_PERSIST, sweep_cb, ctx);
     int every = ctx->cfg.client_idle_timeout / 4;
     struct timeval tv = {every < 1 ? 1 : every > 15 ? 15 : every, 0};
-    if (!s->retry_ev || !s->sweep_ev || event_add (s->sweep_ev, &tv) < 0)
+    s->spare_ev = evtimer_new (ctx->base, spare_cb, ctx);
+    if (!s->retry_ev || !s->sweep_ev || !s->spare_ev || event_add (s->sweep_ev, &tv) < 0 ||
+        event_priority_set (s->spare_ev, CTLD_PRI_FLUSH) < 0)
         return herror_set (err, "cannot create the server's timers");
+    spare_cb (-1, 0, ctx);
 
     struct conn_options opts = {
         .role = "ctld",
@@ -709,6 +728,9 @@ void server_destroy (struct ctld *ctx)
         event_free (s->retry_ev);
     if (s->sweep_ev)
         event_free (s->sweep_ev);
+    if (s->spare_ev)
+        event_free (s->spare_ev);
+    auth_cred_discard();
     free (s);
     ctx->server = NULL;
 }

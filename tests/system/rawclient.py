@@ -9,14 +9,18 @@ command (socket $HUDDLE_MUNGE_SOCKET when set).
     rawclient.py request JSON       one request; prints the reply (JSON)
     rawclient.py send-error JSON    an error frame, then JSON; prints the
                                     first frame that comes back
-    rawclient.py hold N SECONDS     opens N connections with a hello each,
-                                    holds them idle for at most SECONDS;
+    rawclient.py hold N SECONDS [STOPFILE]
+                                    opens N connections with a hello each,
+                                    holds them idle for at most SECONDS
+                                    (or until STOPFILE exists);
                                     prints {"accepted", "refused",
                                     "errors": [first few texts],
                                     "closed_by_server", "closed_after"}
 """
+import concurrent.futures
 import json
 import os
+import resource
 import socket
 import struct
 import subprocess
@@ -95,11 +99,18 @@ def send_error(obj):
     return reply
 
 
-def hold(n, seconds):
+def hold(n, seconds, stopfile=None):
     conns, errors, refused = [], [], 0
+    # A descriptor for each connection, and some to spare.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = n + 64 if hard == resource.RLIM_INFINITY else min(hard, n + 64)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     # Credentials first: the connections then open within a moment, well
-    # inside any idle timeout the test sets.
-    creds = [cred("client") for _ in range(n)]
+    # inside any idle timeout the test sets.  Several munge commands at a
+    # time: thousands of them one by one take long.
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        creds = list(pool.map(cred, ["client"] * n))
     for c in creds:
         try:
             s, hello = connect(timeout=10, credential=c)
@@ -119,7 +130,8 @@ def hold(n, seconds):
     print(json.dumps({"accepted": accepted, "refused": refused, "errors": errors}), flush=True)
     start = time.time()
     open_conns = list(conns)
-    while open_conns and time.time() - start < seconds:
+    while (open_conns and time.time() - start < seconds and
+           not (stopfile and os.path.exists(stopfile))):
         still = []
         for s in open_conns:
             s.settimeout(0)
@@ -147,8 +159,9 @@ def main():
         print(json.dumps(request(json.loads(sys.argv[2]))))
     elif len(sys.argv) == 3 and sys.argv[1] == "send-error":
         print(json.dumps(send_error(json.loads(sys.argv[2]))))
-    elif len(sys.argv) == 4 and sys.argv[1] == "hold":
-        print(json.dumps(hold(int(sys.argv[2]), float(sys.argv[3]))))
+    elif len(sys.argv) in (4, 5) and sys.argv[1] == "hold":
+        stopfile = sys.argv[4] if len(sys.argv) == 5 else None
+        print(json.dumps(hold(int(sys.argv[2]), float(sys.argv[3]), stopfile)))
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -103,6 +103,34 @@ static void cred_roundtrip (void **state)
     free (cred);
 }
 
+/* The spare: taken once (the same text never handed out twice), only for
+ * its role, and it decodes like a fresh credential. */
+static void cred_spare (void **state)
+{
+    NEED_MUNGE();
+    struct herror err;
+    char *a, *b, *c;
+    uid_t uid = 12345;
+    assert_int_equal (auth_cred_prepare ("ctld", &err), 0);
+    assert_int_equal (auth_cred_prepare ("ctld", &err), 0); /* keeps the one it has */
+    assert_int_equal (auth_cred_take ("ctld", &a, &err), 0);
+    assert_int_equal (auth_cred_take ("ctld", &b, &err), 0); /* none kept: a new one */
+    assert_string_not_equal (a, b);
+    assert_int_equal (auth_cred_verify (a, "ctld", &uid, NULL, &err), 0);
+    assert_int_equal (uid, getuid());
+    assert_int_equal (auth_cred_verify (b, "ctld", NULL, NULL, &err), 0);
+    /* a spare of another role is not handed out for this one */
+    assert_int_equal (auth_cred_prepare ("agent", &err), 0);
+    assert_int_equal (auth_cred_take ("ctld", &c, &err), 0);
+    assert_int_equal (auth_cred_verify (c, "ctld", NULL, NULL, &err), 0);
+    assert_int_equal (auth_cred_prepare ("a:b", &err), -1);
+    assert_int_equal (errno, EINVAL);
+    auth_cred_discard();
+    free (a);
+    free (b);
+    free (c);
+}
+
 static void cred_wrong_role (void **state)
 {
     NEED_MUNGE();
@@ -675,12 +703,12 @@ static void conn_both_ends (void **state)
 int main (void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test (cred_roundtrip),       cmocka_unit_test (cred_wrong_role),
-        cmocka_unit_test (cred_garbage),         cmocka_unit_test (no_munged),
-        cmocka_unit_test (client_request_reply), cmocka_unit_test (client_errors),
-        cmocka_unit_test (server_address),       cmocka_unit_test (conn_requires_hello),
-        cmocka_unit_test (conn_bad_frames),      cmocka_unit_test (conn_garbage),
-        cmocka_unit_test (conn_both_ends),
+        cmocka_unit_test (cred_roundtrip),      cmocka_unit_test (cred_spare),
+        cmocka_unit_test (cred_wrong_role),     cmocka_unit_test (cred_garbage),
+        cmocka_unit_test (no_munged),           cmocka_unit_test (client_request_reply),
+        cmocka_unit_test (client_errors),       cmocka_unit_test (server_address),
+        cmocka_unit_test (conn_requires_hello), cmocka_unit_test (conn_bad_frames),
+        cmocka_unit_test (conn_garbage),        cmocka_unit_test (conn_both_ends),
     };
     return cmocka_run_group_tests (tests, start_munge, stop_munge);
 }
