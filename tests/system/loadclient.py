@@ -27,15 +27,32 @@ recorded.
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import threading
 import time
 
 
+def raise_fd_limit():
+    """Hundreds of commands at once need two pipes each: take the hard limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def run(argv):
-    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return p.returncode, p.stdout, p.stderr
+    # A command this process cannot start (out of descriptors or processes
+    # for a moment) is the harness's trouble, not an answer of the
+    # controller: try again rather than count it either way.
+    for attempt in range(100):
+        try:
+            p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            return p.returncode, p.stdout, p.stderr
+        except OSError:
+            if attempt == 99:
+                raise
+            time.sleep(0.05)
 
 
 class Record:
@@ -187,6 +204,7 @@ def trickle(seconds):
 
 
 def main():
+    raise_fd_limit()
     a = sys.argv[1:]
     if len(a) == 4 and a[0] == "mix":
         mix(float(a[1]), int(a[2]), a[3])
