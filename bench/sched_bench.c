@@ -142,6 +142,31 @@ static void undo_starts (struct sched_snapshot *s, struct sched_queue *q, struct
     }
 }
 
+/* One timed pass (only sched_pass is timed): the result, its time in *MS. */
+static struct sched_result *timed_pass (struct sched_snapshot *s, struct sched_queue *q,
+                                        const struct sched_limits *limits, double *ms)
+{
+    double t0 = now_ms();
+    struct sched_result *r = sched_pass (s, q, NOW, limits);
+    *ms = now_ms() - t0;
+    if (!r)
+        die ("sched_pass");
+    return r;
+}
+
+/* One case's JSON object; sorts MS. */
+static void print_case (const char *name, int nnodes, int queued, int started, double *ms,
+                        int passes, bool first)
+{
+    double median, p99;
+    bench_stats (ms, passes, &median, &p99);
+    printf ("%s{\"case\":\"%s\",\"nodes\":%d,\"cores_per_node\":%d,\"queued\":%d,\"started\":%d,"
+            "\"passes\":%d,\"median_ms\":%.3f,\"p99_ms\":%.3f,\"min_ms\":%.3f,\"max_ms\":%.3f}",
+            first ? "[\n" : ",\n", name, nnodes, CORES, queued, started, passes, median, p99, ms[0],
+            ms[passes - 1]);
+    fflush (stdout);
+}
+
 /* ---- the backfill cases ---- */
 
 static unsigned long rng = 20261201;
@@ -265,11 +290,7 @@ static void run_backfill_case (const char *name, int max_jobs, int passes)
     if (!ms)
         die ("calloc");
     for (int p = 0; p < passes; p++) {
-        double t0 = now_ms();
-        struct sched_result *r = sched_pass (s, q, NOW, &limits);
-        ms[p] = now_ms() - t0;
-        if (!r)
-            die ("sched_pass");
+        struct sched_result *r = timed_pass (s, q, &limits, &ms[p]);
         if (sched_result_reserved_seq (r) < 0) {
             fprintf (stderr, "sched_bench: %s made no reservation\n", name);
             exit (1);
@@ -292,13 +313,7 @@ static void run_backfill_case (const char *name, int max_jobs, int passes)
         }
         sched_result_destroy (r);
     }
-    double median, p99;
-    bench_stats (ms, passes, &median, &p99);
-    printf (",\n{\"case\":\"%s\",\"nodes\":%d,\"cores_per_node\":%d,\"queued\":%d,"
-            "\"started\":%d,\"passes\":%d,\"median_ms\":%.3f,\"p99_ms\":%.3f,"
-            "\"min_ms\":%.3f,\"max_ms\":%.3f}",
-            name, BF_NODES, CORES, BF_QUEUED, started, passes, median, p99, ms[0], ms[passes - 1]);
-    fflush (stdout);
+    print_case (name, BF_NODES, BF_QUEUED, started, ms, passes, false);
     free (ms);
     for (int i = 0; i < BF_NODES; i++)
         sched_alloc_destroy (run[i]);
@@ -323,11 +338,7 @@ static void run_case (const char *name, int nnodes, int passes, bool first)
     if (!ms)
         die ("calloc");
     for (int p = 0; p < passes; p++) {
-        double t0 = now_ms();
-        struct sched_result *r = sched_pass (s, q, NOW, &limits);
-        ms[p] = now_ms() - t0;
-        if (!r)
-            die ("sched_pass");
+        struct sched_result *r = timed_pass (s, q, &limits, &ms[p]);
         started = 0;
         for (int i = 0; i < sched_result_count (r); i++)
             started += sched_result_get (r, i)->kind == SCHED_START;
@@ -339,13 +350,7 @@ static void run_case (const char *name, int nnodes, int passes, bool first)
         undo_starts (s, q, r);
         sched_result_destroy (r);
     }
-    double median, p99;
-    bench_stats (ms, passes, &median, &p99);
-    printf ("%s{\"case\":\"%s\",\"nodes\":%d,\"cores_per_node\":%d,\"queued\":%d,\"started\":%d,"
-            "\"passes\":%d,\"median_ms\":%.3f,\"p99_ms\":%.3f,\"min_ms\":%.3f,\"max_ms\":%.3f}",
-            first ? "[\n" : ",\n", name, nnodes, CORES, QUEUED, started, passes, median, p99, ms[0],
-            ms[passes - 1]);
-    fflush (stdout);
+    print_case (name, nnodes, QUEUED, started, ms, passes, first);
     free (ms);
     if (fill)
         (void)sched_snapshot_release (s, fill);

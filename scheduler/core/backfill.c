@@ -122,13 +122,15 @@ static int sort_inputs (struct backfill *b)
     }
     for (int i = 0; i < s->nruns; i++)
         b->order[i] = (struct ending){run_end (b, &s->runs[i]), s->runs[i].seq, s->runs[i].a};
-    qsort (b->order, (size_t)s->nruns, sizeof (*b->order), cmp_ending);
+    if (s->nruns > 0)
+        qsort (b->order, (size_t)s->nruns, sizeof (*b->order), cmp_ending);
     int k = 0;
     for (int j = 0; j < b->n; j++) {
         if (b->r[j].end != BACKFILL_NEVER)
             b->ends[k++] = b->r[j].end;
     }
-    qsort (b->ends, (size_t)k, sizeof (*b->ends), cmp_i64);
+    if (k > 0)
+        qsort (b->ends, (size_t)k, sizeof (*b->ends), cmp_i64);
     return k;
 }
 
