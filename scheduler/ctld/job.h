@@ -80,6 +80,9 @@ struct ctld_job {
     int ndeps;
     struct ctld_array *array; /* an array job (SEQ[]): its subjobs (arrays.c); else NULL */
     struct ctld_job *parent;  /* a subjob (SEQ[I]) in the table: its array job */
+    int64_t est_start;        /* the scheduler's expected start of a queued job
+                               * with a reservation, 0 none (not stored) */
+    json_t *est_alloc;        /* its planned allocation ("allocation" form), NULL none */
 };
 
 /* Whether a job's -a time is still ahead at now: it waits (state W in

@@ -60,6 +60,7 @@ void job_free (struct ctld_job *j)
     sched_alloc_destroy (j->alloc);
     free (j->queue_comment);
     free (j->deps);
+    json_decref (j->est_alloc);
     free (j);
 }
 
