@@ -64,6 +64,19 @@ static FILE *new_trace (void)
     return f;
 }
 
+/* Rows of {job, submit, run, procs, requested}. */
+struct row {
+    int job, submit, run, procs, req;
+};
+
+static void write_rows (const struct row *rows, int n)
+{
+    FILE *f = new_trace();
+    for (int i = 0; i < n; i++)
+        put (f, rows[i].job, rows[i].submit, rows[i].run, rows[i].procs, rows[i].req);
+    fclose (f);
+}
+
 /* Replay the trace file on SPEC under POLICY; the caller destroys both. */
 static struct sim_trace *replay (const char *spec, enum sched_policy policy,
                                  struct sim_cluster **cp, struct sim_metrics *m)
@@ -233,23 +246,16 @@ static void filter_drops_unusable_records (void **state)
  *   EASY 1, 1.9, 3.1, 1, 1      -> mean 1.6
  *   cons 1, 1.9, 2.8, 2.35, 1   -> mean 1.81
  */
-static void write_policy_trace (void)
-{
-    FILE *f = new_trace();
-    put (f, 1, 0, 10, 2, 10);
-    put (f, 2, 1, 10, 3, 10);
-    put (f, 3, 2, 10, 4, 10);
-    put (f, 4, 3, 20, 1, 20);
-    put (f, 5, 4, 5, 1, 5);
-    fclose (f);
-}
+static const struct row policy_trace[] = {
+    {1, 0, 10, 2, 10}, {2, 1, 10, 3, 10}, {3, 2, 10, 4, 10}, {4, 3, 20, 1, 20}, {5, 4, 5, 1, 5},
+};
 
 static void check_policy (enum sched_policy policy, const int64_t want[5], double mean_wait,
                           double mean_bsld)
 {
     struct sim_cluster *c;
     struct sim_metrics m;
-    write_policy_trace();
+    write_rows (policy_trace, 5);
     struct sim_trace *t = replay ("4", policy, &c, &m);
     for (int id = 1; id <= 5; id++) {
         if (start_of (t, id) != want[id - 1])
@@ -297,13 +303,11 @@ static void conservative_by_hand (void **state)
  */
 static void ties_and_walltime_by_hand (void **state)
 {
-    FILE *f = new_trace();
-    put (f, 1, 0, 10, 2, 10);
-    put (f, 2, 10, 10, 2, 10);
-    put (f, 3, 10, 100, 1, 50);
-    put (f, 4, 10, 30, 1, 30);
-    put (f, 5, 60, 10, 2, 10);
-    fclose (f);
+    const struct row rows[] = {
+        {1, 0, 10, 2, 10},  {2, 10, 10, 2, 10}, {3, 10, 100, 1, 50},
+        {4, 10, 30, 1, 30}, {5, 60, 10, 2, 10},
+    };
+    write_rows (rows, 5);
     struct sim_cluster *c;
     struct sim_metrics m;
     struct sim_trace *t = replay ("2", SCHED_FCFS, &c, &m);
@@ -325,11 +329,8 @@ static void ties_and_walltime_by_hand (void **state)
  * two multi-node jobs: 1.5. */
 static void fat_tree_spans (void **state)
 {
-    FILE *f = new_trace();
-    put (f, 1, 0, 10, 4, 10);
-    put (f, 2, 20, 10, 6, 10);
-    put (f, 3, 40, 10, 2, 10);
-    fclose (f);
+    const struct row rows[] = {{1, 0, 10, 4, 10}, {2, 20, 10, 6, 10}, {3, 40, 10, 2, 10}};
+    write_rows (rows, 3);
     struct sim_cluster *c;
     struct sim_metrics m;
     struct sim_trace *t = replay ("fat-tree:leaves=2,nodes=2,cores=2", SCHED_EASY, &c, &m);
