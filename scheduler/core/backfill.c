@@ -19,6 +19,13 @@ struct ending {
     const struct sched_alloc *a;
 };
 
+/* A time at which a job could start, and how many running jobs (in order
+ * of end) have ended by then. */
+struct cand {
+    int64_t t;
+    int rel;
+};
+
 struct backfill {
     struct sched_snapshot *s;
     struct placement *p;
@@ -28,7 +35,11 @@ struct backfill {
     int64_t *from;        /* backfill_horizon(); NULL until the first reservation */
     struct ending *order; /* running jobs by expected end, rebuilt per reservation */
     int order_cap;
-    int64_t *ends; /* ends of the reservations, sorted */
+    int64_t *ends;     /* ends of the reservations, sorted */
+    struct cand *cand; /* candidate start times of the job being reserved */
+    int ncand, cand_cap;
+    int released;   /* running jobs (in order) released by the replay */
+    int64_t latest; /* the latest start of a reservation */
 };
 
 struct backfill *backfill_create (struct sched_snapshot *s, struct placement *p, int64_t now)
@@ -55,6 +66,7 @@ void backfill_destroy (struct backfill *b)
     free (b->from);
     free (b->order);
     free (b->ends);
+    free (b->cand);
     free (b);
     errno = saved;
 }
@@ -62,6 +74,11 @@ void backfill_destroy (struct backfill *b)
 int backfill_count (const struct backfill *b)
 {
     return b->n;
+}
+
+int64_t backfill_latest (const struct backfill *b)
+{
+    return b->latest;
 }
 
 const int64_t *backfill_horizon (const struct backfill *b)
@@ -105,13 +122,15 @@ static int sort_inputs (struct backfill *b)
     }
     for (int i = 0; i < s->nruns; i++)
         b->order[i] = (struct ending){run_end (b, &s->runs[i]), s->runs[i].seq, s->runs[i].a};
-    qsort (b->order, (size_t)s->nruns, sizeof (*b->order), cmp_ending);
+    if (s->nruns > 0)
+        qsort (b->order, (size_t)s->nruns, sizeof (*b->order), cmp_ending);
     int k = 0;
     for (int j = 0; j < b->n; j++) {
         if (b->r[j].end != BACKFILL_NEVER)
             b->ends[k++] = b->r[j].end;
     }
-    qsort (b->ends, (size_t)k, sizeof (*b->ends), cmp_i64);
+    if (k > 0)
+        qsort (b->ends, (size_t)k, sizeof (*b->ends), cmp_i64);
     return k;
 }
 
@@ -197,61 +216,140 @@ static int add_resv (struct backfill *b, int64_t seq, int64_t t, const struct re
     }
     int64_t end = req->walltime > 0 ? t + req->walltime : BACKFILL_NEVER;
     b->r[b->n++] = (struct resv){seq, t, end, plan, nodes};
+    if (t > b->latest)
+        b->latest = t;
     return 0;
+}
+
+/* The times at which the job could start (backfill.h): now, every
+ * distinct expected end of a running job and every end of a reservation,
+ * ascending, each with how many running jobs (in order of end) have ended
+ * by then.  -1 ENOMEM. */
+static int candidates (struct backfill *b, int nends)
+{
+    int R = b->s->nruns;
+    if (R + nends + 1 > b->cand_cap) {
+        struct cand *v = realloc (b->cand, (size_t)(R + nends + 1) * sizeof (*v));
+        if (!v)
+            return -1;
+        b->cand = v;
+        b->cand_cap = R + nends + 1;
+    }
+    int n = 0, i = 0, k = 0;
+    int64_t t = b->now;
+    while (t != BACKFILL_NEVER) {
+        while (i < R && b->order[i].end <= t)
+            i++;
+        while (k < nends && b->ends[k] <= t)
+            k++;
+        b->cand[n++] = (struct cand){t, i};
+        t = i < R ? b->order[i].end : BACKFILL_NEVER;
+        if (k < nends && b->ends[k] < t)
+            t = b->ends[k];
+    }
+    b->ncand = n;
+    return 0;
+}
+
+/* Replay up to REL running jobs ended: release forward in order of end,
+ * claim back in reverse, so the snapshot is always exactly the live one
+ * less the first REL of them (claiming what was just freed cannot fail). */
+static void replay_to (struct backfill *b, int rel)
+{
+    while (b->released < rel)
+        (void)snap_release (b->s, b->order[b->released++].a);
+    while (b->released > rel)
+        (void)snap_claim (b->s, b->order[--b->released].a);
+}
+
+/* Does the job fit at candidate K?  1 yes, with *A its placement (not
+ * claimed); 0 no; -1 ENOMEM. */
+static int probe (struct backfill *b, int k, int64_t seq, const struct resreq *req,
+                  int64_t eligible, struct sched_alloc **a)
+{
+    if (k == 0 && b->cand[0].rel == 0)
+        return 0; /* the cluster as it is now: the job was just refused */
+    replay_to (b, b->cand[k].rel);
+    if (try_at (b, b->cand[k].t, seq, req, eligible, a) == 0) {
+        (void)snap_release (b->s, *a); /* a plan, not a start */
+        return 1;
+    }
+    return errno == ENOSPC ? 0 : -1;
+}
+
+/* The first candidate at which the job fits, -1 none, -2 ENOMEM; *A its
+ * plan.  Without earlier reservations the cluster only grows as jobs
+ * end, so a job that fits at one candidate fits at every later one (the
+ * placer is exact for one chunk shape, placement.h): gallop forward
+ * (1, 2, 4, ... candidates on) to a fit, then bisect back to the first,
+ * O(log candidates) placements instead of one per end.  With earlier
+ * reservations a later time can overlap more of them: every candidate in
+ * turn (conservative; depth bounds how often). */
+static int first_fit (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible,
+                      struct sched_alloc **a)
+{
+    int n = b->ncand, lo = -1, hi = -1, rc = 0;
+    struct sched_alloc *got = NULL;
+    for (int k = 0, step = 1; k < n; k = lo + step < n ? lo + step : (lo == n - 1 ? n : n - 1)) {
+        if ((rc = probe (b, k, seq, req, eligible, &got)) < 0)
+            return -2;
+        if (rc == 1) {
+            hi = k;
+            break;
+        }
+        lo = k;
+        if (b->n == 0)
+            step *= 2;
+    }
+    if (hi < 0)
+        return -1;
+    while (hi - lo > 1) {
+        int mid = lo + (hi - lo) / 2;
+        struct sched_alloc *m = NULL;
+        if ((rc = probe (b, mid, seq, req, eligible, &m)) < 0) {
+            sched_alloc_destroy (got);
+            return -2;
+        }
+        if (rc == 1) {
+            sched_alloc_destroy (got);
+            got = m;
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    *a = got;
+    return hi;
 }
 
 int backfill_reserve (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible,
                       int64_t *start, struct sched_alloc **plan)
 {
-    struct sched_snapshot *s = b->s;
     struct sched_alloc *a = NULL;
     int nends = sort_inputs (b);
-    if (nends < 0) {
+    if (nends < 0 || candidates (b, nends) < 0) {
         errno = ENOMEM;
         return -1;
     }
-    int R = s->nruns, released = 0, k = 0, rc = 0;
-    int64_t t = b->now;
-    for (;;) {
-        while (released < R && b->order[released].end <= t)
-            (void)snap_release (s, b->order[released++].a);
-        /* at NOW with nothing freed the job was just refused: no need to ask */
-        if (t > b->now || released > 0) {
-            if (try_at (b, t, seq, req, eligible, &a) == 0) {
-                rc = 1;
-                break;
-            }
-            if (errno != ENOSPC) {
-                rc = -1;
-                break;
-            }
-        }
-        int64_t next = released < R ? b->order[released].end : BACKFILL_NEVER;
-        while (k < nends && b->ends[k] <= t)
-            k++;
-        if (k < nends && b->ends[k] < next)
-            next = b->ends[k];
-        if (next == BACKFILL_NEVER)
-            break; /* nothing more will ever be freed */
-        t = next;
+    b->released = 0;
+    int k = first_fit (b, seq, req, eligible, &a);
+    replay_to (b, 0);
+    if (k == -2) {
+        errno = ENOMEM;
+        return -1;
     }
-    int saved = errno;
-    if (rc == 1)
-        (void)snap_release (s, a); /* it is a plan, not a start */
-    while (released > 0)           /* exactly as it was; claiming what was just freed cannot fail */
-        (void)snap_claim (s, b->order[--released].a);
-    if (rc == 1) {
-        sched_alloc_set_window (a, t, req->walltime);
-        if (add_resv (b, seq, t, req, a) < 0) {
-            sched_alloc_destroy (a);
-            errno = ENOMEM;
-            return -1;
-        }
-        *start = t;
-        *plan = a;
+    if (k < 0)
+        return 0;
+    int64_t t = b->cand[k].t;
+    sched_alloc_set_window (a, t, req->walltime);
+    if (add_resv (b, seq, t, req, a) < 0) {
+        sched_alloc_destroy (a);
+        errno = ENOMEM;
+        return -1;
     }
-    errno = saved;
-    return rc;
+    *start = t;
+    *plan = a;
+    return 1;
 }
 
 int64_t backfill_blocker (const struct backfill *b, const struct sched_alloc *a, int64_t end)

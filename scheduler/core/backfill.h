@@ -10,21 +10,27 @@
  * reservation whose window overlaps the job's.
  *
  * How T is found, and why it is cheap enough for a whole queue: the
- * running jobs are taken in order of their expected end and released one
- * by one ON THE LIVE SNAPSHOT (no copy of a 10,000-node cluster); after
- * each distinct end time (and each end of an earlier reservation) the
- * ordinary placer is asked to place the job, with the free-now view.  The
- * placer refuses from the group totals in O(chunks) while the cluster is
- * still too full, so most steps cost a release.  When it fits, that is T
- * and the placement is the plan; then the plan is released and every
- * running job claimed again in reverse order, which puts the snapshot
- * back exactly (the same cores, the same counts; claiming what was just
- * released cannot fail, and a placement group's node entries keep their
- * capacity).  O(running jobs released up to T), plus one placement per
- * candidate time that passes the totals.  Candidate times are complete:
- * at a time between two of them nothing has been freed and no earlier
- * reservation has ended, so a job that fits there fits at the earlier one.
- *
+ * candidate times are now, each distinct expected end of a running job
+ * and each end of an earlier reservation; they are complete (between two
+ * of them nothing is freed and no reservation ends, so a job that fits
+ * there fits at the earlier one).  At a candidate the running jobs ended
+ * by then are released ON THE LIVE SNAPSHOT (no copy of a 10,000-node
+ * cluster), in order of end, and the ordinary placer is asked with the
+ * free-now view; it refuses from the group totals in O(chunks) while the
+ * cluster is still too full.  Moving to an earlier candidate claims the
+ * last released jobs back (last out, first in), so the snapshot is always
+ * exactly the live one less some ended jobs, and is exactly the live one
+ * again when the search ends (the same cores, the same counts; claiming
+ * what was just released cannot fail, and a placement group's node
+ * entries keep their capacity).  Without earlier reservations (EASY) the
+ * cluster only grows with time, so the search gallops (1, 2, 4, ...
+ * candidates ahead) to a time that fits and bisects back to the first:
+ * O(log candidates) placements and O(running jobs up to about 2T)
+ * releases.  With earlier reservations (conservative) a later time may
+ * overlap more of them, so every candidate is tried in turn; the policy's
+ * depth bounds how many such searches a pass makes.  Ties: running jobs
+ * with equal ends are replayed by seq.
+
  * Reservations hold whole nodes for the jobs that would still run at T:
  * backfill_horizon() gives, per node, the earliest start of a reservation
  * on it, and a job starting now may use the node only if it ends by then
@@ -66,6 +72,10 @@ int backfill_reserve (struct backfill *b, int64_t seq, const struct resreq *req,
                       int64_t *start, struct sched_alloc **plan);
 
 int backfill_count (const struct backfill *b);
+
+/* The latest start of a reservation (undefined while there is none): a
+ * job ending after it keeps off every reserved node. */
+int64_t backfill_latest (const struct backfill *b);
 
 /* Per node (dense index), the earliest start of a reservation on it,
  * BACKFILL_NEVER for none; NULL while there is no reservation.  Valid
