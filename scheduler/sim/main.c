@@ -51,6 +51,11 @@ static const struct {
     {"conservative", SCHED_CONSERVATIVE},
 };
 
+/* What the replay loop took: wall clock and CPU (the machine may be shared). */
+struct times {
+    double wall_s, cpu_s;
+};
+
 struct opts {
     const char *trace, *cluster, *policy, *out;
     int depth;
@@ -98,7 +103,8 @@ static int write_schedule (const char *path, const struct sim_trace *t, const st
 }
 
 static json_t *report_json (const struct sim_trace *t, const struct sim_cluster *c,
-                            const struct sim_metrics *m, const struct opts *o, double replay_s)
+                            const struct sim_metrics *m, const struct opts *o,
+                            const struct times *replay)
 {
     json_t *dropped = json_object();
     int ndropped = 0;
@@ -107,7 +113,7 @@ static json_t *report_json (const struct sim_trace *t, const struct sim_cluster 
         ndropped += t->dropped[d];
     }
     return json_pack ("{s:s s:s s:{s:i s:i s:i} s:s s:i s:i s:i s:o s:i s:f s:f s:f s:i s:i s:f "
-                      "s:i s:f s:f s:f}",
+                      "s:i s:f s:f s:f s:f}",
                       "trace", o->trace, "cluster", o->cluster, "cluster_size", "processors",
                       sim_cluster_procs (c), "nodes", sim_cluster_nodes (c), "leaves",
                       sim_cluster_leaves (c), "policy", o->policy, "records", t->records, "jobs",
@@ -115,11 +121,13 @@ static json_t *report_json (const struct sim_trace *t, const struct sim_cluster 
                       "utilization", m->utilization, "mean_wait_s", m->mean_wait, "mean_bsld",
                       m->mean_bsld, "bsld_tau_s", SIM_BSLD_TAU, "multinode_jobs", m->multinode,
                       "mean_leaves_spanned", m->mean_leaves, "passes", m->passes, "pass_median_us",
-                      m->pass_median_us, "pass_p99_us", m->pass_p99_us, "replay_s", replay_s);
+                      m->pass_median_us, "pass_p99_us", m->pass_p99_us, "replay_s", replay->wall_s,
+                      "replay_cpu_s", replay->cpu_s);
 }
 
 static void report_text (const struct sim_trace *t, const struct sim_cluster *c,
-                         const struct sim_metrics *m, const struct opts *o, double replay_s)
+                         const struct sim_metrics *m, const struct opts *o,
+                         const struct times *replay)
 {
     int ndropped = 0;
     for (int d = 0; d < SIM_NDROPS; d++)
@@ -141,9 +149,9 @@ static void report_text (const struct sim_trace *t, const struct sim_cluster *c,
     printf ("mean bounded slowdown %.2f (tau %d s)\n", m->mean_bsld, SIM_BSLD_TAU);
     printf ("mean leaves spanned per multi-node job %.3f (%d jobs)\n", m->mean_leaves,
             m->multinode);
-    printf ("scheduler time per pass: median %.1f us, p99 %.1f us (%d passes)\n", m->pass_median_us,
-            m->pass_p99_us, m->passes);
-    printf ("replay wall time %.2f s\n", replay_s);
+    printf ("scheduler CPU time per pass: median %.1f us, p99 %.1f us (%d passes)\n",
+            m->pass_median_us, m->pass_p99_us, m->passes);
+    printf ("replay wall time %.2f s (CPU %.2f s)\n", replay->wall_s, replay->cpu_s);
 }
 
 static int parse_args (int argc, char **argv, struct opts *o)
@@ -210,10 +218,11 @@ int main (int argc, char **argv)
     rc = 1;
     if (!t)
         goto out;
-    double t0 = bench_now_us();
+    struct times replay = {bench_now_us(), bench_cpu_us()};
     if (sim_run (c, t->jobs, t->njobs, &limits, &passes, &err) < 0)
         goto out;
-    double replay_s = (bench_now_us() - t0) / 1e6;
+    replay.wall_s = (bench_now_us() - replay.wall_s) / 1e6;
+    replay.cpu_s = (bench_cpu_us() - replay.cpu_s) / 1e6;
     if (o.out && write_schedule (o.out, t, &o) < 0) {
         herror_set (&err, "%s: %s", o.out, strerror (errno));
         goto out;
@@ -221,7 +230,7 @@ int main (int argc, char **argv)
     struct sim_metrics m;
     sim_metrics_compute (t->jobs, t->njobs, sim_cluster_procs (c), &passes, &m);
     if (o.json) {
-        json_t *j = report_json (t, c, &m, &o, replay_s);
+        json_t *j = report_json (t, c, &m, &o, &replay);
         if (!j || json_dumpf (j, stdout, JSON_REAL_PRECISION (6)) < 0) {
             json_decref (j);
             herror_set (&err, "out of memory");
@@ -230,7 +239,7 @@ int main (int argc, char **argv)
         json_decref (j);
         printf ("\n");
     } else
-        report_text (t, c, &m, &o, replay_s);
+        report_text (t, c, &m, &o, &replay);
     rc = 0;
 out:
     if (rc != 0)

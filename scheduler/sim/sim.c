@@ -139,12 +139,12 @@ static int apply_decision (struct replay *rp, struct sched_result *r, int i, int
     return record_placement (rp, j, a);
 }
 
-/* One pass at NOW, timed; its starts become end events. */
+/* One pass at NOW, timed in CPU time (sim.h); its starts become end events. */
 static int run_pass (struct replay *rp, int64_t now)
 {
-    double t0 = bench_now_us();
+    double t0 = bench_cpu_us();
     struct sched_result *r = sched_pass (rp->s, rp->q, now, rp->limits);
-    double us = bench_now_us() - t0;
+    double us = bench_cpu_us() - t0;
     if (!r)
         return herror_set (rp->err, "scheduling pass at %lld: %s", (long long)now,
                            strerror (errno));

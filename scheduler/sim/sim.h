@@ -17,7 +17,10 @@
  *   - a job's request is its walltime = its requested time, so the pass
  *     plans backfill with the user's estimate, not the actual run time.
  *
- * Time per pass is measured with CLOCK_MONOTONIC around sched_pass() only.
+ * Time per pass is the CPU time of sched_pass() alone
+ * (CLOCK_PROCESS_CPUTIME_ID; the replay is single-threaded): on a machine
+ * shared with other work, wall time would count their turns on the CPU
+ * too, and on an idle one the two agree.
  *
  * A job the pass says can never run (SCHED_NEVER), or jobs left queued
  * with nothing running and nothing more to come, stop the replay with an
@@ -50,7 +53,7 @@ struct sim_job {
 
 struct sim_passes {
     int n;
-    double *us; /* scheduler time of each pass, microseconds; malloc'd */
+    double *us; /* CPU time of each pass, microseconds; malloc'd */
 };
 
 /* Replay JOBS[0..N-1] (sorted by submit time) on cluster C's snapshot,

@@ -33,7 +33,7 @@ grep -q '^  dropped 1: cancelled before they started$' easy.out || fail "cancell
 grep -q '^  dropped 1: more processors than the cluster has$' easy.out || fail "too-big count"
 grep -q '^mean wait 6.0 s$' easy.out || fail "EASY mean wait is not 6.0"
 grep -q '^mean bounded slowdown 1.60 (tau 10 s)$' easy.out || fail "EASY bsld is not 1.60"
-grep -q '^scheduler time per pass: median .* us, p99 .* us (.* passes)$' easy.out ||
+grep -q '^scheduler CPU time per pass: median .* us, p99 .* us (.* passes)$' easy.out ||
     fail "no pass times"
 
 # The schedule: the header carried over, then each record with the wait
