@@ -4,44 +4,43 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-/* Field names for messages, and which fields may carry decimals. */
+/* Each field: its name for messages, where it lives in a record, and
+ * whether it may carry decimals (a double) or not (an int64_t). */
+#define F(name, member, decimal)                                                                   \
+    {                                                                                              \
+        name, offsetof (struct swf_record, member), decimal                                        \
+    }
 static const struct {
     const char *name;
+    size_t off;
     bool decimal;
 } fields[SWF_NFIELDS] = {
-    {"job number", false},
-    {"submit time", false},
-    {"wait time", false},
-    {"run time", false},
-    {"allocated processors", false},
-    {"average CPU time", true},
-    {"used memory", true},
-    {"requested processors", false},
-    {"requested time", false},
-    {"requested memory", false},
-    {"status", false},
-    {"user id", false},
-    {"group id", false},
-    {"executable number", false},
-    {"queue number", false},
-    {"partition number", false},
-    {"preceding job", false},
-    {"think time", false},
+    F ("job number", job, false),
+    F ("submit time", submit, false),
+    F ("wait time", wait, false),
+    F ("run time", run, false),
+    F ("allocated processors", procs_alloc, false),
+    F ("average CPU time", cpu_avg, true),
+    F ("used memory", mem_used, true),
+    F ("requested processors", procs_req, false),
+    F ("requested time", time_req, false),
+    F ("requested memory", mem_req, false),
+    F ("status", status, false),
+    F ("user id", user, false),
+    F ("group id", group, false),
+    F ("executable number", exec, false),
+    F ("queue number", queue, false),
+    F ("partition number", partition, false),
+    F ("preceding job", preceding, false),
+    F ("think time", think, false),
 };
-
-static int64_t *int_field (struct swf_record *r, int i)
-{
-    int64_t *v[SWF_NFIELDS] = {
-        &r->job,   &r->submit,    &r->wait,     &r->run,       &r->procs_alloc, NULL,
-        NULL,      &r->procs_req, &r->time_req, &r->mem_req,   &r->status,      &r->user,
-        &r->group, &r->exec,      &r->queue,    &r->partition, &r->preceding,   &r->think};
-    return v[i];
-}
+#undef F
 
 /* Parse token TOK (LEN bytes) as field I of R. */
 static int parse_field (struct swf_record *r, int i, const char *tok, size_t len,
@@ -58,13 +57,13 @@ static int parse_field (struct swf_record *r, int i, const char *tok, size_t len
         double d = strtod (buf, &end);
         if (errno || *end != '\0' || !isfinite (d))
             goto bad;
-        *(i == 5 ? &r->cpu_avg : &r->mem_used) = d;
+        *(double *)((char *)r + fields[i].off) = d;
         return 0;
     }
     long long v = strtoll (buf, &end, 10);
     if (errno || *end != '\0')
         goto bad;
-    *int_field (r, i) = v;
+    *(int64_t *)((char *)r + fields[i].off) = v;
     return 0;
 bad:
     errno = EINVAL;
