@@ -158,14 +158,15 @@ nomem:
     return NULL;
 }
 
-/* Try to place the job at T on the snapshot as replayed so far.  0 with
+/* Try to place the job at T on the snapshot as replayed so far, off the
+ * nodes of the earlier reservations it would overlap when RESV.  0 with
  * *PLAN, -1 with errno ENOSPC (does not fit then) or ENOMEM. */
-static int try_at (struct backfill *b, int64_t t, int64_t seq, const struct resreq *req,
+static int try_at (struct backfill *b, int64_t t, bool resv, int64_t seq, const struct resreq *req,
                    int64_t eligible, struct sched_alloc **plan)
 {
     bool err = false;
     int64_t end = req->walltime > 0 ? t + req->walltime : BACKFILL_NEVER;
-    struct idset *skip = overlapping (b, t, end, &err);
+    struct idset *skip = resv ? overlapping (b, t, end, &err) : NULL;
     if (err) {
         errno = ENOMEM;
         return -1;
@@ -262,51 +263,48 @@ static void replay_to (struct backfill *b, int rel)
         (void)snap_claim (b->s, b->order[--b->released].a);
 }
 
-/* Does the job fit at candidate K?  1 yes, with *A its placement (not
- * claimed); 0 no; -1 ENOMEM. */
-static int probe (struct backfill *b, int k, int64_t seq, const struct resreq *req,
+/* Does the job fit at candidate K (honouring earlier reservations when
+ * RESV)?  1 yes, with *A its placement (not claimed); 0 no; -1 ENOMEM. */
+static int probe (struct backfill *b, int k, bool resv, int64_t seq, const struct resreq *req,
                   int64_t eligible, struct sched_alloc **a)
 {
-    if (k == 0 && b->cand[0].rel == 0)
+    if (k == 0 && b->cand[0].rel == 0 && (resv || b->n == 0))
         return 0; /* the cluster as it is now: the job was just refused */
     replay_to (b, b->cand[k].rel);
-    if (try_at (b, b->cand[k].t, seq, req, eligible, a) == 0) {
+    if (try_at (b, b->cand[k].t, resv, seq, req, eligible, a) == 0) {
         (void)snap_release (b->s, *a); /* a plan, not a start */
         return 1;
     }
     return errno == ENOSPC ? 0 : -1;
 }
 
-/* The first candidate at which the job fits, -1 none, -2 ENOMEM; *A its
- * plan.  Without earlier reservations the cluster only grows as jobs
- * end, so a job that fits at one candidate fits at every later one (the
- * placer is exact for one chunk shape, placement.h): gallop forward
- * (1, 2, 4, ... candidates on) to a fit, then bisect back to the first,
- * O(log candidates) placements instead of one per end.  With earlier
- * reservations a later time can overlap more of them: every candidate in
- * turn (conservative; depth bounds how often). */
-static int first_fit (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible,
-                      struct sched_alloc **a)
+/* The first candidate at which the job fits, ignoring earlier
+ * reservations: -1 none, -2 ENOMEM; *A its plan.  The cluster then only
+ * grows as jobs end, so a job that fits at one candidate fits at every
+ * later one (the placer is exact for one chunk shape, placement.h):
+ * gallop forward (1, 2, 4, ... candidates on) to a fit, then bisect back
+ * to the first, O(log candidates) placements instead of one per end. */
+static int earliest (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible,
+                     struct sched_alloc **a)
 {
     int n = b->ncand, lo = -1, hi = -1, rc = 0;
     struct sched_alloc *got = NULL;
-    for (int k = 0, step = 1; k < n; k = lo + step < n ? lo + step : (lo == n - 1 ? n : n - 1)) {
-        if ((rc = probe (b, k, seq, req, eligible, &got)) < 0)
+    for (int k = 0, step = 1; k < n;
+         k = lo + step < n ? lo + step : (lo == n - 1 ? n : n - 1), step *= 2) {
+        if ((rc = probe (b, k, false, seq, req, eligible, &got)) < 0)
             return -2;
         if (rc == 1) {
             hi = k;
             break;
         }
         lo = k;
-        if (b->n == 0)
-            step *= 2;
     }
     if (hi < 0)
         return -1;
     while (hi - lo > 1) {
         int mid = lo + (hi - lo) / 2;
         struct sched_alloc *m = NULL;
-        if ((rc = probe (b, mid, seq, req, eligible, &m)) < 0) {
+        if ((rc = probe (b, mid, false, seq, req, eligible, &m)) < 0) {
             sched_alloc_destroy (got);
             return -2;
         }
@@ -320,6 +318,27 @@ static int first_fit (struct backfill *b, int64_t seq, const struct resreq *req,
     }
     *a = got;
     return hi;
+}
+
+/* The first candidate at which the job fits: -1 none, -2 ENOMEM; *A its
+ * plan.  Earlier reservations only take options away, so the job cannot
+ * fit before the time it would fit without them: from there, with them,
+ * a later time can overlap more of them, so every candidate in turn
+ * (conservative; depth bounds how often). */
+static int first_fit (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible,
+                      struct sched_alloc **a)
+{
+    int k = earliest (b, seq, req, eligible, a);
+    if (k < 0 || b->n == 0)
+        return k;
+    sched_alloc_destroy (*a);
+    *a = NULL;
+    for (; k < b->ncand; k++) {
+        int rc = probe (b, k, true, seq, req, eligible, a);
+        if (rc != 0)
+            return rc < 0 ? -2 : k;
+    }
+    return -1;
 }
 
 int backfill_reserve (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible,

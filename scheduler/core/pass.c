@@ -8,6 +8,7 @@
 #include "backfill.h"
 #include "placement.h"
 #include "queue_impl.h"
+#include "shapes.h"
 
 #define REASON_MAX 200
 
@@ -26,17 +27,6 @@ struct sched_result {
     bool truncated;
 };
 
-/* Request shapes known to fit the idle cluster in this pass: most of a
- * long queue asks for a few shapes, and "could it ever fit" with a fabric
- * costs a search of the whole cluster.  Open addressing, by shape hash. */
-struct shapes {
-    const struct resreq **v; /* NULL: empty slot */
-    uint64_t *h;
-    char **why;   /* per entry, a copy; NULL for none */
-    int64_t *val; /* per entry, a number (held: the blocker) */
-    int n, cap;
-};
-
 /* Everything one pass works with, so helpers stay short. */
 struct pass {
     struct sched_snapshot *s;
@@ -45,14 +35,17 @@ struct pass {
     const struct sched_limits *limits;
     int64_t now;
     struct backfill *bf;
-    struct shapes fits;   /* could ever fit */
-    struct shapes nofit;  /* does not fit now, in this pass (see place_now) */
-    struct shapes held;   /* fits now only on reserved nodes (see place_now) */
-    int held_resv;        /* the reservations there were when held was filled */
-    int held_starts;      /* and the starts */
-    int starts;           /* jobs started so far in this pass */
-    struct shapes offres; /* does not fit off the reserved nodes (see place_now) */
-    int offres_resv;      /* the reservations there were when offres was filled */
+    /* what this pass learnt per request shape (shapes.h) */
+    struct shapes *fits;   /* could ever fit: most of a queue asks for a few
+                            * shapes, and with a fabric the question costs a
+                            * search of the whole cluster */
+    struct shapes *nofit;  /* does not fit now (see place_now) */
+    struct shapes *held;   /* fits now only on reserved nodes (see place_now) */
+    int held_resv;         /* the reservations there were when held was filled */
+    int held_starts;       /* and the starts */
+    int starts;            /* jobs started so far in this pass */
+    struct shapes *offres; /* does not fit off the reserved nodes (see place_now) */
+    int offres_resv;       /* the reservations there were when offres was filled */
 };
 
 void sched_result_destroy (struct sched_result *r)
@@ -147,126 +140,6 @@ static void fix_views (struct sched_result *r)
 
 /* ---- could it ever fit: one answer per request shape ---- */
 
-static uint64_t mix (uint64_t h, uint64_t v)
-{
-    h ^= v + UINT64_C (0x9e3779b97f4a7c15) + (h << 6) + (h >> 2);
-    return h;
-}
-
-static uint64_t mix_str (uint64_t h, const char *s)
-{
-    for (; *s; s++)
-        h = mix (h, (unsigned char)*s);
-    return mix (h, 0);
-}
-
-/* What placement looks at in a request (not the walltime). */
-static uint64_t shape_hash (const struct resreq *r)
-{
-    uint64_t h =
-        mix (mix (mix (0, (uint64_t)r->nchunks), (uint64_t)r->arrangement), (uint64_t)r->sharing);
-    h = mix (mix (mix (h, r->group_switch), (uint64_t)r->max_switches), r->switches_wait < 0);
-    h = mix_str (h, r->pgroup);
-    for (int i = 0; i < r->nchunks; i++) {
-        const struct resreq_chunk *c = &r->chunks[i];
-        h = mix (mix (mix (mix (h, (uint64_t)c->count), (uint64_t)c->ncpus), (uint64_t)c->ngpus),
-                 c->mem);
-        h = mix_str (mix_str (h, c->host), c->labels);
-    }
-    return h;
-}
-
-static bool shape_equal (const struct resreq *a, const struct resreq *b)
-{
-    if (a->nchunks != b->nchunks || a->arrangement != b->arrangement || a->sharing != b->sharing ||
-        a->group_switch != b->group_switch || a->max_switches != b->max_switches ||
-        (a->switches_wait < 0) != (b->switches_wait < 0) || strcmp (a->pgroup, b->pgroup) != 0)
-        return false;
-    for (int i = 0; i < a->nchunks; i++) {
-        const struct resreq_chunk *x = &a->chunks[i], *y = &b->chunks[i];
-        if (x->count != y->count || x->ncpus != y->ncpus || x->ngpus != y->ngpus ||
-            x->mem != y->mem || strcmp (x->host, y->host) != 0 ||
-            strcmp (x->labels, y->labels) != 0)
-            return false;
-    }
-    return true;
-}
-
-/* The slot of REQ's shape (H its hash): its entry, or the empty slot
- * where it goes. */
-static int shape_slot (const struct shapes *t, const struct resreq *req, uint64_t h)
-{
-    int i = (int)(h & (uint64_t)(t->cap - 1));
-    while (t->v[i] && (t->h[i] != h || !shape_equal (t->v[i], req)))
-        i = (i + 1) & (t->cap - 1);
-    return i;
-}
-
-/* REQ's shape's entry, -1 for none. */
-static int shape_find (const struct shapes *t, const struct resreq *req)
-{
-    if (t->cap == 0)
-        return -1;
-    int k = shape_slot (t, req, shape_hash (req));
-    return t->v[k] ? k : -1;
-}
-
-static void shapes_free (struct shapes *t)
-{
-    for (int i = 0; i < t->cap; i++)
-        free (t->why[i]);
-    free (t->v);
-    free (t->h);
-    free (t->why);
-    free (t->val);
-    *t = (struct shapes){0};
-}
-
-/* Remember REQ's shape, with WHY (NULL: none) and VAL.  REQ must outlive
- * the pass (the queue's copy).  Out of memory it is simply not
- * remembered. */
-static void shape_add (struct shapes *t, const struct resreq *req, const char *why, int64_t val)
-{
-    if (2 * (t->n + 1) > t->cap) {
-        int cap = t->cap ? 2 * t->cap : 256;
-        struct shapes g = {calloc ((size_t)cap, sizeof (*g.v)),
-                           calloc ((size_t)cap, sizeof (*g.h)),
-                           calloc ((size_t)cap, sizeof (*g.why)),
-                           calloc ((size_t)cap, sizeof (*g.val)),
-                           0,
-                           cap};
-        if (!g.v || !g.h || !g.why || !g.val) {
-            shapes_free (&g);
-            return;
-        }
-        for (int i = 0; i < t->cap; i++) {
-            if (t->v[i]) {
-                int k = shape_slot (&g, t->v[i], t->h[i]);
-                g.v[k] = t->v[i];
-                g.h[k] = t->h[i];
-                g.why[k] = t->why[i];
-                g.val[k] = t->val[i];
-                t->why[i] = NULL;
-                g.n++;
-            }
-        }
-        shapes_free (t);
-        *t = g;
-    }
-    uint64_t h = shape_hash (req);
-    int k = shape_slot (t, req, h);
-    char *w = why ? strdup (why) : NULL;
-    if (t->v[k] || (why && !w)) {
-        free (w);
-        return;
-    }
-    t->v[k] = req;
-    t->h[k] = h;
-    t->why[k] = w;
-    t->val[k] = val;
-    t->n++;
-}
-
 /* Could J ever fit (placement_could_fit on the idle cluster)?  Asked
  * once per job and snapshot generation, and once per request shape in a
  * pass.  1 yes; 0 no, with WHY; -1 ENOMEM. */
@@ -274,12 +147,12 @@ static int could_ever_fit (struct pass *ps, struct qjob *j, char *why, size_t le
 {
     if (j->fits_generation == ps->s->generation)
         return 1;
-    int fit = shape_find (&ps->fits, &j->req) >= 0
+    int fit = shapes_find (ps->fits, &j->req, NULL, NULL)
                   ? 1
                   : placement_could_fit (ps->p, &placement_idle_all, &j->req, why, len);
     if (fit == 1) {
         j->fits_generation = ps->s->generation;
-        shape_add (&ps->fits, &j->req, NULL, 0);
+        shapes_add (ps->fits, &j->req, NULL, 0);
     }
     return fit;
 }
@@ -335,10 +208,10 @@ static bool nofit_applies (const struct qjob *j)
 
 static bool nofit_known (struct pass *ps, const struct qjob *j, char *wait, size_t len)
 {
-    int k = nofit_applies (j) ? shape_find (&ps->nofit, &j->req) : -1;
-    if (k < 0)
+    const char *why;
+    if (!nofit_applies (j) || !shapes_find (ps->nofit, &j->req, &why, NULL))
         return false;
-    snprintf (wait, len, "%s", ps->nofit.why[k]);
+    snprintf (wait, len, "%s", why);
     errno = ENOSPC;
     return true;
 }
@@ -346,7 +219,7 @@ static bool nofit_known (struct pass *ps, const struct qjob *j, char *wait, size
 static void nofit_add (struct pass *ps, const struct qjob *j, const char *wait)
 {
     if (nofit_applies (j))
-        shape_add (&ps->nofit, &j->req, wait, 0);
+        shapes_add (ps->nofit, &j->req, wait, 0);
 }
 
 /* The same for a job that fits now only on reserved nodes and would
@@ -361,7 +234,7 @@ static bool held_applies (struct pass *ps, const struct qjob *j, int64_t end)
     if (!nofit_applies (j) || backfill_count (ps->bf) == 0 || end <= backfill_latest (ps->bf))
         return false;
     if (ps->held_resv != backfill_count (ps->bf) || ps->held_starts != ps->starts) {
-        shapes_free (&ps->held);
+        shapes_clear (ps->held);
         ps->held_resv = backfill_count (ps->bf);
         ps->held_starts = ps->starts;
     }
@@ -375,20 +248,19 @@ static bool offres_known (struct pass *ps, const struct qjob *j, int64_t end)
     if (!held_applies (ps, j, end))
         return false;
     if (ps->offres_resv != backfill_count (ps->bf)) {
-        shapes_free (&ps->offres);
+        shapes_clear (ps->offres);
         ps->offres_resv = backfill_count (ps->bf);
     }
-    return shape_find (&ps->offres, &j->req) >= 0;
+    return shapes_find (ps->offres, &j->req, NULL, NULL);
 }
 
 static bool held_known (struct pass *ps, const struct qjob *j, int64_t end, int64_t *blocker,
                         char *wait, size_t len)
 {
-    int k = held_applies (ps, j, end) ? shape_find (&ps->held, &j->req) : -1;
-    if (k < 0)
+    const char *why;
+    if (!held_applies (ps, j, end) || !shapes_find (ps->held, &j->req, &why, blocker))
         return false;
-    snprintf (wait, len, "%s", ps->held.why[k]);
-    *blocker = ps->held.val[k];
+    snprintf (wait, len, "%s", why);
     errno = ENOSPC;
     return true;
 }
@@ -419,7 +291,7 @@ static int place_now (struct pass *ps, const struct qjob *j, struct sched_alloc 
     *a = NULL;
     if (offres_known (ps, j, end)) {
         snprintf (wait, len, "%s", "");
-        shape_add (&ps->held, &j->req, wait, *blocker);
+        shapes_add (ps->held, &j->req, wait, *blocker);
         errno = ENOSPC;
         return -1;
     }
@@ -431,8 +303,8 @@ static int place_now (struct pass *ps, const struct qjob *j, struct sched_alloc 
     if (rc == 0)
         *blocker = -1;
     else if (saved == ENOSPC && held_applies (ps, j, end)) {
-        shape_add (&ps->held, &j->req, wait, *blocker);
-        shape_add (&ps->offres, &j->req, NULL, 0);
+        shapes_add (ps->held, &j->req, wait, *blocker);
+        shapes_add (ps->offres, &j->req, NULL, 0);
     }
     errno = saved;
     return rc;
@@ -531,6 +403,17 @@ static int run_queue (struct pass *ps, struct sched_queue *q)
     return 0;
 }
 
+/* What a pass made for itself (not the result). */
+static void pass_free (struct pass *ps)
+{
+    shapes_destroy (ps->fits);
+    shapes_destroy (ps->nofit);
+    shapes_destroy (ps->held);
+    shapes_destroy (ps->offres);
+    backfill_destroy (ps->bf);
+    placement_destroy (ps->p);
+}
+
 struct sched_result *sched_pass (struct sched_snapshot *s, struct sched_queue *q, int64_t now,
                                  const struct sched_limits *limits)
 {
@@ -542,7 +425,11 @@ struct sched_result *sched_pass (struct sched_snapshot *s, struct sched_queue *q
     ps.r = calloc (1, sizeof (*ps.r));
     ps.p = placement_create (s);
     ps.bf = ps.p ? backfill_create (s, ps.p, now) : NULL;
-    if (!ps.r || !ps.p || !ps.bf) {
+    ps.fits = shapes_create();
+    ps.nofit = shapes_create();
+    ps.held = shapes_create();
+    ps.offres = shapes_create();
+    if (!ps.r || !ps.p || !ps.bf || !ps.fits || !ps.nofit || !ps.held || !ps.offres) {
         errno = ENOMEM;
         goto fail;
     }
@@ -556,20 +443,10 @@ struct sched_result *sched_pass (struct sched_snapshot *s, struct sched_queue *q
             (void)sched_queue_remove (q, ps.r->d[i].pub.seq);
     }
     fix_views (ps.r);
-    shapes_free (&ps.fits);
-    shapes_free (&ps.nofit);
-    shapes_free (&ps.held);
-    shapes_free (&ps.offres);
-    backfill_destroy (ps.bf);
-    placement_destroy (ps.p);
+    pass_free (&ps);
     return ps.r;
 fail:
-    shapes_free (&ps.fits);
-    shapes_free (&ps.nofit);
-    shapes_free (&ps.held);
-    shapes_free (&ps.offres);
-    backfill_destroy (ps.bf);
-    placement_destroy (ps.p);
+    pass_free (&ps);
     sched_result_destroy (ps.r);
     return NULL;
 }

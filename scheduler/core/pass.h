@@ -65,7 +65,11 @@
  * jobs' ends up to T (backfill.h), once per pass under EASY; a job that
  * fits now with a reservation in place costs one more check of its nodes
  * against the reservations, and a second placement only when it touched
- * one.  A job that asks for more than the usable nodes
+ * one.  A pass only takes resources, so a one-chunk request shape that
+ * did not fit now (or fit only on reserved nodes, until the next start or
+ * reservation) is not placed again in the same pass, and "could it ever
+ * fit" is asked once per shape: a long queue of similar jobs pays per
+ * shape, not per job.  A job that asks for more than the usable nodes
  * have free, or for a chunk bigger than the best node has free, is refused
  * from the group totals (snapshot_impl.h) in O(chunks); otherwise step 1
  * placement skips runs of full nodes through the group tree, O(log nodes)

@@ -51,9 +51,10 @@ static const struct config_option table[] = {
      "if they end before it or keep off its nodes; conservative: every queued job gets one (up "
      "to backfill_depth), and no job may delay an earlier one's; fcfs: strict order, the first "
      "job that cannot start stops the pass"},
-    {"backfill_depth", CONFIG_UINT, "100", 0, 10000000,
+    {"backfill_depth", CONFIG_UINT, "10", 0, 10000000,
      "sched_policy conservative: reservations one pass makes, in queue order (0: one for every "
-     "queued job it considers)"},
+     "queued job it considers); each costs a search of the running jobs' ends, so keep it small "
+     "on big clusters"},
     {"store_sync", CONFIG_STRING, "full", 0, 0,
      "full: a commit survives power loss; normal: survives a crash of the process only "
      "(cheaper)"},

@@ -40,9 +40,12 @@ wait_job "$j2" R
 [ "$(nodes "$j2")" = "node01 node02" ] || fail "second 2-node job on $(nodes "$j2")"
 
 # 3. group=switch waits rather than span; the same job without it spans.
+# (The waiting job holds the EASY reservation, at the first running job's
+# expected end; the spanning one is short, so it may start before then
+# wherever it fits.)
 submit -l select=2:ncpus=2 -l place=scatter:group=switch -- /bin/true
 grouped=$JOBID
-submit -l select=2:ncpus=2 -l place=scatter -- /bin/sleep 300
+submit -l select=2:ncpus=2 -l place=scatter -l walltime=01:00:00 -- /bin/sleep 300
 spanning=$JOBID
 wait_job "$spanning" R
 [ "$(nodes "$spanning")" = "node03 node07" ] || fail "spanning job on $(nodes "$spanning")"
