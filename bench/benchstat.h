@@ -15,6 +15,16 @@ static inline double bench_now_us (void)
     return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* Microseconds of CPU this process has used (CLOCK_PROCESS_CPUTIME_ID): on
+ * a shared machine, what a single-threaded computation cost, without the
+ * time other processes had the CPU. */
+static inline double bench_cpu_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
 static inline int bench_cmp_double (const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
