@@ -187,7 +187,7 @@ static void run_case (struct cluster *cl, int nnodes, int job_nodes, bool first)
     struct resreq_chunk chunk = {.count = job_nodes, .ncpus = CORES / 2, .mpiprocs = 1};
     struct resreq req = {
         .nchunks = 1, .chunks = &chunk, .arrangement = RESREQ_SCATTER, .switches_wait = -1};
-    struct sched_limits limits = {.max_jobs = 10000, .starvation_limit = 86400};
+    struct sched_limits limits = {.max_jobs = 10000};
     struct sched_queue *q = sched_queue_create();
     double us[REPS];
     int spanned = 0, level = 0, used_nodes = 0;

@@ -569,6 +569,16 @@ static void job_attrs (struct attrs *a, const json_t *job, const struct format_c
         attrs_add (a, "comment", NULL, "%s", mstr (job, "comment", ""));
     if (strcmp (state, "H") != 0)
         job_add_time (a, "etime", job, "submit_time");
+    /* the scheduler's reservation for a queued job, as PBS shows it */
+    if (json_array_size (json_object_get (job, "estimated_allocation")) > 0)
+        attrs_add_built (
+            a, "estimated", "exec_vnode",
+            join_allocation (json_object_get (job, "estimated_allocation"), write_exec_vnode));
+    if (mhas (job, "estimated_start_time")) {
+        char buf[64];
+        fmt_ctime (buf, sizeof (buf), mint (job, "estimated_start_time", 0));
+        attrs_add (a, "estimated", "start_time", "%s", buf);
+    }
     if (mhas (job, "umask"))
         attrs_add (a, "umask", NULL, "%o", (unsigned)mint (job, "umask", 0));
     attrs_add (a, "run_count", NULL, "%" PRId64, mint (job, "run_count", 0));

@@ -31,6 +31,26 @@ struct sched_alloc *sched_alloc_create (int64_t seq)
     return sched_alloc_from_rset (seq, false, rset_create());
 }
 
+struct sched_alloc *sched_alloc_copy (const struct sched_alloc *a)
+{
+    struct sched_alloc *c = sched_alloc_create (a->seq);
+    if (!c)
+        return NULL;
+    for (int i = 0; i < rset_nnodes (a->r); i++) {
+        if (rset_add (c->r, rset_node (a->r, i)) < 0) {
+            sched_alloc_destroy (c);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    int64_t start = rset_start (a->r), end = rset_end (a->r);
+    rset_set_window (c->r, start, end == RSET_NO_END ? 0 : end - start);
+    c->exclusive = a->exclusive;
+    memcpy (c->pgroup, a->pgroup, sizeof (c->pgroup));
+    c->partition = a->partition;
+    return c;
+}
+
 void sched_alloc_destroy (struct sched_alloc *a)
 {
     if (!a)

@@ -34,6 +34,10 @@ struct sched_alloc *sched_alloc_create (int64_t seq);
  * over (destroyed with the allocation, also on failure).  NULL + ENOMEM. */
 struct sched_alloc *sched_alloc_from_rset (int64_t seq, bool exclusive, struct rset *r);
 
+/* A copy of A (resources, window, exclusivity, placement group) that the
+ * caller frees.  NULL + ENOMEM. */
+struct sched_alloc *sched_alloc_copy (const struct sched_alloc *a);
+
 /* Free the allocation.  NULL-safe, keeps errno. */
 void sched_alloc_destroy (struct sched_alloc *a);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backfill.h"
 #include "placement.h"
 #include "queue_impl.h"
 
@@ -13,6 +14,7 @@
 struct decision {
     struct sched_decision pub;
     struct sched_alloc *alloc;
+    struct sched_alloc *plan; /* a reservation's planned allocation */
     char reason[REASON_MAX];
 };
 
@@ -31,7 +33,7 @@ struct pass {
     struct sched_result *r;
     const struct sched_limits *limits;
     int64_t now;
-    struct idset *reserved; /* dense indexes of the reserved nodes; NULL until a job reserves */
+    struct backfill *bf;
 };
 
 void sched_result_destroy (struct sched_result *r)
@@ -39,8 +41,10 @@ void sched_result_destroy (struct sched_result *r)
     if (!r)
         return;
     int saved = errno;
-    for (int i = 0; i < r->n; i++)
+    for (int i = 0; i < r->n; i++) {
         sched_alloc_destroy (r->d[i].alloc);
+        sched_alloc_destroy (r->d[i].plan);
+    }
     free (r->d);
     free (r);
     errno = saved;
@@ -105,6 +109,8 @@ static struct decision *add_decision (struct sched_result *r, enum sched_decisio
     memset (d, 0, sizeof (*d));
     d->pub.kind = kind;
     d->pub.seq = seq;
+    d->pub.start_time = -1;
+    d->pub.blocker = -1;
     d->alloc = a;
     return d;
 }
@@ -115,38 +121,95 @@ static void fix_views (struct sched_result *r)
 {
     for (int i = 0; i < r->n; i++) {
         r->d[i].pub.alloc = r->d[i].alloc;
+        r->d[i].pub.plan = r->d[i].plan;
         r->d[i].pub.reason = r->d[i].reason;
     }
 }
 
-/* The starvation rule (pass.h): the first starved blocked job that could
- * run once the usable nodes drain reserves the nodes it could use. */
-static int maybe_reserve (struct pass *ps, const struct qjob *j)
+/* Append a SCHED_WAIT decision saying WHY. */
+static struct decision *add_wait (struct pass *ps, int64_t seq, const char *why)
 {
-    int64_t limit = ps->limits->starvation_limit;
-    if (ps->reserved || limit < 0 || ps->now - j->eligible_time < limit)
+    struct decision *d = add_decision (ps->r, SCHED_WAIT, seq, NULL);
+    if (d)
+        snprintf (d->reason, sizeof (d->reason), "%s", why);
+    return d;
+}
+
+/* Does the policy give job J a reservation now (pass.h)? */
+static bool wants_reservation (const struct pass *ps)
+{
+    const struct sched_limits *lim = ps->limits;
+    int made = backfill_count (ps->bf);
+    if (lim->policy == SCHED_EASY)
+        return made == 0;
+    return lim->policy == SCHED_CONSERVATIVE && (lim->depth <= 0 || made < lim->depth);
+}
+
+/* J waits in decision D: reserve for it if the policy says so, and tell
+ * the result when it is expected to start. */
+static int maybe_reserve (struct pass *ps, const struct qjob *j, struct decision *d)
+{
+    if (!wants_reservation (ps))
         return 0;
-    char why[REASON_MAX];
-    int rc = placement_could_fit (ps->p, &placement_idle_usable, &j->req, why, sizeof (why));
+    int64_t start;
+    struct sched_alloc *plan;
+    int rc = backfill_reserve (ps->bf, j->seq, &j->req, j->eligible_time, &start, &plan);
     if (rc <= 0)
         return rc;
-    if (!(ps->reserved = idset_create()) ||
-        placement_mark_wanted (ps->p, &placement_idle_usable, &j->req, ps->reserved) < 0) {
-        errno = ENOMEM;
-        return -1;
-    }
-    ps->r->reserved_seq = j->seq;
+    if (ps->r->reserved_seq < 0)
+        ps->r->reserved_seq = j->seq;
+    d->plan = plan;
+    d->pub.start_time = start;
     return 0;
 }
 
-/* Append a SCHED_WAIT decision saying WHY. */
-static int add_wait (struct pass *ps, int64_t seq, const char *why)
+/* Place J now.  With reservations, a placement that would still hold one
+ * of their nodes when that reservation starts is given back and J placed
+ * again off those nodes; *BLOCKER then names the reservation's job.
+ * 0 with *A, -1 with errno (ENOSPC: does not fit now). */
+static int place_now (struct pass *ps, const struct qjob *j, struct sched_alloc **a,
+                      int64_t *blocker)
 {
-    struct decision *d = add_decision (ps->r, SCHED_WAIT, seq, NULL);
-    if (!d)
+    int64_t end = j->req.walltime > 0 ? ps->now + j->req.walltime : BACKFILL_NEVER;
+    *blocker = -1;
+    placement_set_horizon (ps->p, NULL, 0);
+    placement_set_waited (ps->p, ps->now - j->eligible_time);
+    if (placement_place (ps->p, &placement_free_now, j->seq, &j->req, NULL, a) < 0)
         return -1;
-    snprintf (d->reason, sizeof (d->reason), "%s", why);
-    return 0;
+    if ((*blocker = backfill_blocker (ps->bf, *a, end)) < 0)
+        return 0;
+    (void)snap_release (ps->s, *a);
+    sched_alloc_destroy (*a);
+    *a = NULL;
+    placement_set_horizon (ps->p, backfill_horizon (ps->bf), end);
+    int rc = placement_place (ps->p, &placement_free_now, j->seq, &j->req, NULL, a);
+    int saved = errno;
+    placement_set_horizon (ps->p, NULL, 0);
+    if (rc == 0)
+        *blocker = -1;
+    errno = saved;
+    return rc;
+}
+
+/* J starts at A: its window (backfill plans with when it is expected
+ * back), the snapshot's record of it, the decision. */
+static int start_job (struct pass *ps, const struct qjob *j, struct sched_alloc *a)
+{
+    const struct sched_limits *lim = ps->limits;
+    sched_alloc_set_window (a, ps->now, j->req.walltime);
+    struct decision *d = NULL;
+    if (snap_track (ps->s, a) == 0 && !(d = add_decision (ps->r, SCHED_START, j->seq, a)))
+        snap_untrack (ps->s, j->seq);
+    if (!d) {
+        (void)snap_release (ps->s, a);
+        sched_alloc_destroy (a);
+        errno = ENOMEM;
+        return -1;
+    }
+    snprintf (d->reason, sizeof (d->reason), "%s", placement_note (ps->p));
+    if (lim->started)
+        lim->started (lim->arg, j->seq);
+    return 1;
 }
 
 /* Returns 1 when J started, 0 when it did not, -1 on ENOMEM. */
@@ -156,22 +219,10 @@ static int consider_job (struct pass *ps, struct qjob *j)
     const struct sched_limits *lim = ps->limits;
     const char *refused = lim->admit ? lim->admit (lim->arg, j->seq) : NULL;
     if (refused)
-        return add_wait (ps, j->seq, refused) < 0 ? -1 : 0;
-    placement_set_waited (ps->p, ps->now - j->eligible_time);
-    if (placement_place (ps->p, &placement_free_now, j->seq, &j->req, ps->reserved, &a) == 0) {
-        /* its window: backfill plans with when it is expected back */
-        sched_alloc_set_window (a, ps->now, j->req.walltime);
-        struct decision *d = add_decision (ps->r, SCHED_START, j->seq, a);
-        if (d) {
-            snprintf (d->reason, sizeof (d->reason), "%s", placement_note (ps->p));
-            if (lim->started)
-                lim->started (lim->arg, j->seq);
-            return 1;
-        }
-        (void)sched_snapshot_release (ps->s, a);
-        sched_alloc_destroy (a);
-        return -1;
-    }
+        return add_wait (ps, j->seq, refused) ? 0 : -1;
+    int64_t blocker;
+    if (place_now (ps, j, &a, &blocker) == 0)
+        return start_job (ps, j, a);
     if (errno == ENOMEM)
         return -1;
     char wait[REASON_MAX];
@@ -195,9 +246,15 @@ static int consider_job (struct pass *ps, struct qjob *j)
         memcpy (d->reason, why, sizeof (why));
         return 0;
     }
-    if (wait[0] != '\0' && add_wait (ps, j->seq, wait) < 0)
+    if (blocker >= 0)
+        snprintf (wait, sizeof (wait), "reservation for job %lld", (long long)blocker);
+    else if (wait[0] == '\0')
+        snprintf (wait, sizeof (wait), "not enough free resources");
+    struct decision *d = add_wait (ps, j->seq, wait);
+    if (!d)
         return -1;
-    return maybe_reserve (ps, j);
+    d->pub.blocker = blocker;
+    return maybe_reserve (ps, j, d);
 }
 
 /* Undo a failed pass: give back everything it claimed. */
@@ -242,7 +299,8 @@ struct sched_result *sched_pass (struct sched_snapshot *s, struct sched_queue *q
     struct pass ps = {.s = s, .limits = limits, .now = now};
     ps.r = calloc (1, sizeof (*ps.r));
     ps.p = placement_create (s);
-    if (!ps.r || !ps.p) {
+    ps.bf = ps.p ? backfill_create (s, ps.p, now) : NULL;
+    if (!ps.r || !ps.p || !ps.bf) {
         errno = ENOMEM;
         goto fail;
     }
@@ -256,12 +314,12 @@ struct sched_result *sched_pass (struct sched_snapshot *s, struct sched_queue *q
             (void)sched_queue_remove (q, ps.r->d[i].pub.seq);
     }
     fix_views (ps.r);
+    backfill_destroy (ps.bf);
     placement_destroy (ps.p);
-    idset_destroy (ps.reserved);
     return ps.r;
 fail:
+    backfill_destroy (ps.bf);
     placement_destroy (ps.p);
-    idset_destroy (ps.reserved);
     sched_result_destroy (ps.r);
     return NULL;
 }

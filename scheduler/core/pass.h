@@ -3,31 +3,52 @@
  * sched_pass() is pure: no I/O, no clock, no logging, no globals.  Time is
  * the NOW argument, so huddle-sim can drive it in virtual time.
  *
- * Order: eligible (not held) jobs by priority (higher first), then seq (the
- * submit order).  Each job is placed first-fit in that order (placement.h):
- * a job that fits starts, even if an earlier job did not fit.
+ * Order: eligible (not held) jobs by priority (higher first), then rank
+ * (qorder; the submit order seq unless changed), then seq.  Each job in
+ * that order is placed first-fit (placement.h); what happens to a job
+ * that does not fit now is the policy's (limits->policy):
  *
- * Starvation rule (a simple reservation; real backfill is a later issue):
+ *   SCHED_EASY (the default): a job that fits now starts.  The first job
+ *     that does not gets a reservation (backfill.h): concrete nodes and
+ *     cores at the earliest time T the placer could place it on the
+ *     cluster as it will be when the running jobs end at their expected
+ *     end (start + walltime, the allocation's window; a job past its end
+ *     counts as ending now; one without walltime never ends).  Every
+ *     later job starts now only if it fits now and either ends by T (now
+ *     + walltime <= T; walltime 0, unknown, never does) or keeps off the
+ *     reserved nodes; one that fits only on them waits, with the reason
+ *     "reservation for job N".  Should no T exist for the first blocked
+ *     job (what it needs is held by jobs with no walltime), the next
+ *     blocked job is offered the reservation instead.
+ *   SCHED_CONSERVATIVE: every job that does not fit now, in order, gets a
+ *     reservation, up to limits->depth of them (<= 0: all): the earliest T
+ *     at which it fits given the running jobs and, as whole nodes, the
+ *     reservations made before it whose windows overlap its own.  A job
+ *     starts now only if it fits and keeps off the nodes of every earlier
+ *     reservation that starts before it would end: no job delays an
+ *     earlier job's reservation.  The work is one replay per reservation,
+ *     so depth bounds it.
+ *   SCHED_FCFS: strict order; the first job that does not fit stops the
+ *     pass.  No reservations.
  *
- *     The first job in pass order that does not fit now, has been eligible
- *     for at least limits->starvation_limit seconds (now - eligible_time >=
- *     starvation_limit), and could run on the usable nodes if they were
- *     idle, RESERVES every usable node on which at least one of its chunks
- *     could fit.  No job after it in the order starts anything on a
- *     reserved node in this pass.  Jobs after it still start on nodes it
- *     could never use.  At most one job holds the reservation per pass.
+ * Ties, so that the same input always gives the same schedule (huddle-sim
+ * relies on it): jobs in the order above; running jobs whose expected
+ * ends are equal are replayed by seq; among candidate start times the
+ * earliest wins; among placements at one time, the one the placer picks
+ * (placement.h: lowest fabric level, fewest leaves, best fit, node order).
  *
- * Why it ends starvation: while the starved job stays first among the
- * blocked ones (nothing of higher priority, or same priority and older,
- * arrives), nothing new starts on its nodes, so they drain as their jobs
- * end; once they are idle the job fits, because "could run on the idle
- * usable nodes" is decided by the same placer.  A job that needs an offline
- * node (or more nodes than are usable) does not reserve: it would hold
- * nodes idle for nothing.  starvation_limit = 0 reserves for the first
- * blocked job at once (strict order on the nodes it wants); a negative
- * limit turns reservations off (pure first-fit, which can starve big jobs).
- * Priority still wins: a higher-priority job is ahead of the reserving job
- * in the order and may start on reserved nodes.
+ * Why a reserved job really starts by T when jobs end by their walltime:
+ * jobs started later either end by T or use no node of the reservation,
+ * so at T every reserved node has at least what the plan took; the
+ * reserved job stays first among the blocked ones unless a job of higher
+ * priority arrives, and then the reservation moves to that job, as EASY
+ * intends.
+ *
+ * Every considered job that does not start gets a decision saying why:
+ * SCHED_WAIT with the admission refusal (a queue limit), a fabric
+ * constraint (group=switch, switches=N), "reservation for job N" (with
+ * blocker = N), or "not enough free resources"; a reserved job's decision
+ * also carries start_time (T) and plan (its planned allocation).
  *
  * Never: a job that could not be placed even if every configured node (usable
  * or not) were idle gets a NEVER decision with a sentence saying why; it stays
@@ -40,7 +61,11 @@
  * When the job ends: sched_snapshot_release() with the same allocation.
  *
  * Bounded: at most limits->max_jobs eligible jobs are considered per pass
- * (held ones do not count).  A job that asks for more than the usable nodes
+ * (held ones do not count).  A reservation costs a replay of the running
+ * jobs' ends up to T (backfill.h), once per pass under EASY; a job that
+ * fits now with a reservation in place costs one more check of its nodes
+ * against the reservations, and a second placement only when it touched
+ * one.  A job that asks for more than the usable nodes
  * have free, or for a chunk bigger than the best node has free, is refused
  * from the group totals (snapshot_impl.h) in O(chunks); otherwise step 1
  * placement skips runs of full nodes through the group tree, O(log nodes)
@@ -59,17 +84,16 @@
 #include "scheduler/core/queue.h"
 #include "scheduler/core/snapshot.h"
 
-/* How jobs that do not fit now are treated. */
+/* How jobs that do not fit now are treated (see above). */
 enum sched_policy {
-    SCHED_EASY = 0,     /* the default: see the starvation rule above */
-    SCHED_CONSERVATIVE, /* as SCHED_EASY for now */
+    SCHED_EASY = 0,     /* the default: one reservation, backfill around it */
+    SCHED_CONSERVATIVE, /* a reservation for every waiting job, up to depth */
     SCHED_FCFS,         /* strict order: the first job that does not fit
                          * stops the pass */
 };
 
 struct sched_limits {
-    int max_jobs;             /* eligible jobs considered per pass; <= 0: all */
-    int64_t starvation_limit; /* seconds (see above); < 0: no reservations */
+    int max_jobs; /* eligible jobs considered per pass; <= 0: all */
     enum sched_policy policy;
     int depth; /* SCHED_CONSERVATIVE: reservations made per pass; <= 0: all */
     /* Admission, for limits the core does not know (a queue's running jobs
@@ -86,9 +110,8 @@ struct sched_limits {
 enum sched_decision_kind {
     SCHED_START, /* alloc says where; already claimed and dequeued */
     SCHED_NEVER, /* reason says why it can never fit; still queued */
-    SCHED_WAIT,  /* a fabric constraint (group=switch, switches=N) keeps it
-                  * waiting though it could start elsewhere; reason says
-                  * which; still queued */
+    SCHED_WAIT,  /* it does not start now; reason says why (above);
+                  * still queued */
 };
 
 struct sched_decision {
@@ -98,6 +121,14 @@ struct sched_decision {
     const char *reason;              /* NEVER, WAIT; for START what the fabric
                                       * step did ("switches=2 met: 2 leaf
                                       * switches"), usually "" */
+    int64_t start_time;              /* WAIT with a reservation: when it is
+                                      * expected to start (T); -1 otherwise */
+    const struct sched_alloc *plan;  /* with start_time: the reservation, the
+                                      * nodes and cores planned for it at T
+                                      * (window [T, T + walltime)); owned by
+                                      * the result; NULL otherwise */
+    int64_t blocker;                 /* WAIT because of a reservation: the
+                                      * reserved job's seq; -1 otherwise */
 };
 
 struct sched_result;
@@ -121,8 +152,8 @@ const struct sched_decision *sched_result_get (const struct sched_result *r, int
  * or was already taken. */
 struct sched_alloc *sched_result_take_alloc (struct sched_result *r, int i);
 
-/* The job holding this pass's reservation, -1 for none (for a qstat
- * comment such as "Not Running: nodes are being drained for it"). */
+/* The job of this pass's first reservation (EASY: the only one), -1 for
+ * none. */
 int64_t sched_result_reserved_seq (const struct sched_result *r);
 
 /* Eligible jobs looked at, and whether max_jobs cut the pass short. */

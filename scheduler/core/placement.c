@@ -22,14 +22,6 @@ static struct snap_cap offer_free_now (const struct snode *n, bool excl)
     return (struct snap_cap){n->free_cores, n->free_gpus, n->mem - n->mem_used};
 }
 
-static struct snap_cap offer_idle_usable (const struct snode *n, bool excl)
-{
-    (void)excl;
-    if (!n->usable)
-        return none_offered;
-    return (struct snap_cap){n->ncores, n->ngpus, n->mem};
-}
-
 static struct snap_cap offer_idle_all (const struct snode *n, bool excl)
 {
     (void)excl;
@@ -37,7 +29,6 @@ static struct snap_cap offer_idle_all (const struct snode *n, bool excl)
 }
 
 const struct placement_view placement_free_now = {"free now", offer_free_now, snap_next_fit};
-const struct placement_view placement_idle_usable = {"usable nodes idle", offer_idle_usable, NULL};
 const struct placement_view placement_idle_all = {"every node idle", offer_idle_all, NULL};
 
 /* What this job has tentatively taken on a node during step 1. */
@@ -123,6 +114,10 @@ struct placement {
     const struct resreq *req;
     bool excl;
     const struct idset *skip;
+    const int64_t *from; /* the attempt's horizon (placement_set_horizon), NULL none */
+    int64_t until;
+    const int64_t *hz_from; /* the horizon as set, for placement_place */
+    int64_t hz_until;
     int64_t waited; /* seconds the job has been eligible (switches=N@T) */
     char why[160];  /* why a fabric constraint made it wait */
     char note[160]; /* what the fabric step did, for the job */
@@ -251,7 +246,7 @@ static struct need node_left (const struct placement *p, int i)
 {
     const struct tent *t = &p->tent[i];
     struct need left = {-1, 0, 0};
-    if (idset_test (p->skip, (unsigned)i))
+    if (idset_test (p->skip, (unsigned)i) || (p->from && p->from[i] < p->until))
         return left;
     /* node labels: every chunk of a job asks for the same ones (the
      * controller refuses others), so one filter serves the whole job */
@@ -568,8 +563,8 @@ static int64_t leaf_cap (struct placement *p, int l)
         if (t.best.cores < need.cores || t.best.gpus < need.gpus || t.best.mem < need.mem)
             goto done;
     }
-    if (p->view == &placement_free_now && !p->skip && p->req->nchunks == 1 && p->ntouched == 0 &&
-        !p->req->chunks[0].labels[0]) {
+    if (p->view == &placement_free_now && !p->skip && !p->from && p->req->nchunks == 1 &&
+        p->ntouched == 0 && !p->req->chunks[0].labels[0]) {
         /* the common case, straight from the nodes: nothing tentative yet */
         const struct resreq_chunk *c = &p->req->chunks[0];
         int64_t want = p->req->arrangement == RESREQ_SCATTER ? 1 : c->count;
@@ -1150,6 +1145,7 @@ static void begin (struct placement *p, const struct placement_view *view, const
     p->view = view;
     p->req = req;
     p->skip = skip;
+    p->from = NULL;
     p->excl = req->sharing != RESREQ_SHARED;
     p->seg[0] = (struct seg){0, p->nnodes};
     p->nseg = 1;
@@ -1187,6 +1183,8 @@ int placement_place (struct placement *p, const struct placement_view *view, int
     if (view == &placement_free_now && group_too_busy (p, 0, req))
         return fail_nospace();
     begin (p, view, req, skip);
+    p->from = p->hz_from;
+    p->until = p->hz_until;
     struct sched_alloc *a = NULL;
     int rc = choose_grouped (p);
     if (rc == 0 && req->max_switches > 0 && p->note[0] == '\0')
@@ -1310,6 +1308,12 @@ int placement_could_fit (struct placement *p, const struct placement_view *view,
     return 0;
 }
 
+void placement_set_horizon (struct placement *p, const int64_t *from, int64_t until)
+{
+    p->hz_from = from;
+    p->hz_until = until;
+}
+
 void placement_set_waited (struct placement *p, int64_t seconds)
 {
     p->waited = seconds;
@@ -1323,21 +1327,4 @@ const char *placement_why (const struct placement *p)
 const char *placement_note (const struct placement *p)
 {
     return p->note;
-}
-
-int placement_mark_wanted (struct placement *p, const struct placement_view *view,
-                           const struct resreq *req, struct idset *nodes)
-{
-    begin (p, view, req, NULL);
-    for (int i = 0; i < p->nnodes; i++) {
-        for (int k = 0; k < req->nchunks && !idset_test (nodes, (unsigned)i); k++) {
-            const struct resreq_chunk *c = &req->chunks[k];
-            struct need nd = chunk_need (c, 1);
-            int host = chunk_host (p, c);
-            if ((host == -1 || host == i) && node_has_room (p, i, &nd) &&
-                idset_set (nodes, (unsigned)i) < 0)
-                return -1;
-        }
-    }
-    return 0;
 }

@@ -26,7 +26,8 @@
  * The same step 1 run against empty nodes answers "could this job ever
  * fit?", so a job is reported as never fitting exactly when this placer
  * could not place it on the idle cluster: the answer and the placer cannot
- * disagree, which the starvation reservation (pass.h) relies on.
+ * disagree, which backfill's reservations (backfill.h) rely on: a job
+ * that could fit on the idle cluster gets a start time.
  *
  * With a fabric (fabric.h), step 1 first chooses leaves for every job
  * that may span nodes (not place=pack, more than one chunk instance, no
@@ -79,10 +80,11 @@
 #include "scheduler/core/snapshot_impl.h"
 
 /* A view: what the placer may use on each node.  The same placer answers
- * "where does it go now" (free now), "could it ever run" (every node idle)
- * and "which nodes is a blocked job waiting for" (usable nodes idle); the
- * next issues add "free from time T" (backfill's resource-time profile) and
- * "only under one switch" as further views, without touching the placer.
+ * "where does it go now" (free now) and "could it ever run" (every node
+ * idle).  "Where could it go at time T" is not
+ * a view: backfill (backfill.h) replays the running jobs' ends on the
+ * snapshot itself and asks the free-now view, so reservations obey every
+ * rule a start does (fabric step, switches=, group=, placement groups).
  *
  *   offer: what node N offers a job (EXCL: place=excl/exclhost) before the
  *          job's own tentative use; cores = -1 when nothing.
@@ -95,9 +97,8 @@ struct placement_view {
     int (*next) (struct sched_snapshot *s, int from, const struct snap_cap *need);
 };
 
-extern const struct placement_view placement_free_now;    /* free resources of usable nodes */
-extern const struct placement_view placement_idle_usable; /* usable nodes, as if idle */
-extern const struct placement_view placement_idle_all;    /* every configured node, as if idle */
+extern const struct placement_view placement_free_now; /* free resources of usable nodes */
+extern const struct placement_view placement_idle_all; /* every configured node, as if idle */
 
 /* Scratch for placing jobs on S, one pass long: it is sized for S's nodes
  * at creation, so create a new one after adding nodes. */
@@ -112,11 +113,16 @@ void placement_destroy (struct placement *p);
 int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
                      const struct resreq *req, const struct idset *skip, struct sched_alloc **out);
 
-/* Could REQ be placed on what VIEW offers (placement_idle_all: ever;
- * placement_idle_usable: once the usable nodes drain)?  Nothing is
+/* Could REQ be placed on what VIEW offers (placement_idle_all: ever)?  Nothing is
  * claimed.  1 yes; 0 no, with a sentence for the user in REASON; -1 ENOMEM. */
 int placement_could_fit (struct placement *p, const struct placement_view *view,
                          const struct resreq *req, char *reason, size_t len);
+
+/* Reservations (backfill.h) for placement_place: a node I with FROM[I] <
+ * UNTIL (reserved from a time before the job would end) is skipped like
+ * a node in SKIP.  FROM has one entry per node, dense order; NULL: none.
+ * Kept until set again; the other calls here ignore it. */
+void placement_set_horizon (struct placement *p, const int64_t *from, int64_t until);
 
 /* Seconds the next job placed has been eligible: a switches=N@T request
  * stops insisting on N leaves once T has passed.  Kept until set again. */
@@ -129,11 +135,5 @@ void placement_set_waited (struct placement *p, int64_t seconds);
  * until the next call on P. */
 const char *placement_why (const struct placement *p);
 const char *placement_note (const struct placement *p);
-
-/* Add to NODES the dense index of every node on which VIEW would let some
- * chunk of REQ fit: with placement_idle_usable, the nodes a blocked REQ is
- * waiting for (its reservation).  -1 ENOMEM (NODES then partly filled). */
-int placement_mark_wanted (struct placement *p, const struct placement_view *view,
-                           const struct resreq *req, struct idset *nodes);
 
 #endif

@@ -28,8 +28,8 @@ struct sched_queue;
 struct sched_job {
     int64_t seq;              /* job id; also the submit order */
     int priority;             /* higher runs first */
-    int64_t eligible_time;    /* when it last became eligible (submit, qrls): the
-                               * starvation clock starts here (pass.h) */
+    int64_t eligible_time;    /* when it last became eligible (submit, qrls): a
+                               * switches=N@T wait counts from here */
     bool held;                /* held jobs are skipped by the pass */
     const struct resreq *req; /* copied */
     int64_t rank;             /* order among jobs of one priority, smaller first;
@@ -49,7 +49,7 @@ int sched_queue_add (struct sched_queue *q, const struct sched_job *job);
 int sched_queue_remove (struct sched_queue *q, int64_t seq);
 
 /* Hold a job (the pass skips it), or release it: a released job's
- * starvation clock restarts at NOW.  ENOENT: not queued. */
+ * eligible time restarts at NOW.  ENOENT: not queued. */
 int sched_queue_hold (struct sched_queue *q, int64_t seq);
 int sched_queue_release (struct sched_queue *q, int64_t seq, int64_t now);
 

@@ -56,6 +56,10 @@ void sched_snapshot_destroy (struct sched_snapshot *s)
     free (s->tree);
     free (s->groups);
     snap_fabric_free (s->fabric);
+    for (int i = 0; i < s->nruns; i++)
+        sched_alloc_destroy (s->runs[i].a);
+    free (s->runs);
+    free (s->runs_bucket);
     free (s);
     errno = saved;
 }
@@ -690,12 +694,8 @@ static void release_entry (struct sched_snapshot *s, struct snode *n, const stru
     snap_node_changed (s, n);
 }
 
-int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
+int snap_claim (struct sched_snapshot *s, const struct sched_alloc *a)
 {
-    if (!s || !a) {
-        errno = EINVAL;
-        return -1;
-    }
     int64_t seq = sched_alloc_seq (a);
     bool excl = sched_alloc_exclusive (a);
     int i;
@@ -743,12 +743,8 @@ static int entry_held_by (const struct snode *n, const struct rset_node *e, int6
     return 0;
 }
 
-int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *a)
+int snap_release (struct sched_snapshot *s, const struct sched_alloc *a)
 {
-    if (!s || !a) {
-        errno = EINVAL;
-        return -1;
-    }
     int64_t seq = sched_alloc_seq (a);
     bool excl = sched_alloc_exclusive (a);
     int nn = sched_alloc_nnodes (a);
@@ -767,6 +763,129 @@ int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *
         release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
     }
     return 0;
+}
+
+int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    if (!s || !a) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (snap_claim (s, a) < 0)
+        return -1;
+    if (snap_track (s, a) < 0) {
+        (void)snap_release (s, a);
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+int sched_snapshot_release (struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    if (!s || !a) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (snap_release (s, a) < 0)
+        return -1;
+    snap_untrack (s, sched_alloc_seq (a));
+    return 0;
+}
+
+/* ---- the running jobs, for backfill ---- */
+
+static unsigned run_bucket (const struct sched_snapshot *s, int64_t seq)
+{
+    return (unsigned)(mix64 ((uint64_t)seq) % (uint64_t)s->runs_nbuckets);
+}
+
+static int run_find (const struct sched_snapshot *s, int64_t seq)
+{
+    if (s->runs_nbuckets == 0)
+        return -1;
+    int i = s->runs_bucket[run_bucket (s, seq)];
+    while (i >= 0 && s->runs[i].seq != seq)
+        i = s->runs[i].hnext;
+    return i;
+}
+
+static void run_link (struct sched_snapshot *s, int i)
+{
+    unsigned b = run_bucket (s, s->runs[i].seq);
+    s->runs[i].hnext = s->runs_bucket[b];
+    s->runs_bucket[b] = i;
+}
+
+/* Room for one more entry, the hash at most half full. */
+static int run_reserve (struct sched_snapshot *s)
+{
+    if (s->nruns == s->runs_cap) {
+        int cap = s->runs_cap ? 2 * s->runs_cap : 64;
+        struct snap_run *v = realloc (s->runs, (size_t)cap * sizeof (*v));
+        if (!v)
+            return -1;
+        s->runs = v;
+        s->runs_cap = cap;
+    }
+    if (2 * (s->nruns + 1) > s->runs_nbuckets) {
+        int nb = s->runs_nbuckets ? 2 * s->runs_nbuckets : 128;
+        int *b = malloc ((size_t)nb * sizeof (*b));
+        if (!b)
+            return -1;
+        free (s->runs_bucket);
+        s->runs_bucket = b;
+        s->runs_nbuckets = nb;
+        for (int k = 0; k < nb; k++)
+            b[k] = -1;
+        for (int i = 0; i < s->nruns; i++)
+            run_link (s, i);
+    }
+    return 0;
+}
+
+int snap_track (struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    struct sched_alloc *c = sched_alloc_copy (a);
+    if (!c || run_reserve (s) < 0) {
+        sched_alloc_destroy (c);
+        errno = ENOMEM;
+        return -1;
+    }
+    int i = run_find (s, sched_alloc_seq (a));
+    if (i >= 0) {
+        sched_alloc_destroy (s->runs[i].a);
+        s->runs[i].a = c;
+        return 0;
+    }
+    i = s->nruns++;
+    s->runs[i] = (struct snap_run){sched_alloc_seq (a), c, -1};
+    run_link (s, i);
+    return 0;
+}
+
+/* Unlink entry I from its chain. */
+static void run_unlink (struct sched_snapshot *s, int i)
+{
+    int *at = &s->runs_bucket[run_bucket (s, s->runs[i].seq)];
+    while (*at != i)
+        at = &s->runs[*at].hnext;
+    *at = s->runs[i].hnext;
+}
+
+void snap_untrack (struct sched_snapshot *s, int64_t seq)
+{
+    int i = run_find (s, seq);
+    if (i < 0)
+        return;
+    run_unlink (s, i);
+    sched_alloc_destroy (s->runs[i].a);
+    int last = --s->nruns;
+    if (i != last) { /* the last entry takes its place */
+        run_unlink (s, last);
+        s->runs[i] = s->runs[last];
+        run_link (s, i);
+    }
 }
 
 /* ---- the free pool ---- */

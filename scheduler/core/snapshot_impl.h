@@ -123,6 +123,14 @@ struct snode_pg {
     int jobs;      /* member jobs on this node */
 };
 
+/* A running job's allocation as the snapshot keeps it for backfill: a
+ * copy, with its window (rset_end: when it is expected back). */
+struct snap_run {
+    int64_t seq;
+    struct sched_alloc *a;
+    int hnext; /* next entry of its hash chain, -1 none */
+};
+
 struct sched_snapshot {
     struct snode **nodes; /* dense index order (by name); pointers, so a node never moves */
     int n, cap;
@@ -149,6 +157,14 @@ struct sched_snapshot {
     uint64_t generation;
     struct snap_pgroup *pgroups;
     int npgroups;
+    /* Every claimed allocation (sched_snapshot_claim, and the pass's
+     * starts), so that a pass can replay the running jobs' ends: an array
+     * with a chained hash by seq (runs_bucket[seq % nbuckets] is the first
+     * entry, -1 none). */
+    struct snap_run *runs;
+    int nruns, runs_cap;
+    int *runs_bucket;
+    int runs_nbuckets;
 };
 
 /* Rebuild the groups from the fabric if nodes were added since (O(n)).
@@ -165,6 +181,19 @@ int snap_fabric_pos (const struct snap_fabric *f, const char *name);
 /* Does node A come before node B in the dense order: fabric order, then
  * unnamed nodes by name? */
 bool snap_node_before (const struct snode *a, const struct snode *b);
+
+/* Claim or release A without recording it among the running jobs: for
+ * the pass, which replays ends and tries placements on the live snapshot
+ * and then puts everything back exactly (backfill.c).  As
+ * sched_snapshot_claim / sched_snapshot_release otherwise. */
+int snap_claim (struct sched_snapshot *s, const struct sched_alloc *a);
+int snap_release (struct sched_snapshot *s, const struct sched_alloc *a);
+
+/* Record a copy of A (claimed already) among the running jobs, replacing
+ * an entry of the same seq; forget job SEQ's entry (nothing when none).
+ * snap_track: -1 ENOMEM, nothing recorded. */
+int snap_track (struct sched_snapshot *s, const struct sched_alloc *a);
+void snap_untrack (struct sched_snapshot *s, int64_t seq);
 
 /* Index of node NAME or -1. */
 int snap_find (const struct sched_snapshot *s, const char *name);

@@ -45,6 +45,7 @@
 
 #include "common/herror.h"
 #include "common/proto.h"
+#include "scheduler/core/pass.h"
 #include "scheduler/ctld/jobstate.h"
 
 #define CTLD_NPRIORITIES 5
@@ -68,7 +69,8 @@ struct ctld_config {
     int kill_grace;
     int64_t job_history; /* seconds a finished job stays visible */
     int max_jobs_per_pass;
-    int64_t starvation_limit;
+    enum sched_policy sched_policy; /* scheduler/core/pass.h */
+    int backfill_depth;
     bool store_sync_normal;
     int store_retry_interval;
     int64_t store_min_free;

@@ -57,6 +57,9 @@ struct ctld_job {
     struct resreq res;         /* owned */
     struct sched_alloc *alloc; /* R and E only */
     char *queue_comment;       /* why a queued job waits (not stored) */
+    int64_t est_start;         /* the scheduler's expected start of a queued job
+                                * with a reservation, 0 none (not stored) */
+    json_t *est_alloc;         /* its planned allocation ("allocation" form), NULL none */
 };
 
 /* Whether a job's -a time is still ahead at now: it waits (state W in

@@ -354,6 +354,12 @@ static json_t *job_view (struct ctld *ctx, struct ctld_job *j, struct peer *p,
     }
     if (j->state == JOB_QUEUED && j->queue_comment)
         json_object_set_new (o, "comment", json_string (j->queue_comment));
+    /* the scheduler's reservation: PBS's estimated.start_time/exec_vnode */
+    if (j->state == JOB_QUEUED && j->est_start > 0) {
+        json_object_set_new (o, "estimated_start_time", json_integer (j->est_start));
+        if (j->est_alloc)
+            json_object_set (o, "estimated_allocation", j->est_alloc);
+    }
     /* PBS's W: queued, waiting for its -a time. */
     if (j->state == JOB_QUEUED && job_deferred (j, ctld_now()))
         json_object_set_new (o, "state", json_string ("W"));

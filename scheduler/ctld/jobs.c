@@ -54,6 +54,7 @@ void job_free (struct ctld_job *j)
     resreq_clear (&j->res);
     sched_alloc_destroy (j->alloc);
     free (j->queue_comment);
+    json_decref (j->est_alloc);
     free (j);
 }
 

@@ -46,9 +46,14 @@ static const struct config_option table[] = {
     {"max_jobs_per_pass", CONFIG_UINT, "10000", 1, 10000000,
      "queued jobs one scheduling pass considers (bounds the time a pass holds the loop; the "
      "rest wait for the next pass)"},
-    {"starvation_limit", CONFIG_DURATION, "24h", 0, 3650LL * 86400,
-     "a queued job blocked this long reserves the nodes it needs: nothing new starts there "
-     "until it runs (0: at once)"},
+    {"sched_policy", CONFIG_STRING, "easy", 0, 0,
+     "easy: the first queued job that cannot start gets a reservation and later jobs start only "
+     "if they end before it or keep off its nodes; conservative: every queued job gets one (up "
+     "to backfill_depth), and no job may delay an earlier one's; fcfs: strict order, the first "
+     "job that cannot start stops the pass"},
+    {"backfill_depth", CONFIG_UINT, "100", 0, 10000000,
+     "sched_policy conservative: reservations one pass makes, in queue order (0: one for every "
+     "queued job it considers)"},
     {"store_sync", CONFIG_STRING, "full", 0, 0,
      "full: a commit survives power loss; normal: survives a crash of the process only "
      "(cheaper)"},
@@ -225,7 +230,17 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
     cfg->kill_grace = (int)config_get_int (c, "kill_grace");
     cfg->job_history = config_get_int (c, "job_history");
     cfg->max_jobs_per_pass = (int)config_get_int (c, "max_jobs_per_pass");
-    cfg->starvation_limit = config_get_int (c, "starvation_limit");
+    const char *policy = config_get_string (c, "sched_policy");
+    if (strcmp (policy, "easy") == 0)
+        cfg->sched_policy = SCHED_EASY;
+    else if (strcmp (policy, "conservative") == 0)
+        cfg->sched_policy = SCHED_CONSERVATIVE;
+    else if (strcmp (policy, "fcfs") == 0)
+        cfg->sched_policy = SCHED_FCFS;
+    else
+        return herror_set (err, "option sched_policy: \"%s\" is not easy, conservative or fcfs",
+                           policy);
+    cfg->backfill_depth = (int)config_get_int (c, "backfill_depth");
     const char *sync = config_get_string (c, "store_sync");
     if (strcmp (sync, "full") != 0 && strcmp (sync, "normal") != 0)
         return herror_set (err, "option store_sync: \"%s\" is not full or normal", sync);

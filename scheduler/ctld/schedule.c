@@ -221,7 +221,7 @@ static void defer_arm (struct ctld *ctx, int64_t when)
         s->defer_at = when;
 }
 
-/* A deferred job's time came: the queue lets it go (its starvation clock
+/* A deferred job's time came: the queue lets it go (its eligible time
  * starts at its -a time), and the next deferral is armed. */
 static void defer_cb (evutil_socket_t fd, short what, void *arg)
 {
@@ -338,16 +338,38 @@ static void wake_arm (struct ctld *ctx, const struct ctld_job *j, int64_t now)
         s->wake_at = when;
 }
 
+/* What qstat -f shows of a job the pass did not start, as PBS does: the
+ * comment "Not Running: WHY" ("Can Never Run: WHY"), and for a job with a
+ * reservation estimated.start_time and estimated.exec_vnode.  A job held
+ * back by a reservation names the reserved job by its full id. */
+static void queued_comment (struct ctld *ctx, struct ctld_job *j, const struct sched_decision *d)
+{
+    char text[600], id[128];
+    struct ctld_job *b = d->blocker >= 0 ? jobs_find (ctx, d->blocker) : NULL;
+    if (b)
+        snprintf (text, sizeof (text), "Not Running: would delay the reservation for job %s",
+                  job_id (ctx, b, id, sizeof (id)));
+    else
+        snprintf (text, sizeof (text), "%s: %.500s",
+                  d->kind == SCHED_NEVER ? "Can Never Run" : "Not Running", d->reason);
+    job_set_queue_comment (j, text);
+    json_decref (j->est_alloc);
+    j->est_alloc = NULL;
+    j->est_start = d->plan ? d->start_time : 0;
+    if (d->plan && !(j->est_alloc = rset_to_json (sched_alloc_rset (d->plan))))
+        j->est_start = 0;
+}
+
 static void pass_cb (evutil_socket_t fd, short what, void *arg)
 {
     struct ctld *ctx = arg;
     struct sched *s = ctx->sched;
     struct sched_limits limits = {
         .max_jobs = ctx->cfg.max_jobs_per_pass,
-        .starvation_limit = ctx->cfg.starvation_limit,
+        .policy = ctx->cfg.sched_policy,
+        .depth = ctx->cfg.backfill_depth,
     };
     int started = 0;
-    char text[600];
 
     /* No job starts while the store cannot commit: the start could not be
      * made durable; the pass runs again once the store has caught up. */
@@ -369,14 +391,9 @@ static void pass_cb (evutil_socket_t fd, short what, void *arg)
         } else if (j) {
             if (d->kind == SCHED_WAIT)
                 wake_arm (ctx, j, now);
-            snprintf (text, sizeof (text), "%s: %.500s",
-                      d->kind == SCHED_NEVER ? "Can Never Run" : "Not Running", d->reason);
-            job_set_queue_comment (j, text);
+            queued_comment (ctx, j, d);
         }
     }
-    struct ctld_job *reserved = jobs_find (ctx, sched_result_reserved_seq (r));
-    if (reserved)
-        job_set_queue_comment (reserved, "Not Running: nodes are being drained for this job");
     if (started > 0 || sched_result_truncated (r))
         log_msg (LOG_LEVEL_DEBUG, "pass %d: %d considered, %d started%s", s->npasses,
                  sched_result_considered (r), started,

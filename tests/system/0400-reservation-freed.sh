@@ -1,14 +1,15 @@
 #!/bin/sh
 # A job queued behind a reservation starts as soon as the reserving job
-# leaves the queue.  starvation_limit=0 makes every waiting job reserve;
-# one node with 2 cores: A (1 core, sleep 20) runs; B (2 cores) waits and
-# reserves the node; C (1 core) waits behind the reservation although a
-# core is free.  When B is deleted (qdel), and separately when it is held
-# (qhold), nothing is freed but C's way is: C must start at once (within
-# a second), not when A ends.
+# leaves the queue.  One node with 2 cores, the default EASY policy: A (1
+# core, the default 24 h walltime, sleep 20) runs; B (2 cores) waits and
+# gets the reservation at A's expected end; C (1 core, 48 h) waits behind
+# it although a core is free, since it would still run then.  When B is
+# deleted (qdel), and separately when it is held (qhold), nothing is
+# freed but C's way is: C must start at once (within a second), not when
+# A ends.
 . "$top_srcdir/tests/system/lib.sh"
 
-cluster_up --nodes 1 --synthetic "core:2 pu:1" --ctld-opt starvation_limit=0
+cluster_up --nodes 1 --synthetic "core:2 pu:1"
 
 # starts_soon ID: true once ID runs, polled for about a second (times SLOW).
 starts_soon () {
@@ -21,10 +22,13 @@ starts_soon () {
     return 1
 }
 
+# reserved B C: B has a reservation (estimated.start_time) and C waits
+# for it, saying so.
 reserved () {
-    WAIT_SEEN=$(job_attr "$1" comment)
+    [ -n "$(job_attr "$1" estimated.start_time)" ] || return 1
+    WAIT_SEEN=$(job_attr "$2" comment)
     case $WAIT_SEEN in
-    *"being drained for this job"*) return 0 ;;
+    *"reservation for job $1"*) return 0 ;;
     esac
     return 1
 }
@@ -36,9 +40,9 @@ scenario () {
     wait_job "$a" R
     submit -N b -l select=1:ncpus=2 -- /bin/true
     b=$JOBID
-    submit -N c -l select=1:ncpus=1 -- /bin/sleep 20
+    submit -N c -l select=1:ncpus=1 -l walltime=48:00:00 -- /bin/sleep 20
     c=$JOBID
-    wait_for 10 "job $b to hold the reservation" reserved "$b"
+    wait_for 10 "job $b to hold the reservation, job $c to wait for it" reserved "$b" "$c"
     job_is "$c" Q || fail "job $c is $WAIT_SEEN before $1 $b, want Q behind the reservation"
     job_is "$a" R || fail "job $a is $WAIT_SEEN before $1 $b, want R"
     "$1" "$b" >"$TEST_TMP/action.out" 2>&1 || fail "$1 $b: $(cat "$TEST_TMP/action.out")"

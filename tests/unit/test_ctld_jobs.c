@@ -211,7 +211,6 @@ static int setup (void **state)
     f->opts = ctld_options_parse (3, argv, &f->ctx.cfg, &rc, &err);
     if (!f->opts)
         fail_msg ("options: %s", err.text);
-    f->ctx.cfg.starvation_limit = 0; /* the first job that waits reserves */
     fake.now = 1000000;
     fake.replies = json_array();
     fake.orders = json_array();
@@ -618,22 +617,29 @@ static void every_event_from_every_state (void **state)
 
 /* --------------------------------------------------- the reservation bug */
 
-/* A (1 core) runs; B (2 cores) waits and reserves the node; C (1 core)
- * waits behind it.  B leaves the queue (delete, hold): C starts in the
- * same turn's pass, next to A. */
+/* A (1 core, the default 24 h) runs on the 2-core node; B (2 cores)
+ * waits and gets the EASY reservation at A's expected end; C (1 core, 48
+ * h) would still run then, so it waits behind it, saying so.  B leaves
+ * the queue (delete, hold): C starts in the same turn's pass, next to A. */
 static void reservation_freed (struct fx *f, const char *type)
 {
     struct herror err;
     int64_t a = submit (f, 1, false);
     turn (f);
     int64_t b = submit (f, 2, false);
-    int64_t c = submit (f, 1, false);
+    int64_t c = submit_select (f, "select=1:ncpus=1,walltime=48:00:00", false);
     turn (f);
     assert_int_equal (state_of (f, a), JOB_RUNNING);
     assert_int_equal (state_of (f, b), JOB_QUEUED);
     assert_int_equal (state_of (f, c), JOB_QUEUED);
-    assert_string_equal (jobs_find (&f->ctx, b)->queue_comment,
-                         "Not Running: nodes are being drained for this job");
+    struct ctld_job *jb = jobs_find (&f->ctx, b);
+    assert_string_equal (jb->queue_comment, "Not Running: not enough free resources");
+    assert_int_equal (jb->est_start, fake.now + 24 * 3600);
+    assert_non_null (jb->est_alloc);
+    char want[160], id[128];
+    snprintf (want, sizeof (want), "Not Running: would delay the reservation for job %s",
+              job_id (&f->ctx, jb, id, sizeof (id)));
+    assert_string_equal (jobs_find (&f->ctx, c)->queue_comment, want);
     assert_int_equal (client_msg (f, type, b, &err), 0);
     turn (f);
     assert_int_equal (state_of (f, c), JOB_RUNNING);

@@ -61,7 +61,7 @@ static struct sched_alloc *place (const struct topo_node *t, const struct resreq
     }
     struct sched_job j = {2, 0, 0, false, &r, 0};
     assert_int_equal (sched_queue_add (q, &j), 0);
-    struct sched_limits lim = {.max_jobs = 0, .starvation_limit = -1};
+    struct sched_limits lim = {.max_jobs = 0};
     struct sched_result *res = sched_pass (s, q, 0, &lim);
     assert_non_null (res);
     struct sched_alloc *out = NULL;
@@ -229,7 +229,7 @@ static void gpus_come_from_one_island (void **state)
     struct resreq r = {.nchunks = 1, .chunks = &c};
     struct sched_job j = {2, 0, 0, false, &r, 0};
     assert_int_equal (sched_queue_add (q, &j), 0);
-    struct sched_limits lim = {.max_jobs = 0, .starvation_limit = -1};
+    struct sched_limits lim = {.max_jobs = 0};
     struct sched_result *res = sched_pass (s, q, 0, &lim);
     assert_int_equal (sched_result_count (res), 1);
     const struct sched_decision *dec = sched_result_get (res, 0);
