@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "common/hostlist.h"
+#include "common/utf8.h"
 #include "topology/readfile.h"
 
 /* Names to numbers: open addressing over borrowed keys (the switches' and
@@ -310,6 +311,30 @@ static int conf_error (struct herror *err, const char *name, int line, const cha
                        detail ? herror_show (detail, strlen (detail), show, sizeof (show)) : "");
 }
 
+/* The names and link speeds a file gives go out in fabric.query's reply
+ * (JSON strings) and into qtopo's output: text that is not UTF-8 would be
+ * dropped from the reply or break it, a control character garble a
+ * terminal.  Checked for a whole line (comment stripped) of a
+ * topology.conf or EC2 map file. */
+static bool no_control (const char *s)
+{
+    for (; *s; s++) {
+        if (iscntrl ((unsigned char)*s) && *s != '\t' && *s != '\r')
+            return false;
+    }
+    return true;
+}
+
+static int line_text_check (const char *s, const char *name, int line, struct herror *err)
+{
+    size_t len = strlen (s);
+    if (utf8_valid_prefix (s, len) != len)
+        return conf_error (err, name, line, "not valid UTF-8", NULL);
+    if (!no_control (s))
+        return conf_error (err, name, line, "a control character", NULL);
+    return 0;
+}
+
 /* One line's KEY=VALUE words into the fabric; Switches= into *P. */
 static int conf_line (struct fabric *f, char *s, const char *name, int line, struct pending *p,
                       struct herror *err)
@@ -317,6 +342,8 @@ static int conf_line (struct fabric *f, char *s, const char *name, int line, str
     char *sw = NULL, *nodes = NULL, *kids = NULL, *speed = NULL, *save = NULL;
     struct herror herr = {{0}};
 
+    if (line_text_check (s, name, line, err) < 0)
+        return -1;
     for (char *w = strtok_r (s, " \t\r", &save); w; w = strtok_r (NULL, " \t\r", &save)) {
         char *eq = strchr (w, '=');
         if (!eq)
@@ -474,6 +501,8 @@ static int map_parse (struct ec2map *m, const char *text, const char *name, stru
         buf[len] = '\0';
         buf[strcspn (buf, "#")] = '\0';
         s += len + (nl ? 1 : 0);
+        if (line_text_check (buf, name, line, err) < 0)
+            return -1;
         int n = sscanf (buf, "%511s %511s %1s", node, inst, extra);
         if (n <= 0)
             continue;
@@ -559,8 +588,11 @@ static int ec2_add (struct fabric *f, const char *id, const char *const *nns, si
             return 0; /* not one of the cluster's instances */
         node = map->node[m];
     }
+    /* JSON strings are UTF-8, but "\u0007" is a control character */
+    if (!no_control (id))
+        return ec2_error (err, name, i, "InstanceId has a control character", NULL);
     for (size_t k = 0; k < n; k++) {
-        if (!nns[k] || !*nns[k])
+        if (!nns[k] || !*nns[k] || !no_control (nns[k]))
             return ec2_error (err, name, i, "a network node is not a name: ", id);
         if ((parent = ec2_switch (f, nns[k], parent, name, i, err)) < 0)
             return -1;

@@ -4,15 +4,16 @@
  *
  * The controller's subsystems run as in the daemon, with a real store in
  * a temporary directory ($TMPDIR), made afresh for each input; server.c,
- * the network, is replaced by the small fake below, as tests/unit/
- * test_ctld_jobs.c does.  A node "node01" is registered first.  Input: one
- * byte that picks the sender of each message (two bits per message: a
- * user, root, the node's agent, another user), then a stream of frames as
- * a connection would carry them (common/proto.h).  Each message goes to
- * its handler as server.c dispatches it (agent messages only from the
- * agent); then the loop turns and the store commits.  Checks: nothing
- * makes the controller stop (ctld_fatal); a refused message has a reason;
- * every reply and order encodes as a frame. */
+ * the network, is replaced by the small fake below and the peers of
+ * tests/unit/fake_peer.c, as tests/unit/test_ctld_jobs.c does.  A node
+ * "node01" is registered first.  Input: one byte that picks the sender of
+ * each message (two bits per message: a user, root, the node's agent,
+ * another user), then a stream of frames as a connection would carry
+ * them (common/proto.h).  Each message goes to its handler as server.c
+ * dispatches it (agent messages only from the agent); then the loop turns
+ * and the store commits.  Checks: nothing makes the controller stop
+ * (ctld_fatal); a refused message has a reason; every reply and order
+ * encodes as a frame. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,19 +29,13 @@
 #include "scheduler/ctld/ctld_fabric.h"
 #include "scheduler/ctld/options.h"
 #include "scheduler/ctld/store.h"
+#include "tests/unit/fake_peer.h"
 #include "topology/node.h"
 #include "tests/fuzz/fuzz.h"
 
 #define MAX_MESSAGES 16
 
 /* ------------------------------------------------------- the fake server */
-
-struct peer {
-    uid_t uid;
-    bool agent;
-    char *node;
-    int refs;
-};
 
 static int64_t fake_now = 1000000;
 static int fatal_calls;
@@ -54,47 +49,6 @@ void ctld_fatal (struct ctld *ctx, const char *fmt, ...)
 {
     fatal_calls++;
     ctx->exit_code = 1;
-}
-
-uid_t peer_uid (const struct peer *p)
-{
-    return p->uid;
-}
-
-gid_t peer_gid (const struct peer *p)
-{
-    return (gid_t)p->uid;
-}
-
-const char *peer_addr (const struct peer *p)
-{
-    return "fuzz";
-}
-
-const char *peer_agent_node (const struct peer *p)
-{
-    return p->node;
-}
-
-void peer_set_agent_node (struct peer *p, const char *name)
-{
-    free (p->node);
-    p->node = name ? strdup (name) : NULL;
-}
-
-struct peer *peer_ref (struct peer *p)
-{
-    if (p)
-        p->refs++;
-    return p;
-}
-
-void peer_unref (struct peer *p)
-{
-    if (p && --p->refs == 0) {
-        free (p->node);
-        free (p);
-    }
 }
 
 /* What the daemon would send must be a frame it can write. */
@@ -209,17 +163,6 @@ static void turn (struct ctld *ctx)
     FUZZ_CHECK (store_flush (ctx->store, &err) == 0, "store_flush: %s", err.text);
 }
 
-static struct peer *peer_new (uid_t uid, bool agent)
-{
-    struct peer *p = calloc (1, sizeof (*p));
-    if (!p)
-        fuzz_fail ("out of memory");
-    p->uid = uid;
-    p->agent = agent;
-    p->refs = 1;
-    return p;
-}
-
 FUZZ_ENTRY (ctld_messages)
 {
     if (size < 1)
@@ -244,8 +187,8 @@ FUZZ_ENTRY (ctld_messages)
                     ctld_fabric_create (&ctx, &err) == 0,
                 "controller start: %s", err.text);
 
-    struct peer *peers[4] = {peer_new (1000, false), peer_new (0, false), peer_new (0, true),
-                             peer_new (1001, false)};
+    struct peer *peers[4] = {peer_new (1000), peer_new (0), peer_new (0), peer_new (1001)};
+    peers[2]->agent = true;
     json_t *reg = json_pack ("{s:s, s:i, s:s, s:O, s:[]}", "type", "node.register", "id", 1, "name",
                              "node01", "topology", topology, "jobs");
     handle (&ctx, peers[2], reg);

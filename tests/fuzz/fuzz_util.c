@@ -1,5 +1,6 @@
 /* fuzz_util.c - helpers of the fuzz targets (see fuzz.h) */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include "common/jobspec.h"
 #include "common/pbs_format.h"
 #include "common/pbs_resources.h"
+#include "common/utf8.h"
 #include "topology/fabric.h"
 #include "tests/fuzz/fuzz.h"
 
@@ -162,6 +164,17 @@ void fuzz_jobspec_promises (const struct jobspec *js)
     json_decref (req);
 }
 
+/* A name the controller can send (a JSON string) and qtopo print. */
+static bool printable (const char *s)
+{
+    if (!s || !utf8_valid (s))
+        return false;
+    for (; *s; s++)
+        if (iscntrl ((unsigned char)*s) && *s != '\t' && *s != '\r')
+            return false;
+    return true;
+}
+
 static void fabric_check (const struct fabric *f)
 {
     size_t nsw = fabric_switch_count (f), nnodes = fabric_node_count (f);
@@ -172,6 +185,9 @@ static void fabric_check (const struct fabric *f)
         const char *name = fabric_switch_name (f, sw);
         FUZZ_CHECK (name && fabric_switch_lookup (f, name) == sw, "switch %d not found by name",
                     sw);
+        FUZZ_CHECK (printable (name), "switch %d: a name that is not printable UTF-8", sw);
+        const char *speed = fabric_switch_link_speed (f, sw);
+        FUZZ_CHECK (!speed || printable (speed), "switch %d: LinkSpeed not printable UTF-8", sw);
         FUZZ_CHECK (parent >= -1 && parent < (int)nsw && parent != sw, "switch %d: parent %d", sw,
                     parent);
         roots += parent < 0;
@@ -208,6 +224,7 @@ static void fabric_check (const struct fabric *f)
         const char *name = fabric_node_name (f, i);
         FUZZ_CHECK (name && fabric_node_lookup (f, name) == (long)i, "node %zu not found by name",
                     i);
+        FUZZ_CHECK (printable (name), "node %zu: a name that is not printable UTF-8", i);
         int leaf = fabric_node_leaf (f, i);
         FUZZ_CHECK (leaf >= 0 && leaf < (int)nsw && fabric_switch_is_leaf (f, leaf),
                     "node %zu: leaf %d", i, leaf);

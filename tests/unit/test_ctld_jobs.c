@@ -35,15 +35,11 @@
 #include "scheduler/ctld/job.h"
 #include "scheduler/ctld/options.h"
 #include "scheduler/ctld/store.h"
+#include "tests/unit/fake_peer.h"
 #include "topology/node.h"
 
-/* ------------------------------------------------------- the fake server */
-
-struct peer {
-    uid_t uid;
-    char *node; /* agent_node */
-    int refs;
-};
+/* ------------------------------------------------------- the fake server
+ * (its peers: fake_peer.c) */
 
 static struct fake {
     int64_t now;
@@ -62,47 +58,6 @@ void ctld_fatal (struct ctld *ctx, const char *fmt, ...)
 {
     fake.fatal++;
     ctx->exit_code = 1;
-}
-
-uid_t peer_uid (const struct peer *p)
-{
-    return p->uid;
-}
-
-gid_t peer_gid (const struct peer *p)
-{
-    return (gid_t)p->uid;
-}
-
-const char *peer_addr (const struct peer *p)
-{
-    return "test";
-}
-
-const char *peer_agent_node (const struct peer *p)
-{
-    return p->node;
-}
-
-void peer_set_agent_node (struct peer *p, const char *name)
-{
-    free (p->node);
-    p->node = name ? strdup (name) : NULL;
-}
-
-struct peer *peer_ref (struct peer *p)
-{
-    if (p)
-        p->refs++;
-    return p;
-}
-
-void peer_unref (struct peer *p)
-{
-    if (p && --p->refs == 0) {
-        free (p->node);
-        free (p);
-    }
 }
 
 void ctld_reply (struct ctld *ctx, struct peer *p, json_t *msg)
@@ -144,15 +99,6 @@ struct fx {
     struct peer *root;
     int64_t blocker; /* job_in('Q'): the running job it waits for */
 };
-
-static struct peer *peer_new (uid_t uid)
-{
-    struct peer *p = calloc (1, sizeof (*p));
-    assert_non_null (p);
-    p->uid = uid;
-    p->refs = 1;
-    return p;
-}
 
 /* Run one loop turn (the pass, when one was requested) and commit it. */
 static void turn (struct fx *f)

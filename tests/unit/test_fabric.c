@@ -173,6 +173,15 @@ static void conf_errors_more (void **state)
               "SwitchName=c Switches=d\nSwitchName=d Switches=b\n",
               "t.conf:3: loop: switch b is under itself");
     bad_text ("SwitchName=a Nodes=x junk\n", "t.conf:1: expected KEY=VALUE, not junk");
+    /* names go out as JSON strings (fabric.query) and to terminals
+     * (qtopo): found by tests/fuzz/fuzz_topology_conf */
+    bad_text ("SwitchName=a Nodes=x\nSwitchName=b Nodes=n[1-2]\xff\n", "t.conf:2: not valid UTF-8");
+    bad_text ("SwitchName=a\x01 Nodes=x\n", "t.conf:1: a control character");
+    struct herror err = {{0}};
+    struct fabric *f =
+        fabric_parse_topology_conf ("SwitchName=a Nodes=x # \xff in a comment\n", "t.conf", &err);
+    assert_non_null (f);
+    fabric_destroy (f);
 }
 
 static void ec2_three_layers (void **state)
