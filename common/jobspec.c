@@ -371,6 +371,10 @@ static int parse_exec_time (const char *val, int64_t *out, struct herror *err)
     }
     if (when == (time_t)-1)
         return herror_set (err, "not a valid date and time");
+    /* CCYY may name any year, but a job's execution_time is seconds since
+     * the epoch (docs/protocol.md): 1015 is a typo, not a time to encode */
+    if (when < 0)
+        return herror_set (err, "the date is before 1970");
     *out = (int64_t)when;
     return 0;
 }

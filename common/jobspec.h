@@ -187,7 +187,7 @@ void jobspec_destroy (struct jobspec *js);
  * -W sandbox=PRIVATE.  -C sets the directive prefix, so call this before
  * jobspec_parse_script().  -a takes [[[[CC]YY]MM]DD]hhmm[.SS] in local
  * time; a time of day already past means tomorrow (a day past: next month,
- * a date past: next year), as PBS reads it.
+ * a date past: next year), as PBS reads it; a date before 1970 is refused.
  * Calling it again replaces what an earlier call read. */
 int jobspec_parse_args (struct jobspec *js, int argc, char *const argv[], struct herror *err);
 

@@ -2055,6 +2055,10 @@ static void execution_time (void **state)
     assert_submit_error ("", "option -a 12: use [[[[CC]YY]MM]DD]hhmm[.SS]", "-a", "12");
     assert_submit_error (
         "", "option -a 2561: not a valid date and time ([[[[CC]YY]MM]DD]hhmm[.SS])", "-a", "2561");
+    /* qsub took it and then could not encode the request (found by
+     * tests/fuzz/fuzz_jobspec_script) */
+    assert_submit_error ("", "option -a 101501021530: the date is before 1970", "-a",
+                         "101501021530");
 }
 
 static void torque_spellings (void **state)
