@@ -99,10 +99,16 @@ int swf_parse_line (const char *line, struct swf_record *rec, struct herror *err
     return 1;
 }
 
-/* %g of a decimal field: integers come out as integers ("-1", "1536"). */
+/* %g of a decimal field: integers come out as integers ("-1", "1536").
+ * 15 digits keep what a log wrote ("0.1" stays "0.1"); a value they do
+ * not give back exactly (more digits in the log, or a computed one) takes
+ * 17, which always do: a record written and read again is the same
+ * numbers. */
 static void put_decimal (char *buf, size_t len, double d)
 {
     snprintf (buf, len, "%.15g", d);
+    if (strtod (buf, NULL) != d)
+        snprintf (buf, len, "%.17g", d);
 }
 
 int swf_write_record (FILE *f, const struct swf_record *r)

@@ -51,7 +51,8 @@
     X (base64)                                                                                     \
     X (rsh)                                                                                        \
     X (layout_json)                                                                                \
-    X (ctld_messages)
+    X (ctld_messages)                                                                              \
+    X (swf)
 
 #ifdef FUZZ_REPLAY
 #define FUZZ_DECLARE(name) int fuzz_##name (const uint8_t *data, size_t size);
