@@ -96,6 +96,19 @@ struct placement {
     int *bucket;        /* its counting sort, nbucket keys */
     int nbucket;
 
+    /* Per leaf, its usable nodes taking shared jobs counted by free cores
+     * (hist[L * hwidth + f]: nodes with f free), valid while every node
+     * of the leaf has a stamp (snode.changed) below hist_at[L] (0: not yet).  Kept between jobs: a
+     * CPU-only chunk's units on a leaf follow from it exactly, and only the leaves whose nodes
+     * changed since (snap_totals.changed) are walked again, instead of every node of every leaf for
+     * every multi-node job.  NULL with hist_off: too big or no memory, walk the nodes. */
+    int *hist;
+    uint64_t *hist_at;
+    int hwidth; /* the most cores of a node, plus one */
+    bool hist_off;
+    int64_t *units;       /* units[f]: instances a node with f free cores holds */
+    unsigned units_stamp; /* attempt (stamp) units[] is for */
+
     /* placement groups (pgroup.h), per failure domain: the leaf, or the
      * node without a fabric */
     int pg;                     /* the attempt's group slot, -1 none */
@@ -172,6 +185,9 @@ void placement_destroy (struct placement *p)
     free (p->cand);
     free (p->fit);
     free (p->bucket);
+    free (p->hist);
+    free (p->hist_at);
+    free (p->units);
     free (p->dom_state);
     free (p->dom_jobs);
     free (p->dom_allowed);
@@ -565,6 +581,86 @@ static int64_t node_units (const struct placement *p, int i)
     return request_total (req).gpus > 0 ? left.gpus : left.cores;
 }
 
+/* Make the per-leaf counts (struct placement's hist): -1 when they are
+ * off (a node with very many cores, or no memory). */
+static int hist_ready (struct placement *p)
+{
+    if (p->hist)
+        return 0;
+    if (p->hist_off)
+        return -1;
+    int maxc = 0;
+    for (int i = 0; i < p->nnodes; i++)
+        maxc = p->s->nodes[i]->ncores > maxc ? p->s->nodes[i]->ncores : maxc;
+    /* worth it while a leaf's counts are not much bigger than its nodes */
+    p->hwidth = maxc + 1;
+    p->hist_off = p->hwidth > 4096 || (size_t)p->nleaves * (size_t)p->hwidth > (16u << 20);
+    if (!p->hist_off) {
+        p->hist = malloc ((size_t)p->nleaves * (size_t)p->hwidth * sizeof (*p->hist));
+        p->hist_at = calloc ((size_t)p->nleaves, sizeof (*p->hist_at));
+        p->units = malloc ((size_t)p->hwidth * sizeof (*p->units));
+        p->units_stamp = 0;
+    }
+    if (p->hist_off || !p->hist || !p->hist_at || !p->units) {
+        free (p->hist);
+        free (p->hist_at);
+        free (p->units);
+        p->hist = NULL;
+        p->hist_at = NULL;
+        p->units = NULL;
+        p->hist_off = true;
+        return -1;
+    }
+    return 0;
+}
+
+/* Leaf L's units for the job's one CPU-only chunk on shared nodes, from
+ * its counts: exactly what a walk of its nodes (node_units) adds up (a
+ * node with f free cores holds min(want, f / ncpus) instances; under a
+ * horizon, none on a node reserved before the job's end).  The
+ * counts are walked again only when a node of the leaf changed since
+ * they were made (claims, releases, usability, labels all stamp it);
+ * fabric reloads and new nodes make a new placement.  -1: counts off. */
+static int hist_cap (struct placement *p, int l, int64_t *cap)
+{
+    if (hist_ready (p) < 0)
+        return -1;
+    const struct resreq_chunk *c = &p->req->chunks[0];
+    const struct snap_group *g = &p->s->groups[1 + l];
+    int *h = &p->hist[(size_t)l * (size_t)p->hwidth];
+    uint64_t changed = snap_range_totals (p->s, g->first, g->count).changed;
+    if (p->hist_at[l] == 0 || changed >= p->hist_at[l]) {
+        memset (h, 0, (size_t)p->hwidth * sizeof (*h));
+        for (int i = g->first; i < g->first + g->count; i++) {
+            const struct snode *n = p->s->nodes[i];
+            if (n->usable && n->excl_seq == SNAP_FREE)
+                h[n->free_cores]++;
+        }
+        /* valid while no node of it has a later stamp (0: not yet) */
+        p->hist_at[l] = p->s->changes + 1;
+    }
+    if (p->units_stamp != p->stamp) {
+        int64_t want = p->req->arrangement == RESREQ_SCATTER ? 1 : c->count;
+        for (int f = 0; f < p->hwidth; f++) {
+            int64_t k = f / c->ncpus; /* ncpus > 0: a chunk without GPUs has cores */
+            p->units[f] = k < want ? k : want;
+        }
+        p->units_stamp = p->stamp;
+    }
+    int64_t sum = 0;
+    for (int f = c->ncpus; f < p->hwidth; f++)
+        sum += h[f] * p->units[f];
+    /* a horizon (backfill) takes the nodes reserved before the job would
+     * end back out: a look at the leaf's entries of it, not at its nodes */
+    for (int i = g->first; p->from && i < g->first + g->count; i++) {
+        const struct snode *n = p->s->nodes[i];
+        if (p->from[i] < p->until && n->usable && n->excl_seq == SNAP_FREE)
+            sum -= p->units[n->free_cores];
+    }
+    *cap = sum;
+    return 0;
+}
+
 /* What leaf L holds of the job, computed once per attempt: a visit of the
  * leaf's nodes (a straight walk: at ordinary occupancy most nodes have
  * something free, and a walk is cheaper than a tree search per node),
@@ -589,6 +685,10 @@ static int64_t leaf_cap (struct placement *p, int l)
         if (t.best.cores < need.cores || t.best.gpus < need.gpus || t.best.mem < need.mem)
             goto done;
     }
+    if (p->view == &placement_free_now && !p->skip && p->req->nchunks == 1 && p->ntouched == 0 &&
+        !p->req->chunks[0].labels[0] && !p->excl && p->req->chunks[0].ngpus == 0 &&
+        p->req->chunks[0].mem == 0 && hist_cap (p, l, &cap) == 0)
+        goto done;
     if (p->view == &placement_free_now && !p->skip && !p->from && p->req->nchunks == 1 &&
         p->ntouched == 0 && !p->req->chunks[0].labels[0]) {
         /* the common case, straight from the nodes: nothing tentative yet */

@@ -393,6 +393,7 @@ int sched_snapshot_set_labels (struct sched_snapshot *s, const char *name, const
     }
     free (s->nodes[i]->labels);
     s->nodes[i]->labels = copy;
+    snap_node_changed (s, s->nodes[i]);
     return 0;
 }
 
@@ -452,23 +453,27 @@ static bool cap_holds (const struct snap_cap *c, const struct snap_cap *need)
     return c->cores >= need->cores && c->gpus >= need->gpus && c->mem >= need->mem;
 }
 
-static const struct snap_totals totals_none = {{-1, 0, 0}, 0, 0};
+static const struct snap_totals totals_none = {{-1, 0, 0}, 0, 0, 0};
 
 static struct snap_totals node_totals (const struct snode *n)
 {
     struct snap_cap c = snap_node_cap (n);
-    return c.cores < 0 ? totals_none : (struct snap_totals){c, c.cores, c.gpus};
+    struct snap_totals t = c.cores < 0 ? totals_none : (struct snap_totals){c, c.cores, c.gpus, 0};
+    t.changed = n->changed;
+    return t;
 }
 
 static struct snap_totals totals_add (struct snap_totals a, struct snap_totals b)
 {
-    return (struct snap_totals){cap_max (a.best, b.best), a.cores + b.cores, a.gpus + b.gpus};
+    return (struct snap_totals){cap_max (a.best, b.best), a.cores + b.cores, a.gpus + b.gpus,
+                                a.changed > b.changed ? a.changed : b.changed};
 }
 
 static bool totals_equal (const struct snap_totals *a, const struct snap_totals *b)
 {
     return a->best.cores == b->best.cores && a->best.gpus == b->best.gpus &&
-           a->best.mem == b->best.mem && a->cores == b->cores && a->gpus == b->gpus;
+           a->best.mem == b->best.mem && a->cores == b->cores && a->gpus == b->gpus &&
+           a->changed == b->changed;
 }
 
 /* Build the tree from scratch.  Without memory for it the tree stays
@@ -500,8 +505,9 @@ static bool tree_ready (struct sched_snapshot *s)
     return !s->tree_stale && s->tree;
 }
 
-void snap_node_changed (struct sched_snapshot *s, const struct snode *n)
+void snap_node_changed (struct sched_snapshot *s, struct snode *n)
 {
+    n->changed = ++s->changes;
     if (s->tree_stale || !s->tree)
         return; /* rebuilt when next asked */
     int i = s->leaves + n->index;

@@ -60,6 +60,10 @@ struct snode {
     int fabpos; /* position in the fabric's node order, -1 when it names none */
     int leaf;   /* index of its leaf in the leaf groups (0 without a fabric) */
 
+    /* sched_snapshot.changes when its offer last changed (snap_node_changed):
+     * lets placement keep what it learnt about a leaf between jobs */
+    uint64_t changed;
+
     struct snode_pg *pg; /* placement groups with running jobs here */
     int npg, pg_cap;
 
@@ -76,10 +80,13 @@ struct snap_cap {
 
 /* What a group of nodes offers now: its best node (the componentwise
  * maximum of snap_cap over the group) and its free cores and GPUs in all
- * (nodes that offer nothing count 0). */
+ * (nodes that offer nothing count 0); and the latest snode.changed among
+ * its nodes, so that "did anything under this group change since T" is
+ * one query. */
 struct snap_totals {
     struct snap_cap best;
     long cores, gpus;
+    uint64_t changed;
 };
 
 /* A group of nodes: a range of dense indexes with its level (fabric.h).
@@ -165,6 +172,9 @@ struct sched_snapshot {
     int nruns, runs_cap;
     int *runs_bucket;
     int runs_nbuckets;
+    /* The clock of snode.changed: counts snap_node_changed calls, never
+     * goes back, so a stamp taken from it stays comparable. */
+    uint64_t changes;
 };
 
 /* Rebuild the groups from the fabric if nodes were added since (O(n)).
@@ -217,9 +227,11 @@ static inline bool snode_idle (const struct snode *n)
     return n->njobs == 0 && n->excl_seq == SNAP_FREE;
 }
 
-/* A node's free resources changed (or its usability): refresh the group
- * tree.  Called once per node after a claim or release. */
-void snap_node_changed (struct sched_snapshot *s, const struct snode *n);
+/* A node's free resources changed (or its usability, or its labels):
+ * stamp it (snode.changed) and refresh the group tree.  Called once per
+ * node after a claim or release; every change of what a node offers must
+ * come here, or placement's per-leaf counts go stale. */
+void snap_node_changed (struct sched_snapshot *s, struct snode *n);
 
 /* What node I offers now (snap_cap above). */
 struct snap_cap snap_node_cap (const struct snode *n);
