@@ -453,27 +453,23 @@ static bool cap_holds (const struct snap_cap *c, const struct snap_cap *need)
     return c->cores >= need->cores && c->gpus >= need->gpus && c->mem >= need->mem;
 }
 
-static const struct snap_totals totals_none = {{-1, 0, 0}, 0, 0, 0};
+static const struct snap_totals totals_none = {{-1, 0, 0}, 0, 0};
 
 static struct snap_totals node_totals (const struct snode *n)
 {
     struct snap_cap c = snap_node_cap (n);
-    struct snap_totals t = c.cores < 0 ? totals_none : (struct snap_totals){c, c.cores, c.gpus, 0};
-    t.changed = n->changed;
-    return t;
+    return c.cores < 0 ? totals_none : (struct snap_totals){c, c.cores, c.gpus};
 }
 
 static struct snap_totals totals_add (struct snap_totals a, struct snap_totals b)
 {
-    return (struct snap_totals){cap_max (a.best, b.best), a.cores + b.cores, a.gpus + b.gpus,
-                                a.changed > b.changed ? a.changed : b.changed};
+    return (struct snap_totals){cap_max (a.best, b.best), a.cores + b.cores, a.gpus + b.gpus};
 }
 
 static bool totals_equal (const struct snap_totals *a, const struct snap_totals *b)
 {
     return a->best.cores == b->best.cores && a->best.gpus == b->best.gpus &&
-           a->best.mem == b->best.mem && a->cores == b->cores && a->gpus == b->gpus &&
-           a->changed == b->changed;
+           a->best.mem == b->best.mem && a->cores == b->cores && a->gpus == b->gpus;
 }
 
 /* Build the tree from scratch.  Without memory for it the tree stays
@@ -505,9 +501,13 @@ static bool tree_ready (struct sched_snapshot *s)
     return !s->tree_stale && s->tree;
 }
 
-void snap_node_changed (struct sched_snapshot *s, struct snode *n)
+void snap_node_changed (struct sched_snapshot *s, const struct snode *n)
 {
-    n->changed = ++s->changes;
+    s->changes++;
+    /* stale groups: the placement that counts leaves is made after they
+     * are rebuilt, and counts from scratch */
+    if (!s->groups_stale && n->leaf >= 0 && n->leaf < s->nleaves)
+        s->nodes[s->groups[1 + n->leaf].first]->leaf_changed = s->changes;
     if (s->tree_stale || !s->tree)
         return; /* rebuilt when next asked */
     int i = s->leaves + n->index;

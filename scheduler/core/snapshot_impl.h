@@ -60,9 +60,11 @@ struct snode {
     int fabpos; /* position in the fabric's node order, -1 when it names none */
     int leaf;   /* index of its leaf in the leaf groups (0 without a fabric) */
 
-    /* sched_snapshot.changes when its offer last changed (snap_node_changed):
-     * lets placement keep what it learnt about a leaf between jobs */
-    uint64_t changed;
+    /* On the first node of a leaf (groups[1 + leaf].first) only: the
+     * sched_snapshot.changes of the latest change to a node under that
+     * leaf, so placement can keep what it counted on a leaf between jobs
+     * and see in O(1) when that went stale (placement.c) */
+    uint64_t leaf_changed;
 
     struct snode_pg *pg; /* placement groups with running jobs here */
     int npg, pg_cap;
@@ -80,13 +82,10 @@ struct snap_cap {
 
 /* What a group of nodes offers now: its best node (the componentwise
  * maximum of snap_cap over the group) and its free cores and GPUs in all
- * (nodes that offer nothing count 0); and the latest snode.changed among
- * its nodes, so that "did anything under this group change since T" is
- * one query. */
+ * (nodes that offer nothing count 0). */
 struct snap_totals {
     struct snap_cap best;
     long cores, gpus;
-    uint64_t changed;
 };
 
 /* A group of nodes: a range of dense indexes with its level (fabric.h).
@@ -172,8 +171,8 @@ struct sched_snapshot {
     int nruns, runs_cap;
     int *runs_bucket;
     int runs_nbuckets;
-    /* The clock of snode.changed: counts snap_node_changed calls, never
-     * goes back, so a stamp taken from it stays comparable. */
+    /* Counts snap_node_changed calls: the clock of snode.leaf_changed,
+     * never going back, so stamps taken from it stay comparable. */
     uint64_t changes;
 };
 
@@ -228,10 +227,10 @@ static inline bool snode_idle (const struct snode *n)
 }
 
 /* A node's free resources changed (or its usability, or its labels):
- * stamp it (snode.changed) and refresh the group tree.  Called once per
- * node after a claim or release; every change of what a node offers must
- * come here, or placement's per-leaf counts go stale. */
-void snap_node_changed (struct sched_snapshot *s, struct snode *n);
+ * stamp its leaf (snode.leaf_changed) and refresh the group tree.  Called
+ * once per node after a claim or release; every change to what a node
+ * offers must come here, or placement's per-leaf counts go stale. */
+void snap_node_changed (struct sched_snapshot *s, const struct snode *n);
 
 /* What node I offers now (snap_cap above). */
 struct snap_cap snap_node_cap (const struct snode *n);
