@@ -65,6 +65,11 @@ struct fitkey {
     int node;
 };
 
+/* Nodes of a leaf with the same free cores (struct placement's bins). */
+struct freebin {
+    int free, nodes;
+};
+
 /* One leaf's worth for the job being placed (fabric step). */
 struct leafcap {
     int leaf;
@@ -95,6 +100,23 @@ struct placement {
     struct fitkey *fit; /* nodes of the chosen leaves, for scatter's best fit */
     int *bucket;        /* its counting sort, nbucket keys */
     int nbucket;
+
+    /* Per leaf, its usable nodes taking shared jobs counted by free cores:
+     * bins[first..first+nbins[L]-1] (first: the leaf's first node; a leaf
+     * has at most as many distinct values as nodes), valid while the
+     * leaf's stamp (snode.leaf_changed) is below bins_at[L] (0: not yet).
+     * Kept between jobs: a CPU-only chunk's units on a leaf follow from
+     * them exactly, and only the leaves whose nodes changed since are
+     * walked again, instead of every node of every leaf for every
+     * multi-node job.  NULL with bins_off: no memory, walk the nodes. */
+    struct freebin *bins;
+    int *nbins;
+    uint64_t *bins_at;
+    bool bins_off;
+    int hwidth;           /* the most cores of a node, plus one */
+    int *hcount;          /* scratch, hwidth entries, all 0 between uses */
+    int64_t *units;       /* units[f]: instances a node with f free cores holds */
+    unsigned units_stamp; /* attempt (stamp) units[] is for */
 
     /* placement groups (pgroup.h), per failure domain: the leaf, or the
      * node without a fabric */
@@ -172,6 +194,11 @@ void placement_destroy (struct placement *p)
     free (p->cand);
     free (p->fit);
     free (p->bucket);
+    free (p->bins);
+    free (p->nbins);
+    free (p->bins_at);
+    free (p->hcount);
+    free (p->units);
     free (p->dom_state);
     free (p->dom_jobs);
     free (p->dom_allowed);
@@ -565,6 +592,106 @@ static int64_t node_units (const struct placement *p, int i)
     return request_total (req).gpus > 0 ? left.gpus : left.cores;
 }
 
+/* Make the per-leaf counts (struct placement's bins): -1 when they are
+ * off (no memory). */
+static int bins_ready (struct placement *p)
+{
+    if (p->s->groups_stale) /* its leaves are not stamped (snap_node_changed) */
+        return -1;
+    if (p->bins)
+        return 0;
+    if (p->bins_off)
+        return -1;
+    int maxc = 0;
+    for (int i = 0; i < p->nnodes; i++)
+        maxc = p->s->nodes[i]->ncores > maxc ? p->s->nodes[i]->ncores : maxc;
+    p->hwidth = maxc + 1;
+    p->bins = malloc (((size_t)p->nnodes + 1) * sizeof (*p->bins));
+    p->nbins = malloc (((size_t)p->nleaves + 1) * sizeof (*p->nbins));
+    p->bins_at = calloc ((size_t)p->nleaves + 1, sizeof (*p->bins_at));
+    p->hcount = calloc ((size_t)p->hwidth, sizeof (*p->hcount));
+    p->units = malloc ((size_t)p->hwidth * sizeof (*p->units));
+    p->units_stamp = 0;
+    if (!p->bins || !p->nbins || !p->bins_at || !p->hcount || !p->units) {
+        free (p->bins);
+        free (p->nbins);
+        free (p->bins_at);
+        free (p->hcount);
+        free (p->units);
+        p->bins = NULL;
+        p->nbins = NULL;
+        p->bins_at = NULL;
+        p->hcount = NULL;
+        p->units = NULL;
+        p->bins_off = true;
+        return -1;
+    }
+    return 0;
+}
+
+/* Do the per-leaf counts give the job's units (bins_cap)?  One CPU-only
+ * chunk, no labels, shared nodes, nothing tentative yet, free now. */
+static bool bins_apply (const struct placement *p)
+{
+    const struct resreq_chunk *c = &p->req->chunks[0];
+    return p->view == &placement_free_now && !p->skip && p->req->nchunks == 1 && p->ntouched == 0 &&
+           !c->labels[0] && !p->excl && c->ngpus == 0 && c->mem == 0;
+}
+
+/* Leaf L's units for the job (bins_apply), from its counts: exactly what
+ * a walk of its nodes (node_units) adds up (a node with f free cores
+ * holds min(want, f / ncpus) instances; under a horizon, none on a node
+ * reserved before the job's end).  The counts are made again only when
+ * a node of the leaf changed since (claims, releases, usability, labels
+ * all stamp it); fabric reloads and new nodes make a new placement.  -1:
+ * counts off. */
+static int bins_cap (struct placement *p, int l, int64_t *cap)
+{
+    if (bins_ready (p) < 0)
+        return -1;
+    const struct resreq_chunk *c = &p->req->chunks[0];
+    const struct snap_group *g = &p->s->groups[1 + l];
+    struct freebin *b = &p->bins[g->first];
+    if (p->bins_at[l] == 0 || p->s->nodes[g->first]->leaf_changed >= p->bins_at[l]) {
+        int nb = 0;
+        for (int i = g->first; i < g->first + g->count; i++) {
+            const struct snode *n = p->s->nodes[i];
+            if (n->usable && n->excl_seq == SNAP_FREE)
+                p->hcount[n->free_cores]++;
+        }
+        for (int i = g->first; i < g->first + g->count; i++) {
+            int f = p->s->nodes[i]->free_cores;
+            if (p->hcount[f] > 0) { /* first node with this value: its bin */
+                b[nb++] = (struct freebin){f, p->hcount[f]};
+                p->hcount[f] = 0;
+            }
+        }
+        p->nbins[l] = nb;
+        /* valid until a node of it changes (0: not yet) */
+        p->bins_at[l] = p->s->changes + 1;
+    }
+    if (p->units_stamp != p->stamp) {
+        int64_t want = p->req->arrangement == RESREQ_SCATTER ? 1 : c->count;
+        for (int f = 0; f < p->hwidth; f++) {
+            int64_t k = f / c->ncpus; /* ncpus > 0: a chunk without GPUs has cores */
+            p->units[f] = k < want ? k : want;
+        }
+        p->units_stamp = p->stamp;
+    }
+    int64_t sum = 0;
+    for (int k = 0; k < p->nbins[l]; k++)
+        sum += b[k].nodes * p->units[b[k].free];
+    /* a horizon (backfill) takes the nodes reserved before the job would
+     * end back out: a look at the leaf's entries of it, not at its nodes */
+    for (int i = g->first; p->from && i < g->first + g->count; i++) {
+        const struct snode *n = p->s->nodes[i];
+        if (p->from[i] < p->until && n->usable && n->excl_seq == SNAP_FREE)
+            sum -= p->units[n->free_cores];
+    }
+    *cap = sum;
+    return 0;
+}
+
 /* What leaf L holds of the job, computed once per attempt: a visit of the
  * leaf's nodes (a straight walk: at ordinary occupancy most nodes have
  * something free, and a walk is cheaper than a tree search per node),
@@ -577,6 +704,8 @@ static int64_t leaf_cap (struct placement *p, int l)
     int64_t cap = 0;
     if (p->dom_ok && !p->dom_ok[l])
         goto done;
+    if (bins_apply (p) && bins_cap (p, l, &cap) == 0)
+        goto done; /* exact: no need for the group tree's shortcut below */
     if (p->view == &placement_free_now) {
         const struct resreq *req = p->req;
         struct need one = {1, 0, 0};
@@ -679,7 +808,11 @@ static void consider_group (struct placement *p, int gi, int64_t want, int maxl,
 {
     struct sched_snapshot *s = p->s;
     const struct snap_group *g = &s->groups[gi];
-    if (g->count < 1 || (p->view == &placement_free_now && group_too_busy (p, gi, p->req)))
+    /* A leaf's counts (bins_cap) are exact and cheaper than the group
+     * tree's totals, which only refuse what they would refuse too. */
+    bool counted = g->level == 0 && bins_apply (p) && bins_ready (p) == 0;
+    if (g->count < 1 ||
+        (p->view == &placement_free_now && !counted && group_too_busy (p, gi, p->req)))
         return;
     int lf = s->nodes[g->first]->leaf, ll = s->nodes[g->first + g->count - 1]->leaf;
     int L = 0;
@@ -878,6 +1011,7 @@ static int choose_fabric (struct placement *p)
     p->stamp++;
     if (p->stamp == 0) { /* wrapped: no stale cap may look current */
         memset (p->capstamp, 0, (size_t)(p->nleaves + 1) * sizeof (*p->capstamp));
+        p->units_stamp = 0;
         p->stamp = 1;
     }
     struct fabric_best best;

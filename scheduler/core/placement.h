@@ -101,7 +101,10 @@ extern const struct placement_view placement_free_now; /* free resources of usab
 extern const struct placement_view placement_idle_all; /* every configured node, as if idle */
 
 /* Scratch for placing jobs on S, one pass long: it is sized for S's nodes
- * at creation, so create a new one after adding nodes. */
+ * and leaves at creation, so create a new one after adding nodes or
+ * setting a fabric.  It keeps counts of each leaf's free cores between
+ * jobs; every change to S's nodes stamps their leaf, so they never go
+ * stale. */
 struct placement *placement_create (struct sched_snapshot *s);
 void placement_destroy (struct placement *p);
 

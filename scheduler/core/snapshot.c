@@ -393,6 +393,7 @@ int sched_snapshot_set_labels (struct sched_snapshot *s, const char *name, const
     }
     free (s->nodes[i]->labels);
     s->nodes[i]->labels = copy;
+    snap_node_changed (s, s->nodes[i]);
     return 0;
 }
 
@@ -502,6 +503,11 @@ static bool tree_ready (struct sched_snapshot *s)
 
 void snap_node_changed (struct sched_snapshot *s, const struct snode *n)
 {
+    s->changes++;
+    /* stale groups: the placement that counts leaves is made after they
+     * are rebuilt, and counts from scratch */
+    if (!s->groups_stale && n->leaf >= 0 && n->leaf < s->nleaves)
+        s->nodes[s->groups[1 + n->leaf].first]->leaf_changed = s->changes;
     if (s->tree_stale || !s->tree)
         return; /* rebuilt when next asked */
     int i = s->leaves + n->index;

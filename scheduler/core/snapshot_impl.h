@@ -60,6 +60,12 @@ struct snode {
     int fabpos; /* position in the fabric's node order, -1 when it names none */
     int leaf;   /* index of its leaf in the leaf groups (0 without a fabric) */
 
+    /* On the first node of a leaf (groups[1 + leaf].first) only: the
+     * sched_snapshot.changes of the latest change to a node under that
+     * leaf, so placement can keep what it counted on a leaf between jobs
+     * and see in O(1) when that went stale (placement.c) */
+    uint64_t leaf_changed;
+
     struct snode_pg *pg; /* placement groups with running jobs here */
     int npg, pg_cap;
 
@@ -165,6 +171,9 @@ struct sched_snapshot {
     int nruns, runs_cap;
     int *runs_bucket;
     int runs_nbuckets;
+    /* Counts snap_node_changed calls: the clock of snode.leaf_changed,
+     * never going back, so stamps taken from it stay comparable. */
+    uint64_t changes;
 };
 
 /* Rebuild the groups from the fabric if nodes were added since (O(n)).
@@ -217,8 +226,10 @@ static inline bool snode_idle (const struct snode *n)
     return n->njobs == 0 && n->excl_seq == SNAP_FREE;
 }
 
-/* A node's free resources changed (or its usability): refresh the group
- * tree.  Called once per node after a claim or release. */
+/* A node's free resources changed (or its usability, or its labels):
+ * stamp its leaf (snode.leaf_changed) and refresh the group tree.  Called
+ * once per node after a claim or release; every change to what a node
+ * offers must come here, or placement's per-leaf counts go stale. */
 void snap_node_changed (struct sched_snapshot *s, const struct snode *n);
 
 /* What node I offers now (snap_cap above). */

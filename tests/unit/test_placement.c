@@ -25,6 +25,7 @@
 #include "scheduler/core/fabric.h"
 #include "scheduler/core/pass.h"
 #include "scheduler/core/pgroup.h"
+#include "scheduler/core/placement.h"
 #include "scheduler/core/queue.h"
 #include "scheduler/core/snapshot.h"
 
@@ -981,6 +982,126 @@ static void scatter_keeps_whole_nodes (void **state)
     sched_snapshot_destroy (s);
 }
 
+/* Place 6 x 2 cores (free) with P under the horizon set on it, and with a
+ * fresh placement: both must choose the same nodes.  The leaf's letter
+ * (every node under one leaf), '+' for several leaves, '?' when it did
+ * not fit.  Nothing stays
+ * claimed; *NODES gets the node names, comma separated. */
+static char place_six (struct sched_snapshot *s, struct placement *p, const int64_t *from,
+                       int64_t until, char *nodes, size_t len)
+{
+    struct resreq_chunk c = {6, 2, 1, 0, 0, "", "", 0};
+    struct resreq r = {.nchunks = 1, .chunks = &c, .switches_wait = -1};
+    struct sched_alloc *a = NULL;
+    char again[200] = "";
+    nodes[0] = '\0';
+    for (int k = 0; k < 2; k++) {
+        /* first P, which has seen earlier jobs; then a new one */
+        struct placement *q = k == 0 ? p : placement_create (s);
+        assert_non_null (q);
+        placement_set_horizon (q, from, until);
+        char *out = k == 0 ? nodes : again;
+        size_t outlen = k == 0 ? len : sizeof (again);
+        if (placement_place (q, &placement_free_now, 1, &r, NULL, &a) < 0) {
+            assert_int_equal (errno, ENOSPC);
+            snprintf (out, outlen, "none");
+        } else {
+            for (int i = 0; i < sched_alloc_nnodes (a); i++)
+                snprintf (out + strlen (out), outlen - strlen (out), "%s%s", i ? "," : "",
+                          sched_alloc_node (a, i)->name);
+            free_alloc (s, a);
+        }
+        if (k == 1)
+            placement_destroy (q);
+    }
+    assert_string_equal (nodes, again);
+    char leaf = nodes[0] == 'n' ? '?' : nodes[0];
+    for (const char *n = nodes; leaf != '?' && (n = strchr (n, ',')); n++)
+        leaf = n[1] == leaf ? leaf : '+';
+    return leaf;
+}
+
+/* The fabric step keeps each leaf's free-core counts for the placement's
+ * whole life (placement.c): every change between two jobs (an allocation
+ * claimed or released outside it, a node made unusable and usable
+ * again, a horizon) must show in its next choice, exactly as a new
+ * placement chooses.  Three leaves of four 4-core nodes; 6 x 2 cores
+ * take the leaf with the fewest units over 6 (each node holds 2), the
+ * first on ties. */
+static void leaf_counts_follow_the_snapshot (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = sched_snapshot_create();
+    const char *names[] = {"a0", "a1", "a2", "a3", "b0", "b1", "b2", "b3", "c0", "c1", "c2", "c3"};
+    for (int i = 0; i < 12; i++)
+        add_node (s, names[i], 4, 0);
+    struct sched_fabric_group g[] = {{0, 4, 0}, {4, 4, 0}, {8, 4, 0}};
+    struct sched_fabric f = {12, names, 3, g};
+    assert_int_equal (sched_snapshot_set_fabric (s, &f), 0);
+    struct placement *p = placement_create (s);
+    assert_non_null (p);
+    char nodes[200];
+    assert_int_equal (place_six (s, p, NULL, 0, nodes, sizeof (nodes)), 'a');
+
+    /* two cores of b0 and b1 taken from outside: b holds exactly 6 */
+    int cores[2] = {0, 1};
+    struct sched_alloc *x = sched_alloc_create (50);
+    for (int i = 0; i < 2; i++) {
+        struct rset_node e = {
+            .name = i ? "b1" : "b0", .ncores = 2, .cores = cores, .npus = 2, .pus = cores};
+        assert_int_equal (sched_alloc_add (x, &e), 0);
+    }
+    assert_int_equal (sched_snapshot_claim (s, x), 0);
+    assert_int_equal (place_six (s, p, NULL, 0, nodes, sizeof (nodes)), 'b');
+    free_alloc (s, x); /* released: back to the first leaf */
+    assert_int_equal (place_six (s, p, NULL, 0, nodes, sizeof (nodes)), 'a');
+
+    /* c0 unusable: c holds exactly 6; usable again: a */
+    assert_int_equal (sched_snapshot_set_usable (s, "c0", false), 0);
+    assert_int_equal (place_six (s, p, NULL, 0, nodes, sizeof (nodes)), 'c');
+    assert_string_equal (nodes, "c1,c2,c3");
+    assert_int_equal (sched_snapshot_set_usable (s, "c0", true), 0);
+    assert_int_equal (place_six (s, p, NULL, 0, nodes, sizeof (nodes)), 'a');
+
+    /* labels stamp the node too; a job asking for none is unaffected */
+    assert_int_equal (sched_snapshot_set_labels (s, "a0", "fast"), 0);
+    assert_int_equal (place_six (s, p, NULL, 0, nodes, sizeof (nodes)), 'a');
+
+    /* b3 reserved from t=100: a job ending at 200 may not use it, so b
+     * holds exactly 6; one ending at 50 may */
+    int64_t from[12];
+    for (int i = 0; i < 12; i++)
+        from[i] = INT64_MAX;
+    from[7] = 100;
+    assert_int_equal (place_six (s, p, from, 200, nodes, sizeof (nodes)), 'b');
+    assert_string_equal (nodes, "b0,b1,b2");
+    assert_int_equal (place_six (s, p, from, 50, nodes, sizeof (nodes)), 'a');
+
+    /* every node half taken: no leaf holds 6, two do; a third core of
+     * every node taken: 6 fit nowhere */
+    struct sched_alloc *half = sched_alloc_create (51), *third = sched_alloc_create (52);
+    int core2 = 2;
+    for (int i = 0; i < 12; i++) {
+        struct rset_node e = {
+            .name = names[i], .ncores = 2, .cores = cores, .npus = 2, .pus = cores};
+        struct rset_node e2 = {
+            .name = names[i], .ncores = 1, .cores = &core2, .npus = 1, .pus = &core2};
+        assert_int_equal (sched_alloc_add (half, &e), 0);
+        assert_int_equal (sched_alloc_add (third, &e2), 0);
+    }
+    assert_int_equal (sched_snapshot_claim (s, half), 0);
+    assert_int_equal (place_six (s, p, NULL, 0, nodes, sizeof (nodes)), '+');
+    assert_string_equal (nodes, "a0,a1,a2,a3,b0,b1");
+    assert_int_equal (sched_snapshot_claim (s, third), 0);
+    assert_int_equal (place_six (s, p, NULL, 0, nodes, sizeof (nodes)), '?');
+    free_alloc (s, third);
+    free_alloc (s, half);
+    assert_int_equal (place_six (s, p, NULL, 0, nodes, sizeof (nodes)), 'a');
+    assert_int_equal (sched_snapshot_verify (s), 0);
+    placement_destroy (p);
+    sched_snapshot_destroy (s);
+}
+
 /* Without a fabric the node is the failure domain. */
 static void groups_without_a_fabric (void **state)
 {
@@ -1015,6 +1136,7 @@ int main (void)
         cmocka_unit_test (groups_without_a_fabric),
         cmocka_unit_test (chunks_with_different_labels),
         cmocka_unit_test (scatter_keeps_whole_nodes),
+        cmocka_unit_test (leaf_counts_follow_the_snapshot),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
