@@ -322,6 +322,13 @@ extern const struct proto_handler messages_client_handlers[];
 extern const struct proto_handler messages_agent_handlers[];
 void job_messages_destroy (struct ctld *ctx);
 
+/* ------------------------------------------------------------- handlers.c */
+
+/* The handler of message TYPE, from every subsystem's tables above (the
+ * one list server.c dispatches with), NULL when none; *agent_only tells
+ * whether it takes agents' messages only. */
+const struct proto_handler *ctld_handler_find (const char *type, bool *agent_only);
+
 /* ------------------------------------------------------------- schedule.c */
 
 int sched_create (struct ctld *ctx);

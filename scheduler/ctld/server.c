@@ -33,7 +33,6 @@
 #include "common/conn.h"
 #include "common/log.h"
 #include "scheduler/ctld/ctld.h"
-#include "scheduler/ctld/ctld_fabric.h"
 #include "scheduler/ctld/store.h"
 
 /* Flush synchronously when this many replies wait, or the store's journal
@@ -381,40 +380,17 @@ int ctld_store_writable (struct ctld *ctx, struct herror *err)
 
 /* ---------------------------------------------------------------- dispatch */
 
-static const struct proto_handler *lookup (const struct proto_handler *const *tables,
-                                           const char *type)
-{
-    for (int i = 0; tables[i]; i++) {
-        const struct proto_handler *h = proto_handler_find (tables[i], type);
-        if (h)
-            return h;
-    }
-    return NULL;
-}
-
 /* Find the handler for a message, or queue the refusal; NULL then. */
 static const struct proto_handler *find_handler (struct ctld *ctx, struct peer *p, json_t *msg)
 {
-    static const struct proto_handler *const client_tables[] = {jobs_client_handlers,
-                                                                nodes_client_handlers,
-                                                                links_client_handlers,
-                                                                fabric_client_handlers,
-                                                                pgroups_client_handlers,
-                                                                messages_client_handlers,
-                                                                NULL};
-    static const struct proto_handler *const agent_tables[] = {
-        nodes_agent_handlers, jobs_agent_handlers, links_agent_handlers, messages_agent_handlers,
-        NULL};
     const char *type = proto_msg_type (msg);
-    const struct proto_handler *h = lookup (client_tables, type);
-    if (!h) {
-        h = lookup (agent_tables, type);
-        if (h && !p->agent) {
-            log_msg (LOG_LEVEL_WARN, "%s (uid %d): %s refused: not an agent", p->addr, (int)p->uid,
-                     type);
-            ctld_reply (ctx, p, proto_error_reply (msg, "Unauthorized Request"));
-            return NULL;
-        }
+    bool agent_only;
+    const struct proto_handler *h = ctld_handler_find (type, &agent_only);
+    if (h && agent_only && !p->agent) {
+        log_msg (LOG_LEVEL_WARN, "%s (uid %d): %s refused: not an agent", p->addr, (int)p->uid,
+                 type);
+        ctld_reply (ctx, p, proto_error_reply (msg, "Unauthorized Request"));
+        return NULL;
     }
     if (!h)
         ctld_reply (ctx, p, proto_error_reply (msg, "unknown message type \"%s\"", type));

@@ -120,33 +120,15 @@ static void init_once (void)
     topo_node_destroy (t);
 }
 
-static const struct proto_handler *const client_tables[] = {
-    jobs_client_handlers,   nodes_client_handlers,   links_client_handlers,
-    fabric_client_handlers, pgroups_client_handlers, NULL};
-static const struct proto_handler *const agent_tables[] = {
-    nodes_agent_handlers, jobs_agent_handlers, links_agent_handlers, NULL};
-
-static const struct proto_handler *lookup (const struct proto_handler *const *tables,
-                                           const char *type)
-{
-    for (int i = 0; tables[i]; i++) {
-        const struct proto_handler *h = proto_handler_find (tables[i], type);
-        if (h)
-            return h;
-    }
-    return NULL;
-}
-
 /* One message from p, as server.c's on_msg() handles it. */
 static void handle (struct ctld *ctx, struct peer *p, json_t *msg)
 {
     const char *type = proto_msg_type (msg);
     if (strcmp (type, "error") == 0 && !p->agent)
         return;
-    const struct proto_handler *h = lookup (client_tables, type);
-    if (!h && p->agent)
-        h = lookup (agent_tables, type);
-    if (!h)
+    bool agent_only;
+    const struct proto_handler *h = ctld_handler_find (type, &agent_only);
+    if (!h || (agent_only && !p->agent))
         return; /* server.c answers "unknown message type" or "Unauthorized Request" */
     struct request rq = {.ctx = ctx, .peer = p};
     struct herror err = {""};
