@@ -350,10 +350,12 @@ static int session_from_json (const json_t *o, struct task_session *ss)
     const char *term = json_string_value (json_object_get (o, "term"));
     memset (ss, 0, sizeof (*ss));
     ss->pty = json_is_true (json_object_get (o, "pty"));
-    ss->rows = json_is_integer (rows) ? (int)json_integer_value (rows) : 0;
-    ss->cols = json_is_integer (cols) ? (int)json_integer_value (cols) : 0;
-    if (ss->rows < 0 || ss->rows > 65535 || ss->cols < 0 || ss->cols > 65535)
+    json_int_t r = json_is_integer (rows) ? json_integer_value (rows) : 0;
+    json_int_t c = json_is_integer (cols) ? json_integer_value (cols) : 0;
+    if (r < 0 || r > 65535 || c < 0 || c > 65535) /* checked before the narrowing */
         return -1;
+    ss->rows = (int)r;
+    ss->cols = (int)c;
     snprintf (ss->term, sizeof (ss->term), "%s", term ? term : "");
     return 0;
 }
