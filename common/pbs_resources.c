@@ -226,6 +226,22 @@ static bool label_value_valid (const char *s, size_t len)
     return true;
 }
 
+/* PBS's boolean words as a select value: 1 true, 0 false, -1 neither.
+ * select turns NAME=true into the label NAME and refuses NAME=false, so a
+ * stored label never has such a value: it would print as another request. */
+static int bool_word (const char *s, size_t len)
+{
+    static const char *const yes[] = {"true", "t", "y", "1"}, *const no[] = {"false", "f", "n",
+                                                                             "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strlen (yes[i]) == len && strncasecmp (s, yes[i], len) == 0)
+            return 1;
+        if (strlen (no[i]) == len && strncasecmp (s, no[i], len) == 0)
+            return 0;
+    }
+    return -1;
+}
+
 int pbs_labels_check (const char *labels, struct herror *err)
 {
     char q[HERROR_SHOW_SIZE];
@@ -238,6 +254,9 @@ int pbs_labels_check (const char *labels, struct herror *err)
         size_t nlen = eq ? (size_t)(eq - p) : len;
         if (!pbs_label_name_valid (p, nlen) || (eq && !label_value_valid (eq + 1, len - nlen - 1)))
             return herror_set (err, "\"%s\" is not a label (NAME or NAME=VALUE)",
+                               herror_show (p, len, q, sizeof (q)));
+        if (eq && bool_word (eq + 1, len - nlen - 1) >= 0)
+            return herror_set (err, "\"%s\": a label's value cannot be true or false",
                                herror_show (p, len, q, sizeof (q)));
         p += len + (p[len] == ',');
     }
@@ -254,11 +273,10 @@ static int add_label (struct resreq_chunk *c, const char *name, const char *val,
         return herror_set (err, "%s is a resource (%s=VALUE), not a node property", name, name);
     if (!pbs_label_name_valid (name, strlen (name)))
         return herror_set (err, "\"%s\" is not a resource or node property name", shown (name, q));
-    if (val && (strcasecmp (val, "true") == 0 || strcasecmp (val, "t") == 0 ||
-                strcasecmp (val, "y") == 0 || strcmp (val, "1") == 0))
+    int b = val ? bool_word (val, strlen (val)) : -1;
+    if (b == 1)
         val = NULL;
-    else if (val && (strcasecmp (val, "false") == 0 || strcasecmp (val, "f") == 0 ||
-                     strcasecmp (val, "n") == 0 || strcmp (val, "0") == 0))
+    else if (b == 0)
         return herror_set (err, "%s=%s: asking for nodes without a label is not supported", name,
                            val);
     if (val && !label_value_valid (val, strlen (val)))

@@ -73,7 +73,9 @@ int pbs_resreq_check (const struct resreq *r, struct herror *err);
  * NAME 1..64 of [A-Za-z0-9_-] starting with a letter and not one of
  * select's chunk resources (ncpus, mpiprocs, ngpus, mem, host, vnode,
  * ompthreads: such a label would print as that resource), VALUE 1..64 of
- * [A-Za-z0-9._-], at most RESREQ_LABELS_MAX - 1 bytes.  0, or -1 with err. */
+ * [A-Za-z0-9._-] and not a boolean word (true, false, t, f, y, n, 1, 0:
+ * select reads NAME=true as NAME), at most RESREQ_LABELS_MAX - 1 bytes.
+ * 0, or -1 with err. */
 int pbs_labels_check (const char *labels, struct herror *err);
 bool pbs_label_name_valid (const char *s, size_t len);
 

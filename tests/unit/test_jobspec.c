@@ -720,6 +720,13 @@ static void nodes_translate_to_select (void **state)
     struct herror err = {""};
     assert_int_equal (pbs_labels_check ("ib,ncpus", &err), -1);
     assert_int_equal (pbs_labels_check ("ib,ncpus_max", &err), 0);
+    /* select reads gpu=1 as gpu and refuses gpu=0: a stored label with a
+     * boolean value would print as another request (tests/fuzz/regress/
+     * jobspec_json/label-boolean-value) */
+    assert_int_equal (pbs_labels_check ("gpu_type=0,arch=linux", &err), -1);
+    assert_string_equal (err.text, "\"gpu_type=0\": a label's value cannot be true or false");
+    assert_int_equal (pbs_labels_check ("ib=TRUE", &err), -1);
+    assert_int_equal (pbs_labels_check ("gpu_type=a100,rack=10", &err), 0);
 }
 
 static void job_level_resources (void **state)
