@@ -2,6 +2,7 @@
  * memory of a running huddle cluster
  *
  *   submit_bench throughput [--jobs N] [--window W] [--qsub PATH] [--no-hold]
+ *                           [--local SOCKET]
  *   submit_bench turnaround [--jobs N] [--window W] [--poll-ms MS]
  *   submit_bench latency    [--jobs N] [--poll-ms MS]
  *   submit_bench memory     [--jobs N] [--window W] [--array]
@@ -21,6 +22,10 @@
  *               that run (they need agents).  Beside the qsub loop, in
  *               alternating slices, the same loop of `qsub --help`: the
  *               process alone; submit_loop_ratio = qsub loop / help loop.
+ *               --local SOCKET: a third loop in the same slices, through
+ *               the controller's local socket (qsub on its host); then
+ *               submit_loop_ratio is that loop's, submit_loop_ratio_tcp
+ *               the TCP one's.  breakdown also times one such qsub.
  *   breakdown   the steps of one qsub submit timed one by one, N times
  *               each (medians): MUNGE encode, MUNGE decode, connect and
  *               hello, job.submit on an open connection (controller work
@@ -79,6 +84,7 @@ struct opts {
     bool hold;
     bool array; /* memory: one array of --jobs subjobs */
     const char *qsub;
+    const char *local; /* the controller's local socket, or NULL */
     pid_t ctld_pid;
     pid_t agent_pids[MAX_AGENTS];
     int nagents;
@@ -334,9 +340,11 @@ static json_t *machine_info (void)
 
 /* ------------------------------------------------------------ throughput */
 
-/* Seconds for a sh loop of n runs of qsub with ARGS.  --help is the same
+/* Seconds for a sh loop of n runs of qsub with ARGS, addressing the
+ * controller at ADDR (NULL: as $HUDDLE_SERVER says).  --help is the same
  * program doing nothing: it must exit 2 (usage) having printed only that. */
-static double qsub_loop (const struct opts *o, long n, const char *args, bool help)
+static double qsub_loop_at (const struct opts *o, long n, const char *args, bool help,
+                            const char *addr)
 {
     char script[1024];
     snprintf (
@@ -349,6 +357,8 @@ static double qsub_loop (const struct opts *o, long n, const char *args, bool he
     double t0 = now_s();
     pid_t pid = fork();
     if (pid == 0) {
+        if (addr)
+            setenv ("HUDDLE_SERVER", addr, 1);
         execl ("/bin/sh", "sh", "-c", script, o->qsub, (char *)NULL);
         _exit (127);
     }
@@ -358,29 +368,39 @@ static double qsub_loop (const struct opts *o, long n, const char *args, bool he
     return now_s() - t0;
 }
 
+static double qsub_loop (const struct opts *o, long n, const char *args, bool help)
+{
+    return qsub_loop_at (o, n, args, help, NULL);
+}
+
 /* The submit loop and the `qsub --help` loop (process start, dynamic
  * linking, option parsing: what no submit can avoid) in LOOP_ROUNDS
  * alternating slices, so that a change in the machine's load (it is
- * shared) weighs on both alike; *help_s gets the help loop's total. */
+ * shared) weighs on both alike; *help_s gets the help loop's total.  With
+ * --local a third loop, the same submits through the controller's local
+ * socket, takes its turn in each slice too (*local_s). */
 #define LOOP_ROUNDS 10
-static double qsub_loops (const struct opts *o, double *help_s)
+static double qsub_loops (const struct opts *o, double *help_s, double *local_s)
 {
     double submit_s = 0;
-    *help_s = 0;
+    const char *args = o->hold ? "-h -- /bin/true" : "-- /bin/true";
+    *help_s = *local_s = 0;
     for (int r = 0; r < LOOP_ROUNDS; r++) {
         long n = o->jobs / LOOP_ROUNDS + (r < o->jobs % LOOP_ROUNDS);
         if (n == 0)
             continue;
         *help_s += qsub_loop (o, n, "--help", true);
-        submit_s += qsub_loop (o, n, o->hold ? "-h -- /bin/true" : "-- /bin/true", false);
+        submit_s += qsub_loop (o, n, args, false);
+        if (o->local)
+            *local_s += qsub_loop_at (o, n, args, false, o->local);
     }
     return submit_s;
 }
 
 static void run_throughput (const struct opts *o)
 {
-    double help_s;
-    double loop_s = qsub_loops (o, &help_s);
+    double help_s, local_s;
+    double loop_s = qsub_loops (o, &help_s, &local_s);
     struct client *c = connect_server();
     double t0 = now_s();
     submit_pipelined (c, o->jobs, o->window, o->hold, NULL);
@@ -418,6 +438,26 @@ static void run_throughput (const struct opts *o)
         machine_info());
     if (!out)
         die ("%s", "out of memory");
+    /* The loop on the controller's host through its local socket: what a
+     * user there gets with "server = PATH".  submit_loop_ratio is then
+     * that one's, and the TCP loop's (what a login node gets) stays as
+     * submit_loop_ratio_tcp. */
+    json_object_set_new (out, "submit_loop_ratio_tcp", json_real (loop_s / help_s));
+    json_object_set_new (out, "submit_loop_ratio_basis",
+                         json_string (o->local ? "qsub_loop_local / help_loop: qsub on the "
+                                                 "controller's host, through its local socket"
+                                               : "qsub_loop / help_loop: TCP and MUNGE"));
+    if (o->local) {
+        json_object_set_new (
+            out, "qsub_loop_local",
+            json_pack ("{s:s, s:s, s:f, s:f}", "how",
+                       "the same sh loop with HUDDLE_SERVER set to the controller's local socket "
+                       "(the kernel names both ends, no munged), in the same alternating slices",
+                       "socket", o->local, "seconds", local_s, "jobs_per_s", o->jobs / local_s));
+        json_object_set_new (out, "submit_loop_ratio_local", json_real (local_s / help_s));
+        json_object_set_new (out, "submit_loop_ratio", json_real (local_s / help_s));
+        json_object_set_new (out, "submit_loop_ratio_met", json_boolean (local_s / help_s <= 1.5));
+    }
     print_json (out);
 }
 
@@ -553,9 +593,20 @@ static void run_breakdown (const struct opts *o)
     double *t2 = calloc ((size_t)n, sizeof (*t2));
     if (!t2)
         die ("%s", "out of memory");
+    double *t3 = o->local ? calloc ((size_t)n, sizeof (*t3)) : NULL;
     for (int i = 0; i < n; i++) {
         t[i] = qsub_loop (o, 1, "--help", true) * 1e6;
         t2[i] = qsub_loop (o, 1, "-h -- /bin/true", false) * 1e6;
+        if (t3)
+            t3[i] = qsub_loop_at (o, 1, "-h -- /bin/true", false, o->local) * 1e6;
+    }
+    if (t3) {
+        json_object_set_new (out, "qsub_submit_local",
+                             us_stats (t3, n,
+                                       "sh -c running `qsub -h -- /bin/true` once through the "
+                                       "controller's local socket (no munged, hello and "
+                                       "submit sent together)"));
+        free (t3);
     }
     json_object_set_new (out, "qsub_help",
                          us_stats (t, n,
@@ -775,7 +826,7 @@ static void usage (void)
              "usage: submit_bench throughput|breakdown|turnaround|latency|memory [--jobs "
              "N] [--window W]\n"
              "         [--poll-ms MS] [--qsub PATH] [--no-hold] [--array] [--ctld-pid PID]\n"
-             "         [--agent-pids PID,...]\n");
+             "         [--agent-pids PID,...] [--local SOCKET]\n");
     exit (2);
 }
 
@@ -792,12 +843,17 @@ static long parse_long (const char *s, const char *what, long min)
 int main (int argc, char **argv)
 {
     struct opts o = {.window = 256, .hold = true, .qsub = "qsub", .poll_ms = -1, .jobs = -1};
-    static const struct option longopts[] = {
-        {"jobs", required_argument, NULL, 'n'},     {"window", required_argument, NULL, 'w'},
-        {"poll-ms", required_argument, NULL, 'p'},  {"qsub", required_argument, NULL, 'q'},
-        {"no-hold", no_argument, NULL, 'H'},        {"array", no_argument, NULL, 'A'},
-        {"ctld-pid", required_argument, NULL, 'c'}, {"agent-pids", required_argument, NULL, 'a'},
-        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"jobs", required_argument, NULL, 'n'},
+                                             {"window", required_argument, NULL, 'w'},
+                                             {"poll-ms", required_argument, NULL, 'p'},
+                                             {"qsub", required_argument, NULL, 'q'},
+                                             {"no-hold", no_argument, NULL, 'H'},
+                                             {"array", no_argument, NULL, 'A'},
+                                             {"ctld-pid", required_argument, NULL, 'c'},
+                                             {"agent-pids", required_argument, NULL, 'a'},
+                                             {"local", required_argument, NULL, 'L'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     int ch;
     if (argc < 2 || argv[1][0] == '-')
         usage();
@@ -816,6 +872,9 @@ int main (int argc, char **argv)
             break;
         case 'q':
             o.qsub = optarg;
+            break;
+        case 'L':
+            o.local = optarg;
             break;
         case 'H':
             o.hold = false;

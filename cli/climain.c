@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include "common/jobspec.h"
 
@@ -42,7 +43,14 @@ int cli_open (struct cli *cli, const char *prog)
         fprintf (stderr, "%s: %s\n", prog, err.text);
         return -1;
     }
-    if (client_parse_hostport (addr, &cli->host, &port, &err) == 0)
+    if (addr[0] == '/') {
+        /* The controller's UNIX socket: it runs on this host. */
+        struct utsname u;
+        if (uname (&u) == 0 && (cli->host = strdup (u.nodename)))
+            cli->client = client_connect (addr, "client", &err);
+        else
+            herror_set (&err, "out of memory");
+    } else if (client_parse_hostport (addr, &cli->host, &port, &err) == 0)
         cli->client = client_connect (addr, "client", &err);
     if (cli->client == NULL) {
         fprintf (stderr, "%s: %s\n", prog, err.text);

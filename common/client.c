@@ -1,4 +1,5 @@
 /* client.c - blocking connection to the controller (see client.h) */
+#define _GNU_SOURCE /* struct ucred, SO_PEERCRED */
 #include "client.h"
 
 #include <ctype.h>
@@ -9,10 +10,12 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +28,10 @@
 
 struct client {
     int fd;
-    char *addr; /* "HOST:PORT" as given, for messages */
+    char *addr;         /* "HOST:PORT" or the socket's path, as given, for messages */
+    bool local;         /* a UNIX socket: the kernel names the peers (client.h) */
+    bool hello_pending; /* local: the hello.ok is read before the first reply */
+    char peer_role[33];
     struct proto_decoder *dec;
     int timeout; /* seconds, 0 = forever */
     int64_t next_id;
@@ -127,7 +133,8 @@ static int connect_one (const struct addrinfo *ai, int timeout)
         goto fail;
     /* Requests are small and latency-bound (and pipelined in benchmarks). */
     int one = 1;
-    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
+    if (ai->ai_family != AF_UNIX)
+        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
     return fd;
 fail:;
     int saved = errno;
@@ -136,8 +143,30 @@ fail:;
     return -1;
 }
 
+/* A UNIX socket's path where an address may be given. */
+static bool is_local (const char *addr)
+{
+    return addr && addr[0] == '/';
+}
+
 static int open_socket (const char *hostport, int timeout, struct herror *err)
 {
+    if (is_local (hostport)) {
+        struct sockaddr_un sun = {.sun_family = AF_UNIX};
+        if (strlen (hostport) >= sizeof (sun.sun_path)) {
+            errno = ENAMETOOLONG;
+            return herror_set (err, "local socket %.200s: the path is too long", hostport);
+        }
+        strcpy (sun.sun_path, hostport);
+        struct addrinfo ai = {.ai_family = AF_UNIX,
+                              .ai_socktype = SOCK_STREAM,
+                              .ai_addr = (struct sockaddr *)&sun,
+                              .ai_addrlen = sizeof (sun)};
+        int fd = connect_one (&ai, timeout);
+        if (fd < 0)
+            return herror_set (err, "cannot connect to %s: %s", hostport, strerror (errno));
+        return fd;
+    }
     char *host, *port;
     if (client_parse_hostport (hostport, &host, &port, err) < 0)
         return -1;
@@ -194,7 +223,7 @@ static int send_msg (struct client *c, const json_t *msg, struct herror *err)
     return rc;
 }
 
-json_t *client_recv (struct client *c, struct herror *err)
+static json_t *recv_msg (struct client *c, struct herror *err)
 {
     char buf[65536];
     if (c->held) {
@@ -251,28 +280,47 @@ static json_t *check_error (json_t *reply, int errnum, struct herror *err)
     return reply;
 }
 
-static int hello (struct client *c, const char *role, const char *peer_role, struct herror *err)
+static int conf_value (const char *path, const char *key, char **value, struct herror *err);
+
+/* Whether a server running as UID may be trusted with what we send: root,
+ * ourselves (a cluster of our own), or the service_user of huddle.conf.
+ * Anyone can make a MUNGE credential for role "ctld"; only the uid it
+ * carries, or the one the kernel gives for a UNIX socket, says who runs
+ * the server.  -1 with err (EACCES) for any other uid. */
+static int trusted_uid (const struct client *c, uid_t uid, const char *peer_role,
+                        struct herror *err)
 {
-    char *cred;
-    if (auth_cred_create (role, &cred, err) < 0)
-        return -1;
-    json_t *msg = json_pack ("{s:s, s:i, s:s, s:s}", "type", "hello", "version", PROTO_VERSION,
-                             "role", role, "cred", cred);
-    free (cred);
-    if (!msg) {
-        errno = ENOMEM;
-        return herror_set (err, "out of memory");
+    if (uid == 0 || uid == getuid())
+        return 0;
+    const char *conf = getenv (CLIENT_CONF_ENV);
+    if (!conf || !*conf)
+        conf = CLIENT_CONF_DEFAULT;
+    char *user = NULL;
+    struct herror e;
+    if (conf_value (conf, "service_user", &user, &e) > 0) {
+        struct passwd *pw = getpwnam (user);
+        bool ok = pw && pw->pw_uid == uid;
+        free (user);
+        if (ok)
+            return 0;
     }
-    int rc = send_msg (c, msg, err);
-    json_decref (msg);
-    if (rc < 0)
-        return -1;
-    json_t *reply = client_recv (c, err);
+    errno = EACCES;
+    return herror_set (err,
+                       "%s is not the %s: it runs as uid %d, not as root, you or the "
+                       "service_user of %s",
+                       c->addr, strcmp (peer_role, AUTH_ROLE_CTLD) ? peer_role : "controller",
+                       (int)uid, conf);
+}
+
+/* Read and check the server's hello.ok (or its refusal). */
+static int hello_reply (struct client *c, struct herror *err)
+{
+    json_t *reply = recv_msg (c, err);
     if (!reply || !(reply = check_error (reply, EACCES, err)))
         return -1;
     struct herror e;
     const char *type = proto_msg_type (reply);
-    const char *scred;
+    const char *scred = NULL;
     int64_t version, uid, gid;
     if (strcmp (type, "hello.ok") != 0) {
         herror_set (err, "%s answered the hello with \"%.100s\"", c->addr, type);
@@ -281,8 +329,9 @@ static int hello (struct client *c, const char *role, const char *peer_role, str
     }
     if (proto_get_int (reply, "version", &version, &e) < 0 ||
         proto_get_int (reply, "uid", &uid, &e) < 0 || proto_get_int (reply, "gid", &gid, &e) < 0 ||
-        proto_get_string (reply, "cred", &scred, &e) < 0) {
+        (!c->local && proto_get_string (reply, "cred", &scred, &e) < 0)) {
         herror_set (err, "%s: %s", c->addr, e.text);
+        errno = EPROTO;
         goto fail;
     }
     if (version != PROTO_VERSION) {
@@ -291,15 +340,19 @@ static int hello (struct client *c, const char *role, const char *peer_role, str
         errno = EPROTO;
         goto fail;
     }
-    uid_t suid;
-    if (auth_cred_verify (scred, peer_role, &suid, NULL, &e) < 0) {
-        if (strcmp (peer_role, AUTH_ROLE_CTLD) == 0)
-            herror_set (err, "%s is not the controller: %s", c->addr, e.text);
-        else
-            herror_set (err, "%s is not a huddle %s: %s", c->addr, peer_role, e.text);
-        goto fail;
+    if (!c->local) {
+        uid_t suid;
+        if (auth_cred_verify (scred, c->peer_role, &suid, NULL, &e) < 0) {
+            if (strcmp (c->peer_role, AUTH_ROLE_CTLD) == 0)
+                herror_set (err, "%s is not the controller: %s", c->addr, e.text);
+            else
+                herror_set (err, "%s is not a huddle %s: %s", c->addr, c->peer_role, e.text);
+            goto fail;
+        }
+        if (trusted_uid (c, suid, c->peer_role, err) < 0)
+            goto fail;
+        c->server_uid = suid;
     }
-    c->server_uid = suid;
     c->uid = (uid_t)uid;
     c->gid = (gid_t)gid;
     json_decref (reply);
@@ -309,6 +362,69 @@ fail:;
     json_decref (reply);
     errno = saved;
     return -1;
+}
+
+/* Send the hello.  On TCP wait for the hello.ok: the server's credential
+ * is checked before the caller sends anything else (a job's script, say).
+ * On a UNIX socket the kernel has named the server before the hello goes
+ * out, so requests may follow it at once and the hello.ok is read before
+ * the first reply (client_recv): one round trip less. */
+static int hello (struct client *c, const char *role, const char *peer_role, struct herror *err)
+{
+    char *cred = NULL;
+    json_t *msg;
+    snprintf (c->peer_role, sizeof (c->peer_role), "%s", peer_role);
+    if (c->local) {
+        /* Who listens is the kernel's word; ask before anything is sent. */
+        struct ucred uc;
+        socklen_t len = sizeof (uc);
+        if (getsockopt (c->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0)
+            return herror_set (err, "%s: cannot read who listens (SO_PEERCRED): %s", c->addr,
+                               strerror (errno));
+        if (trusted_uid (c, uc.uid, peer_role, err) < 0)
+            return -1;
+        c->server_uid = uc.uid;
+        /* what the kernel tells the server; its hello.ok says so again */
+        c->uid = geteuid();
+        c->gid = getegid();
+        msg =
+            json_pack ("{s:s, s:i, s:s}", "type", "hello", "version", PROTO_VERSION, "role", role);
+    } else {
+        if (auth_cred_create (role, &cred, err) < 0)
+            return -1;
+        msg = json_pack ("{s:s, s:i, s:s, s:s}", "type", "hello", "version", PROTO_VERSION, "role",
+                         role, "cred", cred);
+        free (cred);
+    }
+    if (!msg) {
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    int rc = send_msg (c, msg, err);
+    json_decref (msg);
+    if (rc < 0)
+        return -1;
+    if (c->local) {
+        c->hello_pending = true;
+        return 0;
+    }
+    return hello_reply (c, err);
+}
+
+/* The hello.ok a local connection has not read yet. */
+static int finish_hello (struct client *c, struct herror *err)
+{
+    if (!c->hello_pending)
+        return 0;
+    c->hello_pending = false;
+    return hello_reply (c, err);
+}
+
+json_t *client_recv (struct client *c, struct herror *err)
+{
+    if (finish_hello (c, err) < 0)
+        return NULL;
+    return recv_msg (c, err);
 }
 
 struct client *client_connect (const char *hostport, const char *role, struct herror *err)
@@ -333,6 +449,7 @@ struct client *client_connect_peer (const char *hostport, const char *role, cons
         herror_set (err, "out of memory");
         goto fail;
     }
+    c->local = is_local (hostport);
     if ((c->fd = open_socket (hostport, c->timeout, err)) < 0)
         goto fail;
     if (hello (c, role, peer_role, err) < 0)
@@ -364,6 +481,8 @@ int client_fd (const struct client *c)
 
 int client_pending (struct client *c, struct herror *err)
 {
+    if (finish_hello (c, err) < 0)
+        return -1;
     if (c->held)
         return 1;
     int rc = proto_decoder_next (c->dec, &c->held, err);

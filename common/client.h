@@ -5,6 +5,19 @@
  * docs/protocol.md: it sends a MUNGE credential for its role and checks that
  * the controller answered hello.ok with a credential for role "ctld".
  *
+ * An address that is an absolute path is the controller's UNIX socket
+ * (its option local_socket), for commands on the controller's own host:
+ * there the kernel names both ends (SO_PEERCRED), no munged is asked, and
+ * the first request goes out right behind the hello.
+ *
+ * Either way the server must run as root, as the caller, or as the
+ * service_user named in huddle.conf ($HUDDLE_CONF): anyone can make a MUNGE
+ * credential for role "ctld" or listen on a socket, so the uid the
+ * credential (or the kernel) gives is what is checked, before anything but
+ * the hello is sent:
+ *     node1:15001 is not the controller: it runs as uid 1002, not as root,
+ *     you or the service_user of /etc/huddle/huddle.conf
+ *
  *     struct herror err;
  *     char *addr = client_server_address (&err);
  *     struct client *c = addr ? client_connect (addr, "client", &err) : NULL;
@@ -31,7 +44,7 @@
 
 struct client;
 
-/* Connect to HOST:PORT, send the hello for role ("client", or "agent" for
+/* Connect to HOST:PORT (or a UNIX socket's path), send the hello for role ("client", or "agent" for
  * tools that act for an agent) and check the controller's hello.ok.
  * Errors name the address, e.g. "cannot connect to node1:7810: Connection
  * refused", or "authentication failed: ..." from the controller. */
@@ -57,7 +70,8 @@ void client_destroy (struct client *c);
 /* Seconds to wait for a reply (and for connect); 0 waits forever. */
 void client_set_timeout (struct client *c, int seconds);
 
-/* The controller's uid/gid from its credential, and our own as it saw them. */
+/* The controller's uid (from its credential, or the kernel), and our own
+ * as it saw them. */
 uid_t client_server_uid (const struct client *c);
 uid_t client_uid (const struct client *c);
 gid_t client_gid (const struct client *c);

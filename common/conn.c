@@ -1,4 +1,5 @@
 /* conn.c - framed, authenticated connections for the daemons (see conn.h) */
+#define _GNU_SOURCE /* struct ucred, SO_PEERCRED */
 #include "conn.h"
 
 #include <errno.h>
@@ -12,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -39,6 +42,9 @@ struct conn {
     struct conn_peer peer;
     void *aux;
     bool server;
+    bool local; /* on a UNIX socket: the peer is who the kernel says */
+    uid_t local_uid;
+    gid_t local_gid;
     bool authed;
     bool timer_armed; /* a frame (or the hello) is under way */
     bool closing;     /* flushing before the end */
@@ -58,6 +64,7 @@ struct conn_listener {
     int nconns, npending;
     struct event *pause_ev; /* accepting again after EMFILE */
     int port;
+    char *path; /* a UNIX socket's, unlinked at the end */
 };
 
 static void conn_free (struct conn *c)
@@ -187,13 +194,17 @@ static void timer_cb (evutil_socket_t fd, short what, void *arg)
 
 static int send_hello (struct conn *c, struct herror *err)
 {
-    char *cred;
-    /* A server answers with the spare its daemon made ahead (auth.h). */
-    if ((c->server ? auth_cred_take (c->cfg.role, &cred, err)
-                   : auth_cred_create (c->cfg.role, &cred, err)) < 0)
+    char *cred = NULL;
+    /* A server answers with the spare its daemon made ahead (auth.h); on a
+     * UNIX socket the client asks the kernel who listens instead. */
+    if (!c->local && (c->server ? auth_cred_take (c->cfg.role, &cred, err)
+                                : auth_cred_create (c->cfg.role, &cred, err)) < 0)
         return -1;
     json_t *m;
-    if (c->server)
+    if (c->server && c->local)
+        m = json_pack ("{s:s, s:i, s:I, s:I}", "type", "hello.ok", "version", PROTO_VERSION, "uid",
+                       (json_int_t)c->peer.uid, "gid", (json_int_t)c->peer.gid);
+    else if (c->server)
         m = json_pack ("{s:s, s:i, s:I, s:I, s:s}", "type", "hello.ok", "version", PROTO_VERSION,
                        "uid", (json_int_t)c->peer.uid, "gid", (json_int_t)c->peer.gid, "cred",
                        cred);
@@ -226,15 +237,15 @@ static int check_hello (struct conn *c, json_t *msg, struct herror *err)
     if (version != PROTO_VERSION)
         return herror_set (err, "protocol version mismatch: peer speaks %lld, we speak %d",
                            (long long)version, PROTO_VERSION);
-    if (proto_get_string (msg, "cred", &cred, err) < 0)
+    if (!c->local && proto_get_string (msg, "cred", &cred, err) < 0)
         return -1;
     if (c->server && proto_get_string (msg, "role", &role, err) < 0)
         return -1;
     if (strlen (role) >= sizeof (c->peer.role))
         return herror_set (err, "role \"%.40s...\" is too long", role);
-    uid_t uid;
-    gid_t gid;
-    if (auth_cred_verify (cred, role, &uid, &gid, err) < 0) {
+    uid_t uid = c->local_uid;
+    gid_t gid = c->local_gid;
+    if (!c->local && auth_cred_verify (cred, role, &uid, &gid, err) < 0) {
         herror_prefix (err, "authentication failed");
         return -1;
     }
@@ -414,8 +425,19 @@ static void accept_cb (struct evconnlistener *evl, evutil_socket_t fd, struct so
     struct conn_listener *l = arg;
     char addr[64];
     struct herror err;
+    struct ucred cred = {.pid = 0, .uid = (uid_t)-1, .gid = (gid_t)-1};
 
-    sockaddr_text (sa, (socklen_t)salen, addr, sizeof (addr));
+    if (l->path) {
+        /* The kernel's word on who connected: what MUNGE proves on TCP. */
+        socklen_t cl = sizeof (cred);
+        if (getsockopt (fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+            evutil_closesocket (fd);
+            rejected (l, "local", "cannot read the peer's credentials (SO_PEERCRED)");
+            return;
+        }
+        snprintf (addr, sizeof (addr), "local:%d", (int)cred.pid);
+    } else
+        sockaddr_text (sa, (socklen_t)salen, addr, sizeof (addr));
     if (l->cfg.ops.admit && l->cfg.ops.admit (addr, l->nconns, l->npending, l->cfg.arg, &err) < 0) {
         evutil_closesocket (fd);
         rejected (l, addr, err.text);
@@ -426,8 +448,14 @@ static void accept_cb (struct evconnlistener *evl, evutil_socket_t fd, struct so
         rejected (l, addr, "out of memory"); /* fd closed by conn_new */
         return;
     }
-    int one = 1;
-    setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
+    if (l->path) {
+        c->local = true;
+        c->local_uid = cred.uid;
+        c->local_gid = cred.gid;
+    } else {
+        int one = 1;
+        setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
+    }
     snprintf (c->peer.addr, sizeof (c->peer.addr), "%s", addr);
     c->listener = l;
     c->next = l->conns;
@@ -464,9 +492,12 @@ static void accept_error_cb (struct evconnlistener *evl, void *arg)
     rejected (l, "?", why);
 }
 
-struct conn_listener *conn_listen (struct event_base *base, const char *addr, int port,
-                                   const struct conn_options *opts, const struct conn_ops *ops,
-                                   void *arg, struct herror *err)
+/* Bind and listen on SA for both kinds of listener; NAME for messages. */
+static struct conn_listener *listener_new (struct event_base *base, const struct sockaddr *sa,
+                                           socklen_t salen, const char *name,
+                                           const struct conn_options *opts,
+                                           const struct conn_ops *ops, void *arg,
+                                           struct herror *err)
 {
     struct conn_listener *l = calloc (1, sizeof (*l));
     if (!l) {
@@ -476,24 +507,14 @@ struct conn_listener *conn_listen (struct event_base *base, const char *addr, in
     l->base = base;
     if (config_init (&l->cfg, opts, ops, arg, true, err) < 0)
         goto fail;
-    char portstr[16];
-    snprintf (portstr, sizeof (portstr), "%d", port);
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res;
-    int rc = getaddrinfo (addr && *addr ? addr : NULL, portstr, &hints, &res);
-    if (rc != 0) {
-        herror_set (err, "cannot listen on %s:%d: %s", addr ? addr : "*", port, gai_strerror (rc));
-        errno = EINVAL;
-        goto fail;
-    }
-    l->evl = evconnlistener_new_bind (
-        base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC, 128,
-        res->ai_addr, (int)res->ai_addrlen);
-    int saved = errno;
-    freeaddrinfo (res);
+    unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+    if (sa->sa_family != AF_UNIX)
+        flags |= LEV_OPT_REUSEABLE;
+    l->evl = evconnlistener_new_bind (base, accept_cb, l, flags, 128, sa, (int)salen);
     if (!l->evl) {
+        int saved = errno;
+        herror_set (err, "cannot listen on %s: %s", name, strerror (saved));
         errno = saved;
-        herror_set (err, "cannot listen on %s:%d: %s", addr ? addr : "*", port, strerror (saved));
         goto fail;
     }
     if (!(l->pause_ev = evtimer_new (base, resume_cb, l))) {
@@ -501,15 +522,83 @@ struct conn_listener *conn_listen (struct event_base *base, const char *addr, in
         goto fail;
     }
     evconnlistener_set_error_cb (l->evl, accept_error_cb);
+    return l;
+fail:
+    conn_listener_destroy (l);
+    return NULL;
+}
+
+struct conn_listener *conn_listen (struct event_base *base, const char *addr, int port,
+                                   const struct conn_options *opts, const struct conn_ops *ops,
+                                   void *arg, struct herror *err)
+{
+    char portstr[16], name[300];
+    snprintf (portstr, sizeof (portstr), "%d", port);
+    snprintf (name, sizeof (name), "%.250s:%d", addr && *addr ? addr : "*", port);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res;
+    int rc = getaddrinfo (addr && *addr ? addr : NULL, portstr, &hints, &res);
+    if (rc != 0) {
+        herror_set (err, "cannot listen on %s: %s", name, gai_strerror (rc));
+        errno = EINVAL;
+        return NULL;
+    }
+    struct conn_listener *l =
+        listener_new (base, res->ai_addr, res->ai_addrlen, name, opts, ops, arg, err);
+    freeaddrinfo (res);
+    if (!l)
+        return NULL;
     struct sockaddr_storage ss;
     socklen_t sl = sizeof (ss);
     if (getsockname (evconnlistener_get_fd (l->evl), (struct sockaddr *)&ss, &sl) == 0)
         l->port = ntohs (ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                   : ((struct sockaddr_in *)&ss)->sin_port);
     return l;
-fail:
-    conn_listener_destroy (l);
-    return NULL;
+}
+
+struct conn_listener *conn_listen_local (struct event_base *base, const char *path,
+                                         const struct conn_options *opts,
+                                         const struct conn_ops *ops, void *arg, struct herror *err)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (!path || path[0] != '/' || strlen (path) >= sizeof (sun.sun_path)) {
+        herror_set (err, "local socket \"%.200s\": not an absolute path of at most %zu bytes",
+                    path ? path : "", sizeof (sun.sun_path) - 1);
+        errno = EINVAL;
+        return NULL;
+    }
+    strcpy (sun.sun_path, path);
+    /* A socket left by a daemon that died is replaced; anything else at
+     * PATH is not ours to remove. */
+    struct stat st;
+    if (lstat (path, &st) == 0) {
+        if (!S_ISSOCK (st.st_mode)) {
+            errno = EEXIST;
+            herror_set (err, "local socket %s: exists and is not a socket", path);
+            return NULL;
+        }
+        if (unlink (path) < 0) {
+            int saved = errno;
+            herror_set (err, "local socket %s: cannot remove the old one: %s", path,
+                        strerror (saved));
+            errno = saved;
+            return NULL;
+        }
+    }
+    /* Anyone may connect, as anyone may reach the TCP port: who they are
+     * is what SO_PEERCRED says. */
+    mode_t old = umask (0);
+    struct conn_listener *l =
+        listener_new (base, (struct sockaddr *)&sun, sizeof (sun), path, opts, ops, arg, err);
+    umask (old);
+    if (l && !(l->path = strdup (path))) {
+        conn_listener_destroy (l);
+        unlink (path);
+        errno = ENOMEM;
+        herror_set (err, "out of memory");
+        return NULL;
+    }
+    return l;
 }
 
 int conn_listener_port (const struct conn_listener *l)
@@ -537,6 +626,10 @@ void conn_listener_destroy (struct conn_listener *l)
         }
         if (l->evl)
             evconnlistener_free (l->evl);
+        if (l->path) {
+            unlink (l->path);
+            free (l->path);
+        }
         if (l->pause_ev)
             event_free (l->pause_ev);
         free (l);

@@ -48,8 +48,9 @@
 struct conn;
 struct conn_listener;
 
-/* Who is at the other end, from the MUNGE credential (valid once the hello
- * is done; before that uid/gid are (uid_t)-1 and role is ""). */
+/* Who is at the other end, from the MUNGE credential or, on a UNIX socket,
+ * from the kernel (valid once the hello is done; before that uid/gid are
+ * (uid_t)-1 and role is ""). */
 struct conn_peer {
     uid_t uid;
     gid_t gid;
@@ -98,7 +99,19 @@ struct conn_listener *conn_listen (struct event_base *base, const char *addr, in
                                    const struct conn_options *opts, const struct conn_ops *ops,
                                    void *arg, struct herror *err);
 
-/* The port actually bound. */
+/* Listen on a UNIX stream socket at PATH (absolute), for commands run on
+ * the daemon's own host.  There the kernel says who connected
+ * (SO_PEERCRED): the hello carries no credential, the hello.ok none either
+ * (the client asks the kernel who listens, see client.h), and munged is
+ * not asked at all.  A socket left at PATH by a daemon that died is
+ * replaced; anything else there is an error (EEXIST).  The socket is open
+ * to every user, as the TCP port is; conn_listener_destroy removes it.
+ * conn_peer.addr of its connections reads "local:PID". */
+struct conn_listener *conn_listen_local (struct event_base *base, const char *path,
+                                         const struct conn_options *opts,
+                                         const struct conn_ops *ops, void *arg, struct herror *err);
+
+/* The port actually bound (0 for a UNIX socket). */
 int conn_listener_port (const struct conn_listener *l);
 
 /* Connections the listener has open, and how many of them are still before

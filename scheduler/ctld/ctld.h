@@ -61,6 +61,7 @@
 struct ctld_config {
     char *listen_host; /* "" = all addresses */
     int listen_port;
+    char *local_socket; /* "" = none */
     char *state_dir;
     char *server_name;
     char **node_names; /* NULL-terminated; NULL or empty = any node */

@@ -93,6 +93,9 @@ static int start (struct daemon *d, struct herror *err)
     if (d->pid_file && daemon_life_pid_file (d->life, d->pid_file, err) < 0)
         return -1;
     sched_request (ctx);
+    if (ctx->cfg.local_socket[0] != '\0')
+        log_msg (LOG_LEVEL_INFO, "listening on %s for commands on this host",
+                 ctx->cfg.local_socket);
     log_msg (LOG_LEVEL_INFO, "listening on %s:%d",
              ctx->cfg.listen_host[0] ? ctx->cfg.listen_host : "*", server_port (ctx));
     return 0;

@@ -22,6 +22,10 @@ static const struct config_option table[] = {
     {"listen", CONFIG_STRING, "127.0.0.1:15001", 0, 0,
      "address and TCP port for agents and clients: HOST:PORT, [V6ADDR]:PORT, or :PORT for "
      "all addresses (port 0 picks a free one)"},
+    {"local_socket", CONFIG_STRING, "", 0, 0,
+     "path of a UNIX socket for commands on this host, who are identified by the kernel "
+     "instead of MUNGE (one munged round trip less each way, and no munged needed); clients "
+     "use it with \"server = PATH\" or HUDDLE_SERVER=PATH (empty: none)"},
     {"state_dir", CONFIG_STRING, "/var/lib/huddle", 0, 0,
      "directory of the state database (huddle.db); created if missing"},
     {"server_name", CONFIG_STRING, "", 0, 0,
@@ -221,6 +225,10 @@ static int resolve (struct ctld_options *o, struct ctld_config *cfg, struct herr
                            cfg->heartbeat_timeout, cfg->heartbeat_interval);
     if (split_listen (o, config_get_string (c, "listen"), cfg, err) < 0)
         return -1;
+    cfg->local_socket = (char *)config_get_string (c, "local_socket");
+    if (cfg->local_socket[0] != '\0' && cfg->local_socket[0] != '/')
+        return herror_set (err, "option local_socket: \"%s\" is not an absolute path",
+                           cfg->local_socket);
     cfg->state_dir = (char *)config_get_string (c, "state_dir");
     if (cfg->state_dir[0] == '\0')
         return herror_set (err, "option state_dir is empty");

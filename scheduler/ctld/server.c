@@ -71,6 +71,7 @@ struct outq {
 
 struct server {
     struct conn_listener *listener;
+    struct conn_listener *local; /* local_socket, or NULL */
     struct peer *peers;
     int npeers;
     struct outq out;  /* this turn's messages */
@@ -461,7 +462,15 @@ static bool privileged (struct ctld *ctx, uid_t uid)
 static int on_admit (const char *addr, int nconns, int npending, void *arg, struct herror *err)
 {
     struct ctld *ctx = arg;
+    struct server *s = ctx->server;
     int limit = connection_limit (ctx);
+    /* Both listeners count: they share the descriptors. */
+    nconns = conn_listener_count (s->listener, &npending);
+    if (s->local) {
+        int lpending;
+        nconns += conn_listener_count (s->local, &lpending);
+        npending += lpending;
+    }
     if (nconns >= limit)
         return herror_set (err,
                            "%d connections open, the limit is %d (max_connections, "
@@ -661,6 +670,9 @@ int server_create (struct ctld *ctx, struct herror *err)
         conn_listen (ctx->base, ctx->cfg.listen_host, ctx->cfg.listen_port, &opts, &ops, ctx, err);
     if (!s->listener)
         return -1;
+    if (ctx->cfg.local_socket[0] != '\0' &&
+        !(s->local = conn_listen_local (ctx->base, ctx->cfg.local_socket, &opts, &ops, ctx, err)))
+        return -1;
     return 0;
 }
 
@@ -692,6 +704,7 @@ void server_destroy (struct ctld *ctx)
         }
     }
     conn_listener_destroy (s->listener); /* destroys its conns, no callbacks */
+    conn_listener_destroy (s->local);
     while (s->peers) {
         struct peer *p = s->peers;
         p->conn = NULL;

@@ -14,8 +14,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -245,7 +248,8 @@ static void *server_loop (void *arg)
     return NULL;
 }
 
-static struct server *server_start (int stall_timeout)
+/* A server on 127.0.0.1, or on a UNIX socket at PATH when PATH is set. */
+static struct server *server_start_at (int stall_timeout, const char *path)
 {
     struct server *s = calloc (1, sizeof (*s));
     struct herror err;
@@ -254,7 +258,8 @@ static struct server *server_start (int stall_timeout)
     struct conn_options opts = {.role = "ctld", .max_frame = 1000, .stall_timeout = stall_timeout};
     struct conn_ops ops = {
         .allow = allow_clients_only, .msg = echo_msg, .refused = srv_refused, .closed = srv_closed};
-    s->l = conn_listen (s->base, "127.0.0.1", 0, &opts, &ops, s, &err);
+    s->l = path ? conn_listen_local (s->base, path, &opts, &ops, s, &err)
+                : conn_listen (s->base, "127.0.0.1", 0, &opts, &ops, s, &err);
     if (!s->l)
         fail_msg ("conn_listen: %s", err.text);
     s->poll = event_new (s->base, -1, EV_PERSIST, poll_stop, s);
@@ -262,6 +267,11 @@ static struct server *server_start (int stall_timeout)
     event_add (s->poll, &tv);
     pthread_create (&s->thread, NULL, server_loop, s);
     return s;
+}
+
+static struct server *server_start (int stall_timeout)
+{
+    return server_start_at (stall_timeout, NULL);
 }
 
 static void server_stop (struct server *s)
@@ -700,8 +710,156 @@ static void conn_both_ends (void **state)
     server_stop (s);
 }
 
+/* ------------------------------------------------------------- local socket */
+
+/* A private directory for a UNIX socket; removed by the caller. */
+static void local_dir (char *dir, size_t len)
+{
+    snprintf (dir, len, "/tmp/huddle-test-local.XXXXXX");
+    assert_non_null (mkdtemp (dir));
+}
+
+/* On a UNIX socket the kernel names both ends: no munged is asked (the
+ * test runs with munged's socket pointed nowhere). */
+static void local_request_reply (void **state)
+{
+    char dir[64], path[96];
+    local_dir (dir, sizeof (dir));
+    snprintf (path, sizeof (path), "%s/ctld.sock", dir);
+    const char *saved = getenv (AUTH_SOCKET_ENV);
+    char *keep = saved ? strdup (saved) : NULL;
+    setenv (AUTH_SOCKET_ENV, "/nonexistent/munge.sock", 1);
+
+    struct server *s = server_start_at (0, path);
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    assert_true (S_ISSOCK (st.st_mode));
+    assert_int_equal (st.st_mode & 0777, 0777);
+    struct herror err;
+    struct client *c = client_connect (path, "client", &err);
+    if (!c)
+        fail_msg ("client_connect %s: %s", path, err.text);
+    assert_int_equal (client_server_uid (c), getuid());
+    assert_int_equal (client_uid (c), getuid());
+    assert_int_equal (client_gid (c), getgid());
+    json_t *req = json_pack ("{s:s, s:i}", "type", "job.delete", "seq", 3);
+    json_t *reply = client_request (c, req, &err);
+    if (!reply)
+        fail_msg ("request: %s", err.text);
+    /* the server saw our uid from SO_PEERCRED, in role "client" */
+    assert_int_equal (json_integer_value (json_object_get (reply, "uid")), getuid());
+    assert_string_equal (json_string_value (json_object_get (reply, "role")), "client");
+    json_decref (reply);
+    json_decref (req);
+    client_destroy (c);
+    server_stop (s);
+    /* the socket goes with its listener */
+    assert_int_equal (stat (path, &st), -1);
+
+    if (keep) {
+        setenv (AUTH_SOCKET_ENV, keep, 1);
+        free (keep);
+    } else
+        unsetenv (AUTH_SOCKET_ENV);
+    rmdir (dir);
+}
+
+/* A socket left by a dead daemon is replaced; a file that is not a socket
+ * is never removed. */
+static void local_stale_and_foreign (void **state)
+{
+    char dir[64], path[96];
+    local_dir (dir, sizeof (dir));
+    snprintf (path, sizeof (path), "%s/ctld.sock", dir);
+    int fd = socket (AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    strcpy (sun.sun_path, path);
+    assert_int_equal (bind (fd, (struct sockaddr *)&sun, sizeof (sun)), 0);
+    close (fd); /* the socket file stays, nobody listens */
+    struct server *s = server_start_at (0, path);
+    struct herror err;
+    struct client *c = client_connect (path, "client", &err);
+    if (!c)
+        fail_msg ("client_connect after a stale socket: %s", err.text);
+    client_destroy (c);
+    server_stop (s);
+
+    FILE *f = fopen (path, "w");
+    assert_non_null (f);
+    fclose (f);
+    struct event_base *base = event_base_new();
+    struct conn_options opts = {.role = "ctld"};
+    struct conn_ops ops = {.msg = echo_msg};
+    struct conn_listener *l = conn_listen_local (base, path, &opts, &ops, NULL, &err);
+    assert_null (l);
+    assert_int_equal (errno, EEXIST);
+    assert_non_null (strstr (err.text, "is not a socket"));
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    assert_true (S_ISREG (st.st_mode));
+    l = conn_listen_local (base, "relative.sock", &opts, &ops, NULL, &err);
+    assert_null (l);
+    assert_non_null (strstr (err.text, "not an absolute path"));
+    event_base_free (base);
+    unlink (path);
+    rmdir (dir);
+}
+
+/* A "controller" run by another user is refused before anything is sent:
+ * on a UNIX socket by the owner the kernel names, on TCP by the uid in its
+ * MUNGE credential (a credential for role "ctld" anyone can make).  Root
+ * only: the impostor is a child that becomes nobody. */
+static void impostor_refused (void **state)
+{
+    if (geteuid() != 0)
+        skip();
+    char dir[64], path[96];
+    local_dir (dir, sizeof (dir));
+    chmod (dir, 0777);
+    snprintf (path, sizeof (path), "%s/ctld.sock", dir);
+    int pfd[2];
+    assert_int_equal (pipe (pfd), 0);
+    pid_t pid = fork();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        close (pfd[0]);
+        if (setgid (65534) < 0 || setuid (65534) < 0)
+            _exit (1);
+        server_start_at (0, path);
+        struct server *t = have_munge ? server_start (0) : NULL;
+        int port = t ? conn_listener_port (t->l) : 0;
+        if (write (pfd[1], &port, sizeof (port)) != sizeof (port))
+            _exit (1);
+        for (;;)
+            pause(); /* the parent kills us */
+    }
+    close (pfd[1]);
+    int port = 0;
+    assert_int_equal (read (pfd[0], &port, sizeof (port)), (ssize_t)sizeof (port));
+    struct herror err;
+    setenv (CLIENT_CONF_ENV, "/nonexistent/huddle.conf", 1);
+    struct client *c = client_connect (path, "client", &err);
+    assert_null (c);
+    assert_int_equal (errno, EACCES);
+    assert_non_null (strstr (err.text, "is not the controller: it runs as uid 65534"));
+    if (port > 0) {
+        char addr[64];
+        snprintf (addr, sizeof (addr), "127.0.0.1:%d", port);
+        c = client_connect (addr, "client", &err);
+        assert_null (c);
+        assert_non_null (strstr (err.text, "is not the controller: it runs as uid 65534"));
+    }
+    unsetenv (CLIENT_CONF_ENV);
+    kill (pid, SIGKILL);
+    waitpid (pid, NULL, 0);
+    close (pfd[0]);
+    unlink (path);
+    rmdir (dir);
+}
+
 int main (void)
 {
+    signal (SIGPIPE, SIG_IGN); /* as the daemons (daemon.c): a peer may go first */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (cred_roundtrip),      cmocka_unit_test (cred_spare),
         cmocka_unit_test (cred_wrong_role),     cmocka_unit_test (cred_garbage),
@@ -709,6 +867,8 @@ int main (void)
         cmocka_unit_test (client_errors),       cmocka_unit_test (server_address),
         cmocka_unit_test (conn_requires_hello), cmocka_unit_test (conn_bad_frames),
         cmocka_unit_test (conn_garbage),        cmocka_unit_test (conn_both_ends),
+        cmocka_unit_test (local_request_reply), cmocka_unit_test (local_stale_and_foreign),
+        cmocka_unit_test (impostor_refused),
     };
     return cmocka_run_group_tests (tests, start_munge, stop_munge);
 }
