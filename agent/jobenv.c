@@ -424,7 +424,32 @@ char *jobenv_default_name (const struct jobdesc *jd, char stream)
     return rc < 0 ? NULL : s;
 }
 
-/* "host:/path" -> "/path"; relative -> WORKDIR/path; NULL -> default. */
+/* PATH with every ARRAY_INDEX_TOKEN replaced by INDEX (a malloc'd copy). */
+#define ARRAY_INDEX_TOKEN "^array_index^"
+static char *subst_index (const char *path, long index)
+{
+    char num[24];
+    size_t tlen = strlen (ARRAY_INDEX_TOKEN), nlen, n = 0;
+    nlen = (size_t)snprintf (num, sizeof (num), "%ld", index);
+    for (const char *p = path; (p = strstr (p, ARRAY_INDEX_TOKEN)); p += tlen)
+        n++;
+    char *out = malloc (strlen (path) - n * tlen + n * nlen + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (const char *p = path, *hit;; p = hit + tlen) {
+        if (!(hit = strstr (p, ARRAY_INDEX_TOKEN))) {
+            strcpy (o, p);
+            return out;
+        }
+        memcpy (o, p, (size_t)(hit - p));
+        o += hit - p;
+        memcpy (o, num, nlen);
+        o += nlen;
+    }
+}
+
+/* "host:/path" -> "/path"; relative -> WORKDIR/path; NULL -> default.  In
+ * an array sub-job's path, PBS's ^array_index^ stands for its index. */
 static char *resolve_path (const struct jobdesc *jd, const char *given, char stream)
 {
     char *s = NULL;
@@ -438,9 +463,12 @@ static char *resolve_path (const struct jobdesc *jd, const char *given, char str
     const char *slash = strchr (given, '/');
     if (colon && (!slash || colon < slash))
         given = colon + 1;
-    if (given[0] == '/')
-        return strdup (given);
-    return asprintf (&s, "%s/%s", jd->workdir, given) < 0 ? NULL : s;
+    char *path = jd->array_index >= 0 ? subst_index (given, jd->array_index) : strdup (given);
+    if (!path || path[0] == '/')
+        return path;
+    int rc = asprintf (&s, "%s/%s", jd->workdir, path);
+    free (path);
+    return rc < 0 ? NULL : s;
 }
 
 int jobenv_output_paths (const struct jobdesc *jd, char **out_path, char **err_path)

@@ -114,7 +114,8 @@ int jobenv_write_endpoints (const struct jobdesc *jd, const json_t *endpoints, c
 
 /* Where stdout and stderr go, PBS style: -o/-e when given (relative to
  * workdir), else WORKDIR/NAME.oSEQ and WORKDIR/NAME.eSEQ (NAME.oSEQ.INDEX
- * for an array sub-job).  join "oe": *err_path is NULL (stderr goes to
+ * for an array sub-job, whose -o/-e may say ^array_index^ for its index,
+ * as in PBS).  join "oe": *err_path is NULL (stderr goes to
  * stdout's file); "eo": *out_path is NULL.  A path naming a directory gets
  * the default file name appended by the shepherd when it opens it.  Both
  * strings are malloc'd, the caller frees them.  Returns 0 or -1 ENOMEM. */

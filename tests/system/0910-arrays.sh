@@ -1,12 +1,13 @@
 #!/bin/sh
 # Job arrays (qsub -J X-Y[:Z][%MAX], #PBS -J, Torque's -t): one id
 # SEQ[].SERVER, subjobs SEQ[I].SERVER each with PBS_ARRAY_INDEX,
-# PBS_ARRAY_ID and PBS_JOBID and its own output file NAME.oSEQ.I; at most
-# MAX running at once; qstat shows the array (B while subjobs run), -t its
-# subjobs, -J arrays only, -f the array attributes; qdel of one pending
-# subjob (it never runs) and of a whole array (its running subjobs are
-# killed); qhold/qrls of one subjob; a controller killed (-9) and restarted
-# in the middle of an array loses no subjob and runs none twice.
+# PBS_ARRAY_ID and PBS_JOBID and its own output file NAME.oSEQ.I (or -o
+# with ^array_index^); at most MAX running at once; qstat shows the array
+# (B while subjobs run), -t its subjobs, -J arrays only, -f the array
+# attributes; qdel of one pending subjob (it never runs) and of a whole
+# array (its running subjobs are killed); qhold/qrls of one subjob; a
+# controller killed (-9) and restarted in the middle of an array loses no
+# subjob and runs none twice.
 . "$top_srcdir/tests/system/lib.sh"
 
 cluster_up --nodes 2 --ctld-opt kill_grace=2 --ctld-opt heartbeat_interval=1 \
@@ -108,7 +109,7 @@ grep -q "ended with status 0" "$TEST_TMP/trace" || fail "tracejob $seq[2]: $(cat
 # qhold / qrls of one pending subjob (Torque's -t spelling), with the
 # nodes offline so that nothing starts before the hold.
 for n in node01 node02; do qnodes -o "$n" || fail "qnodes -o $n"; done
-submit -t 1-3 -N tq -- /bin/true
+submit -t 1-3 -N tq -j oe -o "$work/tq.^array_index^.out" -- /bin/echo tq
 tq=$JOBID
 tseq=${tq%%[[]*}
 qhold "$tseq[2]" || fail "qhold $tseq[2]"
@@ -119,6 +120,11 @@ wait_for 30 "$tseq[1] and [3] to finish" sh -c "[ \"\$(qstat -xt -F json $tq | g
 [ "$(job_state "$tq")" = B ] || fail "$tq with a held subjob left: $(job_state "$tq"), want B"
 qrls "$tseq[2]" || fail "qrls $tseq[2]"
 wait_job "$tq" F 30
+# -o with PBS's ^array_index^: each subjob its own file
+for i in 1 2 3; do
+    grep -qx tq "$work/tq.$i.out" 2>/dev/null || fail "no tq.$i.out from -o tq.^array_index^.out (files: $(ls "$work"))"
+done
+[ ! -e "$work/tq.^array_index^.out" ] || fail "a subjob wrote to the unsubstituted -o path"
 
 # qdel of a whole array kills its running subjobs.
 submit -J 0-6:2 -N long -- /bin/sleep 317
