@@ -336,6 +336,16 @@ int array_delete_pending (struct ctld *ctx, struct ctld_job *j, int64_t index, c
     return 0;
 }
 
+struct ctld_job *array_next_subjob (struct ctld *ctx, const struct ctld_job *j, int *cursor)
+{
+    /* the subjobs that are jobs: the table after the array job, in order */
+    int i = *cursor < 0 ? jobs_index_after (ctx, j->seq) : *cursor + 1;
+    if (i >= jobs_count (ctx) || jobs_at (ctx, i)->parent != j)
+        return NULL;
+    *cursor = i;
+    return jobs_at (ctx, i);
+}
+
 int array_delete (struct ctld *ctx, struct ctld_job *j, const char *text)
 {
     struct ctld_array *a = j->array;
@@ -356,11 +366,8 @@ int array_delete (struct ctld *ctx, struct ctld_job *j, const char *text)
     array_store (ctx, j);
     if (store_event_add (ctx->store, j->seq, ctld_now(), text, &err) < 0)
         log_msg (LOG_LEVEL_ERROR, "job %lld[]: cannot store: %s", (long long)j->seq, err.text);
-    /* the subjobs that are jobs: the table after the array job, in order */
-    for (int i = jobs_index_after (ctx, j->seq); i < jobs_count (ctx); i++) {
-        struct ctld_job *s = jobs_at (ctx, i);
-        if (s->parent != j)
-            break;
+    int cursor = -1;
+    for (struct ctld_job *s; (s = array_next_subjob (ctx, j, &cursor));) {
         if (s->state != JOB_FINISHED && !(s->state == JOB_EXITING && s->deleted)) {
             struct job_change c = {.ev = JOB_EV_DELETE, .text = text};
             job_update (ctx, s, &c);

@@ -286,6 +286,11 @@ char array_index_state (const struct ctld_job *j, int64_t index);
 int array_delete_pending (struct ctld *ctx, struct ctld_job *j, int64_t index, const char *text);
 int array_delete (struct ctld *ctx, struct ctld_job *j, const char *text);
 
+/* Array job j's subjobs that are jobs in the table, in index order: start
+ * with *cursor = -1; NULL after the last.  The table must not change
+ * between calls except for the state of the subjob returned. */
+struct ctld_job *array_next_subjob (struct ctld *ctx, const struct ctld_job *j, int *cursor);
+
 /* job_commit calls it for every state change of a subjob. */
 void array_subjob_changed (struct ctld *ctx, struct ctld_job *sub, enum job_state old);
 

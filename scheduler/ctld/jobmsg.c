@@ -726,17 +726,29 @@ static int job_signal (json_t *msg, void *arg, struct herror *err)
                            "Unknown signal %.32s (HUP INT QUIT KILL USR1 USR2 TERM CONT STOP "
                            "TSTP, or a number)",
                            name);
-    if (j->state != JOB_RUNNING)
+    /* An array's signal goes to each of its running subjobs (PBS). */
+    int cursor = -1, nrunning = 0;
+    struct ctld_job *s = j;
+    if (j->array)
+        while ((s = array_next_subjob (ctx, j, &cursor)) && s->state != JOB_RUNNING)
+            ;
+    if (!s || s->state != JOB_RUNNING)
         return herror_set (err, "Request invalid for state of job");
     if (ctld_store_writable (ctx, err) < 0)
         return -1;
     snprintf (text, sizeof (text), "signal %s sent by uid %d", signame_name (sig) ?: name,
               (int)peer_uid (rq->peer));
-    if (store_event_add (ctx->store, j->seq, ctld_now(), text, &serr) < 0)
-        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, serr.text);
+    for (; s; s = j->array ? array_next_subjob (ctx, j, &cursor) : NULL) {
+        if (s->state != JOB_RUNNING)
+            continue;
+        if (store_event_add (ctx->store, s->seq, ctld_now(), text, &serr) < 0)
+            log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)s->seq, serr.text);
+        job_send_signal (ctx, s, sig);
+        nrunning++;
+    }
     ctld_dirty (ctx);
-    job_send_signal (ctx, j, sig);
-    log_msg (LOG_LEVEL_INFO, "job %lld: %s", (long long)j->seq, text);
+    log_msg (LOG_LEVEL_INFO, "job %lld%s: %s (%d job%s)", (long long)j->seq, j->array ? "[]" : "",
+             text, nrunning, nrunning == 1 ? "" : "s");
     ctld_reply (ctx, rq->peer, proto_reply_ok (msg));
     return 0;
 }

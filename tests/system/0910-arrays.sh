@@ -5,7 +5,8 @@
 # with ^array_index^); at most MAX running at once; qstat shows the array
 # (B while subjobs run), -t its subjobs, -J arrays only, -f the array
 # attributes; qdel of one pending subjob (it never runs) and of a whole
-# array (its running subjobs are killed); qhold/qrls of one subjob; a
+# array (its running subjobs are killed); qsig of an array (each running
+# subjob); qhold/qrls of one subjob; a
 # controller killed (-9) and restarted in the middle of an array loses no
 # subjob and runs none twice.
 . "$top_srcdir/tests/system/lib.sh"
@@ -125,6 +126,32 @@ for i in 1 2 3; do
     grep -qx tq "$work/tq.$i.out" 2>/dev/null || fail "no tq.$i.out from -o tq.^array_index^.out (files: $(ls "$work"))"
 done
 [ ! -e "$work/tq.^array_index^.out" ] || fail "a subjob wrote to the unsubstituted -o path"
+
+# qsig of an array signals each running subjob (they end with PBS's
+# 256+15), not the pending ones (they start afterwards).
+submit -J 1-4%2 -N sig -- /bin/sleep 318
+sig=$JOBID
+sseq=${sig%%[[]*}
+sig_running () {
+    WAIT_SEEN=$(qstat -t | grep -c "^$sseq\[.* R ")
+    [ "$WAIT_SEEN" -ge 2 ]
+}
+wait_for 30 "2 subjobs of $sig to run" sig_running
+running=$(qstat -t | sed -n "s/^\($sseq\[[0-9]*\]\)\.$server .* R .*/\1/p" | tr '\n' ' ')
+qsig -s TERM "$sig" || fail "qsig $sig"
+signalled () {
+    for _s in $running; do [ "$(job_state "$_s.$server")" = X ] || return 1; done
+}
+wait_for 30 "qsig of $sig to end $running" signalled
+for _s in $running; do
+    [ "$(job_attr "$_s.$server" Exit_status)" = 271 ] ||
+        fail "$_s after qsig TERM: Exit_status $(job_attr "$_s.$server" Exit_status), want 271"
+    tracejob "$_s" 2>&1 | grep -q "signal TERM sent by uid 0" || fail "tracejob $_s: no signal"
+done
+wait_for 30 "the pending subjobs of $sig to run" sig_running
+qdel "$sig" || fail "qdel $sig"
+wait_job "$sig" F 30
+qsig -s TERM "$sig" >"$TEST_TMP/qsig.out" 2>&1 && fail "qsig of the finished $sig worked"
 
 # qdel of a whole array kills its running subjobs.
 submit -J 0-6:2 -N long -- /bin/sleep 317
