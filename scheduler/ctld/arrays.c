@@ -294,14 +294,38 @@ struct ctld_job *array_take_pending (struct ctld *ctx, int64_t seq, enum job_sta
 }
 
 /* An array job with nothing left to run is finished. */
+/* PBS's status of a finished array: 2 when a subjob could not run (a
+ * negative status: launch failed, node lost), else 1 when one exited
+ * non-zero, else 0; subjobs deleted before they ran do not count. */
+static int array_status (const struct ctld_array *a)
+{
+    int status = 0;
+    for (int64_t p = 0; a->exit && p < a->size; p++) {
+        if (a->exit[p] == EXIT_UNKNOWN)
+            continue;
+        if (a->exit[p] < 0)
+            return 2;
+        if (a->exit[p] > 0)
+            status = 1;
+    }
+    return status;
+}
+
 static void finish_if_done (struct ctld *ctx, struct ctld_job *j)
 {
     struct ctld_array *a = j->array;
     if ((j->state != JOB_QUEUED && j->state != JOB_HELD) || idset_count (a->pending) > 0 ||
         a->njobs > 0)
         return;
+    /* stored with the change (a deleted job gets no status of its own) */
+    job_set (j, "exit_status", json_integer (array_status (a)));
     struct job_change c = {.ev = JOB_EV_DELETE, .text = "Job Array finished"};
     job_update (ctx, j, &c);
+}
+
+bool array_begun (const struct ctld_job *j)
+{
+    return j->array && j->array->begun;
 }
 
 static int record_exit (struct ctld_array *a, int64_t pos, int32_t status)
@@ -380,13 +404,15 @@ int array_delete (struct ctld *ctx, struct ctld_job *j, const char *text)
 void array_subjob_changed (struct ctld *ctx, struct ctld_job *sub, enum job_state old)
 {
     struct ctld_array *a = sub->parent->array;
-    (void)ctx;
     if (old == sub->state || old == JOB_NEW)
         return;
     count_state (a, old, -1);
     count_state (a, sub->state, +1);
-    if (sub->state == JOB_RUNNING)
+    if (sub->state == JOB_RUNNING && !a->begun) {
         a->begun = true;
+        /* what waits for the array to start (depend=after:SEQ[]) */
+        jobs_depend_parent_changed (ctx, sub->parent);
+    }
 }
 
 /* One finished subjob leaves the table: its status stays with the array. */

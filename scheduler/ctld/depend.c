@@ -43,8 +43,17 @@ static int item_of (const char *p, size_t len, struct depend_item *it, struct he
     long long seq = strtoll (p, &end, 10);
     if (end == p || errno || seq < 1 || seq > INT32_MAX)
         return herror_set (err, "\"%.*s\" is not a job id", (int)len, p);
-    if ((size_t)(end - p) < len && *end == '[')
-        return herror_set (err, "%.*s: dependencies on job arrays are not supported", (int)len, p);
+    it->array = false;
+    if ((size_t)(end - p) < len && *end == '[') {
+        /* a whole array, SEQ[] (its subjobs one by one are not) */
+        if ((size_t)(end - p) + 2 > len || end[1] != ']')
+            return herror_set (err,
+                               "%.*s: dependencies on single subjobs are not supported (name the "
+                               "array, SEQ[])",
+                               (int)len, p);
+        it->array = true;
+        end += 2;
+    }
     it->seq = seq;
     it->server[0] = '\0';
     size_t rest = len - (size_t)(end - p);

@@ -42,6 +42,7 @@ enum depend_type {
 struct depend_item {
     enum depend_type type;
     int64_t seq;
+    bool array;       /* typed as an array, "SEQ[]" */
     char server[256]; /* the SERVER of "SEQ.SERVER" or "SEQ@SERVER" as typed, "" none */
 };
 

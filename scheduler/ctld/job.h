@@ -286,6 +286,10 @@ char array_index_state (const struct ctld_job *j, int64_t index);
 int array_delete_pending (struct ctld *ctx, struct ctld_job *j, int64_t index, const char *text);
 int array_delete (struct ctld *ctx, struct ctld_job *j, const char *text);
 
+/* Whether a subjob of array job j has started (PBS's state B; false for a
+ * job that is no array). */
+bool array_begun (const struct ctld_job *j);
+
 /* Array job j's subjobs that are jobs in the table, in index order: start
  * with *cursor = -1; NULL after the last.  The table must not change
  * between calls except for the state of the subjob returned. */

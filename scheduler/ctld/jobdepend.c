@@ -24,7 +24,7 @@ static struct depend_parent parent_of (const struct ctld_job *p)
     json_t *o = job_obj_copy (p); /* a finished parent is packed: it stays so */
     json_t *st = json_object_get (o, "exit_status");
     struct depend_parent d = {
-        .started = p->run_count > 0,
+        .started = p->run_count > 0 || array_begun (p),
         .finished = p->state == JOB_FINISHED,
         .has_status = st != NULL,
         .exit_status = st ? (int)json_integer_value (st) : 0,
@@ -44,7 +44,8 @@ static enum depend_status depend_state (struct ctld *ctx, const struct depend_it
     char id[96], reason[200];
     why[0] = '\0';
     for (int i = 0; i < n; i++) {
-        snprintf (id, sizeof (id), "%lld.%s", (long long)deps[i].seq, ctx->cfg.server_name);
+        snprintf (id, sizeof (id), "%lld%s.%s", (long long)deps[i].seq, deps[i].array ? "[]" : "",
+                  ctx->cfg.server_name);
         struct ctld_job *p = jobs_find (ctx, deps[i].seq);
         struct depend_parent pp = p ? parent_of (p) : (struct depend_parent){0};
         enum depend_status st = p ? depend_eval (deps[i].type, &pp) : DEPEND_NEVER;
@@ -72,12 +73,13 @@ static char *depend_text (struct ctld *ctx, const struct depend_item *deps, int 
     const char *srv = ctx->cfg.server_name;
     size_t size = 1;
     for (int i = 0; i < n; i++)
-        size += strlen (depend_type_name (deps[i].type)) + 2 * strlen (srv) + 24;
+        size += strlen (depend_type_name (deps[i].type)) + 2 * strlen (srv) + 26;
     char *buf = malloc (size), *p = buf;
     for (int i = 0; buf && i < n; i++) {
         if (i == 0 || deps[i].type != deps[i - 1].type)
             p += sprintf (p, "%s%s", i ? "," : "", depend_type_name (deps[i].type));
-        p += sprintf (p, ":%lld.%s@%s", (long long)deps[i].seq, srv, srv);
+        p += sprintf (p, ":%lld%s.%s@%s", (long long)deps[i].seq, deps[i].array ? "[]" : "", srv,
+                      srv);
     }
     if (buf && n == 0)
         buf[0] = '\0';
@@ -103,8 +105,11 @@ int jobs_depend_prepare (struct ctld *ctx, const char *text, struct depend_item 
                         herror_show (srv, strlen (srv), shown, sizeof (shown)));
             goto fail;
         }
-        if (!jobs_find (ctx, v[i].seq)) {
-            herror_set (err, "Unknown Job Id %lld.%s", (long long)v[i].seq, ctx->cfg.server_name);
+        /* an array is SEQ[], as qstat names it; a job that is none is not */
+        struct ctld_job *p = jobs_find (ctx, v[i].seq);
+        if (!p || (p->array != NULL) != v[i].array) {
+            herror_set (err, "Unknown Job Id %lld%s.%s", (long long)v[i].seq,
+                        v[i].array ? "[]" : "", ctx->cfg.server_name);
             goto fail;
         }
     }

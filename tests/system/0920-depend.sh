@@ -5,7 +5,8 @@
 # dependency is met, then runs; one that can never be met stays held with
 # a comment saying which; qstat -f shows depend as PBS writes it; unknown
 # jobs and finished jobs that already rule a dependency out are refused at
-# qsub in PBS's words; a held dependent survives a controller restart.
+# qsub in PBS's words; a held dependent survives a controller restart;
+# an array (SEQ[]) may be depended on: started, or its status.
 . "$top_srcdir/tests/system/lib.sh"
 
 need_root
@@ -111,5 +112,38 @@ qrls "$later"
 wait_job "$later" F
 wait_job "$waits" F
 echo "ok: a job held on its dependency across a controller restart runs once it is met"
-qdel "$afternotok_ok" "$afterok_bad"
+# dependencies on whole arrays (SEQ[]): after = its first subjob started;
+# afterok / afternotok = its status (PBS: 0 every subjob exited 0, else 1)
+submit -h -J 1-2 -N arrgood -l select=1:ncpus=1 -- /bin/true
+agood=$JOBID
+submit -h -J 1-2 -N arrbad -l select=1:ncpus=1 -- /bin/sh -c 'exit $((PBS_ARRAY_INDEX - 1))'
+abad=$JOBID
+dep "afterok:$agood"; on_good=$JOBID
+dep "after:$agood"; on_start=$JOBID
+dep "afternotok:$abad"; on_bad=$JOBID
+dep "afterok:$abad"; never_arr=$JOBID
+for j in $on_good $on_start $on_bad $never_arr; do
+    held_on_deps "$j" || fail "$j should wait on an array: $WAIT_SEEN"
+done
+[ "$(job_attr "$on_good" depend)" = "afterok:$agood@$SRV" ] ||
+    fail "depend on an array: '$(job_attr "$on_good" depend)', want afterok:$agood@$SRV"
+expect_fail 153 "Unknown Job Id ${agood%%[[]*}\.$SRV" qsub -W "depend=afterok:${agood%%[[]*}" -- /bin/true
+expect_fail 153 "Unknown Job Id ${on_good%%.*}\[\]\.$SRV" qsub -W "depend=afterok:${on_good%%.*}[]" -- /bin/true
+expect_fail 1 "dependencies on single subjobs are not supported" \
+    qsub -W "depend=afterok:${agood%%[[]*}[1]" -- /bin/true
+qrls "$agood" "$abad" || fail "qrls $agood $abad"
+wait_job "$agood" F
+wait_job "$abad" F
+[ "$(job_attr "$agood" Exit_status)" = 0 ] || fail "$agood: Exit_status $(job_attr "$agood" Exit_status), want 0"
+[ "$(job_attr "$abad" Exit_status)" = 1 ] || fail "$abad: Exit_status $(job_attr "$abad" Exit_status), want 1"
+for j in $on_good $on_start $on_bad; do wait_job "$j" F; done
+never_said () {
+    WAIT_SEEN=$(job_attr "$never_arr" comment)
+    printf '%s\n' "$WAIT_SEEN" | grep -qF "afterok:$abad can never be met: job $abad ended with exit status 1"
+}
+wait_for 20 "$never_arr's comment" never_said
+job_is "$never_arr" H || fail "$never_arr ran though $abad ended with status 1"
+echo "ok: dependencies on arrays wait for the array's start or its status"
+
+qdel "$afternotok_ok" "$afterok_bad" "$never_arr"
 exit 0

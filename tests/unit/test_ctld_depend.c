@@ -45,8 +45,18 @@ static void parse_lists (void **state)
     assert_int_equal (depend_parse ("beforeok:3", &v, &n, &err), -1);
     assert_string_equal (err.text, "beforeok dependencies are not supported: submit the later "
                                    "job with -W depend=after...:JOBID instead");
-    assert_int_equal (depend_parse ("afterok:3[]", &v, &n, &err), -1);
-    assert_string_equal (err.text, "3[]: dependencies on job arrays are not supported");
+    /* a whole array, SEQ[], not one of its subjobs */
+    assert_int_equal (depend_parse ("afterok:3[].srv:4", &v, &n, &err), 0);
+    assert_int_equal (n, 2);
+    assert_int_equal (v[0].seq, 3);
+    assert_true (v[0].array);
+    assert_string_equal (v[0].server, "srv");
+    assert_false (v[1].array);
+    free (v);
+    assert_int_equal (depend_parse ("afterok:3[2]", &v, &n, &err), -1);
+    assert_string_equal (err.text, "3[2]: dependencies on single subjobs are not supported (name "
+                                   "the array, SEQ[])");
+    assert_int_equal (depend_parse ("afterok:3[", &v, &n, &err), -1);
     assert_int_equal (depend_parse ("afterok:0", &v, &n, &err), -1);
     assert_string_equal (err.text, "\"0\" is not a job id");
     assert_int_equal (depend_parse ("", &v, &n, &err), -1);
