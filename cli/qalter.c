@@ -1,12 +1,14 @@
 /* qalter - change a job's attributes, as OpenPBS's qalter
  *
- *     qalter [-l walltime=T] [-l select=SPEC] [-p PRIORITY] [-N NAME] [-h u|n] JOBID...
+ *     qalter [-a DATETIME] [-l walltime=T] [-l select=SPEC] [-p PRIORITY] [-N NAME]
+ *            [-h u|n] JOBID...
  *
  * One job.alter per job id with what the options change; the controller
  * decides what a job in its state may change (a waiting job: all of
  * these, within its queue's limits; a running one: its name and priority,
  * docs/protocol.md) and records the change in the job's history
  * (tracejob).  -l takes several resources separated by commas, as PBS's.
+ * -a sets a waiting job's execution time, as qsub -a does.
  * -h u holds the job and -h n releases it, as qhold and qrls do (job.hold,
  * job.release: huddle has user holds only), after the other changes.
  * Every id is tried; the exit status is the last failure's (PBS's
@@ -25,8 +27,8 @@
 
 static void usage (void)
 {
-    fprintf (stderr,
-             "usage: qalter [-l resource_list] [-N name] [-p priority] job_identifier...\n");
+    fprintf (stderr, "usage: qalter [-a date_time] [-l resource_list] [-N name] [-p priority] "
+                     "job_identifier...\n");
     exit (CLI_EXIT_USAGE);
 }
 
@@ -68,11 +70,19 @@ static json_t *parse_options (int argc, char **argv, const char **hold)
     json_t *req = json_object();
     int c;
 
-    while (req && (c = getopt (argc, argv, "h:l:N:p:")) != -1) {
+    while (req && (c = getopt (argc, argv, "a:h:l:N:p:")) != -1) {
         char *end, *save = NULL;
         struct herror err;
         long p;
+        int64_t when;
         switch (c) {
+        case 'a':
+            if (jobspec_parse_exec_time (optarg, &when, &err) < 0) {
+                fprintf (stderr, "qalter: illegal -a value: %s\n", err.text);
+                exit (CLI_EXIT_USAGE);
+            }
+            json_object_set_new (req, "execution_time", json_integer (when));
+            break;
         case 'l':
             for (char *item = strtok_r (optarg, ",", &save); item;
                  item = strtok_r (NULL, ",", &save)) {

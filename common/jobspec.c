@@ -323,10 +323,7 @@ static int set_attr (struct layer *l, enum jobspec_attr a, const char *val, stru
     return dup_into (&l->attrs[a], val) < 0 ? herror_set (err, "out of memory") : 0;
 }
 
-/* -a [[[[CC]YY]MM]DD]hhmm[.SS] in local time, into seconds since the epoch.
- * The parts not given are today's; a time already past moves to the next
- * day, month or year (the first part not given), as PBS's qsub does. */
-static int parse_exec_time (const char *val, int64_t *out, struct herror *err)
+int jobspec_parse_exec_time (const char *val, int64_t *out, struct herror *err)
 {
     const char *dot = strchr (val, '.');
     size_t n = dot ? (size_t)(dot - val) : strlen (val);
@@ -617,7 +614,7 @@ static int apply_option (struct layer *l, char opt, const char *val, char *what,
     case 'u':
         return set_attr (l, JOBSPEC_USER_LIST, val, err);
     case 'a':
-        return parse_exec_time (val, &l->execution_time, err);
+        return jobspec_parse_exec_time (val, &l->execution_time, err);
     case 'z':
         l->no_jobid = true;
         return 0;

@@ -304,6 +304,12 @@ const char *jobspec_getenv (const struct jobspec *js, const char *name);
  *           "[]" or "[N]" for arrays; "@SERVER" as PBS writes it back) */
 int jobspec_check_name (const char *name, struct herror *err);
 int jobspec_check_queue (const char *queue, struct herror *err);
+
+/* -a [[[[CC]YY]MM]DD]hhmm[.SS] in local time (qsub -a, qalter -a), into
+ * seconds since the epoch.  The parts not given are today's; a time
+ * already past moves to the next day, month or year (the first part not
+ * given), as PBS's qsub does.  -1 with err naming what is wrong. */
+int jobspec_parse_exec_time (const char *val, int64_t *out, struct herror *err);
 int jobspec_check_depend (const char *depend, struct herror *err);
 
 /* Job arrays.  qsub -J X-Y[:Z][%MAX] (OpenPBS) and Torque's -t X-Y[%MAX]

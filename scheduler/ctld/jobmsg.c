@@ -958,7 +958,7 @@ static int alter_select (struct ctld *ctx, struct ctld_job *j, const char *selec
     return rc;
 }
 
-/* qalter: -N, -p, -l walltime, -l select of a job of its owner (or root).
+/* qalter: -N, -p, -a, -l walltime, -l select of a job of its owner (or root).
  * A waiting job takes them all, within its queue's limits; a running one,
  * as PBS allows (ATR_DFLAG_ALTRUN), its name and priority, not its select;
  * nor its walltime, which PBS's MOM could be told but huddle's agents
@@ -967,14 +967,15 @@ static int job_alter (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
     struct ctld *ctx = rq->ctx;
-    int64_t walltime = 0, priority = 0;
+    int64_t walltime = 0, priority = 0, when = 0;
     const char *select = NULL, *name = NULL;
-    int has_walltime, has_priority;
+    int has_walltime, has_priority, has_when;
     char what[700] = "altered:", hms[32];
     struct herror why = {""};
 
     if ((has_walltime = proto_opt_int (msg, "walltime", &walltime, err)) < 0 ||
         (has_priority = proto_opt_int (msg, "priority", &priority, err)) < 0 ||
+        (has_when = proto_opt_int (msg, "execution_time", &when, err)) < 0 ||
         proto_opt_string (msg, "select", &select, err) < 0 ||
         proto_opt_string (msg, "name", &name, err) < 0)
         return -1;
@@ -983,10 +984,12 @@ static int job_alter (json_t *msg, void *arg, struct herror *err)
         return -1;
     if (j->state != JOB_QUEUED && j->state != JOB_HELD && j->state != JOB_RUNNING)
         return herror_set (err, "Request invalid for state of job");
-    if (j->state == JOB_RUNNING && (has_walltime || select))
+    if (j->state == JOB_RUNNING && (has_walltime || select || has_when))
         return herror_set (err, "Cannot modify attribute while job running");
-    if (!has_walltime && !has_priority && !select && !name)
+    if (!has_walltime && !has_priority && !select && !name && !has_when)
         return herror_set (err, "message job.alter: nothing to change");
+    if (has_when && (when < 1 || when > INT64_MAX / 2))
+        return herror_set (err, "Illegal attribute or resource value Execution_Time");
     if (name && jobspec_check_name (name, &why) < 0)
         return herror_set (err, "Illegal attribute or resource value Job_Name (%s)", why.text);
     if (has_priority && (priority < JOBSPEC_PRIORITY_MIN || priority > JOBSPEC_PRIORITY_MAX))
@@ -1022,6 +1025,12 @@ static int job_alter (json_t *msg, void *arg, struct herror *err)
     if (select)
         snprintf (what + strlen (what), sizeof (what) - strlen (what),
                   " Resource_List.select=%.300s", select);
+    if (has_when) {
+        /* the queue holds the job until then (schedule.c, deferred jobs) */
+        json_object_set_new (members, "execution_time", json_integer (when));
+        snprintf (what + strlen (what), sizeof (what) - strlen (what), " Execution_Time=%lld",
+                  (long long)when);
+    }
     return alter_commit (msg, rq, j, members, what, err);
 }
 

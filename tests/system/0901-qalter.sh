@@ -70,6 +70,7 @@ as_user hu0901a qalter -N running -p 7 "$job" || fail "qalter -N -p of a running
 [ "$(job_attr "$job" Priority)" = 7 ] || fail "Priority of the running job: $(job_attr "$job" Priority)"
 expect_fail 167 "qalter: Cannot modify attribute while job running" as_user hu0901a qalter -l walltime=5:00 "$job"
 expect_fail 167 "qalter: Cannot modify attribute while job running" as_user hu0901a qalter -l select=1:ncpus=2 "$job"
+expect_fail 167 "qalter: Cannot modify attribute while job running" as_user hu0901a qalter -a 2359 "$job"
 [ "$(job_attr "$job" Resource_List.walltime)" = 00:20:00 ] ||
     fail "walltime of the running job changed: $(job_attr "$job" Resource_List.walltime)"
 job_is "$job" R || fail "job $job is $(job_state "$job") after the refused qalter"
@@ -88,3 +89,18 @@ wait_job "$two" F 60
 [ "$(tr '\n' ' ' <order)" = "two one " ] || fail "start order '$(tr '\n' ' ' <order)', want 'two one '"
 expect_fail 168 "Request invalid for state of job" qalter -p 1 "$one"
 echo "ok: qalter -p moves a waiting job ahead; a finished job cannot change"
+
+# ---- qalter -a: a waiting job's execution time, later or now
+later=$(date -d '+3 hours' +%Y%m%d%H%M)
+submit -a "$later" -N deferred -- /bin/true
+deferred=$JOBID
+job_is "$deferred" W || fail "job $deferred submitted with -a $later is $(job_state "$deferred"), want W"
+t0=$(job_attr "$deferred" Execution_Time)
+qalter -a "$(date -d '+5 hours' +%Y%m%d%H%M)" "$deferred" || fail "qalter -a +5h"
+job_is "$deferred" W || fail "job $deferred after qalter -a +5h: $(job_state "$deferred")"
+[ "$(job_attr "$deferred" Execution_Time)" != "$t0" ] || fail "Execution_Time still $t0 after qalter -a"
+expect_fail 2 "qalter: illegal -a value" qalter -a 1299 "$deferred"
+qalter -a "$(date -d '-2 minutes' +%Y%m%d%H%M)" "$deferred" || fail "qalter -a to a time past"
+wait_job "$deferred" F 60
+tracejob "$deferred" 2>&1 | grep -q "altered: Execution_Time=" || fail "tracejob $deferred: no qalter -a"
+echo "ok: qalter -a moves a waiting job's execution time; a time past lets it run"
