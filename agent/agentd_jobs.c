@@ -421,6 +421,34 @@ static int on_kill (json_t *msg, void *arg, struct herror *err)
     return 0;
 }
 
+/* qalter of a running job's walltime: its shepherd here enforces the new
+ * one (sent to every node of the run, as each shepherd enforces it). */
+static int on_walltime (json_t *msg, void *arg, struct herror *err)
+{
+    struct agentd_request *rq = arg;
+    struct agentd *ad = rq->ad;
+    int64_t seq, run_count, walltime;
+
+    if (proto_get_int_range (msg, "seq", 1, LONG_MAX, &seq, err) < 0 ||
+        proto_get_int_range (msg, "run_count", 0, INT32_MAX, &run_count, err) < 0 ||
+        proto_get_int_range (msg, "walltime", 1, INT32_MAX, &walltime, err) < 0)
+        return -1;
+    struct ajob *j = job_find (ad, (unsigned long)seq);
+    if (!j || j->done || (j->run_count >= 0 && j->run_count != run_count)) {
+        log_msg (LOG_LEVEL_DEBUG, "job.walltime %lld run %lld: that run does not run here",
+                 (long long)seq, (long long)run_count);
+        return 0;
+    }
+    if (shepherd_set_walltime (j->sh, (long)walltime) < 0) {
+        if (errno != ESRCH)
+            log_msg (LOG_LEVEL_WARN, "job %lld: cannot tell its shepherd the walltime: %s",
+                     (long long)seq, strerror (errno));
+        return 0;
+    }
+    log_msg (LOG_LEVEL_INFO, "job %lld: walltime now %lld s", (long long)seq, (long long)walltime);
+    return 0;
+}
+
 /* ------------------------------------------------------------ qmsg */
 
 /* Append text to path as uid/gid, in a child, so that a path the owner
@@ -525,8 +553,8 @@ static int on_ended_ok (json_t *msg, void *arg, struct herror *err)
 }
 
 const struct proto_handler agentd_jobs_handlers[] = {
-    {"job.launch", on_launch},     {"job.kill", on_kill}, {"job.message", on_message},
-    {"job.ended.ok", on_ended_ok}, {NULL, NULL},
+    {"job.launch", on_launch},     {"job.kill", on_kill},         {"job.message", on_message},
+    {"job.walltime", on_walltime}, {"job.ended.ok", on_ended_ok}, {NULL, NULL},
 };
 
 /* ------------------------------------------------------ remote tasks */

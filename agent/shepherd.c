@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -451,6 +452,19 @@ struct shepherd *shepherd_adopt (const char *statedir, unsigned long seq, struct
     return sh;
 }
 
+/* SIGNO queued with VALUE: the shepherd reads both from its signalfd. */
+static int send_value (struct shepherd *sh, int signo, int value)
+{
+    siginfo_t si;
+    memset (&si, 0, sizeof (si));
+    si.si_signo = signo;
+    si.si_code = SI_QUEUE;
+    si.si_pid = getpid();
+    si.si_uid = getuid();
+    si.si_value.sival_int = value;
+    return pidfd_send_signal (sh->pidfd, signo, &si, 0);
+}
+
 int shepherd_signal (struct shepherd *sh, int sig)
 {
     if (shepherd_done (sh)) {
@@ -463,14 +477,20 @@ int shepherd_signal (struct shepherd *sh, int sig)
         errno = EINVAL;
         return -1;
     }
-    siginfo_t si;
-    memset (&si, 0, sizeof (si));
-    si.si_signo = SIGUSR1;
-    si.si_code = SI_QUEUE;
-    si.si_pid = getpid();
-    si.si_uid = getuid();
-    si.si_value.sival_int = sig;
-    return pidfd_send_signal (sh->pidfd, SIGUSR1, &si, 0);
+    return send_value (sh, SIGUSR1, sig);
+}
+
+int shepherd_set_walltime (struct shepherd *sh, long seconds)
+{
+    if (shepherd_done (sh)) {
+        errno = ESRCH;
+        return -1;
+    }
+    if (seconds < 1 || seconds > INT_MAX) {
+        errno = EINVAL;
+        return -1;
+    }
+    return send_value (sh, SIGUSR2, (int)seconds);
 }
 
 /* A result file that is missing or does not decode is a job lost: what it

@@ -172,6 +172,11 @@ bool shepherd_done (struct shepherd *sh);
  * with errno ESRCH when the shepherd has already gone. */
 int shepherd_signal (struct shepherd *sh, int sig);
 
+/* The job's walltime is now SECONDS (qalter of a running job), counted from
+ * its start as before: a job already past it is killed as for its walltime.
+ * 0, or -1 with errno ESRCH (the shepherd has gone) or EINVAL. */
+int shepherd_set_walltime (struct shepherd *sh, long seconds);
+
 /* The job's result once the shepherd has exited (reaps it if it is the
  * caller's child).  Returns 0 and fills *res; -1 with errno EAGAIN while it
  * still runs.  A shepherd that died without a result gives reason

@@ -146,6 +146,7 @@ static int detach (struct run *r)
     sigaddset (&set, SIGTERM);
     sigaddset (&set, SIGINT);
     sigaddset (&set, SIGUSR1);
+    sigaddset (&set, SIGUSR2);
     sigprocmask (SIG_SETMASK, &set, NULL);
 
     /* The ready pipe may sit on 0-2 when the agent closed its stdio: park
@@ -911,6 +912,12 @@ static void handle_signals (struct run *r)
                  si.ssi_int < NSIG) {
             int n = container_signal (r->cont, si.ssi_int);
             note (r, false, "signal %d delivered to %d process(es)", si.ssi_int, n);
+        } else if (si.ssi_signo == SIGUSR2) {
+            /* shepherd_set_walltime: watch() reads the limit each turn */
+            if (si.ssi_code == SI_QUEUE && si.ssi_int > 0) {
+                note (r, false, "walltime now %d s (was %ld)", si.ssi_int, r->jd->walltime);
+                r->jd->walltime = si.ssi_int;
+            }
         } else
             start_kill (r, SHEPHERD_END_KILLED);
     }
@@ -948,13 +955,14 @@ static void check_session (struct run *r, long long now, long long attach_end)
 static void watch (struct run *r)
 {
     long long t0 = mono_ms();
-    /* PBS kills only a job strictly over its limit: a second past it */
-    long long wall_end = r->jd->walltime ? t0 + (r->jd->walltime + 1) * 1000LL : 0;
     long long lease_check = t0;
     long long attach_end = t0 + SHEPHERD_SESSION_WAIT * 1000LL;
     char tnote[512];
     while (!job_over (r)) {
         long long now = mono_ms();
+        /* PBS kills only a job strictly over its limit: a second past it
+         * (read each turn: qalter may change it) */
+        long long wall_end = r->jd->walltime ? t0 + (r->jd->walltime + 1) * 1000LL : 0;
         check_lease (r, now, &lease_check);
         check_session (r, now, attach_end);
         if (wall_end && !r->killing && now >= wall_end) {

@@ -5,14 +5,12 @@
  *
  * One job.alter per job id with what the options change; the controller
  * decides what a job in its state may change (a waiting job: all of
- * these, within its queue's limits; a running one: its name and priority,
- * docs/protocol.md) and records the change in the job's history
- * (tracejob).  -l takes several resources separated by commas, as PBS's.
- * -a sets a waiting job's execution time, as qsub -a does.
- * -h u holds the job and -h n releases it, as qhold and qrls do (job.hold,
- * job.release: huddle has user holds only), after the other changes.
- * Every id is tried; the exit status is the last failure's (PBS's
- * habit), 0 when all succeeded.
+ * these, within its queue's limits; a running one: its name, priority and
+ * walltime, which only root may raise, docs/protocol.md) and records the change in the job's
+ * history (tracejob).  -l takes several resources separated by commas, as PBS's. -a sets a waiting
+ * job's execution time, as qsub -a does. -h u holds the job and -h n releases it, as qhold and qrls
+ * do (job.hold, job.release: huddle has user holds only), after the other changes. Every id is
+ * tried; the exit status is the last failure's (PBS's habit), 0 when all succeeded.
  */
 #include <stdbool.h>
 #include <stdio.h>

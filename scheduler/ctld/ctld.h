@@ -291,11 +291,13 @@ void jobs_node_lost (struct ctld *ctx, const char *name);
 
 /* Registration of node name with the jobs its agent reports (objects
  * {"seq", "run_count"?}): adopt or lose them; the seqs the agent must kill
- * (no longer its) are appended to kill, the adopted ones being deleted (E)
- * or rerun (qrerun) to rekill (their job.kill is sent again).  The report was checked by
- * the caller.  -1 on ENOMEM (nothing changed). */
+ * (no longer its) are appended to kill, the adopted ones with an order the
+ * agent may have missed (being deleted or rerun, or a walltime altered) to
+ * retell: the caller sends each job_retell() after its reply (the agent
+ * takes orders once registered).  The report was checked by the caller.
+ * -1 on ENOMEM (nothing changed). */
 int jobs_node_register (struct ctld *ctx, const char *name, json_t *reported, json_t *kill,
-                        json_t *rekill);
+                        json_t *retell);
 
 /* {node name: {"jobs": [jobid (SEQ.SERVER)], "slots": ["JOBID/CORE" per
  * core the job holds there, PBS's jobs attribute; "JOBID" for a job with

@@ -960,9 +960,8 @@ static int alter_select (struct ctld *ctx, struct ctld_job *j, const char *selec
 
 /* qalter: -N, -p, -a, -l walltime, -l select of a job of its owner (or root).
  * A waiting job takes them all, within its queue's limits; a running one,
- * as PBS allows (ATR_DFLAG_ALTRUN), its name and priority, not its select;
- * nor its walltime, which PBS's MOM could be told but huddle's agents
- * enforce as the run was launched with (docs/protocol.md, job.alter). */
+ * as PBS allows (ATR_DFLAG_ALTRUN), its name, priority and walltime (below),
+ * not its select or execution time. */
 static int job_alter (json_t *msg, void *arg, struct herror *err)
 {
     struct request *rq = arg;
@@ -984,8 +983,16 @@ static int job_alter (json_t *msg, void *arg, struct herror *err)
         return -1;
     if (j->state != JOB_QUEUED && j->state != JOB_HELD && j->state != JOB_RUNNING)
         return herror_set (err, "Request invalid for state of job");
-    if (j->state == JOB_RUNNING && (has_walltime || select || has_when))
+    if (j->state == JOB_RUNNING && (select || has_when))
         return herror_set (err, "Cannot modify attribute while job running");
+    /* A running job's walltime, as PBS has it: its owner may lower it,
+     * root or the service user may also raise it.  Its nodes' shepherds
+     * are told (job.walltime); a job already past it is killed. */
+    bool privileged = peer_uid (rq->peer) == 0 || peer_uid (rq->peer) == ctx->cfg.service_uid;
+    if (j->state == JOB_RUNNING && has_walltime && walltime > j->res.walltime &&
+        j->res.walltime > 0 && !privileged)
+        return herror_set (err, "Unauthorized Request (only root may raise a running job's "
+                                "walltime)");
     if (!has_walltime && !has_priority && !select && !name && !has_when)
         return herror_set (err, "message job.alter: nothing to change");
     if (has_when && (when < 1 || when > INT64_MAX / 2))
@@ -1019,6 +1026,8 @@ static int job_alter (json_t *msg, void *arg, struct herror *err)
     }
     if (has_walltime) {
         json_object_set_new (members, "walltime", json_integer (walltime));
+        if (j->state == JOB_RUNNING)
+            json_object_set_new (members, "walltime_altered", json_true());
         snprintf (what + strlen (what), sizeof (what) - strlen (what), " Resource_List.walltime=%s",
                   pbs_format_walltime (walltime, hms, sizeof (hms)));
     }
@@ -1031,7 +1040,11 @@ static int job_alter (json_t *msg, void *arg, struct herror *err)
         snprintf (what + strlen (what), sizeof (what) - strlen (what), " Execution_Time=%lld",
                   (long long)when);
     }
-    return alter_commit (msg, rq, j, members, what, err);
+    if (alter_commit (msg, rq, j, members, what, err) < 0)
+        return -1;
+    if (has_walltime && j->state == JOB_RUNNING)
+        job_send_walltime (ctx, j, NULL);
+    return 0;
 }
 
 /* ------------------------------------------------------------ from agents */

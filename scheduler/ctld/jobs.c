@@ -407,6 +407,18 @@ void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig)
     send_kill_except (ctx, j, sig, NULL, NULL);
 }
 
+void job_send_walltime (struct ctld *ctx, struct ctld_job *j, const char *node)
+{
+    for (int i = 0; j->alloc && i < sched_alloc_nnodes (j->alloc); i++) {
+        const char *n = sched_alloc_node (j->alloc, i)->name;
+        if (!node || strcmp (n, node) == 0)
+            ctld_order (ctx, n,
+                        json_pack ("{s:s, s:I, s:I, s:I}", "type", "job.walltime", "seq",
+                                   (json_int_t)j->seq, "run_count", (json_int_t)j->run_count,
+                                   "walltime", (json_int_t)j->res.walltime));
+    }
+}
+
 /* "n01,n02,...": the allocation's nodes, whole however many there are. */
 static json_t *node_list (const struct sched_alloc *a)
 {
@@ -610,6 +622,7 @@ static int job_apply (struct ctld *ctx, struct ctld_job *j, const struct job_cha
         job_set (j, "start_time", NULL);
         job_set (j, "cookie", NULL);
         job_set (j, "switches_spanned", NULL);
+        job_set (j, "walltime_altered", NULL);
         job_set (j, "common_switch", NULL);
         job_set (j, "max_link_latency_us", NULL);
         job_set (j, "pgroup_partition", NULL);
@@ -869,8 +882,24 @@ static int read_report (struct ctld *ctx, const char *name, json_t *report, int6
     return 0;
 }
 
+/* Orders an adopted job's agent may have missed while it was away: a
+ * kill (the job is being deleted or rerun), or its altered walltime. */
+static bool must_retell (struct ctld_job *j)
+{
+    return j->state == JOB_EXITING || j->rerun ||
+           json_is_true (json_object_get (job_obj (j), "walltime_altered"));
+}
+
+void job_retell (struct ctld *ctx, struct ctld_job *j, const char *node)
+{
+    if (j->state == JOB_EXITING || j->rerun)
+        job_send_kill (ctx, j, node);
+    else if (must_retell (j))
+        job_send_walltime (ctx, j, node);
+}
+
 int jobs_node_register (struct ctld *ctx, const char *name, json_t *report, json_t *kill,
-                        json_t *rekill)
+                        json_t *retell)
 {
     size_t nrep = json_array_size (report);
     int nours = 0, nreported = 0, rc = -1;
@@ -895,8 +924,8 @@ int jobs_node_register (struct ctld *ctx, const char *name, json_t *report, json
         json_array_append_new (kill, json_integer (r.kill[i]));
     for (int i = 0; i < r.nadopt; i++) {
         struct ctld_job *j = jobs_find (ctx, r.adopt[i]);
-        if (j->state == JOB_EXITING || j->rerun)
-            json_array_append_new (rekill, json_integer (j->seq));
+        if (must_retell (j))
+            json_array_append_new (retell, json_integer (j->seq));
     }
     char why[160];
     snprintf (why, sizeof (why), "not running on %s when its agent registered", name);

@@ -485,10 +485,10 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
         return -1;
     }
     json_t *kill = json_array();
-    json_t *rekill = json_array();
-    if (!kill || !rekill || jobs_node_register (ctx, name, jobs, kill, rekill) < 0) {
+    json_t *retell = json_array();
+    if (!kill || !retell || jobs_node_register (ctx, name, jobs, kill, retell) < 0) {
         json_decref (kill);
-        json_decref (rekill);
+        json_decref (retell);
         return herror_set (err, "out of memory");
     }
     if (is_new)
@@ -517,17 +517,17 @@ static int node_register (json_t *msg, void *arg, struct herror *err)
     } else
         json_decref (kill);
     ctld_reply (ctx, rq->peer, reply);
-    /* Jobs being deleted that the agent still runs: ask again, after the
-     * reply (the agent takes orders once registered). */
+    /* Orders the agent may have missed: again, after the reply (the
+     * agent takes orders once registered). */
     size_t i;
     json_t *seq;
-    json_array_foreach (rekill, i, seq)
+    json_array_foreach (retell, i, seq)
     {
         struct ctld_job *j = jobs_find (ctx, json_integer_value (seq));
         if (j)
-            job_send_kill (ctx, j, name);
+            job_retell (ctx, j, name);
     }
-    json_decref (rekill);
+    json_decref (retell);
     return 0;
 }
 

@@ -4,8 +4,10 @@
 # what), -h n releases it, within its queue's limits (PBS's "Job exceeds queue resource
 # limits", exit 188); a job that did not fit starts once a smaller select
 # fits; a raised priority moves a job ahead; a running job may change its
-# name and priority but not its walltime or select (PBS's "Cannot modify
-# attribute while job running", 167); another user's job (159) and a
+# name, priority and walltime (lowered by its owner, raised by root; a job
+# past a lowered one is killed for it), not its select or execution time
+# (PBS's "Cannot modify attribute while job running", 167); another user's
+# job (159) and a
 # finished job (168) are refused; bad values never reach the job.
 . "$top_srcdir/tests/system/lib.sh"
 
@@ -64,17 +66,24 @@ as_user hu0901a qalter -l select=1:ncpus=1 "$job" || fail "qalter -l select=1:nc
 wait_job "$job" R
 echo "ok: a waiting job altered to fit starts"
 
-# ---- a running job: name and priority yes, walltime and select no
+# ---- a running job: name, priority and walltime (its owner lowers it, root
+#      may raise it), not its select or execution time
 as_user hu0901a qalter -N running -p 7 "$job" || fail "qalter -N -p of a running job"
 [ "$(job_attr "$job" Job_Name)" = running ] || fail "Job_Name of the running job: $(job_attr "$job" Job_Name)"
 [ "$(job_attr "$job" Priority)" = 7 ] || fail "Priority of the running job: $(job_attr "$job" Priority)"
-expect_fail 167 "qalter: Cannot modify attribute while job running" as_user hu0901a qalter -l walltime=5:00 "$job"
 expect_fail 167 "qalter: Cannot modify attribute while job running" as_user hu0901a qalter -l select=1:ncpus=2 "$job"
 expect_fail 167 "qalter: Cannot modify attribute while job running" as_user hu0901a qalter -a 2359 "$job"
+expect_fail 159 "qalter: Unauthorized Request" as_user hu0901a qalter -l walltime=25:00 "$job"
 [ "$(job_attr "$job" Resource_List.walltime)" = 00:20:00 ] ||
     fail "walltime of the running job changed: $(job_attr "$job" Resource_List.walltime)"
-job_is "$job" R || fail "job $job is $(job_state "$job") after the refused qalter"
-echo "ok: a running job's name and priority change; its walltime and select do not"
+as_user hu0901a qalter -l walltime=5:00 "$job" || fail "the owner cannot lower a running job's walltime"
+[ "$(job_attr "$job" Resource_List.walltime)" = 00:05:00 ] ||
+    fail "walltime of the running job after qalter: $(job_attr "$job" Resource_List.walltime)"
+qalter -l walltime=15:00 "$job" || fail "root cannot raise a running job's walltime"
+[ "$(job_attr "$job" Resource_List.walltime)" = 00:15:00 ] ||
+    fail "walltime of the running job after root's qalter: $(job_attr "$job" Resource_List.walltime)"
+job_is "$job" R || fail "job $job is $(job_state "$job") after the qalter"
+echo "ok: a running job's name, priority and walltime change; its select does not"
 
 # ---- a raised priority moves a job ahead
 : >order
@@ -104,3 +113,33 @@ qalter -a "$(date -d '-2 minutes' +%Y%m%d%H%M)" "$deferred" || fail "qalter -a t
 wait_job "$deferred" F 60
 tracejob "$deferred" 2>&1 | grep -q "altered: Execution_Time=" || fail "tracejob $deferred: no qalter -a"
 echo "ok: qalter -a moves a waiting job's execution time; a time past lets it run"
+
+# ---- a running job whose walltime is lowered below its run time is killed
+#      for its walltime by its shepherd, as PBS's MOM does
+submit -N lowered -l select=1:ncpus=1 -l walltime=10:00 -- /bin/sleep 307
+low=$JOBID
+wait_job "$low" R
+sleep 3
+qalter -l walltime=2 "$low" || fail "qalter -l walltime=2 of a running job"
+wait_job "$low" F 30
+[ "$(job_attr "$low" Exit_status)" = -29 ] ||
+    fail "job $low after its walltime was lowered: Exit_status $(job_attr "$low" Exit_status), want -29"
+grep -q "=>> PBS: job killed: walltime" "lowered.e${low%%.*}" ||
+    fail "no PBS walltime line in lowered.e${low%%.*}: $(cat "lowered.e${low%%.*}" 2>&1)"
+echo "ok: a walltime lowered below the run time ends the job as its walltime"
+
+# ---- lowered while its node's agent is away (kill -9): the agent that
+#      comes back is told again when the controller adopts the job
+submit -N away -l select=1:ncpus=1 -l walltime=10:00 -- /bin/sh -c "touch $PWD/away.up; exec sleep 308"
+away=$JOBID
+wait_for 30 "job $away to run" test -e away.up
+pid=$(agent_pid node01)
+kill -9 "$pid" || fail "kill -9 agent node01 ($pid)"
+qalter -l walltime=3 "$away" || fail "qalter -l walltime=3 while the agent is away"
+sleep 4
+job_is "$away" R || fail "job $away is $(job_state "$away") while its agent is away"
+"$HUDDLE_CLUSTER" restart-agent node01 --dir "$CLUSTER_DIR" || fail "restart-agent node01 failed"
+wait_job "$away" F 30
+[ "$(job_attr "$away" Exit_status)" = -29 ] ||
+    fail "job $away after its agent came back: Exit_status $(job_attr "$away" Exit_status), want -29"
+echo "ok: an agent away when the walltime was lowered is told once it registers"
