@@ -777,8 +777,13 @@ static void child_started (struct run *r, const char *out_used, const char *err_
         return;
     int n = snprintf (buf, sizeof (buf), "%d%c%s%c%s%c%s%c", (int)getsid (0), 0, cwd, 0, out_used,
                       0, err_used, 0);
+    /* The agent may have died since it read the ready byte (the job lives
+     * on without it): a write to its closed end must not kill the job,
+     * whose SIGPIPE is already the default again. */
+    signal (SIGPIPE, SIG_IGN);
     if (n > 0 && (size_t)n < sizeof (buf))
         (void)!write (r->ctx->ready_fd, buf, (size_t)n);
+    signal (SIGPIPE, SIG_DFL);
 }
 
 static void child_exec (struct run *r, int msg)

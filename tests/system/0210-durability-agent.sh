@@ -9,6 +9,8 @@
 #    lease (job_lease) has run out, and only then is the rerunnable job
 #    requeued (runs again elsewhere: run_count 2).  When the agent comes back
 #    nothing of the lost runs is left and the node is free again.
+# 3. Killed just as a job starts there: the job lives on (adopted, or lost
+#    and run again), four times.
 . "$top_srcdir/tests/system/lib.sh"
 
 HB_TIMEOUT=6
@@ -98,4 +100,23 @@ wait_node node01 free
 [ "$(job_attr "$again" run_count)" = 2 ] || fail "$again: run_count $(job_attr "$again" run_count) after node01 came back"
 [ "$(job_attr "$once" Exit_status)" = -4 ] || fail "$once: Exit_status $(job_attr "$once" Exit_status) after node01 came back"
 echo "ok: node01 back: node free, results unchanged"
+
+# ---- 3. Killed as a job starts (just after the controller says R): the job
+#    never dies of its agent's death.  Its process used to be killed by
+#    SIGPIPE (exit 269) telling the dead agent how it started.  Each try
+#    ends adopted or lost and run again; never with a status of its own.
+for try in 1 2 3 4; do
+    submit -l select=1:host=node01 -- /bin/sleep 303
+    job=$JOBID
+    wait_for 20 "$job to start" job_is "$job" R
+    kill -9 "$(agent_pid node01)" || fail "kill -9 agent node01"
+    "$HUDDLE_CLUSTER" restart-agent node01 --dir "$CLUSTER_DIR" || fail "restart-agent node01 failed"
+    wait_for 20 "$job to run after the agent came back" job_is "$job" R
+    job_is "$job" F && fail "try $try: $job ended with $(job_attr "$job" Exit_status) when its agent was killed as it started"
+    qdel "$job"
+    wait_job "$job" F
+    [ "$(job_attr "$job" Exit_status)" = 271 ] ||
+        fail "try $try: $job ended with $(job_attr "$job" Exit_status), want 271 (qdel)"
+done
+echo "ok: an agent killed as its job starts leaves the job running"
 exit 0
