@@ -127,16 +127,18 @@ for i in 1 2 3; do
 done
 [ ! -e "$work/tq.^array_index^.out" ] || fail "a subjob wrote to the unsubstituted -o path"
 
+# two_running SEQ: at least two subjobs of array SEQ run.
+two_running () {
+    WAIT_SEEN=$(qstat -t | grep -c "^$1\[.* R ")
+    [ "$WAIT_SEEN" -ge 2 ]
+}
+
 # qsig of an array signals each running subjob (they end with PBS's
 # 256+15), not the pending ones (they start afterwards).
 submit -J 1-4%2 -N sig -- /bin/sleep 318
 sig=$JOBID
 sseq=${sig%%[[]*}
-sig_running () {
-    WAIT_SEEN=$(qstat -t | grep -c "^$sseq\[.* R ")
-    [ "$WAIT_SEEN" -ge 2 ]
-}
-wait_for 30 "2 subjobs of $sig to run" sig_running
+wait_for 30 "2 subjobs of $sig to run" two_running "$sseq"
 running=$(qstat -t | sed -n "s/^\($sseq\[[0-9]*\]\)\.$server .* R .*/\1/p" | tr '\n' ' ')
 qsig -s TERM "$sig" || fail "qsig $sig"
 signalled () {
@@ -148,7 +150,7 @@ for _s in $running; do
         fail "$_s after qsig TERM: Exit_status $(job_attr "$_s.$server" Exit_status), want 271"
     tracejob "$_s" 2>&1 | grep -q "signal TERM sent by uid 0" || fail "tracejob $_s: no signal"
 done
-wait_for 30 "the pending subjobs of $sig to run" sig_running
+wait_for 30 "the pending subjobs of $sig to run" two_running "$sseq"
 qdel "$sig" || fail "qdel $sig"
 wait_job "$sig" F 30
 qsig -s TERM "$sig" >"$TEST_TMP/qsig.out" 2>&1 && fail "qsig of the finished $sig worked"
@@ -157,11 +159,7 @@ qsig -s TERM "$sig" >"$TEST_TMP/qsig.out" 2>&1 && fail "qsig of the finished $si
 submit -J 0-6:2 -N long -- /bin/sleep 317
 long=$JOBID
 lseq=${long%%[[]*}
-two_running () {
-    WAIT_SEEN=$(qstat -t | grep -c "^$lseq\[.* R ")
-    [ "$WAIT_SEEN" -ge 2 ]
-}
-wait_for 30 "subjobs of $long to run" two_running
+wait_for 30 "subjobs of $long to run" two_running "$lseq"
 [ "$(job_attr "$long" array_indices_submitted)" = 0-6:2 ] ||
     fail "array_indices_submitted: $(job_attr "$long" array_indices_submitted)"
 qdel "$long" || fail "qdel $long"
