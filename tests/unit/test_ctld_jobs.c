@@ -680,11 +680,38 @@ static void alter_requeues_with_the_new_request (void **state)
                           json_array_get (json_object_get (obj, "chunks"), 0), "ncpus")),
                       1);
     json_decref (obj);
-    /* running: the walltime no longer changes */
-    msg = json_pack ("{s:s, s:i, s:I, s:i}", "type", "job.alter", "id", 9, "seq", (json_int_t)b,
-                     "walltime", 60);
+    /* running: the select no longer changes */
+    msg = json_pack ("{s:s, s:i, s:I, s:s}", "type", "job.alter", "id", 9, "seq", (json_int_t)b,
+                     "select", "1:ncpus=2");
     assert_int_equal (call (f, jobs_client_handlers, f->user, msg, &err), -1);
     assert_string_equal (err.text, "Cannot modify attribute while job running");
+    /* its walltime: the owner may lower it, only root raise it; each time
+     * the node is told */
+    int64_t wall = jobs_find (&f->ctx, b)->res.walltime;
+    msg = json_pack ("{s:s, s:i, s:I, s:I}", "type", "job.alter", "id", 9, "seq", (json_int_t)b,
+                     "walltime", (json_int_t)wall + 60);
+    assert_int_equal (call (f, jobs_client_handlers, f->user, msg, &err), -1);
+    assert_non_null (strstr (err.text, "Unauthorized Request"));
+    json_array_clear (fake.orders);
+    msg = json_pack ("{s:s, s:i, s:I, s:i}", "type", "job.alter", "id", 9, "seq", (json_int_t)b,
+                     "walltime", 60);
+    if (call (f, jobs_client_handlers, f->user, msg, &err) < 0)
+        fail_msg ("the owner lowers a running job's walltime: %s", err.text);
+    turn (f);
+    assert_int_equal (state_of (f, b), JOB_RUNNING);
+    assert_int_equal (jobs_find (&f->ctx, b)->res.walltime, 60);
+    json_t *mine = orders_for (b);
+    assert_int_equal (json_array_size (mine), 1);
+    json_t *order = json_object_get (json_array_get (mine, 0), "msg");
+    assert_string_equal (json_string_value (json_object_get (order, "type")), "job.walltime");
+    assert_int_equal (json_integer_value (json_object_get (order, "walltime")), 60);
+    json_decref (mine);
+    msg = json_pack ("{s:s, s:i, s:I, s:I}", "type", "job.alter", "id", 9, "seq", (json_int_t)b,
+                     "walltime", (json_int_t)wall + 60);
+    if (call (f, jobs_client_handlers, f->root, msg, &err) < 0)
+        fail_msg ("root raises a running job's walltime: %s", err.text);
+    turn (f);
+    assert_int_equal (jobs_find (&f->ctx, b)->res.walltime, wall + 60);
 }
 
 /* ------------------------------------------------------- failed starts */
