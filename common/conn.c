@@ -568,13 +568,23 @@ struct conn_listener *conn_listen_local (struct event_base *base, const char *pa
         return NULL;
     }
     strcpy (sun.sun_path, path);
-    /* A socket left by a daemon that died is replaced; anything else at
-     * PATH is not ours to remove. */
+    /* A socket left by a daemon that died is replaced; one a live daemon
+     * listens on, or anything else at PATH, is not ours to remove. */
     struct stat st;
     if (lstat (path, &st) == 0) {
         if (!S_ISSOCK (st.st_mode)) {
             errno = EEXIST;
             herror_set (err, "local socket %s: exists and is not a socket", path);
+            return NULL;
+        }
+        int probe = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        bool live = probe >= 0 && (connect (probe, (struct sockaddr *)&sun, sizeof (sun)) == 0 ||
+                                   errno == EAGAIN);
+        if (probe >= 0)
+            close (probe);
+        if (live) {
+            errno = EADDRINUSE;
+            herror_set (err, "local socket %s: another daemon listens on it", path);
             return NULL;
         }
         if (unlink (path) < 0) {

@@ -104,7 +104,8 @@ struct conn_listener *conn_listen (struct event_base *base, const char *addr, in
  * (SO_PEERCRED): the hello carries no credential, the hello.ok none either
  * (the client asks the kernel who listens, see client.h), and munged is
  * not asked at all.  A socket left at PATH by a daemon that died is
- * replaced; anything else there is an error (EEXIST).  The socket is open
+ * replaced; one a live daemon listens on is an error (EADDRINUSE), and so
+ * is anything else there (EEXIST).  The socket is open
  * to every user, as the TCP port is; conn_listener_destroy removes it.
  * conn_peer.addr of its connections reads "local:PID". */
 struct conn_listener *conn_listen_local (struct event_base *base, const char *path,

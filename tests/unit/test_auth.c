@@ -782,6 +782,14 @@ static void local_stale_and_foreign (void **state)
     if (!c)
         fail_msg ("client_connect after a stale socket: %s", err.text);
     client_destroy (c);
+    /* a second listener does not take a live one's socket */
+    struct event_base *b2 = event_base_new();
+    struct conn_options o2 = {.role = "ctld"};
+    struct conn_ops ops2 = {.msg = echo_msg};
+    assert_null (conn_listen_local (b2, path, &o2, &ops2, NULL, &err));
+    assert_int_equal (errno, EADDRINUSE);
+    assert_non_null (strstr (err.text, "another daemon listens on it"));
+    event_base_free (b2);
     server_stop (s);
 
     FILE *f = fopen (path, "w");
