@@ -159,8 +159,10 @@ nomem:
 }
 
 /* Try to place the job at T on the snapshot as replayed so far, off the
- * nodes of the earlier reservations it would overlap when RESV.  0 with
- * *PLAN, -1 with errno ENOSPC (does not fit then) or ENOMEM. */
+ * nodes of the earlier reservations it would overlap when RESV: with
+ * PLAN, place it (claimed; the caller releases it); without, only ask
+ * whether it would fit (placement_fits: the same answer, no claim).  0
+ * (with *PLAN), -1 with errno ENOSPC (does not fit then) or ENOMEM. */
 static int try_at (struct backfill *b, int64_t t, bool resv, int64_t seq, const struct resreq *req,
                    int64_t eligible, struct sched_alloc **plan)
 {
@@ -173,8 +175,18 @@ static int try_at (struct backfill *b, int64_t t, bool resv, int64_t seq, const 
     }
     placement_set_horizon (b->p, NULL, 0);
     placement_set_waited (b->p, t - eligible);
-    int rc = placement_place (b->p, &placement_free_now, seq, req, skip, plan);
+    int rc;
+    if (plan)
+        rc = placement_place (b->p, &placement_free_now, seq, req, skip, plan);
+    else if ((rc = placement_fits (b->p, &placement_free_now, req, skip)) == 1)
+        rc = 0;
+    else if (rc == 0) {
+        errno = ENOSPC;
+        rc = -1;
+    }
+    int saved = errno;
     idset_destroy (skip);
+    errno = saved;
     return rc;
 }
 
@@ -264,34 +276,32 @@ static void replay_to (struct backfill *b, int rel)
 }
 
 /* Does the job fit at candidate K (honouring earlier reservations when
- * RESV)?  1 yes, with *A its placement (not claimed); 0 no; -1 ENOMEM. */
+ * RESV)?  1 yes; 0 no; -1 ENOMEM.  Only asked: the search places the job
+ * once, at the candidate it settles on (backfill_reserve), so the
+ * candidates it passes over cost no claim of a plan. */
 static int probe (struct backfill *b, int k, bool resv, int64_t seq, const struct resreq *req,
-                  int64_t eligible, struct sched_alloc **a)
+                  int64_t eligible)
 {
     if (k == 0 && b->cand[0].rel == 0 && (resv || b->n == 0))
         return 0; /* the cluster as it is now: the job was just refused */
     replay_to (b, b->cand[k].rel);
-    if (try_at (b, b->cand[k].t, resv, seq, req, eligible, a) == 0) {
-        (void)snap_release (b->s, *a); /* a plan, not a start */
+    if (try_at (b, b->cand[k].t, resv, seq, req, eligible, NULL) == 0)
         return 1;
-    }
     return errno == ENOSPC ? 0 : -1;
 }
 
 /* The first candidate at which the job fits, ignoring earlier
- * reservations: -1 none, -2 ENOMEM; *A its plan.  The cluster then only
- * grows as jobs end, so a job that fits at one candidate fits at every
- * later one (the placer is exact for one chunk shape, placement.h):
- * gallop forward (1, 2, 4, ... candidates on) to a fit, then bisect back
- * to the first, O(log candidates) placements instead of one per end. */
-static int earliest (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible,
-                     struct sched_alloc **a)
+ * reservations: -1 none, -2 ENOMEM.  The cluster then only grows as jobs
+ * end, so a job that fits at one candidate fits at every later one (the
+ * placer is exact for one chunk shape, placement.h): gallop forward (1,
+ * 2, 4, ... candidates on) to a fit, then bisect back to the first,
+ * O(log candidates) placements instead of one per end. */
+static int earliest (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible)
 {
     int n = b->ncand, lo = -1, hi = -1, rc = 0;
-    struct sched_alloc *got = NULL;
     for (int k = 0, step = 1; k < n;
          k = lo + step < n ? lo + step : (lo == n - 1 ? n : n - 1), step *= 2) {
-        if ((rc = probe (b, k, false, seq, req, eligible, &got)) < 0)
+        if ((rc = probe (b, k, false, seq, req, eligible)) < 0)
             return -2;
         if (rc == 1) {
             hi = k;
@@ -303,42 +313,49 @@ static int earliest (struct backfill *b, int64_t seq, const struct resreq *req, 
         return -1;
     while (hi - lo > 1) {
         int mid = lo + (hi - lo) / 2;
-        struct sched_alloc *m = NULL;
-        if ((rc = probe (b, mid, false, seq, req, eligible, &m)) < 0) {
-            sched_alloc_destroy (got);
+        if ((rc = probe (b, mid, false, seq, req, eligible)) < 0)
             return -2;
-        }
-        if (rc == 1) {
-            sched_alloc_destroy (got);
-            got = m;
+        if (rc == 1)
             hi = mid;
-        } else {
+        else
             lo = mid;
-        }
     }
-    *a = got;
     return hi;
 }
 
-/* The first candidate at which the job fits: -1 none, -2 ENOMEM; *A its
- * plan.  Earlier reservations only take options away, so the job cannot
- * fit before the time it would fit without them: from there, with them,
- * a later time can overlap more of them, so every candidate in turn
+/* The first candidate at which the job fits: -1 none, -2 ENOMEM.
+ * Earlier reservations only take options away, so the job cannot fit
+ * before the time it would fit without them: from there, with them, a
+ * later time can overlap more of them, so every candidate in turn
  * (conservative; depth bounds how often). */
-static int first_fit (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible,
-                      struct sched_alloc **a)
+static int first_fit (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible)
 {
-    int k = earliest (b, seq, req, eligible, a);
+    int k = earliest (b, seq, req, eligible);
     if (k < 0 || b->n == 0)
         return k;
-    sched_alloc_destroy (*a);
-    *a = NULL;
     for (; k < b->ncand; k++) {
-        int rc = probe (b, k, true, seq, req, eligible, a);
+        int rc = probe (b, k, true, seq, req, eligible);
         if (rc != 0)
             return rc < 0 ? -2 : k;
     }
     return -1;
+}
+
+/* The plan at candidate K, where the search found that the job fits: the
+ * snapshot replayed to K, the job placed as the probe there was asked
+ * (with no earlier reservation, none to keep off), and given back.  0,
+ * -1 ENOMEM. */
+static int plan_at (struct backfill *b, int k, int64_t seq, const struct resreq *req,
+                    int64_t eligible, struct sched_alloc **a)
+{
+    replay_to (b, b->cand[k].rel);
+    if (try_at (b, b->cand[k].t, true, seq, req, eligible, a) < 0) {
+        if (errno == ENOSPC) /* the probe said it fits: cannot happen */
+            errno = EIO;
+        return -1;
+    }
+    (void)snap_release (b->s, *a); /* a plan, not a start */
+    return 0;
 }
 
 int backfill_reserve (struct backfill *b, int64_t seq, const struct resreq *req, int64_t eligible,
@@ -351,10 +368,12 @@ int backfill_reserve (struct backfill *b, int64_t seq, const struct resreq *req,
         return -1;
     }
     b->released = 0;
-    int k = first_fit (b, seq, req, eligible, &a);
+    int k = first_fit (b, seq, req, eligible);
+    int rc = k >= 0 ? plan_at (b, k, seq, req, eligible, &a) : 0;
+    int saved = errno;
     replay_to (b, 0);
-    if (k == -2) {
-        errno = ENOMEM;
+    if (k == -2 || rc < 0) {
+        errno = k == -2 ? ENOMEM : saved;
         return -1;
     }
     if (k < 0)

@@ -313,21 +313,27 @@ static bool node_has_room (const struct placement *p, int i, const struct need *
     return left.cores >= nd->cores && left.gpus >= nd->gpus && left.mem >= nd->mem;
 }
 
+/* How many instances of chunk C fit in LEFT, at most CAP. */
+static int64_t instances_in (const struct need *left, const struct resreq_chunk *c, int64_t cap)
+{
+    if (left->cores < 0)
+        return 0;
+    int64_t k = cap;
+    if (c->ncpus > 0 && left->cores / c->ncpus < k)
+        k = left->cores / c->ncpus;
+    if (c->ngpus > 0 && left->gpus / c->ngpus < k)
+        k = left->gpus / c->ngpus;
+    if (c->mem > 0 && (int64_t)(left->mem / c->mem) < k)
+        k = (int64_t)(left->mem / c->mem);
+    return k;
+}
+
 /* How many instances of chunk C node I can still take, at most CAP. */
 static int64_t node_instances (const struct placement *p, int i, const struct resreq_chunk *c,
                                int64_t cap)
 {
     struct need left = node_left (p, i);
-    if (left.cores < 0)
-        return 0;
-    int64_t k = cap;
-    if (c->ncpus > 0 && left.cores / c->ncpus < k)
-        k = left.cores / c->ncpus;
-    if (c->ngpus > 0 && left.gpus / c->ngpus < k)
-        k = left.gpus / c->ngpus;
-    if (c->mem > 0 && (int64_t)(left.mem / c->mem) < k)
-        k = (int64_t)(left.mem / c->mem);
-    return k;
+    return instances_in (&left, c, cap);
 }
 
 static struct snap_cap need_cap (const struct need *nd)
@@ -469,6 +475,17 @@ static int find_new_node (struct placement *p, const struct resreq_chunk *c, int
     int best = -1;
     int64_t best_k = 0;
     bool leading = true;
+    /* Free: no node holds more instances than the cluster's best free node
+     * (the group tree's root, componentwise), so once one holds that many
+     * no later node can beat it and the rest of the scan would only
+     * confirm the choice.  Without this a job of many small chunks on
+     * nodes that each hold few of them (huddle-sim's one-core nodes) scans
+     * every free node for every instance. */
+    if (want > 1 && p->view == &placement_free_now) {
+        struct snap_totals tot = snap_range_totals (p->s, 0, p->nnodes);
+        struct need most = {tot.best.cores, tot.best.gpus, tot.best.mem};
+        want = instances_in (&most, c, want);
+    }
     for (int i = next_node (p, *nc, &one); i < p->nnodes && best_k < want;
          i = next_node (p, i + 1, &one)) {
         if (leading)
@@ -1340,8 +1357,10 @@ static void note_switches (struct placement *p)
               leaves <= p->req->max_switches ? "met" : "not met", leaves);
 }
 
-int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
-                     const struct resreq *req, const struct idset *skip, struct sched_alloc **out)
+/* Step 1 of placement_place: the nodes, in p->placed (the caller
+ * resets).  0, or -1 with errno as placement_place. */
+static int choose_for (struct placement *p, const struct placement_view *view,
+                       const struct resreq *req, const struct idset *skip)
 {
     if (request_invalid (req)) {
         errno = EINVAL;
@@ -1352,10 +1371,29 @@ int placement_place (struct placement *p, const struct placement_view *view, int
     begin (p, view, req, skip);
     p->from = p->hz_from;
     p->until = p->hz_until;
-    struct sched_alloc *a = NULL;
     int rc = choose_grouped (p);
     if (rc == 0 && req->max_switches > 0 && p->note[0] == '\0')
         note_switches (p);
+    return rc;
+}
+
+int placement_fits (struct placement *p, const struct placement_view *view,
+                    const struct resreq *req, const struct idset *skip)
+{
+    int rc = choose_for (p, view, req, skip);
+    int saved = errno;
+    reset_attempt (p);
+    if (rc == 0)
+        return 1;
+    errno = saved;
+    return saved == ENOSPC ? 0 : -1;
+}
+
+int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
+                     const struct resreq *req, const struct idset *skip, struct sched_alloc **out)
+{
+    struct sched_alloc *a = NULL;
+    int rc = choose_for (p, view, req, skip);
     if (rc == 0 && !(a = sched_alloc_create (seq))) {
         errno = ENOMEM;
         rc = -1;

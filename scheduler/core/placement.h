@@ -116,6 +116,14 @@ void placement_destroy (struct placement *p);
 int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
                      const struct resreq *req, const struct idset *skip, struct sched_alloc **out);
 
+/* Would placement_place (P, VIEW, any seq, REQ, SKIP) succeed now?  The
+ * same step 1 (so the same answer, and the same placement_why), without
+ * step 2 and without claiming: claiming the nodes step 1 chose cannot fail
+ * but for memory.  1 yes; 0 no (ENOSPC); -1 with errno EINVAL or ENOMEM.
+ * Backfill asks it at candidate times and places only at the one chosen. */
+int placement_fits (struct placement *p, const struct placement_view *view,
+                    const struct resreq *req, const struct idset *skip);
+
 /* Could REQ be placed on what VIEW offers (placement_idle_all: ever)?  Nothing is
  * claimed.  1 yes; 0 no, with a sentence for the user in REASON; -1 ENOMEM. */
 int placement_could_fit (struct placement *p, const struct placement_view *view,
