@@ -12,18 +12,22 @@ struct resv {
     struct idset *nodes; /* dense indexes */
 };
 
-/* A running job and when it is expected back. */
+/* A running job and when it is expected back; at most what its end adds
+ * to the free totals (snap_run.cores, gpus). */
 struct ending {
     int64_t end;
     int64_t seq;
     const struct sched_alloc *a;
+    long cores, gpus;
 };
 
-/* A time at which a job could start, and how many running jobs (in order
- * of end) have ended by then. */
+/* A time at which a job could start, how many running jobs (in order of
+ * end) have ended by then, and at most how many cores and GPUs the
+ * cluster's totals then offer: the totals now plus what those jobs free. */
 struct cand {
     int64_t t;
     int rel;
+    long cores, gpus;
 };
 
 struct backfill {
@@ -38,8 +42,9 @@ struct backfill {
     int64_t *ends;     /* ends of the reservations, sorted */
     struct cand *cand; /* candidate start times of the job being reserved */
     int ncand, cand_cap;
-    int released;   /* running jobs (in order) released by the replay */
-    int64_t latest; /* the latest start of a reservation */
+    int released;                  /* running jobs (in order) released by the replay */
+    int64_t latest;                /* the latest start of a reservation */
+    int64_t need_cores, need_gpus; /* the job being reserved, in all */
 };
 
 struct backfill *backfill_create (struct sched_snapshot *s, struct placement *p, int64_t now)
@@ -121,7 +126,8 @@ static int sort_inputs (struct backfill *b)
         b->order_cap = s->nruns;
     }
     for (int i = 0; i < s->nruns; i++)
-        b->order[i] = (struct ending){run_end (b, &s->runs[i]), s->runs[i].seq, s->runs[i].a};
+        b->order[i] = (struct ending){run_end (b, &s->runs[i]), s->runs[i].seq, s->runs[i].a,
+                                      s->runs[i].cores, s->runs[i].gpus};
     if (s->nruns > 0)
         qsort (b->order, (size_t)s->nruns, sizeof (*b->order), cmp_ending);
     int k = 0;
@@ -237,7 +243,7 @@ static int add_resv (struct backfill *b, int64_t seq, int64_t t, const struct re
 /* The times at which the job could start (backfill.h): now, every
  * distinct expected end of a running job and every end of a reservation,
  * ascending, each with how many running jobs (in order of end) have ended
- * by then.  -1 ENOMEM. */
+ * by then and the bound on the free totals then.  -1 ENOMEM. */
 static int candidates (struct backfill *b, int nends)
 {
     int R = b->s->nruns;
@@ -250,12 +256,16 @@ static int candidates (struct backfill *b, int nends)
     }
     int n = 0, i = 0, k = 0;
     int64_t t = b->now;
+    struct snap_totals now = snap_group_totals (b->s, 0);
+    long cores = now.cores, gpus = now.gpus;
     while (t != BACKFILL_NEVER) {
-        while (i < R && b->order[i].end <= t)
-            i++;
+        for (; i < R && b->order[i].end <= t; i++) {
+            cores += b->order[i].cores;
+            gpus += b->order[i].gpus;
+        }
         while (k < nends && b->ends[k] <= t)
             k++;
-        b->cand[n++] = (struct cand){t, i};
+        b->cand[n++] = (struct cand){t, i, cores, gpus};
         t = i < R ? b->order[i].end : BACKFILL_NEVER;
         if (k < nends && b->ends[k] < t)
             t = b->ends[k];
@@ -284,6 +294,12 @@ static int probe (struct backfill *b, int k, bool resv, int64_t seq, const struc
 {
     if (k == 0 && b->cand[0].rel == 0 && (resv || b->n == 0))
         return 0; /* the cluster as it is now: the job was just refused */
+    /* More than the cluster's totals can offer then: the placer would
+     * refuse it from them (placement_request_totals), so neither replay
+     * nor ask.  While the cluster is too full, which is most candidates
+     * before T, a probe costs O(1) instead of releases and a placement. */
+    if (b->need_cores > b->cand[k].cores || b->need_gpus > b->cand[k].gpus)
+        return 0;
     replay_to (b, b->cand[k].rel);
     if (try_at (b, b->cand[k].t, resv, seq, req, eligible, NULL) == 0)
         return 1;
@@ -362,6 +378,7 @@ int backfill_reserve (struct backfill *b, int64_t seq, const struct resreq *req,
                       int64_t *start, struct sched_alloc **plan)
 {
     struct sched_alloc *a = NULL;
+    placement_request_totals (req, &b->need_cores, &b->need_gpus);
     int nends = sort_inputs (b);
     if (nends < 0 || candidates (b, nends) < 0) {
         errno = ENOMEM;

@@ -143,7 +143,9 @@ struct placement {
     int64_t until;
     const int64_t *hz_from; /* the horizon as set, for placement_place */
     int64_t hz_until;
-    int64_t waited; /* seconds the job has been eligible (switches=N@T) */
+    int64_t waited;        /* seconds the job has been eligible (switches=N@T) */
+    struct need idle_best; /* view_best for placement_idle_all, once known */
+    bool idle_best_known;
     char why[160];  /* why a fabric constraint made it wait */
     char note[160]; /* what the fabric step did, for the job */
 };
@@ -257,6 +259,13 @@ static struct need request_total (const struct resreq *req)
         t.mem = t.mem > UINT64_MAX - nd.mem ? UINT64_MAX : t.mem + nd.mem;
     }
     return t;
+}
+
+void placement_request_totals (const struct resreq *req, int64_t *cores, int64_t *gpus)
+{
+    struct need t = request_total (req);
+    *cores = t.cores;
+    *gpus = t.gpus;
 }
 
 /* ---- step 1: nodes by counts ---- */
@@ -462,6 +471,36 @@ static int choose_pack (struct placement *p)
     return 0;
 }
 
+/* The most any one node offers under the view, componentwise (so at
+ * least what each node offers): for free-now the group tree's root, for
+ * every-node-idle the biggest node, counted once per placement (nodes are
+ * not added while it lives).  False for a view it does not know. */
+static bool view_best (struct placement *p, struct need *most)
+{
+    if (p->view == &placement_free_now) {
+        struct snap_totals tot = snap_range_totals (p->s, 0, p->nnodes);
+        *most = (struct need){tot.best.cores, tot.best.gpus, tot.best.mem};
+        return true;
+    }
+    if (p->view != &placement_idle_all)
+        return false;
+    if (!p->idle_best_known) {
+        p->idle_best = (struct need){-1, 0, 0};
+        for (int i = 0; i < p->nnodes; i++) {
+            const struct snode *n = p->s->nodes[i];
+            if (n->ncores > p->idle_best.cores)
+                p->idle_best.cores = n->ncores;
+            if (n->ngpus > p->idle_best.gpus)
+                p->idle_best.gpus = n->ngpus;
+            if (n->mem > p->idle_best.mem)
+                p->idle_best.mem = n->mem;
+        }
+        p->idle_best_known = true;
+    }
+    *most = p->idle_best;
+    return true;
+}
+
 /* A node the job does not use yet for chunk C.  Scatter: the first that
  * fits.  Free: the first that holds all REMAINING instances, else the one
  * holding most, so the job spans few nodes.  *NC skips the leading nodes
@@ -475,17 +514,15 @@ static int find_new_node (struct placement *p, const struct resreq_chunk *c, int
     int best = -1;
     int64_t best_k = 0;
     bool leading = true;
-    /* Free: no node holds more instances than the cluster's best free node
-     * (the group tree's root, componentwise), so once one holds that many
-     * no later node can beat it and the rest of the scan would only
-     * confirm the choice.  Without this a job of many small chunks on
-     * nodes that each hold few of them (huddle-sim's one-core nodes) scans
-     * every free node for every instance. */
-    if (want > 1 && p->view == &placement_free_now) {
-        struct snap_totals tot = snap_range_totals (p->s, 0, p->nnodes);
-        struct need most = {tot.best.cores, tot.best.gpus, tot.best.mem};
+    /* Free: no node holds more instances than the view's best node
+     * (view_best), so once one holds that many no later node can beat it
+     * and the rest of the scan would only confirm the choice.  Without
+     * this a job of many small chunks on nodes that each hold few of them
+     * (huddle-sim's one-core nodes) scans every free node for every
+     * instance. */
+    struct need most;
+    if (want > 1 && view_best (p, &most))
         want = instances_in (&most, c, want);
-    }
     for (int i = next_node (p, *nc, &one); i < p->nnodes && best_k < want;
          i = next_node (p, i + 1, &one)) {
         if (leading)

@@ -116,6 +116,11 @@ void placement_destroy (struct placement *p);
 int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
                      const struct resreq *req, const struct idset *skip, struct sched_alloc **out);
 
+/* The cores and GPUs REQ asks for over all its chunk instances: with the
+ * free-now view, placement_place refuses at once (ENOSPC) a request for
+ * more than the cluster's free totals (snap_group_totals of group 0). */
+void placement_request_totals (const struct resreq *req, int64_t *cores, int64_t *gpus);
+
 /* Would placement_place (P, VIEW, any seq, REQ, SKIP) succeed now?  The
  * same step 1 (so the same answer, and the same placement_why), without
  * step 2 and without claiming: claiming the nodes step 1 chose cannot fail

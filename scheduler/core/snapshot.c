@@ -547,23 +547,39 @@ struct snap_totals snap_group_totals (struct sched_snapshot *s, int g)
     return snap_range_totals (s, s->groups[g].first, s->groups[g].count);
 }
 
-/* First leaf >= FROM under tree entry I (covering LO..HI) that holds NEED. */
-static int tree_first (const struct sched_snapshot *s, int i, int lo, int hi, int from,
-                       const struct snap_cap *need)
+/* First leaf >= FROM that holds NEED, -1 for none.  Starts at FROM's own
+ * leaf and moves right subtree by subtree, going down into one whose
+ * totals hold NEED (left child first) and past one whose totals do not:
+ * O(log distance) in the usual case rather than a descent from the root,
+ * and O(1) when FROM itself holds it (placing many instances on a run of
+ * free nodes asks for the next node each time).  A subtree's best node is
+ * a componentwise maximum, so its totals may hold NEED while no node under
+ * it does; going down then ends in leaves that do not, and the walk moves
+ * on to the right from there. */
+static int tree_first (const struct sched_snapshot *s, int from, const struct snap_cap *need)
 {
-    if (hi < from || !cap_holds (&s->tree[i].best, need))
-        return -1;
-    if (lo == hi)
-        return lo;
-    int mid = lo + (hi - lo) / 2;
-    int r = tree_first (s, 2 * i, lo, mid, from, need);
-    return r >= 0 ? r : tree_first (s, 2 * i + 1, mid + 1, hi, from, need);
+    int i = s->leaves + from;
+    for (;;) {
+        if (cap_holds (&s->tree[i].best, need)) {
+            if (i >= s->leaves)
+                return i - s->leaves;
+            i = 2 * i;
+            continue;
+        }
+        while (i % 2 == 1) /* a right child: its parent's range is done */
+            i /= 2;
+        if (i == 0)
+            return -1;
+        i++;
+    }
 }
 
 int snap_next_fit (struct sched_snapshot *s, int from, const struct snap_cap *need)
 {
     if (from >= s->n)
         return s->n;
+    if (from < 0)
+        from = 0;
     if (!tree_ready (s)) {
         for (; from < s->n; from++) {
             struct snap_cap c = snap_node_cap (s->nodes[from]);
@@ -572,7 +588,7 @@ int snap_next_fit (struct sched_snapshot *s, int from, const struct snap_cap *ne
         }
         return from;
     }
-    int r = tree_first (s, 1, 0, s->leaves - 1, from, need);
+    int r = tree_first (s, from, need);
     return r < 0 || r >= s->n ? s->n : r;
 }
 
@@ -844,6 +860,25 @@ static int run_reserve (struct sched_snapshot *s)
     return 0;
 }
 
+/* What releasing A can add to the free totals (snap_run.cores, gpus): a
+ * shared allocation frees what it holds; an exclusive one makes its nodes
+ * offer everything they have free, so count their capacity. */
+static void run_frees (const struct sched_snapshot *s, const struct sched_alloc *a,
+                       struct snap_run *r)
+{
+    r->cores = sched_alloc_total_cores (a);
+    r->gpus = sched_alloc_total_gpus (a);
+    if (!sched_alloc_exclusive (a))
+        return;
+    for (int k = 0; k < sched_alloc_nnodes (a); k++) {
+        int i = snap_find (s, sched_alloc_node (a, k)->name);
+        if (i >= 0) {
+            r->cores += s->nodes[i]->ncores;
+            r->gpus += s->nodes[i]->ngpus;
+        }
+    }
+}
+
 int snap_track (struct sched_snapshot *s, const struct sched_alloc *a)
 {
     struct sched_alloc *c = sched_alloc_copy (a);
@@ -856,10 +891,12 @@ int snap_track (struct sched_snapshot *s, const struct sched_alloc *a)
     if (i >= 0) {
         sched_alloc_destroy (s->runs[i].a);
         s->runs[i].a = c;
+        run_frees (s, c, &s->runs[i]);
         return 0;
     }
     i = s->nruns++;
-    s->runs[i] = (struct snap_run){sched_alloc_seq (a), c, -1};
+    s->runs[i] = (struct snap_run){.seq = sched_alloc_seq (a), .a = c, .hnext = -1};
+    run_frees (s, c, &s->runs[i]);
     run_link (s, i);
     return 0;
 }

@@ -134,6 +134,11 @@ struct snode_pg {
 struct snap_run {
     int64_t seq;
     struct sched_alloc *a;
+    /* At least what releasing it adds to the free cores and GPUs of the
+     * cluster's totals (snap_group_totals): its own, or with an exclusive
+     * allocation its nodes' whole capacity.  Backfill adds them up to see
+     * without replaying that a job cannot fit yet (backfill.c). */
+    long cores, gpus;
     int hnext; /* next entry of its hash chain, -1 none */
 };
 
