@@ -117,6 +117,8 @@ struct placement {
     int *hcount;          /* scratch, hwidth entries, all 0 between uses */
     int64_t *units;       /* units[f]: instances a node with f free cores holds */
     unsigned units_stamp; /* attempt (stamp) units[] is for */
+    unsigned bins_stamp;  /* attempt (stamp) bins_use is for */
+    bool bins_use;        /* bins_usable's answer in that attempt */
 
     /* placement groups (pgroup.h), per failure domain: the leaf, or the
      * node without a fabric */
@@ -692,17 +694,28 @@ static bool bins_apply (const struct placement *p)
            !c->labels[0] && !p->excl && c->ngpus == 0 && c->mem == 0;
 }
 
-/* Leaf L's units for the job (bins_apply), from its counts: exactly what
+/* bins_apply and bins_ready together, the part that cannot change during
+ * an attempt asked once per attempt (p->stamp): the fabric step asks for
+ * every group and every leaf. */
+static bool bins_usable (struct placement *p)
+{
+    if (p->ntouched != 0)
+        return false;
+    if (p->bins_stamp != p->stamp) {
+        p->bins_use = bins_apply (p) && bins_ready (p) == 0;
+        p->bins_stamp = p->stamp;
+    }
+    return p->bins_use;
+}
+
+/* Leaf L's units for the job (bins_usable), from its counts: exactly what
  * a walk of its nodes (node_units) adds up (a node with f free cores
  * holds min(want, f / ncpus) instances; under a horizon, none on a node
  * reserved before the job's end).  The counts are made again only when
  * a node of the leaf changed since (claims, releases, usability, labels
- * all stamp it); fabric reloads and new nodes make a new placement.  -1:
- * counts off. */
-static int bins_cap (struct placement *p, int l, int64_t *cap)
+ * all stamp it); fabric reloads and new nodes make a new placement. */
+static int64_t bins_cap (struct placement *p, int l)
 {
-    if (bins_ready (p) < 0)
-        return -1;
     const struct resreq_chunk *c = &p->req->chunks[0];
     const struct snap_group *g = &p->s->groups[1 + l];
     struct freebin *b = &p->bins[g->first];
@@ -742,8 +755,7 @@ static int bins_cap (struct placement *p, int l, int64_t *cap)
         if (p->from[i] < p->until && n->usable && n->excl_seq == SNAP_FREE)
             sum -= p->units[n->free_cores];
     }
-    *cap = sum;
-    return 0;
+    return sum;
 }
 
 /* What leaf L holds of the job, computed once per attempt: a visit of the
@@ -758,8 +770,10 @@ static int64_t leaf_cap (struct placement *p, int l)
     int64_t cap = 0;
     if (p->dom_ok && !p->dom_ok[l])
         goto done;
-    if (bins_apply (p) && bins_cap (p, l, &cap) == 0)
+    if (bins_usable (p)) {
+        cap = bins_cap (p, l);
         goto done; /* exact: no need for the group tree's shortcut below */
+    }
     if (p->view == &placement_free_now) {
         const struct resreq *req = p->req;
         struct need one = {1, 0, 0};
@@ -864,7 +878,7 @@ static void consider_group (struct placement *p, int gi, int64_t want, int maxl,
     const struct snap_group *g = &s->groups[gi];
     /* A leaf's counts (bins_cap) are exact and cheaper than the group
      * tree's totals, which only refuse what they would refuse too. */
-    bool counted = g->level == 0 && bins_apply (p) && bins_ready (p) == 0;
+    bool counted = g->level == 0 && bins_usable (p);
     if (g->count < 1 ||
         (p->view == &placement_free_now && !counted && group_too_busy (p, gi, p->req)))
         return;
@@ -880,7 +894,8 @@ static void consider_group (struct placement *p, int gi, int64_t want, int maxl,
     }
     if (sum < want)
         return;
-    qsort (p->lc, (size_t)L, sizeof (*p->lc), cmp_leafcap);
+    if (L > 1) /* a leaf switch's group: one leaf */
+        qsort (p->lc, (size_t)L, sizeof (*p->lc), cmp_leafcap);
     int m = 0;
     for (int64_t acc = 0; acc < want; m++)
         acc += p->lc[m].cap;
@@ -1066,6 +1081,7 @@ static int choose_fabric (struct placement *p)
     if (p->stamp == 0) { /* wrapped: no stale cap may look current */
         memset (p->capstamp, 0, (size_t)(p->nleaves + 1) * sizeof (*p->capstamp));
         p->units_stamp = 0;
+        p->bins_stamp = 0;
         p->stamp = 1;
     }
     struct fabric_best best;
@@ -1333,7 +1349,13 @@ static int cmp_placed (const void *a, const void *b)
  * its allocation entry is built in one piece. */
 static int claim_placed (struct placement *p, int64_t seq, struct sched_alloc *a)
 {
-    qsort (p->placed, (size_t)p->nplaced, sizeof (struct placed), cmp_placed);
+    /* step 1 mostly records them in this order already (one leaf, nodes
+     * in first-use order): the sort only when it has something to do */
+    int in_order = 1;
+    while (in_order < p->nplaced && cmp_placed (&p->placed[in_order - 1], &p->placed[in_order]) < 0)
+        in_order++;
+    if (in_order < p->nplaced)
+        qsort (p->placed, (size_t)p->nplaced, sizeof (struct placed), cmp_placed);
     for (int k = 0; k < p->nplaced; k++) {
         struct snode *n = p->s->nodes[p->placed[k].node];
         const struct resreq_chunk *c = &p->req->chunks[p->placed[k].chunk];

@@ -36,6 +36,7 @@ static void snode_free (struct snode *n)
     free (n->numa_cores);
     free (n->numa_ncores);
     free (n->numa_free);
+    free (n->numa_first);
     free (n->core_slot);
     free (n->gpu_slot);
     free (n->cores);
@@ -274,7 +275,8 @@ static int build_numa_lists (struct snode *n)
         return 0;
     if (!(n->numa_cores = calloc ((size_t)n->nnuma, sizeof (int *))) ||
         !(n->numa_ncores = calloc ((size_t)n->nnuma, sizeof (int))) ||
-        !(n->numa_free = calloc ((size_t)n->nnuma, sizeof (int))))
+        !(n->numa_free = calloc ((size_t)n->nnuma, sizeof (int))) ||
+        !(n->numa_first = calloc ((size_t)n->nnuma, sizeof (int))))
         return -1;
     for (int i = 0; i < n->ncores; i++)
         n->numa_free[n->cores[i].numa]++;
@@ -288,6 +290,7 @@ static int build_numa_lists (struct snode *n)
             if (slot < 0 || n->cores[slot].gpu_local != (pass == 1))
                 continue;
             int d = n->cores[slot].numa;
+            n->cores[slot].numa_at = n->numa_ncores[d];
             n->numa_cores[d][n->numa_ncores[d]++] = slot;
         }
     }
@@ -603,9 +606,12 @@ void snap_take_core (struct snode *n, int slot, int64_t seq)
 
 void snap_put_core (struct snode *n, int slot)
 {
-    n->cores[slot].owner = SNAP_FREE;
+    struct snode_core *c = &n->cores[slot];
+    c->owner = SNAP_FREE;
     n->free_cores++;
-    n->numa_free[n->cores[slot].numa]++;
+    n->numa_free[c->numa]++;
+    if (c->numa_at < n->numa_first[c->numa])
+        n->numa_first[c->numa] = c->numa_at;
 }
 
 void snap_take_gpu (struct snode *n, int slot, int64_t seq)
@@ -984,8 +990,13 @@ static bool node_consistent (const struct snode *n)
     bool any_owned = false;
     for (int d = 0; d < n->nnuma; d++) {
         int f = 0;
-        for (int i = 0; i < n->numa_ncores[d]; i++)
-            f += n->cores[n->numa_cores[d][i]].owner == SNAP_FREE;
+        for (int i = 0; i < n->numa_ncores[d]; i++) {
+            const struct snode_core *c = &n->cores[n->numa_cores[d][i]];
+            f += c->owner == SNAP_FREE;
+            /* no free core before the allocator's mark (numa_first) */
+            if (c->numa_at != i || (c->owner == SNAP_FREE && i < n->numa_first[d]))
+                return false;
+        }
         if (f != n->numa_free[d])
             return false;
     }

@@ -22,6 +22,7 @@ struct snode_core {
     int *pus;
     bool gpu_local; /* local to some GPU: CPU-only chunks take it last */
     int64_t owner;  /* job seq or SNAP_FREE */
+    int numa_at;    /* its position in its domain's list (numa_cores) */
 };
 
 struct snode_gpu {
@@ -51,6 +52,11 @@ struct snode {
     int *numa_free;
     int *numa_ncores;
     int **numa_cores;
+    /* per domain: every core of numa_cores[d] before this position is
+     * taken, so the allocator's scan for free cores starts there (a chunk
+     * of one core on a full-ish node would otherwise walk the taken ones,
+     * once per instance).  Moved on by the scan, back by snap_put_core. */
+    int *numa_first;
 
     int *core_slot; /* core OS index -> slot, -1 when absent */
     int core_slot_len;
