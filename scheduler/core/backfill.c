@@ -407,14 +407,14 @@ int backfill_reserve (struct backfill *b, int64_t seq, const struct resreq *req,
     return 1;
 }
 
-int64_t backfill_blocker (const struct backfill *b, const struct sched_alloc *a, int64_t end)
+int64_t backfill_blocker (const struct backfill *b, const int *nodes, int n, int64_t end)
 {
     int first = -1;
     if (!b->from)
         return -1;
-    for (int k = 0; k < sched_alloc_nnodes (a); k++) {
-        int i = snap_find (b->s, sched_alloc_node (a, k)->name);
-        if (i < 0 || b->from[i] >= end)
+    for (int k = 0; k < n; k++) {
+        int i = nodes[k];
+        if (i < 0 || i >= b->s->n || b->from[i] >= end)
             continue;
         for (int j = 0; j < b->n && (first < 0 || j < first); j++) {
             if (b->r[j].start < end && idset_test (b->r[j].nodes, (unsigned)i))

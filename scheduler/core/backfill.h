@@ -85,9 +85,9 @@ int64_t backfill_latest (const struct backfill *b);
  * until the next backfill_reserve(). */
 const int64_t *backfill_horizon (const struct backfill *b);
 
-/* The job of the first reservation made (in pass order) that holds a node
- * of A and starts before END: what keeps a job placed at A and ending at
- * END from starting now.  -1 for none. */
-int64_t backfill_blocker (const struct backfill *b, const struct sched_alloc *a, int64_t end);
+/* The job of the first reservation made (in pass order) that holds one of
+ * the N nodes NODES (dense indexes) and starts before END: what keeps a job
+ * placed there and ending at END from starting now.  -1 for none. */
+int64_t backfill_blocker (const struct backfill *b, const int *nodes, int n, int64_t end);
 
 #endif

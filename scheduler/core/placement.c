@@ -1451,8 +1451,20 @@ int placement_fits (struct placement *p, const struct placement_view *view,
 int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
                      const struct resreq *req, const struct idset *skip, struct sched_alloc **out)
 {
+    return placement_place_unless (p, view, seq, req, skip, NULL, NULL, out);
+}
+
+int placement_place_unless (struct placement *p, const struct placement_view *view, int64_t seq,
+                            const struct resreq *req, const struct idset *skip,
+                            bool (*veto) (void *arg, const int *nodes, int n), void *arg,
+                            struct sched_alloc **out)
+{
     struct sched_alloc *a = NULL;
     int rc = choose_for (p, view, req, skip);
+    if (rc == 0 && veto && veto (arg, p->touched, p->ntouched)) {
+        errno = EAGAIN;
+        rc = -1;
+    }
     if (rc == 0 && !(a = sched_alloc_create (seq))) {
         errno = ENOMEM;
         rc = -1;

@@ -121,6 +121,16 @@ int placement_place (struct placement *p, const struct placement_view *view, int
  * more than the cluster's free totals (snap_group_totals of group 0). */
 void placement_request_totals (const struct resreq *req, int64_t *cores, int64_t *gpus);
 
+/* placement_place, but once the nodes are chosen and before anything is
+ * claimed, VETO (ARG, NODES, N) is asked with their dense indexes (each
+ * once): true refuses the choice, and the call fails with EAGAIN, nothing
+ * claimed.  The pass refuses so a choice that would hold a reserved node,
+ * instead of claiming it and giving it back.  VETO NULL: placement_place. */
+int placement_place_unless (struct placement *p, const struct placement_view *view, int64_t seq,
+                            const struct resreq *req, const struct idset *skip,
+                            bool (*veto) (void *arg, const int *nodes, int n), void *arg,
+                            struct sched_alloc **out);
+
 /* Would placement_place (P, VIEW, any seq, REQ, SKIP) succeed now?  The
  * same step 1 (so the same answer, and the same placement_why), without
  * step 2 and without claiming: claiming the nodes step 1 chose cannot fail
