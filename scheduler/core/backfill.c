@@ -17,7 +17,7 @@ struct resv {
 struct ending {
     int64_t end;
     int64_t seq;
-    const struct sched_alloc *a;
+    const struct snap_run *run;
     long cores, gpus;
 };
 
@@ -126,7 +126,7 @@ static int sort_inputs (struct backfill *b)
         b->order_cap = s->nruns;
     }
     for (int i = 0; i < s->nruns; i++)
-        b->order[i] = (struct ending){run_end (b, &s->runs[i]), s->runs[i].seq, s->runs[i].a,
+        b->order[i] = (struct ending){run_end (b, &s->runs[i]), s->runs[i].seq, &s->runs[i],
                                       s->runs[i].cores, s->runs[i].gpus};
     if (s->nruns > 0)
         qsort (b->order, (size_t)s->nruns, sizeof (*b->order), cmp_ending);
@@ -280,9 +280,9 @@ static int candidates (struct backfill *b, int nends)
 static void replay_to (struct backfill *b, int rel)
 {
     while (b->released < rel)
-        (void)snap_release (b->s, b->order[b->released++].a);
+        (void)snap_release_run (b->s, b->order[b->released++].run);
     while (b->released > rel)
-        (void)snap_claim (b->s, b->order[--b->released].a);
+        (void)snap_claim_run (b->s, b->order[--b->released].run);
 }
 
 /* Does the job fit at candidate K (honouring earlier reservations when

@@ -59,8 +59,10 @@ void sched_snapshot_destroy (struct sched_snapshot *s)
     free (s->tree);
     free (s->groups);
     snap_fabric_free (s->fabric);
-    for (int i = 0; i < s->nruns; i++)
+    for (int i = 0; i < s->nruns; i++) {
         sched_alloc_destroy (s->runs[i].a);
+        free (s->runs[i].nodes);
+    }
     free (s->runs);
     free (s->runs_bucket);
     free (s);
@@ -716,31 +718,50 @@ static void release_entry (struct sched_snapshot *s, struct snode *n, const stru
     snap_node_changed (s, n);
 }
 
-int snap_claim (struct sched_snapshot *s, const struct sched_alloc *a)
+/* The node of A's entry I: NODES[I] when given (a tracked run), else by
+ * name; NULL when the snapshot has none of that name. */
+static struct snode *entry_node (const struct sched_snapshot *s, const struct sched_alloc *a, int i,
+                                 struct snode *const *nodes)
+{
+    if (nodes)
+        return nodes[i];
+    int idx = snap_find (s, sched_alloc_node (a, i)->name);
+    return idx < 0 ? NULL : s->nodes[idx];
+}
+
+static int claim_with (struct sched_snapshot *s, const struct sched_alloc *a,
+                       struct snode *const *nodes)
 {
     int64_t seq = sched_alloc_seq (a);
     bool excl = sched_alloc_exclusive (a);
     int i;
     for (i = 0; i < sched_alloc_nnodes (a); i++) {
-        const struct rset_node *e = sched_alloc_node (a, i);
-        int idx = snap_find (s, e->name);
-        if (idx < 0) {
+        struct snode *n = entry_node (s, a, i, nodes);
+        if (!n) {
             errno = ENOENT;
             goto undo;
         }
-        if (claim_entry (s, s->nodes[idx], e, seq, excl) < 0)
+        if (claim_entry (s, n, sched_alloc_node (a, i), seq, excl) < 0)
             goto undo;
     }
     if (snap_pgroup_join (s, a) == 0)
         return 0;
 undo:;
     int saved = errno;
-    while (--i >= 0) {
-        const struct rset_node *e = sched_alloc_node (a, i);
-        release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
-    }
+    while (--i >= 0)
+        release_entry (s, entry_node (s, a, i, nodes), sched_alloc_node (a, i), seq, excl);
     errno = saved;
     return -1;
+}
+
+int snap_claim (struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    return claim_with (s, a, NULL);
+}
+
+int snap_claim_run (struct sched_snapshot *s, const struct snap_run *r)
+{
+    return claim_with (s, r->a, r->nodes);
 }
 
 /* Everything in E is held by job SEQ (so releasing it is legal). */
@@ -765,26 +786,41 @@ static int entry_held_by (const struct snode *n, const struct rset_node *e, int6
     return 0;
 }
 
-int snap_release (struct sched_snapshot *s, const struct sched_alloc *a)
+#define RELEASE_KEEP 128 /* nodes looked up once, checked and released */
+
+static int release_with (struct sched_snapshot *s, const struct sched_alloc *a,
+                         struct snode *const *nodes)
 {
     int64_t seq = sched_alloc_seq (a);
     bool excl = sched_alloc_exclusive (a);
     int nn = sched_alloc_nnodes (a);
+    struct snode *found[RELEASE_KEEP];
     for (int i = 0; i < nn; i++) {
-        const struct rset_node *e = sched_alloc_node (a, i);
-        int idx = snap_find (s, e->name);
-        int rc = idx < 0 ? -ENOENT : entry_held_by (s->nodes[idx], e, seq, excl);
+        struct snode *n = entry_node (s, a, i, nodes);
+        int rc = n ? entry_held_by (n, sched_alloc_node (a, i), seq, excl) : -ENOENT;
         if (rc < 0) {
             errno = -rc;
             return -1;
         }
+        if (!nodes && i < RELEASE_KEEP)
+            found[i] = n;
     }
     snap_pgroup_leave (s, a);
     for (int i = 0; i < nn; i++) {
-        const struct rset_node *e = sched_alloc_node (a, i);
-        release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
+        struct snode *n = !nodes && i < RELEASE_KEEP ? found[i] : entry_node (s, a, i, nodes);
+        release_entry (s, n, sched_alloc_node (a, i), seq, excl);
     }
     return 0;
+}
+
+int snap_release (struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    return release_with (s, a, NULL);
+}
+
+int snap_release_run (struct sched_snapshot *s, const struct snap_run *r)
+{
+    return release_with (s, r->a, r->nodes);
 }
 
 int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
@@ -885,23 +921,49 @@ static void run_frees (const struct sched_snapshot *s, const struct sched_alloc 
     }
 }
 
+/* A's entries' nodes (snap_run.nodes); NULL with ENOMEM or ENOENT (a
+ * node the snapshot does not have: A was claimed, so it has them all). */
+static struct snode **run_nodes (const struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    int nn = sched_alloc_nnodes (a);
+    struct snode **v = malloc (((size_t)nn + 1) * sizeof (*v));
+    if (!v) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    for (int k = 0; k < nn; k++) {
+        int i = snap_find (s, sched_alloc_node (a, k)->name);
+        if (i < 0) {
+            free (v);
+            errno = ENOENT;
+            return NULL;
+        }
+        v[k] = s->nodes[i];
+    }
+    return v;
+}
+
 int snap_track (struct sched_snapshot *s, const struct sched_alloc *a)
 {
     struct sched_alloc *c = sched_alloc_copy (a);
-    if (!c || run_reserve (s) < 0) {
+    struct snode **nodes = c ? run_nodes (s, c) : NULL;
+    if (!nodes || run_reserve (s) < 0) {
         sched_alloc_destroy (c);
+        free (nodes);
         errno = ENOMEM;
         return -1;
     }
     int i = run_find (s, sched_alloc_seq (a));
     if (i >= 0) {
         sched_alloc_destroy (s->runs[i].a);
+        free (s->runs[i].nodes);
         s->runs[i].a = c;
+        s->runs[i].nodes = nodes;
         run_frees (s, c, &s->runs[i]);
         return 0;
     }
     i = s->nruns++;
-    s->runs[i] = (struct snap_run){.seq = sched_alloc_seq (a), .a = c, .hnext = -1};
+    s->runs[i] = (struct snap_run){.seq = sched_alloc_seq (a), .a = c, .nodes = nodes, .hnext = -1};
     run_frees (s, c, &s->runs[i]);
     run_link (s, i);
     return 0;
@@ -923,6 +985,7 @@ void snap_untrack (struct sched_snapshot *s, int64_t seq)
         return;
     run_unlink (s, i);
     sched_alloc_destroy (s->runs[i].a);
+    free (s->runs[i].nodes);
     int last = --s->nruns;
     if (i != last) { /* the last entry takes its place */
         run_unlink (s, last);

@@ -145,6 +145,10 @@ struct snap_run {
      * allocation its nodes' whole capacity.  Backfill adds them up to see
      * without replaying that a job cannot fit yet (backfill.c). */
     long cores, gpus;
+    /* Its entries' nodes, in entry order, looked up once when tracked
+     * (nodes never move or go away): backfill's replay releases and
+     * claims it back many times a pass without looking names up. */
+    struct snode **nodes;
     int hnext; /* next entry of its hash chain, -1 none */
 };
 
@@ -208,6 +212,10 @@ bool snap_node_before (const struct snode *a, const struct snode *b);
  * sched_snapshot_claim / sched_snapshot_release otherwise. */
 int snap_claim (struct sched_snapshot *s, const struct sched_alloc *a);
 int snap_release (struct sched_snapshot *s, const struct sched_alloc *a);
+
+/* The same for a tracked run, through its node pointers (snap_run.nodes). */
+int snap_claim_run (struct sched_snapshot *s, const struct snap_run *r);
+int snap_release_run (struct sched_snapshot *s, const struct snap_run *r);
 
 /* Record a copy of A (claimed already) among the running jobs, replacing
  * an entry of the same seq; forget job SEQ's entry (nothing when none).
