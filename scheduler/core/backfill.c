@@ -22,8 +22,8 @@ struct ending {
 };
 
 /* A time at which a job could start, how many running jobs (in order of
- * end) have ended by then, and at most how many cores and GPUs the
- * cluster's totals then offer: the totals now plus what those jobs free. */
+ * end) have ended by then, and at most how many cores and GPUs those
+ * jobs' ends add to the cluster's free totals (backfill.now_cores). */
 struct cand {
     int64_t t;
     int rel;
@@ -45,6 +45,8 @@ struct backfill {
     int released;                  /* running jobs (in order) released by the replay */
     int64_t latest;                /* the latest start of a reservation */
     int64_t need_cores, need_gpus; /* the job being reserved, in all */
+    bool now_known;                /* the cluster's free totals at the start of */
+    long now_cores, now_gpus;      /* this search, asked when first needed */
 };
 
 struct backfill *backfill_create (struct sched_snapshot *s, struct placement *p, int64_t now)
@@ -128,7 +130,7 @@ static int sort_inputs (struct backfill *b)
     for (int i = 0; i < s->nruns; i++)
         b->order[i] = (struct ending){run_end (b, &s->runs[i]), s->runs[i].seq, &s->runs[i],
                                       s->runs[i].cores, s->runs[i].gpus};
-    if (s->nruns > 0)
+    if (s->nruns > 1)
         qsort (b->order, (size_t)s->nruns, sizeof (*b->order), cmp_ending);
     int k = 0;
     for (int j = 0; j < b->n; j++) {
@@ -256,8 +258,7 @@ static int candidates (struct backfill *b, int nends)
     }
     int n = 0, i = 0, k = 0;
     int64_t t = b->now;
-    struct snap_totals now = snap_group_totals (b->s, 0);
-    long cores = now.cores, gpus = now.gpus;
+    long cores = 0, gpus = 0;
     while (t != BACKFILL_NEVER) {
         for (; i < R && b->order[i].end <= t; i++) {
             cores += b->order[i].cores;
@@ -298,7 +299,14 @@ static int probe (struct backfill *b, int k, bool resv, int64_t seq, const struc
      * refuse it from them (placement_request_totals), so neither replay
      * nor ask.  While the cluster is too full, which is most candidates
      * before T, a probe costs O(1) instead of releases and a placement. */
-    if (b->need_cores > b->cand[k].cores || b->need_gpus > b->cand[k].gpus)
+    if (!b->now_known) { /* the snapshot is the live one until the first replay */
+        struct snap_totals now = snap_group_totals (b->s, 0);
+        b->now_cores = now.cores;
+        b->now_gpus = now.gpus;
+        b->now_known = true;
+    }
+    if (b->need_cores > b->now_cores + b->cand[k].cores ||
+        b->need_gpus > b->now_gpus + b->cand[k].gpus)
         return 0;
     replay_to (b, b->cand[k].rel);
     if (try_at (b, b->cand[k].t, resv, seq, req, eligible, NULL) == 0)
@@ -379,6 +387,7 @@ int backfill_reserve (struct backfill *b, int64_t seq, const struct resreq *req,
 {
     struct sched_alloc *a = NULL;
     placement_request_totals (req, &b->need_cores, &b->need_gpus);
+    b->now_known = false;
     int nends = sort_inputs (b);
     if (nends < 0 || candidates (b, nends) < 0) {
         errno = ENOMEM;

@@ -19,7 +19,10 @@
  * after the nodes that had no room for an earlier instance of the same
  * chunk, and the free-now view jumps over nodes the group tree says cannot
  * hold one instance: a chunk costs O(log nodes) per node it opens when
- * free nodes are easy to find, O(nodes) at worst.
+ * free nodes are easy to find, O(nodes) at worst.  Free's search for a
+ * node holding all remaining instances stops at the first node holding as
+ * many as the view's best node could (the group tree's root; the biggest
+ * node when idle): no later node could beat it.
  * Greedy, not optimal: a job that only an exhaustive search could fit is
  * treated as not fitting.
 
