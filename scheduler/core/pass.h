@@ -67,8 +67,9 @@
  * the placer chose against the reservations, before anything is claimed
  * (placement_place_unless), and a second placement only when it touched
  * one.  The queue keeps its order between passes (queue.h): a pass sorts
- * only the jobs added out of order or re-prioritised since the last.  A pass only takes resources, so a one-chunk request shape that
- * did not fit now (or fit only on reserved nodes, until the next start or
+ * only the jobs added out of order or re-prioritised since the last.
+ * A pass only takes resources, so a one-chunk request shape that did not
+ * fit now (or fit only on reserved nodes, until the next start or
  * reservation) is not placed again in the same pass, and "could it ever
  * fit" is asked once per shape: a long queue of similar jobs pays per
  * shape, not per job.  A job that asks for more than the usable nodes
