@@ -1,6 +1,6 @@
 /* sched_bench - one scheduling pass of scheduler/core, timed, no daemons
  *
- *   bench/sched_bench [--passes N] [--cpu]
+ *   bench/sched_bench [--passes N] [--cpu] [--case NAME]
  *
  * Prints a JSON array, one object per case and size.
  *
@@ -37,7 +37,8 @@
  * queue, and undoing the starts between all_start passes are not.  Each case
  * runs --passes times (default 101) on the same snapshot and queue; the first
  * pass is included (it answers "could this job ever fit" for every job, later
- * passes reuse the answer, as the controller's do).
+ * passes reuse the answer, as the controller's do).  --case NAME runs only
+ * that case (all its sizes), for a profiler.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -163,14 +164,16 @@ static struct sched_result *timed_pass (struct sched_snapshot *s, struct sched_q
 
 /* One case's JSON object; sorts MS. */
 static void print_case (const char *name, int nnodes, int queued, int started, double *ms,
-                        int passes, bool first)
+                        int passes)
 {
+    static bool first = true;
     double median, p99;
     bench_stats (ms, passes, &median, &p99);
     printf ("%s{\"case\":\"%s\",\"nodes\":%d,\"cores_per_node\":%d,\"queued\":%d,\"started\":%d,"
             "\"passes\":%d,\"median_ms\":%.3f,\"p99_ms\":%.3f,\"min_ms\":%.3f,\"max_ms\":%.3f}",
             first ? "[\n" : ",\n", name, nnodes, CORES, queued, started, passes, median, p99, ms[0],
             ms[passes - 1]);
+    first = false;
     fflush (stdout);
 }
 
@@ -292,7 +295,7 @@ static void run_backfill_case (const char *name, int max_jobs, int passes)
         die ("sched_queue_create");
     queue_mixed (q, jobs, BF_QUEUED);
     struct sched_limits limits = {.max_jobs = max_jobs, .policy = SCHED_EASY};
-    double *ms = calloc ((size_t)passes, sizeof (double));
+    double *ms = calloc ((size_t)passes + 1, sizeof (double));
     int started = 0;
     if (!ms)
         die ("calloc");
@@ -320,7 +323,8 @@ static void run_backfill_case (const char *name, int max_jobs, int passes)
         }
         sched_result_destroy (r);
     }
-    print_case (name, BF_NODES, BF_QUEUED, started, ms, passes, false);
+    if (passes > 0)
+        print_case (name, BF_NODES, BF_QUEUED, started, ms, passes);
     free (ms);
     for (int i = 0; i < BF_NODES; i++)
         sched_alloc_destroy (run[i]);
@@ -330,7 +334,7 @@ static void run_backfill_case (const char *name, int max_jobs, int passes)
     sched_snapshot_destroy (s);
 }
 
-static void run_case (const char *name, int nnodes, int passes, bool first)
+static void run_case (const char *name, int nnodes, int passes)
 {
     bool all_start = strcmp (name, "all_start") == 0;
     struct sched_snapshot *s = build_cluster (nnodes);
@@ -357,7 +361,7 @@ static void run_case (const char *name, int nnodes, int passes, bool first)
         undo_starts (s, q, r);
         sched_result_destroy (r);
     }
-    print_case (name, nnodes, QUEUED, started, ms, passes, first);
+    print_case (name, nnodes, QUEUED, started, ms, passes);
     free (ms);
     if (fill)
         (void)sched_snapshot_release (s, fill);
@@ -369,25 +373,36 @@ static void run_case (const char *name, int nnodes, int passes, bool first)
 int main (int argc, char **argv)
 {
     int passes = 101;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp (argv[i], "--passes") == 0 && i + 1 < argc && atoi (argv[i + 1]) > 0)
             passes = atoi (argv[++i]);
         else if (strcmp (argv[i], "--cpu") == 0)
             cpu_clock = true;
+        else if (strcmp (argv[i], "--case") == 0 && i + 1 < argc)
+            only = argv[++i];
         else {
-            fprintf (stderr, "usage: sched_bench [--passes N] [--cpu]\n");
+            fprintf (stderr, "usage: sched_bench [--passes N] [--cpu] [--case NAME]\n");
             return 2;
         }
     }
     const int sizes[] = {1000, 10000};
     const char *cases[] = {"none_fits", "all_start"};
     for (int c = 0; c < 2; c++) {
-        for (int k = 0; k < 2; k++)
-            run_case (cases[c], sizes[k], passes, c == 0 && k == 0);
+        for (int k = 0; k < 2 && (!only || strcmp (only, cases[c]) == 0); k++)
+            run_case (cases[c], sizes[k], passes);
     }
+    /* a case left out still draws its random cluster and queue (0
+     * passes), so that the next one gets the jobs it gets in a full run */
     int bf_passes = passes / 10 < 3 ? 3 : passes / 10;
-    run_backfill_case ("easy_whole_queue", 0, bf_passes);
-    run_backfill_case ("easy_depth_1000", 1000, bf_passes);
-    printf ("\n]\n");
+    bool whole = !only || strcmp (only, "easy_whole_queue") == 0;
+    bool depth = !only || strcmp (only, "easy_depth_1000") == 0;
+    if (whole || depth)
+        run_backfill_case ("easy_whole_queue", 0, whole ? bf_passes : 0);
+    if (depth)
+        run_backfill_case ("easy_depth_1000", 1000, bf_passes);
+    printf ("%s\n]\n",
+            only && !strstr ("none_fits all_start easy_whole_queue easy_depth_1000", only) ? "["
+                                                                                           : "");
     return 0;
 }

@@ -26,7 +26,16 @@
  * cluster only grows with time, so the search gallops (1, 2, 4, ...
  * candidates ahead) to a time that fits and bisects back to the first:
  * O(log candidates) placements and O(running jobs up to about 2T)
- * releases.  With earlier reservations (conservative) a later time may
+ * releases.  Three things keep a candidate cheap: each carries a bound
+ * on the cluster's free cores and GPUs then (the totals now plus what the
+ * jobs ended by then hold, snap_run.cores/gpus), and one that asks for
+ * more is refused without replaying or asking the placer (which would
+ * refuse it from those totals); a candidate is only asked whether the
+ * job fits (placement_fits: step 1, nothing claimed), and the job is
+ * placed once, at the time the search settles on; the replay releases
+ * and claims runs through the node pointers they keep (no name lookups).
+ * The probes and their answers are the ones of a placement at every
+ * candidate, so T and the plan are too.  With earlier reservations (conservative) a later time may
  * overlap more of them: the search above, ignoring them, gives the first
  * candidate worth asking (they only take options away), and from there
  * every candidate is tried in turn, one placement each; the policy's
@@ -85,9 +94,9 @@ int64_t backfill_latest (const struct backfill *b);
  * until the next backfill_reserve(). */
 const int64_t *backfill_horizon (const struct backfill *b);
 
-/* The job of the first reservation made (in pass order) that holds a node
- * of A and starts before END: what keeps a job placed at A and ending at
- * END from starting now.  -1 for none. */
-int64_t backfill_blocker (const struct backfill *b, const struct sched_alloc *a, int64_t end);
+/* The job of the first reservation made (in pass order) that holds one of
+ * the N nodes NODES (dense indexes) and starts before END: what keeps a job
+ * placed there and ending at END from starting now.  -1 for none. */
+int64_t backfill_blocker (const struct backfill *b, const int *nodes, int n, int64_t end);
 
 #endif

@@ -28,18 +28,21 @@ static void take_gpu (struct pick *p, int slot)
     p->gpus[p->ngpus++] = slot;
 }
 
-/* Take up to NEED free cores of domain D in its preference order. */
+/* Take up to NEED free cores of domain D in its preference order, from
+ * the first that may be free (snode.numa_first); every core the scan
+ * passes is taken when it ends, so the mark moves to where it stopped. */
 static int take_from_domain (struct pick *p, int d, int need)
 {
-    const struct snode *n = p->n;
-    int got = 0;
-    for (int i = 0; i < n->numa_ncores[d] && got < need; i++) {
+    struct snode *n = p->n;
+    int got = 0, i = n->numa_first[d];
+    for (; i < n->numa_ncores[d] && got < need; i++) {
         int slot = n->numa_cores[d][i];
         if (n->cores[slot].owner == SNAP_FREE) {
             take_core (p, slot);
             got++;
         }
     }
+    n->numa_first[d] = i;
     return got;
 }
 

@@ -265,10 +265,26 @@ static bool held_known (struct pass *ps, const struct qjob *j, int64_t end, int6
     return true;
 }
 
+/* A first placement that would hold a reserved node past its start
+ * (placement_place_unless): refused before it is claimed, and the
+ * reservation's job noted. */
+struct resv_check {
+    const struct backfill *bf;
+    int64_t end;
+    int64_t blocker;
+};
+
+static bool held_by_reservation (void *arg, const int *nodes, int n)
+{
+    struct resv_check *rc = arg;
+    rc->blocker = backfill_blocker (rc->bf, nodes, n, rc->end);
+    return rc->blocker >= 0;
+}
+
 /* Place J now.  With reservations, a placement that would still hold one
- * of their nodes when that reservation starts is given back and J placed
- * again off those nodes; *BLOCKER then names the reservation's job.
- * 0 with *A, -1 with errno (ENOSPC: does not fit now). */
+ * of their nodes when that reservation starts is refused (before it is
+ * claimed) and J placed again off those nodes; *BLOCKER then names the
+ * reservation's job.  0 with *A, -1 with errno (ENOSPC: does not fit now). */
 static int place_now (struct pass *ps, const struct qjob *j, struct sched_alloc **a,
                       int64_t *blocker, char *wait, size_t len)
 {
@@ -278,16 +294,17 @@ static int place_now (struct pass *ps, const struct qjob *j, struct sched_alloc 
         return -1;
     placement_set_horizon (ps->p, NULL, 0);
     placement_set_waited (ps->p, ps->now - j->eligible_time);
-    if (placement_place (ps->p, &placement_free_now, j->seq, &j->req, NULL, a) < 0) {
+    struct resv_check check = {ps->bf, end, -1};
+    if (placement_place_unless (ps->p, &placement_free_now, j->seq, &j->req, NULL,
+                                held_by_reservation, &check, a) == 0)
+        return 0;
+    if (errno != EAGAIN) {
         snprintf (wait, len, "%s", placement_why (ps->p));
         if (errno == ENOSPC)
             nofit_add (ps, j, wait);
         return -1;
     }
-    if ((*blocker = backfill_blocker (ps->bf, *a, end)) < 0)
-        return 0;
-    (void)snap_release (ps->s, *a);
-    sched_alloc_destroy (*a);
+    *blocker = check.blocker;
     *a = NULL;
     if (offres_known (ps, j, end)) {
         snprintf (wait, len, "%s", "");

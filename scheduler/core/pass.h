@@ -63,10 +63,13 @@
  * Bounded: at most limits->max_jobs eligible jobs are considered per pass
  * (held ones do not count).  A reservation costs a replay of the running
  * jobs' ends up to T (backfill.h), once per pass under EASY; a job that
- * fits now with a reservation in place costs one more check of its nodes
- * against the reservations, and a second placement only when it touched
- * one.  A pass only takes resources, so a one-chunk request shape that
- * did not fit now (or fit only on reserved nodes, until the next start or
+ * fits now with a reservation in place costs one more check of the nodes
+ * the placer chose against the reservations, before anything is claimed
+ * (placement_place_unless), and a second placement only when it touched
+ * one.  The queue keeps its order between passes (queue.h): a pass sorts
+ * only the jobs added out of order or re-prioritised since the last.
+ * A pass only takes resources, so a one-chunk request shape that did not
+ * fit now (or fit only on reserved nodes, until the next start or
  * reservation) is not placed again in the same pass, and "could it ever
  * fit" is asked once per shape: a long queue of similar jobs pays per
  * shape, not per job.  A job that asks for more than the usable nodes

@@ -117,6 +117,8 @@ struct placement {
     int *hcount;          /* scratch, hwidth entries, all 0 between uses */
     int64_t *units;       /* units[f]: instances a node with f free cores holds */
     unsigned units_stamp; /* attempt (stamp) units[] is for */
+    unsigned bins_stamp;  /* attempt (stamp) bins_use is for */
+    bool bins_use;        /* bins_usable's answer in that attempt */
 
     /* placement groups (pgroup.h), per failure domain: the leaf, or the
      * node without a fabric */
@@ -143,7 +145,9 @@ struct placement {
     int64_t until;
     const int64_t *hz_from; /* the horizon as set, for placement_place */
     int64_t hz_until;
-    int64_t waited; /* seconds the job has been eligible (switches=N@T) */
+    int64_t waited;        /* seconds the job has been eligible (switches=N@T) */
+    struct need idle_best; /* view_best for placement_idle_all, once known */
+    bool idle_best_known;
     char why[160];  /* why a fabric constraint made it wait */
     char note[160]; /* what the fabric step did, for the job */
 };
@@ -259,6 +263,13 @@ static struct need request_total (const struct resreq *req)
     return t;
 }
 
+void placement_request_totals (const struct resreq *req, int64_t *cores, int64_t *gpus)
+{
+    struct need t = request_total (req);
+    *cores = t.cores;
+    *gpus = t.gpus;
+}
+
 /* ---- step 1: nodes by counts ---- */
 
 /* The failure domain of node I for placement groups: its leaf, or the
@@ -313,21 +324,27 @@ static bool node_has_room (const struct placement *p, int i, const struct need *
     return left.cores >= nd->cores && left.gpus >= nd->gpus && left.mem >= nd->mem;
 }
 
+/* How many instances of chunk C fit in LEFT, at most CAP. */
+static int64_t instances_in (const struct need *left, const struct resreq_chunk *c, int64_t cap)
+{
+    if (left->cores < 0)
+        return 0;
+    int64_t k = cap;
+    if (c->ncpus > 0 && left->cores / c->ncpus < k)
+        k = left->cores / c->ncpus;
+    if (c->ngpus > 0 && left->gpus / c->ngpus < k)
+        k = left->gpus / c->ngpus;
+    if (c->mem > 0 && (int64_t)(left->mem / c->mem) < k)
+        k = (int64_t)(left->mem / c->mem);
+    return k;
+}
+
 /* How many instances of chunk C node I can still take, at most CAP. */
 static int64_t node_instances (const struct placement *p, int i, const struct resreq_chunk *c,
                                int64_t cap)
 {
     struct need left = node_left (p, i);
-    if (left.cores < 0)
-        return 0;
-    int64_t k = cap;
-    if (c->ncpus > 0 && left.cores / c->ncpus < k)
-        k = left.cores / c->ncpus;
-    if (c->ngpus > 0 && left.gpus / c->ngpus < k)
-        k = left.gpus / c->ngpus;
-    if (c->mem > 0 && (int64_t)(left.mem / c->mem) < k)
-        k = (int64_t)(left.mem / c->mem);
-    return k;
+    return instances_in (&left, c, cap);
 }
 
 static struct snap_cap need_cap (const struct need *nd)
@@ -456,6 +473,36 @@ static int choose_pack (struct placement *p)
     return 0;
 }
 
+/* The most any one node offers under the view, componentwise (so at
+ * least what each node offers): for free-now the group tree's root, for
+ * every-node-idle the biggest node, counted once per placement (nodes are
+ * not added while it lives).  False for a view it does not know. */
+static bool view_best (struct placement *p, struct need *most)
+{
+    if (p->view == &placement_free_now) {
+        struct snap_totals tot = snap_range_totals (p->s, 0, p->nnodes);
+        *most = (struct need){tot.best.cores, tot.best.gpus, tot.best.mem};
+        return true;
+    }
+    if (p->view != &placement_idle_all)
+        return false;
+    if (!p->idle_best_known) {
+        p->idle_best = (struct need){-1, 0, 0};
+        for (int i = 0; i < p->nnodes; i++) {
+            const struct snode *n = p->s->nodes[i];
+            if (n->ncores > p->idle_best.cores)
+                p->idle_best.cores = n->ncores;
+            if (n->ngpus > p->idle_best.gpus)
+                p->idle_best.gpus = n->ngpus;
+            if (n->mem > p->idle_best.mem)
+                p->idle_best.mem = n->mem;
+        }
+        p->idle_best_known = true;
+    }
+    *most = p->idle_best;
+    return true;
+}
+
 /* A node the job does not use yet for chunk C.  Scatter: the first that
  * fits.  Free: the first that holds all REMAINING instances, else the one
  * holding most, so the job spans few nodes.  *NC skips the leading nodes
@@ -469,6 +516,15 @@ static int find_new_node (struct placement *p, const struct resreq_chunk *c, int
     int best = -1;
     int64_t best_k = 0;
     bool leading = true;
+    /* Free: no node holds more instances than the view's best node
+     * (view_best), so once one holds that many no later node can beat it
+     * and the rest of the scan would only confirm the choice.  Without
+     * this a job of many small chunks on nodes that each hold few of them
+     * (huddle-sim's one-core nodes) scans every free node for every
+     * instance. */
+    struct need most;
+    if (want > 1 && view_best (p, &most))
+        want = instances_in (&most, c, want);
     for (int i = next_node (p, *nc, &one); i < p->nnodes && best_k < want;
          i = next_node (p, i + 1, &one)) {
         if (leading)
@@ -638,17 +694,28 @@ static bool bins_apply (const struct placement *p)
            !c->labels[0] && !p->excl && c->ngpus == 0 && c->mem == 0;
 }
 
-/* Leaf L's units for the job (bins_apply), from its counts: exactly what
+/* bins_apply and bins_ready together, the part that cannot change during
+ * an attempt asked once per attempt (p->stamp): the fabric step asks for
+ * every group and every leaf. */
+static bool bins_usable (struct placement *p)
+{
+    if (p->ntouched != 0)
+        return false;
+    if (p->bins_stamp != p->stamp) {
+        p->bins_use = bins_apply (p) && bins_ready (p) == 0;
+        p->bins_stamp = p->stamp;
+    }
+    return p->bins_use;
+}
+
+/* Leaf L's units for the job (bins_usable), from its counts: exactly what
  * a walk of its nodes (node_units) adds up (a node with f free cores
  * holds min(want, f / ncpus) instances; under a horizon, none on a node
  * reserved before the job's end).  The counts are made again only when
  * a node of the leaf changed since (claims, releases, usability, labels
- * all stamp it); fabric reloads and new nodes make a new placement.  -1:
- * counts off. */
-static int bins_cap (struct placement *p, int l, int64_t *cap)
+ * all stamp it); fabric reloads and new nodes make a new placement. */
+static int64_t bins_cap (struct placement *p, int l)
 {
-    if (bins_ready (p) < 0)
-        return -1;
     const struct resreq_chunk *c = &p->req->chunks[0];
     const struct snap_group *g = &p->s->groups[1 + l];
     struct freebin *b = &p->bins[g->first];
@@ -688,8 +755,7 @@ static int bins_cap (struct placement *p, int l, int64_t *cap)
         if (p->from[i] < p->until && n->usable && n->excl_seq == SNAP_FREE)
             sum -= p->units[n->free_cores];
     }
-    *cap = sum;
-    return 0;
+    return sum;
 }
 
 /* What leaf L holds of the job, computed once per attempt: a visit of the
@@ -704,8 +770,10 @@ static int64_t leaf_cap (struct placement *p, int l)
     int64_t cap = 0;
     if (p->dom_ok && !p->dom_ok[l])
         goto done;
-    if (bins_apply (p) && bins_cap (p, l, &cap) == 0)
+    if (bins_usable (p)) {
+        cap = bins_cap (p, l);
         goto done; /* exact: no need for the group tree's shortcut below */
+    }
     if (p->view == &placement_free_now) {
         const struct resreq *req = p->req;
         struct need one = {1, 0, 0};
@@ -810,7 +878,7 @@ static void consider_group (struct placement *p, int gi, int64_t want, int maxl,
     const struct snap_group *g = &s->groups[gi];
     /* A leaf's counts (bins_cap) are exact and cheaper than the group
      * tree's totals, which only refuse what they would refuse too. */
-    bool counted = g->level == 0 && bins_apply (p) && bins_ready (p) == 0;
+    bool counted = g->level == 0 && bins_usable (p);
     if (g->count < 1 ||
         (p->view == &placement_free_now && !counted && group_too_busy (p, gi, p->req)))
         return;
@@ -826,7 +894,8 @@ static void consider_group (struct placement *p, int gi, int64_t want, int maxl,
     }
     if (sum < want)
         return;
-    qsort (p->lc, (size_t)L, sizeof (*p->lc), cmp_leafcap);
+    if (L > 1) /* a leaf switch's group: one leaf */
+        qsort (p->lc, (size_t)L, sizeof (*p->lc), cmp_leafcap);
     int m = 0;
     for (int64_t acc = 0; acc < want; m++)
         acc += p->lc[m].cap;
@@ -1012,6 +1081,7 @@ static int choose_fabric (struct placement *p)
     if (p->stamp == 0) { /* wrapped: no stale cap may look current */
         memset (p->capstamp, 0, (size_t)(p->nleaves + 1) * sizeof (*p->capstamp));
         p->units_stamp = 0;
+        p->bins_stamp = 0;
         p->stamp = 1;
     }
     struct fabric_best best;
@@ -1279,7 +1349,13 @@ static int cmp_placed (const void *a, const void *b)
  * its allocation entry is built in one piece. */
 static int claim_placed (struct placement *p, int64_t seq, struct sched_alloc *a)
 {
-    qsort (p->placed, (size_t)p->nplaced, sizeof (struct placed), cmp_placed);
+    /* step 1 mostly records them in this order already (one leaf, nodes
+     * in first-use order): the sort only when it has something to do */
+    int in_order = 1;
+    while (in_order < p->nplaced && cmp_placed (&p->placed[in_order - 1], &p->placed[in_order]) < 0)
+        in_order++;
+    if (in_order < p->nplaced)
+        qsort (p->placed, (size_t)p->nplaced, sizeof (struct placed), cmp_placed);
     for (int k = 0; k < p->nplaced; k++) {
         struct snode *n = p->s->nodes[p->placed[k].node];
         const struct resreq_chunk *c = &p->req->chunks[p->placed[k].chunk];
@@ -1340,8 +1416,10 @@ static void note_switches (struct placement *p)
               leaves <= p->req->max_switches ? "met" : "not met", leaves);
 }
 
-int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
-                     const struct resreq *req, const struct idset *skip, struct sched_alloc **out)
+/* Step 1 of placement_place: the nodes, in p->placed (the caller
+ * resets).  0, or -1 with errno as placement_place. */
+static int choose_for (struct placement *p, const struct placement_view *view,
+                       const struct resreq *req, const struct idset *skip)
 {
     if (request_invalid (req)) {
         errno = EINVAL;
@@ -1352,10 +1430,41 @@ int placement_place (struct placement *p, const struct placement_view *view, int
     begin (p, view, req, skip);
     p->from = p->hz_from;
     p->until = p->hz_until;
-    struct sched_alloc *a = NULL;
     int rc = choose_grouped (p);
     if (rc == 0 && req->max_switches > 0 && p->note[0] == '\0')
         note_switches (p);
+    return rc;
+}
+
+int placement_fits (struct placement *p, const struct placement_view *view,
+                    const struct resreq *req, const struct idset *skip)
+{
+    int rc = choose_for (p, view, req, skip);
+    int saved = errno;
+    reset_attempt (p);
+    if (rc == 0)
+        return 1;
+    errno = saved;
+    return saved == ENOSPC ? 0 : -1;
+}
+
+int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
+                     const struct resreq *req, const struct idset *skip, struct sched_alloc **out)
+{
+    return placement_place_unless (p, view, seq, req, skip, NULL, NULL, out);
+}
+
+int placement_place_unless (struct placement *p, const struct placement_view *view, int64_t seq,
+                            const struct resreq *req, const struct idset *skip,
+                            bool (*veto) (void *arg, const int *nodes, int n), void *arg,
+                            struct sched_alloc **out)
+{
+    struct sched_alloc *a = NULL;
+    int rc = choose_for (p, view, req, skip);
+    if (rc == 0 && veto && veto (arg, p->touched, p->ntouched)) {
+        errno = EAGAIN;
+        rc = -1;
+    }
     if (rc == 0 && !(a = sched_alloc_create (seq))) {
         errno = ENOMEM;
         rc = -1;

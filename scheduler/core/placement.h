@@ -19,7 +19,10 @@
  * after the nodes that had no room for an earlier instance of the same
  * chunk, and the free-now view jumps over nodes the group tree says cannot
  * hold one instance: a chunk costs O(log nodes) per node it opens when
- * free nodes are easy to find, O(nodes) at worst.
+ * free nodes are easy to find, O(nodes) at worst.  Free's search for a
+ * node holding all remaining instances stops at the first node holding as
+ * many as the view's best node could (the group tree's root; the biggest
+ * node when idle): no later node could beat it.
  * Greedy, not optimal: a job that only an exhaustive search could fit is
  * treated as not fitting.
 
@@ -115,6 +118,29 @@ void placement_destroy (struct placement *p);
  * when it does not fit now, EINVAL for a malformed request, ENOMEM; nothing is claimed then. */
 int placement_place (struct placement *p, const struct placement_view *view, int64_t seq,
                      const struct resreq *req, const struct idset *skip, struct sched_alloc **out);
+
+/* The cores and GPUs REQ asks for over all its chunk instances: with the
+ * free-now view, placement_place refuses at once (ENOSPC) a request for
+ * more than the cluster's free totals (snap_group_totals of group 0). */
+void placement_request_totals (const struct resreq *req, int64_t *cores, int64_t *gpus);
+
+/* placement_place, but once the nodes are chosen and before anything is
+ * claimed, VETO (ARG, NODES, N) is asked with their dense indexes (each
+ * once): true refuses the choice, and the call fails with EAGAIN, nothing
+ * claimed.  The pass refuses so a choice that would hold a reserved node,
+ * instead of claiming it and giving it back.  VETO NULL: placement_place. */
+int placement_place_unless (struct placement *p, const struct placement_view *view, int64_t seq,
+                            const struct resreq *req, const struct idset *skip,
+                            bool (*veto) (void *arg, const int *nodes, int n), void *arg,
+                            struct sched_alloc **out);
+
+/* Would placement_place (P, VIEW, any seq, REQ, SKIP) succeed now?  The
+ * same step 1 (so the same answer, and the same placement_why), without
+ * step 2 and without claiming: claiming the nodes step 1 chose cannot fail
+ * but for memory.  1 yes; 0 no (ENOSPC); -1 with errno EINVAL or ENOMEM.
+ * Backfill asks it at candidate times and places only at the one chosen. */
+int placement_fits (struct placement *p, const struct placement_view *view,
+                    const struct resreq *req, const struct idset *skip);
 
 /* Could REQ be placed on what VIEW offers (placement_idle_all: ever)?  Nothing is
  * claimed.  1 yes; 0 no, with a sentence for the user in REASON; -1 ENOMEM. */

@@ -4,11 +4,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The order is kept between passes: ORDER is sorted, but for the entries
+ * of jobs in PENDING (their key changed since: their entry there is
+ * stale and skipped), and PENDING holds the jobs whose place is to be
+ * found (added out of order, or given another priority or rank).  The
+ * next queue_ordered() sorts only PENDING and merges it in, O(n + k log
+ * k) for k of them, instead of sorting all n: a pass that started k jobs
+ * which the controller then had to queue again (or a bench undoing its
+ * starts) does not cost a sort of 100,000 jobs.  Jobs are totally
+ * ordered (ties end at seq), so the result is the one a full sort gives. */
 struct sched_queue {
-    struct qjob **order; /* live and dead jobs; sorted unless dirty */
-    int n, cap;
+    struct qjob **order; /* live and dead jobs, sorted but for pending ones */
+    int n, cap;          /* cap >= every job object (order and pending) */
+    struct qjob **pending;
+    int npending, pending_cap;
+    struct qjob **scratch; /* the merge's output, cap entries once made */
+    int scratch_cap;
     int ndead;
-    bool dirty;
+    bool dirty;            /* PENDING could not grow: sort everything next time */
     struct qjob **buckets; /* seq -> job, live jobs only */
     int nbuckets;          /* power of two */
     int nlive;
@@ -32,9 +45,15 @@ void sched_queue_destroy (struct sched_queue *q)
     if (!q)
         return;
     int saved = errno;
-    for (int i = 0; i < q->n; i++)
-        qjob_free (q->order[i]);
+    for (int i = 0; i < q->n; i++) {
+        if (!q->order[i]->pending) /* else freed from pending */
+            qjob_free (q->order[i]);
+    }
+    for (int i = 0; i < q->npending; i++)
+        qjob_free (q->pending[i]);
     free (q->order);
+    free (q->pending);
+    free (q->scratch);
     free (q->buckets);
     free (q);
     errno = saved;
@@ -82,26 +101,49 @@ static void hash_unlink (struct sched_queue *q, struct qjob *j)
     *pp = j->hnext;
 }
 
-/* Grow both tables before a job goes in, so that adding cannot fail
- * half-way. */
+/* Room for one more entry in PENDING. */
+static int pending_reserve (struct sched_queue *q)
+{
+    if (q->npending == q->pending_cap) {
+        int cap = q->pending_cap ? 2 * q->pending_cap : 64;
+        struct qjob **v = realloc (q->pending, (size_t)cap * sizeof (*v));
+        if (!v)
+            return -1;
+        q->pending = v;
+        q->pending_cap = cap;
+    }
+    return 0;
+}
+
+/* Grow the tables before a job goes in, so that adding cannot fail
+ * half-way: ORDER can then hold every job object (queue_ordered may put
+ * them all there), PENDING one more. */
 static int reserve_one (struct sched_queue *q)
 {
-    if (q->n == q->cap) {
+    if (q->n + q->npending + 1 > q->cap) {
         int cap = q->cap ? 2 * q->cap : 64;
+        while (cap < q->n + q->npending + 1)
+            cap *= 2;
         struct qjob **v = realloc (q->order, (size_t)cap * sizeof (*v));
         if (!v)
             return -1;
         q->order = v;
         q->cap = cap;
     }
+    if (pending_reserve (q) < 0)
+        return -1;
     if (q->nlive + 1 > q->nbuckets) {
         int nb = q->nbuckets ? 2 * q->nbuckets : 64;
         struct qjob **b = calloc ((size_t)nb, sizeof (*b));
         if (!b)
             return -1;
         for (int i = 0; i < q->n; i++) {
-            if (!q->order[i]->dead)
+            if (!q->order[i]->dead && !q->order[i]->pending)
                 hash_link (b, nb, q->order[i]);
+        }
+        for (int i = 0; i < q->npending; i++) {
+            if (!q->pending[i]->dead)
+                hash_link (b, nb, q->pending[i]);
         }
         free (q->buckets);
         q->buckets = b;
@@ -127,27 +169,89 @@ static int cmp_order (const void *a, const void *b)
     return runs_before (x, y) ? -1 : runs_before (y, x) ? 1 : 0;
 }
 
-static void compact (struct sched_queue *q)
+/* J's place in the order is to be found again (queue_ordered). */
+static void make_pending (struct sched_queue *q, struct qjob *j)
+{
+    if (j->pending)
+        return;
+    if (pending_reserve (q) < 0) { /* J keeps its stale entry: sort all */
+        q->dirty = true;
+        return;
+    }
+    j->pending = true;
+    q->pending[q->npending++] = j;
+}
+
+/* Drop from ORDER the dead jobs (freed) and the stale entries of pending
+ * ones; from PENDING the dead jobs (freed), clearing the flag of the
+ * rest.  ORDER stays sorted. */
+static void drop_stale (struct sched_queue *q)
 {
     int k = 0;
     for (int i = 0; i < q->n; i++) {
-        if (q->order[i]->dead)
-            qjob_free (q->order[i]);
+        struct qjob *j = q->order[i];
+        if (j->pending)
+            continue;
+        if (j->dead)
+            qjob_free (j);
         else
-            q->order[k++] = q->order[i];
+            q->order[k++] = j;
     }
     q->n = k;
+    k = 0;
+    for (int i = 0; i < q->npending; i++) {
+        struct qjob *j = q->pending[i];
+        j->pending = false;
+        if (j->dead)
+            qjob_free (j);
+        else
+            q->pending[k++] = j;
+    }
+    q->npending = k;
     q->ndead = 0;
+}
+
+/* ORDER: every live job, sorted; PENDING empty. */
+static void normalize (struct sched_queue *q)
+{
+    drop_stale (q);
+    if (q->npending > 1)
+        qsort (q->pending, (size_t)q->npending, sizeof (*q->pending), cmp_order);
+    if (q->npending > 0 && !q->dirty && q->scratch_cap < q->cap) {
+        struct qjob **v = realloc (q->scratch, (size_t)q->cap * sizeof (*v));
+        if (v) {
+            q->scratch = v;
+            q->scratch_cap = q->cap;
+        }
+    }
+    if (q->npending > 0 && !q->dirty && q->scratch_cap >= q->n + q->npending) {
+        int a = 0, b = 0, k = 0;
+        while (a < q->n || b < q->npending) {
+            bool take_pending =
+                a == q->n || (b < q->npending && runs_before (q->pending[b], q->order[a]));
+            q->scratch[k++] = take_pending ? q->pending[b++] : q->order[a++];
+        }
+        struct qjob **v = q->order;
+        int cap = q->cap;
+        q->order = q->scratch;
+        q->cap = q->scratch_cap;
+        q->scratch = v;
+        q->scratch_cap = cap;
+        q->n = k;
+    } else if (q->npending > 0 || q->dirty) { /* no memory to merge, or a
+                                               * stale entry: sort it all */
+        memcpy (q->order + q->n, q->pending, (size_t)q->npending * sizeof (*q->order));
+        q->n += q->npending;
+        qsort (q->order, (size_t)q->n, sizeof (*q->order), cmp_order);
+    }
+    q->npending = 0;
+    q->dirty = false;
 }
 
 void queue_ordered (struct sched_queue *q, struct qjob ***jobs, int *n)
 {
-    if (q->ndead)
-        compact (q);
-    if (q->dirty) {
-        qsort (q->order, (size_t)q->n, sizeof (*q->order), cmp_order);
-        q->dirty = false;
-    }
+    if (q->ndead || q->npending || q->dirty)
+        normalize (q);
     *jobs = q->order;
     *n = q->n;
 }
@@ -186,10 +290,16 @@ int sched_queue_add (struct sched_queue *q, const struct sched_job *job)
     j->rank = job->rank ? job->rank : job->seq;
     j->eligible_time = job->eligible_time;
     j->held = job->held;
-    /* the usual submit appends in order; anything else needs a sort */
-    if (q->n > 0 && !runs_before (q->order[q->n - 1], j))
-        q->dirty = true;
-    q->order[q->n++] = j;
+    /* the usual submit appends in order; anything else finds its place
+     * at the next queue_ordered() (the last entry's key is current unless
+     * it is pending itself) */
+    struct qjob *last = q->n > 0 ? q->order[q->n - 1] : NULL;
+    if (!last || (!last->pending && runs_before (last, j)))
+        q->order[q->n++] = j;
+    else {
+        j->pending = true;
+        q->pending[q->npending++] = j;
+    }
     hash_link (q->buckets, q->nbuckets, j);
     q->nlive++;
     return 0;
@@ -207,7 +317,7 @@ int sched_queue_remove (struct sched_queue *q, int64_t seq)
     /* dead jobs keep their place (pointers stay valid for the pass) until
      * the next pass compacts; bound them when no pass comes */
     if (q->ndead > 1024 && q->ndead > q->nlive)
-        compact (q);
+        normalize (q);
     return 0;
 }
 
@@ -239,7 +349,7 @@ int sched_queue_set_priority (struct sched_queue *q, int64_t seq, int priority)
         return -1;
     if (j->priority != priority) {
         j->priority = priority;
-        q->dirty = true;
+        make_pending (q, j);
     }
     return 0;
 }
@@ -253,7 +363,7 @@ int sched_queue_set_rank (struct sched_queue *q, int64_t seq, int64_t rank)
         rank = seq;
     if (j->rank != rank) {
         j->rank = rank;
-        q->dirty = true;
+        make_pending (q, j);
     }
     return 0;
 }

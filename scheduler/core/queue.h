@@ -9,9 +9,11 @@
  * The queue copies what it is given (including the resreq's chunks); the
  * caller keeps ownership of its own job and request.
  *
- * Cost: add, remove, hold and release are O(1) on average; the pass sorts
- * only when priorities or out-of-order adds have disturbed the order since
- * the last pass, so 100,000 queued jobs stay cheap.
+ * Cost: add, remove, hold and release are O(1) on average.  The order is
+ * kept between passes: the jobs added out of order or given another
+ * priority or rank since the last pass are sorted alone and merged in,
+ * O(n + k log k) for k of them, so 100,000 queued jobs stay cheap even
+ * when a pass's starts come back (the controller could not start them).
  *
  * Errors: -1 with errno set, nothing changed.
  */

@@ -11,6 +11,8 @@ struct qjob {
     int64_t eligible_time;
     bool held;
     bool dead;                /* removed; freed at the next compaction */
+    bool pending;             /* in the queue's pending list (queue.c): its
+                               * place in the order is to be found again */
     uint64_t fits_generation; /* snapshot generation under which it could
                                * fit on the idle cluster (0: not known) */
     struct resreq req;

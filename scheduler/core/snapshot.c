@@ -36,6 +36,7 @@ static void snode_free (struct snode *n)
     free (n->numa_cores);
     free (n->numa_ncores);
     free (n->numa_free);
+    free (n->numa_first);
     free (n->core_slot);
     free (n->gpu_slot);
     free (n->cores);
@@ -58,8 +59,10 @@ void sched_snapshot_destroy (struct sched_snapshot *s)
     free (s->tree);
     free (s->groups);
     snap_fabric_free (s->fabric);
-    for (int i = 0; i < s->nruns; i++)
+    for (int i = 0; i < s->nruns; i++) {
         sched_alloc_destroy (s->runs[i].a);
+        free (s->runs[i].nodes);
+    }
     free (s->runs);
     free (s->runs_bucket);
     free (s);
@@ -274,7 +277,8 @@ static int build_numa_lists (struct snode *n)
         return 0;
     if (!(n->numa_cores = calloc ((size_t)n->nnuma, sizeof (int *))) ||
         !(n->numa_ncores = calloc ((size_t)n->nnuma, sizeof (int))) ||
-        !(n->numa_free = calloc ((size_t)n->nnuma, sizeof (int))))
+        !(n->numa_free = calloc ((size_t)n->nnuma, sizeof (int))) ||
+        !(n->numa_first = calloc ((size_t)n->nnuma, sizeof (int))))
         return -1;
     for (int i = 0; i < n->ncores; i++)
         n->numa_free[n->cores[i].numa]++;
@@ -288,6 +292,7 @@ static int build_numa_lists (struct snode *n)
             if (slot < 0 || n->cores[slot].gpu_local != (pass == 1))
                 continue;
             int d = n->cores[slot].numa;
+            n->cores[slot].numa_at = n->numa_ncores[d];
             n->numa_cores[d][n->numa_ncores[d]++] = slot;
         }
     }
@@ -547,23 +552,39 @@ struct snap_totals snap_group_totals (struct sched_snapshot *s, int g)
     return snap_range_totals (s, s->groups[g].first, s->groups[g].count);
 }
 
-/* First leaf >= FROM under tree entry I (covering LO..HI) that holds NEED. */
-static int tree_first (const struct sched_snapshot *s, int i, int lo, int hi, int from,
-                       const struct snap_cap *need)
+/* First leaf >= FROM that holds NEED, -1 for none.  Starts at FROM's own
+ * leaf and moves right subtree by subtree, going down into one whose
+ * totals hold NEED (left child first) and past one whose totals do not:
+ * O(log distance) in the usual case rather than a descent from the root,
+ * and O(1) when FROM itself holds it (placing many instances on a run of
+ * free nodes asks for the next node each time).  A subtree's best node is
+ * a componentwise maximum, so its totals may hold NEED while no node under
+ * it does; going down then ends in leaves that do not, and the walk moves
+ * on to the right from there. */
+static int tree_first (const struct sched_snapshot *s, int from, const struct snap_cap *need)
 {
-    if (hi < from || !cap_holds (&s->tree[i].best, need))
-        return -1;
-    if (lo == hi)
-        return lo;
-    int mid = lo + (hi - lo) / 2;
-    int r = tree_first (s, 2 * i, lo, mid, from, need);
-    return r >= 0 ? r : tree_first (s, 2 * i + 1, mid + 1, hi, from, need);
+    int i = s->leaves + from;
+    for (;;) {
+        if (cap_holds (&s->tree[i].best, need)) {
+            if (i >= s->leaves)
+                return i - s->leaves;
+            i = 2 * i;
+            continue;
+        }
+        while (i % 2 == 1) /* a right child: its parent's range is done */
+            i /= 2;
+        if (i == 0)
+            return -1;
+        i++;
+    }
 }
 
 int snap_next_fit (struct sched_snapshot *s, int from, const struct snap_cap *need)
 {
     if (from >= s->n)
         return s->n;
+    if (from < 0)
+        from = 0;
     if (!tree_ready (s)) {
         for (; from < s->n; from++) {
             struct snap_cap c = snap_node_cap (s->nodes[from]);
@@ -572,7 +593,7 @@ int snap_next_fit (struct sched_snapshot *s, int from, const struct snap_cap *ne
         }
         return from;
     }
-    int r = tree_first (s, 1, 0, s->leaves - 1, from, need);
+    int r = tree_first (s, from, need);
     return r < 0 || r >= s->n ? s->n : r;
 }
 
@@ -587,9 +608,12 @@ void snap_take_core (struct snode *n, int slot, int64_t seq)
 
 void snap_put_core (struct snode *n, int slot)
 {
-    n->cores[slot].owner = SNAP_FREE;
+    struct snode_core *c = &n->cores[slot];
+    c->owner = SNAP_FREE;
     n->free_cores++;
-    n->numa_free[n->cores[slot].numa]++;
+    n->numa_free[c->numa]++;
+    if (c->numa_at < n->numa_first[c->numa])
+        n->numa_first[c->numa] = c->numa_at;
 }
 
 void snap_take_gpu (struct snode *n, int slot, int64_t seq)
@@ -694,31 +718,50 @@ static void release_entry (struct sched_snapshot *s, struct snode *n, const stru
     snap_node_changed (s, n);
 }
 
-int snap_claim (struct sched_snapshot *s, const struct sched_alloc *a)
+/* The node of A's entry I: NODES[I] when given (a tracked run), else by
+ * name; NULL when the snapshot has none of that name. */
+static struct snode *entry_node (const struct sched_snapshot *s, const struct sched_alloc *a, int i,
+                                 struct snode *const *nodes)
+{
+    if (nodes)
+        return nodes[i];
+    int idx = snap_find (s, sched_alloc_node (a, i)->name);
+    return idx < 0 ? NULL : s->nodes[idx];
+}
+
+static int claim_with (struct sched_snapshot *s, const struct sched_alloc *a,
+                       struct snode *const *nodes)
 {
     int64_t seq = sched_alloc_seq (a);
     bool excl = sched_alloc_exclusive (a);
     int i;
     for (i = 0; i < sched_alloc_nnodes (a); i++) {
-        const struct rset_node *e = sched_alloc_node (a, i);
-        int idx = snap_find (s, e->name);
-        if (idx < 0) {
+        struct snode *n = entry_node (s, a, i, nodes);
+        if (!n) {
             errno = ENOENT;
             goto undo;
         }
-        if (claim_entry (s, s->nodes[idx], e, seq, excl) < 0)
+        if (claim_entry (s, n, sched_alloc_node (a, i), seq, excl) < 0)
             goto undo;
     }
     if (snap_pgroup_join (s, a) == 0)
         return 0;
 undo:;
     int saved = errno;
-    while (--i >= 0) {
-        const struct rset_node *e = sched_alloc_node (a, i);
-        release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
-    }
+    while (--i >= 0)
+        release_entry (s, entry_node (s, a, i, nodes), sched_alloc_node (a, i), seq, excl);
     errno = saved;
     return -1;
+}
+
+int snap_claim (struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    return claim_with (s, a, NULL);
+}
+
+int snap_claim_run (struct sched_snapshot *s, const struct snap_run *r)
+{
+    return claim_with (s, r->a, r->nodes);
 }
 
 /* Everything in E is held by job SEQ (so releasing it is legal). */
@@ -743,26 +786,41 @@ static int entry_held_by (const struct snode *n, const struct rset_node *e, int6
     return 0;
 }
 
-int snap_release (struct sched_snapshot *s, const struct sched_alloc *a)
+#define RELEASE_KEEP 128 /* nodes looked up once, checked and released */
+
+static int release_with (struct sched_snapshot *s, const struct sched_alloc *a,
+                         struct snode *const *nodes)
 {
     int64_t seq = sched_alloc_seq (a);
     bool excl = sched_alloc_exclusive (a);
     int nn = sched_alloc_nnodes (a);
+    struct snode *found[RELEASE_KEEP];
     for (int i = 0; i < nn; i++) {
-        const struct rset_node *e = sched_alloc_node (a, i);
-        int idx = snap_find (s, e->name);
-        int rc = idx < 0 ? -ENOENT : entry_held_by (s->nodes[idx], e, seq, excl);
+        struct snode *n = entry_node (s, a, i, nodes);
+        int rc = n ? entry_held_by (n, sched_alloc_node (a, i), seq, excl) : -ENOENT;
         if (rc < 0) {
             errno = -rc;
             return -1;
         }
+        if (!nodes && i < RELEASE_KEEP)
+            found[i] = n;
     }
     snap_pgroup_leave (s, a);
     for (int i = 0; i < nn; i++) {
-        const struct rset_node *e = sched_alloc_node (a, i);
-        release_entry (s, s->nodes[snap_find (s, e->name)], e, seq, excl);
+        struct snode *n = !nodes && i < RELEASE_KEEP ? found[i] : entry_node (s, a, i, nodes);
+        release_entry (s, n, sched_alloc_node (a, i), seq, excl);
     }
     return 0;
+}
+
+int snap_release (struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    return release_with (s, a, NULL);
+}
+
+int snap_release_run (struct sched_snapshot *s, const struct snap_run *r)
+{
+    return release_with (s, r->a, r->nodes);
 }
 
 int sched_snapshot_claim (struct sched_snapshot *s, const struct sched_alloc *a)
@@ -844,22 +902,69 @@ static int run_reserve (struct sched_snapshot *s)
     return 0;
 }
 
+/* What releasing A can add to the free totals (snap_run.cores, gpus): a
+ * shared allocation frees what it holds; an exclusive one makes its nodes
+ * offer everything they have free, so count their capacity. */
+static void run_frees (const struct sched_snapshot *s, const struct sched_alloc *a,
+                       struct snap_run *r)
+{
+    r->cores = sched_alloc_total_cores (a);
+    r->gpus = sched_alloc_total_gpus (a);
+    if (!sched_alloc_exclusive (a))
+        return;
+    for (int k = 0; k < sched_alloc_nnodes (a); k++) {
+        int i = snap_find (s, sched_alloc_node (a, k)->name);
+        if (i >= 0) {
+            r->cores += s->nodes[i]->ncores;
+            r->gpus += s->nodes[i]->ngpus;
+        }
+    }
+}
+
+/* A's entries' nodes (snap_run.nodes); NULL with ENOMEM or ENOENT (a
+ * node the snapshot does not have: A was claimed, so it has them all). */
+static struct snode **run_nodes (const struct sched_snapshot *s, const struct sched_alloc *a)
+{
+    int nn = sched_alloc_nnodes (a);
+    struct snode **v = malloc (((size_t)nn + 1) * sizeof (*v));
+    if (!v) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    for (int k = 0; k < nn; k++) {
+        int i = snap_find (s, sched_alloc_node (a, k)->name);
+        if (i < 0) {
+            free (v);
+            errno = ENOENT;
+            return NULL;
+        }
+        v[k] = s->nodes[i];
+    }
+    return v;
+}
+
 int snap_track (struct sched_snapshot *s, const struct sched_alloc *a)
 {
     struct sched_alloc *c = sched_alloc_copy (a);
-    if (!c || run_reserve (s) < 0) {
+    struct snode **nodes = c ? run_nodes (s, c) : NULL;
+    if (!nodes || run_reserve (s) < 0) {
         sched_alloc_destroy (c);
+        free (nodes);
         errno = ENOMEM;
         return -1;
     }
     int i = run_find (s, sched_alloc_seq (a));
     if (i >= 0) {
         sched_alloc_destroy (s->runs[i].a);
+        free (s->runs[i].nodes);
         s->runs[i].a = c;
+        s->runs[i].nodes = nodes;
+        run_frees (s, c, &s->runs[i]);
         return 0;
     }
     i = s->nruns++;
-    s->runs[i] = (struct snap_run){sched_alloc_seq (a), c, -1};
+    s->runs[i] = (struct snap_run){.seq = sched_alloc_seq (a), .a = c, .nodes = nodes, .hnext = -1};
+    run_frees (s, c, &s->runs[i]);
     run_link (s, i);
     return 0;
 }
@@ -880,6 +985,7 @@ void snap_untrack (struct sched_snapshot *s, int64_t seq)
         return;
     run_unlink (s, i);
     sched_alloc_destroy (s->runs[i].a);
+    free (s->runs[i].nodes);
     int last = --s->nruns;
     if (i != last) { /* the last entry takes its place */
         run_unlink (s, last);
@@ -947,8 +1053,13 @@ static bool node_consistent (const struct snode *n)
     bool any_owned = false;
     for (int d = 0; d < n->nnuma; d++) {
         int f = 0;
-        for (int i = 0; i < n->numa_ncores[d]; i++)
-            f += n->cores[n->numa_cores[d][i]].owner == SNAP_FREE;
+        for (int i = 0; i < n->numa_ncores[d]; i++) {
+            const struct snode_core *c = &n->cores[n->numa_cores[d][i]];
+            f += c->owner == SNAP_FREE;
+            /* no free core before the allocator's mark (numa_first) */
+            if (c->numa_at != i || (c->owner == SNAP_FREE && i < n->numa_first[d]))
+                return false;
+        }
         if (f != n->numa_free[d])
             return false;
     }

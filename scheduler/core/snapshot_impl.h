@@ -22,6 +22,7 @@ struct snode_core {
     int *pus;
     bool gpu_local; /* local to some GPU: CPU-only chunks take it last */
     int64_t owner;  /* job seq or SNAP_FREE */
+    int numa_at;    /* its position in its domain's list (numa_cores) */
 };
 
 struct snode_gpu {
@@ -51,6 +52,11 @@ struct snode {
     int *numa_free;
     int *numa_ncores;
     int **numa_cores;
+    /* per domain: every core of numa_cores[d] before this position is
+     * taken, so the allocator's scan for free cores starts there (a chunk
+     * of one core on a full-ish node would otherwise walk the taken ones,
+     * once per instance).  Moved on by the scan, back by snap_put_core. */
+    int *numa_first;
 
     int *core_slot; /* core OS index -> slot, -1 when absent */
     int core_slot_len;
@@ -134,6 +140,15 @@ struct snode_pg {
 struct snap_run {
     int64_t seq;
     struct sched_alloc *a;
+    /* At least what releasing it adds to the free cores and GPUs of the
+     * cluster's totals (snap_group_totals): its own, or with an exclusive
+     * allocation its nodes' whole capacity.  Backfill adds them up to see
+     * without replaying that a job cannot fit yet (backfill.c). */
+    long cores, gpus;
+    /* Its entries' nodes, in entry order, looked up once when tracked
+     * (nodes never move or go away): backfill's replay releases and
+     * claims it back many times a pass without looking names up. */
+    struct snode **nodes;
     int hnext; /* next entry of its hash chain, -1 none */
 };
 
@@ -197,6 +212,10 @@ bool snap_node_before (const struct snode *a, const struct snode *b);
  * sched_snapshot_claim / sched_snapshot_release otherwise. */
 int snap_claim (struct sched_snapshot *s, const struct sched_alloc *a);
 int snap_release (struct sched_snapshot *s, const struct sched_alloc *a);
+
+/* The same for a tracked run, through its node pointers (snap_run.nodes). */
+int snap_claim_run (struct sched_snapshot *s, const struct snap_run *r);
+int snap_release_run (struct sched_snapshot *s, const struct snap_run *r);
 
 /* Record a copy of A (claimed already) among the running jobs, replacing
  * an entry of the same seq; forget job SEQ's entry (nothing when none).

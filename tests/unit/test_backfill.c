@@ -422,6 +422,64 @@ static void overdue_and_endless_jobs (void **state)
     sched_snapshot_destroy (s);
 }
 
+/* An exclusive job frees its whole node, not only the cores it asked
+ * for.  One 4-core node; job 91 holds it exclusively with 1 core until
+ * 100.  Job 1 (4 cores) cannot start at 10: reserved at T=100 on n0.
+ * (The search skips candidate times at which the freed cores could not
+ * add up to what the job needs without asking the placer; counting only
+ * job 91's one core would skip 100 too and find no time at all.)  The
+ * same with two GPUs: job 92 holds node g0 exclusively with 1 core and
+ * no GPU until 50; job 2 asks for both GPUs: reserved at 50. */
+static void exclusive_jobs_free_their_nodes (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = cluster (1, 4);
+    int ids[1] = {0};
+    static int pus[2] = {0, 1};
+    struct sched_core_desc cores[2] = {{.os_index = 0, .numa = 0, .npus = 1, .pus = &pus[0]},
+                                       {.os_index = 1, .numa = 0, .npus = 1, .pus = &pus[1]}};
+    int local[2] = {0, 1};
+    struct sched_gpu_desc gpus[2] = {{0, 0, 2, local, 0}, {1, 0, 2, local, 0}};
+    struct sched_node_desc d = {.name = "g0",
+                                .usable = true,
+                                .mem = 64 * GiB,
+                                .ncores = 2,
+                                .cores = cores,
+                                .ngpus = 2,
+                                .gpus = gpus};
+    assert_int_equal (sched_snapshot_add_node (s, &d), 0);
+    struct sched_alloc *x[2];
+    const char *node[2] = {"n0", "g0"};
+    int64_t wall[2] = {100, 50};
+    for (int i = 0; i < 2; i++) {
+        struct rset_node part = {.name = node[i], .ncores = 1, .cores = ids, .npus = 1, .pus = ids};
+        assert_non_null (x[i] = sched_alloc_create (91 + i));
+        assert_int_equal (sched_alloc_add (x[i], &part), 0);
+        sched_alloc_set_exclusive (x[i], true);
+        sched_alloc_set_window (x[i], 0, wall[i]);
+        assert_int_equal (sched_snapshot_claim (s, x[i]), 0);
+    }
+    struct sched_queue *q = sched_queue_create();
+    struct req four;
+    submit (q, 1, 0, mkreq (&four, 1, 4, 50, RESREQ_FREE));
+    struct sched_result *r = pass (s, q, 10, SCHED_EASY, 0);
+    assert_reserved (r, 1, 100, "n0");
+    sched_result_destroy (r);
+    assert_int_equal (sched_queue_remove (q, 1), 0);
+    struct req two = {.c = {.count = 1, .ncpus = 1, .ngpus = 2, .mpiprocs = 1}};
+    two.r = (struct resreq){.nchunks = 1, .chunks = &two.c, .walltime = 50, .switches_wait = -1};
+    submit (q, 2, 0, &two);
+    r = pass (s, q, 10, SCHED_EASY, 0);
+    assert_reserved (r, 2, 50, "g0");
+    sched_result_destroy (r);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal (sched_snapshot_release (s, x[i]), 0);
+        sched_alloc_destroy (x[i]);
+    }
+    sched_queue_destroy (q);
+    sched_snapshot_destroy (s);
+}
+
 /* Reservations are placements by the same engine.  A fabric of two
  * leaves (n0,n1 | n2,n3); n0 and n2 are busy until 100, n1 until 200, n3
  * is free.  A 2-node scatter job: at 100 n0, n2 and n3 are free and the
@@ -602,6 +660,7 @@ int main (void)
         cmocka_unit_test (conservative_starts_only_what_delays_nobody),
         cmocka_unit_test (fcfs_stops_where_easy_backfills),
         cmocka_unit_test (overdue_and_endless_jobs),
+        cmocka_unit_test (exclusive_jobs_free_their_nodes),
         cmocka_unit_test (reservations_follow_the_fabric),
         cmocka_unit_test (random_workload_easy),
         cmocka_unit_test (random_workload_conservative),

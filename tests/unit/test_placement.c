@@ -1124,10 +1124,70 @@ static void groups_without_a_fabric (void **state)
     sched_snapshot_destroy (s);
 }
 
+/* snap_next_fit (the group tree's "first node from I that may hold
+ * this") against a scan of every node, on random partly used clusters
+ * of odd sizes.  The tree keeps each subtree's best node componentwise,
+ * so a subtree can look as if it held a chunk of cores and GPUs that no
+ * node under it holds (one node with the cores free, its neighbour with
+ * the GPUs): the search must go on past it, to the same node the scan
+ * finds. */
+static void next_fit_matches_a_scan (void **state)
+{
+    (void)state;
+    for (int round = 0; round < 40; round++) {
+        struct sched_snapshot *s = sched_snapshot_create();
+        assert_non_null (s);
+        int n = 1 + rnd (37);
+        char names[40][8];
+        for (int i = 0; i < n; i++) {
+            snprintf (names[i], sizeof (names[i]), "m%02d", i);
+            add_node (s, names[i], 4, 2);
+        }
+        struct sched_alloc *a = sched_alloc_create (7);
+        assert_non_null (a);
+        int ids[4] = {0, 1, 2, 3};
+        for (int i = 0; i < n; i++) {
+            struct rset_node e = {.name = names[i],
+                                  .ncores = rnd (5),
+                                  .cores = ids,
+                                  .npus = 0,
+                                  .pus = ids,
+                                  .ngpus = rnd (3),
+                                  .gpus = ids};
+            e.npus = e.ncores;
+            if (e.ncores + e.ngpus > 0)
+                assert_int_equal (sched_alloc_add (a, &e), 0);
+        }
+        if (sched_alloc_nnodes (a) > 0)
+            assert_int_equal (sched_snapshot_claim (s, a), 0);
+        if (rnd (2))
+            assert_int_equal (sched_snapshot_set_usable (s, names[rnd (n)], false), 0);
+        for (int c = 0; c <= 4; c++) {
+            for (int g = 0; g <= 2; g++) {
+                struct snap_cap need = {c, g, 0};
+                for (int from = 0; from <= n; from++) {
+                    int want = from;
+                    for (; want < n; want++) {
+                        struct snap_cap have = snap_node_cap (s->nodes[want]);
+                        if (have.cores >= need.cores && have.gpus >= need.gpus)
+                            break;
+                    }
+                    assert_int_equal (snap_next_fit (s, from, &need), want);
+                }
+            }
+        }
+        if (sched_alloc_nnodes (a) > 0)
+            assert_int_equal (sched_snapshot_release (s, a), 0);
+        sched_alloc_destroy (a);
+        sched_snapshot_destroy (s);
+    }
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test (random_trees_match_exhaustive_search),
+        cmocka_unit_test (next_fit_matches_a_scan),
         cmocka_unit_test (mixed_shapes_stay_valid),
         cmocka_unit_test (fabric_api_checks_and_orders),
         cmocka_unit_test (switches_wait_then_best_available),

@@ -898,6 +898,121 @@ static void fcfs_stops_and_admit_refuses (void **state)
     (void)state;
 }
 
+/* The queue keeps its order between passes and only places the jobs
+ * whose key changed (queue.h): that order must be the one a full sort
+ * gives after any mix of adds in and out of order, priority and rank
+ * changes, holds and removals (enough of them, at times, that the queue
+ * compacts on its own).  A pass on a cluster with no nodes shows the
+ * order: every eligible job gets a NEVER decision, in pass order, and
+ * nothing starts.  The model sorts its own copy each time. */
+struct qmodel {
+    int64_t seq, rank;
+    int prio;
+    bool live, held;
+};
+
+static int cmp_qmodel (const void *a, const void *b)
+{
+    const struct qmodel *x = a, *y = b;
+    if (x->prio != y->prio)
+        return x->prio > y->prio ? -1 : 1;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+#define QM_MAX 6000
+static struct qmodel qm[QM_MAX], qsorted[QM_MAX];
+
+static void check_order (struct sched_snapshot *s, struct sched_queue *q, int n)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        if (qm[i].live && !qm[i].held)
+            qsorted[k++] = qm[i];
+    }
+    qsort (qsorted, (size_t)k, sizeof (*qsorted), cmp_qmodel);
+    struct sched_limits lim = {0};
+    struct sched_result *r = sched_pass (s, q, 0, &lim);
+    assert_non_null (r);
+    assert_int_equal (sched_result_count (r), k);
+    for (int i = 0; i < k; i++) {
+        const struct sched_decision *d = sched_result_get (r, i);
+        assert_int_equal (d->kind, SCHED_NEVER);
+        assert_int_equal (d->seq, qsorted[i].seq);
+    }
+    sched_result_destroy (r);
+}
+
+static void queue_order_survives_changes (void **state)
+{
+    (void)state;
+    struct sched_snapshot *s = sched_snapshot_create();
+    struct sched_queue *q = sched_queue_create();
+    assert_non_null (s);
+    assert_non_null (q);
+    struct req rq;
+    mkreq (&rq, 1, 1, 0, 0, RESREQ_FREE, RESREQ_SHARED);
+    int n = 0;
+    srand (7);
+    for (int round = 0; round < 300; round++) {
+        bool bulk = round % 50 == 49;
+        for (int op = 0; op < (bulk ? 2000 : 1 + rand() % 20); op++) {
+            int what = bulk ? 0 : rand() % 10, i = n > 0 ? rand() % n : 0;
+            if (what < 4 || n == 0) { /* add: mostly in order, sometimes not */
+                if (n == QM_MAX)
+                    continue;
+                int64_t seq = rand() % 4 ? 100000 + n : 1 + rand() % 99999;
+                bool taken = false;
+                for (int k = 0; k < n && !taken; k++)
+                    taken = qm[k].seq == seq;
+                if (taken)
+                    continue;
+                int prio = rand() % 8 ? 0 : rand() % 3;
+                struct sched_job j = {.seq = seq, .priority = prio, .req = &rq.r};
+                assert_int_equal (sched_queue_add (q, &j), 0);
+                qm[n++] = (struct qmodel){seq, seq, prio, true, false};
+            } else if (!qm[i].live) {
+                continue;
+            } else if (what < 6) {
+                assert_int_equal (sched_queue_remove (q, qm[i].seq), 0);
+                qm[i].live = false;
+            } else if (what < 8) {
+                qm[i].prio = rand() % 3;
+                assert_int_equal (sched_queue_set_priority (q, qm[i].seq, qm[i].prio), 0);
+            } else if (what < 9) {
+                int64_t rank = rand() % 3 ? 1 + rand() % 200000 : 0;
+                assert_int_equal (sched_queue_set_rank (q, qm[i].seq, rank), 0);
+                qm[i].rank = rank ? rank : qm[i].seq;
+            } else if (qm[i].held) {
+                assert_int_equal (sched_queue_release (q, qm[i].seq, 0), 0);
+                qm[i].held = false;
+            } else {
+                assert_int_equal (sched_queue_hold (q, qm[i].seq), 0);
+                qm[i].held = true;
+            }
+        }
+        if (bulk) { /* all but about 50 go: more dead than live, so the
+                     * queue compacts during the removals */
+            for (int i = 0; i < n; i++) {
+                if (qm[i].live && rand() % 40) {
+                    assert_int_equal (sched_queue_remove (q, qm[i].seq), 0);
+                    qm[i].live = false;
+                }
+            }
+            int k = 0;
+            for (int i = 0; i < n; i++) {
+                if (qm[i].live)
+                    qm[k++] = qm[i];
+            }
+            n = k;
+        }
+        check_order (s, q, n);
+    }
+    sched_queue_destroy (q);
+    sched_snapshot_destroy (s);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests[] = {
@@ -921,6 +1036,7 @@ int main (void)
         cmocka_unit_test (allocations_carry_start_and_expected_end),
         cmocka_unit_test (random_workload_keeps_invariants),
         cmocka_unit_test (fcfs_stops_and_admit_refuses),
+        cmocka_unit_test (queue_order_survives_changes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
