@@ -46,9 +46,12 @@ _lib_exit () {
     done
     # Users this test created (ensure_user) are removed with their homes,
     # then the groups it created (ensure_group).
+    # -f: a process of the user killed just now, or a zombie nobody reaps
+    # (where PID 1 does not), must not leave the user behind for the next
+    # run to find and keep.
     for _u in ${TEST_USERS_MADE:-}; do
         pkill -KILL -u "$_u" 2>/dev/null
-        userdel -r "$_u" >/dev/null 2>&1 || userdel "$_u" >/dev/null 2>&1
+        userdel -f -r "$_u" >/dev/null 2>&1 || userdel -f "$_u" >/dev/null 2>&1
     done
     for _g in ${TEST_GROUPS_MADE:-}; do
         groupdel "$_g" >/dev/null 2>&1
