@@ -159,6 +159,14 @@ int server_port (struct ctld *ctx);
 /* The peer's identity.  peer_agent_node() is the node name the agent on
  * this connection registered (NULL before node.register). */
 uid_t peer_uid (const struct peer *p);
+
+/* Root or the service user: who may act for the cluster (agents, node
+ * offline/clear, other users' jobs where an admin may, raising a running
+ * job's walltime). */
+static inline bool ctld_privileged (const struct ctld *ctx, uid_t uid)
+{
+    return uid == 0 || uid == ctx->cfg.service_uid;
+}
 gid_t peer_gid (const struct peer *p);
 const char *peer_addr (const struct peer *p);
 const char *peer_agent_node (const struct peer *p);

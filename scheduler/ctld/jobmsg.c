@@ -288,7 +288,7 @@ static int job_submit (json_t *msg, void *arg, struct herror *err)
     }
     /* a group is its owner's wish about its own jobs: another user's job
      * would move them (and keep the owner from deleting the group) */
-    if (pg && peer_uid (rq->peer) != 0 && peer_uid (rq->peer) != ctx->cfg.service_uid &&
+    if (pg && !ctld_privileged (ctx, peer_uid (rq->peer)) &&
         json_integer_value (json_object_get (pg, "uid")) != (json_int_t)peer_uid (rq->peer)) {
         herror_set (err, "placement group %s belongs to another user", spec->res.pgroup);
         goto fail;
@@ -813,7 +813,7 @@ static int job_rerun (json_t *msg, void *arg, struct herror *err)
     struct ctld_job *j = jobs_owned (msg, rq, err);
     if (!j)
         return -1;
-    if (peer_uid (rq->peer) != 0 && peer_uid (rq->peer) != ctx->cfg.service_uid)
+    if (!ctld_privileged (ctx, peer_uid (rq->peer)))
         return herror_set (err, "Unauthorized Request");
     if (j->state != JOB_RUNNING || j->deleted)
         return herror_set (err, "Request invalid for state of job");
@@ -988,9 +988,8 @@ static int job_alter (json_t *msg, void *arg, struct herror *err)
     /* A running job's walltime, as PBS has it: its owner may lower it,
      * root or the service user may also raise it.  Its nodes' shepherds
      * are told (job.walltime); a job already past it is killed. */
-    bool privileged = peer_uid (rq->peer) == 0 || peer_uid (rq->peer) == ctx->cfg.service_uid;
     if (j->state == JOB_RUNNING && has_walltime && walltime > j->res.walltime &&
-        j->res.walltime > 0 && !privileged)
+        j->res.walltime > 0 && !ctld_privileged (ctx, peer_uid (rq->peer)))
         return herror_set (err, "Unauthorized Request (only root may raise a running job's "
                                 "walltime)");
     if (!has_walltime && !has_priority && !select && !name && !has_when)
@@ -1043,7 +1042,7 @@ static int job_alter (json_t *msg, void *arg, struct herror *err)
     if (alter_commit (msg, rq, j, members, what, err) < 0)
         return -1;
     if (has_walltime && j->state == JOB_RUNNING)
-        job_send_walltime (ctx, j, NULL);
+        job_send_walltime (ctx, j);
     return 0;
 }
 

@@ -382,7 +382,7 @@ static bool name_accepted (struct ctld *ctx, const char *name)
 
 static bool is_admin (struct ctld *ctx, struct peer *p)
 {
-    return peer_uid (p) == 0 || peer_uid (p) == ctx->cfg.service_uid;
+    return ctld_privileged (ctx, peer_uid (p));
 }
 
 static int get_node_name (json_t *msg, const char **name, struct herror *err)

@@ -147,7 +147,7 @@ static int pgroup_delete (json_t *msg, void *arg, struct herror *err)
     if (!g)
         return herror_set (err, "Unknown placement group %.64s", name);
     uid_t uid = peer_uid (rq->peer);
-    if (uid != 0 && uid != ctx->cfg.service_uid &&
+    if (!ctld_privileged (ctx, uid) &&
         json_integer_value (json_object_get (g, "uid")) != (json_int_t)uid)
         return herror_set (err, "Unauthorized Request");
     struct ctld_job *j = group_user (ctx, name);

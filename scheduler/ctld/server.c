@@ -450,11 +450,6 @@ static int connection_limit (struct ctld *ctx)
     return limit > 0 ? limit : 1;
 }
 
-static bool privileged (struct ctld *ctx, uid_t uid)
-{
-    return uid == 0 || uid == ctx->cfg.service_uid;
-}
-
 /* Before the hello nobody is known: connections are taken up to the limit,
  * but those still before their hello get at most half of it, so a flood of
  * silent connections (closed after the hello timeout anyway) cannot keep
@@ -505,7 +500,7 @@ static void on_rejected (const char *addr, const char *why, void *arg)
 static int client_allowed (struct ctld *ctx, const struct conn_peer *cp, struct herror *err)
 {
     struct server *s = ctx->server;
-    if (privileged (ctx, cp->uid))
+    if (ctld_privileged (ctx, cp->uid))
         return 0;
     int limit = connection_limit (ctx) - ctx->cfg.reserved_connections;
     if (s->npeers >= limit)
@@ -528,7 +523,7 @@ static int on_allow (const struct conn_peer *cp, void *arg, struct herror *err)
 {
     struct ctld *ctx = arg;
     if (strcmp (cp->role, "agent") == 0) {
-        if (cp->uid != 0 && cp->uid != ctx->cfg.service_uid)
+        if (!ctld_privileged (ctx, cp->uid))
             return herror_set (err, "uid %d may not connect as an agent", (int)cp->uid);
         return 0;
     }
