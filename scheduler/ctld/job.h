@@ -215,8 +215,8 @@ void job_send_kill (struct ctld *ctx, struct ctld_job *j, const char *node);
 /* Order the agents of every node of j's run to deliver SIG (qsig) to the
  * job's processes there, nothing else: a job.kill with "signal". */
 void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig);
-/* job.walltime with j's walltime to each node of its run, or only to NODE. */
-void job_send_walltime (struct ctld *ctx, struct ctld_job *j, const char *node);
+/* job.walltime with j's walltime to each node of its run. */
+void job_send_walltime (struct ctld *ctx, struct ctld_job *j);
 /* The order an adopted job's agent on NODE may have missed (jobs_node_register). */
 void job_retell (struct ctld *ctx, struct ctld_job *j, const char *node);
 

@@ -380,17 +380,32 @@ static json_t *kill_order (struct ctld *ctx, const struct ctld_job *j, int sig)
                       "run_count", (json_int_t)j->run_count, "grace", ctx->cfg.kill_grace);
 }
 
-/* kill_order to every node of the allocation but skip1 and skip2 (nodes
- * that need none: the one whose report ended the run, one that is down). */
-static void send_kill_except (struct ctld *ctx, struct ctld_job *j, int sig, const char *skip1,
-                              const char *skip2)
+/* job.walltime for j's run: its walltime now (qalter of a running job). */
+static json_t *walltime_order (const struct ctld_job *j)
 {
-    for (int i = 0; j->alloc && i < sched_alloc_nnodes (j->alloc); i++) {
+    return json_pack ("{s:s, s:I, s:I, s:I}", "type", "job.walltime", "seq", (json_int_t)j->seq,
+                      "run_count", (json_int_t)j->run_count, "walltime",
+                      (json_int_t)j->res.walltime);
+}
+
+/* order (stolen) to every node of the allocation but skip1 and skip2 (nodes
+ * that need none: the one whose report ended the run, one that is down). */
+static void order_nodes (struct ctld *ctx, struct ctld_job *j, json_t *order, const char *skip1,
+                         const char *skip2)
+{
+    for (int i = 0; order && j->alloc && i < sched_alloc_nnodes (j->alloc); i++) {
         const char *node = sched_alloc_node (j->alloc, i)->name;
         if ((skip1 && strcmp (node, skip1) == 0) || (skip2 && strcmp (node, skip2) == 0))
             continue;
-        ctld_order (ctx, node, kill_order (ctx, j, sig));
+        ctld_order (ctx, node, json_copy (order));
     }
+    json_decref (order);
+}
+
+static void send_kill_except (struct ctld *ctx, struct ctld_job *j, int sig, const char *skip1,
+                              const char *skip2)
+{
+    order_nodes (ctx, j, kill_order (ctx, j, sig), skip1, skip2);
 }
 
 void job_send_kill (struct ctld *ctx, struct ctld_job *j, const char *node)
@@ -407,16 +422,9 @@ void job_send_signal (struct ctld *ctx, struct ctld_job *j, int sig)
     send_kill_except (ctx, j, sig, NULL, NULL);
 }
 
-void job_send_walltime (struct ctld *ctx, struct ctld_job *j, const char *node)
+void job_send_walltime (struct ctld *ctx, struct ctld_job *j)
 {
-    for (int i = 0; j->alloc && i < sched_alloc_nnodes (j->alloc); i++) {
-        const char *n = sched_alloc_node (j->alloc, i)->name;
-        if (!node || strcmp (n, node) == 0)
-            ctld_order (ctx, n,
-                        json_pack ("{s:s, s:I, s:I, s:I}", "type", "job.walltime", "seq",
-                                   (json_int_t)j->seq, "run_count", (json_int_t)j->run_count,
-                                   "walltime", (json_int_t)j->res.walltime));
-    }
+    order_nodes (ctx, j, walltime_order (j), NULL, NULL);
 }
 
 /* "n01,n02,...": the allocation's nodes, whole however many there are. */
@@ -882,20 +890,23 @@ static int read_report (struct ctld *ctx, const char *name, json_t *report, int6
     return 0;
 }
 
-/* Orders an adopted job's agent may have missed while it was away: a
- * kill (the job is being deleted or rerun), or its altered walltime. */
-static bool must_retell (struct ctld_job *j)
+/* The order an adopted job's agent may have missed while it was away: a
+ * kill (the job is being deleted or rerun), or its altered walltime;
+ * NULL for none. */
+static json_t *missed_order (struct ctld *ctx, struct ctld_job *j)
 {
-    return j->state == JOB_EXITING || j->rerun ||
-           json_is_true (json_object_get (job_obj (j), "walltime_altered"));
+    if (j->state == JOB_EXITING || j->rerun)
+        return kill_order (ctx, j, 0);
+    if (json_is_true (json_object_get (job_obj (j), "walltime_altered")))
+        return walltime_order (j);
+    return NULL;
 }
 
 void job_retell (struct ctld *ctx, struct ctld_job *j, const char *node)
 {
-    if (j->state == JOB_EXITING || j->rerun)
-        job_send_kill (ctx, j, node);
-    else if (must_retell (j))
-        job_send_walltime (ctx, j, node);
+    json_t *order = missed_order (ctx, j);
+    if (order)
+        ctld_order (ctx, node, order);
 }
 
 int jobs_node_register (struct ctld *ctx, const char *name, json_t *report, json_t *kill,
@@ -924,8 +935,10 @@ int jobs_node_register (struct ctld *ctx, const char *name, json_t *report, json
         json_array_append_new (kill, json_integer (r.kill[i]));
     for (int i = 0; i < r.nadopt; i++) {
         struct ctld_job *j = jobs_find (ctx, r.adopt[i]);
-        if (must_retell (j))
+        json_t *order = missed_order (ctx, j);
+        if (order)
             json_array_append_new (retell, json_integer (j->seq));
+        json_decref (order);
     }
     char why[160];
     snprintf (why, sizeof (why), "not running on %s when its agent registered", name);
