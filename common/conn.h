@@ -2,8 +2,10 @@
  *
  * huddle-ctld and huddle-agent talk over TCP with the frames of proto.h.  A
  * struct conn wraps one libevent bufferevent: it does the hello exchange of
- * docs/protocol.md (MUNGE credentials both ways, see auth.h), then hands
- * each message to a callback together with the peer's authenticated uid/gid.
+ * docs/protocol.md (MUNGE credentials both ways, see auth.h; on the
+ * controller's local socket, conn_listen_local, the kernel's SO_PEERCRED
+ * instead), then hands each message to a callback together with the peer's
+ * authenticated uid/gid.
  *
  *   server side (conn_listen):  wait for hello, verify the credential for the
  *       role the peer claims, ask ops->allow, answer hello.ok with our own
