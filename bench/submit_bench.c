@@ -2,7 +2,8 @@
  * memory of a running huddle cluster
  *
  *   submit_bench throughput [--jobs N] [--window W] [--qsub PATH] [--no-hold]
- *                           [--local SOCKET]
+ *                           [--local SOCKET] [--floor SOCKET]
+ *                           [--floor-no-sync SOCKET]
  *   submit_bench turnaround [--jobs N] [--window W] [--poll-ms MS]
  *   submit_bench latency    [--jobs N] [--poll-ms MS]
  *   submit_bench memory     [--jobs N] [--window W] [--array]
@@ -26,6 +27,12 @@
  *               the controller's local socket (qsub on its host); then
  *               submit_loop_ratio is that loop's, submit_loop_ratio_tcp
  *               the TCP one's.  breakdown also times one such qsub.
+ *               --floor SOCKET: one more loop in the same slices, against
+ *               bench/submit_floor there (decode, write, fdatasync,
+ *               answer: the least a server keeping qsub's promise does);
+ *               submit_loop_ratio_floor is its ratio to the help loop.
+ *               --floor-no-sync SOCKET: the same against submit_floor
+ *               --no-sync: the difference is the disk's flush.
  *   breakdown   the steps of one qsub submit timed one by one, N times
  *               each (medians): MUNGE encode, MUNGE decode, connect and
  *               hello, job.submit on an open connection (controller work
@@ -84,7 +91,9 @@ struct opts {
     bool hold;
     bool array; /* memory: one array of --jobs subjobs */
     const char *qsub;
-    const char *local; /* the controller's local socket, or NULL */
+    const char *local;        /* the controller's local socket, or NULL */
+    const char *floor;        /* bench/submit_floor's socket, or NULL */
+    const char *floor_nosync; /* the same, run with --no-sync */
     pid_t ctld_pid;
     pid_t agent_pids[MAX_AGENTS];
     int nagents;
@@ -378,13 +387,14 @@ static double qsub_loop (const struct opts *o, long n, const char *args, bool he
  * alternating slices, so that a change in the machine's load (it is
  * shared) weighs on both alike; *help_s gets the help loop's total.  With
  * --local a third loop, the same submits through the controller's local
- * socket, takes its turn in each slice too (*local_s). */
+ * socket, takes its turn in each slice too (*local_s); with --floor and
+ * --floor-no-sync those against bench/submit_floor (floor_s[0], [1]). */
 #define LOOP_ROUNDS 10
-static double qsub_loops (const struct opts *o, double *help_s, double *local_s)
+static double qsub_loops (const struct opts *o, double *help_s, double *local_s, double floor_s[2])
 {
     double submit_s = 0;
     const char *args = o->hold ? "-h -- /bin/true" : "-- /bin/true";
-    *help_s = *local_s = 0;
+    *help_s = *local_s = floor_s[0] = floor_s[1] = 0;
     for (int r = 0; r < LOOP_ROUNDS; r++) {
         long n = o->jobs / LOOP_ROUNDS + (r < o->jobs % LOOP_ROUNDS);
         if (n == 0)
@@ -393,14 +403,18 @@ static double qsub_loops (const struct opts *o, double *help_s, double *local_s)
         submit_s += qsub_loop (o, n, args, false);
         if (o->local)
             *local_s += qsub_loop_at (o, n, args, false, o->local);
+        if (o->floor)
+            floor_s[0] += qsub_loop_at (o, n, "-h -- /bin/true", false, o->floor);
+        if (o->floor_nosync)
+            floor_s[1] += qsub_loop_at (o, n, "-h -- /bin/true", false, o->floor_nosync);
     }
     return submit_s;
 }
 
 static void run_throughput (const struct opts *o)
 {
-    double help_s, local_s;
-    double loop_s = qsub_loops (o, &help_s, &local_s);
+    double help_s, local_s, floor_s[2];
+    double loop_s = qsub_loops (o, &help_s, &local_s, floor_s);
     struct client *c = connect_server();
     double t0 = now_s();
     submit_pipelined (c, o->jobs, o->window, o->hold, NULL);
@@ -457,6 +471,31 @@ static void run_throughput (const struct opts *o)
         json_object_set_new (out, "submit_loop_ratio_local", json_real (local_s / help_s));
         json_object_set_new (out, "submit_loop_ratio", json_real (local_s / help_s));
         json_object_set_new (out, "submit_loop_ratio_met", json_boolean (local_s / help_s <= 1.5));
+    }
+    /* The same loop against a server that only commits and answers: the
+     * part of the ratio that is the disk's and the kernel's, not huddle's. */
+    if (o->floor) {
+        json_object_set_new (
+            out, "qsub_loop_floor",
+            json_pack ("{s:s, s:s, s:f, s:f}", "how",
+                       "the same sh loop of `qsub -h -- /bin/true` against bench/submit_floor: "
+                       "each submit decoded, written and fdatasync'd on the state directory's "
+                       "disk, then answered; no job model, store or scheduler",
+                       "socket", o->floor, "seconds", floor_s[0], "jobs_per_s",
+                       o->jobs / floor_s[0]));
+        json_object_set_new (out, "submit_loop_ratio_floor", json_real (floor_s[0] / help_s));
+        if (o->local)
+            json_object_set_new (out, "local_vs_floor", json_real (local_s / floor_s[0]));
+    }
+    if (o->floor_nosync) {
+        json_object_set_new (
+            out, "qsub_loop_floor_no_sync",
+            json_pack ("{s:s, s:s, s:f, s:f}", "how",
+                       "the same against bench/submit_floor --no-sync: written, not flushed",
+                       "socket", o->floor_nosync, "seconds", floor_s[1], "jobs_per_s",
+                       o->jobs / floor_s[1]));
+        json_object_set_new (out, "submit_loop_ratio_floor_no_sync",
+                             json_real (floor_s[1] / help_s));
     }
     print_json (out);
 }
@@ -582,12 +621,30 @@ static void run_breakdown (const struct opts *o)
             die ("fdatasync: %s", strerror (errno));
         t[i] = bench_now_us() - t0;
     }
-    close (fd);
     json_t *fs = us_stats (t, n,
                            "fdatasync of 32 KiB just overwritten in a file here: the commit's "
                            "flush on this disk");
     double fsync_us = json_real_value (json_object_get (fs, "median_us"));
     json_object_set_new (out, "fdatasync", fs);
+    /* The same 5 ms apart, longer than the kernel's coarse clock tick: each
+     * write then moves the file's modification time, and on some file
+     * systems (ext4 without a journal) fdatasync writes the inode too.  A
+     * qsub loop's commits are about as far apart. */
+    for (int i = 0; i < n; i++) {
+        off_t off = (off_t)(i % 32) * (off_t)sizeof (page);
+        usleep (5000);
+        if (pwrite (fd, page, sizeof (page), off) < 0)
+            die ("write: %s", strerror (errno));
+        double t0 = bench_now_us();
+        if (fdatasync (fd) < 0)
+            die ("fdatasync: %s", strerror (errno));
+        t[i] = bench_now_us() - t0;
+    }
+    close (fd);
+    json_object_set_new (out, "fdatasync_5ms_apart",
+                         us_stats (t, n,
+                                   "the same fdatasync with 5 ms between the writes: the "
+                                   "file's modification time changed since the last one"));
 
     /* The two runs alternate, so that the machine's load weighs on both. */
     double *t2 = calloc ((size_t)n, sizeof (*t2));
@@ -826,7 +883,8 @@ static void usage (void)
              "usage: submit_bench throughput|breakdown|turnaround|latency|memory [--jobs "
              "N] [--window W]\n"
              "         [--poll-ms MS] [--qsub PATH] [--no-hold] [--array] [--ctld-pid PID]\n"
-             "         [--agent-pids PID,...] [--local SOCKET]\n");
+             "         [--agent-pids PID,...] [--local SOCKET] [--floor SOCKET]\n"
+             "         [--floor-no-sync SOCKET]\n");
     exit (2);
 }
 
@@ -852,6 +910,8 @@ int main (int argc, char **argv)
                                              {"ctld-pid", required_argument, NULL, 'c'},
                                              {"agent-pids", required_argument, NULL, 'a'},
                                              {"local", required_argument, NULL, 'L'},
+                                             {"floor", required_argument, NULL, 'F'},
+                                             {"floor-no-sync", required_argument, NULL, 'N'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     int ch;
@@ -875,6 +935,12 @@ int main (int argc, char **argv)
             break;
         case 'L':
             o.local = optarg;
+            break;
+        case 'F':
+            o.floor = optarg;
+            break;
+        case 'N':
+            o.floor_nosync = optarg;
             break;
         case 'H':
             o.hold = false;
