@@ -42,7 +42,8 @@ struct conn {
     struct conn_peer peer;
     void *aux;
     bool server;
-    bool local; /* on a UNIX socket: the peer is who the kernel says */
+    bool connected; /* the socket is connected: conn_send may write at once */
+    bool local;     /* on a UNIX socket: the peer is who the kernel says */
     uid_t local_uid;
     gid_t local_gid;
     bool authed;
@@ -344,6 +345,7 @@ static void event_cb (struct bufferevent *bev, short what, void *arg)
     enter (c);
     if (what & BEV_EVENT_CONNECTED) {
         int one = 1;
+        c->connected = true;
         setsockopt (bufferevent_getfd (bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
     } else if (what & BEV_EVENT_EOF) {
         finish (c, c->closing ? c->close_reason : "connection closed by peer");
@@ -364,6 +366,7 @@ static struct conn *conn_new (struct event_base *base, evutil_socket_t fd,
         return NULL;
     c->cfg = *cfg;
     c->server = server;
+    c->connected = server; /* accepted; a client's once bufferevent says so */
     c->peer.uid = (uid_t)-1;
     c->peer.gid = (gid_t)-1;
     c->bev = bufferevent_socket_new (base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -735,6 +738,12 @@ static void free_frame (const void *data, size_t len, void *arg)
     free ((void *)data);
 }
 
+/* With nothing queued before it, a frame is written at once, most often
+ * whole: a reply leaves in the turn that made it, without waiting for the
+ * loop to report the socket writable (two epoll_ctl and an epoll_wait per
+ * reply).  What the socket does not take, and every frame behind queued
+ * ones, goes to the output buffer; so does a frame the write failed for:
+ * the bufferevent meets the same error and ends the connection its way. */
 int conn_send (struct conn *c, const json_t *msg)
 {
     if (c->closing || c->finished) {
@@ -742,13 +751,24 @@ int conn_send (struct conn *c, const json_t *msg)
         return -1;
     }
     size_t len;
-    void *frame = proto_encode (msg, &len);
+    char *frame = proto_encode (msg, &len);
     if (!frame)
         return -1;
-    /* The frame buffer is handed to the evbuffer without a copy. */
-    if (evbuffer_add_reference (bufferevent_get_output (c->bev), frame, len, free_frame, NULL) <
-        0) {
+    struct evbuffer *out = bufferevent_get_output (c->bev);
+    size_t sent = 0;
+    if (c->connected && evbuffer_get_length (out) == 0) {
+        ssize_t n = send (bufferevent_getfd (c->bev), frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        sent = n > 0 ? (size_t)n : 0;
+    }
+    int rc = 0;
+    if (sent == len)
         free (frame);
+    else if (sent > 0) {
+        rc = evbuffer_add (out, frame + sent, len - sent);
+        free (frame);
+    } else if ((rc = evbuffer_add_reference (out, frame, len, free_frame, NULL)) < 0)
+        free (frame); /* handed to the evbuffer without a copy otherwise */
+    if (rc < 0) {
         errno = ENOMEM;
         return -1;
     }
