@@ -515,6 +515,23 @@ static json_t *us_stats (double *t, int n, const char *what)
  * the steps of one `qsub -h -- /bin/true` in the order it does them.
  * The rest of the loop's cost is the process (fork, exec, dynamic
  * linking): the help loop's per-run time. */
+/* n times: overwrite one of the file's 32 blocks of size bytes (after
+ * pause_us), then time its fdatasync into t[i] (microseconds). */
+static void time_fdatasync (int fd, const char *block, size_t size, unsigned pause_us, double *t,
+                            int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (pause_us)
+            usleep (pause_us);
+        if (pwrite (fd, block, size, (off_t)(i % 32) * (off_t)size) < 0)
+            die ("write: %s", strerror (errno));
+        double t0 = bench_now_us();
+        if (fdatasync (fd) < 0)
+            die ("fdatasync: %s", strerror (errno));
+        t[i] = bench_now_us() - t0;
+    }
+}
+
 static void run_breakdown (const struct opts *o)
 {
     int n = (int)o->jobs;
@@ -612,15 +629,7 @@ static void run_breakdown (const struct opts *o)
             die ("write: %s", strerror (errno));
     if (fsync (fd) < 0)
         die ("fsync: %s", strerror (errno));
-    for (int i = 0; i < n; i++) {
-        off_t off = (off_t)(i % 32) * (off_t)sizeof (page);
-        if (pwrite (fd, page, sizeof (page), off) < 0)
-            die ("write: %s", strerror (errno));
-        double t0 = bench_now_us();
-        if (fdatasync (fd) < 0)
-            die ("fdatasync: %s", strerror (errno));
-        t[i] = bench_now_us() - t0;
-    }
+    time_fdatasync (fd, page, sizeof (page), 0, t, n);
     json_t *fs = us_stats (t, n,
                            "fdatasync of 32 KiB just overwritten in a file here: the commit's "
                            "flush on this disk");
@@ -630,16 +639,7 @@ static void run_breakdown (const struct opts *o)
      * write then moves the file's modification time, and on some file
      * systems (ext4 without a journal) fdatasync writes the inode too.  A
      * qsub loop's commits are about as far apart. */
-    for (int i = 0; i < n; i++) {
-        off_t off = (off_t)(i % 32) * (off_t)sizeof (page);
-        usleep (5000);
-        if (pwrite (fd, page, sizeof (page), off) < 0)
-            die ("write: %s", strerror (errno));
-        double t0 = bench_now_us();
-        if (fdatasync (fd) < 0)
-            die ("fdatasync: %s", strerror (errno));
-        t[i] = bench_now_us() - t0;
-    }
+    time_fdatasync (fd, page, sizeof (page), 5000, t, n);
     close (fd);
     json_object_set_new (out, "fdatasync_5ms_apart",
                          us_stats (t, n,

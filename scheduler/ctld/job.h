@@ -51,6 +51,8 @@ struct ctld_job {
     int64_t seq;
     json_t *obj;  /* owned; NULL while packed */
     char *packed; /* owned: the object as compact JSON while not running */
+    char *dump;   /* owned: the object as just stored (job_put), for job_pack;
+                   * NULL once anything changed it (job_set) */
     enum job_state state;
     uid_t uid;
     bool rerunnable;
@@ -231,6 +233,8 @@ void job_free (struct ctld_job *j);
  * first lookup; the caller frees it.  NULL on allocation failure. */
 char *jobs_user_name (struct ctld *ctx, uid_t uid);
 const char *jobs_user_name_ref (struct ctld *ctx, uid_t uid); /* borrowed from the cache */
+/* The name of group gid, NULL if the group database has none; cached. */
+const char *jobs_group_name_ref (struct ctld *ctx, gid_t gid);
 
 /* What one user has in the system: jobs not finished and the bytes of their
  * scripts (the per-user limits of job.submit).  Kept up to date by

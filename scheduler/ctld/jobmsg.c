@@ -124,9 +124,9 @@ static json_t *job_object (struct ctld *ctx, struct jobspec *spec, int64_t seq, 
     json_object_set_new (obj, "submit_time", json_integer (ctld_now()));
     json_object_set_new (obj, "run_count", json_integer (0));
     /* qstat -f's egroup: the name of the group the job runs as */
-    struct group *gr = getgrgid (spec->gid);
-    if (gr)
-        json_object_set_new (obj, "group", json_string (gr->gr_name));
+    const char *group = jobs_group_name_ref (ctx, spec->gid);
+    if (group)
+        json_object_set_new (obj, "group", json_string (group));
     return obj;
 }
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct jobs {
     int n, cap;
     int finished_subjobs;     /* subjobs F in the table, for arrays_retire */
     json_t *user_names;       /* uid (decimal) -> user name, filled on first use */
+    json_t *group_names;      /* gid (decimal) -> group name or null, the same */
     json_t *dependents;       /* seq (decimal) -> [seqs of the jobs held on its outcome] */
     struct user_usage *users; /* one per uid with unfinished jobs or once had */
     int nusers, capusers;
@@ -55,6 +57,7 @@ void job_free (struct ctld_job *j)
         return;
     json_decref (j->obj);
     free (j->packed);
+    free (j->dump);
     array_free (j->array);
     resreq_clear (&j->res);
     sched_alloc_destroy (j->alloc);
@@ -74,27 +77,56 @@ void jobs_destroy (struct ctld *ctx)
     free (js->v);
     free (js->users);
     json_decref (js->user_names);
+    json_decref (js->group_names);
     json_decref (js->dependents);
     free (js);
     ctx->jobs = NULL;
 }
 
-/* Each submit names its owner; looking the uid up in the password database
- * every time would block the loop on NSS (LDAP, sssd) per submit. */
+/* Each submit names its owner and group; looking them up in the password
+ * and group databases every time would block the loop on NSS (LDAP, sssd)
+ * per submit.  *cache maps the id (as text) to the name, or to null for an
+ * id the database does not know. */
+static const char *cached_name (json_t **cache, unsigned long id,
+                                const char *(*lookup) (unsigned long id))
+{
+    char key[32];
+    snprintf (key, sizeof (key), "%lu", id);
+    if (!*cache && !(*cache = json_object()))
+        return NULL;
+    json_t *known = json_object_get (*cache, key);
+    if (known)
+        return json_string_value (known);
+    const char *name = lookup (id);
+    json_object_set_new (*cache, key, name ? json_string (name) : json_null());
+    return json_string_value (json_object_get (*cache, key));
+}
+
+/* A user the password database does not know is named by the number. */
+static const char *user_lookup (unsigned long uid)
+{
+    static char number[32];
+    struct passwd *pw = getpwuid ((uid_t)uid);
+    if (pw && pw->pw_name)
+        return pw->pw_name;
+    snprintf (number, sizeof (number), "%lu", uid);
+    return number;
+}
+
+static const char *group_lookup (unsigned long gid)
+{
+    struct group *gr = getgrgid ((gid_t)gid);
+    return gr ? gr->gr_name : NULL;
+}
+
 const char *jobs_user_name_ref (struct ctld *ctx, uid_t uid)
 {
-    struct jobs *js = ctx->jobs;
-    char key[32];
-    snprintf (key, sizeof (key), "%lu", (unsigned long)uid);
-    if (!js->user_names && !(js->user_names = json_object()))
-        return NULL;
-    const char *known = json_string_value (json_object_get (js->user_names, key));
-    if (known)
-        return known;
-    struct passwd *pw = getpwuid (uid);
-    const char *name = pw && pw->pw_name ? pw->pw_name : key;
-    json_object_set_new (js->user_names, key, json_string (name));
-    return json_string_value (json_object_get (js->user_names, key));
+    return cached_name (&ctx->jobs->user_names, (unsigned long)uid, user_lookup);
+}
+
+const char *jobs_group_name_ref (struct ctld *ctx, gid_t gid)
+{
+    return cached_name (&ctx->jobs->group_names, (unsigned long)gid, group_lookup);
 }
 
 char *jobs_user_name (struct ctld *ctx, uid_t uid)
@@ -290,6 +322,8 @@ bool job_uses_node (const struct ctld_job *j, const char *name)
 void job_set (struct ctld_job *j, const char *name, json_t *v)
 {
     json_t *o = job_obj (j);
+    free (j->dump);
+    j->dump = NULL;
     if (!o)
         json_decref (v);
     else if (v)
@@ -318,14 +352,31 @@ json_t *job_obj_copy (const struct ctld_job *j)
 
 void job_pack (struct ctld_job *j)
 {
-    if (!j->obj || j->array || job_state_active (j->state) || j->state == JOB_NEW)
+    char *text = j->dump; /* the object as job_put stored it, unchanged since */
+    j->dump = NULL;
+    if (!j->obj || j->array || job_state_active (j->state) || j->state == JOB_NEW) {
+        free (text);
         return;
-    char *text = json_dumps (j->obj, JSON_COMPACT);
-    if (!text)
+    }
+    if (!text && !(text = json_dumps (j->obj, JSON_COMPACT)))
         return; /* it stays unpacked */
     json_decref (j->obj);
     j->obj = NULL;
     j->packed = text;
+}
+
+/* Put j's object into the store, encoded once: the text stays in j->dump
+ * for the job_pack() that follows the change (job_set drops it). */
+static int job_put (struct ctld *ctx, struct ctld_job *j, struct herror *err)
+{
+    json_t *o = job_obj (j);
+    free (j->dump);
+    if (!o || !(j->dump = json_dumps (o, JSON_COMPACT))) {
+        j->dump = NULL;
+        errno = ENOMEM;
+        return herror_set (err, "out of memory");
+    }
+    return store_job_put_text (ctx->store, o, j->dump, err);
 }
 
 /* Record the state: the object's "state", the store, the audit event. */
@@ -345,7 +396,7 @@ static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state stat
         if (old != JOB_FINISHED && state == JOB_FINISHED)
             ctx->jobs->finished_subjobs++;
     }
-    if (store_job_put (ctx->store, job_obj (j), &err) < 0 ||
+    if (job_put (ctx, j, &err) < 0 ||
         (event && store_event_add (ctx->store, j->seq, ctld_now(), event, &err) < 0)) {
         log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
         ctld_dirty (ctx);
@@ -358,10 +409,8 @@ static int job_commit (struct ctld *ctx, struct ctld_job *j, enum job_state stat
 int job_store (struct ctld *ctx, struct ctld_job *j)
 {
     struct herror err = {""};
-    json_t *obj = job_obj (j);
-    if (!obj || store_job_put (ctx->store, obj, &err) < 0) {
-        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq,
-                 obj ? err.text : "out of memory");
+    if (job_put (ctx, j, &err) < 0) {
+        log_msg (LOG_LEVEL_ERROR, "job %lld: cannot store: %s", (long long)j->seq, err.text);
         return -1;
     }
     job_pack (j);

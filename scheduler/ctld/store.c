@@ -805,11 +805,27 @@ int store_next_seq (struct store *st, int64_t *seq, struct herror *err)
 
 int store_job_put (struct store *st, const json_t *job, struct herror *err)
 {
+    if (!st || !json_is_object (job)) {
+        errno = EINVAL;
+        return herror_set (err, "store_job_put: job is not an object");
+    }
+    char *body = json_dumps (job, JSON_COMPACT);
+    if (!body) {
+        errno = ENOMEM;
+        return herror_set (err, "store_job_put: cannot encode job %lld",
+                           (long long)json_integer_value (json_object_get (job, "seq")));
+    }
+    int rc = store_job_put_text (st, job, body, err);
+    free (body);
+    return rc;
+}
+
+int store_job_put_text (struct store *st, const json_t *job, const char *body, struct herror *err)
+{
     const json_t *seqv = json_object_get (job, "seq");
     const json_t *state = json_object_get (job, "state");
-    char *body;
 
-    if (!st || !json_is_object (job)) {
+    if (!st || !json_is_object (job) || !body) {
         errno = EINVAL;
         return herror_set (err, "store_job_put: job is not an object");
     }
@@ -822,18 +838,11 @@ int store_job_put (struct store *st, const json_t *job, struct herror *err)
         return herror_set (err, "store_job_put: job %lld has no string \"state\"",
                            (long long)json_integer_value (seqv));
     }
-    if (!(body = json_dumps (job, JSON_COMPACT))) {
-        errno = ENOMEM;
-        return herror_set (err, "store_job_put: cannot encode job %lld",
-                           (long long)json_integer_value (seqv));
-    }
     int64_t seq = json_integer_value (seqv);
     struct op_arg args[] = {arg_int (seq), arg_text (json_string_value (state)),
                             arg_opt_text (json_object_get (job, "owner")),
                             arg_opt_int (json_object_get (job, "end_time")), arg_text (body)};
-    int rc = store_write (st, S_JOB_PUT, 5, args, "storing a job", err);
-    free (body);
-    if (rc < 0)
+    if (store_write (st, S_JOB_PUT, 5, args, "storing a job", err) < 0)
         return -1;
     /* A seq that did not come from store_next_seq() must not come out of it
      * later either.  A subjob's seq (above every job's, common/jobspec.h)

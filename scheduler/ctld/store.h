@@ -133,6 +133,11 @@ int store_next_seq (struct store *st, int64_t *seq, struct herror *err);
  */
 int store_job_put (struct store *st, const json_t *job, struct herror *err);
 
+/* The same with the body already made: body is json_dumps (job,
+ * JSON_COMPACT), for a caller that keeps that text too (a packed job), so
+ * that a change is encoded once.  Borrowed. */
+int store_job_put_text (struct store *st, const json_t *job, const char *body, struct herror *err);
+
 /* The batch script of job seq, kept apart from the job object so that job
  * objects (loaded, queried, kept in memory) never carry scripts.  put
  * inserts or replaces (script copied); get gives a malloc'd copy in *script
