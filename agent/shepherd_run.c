@@ -1013,6 +1013,9 @@ static void watch (struct run *r)
                                 sizeof (tnote));
             if (tnote[0])
                 note (r, false, "%s", tnote);
+            /* qsub -I gone: say so before the shell's exit is reaped (the
+             * hang-up kills it at once, and then the loop ends) */
+            check_session (r, mono_ms(), attach_end);
         }
         reap (r); /* SIGCHLDs coalesce; never miss the job's exit */
     }
