@@ -133,7 +133,9 @@ struct conn *conn_connect (struct event_base *base, const char *hostport,
                            const struct conn_options *opts, const struct conn_ops *ops, void *arg,
                            struct herror *err);
 
-/* Queue msg (borrowed) for sending.  -1 with errno: EINVAL (not a message),
+/* Send msg (borrowed): written at once when nothing is queued before it,
+ * what the socket does not take (and every frame behind queued ones) queued
+ * for the loop to write, in order.  -1 with errno: EINVAL (not a message),
  * EPIPE (the connection is closing), ENOMEM. */
 int conn_send (struct conn *c, const json_t *msg);
 
