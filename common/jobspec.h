@@ -365,6 +365,19 @@ static inline int64_t jobspec_subjob_index (int64_t seq)
 {
     return jobspec_is_subjob_seq (seq) ? seq & JOBSPEC_ARRAY_INDEX_MAX : -1;
 }
+/* Whether seq is a job's (1..JOBSPEC_SEQ_MAX) or one that
+ * jobspec_subjob_seq() gives for such a job and an index: what a decoder
+ * of a seq on the wire or on disk accepts. */
+static inline bool jobspec_key_valid (int64_t seq)
+{
+    if (seq < 1 || seq > JOBSPEC_KEY_MAX)
+        return false;
+    if (!jobspec_is_subjob_seq (seq))
+        return true;
+    int64_t base = jobspec_subjob_base (seq);
+    return base >= 1 && base <= JOBSPEC_SEQ_MAX &&
+           jobspec_subjob_seq (base, jobspec_subjob_index (seq)) == seq;
+}
 
 /* Whether the SERVER part of a job id "SEQ.SERVER" a user typed names the
  * server called name: name itself or a longer domain name of it ("vm" or

@@ -659,10 +659,7 @@ static int check_jobid (const char *s, int64_t seq, bool array, struct herror *e
 static int check_job_members (const struct jobspec *js, struct herror *err)
 {
     bool subjob = jobspec_is_subjob_seq (js->seq);
-    if (js->seq < 1 || js->seq > JOBSPEC_KEY_MAX ||
-        (subjob && (jobspec_subjob_base (js->seq) < 1 ||
-                    jobspec_subjob_seq (jobspec_subjob_base (js->seq),
-                                        jobspec_subjob_index (js->seq)) != js->seq)))
+    if (!jobspec_key_valid (js->seq))
         return herror_set (err, "seq: %lld is neither a job's (1 to %lld) nor a subjob's",
                            (long long)js->seq, (long long)JOBSPEC_SEQ_MAX);
     if (subjob && js->array_index != jobspec_subjob_index (js->seq))

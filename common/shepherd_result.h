@@ -10,7 +10,7 @@
  * exit_status is not a success).
  *
  * The file is one JSON object:
- *   seq          integer 1..JOBSPEC_KEY_MAX (common/jobspec.h; a subjob's too)
+ *   seq          a job's or a subjob's seq (jobspec_key_valid, common/jobspec.h)
  *   exit_status  integer SHEPHERD_STATUS_MIN..SHEPHERD_STATUS_MAX: the exit
  *                code 0..255, 256+N for signal N (OpenPBS's), or a
  *                negative PBS JOB_EXEC_* number: the job did not run, or

@@ -24,7 +24,7 @@ FUZZ_ENTRY (shepherd_result)
         json_decref (o);
         return 0;
     }
-    FUZZ_CHECK (res.seq >= 1 && res.seq <= JOBSPEC_SEQ_MAX, "seq %lu", res.seq);
+    FUZZ_CHECK (jobspec_key_valid ((int64_t)res.seq), "seq %lu", res.seq);
     FUZZ_CHECK (res.exit_status >= SHEPHERD_STATUS_MIN && res.exit_status <= SHEPHERD_STATUS_MAX,
                 "exit_status %d", res.exit_status);
     FUZZ_CHECK (memchr (res.error, '\0', sizeof (res.error)) &&

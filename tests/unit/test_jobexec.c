@@ -40,6 +40,7 @@
 #include "agent/shepherd.h"
 #include "agent/shepherd_task.h"
 #include "common/base64.h"
+#include "common/jobspec.h"
 #include "common/proto.h"
 
 #define TEST_USER   "huddletest"
@@ -1431,6 +1432,14 @@ static void test_result_codec (void **state)
         assert_int_equal (parsed, res.reason);
         json_decref (o);
     }
+    /* A subjob's seq goes through. */
+    struct shepherd_result sub = res;
+    sub.seq = (unsigned long)jobspec_subjob_seq (17, 3);
+    json_t *so = shepherd_result_to_json (&sub);
+    assert_non_null (so);
+    assert_int_equal (shepherd_result_from_json (so, &back, &err), 0);
+    assert_int_equal (back.seq, sub.seq);
+    json_decref (so);
     /* The bounds themselves go through; full buffers too. */
     struct shepherd_result edge = {.seq = 2147483647,
                                    .exit_status = SHEPHERD_STATUS_MIN,
@@ -1468,6 +1477,9 @@ static void test_result_codec (void **state)
     bad.seq = 0;
     assert_null (shepherd_result_to_json (&bad));
     bad = res;
+    bad.seq = (unsigned long)INT64_C (70000000000000000);
+    assert_null (shepherd_result_to_json (&bad));
+    bad = res;
     bad.utime = -1;
     assert_null (shepherd_result_to_json (&bad));
 
@@ -1481,6 +1493,8 @@ static void test_result_codec (void **state)
     } cases[] = {
         {"seq", NULL, "seq: missing"},
         {"seq", json_integer (0), "seq: must be an integer from 1 to 108086391056891903"},
+        {"seq", json_integer (INT64_C (70000000000000000)),
+         "seq: 70000000000000000 is neither a job's (1 to 2147483647) nor a subjob's"},
         {"exit_status", NULL, "exit_status: missing"},
         {"exit_status", json_string ("0"), "exit_status: must be an integer from -255 to 320"},
         {"exit_status", json_integer (321), "exit_status: must be an integer from -255 to 320"},
