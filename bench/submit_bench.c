@@ -37,9 +37,12 @@
  *               each (medians): MUNGE encode, MUNGE decode, connect and
  *               hello, job.submit on an open connection (controller work
  *               and commit), job.query (no commit), fdatasync of 32 KiB in
- *               the current directory (the commit's flush), `qsub --help`
- *               and `qsub -h -- /bin/true` each run once by sh, in turn;
- *               then the medians put together (per_submit_us).
+ *               the current directory (the commit's flush; back to back
+ *               and 5 ms apart, with the device's writes per call), a
+ *               wake-up round trip to a process on the same CPU and on
+ *               another, `qsub --help` and `qsub -h -- /bin/true` each run
+ *               once by sh, in turn; then the medians put together
+ *               (per_submit_us).
  *   turnaround  N `/bin/true` jobs submitted through one connection; time
  *               from the first submit until the controller has recorded
  *               the last one finished (state F, seen by polling job.query
@@ -59,15 +62,20 @@
  * Reference numbers printed as "reference" are from the issue (Slurm 22.05
  * on 2 cores, 8 nodes), not measured by this program.
  */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -515,11 +523,38 @@ static json_t *us_stats (double *t, int n, const char *what)
  * the steps of one `qsub -h -- /bin/true` in the order it does them.
  * The rest of the loop's cost is the process (fork, exec, dynamic
  * linking): the help loop's per-run time. */
-/* n times: overwrite one of the file's 32 blocks of size bytes (after
- * pause_us), then time its fdatasync into t[i] (microseconds). */
-static void time_fdatasync (int fd, const char *block, size_t size, unsigned pause_us, double *t,
-                            int n)
+/* Writes the block device holding fd has completed (/proc/diskstats, its
+ * 8th column; a flush is one too), or -1 where it is not listed there (a
+ * file system in memory, an overlay). */
+static long device_writes (int fd)
 {
+    struct stat st;
+    if (fstat (fd, &st) < 0)
+        return -1;
+    FILE *f = fopen ("/proc/diskstats", "r");
+    if (!f)
+        return -1;
+    long writes = -1;
+    unsigned maj, min;
+    long w;
+    char line[512];
+    while (writes < 0 && fgets (line, sizeof (line), f))
+        if (sscanf (line, "%u %u %*s %*s %*s %*s %*s %ld", &maj, &min, &w) == 3 &&
+            maj == major (st.st_dev) && min == minor (st.st_dev))
+            writes = w;
+    fclose (f);
+    return writes;
+}
+
+/* n times: overwrite one of the file's 32 blocks of size bytes (after
+ * pause_us), then time its fdatasync into t[i] (microseconds).  The
+ * device's writes per fdatasync (the data, the inode where the file system
+ * writes it, the flush) in *writes, or -1 where they cannot be read; other
+ * writers on the disk meanwhile count too. */
+static void time_fdatasync (int fd, const char *block, size_t size, unsigned pause_us, double *t,
+                            int n, double *writes)
+{
+    long w0 = device_writes (fd);
     for (int i = 0; i < n; i++) {
         if (pause_us)
             usleep (pause_us);
@@ -530,6 +565,58 @@ static void time_fdatasync (int fd, const char *block, size_t size, unsigned pau
             die ("fdatasync: %s", strerror (errno));
         t[i] = bench_now_us() - t0;
     }
+    long w1 = device_writes (fd);
+    *writes = w0 >= 0 && w1 >= w0 ? (double)(w1 - w0) / n : -1;
+}
+
+/* Pin the calling process to cpu. */
+static void pin_cpu (int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO (&set);
+    CPU_SET (cpu, &set);
+    if (sched_setaffinity (0, sizeof (set), &set) < 0)
+        die ("sched_setaffinity: %s", strerror (errno));
+}
+
+/* n one-byte round trips over a UNIX socket pair, 1 ms apart (as a qsub
+ * loop's steps are), with this process on cpu 0 and a child echoing on
+ * CPU other: each round trip is two wake-ups of a process sleeping in
+ * read().  On the same CPU the wake-up is a switch on a running CPU; on
+ * another the sleeping CPU itself must be woken, which on a virtual
+ * machine is the hypervisor's work.  t[i] in microseconds; the affinity
+ * is given back. */
+static void time_wakeups (int other, double *t, int n)
+{
+    cpu_set_t saved;
+    int sv[2];
+    if (sched_getaffinity (0, sizeof (saved), &saved) < 0 ||
+        socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        die ("wake-up round trips: %s", strerror (errno));
+    pid_t pid = fork();
+    if (pid < 0)
+        die ("fork: %s", strerror (errno));
+    char c = 'w';
+    if (pid == 0) {
+        close (sv[0]);
+        pin_cpu (other);
+        while (read (sv[1], &c, 1) == 1 && write (sv[1], &c, 1) == 1)
+            ;
+        _exit (0);
+    }
+    close (sv[1]);
+    pin_cpu (0);
+    for (int i = 0; i < n; i++) {
+        usleep (1000);
+        double t0 = bench_now_us();
+        if (write (sv[0], &c, 1) != 1 || read (sv[0], &c, 1) != 1)
+            die ("%s", "wake-up round trips: the child went away");
+        t[i] = bench_now_us() - t0;
+    }
+    close (sv[0]);
+    waitpid (pid, NULL, 0);
+    if (sched_setaffinity (0, sizeof (saved), &saved) < 0)
+        die ("sched_setaffinity: %s", strerror (errno));
 }
 
 static void run_breakdown (const struct opts *o)
@@ -629,22 +716,42 @@ static void run_breakdown (const struct opts *o)
             die ("write: %s", strerror (errno));
     if (fsync (fd) < 0)
         die ("fsync: %s", strerror (errno));
-    time_fdatasync (fd, page, sizeof (page), 0, t, n);
+    double writes;
+    time_fdatasync (fd, page, sizeof (page), 0, t, n, &writes);
     json_t *fs = us_stats (t, n,
                            "fdatasync of 32 KiB just overwritten in a file here: the commit's "
                            "flush on this disk");
     double fsync_us = json_real_value (json_object_get (fs, "median_us"));
+    if (writes >= 0)
+        json_object_set_new (fs, "device_writes_per_call", json_real (writes));
     json_object_set_new (out, "fdatasync", fs);
     /* The same 5 ms apart, longer than the kernel's coarse clock tick: each
      * write then moves the file's modification time, and on some file
      * systems (ext4 without a journal) fdatasync writes the inode too.  A
      * qsub loop's commits are about as far apart. */
-    time_fdatasync (fd, page, sizeof (page), 5000, t, n);
+    time_fdatasync (fd, page, sizeof (page), 5000, t, n, &writes);
     close (fd);
-    json_object_set_new (out, "fdatasync_5ms_apart",
-                         us_stats (t, n,
-                                   "the same fdatasync with 5 ms between the writes: the "
-                                   "file's modification time changed since the last one"));
+    fs = us_stats (t, n,
+                   "the same fdatasync with 5 ms between the writes: the "
+                   "file's modification time changed since the last one");
+    if (writes >= 0)
+        json_object_set_new (fs, "device_writes_per_call", json_real (writes));
+    json_object_set_new (out, "fdatasync_5ms_apart", fs);
+
+    /* What a wake-up costs: qsub and the controller wake each other at
+     * least twice per submit, the help loop not at all. */
+    if (sysconf (_SC_NPROCESSORS_ONLN) >= 2) {
+        time_wakeups (0, t, n);
+        json_object_set_new (out, "wakeup_same_cpu",
+                             us_stats (t, n,
+                                       "a one-byte round trip to a process on the same CPU over a "
+                                       "UNIX socket pair, 1 ms apart: two wake-ups"));
+        time_wakeups (1, t, n);
+        json_object_set_new (out, "wakeup_other_cpu",
+                             us_stats (t, n,
+                                       "the same round trip to a process on another CPU, which "
+                                       "sleeps between them and must be woken"));
+    }
 
     /* The two runs alternate, so that the machine's load weighs on both. */
     double *t2 = calloc ((size_t)n, sizeof (*t2));
