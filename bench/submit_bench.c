@@ -569,24 +569,36 @@ static void time_fdatasync (int fd, const char *block, size_t size, unsigned pau
     *writes = w0 >= 0 && w1 >= w0 ? (double)(w1 - w0) / n : -1;
 }
 
-/* Pin the calling process to cpu. */
-static void pin_cpu (int cpu)
+/* Pin the calling process to cpu: 0, or -1. */
+static int pin_cpu (int cpu)
 {
     cpu_set_t set;
     CPU_ZERO (&set);
     CPU_SET (cpu, &set);
-    if (sched_setaffinity (0, sizeof (set), &set) < 0)
-        die ("sched_setaffinity: %s", strerror (errno));
+    return sched_setaffinity (0, sizeof (set), &set);
+}
+
+/* The first two CPUs this process may run on, or -1 when it has fewer. */
+static int two_cpus (int cpus[2])
+{
+    cpu_set_t set;
+    int found = 0;
+    if (sched_getaffinity (0, sizeof (set), &set) < 0)
+        return -1;
+    for (int c = 0; c < CPU_SETSIZE && found < 2; c++)
+        if (CPU_ISSET (c, &set))
+            cpus[found++] = c;
+    return found == 2 ? 0 : -1;
 }
 
 /* n one-byte round trips over a UNIX socket pair, 1 ms apart (as a qsub
- * loop's steps are), with this process on cpu 0 and a child echoing on
- * CPU other: each round trip is two wake-ups of a process sleeping in
+ * loop's steps are), with this process on CPU here and a child echoing on
+ * CPU there: each round trip is two wake-ups of a process sleeping in
  * read().  On the same CPU the wake-up is a switch on a running CPU; on
  * another the sleeping CPU itself must be woken, which on a virtual
  * machine is the hypervisor's work.  t[i] in microseconds; the affinity
  * is given back. */
-static void time_wakeups (int other, double *t, int n)
+static void time_wakeups (int here, int there, double *t, int n)
 {
     cpu_set_t saved;
     int sv[2];
@@ -599,18 +611,19 @@ static void time_wakeups (int other, double *t, int n)
     char c = 'w';
     if (pid == 0) {
         close (sv[0]);
-        pin_cpu (other);
-        while (read (sv[1], &c, 1) == 1 && write (sv[1], &c, 1) == 1)
-            ;
+        if (pin_cpu (there) == 0)
+            while (read (sv[1], &c, 1) == 1 && write (sv[1], &c, 1) == 1)
+                ;
         _exit (0);
     }
     close (sv[1]);
-    pin_cpu (0);
+    if (pin_cpu (here) < 0)
+        die ("sched_setaffinity: %s", strerror (errno));
     for (int i = 0; i < n; i++) {
         usleep (1000);
         double t0 = bench_now_us();
         if (write (sv[0], &c, 1) != 1 || read (sv[0], &c, 1) != 1)
-            die ("%s", "wake-up round trips: the child went away");
+            die ("%s", "wake-up round trips: the echoing child went away");
         t[i] = bench_now_us() - t0;
     }
     close (sv[0]);
@@ -740,13 +753,14 @@ static void run_breakdown (const struct opts *o)
 
     /* What a wake-up costs: qsub and the controller wake each other at
      * least twice per submit, the help loop not at all. */
-    if (sysconf (_SC_NPROCESSORS_ONLN) >= 2) {
-        time_wakeups (0, t, n);
+    int cpus[2];
+    if (two_cpus (cpus) == 0) {
+        time_wakeups (cpus[0], cpus[0], t, n);
         json_object_set_new (out, "wakeup_same_cpu",
                              us_stats (t, n,
                                        "a one-byte round trip to a process on the same CPU over a "
                                        "UNIX socket pair, 1 ms apart: two wake-ups"));
-        time_wakeups (1, t, n);
+        time_wakeups (cpus[0], cpus[1], t, n);
         json_object_set_new (out, "wakeup_other_cpu",
                              us_stats (t, n,
                                        "the same round trip to a process on another CPU, which "
