@@ -367,7 +367,9 @@ static inline int64_t jobspec_subjob_index (int64_t seq)
 }
 /* Whether seq is a job's (1..JOBSPEC_SEQ_MAX) or one that
  * jobspec_subjob_seq() gives for such a job and an index: what a decoder
- * of a seq on the wire or on disk accepts. */
+ * of a seq on the wire or on disk accepts (at most JOBSPEC_KEY_MAX, the
+ * base is at most JOBSPEC_SEQ_MAX too).  jobspec_key_check: the same, -1
+ * with err naming "seq" when it is not. */
 static inline bool jobspec_key_valid (int64_t seq)
 {
     if (seq < 1 || seq > JOBSPEC_KEY_MAX)
@@ -375,9 +377,9 @@ static inline bool jobspec_key_valid (int64_t seq)
     if (!jobspec_is_subjob_seq (seq))
         return true;
     int64_t base = jobspec_subjob_base (seq);
-    return base >= 1 && base <= JOBSPEC_SEQ_MAX &&
-           jobspec_subjob_seq (base, jobspec_subjob_index (seq)) == seq;
+    return base >= 1 && jobspec_subjob_seq (base, jobspec_subjob_index (seq)) == seq;
 }
+int jobspec_key_check (int64_t seq, struct herror *err);
 
 /* Whether the SERVER part of a job id "SEQ.SERVER" a user typed names the
  * server called name: name itself or a longer domain name of it ("vm" or

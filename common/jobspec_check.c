@@ -181,6 +181,14 @@ int jobspec_check_path (const char *val, bool absolute, struct herror *err)
     return 0;
 }
 
+int jobspec_key_check (int64_t seq, struct herror *err)
+{
+    if (!jobspec_key_valid (seq))
+        return herror_set (err, "seq: %lld is neither a job's (1 to %lld) nor a subjob's",
+                           (long long)seq, (long long)JOBSPEC_SEQ_MAX);
+    return 0;
+}
+
 bool jobspec_server_matches (const char *given, const char *name)
 {
     size_t n = name ? strlen (name) : 0;

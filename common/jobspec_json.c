@@ -659,9 +659,8 @@ static int check_jobid (const char *s, int64_t seq, bool array, struct herror *e
 static int check_job_members (const struct jobspec *js, struct herror *err)
 {
     bool subjob = jobspec_is_subjob_seq (js->seq);
-    if (!jobspec_key_valid (js->seq))
-        return herror_set (err, "seq: %lld is neither a job's (1 to %lld) nor a subjob's",
-                           (long long)js->seq, (long long)JOBSPEC_SEQ_MAX);
+    if (jobspec_key_check (js->seq, err) < 0)
+        return -1;
     if (subjob && js->array_index != jobspec_subjob_index (js->seq))
         return herror_set (err, "array_index: must be %lld, the index of subjob seq %lld",
                            (long long)jobspec_subjob_index (js->seq), (long long)js->seq);

@@ -29,19 +29,11 @@ int shepherd_reason_parse (const char *name, enum shepherd_end *reason)
     return -1;
 }
 
-static int check_seq (int64_t seq, struct herror *err)
-{
-    if (!jobspec_key_valid (seq))
-        return herror_set (err, "seq: %lld is neither a job's (1 to %lld) nor a subjob's",
-                           (long long)seq, (long long)JOBSPEC_SEQ_MAX);
-    return 0;
-}
-
 /* The members' bounds, for both directions: 0, or -1 with err naming the
  * member.  The strings' bounds are their buffers'. */
 static int check (const struct shepherd_result *res, struct herror *err)
 {
-    if (check_seq ((int64_t)res->seq, err) < 0)
+    if (jobspec_key_check ((int64_t)res->seq, err) < 0)
         return -1;
     if (res->exit_status < SHEPHERD_STATUS_MIN || res->exit_status > SHEPHERD_STATUS_MAX)
         return herror_set (err, "exit_status: must be an integer from %d to %d",
@@ -148,7 +140,7 @@ int shepherd_result_from_json (const json_t *o, struct shepherd_result *res, str
     if (get_int (o, "seq", 1, JOBSPEC_KEY_MAX, &seq, err) < 0 ||
         get_int (o, "exit_status", SHEPHERD_STATUS_MIN, SHEPHERD_STATUS_MAX, &status, err) < 0)
         goto inval;
-    if (check_seq (seq, err) < 0)
+    if (jobspec_key_check (seq, err) < 0)
         goto inval;
     if (!(reason = json_object_get (o, "reason"))) {
         herror_set (err, "reason: missing");
