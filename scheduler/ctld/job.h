@@ -52,7 +52,7 @@ struct ctld_job {
     json_t *obj;  /* owned; NULL while packed */
     char *packed; /* owned: the object as compact JSON while not running */
     char *dump;   /* owned: the object as just stored (job_put), for job_pack;
-                   * NULL once anything changed it (job_set) */
+                   * dropped by job_obj(), which hands the object out */
     enum job_state state;
     uid_t uid;
     bool rerunnable;
@@ -126,7 +126,8 @@ struct jobspec *job_decode (const json_t *obj, struct herror *err);
 void job_set (struct ctld_job *j, const char *name, json_t *v);
 
 /* The job's object, unpacked (it stays so until job_pack()); NULL only
- * on ENOMEM.  job_obj_copy: a new reference the caller may change, the job
+ * on ENOMEM.  It drops the text the last store kept for job_pack(), as the
+ * caller may change the object.  job_obj_copy: a new reference the caller may change, the job
  * staying as it is (packed or not).  job_pack: a job that is not running
  * (nor an array job, whose object its subjobs share) packs its object. */
 json_t *job_obj (struct ctld_job *j);

@@ -9,9 +9,9 @@
  * restart) and the reload at start-up.
  */
 #include <errno.h>
-#include <stdio.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -85,10 +85,10 @@ void jobs_destroy (struct ctld *ctx)
 
 /* Each submit names its owner and group; looking them up in the password
  * and group databases every time would block the loop on NSS (LDAP, sssd)
- * per submit.  *cache maps the id (as text) to the name, or to null for an
- * id the database does not know. */
+ * per submit.  *cache maps the id (as text) to the name lookup() gives;
+ * an id the database does not know to its number (by_number) or to null. */
 static const char *cached_name (json_t **cache, unsigned long id,
-                                const char *(*lookup) (unsigned long id))
+                                const char *(*lookup) (unsigned long id), bool by_number)
 {
     char key[32];
     snprintf (key, sizeof (key), "%lu", id);
@@ -98,19 +98,16 @@ static const char *cached_name (json_t **cache, unsigned long id,
     if (known)
         return json_string_value (known);
     const char *name = lookup (id);
+    if (!name && by_number)
+        name = key;
     json_object_set_new (*cache, key, name ? json_string (name) : json_null());
     return json_string_value (json_object_get (*cache, key));
 }
 
-/* A user the password database does not know is named by the number. */
 static const char *user_lookup (unsigned long uid)
 {
-    static char number[32];
     struct passwd *pw = getpwuid ((uid_t)uid);
-    if (pw && pw->pw_name)
-        return pw->pw_name;
-    snprintf (number, sizeof (number), "%lu", uid);
-    return number;
+    return pw ? pw->pw_name : NULL;
 }
 
 static const char *group_lookup (unsigned long gid)
@@ -121,12 +118,12 @@ static const char *group_lookup (unsigned long gid)
 
 const char *jobs_user_name_ref (struct ctld *ctx, uid_t uid)
 {
-    return cached_name (&ctx->jobs->user_names, (unsigned long)uid, user_lookup);
+    return cached_name (&ctx->jobs->user_names, (unsigned long)uid, user_lookup, true);
 }
 
 const char *jobs_group_name_ref (struct ctld *ctx, gid_t gid)
 {
-    return cached_name (&ctx->jobs->group_names, (unsigned long)gid, group_lookup);
+    return cached_name (&ctx->jobs->group_names, (unsigned long)gid, group_lookup, false);
 }
 
 char *jobs_user_name (struct ctld *ctx, uid_t uid)
@@ -322,8 +319,6 @@ bool job_uses_node (const struct ctld_job *j, const char *name)
 void job_set (struct ctld_job *j, const char *name, json_t *v)
 {
     json_t *o = job_obj (j);
-    free (j->dump);
-    j->dump = NULL;
     if (!o)
         json_decref (v);
     else if (v)
@@ -334,6 +329,10 @@ void job_set (struct ctld_job *j, const char *name, json_t *v)
 
 json_t *job_obj (struct ctld_job *j)
 {
+    /* whoever asks for the object may change it: the text job_put kept is
+     * not known to be the object any more */
+    free (j->dump);
+    j->dump = NULL;
     if (!j->obj && j->packed) {
         json_error_t e;
         if ((j->obj = json_loads (j->packed, 0, &e))) {
@@ -366,13 +365,11 @@ void job_pack (struct ctld_job *j)
 }
 
 /* Put j's object into the store, encoded once: the text stays in j->dump
- * for the job_pack() that follows the change (job_set drops it). */
+ * for the job_pack() that follows the change (job_obj drops it). */
 static int job_put (struct ctld *ctx, struct ctld_job *j, struct herror *err)
 {
-    json_t *o = job_obj (j);
-    free (j->dump);
+    json_t *o = job_obj (j); /* drops an older text */
     if (!o || !(j->dump = json_dumps (o, JSON_COMPACT))) {
-        j->dump = NULL;
         errno = ENOMEM;
         return herror_set (err, "out of memory");
     }

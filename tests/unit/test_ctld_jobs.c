@@ -537,8 +537,13 @@ static void check_row (const struct row *r)
         fail_msg ("store_flush: %s", err.text);
     if (job_state_letter (state_of (f, seq)) != r->to)
         fail_msg ("%s: state %c, want %c", where, job_state_letter (state_of (f, seq)), r->to);
-    /* the store has what memory has */
+    /* the store has what memory has: the whole object (packed or not:
+     * the text a store keeps for packing must be what it stored) */
     json_t *obj = stored (f, seq);
+    json_t *mem = job_obj_copy (jobs_find (&f->ctx, seq));
+    if (!json_equal (obj, mem))
+        fail_msg ("%s: the stored object differs from the one in memory", where);
+    json_decref (mem);
     const char *letter = json_string_value (json_object_get (obj, "state"));
     char want[2] = {r->to, '\0'};
     if (!letter || strcmp (letter, want) != 0)
