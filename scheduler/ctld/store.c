@@ -805,12 +805,9 @@ int store_next_seq (struct store *st, int64_t *seq, struct herror *err)
 
 int store_job_put (struct store *st, const json_t *job, struct herror *err)
 {
-    if (!st || !json_is_object (job)) {
-        errno = EINVAL;
-        return herror_set (err, "store_job_put: job is not an object");
-    }
-    char *body = json_dumps (job, JSON_COMPACT);
-    if (!body) {
+    /* store_job_put_text checks the rest */
+    char *body = json_is_object (job) ? json_dumps (job, JSON_COMPACT) : NULL;
+    if (!body && json_is_object (job)) {
         errno = ENOMEM;
         return herror_set (err, "store_job_put: cannot encode job %lld",
                            (long long)json_integer_value (json_object_get (job, "seq")));
@@ -827,7 +824,8 @@ int store_job_put_text (struct store *st, const json_t *job, const char *body, s
 
     if (!st || !json_is_object (job) || !body) {
         errno = EINVAL;
-        return herror_set (err, "store_job_put: job is not an object");
+        return herror_set (err, "store_job_put: %s",
+                           !st || !json_is_object (job) ? "job is not an object" : "no body");
     }
     if (!json_is_integer (seqv) || json_integer_value (seqv) < 1) {
         errno = EINVAL;
