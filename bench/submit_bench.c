@@ -518,11 +518,6 @@ static json_t *us_stats (double *t, int n, const char *what)
     return json_pack ("{s:s, s:f, s:f}", "what", what, "median_us", med, "p99_us", p99);
 }
 
-/* Where a qsub's time goes, one step at a time, each timed --jobs times
- * (medians, so another user's burst on the shared machine does not count):
- * the steps of one `qsub -h -- /bin/true` in the order it does them.
- * The rest of the loop's cost is the process (fork, exec, dynamic
- * linking): the help loop's per-run time. */
 /* Writes the block device holding fd has completed (/proc/diskstats, its
  * 8th column; a flush is one too), or -1 where it is not listed there (a
  * file system in memory, an overlay). */
@@ -632,6 +627,11 @@ static void time_wakeups (int here, int there, double *t, int n)
         die ("sched_setaffinity: %s", strerror (errno));
 }
 
+/* Where a qsub's time goes, one step at a time, each timed --jobs times
+ * (medians, so another user's burst on the shared machine does not count):
+ * the steps of one `qsub -h -- /bin/true` in the order it does them.
+ * The rest of the loop's cost is the process (fork, exec, dynamic
+ * linking): the help loop's per-run time. */
 static void run_breakdown (const struct opts *o)
 {
     int n = (int)o->jobs;
